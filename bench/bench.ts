@@ -1,0 +1,246 @@
+import Database from 'better-sqlite3-multiple-ciphers';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CANONICAL_VERSION, GENESIS } from '../src/audit/chain.js';
+import { verifyChain } from '../src/audit/verify.js';
+import { systemClock } from '../src/domain/ports.js';
+import { Secret } from '../src/domain/secret.js';
+import { packagePath } from '../src/paths.js';
+import { importPersons } from '../src/services/import/import-persons.js';
+import { initVault } from '../src/services/init-vault.js';
+import { openVault, type Vault } from '../src/services/vault.js';
+import { writeTransaction } from '../src/storage/database.js';
+import { locateCredential, writeDevCredential } from '../src/vault/credential.js';
+import { Opener, seal, Sealer } from '../src/vault/sealed-box.js';
+import { TEST_PIN_COST } from '../src/vault/slots.js';
+import { generateX25519 } from '../src/vault/x25519.js';
+import { syntheticCsv } from './synthetic.js';
+
+/**
+ * `npm run bench`: each operation next to a floor measured in the same run on
+ * the same machine, and their ratio (floor time / our time; 1.0 = as fast as the floor).
+ * Prints figures only; it never fails on a timing.
+ */
+interface Row {
+  operation: string;
+  n: number;
+  seconds: number;
+  floor: string;
+  floorSeconds: number;
+  target: string;
+}
+
+const now = () => performance.now() / 1000;
+
+function time(fn: () => void): number {
+  const t = now();
+  fn();
+  return now() - t;
+}
+
+function best(runs: number, fn: () => number): number {
+  let b = Infinity;
+  for (let i = 0; i < runs; i++) b = Math.min(b, fn());
+  return b;
+}
+
+async function newVault(dir: string): Promise<Vault> {
+  const credential = writeDevCredential(dir);
+  const { vault, recoveryCode } = await initVault({
+    dataDir: dir,
+    credential,
+    credentialLocation: locateCredential(dir, undefined),
+    admin: { login: 'bench', password: new Secret('bench-password-long'), pin: new Secret('135790') },
+    clock: systemClock,
+    pinCost: TEST_PIN_COST,
+  });
+  recoveryCode.wipe();
+  credential.wipe();
+  return vault;
+}
+
+function plainDb(path: string, key: string, schema: string): Database.Database {
+  const db = new Database(path);
+  db.pragma("cipher='aegis'");
+  db.pragma(`key="raw:${key}"`);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('secure_delete = ON');
+  db.exec(schema);
+  return db;
+}
+
+async function benchImport(root: string, n: number): Promise<Row> {
+  const csv = Buffer.from(syntheticCsv(n));
+  let ours = Infinity;
+  let rows: { persons: unknown[][]; numbers: unknown[][] } | undefined;
+  for (let run = 0; run < 2; run++) {
+    const dir = join(root, `import-${run}`);
+    const vault = await newVault(dir);
+    const t = time(() => {
+      const r = importPersons(vault, csv, { actor: { id: 'bench', name: 'bench' } });
+      if (!r.committed || r.imported.employee + r.imported.dependant + r.imported.payee !== n) throw new Error('bench import failed');
+    });
+    ours = Math.min(ours, t);
+    rows ??= {
+      persons: vault.db.prepare('SELECT * FROM persons ORDER BY id').raw().all() as unknown[][],
+      numbers: vault.db.prepare('SELECT * FROM person_numbers ORDER BY person_id').raw().all() as unknown[][],
+    };
+    vault.close();
+  }
+  // Floor: the very rows the import stored, inserted plainly into a fresh database of the same schema and cipher.
+  const schema = readFileSync(packagePath('src', 'storage', 'migrations', '001_initial.sql'), 'utf8');
+  const floor = best(2, () => {
+    const db = plainDb(join(root, `floor-${randomUUID()}.db`), randomBytes(32).toString('hex'), schema);
+    const p = db.prepare(`INSERT INTO persons VALUES (${rows!.persons[0]!.map(() => '?').join(',')})`);
+    const q = db.prepare(`INSERT INTO person_numbers VALUES (${rows!.numbers[0]!.map(() => '?').join(',')})`);
+    const t = time(() =>
+      db.transaction(() => {
+        for (const r of rows!.persons) p.run(r);
+        for (const r of rows!.numbers) q.run(r);
+      })(),
+    );
+    db.close();
+    return t;
+  });
+  return { operation: 'import CSV → sealed vault (end to end)', n, seconds: ours, floor: 'plain INSERT of the same rows', floorSeconds: floor, target: '≥ 0.25, < 10 s' };
+}
+
+async function benchVerify(root: string, n: number): Promise<Row> {
+  const vault = await newVault(join(root, 'verify'));
+  const actor = { id: randomUUID(), name: '事務 担当' };
+  const batch = 50_000;
+  for (let done = vault.auditRepo.count(); done < n; ) {
+    const k = Math.min(batch, n - done);
+    writeTransaction(vault.db, () => {
+      for (let i = 0; i < k; i++) {
+        vault.audit.append({
+          actor,
+          action: 'number.revealed',
+          subjects: [{ id: done + i, name: '佐藤 花子' }],
+          purpose: 'withholding_slip',
+          client: '192.168.10.23',
+          device: 'pinpad:0c45:7403',
+          detail: { slot_id: 'c0ffee00-0000-4000-8000-000000000000', kind: 'pin' },
+        });
+      }
+    });
+    done += k;
+  }
+  const count = vault.auditRepo.count();
+  let result: ReturnType<typeof verifyChain> | undefined;
+  const ours = best(2, () => time(() => (result = verifyChain(vault.auditRepo, vault.keys.audit))));
+  if (!result?.ok) throw new Error('bench chain did not verify');
+  // Floor: the HMAC chain over the same canonical bytes, already in memory.
+  const bodies: Buffer[] = [];
+  for (const r of vault.auditRepo.iterateRaw(1)) {
+    bodies.push(Buffer.from(JSON.stringify([CANONICAL_VERSION, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9]]), 'utf8'));
+  }
+  const key = vault.keys.audit.expose();
+  const floor = best(2, () =>
+    time(() => {
+      let prev = GENESIS;
+      for (const b of bodies) prev = createHmac('sha256', key).update(prev).update(b).digest();
+    }),
+  );
+  vault.close();
+  return { operation: 'audit verify (read, re-encode, HMAC chain)', n: count, seconds: ours, floor: 'HMAC chain over same bytes in memory', floorSeconds: floor, target: '≥ 0.5' };
+}
+
+function benchSealOpen(n: number): Row[] {
+  const pair = generateX25519();
+  const digits = Buffer.from('123456789018');
+  const key = randomBytes(32);
+  const gcmFloor = best(3, () =>
+    time(() => {
+      for (let i = 0; i < n; i++) {
+        const c = createCipheriv('aes-256-gcm', key, randomBytes(12));
+        c.update(digits);
+        c.final();
+        c.getAuthTag();
+      }
+    }),
+  );
+  const single = best(3, () => time(() => { for (let i = 0; i < n; i++) seal(pair.publicKey, digits, `person/${i}`, 'my_number'); }));
+  const sealer = new Sealer(pair.publicKey);
+  const sealed: Buffer[] = [];
+  const batch = best(3, () => time(() => { sealed.length = 0; for (let i = 0; i < n; i++) sealed.push(sealer.seal(digits, `person/${i}`, 'my_number')); }));
+  const singles = Array.from({ length: n }, (_, i) => seal(pair.publicKey, digits, `person/${i}`, 'my_number'));
+  const tag = Buffer.alloc(16);
+  const iv = randomBytes(12);
+  const enc = createCipheriv('aes-256-gcm', key, iv);
+  const ct = Buffer.concat([enc.update(digits), enc.final()]);
+  enc.getAuthTag().copy(tag);
+  const openFloor = best(3, () => time(() => { for (let i = 0; i < n; i++) { const d = createDecipheriv('aes-256-gcm', key, iv); d.setAuthTag(tag); d.update(ct); d.final(); } }));
+  const openSingle = best(3, () => time(() => { const o = new Opener(pair.privateKey, pair.publicKey); for (let i = 0; i < n; i++) o.open(singles[i]!, `person/${i}`, 'my_number'); o.wipe(); }));
+  const openBatch = best(3, () => time(() => { const o = new Opener(pair.privateKey, pair.publicKey); for (let i = 0; i < n; i++) o.open(sealed[i]!, `person/${i}`, 'my_number'); o.wipe(); }));
+  sealer.wipe();
+  return [
+    { operation: 'seal one record (fresh X25519, intake)', n, seconds: single, floor: 'AES-256-GCM alone', floorSeconds: gcmFloor, target: 'figure' },
+    { operation: 'seal one record in a batch (import)', n, seconds: batch, floor: 'AES-256-GCM alone', floorSeconds: gcmFloor, target: 'figure' },
+    { operation: 'open one record (reveal)', n, seconds: openSingle, floor: 'AES-256-GCM open alone', floorSeconds: openFloor, target: 'figure' },
+    { operation: 'open one record of a batch', n, seconds: openBatch, floor: 'AES-256-GCM open alone', floorSeconds: openFloor, target: 'figure' },
+  ];
+}
+
+function benchOpen(root: string, runs: number): Row {
+  const dir = join(root, 'import-0');
+  const ours = best(1, () =>
+    time(() => {
+      for (let i = 0; i < runs; i++) openVault({ dataDir: dir, clock: systemClock }).close();
+    }),
+  );
+  const plainPath = join(root, 'plain.db');
+  const p = new Database(plainPath);
+  p.exec('CREATE TABLE t (a)');
+  p.close();
+  const floor = time(() => {
+    for (let i = 0; i < runs; i++) {
+      const db = new Database(plainPath);
+      db.prepare('SELECT count(*) FROM sqlite_master').get();
+      db.close();
+    }
+  });
+  return { operation: 'open vault (key, check, migrations, unwrap keys)', n: runs, seconds: ours, floor: 'open an unencrypted SQLite file', floorSeconds: floor, target: 'figure' };
+}
+
+function fmt(rows: Row[]): string {
+  const head = ['operation', 'n', 'seconds', 'per second', 'floor', 'floor s', 'ratio', 'target'];
+  const body = rows.map((r) => [
+    r.operation,
+    r.n.toLocaleString('en-US'),
+    r.seconds.toFixed(3),
+    Math.round(r.n / r.seconds).toLocaleString('en-US'),
+    r.floor,
+    r.floorSeconds.toFixed(3),
+    (r.floorSeconds / r.seconds).toFixed(2),
+    r.target,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+export async function benchCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { n: { type: 'string' }, 'verify-n': { type: 'string' } } });
+  const n = Number(values.n ?? 100_000);
+  const verifyN = Number(values['verify-n'] ?? n * 10);
+  const root = mkdtempSync(join(tmpdir(), 'mnvault-bench-'));
+  try {
+    out.write(`mnvault bench: import ${n.toLocaleString('en-US')} rows, verify ${verifyN.toLocaleString('en-US')} events (ratio = floor s / our s)\n`);
+    const rows: Row[] = [];
+    rows.push(await benchImport(root, n));
+    out.write(`${fmt(rows)}\n\n`);
+    rows.push(await benchVerify(root, verifyN));
+    rows.push(...benchSealOpen(20_000));
+    rows.push(benchOpen(root, 50));
+    out.write(`${fmt(rows)}\n`);
+    return 0;
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,41 @@
+import { myNumberCheckDigit } from '../src/domain/my-number.js';
+
+/** A structurally valid synthetic My Number from an 11-digit prefix (no real person's). */
+export function validNumber(prefix11: string): string {
+  return prefix11 + String(myNumberCheckDigit(prefix11));
+}
+
+/** The i-th synthetic number of a run: deterministic, distinct for i < 10^10, valid. */
+export function syntheticNumber(i: number, seed = 7): string {
+  return validNumber(String(seed * 10_000_000_000 + i).padStart(11, '0').slice(-11));
+}
+
+const FAMILY = ['佐藤', '鈴木', '高橋', '田中', '伊藤', '渡辺', '山本', '中村', '小林', '加藤'];
+const FAMILY_KANA = ['サトウ', 'スズキ', 'タカハシ', 'タナカ', 'イトウ', 'ワタナベ', 'ヤマモト', 'ナカムラ', 'コバヤシ', 'カトウ'];
+const GIVEN = ['太郎', '花子', '一郎', '美咲', '健太', '陽菜', '翔', 'さくら'];
+const GIVEN_KANA = ['タロウ', 'ハナコ', 'イチロウ', 'ミサキ', 'ケンタ', 'ヒナ', 'ショウ', 'サクラ'];
+
+/**
+ * A CSV of n persons: employees, each fourth followed by a dependant spouse,
+ * and every tenth row a payee. All numbers synthetic and distinct.
+ */
+export function syntheticCsv(n: number, seed = 7): string {
+  const lines = ['種別,社員番号,氏名,フリガナ,生年月日,個人番号,続柄,扶養元社員番号'];
+  let employee = '';
+  for (let i = 0; i < n; i++) {
+    const f = i % FAMILY.length;
+    const g = i % GIVEN.length;
+    const name = `${FAMILY[f]} ${GIVEN[g]}`;
+    const kana = `${FAMILY_KANA[f]} ${GIVEN_KANA[g]}`;
+    const number = syntheticNumber(i, seed);
+    if (i % 10 === 9) {
+      lines.push(`支払先,P${i},${name},${kana},1970-05-0${(i % 9) + 1},${number},,`);
+    } else if (i % 4 === 3 && employee) {
+      lines.push(`扶養親族,,${name},${kana},1990-01-1${i % 10},${number},配偶者,${employee}`);
+    } else {
+      employee = `E${String(i).padStart(6, '0')}`;
+      lines.push(`従業員,${employee},${name},${kana},1985-0${(i % 9) + 1}-15,${number},,`);
+    }
+  }
+  return lines.join('\r\n') + '\r\n';
+}

@@ -1,0 +1,140 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { AppError } from '../domain/errors.js';
+import type { AuditEventInput } from '../domain/audit-events.js';
+import type { Clock } from '../domain/ports.js';
+import type { Secret } from '../domain/secret.js';
+import type { AuditRepo, AuditRow, RawAuditRow } from '../storage/audit-repo.js';
+
+/**
+ * The hash chain (DESIGN §5):
+ *
+ *   canonical(e) = JSON.stringify([1, seq, at, actorId, actorName, action,
+ *                                  subjects, purpose, client, device, detail])
+ *   hash(e)      = HMAC-SHA-256(auditKey, prevHash ‖ UTF-8(canonical(e)))
+ *
+ * subjects and detail are stored as the JSON text that goes into the
+ * canonical form, so verifying never re-serialises objects. The first event's
+ * prevHash is 32 zero bytes. Rows are contiguous from seq 1.
+ */
+export const CANONICAL_VERSION = 1;
+export const GENESIS = Buffer.alloc(32);
+
+export function canonical(r: Omit<AuditRow, 'prevHash' | 'hash'>): string {
+  return JSON.stringify([
+    CANONICAL_VERSION, r.seq, r.at, r.actorId, r.actorName, r.action, r.subjects, r.purpose, r.client, r.device, r.detail,
+  ]);
+}
+
+export function chainHash(auditKey: Buffer, prevHash: Buffer, canonicalForm: string): Buffer {
+  return createHmac('sha256', auditKey).update(prevHash).update(canonicalForm, 'utf8').digest();
+}
+
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/giu;
+const HEX_DIGEST = /(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])/giu;
+const TWELVE = /(?<!\d)(?:\d{12}|\d{4}[\s-]\d{4}[\s-]\d{4})(?!\d)/u;
+
+/** True when a text holds a run that could be a My Number (ids and digests aside). */
+export function looksLikeNumber(text: string): boolean {
+  return TWELVE.test(text.normalize('NFKC').replace(UUID, '').replace(HEX_DIGEST, ''));
+}
+
+/** Refuses any field that could carry a number: the trail must never hold one. */
+function assertNoNumber(fields: readonly (string | null)[]): void {
+  for (const f of fields) {
+    if (f !== null && looksLikeNumber(f)) {
+      throw new AppError('internal', '監査記録に番号のような数字列が含まれるため、記録を中止しました。', {
+        cause: new Error('audit event field holds a 12-digit run'),
+      });
+    }
+  }
+}
+
+export interface ChainHead {
+  seq: number;
+  hash: Buffer;
+}
+
+/**
+ * Appends events to the trail. `append` must run inside the caller's write
+ * transaction, so the event commits with the change it records or not at all.
+ */
+export class AuditTrail {
+  constructor(
+    private readonly repo: AuditRepo,
+    private readonly auditKey: Secret<Buffer>,
+    private readonly clock: Clock,
+  ) {}
+
+  append(input: AuditEventInput): ChainHead {
+    const head = this.repo.head();
+    const seq = (head?.seq ?? 0) + 1;
+    const prevHash = head?.hash ?? GENESIS;
+    const subjects = JSON.stringify(input.subjects ?? []);
+    const detail = JSON.stringify(input.detail ?? {});
+    const row = {
+      seq,
+      at: this.clock.now().toISOString(),
+      actorId: input.actor.id,
+      actorName: input.actor.name,
+      action: input.action,
+      subjects,
+      purpose: input.purpose ?? null,
+      client: input.client ?? null,
+      device: input.device ?? null,
+      detail,
+    };
+    assertNoNumber([row.actorId, row.actorName, subjects, row.purpose, row.client, row.device, detail]);
+    const hash = chainHash(this.auditKey.expose(), prevHash, canonical(row));
+    try {
+      this.repo.insert({ ...row, prevHash, hash });
+    } catch (cause) {
+      throw new AppError('audit_unavailable', '監査記録を書き込めなかったため、操作を中止しました。何も変更・表示していません。管理者に連絡してください。', { cause });
+    }
+    return { seq, hash };
+  }
+
+  head(): ChainHead | undefined {
+    return this.repo.head();
+  }
+}
+
+export type VerifyResult =
+  | { ok: true; count: number; head: ChainHead | undefined }
+  | { ok: false; count: number; badSeq: number; reason: string };
+
+/**
+ * Checks rows [fromSeq, toSeq] given the hash expected before fromSeq.
+ * Pure over the rows it is given, so ranges can be checked in parallel.
+ */
+export function verifyRows(
+  rows: Iterable<RawAuditRow>,
+  auditKey: Buffer,
+  fromSeq: number,
+  expectedPrev: Buffer | undefined,
+): VerifyResult {
+  let expectSeq = fromSeq;
+  let prev = expectedPrev;
+  let count = 0;
+  let last: RawAuditRow | undefined;
+  for (const r of rows) {
+    const seq = r[0];
+    if (seq !== expectSeq) {
+      return seq > expectSeq
+        ? { ok: false, count, badSeq: expectSeq, reason: `seq ${expectSeq}${seq - expectSeq > 1 ? `〜${seq - 1}` : ''} が欠落しています（削除の疑い）` }
+        : { ok: false, count, badSeq: seq, reason: `seq ${seq} の順序が不正です` };
+    }
+    if (prev !== undefined && !r[10].equals(prev)) {
+      return { ok: false, count, badSeq: seq, reason: `seq ${seq} の前ハッシュが直前の記録と一致しません（削除・挿入・入れ替えの疑い）` };
+    }
+    const c = JSON.stringify([CANONICAL_VERSION, seq, r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9]]);
+    const h = createHmac('sha256', auditKey).update(r[10]).update(c, 'utf8').digest();
+    if (h.length !== r[11].length || !timingSafeEqual(h, r[11])) {
+      return { ok: false, count, badSeq: seq, reason: `seq ${seq} の内容が改ざんされています（HMAC不一致）` };
+    }
+    prev = r[11];
+    expectSeq++;
+    count++;
+    last = r;
+  }
+  return { ok: true, count, head: last && { seq: last[0], hash: last[11] } };
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+import { loadConfig } from '../config.js';
+import { auditCommand } from './audit.js';
+import { benchCommand } from '../../bench/bench.js';
+import { demoCommand } from './demo.js';
+import { importCommand } from './import.js';
+import { initCommand } from './init.js';
+import { reportError, usageError } from './output.js';
+import { serveCommand } from './serve.js';
+
+const USAGE = `mnvault — マイナンバー金庫
+
+  mnvault init   --data DIR [--dev] --admin-user NAME --admin-password-file F --admin-pin-file F
+  mnvault serve  --data DIR [--port N] [--simulate-devices]
+  mnvault import --data DIR FILE.csv [--skip-invalid]
+  mnvault audit verify --data DIR
+  mnvault demo   [--data DIR] [--port N] [--reset]
+  mnvault bench  [--n N]
+
+--data は環境変数 MNVAULT_DATA でも指定できます。
+終了コード: 0 成功、1 検査した性質の不成立（改ざんなど）、2 使い方・入力の誤り。
+`;
+
+export async function run(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WriteStream | NodeJS.WritableStream = process.stderr): Promise<number> {
+  try {
+    const config = loadConfig(process.env);
+    const [command, ...rest] = argv;
+    switch (command) {
+      case 'init':
+        return await initCommand(rest, config, out);
+      case 'import':
+        return importCommand(rest, config, out, err);
+      case 'audit':
+        return auditCommand(rest, config, out, err);
+      case 'serve':
+        return await serveCommand(rest, config, out, err);
+      case 'demo':
+        return await demoCommand(rest, config, out, err);
+      case 'bench':
+        return await benchCommand(rest, out);
+      case 'help':
+      case '--help':
+      case '-h':
+      case undefined:
+        out.write(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw usageError(`不明なコマンド「${command}」です。`);
+    }
+  } catch (e) {
+    return reportError(e, err);
+  }
+}
+
+process.exitCode = await run(process.argv.slice(2));

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { AppError } from './domain/errors.js';
+
+/**
+ * Settings from the environment, parsed once. Flags given on the command line
+ * override them. Every problem is reported at once, naming the variable.
+ */
+const EnvSchema = z.object({
+  MNVAULT_DATA: z.string().min(1).optional(),
+  CREDENTIALS_DIRECTORY: z.string().min(1).optional(),
+  MNVAULT_MODE: z.enum(['production', 'development']).optional(),
+  MNVAULT_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  MNVAULT_HOST: z.string().min(1).optional(),
+});
+
+export interface Config {
+  dataDir: string | undefined;
+  credentialsDirectory: string | undefined;
+  /** production refuses the development key and simulated devices. */
+  mode: 'production' | 'development';
+  port: number;
+  host: string;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const r = EnvSchema.safeParse(env);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new AppError('invalid', `環境変数の設定に誤りがあります:\n  ${lines.join('\n  ')}`);
+  }
+  const e = r.data;
+  return {
+    dataDir: e.MNVAULT_DATA,
+    credentialsDirectory: e.CREDENTIALS_DIRECTORY,
+    // Under systemd (a credentials directory is given) the default is production.
+    mode: e.MNVAULT_MODE ?? (e.CREDENTIALS_DIRECTORY ? 'production' : 'development'),
+    port: e.MNVAULT_PORT ?? 8443,
+    host: e.MNVAULT_HOST ?? '127.0.0.1',
+  };
+}

@@ -1,0 +1,52 @@
+import type { PersonId } from './persons.js';
+
+/** The actions the trail knows. New actions are added here, never renamed. */
+export type AuditAction =
+  | 'vault.initialised'
+  | 'vault.opened'
+  | 'user.created'
+  | 'slot.added'
+  | 'slot.unlock_failed'
+  | 'persons.imported'
+  | 'number.revealed'
+  | 'audit.verified';
+
+export interface Actor {
+  /** A user id, or 'system' / 'cli' for work without a signed-in person. */
+  id: string;
+  /** The name as it was when the event happened. */
+  name: string;
+}
+
+export const SYSTEM_ACTOR: Actor = { id: 'system', name: 'システム' };
+
+export interface AuditSubject {
+  id: PersonId;
+  name: string;
+}
+
+/** What a caller asks to append; seq, time and hashes are the trail's to set. */
+export interface AuditEventInput {
+  actor: Actor;
+  action: AuditAction;
+  subjects?: readonly AuditSubject[];
+  purpose?: string | null;
+  client?: string | null;
+  device?: string | null;
+  /** Free-form facts about the event. Never a number: append refuses 12 or 13 digit runs. */
+  detail?: Readonly<Record<string, string | number | boolean | null>>;
+}
+
+export interface AuditEvent {
+  seq: number;
+  at: string;
+  actor: Actor;
+  action: string;
+  subjects: AuditSubject[];
+  purpose: string | null;
+  client: string | null;
+  device: string | null;
+  detail: Record<string, unknown>;
+  prevHash: Buffer;
+  hash: Buffer;
+}

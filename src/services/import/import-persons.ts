@@ -1,0 +1,248 @@
+import { parse } from 'csv-parse/sync';
+import type { Actor, AuditSubject } from '../../domain/audit-events.js';
+import { japanDate } from '../../domain/dates.js';
+import type { PersonId, PersonKind } from '../../domain/persons.js';
+import { writeTransaction } from '../../storage/database.js';
+import { numberIndex } from '../../vault/number-index.js';
+import { Sealer } from '../../vault/sealed-box.js';
+import { numberRecordId, NUMBER_FIELD } from '../numbers.js';
+import type { Vault } from '../vault.js';
+import { mapHeader } from './columns.js';
+import { decodeCsv, type CsvEncoding } from './decode.js';
+import { validateRow, type PersonDraft } from './validate.js';
+
+export interface RowError {
+  /** Line in the file (the header is line 1). */
+  line: number;
+  message: string;
+}
+
+export type ImportPhase = 'parse' | 'check' | 'store';
+
+export interface ImportOptions {
+  actor: Actor;
+  client?: string | null;
+  /** Import the good rows and list the bad ones, instead of importing nothing. */
+  skipInvalid?: boolean;
+  onProgress?: (phase: ImportPhase, done: number, total: number) => void;
+}
+
+export interface ImportReport {
+  encoding: CsvEncoding | null;
+  /** Data rows in the file. */
+  rows: number;
+  committed: boolean;
+  imported: Record<PersonKind, number> & { notProvided: number };
+  errors: RowError[];
+  auditSeq: number | null;
+}
+
+const PROGRESS_EVERY = 5000;
+
+interface Checked extends PersonDraft {
+  index: Buffer | null;
+}
+
+class Rejected extends Error {}
+
+/**
+ * Imports persons and their numbers from a CSV file (DESIGN §7). Every bad row
+ * is reported with its line and a Japanese reason; with any bad row nothing is
+ * stored unless skipInvalid. Numbers are sealed with the vault public key only.
+ * The rows and one 'persons.imported' event naming the persons commit together.
+ */
+export function importPersons(vault: Vault, bytes: Uint8Array, opts: ImportOptions): ImportReport {
+  const progress = opts.onProgress ?? (() => {});
+  const report: ImportReport = {
+    encoding: null,
+    rows: 0,
+    committed: false,
+    imported: { employee: 0, dependant: 0, payee: 0, notProvided: 0 },
+    errors: [],
+    auditSeq: null,
+  };
+  const { text, encoding } = decodeCsv(bytes);
+  report.encoding = encoding;
+
+  let records: { record: string[]; info: { lines: number } }[];
+  try {
+    records = parse(text, { info: true, skip_empty_lines: true, relax_column_count: true, relax_quotes: false, bom: true }) as unknown as typeof records;
+  } catch (cause) {
+    const line = (cause as { lines?: number }).lines ?? 0;
+    report.errors.push({ line, message: 'CSVとして読めません（引用符「"」の閉じ忘れなど）。表計算ソフトでCSV形式として保存し直してください。' });
+    return report;
+  }
+  const header = records[0];
+  if (header === undefined) {
+    report.errors.push({ line: 1, message: 'ファイルが空です。1行目に列名、2行目から1人1行で入れてください。' });
+    return report;
+  }
+  const { columns, problems } = mapHeader(header.record);
+  if (problems.length > 0) {
+    for (const message of problems) report.errors.push({ line: 1, message });
+    return report;
+  }
+  const total = records.length - 1;
+  report.rows = total;
+  if (total === 0) {
+    report.errors.push({ line: 2, message: 'データ行がありません。2行目から1人1行で入れてください。' });
+    return report;
+  }
+
+  // 1. Each row on its own.
+  const today = japanDate(vault.clock.now());
+  const drafts: Checked[] = [];
+  for (let i = 1; i < records.length; i++) {
+    const { record, info } = records[i]!;
+    const line = startLine(record, info.lines);
+    if (record.length !== header.record.length) {
+      report.errors.push({ line, message: `列の数（${record.length}）が見出し（${header.record.length}）と違います。区切りのカンマや引用符を確認してください。` });
+      continue;
+    }
+    const r = validateRow(record, columns, line, today);
+    if (!r.ok) for (const message of r.problems) report.errors.push({ line, message });
+    else drafts.push({ ...r.draft, index: r.draft.number ? numberIndex(vault.keys.index, r.draft.number) : null });
+    if (i % PROGRESS_EVERY === 0) progress('parse', i, total);
+  }
+  progress('parse', total, total);
+
+  // 2. Across rows and against the vault, then store, in one write transaction.
+  try {
+    writeTransaction(vault.db, () => {
+      const good = checkAgainstFileAndVault(vault, drafts, report.errors);
+      progress('check', total, total);
+      if (report.errors.length > 0 && !opts.skipInvalid) throw new Rejected();
+      if (good.length === 0) throw new Rejected();
+      const subjects = store(vault, good, report, (done) => progress('store', done, good.length));
+      report.auditSeq = vault.audit.append({
+        actor: opts.actor,
+        action: 'persons.imported',
+        subjects,
+        client: opts.client ?? null,
+        detail: {
+          rows: total,
+          imported: subjects.length,
+          skipped_rows: total - subjects.length,
+          not_provided: report.imported.notProvided,
+          encoding,
+        },
+      }).seq;
+    });
+    report.committed = true;
+  } catch (err) {
+    if (!(err instanceof Rejected)) throw err;
+    report.imported = { employee: 0, dependant: 0, payee: 0, notProvided: 0 };
+  }
+  report.errors.sort((a, b) => a.line - b.line);
+  return report;
+}
+
+/** csv-parse gives the line a record ends on; quoted line breaks move its start back. */
+function startLine(record: readonly string[], endLine: number): number {
+  let breaks = 0;
+  for (const cell of record) for (let i = cell.indexOf('\n'); i !== -1; i = cell.indexOf('\n', i + 1)) breaks++;
+  return endLine - breaks;
+}
+
+/** Duplicates in the file and in the vault, and supporters; returns the rows that may be stored. */
+function checkAgainstFileAndVault(vault: Vault, drafts: Checked[], errors: RowError[]): Checked[] {
+  const registeredCodes: Record<'employee' | 'payee', Map<string, PersonId>> = {
+    employee: vault.persons.codes('employee'),
+    payee: vault.persons.codes('payee'),
+  };
+  const fileCodes: Record<'employee' | 'payee', Map<string, number>> = { employee: new Map(), payee: new Map() };
+  const fileNumbers = new Map<string, number>();
+  const ok: Checked[] = [];
+  const bad = new Set<Checked>();
+  const fail = (d: Checked, message: string) => {
+    errors.push({ line: d.line, message });
+    bad.add(d);
+  };
+  for (const d of drafts) {
+    if (d.kind !== 'dependant' && d.code !== null) {
+      const label = d.kind === 'employee' ? '社員番号' : '取引先コード';
+      const earlier = fileCodes[d.kind].get(d.code);
+      if (earlier !== undefined) fail(d, `${label}「${d.code}」が${earlier}行目と重複しています。`);
+      else if (registeredCodes[d.kind].has(d.code)) fail(d, `${label}「${d.code}」は既に登録されています。変更は人物の画面で行ってください。`);
+      else fileCodes[d.kind].set(d.code, d.line);
+    }
+    if (d.index !== null) {
+      const key = d.index.toString('base64');
+      const earlier = fileNumbers.get(key);
+      if (earlier !== undefined) fail(d, `個人番号が${earlier}行目と重複しています。同じ人を2回入れていないか、番号の転記に誤りがないか確認してください。`);
+      else if (vault.persons.indexExists(d.index)) fail(d, '個人番号が既に登録済みの人と重複しています。同じ人を二重に登録していないか確認してください。');
+      else fileNumbers.set(key, d.line);
+    }
+  }
+  // Supporters: an employee stored by this file, or one already registered.
+  const goodEmployees = new Set<string>();
+  for (const d of drafts) if (d.kind === 'employee' && !bad.has(d) && d.code !== null) goodEmployees.add(d.code);
+  for (const d of drafts) {
+    if (bad.has(d)) continue;
+    if (d.kind === 'dependant') {
+      const code = d.supporterCode!;
+      if (!goodEmployees.has(code) && !registeredCodes.employee.has(code)) {
+        const inFile = fileCodes.employee.get(code);
+        fail(
+          d,
+          inFile !== undefined
+            ? `扶養元（社員番号「${code}」、${inFile}行目）の行にエラーがあるため、この扶養親族も取り込めません。`
+            : `扶養元の社員番号「${code}」の従業員が、このファイルにも登録済みの人にもいません。`,
+        );
+        continue;
+      }
+    }
+    ok.push(d);
+  }
+  return ok;
+}
+
+/** Inserts supporters before dependants (the foreign key is checked per row). */
+function store(vault: Vault, rows: Checked[], report: ImportReport, progress: (done: number) => void): AuditSubject[] {
+  const at = vault.clock.now().toISOString();
+  const ordered = [...rows.filter((r) => r.kind !== 'dependant'), ...rows.filter((r) => r.kind === 'dependant')];
+  const fileEmployeeIds = new Map<string, PersonId>();
+  const registered = vault.persons.codes('employee');
+  const subjects: AuditSubject[] = [];
+  const sealer = new Sealer(vault.publicKey);
+  try {
+    let id = vault.persons.nextId();
+    let done = 0;
+    for (const r of ordered) {
+      const supporterId = r.kind === 'dependant' ? (fileEmployeeIds.get(r.supporterCode!) ?? registered.get(r.supporterCode!)!) : null;
+      vault.persons.insertPerson(
+        {
+          id,
+          kind: r.kind,
+          code: r.code,
+          name: r.name,
+          kana: r.kana,
+          birthDate: r.birthDate,
+          relationship: r.relationship,
+          supporterId,
+          corporateNumber: r.corporateNumber,
+          status: r.retiredOn ? 'retired' : 'active',
+          retiredOn: r.retiredOn,
+        },
+        at,
+      );
+      if (r.kind === 'employee' && r.code !== null) fileEmployeeIds.set(r.code, id);
+      if (r.number !== null && r.index !== null) {
+        const digits = Buffer.from(r.number.expose(), 'latin1');
+        vault.persons.insertSealedNumber(id, sealer.seal(digits, numberRecordId(id), NUMBER_FIELD), r.index, at);
+        digits.fill(0);
+      } else if (r.refusalReason !== null) {
+        vault.persons.insertNotProvided(id, r.refusalReason, at);
+        report.imported.notProvided++;
+      }
+      report.imported[r.kind]++;
+      subjects.push({ id, name: r.name });
+      id++;
+      if (++done % PROGRESS_EVERY === 0) progress(done);
+    }
+    progress(done);
+  } finally {
+    sealer.wipe();
+  }
+  return subjects;
+}

@@ -1,0 +1,132 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { AuditTrail } from '../audit/chain.js';
+import { AppError } from '../domain/errors.js';
+import type { Clock } from '../domain/ports.js';
+import type { Secret } from '../domain/secret.js';
+import { AuditRepo } from '../storage/audit-repo.js';
+import { DB_FILE, openDatabase, type Db } from '../storage/database.js';
+import { MetaRepo } from '../storage/meta-repo.js';
+import { migrate } from '../storage/migrate.js';
+import { PersonsRepo } from '../storage/persons-repo.js';
+import { SlotsRepo } from '../storage/slots-repo.js';
+import { UsersRepo } from '../storage/users-repo.js';
+import { deriveFromCredential, locateCredential, readCredential, type CredentialLocation } from '../vault/credential.js';
+import { SERVICE_KEY_NAMES, unwrapServiceKey, wipeServiceKeys, type ServiceKeys } from '../vault/keyring.js';
+
+/** An open vault: the database, its repositories, the service keys and the audit trail. */
+export interface Vault {
+  dataDir: string;
+  db: Db;
+  vaultId: string;
+  publicKey: Buffer;
+  keys: ServiceKeys;
+  meta: MetaRepo;
+  users: UsersRepo;
+  slots: SlotsRepo;
+  persons: PersonsRepo;
+  auditRepo: AuditRepo;
+  audit: AuditTrail;
+  clock: Clock;
+  credential: CredentialLocation;
+  /** Checkpoints the WAL, closes the database and zeroes the keys. */
+  close(): void;
+}
+
+export interface OpenVaultOptions {
+  dataDir: string;
+  /** $CREDENTIALS_DIRECTORY, when systemd provides one. */
+  credentialsDirectory?: string | undefined;
+  /** Refuse the development credential (DATA/credentials/db-key). */
+  production?: boolean;
+  clock: Clock;
+}
+
+export function databasePath(dataDir: string): string {
+  return join(dataDir, DB_FILE);
+}
+
+/** Opens an existing vault. Throws 'no_vault', 'missing_key' or 'wrong_key'; never creates one. */
+export function openVault(opts: OpenVaultOptions): Vault {
+  const credential = locateCredential(opts.dataDir, opts.credentialsDirectory);
+  if (opts.production && credential.development) {
+    throw new AppError(
+      'missing_key',
+      '本番モードでは開発用のデータベース鍵を使えません。systemd の LoadCredentialEncrypted=db-key で鍵を渡してください（$CREDENTIALS_DIRECTORY が未設定です）。',
+    );
+  }
+  const path = databasePath(opts.dataDir);
+  // Look for the file before the credential, so a wrong --data reads as such.
+  if (!existsSync(path)) {
+    throw new AppError('no_vault', `データフォルダに金庫がありません（${path}）。--data の指定を確認するか、mnvault init で作成してください。`);
+  }
+  const cred = readCredential(credential);
+  let db: Db | undefined;
+  try {
+    const dbKey = deriveFromCredential(cred, 'sqlite');
+    try {
+      db = openDatabase(path, dbKey);
+    } finally {
+      dbKey.wipe();
+    }
+    migrate(db, opts.clock.now());
+    return assemble(db, cred, opts.dataDir, credential, opts.clock);
+  } catch (err) {
+    db?.close();
+    throw err;
+  } finally {
+    cred.wipe();
+  }
+}
+
+/** Builds the Vault around an open, migrated database. Used by open and by init. */
+export function assemble(db: Db, cred: Secret<Buffer>, dataDir: string, credential: CredentialLocation, clock: Clock): Vault {
+  const meta = new MetaRepo(db);
+  const vaultId = meta.get('vault_id');
+  const publicKeyB64 = meta.get('vault_public_key');
+  if (!vaultId || !publicKeyB64) {
+    throw new AppError('no_vault', 'データベースに金庫の情報がありません。mnvault init が途中で止まった可能性があります。データフォルダを確認してください。');
+  }
+  const kek = deriveFromCredential(cred, 'keyring');
+  const unwrapped = new Map<string, Secret<Buffer>>();
+  try {
+    for (const name of SERVICE_KEY_NAMES) {
+      const wrapped = meta.wrappedKey(name) ?? raiseMissingKey(name);
+      unwrapped.set(name, unwrapServiceKey(kek, vaultId, name, wrapped));
+    }
+  } finally {
+    kek.wipe();
+  }
+  const keys: ServiceKeys = { audit: unwrapped.get('audit')!, index: unwrapped.get('index')!, pepper: unwrapped.get('pepper')! };
+  const auditRepo = new AuditRepo(db);
+  let closed = false;
+  return {
+    dataDir,
+    db,
+    vaultId,
+    publicKey: Buffer.from(publicKeyB64, 'base64'),
+    keys,
+    meta,
+    users: new UsersRepo(db),
+    slots: new SlotsRepo(db, vaultId),
+    persons: new PersonsRepo(db),
+    auditRepo,
+    audit: new AuditTrail(auditRepo, keys.audit, clock),
+    clock,
+    credential,
+    close() {
+      if (closed) return;
+      closed = true;
+      try {
+        if (!db.readonly) db.pragma('wal_checkpoint(TRUNCATE)');
+      } finally {
+        db.close();
+        wipeServiceKeys(keys);
+      }
+    },
+  };
+}
+
+function raiseMissingKey(name: string): never {
+  throw new AppError('tampered', `金庫の鍵束（${name}）がデータベースにありません。バックアップからの復元を検討してください。`);
+}

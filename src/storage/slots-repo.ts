@@ -1,0 +1,50 @@
+import type { SlotParams, SlotRecord } from '../vault/slots.js';
+import type { Db } from './database.js';
+
+interface Raw {
+  id: string;
+  kind: string;
+  user_id: string | null;
+  params: string;
+  wrapped: Buffer;
+}
+
+export interface StoredSlot extends SlotRecord {
+  userId: string | null;
+}
+
+/** key_slots: wrapped copies of the vault private key. */
+export class SlotsRepo {
+  constructor(
+    private readonly db: Db,
+    private readonly vaultId: string,
+  ) {}
+
+  insert(slot: SlotRecord, userId: string | null, at: Date): void {
+    this.db
+      .prepare('INSERT INTO key_slots (id, kind, user_id, params, wrapped, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(slot.id, slot.params.kind, userId, JSON.stringify(slot.params), slot.wrapped, at.toISOString());
+  }
+
+  private toSlot(r: Raw): StoredSlot {
+    return { id: r.id, vaultId: this.vaultId, userId: r.user_id, params: JSON.parse(r.params) as SlotParams, wrapped: r.wrapped };
+  }
+
+  pinSlotOf(userId: string): StoredSlot | undefined {
+    const r = this.db
+      .prepare("SELECT id, kind, user_id, params, wrapped FROM key_slots WHERE user_id = ? AND kind = 'pin' AND revoked_at IS NULL")
+      .get(userId) as Raw | undefined;
+    return r && this.toSlot(r);
+  }
+
+  recoverySlot(): StoredSlot | undefined {
+    const r = this.db
+      .prepare("SELECT id, kind, user_id, params, wrapped FROM key_slots WHERE kind = 'recovery' AND revoked_at IS NULL")
+      .get() as Raw | undefined;
+    return r && this.toSlot(r);
+  }
+
+  activeCount(): number {
+    return this.db.prepare('SELECT count(*) FROM key_slots WHERE revoked_at IS NULL').pluck().get() as number;
+  }
+}

@@ -1,0 +1,1 @@
+export { syntheticCsv, syntheticNumber, validNumber } from '../../bench/synthetic.js';
