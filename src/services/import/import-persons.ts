@@ -1,13 +1,13 @@
 import { parse } from 'csv-parse/sync';
 import type { Actor, AuditSubject } from '../../domain/audit-events.js';
 import { japanDate } from '../../domain/dates.js';
-import type { PersonId, PersonKind } from '../../domain/persons.js';
+import { normaliseCode, parsePersonKind, type PersonId, type PersonKind } from '../../domain/persons.js';
 import { writeTransaction } from '../../storage/database.js';
 import { numberIndex } from '../../vault/number-index.js';
 import { Sealer } from '../../vault/sealed-box.js';
 import { numberRecordId, NUMBER_FIELD } from '../numbers.js';
 import type { Vault } from '../vault.js';
-import { mapHeader } from './columns.js';
+import { mapHeader, type Column } from './columns.js';
 import { decodeCsv, type CsvEncoding } from './decode.js';
 import { validateRow, type PersonDraft } from './validate.js';
 
@@ -92,6 +92,7 @@ export function importPersons(vault: Vault, bytes: Uint8Array, opts: ImportOptio
   // 1. Each row on its own.
   const today = japanDate(vault.clock.now());
   const drafts: Checked[] = [];
+  const badEmployees = new Map<string, number>();
   for (let i = 1; i < records.length; i++) {
     const { record, info } = records[i]!;
     const line = startLine(record, info.lines);
@@ -100,8 +101,11 @@ export function importPersons(vault: Vault, bytes: Uint8Array, opts: ImportOptio
       continue;
     }
     const r = validateRow(record, columns, line, today);
-    if (!r.ok) for (const message of r.problems) report.errors.push({ line, message });
-    else drafts.push({ ...r.draft, index: r.draft.number ? numberIndex(vault.keys.index, r.draft.number) : null });
+    if (!r.ok) {
+      for (const message of r.problems) report.errors.push({ line, message });
+      const code = employeeCodeOf(record, columns);
+      if (code !== undefined && !badEmployees.has(code)) badEmployees.set(code, line);
+    } else drafts.push({ ...r.draft, index: r.draft.number ? numberIndex(vault.keys.index, r.draft.number) : null });
     if (i % PROGRESS_EVERY === 0) progress('parse', i, total);
   }
   progress('parse', total, total);
@@ -109,7 +113,7 @@ export function importPersons(vault: Vault, bytes: Uint8Array, opts: ImportOptio
   // 2. Across rows and against the vault, then store, in one write transaction.
   try {
     writeTransaction(vault.db, () => {
-      const good = checkAgainstFileAndVault(vault, drafts, report.errors);
+      const good = checkAgainstFileAndVault(vault, drafts, badEmployees, report.errors);
       progress('check', total, total);
       if (report.errors.length > 0 && !opts.skipInvalid) throw new Rejected();
       if (good.length === 0) throw new Rejected();
@@ -137,6 +141,14 @@ export function importPersons(vault: Vault, bytes: Uint8Array, opts: ImportOptio
   return report;
 }
 
+/** The 社員番号 of a row that failed its own checks, if it is an employee's: its dependants fail with it. */
+function employeeCodeOf(record: readonly string[], columns: readonly (Column | undefined)[]): string | undefined {
+  const kind = record[columns.indexOf('kind')];
+  const code = record[columns.indexOf('code')];
+  if (kind === undefined || code === undefined || parsePersonKind(kind) !== 'employee') return undefined;
+  return normaliseCode(code);
+}
+
 /** csv-parse gives the line a record ends on; quoted line breaks move its start back. */
 function startLine(record: readonly string[], endLine: number): number {
   let breaks = 0;
@@ -145,7 +157,7 @@ function startLine(record: readonly string[], endLine: number): number {
 }
 
 /** Duplicates in the file and in the vault, and supporters; returns the rows that may be stored. */
-function checkAgainstFileAndVault(vault: Vault, drafts: Checked[], errors: RowError[]): Checked[] {
+function checkAgainstFileAndVault(vault: Vault, drafts: Checked[], badEmployees: Map<string, number>, errors: RowError[]): Checked[] {
   const registeredCodes: Record<'employee' | 'payee', Map<string, PersonId>> = {
     employee: vault.persons.codes('employee'),
     payee: vault.persons.codes('payee'),
@@ -182,7 +194,7 @@ function checkAgainstFileAndVault(vault: Vault, drafts: Checked[], errors: RowEr
     if (d.kind === 'dependant') {
       const code = d.supporterCode!;
       if (!goodEmployees.has(code) && !registeredCodes.employee.has(code)) {
-        const inFile = fileCodes.employee.get(code);
+        const inFile = fileCodes.employee.get(code) ?? badEmployees.get(code);
         fail(
           d,
           inFile !== undefined
