@@ -165,3 +165,25 @@ describe('import', () => {
     expect(validNumber('12345678901')).toBe('123456789018');
   });
 });
+
+describe('import canary while the vault is open', () => {
+  it('leaves no number in the database, WAL or shared-memory file before any checkpoint', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { vault, dataDir } = await newTestVault();
+    vault.db.pragma('wal_autocheckpoint = 0');
+    const numbers = Array.from({ length: 50 }, (_, i) => syntheticNumber(500 + i, 9));
+    const r = run(vault, [HEADER, ...numbers.map((num, i) => `従業員,E${i},山田 太郎${i},,,${num},,`)].join('\n'));
+    expect(r.committed).toBe(true);
+    const names = readdirSync(dataDir);
+    expect(names).toContain('vault.db-wal');
+    for (const name of names.filter((f) => f.startsWith('vault.db'))) {
+      const bytes = readFileSync(join(dataDir, name));
+      for (const num of numbers) {
+        expect(bytes.includes(Buffer.from(num, 'latin1')), `${name}`).toBe(false);
+        expect(bytes.includes(Buffer.from(num, 'utf16le')), `${name}`).toBe(false);
+      }
+    }
+    expect(readFileSync(join(dataDir, 'vault.db-wal')).length).toBeGreaterThan(0);
+  });
+});
