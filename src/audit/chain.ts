@@ -31,7 +31,9 @@ export function chainHash(auditKey: Buffer, prevHash: Buffer, canonicalForm: str
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/giu;
 const HEX_DIGEST = /(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])/giu;
-const TWELVE = /(?<!\d)(?:\d{12}|\d{4}[\s-]\d{4}[\s-]\d{4})(?!\d)/u;
+// The separators MyNumber.parse accepts (digits.ts), one or more between digit groups.
+const SEP = '[\\s\\-‐‑‒–—―−ー－_]+';
+const TWELVE = new RegExp(`(?<!\\d)(?:\\d{12}|\\d{4}${SEP}\\d{4}${SEP}\\d{4}|\\d{3}${SEP}\\d{3}${SEP}\\d{3}${SEP}\\d{3})(?!\\d)`, 'u');
 
 /** True when a text holds a run that could be a My Number (ids and digests aside). */
 export function looksLikeNumber(text: string): boolean {

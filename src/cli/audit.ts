@@ -1,12 +1,13 @@
 import type { Config } from '../config.js';
 import { writeTransaction } from '../storage/database.js';
-import { verifyChain } from '../audit/verify.js';
+import { verifyChainParallel } from '../audit/verify.js';
+import { databasePath } from '../services/vault.js';
 import { dataDirFrom, parse } from './args.js';
 import { openForCommand } from './open.js';
 import { usageError } from './output.js';
 
 /** `mnvault audit verify`: exit 0 with the count and head, 1 naming the first bad seq. */
-export function auditCommand(argv: string[], config: Config, out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
+export async function auditCommand(argv: string[], config: Config, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub !== 'verify') throw usageError('mnvault audit verify --data DIR の形で実行してください。');
   const { values } = parse(rest, { data: { type: 'string' } });
@@ -14,7 +15,7 @@ export function auditCommand(argv: string[], config: Config, out: NodeJS.Writabl
   const vault = openForCommand(dataDir, config, err);
   try {
     const started = performance.now();
-    const result = verifyChain(vault.auditRepo, vault.keys.audit);
+    const result = await verifyChainParallel({ repo: vault.auditRepo, dbPath: databasePath(dataDir), dbKey: vault.dbKey, auditKey: vault.keys.audit });
     const seconds = ((performance.now() - started) / 1000).toFixed(2);
     if (!result.ok) {
       err.write(`監査記録の改ざんを検出しました: ${result.reason}\n最初に不正な記録: seq ${result.badSeq}（それより前の ${result.count} 件は正常）\n`);

@@ -31,7 +31,7 @@ export async function run(argv: string[], out: NodeJS.WritableStream = process.s
       case 'import':
         return importCommand(rest, config, out, err);
       case 'audit':
-        return auditCommand(rest, config, out, err);
+        return await auditCommand(rest, config, out, err);
       case 'serve':
         return await serveCommand(rest, config, out, err);
       case 'demo':

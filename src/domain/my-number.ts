@@ -42,7 +42,7 @@ export class MyNumber {
     }
     const bad = firstNonDigit(s);
     if (bad !== undefined) {
-      const shown = /[0-9]/u.test(bad) ? '' : `（「${bad}」）`;
+      const shown = /\p{Nd}/u.test(bad) ? '' : `（「${bad}」）`;
       return {
         ok: false,
         problem: 'not_digits',

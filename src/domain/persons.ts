@@ -59,7 +59,7 @@ const KIND_ALIASES: Record<string, PersonKind> = {
 
 export function parsePersonKind(input: string): PersonKind | undefined {
   const s = input.normalize('NFKC').trim().toLowerCase();
-  return KIND_ALIASES[s];
+  return Object.hasOwn(KIND_ALIASES, s) ? KIND_ALIASES[s] : undefined;
 }
 
 /** 続柄 accepted for dependants (English aliases map to the Japanese term stored). */
@@ -75,7 +75,8 @@ const RELATIONSHIPS: Record<string, string> = {
 };
 
 export function parseRelationship(input: string): string | undefined {
-  return RELATIONSHIPS[input.normalize('NFKC').trim().toLowerCase()];
+  const s = input.normalize('NFKC').trim().toLowerCase();
+  return Object.hasOwn(RELATIONSHIPS, s) ? RELATIONSHIPS[s] : undefined;
 }
 
 /** Folds half-width kana and hiragana to full-width katakana; undefined if other letters remain. */

@@ -18,6 +18,8 @@ import { SERVICE_KEY_NAMES, unwrapServiceKey, wipeServiceKeys, type ServiceKeys 
 export interface Vault {
   dataDir: string;
   db: Db;
+  /** The database key, kept while open for second connections (verify workers, backup). */
+  dbKey: Secret<Buffer>;
   vaultId: string;
   publicKey: Buffer;
   keys: ServiceKeys;
@@ -99,10 +101,12 @@ export function assemble(db: Db, cred: Secret<Buffer>, dataDir: string, credenti
   }
   const keys: ServiceKeys = { audit: unwrapped.get('audit')!, index: unwrapped.get('index')!, pepper: unwrapped.get('pepper')! };
   const auditRepo = new AuditRepo(db);
+  const dbKey = deriveFromCredential(cred, 'sqlite');
   let closed = false;
   return {
     dataDir,
     db,
+    dbKey,
     vaultId,
     publicKey: Buffer.from(publicKeyB64, 'base64'),
     keys,
@@ -122,6 +126,7 @@ export function assemble(db: Db, cred: Secret<Buffer>, dataDir: string, credenti
       } finally {
         db.close();
         wipeServiceKeys(keys);
+        dbKey.wipe();
       }
     },
   };

@@ -1,7 +1,7 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, type KeyObject } from 'node:crypto';
 import { AppError } from '../domain/errors.js';
 import { zeroize } from '../domain/secret.js';
-import { generateX25519, privateKeyObject, publicKeyObject, x25519 } from './x25519.js';
+import { generateEphemeral, privateKeyObject, publicKeyObject, x25519 } from './x25519.js';
 
 /**
  * Sealed box, format version 1 (test/vectors/sealed-box-v1.json must always open):
@@ -12,8 +12,10 @@ import { generateX25519, privateKeyObject, publicKeyObject, x25519 } from './x25
  *   aad    = "mnvault/v1" ‖ u16 len ‖ recordId ‖ u16 len ‖ field      (UTF-8)
  *
  * Sealing needs only the vault public key. One ephemeral key may seal a batch
- * (an import), each record with its own random nonce and its own associated
- * data, as one HPKE context seals many messages; a single intake uses a fresh one.
+ * (an import), each record with its own nonce and its own associated data, as
+ * one HPKE context seals many messages; a single intake uses a fresh one.
+ * The key is new for every Sealer, so the nonce is a counter (as HPKE's
+ * sequence number): unique under its key without a call for randomness.
  */
 export const SEALED_BOX_VERSION = 1;
 const HEADER = 1 + 32 + 12;
@@ -44,22 +46,26 @@ function deriveKey(shared: Buffer, ephemeralPublic: Uint8Array, vaultPublic: Uin
 /** Seals with the vault public key only. Call wipe() when the batch is done. */
 export class Sealer {
   readonly #ephemeralPublic: Buffer;
-  #key: Buffer;
+  readonly #key: Buffer;
+  #counter = 0;
+  #wiped = false;
 
   constructor(vaultPublicKey: Uint8Array) {
-    const eph = generateX25519();
-    const shared = x25519(privateKeyObject(eph.privateKey), publicKeyObject(vaultPublicKey));
+    const eph = generateEphemeral();
+    const shared = x25519(eph.privateKey, publicKeyObject(vaultPublicKey));
     this.#ephemeralPublic = eph.publicKey;
     this.#key = deriveKey(shared, eph.publicKey, vaultPublicKey);
-    zeroize(shared, eph.privateKey);
+    zeroize(shared);
   }
 
   seal(plaintext: Uint8Array, recordId: string, field: string): Buffer {
     const out = Buffer.allocUnsafe(HEADER + plaintext.length + TAG);
     out[0] = SEALED_BOX_VERSION;
     this.#ephemeralPublic.copy(out, 1);
-    const nonce = randomBytes(12);
-    nonce.copy(out, 33);
+    if (this.#counter >= 0xffffffff) throw new Error('sealed box: batch too large for one ephemeral key');
+    if (this.#wiped) throw new Error('sealed box: sealer used after wipe');
+    const nonce = out.subarray(33, HEADER).fill(0);
+    nonce.writeUInt32BE(++this.#counter, 8);
     const cipher = createCipheriv('aes-256-gcm', this.#key, nonce);
     cipher.setAAD(associatedData(recordId, field));
     let o = HEADER + cipher.update(plaintext).copy(out, HEADER);
@@ -70,6 +76,7 @@ export class Sealer {
 
   wipe(): void {
     this.#key.fill(0);
+    this.#wiped = true;
   }
 }
 
@@ -107,7 +114,13 @@ export class Opener {
     const cacheKey = Buffer.from(eph).toString('base64');
     let key = this.#keys.get(cacheKey);
     if (key === undefined) {
-      const shared = x25519(this.#private, publicKeyObject(eph));
+      let shared: Buffer;
+      try {
+        shared = x25519(this.#private, publicKeyObject(eph));
+      } catch (cause) {
+        // A low-order or malformed ephemeral key: the box was not made by a Sealer.
+        throw new AppError('tampered', '暗号化された番号の形式が壊れています。', { cause });
+      }
       key = deriveKey(shared, eph, this.#vaultPublic);
       zeroize(shared);
       this.#keys.set(cacheKey, key);

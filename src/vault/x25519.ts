@@ -17,9 +17,16 @@ export function generateX25519(): RawKeyPair {
   };
 }
 
+/** An ephemeral pair whose private half never leaves OpenSSL. */
+export function generateEphemeral(): { publicKey: Buffer; privateKey: KeyObject } {
+  const { publicKey, privateKey } = generateKeyPairSync('x25519');
+  return { publicKey: Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url'), privateKey };
+}
+
+/** Imported as JWK: an order of magnitude cheaper than DER in Node for public keys. */
 export function publicKeyObject(raw: Uint8Array): KeyObject {
   if (raw.length !== 32) throw new Error('X25519 public key must be 32 bytes');
-  return createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
+  return createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(raw).toString('base64url') }, format: 'jwk' });
 }
 
 /** The DER buffer built here is zeroed at once; OpenSSL keeps its own copy until the KeyObject is collected. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { verifyChain } from '../../src/audit/verify.js';
+import { join } from 'node:path';
+import { verifyChain, verifyChainParallel } from '../../src/audit/verify.js';
 import { writeTransaction } from '../../src/storage/database.js';
 import type { Vault } from '../../src/services/vault.js';
 import { newTestVault } from '../helpers/vault.js';
@@ -79,5 +80,37 @@ describe('audit chain', () => {
       writeTransaction(vault.db, () => vault.audit.append({ actor, action: 'persons.imported', detail: { note: '番号 1234 5678 9018' } })),
     ).toThrow();
     expect(vault.auditRepo.count()).toBe(before);
+  });
+});
+
+describe('audit chain, verified in parallel ranges', () => {
+  const parallel = (vault: Vault) =>
+    verifyChainParallel({ repo: vault.auditRepo, dbPath: join(vault.dataDir, 'vault.db'), dbKey: vault.dbKey, auditKey: vault.keys.audit, threads: 3, parallelFrom: 1 });
+
+  it('gives the same verdict as one thread on an intact chain', async () => {
+    const vault = await vaultWithEvents(296);
+    expect(await parallel(vault)).toMatchObject({ ok: true, count: 300, head: { seq: 300 } });
+  });
+
+  for (const seq of [100, 101, 150, 200, 201, 300]) {
+    it(`names seq ${seq} when it is deleted, at a seam or inside a range`, async () => {
+      const vault = await vaultWithEvents(296);
+      vault.db.prepare('DELETE FROM audit_events WHERE seq = ?').run(seq);
+      const single = verifyChain(vault.auditRepo, vault.keys.audit);
+      const multi = await parallel(vault);
+      if (seq === 300) {
+        // A cut tail leaves a shorter valid chain: only a printed head (anchor) reveals it.
+        expect(multi).toMatchObject({ ok: true, count: 299 });
+      } else {
+        expect(multi).toMatchObject({ ok: false, badSeq: seq });
+        expect(single).toMatchObject({ ok: false, badSeq: seq });
+      }
+    });
+  }
+
+  it('names an altered row in the last range', async () => {
+    const vault = await vaultWithEvents(296);
+    vault.db.prepare("UPDATE audit_events SET actor_name = 'x' WHERE seq = 250").run();
+    expect(await parallel(vault)).toMatchObject({ ok: false, badSeq: 250 });
   });
 });

@@ -2,6 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/domain/errors.js';
 import { CorporateNumber, corporateNumberCheckDigit } from '../../src/domain/corporate-number.js';
 
+/** Independent reference (財務省令第七十号 第2条), computed from the left: the rightmost digit has weight 1. */
+function referenceCheckDigit(base12: string): number {
+  const sum = [...base12].reduce((acc, c, i) => acc + Number(c) * ((12 - i) % 2 === 1 ? 1 : 2), 0);
+  return 9 - (sum % 9);
+}
+
 function parses(input: string): string {
   const r = CorporateNumber.tryParse(input);
   if (!r.ok) throw new Error(`expected ${JSON.stringify(input)} to parse: ${r.message}`);
@@ -24,10 +30,11 @@ describe('CorporateNumber', () => {
     expect(failure('1234567890123')).toContain('チェックデジット');
   });
 
-  it('accepts exactly one leading digit for a base and rejects the other nine', () => {
-    const base = '001098993401';
-    const accepted = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].filter((d) => CorporateNumber.tryParse(`${d}${base}`).ok);
-    expect(accepted).toEqual([corporateNumberCheckDigit(base)]);
+  it('accepts exactly one leading digit for each base, the one the ordinance gives', () => {
+    for (const base of ['011001098993', '120901007402', '123456789012', '180301018771', '999999999999', '000000000001']) {
+      const accepted = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].filter((d) => CorporateNumber.tryParse(`${d}${base}`).ok);
+      expect(accepted, base).toEqual([referenceCheckDigit(base)]);
+    }
   });
 
   it('computes check digit 9 (never 0) when the weighted sum is a multiple of 9', () => {

@@ -49,7 +49,7 @@ export function mapHeader(header: readonly string[]): HeaderMap {
   const columns = header.map((h) => {
     const key = h.normalize('NFKC').replace(/^\uFEFF/u, '').trim().toLowerCase().replace(/\s+/gu, '_');
     if (key === '') return undefined;
-    const col = ALIASES[key];
+    const col = Object.hasOwn(ALIASES, key) ? ALIASES[key] : undefined;
     if (col === undefined) {
       problems.push(`不明な列「${h.trim()}」があります。列名は ${Object.values(COLUMN_LABEL).join('・')}（または英語名）にしてください。`);
     } else if (seen.has(col)) {

@@ -1,0 +1,231 @@
+import { createDecipheriv, createPrivateKey, createPublicKey, diffieHellman, hkdfSync, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { AppError } from '../../src/domain/errors.js';
+import { associatedData, Opener, seal, Sealer, SEALED_BOX_VERSION } from '../../src/vault/sealed-box.js';
+import { generateX25519, publicFromPrivate } from '../../src/vault/x25519.js';
+
+const HEADER = 1 + 32 + 12;
+const TAG = 16;
+
+function expectTampered(fn: () => unknown): void {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (e) {
+    caught = e;
+  }
+  expect(caught).toBeInstanceOf(AppError);
+  expect((caught as AppError).code).toBe('tampered');
+}
+
+const vault = generateX25519();
+const text = (s: string) => Buffer.from(s, 'utf8');
+
+describe('sealed box round trip', () => {
+  it('opens what seal() sealed, with the same record id and field', () => {
+    const box = seal(vault.publicKey, text('123456789018'), 'person/1', 'my_number');
+    const opener = new Opener(vault.privateKey, vault.publicKey);
+    expect(opener.open(box, 'person/1', 'my_number').toString('utf8')).toBe('123456789018');
+  });
+
+  it('opens a batch of 100 records sealed by one Sealer with one Opener', () => {
+    const sealer = new Sealer(vault.publicKey);
+    const numbers = Array.from({ length: 100 }, (_, i) => String(100_000_000_000 + i * 7919));
+    const boxes = numbers.map((n, i) => sealer.seal(text(n), `person/${i}`, 'my_number'));
+    sealer.wipe();
+    // One ephemeral key for the batch, a fresh nonce for every record.
+    const ephs = new Set(boxes.map((b) => b.subarray(1, 33).toString('hex')));
+    const nonces = new Set(boxes.map((b) => b.subarray(33, HEADER).toString('hex')));
+    expect(ephs.size).toBe(1);
+    expect(nonces.size).toBe(100);
+    const opener = new Opener(vault.privateKey, vault.publicKey);
+    boxes.forEach((b, i) => expect(opener.open(b, `person/${i}`, 'my_number').toString('utf8')).toBe(numbers[i]));
+    opener.wipe();
+  });
+
+  it('uses a fresh ephemeral key for every single seal()', () => {
+    const a = seal(vault.publicKey, text('x'), 'r', 'f');
+    const b = seal(vault.publicKey, text('x'), 'r', 'f');
+    expect(a.subarray(1, 33).equals(b.subarray(1, 33))).toBe(false);
+    expect(a.equals(b)).toBe(false);
+  });
+
+  it('still opens after wipe(), deriving the key again', () => {
+    const box = seal(vault.publicKey, text('987654321093'), 'person/9', 'my_number');
+    const opener = new Opener(vault.privateKey, vault.publicKey);
+    expect(opener.open(box, 'person/9', 'my_number').toString()).toBe('987654321093');
+    opener.wipe();
+    expect(opener.open(box, 'person/9', 'my_number').toString()).toBe('987654321093');
+  });
+});
+
+describe('sealed box integrity', () => {
+  const box = seal(vault.publicKey, text('123456789018'), 'person/1', 'my_number');
+  const opener = new Opener(vault.privateKey, vault.publicKey);
+
+  it('does not open under another record id or another field', () => {
+    expectTampered(() => opener.open(box, 'person/2', 'my_number'));
+    expectTampered(() => opener.open(box, 'person/1', 'other'));
+    expectTampered(() => opener.open(box, 'person/10', 'my_number'));
+    // length prefixes keep "person/1" + "my_number" distinct from "person/1m" + "y_number"
+    expectTampered(() => opener.open(box, 'person/1m', 'y_number'));
+    expect(opener.open(box, 'person/1', 'my_number').toString()).toBe('123456789018');
+  });
+
+  it('length-prefixes record id and field in the associated data', () => {
+    expect(associatedData('ab', 'c').equals(associatedData('a', 'bc'))).toBe(false);
+    expect(associatedData('person/1', 'my_number').toString('hex')).toBe(
+      Buffer.concat([text('mnvault/v1'), Buffer.from([0, 8]), text('person/1'), Buffer.from([0, 9]), text('my_number')]).toString('hex'),
+    );
+    expect(() => associatedData('', 'f')).toThrow();
+    expect(() => associatedData('r', '')).toThrow();
+  });
+
+  it('does not open with a different vault private key', () => {
+    const other = generateX25519();
+    expectTampered(() => new Opener(other.privateKey, other.publicKey).open(box, 'person/1', 'my_number'));
+    expectTampered(() => new Opener(other.privateKey, vault.publicKey).open(box, 'person/1', 'my_number'));
+    // right private key but the wrong public key in the HKDF salt
+    expectTampered(() => new Opener(vault.privateKey, other.publicKey).open(box, 'person/1', 'my_number'));
+  });
+
+  it.each([
+    ['version byte', 0, 0x01],
+    ['first ephemeral key byte', 1, 0x01],
+    ['middle ephemeral key byte', 16, 0x40],
+    ['last ephemeral key byte', 32, 0x01],
+    // X25519 ignores the top bit of the u-coordinate; the salt must still catch the change
+    ['top bit of the ephemeral key', 32, 0x80],
+    ['first nonce byte', 33, 0x01],
+    ['last nonce byte', 44, 0x80],
+    ['first ciphertext byte', HEADER, 0x01],
+    ['last ciphertext byte', HEADER + 11, 0x01],
+    ['first tag byte', HEADER + 12, 0x01],
+    ['last tag byte', HEADER + 12 + TAG - 1, 0x80],
+  ])('fails when the %s is flipped', (_what, pos, bit) => {
+    expect(box.length).toBe(HEADER + 12 + TAG);
+    const bad = Buffer.from(box);
+    bad[pos]! ^= bit;
+    expectTampered(() => new Opener(vault.privateKey, vault.publicKey).open(bad, 'person/1', 'my_number'));
+  });
+
+  it('fails on every single-bit flip of a short box', () => {
+    const small = seal(vault.publicKey, text('42'), 'r', 'f');
+    const o = new Opener(vault.privateKey, vault.publicKey);
+    for (let pos = 0; pos < small.length; pos++) {
+      const bad = Buffer.from(small);
+      bad[pos]! ^= 1 << pos % 8;
+      expectTampered(() => o.open(bad, 'r', 'f'));
+    }
+  });
+
+  it('fails on a truncated or extended box', () => {
+    expectTampered(() => opener.open(box.subarray(0, HEADER + TAG - 1), 'person/1', 'my_number'));
+    expectTampered(() => opener.open(box.subarray(0, box.length - 1), 'person/1', 'my_number'));
+    expectTampered(() => opener.open(Buffer.concat([box, Buffer.from([0])]), 'person/1', 'my_number'));
+    expectTampered(() => opener.open(Buffer.alloc(0), 'person/1', 'my_number'));
+  });
+
+  it('reports a box whose ephemeral key is a low-order point (all zeros) as tampered', () => {
+    const bad = Buffer.from(box);
+    bad.fill(0, 1, 33);
+    expectTampered(() => new Opener(vault.privateKey, vault.publicKey).open(bad, 'person/1', 'my_number'));
+  });
+});
+
+describe('sealed box format', () => {
+  it('is 1 + 32 + 12 + len + 16 bytes and starts with version 1', () => {
+    for (const len of [0, 1, 12, 100, 1000]) {
+      const box = seal(vault.publicKey, randomBytes(len), 'r', 'f');
+      expect(box.length).toBe(1 + 32 + 12 + len + 16);
+      expect(box[0]).toBe(1);
+    }
+    expect(SEALED_BOX_VERSION).toBe(1);
+  });
+
+  it('does not carry the plaintext in the clear', () => {
+    const box = seal(vault.publicKey, text('123456789018'), 'person/1', 'my_number');
+    expect(box.includes(text('123456789018'))).toBe(false);
+    expect(box.toString('latin1')).not.toContain('9018');
+  });
+
+  it('embeds an ephemeral public key that is not the vault key', () => {
+    const box = seal(vault.publicKey, text('x'), 'r', 'f');
+    expect(box.subarray(1, 33).equals(vault.publicKey)).toBe(false);
+  });
+});
+
+interface Vector {
+  name: string;
+  recordId: string;
+  field: string;
+  plaintext: string;
+  sealed: string;
+}
+interface VectorFile {
+  vaultPrivateKey: string;
+  vaultPublicKey: string;
+  vectors: Vector[];
+  negative: (Omit<Vector, 'plaintext'> & { error: string })[];
+}
+
+const file = JSON.parse(readFileSync(new URL('../vectors/sealed-box-v1.json', import.meta.url), 'utf8')) as VectorFile;
+const priv = Buffer.from(file.vaultPrivateKey, 'base64');
+const pub = Buffer.from(file.vaultPublicKey, 'base64');
+
+/** A decoder for the documented v1 format that shares no code with src/vault. */
+function independentOpen(sealed: Buffer, recordId: string, field: string): Buffer {
+  const b64u = (b: Buffer) => b.toString('base64url');
+  const eph = sealed.subarray(1, 33);
+  const privateKey = createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: b64u(priv), x: b64u(pub) }, format: 'jwk' });
+  const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: b64u(Buffer.from(eph)) }, format: 'jwk' });
+  const shared = diffieHellman({ privateKey, publicKey });
+  const key = Buffer.from(hkdfSync('sha256', shared, Buffer.concat([eph, pub]), 'mnvault sealed-box v1', 32));
+  const id = text(recordId);
+  const f = text(field);
+  const u16 = (n: number) => Buffer.from([n >> 8, n & 0xff]);
+  const aad = Buffer.concat([text('mnvault/v1'), u16(id.length), id, u16(f.length), f]);
+  const d = createDecipheriv('aes-256-gcm', key, sealed.subarray(33, 45));
+  d.setAAD(aad);
+  d.setAuthTag(sealed.subarray(sealed.length - 16));
+  return Buffer.concat([d.update(sealed.subarray(45, sealed.length - 16)), d.final()]);
+}
+
+describe('sealed box v1 test vectors (test/vectors/sealed-box-v1.json)', () => {
+  it('holds a 32-byte key pair whose public half derives from the private half', () => {
+    expect(priv.length).toBe(32);
+    expect(publicFromPrivate(priv).equals(pub)).toBe(true);
+    expect(file.vectors.length).toBeGreaterThanOrEqual(3);
+    expect(file.negative.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('opens every stored vector with the stored private key', () => {
+    const opener = new Opener(priv, pub);
+    for (const v of file.vectors) {
+      const sealed = Buffer.from(v.sealed, 'base64');
+      expect(sealed[0], v.name).toBe(1);
+      expect(sealed.length, v.name).toBe(HEADER + text(v.plaintext).length + TAG);
+      expect(opener.open(sealed, v.recordId, v.field).toString('utf8'), v.name).toBe(v.plaintext);
+    }
+  });
+
+  it('opens every stored vector with an independent implementation of the documented format', () => {
+    for (const v of file.vectors) {
+      expect(independentOpen(Buffer.from(v.sealed, 'base64'), v.recordId, v.field).toString('utf8'), v.name).toBe(v.plaintext);
+    }
+  });
+
+  it('refuses every negative vector as tampered', () => {
+    const opener = new Opener(priv, pub);
+    for (const v of file.negative) {
+      expect(v.error).toBe('tampered');
+      expectTampered(() => opener.open(Buffer.from(v.sealed, 'base64'), v.recordId, v.field));
+    }
+  });
+
+  it('opens today\u2019s seal() output with the independent decoder too', () => {
+    const box = seal(pub, text('202020202027'), 'person/5', 'my_number');
+    expect(independentOpen(box, 'person/5', 'my_number').toString()).toBe('202020202027');
+  });
+});
