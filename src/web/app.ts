@@ -51,8 +51,18 @@ export function createApp(deps: AppDeps): express.Express {
     });
   });
 
+  app.use((_req, res) => {
+    res.status(404).render('error', { message: 'ページが見つかりません。URLを確認してください。', ref: null });
+  });
+
   const onError: ErrorRequestHandler = (err, _req, res, _next) => {
     const ref = randomBytes(4).toString('hex');
+    const status = (err as { status?: unknown })?.status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      // Client errors raised by express itself (a missing static file, a malformed request).
+      res.status(status).render('error', { message: status === 404 ? 'ページが見つかりません。URLを確認してください。' : 'リクエストの形式が正しくありません。', ref: null });
+      return;
+    }
     const code = errorCode(err);
     if (code === 'internal') process.stderr.write(`request ${ref} failed: ${(err as Error)?.name ?? 'unknown'}\n`);
     res.status(httpStatusFor[code]).render('error', { message: publicMessage(err), ref });
