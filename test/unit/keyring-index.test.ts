@@ -5,17 +5,8 @@ import { MyNumber } from '../../src/domain/my-number.js';
 import { Secret } from '../../src/domain/secret.js';
 import { generateServiceKeys, SERVICE_KEY_NAMES, unwrapServiceKey, wipeServiceKeys, wrapServiceKey } from '../../src/vault/keyring.js';
 import { numberIndex } from '../../src/vault/number-index.js';
+import { expectCode } from '../helpers/errors.js';
 
-function expectCode(fn: () => unknown, code: ErrorCode): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(AppError);
-  expect((caught as AppError).code).toBe(code);
-}
 
 const key = () => new Secret(randomBytes(32));
 

@@ -3,20 +3,14 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/domain/errors.js';
 import { associatedData, Opener, seal, Sealer, SEALED_BOX_VERSION } from '../../src/vault/sealed-box.js';
+import { expectCode } from '../helpers/errors.js';
 import { generateX25519, publicFromPrivate } from '../../src/vault/x25519.js';
 
 const HEADER = 1 + 32 + 12;
 const TAG = 16;
 
 function expectTampered(fn: () => unknown): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(AppError);
-  expect((caught as AppError).code).toBe('tampered');
+  expectCode(fn, 'tampered');
 }
 
 const vault = generateX25519();

@@ -16,6 +16,7 @@ import {
   type SlotRecord,
 } from '../../src/vault/slots.js';
 import { generateX25519 } from '../../src/vault/x25519.js';
+import { expectCode as expectSyncCode } from '../helpers/errors.js';
 
 async function expectCode(p: Promise<unknown>, code: ErrorCode): Promise<void> {
   let caught: unknown;
@@ -28,16 +29,6 @@ async function expectCode(p: Promise<unknown>, code: ErrorCode): Promise<void> {
   expect((caught as AppError).code).toBe(code);
 }
 
-function expectSyncCode(fn: () => unknown, code: ErrorCode): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(AppError);
-  expect((caught as AppError).code).toBe(code);
-}
 
 const VAULT_ID = 'vault-0001';
 const vaultKey = generateX25519().privateKey;
