@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CANONICAL_VERSION, GENESIS } from '../src/audit/chain.js';
+import { canonicalRaw, GENESIS } from '../src/audit/chain.js';
 import { verifyChain, verifyChainParallel } from '../src/audit/verify.js';
 import { systemClock } from '../src/domain/ports.js';
 import { Secret } from '../src/domain/secret.js';
@@ -145,7 +145,7 @@ async function benchVerify(root: string, n: number): Promise<Row[]> {
   // Floor: the HMAC chain over the same canonical bytes, already in memory.
   const bodies: Buffer[] = [];
   for (const r of vault.auditRepo.iterateRaw(1)) {
-    bodies.push(Buffer.from(JSON.stringify([CANONICAL_VERSION, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9]]), 'utf8'));
+    bodies.push(Buffer.from(canonicalRaw(r), 'utf8'));
   }
   const key = vault.keys.audit.expose();
   const floor = best(2, () =>

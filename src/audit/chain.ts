@@ -25,6 +25,11 @@ export function canonical(r: Omit<AuditRow, 'prevHash' | 'hash'>): string {
   ]);
 }
 
+/** The same canonical form, from a stored row as the verifier reads it. */
+export function canonicalRaw(r: RawAuditRow): string {
+  return JSON.stringify([CANONICAL_VERSION, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9]]);
+}
+
 export function chainHash(auditKey: Buffer, prevHash: Buffer, canonicalForm: string): Buffer {
   return createHmac('sha256', auditKey).update(prevHash).update(canonicalForm, 'utf8').digest();
 }
@@ -128,8 +133,7 @@ export function verifyRows(
     if (prev !== undefined && !r[10].equals(prev)) {
       return { ok: false, count, badSeq: seq, reason: `seq ${seq} の前ハッシュが直前の記録と一致しません（削除・挿入・入れ替えの疑い）` };
     }
-    const c = JSON.stringify([CANONICAL_VERSION, seq, r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9]]);
-    const h = createHmac('sha256', auditKey).update(r[10]).update(c, 'utf8').digest();
+    const h = chainHash(auditKey, r[10], canonicalRaw(r));
     if (h.length !== r[11].length || !timingSafeEqual(h, r[11])) {
       return { ok: false, count, badSeq: seq, reason: `seq ${seq} の内容が改ざんされています（HMAC不一致）` };
     }
