@@ -4,16 +4,15 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { canonicalRaw, GENESIS } from '../src/audit/chain.js';
+import { canonical, GENESIS } from '../src/audit/chain.js';
 import { verifyChain, verifyChainParallel } from '../src/audit/verify.js';
 import { systemClock } from '../src/domain/ports.js';
 import { Secret } from '../src/domain/secret.js';
 import { packagePath } from '../src/paths.js';
 import { importPersons } from '../src/services/import/import-persons.js';
-import { initVault } from '../src/services/init-vault.js';
+import { initDevVault } from '../src/services/init-vault.js';
 import { openVault, type Vault } from '../src/services/vault.js';
 import { writeTransaction } from '../src/storage/database.js';
-import { locateCredential, writeDevCredential } from '../src/vault/credential.js';
 import { Opener, seal, Sealer } from '../src/vault/sealed-box.js';
 import { TEST_PIN_COST } from '../src/vault/slots.js';
 import { generateX25519 } from '../src/vault/x25519.js';
@@ -48,17 +47,13 @@ function best(runs: number, fn: () => number): number {
 }
 
 async function newVault(dir: string): Promise<Vault> {
-  const credential = writeDevCredential(dir);
-  const { vault, recoveryCode } = await initVault({
+  const { vault, recoveryCode } = await initDevVault({
     dataDir: dir,
-    credential,
-    credentialLocation: locateCredential(dir, undefined),
     admin: { login: 'bench', password: new Secret('bench-password-long'), pin: new Secret('135790') },
     clock: systemClock,
     pinCost: TEST_PIN_COST,
   });
   recoveryCode.wipe();
-  credential.wipe();
   return vault;
 }
 
@@ -145,7 +140,7 @@ async function benchVerify(root: string, n: number): Promise<Row[]> {
   // Floor: the HMAC chain over the same canonical bytes, already in memory.
   const bodies: Buffer[] = [];
   for (const r of vault.auditRepo.iterateRaw(1)) {
-    bodies.push(Buffer.from(canonicalRaw(r), 'utf8'));
+    bodies.push(Buffer.from(canonical(r), 'utf8'));
   }
   const key = vault.keys.audit.expose();
   const floor = best(2, () =>

@@ -3,7 +3,7 @@ import { AppError } from '../domain/errors.js';
 import type { AuditEventInput } from '../domain/audit-events.js';
 import type { Clock } from '../domain/ports.js';
 import type { Secret } from '../domain/secret.js';
-import type { AuditRepo, AuditRow, RawAuditRow } from '../storage/audit-repo.js';
+import type { AuditFields, AuditRepo, RawAuditRow } from '../storage/audit-repo.js';
 
 /**
  * The hash chain (DESIGN §5):
@@ -19,15 +19,9 @@ import type { AuditRepo, AuditRow, RawAuditRow } from '../storage/audit-repo.js'
 export const CANONICAL_VERSION = 1;
 export const GENESIS = Buffer.alloc(32);
 
-export function canonical(r: Omit<AuditRow, 'prevHash' | 'hash'>): string {
-  return JSON.stringify([
-    CANONICAL_VERSION, r.seq, r.at, r.actorId, r.actorName, r.action, r.subjects, r.purpose, r.client, r.device, r.detail,
-  ]);
-}
-
-/** The same canonical form, from a stored row as the verifier reads it. */
-export function canonicalRaw(r: RawAuditRow): string {
-  return JSON.stringify([CANONICAL_VERSION, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9]]);
+/** The canonical form of a row's fields, the same when appending and when verifying. */
+export function canonical(f: AuditFields | RawAuditRow): string {
+  return JSON.stringify([CANONICAL_VERSION, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9]]);
 }
 
 export function chainHash(auditKey: Buffer, prevHash: Buffer, canonicalForm: string): Buffer {
@@ -78,22 +72,22 @@ export class AuditTrail {
     const prevHash = head?.hash ?? GENESIS;
     const subjects = JSON.stringify(input.subjects ?? []);
     const detail = JSON.stringify(input.detail ?? {});
-    const row = {
+    const fields: AuditFields = [
       seq,
-      at: this.clock.now().toISOString(),
-      actorId: input.actor.id,
-      actorName: input.actor.name,
-      action: input.action,
+      this.clock.now().toISOString(),
+      input.actor.id,
+      input.actor.name,
+      input.action,
       subjects,
-      purpose: input.purpose ?? null,
-      client: input.client ?? null,
-      device: input.device ?? null,
+      input.purpose ?? null,
+      input.client ?? null,
+      input.device ?? null,
       detail,
-    };
-    assertNoNumber([row.actorId, row.actorName, subjects, row.purpose, row.client, row.device, detail]);
-    const hash = chainHash(this.auditKey.expose(), prevHash, canonical(row));
+    ];
+    assertNoNumber(fields.slice(2) as (string | null)[]);
+    const hash = chainHash(this.auditKey.expose(), prevHash, canonical(fields));
     try {
-      this.repo.insert({ ...row, prevHash, hash });
+      this.repo.insert([...fields, prevHash, hash]);
     } catch (cause) {
       throw new AppError('audit_unavailable', '監査記録を書き込めなかったため、操作を中止しました。何も変更・表示していません。管理者に連絡してください。', { cause });
     }
@@ -133,7 +127,7 @@ export function verifyRows(
     if (prev !== undefined && !r[10].equals(prev)) {
       return { ok: false, count, badSeq: seq, reason: `seq ${seq} の前ハッシュが直前の記録と一致しません（削除・挿入・入れ替えの疑い）` };
     }
-    const h = chainHash(auditKey, r[10], canonicalRaw(r));
+    const h = chainHash(auditKey, r[10], canonical(r));
     if (h.length !== r[11].length || !timingSafeEqual(h, r[11])) {
       return { ok: false, count, badSeq: seq, reason: `seq ${seq} の内容が改ざんされています（HMAC不一致）` };
     }

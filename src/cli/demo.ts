@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
 import { AppError } from '../domain/errors.js';
@@ -6,9 +6,8 @@ import { systemClock } from '../domain/ports.js';
 import { Secret } from '../domain/secret.js';
 import { packagePath } from '../paths.js';
 import { importPersons } from '../services/import/import-persons.js';
-import { initVault } from '../services/init-vault.js';
+import { initDevVault } from '../services/init-vault.js';
 import { databasePath } from '../services/vault.js';
-import { locateCredential, writeDevCredential } from '../vault/credential.js';
 import { parse } from './args.js';
 import { serveCommand } from './serve.js';
 
@@ -25,29 +24,21 @@ export async function demoCommand(argv: string[], config: Config, out: NodeJS.Wr
   const dataDir = values.data ?? packagePath('demo-data');
   if (values.reset) rmSync(dataDir, { recursive: true, force: true });
   if (!existsSync(databasePath(dataDir))) {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const credential = writeDevCredential(dataDir);
+    const { vault, recoveryCode } = await initDevVault({
+      dataDir,
+      admin: { login: DEMO_ADMIN.login, displayName: 'デモ管理者', password: new Secret(DEMO_ADMIN.password), pin: new Secret(DEMO_ADMIN.pin) },
+      clock: systemClock,
+    });
     try {
-      const { vault, recoveryCode } = await initVault({
-        dataDir,
-        credential,
-        credentialLocation: locateCredential(dataDir, undefined),
-        admin: { login: DEMO_ADMIN.login, displayName: 'デモ管理者', password: new Secret(DEMO_ADMIN.password), pin: new Secret(DEMO_ADMIN.pin) },
-        clock: systemClock,
+      const report = importPersons(vault, readFileSync(packagePath('scripts', 'demo', 'persons.csv')), {
+        actor: { id: 'cli', name: 'mnvault demo' },
       });
-      try {
-        const report = importPersons(vault, readFileSync(packagePath('scripts', 'demo', 'persons.csv')), {
-          actor: { id: 'cli', name: 'mnvault demo' },
-        });
-        if (!report.committed) throw new Error('demo CSV did not import');
-        writeFileSync(join(dataDir, 'README-DEMO.txt'), 'デモ用の金庫です。開発用の鍵を使っているため、実データを入れないでください。\n', { mode: 0o600 });
-        out.write(`デモ用の金庫を作成しました: ${dataDir}\n（架空の ${report.rows} 名を登録。回復コード: ${recoveryCode.expose()}）\n`);
-      } finally {
-        vault.close();
-        recoveryCode.wipe();
-      }
+      if (!report.committed) throw new Error('demo CSV did not import');
+      writeFileSync(join(dataDir, 'README-DEMO.txt'), 'デモ用の金庫です。開発用の鍵を使っているため、実データを入れないでください。\n', { mode: 0o600 });
+      out.write(`デモ用の金庫を作成しました: ${dataDir}\n（架空の ${report.rows} 名を登録。回復コード: ${recoveryCode.expose()}）\n`);
     } finally {
-      credential.wipe();
+      vault.close();
+      recoveryCode.wipe();
     }
   }
   out.write(`管理者: ${DEMO_ADMIN.login} / パスワード: ${DEMO_ADMIN.password} / PIN: ${DEMO_ADMIN.pin}（デモ専用）\n`);

@@ -1,8 +1,8 @@
 import type { Config } from '../config.js';
 import { AppError } from '../domain/errors.js';
 import { systemClock } from '../domain/ports.js';
-import { locateCredential, readCredential, writeDevCredential } from '../vault/credential.js';
-import { initVault } from '../services/init-vault.js';
+import { locateCredential, readCredential } from '../vault/credential.js';
+import { initDevVault, initVault } from '../services/init-vault.js';
 import { dataDirFrom, parse, readSecretFile } from './args.js';
 import { existsSync } from 'node:fs';
 import { databasePath } from '../services/vault.js';
@@ -24,30 +24,34 @@ export async function initCommand(argv: string[], config: Config, out: NodeJS.Wr
     throw new AppError('conflict', `データフォルダには既に金庫があります（${databasePath(dataDir)}）。上書きはしません。別のフォルダを指定してください。`);
   }
 
-  let location;
-  let credential;
-  if (values.dev) {
-    if (config.mode === 'production') throw new AppError('invalid', '本番モードでは --dev を使えません。');
-    location = locateCredential(dataDir, undefined);
-    credential = writeDevCredential(dataDir);
-  } else {
-    if (!config.credentialsDirectory) {
-      throw new AppError(
-        'missing_key',
-        'データベース鍵がありません。本番では systemd の LoadCredentialEncrypted=db-key で $CREDENTIALS_DIRECTORY を用意して実行してください（scripts/install.sh が行います）。試用なら --dev を付けてください。',
-      );
-    }
-    location = locateCredential(dataDir, config.credentialsDirectory);
-    credential = readCredential(location);
-  }
+  const admin = { login: values['admin-user'], displayName: values['admin-name'], password, pin };
+  let result;
   try {
-    const { vault, recoveryCode } = await initVault({
-      dataDir,
-      credential,
-      credentialLocation: location,
-      admin: { login: values['admin-user'], displayName: values['admin-name'], password, pin },
-      clock: systemClock,
-    });
+    if (values.dev) {
+      if (config.mode === 'production') throw new AppError('invalid', '本番モードでは --dev を使えません。');
+      result = await initDevVault({ dataDir, admin, clock: systemClock });
+    } else {
+      if (!config.credentialsDirectory) {
+        throw new AppError(
+          'missing_key',
+          'データベース鍵がありません。本番では systemd の LoadCredentialEncrypted=db-key で $CREDENTIALS_DIRECTORY を用意して実行してください。試用なら --dev を付けてください。',
+        );
+      }
+      const location = locateCredential(dataDir, config.credentialsDirectory);
+      const credential = readCredential(location);
+      try {
+        result = await initVault({ dataDir, credential, credentialLocation: location, admin, clock: systemClock });
+      } finally {
+        credential.wipe();
+      }
+    }
+  } finally {
+    password.wipe();
+    pin.wipe();
+  }
+  const { vault, recoveryCode } = result;
+  const location = vault.credential;
+  try {
     vault.close();
     out.write(
       [
@@ -64,11 +68,8 @@ export async function initCommand(argv: string[], config: Config, out: NodeJS.Wr
         .filter((l, i, a) => l !== '' || a[i - 1] !== '')
         .join('\n'),
     );
-    recoveryCode.wipe();
     return 0;
   } finally {
-    credential.wipe();
-    password.wipe();
-    pin.wipe();
+    recoveryCode.wipe();
   }
 }

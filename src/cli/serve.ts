@@ -15,10 +15,15 @@ export interface Serving {
 }
 
 /** Starts the LAN app on an open vault; stops cleanly on SIGTERM/SIGINT (checkpoint, zero keys). */
-export async function startServer(vault: Vault, config: Config, opts: { port: number; host: string; simulateDevices: boolean }): Promise<Serving> {
-  if (opts.simulateDevices && config.mode === 'production') {
+/** Simulated devices are for development and tests only. */
+export function assertDevicesAllowed(config: Config, simulateDevices: boolean): void {
+  if (simulateDevices && config.mode === 'production') {
     throw new AppError('forbidden', '本番モードでは模擬デバイス（--simulate-devices）を使えません。実機を接続し、設定を確認してください。');
   }
+}
+
+export async function startServer(vault: Vault, config: Config, opts: { port: number; host: string; simulateDevices: boolean }): Promise<Serving> {
+  assertDevicesAllowed(config, opts.simulateDevices);
   if (opts.host !== '127.0.0.1' && opts.host !== '::1' && opts.host !== 'localhost') {
     throw new AppError('invalid', 'HTTPS の設定がまだないため、待ち受けはループバック（127.0.0.1）に限られます。');
   }
@@ -52,9 +57,8 @@ export async function serveCommand(argv: string[], config: Config, out: NodeJS.W
   const port = values.port === undefined ? config.port : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw usageError(`--port は 1〜65535 の整数にしてください（指定: ${values.port}）。`);
   const simulateDevices = values['simulate-devices'] ?? false;
-  if (simulateDevices && config.mode === 'production') {
-    throw new AppError('forbidden', '本番モードでは模擬デバイス（--simulate-devices）を使えません。実機を接続し、設定を確認してください。');
-  }
+  // Refuse before opening the vault, so the first error is the one about devices.
+  assertDevicesAllowed(config, simulateDevices);
   const vault = openForCommand(dataDirFrom(values.data, config), config, err);
   let serving: Serving;
   try {

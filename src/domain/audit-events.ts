@@ -36,17 +36,3 @@ export interface AuditEventInput {
   /** Free-form facts about the event. Never a number: append refuses 12 or 13 digit runs. */
   detail?: Readonly<Record<string, string | number | boolean | null>>;
 }
-
-export interface AuditEvent {
-  seq: number;
-  at: string;
-  actor: Actor;
-  action: string;
-  subjects: AuditSubject[];
-  purpose: string | null;
-  client: string | null;
-  device: string | null;
-  detail: Record<string, unknown>;
-  prevHash: Buffer;
-  hash: Buffer;
-}

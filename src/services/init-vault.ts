@@ -3,11 +3,11 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { AppError } from '../domain/errors.js';
 import type { Clock } from '../domain/ports.js';
 import { Secret, zeroize } from '../domain/secret.js';
-import { openDatabase, writeTransaction } from '../storage/database.js';
+import { DB_CIPHER, openDatabase, writeTransaction, type Db } from '../storage/database.js';
 import { MetaRepo } from '../storage/meta-repo.js';
 import { migrate } from '../storage/migrate.js';
-import { deriveFromCredential, type CredentialLocation } from '../vault/credential.js';
-import { generateServiceKeys, SERVICE_KEY_NAMES, wrapServiceKey } from '../vault/keyring.js';
+import { deriveFromCredential, devCredentialPath, locateCredential, writeDevCredential, type CredentialLocation } from '../vault/credential.js';
+import { generateServiceKeys, SERVICE_KEY_NAMES, wipeServiceKeys, wrapServiceKey } from '../vault/keyring.js';
 import { checkPasswordRules, hashPassword } from '../vault/password.js';
 import { checkPinRules, createSlot, generateRecoveryCode, newPinParams, PRODUCTION_PIN_COST, type PinCost } from '../vault/slots.js';
 import { generateX25519 } from '../vault/x25519.js';
@@ -57,20 +57,14 @@ export async function initVault(opts: InitOptions): Promise<InitResult> {
   const adminId = randomUUID();
   const pinSlotId = randomUUID();
   const recoverySlotId = randomUUID();
-  let created = false;
+  let db: Db | undefined;
+  const dbKey = deriveFromCredential(opts.credential, 'sqlite');
   try {
     const passwordHash = await hashPassword(opts.admin.password);
     const pinSlot = await createSlot(vaultId, pinSlotId, newPinParams(opts.pinCost ?? PRODUCTION_PIN_COST), { kind: 'pin', pin: opts.admin.pin }, serviceKeys.pepper, pair.privateKey);
     const recoverySlot = await createSlot(vaultId, recoverySlotId, { kind: 'recovery' }, { kind: 'recovery', code: recoveryCode }, serviceKeys.pepper, pair.privateKey);
 
-    const dbKey = deriveFromCredential(opts.credential, 'sqlite');
-    let db;
-    try {
-      db = openDatabase(path, dbKey, { create: true });
-      created = true;
-    } finally {
-      dbKey.wipe();
-    }
+    db = openDatabase(path, dbKey, { create: true });
     migrate(db, now);
     const meta = new MetaRepo(db);
     const kek = deriveFromCredential(opts.credential, 'keyring');
@@ -82,11 +76,11 @@ export async function initVault(opts: InitOptions): Promise<InitResult> {
     });
     kek.wipe();
 
-    const vault = assemble(db, opts.credential, opts.dataDir, opts.credentialLocation, opts.clock);
+    const vault = assemble(db, dbKey, opts.credential, opts.dataDir, opts.credentialLocation, opts.clock);
     const actor = { id: 'cli', name: 'mnvault init' };
     const adminActor = { id: adminId, name: opts.admin.displayName ?? login };
     writeTransaction(db, () => {
-      vault.audit.append({ actor, action: 'vault.initialised', detail: { vault_id: vaultId, cipher: 'aegis', development_key: opts.credentialLocation.development } });
+      vault.audit.append({ actor, action: 'vault.initialised', detail: { vault_id: vaultId, cipher: DB_CIPHER, development_key: opts.credentialLocation.development } });
       vault.users.insert({ id: adminId, login, displayName: adminActor.name, role: 'admin', passwordHash, disabledAt: null, createdAt: now.toISOString() });
       vault.audit.append({ actor, action: 'user.created', detail: { user_id: adminId, login, role: 'admin' } });
       vault.slots.insert(pinSlot, adminId, now);
@@ -96,13 +90,33 @@ export async function initVault(opts: InitOptions): Promise<InitResult> {
     });
     return { vault, vaultId, recoveryCode };
   } catch (err) {
-    if (created) {
+    if (db) {
+      db.close();
       for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
     }
+    dbKey.wipe();
     recoveryCode.wipe();
     throw err;
   } finally {
     zeroize(pair.privateKey);
-    // The unwrapped service keys now live in the Vault (or are discarded with it).
+    // The Vault unwrapped its own copies from the database.
+    wipeServiceKeys(serviceKeys);
+  }
+}
+
+/**
+ * initVault with a new development key written to DATA/credentials/db-key
+ * (`init --dev`, the demo, tests and the bench). If init fails, the key it
+ * wrote is removed again, so the same command can simply be run once more.
+ */
+export async function initDevVault(opts: Omit<InitOptions, 'credential' | 'credentialLocation'>): Promise<InitResult> {
+  const credential = writeDevCredential(opts.dataDir);
+  try {
+    return await initVault({ ...opts, credential, credentialLocation: locateCredential(opts.dataDir, undefined) });
+  } catch (err) {
+    rmSync(devCredentialPath(opts.dataDir), { force: true });
+    throw err;
+  } finally {
+    credential.wipe();
   }
 }

@@ -63,26 +63,26 @@ export function openVault(opts: OpenVaultOptions): Vault {
     throw new AppError('no_vault', `データフォルダに金庫がありません（${path}）。--data の指定を確認するか、mnvault init で作成してください。`);
   }
   const cred = readCredential(credential);
+  const dbKey = deriveFromCredential(cred, 'sqlite');
   let db: Db | undefined;
   try {
-    const dbKey = deriveFromCredential(cred, 'sqlite');
-    try {
-      db = openDatabase(path, dbKey);
-    } finally {
-      dbKey.wipe();
-    }
+    db = openDatabase(path, dbKey);
     migrate(db, opts.clock.now());
-    return assemble(db, cred, opts.dataDir, credential, opts.clock);
+    return assemble(db, dbKey, cred, opts.dataDir, credential, opts.clock);
   } catch (err) {
     db?.close();
+    dbKey.wipe();
     throw err;
   } finally {
     cred.wipe();
   }
 }
 
-/** Builds the Vault around an open, migrated database. Used by open and by init. */
-export function assemble(db: Db, cred: Secret<Buffer>, dataDir: string, credential: CredentialLocation, clock: Clock): Vault {
+/**
+ * Builds the Vault around an open, migrated database. Used by open and by init.
+ * The Vault takes ownership of dbKey (wiped on close); cred is only read.
+ */
+export function assemble(db: Db, dbKey: Secret<Buffer>, cred: Secret<Buffer>, dataDir: string, credential: CredentialLocation, clock: Clock): Vault {
   const meta = new MetaRepo(db);
   const vaultId = meta.get('vault_id');
   const publicKeyB64 = meta.get('vault_public_key');
@@ -101,7 +101,6 @@ export function assemble(db: Db, cred: Secret<Buffer>, dataDir: string, credenti
   }
   const keys: ServiceKeys = { audit: unwrapped.get('audit')!, index: unwrapped.get('index')!, pepper: unwrapped.get('pepper')! };
   const auditRepo = new AuditRepo(db);
-  const dbKey = deriveFromCredential(cred, 'sqlite');
   let closed = false;
   return {
     dataDir,

@@ -1,23 +1,19 @@
 import type { Db } from './database.js';
 
-/** One audit_events row as stored; the chain logic lives in src/audit. */
-export interface AuditRow {
-  seq: number;
-  at: string;
-  actorId: string;
-  actorName: string;
-  action: string;
-  subjects: string;
-  purpose: string | null;
-  client: string | null;
-  device: string | null;
-  detail: string;
-  prevHash: Buffer;
-  hash: Buffer;
-}
-
-/** Column order of raw rows handed to the verifier. */
-export type RawAuditRow = [number, string, string, string, string, string, string | null, string | null, string | null, string, Buffer, Buffer];
+/** An audit_events row in column order: the fields the canonical form covers, then prev_hash and hash. */
+export type AuditFields = [
+  seq: number,
+  at: string,
+  actorId: string,
+  actorName: string,
+  action: string,
+  subjects: string,
+  purpose: string | null,
+  client: string | null,
+  device: string | null,
+  detail: string,
+];
+export type RawAuditRow = [...AuditFields, prevHash: Buffer, hash: Buffer];
 
 const COLUMNS = 'seq, at, actor_id, actor_name, action, subjects, purpose, client, device, detail, prev_hash, hash';
 
@@ -35,8 +31,8 @@ export class AuditRepo {
     return r && { seq: r[0], hash: r[1] };
   }
 
-  insert(r: AuditRow): void {
-    this.insertStmt.run(r.seq, r.at, r.actorId, r.actorName, r.action, r.subjects, r.purpose, r.client, r.device, r.detail, r.prevHash, r.hash);
+  insert(row: RawAuditRow): void {
+    this.insertStmt.run(row);
   }
 
   /** Rows in seq order from `fromSeq`, as arrays (the verifier's hot path). */
@@ -50,24 +46,4 @@ export class AuditRepo {
   count(): number {
     return this.db.prepare('SELECT count(*) FROM audit_events').pluck().get() as number;
   }
-
-  /** Events that name a person, newest first; the subjects JSON holds the ids. */
-  forPerson(personId: string, limit = 100): AuditRow[] {
-    const rows = this.db
-      .prepare(
-        `SELECT ${COLUMNS} FROM audit_events
-         WHERE EXISTS (SELECT 1 FROM json_each(audit_events.subjects) s WHERE json_extract(s.value, '$.id') = ?)
-         ORDER BY seq DESC LIMIT ?`,
-      )
-      .raw()
-      .all(personId, limit) as RawAuditRow[];
-    return rows.map(fromRaw);
-  }
-}
-
-export function fromRaw(r: RawAuditRow): AuditRow {
-  return {
-    seq: r[0], at: r[1], actorId: r[2], actorName: r[3], action: r[4], subjects: r[5],
-    purpose: r[6], client: r[7], device: r[8], detail: r[9], prevHash: r[10], hash: r[11],
-  };
 }

@@ -43,8 +43,4 @@ export class SlotsRepo {
       .get() as Raw | undefined;
     return r && this.toSlot(r);
   }
-
-  activeCount(): number {
-    return this.db.prepare('SELECT count(*) FROM key_slots WHERE revoked_at IS NULL').pluck().get() as number;
-  }
 }

@@ -53,8 +53,4 @@ export class UsersRepo {
     const r = this.db.prepare('SELECT * FROM users WHERE id = ?').get(id) as Raw | undefined;
     return r && toUser(r);
   }
-
-  count(): number {
-    return this.db.prepare('SELECT count(*) FROM users').pluck().get() as number;
-  }
 }

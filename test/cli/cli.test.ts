@@ -134,6 +134,21 @@ describe('mnvault CLI', () => {
     expect(noKey.stderr).toContain('--dev');
   });
 
+  it('leaves nothing behind when init --dev fails, so it can simply be run again', async () => {
+    const work = tempDir();
+    const data = join(work, 'data');
+    writeFileSync(join(work, 'weak'), 'short\n');
+    writeFileSync(join(work, 'pw'), 'a long admin password\n');
+    writeFileSync(join(work, 'pin'), '73915482\n');
+    const args = (pw: string) => ['init', '--data', data, '--dev', '--admin-user', 'kanri', '--admin-password-file', join(work, pw), '--admin-pin-file', join(work, 'pin')];
+    const weak = mnvault(args('weak'));
+    expect(weak.status).toBe(2);
+    expect(weak.stderr).toContain('12文字以上');
+    const retry = mnvault(args('pw'));
+    expect(retry.stderr).toBe('');
+    expect(retry.status).toBe(0);
+  });
+
   it('refuses simulated devices and the development key in production mode', async () => {
     const { data } = await setUp();
     const r = mnvault(['serve', '--data', data, '--simulate-devices'], { MNVAULT_MODE: 'production' });

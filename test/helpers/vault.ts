@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import { fixedClock } from '../../src/domain/ports.js';
 import { Secret } from '../../src/domain/secret.js';
-import { initVault } from '../../src/services/init-vault.js';
+import { initDevVault } from '../../src/services/init-vault.js';
 import type { Vault } from '../../src/services/vault.js';
-import { locateCredential, writeDevCredential } from '../../src/vault/credential.js';
 import { TEST_PIN_COST } from '../../src/vault/slots.js';
 
 export const ADMIN = { login: 'kanri', password: 'correct horse battery', pin: '246810' } as const;
@@ -26,16 +25,12 @@ export function tempDir(prefix = 'mnvault-test-'): string {
 /** A new vault in a temp folder (a real encrypted file), closed after the test. */
 export async function newTestVault(clock = fixedClock('2026-04-01T00:00:00Z')): Promise<{ vault: Vault; dataDir: string; recoveryCode: string }> {
   const dataDir = join(tempDir(), 'data');
-  const credential = writeDevCredential(dataDir);
-  const { vault, recoveryCode } = await initVault({
+  const { vault, recoveryCode } = await initDevVault({
     dataDir,
-    credential,
-    credentialLocation: locateCredential(dataDir, undefined),
     admin: { login: ADMIN.login, password: new Secret(ADMIN.password), pin: new Secret(ADMIN.pin) },
     clock,
     pinCost: TEST_PIN_COST,
   });
-  credential.wipe();
   cleanups.push(() => vault.close());
   return { vault, dataDir, recoveryCode: recoveryCode.expose() };
 }

@@ -113,11 +113,12 @@ export function importPersons(vault: Vault, bytes: Uint8Array, opts: ImportOptio
   // 2. Across rows and against the vault, then store, in one write transaction.
   try {
     writeTransaction(vault.db, () => {
-      const good = checkAgainstFileAndVault(vault, drafts, badEmployees, report.errors);
+      const registered = vault.persons.codes('employee');
+      const good = checkAgainstFileAndVault(vault, drafts, registered, badEmployees, report.errors);
       progress('check', total, total);
       if (report.errors.length > 0 && !opts.skipInvalid) throw new Rejected();
       if (good.length === 0) throw new Rejected();
-      const subjects = store(vault, good, report, (done) => progress('store', done, good.length));
+      const subjects = store(vault, good, registered, report, (done) => progress('store', done, good.length));
       report.auditSeq = vault.audit.append({
         actor: opts.actor,
         action: 'persons.imported',
@@ -157,9 +158,15 @@ function startLine(record: readonly string[], endLine: number): number {
 }
 
 /** Duplicates in the file and in the vault, and supporters; returns the rows that may be stored. */
-function checkAgainstFileAndVault(vault: Vault, drafts: Checked[], badEmployees: Map<string, number>, errors: RowError[]): Checked[] {
+function checkAgainstFileAndVault(
+  vault: Vault,
+  drafts: Checked[],
+  registeredEmployees: Map<string, PersonId>,
+  badEmployees: Map<string, number>,
+  errors: RowError[],
+): Checked[] {
   const registeredCodes: Record<'employee' | 'payee', Map<string, PersonId>> = {
-    employee: vault.persons.codes('employee'),
+    employee: registeredEmployees,
     payee: vault.persons.codes('payee'),
   };
   const fileCodes: Record<'employee' | 'payee', Map<string, number>> = { employee: new Map(), payee: new Map() };
@@ -179,7 +186,7 @@ function checkAgainstFileAndVault(vault: Vault, drafts: Checked[], badEmployees:
       else fileCodes[d.kind].set(d.code, d.line);
     }
     if (d.index !== null) {
-      const key = d.index.toString('base64');
+      const key = d.index.toString('latin1');
       const earlier = fileNumbers.get(key);
       if (earlier !== undefined) fail(d, `個人番号が${earlier}行目と重複しています。同じ人を2回入れていないか、番号の転記に誤りがないか確認してください。`);
       else if (vault.persons.indexExists(d.index)) fail(d, '個人番号が既に登録済みの人と重複しています。同じ人を二重に登録していないか確認してください。');
@@ -210,11 +217,10 @@ function checkAgainstFileAndVault(vault: Vault, drafts: Checked[], badEmployees:
 }
 
 /** Inserts supporters before dependants (the foreign key is checked per row). */
-function store(vault: Vault, rows: Checked[], report: ImportReport, progress: (done: number) => void): AuditSubject[] {
+function store(vault: Vault, rows: Checked[], registered: Map<string, PersonId>, report: ImportReport, progress: (done: number) => void): AuditSubject[] {
   const at = vault.clock.now().toISOString();
   const ordered = [...rows.filter((r) => r.kind !== 'dependant'), ...rows.filter((r) => r.kind === 'dependant')];
   const fileEmployeeIds = new Map<string, PersonId>();
-  const registered = vault.persons.codes('employee');
   const subjects: AuditSubject[] = [];
   const sealer = new Sealer(vault.publicKey);
   try {
