@@ -87,7 +87,7 @@ export class AuditTrail {
     assertNoNumber(fields.slice(2) as (string | null)[]);
     const hash = chainHash(this.auditKey.expose(), prevHash, canonical(fields));
     try {
-      this.repo.insert([...fields, prevHash, hash]);
+      this.repo.insert([...fields, prevHash, hash], (input.subjects ?? []).map((x) => x.id));
     } catch (cause) {
       throw new AppError('audit_unavailable', '監査記録を書き込めなかったため、操作を中止しました。何も変更・表示していません。管理者に連絡してください。', { cause });
     }

@@ -9,7 +9,24 @@ export type AuditAction =
   | 'slot.unlock_failed'
   | 'persons.imported'
   | 'number.revealed'
-  | 'audit.verified';
+  | 'audit.verified'
+  | 'auth.signed_in'
+  | 'auth.sign_in_failed'
+  | 'auth.signed_out'
+  | 'auth.locked'
+  | 'user.disabled'
+  | 'user.enabled'
+  | 'user.unlocked'
+  | 'network.denied'
+  | 'person.registered'
+  | 'person.updated'
+  | 'person.retired'
+  | 'person.dependant_ended'
+  | 'number.recorded'
+  | 'number.refused'
+  | 'identity.checked'
+  | 'intake_code.issued'
+  | 'intake.self_submitted';
 
 export interface Actor {
   /** A user id, or 'system' / 'cli' for work without a signed-in person. */

@@ -120,3 +120,7 @@ export function isPurposeCode(code: string): code is PurposeCode {
 export function purposesFor(kind: PersonKind): Purpose[] {
   return PURPOSES.filter((p) => (p.appliesTo as readonly PersonKind[]).includes(kind));
 }
+
+export function purposeCodesFor(kind: PersonKind): PurposeCode[] {
+  return purposesFor(kind).map((p) => p.code);
+}

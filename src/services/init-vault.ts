@@ -81,7 +81,7 @@ export async function initVault(opts: InitOptions): Promise<InitResult> {
     const adminActor = { id: adminId, name: opts.admin.displayName ?? login };
     writeTransaction(db, () => {
       vault.audit.append({ actor, action: 'vault.initialised', detail: { vault_id: vaultId, cipher: DB_CIPHER, development_key: opts.credentialLocation.development } });
-      vault.users.insert({ id: adminId, login, displayName: adminActor.name, role: 'admin', passwordHash, disabledAt: null, createdAt: now.toISOString() });
+      vault.users.insert({ id: adminId, login, displayName: adminActor.name, role: 'admin', passwordHash, createdAt: now.toISOString() });
       vault.audit.append({ actor, action: 'user.created', detail: { user_id: adminId, login, role: 'admin' } });
       vault.slots.insert(pinSlot, adminId, now);
       vault.audit.append({ actor, action: 'slot.added', detail: { slot_id: pinSlotId, kind: 'pin', user_id: adminId } });

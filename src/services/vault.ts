@@ -9,6 +9,7 @@ import { DB_FILE, openDatabase, type Db } from '../storage/database.js';
 import { MetaRepo } from '../storage/meta-repo.js';
 import { migrate } from '../storage/migrate.js';
 import { PersonsRepo } from '../storage/persons-repo.js';
+import { SessionsRepo } from '../storage/sessions-repo.js';
 import { SlotsRepo } from '../storage/slots-repo.js';
 import { UsersRepo } from '../storage/users-repo.js';
 import { deriveFromCredential, locateCredential, readCredential, type CredentialLocation } from '../vault/credential.js';
@@ -27,6 +28,7 @@ export interface Vault {
   users: UsersRepo;
   slots: SlotsRepo;
   persons: PersonsRepo;
+  sessions: SessionsRepo;
   auditRepo: AuditRepo;
   audit: AuditTrail;
   clock: Clock;
@@ -113,6 +115,7 @@ export function assemble(db: Db, dbKey: Secret<Buffer>, cred: Secret<Buffer>, da
     users: new UsersRepo(db),
     slots: new SlotsRepo(db, vaultId),
     persons: new PersonsRepo(db),
+    sessions: new SessionsRepo(db),
     auditRepo,
     audit: new AuditTrail(auditRepo, keys.audit, clock),
     clock,

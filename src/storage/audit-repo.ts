@@ -20,10 +20,12 @@ const COLUMNS = 'seq, at, actor_id, actor_name, action, subjects, purpose, clien
 export class AuditRepo {
   private readonly insertStmt;
   private readonly headStmt;
+  private readonly subjectStmt;
 
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare(`INSERT INTO audit_events (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.headStmt = db.prepare('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1').raw();
+    this.subjectStmt = db.prepare('INSERT OR IGNORE INTO audit_subjects (person_id, seq) VALUES (?, ?)');
   }
 
   head(): { seq: number; hash: Buffer } | undefined {
@@ -31,8 +33,26 @@ export class AuditRepo {
     return r && { seq: r[0], hash: r[1] };
   }
 
-  insert(row: RawAuditRow): void {
+  /** Inserts the row and indexes it under each person it names. */
+  insert(row: RawAuditRow, personIds: readonly number[]): void {
     this.insertStmt.run(row);
+    for (const id of personIds) this.subjectStmt.run(id, row[0]);
+  }
+
+  /** The events that name a person, newest first. */
+  forPerson(personId: number, limit = 200): RawAuditRow[] {
+    return this.db
+      .prepare(
+        `SELECT ${COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')} FROM audit_subjects s JOIN audit_events e ON e.seq = s.seq
+         WHERE s.person_id = ? ORDER BY s.seq DESC LIMIT ?`,
+      )
+      .raw()
+      .all(personId, limit) as RawAuditRow[];
+  }
+
+  /** The newest events, optionally from one action, newest first. */
+  latest(limit = 50): RawAuditRow[] {
+    return this.db.prepare(`SELECT ${COLUMNS} FROM audit_events ORDER BY seq DESC LIMIT ?`).raw().all(limit) as RawAuditRow[];
   }
 
   /** Rows in seq order from `fromSeq`, as arrays (the verifier's hot path). */

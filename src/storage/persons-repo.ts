@@ -1,12 +1,34 @@
 import type { NumberState, Person, PersonId, PersonKind } from '../domain/persons.js';
 import type { Db } from './database.js';
 
+export interface PersonSearch {
+  q?: string;
+  kind?: PersonKind;
+  status?: 'active' | 'retired';
+  page: number;
+  perPage: number;
+}
+
+export interface PersonListRow {
+  id: PersonId;
+  kind: PersonKind;
+  code: string | null;
+  name: string;
+  kana: string | null;
+  status: 'active' | 'retired';
+  dependantUntil: string | null;
+  numberState: NumberState | null;
+  refusalReason: string | null;
+}
+
 export interface NumberRow {
   personId: PersonId;
   state: NumberState;
   sealed: Buffer | null;
   refusalReason: string | null;
   acquiredAt: string;
+  /** Purpose codes notified when the number was taken. */
+  purposes: string[];
 }
 
 /** persons (個人情報) and person_numbers (特定個人情報: sealed numbers and their keyed index). */
@@ -22,8 +44,8 @@ export class PersonsRepo {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertNumberStmt = db.prepare(
-      `INSERT INTO person_numbers (person_id, state, sealed, number_index, refusal_reason, acquired_at)
-       VALUES (?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO person_numbers (person_id, state, sealed, number_index, refusal_reason, acquired_at, purposes)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
     this.indexExistsStmt = db.prepare('SELECT 1 FROM person_numbers WHERE number_index = ?').pluck();
   }
@@ -35,12 +57,75 @@ export class PersonsRepo {
     );
   }
 
-  insertSealedNumber(personId: PersonId, sealed: Buffer, index: Buffer, at: string): void {
-    this.insertNumberStmt.run(personId, 'held', sealed, index, null, at);
+  insertSealedNumber(personId: PersonId, sealed: Buffer, index: Buffer, at: string, purposes: readonly string[]): void {
+    this.insertNumberStmt.run(personId, 'held', sealed, index, null, at, JSON.stringify(purposes));
   }
 
-  insertNotProvided(personId: PersonId, reason: string, at: string): void {
-    this.insertNumberStmt.run(personId, 'not_provided', null, null, reason, at);
+  insertNotProvided(personId: PersonId, reason: string, at: string, purposes: readonly string[]): void {
+    this.insertNumberStmt.run(personId, 'not_provided', null, null, reason, at, JSON.stringify(purposes));
+  }
+
+  /** Replaces whatever number record a person has (a refusal becomes a number, or the reverse). */
+  deleteNumber(personId: PersonId): void {
+    this.db.prepare('DELETE FROM person_numbers WHERE person_id = ?').run(personId);
+  }
+
+  updatePerson(p: Pick<Person, 'id' | 'code' | 'name' | 'kana' | 'birthDate' | 'relationship' | 'corporateNumber'>, at: string): void {
+    this.db
+      .prepare('UPDATE persons SET code = ?, name = ?, kana = ?, birth_date = ?, relationship = ?, corporate_number = ?, updated_at = ? WHERE id = ?')
+      .run(p.code, p.name, p.kana, p.birthDate, p.relationship, p.corporateNumber, at, p.id);
+  }
+
+  retire(id: PersonId, retiredOn: string, at: string): void {
+    this.db.prepare("UPDATE persons SET status = 'retired', retired_on = ?, updated_at = ? WHERE id = ?").run(retiredOn, at, id);
+  }
+
+  endDependant(id: PersonId, until: string, at: string): void {
+    this.db.prepare('UPDATE persons SET dependant_until = ?, updated_at = ? WHERE id = ?').run(until, at, id);
+  }
+
+  dependantUntil(id: PersonId): string | null {
+    return (this.db.prepare('SELECT dependant_until FROM persons WHERE id = ?').pluck().get(id) as string | null | undefined) ?? null;
+  }
+
+  dependantsOf(id: PersonId): PersonListRow[] {
+    return this.listRows('WHERE p.supporter_id = ?', [id], 'ORDER BY p.id', 1000, 0);
+  }
+
+  /** The register: search by name, kana or code, filter, one page; plus the total. */
+  search(s: PersonSearch): { rows: PersonListRow[]; total: number } {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (s.q) {
+      const like = `%${s.q.replace(/[\\%_]/gu, (c) => `\\${c}`)}%`;
+      where.push("(p.name LIKE ? ESCAPE '\\' OR p.kana LIKE ? ESCAPE '\\' OR p.code LIKE ? ESCAPE '\\')");
+      args.push(like, like, like);
+    }
+    if (s.kind) {
+      where.push('p.kind = ?');
+      args.push(s.kind);
+    }
+    if (s.status) {
+      where.push('p.status = ?');
+      args.push(s.status);
+    }
+    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const total = this.db.prepare(`SELECT count(*) FROM persons p ${clause}`).pluck().get(...args) as number;
+    const rows = this.listRows(clause, args, 'ORDER BY p.kana IS NULL, p.kana, p.id', s.perPage, (s.page - 1) * s.perPage);
+    return { rows, total };
+  }
+
+  private listRows(clause: string, args: unknown[], order: string, limit: number, offset: number): PersonListRow[] {
+    const raw = this.db
+      .prepare(
+        `SELECT p.id, p.kind, p.code, p.name, p.kana, p.status, p.dependant_until, n.state, n.refusal_reason
+         FROM persons p LEFT JOIN person_numbers n ON n.person_id = p.id ${clause} ${order} LIMIT ? OFFSET ?`,
+      )
+      .raw()
+      .all(...args, limit, offset) as [number, PersonKind, string | null, string, string | null, 'active' | 'retired', string | null, NumberState | null, string | null][];
+    return raw.map((r) => ({
+      id: r[0], kind: r[1], code: r[2], name: r[3], kana: r[4], status: r[5], dependantUntil: r[6], numberState: r[7], refusalReason: r[8],
+    }));
   }
 
   indexExists(index: Buffer): boolean {
@@ -73,9 +158,9 @@ export class PersonsRepo {
 
   numberOf(id: PersonId): NumberRow | undefined {
     const r = this.db
-      .prepare('SELECT person_id, state, sealed, refusal_reason, acquired_at FROM person_numbers WHERE person_id = ?')
-      .get(id) as { person_id: number; state: NumberState; sealed: Buffer | null; refusal_reason: string | null; acquired_at: string } | undefined;
-    return r && { personId: r.person_id, state: r.state, sealed: r.sealed, refusalReason: r.refusal_reason, acquiredAt: r.acquired_at };
+      .prepare('SELECT person_id, state, sealed, refusal_reason, acquired_at, purposes FROM person_numbers WHERE person_id = ?')
+      .get(id) as { person_id: number; state: NumberState; sealed: Buffer | null; refusal_reason: string | null; acquired_at: string; purposes: string | null } | undefined;
+    return r && { personId: r.person_id, state: r.state, sealed: r.sealed, refusalReason: r.refusal_reason, acquiredAt: r.acquired_at, purposes: r.purposes ? (JSON.parse(r.purposes) as string[]) : [] };
   }
 
   /** The id the next inserted person gets; call inside the write transaction. */

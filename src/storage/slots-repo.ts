@@ -43,4 +43,8 @@ export class SlotsRepo {
       .get() as Raw | undefined;
     return r && this.toSlot(r);
   }
+
+  revokePinOf(userId: string, at: Date): void {
+    this.db.prepare("UPDATE key_slots SET revoked_at = ? WHERE user_id = ? AND kind = 'pin' AND revoked_at IS NULL").run(at.toISOString(), userId);
+  }
 }

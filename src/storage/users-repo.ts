@@ -10,6 +10,9 @@ export interface UserRow {
   passwordHash: string;
   disabledAt: string | null;
   createdAt: string;
+  failedLogins: number;
+  lockedAt: string | null;
+  lastLoginAt: string | null;
 }
 
 interface Raw {
@@ -20,6 +23,9 @@ interface Raw {
   password_hash: string;
   disabled_at: string | null;
   created_at: string;
+  failed_logins: number;
+  locked_at: string | null;
+  last_login_at: string | null;
 }
 
 const toUser = (r: Raw): UserRow => ({
@@ -30,17 +36,19 @@ const toUser = (r: Raw): UserRow => ({
   passwordHash: r.password_hash,
   disabledAt: r.disabled_at,
   createdAt: r.created_at,
+  failedLogins: r.failed_logins,
+  lockedAt: r.locked_at,
+  lastLoginAt: r.last_login_at,
 });
+
+export type NewUser = Pick<UserRow, 'id' | 'login' | 'displayName' | 'role' | 'passwordHash' | 'createdAt'>;
 
 export class UsersRepo {
   constructor(private readonly db: Db) {}
 
-  insert(u: UserRow): void {
+  insert(u: NewUser): void {
     this.db
-      .prepare(
-        `INSERT INTO users (id, login, display_name, role, password_hash, disabled_at, created_at)
-         VALUES (@id, @login, @displayName, @role, @passwordHash, @disabledAt, @createdAt)`,
-      )
+      .prepare('INSERT INTO users (id, login, display_name, role, password_hash, created_at) VALUES (@id, @login, @displayName, @role, @passwordHash, @createdAt)')
       .run(u);
   }
 
@@ -52,5 +60,32 @@ export class UsersRepo {
   byId(id: string): UserRow | undefined {
     const r = this.db.prepare('SELECT * FROM users WHERE id = ?').get(id) as Raw | undefined;
     return r && toUser(r);
+  }
+
+  all(): UserRow[] {
+    return (this.db.prepare('SELECT * FROM users ORDER BY role, login').all() as Raw[]).map(toUser);
+  }
+
+  recordFailure(id: string, lockAfter: number, at: string): { failedLogins: number; locked: boolean } {
+    this.db.prepare('UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ?').run(id);
+    const n = this.db.prepare('SELECT failed_logins FROM users WHERE id = ?').pluck().get(id) as number;
+    if (n >= lockAfter) this.db.prepare('UPDATE users SET locked_at = coalesce(locked_at, ?) WHERE id = ?').run(at, id);
+    return { failedLogins: n, locked: n >= lockAfter };
+  }
+
+  recordSuccess(id: string, at: string): void {
+    this.db.prepare('UPDATE users SET failed_logins = 0, last_login_at = ? WHERE id = ?').run(at, id);
+  }
+
+  unlock(id: string): void {
+    this.db.prepare('UPDATE users SET failed_logins = 0, locked_at = NULL WHERE id = ?').run(id);
+  }
+
+  setDisabled(id: string, at: string | null): void {
+    this.db.prepare('UPDATE users SET disabled_at = ? WHERE id = ?').run(at, id);
+  }
+
+  setPasswordHash(id: string, hash: string): void {
+    this.db.prepare('UPDATE users SET password_hash = ? WHERE id = ?').run(hash, id);
   }
 }

@@ -154,7 +154,8 @@ describe('import', () => {
   it('reports the starting line of a row after a quoted line break', async () => {
     const { vault } = await newTestVault();
     const r = run(vault, [HEADER, `従業員,E1,"山田\n太郎",,,${n(1)},,`, `従業員,E2,佐藤 花子,,,${badCheck(2)},,`].join('\n'));
-    expect(r.errors.map((e) => e.line)).toEqual([4]);
+    expect(r.errors.map((e) => e.line)).toEqual([2, 4]);
+    expect(r.errors[0]!.message).toContain('制御文字');
   });
 
   it('imports a generated file of 2,000 rows in one transaction', async () => {

@@ -1,6 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import type { Actor, AuditSubject } from '../../domain/audit-events.js';
 import { japanDate } from '../../domain/dates.js';
+import { purposeCodesFor } from '../../domain/purposes.js';
 import { normaliseCode, parsePersonKind, type PersonId, type PersonKind } from '../../domain/persons.js';
 import { writeTransaction } from '../../storage/database.js';
 import { numberIndex } from '../../vault/number-index.js';
@@ -222,6 +223,8 @@ function store(vault: Vault, rows: Checked[], registered: Map<string, PersonId>,
   const ordered = [...rows.filter((r) => r.kind !== 'dependant'), ...rows.filter((r) => r.kind === 'dependant')];
   const fileEmployeeIds = new Map<string, PersonId>();
   const subjects: AuditSubject[] = [];
+  // An imported file carries no notice record of its own: the purposes of the person's kind apply.
+  const notified = { employee: purposeCodesFor('employee'), dependant: purposeCodesFor('dependant'), payee: purposeCodesFor('payee') };
   const sealer = new Sealer(vault.publicKey);
   try {
     let id = vault.persons.nextId();
@@ -247,10 +250,10 @@ function store(vault: Vault, rows: Checked[], registered: Map<string, PersonId>,
       if (r.kind === 'employee' && r.code !== null) fileEmployeeIds.set(r.code, id);
       if (r.number !== null && r.index !== null) {
         const digits = Buffer.from(r.number.expose(), 'latin1');
-        vault.persons.insertSealedNumber(id, sealer.seal(digits, numberRecordId(id), NUMBER_FIELD), r.index, at);
+        vault.persons.insertSealedNumber(id, sealer.seal(digits, numberRecordId(id), NUMBER_FIELD), r.index, at, notified[r.kind]);
         digits.fill(0);
       } else if (r.refusalReason !== null) {
-        vault.persons.insertNotProvided(id, r.refusalReason, at);
+        vault.persons.insertNotProvided(id, r.refusalReason, at, notified[r.kind]);
         report.imported.notProvided++;
       }
       report.imported[r.kind]++;

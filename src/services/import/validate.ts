@@ -9,7 +9,7 @@ import {
   parseRelationship,
   type PersonKind,
 } from '../../domain/persons.js';
-import type { Column } from './columns.js';
+import { COLUMN_LABEL, type Column } from './columns.js';
 
 /** One row of the file after its own checks; cross-row checks come later. */
 export interface PersonDraft {
@@ -29,50 +29,87 @@ export interface PersonDraft {
 
 export type RowResult = { ok: true; draft: PersonDraft } | { ok: false; problems: string[] };
 
-/** Checks one row on its own. Messages are Japanese and never contain the number. */
+export interface FieldProblem {
+  field: Column;
+  message: string;
+}
+
+/** Checks one CSV row on its own. Messages are Japanese and never contain the number. */
 export function validateRow(cells: readonly string[], columns: readonly (Column | undefined)[], line: number, today: string): RowResult {
   const v: Partial<Record<Column, string>> = {};
   for (let i = 0; i < columns.length; i++) {
     const c = columns[i];
     const cell = cells[i];
-    if (c !== undefined && cell !== undefined) {
-      const t = cell.trim();
-      if (t !== '') v[c] = t;
+    if (c !== undefined && cell !== undefined) v[c] = cell;
+  }
+  const r = validatePersonFields(v, line, today);
+  return r.ok ? r : { ok: false, problems: r.problems.map((p) => p.message) };
+}
+
+/**
+ * The checks of one person's fields, shared by the CSV import and the register
+ * forms; each problem names its field so a form can show it beside the input.
+ */
+export function validatePersonFields(
+  raw: Partial<Record<Column, string>>,
+  line: number,
+  today: string,
+  opts: { numberRequired: boolean } = { numberRequired: true },
+): { ok: true; draft: PersonDraft } | { ok: false; problems: FieldProblem[] } {
+  const v: Partial<Record<Column, string>> = {};
+  for (const [k, value] of Object.entries(raw) as [Column, string | undefined][]) {
+    const t = value?.trim();
+    if (t) v[k] = t;
+  }
+  const problems: FieldProblem[] = [];
+  const rejected = new Set<Column>();
+  const bad = (field: Column, message: string) => {
+    if (!rejected.has(field)) problems.push({ field, message });
+  };
+  for (const [k, value] of Object.entries(v) as [Column, string][]) {
+    if (/[\u0000-\u001f\u007f\u2028\u2029]/u.test(value)) {
+      bad(k, `${COLUMN_LABEL[k]}に改行やタブなどの制御文字が含まれています。取り除いてから入れてください。`);
+      rejected.add(k);
+      delete v[k];
+    } else if (value.length > 500) {
+      bad(k, `${COLUMN_LABEL[k]}が長すぎます（500文字まで）。`);
+      rejected.add(k);
+      delete v[k];
     }
   }
-  const problems: string[] = [];
 
   const kind = v.kind === undefined ? undefined : parsePersonKind(v.kind);
-  if (v.kind === undefined) problems.push('種別が空です。従業員・扶養親族・支払先（employee / dependent / payee）のいずれかを入れてください。');
-  else if (kind === undefined) problems.push(`種別「${v.kind}」は使えません。従業員・扶養親族・支払先（employee / dependent / payee）のいずれかにしてください。`);
+  if (v.kind === undefined) bad('kind', '種別が空です。従業員・扶養親族・支払先（employee / dependent / payee）のいずれかを入れてください。');
+  else if (kind === undefined) bad('kind', `種別「${v.kind}」は使えません。従業員・扶養親族・支払先（employee / dependent / payee）のいずれかにしてください。`);
 
   const name = v.name === undefined ? '' : normaliseName(v.name);
-  if (name === '') problems.push('氏名が空です。氏名を入れてください。');
-  else if (name.length > 100) problems.push('氏名が長すぎます（100文字まで）。');
+  if (name === '') bad('name', '氏名が空です。氏名を入れてください。');
+  else if (name.length > 100) bad('name', '氏名が長すぎます（100文字まで）。');
 
   let kana: string | null = null;
   if (v.kana !== undefined) {
     kana = normaliseKana(v.kana) ?? null;
-    if (kana === null) problems.push('フリガナはカタカナ（またはひらがな）で入れてください。');
+    if (kana === null) bad('kana', 'フリガナはカタカナ（またはひらがな）で入れてください。');
+    else if (kana.length > 100) bad('kana', 'フリガナが長すぎます（100文字まで）。');
   }
 
   let birthDate: string | null = null;
   if (v.birth_date !== undefined) {
     birthDate = parseDate(v.birth_date) ?? null;
-    if (birthDate === null) problems.push(`生年月日「${v.birth_date}」は日付として読めません。1990-04-01 や 平成2年4月1日 の形で入れてください。`);
-    else if (birthDate > today) problems.push('生年月日が未来の日付です。');
+    if (birthDate === null) bad('birth_date', `生年月日「${v.birth_date}」は日付として読めません。1990-04-01 や 平成2年4月1日 の形で入れてください。`);
+    else if (birthDate > today) bad('birth_date', '生年月日が未来の日付です。');
   }
 
   let retiredOn: string | null = null;
   if (v.retired_on !== undefined) {
     retiredOn = parseDate(v.retired_on) ?? null;
-    if (retiredOn === null) problems.push(`退職日「${v.retired_on}」は日付として読めません。2024-03-31 の形で入れてください。`);
+    if (retiredOn === null) bad('retired_on', `退職日「${v.retired_on}」は日付として読めません。2024-03-31 の形で入れてください。`);
   }
 
   let code: string | null = null;
   if (v.code !== undefined) {
     code = normaliseCode(v.code) ?? null;
-    if (code === null) problems.push('社員番号（取引先コード）は英数字・ハイフン・アンダースコアの32文字以内にしてください。');
+    if (code === null) bad('code', '社員番号（取引先コード）は英数字・ハイフン・アンダースコアの32文字以内にしてください。');
   }
 
   let supporterCode: string | null = null;
@@ -82,37 +119,38 @@ export function validateRow(cells: readonly string[], columns: readonly (Column 
     const raw = v.supporter_code ?? v.code;
     supporterCode = raw === undefined ? null : (normaliseCode(raw) ?? null);
     code = null;
-    if (supporterCode === null) problems.push('扶養親族の行には扶養元社員番号（扶養する従業員の社員番号）を入れてください。');
-    if (v.relationship === undefined) problems.push('扶養親族の行には続柄（配偶者・子・父・母など）を入れてください。');
+    if (supporterCode === null) bad('supporter_code', '扶養親族の行には扶養元社員番号（扶養する従業員の社員番号）を入れてください。');
+    if (v.relationship === undefined) bad('relationship', '扶養親族の行には続柄（配偶者・子・父・母など）を入れてください。');
     else {
       relationship = parseRelationship(v.relationship) ?? null;
-      if (relationship === null) problems.push(`続柄「${v.relationship}」は使えません。配偶者・子・父・母・祖父・祖母・孫・兄弟姉妹・その他のいずれかにしてください。`);
+      if (relationship === null) bad('relationship', `続柄「${v.relationship}」は使えません。配偶者・子・父・母・祖父・祖母・孫・兄弟姉妹・その他のいずれかにしてください。`);
     }
   } else if (kind !== undefined) {
-    if (v.supporter_code !== undefined) problems.push('扶養元社員番号は扶養親族の行にだけ入れてください。');
+    if (v.supporter_code !== undefined) bad('supporter_code', '扶養元社員番号は扶養親族の行にだけ入れてください。');
     if (code === null && v.code === undefined) {
-      problems.push(kind === 'employee' ? '従業員の行には社員番号を入れてください。' : '支払先の行には取引先コードを社員番号の列に入れてください。');
+      bad('code', kind === 'employee' ? '従業員の行には社員番号を入れてください。' : '支払先の行には取引先コードを社員番号の列に入れてください。');
     }
   }
 
   let corporateNumber: string | null = null;
   if (v.corporate_number !== undefined) {
-    if (kind !== 'payee') problems.push('法人番号は法人の支払先の行にだけ入れてください。');
+    if (kind !== 'payee') bad('corporate_number', '法人番号は法人の支払先の行にだけ入れてください。');
     const r = CorporateNumber.tryParse(v.corporate_number);
     if (r.ok) corporateNumber = r.value.digits;
-    else problems.push(r.message);
+    else bad('corporate_number', r.message);
   }
 
   let number: MyNumber | null = null;
   const refusalReason = v.refusal_reason === undefined ? null : normaliseName(v.refusal_reason);
+  if (refusalReason !== null && refusalReason.length > 200) bad('refusal_reason', '未提供理由が長すぎます（200文字まで）。');
   if (v.my_number !== undefined) {
     const r = MyNumber.tryParse(v.my_number);
     if (r.ok) number = r.value;
-    else problems.push(r.message);
-    if (refusalReason !== null) problems.push('個人番号と未提供理由の両方が入っています。どちらか一方にしてください。');
-    if (corporateNumber !== null) problems.push('個人番号と法人番号の両方が入っています。個人の支払先は個人番号、法人は法人番号のどちらか一方にしてください。');
-  } else if (refusalReason === null && corporateNumber === null) {
-    problems.push(
+    else bad('my_number', r.message);
+    if (refusalReason !== null) bad('my_number', '個人番号と未提供理由の両方が入っています。どちらか一方にしてください。');
+    if (corporateNumber !== null) bad('my_number', '個人番号と法人番号の両方が入っています。個人の支払先は個人番号、法人は法人番号のどちらか一方にしてください。');
+  } else if (opts.numberRequired && refusalReason === null && corporateNumber === null) {
+    bad('my_number', 
       kind === 'payee'
         ? '個人番号が空です。個人の支払先は個人番号、法人は法人番号を入れるか、提供を受けられない場合は未提供理由を入れてください。'
         : '個人番号が空です。番号を入れるか、提供を受けられない場合は未提供理由を入れてください。',

@@ -1,0 +1,166 @@
+import { randomUUID } from 'node:crypto';
+import type { Actor } from '../domain/audit-events.js';
+import { AppError } from '../domain/errors.js';
+import { Secret } from '../domain/secret.js';
+import { writeTransaction } from '../storage/database.js';
+import type { Role, UserRow } from '../storage/users-repo.js';
+import { checkPasswordRules, hashPassword, verifyPassword } from '../vault/password.js';
+import { checkPinRules, createSlot, newPinParams, PRODUCTION_PIN_COST, unlockSlot, type PinCost } from '../vault/slots.js';
+import type { Vault } from './vault.js';
+
+/** Failed sign-ins in a row that lock an account until an admin unlocks it. */
+export const LOCK_AFTER = 5;
+
+export const ROLE_LABEL: Record<Role, string> = { admin: '事務取扱責任者', handler: '事務取扱担当者', auditor: '監査担当' };
+const LOGIN = /^[a-z][a-z0-9._-]{1,31}$/u;
+
+export function actorOf(user: Pick<UserRow, 'id' | 'displayName'>): Actor {
+  return { id: user.id, name: user.displayName };
+}
+
+export type FieldErrors = Record<string, string>;
+
+/** Raised with every field problem at once, so a form can show each next to its field. */
+export class FormError extends AppError {
+  constructor(readonly fields: FieldErrors) {
+    super('invalid', Object.values(fields).join(' '));
+  }
+}
+
+export interface NewUserInput {
+  login: string;
+  displayName: string;
+  role: string;
+  password: Secret<string>;
+}
+
+/** Creates a user (no PIN yet: the PIN is set through the vault, see setUserPin). */
+export async function createUser(vault: Vault, actor: Actor, input: NewUserInput, client: string | null): Promise<UserRow> {
+  const errors: FieldErrors = {};
+  const login = input.login.normalize('NFKC').trim().toLowerCase();
+  if (!LOGIN.test(login)) errors.login = 'ユーザー名は英小文字で始まる2〜32文字（英小文字・数字・. _ -）にしてください。';
+  else if (vault.users.byLogin(login)) errors.login = `ユーザー名「${login}」は既に使われています。別の名前にしてください。`;
+  const displayName = input.displayName.normalize('NFKC').replace(/\s+/gu, ' ').trim();
+  if (displayName === '' || displayName.length > 50) errors.displayName = '氏名を1〜50文字で入れてください。';
+  if (!(input.role in ROLE_LABEL)) errors.role = '役割を選んでください。';
+  const pw = checkPasswordRules(input.password.expose());
+  if (pw) errors.password = pw;
+  if (Object.keys(errors).length > 0) throw new FormError(errors);
+  const passwordHash = await hashPassword(input.password);
+  const id = randomUUID();
+  const now = vault.clock.now().toISOString();
+  writeTransaction(vault.db, () => {
+    vault.users.insert({ id, login, displayName, role: input.role as Role, passwordHash, createdAt: now });
+    vault.audit.append({ actor, action: 'user.created', client, detail: { user_id: id, login, role: input.role } });
+  });
+  return vault.users.byId(id)!;
+}
+
+export function setUserDisabled(vault: Vault, actor: Actor, userId: string, disabled: boolean, client: string | null): void {
+  const user = vault.users.byId(userId) ?? notFound();
+  if (disabled && user.id === actor.id) throw new AppError('forbidden', '自分自身は無効にできません。');
+  writeTransaction(vault.db, () => {
+    vault.users.setDisabled(user.id, disabled ? vault.clock.now().toISOString() : null);
+    if (disabled) vault.sessions.deleteForUser(user.id);
+    vault.audit.append({ actor, action: disabled ? 'user.disabled' : 'user.enabled', client, detail: { user_id: user.id, login: user.login } });
+  });
+}
+
+export function unlockUser(vault: Vault, actor: Actor, userId: string, client: string | null): void {
+  const user = vault.users.byId(userId) ?? notFound();
+  writeTransaction(vault.db, () => {
+    vault.users.unlock(user.id);
+    vault.audit.append({ actor, action: 'user.unlocked', client, detail: { user_id: user.id, login: user.login } });
+  });
+}
+
+/**
+ * Gives a user a PIN slot (replacing an earlier one). The admin's own PIN opens
+ * the vault private key, which is wrapped again under the user's new PIN and zeroed.
+ */
+export async function setUserPin(
+  vault: Vault,
+  admin: UserRow,
+  userId: string,
+  adminPin: Secret<string>,
+  newPin: Secret<string>,
+  client: string | null,
+  pinCost: PinCost = PRODUCTION_PIN_COST,
+): Promise<void> {
+  const user = vault.users.byId(userId) ?? notFound();
+  const rule = checkPinRules(newPin.expose());
+  if (rule) throw new FormError({ newPin: rule });
+  const adminSlot = vault.slots.pinSlotOf(admin.id);
+  if (!adminSlot) throw new FormError({ adminPin: 'あなたにはまだPINがありません。別の管理者に設定してもらってください。' });
+  let key: Secret<Buffer>;
+  try {
+    key = await unlockSlot(adminSlot, { kind: 'pin', pin: adminPin }, vault.keys.pepper);
+  } catch (err) {
+    writeTransaction(vault.db, () =>
+      vault.audit.append({ actor: actorOf(admin), action: 'slot.unlock_failed', client, detail: { slot_id: adminSlot.id, kind: 'pin' } }),
+    );
+    if (err instanceof AppError && err.code === 'unauthorized') throw new FormError({ adminPin: 'あなたのPINが正しくありません。' });
+    throw err;
+  }
+  try {
+    const slot = await createSlot(vault.vaultId, randomUUID(), newPinParams(pinCost), { kind: 'pin', pin: newPin }, vault.keys.pepper, key.expose());
+    const now = vault.clock.now();
+    writeTransaction(vault.db, () => {
+      vault.slots.revokePinOf(user.id, now);
+      vault.slots.insert(slot, user.id, now);
+      vault.audit.append({ actor: actorOf(admin), action: 'slot.added', client, detail: { slot_id: slot.id, kind: 'pin', user_id: user.id } });
+    });
+  } finally {
+    key.wipe();
+  }
+}
+
+export type SignInResult = { ok: true; user: UserRow } | { ok: false; message: string; locked?: boolean };
+
+/**
+ * Checks a password. Every success and failure is audited; after LOCK_AFTER
+ * failures in a row the account locks until an admin unlocks it. Unknown
+ * logins cost the same scrypt work, so timing does not tell which exist.
+ */
+export async function signIn(vault: Vault, login: string, password: Secret<string>, client: string | null): Promise<SignInResult> {
+  const name = login.normalize('NFKC').trim().toLowerCase().slice(0, 64);
+  const user = vault.users.byLogin(name);
+  const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
+  const at = vault.clock.now().toISOString();
+  const denied = 'ユーザー名またはパスワードが正しくありません。';
+  if (!user) {
+    writeTransaction(vault.db, () =>
+      vault.audit.append({ actor: { id: 'anonymous', name: '未登録' }, action: 'auth.sign_in_failed', client, detail: { login: name, reason: 'unknown_user' } }),
+    );
+    return { ok: false, message: denied };
+  }
+  if (user.disabledAt || user.lockedAt || !ok) {
+    const reason = user.disabledAt ? 'disabled' : user.lockedAt ? 'locked' : 'wrong_password';
+    let locked = user.lockedAt !== null;
+    writeTransaction(vault.db, () => {
+      if (reason === 'wrong_password') {
+        const r = vault.users.recordFailure(user.id, LOCK_AFTER, at);
+        if (r.locked && !locked) {
+          locked = true;
+          vault.audit.append({ actor: actorOf(user), action: 'auth.locked', client, detail: { user_id: user.id, failed_logins: r.failedLogins } });
+        }
+      }
+      vault.audit.append({ actor: actorOf(user), action: 'auth.sign_in_failed', client, detail: { user_id: user.id, reason } });
+    });
+    if (user.disabledAt) return { ok: false, message: denied };
+    if (locked) return { ok: false, locked: true, message: 'このアカウントはサインインの失敗が続いたためロックされています。管理者（事務取扱責任者）に解除を依頼してください。' };
+    return { ok: false, message: denied };
+  }
+  writeTransaction(vault.db, () => {
+    vault.users.recordSuccess(user.id, at);
+    vault.audit.append({ actor: actorOf(user), action: 'auth.signed_in', client, detail: { user_id: user.id } });
+  });
+  return { ok: true, user: vault.users.byId(user.id)! };
+}
+
+// A real scrypt hash of a random password, verified when the login is unknown.
+const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
+
+function notFound(): never {
+  throw new AppError('not_found', '指定されたユーザーは存在しません。');
+}
