@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AppError } from './domain/errors.js';
+import { DEFAULT_NETWORKS, parseNetworks } from './web/network.js';
 
 /**
  * Settings from the environment, parsed once. Flags given on the command line
@@ -11,6 +12,8 @@ const EnvSchema = z.object({
   MNVAULT_MODE: z.enum(['production', 'development']).optional(),
   MNVAULT_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   MNVAULT_HOST: z.string().min(1).optional(),
+  MNVAULT_ALLOWED_NETWORKS: z.string().min(1).optional(),
+  MNVAULT_PUBLIC_URL: z.string().url().optional(),
 });
 
 export interface Config {
@@ -20,6 +23,9 @@ export interface Config {
   mode: 'production' | 'development';
   port: number;
   host: string;
+  /** LAN networks whose clients may connect (CIDR). */
+  allowedNetworks: string[];
+  publicUrl: string | undefined;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
@@ -29,12 +35,21 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     throw new AppError('invalid', `環境変数の設定に誤りがあります:\n  ${lines.join('\n  ')}`);
   }
   const e = r.data;
+  if (e.MNVAULT_ALLOWED_NETWORKS) {
+    try {
+      parseNetworks(e.MNVAULT_ALLOWED_NETWORKS.split(','));
+    } catch (cause) {
+      throw new AppError('invalid', `環境変数の設定に誤りがあります:\n  MNVAULT_ALLOWED_NETWORKS: ${(cause as Error).message}（例: 192.168.1.0/24,10.0.0.0/8）`);
+    }
+  }
   return {
     dataDir: e.MNVAULT_DATA,
     credentialsDirectory: e.CREDENTIALS_DIRECTORY,
     // Under systemd (a credentials directory is given) the default is production.
     mode: e.MNVAULT_MODE ?? (e.CREDENTIALS_DIRECTORY ? 'production' : 'development'),
     port: e.MNVAULT_PORT ?? 8443,
-    host: e.MNVAULT_HOST ?? '127.0.0.1',
+    host: e.MNVAULT_HOST ?? '0.0.0.0',
+    allowedNetworks: e.MNVAULT_ALLOWED_NETWORKS ? e.MNVAULT_ALLOWED_NETWORKS.split(',').map((x) => x.trim()).filter(Boolean) : DEFAULT_NETWORKS,
+    publicUrl: e.MNVAULT_PUBLIC_URL,
   };
 }

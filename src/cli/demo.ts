@@ -42,5 +42,5 @@ export async function demoCommand(argv: string[], config: Config, out: NodeJS.Wr
     }
   }
   out.write(`管理者: ${DEMO_ADMIN.login} / パスワード: ${DEMO_ADMIN.password} / PIN: ${DEMO_ADMIN.pin}（デモ専用）\n`);
-  return serveCommand(['--data', dataDir, '--port', values.port ?? '8080', '--simulate-devices'], config, out, err);
+  return serveCommand(['--data', dataDir, '--port', values.port ?? '8080', '--http', '--simulate-devices'], config, out, err);
 }

@@ -1,20 +1,35 @@
-import type { Server } from 'node:http';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Config } from '../config.js';
 import { AppError } from '../domain/errors.js';
+import type { Vault } from '../services/vault.js';
+import type { PinCost } from '../vault/slots.js';
 import { createApp } from '../web/app.js';
+import { parseNetworks } from '../web/network.js';
+import { defaultHostnames, ensureTls, serverTlsOptions } from '../web/tls.js';
 import { dataDirFrom, parse } from './args.js';
 import { openForCommand } from './open.js';
 import { usageError } from './output.js';
-import type { Vault } from '../services/vault.js';
 
 export interface Serving {
   server: Server;
   vault: Vault;
   url: string;
+  fingerprint: string | null;
   stop(): Promise<void>;
 }
 
-/** Starts the LAN app on an open vault; stops cleanly on SIGTERM/SIGINT (checkpoint, zero keys). */
+export interface ServeOptions {
+  port: number;
+  host: string;
+  simulateDevices: boolean;
+  /** Plain HTTP: only on loopback (the demo and tests). */
+  http: boolean;
+  pinCost?: PinCost;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
 /** Simulated devices are for development and tests only. */
 export function assertDevicesAllowed(config: Config, simulateDevices: boolean): void {
   if (simulateDevices && config.mode === 'production') {
@@ -22,23 +37,47 @@ export function assertDevicesAllowed(config: Config, simulateDevices: boolean): 
   }
 }
 
-export async function startServer(vault: Vault, config: Config, opts: { port: number; host: string; simulateDevices: boolean }): Promise<Serving> {
+/**
+ * Starts the LAN app on an open vault: HTTPS (TLS 1.2+, the local CA's
+ * certificate from DATA/tls, made on first start) or, on loopback only, HTTP.
+ */
+export async function startServer(vault: Vault, config: Config, opts: ServeOptions): Promise<Serving> {
   assertDevicesAllowed(config, opts.simulateDevices);
-  if (opts.host !== '127.0.0.1' && opts.host !== '::1' && opts.host !== 'localhost') {
-    throw new AppError('invalid', 'HTTPS の設定がまだないため、待ち受けはループバック（127.0.0.1）に限られます。');
+  if (opts.http && !LOOPBACK.has(opts.host)) {
+    throw new AppError('invalid', '暗号化しない HTTP はループバック（127.0.0.1）でだけ使えます。社内LANには HTTPS で公開してください（--http を外す）。');
   }
-  const app = createApp({ vault, mode: config.mode, simulateDevices: opts.simulateDevices });
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(opts.port, opts.host, (err?: Error) => (err ? reject(err) : resolve(s)));
-    s.once('error', reject);
+  const app = createApp({
+    vault,
+    mode: config.mode,
+    simulateDevices: opts.simulateDevices,
+    secure: !opts.http,
+    allowedNetworks: parseNetworks(config.allowedNetworks),
+    publicUrl: config.publicUrl,
+    pinCost: opts.pinCost,
+  });
+  let fingerprint: string | null = null;
+  let server: Server;
+  if (opts.http) {
+    server = createHttpServer(app);
+  } else {
+    const tls = await ensureTls(vault.dataDir, { ...defaultHostnames(), now: vault.clock.now() });
+    fingerprint = tls.fingerprint;
+    server = createHttpsServer(serverTlsOptions(tls), app) as unknown as Server;
+  }
+  server.requestTimeout = 120_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => resolve());
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
+  const shownHost = opts.host === '0.0.0.0' || opts.host === '::' ? defaultHostnames().hostnames[0] ?? 'localhost' : opts.host;
   let stopped: Promise<void> | undefined;
   return {
     server,
     vault,
-    url: `http://${opts.host}:${port}/`,
+    fingerprint,
+    url: `${opts.http ? 'http' : 'https'}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}/`,
     stop() {
       stopped ??= new Promise<void>((resolve) => {
         server.close(() => {
@@ -53,21 +92,31 @@ export async function startServer(vault: Vault, config: Config, opts: { port: nu
 }
 
 export async function serveCommand(argv: string[], config: Config, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
-  const { values } = parse(argv, { data: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, 'simulate-devices': { type: 'boolean' } });
-  const port = values.port === undefined ? config.port : Number(values.port);
+  const { values } = parse(argv, {
+    data: { type: 'string' },
+    port: { type: 'string' },
+    host: { type: 'string' },
+    http: { type: 'boolean' },
+    'simulate-devices': { type: 'boolean' },
+  });
+  const http = values.http ?? false;
+  const port = values.port === undefined ? (http ? 8080 : config.port) : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw usageError(`--port は 1〜65535 の整数にしてください（指定: ${values.port}）。`);
   const simulateDevices = values['simulate-devices'] ?? false;
   // Refuse before opening the vault, so the first error is the one about devices.
   assertDevicesAllowed(config, simulateDevices);
+  const host = values.host ?? (http ? '127.0.0.1' : config.host);
   const vault = openForCommand(dataDirFrom(values.data, config), config, err);
   let serving: Serving;
   try {
-    serving = await startServer(vault, config, { port, host: values.host ?? config.host, simulateDevices });
+    serving = await startServer(vault, config, { port, host, simulateDevices, http });
   } catch (e) {
     vault.close();
     throw e;
   }
-  out.write(`マイナンバー金庫を起動しました: ${serving.url}\n停止するには Ctrl+C を押してください。\n`);
+  out.write(`マイナンバー金庫を起動しました: ${serving.url}\n`);
+  if (serving.fingerprint) out.write(`サーバー証明書の指紋 (SHA-256): ${serving.fingerprint}\nローカルCAの証明書: ${vault.dataDir}/tls/ca.pem（各PCに信頼させてください）\n`);
+  out.write('停止するには Ctrl+C を押してください。\n');
   await new Promise<void>((resolve) => {
     const stop = () => void serving.stop().then(resolve);
     process.once('SIGTERM', stop);

@@ -10,6 +10,7 @@ import { MetaRepo } from '../storage/meta-repo.js';
 import { migrate } from '../storage/migrate.js';
 import { PersonsRepo } from '../storage/persons-repo.js';
 import { SessionsRepo } from '../storage/sessions-repo.js';
+import { IdentityChecksRepo, IntakeCodesRepo } from '../storage/intake-repo.js';
 import { SlotsRepo } from '../storage/slots-repo.js';
 import { UsersRepo } from '../storage/users-repo.js';
 import { deriveFromCredential, locateCredential, readCredential, type CredentialLocation } from '../vault/credential.js';
@@ -29,6 +30,8 @@ export interface Vault {
   slots: SlotsRepo;
   persons: PersonsRepo;
   sessions: SessionsRepo;
+  identityChecks: IdentityChecksRepo;
+  intakeCodes: IntakeCodesRepo;
   auditRepo: AuditRepo;
   audit: AuditTrail;
   clock: Clock;
@@ -116,6 +119,8 @@ export function assemble(db: Db, dbKey: Secret<Buffer>, cred: Secret<Buffer>, da
     slots: new SlotsRepo(db, vaultId),
     persons: new PersonsRepo(db),
     sessions: new SessionsRepo(db),
+    identityChecks: new IdentityChecksRepo(db),
+    intakeCodes: new IntakeCodesRepo(db),
     auditRepo,
     audit: new AuditTrail(auditRepo, keys.audit, clock),
     clock,

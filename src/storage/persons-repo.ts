@@ -17,6 +17,7 @@ export interface PersonListRow {
   kana: string | null;
   status: 'active' | 'retired';
   dependantUntil: string | null;
+  relationship: string | null;
   numberState: NumberState | null;
   refusalReason: string | null;
 }
@@ -118,13 +119,13 @@ export class PersonsRepo {
   private listRows(clause: string, args: unknown[], order: string, limit: number, offset: number): PersonListRow[] {
     const raw = this.db
       .prepare(
-        `SELECT p.id, p.kind, p.code, p.name, p.kana, p.status, p.dependant_until, n.state, n.refusal_reason
+        `SELECT p.id, p.kind, p.code, p.name, p.kana, p.status, p.dependant_until, n.state, n.refusal_reason, p.relationship
          FROM persons p LEFT JOIN person_numbers n ON n.person_id = p.id ${clause} ${order} LIMIT ? OFFSET ?`,
       )
       .raw()
-      .all(...args, limit, offset) as [number, PersonKind, string | null, string, string | null, 'active' | 'retired', string | null, NumberState | null, string | null][];
+      .all(...args, limit, offset) as [number, PersonKind, string | null, string, string | null, 'active' | 'retired', string | null, NumberState | null, string | null, string | null][];
     return raw.map((r) => ({
-      id: r[0], kind: r[1], code: r[2], name: r[3], kana: r[4], status: r[5], dependantUntil: r[6], numberState: r[7], refusalReason: r[8],
+      id: r[0], kind: r[1], code: r[2], name: r[3], kana: r[4], status: r[5], dependantUntil: r[6], numberState: r[7], refusalReason: r[8], relationship: r[9],
     }));
   }
 

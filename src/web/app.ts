@@ -1,72 +1,146 @@
-import express, { type ErrorRequestHandler } from 'express';
+import cookieParser from 'cookie-parser';
+import express, { type ErrorRequestHandler, type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { randomBytes } from 'node:crypto';
-import { errorCode, httpStatusFor, publicMessage } from '../domain/errors.js';
-import { PURPOSES } from '../domain/purposes.js';
-import type { Vault } from '../services/vault.js';
+import type { BlockList } from 'node:net';
+import { AppError, errorCode, httpStatusFor } from '../domain/errors.js';
 import { packagePath } from '../paths.js';
+import { FormError } from '../services/accounts.js';
+import type { Vault } from '../services/vault.js';
+import { writeTransaction } from '../storage/database.js';
+import type { PinCost } from '../vault/slots.js';
+import { M } from './messages.js';
+import { formatDate, formatTime } from './view-models.js';
+import { isAllowed } from './network.js';
+import { can, type Permission } from './policy.js';
+import { authRoutes } from './routes/auth.js';
+import { homeRoutes } from './routes/home.js';
+import { importRoutes } from './routes/imports.js';
+import { intakeRoutes } from './routes/intake.js';
+import { personRoutes } from './routes/persons.js';
+import { selfIntakeRoutes } from './routes/self-intake.js';
+import { userRoutes } from './routes/users.js';
+import { checkCsrf, loadSession } from './sessions.js';
 
-const VIEWS = packagePath('views');
-const PUBLIC = packagePath('public');
-
-export interface AppDeps {
+export interface WebDeps {
   vault: Vault;
   mode: 'production' | 'development';
   simulateDevices: boolean;
+  /** Served over HTTPS: cookies are Secure and HSTS is sent. */
+  secure: boolean;
+  allowedNetworks: BlockList;
+  /** The LAN address printed on intake slips, e.g. https://mnvault.local:8443 */
+  publicUrl?: string | undefined;
+  /** Tests lower the scrypt cost of new PIN slots. */
+  pinCost?: PinCost | undefined;
+}
+
+/** Permission check, the one place routes ask: a signed-in user whose role grants it. */
+export function requirePermission(permission: Permission) {
+  return (_req: Request, res: Response, next: NextFunction) => {
+    const user = res.locals.session?.user;
+    if (!user) return res.redirect(303, `/login${res.locals.sessionExpired ? '?expired=1' : ''}`);
+    if (!can(user.role, permission)) return next(new AppError('forbidden', M.forbidden));
+    next();
+  };
 }
 
 /**
- * The office LAN app. This first cut shows the vault's state (no personal data)
- * and a health endpoint; sign-in, the register and intake come with issue 3.
+ * The office LAN app: helmet with a strict CSP (no inline script or style),
+ * the LAN allow-list, body limits, server-side sessions, CSRF on every
+ * state-changing request, role checks, and an error handler registered last.
  */
-export function createApp(deps: AppDeps): express.Express {
+export function createApp(deps: WebDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('view engine', 'ejs');
-  app.set('views', VIEWS);
+  app.set('views', packagePath('views'));
+  app.set('trust proxy', false);
+  app.locals.m = M;
+  app.locals.formatDate = formatDate;
+  app.locals.formatTime = formatTime;
+
+  app.use((req, res, next) => {
+    res.locals.requestId = randomBytes(4).toString('hex');
+    if (isAllowed(deps.allowedNetworks, req.socket.remoteAddress)) return next();
+    noteDenied(deps.vault, req.socket.remoteAddress);
+    res.status(403).type('text/plain; charset=utf-8').send(M.forbiddenNetwork);
+  });
   app.use(
     helmet({
       contentSecurityPolicy: {
         useDefaults: true,
-        directives: { 'script-src': ["'self'"], 'style-src': ["'self'"], 'img-src': ["'self'", 'data:'], 'form-action': ["'self'"] },
+        directives: {
+          'default-src': ["'self'"],
+          'script-src': ["'self'"],
+          'style-src': ["'self'"],
+          'img-src': ["'self'", 'data:'],
+          'form-action': ["'self'"],
+          'frame-ancestors': ["'none'"],
+          'upgrade-insecure-requests': deps.secure ? [] : null,
+        },
       },
+      strictTransportSecurity: deps.secure ? { maxAge: 31_536_000, includeSubDomains: false } : false,
+      referrerPolicy: { policy: 'no-referrer' },
     }),
   );
-  app.use('/static', express.static(PUBLIC, { fallthrough: false, index: false }));
+  app.use((_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
+  app.use('/static', express.static(packagePath('public'), { fallthrough: false, index: false }));
+  app.use(cookieParser());
+  app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 }));
+  app.use(loadSession(deps.vault, deps.secure));
+  app.use((_req, res, next) => {
+    const role = res.locals.session?.user.role;
+    res.locals.user = res.locals.session?.user;
+    res.locals.can = (p: Permission) => can(role, p);
+    next();
+  });
 
   app.get('/health', (_req, res) => {
-    const head = deps.vault.audit.head();
-    res.json({ status: 'ok', auditSeq: head?.seq ?? 0 });
+    res.json({ status: 'ok', auditSeq: deps.vault.audit.head()?.seq ?? 0 });
   });
-
-  app.get('/', (_req, res) => {
-    const counts = deps.vault.persons.count();
-    const head = deps.vault.audit.head();
-    res.render('status', {
-      counts,
-      head: head ? { seq: head.seq, hash: head.hash.toString('hex') } : null,
-      developmentKey: deps.vault.credential.development,
-      simulateDevices: deps.simulateDevices,
-      purposes: PURPOSES,
-    });
-  });
+  // The CSV upload carries its token in a header; its body is not a form.
+  app.use('/imports', importRoutes(deps));
+  app.use(checkCsrf);
+  app.use(authRoutes(deps));
+  app.use(selfIntakeRoutes(deps));
+  app.use(homeRoutes(deps));
+  app.use('/persons', personRoutes(deps));
+  app.use('/persons', intakeRoutes(deps));
+  app.use('/admin/users', userRoutes(deps));
 
   app.use((_req, res) => {
-    res.status(404).render('error', { message: 'ページが見つかりません。URLを確認してください。', ref: null });
+    res.status(404).render('error', { message: M.notFound });
   });
-
-  const onError: ErrorRequestHandler = (err, _req, res, _next) => {
-    const ref = randomBytes(4).toString('hex');
+  const onError: ErrorRequestHandler = (err, req, res, _next) => {
     const status = (err as { status?: unknown })?.status;
+    if ((err as { csrf?: boolean }).csrf) return void res.status(403).render('error', { message: M.csrf });
+    if (err instanceof FormError) return void res.status(400).render('error', { message: err.publicMessage });
+    if (err instanceof AppError) return void res.status(httpStatusFor[err.code]).render('error', { message: err.publicMessage });
     if (typeof status === 'number' && status >= 400 && status < 500) {
-      // Client errors raised by express itself (a missing static file, a malformed request).
-      res.status(status).render('error', { message: status === 404 ? 'ページが見つかりません。URLを確認してください。' : 'リクエストの形式が正しくありません。', ref: null });
-      return;
+      const message = status === 404 ? M.notFound : status === 413 ? M.tooLarge : M.badRequest;
+      return void res.status(status).render('error', { message });
     }
-    const code = errorCode(err);
-    if (code === 'internal') process.stderr.write(`request ${ref} failed: ${(err as Error)?.name ?? 'unknown'}\n`);
-    res.status(httpStatusFor[code]).render('error', { message: publicMessage(err), ref });
+    // Unknown: the log gets the class and request id, never field values.
+    process.stderr.write(`${JSON.stringify({ level: 'error', request: res.locals.requestId, path: req.path, error: (err as Error)?.name ?? typeof err, code: errorCode(err) })}\n`);
+    res.status(500).render('error', { message: M.internalError, ref: res.locals.requestId });
   };
   app.use(onError);
   return app;
+}
+
+const lastDenied = new Map<string, number>();
+
+/** One audit event per address per minute, so a scan cannot flood the trail. */
+function noteDenied(vault: Vault, address: string | undefined): void {
+  const key = address ?? 'unknown';
+  const now = vault.clock.now().getTime();
+  if (now - (lastDenied.get(key) ?? 0) < 60_000) return;
+  lastDenied.set(key, now);
+  writeTransaction(vault.db, () =>
+    vault.audit.append({ actor: { id: 'anonymous', name: '不明' }, action: 'network.denied', client: key, detail: {} }),
+  );
 }

@@ -8,7 +8,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { AppError } from '../domain/errors.js';
 
-x509.cryptoProvider.set(webcrypto);
+// Node's webcrypto is the WebCrypto the library expects; the cast only bridges the two type declarations.
+x509.cryptoProvider.set(webcrypto as unknown as ReturnType<typeof x509.cryptoProvider.get>);
 
 /**
  * TLS for the office LAN app. On first start the appliance makes its own small
@@ -348,9 +349,9 @@ function normalizeAddresses(list: readonly string[]): string[] {
 }
 
 /**
- * One spelling per address: dotted decimal for IPv4, lower-case fully
- * expanded groups for IPv6 (no zone id, embedded IPv4 converted), which both
- * @peculiar/x509 and comparisons can use.
+ * One spelling per address: dotted decimal for IPv4, RFC 5952 for IPv6 (no
+ * zone id, an embedded IPv4 tail converted to hex groups, which
+ * @peculiar/x509 cannot parse), so that comparisons are plain string equality.
  */
 function canonicalIp(raw: string): string | null {
   let s = raw.trim();
@@ -373,7 +374,28 @@ function canonicalIp(raw: string): string | null {
   const missing = 8 - left.length - right.length;
   const groups = tail === undefined ? left : [...left, ...Array<string>(missing).fill('0'), ...right];
   if (groups.length !== 8) return null;
-  return groups.map((g) => parseInt(g, 16).toString(16)).join(':');
+  return compressIpv6(groups.map((g) => parseInt(g, 16).toString(16)));
+}
+
+/** RFC 5952: the longest run (two or more) of zero groups becomes '::'. */
+function compressIpv6(groups: string[]): string {
+  let bestStart = -1;
+  let bestLen = 1;
+  for (let i = 0; i < groups.length; ) {
+    if (groups[i] !== '0') {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < groups.length && groups[j] === '0') j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  if (bestStart < 0) return groups.join(':');
+  return `${groups.slice(0, bestStart).join(':')}::${groups.slice(bestStart + bestLen).join(':')}`;
 }
 
 // ---------------------------------------------------------------------------

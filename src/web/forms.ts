@@ -1,0 +1,25 @@
+import type { Request } from 'express';
+import { z } from 'zod';
+import { AppError } from '../domain/errors.js';
+
+/** A posted text field: a string of bounded length, or absent. Arrays and objects are refused. */
+export const text = (max = 1000) => z.string().max(max).optional();
+/** A posted multi-choice field: one value or several. */
+export const choices = (max = 50) => z.union([z.string().max(200), z.array(z.string().max(200)).max(max)]).optional().transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]));
+
+/** Parses the body at the edge; shape errors (not field rules) are a 400 with a plain message. */
+export function parseBody<T extends z.ZodType>(req: Request, schema: T): z.infer<T> {
+  const r = schema.safeParse(req.body ?? {});
+  if (!r.success) throw new AppError('invalid', '送信された内容の形式が正しくありません（長すぎる入力や想定外の項目）。入力を確認してください。');
+  return r.data;
+}
+
+export function intParam(value: unknown): number {
+  const n = typeof value === 'string' && /^[1-9][0-9]{0,15}$/u.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n)) throw new AppError('not_found', '指定されたページは存在しません。');
+  return n;
+}
+
+export function clientOf(req: Request): string | null {
+  return req.socket.remoteAddress ?? null;
+}

@@ -1,0 +1,45 @@
+import express, { Router } from 'express';
+import { actorOf } from '../../services/accounts.js';
+import { importPersons } from '../../services/import/import-persons.js';
+import { requirePermission, type WebDeps } from '../app.js';
+import { clientOf } from '../forms.js';
+import { checkCsrf } from '../sessions.js';
+
+/** The CSV size a browser may send (100,000 persons is about 10 MB). */
+export const UPLOAD_LIMIT = '64mb';
+
+/**
+ * CSV upload in the browser, through the same import as `mnvault import`.
+ * The page's script sends the file with progress; the answer lists every bad
+ * row. With any bad row nothing is stored unless the handler chose to skip them.
+ */
+export function importRoutes(deps: WebDeps): Router {
+  const r = Router();
+  r.get('/', requirePermission('intake.write'), (_req, res) => {
+    res.render('imports/index', {});
+  });
+  r.post(
+    '/',
+    requirePermission('intake.write'),
+    express.raw({ type: () => true, limit: UPLOAD_LIMIT }),
+    checkCsrf,
+    (req, res) => {
+      const bytes = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const report = importPersons(deps.vault, bytes, {
+        actor: actorOf(res.locals.session!.user),
+        client: clientOf(req),
+        skipInvalid: req.query.skip === '1',
+      });
+      bytes.fill(0);
+      res.status(report.committed ? 200 : 422).json({
+        committed: report.committed,
+        encoding: report.encoding,
+        rows: report.rows,
+        imported: report.imported,
+        errors: report.errors.slice(0, 5000),
+        moreErrors: Math.max(0, report.errors.length - 5000),
+      });
+    },
+  );
+  return r;
+}

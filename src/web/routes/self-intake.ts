@@ -1,0 +1,52 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { AppError } from '../../domain/errors.js';
+import { openIntakeCode, submitSelfIntake } from '../../services/intake.js';
+import type { WebDeps } from '../app.js';
+import { clientOf, parseBody } from '../forms.js';
+import { Throttle } from '../throttle.js';
+import { withForm } from './persons.js';
+
+const SubmitSchema = z.record(z.string().max(40), z.string().max(200));
+
+/**
+ * Self-intake for a person holding a one-time code: they see the purposes and
+ * only their own form, and never anything else of the vault. Wrong codes are
+ * throttled per address like passwords.
+ */
+export function selfIntakeRoutes(deps: WebDeps): Router {
+  const r = Router();
+  const { vault } = deps;
+  const wrongCodes = new Throttle(20, 15 * 60_000);
+
+  const open = (code: string, client: string) => {
+    const now = vault.clock.now().getTime();
+    if (wrongCodes.blocked(client, now)) throw new AppError('locked', '入力コードの誤りが多すぎます。しばらく待ってからもう一度お試しください。');
+    try {
+      return openIntakeCode(vault, code);
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'not_found') wrongCodes.fail(client, now);
+      throw err;
+    }
+  };
+
+  r.get('/intake', (req, res) => {
+    const code = typeof req.query.code === 'string' ? req.query.code.slice(0, 40) : '';
+    if (!code) return res.render('self-intake/code', { error: null });
+    const form = open(code, clientOf(req) ?? '');
+    res.render('self-intake/form', { f: form, code, values: {}, errors: {} });
+  });
+
+  r.post('/intake', (req, res) => {
+    const body = parseBody(req, SubmitSchema);
+    const code = body.code ?? '';
+    const f = open(code, clientOf(req) ?? '');
+    const dependants: Record<string, string | undefined> = {};
+    for (const d of f.dependants) dependants[String(d.id)] = body[`dependant_${d.id}`];
+    withForm(res, () => {
+      submitSelfIntake(vault, code, { own: body.own, dependants, acknowledged: body.acknowledged === 'yes' }, clientOf(req));
+      res.render('self-intake/done', {});
+    }, (errors) => res.status(400).render('self-intake/form', { f, code, values: { acknowledged: body.acknowledged === 'yes' }, errors }));
+  });
+  return r;
+}

@@ -1,0 +1,65 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { Secret } from '../../domain/secret.js';
+import { actorOf, createUser, FormError, setUserDisabled, setUserPin, unlockUser } from '../../services/accounts.js';
+import { requirePermission, type WebDeps } from '../app.js';
+import { clientOf, parseBody, text } from '../forms.js';
+
+const NewUserSchema = z.object({ _csrf: text(100), login: text(100), displayName: text(200), role: text(20), password: text(256) });
+const PinSchema = z.object({ _csrf: text(100), adminPin: text(40), newPin: text(40) });
+const Empty = z.object({ _csrf: text(100) });
+
+/** Accounts (admins only): create, disable, enable, unlock, and set a PIN through the vault's PIN slot. */
+export function userRoutes(deps: WebDeps): Router {
+  const r = Router();
+  const { vault } = deps;
+  r.use(requirePermission('users.manage'));
+
+  const list = () => vault.users.all().map((u) => ({ ...u, hasPin: vault.slots.pinSlotOf(u.id) !== undefined }));
+
+  r.get('/', (_req, res) => res.render('users/index', { users: list() }));
+  r.get('/new', (_req, res) => res.render('users/new', { form: { role: 'handler' }, errors: {} }));
+
+  r.post('/', async (req, res) => {
+    const form = parseBody(req, NewUserSchema);
+    try {
+      await createUser(vault, actorOf(res.locals.session!.user), { login: form.login ?? '', displayName: form.displayName ?? '', role: form.role ?? '', password: new Secret(form.password ?? '') }, clientOf(req));
+      res.redirect(303, '/admin/users');
+    } catch (err) {
+      if (!(err instanceof FormError)) throw err;
+      res.status(400).render('users/new', { form: { ...form, password: '' }, errors: err.fields });
+    }
+  });
+
+  for (const [path, run] of [
+    ['disable', (id: string, req: Parameters<typeof clientOf>[0], actor: ReturnType<typeof actorOf>) => setUserDisabled(vault, actor, id, true, clientOf(req))],
+    ['enable', (id: string, req: Parameters<typeof clientOf>[0], actor: ReturnType<typeof actorOf>) => setUserDisabled(vault, actor, id, false, clientOf(req))],
+    ['unlock', (id: string, req: Parameters<typeof clientOf>[0], actor: ReturnType<typeof actorOf>) => unlockUser(vault, actor, id, clientOf(req))],
+  ] as const) {
+    r.post(`/:id/${path}`, (req, res) => {
+      parseBody(req, Empty);
+      run(String(req.params.id), req, actorOf(res.locals.session!.user));
+      res.redirect(303, '/admin/users');
+    });
+  }
+
+  const target = (id: string) => vault.users.byId(id);
+  r.get('/:id/pin', (req, res) => {
+    const user = target(String(req.params.id));
+    if (!user) return res.status(404).render('error', { message: '指定されたユーザーは存在しません。' });
+    res.render('users/pin', { target: user, errors: {} });
+  });
+  r.post('/:id/pin', async (req, res) => {
+    const user = target(String(req.params.id));
+    if (!user) return res.status(404).render('error', { message: '指定されたユーザーは存在しません。' });
+    const form = parseBody(req, PinSchema);
+    try {
+      await setUserPin(vault, res.locals.session!.user, user.id, new Secret(form.adminPin ?? ''), new Secret(form.newPin ?? ''), clientOf(req), deps.pinCost);
+      res.redirect(303, '/admin/users');
+    } catch (err) {
+      if (!(err instanceof FormError)) throw err;
+      res.status(400).render('users/pin', { target: user, errors: err.fields });
+    }
+  });
+  return r;
+}

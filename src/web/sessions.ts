@@ -1,0 +1,87 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import type { UserRow } from '../storage/users-repo.js';
+import type { Vault } from '../services/vault.js';
+
+export const SESSION_COOKIE = 'mnv_session';
+export const PRE_CSRF_COOKIE = 'mnv_pre';
+export const IDLE_MS = 15 * 60_000;
+export const ABSOLUTE_MS = 8 * 3600_000;
+
+export interface SessionState {
+  idHash: Buffer;
+  user: UserRow;
+  csrfToken: string;
+}
+
+declare module 'express-serve-static-core' {
+  interface Locals {
+    session?: SessionState;
+    csrfToken?: string;
+    requestId?: string;
+    sessionExpired?: boolean;
+  }
+}
+
+const hashId = (id: string) => createHash('sha256').update(id).digest();
+
+const cookieOptions = (secure: boolean) => ({ httpOnly: true, secure, sameSite: 'strict' as const, path: '/' });
+
+/**
+ * Loads the server-side session named by the cookie. Sessions end after 15
+ * minutes idle or 8 hours in all; a disabled user's session ends at once.
+ */
+export function loadSession(vault: Vault, secure: boolean) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const id = (req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE];
+    if (typeof id === 'string' && id.length > 0 && id.length <= 64) {
+      const idHash = hashId(id);
+      const row = vault.sessions.get(idHash);
+      const now = vault.clock.now().getTime();
+      const user = row && vault.users.byId(row.userId);
+      if (row && user && !user.disabledAt && now - Date.parse(row.lastSeenAt) < IDLE_MS && now - Date.parse(row.createdAt) < ABSOLUTE_MS) {
+        if (now - Date.parse(row.lastSeenAt) > 30_000) vault.sessions.touch(idHash, new Date(now).toISOString());
+        res.locals.session = { idHash, user, csrfToken: row.csrfToken };
+        res.locals.csrfToken = row.csrfToken;
+      } else {
+        if (row) vault.sessions.delete(idHash);
+        res.locals.sessionExpired = true;
+        res.clearCookie(SESSION_COOKIE, cookieOptions(secure));
+      }
+    }
+    if (!res.locals.csrfToken) {
+      // Before sign-in (the sign-in form, self-intake): a token tied to a cookie (double submit).
+      let pre = (req.cookies as Record<string, string> | undefined)?.[PRE_CSRF_COOKIE];
+      if (typeof pre !== 'string' || !/^[A-Za-z0-9_-]{43}$/u.test(pre)) {
+        pre = randomBytes(32).toString('base64url');
+        res.cookie(PRE_CSRF_COOKIE, pre, cookieOptions(secure));
+      }
+      res.locals.csrfToken = pre;
+    }
+    next();
+  };
+}
+
+/** A new session with a new id (never the one the browser came with: no fixation). */
+export function startSession(vault: Vault, res: Response, user: UserRow, client: string | null, secure: boolean): void {
+  const id = randomBytes(32).toString('base64url');
+  const at = vault.clock.now().toISOString();
+  vault.sessions.insert({ idHash: hashId(id), userId: user.id, csrfToken: randomBytes(32).toString('base64url'), client, createdAt: at, lastSeenAt: at });
+  res.cookie(SESSION_COOKIE, id, cookieOptions(secure));
+}
+
+export function endSession(vault: Vault, res: Response, secure: boolean): void {
+  if (res.locals.session) vault.sessions.delete(res.locals.session.idHash);
+  res.clearCookie(SESSION_COOKIE, cookieOptions(secure));
+}
+
+/** Every state-changing request carries the token: a form field or the X-CSRF-Token header. */
+export function checkCsrf(req: Request, res: Response, next: NextFunction): void {
+  if (req.method === 'GET' || req.method === 'HEAD') return next();
+  const sent = (req.body as Record<string, unknown> | undefined)?._csrf ?? req.get('x-csrf-token');
+  const expected = res.locals.csrfToken ?? '';
+  const ok = typeof sent === 'string' && sent.length === expected.length && expected.length > 0 && timingSafeEqual(Buffer.from(sent), Buffer.from(expected));
+  if (ok) return next();
+  res.status(403);
+  next(Object.assign(new Error('csrf'), { status: 403, csrf: true }));
+}

@@ -1,0 +1,87 @@
+import type { Express } from 'express';
+import request from 'supertest';
+import { parseNetworks, DEFAULT_NETWORKS } from '../../src/web/network.js';
+import { createApp, type WebDeps } from '../../src/web/app.js';
+import type { Vault } from '../../src/services/vault.js';
+import { Secret } from '../../src/domain/secret.js';
+import { createUser, setUserPin } from '../../src/services/accounts.js';
+import { TEST_PIN_COST } from '../../src/vault/slots.js';
+import { ADMIN } from './vault.js';
+
+export function testApp(vault: Vault, over: Partial<WebDeps> = {}): Express {
+  return createApp({
+    vault,
+    mode: 'development',
+    simulateDevices: false,
+    secure: false,
+    allowedNetworks: parseNetworks(DEFAULT_NETWORKS),
+    pinCost: TEST_PIN_COST,
+    ...over,
+  });
+}
+
+/**
+ * A browser-like client: keeps cookies (including Secure ones, as a browser
+ * does on localhost) and reads the CSRF token from the last page it got.
+ */
+export class Browser {
+  readonly cookies = new Map<string, string>();
+  csrf = '';
+
+  constructor(readonly app: Express) {}
+
+  private remember(res: request.Response): request.Response {
+    const set = res.headers['set-cookie'] as unknown as string[] | undefined;
+    for (const c of set ?? []) {
+      const [pair, ...attrs] = c.split(';');
+      const [name, value] = pair!.split('=') as [string, string];
+      const expired = attrs.some((a) => /expires=Thu, 01 Jan 1970/iu.test(a));
+      if (expired || value === '') this.cookies.delete(name.trim());
+      else this.cookies.set(name.trim(), value);
+    }
+    const m = /name="_csrf" value="([^"]+)"/u.exec(res.text ?? '') ?? /data-csrf="([^"]+)"/u.exec(res.text ?? '');
+    if (m) this.csrf = m[1]!;
+    return res;
+  }
+
+  cookieHeader(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
+  async get(path: string): Promise<request.Response> {
+    return this.remember(await request(this.app).get(path).set('Cookie', this.cookieHeader()));
+  }
+
+  /** Posts a form with the current CSRF token unless one is given. */
+  async post(path: string, form: Record<string, string | string[]> = {}, csrf: string | null = this.csrf): Promise<request.Response> {
+    const body = new URLSearchParams();
+    if (csrf !== null) body.append('_csrf', csrf);
+    for (const [k, v] of Object.entries(form)) for (const x of Array.isArray(v) ? v : [v]) body.append(k, x);
+    return this.remember(
+      await request(this.app).post(path).set('Cookie', this.cookieHeader()).type('form').send(body.toString()),
+    );
+  }
+
+  async upload(path: string, bytes: Buffer, csrf: string | null = this.csrf): Promise<request.Response> {
+    const r = request(this.app).post(path).set('Cookie', this.cookieHeader()).set('Content-Type', 'text/csv');
+    if (csrf !== null) r.set('X-CSRF-Token', csrf);
+    return this.remember(await r.send(bytes));
+  }
+
+  async signIn(login: string, password: string): Promise<request.Response> {
+    await this.get('/login');
+    return this.post('/login', { login, password });
+  }
+}
+
+export const HANDLER = { login: 'tanto', password: 'handler password 1', pin: '482915' } as const;
+export const AUDITOR = { login: 'kansa', password: 'auditor password 1' } as const;
+
+/** Adds a handler (with a PIN) and an auditor, as an admin would. */
+export async function addStaff(vault: Vault): Promise<void> {
+  const admin = vault.users.byLogin(ADMIN.login)!;
+  const actor = { id: admin.id, name: admin.displayName };
+  const h = await createUser(vault, actor, { login: HANDLER.login, displayName: '担当 花子', role: 'handler', password: new Secret(HANDLER.password) }, null);
+  await setUserPin(vault, admin, h.id, new Secret(ADMIN.pin), new Secret(HANDLER.pin), null, TEST_PIN_COST);
+  await createUser(vault, actor, { login: AUDITOR.login, displayName: '監査 次郎', role: 'auditor', password: new Secret(AUDITOR.password) }, null);
+}
