@@ -4,6 +4,7 @@ import { systemClock } from '../domain/ports.js';
 import { locateCredential, readCredential } from '../vault/credential.js';
 import { initDevVault, initVault } from '../services/init-vault.js';
 import { dataDirFrom, parse, readSecretFile } from './args.js';
+import { defaultHostnames, ensureTls } from '../web/tls.js';
 import { existsSync } from 'node:fs';
 import { databasePath } from '../services/vault.js';
 
@@ -53,6 +54,7 @@ export async function initCommand(argv: string[], config: Config, out: NodeJS.Wr
   const location = vault.credential;
   try {
     vault.close();
+    const tls = await ensureTls(dataDir, { ...defaultHostnames(), now: systemClock.now() });
     out.write(
       [
         `金庫を作成しました: ${dataDir}`,
@@ -63,6 +65,10 @@ export async function initCommand(argv: string[], config: Config, out: NodeJS.Wr
         `    ${recoveryCode.expose()}`,
         '',
         'PINとセキュリティキーをすべて失ったときに、この回復コードで金庫を開けます。',
+        '',
+        `HTTPS用のローカルCAとサーバー証明書を作成しました: ${dataDir}/tls/`,
+        `サーバー証明書の指紋 (SHA-256): ${tls.fingerprint}`,
+        `各PCには ${dataDir}/tls/ca.pem を「信頼されたルート証明機関」として登録してください。`,
         '',
       ]
         .filter((l, i, a) => l !== '' || a[i - 1] !== '')

@@ -11,7 +11,7 @@ import { serveCommand } from './serve.js';
 const USAGE = `mnvault — マイナンバー金庫
 
   mnvault init   --data DIR [--dev] --admin-user NAME --admin-password-file F --admin-pin-file F
-  mnvault serve  --data DIR [--port N] [--simulate-devices]
+  mnvault serve  --data DIR [--port N] [--host H] [--http] [--simulate-devices]
   mnvault import --data DIR FILE.csv [--skip-invalid]
   mnvault audit verify --data DIR
   mnvault demo   [--data DIR] [--port N] [--reset]

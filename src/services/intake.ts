@@ -158,6 +158,8 @@ export function issueIntakeCode(vault: Vault, actor: Actor, personId: PersonId, 
 
 export interface SelfIntakeForm {
   person: Person;
+  /** The person's own number was given before (a code reissued for a new dependant). */
+  ownHeld: boolean;
   dependants: Person[];
   purposes: ReturnType<typeof purposesFor>;
   expiresAt: string;
@@ -176,7 +178,8 @@ export function openIntakeCode(vault: Vault, code: string): SelfIntakeForm {
     .filter((d) => d.dependantUntil === null)
     .map((d) => vault.persons.byId(d.id)!)
     .filter((d) => vault.persons.numberOf(d.id)?.state !== 'held');
-  return { person, dependants, purposes: purposesFor(person.kind), expiresAt: row.expiresAt };
+  const ownHeld = vault.persons.numberOf(person.id)?.state === 'held';
+  return { person, ownHeld, dependants, purposes: purposesFor(person.kind), expiresAt: row.expiresAt };
 }
 
 /**
@@ -188,8 +191,7 @@ export function submitSelfIntake(vault: Vault, code: string, input: { own?: stri
   const errors: FieldErrors = {};
   if (!input.acknowledged) errors.acknowledged = '利用目的を確認したら、チェックを入れてください。';
   const entries: { person: Person; n: { number: MyNumber; index: Buffer } }[] = [];
-  const alreadyHeld = vault.persons.numberOf(form.person.id)?.state === 'held';
-  if (!alreadyHeld) {
+  if (!form.ownHeld) {
     const n = parseNumber(vault, form.person.id, input.own, 'own', errors);
     if (n) entries.push({ person: form.person, n });
   }

@@ -18,6 +18,9 @@ export interface PersonListRow {
   status: 'active' | 'retired';
   dependantUntil: string | null;
   relationship: string | null;
+  supporterName: string | null;
+  /** False while a held number still lacks its 本人確認 record. */
+  identityChecked: boolean;
   numberState: NumberState | null;
   refusalReason: string | null;
 }
@@ -119,13 +122,15 @@ export class PersonsRepo {
   private listRows(clause: string, args: unknown[], order: string, limit: number, offset: number): PersonListRow[] {
     const raw = this.db
       .prepare(
-        `SELECT p.id, p.kind, p.code, p.name, p.kana, p.status, p.dependant_until, n.state, n.refusal_reason, p.relationship
+        `SELECT p.id, p.kind, p.code, p.name, p.kana, p.status, p.dependant_until, n.state, n.refusal_reason, p.relationship,
+                (SELECT s.name FROM persons s WHERE s.id = p.supporter_id),
+                EXISTS (SELECT 1 FROM identity_checks c WHERE c.person_id = p.id)
          FROM persons p LEFT JOIN person_numbers n ON n.person_id = p.id ${clause} ${order} LIMIT ? OFFSET ?`,
       )
       .raw()
-      .all(...args, limit, offset) as [number, PersonKind, string | null, string, string | null, 'active' | 'retired', string | null, NumberState | null, string | null, string | null][];
+      .all(...args, limit, offset) as [number, PersonKind, string | null, string, string | null, 'active' | 'retired', string | null, NumberState | null, string | null, string | null, string | null, number][];
     return raw.map((r) => ({
-      id: r[0], kind: r[1], code: r[2], name: r[3], kana: r[4], status: r[5], dependantUntil: r[6], numberState: r[7], refusalReason: r[8], relationship: r[9],
+      id: r[0], kind: r[1], code: r[2], name: r[3], kana: r[4], status: r[5], dependantUntil: r[6], numberState: r[7], refusalReason: r[8], relationship: r[9], supporterName: r[10], identityChecked: r[11] === 1,
     }));
   }
 
