@@ -26,7 +26,8 @@ export type AuditAction =
   | 'number.refused'
   | 'identity.checked'
   | 'intake_code.issued'
-  | 'intake.self_submitted';
+  | 'intake.self_submitted'
+  | 'intake.self_rejected';
 
 export interface Actor {
   /** A user id, or 'system' / 'cli' for work without a signed-in person. */

@@ -55,7 +55,14 @@ function parseIdentity(vault: Vault, input: IdentityCheckInput | undefined, erro
   return { method: method!, numberDocument: input?.numberDocument ?? '', identityDocuments: docs, checkedOn: checkedOn!, note: note || null };
 }
 
-function parseNumber(vault: Vault, personId: PersonId, input: string | undefined, field: string, errors: FieldErrors): { number: MyNumber; index: Buffer } | undefined {
+function parseNumber(
+  vault: Vault,
+  personId: PersonId,
+  input: string | undefined,
+  field: string,
+  errors: FieldErrors,
+  onDuplicate?: () => void,
+): { number: MyNumber; index: Buffer } | undefined {
   const r = MyNumber.tryParse(input ?? '');
   if (!r.ok) {
     errors[field] = r.message;
@@ -64,7 +71,8 @@ function parseNumber(vault: Vault, personId: PersonId, input: string | undefined
   const index = numberIndex(vault.keys.index, r.value);
   const existing = vault.db.prepare('SELECT person_id FROM person_numbers WHERE number_index = ?').pluck().get(index) as number | undefined;
   if (existing !== undefined && existing !== personId) {
-    errors[field] = 'この個人番号は別の人物に登録済みです。入力の誤りや二重登録がないか確認してください。';
+    if (onDuplicate) onDuplicate();
+    else errors[field] = 'この個人番号は別の人物に登録済みです。入力の誤りや二重登録がないか確認してください。';
     return undefined;
   }
   return { number: r.value, index };
@@ -191,15 +199,21 @@ export function submitSelfIntake(vault: Vault, code: string, input: { own?: stri
   const errors: FieldErrors = {};
   if (!input.acknowledged) errors.acknowledged = '利用目的を確認したら、チェックを入れてください。';
   const entries: { person: Person; n: { number: MyNumber; index: Buffer } }[] = [];
+  // A number held for someone else is not said so to the person (that would let a code holder
+  // probe the register): the code is used up, the handler sees an audit event and follows up.
+  let duplicate = false;
+  const onDuplicate = () => {
+    duplicate = true;
+  };
   if (!form.ownHeld) {
-    const n = parseNumber(vault, form.person.id, input.own, 'own', errors);
+    const n = parseNumber(vault, form.person.id, input.own, 'own', errors, onDuplicate);
     if (n) entries.push({ person: form.person, n });
   }
   const seen = new Set<string>();
   for (const d of form.dependants) {
     const value = input.dependants[String(d.id)];
     if (!value || value.trim() === '') continue;
-    const n = parseNumber(vault, d.id, value, `dependant_${d.id}`, errors);
+    const n = parseNumber(vault, d.id, value, `dependant_${d.id}`, errors, onDuplicate);
     if (n) {
       const key = n.index.toString('latin1');
       if (seen.has(key)) errors[`dependant_${d.id}`] = '同じ個人番号が2回入力されています。';
@@ -208,9 +222,16 @@ export function submitSelfIntake(vault: Vault, code: string, input: { own?: stri
     }
   }
   for (const e of entries) if (e.person.id !== form.person.id && entries[0]?.person.id === form.person.id && e.n.index.equals(entries[0].n.index)) errors[`dependant_${e.person.id}`] = '本人と同じ個人番号は入れられません。';
-  if (Object.keys(errors).length > 0) throw new FormError(errors);
   const actor: Actor = { id: `person:${form.person.id}`, name: `${form.person.name}（本人入力）` };
   const at = vault.clock.now().toISOString();
+  if (duplicate && Object.keys(errors).length === 0) {
+    writeTransaction(vault.db, () => {
+      vault.intakeCodes.markUsed(hashIntakeCode(code), at);
+      vault.audit.append({ actor, action: 'intake.self_rejected', subjects: [{ id: form.person.id, name: form.person.name }], client, detail: { reason: 'number_held_for_another_person' } });
+    });
+    throw new AppError('conflict', 'ご提出の内容ではお手続きを完了できませんでした。お手数ですが、担当者にご連絡ください。');
+  }
+  if (Object.keys(errors).length > 0) throw new FormError(errors);
   writeTransaction(vault.db, () => {
     if (!vault.intakeCodes.markUsed(hashIntakeCode(code), at)) throw new AppError('forbidden', 'この入力コードは既に使われています。');
     for (const e of entries) storeNumber(vault, e.person, e.n, purposesFor(e.person.kind).map((p) => p.code), at);

@@ -223,6 +223,7 @@ export const M = {
     'identity.checked': '本人確認',
     'intake_code.issued': '入力コードの発行',
     'intake.self_submitted': '本人による提出',
+    'intake.self_rejected': '本人提出の不受理（登録済みの番号）',
   } as Record<string, string>,
 };
 
