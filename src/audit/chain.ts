@@ -3,6 +3,7 @@ import { AppError } from '../domain/errors.js';
 import type { AuditEventInput } from '../domain/audit-events.js';
 import type { Clock } from '../domain/ports.js';
 import type { Secret } from '../domain/secret.js';
+import { looksLikeNumber } from '../domain/digits.js';
 import type { AuditFields, AuditRepo, RawAuditRow } from '../storage/audit-repo.js';
 
 /**
@@ -28,16 +29,6 @@ export function chainHash(auditKey: Buffer, prevHash: Buffer, canonicalForm: str
   return createHmac('sha256', auditKey).update(prevHash).update(canonicalForm, 'utf8').digest();
 }
 
-const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/giu;
-const HEX_DIGEST = /(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])/giu;
-// The separators MyNumber.parse accepts (digits.ts), one or more between digit groups.
-const SEP = '[\\s\\-‐‑‒–—―−ー－_]+';
-const TWELVE = new RegExp(`(?<!\\d)(?:\\d{12}|\\d{4}${SEP}\\d{4}${SEP}\\d{4}|\\d{3}${SEP}\\d{3}${SEP}\\d{3}${SEP}\\d{3})(?!\\d)`, 'u');
-
-/** True when a text holds a run that could be a My Number (ids and digests aside). */
-export function looksLikeNumber(text: string): boolean {
-  return TWELVE.test(text.normalize('NFKC').replace(UUID, '').replace(HEX_DIGEST, ''));
-}
 
 /** Refuses any field that could carry a number: the trail must never hold one. */
 function assertNoNumber(fields: readonly (string | null)[]): void {

@@ -41,7 +41,9 @@ export type NumberDocument = keyof typeof NUMBER_DOCUMENTS;
 
 export function identityDocumentLabel(code: string): string | undefined {
   if (code === KNOWN_BY_EMPLOYER) return KNOWN_BY_EMPLOYER_LABEL;
-  return (PHOTO_ID_DOCUMENTS as Record<string, string>)[code] ?? (OTHER_ID_DOCUMENTS as Record<string, string>)[code];
+  if (Object.hasOwn(PHOTO_ID_DOCUMENTS, code)) return (PHOTO_ID_DOCUMENTS as Record<string, string>)[code];
+  if (Object.hasOwn(OTHER_ID_DOCUMENTS, code)) return (OTHER_ID_DOCUMENTS as Record<string, string>)[code];
+  return undefined;
 }
 
 /** Why a combination of documents does not complete 身元確認, or undefined when it does. */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Actor } from '../domain/audit-events.js';
 import { AppError } from '../domain/errors.js';
 import { Secret } from '../domain/secret.js';
+import { looksLikeNumber } from '../domain/digits.js';
 import { writeTransaction } from '../storage/database.js';
 import type { Role, UserRow } from '../storage/users-repo.js';
 import { checkPasswordRules, hashPassword, verifyPassword } from '../vault/password.js';
@@ -42,7 +43,9 @@ export async function createUser(vault: Vault, actor: Actor, input: NewUserInput
   else if (vault.users.byLogin(login)) errors.login = `ユーザー名「${login}」は既に使われています。別の名前にしてください。`;
   const displayName = input.displayName.normalize('NFKC').replace(/\s+/gu, ' ').trim();
   if (displayName === '' || displayName.length > 50) errors.displayName = '氏名を1〜50文字で入れてください。';
-  if (!(input.role in ROLE_LABEL)) errors.role = '役割を選んでください。';
+  else if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u.test(displayName)) errors.displayName = '氏名に制御文字は使えません。';
+  else if (looksLikeNumber(displayName)) errors.displayName = '氏名に12桁の数字は入れられません。';
+  if (!Object.hasOwn(ROLE_LABEL, input.role)) errors.role = '役割を選んでください。';
   const pw = checkPasswordRules(input.password.expose());
   if (pw) errors.password = pw;
   if (Object.keys(errors).length > 0) throw new FormError(errors);
@@ -130,7 +133,13 @@ export async function signIn(vault: Vault, login: string, password: Secret<strin
   const denied = 'ユーザー名またはパスワードが正しくありません。';
   if (!user) {
     writeTransaction(vault.db, () =>
-      vault.audit.append({ actor: { id: 'anonymous', name: '未登録' }, action: 'auth.sign_in_failed', client, detail: { login: name, reason: 'unknown_user' } }),
+      vault.audit.append({
+        actor: { id: 'anonymous', name: '未登録' },
+        action: 'auth.sign_in_failed',
+        client,
+        // What was typed is kept only if it cannot be a number someone typed into the wrong field.
+        detail: { login: looksLikeNumber(name) ? '（数字列のため記録しません）' : name, reason: 'unknown_user' },
+      }),
     );
     return { ok: false, message: denied };
   }

@@ -4,6 +4,7 @@ import { japanDate, parseDate } from '../domain/dates.js';
 import { AppError } from '../domain/errors.js';
 import { identityCheckProblem, type IdentityMethod } from '../domain/identity-documents.js';
 import { MyNumber } from '../domain/my-number.js';
+import { looksLikeNumber } from '../domain/digits.js';
 import type { Person, PersonId } from '../domain/persons.js';
 import { isPurposeCode, purposesFor } from '../domain/purposes.js';
 import { writeTransaction } from '../storage/database.js';
@@ -52,6 +53,7 @@ function parseIdentity(vault: Vault, input: IdentityCheckInput | undefined, erro
   const note = (input?.note ?? '').normalize('NFKC').trim();
   if (note.length > 200) errors.note = '備考は200文字までにしてください。';
   if (/[\u0000-\u001f\u007f]/u.test(note)) errors.note = '備考に制御文字は使えません。';
+  if (looksLikeNumber(note)) errors.note = '備考に個人番号のような12桁の数字は入れられません。';
   return { method: method!, numberDocument: input?.numberDocument ?? '', identityDocuments: docs, checkedOn: checkedOn!, note: note || null };
 }
 
@@ -106,6 +108,7 @@ export function recordIntake(vault: Vault, actor: Actor, personId: PersonId, inp
   if (refusal !== '' && (input.number ?? '').trim() !== '') errors.number = '個人番号と未提供理由の両方は入れられません。どちらか一方にしてください。';
   else if (refusal !== '') {
     if (refusal.length > 200 || /[\u0000-\u001f\u007f]/u.test(refusal)) errors.refusalReason = '未提供理由は制御文字を含まない200文字以内にしてください。';
+    else if (looksLikeNumber(refusal)) errors.refusalReason = '未提供理由に個人番号のような12桁の数字は入れられません。番号は「個人番号」の欄に入れてください。';
   } else {
     n = parseNumber(vault, person.id, input.number, 'number', errors);
     identity = parseIdentity(vault, input.identity, errors);

@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import { z } from 'zod';
 import { AppError } from '../domain/errors.js';
+import { looksLikeNumber } from '../domain/digits.js';
 
 /** A posted text field: a string of bounded length, or absent. Arrays and objects are refused. */
 export const text = (max = 1000) => z.string().max(max).optional();
@@ -22,4 +23,13 @@ export function intParam(value: unknown): number {
 
 export function clientOf(req: Request): string | null {
   return req.socket.remoteAddress ?? null;
+}
+
+/** A copy of a posted form for re-rendering, with any value that could be a My Number blanked. */
+export function scrub<T extends Record<string, unknown>>(form: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(form)) {
+    out[k] = typeof v === 'string' && looksLikeNumber(v) ? '' : Array.isArray(v) ? v.filter((x) => !(typeof x === 'string' && looksLikeNumber(x))) : v;
+  }
+  return out as T;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { looksLikeNumber } from '../../src/audit/chain.js';
+import { looksLikeNumber } from '../../src/domain/digits.js';
 import { MyNumber } from '../../src/domain/my-number.js';
 
 describe('looksLikeNumber (the audit trail guard)', () => {

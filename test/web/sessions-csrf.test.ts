@@ -426,3 +426,20 @@ describe('sign-in failures, lockout and throttling', () => {
     expect(vault.persons.count().persons).toBe(0);
   });
 });
+
+describe('a number typed into the sign-in form', () => {
+  it('is refused like any wrong login, and neither echoed nor written to the audit trail', async () => {
+    const { newTestVault } = await import('../helpers/vault.js');
+    const { syntheticNumber } = await import('../helpers/numbers.js');
+    const { vault } = await newTestVault();
+    const b = new Browser(testApp(vault));
+    await b.get('/login');
+    const n = syntheticNumber(5, 5);
+    const r = await b.post('/login', { login: n, password: 'whatever password' });
+    expect(r.status).toBe(401);
+    expect(r.text).not.toContain(n);
+    const rows = JSON.stringify(vault.auditRepo.latest(3));
+    expect(rows).toContain('auth.sign_in_failed');
+    expect(rows).not.toContain(n);
+  });
+});

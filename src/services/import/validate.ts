@@ -10,6 +10,7 @@ import {
   type PersonKind,
 } from '../../domain/persons.js';
 import { COLUMN_LABEL, type Column } from './columns.js';
+import { looksLikeNumber } from '../../domain/digits.js';
 
 /** One row of the file after its own checks; cross-row checks come later. */
 export interface PersonDraft {
@@ -67,7 +68,12 @@ export function validatePersonFields(
     if (!rejected.has(field)) problems.push({ field, message });
   };
   for (const [k, value] of Object.entries(v) as [Column, string][]) {
-    if (/[\u0000-\u001f\u007f\u2028\u2029]/u.test(value)) {
+    if (k !== 'my_number' && looksLikeNumber(value)) {
+      // Never echo it: a number typed into the wrong column must not reach a message.
+      bad(k, `${COLUMN_LABEL[k]}に個人番号のような12桁の数字が入っています。個人番号は「個人番号」の欄にだけ入れてください。`);
+      rejected.add(k);
+      delete v[k];
+    } else if (/[\u0000-\u001f\u007f\u2028\u2029]/u.test(value)) {
       bad(k, `${COLUMN_LABEL[k]}に改行やタブなどの制御文字が含まれています。取り除いてから入れてください。`);
       rejected.add(k);
       delete v[k];

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { Secret } from '../../domain/secret.js';
+import { looksLikeNumber } from '../../domain/digits.js';
 import { actorOf, signIn } from '../../services/accounts.js';
 import { writeTransaction } from '../../storage/database.js';
 import type { WebDeps } from '../app.js';
@@ -26,12 +27,13 @@ export function authRoutes(deps: WebDeps): Router {
   r.post('/login', async (req, res) => {
     const form = parseBody(req, LoginForm);
     const client = clientOf(req);
-    const login = (form.login ?? '').normalize('NFKC').trim().toLowerCase();
+    const typed = (form.login ?? '').normalize('NFKC').trim().toLowerCase();
+    const login = looksLikeNumber(typed) ? '' : typed;
     const now = deps.vault.clock.now().getTime();
     if (byAddress.blocked(client ?? '', now) || byAccount.blocked(login, now)) {
       return res.status(429).render('login', { error: M.throttled, notice: null, login });
     }
-    const result = await signIn(deps.vault, login, new Secret(form.password ?? ''), client);
+    const result = await signIn(deps.vault, typed, new Secret(form.password ?? ''), client);
     if (!result.ok) {
       byAddress.fail(client ?? '', now);
       byAccount.fail(login, now);

@@ -7,7 +7,7 @@ import { actorOf } from '../../services/accounts.js';
 import { issueIntakeCode, recordIdentityCheck, recordIntake } from '../../services/intake.js';
 import { personDetail } from '../../services/persons.js';
 import { requirePermission, type WebDeps } from '../app.js';
-import { choices, clientOf, intParam, parseBody, text } from '../forms.js';
+import { choices, clientOf, intParam, parseBody, scrub, text } from '../forms.js';
 import { withForm } from './persons.js';
 
 const IdentityFields = {
@@ -50,7 +50,7 @@ export function intakeRoutes(deps: WebDeps): Router {
       res.redirect(303, `/persons/${id}`);
     }, (errors) => {
       // The number is never sent back into the page, even after an error.
-      res.status(400).render('intake/form', intakeView(id, { ...form, number: '' }, errors));
+      res.status(400).render('intake/form', intakeView(id, scrub({ ...form, number: '' }), errors));
     });
   });
 
@@ -65,7 +65,7 @@ export function intakeRoutes(deps: WebDeps): Router {
     withForm(res, () => {
       recordIdentityCheck(vault, actorOf(res.locals.session!.user), id, form, clientOf(req));
       res.redirect(303, `/persons/${id}`);
-    }, (errors) => res.status(400).render('intake/identity', { d: personDetail(vault, id), form, errors }));
+    }, (errors) => res.status(400).render('intake/identity', { d: personDetail(vault, id), form: scrub(form), errors }));
   });
 
   r.post('/:id/intake-codes', requirePermission('intake.write'), async (req, res) => {

@@ -4,7 +4,7 @@ import { findPurpose } from '../../domain/purposes.js';
 import { actorOf, FormError } from '../../services/accounts.js';
 import { endDependant, kindOf, personDetail, registerPerson, retirePerson, updatePerson, type PersonForm } from '../../services/persons.js';
 import { requirePermission, type WebDeps } from '../app.js';
-import { clientOf, intParam, parseBody, text } from '../forms.js';
+import { clientOf, intParam, parseBody, scrub, text } from '../forms.js';
 import { M } from '../messages.js';
 import { toHistory } from '../view-models.js';
 
@@ -46,7 +46,7 @@ export function personRoutes(deps: WebDeps): Router {
     withForm(res, () => {
       const id = registerPerson(vault, actorOf(res.locals.session!.user), form as PersonForm, null, clientOf(req));
       res.redirect(303, `/persons/${id}`);
-    }, (errors) => res.status(400).render('persons/form', { title: M.person.newTitle, action: '/persons', form, errors, supporter: null, isNew: true }));
+    }, (errors) => res.status(400).render('persons/form', { title: M.person.newTitle, action: '/persons', form: scrub(form), errors, supporter: null, isNew: true }));
   });
 
   r.get('/:id', requirePermission('persons.read'), (req, res) => {
@@ -72,7 +72,7 @@ export function personRoutes(deps: WebDeps): Router {
     withForm(res, () => {
       updatePerson(vault, actorOf(res.locals.session!.user), id, form as PersonForm, clientOf(req));
       res.redirect(303, `/persons/${id}`);
-    }, (errors) => res.status(400).render('persons/form', { title: M.person.editTitle, action: `/persons/${id}`, form, errors, supporter: d.supporter, isNew: false }));
+    }, (errors) => res.status(400).render('persons/form', { title: M.person.editTitle, action: `/persons/${id}`, form: scrub(form), errors, supporter: d.supporter, isNew: false }));
   });
 
   r.get('/:id/dependants/new', requirePermission('persons.write'), (req, res) => {
@@ -87,7 +87,7 @@ export function personRoutes(deps: WebDeps): Router {
     withForm(res, () => {
       registerPerson(vault, actorOf(res.locals.session!.user), form as PersonForm, supporterId, clientOf(req));
       res.redirect(303, `/persons/${supporterId}`);
-    }, (errors) => res.status(400).render('persons/form', { title: M.person.newDependantTitle, action: `/persons/${supporterId}/dependants`, form, errors, supporter: d.person, isNew: true }));
+    }, (errors) => res.status(400).render('persons/form', { title: M.person.newDependantTitle, action: `/persons/${supporterId}/dependants`, form: scrub(form), errors, supporter: d.person, isNew: true }));
   });
 
   for (const [path, run, field] of [

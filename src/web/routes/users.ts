@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { Secret } from '../../domain/secret.js';
 import { actorOf, createUser, FormError, setUserDisabled, setUserPin, unlockUser } from '../../services/accounts.js';
 import { requirePermission, type WebDeps } from '../app.js';
-import { clientOf, parseBody, text } from '../forms.js';
+import { clientOf, parseBody, scrub, text } from '../forms.js';
 
 const NewUserSchema = z.object({ _csrf: text(100), login: text(100), displayName: text(200), role: text(20), password: text(256) });
 const PinSchema = z.object({ _csrf: text(100), adminPin: text(40), newPin: text(40) });
@@ -27,7 +27,7 @@ export function userRoutes(deps: WebDeps): Router {
       res.redirect(303, '/admin/users');
     } catch (err) {
       if (!(err instanceof FormError)) throw err;
-      res.status(400).render('users/new', { form: { ...form, password: '' }, errors: err.fields });
+      res.status(400).render('users/new', { form: scrub({ ...form, password: '' }), errors: err.fields });
     }
   });
 
