@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3-multiple-ciphers';
 import { createCipheriv, createDecipheriv, createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -8,15 +8,16 @@ import { canonical, GENESIS } from '../src/audit/chain.js';
 import { verifyChain, verifyChainParallel } from '../src/audit/verify.js';
 import { systemClock } from '../src/domain/ports.js';
 import { Secret } from '../src/domain/secret.js';
-import { packagePath } from '../src/paths.js';
 import { importPersons } from '../src/services/import/import-persons.js';
 import { initDevVault } from '../src/services/init-vault.js';
 import { openVault, type Vault } from '../src/services/vault.js';
 import { writeTransaction } from '../src/storage/database.js';
+import { migrate } from '../src/storage/migrate.js';
 import { Opener, seal, Sealer } from '../src/vault/sealed-box.js';
 import { TEST_PIN_COST } from '../src/vault/slots.js';
 import { generateX25519 } from '../src/vault/x25519.js';
 import { syntheticCsv } from './synthetic.js';
+import { benchWeb } from './web-bench.js';
 
 /**
  * `npm run bench`: each operation next to a floor measured in the same run on
@@ -57,7 +58,7 @@ async function newVault(dir: string): Promise<Vault> {
   return vault;
 }
 
-function plainDb(path: string, key: string, schema: string): Database.Database {
+function plainDb(path: string, key: string): Database.Database {
   const db = new Database(path);
   db.pragma("cipher='aegis'");
   db.pragma(`key="raw:${key}"`);
@@ -65,7 +66,6 @@ function plainDb(path: string, key: string, schema: string): Database.Database {
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma('secure_delete = ON');
-  db.exec(schema);
   return db;
 }
 
@@ -88,9 +88,9 @@ async function benchImport(root: string, n: number): Promise<Row> {
     vault.close();
   }
   // Floor: the very rows the import stored, inserted plainly into a fresh database of the same schema and cipher.
-  const schema = readFileSync(packagePath('src', 'storage', 'migrations', '001_initial.sql'), 'utf8');
   const floor = best(2, () => {
-    const db = plainDb(join(root, `floor-${randomUUID()}.db`), randomBytes(32).toString('hex'), schema);
+    const db = plainDb(join(root, `floor-${randomUUID()}.db`), randomBytes(32).toString('hex'));
+    migrate(db, new Date());
     const p = db.prepare(`INSERT INTO persons VALUES (${rows!.persons[0]!.map(() => '?').join(',')})`);
     const q = db.prepare(`INSERT INTO person_numbers VALUES (${rows!.numbers[0]!.map(() => '?').join(',')})`);
     const t = time(() =>
@@ -270,7 +270,7 @@ function fmt(rows: Row[]): string {
 }
 
 export async function benchCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { n: { type: 'string' }, 'verify-n': { type: 'string' } } });
+  const { values } = parseArgs({ args: argv, options: { n: { type: 'string' }, 'verify-n': { type: 'string' }, 'skip-web': { type: 'boolean' } } });
   const n = Number(values.n ?? 100_000);
   const verifyN = Number(values['verify-n'] ?? n * 10);
   const root = mkdtempSync(join(tmpdir(), 'mnvault-bench-'));
@@ -282,6 +282,7 @@ export async function benchCommand(argv: string[], out: NodeJS.WritableStream): 
     rows.push(...(await benchVerify(root, verifyN)));
     rows.push(...benchSealOpen(20_000));
     rows.push(benchOpen(root, 50));
+    if (!values['skip-web']) rows.push(...(await benchWeb(root, n)));
     rows.push(...benchCiphers(root, Math.min(n, 100_000)));
     out.write(`${fmt(rows)}\n`);
     return 0;

@@ -66,3 +66,8 @@ export function openDatabase(path: string, key: Secret<Buffer>, options: OpenOpt
 export function writeTransaction<T>(db: Db, fn: () => T): T {
   return db.transaction(fn).immediate();
 }
+
+/** Hands SQLite's spare page cache back to the allocator after a large transaction. */
+export function releaseMemory(db: Db): void {
+  db.pragma('shrink_memory');
+}

@@ -119,13 +119,18 @@ export class PersonsRepo {
     return { rows, total };
   }
 
+  /**
+   * One page: the ids are picked from persons alone (along the register-order
+   * index), then only those rows are joined to their numbers (a deferred join).
+   */
   private listRows(clause: string, args: unknown[], order: string, limit: number, offset: number): PersonListRow[] {
     const raw = this.db
       .prepare(
         `SELECT p.id, p.kind, p.code, p.name, p.kana, p.status, p.dependant_until, n.state, n.refusal_reason, p.relationship,
                 (SELECT s.name FROM persons s WHERE s.id = p.supporter_id),
                 EXISTS (SELECT 1 FROM identity_checks c WHERE c.person_id = p.id)
-         FROM persons p LEFT JOIN person_numbers n ON n.person_id = p.id ${clause} ${order} LIMIT ? OFFSET ?`,
+         FROM (SELECT p.id FROM persons p ${clause} ${order} LIMIT ? OFFSET ?) page
+         JOIN persons p ON p.id = page.id LEFT JOIN person_numbers n ON n.person_id = p.id ${order}`,
       )
       .raw()
       .all(...args, limit, offset) as [number, PersonKind, string | null, string, string | null, 'active' | 'retired', string | null, NumberState | null, string | null, string | null, string | null, number][];

@@ -56,6 +56,8 @@ export function createApp(deps: WebDeps): express.Express {
   app.set('view engine', 'ejs');
   app.set('views', packagePath('views'));
   app.set('trust proxy', false);
+  // Templates ship with the build: compile each once.
+  app.set('view cache', true);
   app.locals.m = M;
   app.locals.formatDate = formatDate;
   app.locals.formatTime = formatTime;

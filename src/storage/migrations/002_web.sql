@@ -45,6 +45,8 @@ CREATE INDEX intake_codes_person ON intake_codes(person_id);
 ALTER TABLE person_numbers ADD COLUMN purposes TEXT;
 -- 異動: the date a dependant stopped being a dependant.
 ALTER TABLE persons ADD COLUMN dependant_until TEXT;
+-- The register's order (kana, persons without kana last), so a page is read from the index.
+CREATE INDEX persons_register_order ON persons(kana IS NULL, kana, id);
 
 -- Which audit events name which person (derived from audit_events.subjects, written with them).
 CREATE TABLE audit_subjects (
