@@ -127,7 +127,12 @@ async function serveChild(): Promise<void> {
     if (process.env[IMPORT_ENV] === 'cli') {
       vault = (await import('../src/services/vault.js')).openVault({ dataDir: dir, clock: systemClock });
     } else {
-      vault = await importedVault(dir, persons, { initDevVault, importPersons, systemClock, Secret, TEST_PIN_COST, syntheticCsv });
+      // 'upload': an empty vault; the persons arrive through POST /imports.
+      const made = await initDevVault({ dataDir: dir, admin: { login: ADMIN.login, password: new Secret(ADMIN.password), pin: new Secret(ADMIN.pin) }, clock: systemClock, pinCost: TEST_PIN_COST });
+      made.recoveryCode.wipe();
+      vault = made.vault;
+      void importPersons;
+      void syntheticCsv;
     }
     collectGarbage();
     const importedMb = mb(process.memoryUsage().rss);
@@ -412,7 +417,7 @@ const ms = (x: number) => `${x.toFixed(1)} ms`;
  * throughput under 20 clients, and the server's RSS. Each figure next to a
  * bare express handler sending a page of the same size, measured the same way.
  */
-function startChild(dir: string, persons: number, importMode: 'cli' | 'server'): ChildProcess {
+function startChild(dir: string, persons: number, importMode: 'cli' | 'upload'): ChildProcess {
   return fork(SELF, [], {
     env: { ...process.env, [CHILD_FLAG]: '1', [DIR_ENV]: dir, [PERSONS_ENV]: String(persons), [IMPORT_ENV]: importMode },
     execArgv: [...process.execArgv, '--expose-gc'],
@@ -420,18 +425,45 @@ function startChild(dir: string, persons: number, importMode: 'cli' | 'server'):
   });
 }
 
-/** The server's RSS when it did the 100,000-person import itself (a browser upload), after the same views. */
-async function rssAfterServerImport(root: string, persons: number): Promise<WebRow> {
-  const child = startChild(join(root, 'web-server-import'), persons, 'server');
+/** Uploads a CSV the way the page's script does: the file as the body, the CSRF token in a header. */
+async function upload(port: number, cookie: string, csv: Buffer): Promise<void> {
+  const agent = new http.Agent({ keepAlive: false });
+  try {
+    const page = await request(agent, port, '/imports', { Cookie: cookie });
+    const csrf = /data-csrf="([^"]+)"/u.exec(page.body)?.[1];
+    if (!csrf) throw new Error(`web bench: GET /imports gave ${page.status} without a CSRF token`);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = http.request(
+        { host: '127.0.0.1', port, path: '/imports', method: 'POST', agent, headers: { Cookie: cookie, 'X-CSRF-Token': csrf, 'Content-Type': 'text/csv', 'Content-Length': csv.length } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.setTimeout(120_000, () => req.destroy(new Error('upload timed out')));
+      req.on('error', reject);
+      req.end(csv);
+    });
+    if (status !== 200) throw new Error(`web bench: upload answered ${status}`);
+  } finally {
+    agent.destroy();
+  }
+}
+
+/** The server's RSS when the persons came in through a browser upload, after the same views. */
+async function rssAfterUpload(root: string, persons: number): Promise<WebRow> {
+  const child = startChild(join(root, 'web-upload'), persons, 'upload');
   const inbox = new Inbox(child);
   try {
     const ready = await inbox.next('ready', CHILD_READY_TIMEOUT_MS);
     const cookie = await signIn(ready.port);
+    const { syntheticCsv } = await import('./synthetic.js');
+    await upload(ready.port, cookie, Buffer.from(syntheticCsv(persons)));
     const views = await mixedViews(ready.port, cookie, MIXED_VIEWS, persons);
     child.send({ type: 'rss' } satisfies ToChild);
     const rss = await inbox.next('rss', CHILD_REPLY_TIMEOUT_MS);
     return {
-      operation: `server RSS in MB (seconds col), ${persons.toLocaleString('en-US')} imported by the server itself (upload) + ${views.toLocaleString('en-US')} views; heap ${rss.heapMb.toFixed(0)} MB`,
+      operation: `server RSS in MB (seconds col), ${persons.toLocaleString('en-US')} uploaded in the browser (POST /imports) + ${views.toLocaleString('en-US')} views; heap ${rss.heapMb.toFixed(0)} MB`,
       n: views,
       seconds: rss.mb,
       floor: 'same server process before opening the vault (MB)',
@@ -510,7 +542,7 @@ export async function benchWeb(root: string, persons: number): Promise<WebRow[]>
   } finally {
     await stopChild(child);
   }
-  rows.push(await rssAfterServerImport(root, persons));
+  rows.push(await rssAfterUpload(root, persons));
   return rows;
 }
 

@@ -1,6 +1,6 @@
 import express, { Router } from 'express';
 import { actorOf } from '../../services/accounts.js';
-import { importPersons } from '../../services/import/import-persons.js';
+import { importInChildProcess } from '../../services/import/import-process.js';
 import { requirePermission, type WebDeps } from '../app.js';
 import { clientOf } from '../forms.js';
 import { checkCsrf } from '../sessions.js';
@@ -9,7 +9,8 @@ import { checkCsrf } from '../sessions.js';
 export const UPLOAD_LIMIT = '64mb';
 
 /**
- * CSV upload in the browser, through the same import as `mnvault import`.
+ * CSV upload in the browser, through the same import as `mnvault import`,
+ * run in a child process so a 100,000-row file leaves the server's memory flat.
  * The page's script sends the file with progress; the answer lists every bad
  * row. With any bad row nothing is stored unless the handler chose to skip them.
  */
@@ -23,9 +24,9 @@ export function importRoutes(deps: WebDeps): Router {
     requirePermission('intake.write'),
     express.raw({ type: () => true, limit: UPLOAD_LIMIT }),
     checkCsrf,
-    (req, res) => {
+    async (req, res) => {
       const bytes = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const report = importPersons(deps.vault, bytes, {
+      const report = await importInChildProcess(deps.vault, bytes, {
         actor: actorOf(res.locals.session!.user),
         client: clientOf(req),
         skipInvalid: req.query.skip === '1',

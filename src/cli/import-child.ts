@@ -1,0 +1,37 @@
+import { loadConfig } from '../config.js';
+import { reportError } from './output.js';
+import { systemClock } from '../domain/ports.js';
+import { errorCode, publicMessage } from '../domain/errors.js';
+import { importPersons, type ImportOptions } from '../services/import/import-persons.js';
+import { openVault } from '../services/vault.js';
+
+/**
+ * Runs one CSV import for the web app in a process of its own, opened with the
+ * same credential the service has, so the memory of a large import goes back
+ * to the system when it ends. Speaks over the fork IPC channel only.
+ */
+interface Job {
+  dataDir: string;
+  bytes: Uint8Array;
+  opts: Pick<ImportOptions, 'actor' | 'client' | 'skipInvalid'>;
+}
+
+process.once('message', (job: Job) => {
+  let code = 0;
+  try {
+    const config = loadConfig(process.env);
+    const vault = openVault({ dataDir: job.dataDir, credentialsDirectory: config.credentialsDirectory, production: config.mode === 'production', clock: systemClock });
+    try {
+      const report = importPersons(vault, job.bytes, job.opts);
+      process.send!({ ok: true, report });
+    } finally {
+      job.bytes.fill(0);
+      vault.close();
+    }
+  } catch (err) {
+    process.send!({ ok: false, code: errorCode(err), message: publicMessage(err) });
+    code = reportError(err);
+  }
+  process.disconnect();
+  process.exitCode = code;
+});

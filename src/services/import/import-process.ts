@@ -1,0 +1,31 @@
+import { fork } from 'node:child_process';
+import { AppError, type ErrorCode } from '../../domain/errors.js';
+import { packagePath } from '../../paths.js';
+import type { Vault } from '../vault.js';
+import type { ImportOptions, ImportReport } from './import-persons.js';
+
+const CHILD = packagePath('dist', 'src', 'cli', 'import-child.js');
+
+type Reply = { ok: true; report: ImportReport } | { ok: false; code: ErrorCode; message: string };
+
+/**
+ * importPersons in a child process (the web upload path). The child opens the
+ * vault with the service's own credential; the rows, their audit event and
+ * the report are the same as in-process. The server's memory stays flat.
+ */
+export function importInChildProcess(vault: Vault, bytes: Uint8Array, opts: Pick<ImportOptions, 'actor' | 'client' | 'skipInvalid'>): Promise<ImportReport> {
+  return new Promise((resolve, reject) => {
+    const child = fork(CHILD, [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    let reply: Reply | undefined;
+    child.once('message', (m: Reply) => {
+      reply = m;
+    });
+    child.once('error', (cause) => reject(new AppError('internal', '取り込み処理を開始できませんでした。', { cause })));
+    child.once('exit', () => {
+      if (!reply) return reject(new AppError('internal', '取り込み処理が途中で終了しました。何も取り込まれていません。'));
+      if (reply.ok) resolve(reply.report);
+      else reject(new AppError(reply.code, reply.message));
+    });
+    child.send({ dataDir: vault.dataDir, bytes, opts });
+  });
+}
