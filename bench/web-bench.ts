@@ -106,17 +106,15 @@ async function serveChild(): Promise<void> {
     const persons = Number(process.env[PERSONS_ENV]);
     if (!dir || !Number.isInteger(persons) || persons < 1) throw new Error(`${DIR_ENV} and ${PERSONS_ENV} are required`);
     // Loaded here, not at the top: every CLI command imports bench.ts, and only this child serves.
-    const [{ default: express }, { createApp }, { DEFAULT_NETWORKS, parseNetworks }, { initDevVault }, { importPersons }, { systemClock }, { Secret }, { TEST_PIN_COST }, { syntheticCsv }] =
+    const [{ default: express }, { createApp }, { DEFAULT_NETWORKS, parseNetworks }, { initDevVault }, { systemClock }, { Secret }, { TEST_PIN_COST }] =
       await Promise.all([
         import('express'),
         import('../src/web/app.js'),
         import('../src/web/network.js'),
         import('../src/services/init-vault.js'),
-        import('../src/services/import/import-persons.js'),
         import('../src/domain/ports.js'),
         import('../src/domain/secret.js'),
         import('../src/vault/slots.js'),
-        import('./synthetic.js'),
       ]);
     collectGarbage();
     const baseMb = mb(process.memoryUsage().rss);
@@ -131,8 +129,6 @@ async function serveChild(): Promise<void> {
       const made = await initDevVault({ dataDir: dir, admin: { login: ADMIN.login, password: new Secret(ADMIN.password), pin: new Secret(ADMIN.pin) }, clock: systemClock, pinCost: TEST_PIN_COST });
       made.recoveryCode.wipe();
       vault = made.vault;
-      void importPersons;
-      void syntheticCsv;
     }
     collectGarbage();
     const importedMb = mb(process.memoryUsage().rss);

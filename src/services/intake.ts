@@ -71,7 +71,7 @@ function parseNumber(
     return undefined;
   }
   const index = numberIndex(vault.keys.index, r.value);
-  const existing = vault.db.prepare('SELECT person_id FROM person_numbers WHERE number_index = ?').pluck().get(index) as number | undefined;
+  const existing = vault.persons.personWithIndex(index);
   if (existing !== undefined && existing !== personId) {
     if (onDuplicate) onDuplicate();
     else errors[field] = 'この個人番号は別の人物に登録済みです。入力の誤りや二重登録がないか確認してください。';

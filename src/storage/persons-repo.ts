@@ -143,6 +143,11 @@ export class PersonsRepo {
     return this.indexExistsStmt.get(index) !== undefined;
   }
 
+  /** The person whose number has this keyed index, if any. */
+  personWithIndex(index: Buffer): PersonId | undefined {
+    return this.db.prepare('SELECT person_id FROM person_numbers WHERE number_index = ?').pluck().get(index) as PersonId | undefined;
+  }
+
   /** Code → id of every registered person of a kind (for linking and duplicate checks). */
   codes(kind: PersonKind): Map<string, PersonId> {
     const rows = this.db.prepare('SELECT code, id FROM persons WHERE kind = ? AND code IS NOT NULL').raw().all(kind) as [string, number][];

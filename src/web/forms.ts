@@ -1,7 +1,8 @@
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { AppError } from '../domain/errors.js';
 import { looksLikeNumber } from '../domain/digits.js';
+import { FormError } from '../services/accounts.js';
 
 /** A posted text field: a string of bounded length, or absent. Arrays and objects are refused. */
 export const text = (max = 1000) => z.string().max(max).optional();
@@ -32,4 +33,14 @@ export function scrub<T extends Record<string, unknown>>(form: T): T {
     out[k] = typeof v === 'string' && looksLikeNumber(v) ? '' : Array.isArray(v) ? v.filter((x) => !(typeof x === 'string' && looksLikeNumber(x))) : v;
   }
   return out as T;
+}
+
+/** Runs a form action; a FormError re-renders the form with each message beside its field. */
+export function withForm(res: Response, action: () => void, onErrors: (errors: Record<string, string>) => void): void {
+  try {
+    action();
+  } catch (err) {
+    if (err instanceof FormError) return onErrors(err.fields);
+    throw err;
+  }
 }

@@ -7,8 +7,7 @@ import { actorOf } from '../../services/accounts.js';
 import { issueIntakeCode, recordIdentityCheck, recordIntake } from '../../services/intake.js';
 import { personDetail } from '../../services/persons.js';
 import { requirePermission, type WebDeps } from '../app.js';
-import { choices, clientOf, intParam, parseBody, scrub, text } from '../forms.js';
-import { withForm } from './persons.js';
+import { choices, clientOf, intParam, parseBody, scrub, text, withForm } from '../forms.js';
 
 const IdentityFields = {
   method: text(20),

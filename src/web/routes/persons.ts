@@ -1,10 +1,10 @@
-import { Router, type Response } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import { findPurpose } from '../../domain/purposes.js';
-import { actorOf, FormError } from '../../services/accounts.js';
+import { actorOf } from '../../services/accounts.js';
 import { endDependant, kindOf, personDetail, registerPerson, retirePerson, updatePerson, type PersonForm } from '../../services/persons.js';
 import { requirePermission, type WebDeps } from '../app.js';
-import { clientOf, intParam, parseBody, scrub, text } from '../forms.js';
+import { clientOf, intParam, parseBody, scrub, text, withForm } from '../forms.js';
 import { M } from '../messages.js';
 import { toHistory } from '../view-models.js';
 
@@ -108,14 +108,3 @@ export function personRoutes(deps: WebDeps): Router {
   }
   return r;
 }
-
-/** Runs a form action; a FormError re-renders the form with each message beside its field. */
-export function withForm(res: Response, action: () => void, onErrors: (errors: Record<string, string>) => void): void {
-  try {
-    action();
-  } catch (err) {
-    if (err instanceof FormError) return onErrors(err.fields);
-    throw err;
-  }
-}
-

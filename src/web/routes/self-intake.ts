@@ -3,9 +3,8 @@ import { z } from 'zod';
 import { AppError } from '../../domain/errors.js';
 import { openIntakeCode, submitSelfIntake } from '../../services/intake.js';
 import type { WebDeps } from '../app.js';
-import { clientOf, parseBody } from '../forms.js';
+import { clientOf, parseBody, withForm } from '../forms.js';
 import { Throttle } from '../throttle.js';
-import { withForm } from './persons.js';
 
 const SubmitSchema = z.record(z.string().max(40), z.string().max(200));
 

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import type { Actor } from '../../domain/audit-events.js';
 import { Secret } from '../../domain/secret.js';
 import { actorOf, createUser, FormError, setUserDisabled, setUserPin, unlockUser } from '../../services/accounts.js';
 import { requirePermission, type WebDeps } from '../app.js';
@@ -31,14 +32,15 @@ export function userRoutes(deps: WebDeps): Router {
     }
   });
 
-  for (const [path, run] of [
-    ['disable', (id: string, req: Parameters<typeof clientOf>[0], actor: ReturnType<typeof actorOf>) => setUserDisabled(vault, actor, id, true, clientOf(req))],
-    ['enable', (id: string, req: Parameters<typeof clientOf>[0], actor: ReturnType<typeof actorOf>) => setUserDisabled(vault, actor, id, false, clientOf(req))],
-    ['unlock', (id: string, req: Parameters<typeof clientOf>[0], actor: ReturnType<typeof actorOf>) => unlockUser(vault, actor, id, clientOf(req))],
-  ] as const) {
+  const actions = {
+    disable: (id: string, actor: Actor, client: string | null) => setUserDisabled(vault, actor, id, true, client),
+    enable: (id: string, actor: Actor, client: string | null) => setUserDisabled(vault, actor, id, false, client),
+    unlock: (id: string, actor: Actor, client: string | null) => unlockUser(vault, actor, id, client),
+  };
+  for (const [path, run] of Object.entries(actions)) {
     r.post(`/:id/${path}`, (req, res) => {
       parseBody(req, Empty);
-      run(String(req.params.id), req, actorOf(res.locals.session!.user));
+      run(String(req.params.id), actorOf(res.locals.session!.user), clientOf(req));
       res.redirect(303, '/admin/users');
     });
   }
