@@ -16,6 +16,7 @@ import { migrate } from '../src/storage/migrate.js';
 import { Opener, seal, Sealer } from '../src/vault/sealed-box.js';
 import { TEST_PIN_COST } from '../src/vault/slots.js';
 import { generateX25519 } from '../src/vault/x25519.js';
+import type { Row } from './row.js';
 import { syntheticCsv } from './synthetic.js';
 import { benchWeb } from './web-bench.js';
 
@@ -24,14 +25,6 @@ import { benchWeb } from './web-bench.js';
  * the same machine, and their ratio (floor time / our time; 1.0 = as fast as the floor).
  * Prints figures only; it never fails on a timing.
  */
-interface Row {
-  operation: string;
-  n: number;
-  seconds: number;
-  floor: string;
-  floorSeconds: number;
-  target: string;
-}
 
 const now = () => performance.now() / 1000;
 

@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import type { Row } from './row.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -14,14 +15,18 @@ import { fileURLToPath } from 'node:url';
  * losing its parent, or after a hard time limit.
  */
 
-/** The shape of bench.ts's Row (structural; bench.ts pushes these into its table). */
-export interface WebRow {
-  operation: string;
-  n: number;
-  seconds: number;
-  floor: string;
-  floorSeconds: number;
-  target: string;
+type WebRow = Row;
+
+/** Server RSS after the views, as a table row against the process before it opened the vault. */
+function rssRow(how: string, views: number, rss: { mb: number; heapMb: number }, baseMb: number): WebRow {
+  return {
+    operation: `server RSS in MB (seconds col), ${how} + ${views.toLocaleString('en-US')} views; heap ${rss.heapMb.toFixed(0)} MB`,
+    n: views,
+    seconds: rss.mb,
+    floor: 'same server process before opening the vault (MB)',
+    floorSeconds: baseMb,
+    target: '< 150 MB',
+  };
 }
 
 const CHILD_FLAG = 'MNVAULT_WEB_BENCH_CHILD';
@@ -458,14 +463,7 @@ async function rssAfterUpload(root: string, persons: number): Promise<WebRow> {
     const views = await mixedViews(ready.port, cookie, MIXED_VIEWS, persons);
     child.send({ type: 'rss' } satisfies ToChild);
     const rss = await inbox.next('rss', CHILD_REPLY_TIMEOUT_MS);
-    return {
-      operation: `server RSS in MB (seconds col), ${persons.toLocaleString('en-US')} uploaded in the browser (POST /imports) + ${views.toLocaleString('en-US')} views; heap ${rss.heapMb.toFixed(0)} MB`,
-      n: views,
-      seconds: rss.mb,
-      floor: 'same server process before opening the vault (MB)',
-      floorSeconds: ready.baseMb,
-      target: '< 150 MB',
-    };
+    return rssRow(`${persons.toLocaleString('en-US')} uploaded in the browser (POST /imports)`, views, rss, ready.baseMb);
   } finally {
     await stopChild(child);
   }
@@ -527,14 +525,7 @@ export async function benchWeb(root: string, persons: number): Promise<WebRow[]>
       target: 'ratio reported',
     });
 
-    rows.push({
-      operation: `server RSS in MB (seconds col), ${count} imported by mnvault import + ${views.toLocaleString('en-US')} views; heap ${rss.heapMb.toFixed(0)} MB`,
-      n: views,
-      seconds: rss.mb,
-      floor: 'same server process before opening the vault (MB)',
-      floorSeconds: ready.baseMb,
-      target: '< 150 MB',
-    });
+    rows.push(rssRow(`${count} imported by mnvault import`, views, rss, ready.baseMb));
   } finally {
     await stopChild(child);
   }
