@@ -27,7 +27,13 @@ export type AuditAction =
   | 'identity.checked'
   | 'intake_code.issued'
   | 'intake.self_submitted'
-  | 'intake.self_rejected';
+  | 'intake.self_rejected'
+  | 'gate.requested'
+  | 'gate.cancelled'
+  | 'gate.entry'
+  | 'gate.pin_locked'
+  | 'gate.pin_refused'
+  | 'gate.pin_unlocked';
 
 export interface Actor {
   /** A user id, or 'system' / 'cli' for work without a signed-in person. */

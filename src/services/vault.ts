@@ -11,6 +11,7 @@ import { migrate } from '../storage/migrate.js';
 import { PersonsRepo } from '../storage/persons-repo.js';
 import { SessionsRepo } from '../storage/sessions-repo.js';
 import { IdentityChecksRepo, IntakeCodesRepo } from '../storage/intake-repo.js';
+import { GateRepo } from '../storage/gate-repo.js';
 import { SlotsRepo } from '../storage/slots-repo.js';
 import { UsersRepo } from '../storage/users-repo.js';
 import { deriveFromCredential, locateCredential, readCredential, type CredentialLocation } from '../vault/credential.js';
@@ -32,6 +33,7 @@ export interface Vault {
   sessions: SessionsRepo;
   identityChecks: IdentityChecksRepo;
   intakeCodes: IntakeCodesRepo;
+  gate: GateRepo;
   auditRepo: AuditRepo;
   audit: AuditTrail;
   clock: Clock;
@@ -121,6 +123,7 @@ export function assemble(db: Db, dbKey: Secret<Buffer>, cred: Secret<Buffer>, da
     sessions: new SessionsRepo(db),
     identityChecks: new IdentityChecksRepo(db),
     intakeCodes: new IntakeCodesRepo(db),
+    gate: new GateRepo(db),
     auditRepo,
     audit: new AuditTrail(auditRepo, keys.audit, clock),
     clock,

@@ -1,0 +1,42 @@
+import { Secret } from '../domain/secret.js';
+import { isRequestCode } from './requests.js';
+
+export type EntryStep = { step: 'code' } | { step: 'pin' } | { step: 'submit'; code: string; pin: Secret<string> } | { step: 'rejected'; reason: 'bad_code' | 'timeout' };
+
+/**
+ * The PIN pad dialogue at the appliance: `request code` Enter `PIN` Enter.
+ * Lines come from KeypadLine; a code that is not 6 digits, or a PIN that
+ * does not follow within the time limit, starts over, so no half entry stays.
+ */
+export class PinPadEntry {
+  #code: string | undefined;
+  #codeAt = 0;
+
+  constructor(private readonly pinWithinMs = 30_000) {}
+
+  line(text: string, now: number): EntryStep {
+    if (this.#code !== undefined && now - this.#codeAt > this.pinWithinMs) {
+      // A late line is never taken as the next code: it may be the PIN.
+      this.#code = undefined;
+      return { step: 'rejected', reason: 'timeout' };
+    }
+    if (this.#code === undefined) {
+      if (!isRequestCode(text)) return { step: 'rejected', reason: 'bad_code' };
+      this.#code = text;
+      this.#codeAt = now;
+      return { step: 'pin' };
+    }
+    const code = this.#code;
+    this.#code = undefined;
+    return { step: 'submit', code, pin: new Secret(text) };
+  }
+
+  /** The device went away mid-entry: forget everything typed. */
+  reset(): void {
+    this.#code = undefined;
+  }
+
+  get waitingFor(): 'code' | 'pin' {
+    return this.#code === undefined ? 'code' : 'pin';
+  }
+}

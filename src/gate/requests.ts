@@ -1,0 +1,63 @@
+/**
+ * Gate requests (DESIGN §4): a handler asks in the browser, and a person at
+ * the appliance approves with the handler's PIN or security key.
+ *
+ *   requested ──approve──▶ approved ──view window ends──▶ consumed
+ *       │ └─cancel──▶ cancelled
+ *       └─approval window ends──▶ expired
+ */
+export type GateKind = 'reveal' | 'export' | 'entry';
+export type GateState = 'requested' | 'approved' | 'consumed' | 'expired' | 'cancelled';
+
+export interface GateRequest {
+  id: number;
+  code: string;
+  kind: GateKind;
+  handlerId: string;
+  personIds: number[];
+  purpose: string;
+  note: string | null;
+  state: GateState;
+  createdAt: string;
+  approveBy: string;
+  approvedAt: string | null;
+  viewUntil: string | null;
+  device: string | null;
+}
+
+export interface GateWindows {
+  /** How long a request waits for approval at the appliance. */
+  approvalMs: number;
+  /** How long an approved number stays visible. */
+  viewMs: number;
+}
+
+export const DEFAULT_WINDOWS: GateWindows = { approvalMs: 5 * 60_000, viewMs: 60_000 };
+
+/** Wrong PINs in a row at the appliance before the handler is locked. */
+export const PIN_LOCK_AFTER = 5;
+
+const NEXT: Record<GateState, readonly GateState[]> = {
+  requested: ['approved', 'expired', 'cancelled'],
+  approved: ['consumed'],
+  consumed: [],
+  expired: [],
+  cancelled: [],
+};
+
+export function canMove(from: GateState, to: GateState): boolean {
+  return NEXT[from].includes(to);
+}
+
+/** The state as time has made it: an unapproved request past its window is expired, a view past its window consumed. */
+export function stateAt(r: Pick<GateRequest, 'state' | 'approveBy' | 'viewUntil'>, now: Date): GateState {
+  const t = now.toISOString();
+  if (r.state === 'requested' && r.approveBy <= t) return 'expired';
+  if (r.state === 'approved' && r.viewUntil !== null && r.viewUntil <= t) return 'consumed';
+  return r.state;
+}
+
+/** Request codes are 6 digits, typed on the PIN pad; only open requests must be unique. */
+export function isRequestCode(s: string): boolean {
+  return /^[0-9]{6}$/u.test(s);
+}

@@ -1,0 +1,91 @@
+import type { GateRequest, GateState } from '../gate/requests.js';
+import type { Db } from './database.js';
+
+interface Raw {
+  id: number;
+  code: string;
+  kind: GateRequest['kind'];
+  handler_id: string;
+  person_ids: string;
+  purpose: string;
+  note: string | null;
+  state: GateState;
+  created_at: string;
+  approve_by: string;
+  approved_at: string | null;
+  view_until: string | null;
+  device: string | null;
+}
+
+const toRequest = (r: Raw): GateRequest => ({
+  id: r.id,
+  code: r.code,
+  kind: r.kind,
+  handlerId: r.handler_id,
+  personIds: JSON.parse(r.person_ids) as number[],
+  purpose: r.purpose,
+  note: r.note,
+  state: r.state,
+  createdAt: r.created_at,
+  approveBy: r.approve_by,
+  approvedAt: r.approved_at,
+  viewUntil: r.view_until,
+  device: r.device,
+});
+
+/** gate_requests, and the per-handler PIN failure count used by the gate. */
+export class GateRepo {
+  constructor(private readonly db: Db) {}
+
+  insert(r: Omit<GateRequest, 'id' | 'approvedAt' | 'viewUntil' | 'device' | 'state'>): number {
+    return Number(
+      this.db
+        .prepare(
+          `INSERT INTO gate_requests (code, kind, handler_id, person_ids, purpose, note, state, created_at, approve_by)
+           VALUES (?, ?, ?, ?, ?, ?, 'requested', ?, ?)`,
+        )
+        .run(r.code, r.kind, r.handlerId, JSON.stringify(r.personIds), r.purpose, r.note, r.createdAt, r.approveBy).lastInsertRowid,
+    );
+  }
+
+  byId(id: number): GateRequest | undefined {
+    const r = this.db.prepare('SELECT * FROM gate_requests WHERE id = ?').get(id) as Raw | undefined;
+    return r && toRequest(r);
+  }
+
+  openByCode(code: string): GateRequest | undefined {
+    const r = this.db.prepare("SELECT * FROM gate_requests WHERE code = ? AND state = 'requested'").get(code) as Raw | undefined;
+    return r && toRequest(r);
+  }
+
+  codeInUse(code: string): boolean {
+    return this.db.prepare("SELECT 1 FROM gate_requests WHERE code = ? AND state = 'requested'").get(code) !== undefined;
+  }
+
+  setState(id: number, state: GateState, fields: { approvedAt?: string; viewUntil?: string; device?: string } = {}): void {
+    this.db
+      .prepare('UPDATE gate_requests SET state = ?, approved_at = coalesce(?, approved_at), view_until = coalesce(?, view_until), device = coalesce(?, device) WHERE id = ?')
+      .run(state, fields.approvedAt ?? null, fields.viewUntil ?? null, fields.device ?? null, id);
+  }
+
+  /** Counts a wrong PIN; returns the count and whether it now locks the handler. */
+  pinFailed(userId: string, lockAfter: number, at: string): { failures: number; locked: boolean } {
+    this.db.prepare('UPDATE users SET failed_pins = failed_pins + 1 WHERE id = ?').run(userId);
+    const failures = this.db.prepare('SELECT failed_pins FROM users WHERE id = ?').pluck().get(userId) as number;
+    const locked = failures >= lockAfter;
+    if (locked) this.db.prepare('UPDATE users SET pin_locked_at = coalesce(pin_locked_at, ?) WHERE id = ?').run(at, userId);
+    return { failures, locked };
+  }
+
+  pinSucceeded(userId: string): void {
+    this.db.prepare('UPDATE users SET failed_pins = 0 WHERE id = ?').run(userId);
+  }
+
+  pinLockedAt(userId: string): string | null {
+    return (this.db.prepare('SELECT pin_locked_at FROM users WHERE id = ?').pluck().get(userId) as string | null | undefined) ?? null;
+  }
+
+  unlockPin(userId: string): void {
+    this.db.prepare('UPDATE users SET failed_pins = 0, pin_locked_at = NULL WHERE id = ?').run(userId);
+  }
+}
