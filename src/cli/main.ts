@@ -7,6 +7,7 @@ import { importCommand } from './import.js';
 import { initCommand } from './init.js';
 import { reportError, usageError } from './output.js';
 import { serveCommand } from './serve.js';
+import { pinpadCommand } from './pinpad.js';
 
 const USAGE = `mnvault — マイナンバー金庫
 
@@ -15,6 +16,7 @@ const USAGE = `mnvault — マイナンバー金庫
   mnvault import --data DIR FILE.csv [--skip-invalid]
   mnvault audit verify --data DIR
   mnvault demo   [--data DIR] [--port N] [--reset]
+  mnvault pinpad [--data DIR]                      # 模擬PINパッド（開発用）
   mnvault bench  [--n N]
 
 --data は環境変数 MNVAULT_DATA でも指定できます。
@@ -36,6 +38,8 @@ export async function run(argv: string[], out: NodeJS.WritableStream = process.s
         return await serveCommand(rest, config, out, err);
       case 'demo':
         return await demoCommand(rest, config, out, err);
+      case 'pinpad':
+        return await pinpadCommand(rest, config, out);
       case 'bench':
         return await benchCommand(rest, out);
       case 'help':

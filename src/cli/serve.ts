@@ -6,6 +6,13 @@ import type { Vault } from '../services/vault.js';
 import type { PinCost } from '../vault/slots.js';
 import { createApp } from '../web/app.js';
 import { parseNetworks } from '../web/network.js';
+import { RevealStore } from '../services/gate.js';
+import { attachPinPad } from '../services/pinpad.js';
+import { listenPinPadSocket } from '../devices/pinpad-socket.js';
+import { join } from 'node:path';
+
+/** Where the simulated PIN pad connects (development only). */
+export const pinPadSocketPath = (dataDir: string) => join(dataDir, 'pinpad.sock');
 import { defaultHostnames, ensureTls, serverTlsOptions } from '../web/tls.js';
 import { dataDirFrom, parse } from './args.js';
 import { openForCommand } from './open.js';
@@ -46,6 +53,13 @@ export async function startServer(vault: Vault, config: Config, opts: ServeOptio
   if (opts.http && !LOOPBACK.has(opts.host)) {
     throw new AppError('invalid', '暗号化しない HTTP はループバック（127.0.0.1）でだけ使えます。社内LANには HTTPS で公開してください（--http を外す）。');
   }
+  const reveals = new RevealStore();
+  let pinPad: Awaited<ReturnType<typeof listenPinPadSocket>> | undefined;
+  if (opts.simulateDevices) {
+    // The terminal PIN pad (`mnvault pinpad`) sends its reports over this socket.
+    pinPad = await listenPinPadSocket(pinPadSocketPath(vault.dataDir));
+    attachPinPad(vault, reveals, pinPad, 'pinpad:simulator', undefined, (s) => process.stderr.write(`${JSON.stringify({ level: 'info', device: 'pinpad:simulator', state: s.state })}\n`));
+  }
   const app = createApp({
     vault,
     mode: config.mode,
@@ -54,6 +68,7 @@ export async function startServer(vault: Vault, config: Config, opts: ServeOptio
     allowedNetworks: parseNetworks(config.allowedNetworks),
     publicUrl: config.publicUrl,
     pinCost: opts.pinCost,
+    reveals,
   });
   let fingerprint: string | null = null;
   let server: Server;
@@ -81,8 +96,11 @@ export async function startServer(vault: Vault, config: Config, opts: ServeOptio
     stop() {
       stopped ??= new Promise<void>((resolve) => {
         server.close(() => {
-          vault.close();
-          resolve();
+          reveals.clear();
+          void (pinPad?.close() ?? Promise.resolve()).then(() => {
+            vault.close();
+            resolve();
+          });
         });
         server.closeIdleConnections();
       });

@@ -20,6 +20,9 @@ import { intakeRoutes } from './routes/intake.js';
 import { personRoutes } from './routes/persons.js';
 import { selfIntakeRoutes } from './routes/self-intake.js';
 import { userRoutes } from './routes/users.js';
+import { gateRoutes } from './routes/gate.js';
+import { RevealStore } from '../services/gate.js';
+import type { GateWindows } from '../gate/requests.js';
 import { checkCsrf, loadSession } from './sessions.js';
 
 export interface WebDeps {
@@ -33,6 +36,9 @@ export interface WebDeps {
   publicUrl?: string | undefined;
   /** Tests lower the scrypt cost of new PIN slots. */
   pinCost?: PinCost | undefined;
+  /** Numbers opened by approvals, held for their viewing window. */
+  reveals?: RevealStore;
+  gateWindows?: GateWindows;
 }
 
 /** Permission check, the one place routes ask: a signed-in user whose role grants it. */
@@ -113,6 +119,7 @@ export function createApp(deps: WebDeps): express.Express {
   app.use('/persons', personRoutes(deps));
   app.use('/persons', intakeRoutes(deps));
   app.use('/admin/users', userRoutes(deps));
+  app.use('/gate', gateRoutes({ ...deps, reveals: deps.reveals ?? new RevealStore() }));
 
   app.use((_req, res) => {
     res.status(404).render('error', { message: M.notFound });

@@ -160,6 +160,19 @@ export const M = {
     done: 'ご提出ありがとうございました。担当者が本人確認を行います。この画面は閉じて構いません。',
     expires: 'このコードの有効期限',
   },
+  gate: {
+    title: '個人番号の表示',
+    state: '状態',
+    states: { requested: '管理区域での承認待ち', approved: '承認済み（表示中）', consumed: '表示を終了しました', expired: '有効期限切れ', cancelled: '取り消し' },
+    instructions: '管理区域の装置で、PINパッドに申請番号を入力してEnter、続けてあなたのPINを入力してEnterを押してください。',
+    code: '申請番号',
+    cancel: '申請を取り消す',
+    masked: '************（表示時間が終わりました）',
+    secondsLeft: 'あと {s} 秒で隠します。',
+    again: 'もう一度見るには、新しく申請してください。',
+    request: '番号を表示する（管理区域で承認）',
+    note: 'メモ（任意）',
+  },
   imports: {
     title: 'CSVの取り込み',
     help: '1行目に列名（種別・社員番号・氏名・フリガナ・生年月日・個人番号・続柄・扶養元社員番号 など）、2行目から1人1行。UTF-8 または Shift_JIS。',
@@ -224,6 +237,12 @@ export const M = {
     'intake_code.issued': '入力コードの発行',
     'intake.self_submitted': '本人による提出',
     'intake.self_rejected': '本人提出の不受理（登録済みの番号）',
+    'gate.requested': '番号表示の申請',
+    'gate.cancelled': '申請の取り消し',
+    'gate.entry': '管理区域への入室（承認）',
+    'gate.pin_locked': 'PINロック',
+    'gate.pin_refused': 'ロック中のPIN入力',
+    'gate.pin_unlocked': 'PINロックの解除',
   } as Record<string, string>,
 };
 

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { findPurpose } from '../../domain/purposes.js';
+import { findPurpose, purposesFor } from '../../domain/purposes.js';
 import { actorOf } from '../../services/accounts.js';
 import { endDependant, kindOf, personDetail, registerPerson, retirePerson, updatePerson, type PersonForm } from '../../services/persons.js';
 import { requirePermission, type WebDeps } from '../app.js';
@@ -54,6 +54,7 @@ export function personRoutes(deps: WebDeps): Router {
     res.render('persons/show', {
       d,
       purposes: (d.number?.purposes ?? []).map((c) => findPurpose(c)?.name ?? c),
+      revealPurposes: purposesFor(d.person.kind),
       history: toHistory(d.history),
     });
   });
@@ -102,7 +103,7 @@ export function personRoutes(deps: WebDeps): Router {
         res.redirect(303, `/persons/${id}`);
       }, (errors) => {
         const d = personDetail(vault, id);
-        res.status(400).render('persons/show', { d, purposes: (d.number?.purposes ?? []).map((c) => findPurpose(c)?.name ?? c), history: toHistory(d.history), dateError: errors[field] });
+        res.status(400).render('persons/show', { d, purposes: (d.number?.purposes ?? []).map((c) => findPurpose(c)?.name ?? c), revealPurposes: purposesFor(d.person.kind), history: toHistory(d.history), dateError: errors[field] });
       });
     });
   }

@@ -1,0 +1,53 @@
+import { KeypadDecoder, KeypadLine } from '../devices/keypad.js';
+import type { ReportSource } from '../devices/pinpad-socket.js';
+import { DEFAULT_WINDOWS, type GateWindows } from '../gate/requests.js';
+import { PinPadEntry } from '../gate/pinpad-entry.js';
+import { approveWithPin, type RevealStore } from './gate.js';
+import type { Vault } from './vault.js';
+
+export type PinPadStatus = { state: 'waiting_code' | 'waiting_pin' | 'approved' | 'refused' | 'disconnected'; message: string };
+
+/**
+ * Wires a PIN pad's reports to the gate: reports → keys → lines → code and PIN
+ * → approval. Approvals run one at a time; an unplugged pad forgets the entry.
+ */
+export function attachPinPad(vault: Vault, store: RevealStore, pad: ReportSource, device: string, windows: GateWindows = DEFAULT_WINDOWS, onStatus: (s: PinPadStatus) => void = () => {}): void {
+  const decoder = new KeypadDecoder();
+  const line = new KeypadLine();
+  const entry = new PinPadEntry();
+  let busy: Promise<void> = Promise.resolve();
+  pad.onDisconnect(() => {
+    decoder.reset();
+    entry.reset();
+    onStatus({ state: 'disconnected', message: 'PINパッドが外れました。入力は破棄しました。' });
+  });
+  pad.onReport((report) => {
+    let events;
+    try {
+      events = decoder.feed(report);
+    } catch {
+      // A malformed report from the device: drop what was typed.
+      entry.reset();
+      return;
+    }
+    for (const e of events) {
+      const text = line.apply(e);
+      if (text === undefined) continue;
+      const step = entry.line(text, vault.clock.now().getTime());
+      if (step.step === 'pin') onStatus({ state: 'waiting_pin', message: 'PINを入力してEnterを押してください。' });
+      else if (step.step === 'rejected') onStatus({ state: 'refused', message: step.reason === 'timeout' ? '時間切れです。申請番号からやり直してください。' : '申請番号は6桁です。' });
+      else if (step.step === 'submit') {
+        busy = busy.then(async () => {
+          try {
+            await approveWithPin(vault, store, { code: step.code, pin: step.pin, device }, windows);
+            onStatus({ state: 'approved', message: '承認しました。入室を記録しました。' });
+          } catch (err) {
+            onStatus({ state: 'refused', message: (err as { publicMessage?: string }).publicMessage ?? '承認できませんでした。' });
+          } finally {
+            step.pin.wipe();
+          }
+        });
+      }
+    }
+  });
+}

@@ -1,0 +1,51 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { findPurpose } from '../../domain/purposes.js';
+import { DEFAULT_WINDOWS } from '../../gate/requests.js';
+import { cancelRequest, requestReveal, viewReveal, type RevealStore } from '../../services/gate.js';
+import { requirePermission, type WebDeps } from '../app.js';
+import { clientOf, intParam, parseBody, text } from '../forms.js';
+
+const RevealSchema = z.object({ _csrf: text(100), personId: text(20), purpose: text(60), note: text(400) });
+const Empty = z.object({ _csrf: text(100) });
+
+/**
+ * Reveal requests: the handler asks here, approves at the appliance, and this
+ * page (polling a JSON status, no inline script) shows the number for the
+ * viewing window and then masks it. A second look needs a new request.
+ */
+export function gateRoutes(deps: WebDeps & { reveals: RevealStore }): Router {
+  const r = Router();
+  const { vault, reveals } = deps;
+  const windows = deps.gateWindows ?? DEFAULT_WINDOWS;
+  r.use(requirePermission('gate.request'));
+
+  r.post('/reveal', (req, res) => {
+    const form = parseBody(req, RevealSchema);
+    const request = requestReveal(vault, res.locals.session!.user, { personId: intParam(form.personId), purpose: form.purpose ?? '', note: form.note }, clientOf(req), windows);
+    res.redirect(303, `/gate/${request.id}`);
+  });
+
+  r.get('/:id', (req, res) => {
+    const v = viewReveal(vault, reveals, res.locals.session!.user, intParam(req.params.id));
+    const person = vault.persons.byId(v.request.personIds[0]!);
+    res.render('gate/show', { request: v.request, state: v.state, person, purpose: findPurpose(v.request.purpose)?.name ?? v.request.purpose });
+  });
+
+  r.get('/:id/status', (req, res) => {
+    const v = viewReveal(vault, reveals, res.locals.session!.user, intParam(req.params.id));
+    const now = vault.clock.now().getTime();
+    res.json({
+      state: v.state,
+      number: v.number?.formatGrouped() ?? null,
+      secondsLeft: v.request.viewUntil && v.state === 'approved' ? Math.max(0, Math.ceil((Date.parse(v.request.viewUntil) - now) / 1000)) : null,
+    });
+  });
+
+  r.post('/:id/cancel', (req, res) => {
+    parseBody(req, Empty);
+    cancelRequest(vault, res.locals.session!.user, intParam(req.params.id), clientOf(req));
+    res.redirect(303, `/gate/${req.params.id}`);
+  });
+  return r;
+}

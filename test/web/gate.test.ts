@@ -1,0 +1,81 @@
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { listenPinPadSocket } from '../../src/devices/pinpad-socket.js';
+import { fixedClock } from '../../src/domain/ports.js';
+import { RevealStore } from '../../src/services/gate.js';
+import { importPersons } from '../../src/services/import/import-persons.js';
+import { attachPinPad } from '../../src/services/pinpad.js';
+import { syntheticNumber } from '../helpers/numbers.js';
+import { newTestVault, tempDir } from '../helpers/vault.js';
+import { addStaff, AUDITOR, Browser, HANDLER, testApp } from '../helpers/web.js';
+
+const NUMBER = syntheticNumber(21, 6);
+const windows = { approvalMs: 5 * 60_000, viewMs: 60_000 };
+const USAGE: Record<string, number> = { '0': 0x62, '1': 0x59, '2': 0x5a, '3': 0x5b, '4': 0x5c, '5': 0x5d, '6': 0x5e, '7': 0x5f, '8': 0x60, '9': 0x61, '\n': 0x58 };
+
+function keystrokes(text: string): Buffer {
+  return Buffer.concat([...text].flatMap((c) => [Buffer.from([0, 0, USAGE[c]!, 0, 0, 0, 0, 0]), Buffer.alloc(8)]));
+}
+
+async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
+  for (let i = 0; i < 100; i++) {
+    const v = await fn();
+    if (ok(v)) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('condition not reached');
+}
+
+describe('reveal through the PIN pad (simulated pad, same decoder and gate)', () => {
+  it('shows the number after code and PIN on the pad, then masks it; the auditor cannot ask', async () => {
+    const clock = fixedClock('2026-04-01T00:00:00Z');
+    const { vault, dataDir } = await newTestVault(clock);
+    await addStaff(vault);
+    importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${NUMBER}\n`), { actor: { id: 't', name: 't' } });
+    const personId = vault.persons.codes('employee').get('E1')!;
+    const store = new RevealStore();
+    const pad = await listenPinPadSocket(join(tempDir(), 'pinpad.sock'));
+    const statuses: string[] = [];
+    attachPinPad(vault, store, pad, 'pinpad:test', windows, (s) => statuses.push(s.state));
+    const app = testApp(vault, { reveals: store, gateWindows: windows });
+    try {
+      const handler = new Browser(app);
+      await handler.signIn(HANDLER.login, HANDLER.password);
+      const page = await handler.get(`/persons/${personId}`);
+      expect(page.text).toContain('番号を表示する（管理区域で承認）');
+      const asked = await handler.post('/gate/reveal', { personId: String(personId), purpose: 'withholding_slip', note: '源泉徴収票' });
+      expect(asked.status).toBe(303);
+      const waiting = await handler.get(asked.headers.location!);
+      const code = /class="request-code">(\d{6})</u.exec(waiting.text)![1]!;
+      expect(waiting.text).not.toContain(NUMBER);
+      const statusPath = `${asked.headers.location}/status`;
+      expect((await handler.get(statusPath)).body).toMatchObject({ state: 'requested', number: null });
+
+      const socket = connect(pad.server.address() as string);
+      await new Promise((r) => socket.once('connect', r));
+      socket.write(keystrokes(`${code}\n${HANDLER.pin}\n`));
+      const shown = await until(() => handler.get(statusPath), (r) => r.body.state === 'approved');
+      expect(shown.body.number).toBe(`${NUMBER.slice(0, 4)} ${NUMBER.slice(4, 8)} ${NUMBER.slice(8)}`);
+      expect(shown.headers['cache-control']).toBe('no-store');
+      expect(statuses).toContain('approved');
+      socket.destroy();
+
+      clock.advance(windows.viewMs + 1);
+      expect((await handler.get(statusPath)).body).toMatchObject({ state: 'consumed', number: null });
+
+      const auditor = new Browser(app);
+      await auditor.signIn(AUDITOR.login, AUDITOR.password);
+      await auditor.get(`/persons/${personId}`);
+      expect((await auditor.post('/gate/reveal', { personId: String(personId), purpose: 'withholding_slip' })).status).toBe(403);
+      expect((await auditor.get(statusPath)).status).toBe(403);
+
+      const { readdirSync, readFileSync, statSync } = await import('node:fs');
+      const walk = (d: string): string[] => readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : [join(d, f)]));
+      for (const f of walk(dataDir)) expect(readFileSync(f).includes(Buffer.from(NUMBER)), f).toBe(false);
+    } finally {
+      await pad.close();
+      store.clear();
+    }
+  });
+});
