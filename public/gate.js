@@ -17,9 +17,11 @@
         if (s.state === 'approved' && s.number) {
           shown.textContent = s.number;
           countdown.textContent = box.dataset.left.replace('{s}', String(s.secondsLeft));
-          var code = box.querySelector('.code');
-          if (code) code.hidden = true;
+          var pending = document.getElementById('pending');
+          if (pending) pending.hidden = true;
         } else if (s.state !== 'requested') {
+          var wait = document.getElementById('pending');
+          if (wait) wait.hidden = true;
           shown.textContent = box.dataset.masked;
           countdown.textContent = '';
           done = true;
