@@ -204,6 +204,8 @@ export const M = {
     disable: '無効にする',
     enable: '有効にする',
     unlock: 'ロック解除',
+    pinLocked: 'PINロック中（装置でのPIN誤り）',
+    unlockPin: 'PINロック解除',
     setPin: 'PINを設定',
     pinTitle: 'PINの設定',
     adminPin: 'あなた（管理者）のPIN',

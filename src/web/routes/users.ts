@@ -4,6 +4,7 @@ import type { Actor } from '../../domain/audit-events.js';
 import { Secret } from '../../domain/secret.js';
 import { actorOf, createUser, FormError, setUserDisabled, setUserPin, unlockUser } from '../../services/accounts.js';
 import { requirePermission, type WebDeps } from '../app.js';
+import { unlockHandlerPin } from '../../services/gate.js';
 import { clientOf, parseBody, scrub, text } from '../forms.js';
 
 const NewUserSchema = z.object({ _csrf: text(100), login: text(100), displayName: text(200), role: text(20), password: text(256) });
@@ -16,7 +17,7 @@ export function userRoutes(deps: WebDeps): Router {
   const { vault } = deps;
   r.use(requirePermission('users.manage'));
 
-  const list = () => vault.users.all().map((u) => ({ ...u, hasPin: vault.slots.pinSlotOf(u.id) !== undefined }));
+  const list = () => vault.users.all().map((u) => ({ ...u, hasPin: vault.slots.pinSlotOf(u.id) !== undefined, pinLockedAt: vault.gate.pinLockedAt(u.id) }));
 
   r.get('/', (_req, res) => res.render('users/index', { users: list() }));
   r.get('/new', (_req, res) => res.render('users/new', { form: { role: 'handler' }, errors: {} }));
@@ -36,6 +37,7 @@ export function userRoutes(deps: WebDeps): Router {
     disable: (id: string, actor: Actor, client: string | null) => setUserDisabled(vault, actor, id, true, client),
     enable: (id: string, actor: Actor, client: string | null) => setUserDisabled(vault, actor, id, false, client),
     unlock: (id: string, actor: Actor, client: string | null) => unlockUser(vault, actor, id, client),
+    'unlock-pin': (id: string, actor: Actor, client: string | null) => unlockHandlerPin(vault, actor, id, client),
   };
   for (const [path, run] of Object.entries(actions)) {
     r.post(`/:id/${path}`, (req, res) => {
