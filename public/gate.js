@@ -14,6 +14,16 @@
       .then(function (r) { return r.json(); })
       .then(function (s) {
         stateCell.textContent = labels[s.state] || s.state;
+        var link = document.getElementById('download');
+        if (s.state === 'approved' && s.download && link) {
+          link.href = s.download;
+          link.hidden = false;
+          var waiting = document.getElementById('pending');
+          if (waiting) waiting.hidden = true;
+          link.addEventListener('click', function () { setTimeout(function () { link.hidden = true; }, 0); });
+        } else if (link) {
+          link.hidden = true;
+        }
         if (s.state === 'approved' && s.number) {
           shown.textContent = s.number;
           countdown.textContent = box.dataset.left.replace('{s}', String(s.secondsLeft));

@@ -16,22 +16,24 @@ interface Job {
   opts: Pick<ImportOptions, 'actor' | 'client' | 'skipInvalid'>;
 }
 
+/** Sends the answer, then lets go of the channel once it has really gone out. */
+function reply(message: unknown, code: number): void {
+  process.exitCode = code;
+  process.send!(message, undefined, {}, () => process.disconnect());
+}
+
 process.once('message', (job: Job) => {
-  let code = 0;
   try {
     const config = loadConfig(process.env);
     const vault = openVault({ dataDir: job.dataDir, credentialsDirectory: config.credentialsDirectory, production: config.mode === 'production', clock: systemClock });
     try {
       const report = importPersons(vault, job.bytes, job.opts);
-      process.send!({ ok: true, report });
+      reply({ ok: true, report }, 0);
     } finally {
       job.bytes.fill(0);
       vault.close();
     }
   } catch (err) {
-    process.send!({ ok: false, code: errorCode(err), message: publicMessage(err) });
-    code = reportError(err);
+    reply({ ok: false, code: errorCode(err), message: publicMessage(err) }, reportError(err));
   }
-  process.disconnect();
-  process.exitCode = code;
 });

@@ -33,7 +33,8 @@ export type AuditAction =
   | 'gate.entry'
   | 'gate.pin_locked'
   | 'gate.pin_refused'
-  | 'gate.pin_unlocked';
+  | 'gate.pin_unlocked'
+  | 'numbers.exported';
 
 export interface Actor {
   /** A user id, or 'system' / 'cli' for work without a signed-in person. */

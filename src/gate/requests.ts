@@ -23,7 +23,11 @@ export interface GateRequest {
   approvedAt: string | null;
   viewUntil: string | null;
   device: string | null;
+  /** For exports: the CSV encoding the handler chose. */
+  exportEncoding: ExportEncoding | null;
 }
+
+export type ExportEncoding = 'utf8_bom' | 'shift_jis';
 
 export interface GateWindows {
   /** How long a request waits for approval at the appliance. */

@@ -3,6 +3,8 @@ import type { Actor } from '../domain/audit-events.js';
 import { AppError } from '../domain/errors.js';
 import { MyNumber } from '../domain/my-number.js';
 import { findPurpose } from '../domain/purposes.js';
+import { PERSON_KIND_LABEL } from '../domain/persons.js';
+import iconv from 'iconv-lite';
 import { Secret, zeroize } from '../domain/secret.js';
 import { DEFAULT_WINDOWS, PIN_LOCK_AFTER, stateAt, type GateRequest, type GateWindows } from '../gate/requests.js';
 import { writeTransaction } from '../storage/database.js';
@@ -18,35 +20,49 @@ import type { Vault } from './vault.js';
  * and handed only to the handler who asked. Wiped when the window ends.
  */
 export class RevealStore {
-  readonly #items = new Map<number, { digits: Buffer; until: number }>();
+  readonly #items = new Map<number, { bytes: Buffer; until: number }>();
 
-  put(requestId: number, digits: Buffer, until: number): void {
-    this.#items.get(requestId)?.digits.fill(0);
-    this.#items.set(requestId, { digits, until });
+  put(requestId: number, bytes: Buffer, until: number): void {
+    this.#items.get(requestId)?.bytes.fill(0);
+    this.#items.set(requestId, { bytes, until });
   }
 
-  take(requestId: number, now: number): MyNumber | undefined {
+  /** A revealed number, as often as asked while its window lasts. */
+  number(requestId: number, now: number): MyNumber | undefined {
     this.sweep(now);
     const item = this.#items.get(requestId);
-    return item && MyNumber.parse(item.digits.toString('latin1'));
+    return item && MyNumber.parse(item.bytes.toString('latin1'));
+  }
+
+  /** An export file, once: it is gone from memory after this call. */
+  takeFile(requestId: number, now: number): Buffer | undefined {
+    this.sweep(now);
+    const item = this.#items.get(requestId);
+    this.#items.delete(requestId);
+    return item?.bytes;
+  }
+
+  has(requestId: number, now: number): boolean {
+    this.sweep(now);
+    return this.#items.has(requestId);
   }
 
   drop(requestId: number): void {
-    this.#items.get(requestId)?.digits.fill(0);
+    this.#items.get(requestId)?.bytes.fill(0);
     this.#items.delete(requestId);
   }
 
   sweep(now: number): void {
     for (const [id, item] of this.#items) {
       if (item.until <= now) {
-        item.digits.fill(0);
+        item.bytes.fill(0);
         this.#items.delete(id);
       }
     }
   }
 
   clear(): void {
-    for (const item of this.#items.values()) item.digits.fill(0);
+    for (const item of this.#items.values()) item.bytes.fill(0);
     this.#items.clear();
   }
 }
@@ -62,24 +78,63 @@ export function requestReveal(vault: Vault, handler: UserRow, input: { personId:
   if (vault.persons.numberOf(person.id)?.state !== 'held') throw new AppError('invalid', 'この人物の個人番号は登録されていません。');
   const note = (input.note ?? '').normalize('NFKC').trim();
   if (note.length > 200 || /[\u0000-\u001f]/u.test(note)) throw new AppError('invalid', 'メモは制御文字を含まない200文字以内にしてください。');
+  return openRequest(vault, handler, { kind: 'reveal', personIds: [person.id], purpose: purpose.code, note: note || null, exportEncoding: null }, client, windows);
+}
+
+function openRequest(
+  vault: Vault,
+  handler: UserRow,
+  r: Pick<GateRequest, 'kind' | 'personIds' | 'purpose' | 'note' | 'exportEncoding'>,
+  client: string | null,
+  windows: GateWindows,
+): GateRequest {
   const now = vault.clock.now();
   return writeTransaction(vault.db, () => {
     let code = '';
     do code = String(randomInt(0, 1_000_000)).padStart(6, '0');
     while (vault.gate.codeInUse(code));
-    const id = vault.gate.insert({
-      code,
-      kind: 'reveal',
-      handlerId: handler.id,
-      personIds: [person.id],
-      purpose: purpose.code,
-      note: note || null,
-      createdAt: now.toISOString(),
-      approveBy: new Date(now.getTime() + windows.approvalMs).toISOString(),
-    });
-    vault.audit.append({ actor: actorOf(handler), action: 'gate.requested', subjects: [{ id: person.id, name: person.name }], purpose: purpose.code, client, detail: { request_id: id, kind: 'reveal' } });
+    const id = vault.gate.insert({ ...r, code, handlerId: handler.id, createdAt: now.toISOString(), approveBy: new Date(now.getTime() + windows.approvalMs).toISOString() });
+    const subjects = r.personIds.map((p) => ({ id: p, name: vault.persons.byId(p)!.name }));
+    vault.audit.append({ actor: actorOf(handler), action: 'gate.requested', subjects, purpose: r.purpose, client, detail: { request_id: id, kind: r.kind } });
     return vault.gate.byId(id)!;
   });
+}
+
+export type ExportSet = 'employees' | 'payees';
+
+/**
+ * A handler asks to export a set for a purpose (e.g. all active employees and
+ * their dependants for 源泉徴収票). Everyone in the set the purpose applies to
+ * and whose number is held goes into the file; the request names them all.
+ */
+export function requestExport(vault: Vault, handler: UserRow, input: { set: string; purpose: string; encoding: string }, client: string | null, windows: GateWindows = DEFAULT_WINDOWS): GateRequest {
+  if (input.set !== 'employees' && input.set !== 'payees') throw new AppError('invalid', '出力する対象を選んでください。');
+  if (input.encoding !== 'utf8_bom' && input.encoding !== 'shift_jis') throw new AppError('invalid', '文字コードを選んでください。');
+  const purpose = findPurpose(input.purpose);
+  if (!purpose) throw new AppError('invalid', '利用目的を一覧から選んでください。');
+  const applies = purpose.appliesTo as readonly string[];
+  const personIds = vault.persons.exportSet(input.set).filter((id) => applies.includes(vault.persons.byId(id)!.kind));
+  if (personIds.length === 0) throw new AppError('invalid', 'この利用目的で出力できる人物（番号登録済み）がいません。対象と利用目的の組み合わせを確認してください。');
+  return openRequest(vault, handler, { kind: 'export', personIds, purpose: purpose.code, note: null, exportEncoding: input.encoding }, client, windows);
+}
+
+const EXPORT_HEADER = ['種別', '社員番号', '氏名', 'フリガナ', '生年月日', '個人番号', '続柄', '扶養元社員番号'];
+
+function csvField(value: string | null): string {
+  const v = value ?? '';
+  return /[",\r\n]/u.test(v) ? `"${v.replace(/"/gu, '""')}"` : v;
+}
+
+/** The export file in the import's own column format, so it reads back into a vault. */
+function exportCsv(vault: Vault, personIds: readonly number[], digits: readonly Buffer[], encoding: 'utf8_bom' | 'shift_jis'): Buffer {
+  const lines = [EXPORT_HEADER.join(',')];
+  personIds.forEach((id, i) => {
+    const p = vault.persons.byId(id)!;
+    const supporter = p.supporterId === null ? null : vault.persons.byId(p.supporterId);
+    lines.push([PERSON_KIND_LABEL[p.kind], p.code, p.name, p.kana, p.birthDate, digits[i]!.toString('latin1'), p.relationship, supporter?.code ?? null].map(csvField).join(','));
+  });
+  const text = `${lines.join('\r\n')}\r\n`;
+  return encoding === 'shift_jis' ? iconv.encode(text, 'cp932') : Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text, 'utf8')]);
 }
 
 export function cancelRequest(vault: Vault, handler: UserRow, requestId: number, client: string | null): void {
@@ -143,14 +198,15 @@ export async function approveWithPin(
     const approvedAt = vault.clock.now();
     const viewUntil = new Date(approvedAt.getTime() + windows.viewMs);
     const subjects = r.personIds.map((id) => ({ id, name: vault.persons.byId(id)!.name }));
+    const payload = r.kind === 'export' ? exportCsv(vault, r.personIds, opened, r.exportEncoding ?? 'utf8_bom') : opened[0]!;
     writeTransaction(vault.db, () => {
       vault.gate.setState(r.id, 'approved', { approvedAt: approvedAt.toISOString(), viewUntil: viewUntil.toISOString(), device: input.device });
       vault.gate.pinSucceeded(handler.id);
       vault.audit.append({ actor, action: 'gate.entry', device: input.device, purpose: r.purpose, subjects, detail: { request_id: r.id, kind: r.kind, method: 'pin' } });
-      vault.audit.append({ actor, action: 'number.revealed', device: input.device, purpose: r.purpose, subjects, detail: { request_id: r.id } });
+      if (r.kind === 'reveal') vault.audit.append({ actor, action: 'number.revealed', device: input.device, purpose: r.purpose, subjects, detail: { request_id: r.id } });
     });
-    store.put(r.id, opened[0]!, viewUntil.getTime());
-    opened.length = 0;
+    store.put(r.id, payload, viewUntil.getTime());
+    if (r.kind === 'reveal') opened.length = 0;
     return vault.gate.byId(r.id)!;
   } finally {
     zeroize(...opened);
@@ -160,7 +216,7 @@ export async function approveWithPin(
 }
 
 /** What the handler's waiting page shows: the state, and the number while the window lasts. */
-export function viewReveal(vault: Vault, store: RevealStore, handler: UserRow, requestId: number): { request: GateRequest; state: GateRequest['state']; number?: MyNumber } {
+export function viewReveal(vault: Vault, store: RevealStore, handler: UserRow, requestId: number): { request: GateRequest; state: GateRequest['state']; number?: MyNumber; fileReady?: boolean } {
   const r = vault.gate.byId(requestId);
   if (!r || r.handlerId !== handler.id) throw new AppError('not_found', '指定された申請はありません。');
   const now = vault.clock.now();
@@ -172,7 +228,33 @@ export function viewReveal(vault: Vault, store: RevealStore, handler: UserRow, r
     store.drop(r.id);
     return { request: r, state };
   }
-  return { request: r, state, number: store.take(r.id, now.getTime()) };
+  if (r.kind === 'export') return { request: r, state, fileReady: store.has(r.id, now.getTime()) };
+  return { request: r, state, number: store.number(r.id, now.getTime()) };
+}
+
+/**
+ * The export file, exactly once, to the handler who asked. The event naming
+ * every person in it commits (synchronous=FULL) before the bytes are handed
+ * over; if it cannot be written the file is destroyed and nothing leaves.
+ */
+export function downloadExport(vault: Vault, store: RevealStore, handler: UserRow, requestId: number, client: string | null): { bytes: Buffer; filename: string; charset: 'UTF-8' | 'Shift_JIS' } {
+  const r = vault.gate.byId(requestId);
+  if (!r || r.handlerId !== handler.id || r.kind !== 'export') throw new AppError('not_found', '指定された申請はありません。');
+  const now = vault.clock.now();
+  const bytes = stateAt(r, now) === 'approved' ? store.takeFile(r.id, now.getTime()) : undefined;
+  if (!bytes) throw new AppError('forbidden', 'このファイルは既にダウンロードされたか、期限が切れています。もう一度必要なら新しく申請してください。');
+  const subjects = r.personIds.map((id) => ({ id, name: vault.persons.byId(id)!.name }));
+  try {
+    writeTransaction(vault.db, () => {
+      vault.gate.setState(r.id, 'consumed');
+      vault.audit.append({ actor: actorOf(handler), action: 'numbers.exported', purpose: r.purpose, subjects, client, detail: { request_id: r.id, persons: subjects.length, encoding: r.exportEncoding ?? 'utf8_bom' } });
+    });
+  } catch (err) {
+    bytes.fill(0);
+    throw err;
+  }
+  const stamp = now.toISOString().slice(0, 10).replace(/-/gu, '');
+  return { bytes, filename: `mynumber-${r.purpose}-${stamp}.csv`, charset: r.exportEncoding === 'shift_jis' ? 'Shift_JIS' : 'UTF-8' };
 }
 
 /** An admin lifts a handler's PIN lock. */

@@ -15,6 +15,7 @@ interface Raw {
   approved_at: string | null;
   view_until: string | null;
   device: string | null;
+  export_encoding: GateRequest['exportEncoding'];
 }
 
 const toRequest = (r: Raw): GateRequest => ({
@@ -31,6 +32,7 @@ const toRequest = (r: Raw): GateRequest => ({
   approvedAt: r.approved_at,
   viewUntil: r.view_until,
   device: r.device,
+  exportEncoding: r.export_encoding,
 });
 
 /** gate_requests, and the per-handler PIN failure count used by the gate. */
@@ -41,10 +43,10 @@ export class GateRepo {
     return Number(
       this.db
         .prepare(
-          `INSERT INTO gate_requests (code, kind, handler_id, person_ids, purpose, note, state, created_at, approve_by)
-           VALUES (?, ?, ?, ?, ?, ?, 'requested', ?, ?)`,
+          `INSERT INTO gate_requests (code, kind, handler_id, person_ids, purpose, note, state, created_at, approve_by, export_encoding)
+           VALUES (?, ?, ?, ?, ?, ?, 'requested', ?, ?, ?)`,
         )
-        .run(r.code, r.kind, r.handlerId, JSON.stringify(r.personIds), r.purpose, r.note, r.createdAt, r.approveBy).lastInsertRowid,
+        .run(r.code, r.kind, r.handlerId, JSON.stringify(r.personIds), r.purpose, r.note, r.createdAt, r.approveBy, r.exportEncoding).lastInsertRowid,
     );
   }
 

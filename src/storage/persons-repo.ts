@@ -96,6 +96,21 @@ export class PersonsRepo {
     return this.listRows('WHERE p.supporter_id = ?', [id], 'ORDER BY p.id', 1000, 0);
   }
 
+  /**
+   * Persons with a held number for an export set: active employees and their
+   * current dependants, or active payees; supporters first, in register order.
+   */
+  exportSet(set: 'employees' | 'payees'): PersonId[] {
+    const where =
+      set === 'employees'
+        ? `(p.kind = 'employee' AND p.status = 'active') OR (p.kind = 'dependant' AND p.dependant_until IS NULL AND EXISTS (SELECT 1 FROM persons s WHERE s.id = p.supporter_id AND s.status = 'active'))`
+        : `p.kind = 'payee' AND p.status = 'active'`;
+    return this.db
+      .prepare(`SELECT p.id FROM persons p JOIN person_numbers n ON n.person_id = p.id AND n.state = 'held' WHERE ${where} ORDER BY coalesce(p.supporter_id, p.id), p.supporter_id IS NOT NULL, p.id`)
+      .pluck()
+      .all() as PersonId[];
+  }
+
   /** The register: search by name, kana or code, filter, one page; plus the total. */
   search(s: PersonSearch): { rows: PersonListRow[]; total: number } {
     const where: string[] = [];

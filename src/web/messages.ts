@@ -25,6 +25,7 @@ export const M = {
     persons: '人物台帳',
     newPerson: '人物の登録',
     imports: 'CSV取り込み',
+    export: '番号の出力',
     users: '利用者の管理',
     signOut: 'サインアウト',
   },
@@ -171,6 +172,15 @@ export const M = {
     secondsLeft: 'あと {s} 秒で隠します。',
     again: 'もう一度見るには、新しく申請してください。',
     request: '番号を表示する（管理区域で承認）',
+    exportTitle: '個人番号の出力（CSV）',
+    exportCount: '出力する人数',
+    download: 'CSVをダウンロード（1回だけ）',
+    exportSet: '対象',
+    exportSets: { employees: '在職中の従業員と扶養親族', payees: '取引中の支払先' },
+    encoding: '文字コード',
+    encodings: { utf8_bom: 'UTF-8（BOM付き）', shift_jis: 'Shift_JIS' },
+    exportHelp: '承認後、CSVを1回だけダウンロードできます。ファイルはサーバーに保存されません。',
+    exportSubmit: '出力を申請する（管理区域で承認）',
     note: 'メモ（任意）',
   },
   imports: {
@@ -245,6 +255,7 @@ export const M = {
     'gate.pin_locked': 'PINロック',
     'gate.pin_refused': 'ロック中のPIN入力',
     'gate.pin_unlocked': 'PINロックの解除',
+    'numbers.exported': '個人番号の出力（CSV）',
   } as Record<string, string>,
 };
 

@@ -68,6 +68,20 @@ export class Browser {
     return this.remember(await r.send(bytes));
   }
 
+  /** A GET whose body is kept as raw bytes (downloads). */
+  async getBytes(path: string): Promise<request.Response & { body: Buffer }> {
+    const res = await request(this.app)
+      .get(path)
+      .set('Cookie', this.cookieHeader())
+      .buffer(true)
+      .parse((r, done) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c));
+        r.on('end', () => done(null, Buffer.concat(chunks)));
+      });
+    return res as request.Response & { body: Buffer };
+  }
+
   async signIn(login: string, password: string): Promise<request.Response> {
     await this.get('/login');
     return this.post('/login', { login, password });

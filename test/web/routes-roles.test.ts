@@ -230,7 +230,7 @@ function navLinks(html: string): string[] {
 describe('navigation shows only what the role may do', () => {
   const expected: Record<Exclude<Who, 'anonymous'>, string[]> = {
     admin: ['/persons', '/persons/new', '/imports', '/admin/users'],
-    handler: ['/persons', '/persons/new', '/imports'],
+    handler: ['/persons', '/persons/new', '/imports', '/gate/export/new'],
     auditor: ['/persons'],
   };
   const forbiddenLinks: Record<Exclude<Who, 'anonymous'>, string[]> = {

@@ -1,13 +1,15 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { findPurpose } from '../../domain/purposes.js';
+import { findPurpose, PURPOSES } from '../../domain/purposes.js';
+import { AppError } from '../../domain/errors.js';
 import { DEFAULT_WINDOWS } from '../../gate/requests.js';
-import { cancelRequest, requestReveal, viewReveal, type RevealStore } from '../../services/gate.js';
+import { cancelRequest, downloadExport, requestExport, requestReveal, viewReveal, type RevealStore } from '../../services/gate.js';
 import { requirePermission, type WebDeps } from '../app.js';
 import { clientOf, intParam, parseBody, text } from '../forms.js';
 
 const RevealSchema = z.object({ _csrf: text(100), personId: text(20), purpose: text(60), note: text(400) });
 const Empty = z.object({ _csrf: text(100) });
+const ExportSchema = z.object({ _csrf: text(100), set: text(20), purpose: text(60), encoding: text(20) });
 
 /**
  * Reveal requests: the handler asks here, approves at the appliance, and this
@@ -20,6 +22,21 @@ export function gateRoutes(deps: WebDeps & { reveals: RevealStore }): Router {
   const windows = deps.gateWindows ?? DEFAULT_WINDOWS;
   r.use(requirePermission('gate.request'));
 
+  r.get('/export/new', (_req, res) => {
+    res.render('gate/export', { purposes: PURPOSES, errors: {} });
+  });
+
+  r.post('/export', (req, res) => {
+    const form = parseBody(req, ExportSchema);
+    try {
+      const request = requestExport(vault, res.locals.session!.user, { set: form.set ?? '', purpose: form.purpose ?? '', encoding: form.encoding ?? '' }, clientOf(req), windows);
+      res.redirect(303, `/gate/${request.id}`);
+    } catch (err) {
+      if (!(err instanceof AppError) || err.code !== 'invalid') throw err;
+      res.status(400).render('gate/export', { purposes: PURPOSES, errors: { form: err.publicMessage } });
+    }
+  });
+
   r.post('/reveal', (req, res) => {
     const form = parseBody(req, RevealSchema);
     const request = requestReveal(vault, res.locals.session!.user, { personId: intParam(form.personId), purpose: form.purpose ?? '', note: form.note }, clientOf(req), windows);
@@ -29,7 +46,7 @@ export function gateRoutes(deps: WebDeps & { reveals: RevealStore }): Router {
   r.get('/:id', (req, res) => {
     const v = viewReveal(vault, reveals, res.locals.session!.user, intParam(req.params.id));
     const person = vault.persons.byId(v.request.personIds[0]!);
-    res.render('gate/show', { request: v.request, state: v.state, person, purpose: findPurpose(v.request.purpose)?.name ?? v.request.purpose });
+    res.render('gate/show', { request: v.request, state: v.state, person, count: v.request.personIds.length, purpose: findPurpose(v.request.purpose)?.name ?? v.request.purpose });
   });
 
   r.get('/:id/status', (req, res) => {
@@ -38,8 +55,16 @@ export function gateRoutes(deps: WebDeps & { reveals: RevealStore }): Router {
     res.json({
       state: v.state,
       number: v.number?.formatGrouped() ?? null,
+      download: v.fileReady ? `/gate/${v.request.id}/download` : null,
       secondsLeft: v.request.viewUntil && v.state === 'approved' ? Math.max(0, Math.ceil((Date.parse(v.request.viewUntil) - now) / 1000)) : null,
     });
+  });
+
+  r.get('/:id/download', (req, res) => {
+    const file = downloadExport(vault, reveals, res.locals.session!.user, intParam(req.params.id), clientOf(req));
+    res.set('Content-Type', `text/csv; charset=${file.charset}`);
+    res.set('Content-Disposition', `attachment; filename="${file.filename}"`);
+    res.end(file.bytes, () => file.bytes.fill(0));
   });
 
   r.post('/:id/cancel', (req, res) => {
