@@ -14,6 +14,7 @@ const EnvSchema = z.object({
   MNVAULT_HOST: z.string().min(1).optional(),
   MNVAULT_ALLOWED_NETWORKS: z.string().min(1).optional(),
   MNVAULT_PUBLIC_URL: z.string().url().optional(),
+  MNVAULT_PINPAD: z.string().regex(/^[0-9a-fA-F]{4}:[0-9a-fA-F]{4}$/u, 'expected VID:PID in hex, e.g. 04d9:1203').optional(),
 });
 
 export interface Config {
@@ -26,6 +27,8 @@ export interface Config {
   /** LAN networks whose clients may connect (CIDR). */
   allowedNetworks: string[];
   publicUrl: string | undefined;
+  /** The USB PIN pad to use, by VID:PID. */
+  pinPad: { vendorId: number; productId: number } | undefined;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
@@ -51,5 +54,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     host: e.MNVAULT_HOST ?? '0.0.0.0',
     allowedNetworks: e.MNVAULT_ALLOWED_NETWORKS ? e.MNVAULT_ALLOWED_NETWORKS.split(',').map((x) => x.trim()).filter(Boolean) : DEFAULT_NETWORKS,
     publicUrl: e.MNVAULT_PUBLIC_URL,
+    pinPad: e.MNVAULT_PINPAD
+      ? { vendorId: parseInt(e.MNVAULT_PINPAD.slice(0, 4), 16), productId: parseInt(e.MNVAULT_PINPAD.slice(5), 16) }
+      : undefined,
   };
 }

@@ -9,6 +9,7 @@ import { parseNetworks } from '../web/network.js';
 import { RevealStore } from '../services/gate.js';
 import { attachPinPad } from '../services/pinpad.js';
 import { listenPinPadSocket } from '../devices/pinpad-socket.js';
+import { HidPinPad, nodeHidTransport } from '../devices/hid-pinpad.js';
 import { join } from 'node:path';
 
 /** Where the simulated PIN pad connects (development only). */
@@ -54,11 +55,20 @@ export async function startServer(vault: Vault, config: Config, opts: ServeOptio
     throw new AppError('invalid', '暗号化しない HTTP はループバック（127.0.0.1）でだけ使えます。社内LANには HTTPS で公開してください（--http を外す）。');
   }
   const reveals = new RevealStore();
-  let pinPad: Awaited<ReturnType<typeof listenPinPadSocket>> | undefined;
+  let pinPad: { close(): Promise<void> } | undefined;
+  const log = (device: string) => (s: { state: string }) => process.stderr.write(`${JSON.stringify({ level: 'info', device, state: s.state })}\n`);
+  if (config.pinPad && !opts.simulateDevices) {
+    const id = `pinpad:${config.pinPad.vendorId.toString(16).padStart(4, '0')}:${config.pinPad.productId.toString(16).padStart(4, '0')}`;
+    const pad = new HidPinPad(await nodeHidTransport(), config.pinPad);
+    attachPinPad(vault, reveals, pad, id, undefined, log(id));
+    await pad.start();
+    pinPad = pad;
+  }
   if (opts.simulateDevices) {
     // The terminal PIN pad (`mnvault pinpad`) sends its reports over this socket.
-    pinPad = await listenPinPadSocket(pinPadSocketPath(vault.dataDir));
-    attachPinPad(vault, reveals, pinPad, 'pinpad:simulator', undefined, (s) => process.stderr.write(`${JSON.stringify({ level: 'info', device: 'pinpad:simulator', state: s.state })}\n`));
+    const socket = await listenPinPadSocket(pinPadSocketPath(vault.dataDir));
+    attachPinPad(vault, reveals, socket, 'pinpad:simulator', undefined, log('pinpad:simulator'));
+    pinPad = socket;
   }
   const app = createApp({
     vault,

@@ -5,8 +5,9 @@ export type EntryStep = { step: 'code' } | { step: 'pin' } | { step: 'submit'; c
 
 /**
  * The PIN pad dialogue at the appliance: `request code` Enter `PIN` Enter.
- * Lines come from KeypadLine; a code that is not 6 digits, or a PIN that
- * does not follow within the time limit, starts over, so no half entry stays.
+ * Lines come from KeypadLine; a code that is not 6 digits, a PIN that does
+ * not follow within the time limit, or Enter on an empty line starts over,
+ * so no half entry stays.
  */
 export class PinPadEntry {
   #code: string | undefined;
@@ -15,6 +16,11 @@ export class PinPadEntry {
   constructor(private readonly pinWithinMs = 30_000) {}
 
   line(text: string, now: number): EntryStep {
+    if (text === '') {
+      // Enter on an empty line starts over: the way back after any mistake.
+      this.#code = undefined;
+      return { step: 'code' };
+    }
     if (this.#code !== undefined && now - this.#codeAt > this.pinWithinMs) {
       // A late line is never taken as the next code: it may be the PIN.
       this.#code = undefined;
