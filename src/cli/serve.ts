@@ -56,6 +56,7 @@ export async function startServer(vault: Vault, config: Config, opts: ServeOptio
   }
   const reveals = new RevealStore();
   let pinPad: { close(): Promise<void> } | undefined;
+  let pinPadState: () => 'connected' | 'searching' | 'simulator' | 'none' = () => 'none';
   const log = (device: string) => (s: { state: string }) => process.stderr.write(`${JSON.stringify({ level: 'info', device, state: s.state })}\n`);
   if (config.pinPad && !opts.simulateDevices) {
     const id = `pinpad:${config.pinPad.vendorId.toString(16).padStart(4, '0')}:${config.pinPad.productId.toString(16).padStart(4, '0')}`;
@@ -63,12 +64,14 @@ export async function startServer(vault: Vault, config: Config, opts: ServeOptio
     attachPinPad(vault, reveals, pad, id, undefined, log(id));
     await pad.start();
     pinPad = pad;
+    pinPadState = () => (pad.state === 'connected' ? 'connected' : 'searching');
   }
   if (opts.simulateDevices) {
     // The terminal PIN pad (`mnvault pinpad`) sends its reports over this socket.
     const socket = await listenPinPadSocket(pinPadSocketPath(vault.dataDir));
     attachPinPad(vault, reveals, socket, 'pinpad:simulator', undefined, log('pinpad:simulator'));
     pinPad = socket;
+    pinPadState = () => 'simulator';
   }
   const app = createApp({
     vault,
@@ -79,6 +82,7 @@ export async function startServer(vault: Vault, config: Config, opts: ServeOptio
     publicUrl: config.publicUrl,
     pinCost: opts.pinCost,
     reveals,
+    deviceStatus: () => ({ pinPad: pinPadState() }),
   });
   let fingerprint: string | null = null;
   let server: Server;

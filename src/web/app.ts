@@ -39,6 +39,8 @@ export interface WebDeps {
   /** Numbers opened by approvals, held for their viewing window. */
   reveals?: RevealStore;
   gateWindows?: GateWindows;
+  /** The devices' state for the admin's home page. */
+  deviceStatus?: () => { pinPad: 'connected' | 'searching' | 'simulator' | 'none' };
 }
 
 /** Permission check, the one place routes ask: a signed-in user whose role grants it. */

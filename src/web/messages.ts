@@ -57,6 +57,9 @@ export const M = {
     simulated: '模擬デバイスを有効にしています（開発・試用専用）。',
     noNumbers: '個人番号はこの画面には表示されません。表示・出力は管理区域の装置で本人確認をしてからのみ行えます。',
     purposes: '利用目的（個人番号関係事務）',
+    devices: '装置の状態',
+    pinPad: 'PINパッド',
+    pinPadStates: { connected: '接続中', searching: '未接続（接続を待っています）', simulator: '模擬PINパッド（開発用）', none: '設定なし（MNVAULT_PINPAD）' } as Record<string, string>,
   },
   persons: {
     title: '人物台帳（特定個人情報ファイル）',

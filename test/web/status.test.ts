@@ -72,3 +72,18 @@ describe('web app basics', () => {
     expect(vault.auditRepo.count()).toBe(before + 1);
   });
 });
+
+describe('device state for admins', () => {
+  it('shows the PIN pad state on the admin home page only', async () => {
+    const { vault } = await newTestVault();
+    const { addStaff, HANDLER } = await import('../helpers/web.js');
+    await addStaff(vault);
+    const app = testApp(vault, { deviceStatus: () => ({ pinPad: 'searching' }) });
+    const admin = new Browser(app);
+    await admin.signIn(ADMIN.login, ADMIN.password);
+    expect((await admin.get('/')).text).toContain('未接続（接続を待っています）');
+    const handler = new Browser(app);
+    await handler.signIn(HANDLER.login, HANDLER.password);
+    expect((await handler.get('/')).text).not.toContain('装置の状態');
+  });
+});

@@ -12,6 +12,7 @@ export function homeRoutes(deps: WebDeps): Router {
       developmentKey: deps.vault.credential.development,
       simulateDevices: deps.simulateDevices,
       purposes: PURPOSES,
+      devices: deps.deviceStatus?.() ?? { pinPad: 'none' },
     });
   });
   return r;
