@@ -166,7 +166,7 @@ export async function approveWithPin(
   if (!r || stateAt(r, now) !== 'requested') throw new AppError('not_found', '申請番号が見つからないか、有効期限が切れています。');
   const handler = vault.users.byId(r.handlerId)!;
   const actor = actorOf(handler);
-  if (vault.gate.pinLockedAt(handler.id) || handler.disabledAt) {
+  if (vault.users.pinLockedAt(handler.id) || handler.disabledAt) {
     writeTransaction(vault.db, () => vault.audit.append({ actor, action: 'gate.pin_refused', device: input.device, purpose: r.purpose, detail: { request_id: r.id, reason: handler.disabledAt ? 'disabled' : 'pin_locked' } }));
     throw new AppError('locked', 'この担当者のPINはロックされています。管理者（事務取扱責任者）に解除を依頼してください。');
   }
@@ -179,7 +179,7 @@ export async function approveWithPin(
     if (!(err instanceof AppError) || err.code !== 'unauthorized') throw err;
     const at = vault.clock.now().toISOString();
     const locked = writeTransaction(vault.db, () => {
-      const f = vault.gate.pinFailed(handler.id, PIN_LOCK_AFTER, at);
+      const f = vault.users.pinFailed(handler.id, PIN_LOCK_AFTER, at);
       vault.audit.append({ actor, action: 'slot.unlock_failed', device: input.device, purpose: r.purpose, detail: { request_id: r.id, kind: 'pin', failures: f.failures } });
       if (f.locked) vault.audit.append({ actor, action: 'gate.pin_locked', device: input.device, detail: { user_id: handler.id, failures: f.failures } });
       return f.locked;
@@ -201,7 +201,7 @@ export async function approveWithPin(
     const payload = r.kind === 'export' ? exportCsv(vault, r.personIds, opened, r.exportEncoding ?? 'utf8_bom') : opened[0]!;
     writeTransaction(vault.db, () => {
       vault.gate.setState(r.id, 'approved', { approvedAt: approvedAt.toISOString(), viewUntil: viewUntil.toISOString(), device: input.device });
-      vault.gate.pinSucceeded(handler.id);
+      vault.users.pinSucceeded(handler.id);
       vault.audit.append({ actor, action: 'gate.entry', device: input.device, purpose: r.purpose, subjects, detail: { request_id: r.id, kind: r.kind, method: 'pin' } });
       if (r.kind === 'reveal') vault.audit.append({ actor, action: 'number.revealed', device: input.device, purpose: r.purpose, subjects, detail: { request_id: r.id } });
     });
@@ -262,7 +262,7 @@ export function unlockHandlerPin(vault: Vault, admin: Actor, userId: string, cli
   const user = vault.users.byId(userId);
   if (!user) throw new AppError('not_found', '指定されたユーザーは存在しません。');
   writeTransaction(vault.db, () => {
-    vault.gate.unlockPin(user.id);
+    vault.users.unlockPin(user.id);
     vault.audit.append({ actor: admin, action: 'gate.pin_unlocked', client, detail: { user_id: user.id } });
   });
 }

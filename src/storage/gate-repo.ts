@@ -35,7 +35,7 @@ const toRequest = (r: Raw): GateRequest => ({
   exportEncoding: r.export_encoding,
 });
 
-/** gate_requests, and the per-handler PIN failure count used by the gate. */
+/** gate_requests. */
 export class GateRepo {
   constructor(private readonly db: Db) {}
 
@@ -68,26 +68,5 @@ export class GateRepo {
     this.db
       .prepare('UPDATE gate_requests SET state = ?, approved_at = coalesce(?, approved_at), view_until = coalesce(?, view_until), device = coalesce(?, device) WHERE id = ?')
       .run(state, fields.approvedAt ?? null, fields.viewUntil ?? null, fields.device ?? null, id);
-  }
-
-  /** Counts a wrong PIN; returns the count and whether it now locks the handler. */
-  pinFailed(userId: string, lockAfter: number, at: string): { failures: number; locked: boolean } {
-    this.db.prepare('UPDATE users SET failed_pins = failed_pins + 1 WHERE id = ?').run(userId);
-    const failures = this.db.prepare('SELECT failed_pins FROM users WHERE id = ?').pluck().get(userId) as number;
-    const locked = failures >= lockAfter;
-    if (locked) this.db.prepare('UPDATE users SET pin_locked_at = coalesce(pin_locked_at, ?) WHERE id = ?').run(at, userId);
-    return { failures, locked };
-  }
-
-  pinSucceeded(userId: string): void {
-    this.db.prepare('UPDATE users SET failed_pins = 0 WHERE id = ?').run(userId);
-  }
-
-  pinLockedAt(userId: string): string | null {
-    return (this.db.prepare('SELECT pin_locked_at FROM users WHERE id = ?').pluck().get(userId) as string | null | undefined) ?? null;
-  }
-
-  unlockPin(userId: string): void {
-    this.db.prepare('UPDATE users SET failed_pins = 0, pin_locked_at = NULL WHERE id = ?').run(userId);
   }
 }

@@ -66,11 +66,36 @@ export class UsersRepo {
     return (this.db.prepare('SELECT * FROM users ORDER BY role, login').all() as Raw[]).map(toUser);
   }
 
+  /** Counts a failure in a row; at lockAfter the lock column is set (once). */
+  private countFailure(id: string, counter: 'failed_logins' | 'failed_pins', lock: 'locked_at' | 'pin_locked_at', lockAfter: number, at: string): { failures: number; locked: boolean } {
+    this.db.prepare(`UPDATE users SET ${counter} = ${counter} + 1 WHERE id = ?`).run(id);
+    const failures = this.db.prepare(`SELECT ${counter} FROM users WHERE id = ?`).pluck().get(id) as number;
+    const locked = failures >= lockAfter;
+    if (locked) this.db.prepare(`UPDATE users SET ${lock} = coalesce(${lock}, ?) WHERE id = ?`).run(at, id);
+    return { failures, locked };
+  }
+
+  /** A wrong password at sign-in. */
   recordFailure(id: string, lockAfter: number, at: string): { failedLogins: number; locked: boolean } {
-    this.db.prepare('UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ?').run(id);
-    const n = this.db.prepare('SELECT failed_logins FROM users WHERE id = ?').pluck().get(id) as number;
-    if (n >= lockAfter) this.db.prepare('UPDATE users SET locked_at = coalesce(locked_at, ?) WHERE id = ?').run(at, id);
-    return { failedLogins: n, locked: n >= lockAfter };
+    const r = this.countFailure(id, 'failed_logins', 'locked_at', lockAfter, at);
+    return { failedLogins: r.failures, locked: r.locked };
+  }
+
+  /** A wrong PIN at the appliance. */
+  pinFailed(id: string, lockAfter: number, at: string): { failures: number; locked: boolean } {
+    return this.countFailure(id, 'failed_pins', 'pin_locked_at', lockAfter, at);
+  }
+
+  pinSucceeded(id: string): void {
+    this.db.prepare('UPDATE users SET failed_pins = 0 WHERE id = ?').run(id);
+  }
+
+  pinLockedAt(id: string): string | null {
+    return (this.db.prepare('SELECT pin_locked_at FROM users WHERE id = ?').pluck().get(id) as string | null | undefined) ?? null;
+  }
+
+  unlockPin(id: string): void {
+    this.db.prepare('UPDATE users SET failed_pins = 0, pin_locked_at = NULL WHERE id = ?').run(id);
   }
 
   recordSuccess(id: string, at: string): void {

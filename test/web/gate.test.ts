@@ -85,14 +85,14 @@ describe('PIN lockout shown to admins', () => {
     const { vault } = await newTestVault();
     await addStaff(vault);
     const handler = vault.users.byLogin(HANDLER.login)!;
-    vault.gate.pinFailed(handler.id, 1, new Date().toISOString());
+    vault.users.pinFailed(handler.id, 1, new Date().toISOString());
     const admin = new Browser(testApp(vault));
     const { ADMIN } = await import('../helpers/vault.js');
     await admin.signIn(ADMIN.login, ADMIN.password);
     const page = await admin.get('/admin/users');
     expect(page.text).toContain('PINロック中');
     expect((await admin.post(`/admin/users/${handler.id}/unlock-pin`)).status).toBe(303);
-    expect(vault.gate.pinLockedAt(handler.id)).toBeNull();
+    expect(vault.users.pinLockedAt(handler.id)).toBeNull();
     expect(vault.auditRepo.latest(1)[0]![4]).toBe('gate.pin_unlocked');
     expect((await admin.get('/admin/users')).text).not.toContain('PINロック中');
   });

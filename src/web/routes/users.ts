@@ -17,7 +17,7 @@ export function userRoutes(deps: WebDeps): Router {
   const { vault } = deps;
   r.use(requirePermission('users.manage'));
 
-  const list = () => vault.users.all().map((u) => ({ ...u, hasPin: vault.slots.pinSlotOf(u.id) !== undefined, pinLockedAt: vault.gate.pinLockedAt(u.id) }));
+  const list = () => vault.users.all().map((u) => ({ ...u, hasPin: vault.slots.pinSlotOf(u.id) !== undefined, pinLockedAt: vault.users.pinLockedAt(u.id) }));
 
   r.get('/', (_req, res) => res.render('users/index', { users: list() }));
   r.get('/new', (_req, res) => res.render('users/new', { form: { role: 'handler' }, errors: {} }));
