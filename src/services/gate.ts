@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Actor } from '../domain/audit-events.js';
+import { looksLikeNumber } from '../domain/digits.js';
 import { AppError } from '../domain/errors.js';
 import { MyNumber } from '../domain/my-number.js';
 import { findPurpose } from '../domain/purposes.js';
@@ -21,6 +22,22 @@ import type { Vault } from './vault.js';
  */
 export class RevealStore {
   readonly #items = new Map<number, { bytes: Buffer; until: number }>();
+  readonly #approved: ((r: GateRequest) => void)[] = [];
+
+  /** Called after each approval has committed: the door strike and the dashboards listen. */
+  onApproved(listener: (r: GateRequest) => void): void {
+    this.#approved.push(listener);
+  }
+
+  notifyApproved(r: GateRequest): void {
+    for (const l of this.#approved) {
+      try {
+        l(r);
+      } catch {
+        // A listener (the door) failing must not undo an approval that has committed.
+      }
+    }
+  }
 
   put(requestId: number, bytes: Buffer, until: number): void {
     this.#items.get(requestId)?.bytes.fill(0);
@@ -76,8 +93,7 @@ export function requestReveal(vault: Vault, handler: UserRow, input: { personId:
     throw new AppError('invalid', 'この人物に使える利用目的を一覧から選んでください。');
   }
   if (vault.persons.numberOf(person.id)?.state !== 'held') throw new AppError('invalid', 'この人物の個人番号は登録されていません。');
-  const note = (input.note ?? '').normalize('NFKC').trim();
-  if (note.length > 200 || /[\u0000-\u001f]/u.test(note)) throw new AppError('invalid', 'メモは制御文字を含まない200文字以内にしてください。');
+  const note = checkNote(input.note);
   return openRequest(vault, handler, { kind: 'reveal', personIds: [person.id], purpose: purpose.code, note: note || null, exportEncoding: null }, client, windows);
 }
 
@@ -98,6 +114,14 @@ function openRequest(
     vault.audit.append({ actor: actorOf(handler), action: 'gate.requested', subjects, purpose: r.purpose, client, detail: { request_id: id, kind: r.kind } });
     return vault.gate.byId(id)!;
   });
+}
+
+/** A request's note goes into the audit trail with the entry: short, plain, and never a number. */
+export function checkNote(input: string | undefined): string {
+  const note = (input ?? '').normalize('NFKC').trim();
+  if (note.length > 200 || /[\u0000-\u001f]/u.test(note)) throw new AppError('invalid', 'メモは制御文字を含まない200文字以内にしてください。');
+  if (looksLikeNumber(note)) throw new AppError('invalid', 'メモに個人番号のような12桁の数字は書かないでください。');
+  return note;
 }
 
 export type ExportSet = 'employees' | 'payees';
@@ -148,12 +172,19 @@ export function cancelRequest(vault: Vault, handler: UserRow, requestId: number,
 }
 
 /**
+ * How an approval was given at the appliance. A security key's assertion is
+ * kept whole in the audit event (base64url, never hex: hex of random bytes
+ * soon holds a 12-digit run the audit guard refuses), so the signature over
+ * the request's commitment can be checked offline later.
+ */
+export type ApprovalMethod =
+  | { kind: 'pin'; device: string }
+  | { kind: 'security_key'; device: string; credentialId: string; authData: string; signature: string; signCount: number; clientDataHash: string };
+
+/**
  * Approval at the appliance: request code and PIN from the PIN pad. Only the
  * requesting handler's own PIN slot can open the vault key for it; wrong PINs
- * count against that handler and lock after PIN_LOCK_AFTER. On success the
- * entry into the 管理区域 and the reveal commit (synchronous=FULL) before the
- * opened number is kept for the viewing window. If they cannot be written,
- * nothing is kept: fail closed.
+ * count against that handler and lock after PIN_LOCK_AFTER.
  */
 export async function approveWithPin(
   vault: Vault,
@@ -186,28 +217,48 @@ export async function approveWithPin(
     });
     throw new AppError(locked ? 'locked' : 'unauthorized', locked ? 'PINの誤りが続いたため、この担当者はロックされました。管理者に解除を依頼してください。' : 'PINが正しくありません。');
   }
+  return completeApproval(vault, store, r, key, { kind: 'pin', device: input.device }, windows);
+}
 
+/**
+ * The common end of every approval, once the handler's own slot has given the
+ * vault key (which this function wipes). The numbers are opened first; then
+ * the entry into the 管理区域 and the reveal commit (synchronous=FULL) before
+ * the opened number is kept for the viewing window. If the events cannot be
+ * written, nothing is kept: fail closed. A request may have been approved or
+ * cancelled meanwhile (a PIN and a key at once): it is checked again inside
+ * the transaction.
+ */
+export async function completeApproval(vault: Vault, store: RevealStore, request: GateRequest, key: Secret<Buffer>, method: ApprovalMethod, windows: GateWindows = DEFAULT_WINDOWS): Promise<GateRequest> {
+  const r = request;
+  const handler = vault.users.byId(r.handlerId)!;
+  const actor = actorOf(handler);
   const opener = new Opener(key.expose(), vault.publicKey);
   const opened: Buffer[] = [];
   try {
-    for (const id of r.personIds) {
+    for (const id of r.kind === 'entry' ? [] : r.personIds) {
       const n = vault.persons.numberOf(id);
       if (n?.state !== 'held' || !n.sealed) throw new AppError('not_found', '申請された人物の個人番号がありません。');
       opened.push(opener.open(n.sealed, numberRecordId(id), NUMBER_FIELD));
     }
     const approvedAt = vault.clock.now();
-    const viewUntil = new Date(approvedAt.getTime() + windows.viewMs);
+    const viewUntil = new Date(approvedAt.getTime() + (r.kind === 'entry' ? 0 : windows.viewMs));
     const subjects = r.personIds.map((id) => ({ id, name: vault.persons.byId(id)!.name }));
-    const payload = r.kind === 'export' ? exportCsv(vault, r.personIds, opened, r.exportEncoding ?? 'utf8_bom') : opened[0]!;
+    const payload = r.kind === 'export' ? exportCsv(vault, r.personIds, opened, r.exportEncoding ?? 'utf8_bom') : r.kind === 'reveal' ? opened[0]! : undefined;
+    const { kind: how, device, ...assertion } = method;
     writeTransaction(vault.db, () => {
-      vault.gate.setState(r.id, 'approved', { approvedAt: approvedAt.toISOString(), viewUntil: viewUntil.toISOString(), device: input.device });
-      vault.users.pinSucceeded(handler.id);
-      vault.audit.append({ actor, action: 'gate.entry', device: input.device, purpose: r.purpose, subjects, detail: { request_id: r.id, kind: r.kind, method: 'pin' } });
-      if (r.kind === 'reveal') vault.audit.append({ actor, action: 'number.revealed', device: input.device, purpose: r.purpose, subjects, detail: { request_id: r.id } });
+      const current = vault.gate.byId(r.id)!;
+      if (stateAt(current, approvedAt) !== 'requested') throw new AppError('conflict', 'この申請は既に承認・失効しています。');
+      vault.gate.setState(r.id, 'approved', { approvedAt: approvedAt.toISOString(), viewUntil: viewUntil.toISOString(), device });
+      if (how === 'pin') vault.users.pinSucceeded(handler.id);
+      vault.audit.append({ actor, action: 'gate.entry', device, purpose: r.purpose, subjects, detail: { request_id: r.id, kind: r.kind, method: how, note: r.note, ...assertion } });
+      if (r.kind === 'reveal') vault.audit.append({ actor, action: 'number.revealed', device, purpose: r.purpose, subjects, detail: { request_id: r.id } });
     });
-    store.put(r.id, payload, viewUntil.getTime());
+    if (payload) store.put(r.id, payload, viewUntil.getTime());
     if (r.kind === 'reveal') opened.length = 0;
-    return vault.gate.byId(r.id)!;
+    const approved = vault.gate.byId(r.id)!;
+    store.notifyApproved(approved);
+    return approved;
   } finally {
     zeroize(...opened);
     opener.wipe();
