@@ -7,6 +7,7 @@ import type { PinCost } from '../vault/slots.js';
 import { createApp } from '../web/app.js';
 import { parseNetworks } from '../web/network.js';
 import { RevealStore } from '../services/gate.js';
+import type { GateWindows } from '../gate/requests.js';
 import { attachPinPad } from '../services/pinpad.js';
 import { listenPinPadSocket } from '../devices/pinpad-socket.js';
 import { HidPinPad, nodeHidTransport } from '../devices/hid-pinpad.js';
@@ -34,6 +35,8 @@ export interface ServeOptions {
   /** Plain HTTP: only on loopback (the demo and tests). */
   http: boolean;
   pinCost?: PinCost;
+  /** The approval and viewing windows (tests shorten them). */
+  gateWindows?: GateWindows;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -61,7 +64,7 @@ export async function startServer(vault: Vault, config: Config, opts: ServeOptio
   if (config.pinPad && !opts.simulateDevices) {
     const id = `pinpad:${config.pinPad.vendorId.toString(16).padStart(4, '0')}:${config.pinPad.productId.toString(16).padStart(4, '0')}`;
     const pad = new HidPinPad(await nodeHidTransport(), config.pinPad);
-    attachPinPad(vault, reveals, pad, id, undefined, log(id));
+    attachPinPad(vault, reveals, pad, id, opts.gateWindows, log(id));
     await pad.start();
     pinPad = pad;
     pinPadState = () => (pad.state === 'connected' ? 'connected' : 'searching');
@@ -69,7 +72,7 @@ export async function startServer(vault: Vault, config: Config, opts: ServeOptio
   if (opts.simulateDevices) {
     // The terminal PIN pad (`mnvault pinpad`) sends its reports over this socket.
     const socket = await listenPinPadSocket(pinPadSocketPath(vault.dataDir));
-    attachPinPad(vault, reveals, socket, 'pinpad:simulator', undefined, log('pinpad:simulator'));
+    attachPinPad(vault, reveals, socket, 'pinpad:simulator', opts.gateWindows, log('pinpad:simulator'));
     pinPad = socket;
     pinPadState = () => 'simulator';
   }
@@ -82,6 +85,7 @@ export async function startServer(vault: Vault, config: Config, opts: ServeOptio
     publicUrl: config.publicUrl,
     pinCost: opts.pinCost,
     reveals,
+    gateWindows: opts.gateWindows,
     deviceStatus: () => ({ pinPad: pinPadState() }),
   });
   let fingerprint: string | null = null;
