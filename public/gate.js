@@ -1,38 +1,37 @@
-// Polls the request's status; shows the number while the viewing window lasts, then masks it.
+// Polls the request's status: a reveal shows the number while the viewing window lasts, then masks it;
+// an export shows its one-time download link while the file is held.
 (function () {
   'use strict';
   var box = document.getElementById('gate');
   var stateCell = document.getElementById('gate-state');
-  var shown = document.getElementById('revealed');
   var countdown = document.getElementById('countdown');
-  if (!box || !stateCell || !shown || !countdown) return;
+  if (!box || !stateCell || !countdown) return;
+  var shown = document.getElementById('revealed');
+  var link = document.getElementById('download');
+  var pending = document.getElementById('pending');
   var labels = JSON.parse(stateCell.dataset.labels || '{}');
   var done = false;
+  if (link) link.addEventListener('click', function () { setTimeout(function () { link.hidden = true; }, 0); });
   function tick() {
     if (done) return;
     fetch(box.dataset.status, { credentials: 'same-origin', cache: 'no-store' })
       .then(function (r) { return r.json(); })
       .then(function (s) {
         stateCell.textContent = labels[s.state] || s.state;
-        var link = document.getElementById('download');
-        if (s.state === 'approved' && s.download && link) {
-          link.href = s.download;
-          link.hidden = false;
-          var waiting = document.getElementById('pending');
-          if (waiting) waiting.hidden = true;
-          link.addEventListener('click', function () { setTimeout(function () { link.hidden = true; }, 0); });
-        } else if (link) {
-          link.hidden = true;
+        if (s.state !== 'requested' && pending) pending.hidden = true;
+        if (link) {
+          if (s.state === 'approved' && s.download) {
+            link.href = s.download;
+            link.hidden = false;
+          } else {
+            link.hidden = true;
+          }
         }
-        if (s.state === 'approved' && s.number) {
-          shown.textContent = s.number;
+        if (s.state === 'approved' && s.secondsLeft !== null) {
+          if (shown && s.number) shown.textContent = s.number;
           countdown.textContent = box.dataset.left.replace('{s}', String(s.secondsLeft));
-          var pending = document.getElementById('pending');
-          if (pending) pending.hidden = true;
         } else if (s.state !== 'requested') {
-          var wait = document.getElementById('pending');
-          if (wait) wait.hidden = true;
-          shown.textContent = box.dataset.masked;
+          if (shown) shown.textContent = box.dataset.masked;
           countdown.textContent = '';
           done = true;
         }

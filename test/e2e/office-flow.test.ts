@@ -1,4 +1,3 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
@@ -10,6 +9,7 @@ import { systemClock } from '../../src/domain/ports.js';
 import { registerPerson } from '../../src/services/persons.js';
 import { TEST_PIN_COST } from '../../src/vault/slots.js';
 import { formatDate } from '../../src/web/view-models.js';
+import { forms, scanDataDir, typedFullWidth, windows } from '../helpers/canary.js';
 import { openBrowser, Screenshots, type OpenBrowser, type PageProblem } from '../helpers/browser.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { ADMIN, newTestVault } from '../helpers/vault.js';
@@ -30,46 +30,8 @@ const SPOUSE_NO = syntheticNumber(4_718_260_935, 2);
 const CHILD_NO = syntheticNumber(5_063_914_728, 3);
 const NUMBERS = [OWN, SPOUSE_NO, CHILD_NO];
 
-const FULL_WIDTH = (s: string) => s.replace(/[0-9]/gu, (d) => String.fromCharCode(d.charCodeAt(0) + 0xfee0));
-/** How a person might type it on a phone: full-width digits, ideographic spaces between groups of four. */
-const typedFullWidth = (n: string) => FULL_WIDTH(`${n.slice(0, 4)}\u3000${n.slice(4, 8)}\u3000${n.slice(8)}`);
 /** A wrong check digit: the first submission is refused. */
 const wrongCheckDigit = (n: string) => n.slice(0, 11) + String((Number(n[11]) + 1) % 10);
-
-/** Every way a number could show up in text: plain, grouped, hyphenated, full-width. */
-function forms(n: string): string[] {
-  const grouped = `${n.slice(0, 4)} ${n.slice(4, 8)} ${n.slice(8)}`;
-  return [n, grouped, grouped.replaceAll(' ', '-'), FULL_WIDTH(n), FULL_WIDTH(grouped), typedFullWidth(n)];
-}
-
-/** Runs of six digits of a number: visible text must hold none of them. */
-function windows(n: string, size = 6): string[] {
-  const out: string[] = [];
-  for (let i = 0; i + size <= n.length; i++) out.push(n.slice(i, i + size));
-  return out;
-}
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = join(dir, name);
-    return statSync(p).isDirectory() ? filesUnder(p) : [p];
-  });
-}
-
-/** Canary: no file in the data folder holds a number, in ASCII/UTF-8 (plain or full-width) or UTF-16LE. */
-function scanDataDir(dataDir: string, secrets: readonly string[]): { files: number; hits: string[] } {
-  const needles = secrets.flatMap((n) => [n, FULL_WIDTH(n)].flatMap((s) => [
-    { label: `${s === n ? 'ascii' : 'full-width utf-8'}`, bytes: Buffer.from(s, 'utf8') },
-    { label: `${s === n ? 'utf-16le' : 'full-width utf-16le'}`, bytes: Buffer.from(s, 'utf16le') },
-  ]));
-  const files = filesUnder(dataDir);
-  const hits: string[] = [];
-  for (const f of files) {
-    const bytes = readFileSync(f);
-    for (const n of needles) if (bytes.includes(n.bytes)) hits.push(`${f} (${n.label})`);
-  }
-  return { files: files.length, hits };
-}
 
 describe('office flow in a real browser over HTTPS', () => {
   it('admin adds a handler, handler registers a family, the person submits numbers from a phone, the handler completes 本人確認', async () => {

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 
 /** Debian's Chromium. Tests never download a browser. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -132,10 +132,11 @@ export class Screenshots {
     for (const f of readdirSync(dir)) if (/^\d{2}-.*\.png$/u.test(f)) rmSync(join(dir, f));
   }
 
-  async take(page: Page, name: string): Promise<string> {
+  /** mask: parts painted over in the image (a revealed number never goes into an artefact). */
+  async take(page: Page, name: string, mask: Locator[] = []): Promise<string> {
     this.n += 1;
     const file = join(this.dir, `${String(this.n).padStart(2, '0')}-${name}.png`);
-    await page.screenshot({ path: file, fullPage: true });
+    await page.screenshot({ path: file, fullPage: true, mask });
     this.files.push(file);
     return file;
   }
