@@ -15,7 +15,35 @@ const EnvSchema = z.object({
   MNVAULT_ALLOWED_NETWORKS: z.string().min(1).optional(),
   MNVAULT_PUBLIC_URL: z.string().url().optional(),
   MNVAULT_PINPAD: z.string().regex(/^[0-9a-fA-F]{4}:[0-9a-fA-F]{4}$/u, 'expected VID:PID in hex, e.g. 04d9:1203').optional(),
+  MNVAULT_DOOR_RELAY: devicePath(),
+  MNVAULT_DOOR_RELAY_CHANNEL: intSetting(1, 8, 'リレーのチャンネル番号'),
+  MNVAULT_DOOR_RELAY_OPEN: z.enum(['01', '00'], { error: (i) => `解錠するときの状態バイトを 01 か 00 で指定してください（指定: "${String(i.input)}"）` }).optional(),
+  MNVAULT_DOOR_PULSE_MS: intSetting(100, 60_000, '解錠パルスの長さ（ミリ秒）'),
+  MNVAULT_DOOR_SENSOR: devicePath(),
+  MNVAULT_DOOR_SENSOR_LINE: z.enum(['cts', 'dsr', 'dcd'], { error: (i) => `扉センサーをつないだ信号線を cts・dsr・dcd のどれかで指定してください（指定: "${String(i.input)}"）` }).optional(),
+  MNVAULT_DOOR_CLOSED_LEVEL: z.enum(['high', 'low'], { error: (i) => `扉が閉じているときの信号を high か low で指定してください（指定: "${String(i.input)}"）` }).optional(),
+  MNVAULT_DOOR_HELD_SECONDS: intSetting(5, 3600, '開放し続けを警報するまでの秒数'),
+  MNVAULT_DOOR_ENTRY_SECONDS: intSetting(5, 3600, '承認後に扉を開けてよい秒数'),
 });
+
+/** A serial device given by its absolute path (a udev symlink such as /dev/mnvault-relay). */
+function devicePath() {
+  return z
+    .string()
+    .regex(/^\/[^\s\0]+$/u, { error: (i) => `シリアル機器の絶対パス（例: /dev/mnvault-relay）を指定してください（指定: "${String(i.input)}"）` })
+    .optional();
+}
+
+/** An integer setting within [min, max], given as decimal digits. */
+function intSetting(min: number, max: number, what: string) {
+  const message = (input: unknown) => `${what}は ${min}〜${max} の整数で指定してください（指定: "${String(input)}"）`;
+  return z
+    .string()
+    .regex(/^[0-9]{1,7}$/u, { error: (i) => message(i.input) })
+    .refine((v) => Number(v) >= min && Number(v) <= max, { error: (i) => message(i.input) })
+    .transform(Number)
+    .optional();
+}
 
 export interface Config {
   dataDir: string | undefined;
@@ -29,6 +57,19 @@ export interface Config {
   publicUrl: string | undefined;
   /** The USB PIN pad to use, by VID:PID. */
   pinPad: { vendorId: number; productId: number } | undefined;
+  /** The door of the 管理区域: strike relay, reed-switch sensor and their timings. */
+  door: DoorConfig;
+}
+
+export interface DoorConfig {
+  /** An LCUS-type USB serial relay pulsing the door strike on each approval. */
+  relay: { path: string; channel: number; openState: 0x00 | 0x01; pulseMs: number } | undefined;
+  /** A reed switch on a modem input line of a USB-serial adapter. */
+  sensor: { path: string; line: 'cts' | 'dsr' | 'dcd'; closedLevel: boolean } | undefined;
+  /** An open door past this raises a held-open alarm. */
+  heldMs: number;
+  /** After an approval the door may open for this long without a forced-open alarm. */
+  entryMs: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
@@ -57,5 +98,15 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     pinPad: e.MNVAULT_PINPAD
       ? { vendorId: parseInt(e.MNVAULT_PINPAD.slice(0, 4), 16), productId: parseInt(e.MNVAULT_PINPAD.slice(5), 16) }
       : undefined,
+    door: {
+      relay: e.MNVAULT_DOOR_RELAY
+        ? { path: e.MNVAULT_DOOR_RELAY, channel: e.MNVAULT_DOOR_RELAY_CHANNEL ?? 1, openState: e.MNVAULT_DOOR_RELAY_OPEN === '00' ? 0x00 : 0x01, pulseMs: e.MNVAULT_DOOR_PULSE_MS ?? 3000 }
+        : undefined,
+      sensor: e.MNVAULT_DOOR_SENSOR
+        ? { path: e.MNVAULT_DOOR_SENSOR, line: e.MNVAULT_DOOR_SENSOR_LINE ?? 'dcd', closedLevel: (e.MNVAULT_DOOR_CLOSED_LEVEL ?? 'high') === 'high' }
+        : undefined,
+      heldMs: (e.MNVAULT_DOOR_HELD_SECONDS ?? 60) * 1000,
+      entryMs: (e.MNVAULT_DOOR_ENTRY_SECONDS ?? 60) * 1000,
+    },
   };
 }

@@ -34,7 +34,15 @@ export type AuditAction =
   | 'gate.pin_locked'
   | 'gate.pin_refused'
   | 'gate.pin_unlocked'
-  | 'numbers.exported';
+  | 'numbers.exported'
+  | 'door.opened'
+  | 'door.closed'
+  | 'door.held'
+  | 'door.forced'
+  | 'door.sensor_failed'
+  | 'door.sensor_restored'
+  | 'door.relay_failed'
+  | 'door.alarm_acknowledged';
 
 export interface Actor {
   /** A user id, or 'system' / 'cli' for work without a signed-in person. */

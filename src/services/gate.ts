@@ -4,6 +4,7 @@ import { looksLikeNumber } from '../domain/digits.js';
 import { AppError } from '../domain/errors.js';
 import { MyNumber } from '../domain/my-number.js';
 import { findPurpose } from '../domain/purposes.js';
+import { findEntryPurpose } from '../domain/entry-purposes.js';
 import { PERSON_KIND_LABEL } from '../domain/persons.js';
 import iconv from 'iconv-lite';
 import { Secret, zeroize } from '../domain/secret.js';
@@ -23,13 +24,36 @@ import type { Vault } from './vault.js';
 export class RevealStore {
   readonly #items = new Map<number, { bytes: Buffer; until: number }>();
   readonly #approved: ((r: GateRequest) => void)[] = [];
+  readonly #waiters = new Map<number, Set<() => void>>();
 
   /** Called after each approval has committed: the door strike and the dashboards listen. */
   onApproved(listener: (r: GateRequest) => void): void {
     this.#approved.push(listener);
   }
 
+  /**
+   * Resolves when the request is approved here, or after ms: the waiting page
+   * long-polls with it, so the number shows as soon as the PIN is accepted.
+   */
+  waitForApproval(requestId: number, ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#waiters.get(requestId)?.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener('abort', done, { once: true });
+      let set = this.#waiters.get(requestId);
+      if (!set) this.#waiters.set(requestId, (set = new Set()));
+      set.add(done);
+    });
+  }
+
   notifyApproved(r: GateRequest): void {
+    const waiting = this.#waiters.get(r.id);
+    this.#waiters.delete(r.id);
+    for (const w of waiting ?? []) w();
     for (const l of this.#approved) {
       try {
         l(r);
@@ -95,6 +119,20 @@ export function requestReveal(vault: Vault, handler: UserRow, input: { personId:
   if (vault.persons.numberOf(person.id)?.state !== 'held') throw new AppError('invalid', 'この人物の個人番号は登録されていません。');
   const note = checkNote(input.note);
   return openRequest(vault, handler, { kind: 'reveal', personIds: [person.id], purpose: purpose.code, note: note || null, exportEncoding: null }, client, windows);
+}
+
+/**
+ * A handler or admin asks to enter the 管理区域 without touching any number
+ * (入室申請): paper documents, maintenance, disposal work, inspection, or
+ * another reason written in the note. Approved at the appliance like a
+ * reveal; the approval opens no number, is logged as the entry and pulses the door.
+ */
+export function requestEntry(vault: Vault, user: UserRow, input: { purpose: string; note?: string }, client: string | null, windows: GateWindows = DEFAULT_WINDOWS): GateRequest {
+  const purpose = findEntryPurpose(input.purpose);
+  if (!purpose) throw new AppError('invalid', '入室の目的を一覧から選んでください。');
+  const note = checkNote(input.note);
+  if (purpose.noteRequired && !note) throw new AppError('invalid', '「その他」を選んだときは、入室の目的をメモに書いてください。');
+  return openRequest(vault, user, { kind: 'entry', personIds: [], purpose: purpose.code, note: note || null, exportEncoding: null }, client, windows);
 }
 
 function openRequest(

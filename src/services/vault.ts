@@ -12,6 +12,8 @@ import { PersonsRepo } from '../storage/persons-repo.js';
 import { SessionsRepo } from '../storage/sessions-repo.js';
 import { IdentityChecksRepo, IntakeCodesRepo } from '../storage/intake-repo.js';
 import { GateRepo } from '../storage/gate-repo.js';
+import { DoorAlarmsRepo } from '../storage/door-repo.js';
+import { EntryLogRepo } from '../storage/entry-log-repo.js';
 import { SlotsRepo } from '../storage/slots-repo.js';
 import { UsersRepo } from '../storage/users-repo.js';
 import { deriveFromCredential, locateCredential, readCredential, type CredentialLocation } from '../vault/credential.js';
@@ -34,6 +36,8 @@ export interface Vault {
   identityChecks: IdentityChecksRepo;
   intakeCodes: IntakeCodesRepo;
   gate: GateRepo;
+  doorAlarms: DoorAlarmsRepo;
+  entryLog: EntryLogRepo;
   auditRepo: AuditRepo;
   audit: AuditTrail;
   clock: Clock;
@@ -124,6 +128,8 @@ export function assemble(db: Db, dbKey: Secret<Buffer>, cred: Secret<Buffer>, da
     identityChecks: new IdentityChecksRepo(db),
     intakeCodes: new IntakeCodesRepo(db),
     gate: new GateRepo(db),
+    doorAlarms: new DoorAlarmsRepo(db),
+    entryLog: new EntryLogRepo(db),
     auditRepo,
     audit: new AuditTrail(auditRepo, keys.audit, clock),
     clock,
