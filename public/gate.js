@@ -14,10 +14,13 @@
   if (link) link.addEventListener('click', function () { setTimeout(function () { link.hidden = true; }, 0); });
   function tick() {
     if (done) return;
-    fetch(box.dataset.status, { credentials: 'same-origin', cache: 'no-store' })
+    // While waiting for the approval the server holds the request open and answers the moment it commits.
+    var url = box.dataset.status + (stateCell.dataset.state === 'requested' ? '?wait=approval' : '');
+    fetch(url, { credentials: 'same-origin', cache: 'no-store' })
       .then(function (r) { return r.json(); })
       .then(function (s) {
         stateCell.textContent = labels[s.state] || s.state;
+        stateCell.dataset.state = s.state;
         if (s.state !== 'requested' && pending) pending.hidden = true;
         if (link) {
           if (s.state === 'approved' && s.download) {
@@ -35,7 +38,7 @@
           countdown.textContent = '';
           done = true;
         }
-        if (!done) setTimeout(tick, 1000);
+        if (!done) setTimeout(tick, s.state === 'requested' ? 0 : 1000);
       })
       .catch(function () { if (!done) setTimeout(tick, 3000); });
   }

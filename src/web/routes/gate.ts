@@ -7,6 +7,9 @@ import { cancelRequest, downloadExport, requestExport, requestReveal, viewReveal
 import { requirePermission, type WebDeps } from '../app.js';
 import { clientOf, intParam, parseBody, text } from '../forms.js';
 
+/** How long a waiting page's status request is held open when nothing happens. */
+const LONG_POLL_MS = 25_000;
+
 const RevealSchema = z.object({ _csrf: text(100), personId: text(20), purpose: text(60), note: text(400) });
 const Empty = z.object({ _csrf: text(100) });
 const ExportSchema = z.object({ _csrf: text(100), set: text(20), purpose: text(60), encoding: text(20) });
@@ -49,8 +52,19 @@ export function gateRoutes(deps: WebDeps & { reveals: RevealStore }): Router {
     res.render('gate/show', { request: v.request, state: v.state, person, count: v.request.personIds.length, purpose: findPurpose(v.request.purpose)?.name ?? v.request.purpose });
   });
 
-  r.get('/:id/status', (req, res) => {
-    const v = viewReveal(vault, reveals, res.locals.session!.user, intParam(req.params.id));
+  r.get('/:id/status', async (req, res) => {
+    const user = res.locals.session!.user;
+    const id = intParam(req.params.id);
+    let v = viewReveal(vault, reveals, user, id);
+    if (req.query.wait === 'approval' && v.state === 'requested') {
+      // Long poll: answer as soon as the approval commits, or before proxies and browsers give up.
+      const left = Date.parse(v.request.approveBy) - vault.clock.now().getTime();
+      const aborted = new AbortController();
+      res.once('close', () => aborted.abort());
+      await reveals.waitForApproval(id, Math.max(0, Math.min(LONG_POLL_MS, left + 50)), aborted.signal);
+      if (aborted.signal.aborted && !res.writable) return;
+      v = viewReveal(vault, reveals, user, id);
+    }
     const now = vault.clock.now().getTime();
     res.json({
       state: v.state,
