@@ -1,27 +1,7 @@
+import type { HidHandle, HidTransport } from './hid.js';
 import type { ReportSource } from './pinpad-socket.js';
 
-/** One opened HID device, as node-hid's HIDAsync presents it. */
-export interface HidHandle {
-  on(event: 'data', listener: (data: Buffer) => void): unknown;
-  on(event: 'error', listener: (err: unknown) => void): unknown;
-  close(): Promise<void>;
-}
-
-/** The part of node-hid the PIN pad uses; tests pass a fake that replays transcripts. */
-export interface HidTransport {
-  find(vendorId: number, productId: number): Promise<{ path?: string | undefined }[]>;
-  open(path: string): Promise<HidHandle>;
-}
-
-/** node-hid on the hidraw backend, loaded only when a real pad is configured. */
-export async function nodeHidTransport(): Promise<HidTransport> {
-  const hid = await import('node-hid');
-  hid.setDriverType('hidraw');
-  return {
-    find: (vendorId, productId) => hid.devicesAsync(vendorId, productId),
-    open: (path) => hid.HIDAsync.open(path) as Promise<HidHandle>,
-  };
-}
+export { nodeHidTransport, type HidHandle, type HidTransport } from './hid.js';
 
 export type PinPadState = 'searching' | 'connected' | 'closed';
 
