@@ -10,19 +10,32 @@ export const CTAP2 = { MAKE_CREDENTIAL: 0x01, GET_ASSERTION: 0x02, GET_INFO: 0x0
 
 export const CTAP2_STATUS_NAME: Record<number, string> = {
   0x00: 'SUCCESS',
+  0x01: 'INVALID_COMMAND',
+  0x02: 'INVALID_PARAMETER',
+  0x03: 'INVALID_LENGTH',
   0x11: 'CBOR_UNEXPECTED_TYPE',
   0x12: 'INVALID_CBOR',
   0x14: 'MISSING_PARAMETER',
+  0x16: 'UNSUPPORTED_EXTENSION',
   0x19: 'CREDENTIAL_EXCLUDED',
+  0x22: 'INVALID_CREDENTIAL',
   0x26: 'UNSUPPORTED_ALGORITHM',
   0x27: 'OPERATION_DENIED',
   0x2b: 'UNSUPPORTED_OPTION',
+  0x2c: 'INVALID_OPTION',
   0x2d: 'KEEPALIVE_CANCEL',
   0x2e: 'NO_CREDENTIALS',
   0x2f: 'USER_ACTION_TIMEOUT',
   0x30: 'NOT_ALLOWED',
   0x31: 'PIN_INVALID',
   0x32: 'PIN_BLOCKED',
+  0x33: 'PIN_AUTH_INVALID',
+  0x34: 'PIN_AUTH_BLOCKED',
+  0x35: 'PIN_NOT_SET',
+  0x36: 'PIN_REQUIRED',
+  0x37: 'PIN_POLICY_VIOLATION',
+  0x3e: 'INVALID_SUBCOMMAND',
+  0x7f: 'OTHER',
 };
 
 export class Ctap2Error extends Error {
@@ -60,6 +73,9 @@ export interface AuthenticatorInfo {
   options: Record<string, boolean>;
   maxMsgSize: number | undefined;
   pinUvAuthProtocols: number[];
+  /** How many credentials an allowList may hold; longer lists must be split. */
+  maxCredentialCountInList: number | undefined;
+  maxCredentialIdLength: number | undefined;
 }
 
 export function parseGetInfo(m: Map<number, unknown>): AuthenticatorInfo {
@@ -71,6 +87,8 @@ export function parseGetInfo(m: Map<number, unknown>): AuthenticatorInfo {
     options,
     maxMsgSize: m.get(5) as number | undefined,
     pinUvAuthProtocols: (m.get(6) as number[] | undefined) ?? [],
+    maxCredentialCountInList: m.get(7) as number | undefined,
+    maxCredentialIdLength: m.get(8) as number | undefined,
   };
 }
 
@@ -90,8 +108,12 @@ export function makeCredentialRequest(a: { clientDataHash: Uint8Array; rpId: str
   );
 }
 
-/** getAssertion over the enrolled credentials; extensions carry the hmac-secret input when a slot is opened. */
-export function getAssertionRequest(a: { rpId: string; clientDataHash: Uint8Array; credentialIds: Uint8Array[]; extensions?: Map<string, unknown>; pinUvAuthParam?: Uint8Array; pinUvAuthProtocol?: number }): Uint8Array {
+/**
+ * getAssertion over the enrolled credentials; extensions carry the hmac-secret
+ * input when a slot is opened. `up: false` asks silently (no touch), to learn
+ * which enrolled credential a key holds.
+ */
+export function getAssertionRequest(a: { rpId: string; clientDataHash: Uint8Array; credentialIds: Uint8Array[]; extensions?: Map<string, unknown>; up?: boolean; pinUvAuthParam?: Uint8Array; pinUvAuthProtocol?: number }): Uint8Array {
   return encodeRequest(
     CTAP2.GET_ASSERTION,
     new Map<number, unknown>([
@@ -99,11 +121,62 @@ export function getAssertionRequest(a: { rpId: string; clientDataHash: Uint8Arra
       [2, a.clientDataHash],
       [3, a.credentialIds.map((id) => new Map<string, unknown>([['id', id], ['type', 'public-key']]))],
       [4, a.extensions],
-      [5, new Map([['up', true]])],
+      [5, new Map([['up', a.up ?? true]])],
       [6, a.pinUvAuthParam],
       [7, a.pinUvAuthProtocol],
     ]),
   );
+}
+
+export const CLIENT_PIN = {
+  GET_PIN_RETRIES: 0x01,
+  GET_KEY_AGREEMENT: 0x02,
+  GET_PIN_TOKEN: 0x05,
+  GET_PIN_UV_AUTH_TOKEN_USING_PIN_WITH_PERMISSIONS: 0x09,
+} as const;
+
+/** pinUvAuthToken permissions (CTAP 2.1). */
+export const PERMISSION = { MAKE_CREDENTIAL: 0x01, GET_ASSERTION: 0x02 } as const;
+
+/** authenticatorClientPIN: 1 protocol, 2 subCommand, 3 keyAgreement, 6 pinHashEnc, 9 permissions, 10 rpId. */
+export function clientPinRequest(a: { protocol: number; subCommand: number; keyAgreement?: Map<number, unknown>; pinHashEnc?: Uint8Array; permissions?: number; rpId?: string }): Uint8Array {
+  return encodeRequest(
+    CTAP2.CLIENT_PIN,
+    new Map<number, unknown>([
+      [1, a.protocol],
+      [2, a.subCommand],
+      [3, a.keyAgreement],
+      [6, a.pinHashEnc],
+      [9, a.permissions],
+      [10, a.rpId],
+    ]),
+  );
+}
+
+export function getKeyAgreementRequest(protocol: number): Uint8Array {
+  return clientPinRequest({ protocol, subCommand: CLIENT_PIN.GET_KEY_AGREEMENT });
+}
+
+/** A pinUvAuthToken for the given permissions and rpId (CTAP 2.1); CTAP 2.0 keys take getPinToken instead. */
+export function getPinUvAuthTokenRequest(a: { protocol: number; keyAgreement: Map<number, unknown>; pinHashEnc: Uint8Array; permissions: number; rpId: string }): Uint8Array {
+  return clientPinRequest({ ...a, subCommand: CLIENT_PIN.GET_PIN_UV_AUTH_TOKEN_USING_PIN_WITH_PERMISSIONS });
+}
+
+/** The legacy CTAP 2.0 token request: no permissions, no rpId. */
+export function getPinTokenRequest(a: { protocol: number; keyAgreement: Map<number, unknown>; pinHashEnc: Uint8Array }): Uint8Array {
+  return clientPinRequest({ ...a, subCommand: CLIENT_PIN.GET_PIN_TOKEN });
+}
+
+/** clientPIN answers: 1 keyAgreement (COSE), 2 encrypted pinUvAuthToken, 3 pinRetries. */
+export function parseClientPinResponse(m: Map<number, unknown>): { keyAgreement?: Map<number, unknown>; pinUvAuthTokenEnc?: Uint8Array; pinRetries?: number } {
+  const keyAgreement = m.get(1);
+  const token = m.get(2);
+  const retries = m.get(3);
+  return {
+    ...(keyAgreement instanceof Map ? { keyAgreement: keyAgreement as Map<number, unknown> } : {}),
+    ...(token instanceof Uint8Array ? { pinUvAuthTokenEnc: token } : {}),
+    ...(typeof retries === 'number' ? { pinRetries: retries } : {}),
+  };
 }
 
 export const FLAG = { UP: 0x01, UV: 0x04, AT: 0x40, ED: 0x80 } as const;
