@@ -18,6 +18,7 @@ import { TEST_PIN_COST } from '../src/vault/slots.js';
 import { generateX25519 } from '../src/vault/x25519.js';
 import type { Row } from './row.js';
 import { syntheticCsv } from './synthetic.js';
+import { benchGate } from './gate-bench.js';
 import { benchWeb } from './web-bench.js';
 
 /**
@@ -263,19 +264,25 @@ function fmt(rows: Row[]): string {
 }
 
 export async function benchCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { n: { type: 'string' }, 'verify-n': { type: 'string' }, 'skip-web': { type: 'boolean' } } });
+  const { values } = parseArgs({ args: argv, options: { n: { type: 'string' }, 'verify-n': { type: 'string' }, 'skip-web': { type: 'boolean' }, only: { type: 'string' } } });
   const n = Number(values.n ?? 100_000);
   const verifyN = Number(values['verify-n'] ?? n * 10);
   const root = mkdtempSync(join(tmpdir(), 'mnvault-bench-'));
   try {
     out.write(`mnvault bench: import ${n.toLocaleString('en-US')} rows, verify ${verifyN.toLocaleString('en-US')} events (ratio = floor s / our s)\n`);
     const rows: Row[] = [];
+    if (values.only === 'gate') {
+      rows.push(...(await benchGate(root, { reveals: 50, exportPersons: 10_000 })));
+      out.write(`${fmt(rows)}\n`);
+      return 0;
+    }
     rows.push(await benchImport(root, n));
     out.write(`${fmt(rows)}\n\n`);
     rows.push(...(await benchVerify(root, verifyN)));
     rows.push(...benchSealOpen(20_000));
     rows.push(benchOpen(root, 50));
     if (!values['skip-web']) rows.push(...(await benchWeb(root, n)));
+    if (!values['skip-web']) rows.push(...(await benchGate(root, { reveals: 50, exportPersons: 10_000 })));
     rows.push(...benchCiphers(root, Math.min(n, 100_000)));
     out.write(`${fmt(rows)}\n`);
     return 0;

@@ -25,6 +25,8 @@ export interface Serving {
   vault: Vault;
   url: string;
   fingerprint: string | null;
+  /** The gate's in-memory side: opened numbers and approval listeners. */
+  reveals: RevealStore;
   stop(): Promise<void>;
 }
 
@@ -110,6 +112,7 @@ export async function startServer(vault: Vault, config: Config, opts: ServeOptio
     server,
     vault,
     fingerprint,
+    reveals,
     url: `${opts.http ? 'http' : 'https'}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}/`,
     stop() {
       stopped ??= new Promise<void>((resolve) => {

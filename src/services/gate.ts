@@ -17,17 +17,22 @@ import { actorOf } from './accounts.js';
 import { numberRecordId, NUMBER_FIELD } from './numbers.js';
 import type { Vault } from './vault.js';
 
+/** How long the slot's key derivation took: logged, and measured apart by the bench. */
+export interface ApprovalTiming {
+  kdfMs?: number;
+}
+
 /**
  * Numbers opened by an approval, held in memory only for the viewing window
  * and handed only to the handler who asked. Wiped when the window ends.
  */
 export class RevealStore {
   readonly #items = new Map<number, { bytes: Buffer; until: number }>();
-  readonly #approved: ((r: GateRequest) => void)[] = [];
+  readonly #approved: ((r: GateRequest, timing: ApprovalTiming) => void)[] = [];
   readonly #waiters = new Map<number, Set<() => void>>();
 
   /** Called after each approval has committed: the door strike and the dashboards listen. */
-  onApproved(listener: (r: GateRequest) => void): void {
+  onApproved(listener: (r: GateRequest, timing: ApprovalTiming) => void): void {
     this.#approved.push(listener);
   }
 
@@ -50,13 +55,13 @@ export class RevealStore {
     });
   }
 
-  notifyApproved(r: GateRequest): void {
+  notifyApproved(r: GateRequest, timing: ApprovalTiming = {}): void {
     const waiting = this.#waiters.get(r.id);
     this.#waiters.delete(r.id);
     for (const w of waiting ?? []) w();
     for (const l of this.#approved) {
       try {
-        l(r);
+        l(r, timing);
       } catch {
         // A listener (the door) failing must not undo an approval that has committed.
       }
@@ -242,6 +247,7 @@ export async function approveWithPin(
   const slot = vault.slots.pinSlotOf(handler.id);
   if (!slot) throw new AppError('forbidden', 'この担当者にはPINが設定されていません。管理者に設定を依頼してください。');
   let key: Secret<Buffer>;
+  const kdfStarted = performance.now();
   try {
     key = await unlockSlot(slot, { kind: 'pin', pin: input.pin }, vault.keys.pepper);
   } catch (err) {
@@ -255,7 +261,7 @@ export async function approveWithPin(
     });
     throw new AppError(locked ? 'locked' : 'unauthorized', locked ? 'PINの誤りが続いたため、この担当者はロックされました。管理者に解除を依頼してください。' : 'PINが正しくありません。');
   }
-  return completeApproval(vault, store, r, key, { kind: 'pin', device: input.device }, windows);
+  return completeApproval(vault, store, r, key, { kind: 'pin', device: input.device }, windows, { kdfMs: performance.now() - kdfStarted });
 }
 
 /**
@@ -267,7 +273,15 @@ export async function approveWithPin(
  * cancelled meanwhile (a PIN and a key at once): it is checked again inside
  * the transaction.
  */
-export async function completeApproval(vault: Vault, store: RevealStore, request: GateRequest, key: Secret<Buffer>, method: ApprovalMethod, windows: GateWindows = DEFAULT_WINDOWS): Promise<GateRequest> {
+export async function completeApproval(
+  vault: Vault,
+  store: RevealStore,
+  request: GateRequest,
+  key: Secret<Buffer>,
+  method: ApprovalMethod,
+  windows: GateWindows = DEFAULT_WINDOWS,
+  timing: ApprovalTiming = {},
+): Promise<GateRequest> {
   const r = request;
   const handler = vault.users.byId(r.handlerId)!;
   const actor = actorOf(handler);
@@ -295,7 +309,7 @@ export async function completeApproval(vault: Vault, store: RevealStore, request
     if (payload) store.put(r.id, payload, viewUntil.getTime());
     if (r.kind === 'reveal') opened.length = 0;
     const approved = vault.gate.byId(r.id)!;
-    store.notifyApproved(approved);
+    store.notifyApproved(approved, timing);
     return approved;
   } finally {
     zeroize(...opened);
