@@ -133,6 +133,11 @@ export class MessageAssembler {
     return message;
   }
 
+  /** Whether a message has started and awaits continuations. */
+  get busy(): boolean {
+    return this.#buffer !== undefined;
+  }
+
   reset(): void {
     this.#buffer = undefined;
     this.#filled = 0;
