@@ -8,6 +8,7 @@ import { initCommand } from './init.js';
 import { reportError, usageError } from './output.js';
 import { serveCommand } from './serve.js';
 import { pinpadCommand } from './pinpad.js';
+import { doorCommand } from './door.js';
 
 const USAGE = `mnvault — マイナンバー金庫
 
@@ -17,6 +18,7 @@ const USAGE = `mnvault — マイナンバー金庫
   mnvault audit verify --data DIR
   mnvault demo   [--data DIR] [--port N] [--reset]
   mnvault pinpad [--data DIR]                      # 模擬PINパッド（開発用）
+  mnvault door   [open|close|status] [--data DIR]  # 模擬の扉（開発用、socat が必要）
   mnvault bench  [--n N]
 
 --data は環境変数 MNVAULT_DATA でも指定できます。
@@ -40,6 +42,8 @@ export async function run(argv: string[], out: NodeJS.WritableStream = process.s
         return await demoCommand(rest, config, out, err);
       case 'pinpad':
         return await pinpadCommand(rest, config, out);
+      case 'door':
+        return await doorCommand(rest, config, out);
       case 'bench':
         return await benchCommand(rest, out);
       case 'help':

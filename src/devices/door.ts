@@ -29,6 +29,39 @@ export async function openSerialLine(path: string, baudRate = 9600): Promise<Ser
   };
 }
 
+/**
+ * A serial line opened on first use and opened again after any failure, so a
+ * USB adapter unplugged and plugged back works again without a restart (each
+ * failure still reaches the caller, which reports it).
+ */
+export function reopeningSerialLine(path: string, open: (path: string) => Promise<SerialLine> = openSerialLine): SerialLine {
+  let current: Promise<SerialLine> | undefined;
+  const drop = () => {
+    const broken = current;
+    current = undefined;
+    // The line already failed; closing it is tidying up, and its own error adds nothing.
+    void broken?.then((l) => l.close()).catch(() => undefined);
+  };
+  const use = async <T>(fn: (l: SerialLine) => Promise<T>): Promise<T> => {
+    current ??= open(path);
+    try {
+      return await fn(await current);
+    } catch (err) {
+      drop();
+      throw err;
+    }
+  };
+  return {
+    write: (bytes) => use((l) => l.write(bytes)),
+    get: () => use((l) => l.get()),
+    close: async () => {
+      const l = current;
+      current = undefined;
+      if (l) await l.then((x) => x.close(), () => undefined);
+    },
+  };
+}
+
 /** Pulses the door strike: the opening bytes, the pulse time, then the closing bytes (even if waiting fails). */
 export async function pulseRelay(line: Pick<SerialLine, 'write'>, config: RelayConfig, pulseMs: number, sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))): Promise<void> {
   const { open, close } = pulseCommands(config);

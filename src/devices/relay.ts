@@ -21,3 +21,29 @@ export function pulseCommands(config: RelayConfig): { open: Uint8Array; close: U
   const closeState = config.openState === 0x01 ? 0x00 : 0x01;
   return { open: lcusCommand(config.channel, config.openState), close: lcusCommand(config.channel, closeState) };
 }
+
+/**
+ * Reads LCUS commands out of received bytes (the simulated relay board's
+ * side): each A0 ‖ relay ‖ state ‖ checksum frame with a good checksum;
+ * bytes that do not start a frame are skipped. Returns the commands and the
+ * unconsumed tail (an incomplete frame) to prepend to the next chunk.
+ */
+export function parseLcusCommands(bytes: Uint8Array): { commands: { channel: number; state: 0x00 | 0x01 }[]; rest: Uint8Array } {
+  const commands: { channel: number; state: 0x00 | 0x01 }[] = [];
+  let i = 0;
+  while (i < bytes.length) {
+    if (bytes[i] !== 0xa0) {
+      i++;
+      continue;
+    }
+    if (bytes.length - i < 4) break;
+    const [channel, state, sum] = [bytes[i + 1]!, bytes[i + 2]!, bytes[i + 3]!];
+    if ((state === 0x00 || state === 0x01) && channel >= 1 && channel <= 8 && sum === ((0xa0 + channel + state) & 0xff)) {
+      commands.push({ channel, state });
+      i += 4;
+    } else {
+      i++;
+    }
+  }
+  return { commands, rest: bytes.slice(i) };
+}

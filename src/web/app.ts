@@ -21,6 +21,9 @@ import { personRoutes } from './routes/persons.js';
 import { selfIntakeRoutes } from './routes/self-intake.js';
 import { userRoutes } from './routes/users.js';
 import { gateRoutes } from './routes/gate.js';
+import { doorRoutes } from './routes/door.js';
+import { entryRoutes } from './routes/entries.js';
+import type { DoorStatus } from '../services/door.js';
 import { RevealStore } from '../services/gate.js';
 import type { GateWindows } from '../gate/requests.js';
 import { checkCsrf, loadSession } from './sessions.js';
@@ -41,14 +44,16 @@ export interface WebDeps {
   gateWindows?: GateWindows;
   /** The devices' state for the admin's home page. */
   deviceStatus?: () => { pinPad: 'connected' | 'searching' | 'simulator' | 'none' };
+  /** The door of the 管理区域, when one is wired (or simulated). */
+  door?: { status(): DoorStatus } | undefined;
 }
 
-/** Permission check, the one place routes ask: a signed-in user whose role grants it. */
-export function requirePermission(permission: Permission) {
+/** Permission check, the one place routes ask: a signed-in user whose role grants it (any one of several). */
+export function requirePermission(...permissions: [Permission, ...Permission[]]) {
   return (_req: Request, res: Response, next: NextFunction) => {
     const user = res.locals.session?.user;
     if (!user) return res.redirect(303, `/login${res.locals.sessionExpired ? '?expired=1' : ''}`);
-    if (!can(user.role, permission)) return next(new AppError('forbidden', M.forbidden));
+    if (!permissions.some((p) => can(user.role, p))) return next(new AppError('forbidden', M.forbidden));
     next();
   };
 }
@@ -106,6 +111,8 @@ export function createApp(deps: WebDeps): express.Express {
     const role = res.locals.session?.user.role;
     res.locals.user = res.locals.session?.user;
     res.locals.can = (p: Permission) => can(role, p);
+    // Open door alarms, counted in the navigation of those who acknowledge them.
+    res.locals.doorAlarmCount = can(role, 'door.acknowledge') ? deps.vault.doorAlarms.openCount() : 0;
     next();
   });
 
@@ -122,6 +129,8 @@ export function createApp(deps: WebDeps): express.Express {
   app.use('/persons', intakeRoutes(deps));
   app.use('/admin/users', userRoutes(deps));
   app.use('/gate', gateRoutes({ ...deps, reveals: deps.reveals ?? new RevealStore() }));
+  app.use('/entries', entryRoutes(deps));
+  app.use('/door', doorRoutes(deps));
 
   app.use((_req, res) => {
     res.status(404).render('error', { message: M.notFound });

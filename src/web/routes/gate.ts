@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { findPurpose, PURPOSES } from '../../domain/purposes.js';
+import { findEntryPurpose } from '../../domain/entry-purposes.js';
 import { AppError } from '../../domain/errors.js';
 import { DEFAULT_WINDOWS } from '../../gate/requests.js';
 import { cancelRequest, downloadExport, requestExport, requestReveal, viewReveal, type RevealStore } from '../../services/gate.js';
@@ -23,13 +24,15 @@ export function gateRoutes(deps: WebDeps & { reveals: RevealStore }): Router {
   const r = Router();
   const { vault, reveals } = deps;
   const windows = deps.gateWindows ?? DEFAULT_WINDOWS;
-  r.use(requirePermission('gate.request'));
+  // Waiting pages serve number requests and entry requests (入室申請, admins too); each shows only the user's own.
+  r.use(requirePermission('gate.request', 'entry.request'));
+  const numbers = requirePermission('gate.request');
 
-  r.get('/export/new', (_req, res) => {
+  r.get('/export/new', numbers, (_req, res) => {
     res.render('gate/export', { purposes: PURPOSES, errors: {} });
   });
 
-  r.post('/export', (req, res) => {
+  r.post('/export', numbers, (req, res) => {
     const form = parseBody(req, ExportSchema);
     try {
       const request = requestExport(vault, res.locals.session!.user, { set: form.set ?? '', purpose: form.purpose ?? '', encoding: form.encoding ?? '' }, clientOf(req), windows);
@@ -40,7 +43,7 @@ export function gateRoutes(deps: WebDeps & { reveals: RevealStore }): Router {
     }
   });
 
-  r.post('/reveal', (req, res) => {
+  r.post('/reveal', numbers, (req, res) => {
     const form = parseBody(req, RevealSchema);
     const request = requestReveal(vault, res.locals.session!.user, { personId: intParam(form.personId), purpose: form.purpose ?? '', note: form.note }, clientOf(req), windows);
     res.redirect(303, `/gate/${request.id}`);
@@ -48,8 +51,10 @@ export function gateRoutes(deps: WebDeps & { reveals: RevealStore }): Router {
 
   r.get('/:id', (req, res) => {
     const v = viewReveal(vault, reveals, res.locals.session!.user, intParam(req.params.id));
-    const person = vault.persons.byId(v.request.personIds[0]!);
-    res.render('gate/show', { request: v.request, state: v.state, person, count: v.request.personIds.length, purpose: findPurpose(v.request.purpose)?.name ?? v.request.purpose });
+    const first = v.request.personIds[0];
+    const person = first === undefined ? undefined : vault.persons.byId(first);
+    const purpose = findPurpose(v.request.purpose)?.name ?? findEntryPurpose(v.request.purpose)?.label ?? v.request.purpose;
+    res.render('gate/show', { request: v.request, state: v.state, person, count: v.request.personIds.length, purpose });
   });
 
   r.get('/:id/status', async (req, res) => {
@@ -74,7 +79,7 @@ export function gateRoutes(deps: WebDeps & { reveals: RevealStore }): Router {
     });
   });
 
-  r.get('/:id/download', (req, res) => {
+  r.get('/:id/download', numbers, (req, res) => {
     const file = downloadExport(vault, reveals, res.locals.session!.user, intParam(req.params.id), clientOf(req));
     res.set('Content-Type', `text/csv; charset=${file.charset}`);
     res.set('Content-Disposition', `attachment; filename="${file.filename}"`);

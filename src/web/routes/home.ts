@@ -1,10 +1,12 @@
 import { Router } from 'express';
 import { PURPOSES } from '../../domain/purposes.js';
 import { requirePermission, type WebDeps } from '../app.js';
+import { can } from '../policy.js';
 
 export function homeRoutes(deps: WebDeps): Router {
   const r = Router();
-  r.get('/', requirePermission('persons.read'), (_req, res) => {
+  r.get('/', requirePermission('persons.read'), (req, res) => {
+    const admin = can(res.locals.session?.user.role, 'door.acknowledge');
     const head = deps.vault.audit.head();
     res.render('home', {
       counts: deps.vault.persons.count(),
@@ -13,6 +15,9 @@ export function homeRoutes(deps: WebDeps): Router {
       simulateDevices: deps.simulateDevices,
       purposes: PURPOSES,
       devices: deps.deviceStatus?.() ?? { pinPad: 'none' },
+      door: deps.door?.status() ?? { relay: 'none', sensor: 'none', simulated: false, recordFailed: false },
+      alarms: admin ? deps.vault.doorAlarms.open() : [],
+      acknowledged: req.query.acknowledged === '1',
     });
   });
   return r;
