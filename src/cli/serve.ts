@@ -11,6 +11,7 @@ import type { GateWindows } from '../gate/requests.js';
 import { attachPinPad } from '../services/pinpad.js';
 import { listenPinPadSocket } from '../devices/pinpad-socket.js';
 import { HidPinPad, nodeHidTransport } from '../devices/hid-pinpad.js';
+import { startDoor } from './door.js';
 import { join } from 'node:path';
 
 /** Where the simulated PIN pad connects (development only). */
@@ -78,6 +79,8 @@ export async function startServer(vault: Vault, config: Config, opts: ServeOptio
     pinPad = socket;
     pinPadState = () => 'simulator';
   }
+  // The door of the 管理区域: pulsed on each approval, its sensor polled (MNVAULT_DOOR_*, or simulated).
+  const door = await startDoor(vault, reveals, config, opts.simulateDevices, (m) => process.stderr.write(`${m}\n`));
   const app = createApp({
     vault,
     mode: config.mode,
@@ -89,6 +92,7 @@ export async function startServer(vault: Vault, config: Config, opts: ServeOptio
     reveals,
     gateWindows: opts.gateWindows,
     deviceStatus: () => ({ pinPad: pinPadState() }),
+    door: door?.service,
   });
   let fingerprint: string | null = null;
   let server: Server;
@@ -118,7 +122,7 @@ export async function startServer(vault: Vault, config: Config, opts: ServeOptio
       stopped ??= new Promise<void>((resolve) => {
         server.close(() => {
           reveals.clear();
-          void (pinPad?.close() ?? Promise.resolve()).then(() => {
+          void (pinPad?.close() ?? Promise.resolve()).then(() => door?.close()).then(() => {
             vault.close();
             resolve();
           });
