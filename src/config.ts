@@ -62,10 +62,13 @@ export interface Config {
 }
 
 export interface DoorConfig {
-  /** An LCUS-type USB serial relay pulsing the door strike on each approval. */
-  relay: { path: string; channel: number; openState: 0x00 | 0x01; pulseMs: number } | undefined;
-  /** A reed switch on a modem input line of a USB-serial adapter. */
-  sensor: { path: string; line: 'cts' | 'dsr' | 'dcd'; closedLevel: boolean } | undefined;
+  /** The LCUS-type USB serial relay pulsing the door strike on each approval; none when undefined. */
+  relayPath: string | undefined;
+  /** How the relay is driven (also by the simulated door). */
+  relay: { channel: number; openState: 0x00 | 0x01; pulseMs: number };
+  /** The USB-serial adapter whose modem input line carries the reed switch; none when undefined. */
+  sensorPath: string | undefined;
+  sensor: { line: 'cts' | 'dsr' | 'dcd'; closedLevel: boolean };
   /** An open door past this raises a held-open alarm. */
   heldMs: number;
   /** After an approval the door may open for this long without a forced-open alarm. */
@@ -99,12 +102,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       ? { vendorId: parseInt(e.MNVAULT_PINPAD.slice(0, 4), 16), productId: parseInt(e.MNVAULT_PINPAD.slice(5), 16) }
       : undefined,
     door: {
-      relay: e.MNVAULT_DOOR_RELAY
-        ? { path: e.MNVAULT_DOOR_RELAY, channel: e.MNVAULT_DOOR_RELAY_CHANNEL ?? 1, openState: e.MNVAULT_DOOR_RELAY_OPEN === '00' ? 0x00 : 0x01, pulseMs: e.MNVAULT_DOOR_PULSE_MS ?? 3000 }
-        : undefined,
-      sensor: e.MNVAULT_DOOR_SENSOR
-        ? { path: e.MNVAULT_DOOR_SENSOR, line: e.MNVAULT_DOOR_SENSOR_LINE ?? 'dcd', closedLevel: (e.MNVAULT_DOOR_CLOSED_LEVEL ?? 'high') === 'high' }
-        : undefined,
+      relayPath: e.MNVAULT_DOOR_RELAY,
+      relay: { channel: e.MNVAULT_DOOR_RELAY_CHANNEL ?? 1, openState: e.MNVAULT_DOOR_RELAY_OPEN === '00' ? 0x00 : 0x01, pulseMs: e.MNVAULT_DOOR_PULSE_MS ?? 3000 },
+      sensorPath: e.MNVAULT_DOOR_SENSOR,
+      sensor: { line: e.MNVAULT_DOOR_SENSOR_LINE ?? 'dcd', closedLevel: (e.MNVAULT_DOOR_CLOSED_LEVEL ?? 'high') === 'high' },
       heldMs: (e.MNVAULT_DOOR_HELD_SECONDS ?? 60) * 1000,
       entryMs: (e.MNVAULT_DOOR_ENTRY_SECONDS ?? 60) * 1000,
     },

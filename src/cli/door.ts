@@ -31,9 +31,8 @@ export async function startDoor(vault: Vault, reveals: RevealStore, config: Conf
       say('socat が見つからないため、模擬の扉（電気錠リレーと扉センサー）なしで起動します。扉も試すには socat をインストールしてください（例: sudo apt-get install socat）。');
       return undefined;
     }
-    const relay = { channel: d.relay?.channel ?? 1, openState: d.relay?.openState ?? 0x01 };
-    const sensorLine = d.sensor?.line ?? 'dcd';
-    const closedLevel = d.sensor?.closedLevel ?? true;
+    const relay = { channel: d.relay.channel, openState: d.relay.openState };
+    const { line: sensorLine, closedLevel } = d.sensor;
     const sim = await startDoorSimulator({ dataDir: vault.dataDir, relay, line: sensorLine, closedLevel, onLog: info('door:simulator') });
     let line: SerialLine;
     try {
@@ -43,7 +42,7 @@ export async function startDoor(vault: Vault, reveals: RevealStore, config: Conf
       throw err;
     }
     const service = new DoorService(vault, {
-      relay: { line, config: relay, pulseMs: d.relay?.pulseMs ?? 3000, device: 'door-relay:simulator' },
+      relay: { line, config: relay, pulseMs: d.relay.pulseMs, device: 'door-relay:simulator' },
       sensor: { source: sim.sensor, line: sensorLine, closedLevel, device: 'door-sensor:simulator' },
       heldMs: d.heldMs,
       entryMs: d.entryMs,
@@ -60,13 +59,13 @@ export async function startDoor(vault: Vault, reveals: RevealStore, config: Conf
       },
     };
   }
-  if (!d.relay && !d.sensor) return undefined;
+  if (!d.relayPath && !d.sensorPath) return undefined;
   // One adapter may carry both (relay on TX, reed switch on a modem line): open each path once.
   const lines = new Map<string, SerialLine>();
   const lineFor = (path: string) => lines.get(path) ?? lines.set(path, reopeningSerialLine(path)).get(path)!;
   const service = new DoorService(vault, {
-    relay: d.relay && { line: lineFor(d.relay.path), config: { channel: d.relay.channel, openState: d.relay.openState }, pulseMs: d.relay.pulseMs, device: `door-relay:${d.relay.path}` },
-    sensor: d.sensor && { source: lineFor(d.sensor.path), line: d.sensor.line, closedLevel: d.sensor.closedLevel, device: `door-sensor:${d.sensor.path}` },
+    relay: d.relayPath ? { line: lineFor(d.relayPath), config: { channel: d.relay.channel, openState: d.relay.openState }, pulseMs: d.relay.pulseMs, device: `door-relay:${d.relayPath}` } : undefined,
+    sensor: d.sensorPath ? { source: lineFor(d.sensorPath), line: d.sensor.line, closedLevel: d.sensor.closedLevel, device: `door-sensor:${d.sensorPath}` } : undefined,
     heldMs: d.heldMs,
     entryMs: d.entryMs,
   })
