@@ -227,21 +227,13 @@ export class SoftAuthenticator {
     this.#counter = state.counter;
     this.touchMode = options.touch ?? 'auto';
     this.#options = {
-      userPresenceTimeoutMs: 30_000,
-      keepaliveMs: 100,
-      pinUvAuthProtocols: [2, 1],
-      attestation: 'packed',
-      maxCredentialCountInList: 8,
-      path: 'soft-fido2',
-      ...(options.onStateChange ? { onStateChange: options.onStateChange } : {}),
-      ...withoutUndefined({
-        userPresenceTimeoutMs: options.userPresenceTimeoutMs,
-        keepaliveMs: options.keepaliveMs,
-        pinUvAuthProtocols: options.pinUvAuthProtocols,
-        attestation: options.attestation,
-        maxCredentialCountInList: options.maxCredentialCountInList,
-        path: options.path,
-      }),
+      userPresenceTimeoutMs: options.userPresenceTimeoutMs ?? 30_000,
+      keepaliveMs: options.keepaliveMs ?? 100,
+      pinUvAuthProtocols: options.pinUvAuthProtocols ?? [2, 1],
+      attestation: options.attestation ?? 'packed',
+      maxCredentialCountInList: options.maxCredentialCountInList ?? 8,
+      path: options.path ?? 'soft-fido2',
+      onStateChange: options.onStateChange,
     };
     this.transport = this.#bus();
   }
@@ -582,10 +574,6 @@ function u32(n: number): Buffer {
   const b = Buffer.alloc(4);
   b.writeUInt32BE(n);
   return b;
-}
-
-function withoutUndefined<T extends object>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
 }
 
 /** An opened simulated device: takes 65-byte writes (report id 0x00 first), emits 64-byte reports. */
