@@ -1,7 +1,6 @@
 import { connect } from 'node:net';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import request from 'supertest';
 import type { Express } from 'express';
 import { describe, expect, it } from 'vitest';
 import { startDoor } from '../../src/cli/door.js';
@@ -44,6 +43,7 @@ describe('the door simulator behind serve --simulate-devices', () => {
       watcher.setEncoding('utf8');
       watcher.on('data', (chunk: string) => seen.push(...chunk.split('\n').filter(Boolean)));
       await new Promise((r) => watcher.once('connect', r));
+      // supertest takes a URL too: the Browser drives the running server as it drives an app.
       const admin = new Browser(serving.url.replace(/\/$/u, '') as unknown as Express);
       await admin.signIn(ADMIN.login, ADMIN.password);
       const home = await admin.get('/');
@@ -113,6 +113,3 @@ describe('the door simulator behind serve --simulate-devices', () => {
     await expect(doorCommand(['unlock', '--data', dataDir], loadConfig({}), new Sink() as unknown as NodeJS.WritableStream)).rejects.toMatchObject({ code: 'invalid' });
   });
 });
-
-// supertest also takes a URL: the Browser drives the running server as it drives an app.
-void request;
