@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { MockBinding } from '@serialport/binding-mock';
 import { SerialPort } from 'serialport';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openSerialLine, type ModemLines } from '../../src/devices/door.js';
+import { openSerialLine, reopeningSerialLine, type ModemLines, type SerialLine } from '../../src/devices/door.js';
+import { startDoor as wireDoor } from '../../src/cli/door.js';
+import { loadConfig } from '../../src/config.js';
 import { fixedClock } from '../../src/domain/ports.js';
 import { Secret } from '../../src/domain/secret.js';
 import { DoorService, type DoorDevices } from '../../src/services/door.js';
@@ -201,5 +203,54 @@ describe('the door sensor (a scripted MockBinding port)', () => {
     expect(vault.doorAlarms.openCount()).toBe(0);
     vault.db.exec('DROP TRIGGER temp.audit_broken');
     await port.close();
+  });
+});
+
+describe('the door as serve wires it from MNVAULT_DOOR_*', () => {
+  it('opens the configured relay through the real binding and pulses it on approval; a sensor that cannot be read is an alarm', async () => {
+    const { vault, handler, store } = await setUp();
+    const { relay, peer } = await ptyPair();
+    const board = new SerialPort({ path: peer, baudRate: 9600 });
+    const received: number[] = [];
+    board.on('data', (d: Buffer) => received.push(...d));
+    await new Promise((r) => board.once('open', r));
+    // A pty has no modem lines: reading them fails, as an unplugged adapter's would.
+    const config = loadConfig({ MNVAULT_DOOR_RELAY: relay, MNVAULT_DOOR_RELAY_OPEN: '00', MNVAULT_DOOR_PULSE_MS: '100', MNVAULT_DOOR_SENSOR: relay });
+    const said: string[] = [];
+    const door = (await wireDoor(vault, store, config, false, (m) => said.push(m)))!;
+    try {
+      const r = requestEntry(vault, handler, { purpose: 'entry_maintenance' }, null);
+      await approveWithPin(vault, store, { code: r.code, pin: new Secret(HANDLER.pin), device: 'pinpad:test' });
+      await door.service.idle();
+      await until(() => received.length >= 8, 'eight relay bytes');
+      expect(received).toEqual([0xa0, 0x01, 0x00, 0xa1, 0xa0, 0x01, 0x01, 0xa2]);
+      await until(() => vault.doorAlarms.open().some((a) => a.kind === 'sensor_failed'), 'sensor alarm');
+      expect(door.service.status()).toMatchObject({ relay: 'ready', sensor: 'failed', simulated: false });
+      expect(said).toEqual([]);
+    } finally {
+      await door.close();
+      await new Promise((r) => board.close(r));
+    }
+  });
+
+  it('has no door when neither relay nor sensor is configured', async () => {
+    const { vault, store } = await setUp();
+    expect(await wireDoor(vault, store, loadConfig({}), false, () => {})).toBeUndefined();
+  });
+
+  it('opens an adapter again after a failure (unplugged and plugged back)', async () => {
+    let opens = 0;
+    let broken = true;
+    const line = reopeningSerialLine('/dev/ttyUSB-door', async () => {
+      opens++;
+      if (broken) throw new Error('ENOENT');
+      return { write: async () => {}, get: async () => ({ cts: false, dsr: false, dcd: true }), close: async () => {} } satisfies SerialLine;
+    });
+    await expect(line.get()).rejects.toThrow('ENOENT');
+    broken = false;
+    await expect(line.get()).resolves.toMatchObject({ dcd: true });
+    await line.write(Uint8Array.of(1));
+    expect(opens).toBe(2);
+    await line.close();
   });
 });
