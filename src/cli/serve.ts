@@ -13,6 +13,11 @@ import { listenPinPadSocket } from '../devices/pinpad-socket.js';
 import { HidPinPad, nodeHidTransport } from '../devices/hid-pinpad.js';
 import { startDoor } from './door.js';
 import { join } from 'node:path';
+import type { HidBus } from '../devices/hid.js';
+import { startSimulatedKey, type SimulatedKey } from '../devices/key-simulator.js';
+import { DEFAULT_WINDOWS } from '../gate/requests.js';
+import { EnrolmentDesk } from '../services/key-enrolment.js';
+import { hidKeyOpener, SecurityKeyStation, type KeyStatus } from '../services/security-key-station.js';
 
 /** Where the simulated PIN pad connects (development only). */
 export const pinPadSocketPath = (dataDir: string) => join(dataDir, 'pinpad.sock');
@@ -61,13 +66,15 @@ export async function startServer(vault: Vault, config: Config, opts: ServeOptio
     throw new AppError('invalid', '暗号化しない HTTP はループバック（127.0.0.1）でだけ使えます。社内LANには HTTPS で公開してください（--http を外す）。');
   }
   const reveals = new RevealStore();
+  const log = (device: string) => (s: { state: string }) => process.stderr.write(`${JSON.stringify({ level: 'info', device, state: s.state })}\n`);
+  // Security keys first: the PIN pad also completes their enrolments (code and the admin's PIN).
+  const keys = await startSecurityKeys(vault, reveals, opts, log('fido2'));
   let pinPad: { close(): Promise<void> } | undefined;
   let pinPadState: () => 'connected' | 'searching' | 'simulator' | 'none' = () => 'none';
-  const log = (device: string) => (s: { state: string }) => process.stderr.write(`${JSON.stringify({ level: 'info', device, state: s.state })}\n`);
   if (config.pinPad && !opts.simulateDevices) {
     const id = `pinpad:${config.pinPad.vendorId.toString(16).padStart(4, '0')}:${config.pinPad.productId.toString(16).padStart(4, '0')}`;
     const pad = new HidPinPad(await nodeHidTransport(), config.pinPad);
-    attachPinPad(vault, reveals, pad, id, opts.gateWindows, log(id));
+    attachPinPad(vault, reveals, pad, id, opts.gateWindows, log(id), keys?.desk);
     await pad.start();
     pinPad = pad;
     pinPadState = () => (pad.state === 'connected' ? 'connected' : 'searching');
@@ -75,7 +82,7 @@ export async function startServer(vault: Vault, config: Config, opts: ServeOptio
   if (opts.simulateDevices) {
     // The terminal PIN pad (`mnvault pinpad`) sends its reports over this socket.
     const socket = await listenPinPadSocket(pinPadSocketPath(vault.dataDir));
-    attachPinPad(vault, reveals, socket, 'pinpad:simulator', opts.gateWindows, log('pinpad:simulator'));
+    attachPinPad(vault, reveals, socket, 'pinpad:simulator', opts.gateWindows, log('pinpad:simulator'), keys?.desk);
     pinPad = socket;
     pinPadState = () => 'simulator';
   }
@@ -92,6 +99,7 @@ export async function startServer(vault: Vault, config: Config, opts: ServeOptio
     reveals,
     gateWindows: opts.gateWindows,
     deviceStatus: () => ({ pinPad: pinPadState() }),
+    securityKeys: keys && { station: keys.station, desk: keys.desk },
     door: door?.service,
   });
   let fingerprint: string | null = null;
@@ -122,14 +130,48 @@ export async function startServer(vault: Vault, config: Config, opts: ServeOptio
       stopped ??= new Promise<void>((resolve) => {
         server.close(() => {
           reveals.clear();
-          void (pinPad?.close() ?? Promise.resolve()).then(() => door?.close()).then(() => {
+          void (pinPad?.close() ?? Promise.resolve()).then(() => keys?.close()).then(() => door?.close()).then(() => {
             vault.close();
             resolve();
           });
         });
+        // Waiting pages' long polls end now, so in-flight requests can finish.
+        reveals.releaseWaiters();
         server.closeIdleConnections();
       });
       return stopped;
+    },
+  };
+}
+
+/**
+ * The security-key station: real keys found through node-hid (hidraw) by
+ * usage page, or with --simulate-devices the software key whose touches come
+ * from `mnvault pinpad` (key t). A machine without hidraw access simply finds
+ * no key; the PIN pad still works.
+ */
+async function startSecurityKeys(vault: Vault, reveals: RevealStore, opts: ServeOptions, onStatus: (s: KeyStatus) => void): Promise<{ station: SecurityKeyStation; desk: EnrolmentDesk; close(): Promise<void> } | undefined> {
+  let simulated: SimulatedKey | undefined;
+  let bus: HidBus;
+  try {
+    if (opts.simulateDevices) {
+      simulated = await startSimulatedKey(vault.dataDir);
+      bus = simulated.authenticator.transport;
+    } else {
+      bus = await nodeHidTransport();
+    }
+  } catch (err) {
+    process.stderr.write(`${JSON.stringify({ level: 'warn', device: 'fido2', state: 'unavailable', error: (err as Error)?.name ?? 'Error' })}\n`);
+    return undefined;
+  }
+  const station = new SecurityKeyStation(vault, reveals, hidKeyOpener(bus), { windows: opts.gateWindows ?? DEFAULT_WINDOWS, onStatus });
+  await station.start();
+  return {
+    station,
+    desk: new EnrolmentDesk(vault, station),
+    close: async () => {
+      await station.close();
+      await simulated?.close();
     },
   };
 }

@@ -17,9 +17,10 @@ import { actorOf } from './accounts.js';
 import { numberRecordId, NUMBER_FIELD } from './numbers.js';
 import type { Vault } from './vault.js';
 
-/** How long the slot's key derivation took: logged, and measured apart by the bench. */
+/** How long the slot's key derivation took (logged, and measured apart by the bench), and work that must commit with the approval. */
 export interface ApprovalTiming {
   kdfMs?: number;
+  inTransaction?: () => void;
 }
 
 /**
@@ -53,6 +54,13 @@ export class RevealStore {
       if (!set) this.#waiters.set(requestId, (set = new Set()));
       set.add(done);
     });
+  }
+
+  /** Ends every long poll (the server is stopping). */
+  releaseWaiters(): void {
+    const all = [...this.#waiters.values()];
+    this.#waiters.clear();
+    for (const set of all) for (const w of set) w();
   }
 
   notifyApproved(r: GateRequest, timing: ApprovalTiming = {}): void {
@@ -222,7 +230,7 @@ export function cancelRequest(vault: Vault, handler: UserRow, requestId: number,
  */
 export type ApprovalMethod =
   | { kind: 'pin'; device: string }
-  | { kind: 'security_key'; device: string; credentialId: string; authData: string; signature: string; signCount: number; clientDataHash: string };
+  | { kind: 'security_key'; device: string; key_id: number; credentialId: string; authData: string; signature: string; signCount: number; clientDataHash: string };
 
 /**
  * Approval at the appliance: request code and PIN from the PIN pad. Only the
@@ -303,6 +311,7 @@ export async function completeApproval(
       if (stateAt(current, approvedAt) !== 'requested') throw new AppError('conflict', 'この申請は既に承認・失効しています。');
       vault.gate.setState(r.id, 'approved', { approvedAt: approvedAt.toISOString(), viewUntil: viewUntil.toISOString(), device });
       if (how === 'pin') vault.users.pinSucceeded(handler.id);
+      timing.inTransaction?.();
       vault.audit.append({ actor, action: 'gate.entry', device, purpose: r.purpose, subjects, detail: { request_id: r.id, kind: r.kind, method: how, note: r.note, ...assertion } });
       if (r.kind === 'reveal') vault.audit.append({ actor, action: 'number.revealed', device, purpose: r.purpose, subjects, detail: { request_id: r.id } });
     });

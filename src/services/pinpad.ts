@@ -3,15 +3,24 @@ import type { ReportSource } from '../devices/pinpad-socket.js';
 import { DEFAULT_WINDOWS, type GateWindows } from '../gate/requests.js';
 import { PinPadEntry } from '../gate/pinpad-entry.js';
 import { approveWithPin, type RevealStore } from './gate.js';
+import type { EnrolmentDesk } from './key-enrolment.js';
 import type { Vault } from './vault.js';
 
-export type PinPadStatus = { state: 'waiting_code' | 'waiting_pin' | 'approved' | 'refused' | 'disconnected'; message: string };
+export type PinPadStatus = { state: 'waiting_code' | 'waiting_pin' | 'approved' | 'refused' | 'disconnected' | 'enrolling'; message: string };
 
 /**
  * Wires a PIN pad's reports to the gate: reports → keys → lines → code and PIN
  * → approval. Approvals run one at a time; an unplugged pad forgets the entry.
  */
-export function attachPinPad(vault: Vault, store: RevealStore, pad: ReportSource, device: string, windows: GateWindows = DEFAULT_WINDOWS, onStatus: (s: PinPadStatus) => void = () => {}): void {
+export function attachPinPad(
+  vault: Vault,
+  store: RevealStore,
+  pad: ReportSource,
+  device: string,
+  windows: GateWindows = DEFAULT_WINDOWS,
+  onStatus: (s: PinPadStatus) => void = () => {},
+  enrolments?: EnrolmentDesk,
+): void {
   const decoder = new KeypadDecoder();
   const line = new KeypadLine();
   const entry = new PinPadEntry();
@@ -39,6 +48,12 @@ export function attachPinPad(vault: Vault, store: RevealStore, pad: ReportSource
       else if (step.step === 'submit') {
         busy = busy.then(async () => {
           try {
+            if (enrolments?.has(step.code, vault.clock.now().getTime())) {
+              onStatus({ state: 'enrolling', message: 'セキュリティキーを登録します。キーが点滅したらタッチしてください（2回）。' });
+              await enrolments.complete(step.code, step.pin, vault.clock.now().getTime());
+              onStatus({ state: 'approved', message: 'セキュリティキーを登録しました。' });
+              return;
+            }
             await approveWithPin(vault, store, { code: step.code, pin: step.pin, device }, windows);
             onStatus({ state: 'approved', message: '承認しました。入室を記録しました。' });
           } catch (err) {

@@ -12,6 +12,7 @@ import { PersonsRepo } from '../storage/persons-repo.js';
 import { SessionsRepo } from '../storage/sessions-repo.js';
 import { IdentityChecksRepo, IntakeCodesRepo } from '../storage/intake-repo.js';
 import { GateRepo } from '../storage/gate-repo.js';
+import { SecurityKeysRepo } from '../storage/security-keys-repo.js';
 import { DoorAlarmsRepo } from '../storage/door-repo.js';
 import { EntryLogRepo } from '../storage/entry-log-repo.js';
 import { SlotsRepo } from '../storage/slots-repo.js';
@@ -31,6 +32,7 @@ export interface Vault {
   meta: MetaRepo;
   users: UsersRepo;
   slots: SlotsRepo;
+  securityKeys: SecurityKeysRepo;
   persons: PersonsRepo;
   sessions: SessionsRepo;
   identityChecks: IdentityChecksRepo;
@@ -123,6 +125,7 @@ export function assemble(db: Db, dbKey: Secret<Buffer>, cred: Secret<Buffer>, da
     meta,
     users: new UsersRepo(db),
     slots: new SlotsRepo(db, vaultId),
+    securityKeys: new SecurityKeysRepo(db),
     persons: new PersonsRepo(db),
     sessions: new SessionsRepo(db),
     identityChecks: new IdentityChecksRepo(db),

@@ -60,6 +60,14 @@ export class GateRepo {
     return r && toRequest(r);
   }
 
+  /** The handler's oldest request still waiting within its approval window: what a key touch approves. */
+  oldestOpenOf(handlerId: string, nowIso: string): GateRequest | undefined {
+    const r = this.db
+      .prepare("SELECT * FROM gate_requests WHERE handler_id = ? AND state = 'requested' AND approve_by > ? ORDER BY created_at, id LIMIT 1")
+      .get(handlerId, nowIso) as Raw | undefined;
+    return r && toRequest(r);
+  }
+
   codeInUse(code: string): boolean {
     return this.db.prepare("SELECT 1 FROM gate_requests WHERE code = ? AND state = 'requested'").get(code) !== undefined;
   }

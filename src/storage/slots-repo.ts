@@ -37,6 +37,11 @@ export class SlotsRepo {
     return r && this.toSlot(r);
   }
 
+  byId(id: string): StoredSlot | undefined {
+    const r = this.db.prepare('SELECT id, kind, user_id, params, wrapped FROM key_slots WHERE id = ? AND revoked_at IS NULL').get(id) as Raw | undefined;
+    return r && this.toSlot(r);
+  }
+
   recoverySlot(): StoredSlot | undefined {
     const r = this.db
       .prepare("SELECT id, kind, user_id, params, wrapped FROM key_slots WHERE kind = 'recovery' AND revoked_at IS NULL")

@@ -20,6 +20,9 @@ import { intakeRoutes } from './routes/intake.js';
 import { personRoutes } from './routes/persons.js';
 import { selfIntakeRoutes } from './routes/self-intake.js';
 import { userRoutes } from './routes/users.js';
+import { securityKeyRoutes } from './routes/security-keys.js';
+import type { SecurityKeyStation } from '../services/security-key-station.js';
+import type { EnrolmentDesk } from '../services/key-enrolment.js';
 import { gateRoutes } from './routes/gate.js';
 import { doorRoutes } from './routes/door.js';
 import { entryRoutes } from './routes/entries.js';
@@ -42,6 +45,8 @@ export interface WebDeps {
   /** Numbers opened by approvals, held for their viewing window. */
   reveals?: RevealStore;
   gateWindows?: GateWindows;
+  /** Security keys at the appliance: the station that watches them and pending enrolments. */
+  securityKeys?: { station: SecurityKeyStation; desk: EnrolmentDesk } | undefined;
   /** The devices' state for the admin's home page. */
   deviceStatus?: () => { pinPad: 'connected' | 'searching' | 'simulator' | 'none' };
   /** The door of the 管理区域, when one is wired (or simulated). */
@@ -128,6 +133,7 @@ export function createApp(deps: WebDeps): express.Express {
   app.use('/persons', personRoutes(deps));
   app.use('/persons', intakeRoutes(deps));
   app.use('/admin/users', userRoutes(deps));
+  app.use('/admin/security-keys', securityKeyRoutes(deps));
   app.use('/gate', gateRoutes({ ...deps, reveals: deps.reveals ?? new RevealStore() }));
   app.use('/entries', entryRoutes(deps));
   app.use('/door', doorRoutes(deps));

@@ -1,0 +1,70 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { AppError } from '../../domain/errors.js';
+import { revokeSecurityKey } from '../../services/security-keys.js';
+import { requirePermission, type WebDeps } from '../app.js';
+import { clientOf, intParam, parseBody, text } from '../forms.js';
+
+const EnrolSchema = z.object({ _csrf: text(100), userId: text(64), label: text(120) });
+const Empty = z.object({ _csrf: text(100) });
+
+/**
+ * Security keys (admins only): the enrolled keys and their holders, revoking
+ * one, and starting an enrolment that the admin completes at the appliance
+ * (code and PIN on the PIN pad, then touches on the key).
+ */
+export function securityKeyRoutes(deps: WebDeps): Router {
+  const r = Router();
+  const { vault } = deps;
+  r.use(requirePermission('users.manage'));
+  const now = () => vault.clock.now().getTime();
+  const candidates = () => vault.users.all().filter((u) => !u.disabledAt && u.role !== 'auditor');
+
+  const index = (errors: Record<string, string> = {}, form: Record<string, string> = {}) => {
+    const users = new Map(vault.users.all().map((u) => [u.id, u]));
+    const keys = vault.db
+      .prepare('SELECT id FROM security_keys ORDER BY revoked_at IS NOT NULL, id')
+      .pluck()
+      .all()
+      .map((id) => vault.securityKeys.byId(id as number)!)
+      .map((k) => ({ ...k, holder: users.get(k.userId)?.displayName ?? '—', enrolledByName: users.get(k.enrolledBy)?.displayName ?? '—' }));
+    return { keys, candidates: candidates(), plugged: deps.securityKeys?.station.statuses() ?? [], available: deps.securityKeys !== undefined, errors, form };
+  };
+
+  r.get('/', (_req, res) => res.render('security-keys/index', index()));
+
+  r.post('/enrol', (req, res) => {
+    const form = parseBody(req, EnrolSchema);
+    if (!deps.securityKeys) throw new AppError('device_unavailable', 'この装置ではセキュリティキーを使えません（デバイスが設定されていません）。');
+    try {
+      const e = deps.securityKeys.desk.start(res.locals.session!.user, form.userId ?? '', form.label ?? '', now());
+      res.redirect(303, `/admin/security-keys/enrol/${e.id}`);
+    } catch (err) {
+      if (!(err instanceof AppError) || err.code !== 'invalid') throw err;
+      res.status(400).render('security-keys/index', index({ form: err.publicMessage }, { userId: form.userId ?? '', label: form.label ?? '' }));
+    }
+  });
+
+  const enrolment = (id: string, adminId: string) => {
+    const e = deps.securityKeys?.desk.get(id, adminId, now());
+    if (!e) throw new AppError('not_found', '指定された登録はありません。有効期限が切れた場合は、もう一度始めてください。');
+    return e;
+  };
+
+  r.get('/enrol/:id', (req, res) => {
+    const e = enrolment(String(req.params.id), res.locals.session!.user.id);
+    res.render('security-keys/enrol', { enrolment: e, holder: vault.users.byId(e.userId)?.displayName ?? '—' });
+  });
+
+  r.get('/enrol/:id/status', (req, res) => {
+    const e = enrolment(String(req.params.id), res.locals.session!.user.id);
+    res.json({ state: e.state, message: e.message });
+  });
+
+  r.post('/:id/revoke', (req, res) => {
+    parseBody(req, Empty);
+    revokeSecurityKey(vault, res.locals.session!.user, intParam(req.params.id), clientOf(req));
+    res.redirect(303, '/admin/security-keys');
+  });
+  return r;
+}
