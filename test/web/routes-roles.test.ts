@@ -229,14 +229,14 @@ function navLinks(html: string): string[] {
 
 describe('navigation shows only what the role may do', () => {
   const expected: Record<Exclude<Who, 'anonymous'>, string[]> = {
-    admin: ['/persons', '/persons/new', '/imports', '/admin/users'],
-    handler: ['/persons', '/persons/new', '/imports', '/gate/export/new'],
-    auditor: ['/persons'],
+    admin: ['/persons', '/persons/new', '/imports', '/admin/users', '/admin/security-keys', '/entries/new', '/entries'],
+    handler: ['/persons', '/persons/new', '/imports', '/gate/export/new', '/entries/new'],
+    auditor: ['/persons', '/entries'],
   };
   const forbiddenLinks: Record<Exclude<Who, 'anonymous'>, string[]> = {
     admin: [],
-    handler: ['href="/admin/users"'],
-    auditor: ['href="/admin/users"', 'href="/imports"', 'href="/persons/new"'],
+    handler: ['href="/admin/users"', 'href="/entries"'],
+    auditor: ['href="/admin/users"', 'href="/imports"', 'href="/persons/new"', 'href="/entries/new"'],
   };
 
   for (const who of ['admin', 'handler', 'auditor'] as const) {
