@@ -8,6 +8,7 @@ import { doorCommand } from '../../src/cli/door.js';
 import { pinPadSocketPath, startServer } from '../../src/cli/serve.js';
 import { loadConfig } from '../../src/config.js';
 import { doorSocketPath } from '../../src/devices/door-simulator.js';
+import { lcusCommand, parseLcusCommands } from '../../src/devices/relay.js';
 import { RevealStore } from '../../src/services/gate.js';
 import { TEST_PIN_COST } from '../../src/vault/slots.js';
 import { ADMIN, newTestVault } from '../helpers/vault.js';
@@ -111,5 +112,18 @@ describe('the door simulator behind serve --simulate-devices', () => {
       publicMessage: expect.stringContaining('mnvault serve --simulate-devices'),
     });
     await expect(doorCommand(['unlock', '--data', dataDir], loadConfig({}), new Sink() as unknown as NodeJS.WritableStream)).rejects.toMatchObject({ code: 'invalid' });
+  });
+});
+
+describe('the simulated relay board reading LCUS frames', () => {
+  it('finds each checked frame, skips noise and bad checksums, and keeps a split frame for the next chunk', () => {
+    const bytes = Uint8Array.of(0x00, ...lcusCommand(1, 0x01), 0xa0, 0x01, 0x01, 0xff, ...lcusCommand(8, 0x00), 0xa0, 0x02);
+    const { commands, rest } = parseLcusCommands(bytes);
+    expect(commands).toEqual([
+      { channel: 1, state: 0x01 },
+      { channel: 8, state: 0x00 },
+    ]);
+    expect([...rest]).toEqual([0xa0, 0x02]);
+    expect(parseLcusCommands(Uint8Array.of(...rest, 0x00, 0xa2)).commands).toEqual([{ channel: 2, state: 0x00 }]);
   });
 });
