@@ -54,7 +54,7 @@ export function gateRoutes(deps: WebDeps & { reveals: RevealStore }): Router {
     const first = v.request.personIds[0];
     const person = first === undefined ? undefined : vault.persons.byId(first);
     const purpose = findPurpose(v.request.purpose)?.name ?? findEntryPurpose(v.request.purpose)?.label ?? v.request.purpose;
-    res.render('gate/show', { request: v.request, state: v.state, person, count: v.request.personIds.length, purpose });
+    res.render('gate/show', { request: v.request, state: v.state, person, count: v.request.personIds.length, purpose, hasKey: vault.securityKeys.ofUser(v.request.handlerId).some((k) => !k.revokedAt) });
   });
 
   r.get('/:id/status', async (req, res) => {
