@@ -1,7 +1,18 @@
-import type { HidHandle, HidTransport } from './hid.js';
+import type { HidDeviceInfo, HidHandle, HidTransport } from './hid.js';
 import type { ReportSource } from './pinpad-socket.js';
 
 export { nodeHidTransport, type HidHandle, type HidTransport } from './hid.js';
+
+/**
+ * A pad may show several HID interfaces (a second one for media or calculator
+ * keys). The PIN arrives on the boot keyboard one (Generic Desktop 0x01,
+ * Keyboard 0x06); the hidraw backend reports usages, and where they are
+ * unknown the first interface with a path is taken.
+ */
+export function keyboardInterface(devices: HidDeviceInfo[]): HidDeviceInfo | undefined {
+  const withPath = devices.filter((d) => d.path);
+  return withPath.find((d) => d.usagePage === 0x01 && d.usage === 0x06) ?? withPath.find((d) => d.usagePage === undefined);
+}
 
 export type PinPadState = 'searching' | 'connected' | 'closed';
 
@@ -43,7 +54,7 @@ export class HidPinPad implements ReportSource {
   async #connect(): Promise<void> {
     if (this.#state === 'closed') return;
     try {
-      const found = (await this.transport.find(this.id.vendorId, this.id.productId)).find((d) => d.path);
+      const found = keyboardInterface(await this.transport.find(this.id.vendorId, this.id.productId));
       if (!found?.path) throw new Error('PIN pad not present');
       const handle = await this.transport.open(found.path);
       this.#handle = handle;

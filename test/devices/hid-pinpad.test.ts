@@ -98,3 +98,15 @@ describe('USB PIN pad through the HID adapter with a fake transport', () => {
     store.clear();
   });
 });
+
+describe('choosing the PIN pad interface', () => {
+  it('takes the boot keyboard interface of a pad that has several, and refuses a pad that shows none', async () => {
+    const { keyboardInterface } = await import('../../src/devices/hid-pinpad.js');
+    const media = { path: '/dev/hidraw3', usagePage: 0x0c, usage: 0x01 };
+    const keyboard = { path: '/dev/hidraw4', usagePage: 0x01, usage: 0x06 };
+    expect(keyboardInterface([media, keyboard])).toBe(keyboard);
+    expect(keyboardInterface([media])).toBeUndefined();
+    // Backends that report no usages: the first interface with a path.
+    expect(keyboardInterface([{ path: undefined }, { path: '/dev/hidraw1' }])).toEqual({ path: '/dev/hidraw1' });
+  });
+});
