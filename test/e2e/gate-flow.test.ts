@@ -15,7 +15,7 @@ import { auditEvents } from '../helpers/audit.js';
 import { forms, scanDataDir, windows } from '../helpers/canary.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { newTestVault } from '../helpers/vault.js';
-import { addStaff, HANDLER } from '../helpers/web.js';
+import { addStaff, AUDITOR, HANDLER } from '../helpers/web.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 const ARTIFACTS = join(ROOT, 'test-artifacts', 'e2e-gate');
@@ -204,7 +204,24 @@ describe('the physical gate in a real browser with the PIN pad simulator', () =>
       expect(exported.subjects.map((s) => s.name).sort()).toEqual(['山田 太郎', '山田 花子', '鈴木 一郎'].sort());
       expect(events.some((e) => e.action === 'slot.unlock_failed')).toBe(true);
 
-      // ───────────── 4. Canary: nothing of any number in the data folder, the server's output or the pad's ─────────────
+      // ───────────── 4. The entry log (入退室記録), as the auditor reads it ─────────────
+      await p.getByRole('button', { name: 'サインアウト' }).click();
+      await p.waitForURL(/\/login/u);
+      await p.getByLabel('ユーザー名', { exact: true }).fill(AUDITOR.login);
+      await p.getByLabel('パスワード', { exact: true }).fill(AUDITOR.password);
+      await p.getByRole('button', { name: 'サインイン' }).click();
+      await p.waitForURL(`${base}/`);
+      await p.goto(`${base}/entries`);
+      const rows = p.locator('table.entry-log tbody tr');
+      const logText = await p.locator('table.entry-log').innerText();
+      expect(await rows.count()).toBe(2);
+      expect(logText).toContain('番号の表示');
+      expect(logText).toContain('番号の出力');
+      expect(logText.match(/源泉徴収票作成事務/gu)?.length).toBe(2);
+      expect(logText).toContain('担当 花子');
+      await clean(p, 'entry-log');
+
+      // ───────────── 5. Canary: nothing of any number in the data folder, the server's output or the pad's ─────────────
       await pad.stop();
       expect(pad.output.join('')).not.toMatch(/[0-9]{6}/u);
       const running = scanDataDir(dataDir, NUMBERS);
