@@ -13,9 +13,8 @@ import { RevealStore } from '../../src/services/gate.js';
 import { TEST_PIN_COST } from '../../src/vault/slots.js';
 import { ADMIN, newTestVault } from '../helpers/vault.js';
 import { addStaff, Browser, HANDLER } from '../helpers/web.js';
+import { keystrokes } from '../helpers/keypad.js';
 
-const USAGE: Record<string, number> = { '0': 0x62, '1': 0x59, '2': 0x5a, '3': 0x5b, '4': 0x5c, '5': 0x5d, '6': 0x5e, '7': 0x5f, '8': 0x60, '9': 0x61, '\n': 0x58 };
-const keystrokes = (text: string) => Buffer.concat([...text].flatMap((c) => [Buffer.from([0, 0, USAGE[c]!, 0, 0, 0, 0, 0]), Buffer.alloc(8)]));
 
 class Sink {
   text = '';

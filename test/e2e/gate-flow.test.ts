@@ -12,7 +12,7 @@ import { importPersons } from '../../src/services/import/import-persons.js';
 import { TEST_PIN_COST } from '../../src/vault/slots.js';
 import { openBrowser, Screenshots, type OpenBrowser } from '../helpers/browser.js';
 import { auditEvents } from '../helpers/audit.js';
-import { forms, scanDataDir, windows } from '../helpers/canary.js';
+import { captureStderr, forms, scanDataDir, windows } from '../helpers/canary.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { newTestVault } from '../helpers/vault.js';
 import { addStaff, AUDITOR, HANDLER } from '../helpers/web.js';
@@ -72,12 +72,7 @@ describe('the physical gate in a real browser with the PIN pad simulator', () =>
     expect(imported.imported).toEqual({ employee: 2, dependant: 1, payee: 1, notProvided: 0 });
     const yamada = vault.persons.codes('employee').get('E1')!;
 
-    const serverOutput: string[] = [];
-    const realStderr = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-      serverOutput.push(String(chunk));
-      return (realStderr as (...a: unknown[]) => boolean)(chunk, ...rest);
-    }) as typeof process.stderr.write;
+    const serverOutput = captureStderr();
 
     const shots = new Screenshots(ARTIFACTS);
     let serving: Serving | undefined;
@@ -228,10 +223,10 @@ describe('the physical gate in a real browser with the PIN pad simulator', () =>
       expect(running.hits).toEqual([]);
       await serving.stop();
       expect(scanDataDir(dataDir, NUMBERS).hits).toEqual([]);
-      for (const n of NUMBERS) for (const f of forms(n)) expect(serverOutput.join('')).not.toContain(f);
+      for (const n of NUMBERS) for (const f of forms(n)) expect(serverOutput.lines.join('')).not.toContain(f);
       expect(office.problems.filter((x) => x.kind === 'csp' || x.kind === 'pageerror')).toEqual([]);
     } finally {
-      process.stderr.write = realStderr as typeof process.stderr.write;
+      serverOutput.restore();
       await pad?.stop().catch(() => undefined);
       await office?.close().catch(() => undefined);
       await serving?.stop();

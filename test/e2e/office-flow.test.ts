@@ -9,7 +9,7 @@ import { systemClock } from '../../src/domain/ports.js';
 import { registerPerson } from '../../src/services/persons.js';
 import { TEST_PIN_COST } from '../../src/vault/slots.js';
 import { formatDate } from '../../src/web/view-models.js';
-import { forms, scanDataDir, typedFullWidth, windows } from '../helpers/canary.js';
+import { captureStderr, forms, scanDataDir, typedFullWidth, windows } from '../helpers/canary.js';
 import { openBrowser, Screenshots, type OpenBrowser, type PageProblem } from '../helpers/browser.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { ADMIN, newTestVault } from '../helpers/vault.js';
@@ -40,12 +40,7 @@ describe('office flow in a real browser over HTTPS', () => {
     registerPerson(vault, { id: 'seed', name: 'テスト準備' }, { kind: 'employee', ...OTHER }, null, null);
 
     // Anything the server writes must not hold a number either.
-    const serverOutput: string[] = [];
-    const realStderr = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-      serverOutput.push(String(chunk));
-      return (realStderr as (...a: unknown[]) => boolean)(chunk, ...rest);
-    }) as typeof process.stderr.write;
+    const serverOutput = captureStderr();
 
     const shots = new Screenshots(ARTIFACTS);
     const browsers: OpenBrowser[] = [];
@@ -314,12 +309,12 @@ describe('office flow in a real browser over HTTPS', () => {
       await serving.stop();
       const stopped = scanDataDir(dataDir, NUMBERS);
       expect(stopped.hits).toEqual([]);
-      for (const n of NUMBERS) for (const f of forms(n)) expect(serverOutput.join('')).not.toContain(f);
+      for (const n of NUMBERS) for (const f of forms(n)) expect(serverOutput.lines.join('')).not.toContain(f);
 
       process.stdout.write(`\nexpected errors the test provoked (${tolerated.length}):\n${tolerated.map((x) => `  [${x.browser}/${x.kind}] ${x.text} ${x.url.replace(base, '')}`).join('\n')}\n`);
       process.stdout.write(`\nscreenshots (${shots.files.length}):\n${pageLog.map((l) => `  ${l.shot.slice(ROOT.length + 1)}  ${l.url.replace(base, '')}  「${l.status}」`).join('\n')}\n`);
     } finally {
-      process.stderr.write = realStderr as typeof process.stderr.write;
+      serverOutput.restore();
       for (const b of browsers) await b.close().catch(() => undefined);
       await serving?.stop();
     }

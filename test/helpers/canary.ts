@@ -46,3 +46,14 @@ export function scanDataDir(dataDir: string, secrets: readonly string[]): { file
   }
   return { files: files.length, hits };
 }
+
+/** Copies what the process writes to stderr (the server's log) while a test runs; restore() puts it back. */
+export function captureStderr(): { lines: string[]; restore(): void } {
+  const lines: string[] = [];
+  const real = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    lines.push(String(chunk));
+    return (real as (...a: unknown[]) => boolean)(chunk, ...rest);
+  }) as typeof process.stderr.write;
+  return { lines, restore: () => void (process.stderr.write = real as typeof process.stderr.write) };
+}

@@ -13,11 +13,10 @@ import { auditEvents } from '../helpers/audit.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { ADMIN, newTestVault, tempDir } from '../helpers/vault.js';
 import { addStaff, AUDITOR, Browser, HANDLER, testApp } from '../helpers/web.js';
+import { keystrokes } from '../helpers/keypad.js';
 
 const NUMBER = syntheticNumber(6_031_774_582, 41);
 const windows = { approvalMs: 5 * 60_000, viewMs: 60_000 };
-const USAGE: Record<string, number> = { '0': 0x62, '1': 0x59, '2': 0x5a, '3': 0x5b, '4': 0x5c, '5': 0x5d, '6': 0x5e, '7': 0x5f, '8': 0x60, '9': 0x61, '\n': 0x58 };
-const keystrokes = (text: string) => Buffer.concat([...text].flatMap((c) => [Buffer.from([0, 0, USAGE[c]!, 0, 0, 0, 0, 0]), Buffer.alloc(8)]));
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
