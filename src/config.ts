@@ -24,6 +24,8 @@ const EnvSchema = z.object({
   MNVAULT_DOOR_CLOSED_LEVEL: z.enum(['high', 'low'], { error: (i) => `扉が閉じているときの信号を high か low で指定してください（指定: "${String(i.input)}"）` }).optional(),
   MNVAULT_DOOR_HELD_SECONDS: intSetting(5, 3600, '開放し続けを警報するまでの秒数'),
   MNVAULT_DOOR_ENTRY_SECONDS: intSetting(5, 3600, '承認後に扉を開けてよい秒数'),
+  MNVAULT_GATE_APPROVAL_SECONDS: intSetting(30, 3600, '申請が承認を待つ秒数'),
+  MNVAULT_GATE_VIEW_SECONDS: intSetting(10, 600, '承認後に番号を表示する（出力をダウンロードできる）秒数'),
 });
 
 /** A serial device given by its absolute path (a udev symlink such as /dev/mnvault-relay). */
@@ -59,6 +61,8 @@ export interface Config {
   pinPad: { vendorId: number; productId: number } | undefined;
   /** The door of the 管理区域: strike relay, reed-switch sensor and their timings. */
   door: DoorConfig;
+  /** How long a request waits for approval, and how long an approved number shows (or an export can be downloaded). */
+  gateWindows: { approvalMs: number; viewMs: number };
 }
 
 export interface DoorConfig {
@@ -109,5 +113,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       heldMs: (e.MNVAULT_DOOR_HELD_SECONDS ?? 60) * 1000,
       entryMs: (e.MNVAULT_DOOR_ENTRY_SECONDS ?? 60) * 1000,
     },
+    gateWindows: { approvalMs: (e.MNVAULT_GATE_APPROVAL_SECONDS ?? 300) * 1000, viewMs: (e.MNVAULT_GATE_VIEW_SECONDS ?? 60) * 1000 },
   };
 }

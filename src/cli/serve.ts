@@ -60,7 +60,9 @@ export function assertDevicesAllowed(config: Config, simulateDevices: boolean): 
  * Starts the LAN app on an open vault: HTTPS (TLS 1.2+, the local CA's
  * certificate from DATA/tls, made on first start) or, on loopback only, HTTP.
  */
-export async function startServer(vault: Vault, config: Config, opts: ServeOptions): Promise<Serving> {
+export async function startServer(vault: Vault, config: Config, options: ServeOptions): Promise<Serving> {
+  // The windows come from the configuration unless the caller (a test) sets them.
+  const opts = { ...options, gateWindows: options.gateWindows ?? config.gateWindows };
   assertDevicesAllowed(config, opts.simulateDevices);
   if (opts.http && !LOOPBACK.has(opts.host)) {
     throw new AppError('invalid', '暗号化しない HTTP はループバック（127.0.0.1）でだけ使えます。社内LANには HTTPS で公開してください（--http を外す）。');
