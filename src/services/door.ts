@@ -149,14 +149,18 @@ export class DoorService {
     }
   }
 
+  /** Waits between polls; the stop signal cuts it short. Leaves no listener behind (it runs five times a second, for months). */
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      if (this.#abort.signal.aborted) return resolve();
-      const timer = setTimeout(resolve, ms);
-      this.#abort.signal.addEventListener('abort', () => {
+      const signal = this.#abort.signal;
+      if (signal.aborted) return resolve();
+      const done = () => {
         clearTimeout(timer);
+        signal.removeEventListener('abort', done);
         resolve();
-      });
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
     });
   }
 

@@ -45,6 +45,7 @@ export class RevealStore {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
         this.#waiters.get(requestId)?.delete(done);
         resolve();
       };

@@ -254,3 +254,40 @@ describe('the door as serve wires it from MNVAULT_DOOR_*', () => {
     await line.close();
   });
 });
+
+describe('running for months', () => {
+  it('leaves no abort listener behind after each pulse or poll', async () => {
+    const { vault, store } = await setUp();
+    const { port } = await scriptedSensor();
+    // Count abort listeners added and removed while the door works.
+    let live = 0;
+    const add = AbortSignal.prototype.addEventListener;
+    const remove = AbortSignal.prototype.removeEventListener;
+    AbortSignal.prototype.addEventListener = function (this: AbortSignal, ...a: Parameters<typeof add>) {
+      if (a[0] === 'abort') live += 1;
+      return add.apply(this, a);
+    } as typeof add;
+    AbortSignal.prototype.removeEventListener = function (this: AbortSignal, ...a: Parameters<typeof remove>) {
+      if (a[0] === 'abort') live -= 1;
+      return remove.apply(this, a);
+    } as typeof remove;
+    try {
+      let reads = 0;
+      let writes = 0;
+      const get = port.get.bind(port);
+      port.get = async () => ((reads += 1), get());
+      const line = { write: async () => void (writes += 1) };
+      startDoor(vault, store, {
+        relay: { line, config: { channel: 1, openState: 0x01 }, pulseMs: 1, device: 'door-relay:test' },
+        sensor: { source: port, line: 'dcd', closedLevel: true, device: 'door-sensor:test', intervalMs: 1 },
+      });
+      const approved = vault.gate.byId(requestEntry(vault, vault.users.byLogin(HANDLER.login)!, { purpose: 'entry_paper_documents', note: '' }, null).id)!;
+      for (let i = 0; i < 30; i++) store.notifyApproved(approved);
+      await until(() => reads > 100 && writes >= 60, '30 pulses and 100 polls');
+      expect(live).toBeLessThanOrEqual(2);
+    } finally {
+      AbortSignal.prototype.addEventListener = add;
+      AbortSignal.prototype.removeEventListener = remove;
+    }
+  });
+});
