@@ -15,14 +15,23 @@ export interface SerialLine {
   close(): Promise<void>;
 }
 
+/** A relay command that has not left within this long has failed (a port closed under it never answers). */
+export const WRITE_TIMEOUT_MS = 2_000;
+
 /** Opens a serial device (9600 8N1, as LCUS relays use) through the real serialport binding. */
-export async function openSerialLine(path: string, baudRate = 9600): Promise<SerialLine> {
+export async function openSerialLine(path: string, baudRate = 9600, writeTimeoutMs = WRITE_TIMEOUT_MS): Promise<SerialLine> {
   const port = new SerialPort({ path, baudRate, autoOpen: false });
   await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
   return {
     write: (bytes) =>
       new Promise<void>((resolve, reject) => {
-        port.write(Buffer.from(bytes), (err) => (err ? reject(err) : port.drain((e) => (e ? reject(e) : resolve()))));
+        const timer = setTimeout(() => reject(Object.assign(new Error('serial write timed out'), { code: 'ETIMEDOUT' })), writeTimeoutMs);
+        const settle = (err: Error | null | undefined) => {
+          clearTimeout(timer);
+          if (err) reject(err);
+          else resolve();
+        };
+        port.write(Buffer.from(bytes), (err) => (err ? settle(err) : port.drain((e) => settle(e))));
       }),
     get: () => new Promise<ModemLines>((resolve, reject) => port.get((err, status) => (err || !status ? reject(err ?? new Error('no modem status')) : resolve(status)))),
     close: () => new Promise<void>((resolve) => (port.isOpen ? port.close(() => resolve()) : resolve())),
@@ -34,22 +43,29 @@ export async function openSerialLine(path: string, baudRate = 9600): Promise<Ser
  * USB adapter unplugged and plugged back works again without a restart (each
  * failure still reaches the caller, which reports it).
  */
-export function reopeningSerialLine(path: string, open: (path: string) => Promise<SerialLine> = openSerialLine): SerialLine {
+export function reopeningSerialLine(path: string, open: (path: string) => Promise<SerialLine> = (p) => openSerialLine(p)): SerialLine {
   let current: Promise<SerialLine> | undefined;
+  // One operation at a time: the relay and the sensor may share an adapter, and a
+  // failing sensor read must not close the port under a relay write (the lock command).
+  let turn: Promise<unknown> = Promise.resolve();
   const drop = () => {
     const broken = current;
     current = undefined;
     // The line already failed; closing it is tidying up, and its own error adds nothing.
     void broken?.then((l) => l.close()).catch(() => undefined);
   };
-  const use = async <T>(fn: (l: SerialLine) => Promise<T>): Promise<T> => {
-    current ??= open(path);
-    try {
-      return await fn(await current);
-    } catch (err) {
-      drop();
-      throw err;
-    }
+  const use = <T>(fn: (l: SerialLine) => Promise<T>): Promise<T> => {
+    const run = turn.then(async () => {
+      current ??= open(path);
+      try {
+        return await fn(await current);
+      } catch (err) {
+        drop();
+        throw err;
+      }
+    });
+    turn = run.catch(() => undefined);
+    return run;
   };
   return {
     write: (bytes) => use((l) => l.write(bytes)),
@@ -62,14 +78,27 @@ export function reopeningSerialLine(path: string, open: (path: string) => Promis
   };
 }
 
-/** Pulses the door strike: the opening bytes, the pulse time, then the closing bytes (even if waiting fails). */
-export async function pulseRelay(line: Pick<SerialLine, 'write'>, config: RelayConfig, pulseMs: number, sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))): Promise<void> {
+/**
+ * Pulses the door strike: the opening bytes, the pulse time, then the closing
+ * bytes, even if waiting fails. A closing write that fails is tried again
+ * (a reopened adapter) before the failure goes to the caller, who raises it:
+ * a strike left released is the one failure the door must not keep quiet.
+ */
+export async function pulseRelay(line: Pick<SerialLine, 'write'>, config: RelayConfig, pulseMs: number, sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms)), lockRetries = 2): Promise<void> {
   const { open, close } = pulseCommands(config);
   await line.write(open);
   try {
     await sleep(pulseMs);
   } finally {
-    await line.write(close);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await line.write(close);
+        break;
+      } catch (err) {
+        if (attempt >= lockRetries) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
   }
 }
 

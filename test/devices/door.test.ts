@@ -91,3 +91,52 @@ describe('door sensor polling through a MockBinding port with scripted modem lin
     expect(String(errors[0])).toContain('TIOCMGET');
   });
 });
+
+describe('one adapter for the relay and the sensor', () => {
+  it('never closes the port under a relay write when a sensor read fails; the next use opens it again', async () => {
+    const { reopeningSerialLine } = await import('../../src/devices/door.js');
+    const events: string[] = [];
+    let opened = 0;
+    const open = async () => {
+      const n = ++opened;
+      events.push(`open ${n}`);
+      return {
+        write: async (bytes: Uint8Array) => {
+          events.push(`write ${n} ${bytes[2]}`);
+          await new Promise((r) => setTimeout(r, 20));
+          events.push(`written ${n}`);
+        },
+        get: async (): Promise<ModemLines> => {
+          events.push(`get ${n}`);
+          throw new Error('TIOCMGET failed');
+        },
+        close: async () => void events.push(`close ${n}`),
+      };
+    };
+    const line = reopeningSerialLine('/dev/shared', open);
+    const write = line.write(Uint8Array.of(0xa0, 1, 1, 0xa2));
+    const read = line.get().catch(() => 'failed');
+    await write;
+    expect(await read).toBe('failed');
+    // The read waited for the write; the port closed only after both.
+    expect(events.slice(0, 4)).toEqual(['open 1', 'write 1 1', 'written 1', 'get 1']);
+    await line.write(Uint8Array.of(0xa0, 1, 0, 0xa1));
+    expect(events).toContain('open 2');
+    expect(events.indexOf('close 1')).toBeGreaterThan(events.indexOf('written 1'));
+  });
+
+  it('tries the locking command again before giving up, so a passing glitch does not leave the strike released', async () => {
+    const sent: number[] = [];
+    let failures = 1;
+    const line = {
+      write: async (bytes: Uint8Array) => {
+        if (bytes[2] === 0x00 && failures-- > 0) throw new Error('EIO');
+        sent.push(bytes[2]!);
+      },
+    };
+    await pulseRelay(line, { channel: 1, openState: 0x01 }, 1);
+    expect(sent).toEqual([0x01, 0x00]);
+    const dead = { write: async (bytes: Uint8Array) => { if (bytes[2] === 0x00) throw new Error('EIO'); } };
+    await expect(pulseRelay(dead, { channel: 1, openState: 0x01 }, 1)).rejects.toThrow('EIO');
+  });
+});
