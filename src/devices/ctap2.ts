@@ -246,11 +246,12 @@ export function checkAssertion(a: { rpId: string; authData: Uint8Array; clientDa
 
 /**
  * The client-data hash an assertion signs for a gate request: SHA-256 of a
- * canonical record of what is approved, so the signature commits to the
- * request code, action, persons, purpose and operator, and can be checked
- * offline from the audit event later.
+ * canonical record of what is approved, so the signature commits to this one
+ * request (its id and creation time, which no other request shares, then its
+ * code, action, persons, purpose and operator) and can be checked offline
+ * from the audit event later, where all of these are recorded.
  */
-export function requestCommitment(r: { code: string; action: string; personIds: readonly number[]; purpose: string; operatorId: string }): Buffer {
-  const record = JSON.stringify(['mnvault/gate/v1', r.code, r.action, [...r.personIds].sort((a, b) => a - b), r.purpose, r.operatorId]);
+export function requestCommitment(r: { requestId: number; createdAt: string; code: string; action: string; personIds: readonly number[]; purpose: string; operatorId: string }): Buffer {
+  const record = JSON.stringify(['mnvault/gate/v2', r.requestId, r.createdAt, r.code, r.action, [...r.personIds].sort((a, b) => a - b), r.purpose, r.operatorId]);
   return createHash('sha256').update(record).digest();
 }

@@ -61,6 +61,25 @@ export function stateAt(r: Pick<GateRequest, 'state' | 'approveBy' | 'viewUntil'
   return r.state;
 }
 
+/**
+ * Codes the PIN pad also answers to besides open requests (security-key
+ * enrolments, held in memory): a new request never takes one of them, so a
+ * handler's code and PIN can never reach an admin's enrolment.
+ */
+const reserved = new Set<string>();
+
+export function reserveCode(code: string): void {
+  reserved.add(code);
+}
+
+export function releaseCode(code: string): void {
+  reserved.delete(code);
+}
+
+export function codeReserved(code: string): boolean {
+  return reserved.has(code);
+}
+
 /** Request codes are 6 digits, typed on the PIN pad; only open requests must be unique. */
 export function isRequestCode(s: string): boolean {
   return /^[0-9]{6}$/u.test(s);

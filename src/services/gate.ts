@@ -8,7 +8,7 @@ import { findEntryPurpose } from '../domain/entry-purposes.js';
 import { PERSON_KIND_LABEL } from '../domain/persons.js';
 import iconv from 'iconv-lite';
 import { Secret, zeroize } from '../domain/secret.js';
-import { DEFAULT_WINDOWS, PIN_LOCK_AFTER, stateAt, type GateRequest, type GateWindows } from '../gate/requests.js';
+import { codeReserved, DEFAULT_WINDOWS, PIN_LOCK_AFTER, stateAt, type GateRequest, type GateWindows } from '../gate/requests.js';
 import { writeTransaction } from '../storage/database.js';
 import type { UserRow } from '../storage/users-repo.js';
 import { Opener } from '../vault/sealed-box.js';
@@ -160,7 +160,7 @@ function openRequest(
   return writeTransaction(vault.db, () => {
     let code = '';
     do code = String(randomInt(0, 1_000_000)).padStart(6, '0');
-    while (vault.gate.codeInUse(code));
+    while (vault.gate.codeInUse(code) || codeReserved(code));
     const id = vault.gate.insert({ ...r, code, handlerId: handler.id, createdAt: now.toISOString(), approveBy: new Date(now.getTime() + windows.approvalMs).toISOString() });
     const subjects = r.personIds.map((p) => ({ id: p, name: vault.persons.byId(p)!.name }));
     vault.audit.append({ actor: actorOf(handler), action: 'gate.requested', subjects, purpose: r.purpose, client, detail: { request_id: id, kind: r.kind } });
@@ -296,6 +296,8 @@ export async function completeApproval(
   const actor = actorOf(handler);
   const opener = new Opener(key.expose(), vault.publicKey);
   const opened: Buffer[] = [];
+  let payload: Buffer | undefined;
+  let kept = false;
   try {
     for (const id of r.kind === 'entry' ? [] : r.personIds) {
       const n = vault.persons.numberOf(id);
@@ -305,7 +307,7 @@ export async function completeApproval(
     const approvedAt = vault.clock.now();
     const viewUntil = new Date(approvedAt.getTime() + (r.kind === 'entry' ? 0 : windows.viewMs));
     const subjects = r.personIds.map((id) => ({ id, name: vault.persons.byId(id)!.name }));
-    const payload = r.kind === 'export' ? exportCsv(vault, r.personIds, opened, r.exportEncoding ?? 'utf8_bom') : r.kind === 'reveal' ? opened[0]! : undefined;
+    payload = r.kind === 'export' ? exportCsv(vault, r.personIds, opened, r.exportEncoding ?? 'utf8_bom') : r.kind === 'reveal' ? opened[0]! : undefined;
     const { kind: how, device, ...assertion } = method;
     writeTransaction(vault.db, () => {
       const current = vault.gate.byId(r.id)!;
@@ -313,15 +315,18 @@ export async function completeApproval(
       vault.gate.setState(r.id, 'approved', { approvedAt: approvedAt.toISOString(), viewUntil: viewUntil.toISOString(), device });
       if (how === 'pin') vault.users.pinSucceeded(handler.id);
       timing.inTransaction?.();
-      vault.audit.append({ actor, action: 'gate.entry', device, purpose: r.purpose, subjects, detail: { request_id: r.id, kind: r.kind, method: how, note: r.note, ...assertion } });
+      vault.audit.append({ actor, action: 'gate.entry', device, purpose: r.purpose, subjects, detail: { request_id: r.id, code: r.code, requested_at: r.createdAt, kind: r.kind, method: how, note: r.note, ...assertion } });
       if (r.kind === 'reveal') vault.audit.append({ actor, action: 'number.revealed', device, purpose: r.purpose, subjects, detail: { request_id: r.id } });
     });
     if (payload) store.put(r.id, payload, viewUntil.getTime());
+    kept = true;
     if (r.kind === 'reveal') opened.length = 0;
     const approved = vault.gate.byId(r.id)!;
     store.notifyApproved(approved, timing);
     return approved;
   } finally {
+    // Not approved (a race, the trail could not be written): the export file built for it goes too.
+    if (!kept) payload?.fill(0);
     zeroize(...opened);
     opener.wipe();
     key.wipe();

@@ -1,9 +1,29 @@
 import { randomInt, randomUUID } from 'node:crypto';
+import { looksLikeNumber } from '../domain/digits.js';
 import { AppError } from '../domain/errors.js';
+import { codeReserved, releaseCode, reserveCode } from '../gate/requests.js';
 import type { Secret } from '../domain/secret.js';
 import type { UserRow } from '../storage/users-repo.js';
 import type { SecurityKeyStation } from './security-key-station.js';
 import type { Vault } from './vault.js';
+
+/** What the person at the appliance is told when the key itself fails during an enrolment. */
+export function keyFailureMessage(err: unknown): string {
+  switch ((err as { reason?: string } | null)?.reason) {
+    case 'timeout':
+      return 'タッチが確認できないまま時間切れになりました。もう一度登録を始めてください。';
+    case 'cancelled':
+      return '登録が中断されました。もう一度登録を始めてください。';
+    case 'pin_required':
+      return 'このキーにはPINが設定されています。この装置ではキーのPINを使いません。PINを設定していないキーを使ってください。';
+    case 'unsupported':
+      return 'このキーはFIDO2（CTAP2）のhmac-secretとES256に対応していません。対応するキーを使ってください。';
+    case 'device_gone':
+      return '登録中にキーが抜かれました。挿し直して、もう一度登録を始めてください。';
+    default:
+      return 'セキュリティキーとの通信に失敗しました。挿し直して、もう一度登録を始めてください。';
+  }
+}
 
 export type EnrolmentState = 'waiting_pin' | 'touching' | 'done' | 'failed' | 'expired';
 
@@ -43,9 +63,11 @@ export class EnrolmentDesk {
     if (!user || user.disabledAt || user.role === 'auditor') throw new AppError('invalid', 'セキュリティキーを登録できるのは、有効な事務取扱担当者か管理者です。');
     const clean = label.normalize('NFKC').trim();
     if (clean.length > 60 || /[\u0000-\u001f]/u.test(clean)) throw new AppError('invalid', 'キーの名前は制御文字を含まない60文字以内にしてください。');
+    if (looksLikeNumber(clean)) throw new AppError('invalid', 'キーの名前に個人番号のような12桁の数字は入れられません。');
     let code = '';
     do code = String(randomInt(0, 1_000_000)).padStart(6, '0');
-    while (this.vault.gate.codeInUse(code) || this.#byCode(code));
+    while (this.vault.gate.codeInUse(code) || codeReserved(code));
+    reserveCode(code);
     const e: Enrolment = { id: randomUUID(), code, adminId: admin.id, userId: user.id, label: clean || 'セキュリティキー', state: 'waiting_pin', message: '装置のPINパッドで登録番号とあなたのPINを入力してください。', expiresAt: now + ENROLMENT_WINDOW_MS, keyId: null };
     this.#items.set(e.id, e);
     return e;
@@ -80,10 +102,13 @@ export class EnrolmentDesk {
     } catch (err) {
       // A wrong PIN leaves the enrolment waiting for another try; anything else ends it.
       const wrongPin = err instanceof AppError && err.code === 'unauthorized';
+      const shown = err instanceof AppError ? err : new AppError('device_unavailable', keyFailureMessage(err), { cause: err });
       e.state = wrongPin ? 'waiting_pin' : 'failed';
-      e.message = err instanceof AppError ? err.publicMessage : 'セキュリティキーを登録できませんでした。';
-      throw err;
+      e.message = shown.publicMessage;
+      if (!wrongPin) releaseCode(e.code);
+      throw shown;
     }
+    releaseCode(e.code);
     return e;
   }
 
@@ -95,6 +120,7 @@ export class EnrolmentDesk {
   #sweep(now: number): void {
     for (const [id, e] of this.#items) {
       if (e.state === 'waiting_pin' && e.expiresAt <= now) {
+        releaseCode(e.code);
         e.state = 'expired';
         e.message = '有効期限が切れました。もう一度登録を始めてください。';
       }

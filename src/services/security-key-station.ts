@@ -8,6 +8,7 @@ import { DEFAULT_WINDOWS, stateAt, type GateWindows } from '../gate/requests.js'
 import type { SecurityKeyRow } from '../storage/security-keys-repo.js';
 import type { UserRow } from '../storage/users-repo.js';
 import type { RevealStore } from './gate.js';
+import { keyFailureMessage } from './key-enrolment.js';
 import { approveWithSecurityKey, commitmentFor, enrolSecurityKey, refuseAssertion, RP_ID, type SecurityKeyPort } from './security-keys.js';
 import type { Vault } from './vault.js';
 
@@ -111,9 +112,20 @@ class KeySession {
           await sleep(this.opts.pollMs, this.#closed.signal);
           continue;
         }
+        if (owner.disabledAt || this.vault.users.pinLockedAt(owner.id)) {
+          // Not asked for a touch at all: a locked holder approves nothing until an admin has looked.
+          this.#set('error', `${owner.displayName} さんはロックまたは無効にされています。管理者に解除を依頼してください。`, owner.displayName);
+          await sleep(this.opts.pollMs, this.#closed.signal);
+          continue;
+        }
         this.#set('waiting_touch', `申請番号 ${pending.code} を承認するには、キーにタッチしてください。`, owner.displayName);
         const touch = new AbortController();
         this.#current = touch;
+        // An enrolment may have taken the key while the lines above awaited: it goes first.
+        if (this.#enrolling || this.#closed.signal.aborted) {
+          this.#current = undefined;
+          continue;
+        }
         // Stop asking when the request is approved elsewhere, cancelled or expired, or after the touch timeout.
         const started = Date.now();
         const watch = setInterval(() => {
@@ -169,6 +181,11 @@ class KeySession {
     return Buffer.from(slot.params.salt, 'base64');
   }
 
+  /** Aborts with the session (the key is unplugged or the server stops). */
+  get signal(): AbortSignal {
+    return this.#closed.signal;
+  }
+
   /** Takes the key from the approval loop for an enrolment, then gives it back. */
   async enrol(run: () => Promise<SecurityKeyRow>): Promise<SecurityKeyRow> {
     if (this.#enrolling) throw new AppError('conflict', '別の登録が進行中です。');
@@ -201,6 +218,8 @@ class KeySession {
  */
 export class SecurityKeyStation {
   readonly #sessions = new Map<string, KeySession>();
+  /** Keys on the bus that could not be opened as CTAP2 keys, with why: an enrolment explains it. */
+  readonly #unusable = new Map<string, unknown>();
   readonly #opts: Required<Omit<StationOptions, 'onStatus'>> & Pick<StationOptions, 'onStatus'>;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
@@ -228,7 +247,13 @@ export class SecurityKeyStation {
   scan(): Promise<void> {
     this.#scanning ??= (async () => {
       try {
-        const paths: string[] = await this.opener.list().catch((): string[] => []);
+        let paths: string[];
+        try {
+          paths = await this.opener.list();
+        } catch {
+          // The bus could not be listed this time: that says nothing about the keys, so keep every session.
+          return;
+        }
         // A key no longer on the bus was unplugged: its session ends (an idle session may not have noticed).
         for (const [path, session] of this.#sessions) {
           if (!paths.includes(path)) {
@@ -236,18 +261,21 @@ export class SecurityKeyStation {
             void session.close();
           }
         }
+        for (const path of this.#unusable.keys()) if (!paths.includes(path)) this.#unusable.delete(path);
         for (const path of paths) {
           if (this.#sessions.has(path) || this.#closed) continue;
           try {
             const port = await this.opener.open(path);
+            this.#unusable.delete(path);
             const session = new KeySession(port, this.vault, this.store, this.#opts);
             this.#sessions.set(path, session);
             void session.done.finally(() => {
               if (this.#sessions.get(path) === session) this.#sessions.delete(path);
               void port.close().catch(() => undefined);
             });
-          } catch {
+          } catch (err) {
             // Not openable now (busy, or not a CTAP2 key with hmac-secret): try again on the next scan.
+            this.#unusable.set(path, err);
           }
         }
       } finally {
@@ -265,10 +293,13 @@ export class SecurityKeyStation {
   async enrol(input: { admin: UserRow; adminPin: Secret<string>; userId: string; label: string; onTouch?: () => void }): Promise<SecurityKeyRow> {
     await this.scan();
     const sessions = [...this.#sessions.values()];
-    if (sessions.length === 0) throw new AppError('device_unavailable', 'セキュリティキーが見つかりません。装置のUSB端子に登録するキーを1本だけ挿してください。');
+    if (sessions.length === 0) {
+      const [why] = this.#unusable.values();
+      throw new AppError('device_unavailable', why === undefined ? 'セキュリティキーが見つかりません。装置のUSB端子に登録するキーを1本だけ挿してください。' : keyFailureMessage(why));
+    }
     if (sessions.length > 1) throw new AppError('conflict', 'セキュリティキーが複数挿さっています。登録するキー1本だけにしてください。');
     const session = sessions[0]!;
-    return session.enrol(() => enrolSecurityKey(this.vault, { ...input, key: session.port }));
+    return session.enrol(() => enrolSecurityKey(this.vault, { ...input, key: session.port, signal: session.signal }));
   }
 
   async close(): Promise<void> {

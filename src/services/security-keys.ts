@@ -66,7 +66,7 @@ export function enrolmentCommitment(vaultId: string, userId: string, adminId: st
 
 /** The commitment a touch signs for a request: code, action, persons, purpose and operator. */
 export function commitmentFor(r: GateRequest): Buffer {
-  return requestCommitment({ code: r.code, action: r.kind, personIds: r.personIds, purpose: r.purpose, operatorId: r.handlerId });
+  return requestCommitment({ requestId: r.id, createdAt: r.createdAt, code: r.code, action: r.kind, personIds: r.personIds, purpose: r.purpose, operatorId: r.handlerId });
 }
 
 /**
@@ -102,7 +102,15 @@ export async function enrolSecurityKey(
     throw new AppError(locked ? 'locked' : 'unauthorized', locked ? 'PINの誤りが続いたため、このPINはロックされました。別の管理者に解除を依頼してください。' : 'PINが正しくありません。');
   }
   let hmac: Uint8Array | undefined;
+  let material: Uint8Array | undefined;
   try {
+    // A key already enrolled (to anyone) would answer for the first holder only: refuse it.
+    const active = vault.securityKeys.active();
+    const held = active.length ? await key.probe({ rpId: RP_ID, credentialIds: active.map((k) => k.credentialId), signal: input.signal }) : undefined;
+    if (held) {
+      const holder = vault.users.byId(active.find((k) => k.credentialId.equals(Buffer.from(held)))!.userId);
+      throw new AppError('conflict', `このキーは既に ${holder?.displayName ?? '別の利用者'} さんに登録されています。別のキーを使うか、先にその登録を無効にしてください。`);
+    }
     const made = await key.enrol({
       rpId: RP_ID,
       rpName: RP_NAME,
@@ -122,8 +130,9 @@ export async function enrolSecurityKey(
     hmac = a.hmacSecret;
     const publicKey = createPublicKey({ key: Buffer.from(made.publicKeySpki), format: 'der', type: 'spki' });
     const checked = checkAssertion({ rpId: RP_ID, authData: a.authData, clientDataHash, signature: a.signature, publicKey, storedCounter: made.signCount });
-    if (!checked.ok) throw new AppError('device_unavailable', `セキュリティキーの応答を確認できませんでした（${checked.problem}）。別のキーで登録してください。`);
-    const slot = await createSlot(vault.vaultId, randomUUID(), params, { kind: 'fido2', hmacSecretOutput: new Secret(Uint8Array.from(hmac)) }, vault.keys.pepper, privateKey.expose());
+    if (!checked.ok) throw new AppError('device_unavailable', `セキュリティキーの応答を確認できませんでした（${PROBLEM_LABEL[checked.problem]}）。別のキーで登録してください。`);
+    material = Uint8Array.from(hmac);
+    const slot = await createSlot(vault.vaultId, randomUUID(), params, { kind: 'fido2', hmacSecretOutput: new Secret(material) }, vault.keys.pepper, privateKey.expose());
     const label = input.label.normalize('NFKC').trim().slice(0, 60) || 'セキュリティキー';
     const at = vault.clock.now();
     const id = writeTransaction(vault.db, () => {
@@ -152,9 +161,12 @@ export async function enrolSecurityKey(
     return vault.securityKeys.byId(id)!;
   } finally {
     if (hmac) zeroize(hmac);
+    if (material) zeroize(material);
     privateKey.wipe();
   }
 }
+
+const PROBLEM_LABEL: Record<string, string> = { rp_id: '利用先IDの不一致', user_presence: 'タッチの確認なし', counter: 'カウンタの逆行', signature: '署名の不一致' };
 
 /** An admin revokes a key (lost, or its holder left): its slot stops opening the vault. */
 export function revokeSecurityKey(vault: Vault, admin: UserRow, keyId: number, client: string | null): void {
@@ -196,6 +208,8 @@ export async function approveWithSecurityKey(
     throw new AppError('unauthorized', message);
   };
   if (owner.disabledAt) refuse('disabled', 'この担当者は無効にされています。');
+  // A handler locked for wrong PINs is locked for every way of approving until an admin looks.
+  if (vault.users.pinLockedAt(owner.id)) refuse('pin_locked', 'この担当者はPINの誤りでロックされています。管理者に解除を依頼してください。');
   if (!Buffer.from(input.assertion.credentialId).equals(k.credentialId)) refuse('credential', 'セキュリティキーが登録と一致しません。');
   const clientDataHash = commitmentFor(r);
   const publicKey = createPublicKey({ key: k.publicKey, format: 'der', type: 'spki' });
@@ -206,11 +220,21 @@ export async function approveWithSecurityKey(
   if (!slot || slot.params.kind !== 'fido2') refuse('slot', 'このセキュリティキーの鍵スロットがありません。管理者に再登録を依頼してください。');
   const started = performance.now();
   let key: Secret<Buffer>;
+  const material = Uint8Array.from(input.assertion.hmacSecret);
   try {
-    key = await unlockSlot(slot!, { kind: 'fido2', hmacSecretOutput: new Secret(Uint8Array.from(input.assertion.hmacSecret)) }, vault.keys.pepper);
+    key = await unlockSlot(slot!, { kind: 'fido2', hmacSecretOutput: new Secret(material) }, vault.keys.pepper);
   } catch {
     return refuse('hmac_secret', 'セキュリティキーで鍵を開けられませんでした。管理者に再登録を依頼してください。');
+  } finally {
+    zeroize(material);
   }
+  /** Inside the approval's transaction: the key and its holder are still valid, and the counter only moves forward. */
+  const stillValid = () => {
+    const now = vault.securityKeys.byId(k.id);
+    const holder = vault.users.byId(k.userId);
+    if (!now || now.revokedAt || !holder || holder.disabledAt || vault.users.pinLockedAt(holder.id)) throw new AppError('forbidden', 'このセキュリティキーまたは担当者は、承認の途中で無効にされました。');
+    if (!vault.securityKeys.used(k.id, signCount, k.signCount, at)) throw new AppError('conflict', 'セキュリティキーのカウンタが同時に更新されました。もう一度タッチしてください。');
+  };
   const at = vault.clock.now().toISOString();
   return completeApproval(
     vault,
@@ -228,6 +252,6 @@ export async function approveWithSecurityKey(
       clientDataHash: b64u(clientDataHash),
     },
     windows,
-    { kdfMs: performance.now() - started, inTransaction: () => vault.securityKeys.used(k.id, signCount, at) },
+    { kdfMs: performance.now() - started, inTransaction: stillValid },
   );
 }

@@ -75,9 +75,13 @@ export class SecurityKeysRepo {
     return r && toRow(r);
   }
 
-  /** Moves the counter forward after a verified assertion. */
-  used(id: number, signCount: number, at: string): void {
-    this.db.prepare('UPDATE security_keys SET sign_count = ?, last_used_at = ? WHERE id = ?').run(signCount, at, id);
+  /**
+   * Records a verified assertion: the counter moves from the value the check
+   * used to the new one, and only if no other approval moved it meanwhile
+   * (keys without a counter report 0 every time). False when it had moved.
+   */
+  used(id: number, signCount: number, checkedAgainst: number, at: string): boolean {
+    return this.db.prepare('UPDATE security_keys SET sign_count = ?, last_used_at = ? WHERE id = ? AND sign_count = ?').run(signCount, at, id, checkedAgainst).changes === 1;
   }
 
   revoke(id: number, at: string): void {

@@ -72,7 +72,7 @@ describe('assertions', () => {
     return b;
   }
 
-  const cdh = requestCommitment({ code: '123456', action: 'reveal', personIds: [3, 1], purpose: 'withholding_slip', operatorId: 'u-1' });
+  const cdh = requestCommitment({ requestId: 7, createdAt: '2026-04-01T00:00:00.000Z', code: '123456', action: 'reveal', personIds: [3, 1], purpose: 'withholding_slip', operatorId: 'u-1' });
   const signed = (ad: Buffer) => sign('sha256', Buffer.concat([ad, cdh]), { key: privateKey, dsaEncoding: 'der' });
 
   it('accepts a fresh signed assertion for our rpId and reports the counter', () => {
@@ -89,13 +89,13 @@ describe('assertions', () => {
     const replay = authData(5);
     expect(checkAssertion({ rpId, authData: replay, clientDataHash: cdh, signature: signed(replay), publicKey: key, storedCounter: 5 })).toEqual({ ok: false, problem: 'counter' });
     const ad = authData(6);
-    const otherRequest = requestCommitment({ code: '123456', action: 'reveal', personIds: [1, 3], purpose: 'employment_insurance', operatorId: 'u-1' });
+    const otherRequest = requestCommitment({ requestId: 7, createdAt: '2026-04-01T00:00:00.000Z', code: '123456', action: 'reveal', personIds: [1, 3], purpose: 'employment_insurance', operatorId: 'u-1' });
     expect(checkAssertion({ rpId, authData: ad, clientDataHash: otherRequest, signature: signed(ad), publicKey: key, storedCounter: 5 })).toEqual({ ok: false, problem: 'signature' });
   });
 
   it('commits the client-data hash to the request, whatever the order of persons', () => {
-    expect(requestCommitment({ code: '1', action: 'reveal', personIds: [2, 1], purpose: 'p', operatorId: 'o' })).toEqual(requestCommitment({ code: '1', action: 'reveal', personIds: [1, 2], purpose: 'p', operatorId: 'o' }));
-    expect(requestCommitment({ code: '1', action: 'export', personIds: [1], purpose: 'p', operatorId: 'o' })).not.toEqual(requestCommitment({ code: '1', action: 'reveal', personIds: [1], purpose: 'p', operatorId: 'o' }));
+    expect(requestCommitment({ requestId: 7, createdAt: '2026-04-01T00:00:00.000Z', code: '1', action: 'reveal', personIds: [2, 1], purpose: 'p', operatorId: 'o' })).toEqual(requestCommitment({ requestId: 7, createdAt: '2026-04-01T00:00:00.000Z', code: '1', action: 'reveal', personIds: [1, 2], purpose: 'p', operatorId: 'o' }));
+    expect(requestCommitment({ requestId: 7, createdAt: '2026-04-01T00:00:00.000Z', code: '1', action: 'export', personIds: [1], purpose: 'p', operatorId: 'o' })).not.toEqual(requestCommitment({ requestId: 7, createdAt: '2026-04-01T00:00:00.000Z', code: '1', action: 'reveal', personIds: [1], purpose: 'p', operatorId: 'o' }));
   });
 
   it('parses attested credential data and extensions from authenticatorData', () => {

@@ -36,7 +36,7 @@ function oversize(cid: number): Uint8Array {
   return r;
 }
 
-const commitment = (code: string) => requestCommitment({ code, action: 'reveal', personIds: [3, 1], purpose: 'withholding_slip', operatorId: 'u1' });
+const commitment = (code: string) => requestCommitment({ requestId: 7, createdAt: '2026-04-01T00:00:00.000Z', code, action: 'reveal', personIds: [3, 1], purpose: 'withholding_slip', operatorId: 'u1' });
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 async function failure(p: Promise<unknown>): Promise<SecurityKeyError> {

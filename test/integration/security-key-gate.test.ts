@@ -8,7 +8,7 @@ import { requestReveal, RevealStore, viewReveal } from '../../src/services/gate.
 import { importPersons } from '../../src/services/import/import-persons.js';
 import { EnrolmentDesk } from '../../src/services/key-enrolment.js';
 import { hidKeyOpener, SecurityKeyStation } from '../../src/services/security-key-station.js';
-import { commitmentFor, revokeSecurityKey, RP_ID } from '../../src/services/security-keys.js';
+import { approveWithSecurityKey, commitmentFor, revokeSecurityKey, RP_ID } from '../../src/services/security-keys.js';
 import type { Vault } from '../../src/services/vault.js';
 import { auditEvents } from '../helpers/audit.js';
 import { scanDataDir } from '../helpers/canary.js';
@@ -130,6 +130,35 @@ describe('security keys at the gate (software CTAP2 authenticator behind the HID
     expect(actions(s.vault)).toContain('security_key.revoked');
     await until(() => s.station.statuses()[0]?.state === 'unregistered', 'revoked key unrecognised');
     expect(s.vault.slots.byId(s.vault.securityKeys.byId(keyId)!.slotId)).toBeUndefined();
+  });
+
+  it('refuses to enrol a key that is already enrolled to someone, naming them', async () => {
+    const s = await setUp();
+    await enrol(s, s.handler.id, '最初の登録');
+    const again = s.desk.start(s.admin, s.admin.id, '二度目', Date.now());
+    const stop = holder(s.key);
+    try {
+      await expect(s.desk.complete(again.code, new Secret(ADMIN.pin), Date.now())).rejects.toMatchObject({ code: 'conflict', publicMessage: expect.stringContaining('既に 担当 花子 さんに登録されています') });
+    } finally {
+      stop();
+    }
+    expect(s.vault.securityKeys.active()).toHaveLength(1);
+    expect(s.desk.get(again.id, s.admin.id, Date.now())!.state).toBe('failed');
+  });
+
+  it('a handler locked for wrong PINs cannot approve with the key either, until an admin unlocks', async () => {
+    const s = await setUp('auto');
+    await enrol(s);
+    s.vault.users.pinFailed(s.handler.id, 1, new Date().toISOString());
+    const r = requestReveal(s.vault, s.handler, { personId: s.person, purpose: 'withholding_slip' }, null, windows);
+    await until(() => s.station.statuses()[0]?.message.includes('ロックまたは無効') ?? false, 'the key says the holder is locked');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(s.vault.gate.byId(r.id)!.state).toBe('requested');
+    // The service refuses too, should a touch get through (a lock that lands between the check and the touch).
+    await expect(approveWithSecurityKey(s.vault, s.store, { requestId: r.id, keyId: s.vault.securityKeys.active()[0]!.id, assertion: { credentialId: Buffer.alloc(1), authData: Buffer.alloc(37), signature: Buffer.alloc(8), hmacSecret: Buffer.alloc(32) }, device: 'test' }, windows)).rejects.toMatchObject({ code: 'unauthorized' });
+    expect(auditEvents(s.vault).find((e) => e.action === 'gate.key_refused')!.detail).toMatchObject({ request_id: r.id, reason: 'pin_locked' });
+    s.vault.users.unlockPin(s.handler.id);
+    await until(() => s.vault.gate.byId(r.id)!.state === 'approved', 'approved after unlock');
   });
 
   it('a wrong admin PIN at enrolment stores nothing and counts toward the PIN lock', async () => {

@@ -54,7 +54,10 @@ export function gateRoutes(deps: WebDeps & { reveals: RevealStore }): Router {
     const first = v.request.personIds[0];
     const person = first === undefined ? undefined : vault.persons.byId(first);
     const purpose = findPurpose(v.request.purpose)?.name ?? findEntryPurpose(v.request.purpose)?.label ?? v.request.purpose;
-    res.render('gate/show', { request: v.request, state: v.state, person, count: v.request.personIds.length, purpose, hasKey: vault.securityKeys.ofUser(v.request.handlerId).some((k) => !k.revokedAt) });
+    // A touch approves the holder's oldest pending request: say which one it will be.
+    const hasKey = vault.securityKeys.ofUser(v.request.handlerId).some((k) => !k.revokedAt);
+    const next = hasKey && v.state === 'requested' ? vault.gate.oldestOpenOf(v.request.handlerId, vault.clock.now().toISOString()) : undefined;
+    res.render('gate/show', { request: v.request, state: v.state, person, count: v.request.personIds.length, purpose, hasKey, touchFirst: next && next.id !== v.request.id ? next.code : null });
   });
 
   r.get('/:id/status', async (req, res) => {
