@@ -33,6 +33,8 @@ export interface Serving {
   fingerprint: string | null;
   /** The gate's in-memory side: opened numbers and approval listeners. */
   reveals: RevealStore;
+  /** The security keys' station and pending enrolments, when keys can be used here. */
+  securityKeys: { station: SecurityKeyStation; desk: EnrolmentDesk } | undefined;
   stop(): Promise<void>;
 }
 
@@ -127,6 +129,7 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
     vault,
     fingerprint,
     reveals,
+    securityKeys: keys && { station: keys.station, desk: keys.desk },
     url: `${opts.http ? 'http' : 'https'}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}/`,
     stop() {
       stopped ??= new Promise<void>((resolve) => {
