@@ -15,7 +15,8 @@ const USAGE = `mnvault — マイナンバー金庫
   mnvault init   --data DIR [--dev] --admin-user NAME --admin-password-file F --admin-pin-file F
   mnvault serve  --data DIR [--port N] [--host H] [--http] [--simulate-devices]
   mnvault import --data DIR FILE.csv [--skip-invalid]
-  mnvault audit verify --data DIR
+  mnvault audit verify --data DIR [--anchor SEQ:HASH ...]   # 印刷された先頭を通るかも確認
+  mnvault audit check-assertion --data DIR --seq N         # セキュリティキー承認の署名を確認
   mnvault demo   [--data DIR] [--port N] [--reset]
   mnvault pinpad [--data DIR]                      # 模擬PINパッド（開発用）
   mnvault door   [open|close|status] [--data DIR]  # 模擬の扉（開発用、socat が必要）
