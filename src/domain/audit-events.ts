@@ -45,7 +45,15 @@ export type AuditAction =
   | 'door.sensor_failed'
   | 'door.sensor_restored'
   | 'door.relay_failed'
-  | 'door.alarm_acknowledged';
+  | 'door.alarm_acknowledged'
+  | 'retention.rule_changed'
+  | 'retention.schedule_changed'
+  | 'retention.hold_set'
+  | 'retention.hold_cleared'
+  | 'disposal.proposed'
+  | 'disposal.approved'
+  | 'disposal.cancelled'
+  | 'number.disposed';
 
 export interface Actor {
   /** A user id, or 'system' / 'cli' for work without a signed-in person. */

@@ -5,7 +5,7 @@ import type { AuditAction } from './audit-events.js';
  * offer them in their filter. Typed over the whole union: a new action does
  * not compile until it has a label and a group here.
  */
-export type AuditActionGroup = 'numbers' | 'persons' | 'gate' | 'door' | 'auth' | 'users' | 'vault';
+export type AuditActionGroup = 'numbers' | 'persons' | 'gate' | 'door' | 'auth' | 'users' | 'vault' | 'disposal';
 
 export const AUDIT_GROUP_LABEL: Record<AuditActionGroup, string> = {
   numbers: '個人番号の利用・出力・取得',
@@ -15,6 +15,7 @@ export const AUDIT_GROUP_LABEL: Record<AuditActionGroup, string> = {
   auth: 'サインイン・接続',
   users: '利用者・鍵の管理',
   vault: '金庫・監査記録',
+  disposal: '保管期間・削除・廃棄',
 };
 
 export const AUDIT_ACTION_LABEL: Record<AuditAction, { label: string; group: AuditActionGroup }> = {
@@ -62,6 +63,14 @@ export const AUDIT_ACTION_LABEL: Record<AuditAction, { label: string; group: Aud
   'vault.initialised': { label: '金庫の作成', group: 'vault' },
   'vault.opened': { label: '金庫を開いた', group: 'vault' },
   'audit.verified': { label: '監査記録の検証', group: 'vault' },
+  'retention.rule_changed': { label: '保管期間のルールの変更', group: 'disposal' },
+  'retention.schedule_changed': { label: '廃棄の時期・バックアップ保管日数の変更', group: 'disposal' },
+  'retention.hold_set': { label: '廃棄の保留の設定', group: 'disposal' },
+  'retention.hold_cleared': { label: '廃棄の保留の解除', group: 'disposal' },
+  'disposal.proposed': { label: '廃棄の提案', group: 'disposal' },
+  'disposal.approved': { label: '廃棄の承認', group: 'disposal' },
+  'disposal.cancelled': { label: '廃棄の提案の取り消し', group: 'disposal' },
+  'number.disposed': { label: '個人番号の削除・廃棄', group: 'disposal' },
 };
 
 export function isAuditAction(a: string): a is AuditAction {

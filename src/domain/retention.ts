@@ -1,16 +1,162 @@
-import type { Person } from './persons.js';
+import type { PersonKind, PersonStatus } from './persons.js';
 
 /**
- * A first estimate of when a person's number may be disposed of (保管期間),
- * from reference/domain-facts.md §2.9: 扶養控除等申告書 are kept 7 years from the
- * day after their deadline (January 10 of the year after they were filed), and
- * the last one is filed in the year of retirement. The rules become editable
- * data with the lifecycle work; until then this is shown as an estimate.
- * Returns null while the person is still employed (the clock has not started).
+ * Retention (保管期間) and the disposal schedule, as pure functions over ISO
+ * calendar dates (YYYY-MM-DD, Japan's calendar: callers pass japanDate(now)).
+ *
+ * A number may be disposed of once the 事務 it served has ended and the
+ * statutory keeping period of every document that carries it has passed
+ * (reference/domain-facts.md §2.9). The 事務 ends with an end event: 退職 for
+ * an employee, 取引終了 for a payee, 異動 (or the supporter's 退職) for a
+ * dependant. Each rule counts its period from a start tied to that event; a
+ * person's retention end is the latest end among the rules for their kind.
  */
-export function estimatedRetentionEnd(person: Pick<Person, 'kind' | 'status' | 'retiredOn'>, dependantUntil?: string | null): string | null {
-  const start = person.kind === 'dependant' ? (dependantUntil ?? null) : person.status === 'retired' ? person.retiredOn : null;
-  if (!start) return null;
-  const year = Number(start.slice(0, 4));
-  return `${year + 8}-01-10`;
+
+/** What starts a rule's period, relative to the end event. */
+export type RetentionStart = 'event_date' | 'after_jan10_next_year' | 'after_jan31_next_year';
+
+export const RETENTION_STARTS: readonly RetentionStart[] = ['event_date', 'after_jan10_next_year', 'after_jan31_next_year'];
+
+export const RETENTION_START_LABEL: Record<RetentionStart, string> = {
+  event_date: '終了日（退職日・取引終了日・異動日＝完結の日）の翌日から',
+  after_jan10_next_year: '終了日の属する年の翌年1月10日の翌日から（扶養控除等申告書の起算）',
+  after_jan31_next_year: '終了日の属する年の翌年1月31日の翌日から（支払調書の提出期限の翌日）',
+};
+
+export interface RetentionRule {
+  code: string;
+  /** A short name: 扶養控除等申告書. */
+  name: string;
+  /** The documents the rule covers, as shown to admins. */
+  document: string;
+  appliesTo: readonly PersonKind[];
+  years: number;
+  start: RetentionStart;
+  /** Where the period comes from (law, guideline, or the company's own decision). */
+  source: string;
+}
+
+export type EndCause = 'retired' | 'payee_ended' | 'dependant_ended' | 'supporter_retired';
+
+export const END_CAUSE_LABEL: Record<EndCause, string> = {
+  retired: '退職',
+  payee_ended: '取引終了',
+  dependant_ended: '扶養の異動',
+  supporter_retired: '扶養者の退職',
+};
+
+/** The facts about a person that retention depends on. */
+export interface RetentionFacts {
+  kind: PersonKind;
+  status: PersonStatus;
+  retiredOn: string | null;
+  /** 異動: the date a dependant stopped being one. */
+  dependantUntil: string | null;
+  /** The supporting employee's 退職日, for a dependant. */
+  supporterRetiredOn: string | null;
+}
+
+export interface EndEvent {
+  date: string;
+  cause: EndCause;
+}
+
+export interface RetentionResult {
+  event: EndEvent;
+  /** The last day the number must be kept; disposal is allowed from the next day. */
+  end: string;
+  /** The rules whose end is `end` (the ones that keep the number longest). */
+  governing: readonly RetentionRule[];
+}
+
+/**
+ * The event that ends the 事務 for this person, or null while it goes on
+ * (employed, trading, still supported): then the clock has not started.
+ * A dependant's end is the earlier of their own 異動 and the supporter's 退職.
+ */
+export function endEventOf(f: RetentionFacts): EndEvent | null {
+  if (f.kind === 'dependant') {
+    const own = f.dependantUntil ? { date: f.dependantUntil, cause: 'dependant_ended' as const } : null;
+    const supporter = f.supporterRetiredOn ? { date: f.supporterRetiredOn, cause: 'supporter_retired' as const } : null;
+    if (own && supporter) return supporter.date < own.date ? supporter : own;
+    return own ?? supporter;
+  }
+  if (f.status !== 'retired' || !f.retiredOn) return null;
+  return { date: f.retiredOn, cause: f.kind === 'payee' ? 'payee_ended' : 'retired' };
+}
+
+/** The last day of a rule's period for an end event on `eventDate`. */
+export function ruleEnd(rule: Pick<RetentionRule, 'years' | 'start'>, eventDate: string): string {
+  const year = Number(eventDate.slice(0, 4));
+  const first =
+    rule.start === 'event_date' ? addDays(eventDate, 1) : rule.start === 'after_jan10_next_year' ? isoOf(year + 1, 1, 11) : isoOf(year + 1, 2, 1);
+  return periodEnd(first, rule.years);
+}
+
+/**
+ * A period of `years` years whose first day is `first` (民法140条〜143条): it
+ * ends the day before the day corresponding to `first` in the last year, or,
+ * when that month has no such day (29 February), on the last day of the month.
+ */
+export function periodEnd(first: string, years: number): string {
+  const [y, m, d] = parts(first);
+  const target = y + years;
+  if (d > daysInMonth(target, m)) return isoOf(target, m, daysInMonth(target, m));
+  return addDays(isoOf(target, m, d), -1);
+}
+
+/** The retention end of a person under the rules for their kind, or null while the clock has not started. */
+export function retentionEnd(f: RetentionFacts, rules: readonly RetentionRule[]): RetentionResult | null {
+  const event = endEventOf(f);
+  if (!event) return null;
+  const mine = rules.filter((r) => r.appliesTo.includes(f.kind));
+  if (mine.length === 0) return { event, end: event.date, governing: [] };
+  const ends = mine.map((r) => ({ rule: r, end: ruleEnd(r, event.date) }));
+  const end = ends.reduce((max, x) => (x.end > max ? x.end : max), ends[0]!.end);
+  return { event, end, governing: ends.filter((x) => x.end === end).map((x) => x.rule) };
+}
+
+/** True once the retention end has passed in Japan's calendar (today is after it). */
+export function isDue(end: string, today: string): boolean {
+  return end < today;
+}
+
+/**
+ * The disposal batch a number whose retention ended on `end` belongs to: the
+ * last day of `batchMonth` (default 3, 年度末) on or after the first day disposal
+ * is allowed. The guideline allows batching disposal at such a period end
+ * ("保存期間が経過した日の属する事業年度の末日までに廃棄", domain-facts §2.9).
+ */
+export function disposalBatch(end: string, batchMonth: number): { date: string; label: string } {
+  if (!Number.isInteger(batchMonth) || batchMonth < 1 || batchMonth > 12) throw new RangeError('batch month must be 1-12');
+  const allowed = addDays(end, 1);
+  const year = Number(allowed.slice(0, 4));
+  let date = isoOf(year, batchMonth, daysInMonth(year, batchMonth));
+  if (date < allowed) date = isoOf(year + 1, batchMonth, daysInMonth(year + 1, batchMonth));
+  return { date, label: batchLabel(date) };
+}
+
+export function batchLabel(date: string): string {
+  const [y, m] = parts(date);
+  return `${y}年${m}月末`;
+}
+
+/** Adds days to an ISO date (negative to go back). */
+export function addDays(iso: string, days: number): string {
+  const [y, m, d] = parts(iso);
+  return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
+}
+
+function parts(iso: string): [number, number, number] {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/u.exec(iso);
+  if (!m) throw new RangeError('expected an ISO date');
+  return [Number(m[1]), Number(m[2]), Number(m[3])];
+}
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+function isoOf(y: number, m: number, d: number): string {
+  return `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
 }

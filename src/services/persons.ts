@@ -2,7 +2,7 @@ import type { Actor } from '../domain/audit-events.js';
 import { japanDate, parseDate } from '../domain/dates.js';
 import { AppError } from '../domain/errors.js';
 import type { Person, PersonId, PersonKind } from '../domain/persons.js';
-import { estimatedRetentionEnd } from '../domain/retention.js';
+import { retentionEnd } from '../domain/retention.js';
 import { writeTransaction } from '../storage/database.js';
 import type { PersonListRow } from '../storage/persons-repo.js';
 import { FormError, type FieldErrors } from './accounts.js';
@@ -104,11 +104,11 @@ function dateField(input: string | undefined, field: string, label: string): str
   return d;
 }
 
-/** Records 退職 with its date; the retention clock starts from it. */
+/** Records 退職 of an employee, or 取引終了 of a payee, with its date; the retention clock starts from it. */
 export function retirePerson(vault: Vault, actor: Actor, id: PersonId, retiredOn: string | undefined, client: string | null): void {
   const p = vault.persons.byId(id) ?? notFound();
-  if (p.kind !== 'employee') throw new AppError('invalid', '退職は従業員にだけ記録できます。');
-  const date = dateField(retiredOn, 'retiredOn', '退職日');
+  if (p.kind === 'dependant') throw new AppError('invalid', '退職・取引終了は従業員と支払先にだけ記録できます。扶養親族は異動を記録してください。');
+  const date = dateField(retiredOn, 'retiredOn', p.kind === 'payee' ? '取引終了日' : '退職日');
   writeTransaction(vault.db, () => {
     vault.persons.retire(id, date, vault.clock.now().toISOString());
     vault.audit.append({ actor, action: 'person.retired', subjects: subject(p), client, detail: { retired_on: date } });
@@ -143,7 +143,7 @@ export function personDetail(vault: Vault, id: PersonId): PersonDetail {
   const supporter = person.supporterId === null ? null : (vault.persons.byId(person.supporterId) ?? null);
   const dependantUntil = vault.persons.dependantUntil(id);
   const n = vault.persons.numberOf(id);
-  const retentionStart = person.kind === 'dependant' ? (dependantUntil ?? (supporter?.status === 'retired' ? supporter.retiredOn : null)) : null;
+  const facts = { ...person, dependantUntil, supporterRetiredOn: supporter?.status === 'retired' ? supporter.retiredOn : null };
   return {
     person,
     supporter,
@@ -151,7 +151,7 @@ export function personDetail(vault: Vault, id: PersonId): PersonDetail {
     dependants: person.kind === 'employee' ? vault.persons.dependantsOf(id) : [],
     number: n ? { state: n.state, refusalReason: n.refusalReason, acquiredAt: n.acquiredAt, purposes: n.purposes } : null,
     identityChecks: vault.identityChecks.forPerson(id),
-    retentionEnd: estimatedRetentionEnd(person, retentionStart),
+    retentionEnd: retentionEnd(facts, vault.retention.rules())?.end ?? null,
     history: vault.auditRepo.forPerson(id),
   };
 }

@@ -9,6 +9,7 @@ import { DB_FILE, openDatabase, type Db } from '../storage/database.js';
 import { MetaRepo } from '../storage/meta-repo.js';
 import { migrate } from '../storage/migrate.js';
 import { PersonsRepo } from '../storage/persons-repo.js';
+import { RetentionRepo } from '../storage/retention-repo.js';
 import { SessionsRepo } from '../storage/sessions-repo.js';
 import { IdentityChecksRepo, IntakeCodesRepo } from '../storage/intake-repo.js';
 import { GateRepo } from '../storage/gate-repo.js';
@@ -40,6 +41,8 @@ export interface Vault {
   gate: GateRepo;
   doorAlarms: DoorAlarmsRepo;
   entryLog: EntryLogRepo;
+  /** Retention rules, legal holds and disposal records (migration 008). */
+  retention: RetentionRepo;
   auditRepo: AuditRepo;
   audit: AuditTrail;
   clock: Clock;
@@ -133,6 +136,7 @@ export function assemble(db: Db, dbKey: Secret<Buffer>, cred: Secret<Buffer>, da
     gate: new GateRepo(db),
     doorAlarms: new DoorAlarmsRepo(db),
     entryLog: new EntryLogRepo(db),
+    retention: new RetentionRepo(db),
     auditRepo,
     audit: new AuditTrail(auditRepo, keys.audit, clock),
     clock,

@@ -15,12 +15,22 @@ export type Permission =
   // Read the entry log (入退室記録): everyone's entries, door events and alarms.
   | 'entries.read'
   // See the door's alarms on the home page and acknowledge them.
-  | 'door.acknowledge';
+  | 'door.acknowledge'
+  // The disposal list, disposal records and the retention rules (read only).
+  | 'disposal.read'
+  // Propose a disposal (削除・廃棄の提案) and withdraw one's own proposal.
+  | 'disposal.propose'
+  // Approve a disposal, which destroys the numbers (事務取扱責任者 only).
+  | 'disposal.approve'
+  // Edit the retention rules and the disposal schedule.
+  | 'retention.manage'
+  // Set or clear a legal hold (廃棄の保留) on a person.
+  | 'holds.write';
 
 const GRANTS: Record<Role, readonly Permission[]> = {
-  admin: ['users.manage', 'persons.read', 'persons.write', 'intake.write', 'entry.request', 'entries.read', 'door.acknowledge'],
-  handler: ['persons.read', 'persons.write', 'intake.write', 'gate.request', 'entry.request'],
-  auditor: ['persons.read', 'entries.read'],
+  admin: ['users.manage', 'persons.read', 'persons.write', 'intake.write', 'entry.request', 'entries.read', 'door.acknowledge', 'disposal.read', 'disposal.propose', 'disposal.approve', 'retention.manage', 'holds.write'],
+  handler: ['persons.read', 'persons.write', 'intake.write', 'gate.request', 'entry.request', 'disposal.read', 'disposal.propose', 'holds.write'],
+  auditor: ['persons.read', 'entries.read', 'disposal.read'],
 };
 
 export function can(role: Role | undefined, permission: Permission): boolean {

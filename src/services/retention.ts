@@ -1,0 +1,215 @@
+import type { Actor } from '../domain/audit-events.js';
+import { japanDate } from '../domain/dates.js';
+import { looksLikeNumber } from '../domain/digits.js';
+import { AppError } from '../domain/errors.js';
+import type { PersonId, PersonKind } from '../domain/persons.js';
+import { disposalBatch, isDue, RETENTION_STARTS, retentionEnd, type RetentionResult, type RetentionStart } from '../domain/retention.js';
+import { writeTransaction } from '../storage/database.js';
+import type { LegalHold, StoredRule } from '../storage/retention-repo.js';
+import { FormError, type FieldErrors } from './accounts.js';
+import type { Vault } from './vault.js';
+
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+
+/** A free text (reason, source, note): trimmed, bounded, no control characters, never a number. */
+export function cleanText(input: string | undefined, field: string, label: string, max: number, required: boolean): string | null {
+  const s = (input ?? '').normalize('NFKC').replace(/\s+/gu, ' ').trim();
+  if (s === '') {
+    if (required) throw new FormError({ [field]: `${label}を入れてください。` });
+    return null;
+  }
+  if (s.length > max) throw new FormError({ [field]: `${label}は${max}文字以内にしてください。` });
+  if (CONTROL.test(s)) throw new FormError({ [field]: `${label}に制御文字は使えません。` });
+  if (looksLikeNumber(s)) throw new FormError({ [field]: `${label}に12桁・13桁の数字は入れられません（個人番号を書かないでください）。` });
+  return s;
+}
+
+function intField(input: string | undefined, field: string, label: string, min: number, max: number): number {
+  const s = (input ?? '').normalize('NFKC').trim();
+  if (!/^\d{1,4}$/u.test(s) || Number(s) < min || Number(s) > max) throw new FormError({ [field]: `${label}は${min}〜${max}の整数で入れてください。` });
+  return Number(s);
+}
+
+export interface RuleForm {
+  years?: string | undefined;
+  start?: string | undefined;
+  source?: string | undefined;
+}
+
+/** Changes a rule's years, start or source note. Audited as retention.rule_changed; no change, no event. */
+export function updateRule(vault: Vault, actor: Actor, code: string, form: RuleForm, client: string | null): void {
+  const before = vault.retention.rules().find((r) => r.code === code) ?? raise('not_found', '指定された保管期間のルールはありません。');
+  const errors: FieldErrors = {};
+  const take = <T>(f: () => T): T | undefined => {
+    try {
+      return f();
+    } catch (err) {
+      if (err instanceof FormError) Object.assign(errors, err.fields);
+      else throw err;
+      return undefined;
+    }
+  };
+  const years = take(() => intField(form.years, 'years', '保管年数', 0, 30));
+  const start = take(() => {
+    if (!RETENTION_STARTS.includes(form.start as RetentionStart)) throw new FormError({ start: '起算の方法を一覧から選んでください。' });
+    return form.start as RetentionStart;
+  });
+  const source = take(() => cleanText(form.source, 'source', '根拠（出典）', 500, true));
+  if (Object.keys(errors).length > 0) throw new FormError(errors);
+  if (years === before.years && start === before.start && source === before.source) return;
+  writeTransaction(vault.db, () => {
+    vault.retention.updateRule(code, { years: years!, start: start!, source: source! }, actor.id, vault.clock.now().toISOString());
+    vault.audit.append({
+      actor,
+      action: 'retention.rule_changed',
+      client,
+      detail: { rule: code, years_before: before.years, years: years!, start_before: before.start, start: start!, source_changed: source !== before.source },
+    });
+  });
+}
+
+export interface ScheduleForm {
+  batchMonth?: string | undefined;
+  backupRetentionDays?: string | undefined;
+}
+
+/** The batch month (事業年度末, 1-12) and the backup retention in days. Audited as retention.schedule_changed. */
+export function updateSchedule(vault: Vault, actor: Actor, form: ScheduleForm, client: string | null): void {
+  const errors: FieldErrors = {};
+  let month = 0;
+  let days = 0;
+  try {
+    month = intField(form.batchMonth, 'batchMonth', '廃棄をまとめる月', 1, 12);
+  } catch (err) {
+    if (!(err instanceof FormError)) throw err;
+    Object.assign(errors, err.fields);
+  }
+  try {
+    days = intField(form.backupRetentionDays, 'backupRetentionDays', 'バックアップの保管日数', 1, 3650);
+  } catch (err) {
+    if (!(err instanceof FormError)) throw err;
+    Object.assign(errors, err.fields);
+  }
+  if (Object.keys(errors).length > 0) throw new FormError(errors);
+  const before = schedule(vault);
+  if (before.batchMonth === month && before.backupRetentionDays === days) return;
+  const at = vault.clock.now().toISOString();
+  writeTransaction(vault.db, () => {
+    vault.retention.setSetting('batch_month', month, actor.id, at);
+    vault.retention.setSetting('backup_retention_days', days, actor.id, at);
+    vault.audit.append({
+      actor,
+      action: 'retention.schedule_changed',
+      client,
+      detail: { batch_month_before: before.batchMonth, batch_month: month, backup_retention_days_before: before.backupRetentionDays, backup_retention_days: days },
+    });
+  });
+}
+
+export function schedule(vault: Vault): { batchMonth: number; backupRetentionDays: number } {
+  return { batchMonth: vault.retention.setting('batch_month'), backupRetentionDays: vault.retention.setting('backup_retention_days') };
+}
+
+/** Marks a person as still needed (an ongoing procedure): disposal skips them. Audited as retention.hold_set. */
+export function setHold(vault: Vault, actor: Actor, personId: PersonId, reasonInput: string | undefined, client: string | null): void {
+  const person = vault.persons.byId(personId) ?? raise('not_found', '指定された人物は登録されていません。');
+  const reason = cleanText(reasonInput, 'reason', '保留の理由', 200, true)!;
+  writeTransaction(vault.db, () => {
+    if (vault.retention.holdOf(personId)) throw new AppError('conflict', 'この人物は既に廃棄の保留中です。理由を変えるときは一度解除してから設定してください。');
+    vault.retention.setHold(personId, reason, actor.id, vault.clock.now().toISOString());
+    vault.audit.append({ actor, action: 'retention.hold_set', subjects: [{ id: person.id, name: person.name }], client, detail: { reason } });
+  });
+}
+
+/** Ends a hold. Audited as retention.hold_cleared with the reason it had. */
+export function clearHold(vault: Vault, actor: Actor, personId: PersonId, client: string | null): void {
+  const person = vault.persons.byId(personId) ?? raise('not_found', '指定された人物は登録されていません。');
+  writeTransaction(vault.db, () => {
+    const hold = vault.retention.holdOf(personId) ?? raise('conflict', 'この人物は廃棄の保留中ではありません。');
+    vault.retention.clearHold(personId, actor.id, vault.clock.now().toISOString());
+    vault.audit.append({ actor, action: 'retention.hold_cleared', subjects: [{ id: person.id, name: person.name }], client, detail: { reason: hold.reason } });
+  });
+}
+
+/** A person whose retention has ended, with what made them due and the batch they fall in. */
+export interface DueEntry {
+  id: PersonId;
+  kind: PersonKind;
+  code: string | null;
+  name: string;
+  retention: RetentionResult;
+  batch: { date: string; label: string };
+  hold: LegalHold | null;
+  /** The disposal awaiting approval that already includes them. */
+  proposedIn: number | null;
+}
+
+/** Persons whose number may be disposed of today (Japan time), held ones included and marked. */
+export function dueEntries(vault: Vault, ids?: readonly PersonId[]): DueEntry[] {
+  const today = japanDate(vault.clock.now());
+  const rules = vault.retention.rules();
+  const month = vault.retention.setting('batch_month');
+  const holds = vault.retention.activeHolds();
+  const open = vault.retention.openProposals();
+  const out: DueEntry[] = [];
+  for (const c of vault.retention.candidates(ids)) {
+    const r = retentionEnd(c, rules);
+    if (!r || !isDue(r.end, today)) continue;
+    out.push({ id: c.id, kind: c.kind, code: c.code, name: c.name, retention: r, batch: disposalBatch(r.end, month), hold: holds.get(c.id) ?? null, proposedIn: open.get(c.id) ?? null });
+  }
+  return out;
+}
+
+export interface DueBatch {
+  date: string;
+  label: string;
+  /** The batch's date has passed: these should have been disposed of already. */
+  overdue: boolean;
+  entries: DueEntry[];
+}
+
+/** The disposal list: due persons grouped by batch (oldest first), and the held ones apart. */
+export function disposalList(vault: Vault): { today: string; batchMonth: number; batches: DueBatch[]; held: DueEntry[] } {
+  const today = japanDate(vault.clock.now());
+  const all = dueEntries(vault);
+  const byBatch = new Map<string, DueBatch>();
+  for (const e of all.filter((x) => !x.hold)) {
+    const b = byBatch.get(e.batch.date) ?? { date: e.batch.date, label: e.batch.label, overdue: e.batch.date < today, entries: [] };
+    b.entries.push(e);
+    byBatch.set(e.batch.date, b);
+  }
+  return {
+    today,
+    batchMonth: vault.retention.setting('batch_month'),
+    batches: [...byBatch.values()].sort((a, b) => a.date.localeCompare(b.date)),
+    held: all.filter((x) => x.hold),
+  };
+}
+
+/** What the person page shows about retention: the end from the rules, the batch, the hold, the disposal. */
+export function personRetention(vault: Vault, personId: PersonId): {
+  result: RetentionResult | null;
+  batch: { date: string; label: string } | null;
+  hold: LegalHold | null;
+  disposal: ReturnType<Vault['retention']['executedDisposalOf']>;
+  rules: StoredRule[];
+} {
+  const p = vault.persons.byId(personId) ?? raise('not_found', '指定された人物は登録されていません。');
+  const supporter = p.supporterId === null ? undefined : vault.persons.byId(p.supporterId);
+  const rules = vault.retention.rules();
+  const result = retentionEnd(
+    { kind: p.kind, status: p.status, retiredOn: p.retiredOn, dependantUntil: vault.persons.dependantUntil(p.id), supporterRetiredOn: supporter?.status === 'retired' ? supporter.retiredOn : null },
+    rules,
+  );
+  return {
+    result,
+    batch: result ? disposalBatch(result.end, vault.retention.setting('batch_month')) : null,
+    hold: vault.retention.holdOf(personId) ?? null,
+    disposal: vault.retention.executedDisposalOf(personId),
+    rules,
+  };
+}
+
+function raise(code: 'not_found' | 'conflict', message: string): never {
+  throw new AppError(code, message);
+}
