@@ -8,6 +8,7 @@ import { DEFAULT_NETWORKS, parseNetworks } from './web/network.js';
  */
 const EnvSchema = z.object({
   MNVAULT_DATA: z.string().min(1).optional(),
+  MNVAULT_CHROMIUM: z.string().min(1).optional(),
   CREDENTIALS_DIRECTORY: z.string().min(1).optional(),
   MNVAULT_MODE: z.enum(['production', 'development']).optional(),
   MNVAULT_PORT: z.coerce.number().int().min(1).max(65535).optional(),
@@ -49,6 +50,8 @@ function intSetting(min: number, max: number, what: string) {
 
 export interface Config {
   dataDir: string | undefined;
+  /** Chromium for PDF reports (default /usr/bin/chromium). */
+  chromiumPath: string | undefined;
   credentialsDirectory: string | undefined;
   /** production refuses the development key and simulated devices. */
   mode: 'production' | 'development';
@@ -95,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   }
   return {
     dataDir: e.MNVAULT_DATA,
+    chromiumPath: e.MNVAULT_CHROMIUM,
     credentialsDirectory: e.CREDENTIALS_DIRECTORY,
     // Under systemd (a credentials directory is given) the default is production.
     mode: e.MNVAULT_MODE ?? (e.CREDENTIALS_DIRECTORY ? 'production' : 'development'),

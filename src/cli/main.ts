@@ -9,6 +9,7 @@ import { reportError, usageError } from './output.js';
 import { serveCommand } from './serve.js';
 import { pinpadCommand } from './pinpad.js';
 import { doorCommand } from './door.js';
+import { reportCommand } from './report.js';
 
 const USAGE = `mnvault — マイナンバー金庫
 
@@ -16,6 +17,7 @@ const USAGE = `mnvault — マイナンバー金庫
   mnvault serve  --data DIR [--port N] [--host H] [--http] [--simulate-devices]
   mnvault import --data DIR FILE.csv [--skip-invalid]
   mnvault audit verify --data DIR [--anchor SEQ:HASH ...]   # 印刷された先頭を通るかも確認
+  mnvault report activity|entries|disposal|register [--month YYYY-MM] --data DIR --out FILE.pdf
   mnvault audit check-assertion --data DIR --seq N         # セキュリティキー承認の署名を確認
   mnvault demo   [--data DIR] [--port N] [--reset]
   mnvault pinpad [--data DIR]                      # 模擬PINパッド（開発用）
@@ -45,6 +47,8 @@ export async function run(argv: string[], out: NodeJS.WritableStream = process.s
         return await pinpadCommand(rest, config, out);
       case 'door':
         return await doorCommand(rest, config, out);
+      case 'report':
+        return await reportCommand(rest, config, out, err);
       case 'bench':
         return await benchCommand(rest, out);
       case 'help':

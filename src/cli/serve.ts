@@ -94,6 +94,7 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
   const door = await startDoor(vault, reveals, config, opts.simulateDevices, (m) => process.stderr.write(`${m}\n`));
   const app = createApp({
     vault,
+    chromiumPath: config.chromiumPath,
     mode: config.mode,
     simulateDevices: opts.simulateDevices,
     secure: !opts.http,

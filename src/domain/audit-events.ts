@@ -53,7 +53,9 @@ export type AuditAction =
   | 'disposal.proposed'
   | 'disposal.approved'
   | 'disposal.cancelled'
-  | 'number.disposed';
+  | 'number.disposed'
+  // A report was printed (HTML print view or PDF); its own seq and hash are the head on the paper.
+  | 'report.printed';
 
 export interface Actor {
   /** A user id, or 'system' / 'cli' for work without a signed-in person. */

@@ -8,6 +8,7 @@ import type { PersonListRow } from '../storage/persons-repo.js';
 import { FormError, type FieldErrors } from './accounts.js';
 import type { Column } from './import/columns.js';
 import { validatePersonFields } from './import/validate.js';
+import { personRetention } from './retention.js';
 import type { Vault } from './vault.js';
 
 /** The fields of the register forms, as typed. */
@@ -131,9 +132,11 @@ export interface PersonDetail {
   supporter: Person | null;
   dependantUntil: string | null;
   dependants: PersonListRow[];
-  number: { state: 'held' | 'not_provided' | 'disposed'; refusalReason: string | null; acquiredAt: string; purposes: string[] } | null;
+  number: { state: 'held' | 'not_provided' | 'disposed'; refusalReason: string | null; acquiredAt: string; disposedAt: string | null; purposes: string[] } | null;
   identityChecks: ReturnType<Vault['identityChecks']['forPerson']>;
   retentionEnd: string | null;
+  /** The retention end under the rules, its batch, any legal hold and the disposal that destroyed the number. */
+  retention: ReturnType<typeof personRetention>;
   history: ReturnType<Vault['auditRepo']['forPerson']>;
 }
 
@@ -149,9 +152,10 @@ export function personDetail(vault: Vault, id: PersonId): PersonDetail {
     supporter,
     dependantUntil,
     dependants: person.kind === 'employee' ? vault.persons.dependantsOf(id) : [],
-    number: n ? { state: n.state, refusalReason: n.refusalReason, acquiredAt: n.acquiredAt, purposes: n.purposes } : null,
+    number: n ? { state: n.state, refusalReason: n.refusalReason, acquiredAt: n.acquiredAt, disposedAt: n.disposedAt, purposes: n.purposes } : null,
     identityChecks: vault.identityChecks.forPerson(id),
     retentionEnd: retentionEnd(facts, vault.retention.rules())?.end ?? null,
+    retention: personRetention(vault, id),
     history: vault.auditRepo.forPerson(id),
   };
 }

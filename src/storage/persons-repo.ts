@@ -23,6 +23,8 @@ export interface PersonListRow {
   identityChecked: boolean;
   numberState: NumberState | null;
   refusalReason: string | null;
+  /** When the number was destroyed, for state 'disposed'. */
+  disposedAt: string | null;
 }
 
 export interface NumberRow {
@@ -31,6 +33,8 @@ export interface NumberRow {
   sealed: Buffer | null;
   refusalReason: string | null;
   acquiredAt: string;
+  /** When the number was destroyed (削除・廃棄), for state 'disposed'. */
+  disposedAt: string | null;
   /** Purpose codes notified when the number was taken. */
   purposes: string[];
 }
@@ -143,14 +147,14 @@ export class PersonsRepo {
       .prepare(
         `SELECT p.id, p.kind, p.code, p.name, p.kana, p.status, p.dependant_until, n.state, n.refusal_reason, p.relationship,
                 (SELECT s.name FROM persons s WHERE s.id = p.supporter_id),
-                EXISTS (SELECT 1 FROM identity_checks c WHERE c.person_id = p.id)
+                EXISTS (SELECT 1 FROM identity_checks c WHERE c.person_id = p.id), n.disposed_at
          FROM (SELECT p.id FROM persons p ${clause} ${order} LIMIT ? OFFSET ?) page
          JOIN persons p ON p.id = page.id LEFT JOIN person_numbers n ON n.person_id = p.id ${order}`,
       )
       .raw()
-      .all(...args, limit, offset) as [number, PersonKind, string | null, string, string | null, 'active' | 'retired', string | null, NumberState | null, string | null, string | null, string | null, number][];
+      .all(...args, limit, offset) as [number, PersonKind, string | null, string, string | null, 'active' | 'retired', string | null, NumberState | null, string | null, string | null, string | null, number, string | null][];
     return raw.map((r) => ({
-      id: r[0], kind: r[1], code: r[2], name: r[3], kana: r[4], status: r[5], dependantUntil: r[6], numberState: r[7], refusalReason: r[8], relationship: r[9], supporterName: r[10], identityChecked: r[11] === 1,
+      id: r[0], kind: r[1], code: r[2], name: r[3], kana: r[4], status: r[5], dependantUntil: r[6], numberState: r[7], refusalReason: r[8], relationship: r[9], supporterName: r[10], identityChecked: r[11] === 1, disposedAt: r[12],
     }));
   }
 
@@ -189,9 +193,9 @@ export class PersonsRepo {
 
   numberOf(id: PersonId): NumberRow | undefined {
     const r = this.db
-      .prepare('SELECT person_id, state, sealed, refusal_reason, acquired_at, purposes FROM person_numbers WHERE person_id = ?')
-      .get(id) as { person_id: number; state: NumberState; sealed: Buffer | null; refusal_reason: string | null; acquired_at: string; purposes: string | null } | undefined;
-    return r && { personId: r.person_id, state: r.state, sealed: r.sealed, refusalReason: r.refusal_reason, acquiredAt: r.acquired_at, purposes: r.purposes ? (JSON.parse(r.purposes) as string[]) : [] };
+      .prepare('SELECT person_id, state, sealed, refusal_reason, acquired_at, disposed_at, purposes FROM person_numbers WHERE person_id = ?')
+      .get(id) as { person_id: number; state: NumberState; sealed: Buffer | null; refusal_reason: string | null; acquired_at: string; disposed_at: string | null; purposes: string | null } | undefined;
+    return r && { personId: r.person_id, state: r.state, sealed: r.sealed, refusalReason: r.refusal_reason, acquiredAt: r.acquired_at, disposedAt: r.disposed_at, purposes: r.purposes ? (JSON.parse(r.purposes) as string[]) : [] };
   }
 
   /** The id the next inserted person gets; call inside the write transaction. */

@@ -26,12 +26,15 @@ import type { EnrolmentDesk } from '../services/key-enrolment.js';
 import { gateRoutes } from './routes/gate.js';
 import { doorRoutes } from './routes/door.js';
 import { entryRoutes } from './routes/entries.js';
+import { reportRoutes } from './routes/reports.js';
 import type { DoorStatus } from '../services/door.js';
 import { RevealStore } from '../services/gate.js';
 import type { GateWindows } from '../gate/requests.js';
 import { checkCsrf, loadSession } from './sessions.js';
 
 export interface WebDeps {
+  /** Chromium for PDF reports (default /usr/bin/chromium). */
+  chromiumPath?: string | undefined;
   vault: Vault;
   mode: 'production' | 'development';
   simulateDevices: boolean;
@@ -137,6 +140,7 @@ export function createApp(deps: WebDeps): express.Express {
   app.use('/gate', gateRoutes({ ...deps, reveals: deps.reveals ?? new RevealStore() }));
   app.use('/entries', entryRoutes(deps));
   app.use('/door', doorRoutes(deps));
+  app.use(reportRoutes(deps));
 
   app.use((_req, res) => {
     res.status(404).render('error', { message: M.notFound });

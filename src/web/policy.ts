@@ -25,12 +25,16 @@ export type Permission =
   // Edit the retention rules and the disposal schedule.
   | 'retention.manage'
   // Set or clear a legal hold (廃棄の保留) on a person.
-  | 'holds.write';
+  | 'holds.write'
+  // Print the reports (帳票) and use the incident view; printing is audited.
+  | 'reports.read'
+  // Download reports as PDF made on the appliance.
+  | 'reports.pdf';
 
 const GRANTS: Record<Role, readonly Permission[]> = {
-  admin: ['users.manage', 'persons.read', 'persons.write', 'intake.write', 'entry.request', 'entries.read', 'door.acknowledge', 'disposal.read', 'disposal.propose', 'disposal.approve', 'retention.manage', 'holds.write'],
+  admin: ['users.manage', 'persons.read', 'persons.write', 'intake.write', 'entry.request', 'entries.read', 'door.acknowledge', 'disposal.read', 'disposal.propose', 'disposal.approve', 'retention.manage', 'holds.write', 'reports.read', 'reports.pdf'],
   handler: ['persons.read', 'persons.write', 'intake.write', 'gate.request', 'entry.request', 'disposal.read', 'disposal.propose', 'holds.write'],
-  auditor: ['persons.read', 'entries.read', 'disposal.read'],
+  auditor: ['persons.read', 'entries.read', 'disposal.read', 'reports.read'],
 };
 
 export function can(role: Role | undefined, permission: Permission): boolean {
