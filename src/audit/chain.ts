@@ -51,6 +51,8 @@ export interface ChainHead {
  * transaction, so the event commits with the change it records or not at all.
  */
 export class AuditTrail {
+  private readonly listeners = new Set<(seq: number) => void>();
+
   constructor(
     private readonly repo: AuditRepo,
     private readonly auditKey: Secret<Buffer>,
@@ -82,7 +84,26 @@ export class AuditTrail {
     } catch (cause) {
       throw new AppError('audit_unavailable', '監査記録を書き込めなかったため、操作を中止しました。何も変更・表示していません。管理者に連絡してください。', { cause });
     }
+    for (const l of this.listeners) {
+      try {
+        l(seq);
+      } catch (cause) {
+        // A listener (the syslog copy) never fails the append; its failure is logged by class only.
+        process.stderr.write(`${JSON.stringify({ level: 'error', event: 'audit listener failed', error: (cause as Error)?.name ?? typeof cause })}\n`);
+      }
+    }
     return { seq, hash };
+  }
+
+  /**
+   * Tells `listener` the seq of each appended event. It is called inside the
+   * caller's transaction, which may still roll back: a listener only notes
+   * that there is something new and reads committed rows back later (after
+   * the synchronous transaction has ended). Returns the unsubscribe.
+   */
+  onAppend(listener: (seq: number) => void): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
   }
 
   head(): ChainHead | undefined {

@@ -13,6 +13,7 @@ interface Job {
   toSeq: number;
 }
 
+const PROGRESS_EVERY = 50_000;
 const job = workerData as Job;
 const dbKey = new Secret(Buffer.from(job.dbKey));
 const auditKey = Buffer.from(job.auditKey);
@@ -23,13 +24,20 @@ dbKey.wipe();
 try {
   const repo = new AuditRepo(db);
   let firstPrev: Buffer | undefined;
+  let unreported = 0;
   const rows = (function* () {
     for (const r of repo.iterateRaw(job.fromSeq, job.toSeq)) {
       firstPrev ??= r[10];
+      // Progress for a waiting page: how many more rows this range has checked.
+      if (++unreported === PROGRESS_EVERY) {
+        parentPort!.postMessage({ progress: unreported });
+        unreported = 0;
+      }
       yield r;
     }
   })();
   const result = verifyRows(rows, auditKey, job.fromSeq, undefined);
+  if (unreported) parentPort!.postMessage({ progress: unreported });
   parentPort!.postMessage({ result, firstPrev });
 } finally {
   db.close();

@@ -19,6 +19,14 @@ export interface ParallelVerifyOptions {
   threads?: number;
   /** Below this many events one thread is faster than starting workers. */
   parallelFrom?: number;
+  /**
+   * Check every range in a worker, none in this thread, so a server keeps
+   * answering while a million events are checked. Falls back to this thread
+   * only when the built worker is missing (runs from sources).
+   */
+  offThread?: boolean;
+  /** Told how many more events were checked, as the ranges advance. */
+  onProgress?: (checked: number) => void;
 }
 
 const WORKER = packagePath('dist', 'src', 'audit', 'verify-worker.js');
@@ -32,21 +40,32 @@ const PARALLEL_FROM = 50_000;
  */
 export async function verifyChainParallel(opts: ParallelVerifyOptions): Promise<VerifyResult> {
   const head = opts.repo.head();
-  const threads = Math.max(1, opts.threads ?? 2);
-  if (!head || head.seq < (opts.parallelFrom ?? PARALLEL_FROM) || threads === 1 || !existsSync(WORKER)) return verifyChain(opts.repo, opts.auditKey);
-  const size = Math.ceil(head.seq / threads);
+  const small = !head || head.seq < (opts.parallelFrom ?? PARALLEL_FROM);
+  const threads = small ? 1 : Math.max(1, opts.threads ?? 2);
+  const offThread = opts.offThread === true && head !== undefined;
+  if (!existsSync(WORKER) || (!offThread && (small || threads === 1))) {
+    const r = verifyChain(opts.repo, opts.auditKey);
+    opts.onProgress?.(r.count);
+    return r;
+  }
+  const size = Math.ceil(head!.seq / threads);
   const ranges = Array.from({ length: threads }, (_, i) => ({ from: i * size + 1, to: i === threads - 1 ? Number.MAX_SAFE_INTEGER : (i + 1) * size }));
-  const others = ranges.slice(1).map((r) => runWorker(opts, r.from, r.to));
-  const first = verifyRows(opts.repo.iterateRaw(1, ranges[0]!.to), opts.auditKey.expose(), 1, GENESIS);
+  const others = ranges.slice(offThread ? 0 : 1).map((r) => runWorker(opts, r.from, r.to));
+  const first = offThread ? undefined : verifyRows(opts.repo.iterateRaw(1, ranges[0]!.to), opts.auditKey.expose(), 1, GENESIS);
+  if (first) opts.onProgress?.(first.count);
   const rest = await Promise.all(others);
   let count = 0;
   let prevHead: ChainHead | undefined;
   const parts: { result: VerifyResult; firstPrev?: Buffer; from: number; to: number }[] = [
-    { result: first, from: 1, to: ranges[0]!.to },
-    ...rest.map((r, i) => ({ ...r, from: ranges[i + 1]!.from, to: ranges[i + 1]!.to })),
+    ...(first ? [{ result: first, from: 1, to: ranges[0]!.to }] : []),
+    ...rest.map((r, i) => ({ ...r, from: ranges[i + (first ? 1 : 0)]!.from, to: ranges[i + (first ? 1 : 0)]!.to })),
   ];
   for (const [i, p] of parts.entries()) {
     if (!p.result.ok) return { ...p.result, count: count + p.result.count };
+    // A worker checks its first row's link only against the row before it; the first range starts from genesis.
+    if (i === 0 && p.firstPrev && !p.firstPrev.equals(GENESIS)) {
+      return { ok: false, count: 0, badSeq: 1, reason: 'seq 1 の前ハッシュが初期値ではありません（先頭の削除・挿入の疑い）' };
+    }
     const last = i === parts.length - 1;
     if (p.result.count > 0 && prevHead && !p.firstPrev!.equals(prevHead.hash)) {
       return { ok: false, count, badSeq: p.from, reason: `seq ${p.from} の前ハッシュが直前の記録と一致しません（削除・挿入・入れ替えの疑い）` };
@@ -68,8 +87,9 @@ function runWorker(opts: ParallelVerifyOptions, fromSeq: number, toSeq: number):
     const w = new Worker(WORKER, { workerData: { dbPath: opts.dbPath, dbKey, auditKey, fromSeq, toSeq } });
     dbKey.fill(0);
     auditKey.fill(0);
-    w.once('message', (m: { result: VerifyResult; firstPrev?: Uint8Array }) => {
-      const r = m.result;
+    w.on('message', (m: { progress?: number; result?: VerifyResult; firstPrev?: Uint8Array }) => {
+      if (m.progress !== undefined) return void opts.onProgress?.(m.progress);
+      const r = m.result!;
       const fix = (x: unknown) => Buffer.from(x as Uint8Array);
       resolve({
         result: r.ok ? { ...r, head: r.head && { seq: r.head.seq, hash: fix(r.head.hash) } } : r,

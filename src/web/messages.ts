@@ -1,6 +1,7 @@
 import { IDENTITY_METHOD_LABEL, NUMBER_DOCUMENTS, OTHER_ID_DOCUMENTS, PHOTO_ID_DOCUMENTS, KNOWN_BY_EMPLOYER_LABEL } from '../domain/identity-documents.js';
 import { NUMBER_STATE_LABEL, PERSON_KIND_LABEL, PERSON_STATUS_LABEL } from '../domain/persons.js';
 import { ROLE_LABEL } from '../services/accounts.js';
+import { AUDIT_MESSAGES } from './messages-audit.js';
 
 /**
  * Every piece of text the web app shows, in one place. Views read it as `m`;
@@ -35,6 +36,7 @@ export const M = {
     incident: '漏えい等の確認',
     settings: '設定',
     alarms: '未確認の警報',
+    audit: '監査記録',
   },
   role: ROLE_LABEL,
   kind: PERSON_KIND_LABEL,
@@ -387,6 +389,7 @@ export const M = {
     pinHelp: '金庫の鍵は管理者のPINで開かれ、新しいPINで包み直されます。',
     saved: '保存しました。',
   },
+  audit: AUDIT_MESSAGES,
   actions: {
     'vault.initialised': '金庫の作成',
     'user.created': '利用者の追加',

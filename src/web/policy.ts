@@ -29,12 +29,14 @@ export type Permission =
   // Print the reports (帳票) and use the incident view; printing is audited.
   | 'reports.read'
   // Download reports as PDF made on the appliance.
-  | 'reports.pdf';
+  | 'reports.pdf'
+  // Browse the audit trail (監査記録), see the chain's state and run its full verification.
+  | 'audit.read';
 
 const GRANTS: Record<Role, readonly Permission[]> = {
-  admin: ['users.manage', 'persons.read', 'persons.write', 'intake.write', 'entry.request', 'entries.read', 'door.acknowledge', 'disposal.read', 'disposal.propose', 'disposal.approve', 'retention.manage', 'holds.write', 'reports.read', 'reports.pdf'],
+  admin: ['users.manage', 'persons.read', 'persons.write', 'intake.write', 'entry.request', 'entries.read', 'door.acknowledge', 'disposal.read', 'disposal.propose', 'disposal.approve', 'retention.manage', 'holds.write', 'reports.read', 'reports.pdf', 'audit.read'],
   handler: ['persons.read', 'persons.write', 'intake.write', 'gate.request', 'entry.request', 'disposal.read', 'disposal.propose', 'holds.write'],
-  auditor: ['persons.read', 'entries.read', 'disposal.read', 'reports.read'],
+  auditor: ['persons.read', 'entries.read', 'disposal.read', 'reports.read', 'audit.read'],
 };
 
 export function can(role: Role | undefined, permission: Permission): boolean {

@@ -1,0 +1,107 @@
+import { Router } from 'express';
+import { AUDIT_ACTION_LABEL, isAuditAction } from '../../domain/audit-labels.js';
+import { AppError } from '../../domain/errors.js';
+import { actorOf } from '../../services/accounts.js';
+import { checkStoredAssertion, isKeyApproval } from '../../services/assertion-check.js';
+import { verifierFor } from '../../services/audit-verifier.js';
+import { RP_ID } from '../../services/security-keys.js';
+import { requirePermission, type WebDeps } from '../app.js';
+import {
+  AUDIT_PAGE_SIZE, AuditQueryError, browseRepo, chainState, checkOne, detailPairs, filterChoices, parseAuditQuery, personLabel, queryString, toLine, type ParsedAuditQuery,
+} from '../audit-view.js';
+import { clientOf, intParam } from '../forms.js';
+
+/**
+ * The audit views (監査記録) for admins and auditors: the trail newest first
+ * with filters and keyset paging, the chain's state with a full verification
+ * that runs in worker threads, one event in full, and how to check a
+ * security-key approval offline. The trail never holds a number; nor do these pages.
+ */
+export function auditRoutes(deps: WebDeps): Router {
+  const r = Router();
+  const { vault } = deps;
+  const read = requirePermission('audit.read');
+
+  r.get('/', read, (req, res) => {
+    let parsed: ParsedAuditQuery;
+    let error: string | null = null;
+    try {
+      parsed = parseAuditQuery(vault, req.query as Record<string, unknown>);
+    } catch (err) {
+      if (!(err instanceof AuditQueryError)) throw err;
+      error = err.publicMessage;
+      parsed = { query: err.query, filter: {}, cursor: {}, personNote: null, nobody: true };
+    }
+    const page = parsed.nobody ? { rows: [], newer: false, older: false } : browseRepo(vault).page(parsed.filter, parsed.cursor, AUDIT_PAGE_SIZE);
+    const lines = page.rows.map(toLine);
+    const q = parsed.query;
+    res.status(error ? 400 : 200).render('audit/index', {
+      q,
+      error,
+      personNote: parsed.personNote,
+      lines,
+      choices: filterChoices(vault),
+      chain: chainState(vault),
+      run: verifierFor(vault).status(),
+      syslog: deps.syslog?.status() ?? null,
+      pageSize: AUDIT_PAGE_SIZE,
+      newest: parsed.cursor.before !== undefined || parsed.cursor.after !== undefined ? `/audit${queryString(q)}` : null,
+      newer: page.newer && lines.length ? `/audit${queryString(q, { after: lines[0]!.seq })}` : null,
+      older: page.older && lines.length ? `/audit${queryString(q, { before: lines.at(-1)!.seq })}` : null,
+    });
+  });
+
+  r.post('/verify', read, (req, res) => {
+    const user = res.locals.session!.user;
+    verifierFor(vault).start(actorOf(user), clientOf(req));
+    res.redirect(303, '/audit#chain');
+  });
+
+  r.get('/verify/status', read, (_req, res) => {
+    res.json(verifierFor(vault).status());
+  });
+
+  r.get('/help/assertion', read, (_req, res) => {
+    res.render('audit/assertion-help', { rpId: RP_ID });
+  });
+
+  r.get('/:seq', read, (req, res) => {
+    const seq = intParam(req.params.seq);
+    const browse = browseRepo(vault);
+    const row = browse.bySeq(seq);
+    if (!row) throw new AppError('not_found', `seq ${seq} の監査記録はありません。`);
+    const subjects = JSON.parse(row[5]) as { id: number; name: string }[];
+    let assertion = null;
+    if (isKeyApproval(row)) {
+      const check = checkStoredAssertion(row, browse.allOf('security_key.enrolled'), browse.allOf('security_key.revoked'));
+      const d = JSON.parse(row[9]) as Record<string, unknown>;
+      const enrolled = check.enrolledSeq ? browse.bySeq(check.enrolledSeq) : undefined;
+      assertion = {
+        check,
+        fields: ['credentialId', 'authData', 'signature', 'signCount', 'clientDataHash'].map((k) => ({ key: k, value: String(d[k] ?? '') })),
+        publicKey: enrolled ? String((JSON.parse(enrolled[9]) as Record<string, unknown>).public_key ?? '') : '',
+      };
+    }
+    const head = vault.auditRepo.head()?.seq ?? seq;
+    res.render('audit/show', {
+      seq,
+      at: row[1],
+      actorId: row[2],
+      actorName: row[3],
+      action: row[4],
+      actionLabel: isAuditAction(row[4]) ? AUDIT_ACTION_LABEL[row[4]].label : row[4],
+      purpose: row[6] ? `${personLabel(row[6])}（${row[6]}）` : '',
+      client: row[7] ?? '',
+      device: row[8] ?? '',
+      detail: detailPairs(row[9]),
+      subjects,
+      prevHash: row[10].toString('hex'),
+      hash: row[11].toString('hex'),
+      linked: checkOne(vault, row),
+      assertion,
+      prev: seq > 1 ? `/audit/${seq - 1}` : null,
+      next: seq < head ? `/audit/${seq + 1}` : null,
+    });
+  });
+  return r;
+}
