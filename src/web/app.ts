@@ -26,6 +26,8 @@ import type { EnrolmentDesk } from '../services/key-enrolment.js';
 import { gateRoutes } from './routes/gate.js';
 import { doorRoutes } from './routes/door.js';
 import { entryRoutes } from './routes/entries.js';
+import { auditRoutes } from './routes/audit.js';
+import type { SyslogStatus } from '../services/syslog-forwarder.js';
 import { reportRoutes } from './routes/reports.js';
 import type { DoorStatus } from '../services/door.js';
 import { RevealStore } from '../services/gate.js';
@@ -54,6 +56,8 @@ export interface WebDeps {
   deviceStatus?: () => { pinPad: 'connected' | 'searching' | 'simulator' | 'none' };
   /** The door of the 管理区域, when one is wired (or simulated). */
   door?: { status(): DoorStatus } | undefined;
+  /** The remote syslog copy of the trail (MNVAULT_SYSLOG), when configured. */
+  syslog?: { status(): SyslogStatus } | undefined;
 }
 
 /** Permission check, the one place routes ask: a signed-in user whose role grants it (any one of several). */
@@ -139,6 +143,7 @@ export function createApp(deps: WebDeps): express.Express {
   app.use('/admin/security-keys', securityKeyRoutes(deps));
   app.use('/gate', gateRoutes({ ...deps, reveals: deps.reveals ?? new RevealStore() }));
   app.use('/entries', entryRoutes(deps));
+  app.use('/audit', auditRoutes(deps));
   app.use('/door', doorRoutes(deps));
   app.use(reportRoutes(deps));
 
