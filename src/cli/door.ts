@@ -9,6 +9,7 @@ import type { RevealStore } from '../services/gate.js';
 import type { Vault } from '../services/vault.js';
 import { parse } from './args.js';
 import { usageError } from './output.js';
+import { logEvent } from '../log.js';
 
 /** The door as started by `serve`: its service (status for the dashboard) and how to stop it. */
 export interface RunningDoor {
@@ -25,7 +26,7 @@ export interface RunningDoor {
  */
 export async function startDoor(vault: Vault, reveals: RevealStore, config: Config, simulate: boolean, say: (message: string) => void): Promise<RunningDoor | undefined> {
   const d = config.door;
-  const info = (device: string) => (message: string) => process.stderr.write(`${JSON.stringify({ level: 'info', device, message })}\n`);
+  const info = (device: string) => (message: string) => logEvent('info', 'simulator', { device, message });
   if (simulate) {
     if (!socatAvailable()) {
       say('socat が見つからないため、模擬の扉（電気錠リレーと扉センサー）なしで起動します。扉も試すには socat をインストールしてください（例: sudo apt-get install socat）。');

@@ -25,6 +25,8 @@ import { defaultHostnames, ensureTls, serverTlsOptions } from '../web/tls.js';
 import { dataDirFrom, parse } from './args.js';
 import { openForCommand } from './open.js';
 import { usageError } from './output.js';
+import { logEvent } from '../log.js';
+import { stopGracefully } from './shutdown.js';
 
 export interface Serving {
   server: Server;
@@ -47,6 +49,8 @@ export interface ServeOptions {
   pinCost?: PinCost;
   /** The approval and viewing windows (tests shorten them). */
   gateWindows?: GateWindows;
+  /** How long requests in flight may take to finish when stopping (default 10 s). */
+  stopDeadlineMs?: number;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -70,7 +74,7 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
     throw new AppError('invalid', '暗号化しない HTTP はループバック（127.0.0.1）でだけ使えます。社内LANには HTTPS で公開してください（--http を外す）。');
   }
   const reveals = new RevealStore();
-  const log = (device: string) => (s: { state: string }) => process.stderr.write(`${JSON.stringify({ level: 'info', device, state: s.state })}\n`);
+  const log = (device: string) => (s: { state: string }) => logEvent('info', 'device_state', { device, state: s.state });
   // Security keys first: the PIN pad also completes their enrolments (code and the admin's PIN).
   const keys = await startSecurityKeys(vault, reveals, opts, log('fido2'));
   let pinPad: { close(): Promise<void> } | undefined;
@@ -91,7 +95,7 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
     pinPadState = () => 'simulator';
   }
   // The door of the 管理区域: pulsed on each approval, its sensor polled (MNVAULT_DOOR_*, or simulated).
-  const door = await startDoor(vault, reveals, config, opts.simulateDevices, (m) => process.stderr.write(`${m}\n`));
+  const door = await startDoor(vault, reveals, config, opts.simulateDevices, (message) => logEvent('warn', 'notice', { message }));
   const app = createApp({
     vault,
     chromiumPath: config.chromiumPath,
@@ -133,17 +137,17 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
     securityKeys: keys && { station: keys.station, desk: keys.desk },
     url: `${opts.http ? 'http' : 'https'}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}/`,
     stop() {
-      stopped ??= new Promise<void>((resolve) => {
-        server.close(() => {
-          reveals.clear();
-          void (pinPad?.close() ?? Promise.resolve()).then(() => keys?.close()).then(() => door?.close()).then(() => {
-            vault.close();
-            resolve();
-          });
-        });
-        // Waiting pages' long polls end now, so in-flight requests can finish.
-        reveals.releaseWaiters();
-        server.closeIdleConnections();
+      stopped ??= stopGracefully({
+        server,
+        reveals,
+        devices: [
+          ...(pinPad ? [{ name: 'pinpad', close: () => pinPad!.close() }] : []),
+          ...(keys ? [{ name: 'fido2', close: () => keys.close() }] : []),
+          ...(door ? [{ name: 'door', close: () => door.close() }] : []),
+        ],
+        vault,
+        deadlineMs: opts.stopDeadlineMs ?? 10_000,
+        log: logEvent,
       });
       return stopped;
     },
@@ -167,7 +171,7 @@ async function startSecurityKeys(vault: Vault, reveals: RevealStore, opts: Serve
       bus = await nodeHidTransport();
     }
   } catch (err) {
-    process.stderr.write(`${JSON.stringify({ level: 'warn', device: 'fido2', state: 'unavailable', error: (err as Error)?.name ?? 'Error' })}\n`);
+    logEvent('warn', 'device_state', { device: 'fido2', state: 'unavailable', error: (err as Error)?.name ?? 'Error' });
     return undefined;
   }
   const station = new SecurityKeyStation(vault, reveals, hidKeyOpener(bus), { windows: opts.gateWindows ?? DEFAULT_WINDOWS, onStatus });
@@ -208,11 +212,20 @@ export async function serveCommand(argv: string[], config: Config, out: NodeJS.W
   out.write(`マイナンバー金庫を起動しました: ${serving.url}\n`);
   if (serving.fingerprint) out.write(`サーバー証明書の指紋 (SHA-256): ${serving.fingerprint}\nローカルCAの証明書: ${vault.dataDir}/tls/ca.pem（各PCに信頼させてください）\n`);
   out.write('停止するには Ctrl+C を押してください。\n');
+  logEvent('info', 'listening', { url: serving.url, tls: !http, fingerprint: serving.fingerprint });
   await new Promise<void>((resolve) => {
-    const stop = () => void serving.stop().then(resolve);
+    const stop = (signal: NodeJS.Signals) => {
+      logEvent('info', 'signal_received', { signal });
+      void serving.stop().then(resolve);
+    };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
   out.write('停止しました。\n');
+  // A handle a device library leaves open must not keep the process, and systemd's stop, waiting.
+  setTimeout(() => {
+    logEvent('warn', 'exit_forced');
+    process.exit(0);
+  }, 3000).unref();
   return 0;
 }

@@ -160,7 +160,7 @@ export function createApp(deps: WebDeps): express.Express {
       return void res.status(status).render('error', { message });
     }
     // Unknown: the log gets the class and request id, never field values.
-    process.stderr.write(`${JSON.stringify({ level: 'error', request: res.locals.requestId, path: req.path, error: (err as Error)?.name ?? typeof err, code: errorCode(err) })}\n`);
+    process.stderr.write(`${JSON.stringify({ level: 'error', event: 'request_failed', request: res.locals.requestId, path: req.path, error: (err as Error)?.name ?? typeof err, code: errorCode(err) })}\n`);
     res.status(500).render('error', { message: M.internalError, ref: res.locals.requestId });
   };
   app.use(onError);
