@@ -54,6 +54,8 @@ export type AuditAction =
   | 'disposal.approved'
   | 'disposal.cancelled'
   | 'number.disposed'
+  // Settings kept in the vault (the company name on reports).
+  | 'settings.updated'
   // A report was printed (HTML print view or PDF); its own seq and hash are the head on the paper.
   | 'report.printed';
 

@@ -26,6 +26,7 @@ import type { EnrolmentDesk } from '../services/key-enrolment.js';
 import { gateRoutes } from './routes/gate.js';
 import { doorRoutes } from './routes/door.js';
 import { entryRoutes } from './routes/entries.js';
+import { reportRoutes } from './routes/reports.js';
 import { auditRoutes } from './routes/audit.js';
 import type { SyslogStatus } from '../services/syslog-forwarder.js';
 import { reportRoutes } from './routes/reports.js';

@@ -3,6 +3,7 @@ import { AppError } from '../domain/errors.js';
 import { findPurpose } from '../domain/purposes.js';
 import type { Vault } from '../services/vault.js';
 import type { DoorAlarm } from '../storage/door-repo.js';
+import type { EntryLogRow } from '../storage/entry-log-repo.js';
 import { M } from './messages.js';
 import { formatTime } from './view-models.js';
 
@@ -66,6 +67,11 @@ function acknowledgementOf(alarm: DoorAlarm | undefined): string {
 export function entryLogPage(vault: Vault, month: { from: string; to: string }, page: number): { lines: EntryLogLine[]; total: number; pages: number } {
   const total = vault.entryLog.count(month.from, month.to);
   const rows = vault.entryLog.page(month.from, month.to, ENTRY_LOG_PAGE_SIZE, (page - 1) * ENTRY_LOG_PAGE_SIZE);
+  return { lines: entryLogLines(vault, rows), total, pages: Math.max(1, Math.ceil(total / ENTRY_LOG_PAGE_SIZE)) };
+}
+
+/** Rows of the entry log as lines (the page and the printed 入退室記録 say the same thing). */
+export function entryLogLines(vault: Pick<Vault, 'doorAlarms'>, rows: readonly EntryLogRow[]): EntryLogLine[] {
   const details = rows.map((r) => JSON.parse(r.detail) as Detail);
   const alarmIds = details.map((d) => d.alarm_id).filter((id): id is number => typeof id === 'number');
   const alarms = vault.doorAlarms.byIds(alarmIds);
@@ -101,5 +107,5 @@ export function entryLogPage(vault: Vault, month: { from: string; to: string }, 
       acknowledgement: alarm ? acknowledgementOf(alarms.get(d.alarm_id as number)) : '',
     };
   });
-  return { lines, total, pages: Math.max(1, Math.ceil(total / ENTRY_LOG_PAGE_SIZE)) };
+  return lines;
 }

@@ -1,0 +1,112 @@
+import type { ReportEventRow } from '../storage/report-repo.js';
+import { formatTime } from '../web/view-models.js';
+import { actionLabel, detailOf, identityMethodLabel, num, personsCell, purposeLabel, subjectsOf, type Detail } from './labels.js';
+import { model, NONE, section, tally, type ReportContext, type ReportModel } from './model.js';
+import type { Period } from './period.js';
+
+/** What 取扱状況記録 covers (domain-facts §2.3): use and output, intake, identity checks, disposal, sign-in. */
+export const ACTIVITY_ACTIONS = [
+  'number.revealed',
+  'numbers.exported',
+  'number.recorded',
+  'number.refused',
+  'intake.self_submitted',
+  'intake.self_rejected',
+  'persons.imported',
+  'identity.checked',
+  'number.disposed',
+  'auth.signed_in',
+  'auth.sign_in_failed',
+  'auth.locked',
+] as const;
+
+const CATEGORY: Record<string, string> = {
+  'number.revealed': '利用・出力',
+  'numbers.exported': '利用・出力',
+  'number.recorded': '取得',
+  'number.refused': '取得',
+  'intake.self_submitted': '取得',
+  'intake.self_rejected': '取得',
+  'persons.imported': '取得',
+  'identity.checked': '本人確認',
+  'number.disposed': '削除・廃棄',
+  'auth.signed_in': 'システムの利用',
+  'auth.sign_in_failed': 'システムの利用',
+  'auth.locked': 'システムの利用',
+};
+
+const FAILURE_REASON: Record<string, string> = { wrong_password: 'パスワード誤り', unknown_user: '未登録のユーザー名', disabled: '無効な利用者', locked: 'ロック中' };
+
+function remark(r: ReportEventRow, d: Detail): string {
+  const where = [r.device, r.client].filter(Boolean).join(' ');
+  switch (r.action) {
+    case 'number.revealed':
+      return `${where}${d.request_id ? `（申請 #${String(d.request_id)}）` : ''}`;
+    case 'numbers.exported':
+      return `${where}（${num(Number(d.persons ?? 0))} 名）`;
+    case 'number.recorded':
+      return `${d.by === 'handler' ? '担当者が入力' : String(d.by ?? '')} ${where}`.trim();
+    case 'intake.self_submitted':
+      return `本人入力 ${num(Number(d.numbers ?? 0))} 件 ${where}`.trim();
+    case 'persons.imported':
+      return `CSV ${num(Number(d.imported ?? 0))} 名（未提供 ${num(Number(d.not_provided ?? 0))}）`;
+    case 'identity.checked':
+      return identityMethodLabel(d.method);
+    case 'number.disposed':
+      return [d.disposal_id ? `廃棄 #${String(d.disposal_id)}` : '', typeof d.reason === 'string' ? d.reason : ''].filter(Boolean).join(' ');
+    case 'auth.sign_in_failed':
+      return `${FAILURE_REASON[String(d.reason)] ?? String(d.reason ?? '')} ${where}`.trim();
+    default:
+      return where;
+  }
+}
+
+/** Purposes of an event: the purpose column, or the purposes notified at intake (detail.purposes). */
+function purposesOf(r: ReportEventRow, d: Detail): string[] {
+  if (r.purpose) return [r.purpose];
+  return typeof d.purposes === 'string' ? d.purposes.split(',').filter(Boolean) : [];
+}
+
+/**
+ * 特定個人情報等取扱状況記録 for a period: a summary of counts by action, purpose
+ * and handler, every event in seq order, and each export's persons in full.
+ * Pure: the events come in (already bounded by the printed head).
+ */
+export function buildActivityReport(ctx: ReportContext, period: Period, events: Iterable<ReportEventRow>): ReportModel {
+  const rows: string[][] = [];
+  const exports: string[][] = [];
+  const actions: string[] = [];
+  const purposes: string[] = [];
+  const handlers: string[] = [];
+  const leftVault = new Set<number>();
+  for (const r of events) {
+    const d = detailOf(r);
+    const subjects = subjectsOf(r);
+    const ps = purposesOf(r, d);
+    actions.push(`${CATEGORY[r.action] ?? ''}｜${actionLabel(r.action)}`);
+    for (const p of ps) purposes.push(purposeLabel(p));
+    if (r.action !== 'auth.sign_in_failed' || r.actorId !== 'anonymous') handlers.push(r.actorName);
+    if (r.action === 'number.revealed' || r.action === 'numbers.exported') for (const s of subjects) leftVault.add(s.id);
+    rows.push([String(r.seq), formatTime(r.at), CATEGORY[r.action] ?? '', actionLabel(r.action), r.actorName, ps.map(purposeLabel).join('、'), personsCell(subjects), remark(r, d)]);
+    if (r.action === 'numbers.exported') exports.push([String(r.seq), formatTime(r.at), r.actorName, `${num(subjects.length)} 名`, subjects.map((s) => s.name).join('、')]);
+  }
+  const summary = section('1. 概要（件数）', {
+    facts: [
+      ['記録の件数', `${num(rows.length)} 件`],
+      ['番号を表示・出力した実人数', `${num(leftVault.size)} 名`],
+    ],
+    tables: [
+      { caption: '操作別', columns: ['区分｜操作', '件数'], rows: tally(actions), empty: NONE, variant: 'counts' },
+      { caption: '利用目的別（利用・出力・取得）', columns: ['利用目的', '件数'], rows: tally(purposes), empty: NONE, variant: 'counts' },
+      { caption: '担当者別', columns: ['担当者', '件数'], rows: tally(handlers), empty: NONE, variant: 'counts' },
+    ],
+  });
+  const detail = section('2. 取扱いの記録（時系列）', {
+    paragraphs: ['個人番号そのものは記録していません。対象者は氏名（記録時点）で示します。'],
+    tables: [{ columns: ['seq', '日時', '区分', '操作', '担当者', '利用目的', '対象者', '端末・装置・備考'], rows, empty: NONE, variant: 'activity' }],
+  });
+  const appendix = section('3. 出力（CSV）の対象者', {
+    tables: [{ columns: ['seq', '日時', '担当者', '人数', '対象者（氏名）'], rows: exports, empty: NONE, variant: 'exports' }],
+  });
+  return model('activity', ctx, period.label, [summary, detail, appendix]);
+}

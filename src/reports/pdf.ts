@@ -1,0 +1,55 @@
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { AppError } from '../domain/errors.js';
+
+/** Debian's Chromium (apt-get install chromium). */
+export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
+
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+export const CHROMIUM_MISSING = (path: string) =>
+  `PDFを作るための Chromium（${path}）が見つからないか、実行できません。apt-get install chromium で入れるか、MNVAULT_CHROMIUM で場所を指定してください。HTMLの印刷画面からは印刷できます。`;
+
+/** Throws 'device_unavailable' in Japanese when the browser cannot be run. */
+export function assertChromium(path: string): void {
+  try {
+    accessSync(path, constants.X_OK);
+  } catch (cause) {
+    throw new AppError('device_unavailable', CHROMIUM_MISSING(path), { cause });
+  }
+}
+
+/**
+ * Prints one self-contained HTML document to an A4 PDF with headless Chromium.
+ * The HTML goes in through setContent (never a temp file: names are personal
+ * data); the browser runs offline, without script, in a fresh profile folder
+ * that is removed afterwards.
+ */
+export async function htmlToPdf(html: string, executablePath = DEFAULT_CHROMIUM): Promise<Buffer> {
+  assertChromium(executablePath);
+  const profile = mkdtempSync(join(tmpdir(), 'mnvault-pdf-'));
+  try {
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath,
+      args: FLAGS,
+      offline: true,
+      javaScriptEnabled: false,
+      locale: 'ja-JP',
+      timezoneId: 'Asia/Tokyo',
+    });
+    try {
+      const page = context.pages()[0] ?? (await context.newPage());
+      await page.setContent(html, { waitUntil: 'load' });
+      return await page.pdf({ format: 'A4', printBackground: true, preferCSSPageSize: true });
+    } finally {
+      await context.close();
+    }
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    throw new AppError('device_unavailable', 'Chromium でPDFを作れませんでした。サーバーのログを確認し、HTMLの印刷画面から印刷してください。', { cause: err });
+  } finally {
+    rmSync(profile, { recursive: true, force: true });
+  }
+}

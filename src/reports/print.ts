@@ -1,0 +1,127 @@
+import type { Actor } from '../domain/audit-events.js';
+import { AppError } from '../domain/errors.js';
+import type { PersonId } from '../domain/persons.js';
+import { companyName } from '../services/settings.js';
+import { databasePath, type Vault } from '../services/vault.js';
+import { writeTransaction } from '../storage/database.js';
+import { ReportRepo } from '../storage/report-repo.js';
+import { entryLogLines } from '../web/entry-log.js';
+import { formatTime } from '../web/view-models.js';
+import { ACTIVITY_ACTIONS, buildActivityReport } from './activity.js';
+import { buildDisposalReport, DISPOSAL_ACTION } from './disposal.js';
+import { buildEntriesReport } from './entries.js';
+import { buildIncidentReport, incidentFacts, LEFT_VAULT_ACTIONS, type IncidentFilter } from './incident.js';
+import type { ReportContext, ReportKind, ReportModel } from './model.js';
+import { buildNoticeReport } from './notice.js';
+import type { Period } from './period.js';
+import { buildRegisterReport, type RegisterData } from './register.js';
+
+export type ReportRequest =
+  | { kind: 'activity' | 'entries' | 'disposal'; period: Period }
+  | { kind: 'register' }
+  | { kind: 'notice'; personId: PersonId }
+  | { kind: 'incident'; period: Period; filter: IncidentFilter; filterLabel: string };
+
+export type ReportFormat = 'html' | 'pdf';
+
+const JST_MS = 9 * 3600_000;
+const todayJst = (now: Date) => new Date(now.getTime() + JST_MS).toISOString().slice(0, 10);
+
+/**
+ * Prints a report: appends `report.printed` first, then builds the model with
+ * that event as the printed chain head.
+ *
+ * Why the print event is the head on the paper: the head must be one that
+ * `mnvault audit verify --anchor SEQ:HASH` can check later, so it has to be a
+ * real (seq, hash) of the trail at render time. Appending first and printing
+ * the print event's own seq and hash makes the paper witness every event it
+ * lists and the fact that it was printed; every query stops at that seq, so
+ * events appended meanwhile (by another request or process) never appear
+ * on a page whose head does not cover them. If the event cannot be written,
+ * nothing is printed (fail closed); a render that fails afterwards leaves the
+ * attempt on the trail.
+ */
+export function printReport(vault: Vault, actor: Actor & { role?: string }, req: ReportRequest, format: ReportFormat, client: string | null): ReportModel {
+  const subjects = req.kind === 'notice' ? [noticePerson(vault, req.personId)] : [];
+  const period = 'period' in req ? req.period.key : null;
+  const head = writeTransaction(vault.db, () => {
+    const before = vault.audit.head()?.seq ?? 0;
+    return vault.audit.append({
+      actor: { id: actor.id, name: actor.name },
+      action: 'report.printed',
+      subjects: subjects.map((p) => ({ id: p.id, name: p.name })),
+      client,
+      detail: { kind: req.kind, period, format, covers_through_seq: before },
+    });
+  });
+  const now = vault.clock.now();
+  const ctx: ReportContext = {
+    company: companyName(vault),
+    madeAt: formatTime(now.toISOString()),
+    madeBy: actor.role ? `${actor.name}（${actor.role}）` : actor.name,
+    head: { seq: head.seq, hash: head.hash.toString('hex') },
+  };
+  return buildReport(vault, ctx, req, now);
+}
+
+/** Builds a report's model from the vault, reading nothing past ctx.head.seq. */
+export function buildReport(vault: Vault, ctx: ReportContext, req: ReportRequest, now: Date): ReportModel {
+  const repo = new ReportRepo(vault.db);
+  const maxSeq = ctx.head.seq;
+  switch (req.kind) {
+    case 'activity':
+      return buildActivityReport(ctx, req.period, repo.events(ACTIVITY_ACTIONS, req.period.from, req.period.to, maxSeq));
+    case 'entries': {
+      const total = vault.entryLog.count(req.period.from, req.period.to);
+      const rows = vault.entryLog.page(req.period.from, req.period.to, Math.max(total, 1), 0).filter((r) => r.seq <= maxSeq).reverse();
+      return buildEntriesReport(ctx, req.period, entryLogLines(vault, rows));
+    }
+    case 'disposal': {
+      const names = new Map(vault.users.all().map((u) => [u.id, u.displayName]));
+      return buildDisposalReport(ctx, req.period, repo.events([DISPOSAL_ACTION], req.period.from, req.period.to, maxSeq), names);
+    }
+    case 'register':
+      return buildRegisterReport(ctx, registerData(vault, repo, maxSeq, now));
+    case 'notice': {
+      const p = noticePerson(vault, req.personId);
+      const n = vault.persons.numberOf(p.id);
+      return buildNoticeReport(ctx, p, n?.purposes ?? [], n ? todayJst(new Date(n.acquiredAt)) : todayJst(now));
+    }
+    case 'incident': {
+      const facts = incidentFacts(repo.events(LEFT_VAULT_ACTIONS, req.period.from, req.period.to, maxSeq), req.filter);
+      return buildIncidentReport(ctx, req.period, req.filter, facts, req.filterLabel);
+    }
+  }
+}
+
+function noticePerson(vault: Vault, id: PersonId) {
+  const p = vault.persons.byId(id);
+  if (!p) throw new AppError('not_found', '指定された人物は登録されていません。');
+  return p;
+}
+
+function registerData(vault: Vault, repo: ReportRepo, maxSeq: number, now: Date): RegisterData {
+  const hasRules = vault.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'retention_rules'").pluck().get() !== undefined;
+  const last = repo.lastOf(DISPOSAL_ACTION, maxSeq);
+  return {
+    counts: repo.registerCounts(),
+    identityChecks: repo.identityCheckCount(),
+    auditEvents: repo.auditCount(maxSeq),
+    vaultFile: databasePath(vault.dataDir),
+    backupFolder: null,
+    users: vault.users.all().map((u) => ({
+      name: u.displayName,
+      login: u.login,
+      role: u.role,
+      active: !u.disabledAt,
+      pin: vault.slots.pinSlotOf(u.id) !== undefined,
+      keys: vault.securityKeys.ofUser(u.id).filter((k) => !k.revokedAt).length,
+    })),
+    rules: hasRules ? (vault.db.prepare('SELECT document, years, start FROM retention_rules ORDER BY sort').all() as RegisterData['rules']) : null,
+    ended: repo.endedWithNumbers().map((e) => ({ endedOn: e.kind === 'dependant' ? e.dependantUntil : e.retiredOn, state: e.state })),
+    disposals: { count: repo.countOf(DISPOSAL_ACTION, maxSeq), lastAt: last?.at ?? null },
+    today: todayJst(now),
+  };
+}
+
+export type { ReportKind };

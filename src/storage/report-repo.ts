@@ -1,0 +1,73 @@
+import type { Db } from './database.js';
+
+/** One audit event as the reports read it (the hashes stay with the verifier). */
+export interface ReportEventRow {
+  seq: number;
+  at: string;
+  actorId: string;
+  actorName: string;
+  action: string;
+  subjects: string;
+  purpose: string | null;
+  client: string | null;
+  device: string | null;
+  detail: string;
+}
+
+const COLUMNS = 'seq, at, actor_id AS actorId, actor_name AS actorName, action, subjects, purpose, client, device, detail';
+
+/**
+ * The audit trail read for printed reports. Every query stops at a given seq:
+ * the head printed on the paper, so a report never shows an event its printed
+ * head does not cover, even while others keep appending.
+ */
+export class ReportRepo {
+  constructor(private readonly db: Db) {}
+
+  /** Events of the given actions with from <= at < to and seq <= maxSeq, in seq order (uses the (action, at) index). */
+  events(actions: readonly string[], from: string, to: string, maxSeq: number): IterableIterator<ReportEventRow> {
+    const marks = actions.map(() => '?').join(', ');
+    return this.db
+      .prepare(`SELECT ${COLUMNS} FROM audit_events WHERE action IN (${marks}) AND at >= ? AND at < ? AND seq <= ? ORDER BY seq`)
+      .iterate(...actions, from, to, maxSeq) as IterableIterator<ReportEventRow>;
+  }
+
+  /** Counts of persons by kind, status and number state. */
+  registerCounts(): { kind: string; status: string; state: string | null; n: number }[] {
+    return this.db
+      .prepare(
+        `SELECT p.kind, p.status, n.state, count(*) AS n FROM persons p LEFT JOIN person_numbers n ON n.person_id = p.id
+         GROUP BY p.kind, p.status, n.state ORDER BY p.kind, p.status, n.state`,
+      )
+      .all() as { kind: string; status: string; state: string | null; n: number }[];
+  }
+
+  /** Persons whose relationship has ended and who still have a number record, for the retention estimate. */
+  endedWithNumbers(): { kind: string; status: string; retiredOn: string | null; dependantUntil: string | null; state: string }[] {
+    return this.db
+      .prepare(
+        `SELECT p.kind, p.status, p.retired_on AS retiredOn, p.dependant_until AS dependantUntil, n.state FROM persons p
+         JOIN person_numbers n ON n.person_id = p.id WHERE p.status = 'retired' OR p.dependant_until IS NOT NULL`,
+      )
+      .all() as { kind: string; status: string; retiredOn: string | null; dependantUntil: string | null; state: string }[];
+  }
+
+  identityCheckCount(): number {
+    return this.db.prepare('SELECT count(*) FROM identity_checks').pluck().get() as number;
+  }
+
+  auditCount(maxSeq: number): number {
+    return this.db.prepare('SELECT count(*) FROM audit_events WHERE seq <= ?').pluck().get(maxSeq) as number;
+  }
+
+  /** The newest event of an action up to maxSeq. */
+  lastOf(action: string, maxSeq: number): ReportEventRow | undefined {
+    return this.db.prepare(`SELECT ${COLUMNS} FROM audit_events WHERE action = ? AND seq <= ? ORDER BY at DESC, seq DESC LIMIT 1`).get(action, maxSeq) as
+      | ReportEventRow
+      | undefined;
+  }
+
+  countOf(action: string, maxSeq: number): number {
+    return this.db.prepare('SELECT count(*) FROM audit_events WHERE action = ? AND seq <= ?').pluck().get(action, maxSeq) as number;
+  }
+}

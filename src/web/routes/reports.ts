@@ -1,0 +1,134 @@
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { actorOf } from '../../services/accounts.js';
+import { AppError } from '../../domain/errors.js';
+import { companyName, setCompanyName } from '../../services/settings.js';
+import { incidentFacts, LEFT_VAULT_ACTIONS, type IncidentFilter } from '../../reports/incident.js';
+import { isMonthlyKind, REPORT_TITLES, type ReportModel } from '../../reports/model.js';
+import { DEFAULT_CHROMIUM, htmlToPdf } from '../../reports/pdf.js';
+import { dayRangePeriod, monthPeriod, type Period } from '../../reports/period.js';
+import { printReport, type ReportFormat, type ReportRequest } from '../../reports/print.js';
+import { pageHeaderCss, renderReportHtml } from '../../reports/render.js';
+import { ReportRepo } from '../../storage/report-repo.js';
+import { requirePermission, type WebDeps } from '../app.js';
+import { monthOf } from '../entry-log.js';
+import { clientOf, intParam, parseBody, text } from '../forms.js';
+import { M } from '../messages.js';
+
+const CompanySchema = z.object({ _csrf: text(100), companyName: text(400) }).strict();
+const JST_MS = 9 * 3600_000;
+
+/**
+ * Printed reports (帳票), the incident view (漏えい等報告 support) and the
+ * company-name setting. Opening a print view or downloading a PDF appends
+ * `report.printed` before anything is rendered (see reports/print.ts).
+ */
+export function reportRoutes(deps: WebDeps): Router {
+  const r = Router();
+  const { vault } = deps;
+  const chromium = deps.chromiumPath ?? DEFAULT_CHROMIUM;
+
+  const send = async (req: Request, res: Response, request: ReportRequest, format: ReportFormat, back: string, pdfHref: string | null, filename: string) => {
+    const user = res.locals.session!.user;
+    const model: ReportModel = printReport(vault, { ...actorOf(user), role: M.role[user.role] }, request, format, clientOf(req));
+    if (format === 'html') return void res.type('html').send(await renderReportHtml(model, { mode: 'web', back, pdfHref }));
+    const pdf = await htmlToPdf(await renderReportHtml(model, { mode: 'pdf' }), chromium);
+    res.set('Content-Disposition', `attachment; filename="${filename}"`).type('application/pdf').send(pdf);
+  };
+
+  r.get('/reports', requirePermission('reports.read'), (req, res) => {
+    const month = monthPeriod(req.query.month ?? monthOf(vault.clock.now()));
+    res.render('reports/index', { title: M.reports.title, month: month.key, titles: REPORT_TITLES, company: companyName(vault) });
+  });
+
+  // The report's own header in the top margin of every printed page (no inline style under the CSP).
+  r.get('/reports/page.css', requirePermission('reports.read'), (req, res) => {
+    const h = typeof req.query.h === 'string' ? req.query.h : '';
+    res.type('text/css').send(pageHeaderCss(h));
+  });
+
+  r.get('/reports/register{.:ext}', requirePermission('reports.read'), async (req, res) => {
+    const format = formatOf(req.params.ext, res);
+    await send(req, res, { kind: 'register' }, format, '/reports', can(res, 'reports.pdf') ? '/reports/register.pdf' : null, 'register.pdf');
+  });
+
+  r.get('/reports/:kind{.:ext}', requirePermission('reports.read'), async (req, res) => {
+    const kind = req.params.kind as string;
+    if (!isMonthlyKind(kind)) throw new AppError('not_found', M.notFound);
+    const format = formatOf(req.params.ext, res);
+    const month = monthPeriod(req.query.month);
+    await send(req, res, { kind, period: month }, format, `/reports?month=${month.key}`, can(res, 'reports.pdf') ? `/reports/${kind}.pdf?month=${month.key}` : null, `${kind}-${month.key}.pdf`);
+  });
+
+  // The purpose notice for one person: handlers hand it over at intake, so intake.write may print it too.
+  r.get('/persons/:id/notice{.:ext}', requirePermission('reports.read', 'intake.write'), async (req, res) => {
+    const id = intParam(req.params.id);
+    const format = formatOf(req.params.ext, res);
+    await send(req, res, { kind: 'notice', personId: id }, format, `/persons/${id}`, can(res, 'reports.pdf') ? `/persons/${id}/notice.pdf` : null, `notice-${id}.pdf`);
+  });
+
+  r.get('/incident', requirePermission('reports.read'), (req, res) => {
+    const q = incidentQuery(req, vault.clock.now(), (id) => vault.users.byId(id)?.displayName);
+    const users = vault.users.all();
+    let facts = null;
+    if (q.period) facts = incidentFacts(new ReportRepo(vault.db).events(LEFT_VAULT_ACTIONS, q.period.from, q.period.to, vault.audit.head()?.seq ?? 0), q.filter);
+    const search = new URLSearchParams(q.raw).toString();
+    res.render('incident/index', { title: M.incident.title, q: q.raw, users, facts, period: q.period, printHref: q.period ? `/incident/print?${search}` : null, pdfHref: q.period && can(res, 'reports.pdf') ? `/incident/print.pdf?${search}` : null });
+  });
+
+  r.get('/incident/print{.:ext}', requirePermission('reports.read'), async (req, res) => {
+    const format = formatOf(req.params.ext, res);
+    const q = incidentQuery(req, vault.clock.now(), (id) => vault.users.byId(id)?.displayName);
+    if (!q.period) throw new AppError('invalid', M.incident.needPeriod);
+    const search = new URLSearchParams(q.raw).toString();
+    await send(req, res, { kind: 'incident', period: q.period, filter: q.filter, filterLabel: q.label }, format, `/incident?${search}`, can(res, 'reports.pdf') ? `/incident/print.pdf?${search}` : null, 'incident.pdf');
+  });
+
+  r.get('/settings', requirePermission('users.manage'), (_req, res) => {
+    res.render('settings/index', { title: M.settings.title, form: { companyName: vault.meta.get('company_name') ?? '' }, errors: {}, saved: false });
+  });
+
+  r.post('/settings', requirePermission('users.manage'), (req, res) => {
+    const form = parseBody(req, CompanySchema);
+    try {
+      setCompanyName(vault, actorOf(res.locals.session!.user), form.companyName ?? '', clientOf(req));
+      res.render('settings/index', { title: M.settings.title, form: { companyName: companyName(vault) }, errors: {}, saved: true });
+    } catch (err) {
+      if (!(err instanceof AppError) || err.code !== 'invalid') throw err;
+      res.status(400).render('settings/index', { title: M.settings.title, form: { companyName: '' }, errors: { companyName: err.publicMessage }, saved: false });
+    }
+  });
+  return r;
+}
+
+function can(res: Response, p: 'reports.pdf'): boolean {
+  return (res.locals.can as (p: string) => boolean)(p);
+}
+
+/** html (the print view) or pdf (admins); anything else is not a page. */
+function formatOf(ext: unknown, res: Response): ReportFormat {
+  if (ext === undefined) return 'html';
+  if (ext !== 'pdf') throw new AppError('not_found', M.notFound);
+  if (!can(res, 'reports.pdf')) throw new AppError('forbidden', M.forbidden);
+  return 'pdf';
+}
+
+interface IncidentQuery {
+  raw: Record<string, string>;
+  period: Period | null;
+  filter: IncidentFilter;
+  label: string;
+}
+
+function incidentQuery(req: Request, now: Date, nameOf: (id: string) => string | undefined): IncidentQuery {
+  const str = (k: string) => (typeof req.query[k] === 'string' ? (req.query[k] as string).slice(0, 200) : '');
+  const raw: Record<string, string> = { from: str('from'), to: str('to'), actor: str('actor'), device: str('device'), known: str('known') };
+  if (str('improper') === '1') raw.improper = '1';
+  const today = new Date(now.getTime() + JST_MS).toISOString().slice(0, 10);
+  const period = raw.from || raw.to ? dayRangePeriod(raw.from, raw.to) : null;
+  if (raw.known && !/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/u.test(raw.known)) throw new AppError('invalid', M.incident.badKnown);
+  const filter: IncidentFilter = { actorId: raw.actor || undefined, device: raw.device || undefined, improper: raw.improper === '1', knownOn: raw.known || today };
+  const label = [raw.actor ? `操作者 ${nameOf(raw.actor) ?? raw.actor}` : '', raw.device ? `装置・端末 ${raw.device}` : ''].filter(Boolean).join('、');
+  return { raw, period, filter, label };
+}
+
