@@ -29,7 +29,6 @@ import { entryRoutes } from './routes/entries.js';
 import { reportRoutes } from './routes/reports.js';
 import { auditRoutes } from './routes/audit.js';
 import type { SyslogStatus } from '../services/syslog-forwarder.js';
-import { reportRoutes } from './routes/reports.js';
 import type { DoorStatus } from '../services/door.js';
 import { RevealStore } from '../services/gate.js';
 import type { GateWindows } from '../gate/requests.js';
