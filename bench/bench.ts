@@ -20,6 +20,7 @@ import type { Row } from './row.js';
 import { syntheticCsv } from './synthetic.js';
 import { benchGate } from './gate-bench.js';
 import { benchWeb } from './web-bench.js';
+import { benchReports } from './report-bench.js';
 
 /**
  * `npm run bench`: each operation next to a floor measured in the same run on
@@ -271,7 +272,12 @@ export async function benchCommand(argv: string[], out: NodeJS.WritableStream): 
   try {
     out.write(`mnvault bench: import ${n.toLocaleString('en-US')} rows, verify ${verifyN.toLocaleString('en-US')} events (ratio = floor s / our s)\n`);
     const rows: Row[] = [];
-    // One part alone, when working on it: --only gate | web.
+    // One part alone, when working on it: --only gate | web | reports.
+    if (values.only === 'reports') {
+      rows.push(...(await benchReports(root, n, 2_000)));
+      out.write(`${fmt(rows)}\n`);
+      return 0;
+    }
     if (values.only === 'gate' || values.only === 'web') {
       rows.push(...(values.only === 'gate' ? await benchGate(root, { reveals: 50, exportPersons: 10_000 }) : await benchWeb(root, n)));
       out.write(`${fmt(rows)}\n`);
@@ -284,6 +290,7 @@ export async function benchCommand(argv: string[], out: NodeJS.WritableStream): 
     rows.push(benchOpen(root, 50));
     if (!values['skip-web']) rows.push(...(await benchWeb(root, n)));
     if (!values['skip-web']) rows.push(...(await benchGate(root, { reveals: 50, exportPersons: 10_000 })));
+    rows.push(...(await benchReports(root, n, 2_000)));
     rows.push(...benchCiphers(root, Math.min(n, 100_000)));
     out.write(`${fmt(rows)}\n`);
     return 0;
