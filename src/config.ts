@@ -27,6 +27,12 @@ const EnvSchema = z.object({
   MNVAULT_DOOR_ENTRY_SECONDS: intSetting(5, 3600, '承認後に扉を開けてよい秒数'),
   MNVAULT_GATE_APPROVAL_SECONDS: intSetting(30, 3600, '申請が承認を待つ秒数'),
   MNVAULT_GATE_VIEW_SECONDS: intSetting(10, 600, '承認後に番号を表示する（出力をダウンロードできる）秒数'),
+  MNVAULT_SYSLOG: z
+    .string()
+    .regex(/^(tcp|tls):\/\/([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):([0-9]{1,5})$/u, { error: (i) => `リモートsyslogの送り先を tcp://ホスト:ポート または tls://ホスト:ポート で指定してください（指定: "${String(i.input)}"）` })
+    .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) >= 1 && Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, { error: 'リモートsyslogのポートは 1〜65535 で指定してください' })
+    .optional(),
+  MNVAULT_SYSLOG_CA: z.string().regex(/^\/[^\0]+$/u, { error: 'リモートsyslogのCA証明書（PEM）を絶対パスで指定してください' }).optional(),
 });
 
 /** A serial device given by its absolute path (a udev symlink such as /dev/mnvault-relay). */
@@ -48,6 +54,15 @@ function intSetting(min: number, max: number, what: string) {
     .optional();
 }
 
+/** The remote syslog witness (MNVAULT_SYSLOG, MNVAULT_SYSLOG_CA). */
+export interface SyslogConfig {
+  protocol: 'tcp' | 'tls';
+  host: string;
+  port: number;
+  /** PEM file of the CA that signed the receiver's certificate; the system's CAs when absent. */
+  caPath: string | undefined;
+}
+
 export interface Config {
   dataDir: string | undefined;
   /** Chromium for PDF reports (default /usr/bin/chromium). */
@@ -66,6 +81,8 @@ export interface Config {
   door: DoorConfig;
   /** How long a request waits for approval, and how long an approved number shows (or an export can be downloaded). */
   gateWindows: { approvalMs: number; viewMs: number };
+  /** Where each audit event is copied (RFC 5424 over TCP or TLS); none when undefined. */
+  syslog?: SyslogConfig | undefined;
 }
 
 export interface DoorConfig {
@@ -96,7 +113,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       throw new AppError('invalid', `環境変数の設定に誤りがあります:\n  MNVAULT_ALLOWED_NETWORKS: ${(cause as Error).message}（例: 192.168.1.0/24,10.0.0.0/8）`);
     }
   }
+  if (e.MNVAULT_SYSLOG_CA && !e.MNVAULT_SYSLOG?.startsWith('tls://')) {
+    throw new AppError('invalid', '環境変数の設定に誤りがあります:\n  MNVAULT_SYSLOG_CA: CA証明書は MNVAULT_SYSLOG が tls://ホスト:ポート のときだけ指定できます');
+  }
   return {
+    syslog: e.MNVAULT_SYSLOG ? parseSyslogTarget(e.MNVAULT_SYSLOG, e.MNVAULT_SYSLOG_CA) : undefined,
     dataDir: e.MNVAULT_DATA,
     chromiumPath: e.MNVAULT_CHROMIUM,
     credentialsDirectory: e.CREDENTIALS_DIRECTORY,
@@ -119,4 +140,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     },
     gateWindows: { approvalMs: (e.MNVAULT_GATE_APPROVAL_SECONDS ?? 300) * 1000, viewMs: (e.MNVAULT_GATE_VIEW_SECONDS ?? 60) * 1000 },
   };
+}
+
+function parseSyslogTarget(url: string, caPath: string | undefined): SyslogConfig {
+  const m = /^(tcp|tls):\/\/(.+):([0-9]+)$/u.exec(url)!;
+  return { protocol: m[1] as 'tcp' | 'tls', host: m[2]!.replace(/^\[(.*)\]$/u, '$1'), port: Number(m[3]), caPath };
 }

@@ -25,6 +25,7 @@ import { defaultHostnames, ensureTls, serverTlsOptions } from '../web/tls.js';
 import { dataDirFrom, parse } from './args.js';
 import { openForCommand } from './open.js';
 import { usageError } from './output.js';
+import { startSyslog } from '../services/syslog-forwarder.js';
 import { logEvent } from '../log.js';
 import { stopGracefully } from './shutdown.js';
 
@@ -96,6 +97,8 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
   }
   // The door of the 管理区域: pulsed on each approval, its sensor polled (MNVAULT_DOOR_*, or simulated).
   const door = await startDoor(vault, reveals, config, opts.simulateDevices, (message) => logEvent('warn', 'notice', { message }));
+  // Each committed audit event is copied to the remote syslog witness (MNVAULT_SYSLOG), when configured.
+  const syslog = config.syslog ? startSyslog(vault, config.syslog) : undefined;
   const app = createApp({
     vault,
     chromiumPath: config.chromiumPath,
@@ -110,6 +113,7 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
     deviceStatus: () => ({ pinPad: pinPadState() }),
     securityKeys: keys && { station: keys.station, desk: keys.desk },
     door: door?.service,
+    syslog,
   });
   let fingerprint: string | null = null;
   let server: Server;
@@ -144,6 +148,7 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
           ...(pinPad ? [{ name: 'pinpad', close: () => pinPad!.close() }] : []),
           ...(keys ? [{ name: 'fido2', close: () => keys.close() }] : []),
           ...(door ? [{ name: 'door', close: () => door.close() }] : []),
+          ...(syslog ? [{ name: 'syslog', close: () => syslog.stop() }] : []),
         ],
         vault,
         deadlineMs: opts.stopDeadlineMs ?? 10_000,

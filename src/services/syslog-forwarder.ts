@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { formatSyslog, frame } from '../audit/syslog-format.js';
+import { AppError } from '../domain/errors.js';
 import type { Vault } from './vault.js';
 
 export interface SyslogTarget {
@@ -180,4 +182,17 @@ export class SyslogForwarder {
       });
     });
   }
+}
+
+/** Starts the forwarder from the configuration (MNVAULT_SYSLOG, MNVAULT_SYSLOG_CA); the CA file must be readable. */
+export function startSyslog(vault: Pick<Vault, 'db' | 'auditRepo' | 'audit' | 'vaultId'>, config: { protocol: 'tcp' | 'tls'; host: string; port: number; caPath: string | undefined }, opts: ForwarderOptions = {}): SyslogForwarder {
+  let ca: Buffer | undefined;
+  if (config.caPath) {
+    try {
+      ca = readFileSync(config.caPath);
+    } catch (cause) {
+      throw new AppError('invalid', `MNVAULT_SYSLOG_CA のファイル（${config.caPath}）を読めません。パスと権限を確認してください。`, { cause });
+    }
+  }
+  return new SyslogForwarder(vault, { protocol: config.protocol, host: config.host, port: config.port, ca }, opts);
 }

@@ -19,6 +19,7 @@ export function homeRoutes(deps: WebDeps): Router {
       door: deps.door?.status() ?? { relay: 'none', sensor: 'none', simulated: false, recordFailed: false },
       alarms: admin ? deps.vault.doorAlarms.open() : [],
       acknowledged: req.query.acknowledged === '1',
+      syslog: admin ? (deps.syslog?.status() ?? null) : null,
     });
   });
   return r;
