@@ -80,10 +80,15 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
   const keys = await startSecurityKeys(vault, reveals, opts, log('fido2'));
   let pinPad: { close(): Promise<void> } | undefined;
   let pinPadState: () => 'connected' | 'searching' | 'simulator' | 'none' = () => 'none';
+  // When a key was last pressed on the pad (never which): the setup page's keypress test.
+  let lastKeyAt: number | null = null;
+  const keyPressed = (at: number) => {
+    lastKeyAt = at;
+  };
   if (config.pinPad && !opts.simulateDevices) {
     const id = `pinpad:${config.pinPad.vendorId.toString(16).padStart(4, '0')}:${config.pinPad.productId.toString(16).padStart(4, '0')}`;
     const pad = new HidPinPad(await nodeHidTransport(), config.pinPad);
-    attachPinPad(vault, reveals, pad, id, opts.gateWindows, log(id), keys?.desk);
+    attachPinPad(vault, reveals, pad, id, opts.gateWindows, log(id), keys?.desk, keyPressed);
     await pad.start();
     pinPad = pad;
     pinPadState = () => (pad.state === 'connected' ? 'connected' : 'searching');
@@ -91,7 +96,7 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
   if (opts.simulateDevices) {
     // The terminal PIN pad (`mnvault pinpad`) sends its reports over this socket.
     const socket = await listenPinPadSocket(pinPadSocketPath(vault.dataDir));
-    attachPinPad(vault, reveals, socket, 'pinpad:simulator', opts.gateWindows, log('pinpad:simulator'), keys?.desk);
+    attachPinPad(vault, reveals, socket, 'pinpad:simulator', opts.gateWindows, log('pinpad:simulator'), keys?.desk, keyPressed);
     pinPad = socket;
     pinPadState = () => 'simulator';
   }
@@ -110,7 +115,7 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
     pinCost: opts.pinCost,
     reveals,
     gateWindows: opts.gateWindows,
-    deviceStatus: () => ({ pinPad: pinPadState() }),
+    deviceStatus: () => ({ pinPad: pinPadState(), lastKeyAt }),
     securityKeys: keys && { station: keys.station, desk: keys.desk },
     door: door?.service,
     syslog,

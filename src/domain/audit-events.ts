@@ -54,8 +54,12 @@ export type AuditAction =
   | 'disposal.approved'
   | 'disposal.cancelled'
   | 'number.disposed'
-  // Settings kept in the vault (the company name on reports).
+  // Settings kept in the vault (the company name on reports, the backup folder).
   | 'settings.updated'
+  // First-run setup was completed by an admin.
+  | 'setup.completed'
+  // An admin pulsed the door strike once to test it.
+  | 'door.test_pulse'
   // A report was printed (HTML print view or PDF); its own seq and hash are the head on the paper.
   | 'report.printed';
 

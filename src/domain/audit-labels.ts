@@ -65,6 +65,8 @@ export const AUDIT_ACTION_LABEL: Record<AuditAction, { label: string; group: Aud
   'audit.verified': { label: '監査記録の検証', group: 'vault' },
   'report.printed': { label: '帳票の印刷', group: 'vault' },
   'settings.updated': { label: '設定の変更', group: 'vault' },
+  'setup.completed': { label: '初期設定の完了', group: 'vault' },
+  'door.test_pulse': { label: '電気錠のテスト解錠', group: 'door' },
   'retention.rule_changed': { label: '保管期間のルールの変更', group: 'disposal' },
   'retention.schedule_changed': { label: '廃棄の時期・バックアップ保管日数の変更', group: 'disposal' },
   'retention.hold_set': { label: '廃棄の保留の設定', group: 'disposal' },

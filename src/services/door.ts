@@ -113,7 +113,26 @@ export class DoorService {
     this.#monitor.allowEntry(until);
     this.#lastApproval = { requestId: r.id, until };
     const relay = this.devices.relay;
-    if (relay && !this.#stopped) this.#pulses = this.#pulses.then(() => this.#pulse(relay, r));
+    if (relay && !this.#stopped) this.#pulses = this.#pulses.then(() => this.#pulse(relay, r.id));
+  }
+
+  /**
+   * An admin's test of the strike (setup, maintenance; the caller has audited it):
+   * the door may open for the entry window and the relay is pulsed once.
+   * Resolves when the pulse has finished; a failing relay is raised as on an approval.
+   */
+  testPulse(): Promise<void> {
+    const relay = this.devices.relay;
+    if (!relay) throw new AppError('conflict', '扉の電気錠（リレー）が設定されていないため、テスト解錠はできません（MNVAULT_DOOR_RELAY）。');
+    if (this.#stopped) throw new AppError('device_unavailable', '扉の制御は停止しています。');
+    this.#monitor.allowEntry(this.vault.clock.now().getTime() + this.devices.entryMs);
+    this.#pulses = this.#pulses.then(() => this.#pulse(relay, null));
+    return this.#pulses;
+  }
+
+  /** The relay's device name, for the audit event of a test pulse; undefined without a relay. */
+  relayDevice(): string | undefined {
+    return this.devices.relay?.device;
   }
 
   /** Resolves when every pulse asked for so far has finished (tests, shutdown). */
@@ -129,7 +148,7 @@ export class DoorService {
     await this.#pulses;
   }
 
-  async #pulse(relay: NonNullable<DoorDevices['relay']>, r: GateRequest): Promise<void> {
+  async #pulse(relay: NonNullable<DoorDevices['relay']>, requestId: number | null): Promise<void> {
     let phase: 'unlock' | 'lock' = 'unlock';
     let writes = 0;
     const tracked = {
@@ -143,7 +162,7 @@ export class DoorService {
       this.#relayFailed = false;
     } catch (err) {
       this.#relayFailed = true;
-      const detail = { request_id: r.id, phase, reason: reasonOf(err) };
+      const detail = { request_id: requestId, phase, reason: reasonOf(err) };
       this.log({ level: 'error', device: relay.device, event: 'relay_failed', phase, reason: detail.reason });
       this.#raise('relay_failed', { action: 'door.relay_failed', device: relay.device, detail });
     }

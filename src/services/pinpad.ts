@@ -20,6 +20,8 @@ export function attachPinPad(
   windows: GateWindows = DEFAULT_WINDOWS,
   onStatus: (s: PinPadStatus) => void = () => {},
   enrolments?: EnrolmentDesk,
+  /** Called with the time of each key press, never the key: the setup page's "press a key" test. */
+  onActivity: (at: number) => void = () => {},
 ): void {
   const decoder = new KeypadDecoder();
   const line = new KeypadLine();
@@ -39,6 +41,7 @@ export function attachPinPad(
       entry.reset();
       return;
     }
+    if (events.some((e) => e.type === 'key')) onActivity(vault.clock.now().getTime());
     for (const e of events) {
       const text = line.apply(e);
       if (text === undefined) continue;

@@ -33,6 +33,9 @@ import type { DoorStatus } from '../services/door.js';
 import { RevealStore } from '../services/gate.js';
 import type { GateWindows } from '../gate/requests.js';
 import { checkCsrf, loadSession } from './sessions.js';
+import { setupRoutes } from './routes/setup.js';
+import { statusRoutes } from './routes/status.js';
+import { caRoutes } from './routes/ca.js';
 
 export interface WebDeps {
   /** Chromium for PDF reports (default /usr/bin/chromium). */
@@ -53,9 +56,9 @@ export interface WebDeps {
   /** Security keys at the appliance: the station that watches them and pending enrolments. */
   securityKeys?: { station: SecurityKeyStation; desk: EnrolmentDesk } | undefined;
   /** The devices' state for the admin's home page. */
-  deviceStatus?: () => { pinPad: 'connected' | 'searching' | 'simulator' | 'none' };
-  /** The door of the 管理区域, when one is wired (or simulated). */
-  door?: { status(): DoorStatus } | undefined;
+  deviceStatus?: () => { pinPad: 'connected' | 'searching' | 'simulator' | 'none'; /** ms of the last key press on the pad (never the key) */ lastKeyAt?: number | null };
+  /** The door of the 管理区域, when one is wired (or simulated); admins may pulse its relay once as a test. */
+  door?: { status(): DoorStatus; testPulse?(): Promise<void>; relayDevice?(): string | undefined } | undefined;
   /** The remote syslog copy of the trail (MNVAULT_SYSLOG), when configured. */
   syslog?: { status(): SyslogStatus } | undefined;
 }
@@ -145,6 +148,10 @@ export function createApp(deps: WebDeps): express.Express {
   app.use('/entries', entryRoutes(deps));
   app.use('/audit', auditRoutes(deps));
   app.use('/door', doorRoutes(deps));
+  app.use('/admin/setup', setupRoutes(deps));
+  app.use('/admin/status', statusRoutes(deps));
+  // Open before sign-in: a PC fetches the CA certificate before it trusts the connection.
+  app.use('/ca', caRoutes(deps));
   app.use(reportRoutes(deps));
 
   app.use((_req, res) => {

@@ -1,6 +1,7 @@
 import { IDENTITY_METHOD_LABEL, NUMBER_DOCUMENTS, OTHER_ID_DOCUMENTS, PHOTO_ID_DOCUMENTS, KNOWN_BY_EMPLOYER_LABEL } from '../domain/identity-documents.js';
 import { NUMBER_STATE_LABEL, PERSON_KIND_LABEL, PERSON_STATUS_LABEL } from '../domain/persons.js';
 import { ROLE_LABEL } from '../services/accounts.js';
+import { CA_MESSAGES, SETUP_MESSAGES, STATUS_MESSAGES } from './messages-setup.js';
 import { AUDIT_MESSAGES } from './messages-audit.js';
 
 /**
@@ -36,8 +37,13 @@ export const M = {
     incident: '漏えい等の確認',
     settings: '設定',
     alarms: '未確認の警報',
+    status: '設定の確認',
     audit: '監査記録',
   },
+  /** First-run setup, the status page and the CA certificate page. */
+  setup: SETUP_MESSAGES,
+  statusPage: STATUS_MESSAGES,
+  ca: CA_MESSAGES,
   role: ROLE_LABEL,
   kind: PERSON_KIND_LABEL,
   status: PERSON_STATUS_LABEL,
@@ -431,6 +437,9 @@ export const M = {
     'door.sensor_restored': '扉センサーの復旧',
     'door.relay_failed': '電気錠リレーの失敗（警報）',
     'door.alarm_acknowledged': '扉の警報の確認',
+    'settings.updated': '設定の変更',
+    'setup.completed': '初期設定の完了',
+    'door.test_pulse': '電気錠のテスト解錠',
     'report.printed': '帳票の印刷',
   } as Record<string, string>,
 };

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { PURPOSES } from '../../domain/purposes.js';
 import { requirePermission, type WebDeps } from '../app.js';
 import { can } from '../policy.js';
+import { setupBanner } from '../setup-checks.js';
 
 export function homeRoutes(deps: WebDeps): Router {
   const r = Router();
@@ -20,6 +21,7 @@ export function homeRoutes(deps: WebDeps): Router {
       alarms: admin ? deps.vault.doorAlarms.open() : [],
       acknowledged: req.query.acknowledged === '1',
       syslog: admin ? (deps.syslog?.status() ?? null) : null,
+      setup: can(res.locals.session?.user.role, 'users.manage') ? setupBanner(deps) : null,
     });
   });
   return r;
