@@ -25,5 +25,5 @@ export function buildNoticeReport(ctx: ReportContext, person: Pick<Person, 'id' 
     ],
     facts: [['通知日', formatDate(dateIso)]],
   });
-  return model('notice', ctx, null, [body, handling], { addressee: `${person.name} 様`, signatures: [] });
+  return model('notice', ctx, null, [body, handling], { addressee: `${person.name} 様`, signatures: ['事務取扱責任者'] });
 }

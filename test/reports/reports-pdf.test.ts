@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import type { AuditEventInput } from '../../src/domain/audit-events.js';
+import { checkAnchor, parseAnchor } from '../../src/audit/anchors.js';
+import { verifyRows } from '../../src/audit/chain.js';
 import { fixedClock } from '../../src/domain/ports.js';
 import { importPersons } from '../../src/services/import/import-persons.js';
 import { setCompanyName } from '../../src/services/settings.js';
@@ -81,6 +83,12 @@ describe('printed reports through headless Chromium', () => {
     expect(model.head).toEqual({ seq: head.seq, hash: head.hash.toString('hex') });
     expect(flat).toContain(`seq${head.seq}`);
     expect(flat).toContain(head.hash.toString('hex'));
+    // What the paper says is an anchor `audit verify --anchor` accepts: the chain verifies whole and passes through it.
+    const printedAnchor = /seq(\d+)([0-9a-f]{64})/u.exec(flat)!;
+    const anchor = parseAnchor(`${printedAnchor[1]}:${printedAnchor[2]}`);
+    const verified = verifyRows(vault.auditRepo.iterateRaw(), vault.keys.audit.expose(), 1, undefined);
+    expect(verified).toMatchObject({ ok: true, head: { seq: head.seq } });
+    expect(checkAnchor(anchor, [...vault.auditRepo.iterateRaw(anchor.seq, anchor.seq)][0], head.seq).ok).toBe(true);
     const printed = auditEvents(vault).at(-1)!;
     expect(printed).toMatchObject({ action: 'report.printed', detail: { kind: 'activity', period: '2026-04', format: 'pdf', covers_through_seq: head.seq - 1 } });
     expect(flat).toContain('事務取扱責任者');
