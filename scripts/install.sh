@@ -18,6 +18,9 @@
 #   /etc/mnvault/db-key.cred                       the encrypted database key, 0600 root:root (never replaced)
 #   /var/lib/mnvault/                              the vault, made by `mnvault init` as mnvault (never replaced)
 #
+# --networks and --port seed /etc/mnvault/mnvault.env on the first run; after that the file is the
+# place to change them (then run install.sh again: it rewrites the network drop-in from it).
+#
 # Safe to run again: it updates the app and the unit, and leaves the vault, the credential, the
 # settings file and a site-edited udev rules file as they are. A second run with nothing new changes
 # nothing.
