@@ -21,6 +21,7 @@ import { syntheticCsv } from './synthetic.js';
 import { benchGate } from './gate-bench.js';
 import { benchWeb } from './web-bench.js';
 import { benchReports } from './report-bench.js';
+import { benchAudit } from './audit-bench.js';
 
 /**
  * `npm run bench`: each operation next to a floor measured in the same run on
@@ -265,7 +266,7 @@ function fmt(rows: Row[]): string {
 }
 
 export async function benchCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { n: { type: 'string' }, 'verify-n': { type: 'string' }, 'skip-web': { type: 'boolean' }, only: { type: 'string' } } });
+  const { values } = parseArgs({ args: argv, options: { n: { type: 'string' }, 'verify-n': { type: 'string' }, 'skip-web': { type: 'boolean' }, only: { type: 'string' }, 'audit-n': { type: 'string' } } });
   const n = Number(values.n ?? 100_000);
   const verifyN = Number(values['verify-n'] ?? n * 10);
   const root = mkdtempSync(join(tmpdir(), 'mnvault-bench-'));
@@ -275,6 +276,13 @@ export async function benchCommand(argv: string[], out: NodeJS.WritableStream): 
     // One part alone, when working on it: --only gate | web | reports.
     if (values.only === 'reports') {
       rows.push(...(await benchReports(root, n, 2_000)));
+      out.write(`${fmt(rows)}\n`);
+      return 0;
+    }
+    // The audit browse at --audit-n events (default 1,000,000).
+    const auditN = Number(values['audit-n'] ?? 1_000_000);
+    if (values.only === 'audit') {
+      rows.push(...(await benchAudit(root, auditN)));
       out.write(`${fmt(rows)}\n`);
       return 0;
     }
@@ -291,6 +299,7 @@ export async function benchCommand(argv: string[], out: NodeJS.WritableStream): 
     if (!values['skip-web']) rows.push(...(await benchWeb(root, n)));
     if (!values['skip-web']) rows.push(...(await benchGate(root, { reveals: 50, exportPersons: 10_000 })));
     rows.push(...(await benchReports(root, n, 2_000)));
+    rows.push(...(await benchAudit(root, auditN)));
     rows.push(...benchCiphers(root, Math.min(n, 100_000)));
     out.write(`${fmt(rows)}\n`);
     return 0;

@@ -82,15 +82,11 @@ export class AuditBrowseRepo {
     const persons = f.personIds?.length ? [...new Set(f.personIds)] : undefined;
     const actions = f.actions?.length ? [...new Set(f.actions)] : undefined;
     const key = persons ? 's.seq' : 'e.seq';
+    // One range only: given two upper bounds SQLite may seek by the looser one and filter the rest.
+    const lo = cursor.after !== undefined ? Math.max(range.lo, cursor.after + 1) : range.lo;
+    const hi = cursor.before !== undefined ? Math.min(range.hi, cursor.before - 1) : range.hi;
     const common: string[] = [`${key} BETWEEN ? AND ?`];
-    const commonArgs: unknown[] = [range.lo, range.hi];
-    if (cursor.before !== undefined) {
-      common.push(`${key} < ?`);
-      commonArgs.push(cursor.before);
-    } else if (cursor.after !== undefined) {
-      common.push(`${key} > ?`);
-      commonArgs.push(cursor.after);
-    }
+    const commonArgs: unknown[] = [lo, hi];
     const onEvent: string[] = [];
     const onEventArgs: unknown[] = [];
     if (f.actorId !== undefined) {
