@@ -108,7 +108,7 @@ function dateField(input: string | undefined, field: string, label: string): str
 /** Records 退職 of an employee, or 取引終了 of a payee, with its date; the retention clock starts from it. */
 export function retirePerson(vault: Vault, actor: Actor, id: PersonId, retiredOn: string | undefined, client: string | null): void {
   const p = vault.persons.byId(id) ?? notFound();
-  if (p.kind === 'dependant') throw new AppError('invalid', '退職・取引終了は従業員と支払先にだけ記録できます。扶養親族は異動を記録してください。');
+  if (p.kind === 'dependant') throw new AppError('invalid', '退職は従業員にだけ、取引終了は支払先にだけ記録できます。扶養親族は異動を記録してください。');
   const date = dateField(retiredOn, 'retiredOn', p.kind === 'payee' ? '取引終了日' : '退職日');
   writeTransaction(vault.db, () => {
     vault.persons.retire(id, date, vault.clock.now().toISOString());

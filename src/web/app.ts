@@ -26,6 +26,7 @@ import type { EnrolmentDesk } from '../services/key-enrolment.js';
 import { gateRoutes } from './routes/gate.js';
 import { doorRoutes } from './routes/door.js';
 import { entryRoutes } from './routes/entries.js';
+import { disposalRoutes, holdRoutes, retentionRoutes } from './routes/disposal.js';
 import { reportRoutes } from './routes/reports.js';
 import { auditRoutes } from './routes/audit.js';
 import type { SyslogStatus } from '../services/syslog-forwarder.js';
@@ -148,6 +149,9 @@ export function createApp(deps: WebDeps): express.Express {
   app.use('/entries', entryRoutes(deps));
   app.use('/audit', auditRoutes(deps));
   app.use('/door', doorRoutes(deps));
+  app.use('/disposal', disposalRoutes(deps));
+  app.use('/admin/retention', retentionRoutes(deps));
+  app.use('/persons', holdRoutes(deps));
   app.use('/admin/setup', setupRoutes(deps));
   app.use('/admin/status', statusRoutes(deps));
   // Open before sign-in: a PC fetches the CA certificate before it trusts the connection.

@@ -1,6 +1,7 @@
 import { IDENTITY_METHOD_LABEL, NUMBER_DOCUMENTS, OTHER_ID_DOCUMENTS, PHOTO_ID_DOCUMENTS, KNOWN_BY_EMPLOYER_LABEL } from '../domain/identity-documents.js';
 import { NUMBER_STATE_LABEL, PERSON_KIND_LABEL, PERSON_STATUS_LABEL } from '../domain/persons.js';
 import { ROLE_LABEL } from '../services/accounts.js';
+import { RETENTION_MESSAGES } from './messages-retention.js';
 import { CA_MESSAGES, SETUP_MESSAGES, STATUS_MESSAGES } from './messages-setup.js';
 import { AUDIT_MESSAGES } from './messages-audit.js';
 
@@ -54,6 +55,8 @@ export const M = {
   photoIdDocuments: PHOTO_ID_DOCUMENTS,
   otherIdDocuments: OTHER_ID_DOCUMENTS,
   knownByEmployer: KNOWN_BY_EMPLOYER_LABEL,
+  /** Retention rules, legal holds and disposal (削除・廃棄). */
+  retention: RETENTION_MESSAGES,
   login: {
     title: 'サインイン',
     login: 'ユーザー名',
@@ -437,6 +440,14 @@ export const M = {
     'door.sensor_restored': '扉センサーの復旧',
     'door.relay_failed': '電気錠リレーの失敗（警報）',
     'door.alarm_acknowledged': '扉の警報の確認',
+    'retention.rule_changed': '保管期間のルールの変更',
+    'retention.schedule_changed': '廃棄の時期・バックアップ保管日数の変更',
+    'retention.hold_set': '廃棄の保留の設定',
+    'retention.hold_cleared': '廃棄の保留の解除',
+    'disposal.proposed': '廃棄の提案',
+    'disposal.approved': '廃棄の承認',
+    'disposal.cancelled': '廃棄の提案の取り消し',
+    'number.disposed': '個人番号の削除・廃棄',
     'settings.updated': '設定の変更',
     'setup.completed': '初期設定の完了',
     'door.test_pulse': '電気錠のテスト解錠',
