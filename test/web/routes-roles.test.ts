@@ -229,9 +229,9 @@ function navLinks(html: string): string[] {
 
 describe('navigation shows only what the role may do', () => {
   const expected: Record<Exclude<Who, 'anonymous'>, string[]> = {
-    admin: ['/persons', '/persons/new', '/imports', '/admin/users', '/admin/security-keys', '/entries/new', '/entries', '/disposal'],
+    admin: ['/persons', '/persons/new', '/imports', '/admin/users', '/admin/security-keys', '/entries/new', '/entries', '/reports', '/incident', '/settings', '/disposal'],
     handler: ['/persons', '/persons/new', '/imports', '/gate/export/new', '/entries/new', '/disposal'],
-    auditor: ['/persons', '/entries', '/disposal'],
+    auditor: ['/persons', '/entries', '/reports', '/incident', '/disposal'],
   };
   const forbiddenLinks: Record<Exclude<Who, 'anonymous'>, string[]> = {
     admin: [],
