@@ -118,7 +118,7 @@ class KeySession {
           await sleep(this.opts.pollMs, this.#closed.signal);
           continue;
         }
-        this.#set('waiting_touch', `申請番号 ${pending.code} を承認するには、キーにタッチしてください。`, owner.displayName);
+        const askTouch = () => this.#set('waiting_touch', `申請番号 ${pending.code} を承認するには、キーにタッチしてください。`, owner.displayName);
         const touch = new AbortController();
         this.#current = touch;
         // An enrolment may have taken the key while the lines above awaited: it goes first.
@@ -138,7 +138,8 @@ class KeySession {
         let assertion;
         try {
           const credential = { id: row.credentialId, publicKeySpki: row.publicKey, signCount: row.signCount, salt: this.#saltOf(row) };
-          assertion = await this.port.assert({ rpId: RP_ID, credential, clientDataHash: commitmentFor(pending), signal: touch.signal });
+          // The status says "touch" when the key itself starts blinking for it, not before.
+          assertion = await this.port.assert({ rpId: RP_ID, credential, clientDataHash: commitmentFor(pending), signal: touch.signal, onTouch: askTouch });
         } catch (err) {
           if (isGone(err)) throw err;
           // Cancelled or timed out: ask again with whatever is pending now.

@@ -47,8 +47,10 @@ describe('the simulated security key in serve --simulate-devices', () => {
 
       const r = requestReveal(vault, handler, { personId: vault.persons.codes('employee').get('E1')!, purpose: 'withholding_slip' }, null);
       await expect.poll(() => serving.securityKeys!.station.statuses()[0]?.state, { timeout: 10_000 }).toBe('waiting_touch');
+      // The key blinks: a touch approves the request.
       pad.stdin.write('t');
       await expect.poll(() => vault.gate.byId(r.id)!.state, { timeout: 10_000 }).toBe('approved');
+      expect(output.join('').split('キーにタッチしました').length - 1).toBe(3);
       expect(output.join('')).not.toContain(NUMBER);
     } finally {
       pad.stdin.end('\x04');
