@@ -275,7 +275,7 @@ export async function benchCommand(argv: string[], out: NodeJS.WritableStream): 
     const rows: Row[] = [];
     // One part alone, when working on it: --only gate | web | reports.
     if (values.only === 'reports') {
-      rows.push(...(await benchReports(root, n, 2_000)));
+      rows.push(...(await benchReports(root, n, 20_000)));
       out.write(`${fmt(rows)}\n`);
       return 0;
     }
@@ -298,7 +298,7 @@ export async function benchCommand(argv: string[], out: NodeJS.WritableStream): 
     rows.push(benchOpen(root, 50));
     if (!values['skip-web']) rows.push(...(await benchWeb(root, n)));
     if (!values['skip-web']) rows.push(...(await benchGate(root, { reveals: 50, exportPersons: 10_000 })));
-    rows.push(...(await benchReports(root, n, 2_000)));
+    rows.push(...(await benchReports(root, n, 20_000)));
     rows.push(...(await benchAudit(root, auditN)));
     rows.push(...benchCiphers(root, Math.min(n, 100_000)));
     out.write(`${fmt(rows)}\n`);
