@@ -22,6 +22,7 @@ import { benchGate } from './gate-bench.js';
 import { benchWeb } from './web-bench.js';
 import { benchReports } from './report-bench.js';
 import { benchAudit } from './audit-bench.js';
+import { benchBackup } from './backup-bench.js';
 
 /**
  * `npm run bench`: each operation next to a floor measured in the same run on
@@ -286,6 +287,11 @@ export async function benchCommand(argv: string[], out: NodeJS.WritableStream): 
       out.write(`${fmt(rows)}\n`);
       return 0;
     }
+    if (values.only === 'backup') {
+      rows.push(...(await benchBackup(root, n)));
+      out.write(`${fmt(rows)}\n`);
+      return 0;
+    }
     if (values.only === 'gate' || values.only === 'web') {
       rows.push(...(values.only === 'gate' ? await benchGate(root, { reveals: 50, exportPersons: 10_000 }) : await benchWeb(root, n)));
       out.write(`${fmt(rows)}\n`);
@@ -301,6 +307,7 @@ export async function benchCommand(argv: string[], out: NodeJS.WritableStream): 
     rows.push(...(await benchReports(root, n, 20_000)));
     rows.push(...(await benchAudit(root, auditN)));
     rows.push(...benchCiphers(root, Math.min(n, 100_000)));
+    rows.push(...(await benchBackup(root, n)));
     out.write(`${fmt(rows)}\n`);
     return 0;
   } finally {

@@ -5,12 +5,13 @@
 #   sudo scripts/install.sh [--admin-user NAME] [--admin-name NAME]
 #                           [--admin-password-file FILE] [--admin-pin-file FILE]
 #                           [--networks "192.168.10.0/24,..."] [--port N]
-#                           [--prebuilt] [--reuse-node-modules] [--root DIR]
+#                           [--prebuilt] [--reuse-node-modules] [--root DIR] [--backup-dir DIR]
 #
 # What it lays down (owners and modes are checked by test/packaging/install.test.ts):
 #   /opt/mnvault/                                  the built app, root:root, 0755 dirs / 0644 files
 #   /etc/systemd/system/mnvault.service            the hardened unit (systemd/mnvault.service)
 #   /etc/systemd/system/mnvault.service.d/10-networks.conf   IPAddressAllow= from MNVAULT_ALLOWED_NETWORKS
+#   /etc/systemd/system/mnvault.service.d/20-backup.conf     ReadWritePaths=-DIR, with --backup-dir DIR
 #   /usr/lib/sysusers.d/mnvault.conf               user mnvault, groups mnvault and mnvault-hw
 #   /usr/lib/tmpfiles.d/mnvault.conf               /var/lib/mnvault 0700, /etc/mnvault 0750 root:mnvault
 #   /etc/udev/rules.d/71-mnvault.rules             device access for mnvault-hw (device/udev/)
@@ -49,6 +50,7 @@ networks=${MNVAULT_ALLOWED_NETWORKS:-}
 port=""
 prebuilt=0
 reuse_modules=0
+backup_dir=""
 while [ "$#" -gt 0 ]; do
   case $1 in
     --root) root=${2:?--root needs a folder}; shift 2 ;;
@@ -59,6 +61,7 @@ while [ "$#" -gt 0 ]; do
     --networks) networks=${2:?}; shift 2 ;;
     --port) port=${2:?}; shift 2 ;;
     --prebuilt) prebuilt=1; shift ;;
+    --backup-dir) backup_dir=${2:?--backup-dir needs a folder}; shift 2 ;;
     --reuse-node-modules) reuse_modules=1; shift ;;
     -h | --help) usage ;;
     *) echo "install.sh: unknown option $1" >&2; usage ;;
@@ -177,6 +180,16 @@ allowed=$(sed -n 's/^MNVAULT_ALLOWED_NETWORKS=//p' "$env_file" | tail -n1 | tr '
 printf '# Written by scripts/install.sh from MNVAULT_ALLOWED_NETWORKS in /etc/mnvault/mnvault.env.\n[Service]\nIPAddressAllow=%s\n' "$allowed" >"$stage/10-networks.conf"
 install_file "$repo/systemd/mnvault.service" "$R/etc/systemd/system/mnvault.service" 0644
 install_file "$stage/10-networks.conf" "$R/etc/systemd/system/mnvault.service.d/10-networks.conf" 0644
+# The backup folder (a mounted USB drive or NAS) is the one place outside its own the service may write.
+if [ -n "$backup_dir" ]; then
+  case $backup_dir in
+    /*/..|/*/../*|*/./*) mnv_die "--backup-dir: give the folder plainly, without . or .." ;;
+  esac
+  printf '%s' "$backup_dir" | grep -Eq '^/[A-Za-z0-9._/-]+$' || mnv_die "--backup-dir: an absolute path of letters, digits, . _ - and / only"
+  [ "$backup_dir" != / ] || mnv_die "--backup-dir: not the root folder"
+  printf '# Written by scripts/install.sh --backup-dir. The leading - lets the service start while the drive is unplugged.\n[Service]\nReadWritePaths=-%s\n' "$backup_dir" >"$stage/20-backup.conf"
+  install_file "$stage/20-backup.conf" "$R/etc/systemd/system/mnvault.service.d/20-backup.conf" 0644
+fi
 
 rules="$R/etc/udev/rules.d/71-mnvault.rules"
 if [ ! -f "$rules" ]; then

@@ -10,6 +10,8 @@ import { serveCommand } from './serve.js';
 import { pinpadCommand } from './pinpad.js';
 import { doorCommand } from './door.js';
 import { reportCommand } from './report.js';
+import { backupCommand } from './backup.js';
+import { restoreCommand } from './restore.js';
 
 const USAGE = `mnvault — マイナンバー金庫
 
@@ -22,6 +24,9 @@ const USAGE = `mnvault — マイナンバー金庫
   mnvault demo   [--data DIR] [--port N] [--reset]
   mnvault pinpad [--data DIR]                      # 模擬PINパッド（開発用）
   mnvault door   [open|close|status] [--data DIR]  # 模擬の扉（開発用、socat が必要）
+  mnvault backup --data DIR [--to FOLDER] [--keep N]     # 稼働中でも取れる暗号化されたバックアップ
+  mnvault backup --list --data DIR [--to FOLDER]       # 一覧（廃棄より前のものに印）
+  mnvault restore --from FILE --data NEWDIR (--pin-file F | --recovery-code-file F) [--credential FILE]
   mnvault bench  [--n N]
 
 --data は環境変数 MNVAULT_DATA でも指定できます。
@@ -49,6 +54,10 @@ export async function run(argv: string[], out: NodeJS.WritableStream = process.s
         return await doorCommand(rest, config, out);
       case 'report':
         return await reportCommand(rest, config, out, err);
+      case 'backup':
+        return await backupCommand(rest, config, out, err);
+      case 'restore':
+        return await restoreCommand(rest, config, out);
       case 'bench':
         return await benchCommand(rest, out);
       case 'help':

@@ -28,6 +28,7 @@ import { usageError } from './output.js';
 import { startSyslog } from '../services/syslog-forwarder.js';
 import { logEvent } from '../log.js';
 import { stopGracefully } from './shutdown.js';
+import { startBackupSchedule } from '../services/backup-runner.js';
 
 export interface Serving {
   server: Server;
@@ -104,6 +105,8 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
   const door = await startDoor(vault, reveals, config, opts.simulateDevices, (message) => logEvent('warn', 'notice', { message }));
   // Each committed audit event is copied to the remote syslog witness (MNVAULT_SYSLOG), when configured.
   const syslog = config.syslog ? startSyslog(vault, config.syslog) : undefined;
+  // The daily backup (meta backup_time, set on the backup page), kept to the newest N in backup_dir.
+  const backupSchedule = startBackupSchedule(vault);
   const app = createApp({
     vault,
     chromiumPath: config.chromiumPath,
@@ -154,6 +157,7 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
           ...(keys ? [{ name: 'fido2', close: () => keys.close() }] : []),
           ...(door ? [{ name: 'door', close: () => door.close() }] : []),
           ...(syslog ? [{ name: 'syslog', close: () => syslog.stop() }] : []),
+          { name: 'backup-schedule', close: async () => backupSchedule.stop() },
         ],
         vault,
         deadlineMs: opts.stopDeadlineMs ?? 10_000,

@@ -61,7 +61,12 @@ export type AuditAction =
   // An admin pulsed the door strike once to test it.
   | 'door.test_pulse'
   // A report was printed (HTML print view or PDF); its own seq and hash are the head on the paper.
-  | 'report.printed';
+  | 'report.printed'
+  // Backups (issue 6): a copy made or failed, a backup restored elsewhere and its drill (one number opened).
+  | 'backup.created'
+  | 'backup.failed'
+  | 'backup.restored'
+  | 'restore.drill';
 
 export interface Actor {
   /** A user id, or 'system' / 'cli' for work without a signed-in person. */

@@ -75,6 +75,10 @@ export const AUDIT_ACTION_LABEL: Record<AuditAction, { label: string; group: Aud
   'disposal.approved': { label: '廃棄の承認', group: 'disposal' },
   'disposal.cancelled': { label: '廃棄の提案の取り消し', group: 'disposal' },
   'number.disposed': { label: '個人番号の削除・廃棄', group: 'disposal' },
+  'backup.created': { label: 'バックアップの作成', group: 'vault' },
+  'backup.failed': { label: 'バックアップの失敗', group: 'vault' },
+  'backup.restored': { label: 'バックアップからの復元', group: 'vault' },
+  'restore.drill': { label: '復元の確認（番号を1件開く）', group: 'vault' },
 };
 
 export function isAuditAction(a: string): a is AuditAction {

@@ -37,6 +37,7 @@ import { checkCsrf, loadSession } from './sessions.js';
 import { setupRoutes } from './routes/setup.js';
 import { statusRoutes } from './routes/status.js';
 import { caRoutes } from './routes/ca.js';
+import { backupRoutes } from './routes/backups.js';
 
 export interface WebDeps {
   /** Chromium for PDF reports (default /usr/bin/chromium). */
@@ -154,6 +155,7 @@ export function createApp(deps: WebDeps): express.Express {
   app.use('/persons', holdRoutes(deps));
   app.use('/admin/setup', setupRoutes(deps));
   app.use('/admin/status', statusRoutes(deps));
+  app.use('/admin/backups', backupRoutes(deps));
   // Open before sign-in: a PC fetches the CA certificate before it trusts the connection.
   app.use('/ca', caRoutes(deps));
   app.use(reportRoutes(deps));

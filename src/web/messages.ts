@@ -4,6 +4,7 @@ import { ROLE_LABEL } from '../services/accounts.js';
 import { RETENTION_MESSAGES } from './messages-retention.js';
 import { CA_MESSAGES, SETUP_MESSAGES, STATUS_MESSAGES } from './messages-setup.js';
 import { AUDIT_MESSAGES } from './messages-audit.js';
+import { BACKUP_MESSAGES } from './messages-backup.js';
 
 /**
  * Every piece of text the web app shows, in one place. Views read it as `m`;
@@ -57,6 +58,8 @@ export const M = {
   knownByEmployer: KNOWN_BY_EMPLOYER_LABEL,
   /** Retention rules, legal holds and disposal (削除・廃棄). */
   retention: RETENTION_MESSAGES,
+  /** Backups (バックアップ) and the restore drill. */
+  backup: BACKUP_MESSAGES,
   login: {
     title: 'サインイン',
     login: 'ユーザー名',
@@ -452,6 +455,10 @@ export const M = {
     'setup.completed': '初期設定の完了',
     'door.test_pulse': '電気錠のテスト解錠',
     'report.printed': '帳票の印刷',
+    'backup.created': 'バックアップの作成',
+    'backup.failed': 'バックアップの失敗',
+    'backup.restored': 'バックアップからの復元',
+    'restore.drill': '復元の確認（番号を1件開く）',
   } as Record<string, string>,
 };
 

@@ -31,10 +31,12 @@ export type Permission =
   // Download reports as PDF made on the appliance.
   | 'reports.pdf'
   // Browse the audit trail (監査記録), see the chain's state and run its full verification.
-  | 'audit.read';
+  | 'audit.read'
+  // Make backups now, see the backup folder's list, set the daily backup (事務取扱責任者 only).
+  | 'backups.manage';
 
 const GRANTS: Record<Role, readonly Permission[]> = {
-  admin: ['users.manage', 'persons.read', 'persons.write', 'intake.write', 'entry.request', 'entries.read', 'door.acknowledge', 'disposal.read', 'disposal.propose', 'disposal.approve', 'retention.manage', 'holds.write', 'reports.read', 'reports.pdf', 'audit.read'],
+  admin: ['users.manage', 'persons.read', 'persons.write', 'intake.write', 'entry.request', 'entries.read', 'door.acknowledge', 'disposal.read', 'disposal.propose', 'disposal.approve', 'retention.manage', 'holds.write', 'reports.read', 'reports.pdf', 'audit.read', 'backups.manage'],
   handler: ['persons.read', 'persons.write', 'intake.write', 'gate.request', 'entry.request', 'disposal.read', 'disposal.propose', 'holds.write'],
   auditor: ['persons.read', 'entries.read', 'disposal.read', 'reports.read', 'audit.read'],
 };

@@ -4,7 +4,9 @@ import { AppError } from '../../domain/errors.js';
 import { actorOf } from '../../services/accounts.js';
 import { approveDisposal, cancelDisposal, proposeDisposal } from '../../services/disposal.js';
 import { clearHold, disposalList, schedule, setHold, updateRule, updateSchedule } from '../../services/retention.js';
+import { backupsPredating } from '../../services/backup.js';
 import { requirePermission, type WebDeps } from '../app.js';
+import { can } from '../policy.js';
 import { choices, clientOf, intParam, parseBody, text } from '../forms.js';
 
 const ProposeSchema = z.object({ _csrf: text(100), batch: text(20), personId: choices(190), note: text(1000) }).strict();
@@ -41,6 +43,7 @@ export function disposalRoutes(deps: WebDeps): Router {
       persons: vault.retention.disposalPersons(id),
       ruleNames: Object.fromEntries(vault.retention.rules().map((x) => [x.code, x.name])) as Record<string, string>,
       backupDays: schedule(vault).backupRetentionDays,
+      backups: d.state === 'executed' && can(res.locals.session!.user.role, 'backups.manage') ? backupsPredating(vault, id) : null,
       ownBlocked,
       done: req.query.done === '1',
       pending: req.query.wal === 'pending',

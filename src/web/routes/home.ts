@@ -3,6 +3,7 @@ import { PURPOSES } from '../../domain/purposes.js';
 import { requirePermission, type WebDeps } from '../app.js';
 import { can } from '../policy.js';
 import { setupBanner } from '../setup-checks.js';
+import { lastBackup } from '../../services/backup.js';
 
 export function homeRoutes(deps: WebDeps): Router {
   const r = Router();
@@ -22,7 +23,14 @@ export function homeRoutes(deps: WebDeps): Router {
       acknowledged: req.query.acknowledged === '1',
       syslog: admin ? (deps.syslog?.status() ?? null) : null,
       setup: can(res.locals.session?.user.role, 'users.manage') ? setupBanner(deps) : null,
+      backupFailed: can(res.locals.session?.user.role, 'backups.manage') ? failedBackup(deps) : null,
     });
   });
   return r;
+}
+
+/** The last backup, when it failed (a later success clears it): shown to admins until fixed. */
+function failedBackup(deps: WebDeps) {
+  const last = lastBackup(deps.vault);
+  return last?.state === 'failed' ? last : null;
 }

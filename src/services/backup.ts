@@ -1,0 +1,265 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { Actor } from '../domain/audit-events.js';
+import { AppError, publicMessage } from '../domain/errors.js';
+import { packagePath } from '../paths.js';
+import { AuditRepo } from '../storage/audit-repo.js';
+import { copyDatabase, type CopyProgress } from '../storage/backup-copy.js';
+import { DB_CIPHER, openDatabase, writeTransaction, type Db } from '../storage/database.js';
+import { schemaVersion } from '../storage/migrate.js';
+import type { DisposalRow } from '../storage/retention-repo.js';
+import {
+  backupName, cleanInterrupted, fsyncPath, lockFolder, MANIFEST_FORMAT, manifestPathOf, readBackups, sha256File, tempName, writeNewFile, type Manifest, type StoredBackup,
+} from './backup-files.js';
+import { checkBackupDir, META, parseBackupPath } from './setup.js';
+import { databasePath, type Vault } from './vault.js';
+
+/**
+ * Backups (バックアップ): an online, consistent, still-encrypted copy of the
+ * vault into a mounted folder, with a manifest; the newest N are kept. Each
+ * run is audited as backup.created or backup.failed, and its outcome is kept
+ * in meta for the admin's home page.
+ */
+
+export const BACKUP_META = {
+  keep: 'backup_keep',
+  /** Daily time (HH:MM, Japan time) of the scheduled backup; unset = none. */
+  time: 'backup_time',
+  /** JSON of the last run's outcome (LastBackup). */
+  last: 'backup_last',
+  /** The Japan date the schedule last ran on. */
+  scheduledOn: 'backup_scheduled_on',
+} as const;
+
+export const DEFAULT_KEEP = 7;
+export const MAX_KEEP = 365;
+
+export type BackupTrigger = 'cli' | 'web' | 'schedule';
+
+export interface LastBackup {
+  state: 'ok' | 'failed';
+  at: string;
+  trigger: BackupTrigger;
+  file?: string;
+  reason?: string;
+}
+
+export interface BackupResult {
+  path: string;
+  manifest: Manifest;
+  removed: string[];
+  seconds: number;
+  pages: CopyProgress;
+}
+
+export interface BackupOptions {
+  folder: string;
+  keep?: number | undefined;
+  actor: Actor;
+  client: string | null;
+  trigger: BackupTrigger;
+  offThread?: boolean;
+  onProgress?: (p: CopyProgress) => void;
+}
+
+let appVersionCache: string | undefined;
+export function appVersion(): string {
+  appVersionCache ??= (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version;
+  return appVersionCache;
+}
+
+/** The folder to use: --to when given (absolute, plain), else the configured backup_dir. Throws 'invalid' (exit 2 / 400). */
+export function backupFolder(vault: Pick<Vault, 'meta'>, flag: string | undefined): string {
+  if (flag !== undefined) return parseBackupPath(flag);
+  const configured = vault.meta.get(META.backupDir);
+  if (!configured) throw new AppError('invalid', 'バックアップ先のフォルダーが設定されていません。初期設定の「バックアップ先」で設定するか、--to で絶対パスを指定してください。');
+  return configured;
+}
+
+export function keepSetting(vault: Pick<Vault, 'meta'>): number {
+  const v = Number(vault.meta.get(BACKUP_META.keep) ?? DEFAULT_KEEP);
+  return Number.isSafeInteger(v) && v >= 1 && v <= MAX_KEEP ? v : DEFAULT_KEEP;
+}
+
+export function parseKeep(input: string | undefined): number {
+  const t = (input ?? '').trim();
+  if (!/^[0-9]{1,3}$/u.test(t) || Number(t) < 1 || Number(t) > MAX_KEEP) throw new AppError('invalid', `残すバックアップの数は1〜${MAX_KEEP}の整数で指定してください。`);
+  return Number(t);
+}
+
+export function lastBackup(vault: Pick<Vault, 'meta'>): LastBackup | null {
+  const raw = vault.meta.get(BACKUP_META.last);
+  if (!raw) return null;
+  try {
+    return JSON.parse(raw) as LastBackup;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Makes one backup. Order, so a crash at any point leaves either a complete
+ * backup or none: copy into a temp file, fsync, read the copy's own head,
+ * checksum, write the manifest's temp, rename the copy, rename the manifest
+ * (the commit), fsync the folder; then rotate and audit. Failures are audited
+ * as backup.failed (best effort) and rethrown.
+ */
+export async function createBackup(vault: Vault, opts: BackupOptions): Promise<BackupResult> {
+  const t0 = performance.now();
+  const startedAt = vault.clock.now();
+  try {
+    const check = checkBackupDir(opts.folder, vault.dataDir);
+    if (!check.ok) throw new AppError('invalid', `バックアップ先（${opts.folder}）を使えません: ${check.problem}`);
+    const keep = opts.keep ?? keepSetting(vault);
+    const unlock = lockFolder(opts.folder);
+    try {
+      cleanInterrupted(opts.folder);
+      const tmpDb = join(opts.folder, tempName('db', randomBytes(6)));
+      const pages = await copyDatabase(databasePath(vault.dataDir), vault.dbKey, tmpDb, {
+        ...(opts.offThread !== undefined ? { offThread: opts.offThread } : {}),
+        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      });
+      fsyncPath(tmpDb);
+      const name = backupName(startedAt, randomBytes(3));
+      const inside = describeCopy(vault, tmpDb);
+      const sha256 = await sha256File(tmpDb);
+      const size = statSync(tmpDb).size;
+      const manifest: Manifest = {
+        format: MANIFEST_FORMAT,
+        file: name,
+        createdAt: startedAt.toISOString(),
+        vaultId: inside.vaultId,
+        auditSeq: inside.auditSeq,
+        auditHead: inside.auditHead,
+        size,
+        sha256,
+        appVersion: appVersion(),
+        schemaVersion: inside.schemaVersion,
+        cipher: DB_CIPHER,
+        disposalsIncluded: inside.disposalsIncluded,
+        predatesLatestDisposal: missingDisposals(inside.disposalsIncluded, vault.retention.disposals('executed', 10_000)).length > 0,
+      };
+      if (manifest.vaultId !== vault.vaultId) throw new Error('backup copy names another vault');
+      const tmpManifest = join(opts.folder, tempName('json', randomBytes(6)));
+      writeNewFile(tmpManifest, `${JSON.stringify(manifest, null, 2)}\n`);
+      const finalDb = join(opts.folder, name);
+      renameSync(tmpDb, finalDb);
+      renameSync(tmpManifest, manifestPathOf(finalDb));
+      fsyncPath(opts.folder);
+      const removed = rotate(vault, opts.folder, keep);
+      const seconds = Math.round((performance.now() - t0) / 10) / 100;
+      writeTransaction(vault.db, () => {
+        vault.audit.append({
+          actor: opts.actor,
+          action: 'backup.created',
+          client: opts.client,
+          detail: { file: name, folder: opts.folder, audit_seq: manifest.auditSeq, audit_head: manifest.auditHead, size, sha256, seconds, keep, removed: removed.join(','), trigger: opts.trigger },
+        });
+        setLast(vault, { state: 'ok', at: vault.clock.now().toISOString(), trigger: opts.trigger, file: name });
+      });
+      return { path: finalDb, manifest, removed, seconds, pages };
+    } finally {
+      unlock();
+    }
+  } catch (err) {
+    noteFailure(vault, opts, err);
+    throw err;
+  }
+}
+
+function setLast(vault: Vault, last: LastBackup): void {
+  vault.meta.set(BACKUP_META.last, JSON.stringify(last));
+}
+
+/** backup.failed with the public reason; a failure to record it is logged by class only. */
+function noteFailure(vault: Vault, opts: BackupOptions, err: unknown): void {
+  const reason = err instanceof AppError ? err.publicMessage : `内部エラー（${(err as Error)?.name ?? typeof err}）`;
+  try {
+    writeTransaction(vault.db, () => {
+      vault.audit.append({ actor: opts.actor, action: 'backup.failed', client: opts.client, detail: { folder: opts.folder, reason, trigger: opts.trigger } });
+      setLast(vault, { state: 'failed', at: vault.clock.now().toISOString(), trigger: opts.trigger, reason });
+    });
+  } catch (cause) {
+    process.stderr.write(`${JSON.stringify({ level: 'error', event: 'backup.failed not recorded', error: (cause as Error)?.name ?? typeof cause })}\n`);
+  }
+  if (!(err instanceof AppError)) process.stderr.write(`${JSON.stringify({ level: 'error', event: 'backup failed', error: (err as Error)?.name ?? typeof err, message: publicMessage(err) })}\n`);
+}
+
+/** What the copy itself holds: its vault id, audit head, schema version and executed disposals. */
+function describeCopy(vault: Vault, path: string): { vaultId: string; auditSeq: number; auditHead: string; schemaVersion: number; disposalsIncluded: number[] } {
+  const db = openDatabase(path, vault.dbKey, { readonly: true });
+  try {
+    const head = new AuditRepo(db).head();
+    return {
+      vaultId: db.prepare("SELECT value FROM vault_meta WHERE key = 'vault_id'").pluck().get() as string,
+      auditSeq: head?.seq ?? 0,
+      auditHead: head?.hash.toString('hex') ?? '',
+      schemaVersion: schemaVersion(db),
+      disposalsIncluded: disposalIdsIn(db),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+function disposalIdsIn(db: Db): number[] {
+  const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'disposals'").get();
+  return exists ? (db.prepare("SELECT id FROM disposals WHERE state = 'executed' ORDER BY id").pluck().all() as number[]) : [];
+}
+
+/** Executed disposals the backup does not include: its copy still holds their numbers. */
+export function missingDisposals(included: readonly number[], executed: readonly DisposalRow[]): DisposalRow[] {
+  const have = new Set(included);
+  return executed.filter((d) => !have.has(d.id)).sort((a, b) => (b.executedAt ?? '').localeCompare(a.executedAt ?? ''));
+}
+
+/** Deletes this vault's oldest backups beyond `keep` (the manifest first, so a half-deleted one is never listed). */
+function rotate(vault: Vault, folder: string, keep: number): string[] {
+  const mine = readBackups(folder).filter((b) => b.manifest.vaultId === vault.vaultId);
+  const removed: string[] = [];
+  for (const b of mine.slice(keep)) {
+    unlinkSync(manifestPathOf(b.path));
+    unlinkSync(b.path);
+    removed.push(basename(b.path));
+  }
+  if (removed.length) fsyncPath(folder);
+  return removed;
+}
+
+export interface ListedBackup extends StoredBackup {
+  name: string;
+  /** Another vault's backup in the same folder. */
+  otherVault: boolean;
+  /** Computed now against the current disposals: the copy still holds numbers disposed since. */
+  flagged: boolean;
+  /** The newest disposal the copy predates, with the date by which such copies age out. */
+  disposal: { id: number; executedAt: string | null; backupsAgedOutOn: string | null } | null;
+}
+
+/** The folder's backups, newest first, each flagged against the vault's current disposals. */
+export function listBackups(vault: Vault, folder: string): ListedBackup[] {
+  const executed = vault.retention.disposals('executed', 10_000);
+  return readBackups(folder).map((b) => {
+    const missing = missingDisposals(b.manifest.disposalsIncluded, executed);
+    const d = missing[0];
+    return {
+      ...b,
+      name: basename(b.path),
+      otherVault: b.manifest.vaultId !== vault.vaultId,
+      flagged: missing.length > 0,
+      disposal: d ? { id: d.id, executedAt: d.executedAt, backupsAgedOutOn: d.backupsAgedOutOn } : null,
+    };
+  });
+}
+
+/** Backups in the configured folder that predate one disposal (for its record page); empty when none or unreadable. */
+export function backupsPredating(vault: Vault, disposalId: number): ListedBackup[] {
+  const folder = vault.meta.get(META.backupDir);
+  if (!folder) return [];
+  try {
+    return listBackups(vault, folder).filter((b) => !b.otherVault && !b.manifest.disposalsIncluded.includes(disposalId));
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,65 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { publicMessage } from '../../domain/errors.js';
+import { actorOf } from '../../services/accounts.js';
+import { lastBackup, listBackups, type ListedBackup } from '../../services/backup.js';
+import { backupRunnerFor } from '../../services/backup-runner.js';
+import { backupSchedule, setBackupSchedule } from '../../services/backup-settings.js';
+import { checkBackupDir, META } from '../../services/setup.js';
+import { requirePermission, type WebDeps } from '../app.js';
+import { clientOf, parseBody, text } from '../forms.js';
+
+const EmptySchema = z.object({ _csrf: text(100) }).strict();
+const ScheduleSchema = z.object({ _csrf: text(100), time: text(10), keep: text(10) }).strict();
+
+/**
+ * The backup page (/admin/backups), for admins: the folder and its backups
+ * (flagged when they predate a disposal), 「今すぐバックアップ」 with its progress,
+ * and the daily schedule.
+ */
+export function backupRoutes(deps: WebDeps): Router {
+  const r = Router();
+  const { vault } = deps;
+  const manage = requirePermission('backups.manage');
+
+  r.get('/', manage, (req, res) => {
+    const folder = vault.meta.get(META.backupDir) ?? null;
+    const check = folder ? checkBackupDir(folder, vault.dataDir) : null;
+    let list: ListedBackup[] = [];
+    let listError: string | null = null;
+    if (folder && check?.ok) {
+      try {
+        list = listBackups(vault, folder);
+      } catch (err) {
+        listError = publicMessage(err);
+      }
+    }
+    res.render('backups/index', {
+      folder,
+      check,
+      list,
+      listError,
+      run: backupRunnerFor(vault).status(),
+      schedule: backupSchedule(vault),
+      last: lastBackup(vault),
+      saved: req.query.saved === '1',
+    });
+  });
+
+  r.post('/run', manage, (req, res) => {
+    parseBody(req, EmptySchema);
+    backupRunnerFor(vault).start(actorOf(res.locals.session!.user), clientOf(req), 'web');
+    res.redirect(303, '/admin/backups#run');
+  });
+
+  r.get('/status', manage, (_req, res) => {
+    res.json(backupRunnerFor(vault).status());
+  });
+
+  r.post('/schedule', manage, (req, res) => {
+    const form = parseBody(req, ScheduleSchema);
+    setBackupSchedule(vault, actorOf(res.locals.session!.user), { time: form.time, keep: form.keep }, clientOf(req));
+    res.redirect(303, '/admin/backups?saved=1#schedule');
+  });
+  return r;
+}
