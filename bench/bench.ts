@@ -22,6 +22,7 @@ import { benchGate } from './gate-bench.js';
 import { benchWeb } from './web-bench.js';
 import { benchReports } from './report-bench.js';
 import { benchAudit } from './audit-bench.js';
+import { benchRotation } from './rotation-bench.js';
 import { benchBackup } from './backup-bench.js';
 
 /**
@@ -274,7 +275,7 @@ export async function benchCommand(argv: string[], out: NodeJS.WritableStream): 
   try {
     out.write(`mnvault bench: import ${n.toLocaleString('en-US')} rows, verify ${verifyN.toLocaleString('en-US')} events (ratio = floor s / our s)\n`);
     const rows: Row[] = [];
-    // One part alone, when working on it: --only gate | web | reports.
+    // One part alone, when working on it: --only gate | web | reports | audit | rotation.
     if (values.only === 'reports') {
       rows.push(...(await benchReports(root, n, 20_000)));
       out.write(`${fmt(rows)}\n`);
@@ -289,6 +290,11 @@ export async function benchCommand(argv: string[], out: NodeJS.WritableStream): 
     }
     if (values.only === 'backup') {
       rows.push(...(await benchBackup(root, n)));
+      out.write(`${fmt(rows)}\n`);
+      return 0;
+    }
+    if (values.only === 'rotation') {
+      rows.push(...(await benchRotation(root, n)));
       out.write(`${fmt(rows)}\n`);
       return 0;
     }
@@ -307,6 +313,7 @@ export async function benchCommand(argv: string[], out: NodeJS.WritableStream): 
     rows.push(...(await benchReports(root, n, 20_000)));
     rows.push(...(await benchAudit(root, auditN)));
     rows.push(...benchCiphers(root, Math.min(n, 100_000)));
+    rows.push(...(await benchRotation(root, n)));
     rows.push(...(await benchBackup(root, n)));
     out.write(`${fmt(rows)}\n`);
     return 0;

@@ -10,6 +10,8 @@ import { serveCommand } from './serve.js';
 import { pinpadCommand } from './pinpad.js';
 import { doorCommand } from './door.js';
 import { reportCommand } from './report.js';
+import { rekeyCommand } from './rekey.js';
+import { rotateVaultKeyCommand } from './rotate-vault-key.js';
 import { backupCommand } from './backup.js';
 import { restoreCommand } from './restore.js';
 
@@ -27,6 +29,9 @@ const USAGE = `mnvault — マイナンバー金庫
   mnvault backup --data DIR [--to FOLDER] [--keep N]     # 稼働中でも取れる暗号化されたバックアップ
   mnvault backup --list --data DIR [--to FOLDER]       # 一覧（廃棄より前のものに印）
   mnvault restore --from FILE --data NEWDIR (--pin-file F | --recovery-code-file F) [--credential FILE]
+  mnvault rekey  --data DIR [--credential-out PATH]   # データベース鍵の交換（サービス停止中に）
+  mnvault rotate-vault-key --data DIR --user NAME --pin-file F [--recovery-code-file F]
+                                                   # 金庫の鍵の交換（中断したら同じコマンドで再開）
   mnvault bench  [--n N]
 
 --data は環境変数 MNVAULT_DATA でも指定できます。
@@ -60,6 +65,10 @@ export async function run(argv: string[], out: NodeJS.WritableStream = process.s
         return await restoreCommand(rest, config, out);
       case 'bench':
         return await benchCommand(rest, out);
+      case 'rekey':
+        return rekeyCommand(rest, config, out);
+      case 'rotate-vault-key':
+        return await rotateVaultKeyCommand(rest, config, out, err);
       case 'help':
       case '--help':
       case '-h':

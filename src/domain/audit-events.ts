@@ -62,6 +62,13 @@ export type AuditAction =
   | 'door.test_pulse'
   // A report was printed (HTML print view or PDF); its own seq and hash are the head on the paper.
   | 'report.printed'
+  // Keys (issue 6): the database key replaced, the vault key pair rotated, slots changed or revoked.
+  | 'vault.rekeyed'
+  | 'vault.key_rotation_started'
+  | 'vault.key_rotated'
+  | 'slot.pin_changed'
+  | 'slot.recovery_regenerated'
+  | 'slot.revoked'
   // Backups (issue 6): a copy made or failed, a backup restored elsewhere and its drill (one number opened).
   | 'backup.created'
   | 'backup.failed'

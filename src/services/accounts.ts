@@ -109,7 +109,10 @@ export async function setUserPin(
     const slot = await createSlot(vault.vaultId, randomUUID(), newPinParams(pinCost), { kind: 'pin', pin: newPin }, vault.keys.pepper, key.expose());
     const now = vault.clock.now();
     writeTransaction(vault.db, () => {
+      // An admin reset: the old PIN slot is revoked (and its wrapped key erased) in the same transaction.
+      const previous = vault.slots.pinSlotOf(user.id);
       vault.slots.revokePinOf(user.id, now);
+      if (previous) vault.audit.append({ actor: actorOf(admin), action: 'slot.revoked', client, detail: { slot_id: previous.id, kind: 'pin', user_id: user.id, reason: 'pin_reset' } });
       vault.slots.insert(slot, user.id, now);
       vault.audit.append({ actor: actorOf(admin), action: 'slot.added', client, detail: { slot_id: slot.id, kind: 'pin', user_id: user.id } });
     });

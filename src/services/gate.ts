@@ -11,7 +11,7 @@ import { Secret, zeroize } from '../domain/secret.js';
 import { codeReserved, DEFAULT_WINDOWS, PIN_LOCK_AFTER, stateAt, type GateRequest, type GateWindows } from '../gate/requests.js';
 import { writeTransaction } from '../storage/database.js';
 import type { UserRow } from '../storage/users-repo.js';
-import { Opener } from '../vault/sealed-box.js';
+import { vaultOpener } from './vault-opener.js';
 import { unlockSlot } from '../vault/slots.js';
 import { actorOf } from './accounts.js';
 import { numberRecordId, NUMBER_FIELD } from './numbers.js';
@@ -294,7 +294,7 @@ export async function completeApproval(
   const r = request;
   const handler = vault.users.byId(r.handlerId)!;
   const actor = actorOf(handler);
-  const opener = new Opener(key.expose(), vault.publicKey);
+  const opener = vaultOpener(vault.meta, key);
   const opened: Buffer[] = [];
   let payload: Buffer | undefined;
   let kept = false;

@@ -9,7 +9,7 @@ import { Secret, zeroize } from '../domain/secret.js';
 import { DB_FILE, openDatabase, writeTransaction, type Db } from '../storage/database.js';
 import { migrate } from '../storage/migrate.js';
 import { CREDENTIAL_NAME, deriveFromCredential, readCredential, type CredentialLocation } from '../vault/credential.js';
-import { Opener } from '../vault/sealed-box.js';
+import { vaultOpener } from './vault-opener.js';
 import { unlockSlot, type SlotInput } from '../vault/slots.js';
 import { fsyncPath, isBackupName, manifestPathOf, parseManifest, sha256File, type Manifest } from './backup-files.js';
 import { numberRecordId, NUMBER_FIELD } from './numbers.js';
@@ -217,7 +217,7 @@ async function openOneNumber(vault: Vault, unlock: RestoreOptions['unlock']): Pr
     }
     if (!privateKey) throw new AppError('unauthorized', 'PIN が正しくありません（PIN を設定したどの利用者のものとも一致しません）。復元先は削除しました。');
   }
-  const opener = new Opener(privateKey.expose(), vault.publicKey);
+  const opener = vaultOpener(vault.meta, privateKey);
   let plain: Buffer | undefined;
   try {
     const personId = vault.db.prepare("SELECT person_id FROM person_numbers WHERE state = 'held' AND sealed IS NOT NULL ORDER BY person_id LIMIT 1").pluck().get() as number | undefined;

@@ -5,7 +5,7 @@ import { NUMBER_STATE_LABEL, type PersonId } from '../domain/persons.js';
 import { findPurpose } from '../domain/purposes.js';
 import { zeroize } from '../domain/secret.js';
 import { writeTransaction } from '../storage/database.js';
-import { Opener } from '../vault/sealed-box.js';
+import { vaultOpener } from './vault-opener.js';
 import { unlockSlot, type SlotInput, type SlotRecord } from '../vault/slots.js';
 import { numberRecordId, NUMBER_FIELD } from './numbers.js';
 import type { Vault } from './vault.js';
@@ -57,7 +57,7 @@ export async function revealNumber(vault: Vault, req: RevealRequest): Promise<My
     throw err;
   }
 
-  const opener = new Opener(privateKey.expose(), vault.publicKey);
+  const opener = vaultOpener(vault.meta, privateKey);
   let plain: Buffer | undefined;
   try {
     plain = opener.open(number.sealed, numberRecordId(person.id), NUMBER_FIELD);

@@ -19,7 +19,8 @@ import { EntryLogRepo } from '../storage/entry-log-repo.js';
 import { SlotsRepo } from '../storage/slots-repo.js';
 import { UsersRepo } from '../storage/users-repo.js';
 import { deriveFromCredential, locateCredential, readCredential, type CredentialLocation } from '../vault/credential.js';
-import { SERVICE_KEY_NAMES, unwrapServiceKey, wipeServiceKeys, type ServiceKeys } from '../vault/keyring.js';
+import { pendingDevCredentialPath } from '../vault/credential-store.js';
+import { SERVICE_KEY_NAMES, unwrapServiceKey, wipeServiceKeys, type ServiceKeyName, type ServiceKeys } from '../vault/keyring.js';
 
 /** An open vault: the database, its repositories, the service keys and the audit trail. */
 export interface Vault {
@@ -82,7 +83,18 @@ export function openVault(opts: OpenVaultOptions): Vault {
   const dbKey = deriveFromCredential(cred, 'sqlite');
   let db: Db | undefined;
   try {
-    db = openDatabase(path, dbKey);
+    try {
+      db = openDatabase(path, dbKey);
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'wrong_key' && credential.development && existsSync(pendingDevCredentialPath(opts.dataDir))) {
+        throw new AppError(
+          'wrong_key',
+          `データベース鍵の交換（mnvault rekey）が途中で止まっています。mnvault rekey --data ${opts.dataDir} をもう一度実行して完了させてください。`,
+          { cause: err },
+        );
+      }
+      throw err;
+    }
     migrate(db, opts.clock.now());
     return assemble(db, dbKey, cred, opts.dataDir, credential, opts.clock);
   } catch (err) {
@@ -110,7 +122,7 @@ export function assemble(db: Db, dbKey: Secret<Buffer>, cred: Secret<Buffer>, da
   try {
     for (const name of SERVICE_KEY_NAMES) {
       const wrapped = meta.wrappedKey(name) ?? raiseMissingKey(name);
-      unwrapped.set(name, unwrapServiceKey(kek, vaultId, name, wrapped));
+      unwrapped.set(name, unwrapWithStaged(meta, kek, vaultId, name, wrapped));
     }
   } finally {
     kek.wipe();
@@ -153,6 +165,21 @@ export function assemble(db: Db, dbKey: Secret<Buffer>, cred: Secret<Buffer>, da
       }
     },
   };
+}
+
+/**
+ * A rekey interrupted after the database was re-keyed but before its keyring
+ * rows were promoted leaves them as `next:NAME` (see services/rekey.ts); the
+ * new credential opens those.
+ */
+function unwrapWithStaged(meta: MetaRepo, kek: Secret<Buffer>, vaultId: string, name: ServiceKeyName, wrapped: Buffer): Secret<Buffer> {
+  try {
+    return unwrapServiceKey(kek, vaultId, name, wrapped);
+  } catch (err) {
+    const staged = meta.wrappedKey(`next:${name}`);
+    if (!staged) throw err;
+    return unwrapServiceKey(kek, vaultId, name, staged);
+  }
 }
 
 function raiseMissingKey(name: string): never {

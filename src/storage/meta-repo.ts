@@ -16,6 +16,14 @@ export class MetaRepo {
     return this.db.prepare('SELECT wrapped FROM vault_keys WHERE name = ?').pluck().get(name) as Buffer | undefined;
   }
 
+  delete(key: string): void {
+    this.db.prepare('DELETE FROM vault_meta WHERE key = ?').run(key);
+  }
+
+  deleteWrappedKey(name: string): void {
+    this.db.prepare('DELETE FROM vault_keys WHERE name = ?').run(name);
+  }
+
   putWrappedKey(name: string, wrapped: Buffer): void {
     this.db.prepare('INSERT INTO vault_keys (name, wrapped) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET wrapped = excluded.wrapped').run(name, wrapped);
   }

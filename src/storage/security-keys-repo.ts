@@ -86,6 +86,7 @@ export class SecurityKeysRepo {
 
   revoke(id: number, at: string): void {
     this.db.prepare('UPDATE security_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id);
-    this.db.prepare("UPDATE key_slots SET revoked_at = ? WHERE id = (SELECT slot_id FROM security_keys WHERE id = ?) AND revoked_at IS NULL").run(at, id);
+    // The wrapped key goes too: a revoked slot must not open the vault key even with its secret.
+    this.db.prepare("UPDATE key_slots SET revoked_at = ?, wrapped = x'' WHERE id = (SELECT slot_id FROM security_keys WHERE id = ?) AND revoked_at IS NULL").run(at, id);
   }
 }

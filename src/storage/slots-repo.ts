@@ -49,7 +49,24 @@ export class SlotsRepo {
     return r && this.toSlot(r);
   }
 
+  /** Revoking a slot also erases its wrapped key, so the old PIN or code opens nothing even with a copy of the database. */
   revokePinOf(userId: string, at: Date): void {
-    this.db.prepare("UPDATE key_slots SET revoked_at = ? WHERE user_id = ? AND kind = 'pin' AND revoked_at IS NULL").run(at.toISOString(), userId);
+    this.db.prepare("UPDATE key_slots SET revoked_at = ?, wrapped = x'' WHERE user_id = ? AND kind = 'pin' AND revoked_at IS NULL").run(at.toISOString(), userId);
+  }
+
+  /** Every slot that still opens something, oldest first. */
+  active(): StoredSlot[] {
+    const rows = this.db
+      .prepare('SELECT id, kind, user_id, params, wrapped FROM key_slots WHERE revoked_at IS NULL ORDER BY created_at, id')
+      .all() as Raw[];
+    return rows.map((r) => this.toSlot(r));
+  }
+
+  revoke(id: string, at: Date): void {
+    this.db.prepare("UPDATE key_slots SET revoked_at = ?, wrapped = x'' WHERE id = ? AND revoked_at IS NULL").run(at.toISOString(), id);
+  }
+
+  revokeRecovery(at: Date): void {
+    this.db.prepare("UPDATE key_slots SET revoked_at = ?, wrapped = x'' WHERE kind = 'recovery' AND revoked_at IS NULL").run(at.toISOString());
   }
 }

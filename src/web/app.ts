@@ -20,6 +20,7 @@ import { intakeRoutes } from './routes/intake.js';
 import { personRoutes } from './routes/persons.js';
 import { selfIntakeRoutes } from './routes/self-intake.js';
 import { userRoutes } from './routes/users.js';
+import { accountRoutes, recoveryCodeRoutes } from './routes/account.js';
 import { securityKeyRoutes } from './routes/security-keys.js';
 import type { SecurityKeyStation } from '../services/security-key-station.js';
 import type { EnrolmentDesk } from '../services/key-enrolment.js';
@@ -145,6 +146,8 @@ export function createApp(deps: WebDeps): express.Express {
   app.use('/persons', personRoutes(deps));
   app.use('/persons', intakeRoutes(deps));
   app.use('/admin/users', userRoutes(deps));
+  app.use('/account', accountRoutes(deps));
+  app.use('/admin/recovery-code', recoveryCodeRoutes(deps));
   app.use('/admin/security-keys', securityKeyRoutes(deps));
   app.use('/gate', gateRoutes({ ...deps, reveals: deps.reveals ?? new RevealStore() }));
   app.use('/entries', entryRoutes(deps));

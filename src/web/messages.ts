@@ -5,6 +5,7 @@ import { RETENTION_MESSAGES } from './messages-retention.js';
 import { CA_MESSAGES, SETUP_MESSAGES, STATUS_MESSAGES } from './messages-setup.js';
 import { AUDIT_MESSAGES } from './messages-audit.js';
 import { BACKUP_MESSAGES } from './messages-backup.js';
+import { KEY_MESSAGES } from './messages-keys.js';
 
 /**
  * Every piece of text the web app shows, in one place. Views read it as `m`;
@@ -60,6 +61,8 @@ export const M = {
   retention: RETENTION_MESSAGES,
   /** Backups (バックアップ) and the restore drill. */
   backup: BACKUP_MESSAGES,
+  /** PIN change and recovery code regeneration. */
+  keySlots: KEY_MESSAGES,
   login: {
     title: 'サインイン',
     login: 'ユーザー名',
