@@ -1,7 +1,6 @@
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { AppError } from '../domain/errors.js';
 
 /** Debian's Chromium (apt-get install chromium). */
@@ -50,6 +49,8 @@ export function assertPrintable(html: string): void {
 export async function htmlToPdf(html: string, executablePath = DEFAULT_CHROMIUM): Promise<Buffer> {
   assertChromium(executablePath);
   assertPrintable(html);
+  // Loaded only when a PDF is made: playwright-core costs the server tens of MB of memory otherwise.
+  const { chromium } = await import('playwright-core');
   const profile = mkdtempSync(join(tmpdir(), 'mnvault-pdf-'));
   try {
     const context = await chromium.launchPersistentContext(profile, {

@@ -37,7 +37,8 @@ describe.skipIf(analyzeMissing)(`systemd/mnvault.service${analyzeMissing ? ` (sk
   it('keeps the settings the appliance depends on', () => {
     const unit = readFileSync(UNIT, 'utf8');
     for (const line of [
-      'ExecStart=/usr/bin/node /opt/mnvault/dist/src/cli/main.js serve --data /var/lib/mnvault',
+      'ExecStart=/usr/bin/node --max-semi-space-size=2 /opt/mnvault/dist/src/cli/main.js serve --data /var/lib/mnvault',
+      'Environment=MALLOC_ARENA_MAX=2',
       'User=mnvault',
       'SupplementaryGroups=mnvault-hw',
       'StateDirectory=mnvault',
