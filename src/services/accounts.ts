@@ -3,6 +3,7 @@ import type { Actor } from '../domain/audit-events.js';
 import { AppError } from '../domain/errors.js';
 import { Secret } from '../domain/secret.js';
 import { looksLikeNumber } from '../domain/digits.js';
+import { PIN_LOCK_AFTER } from '../gate/requests.js';
 import { writeTransaction } from '../storage/database.js';
 import type { Role, UserRow } from '../storage/users-repo.js';
 import { checkPasswordRules, hashPassword, verifyPassword } from '../vault/password.js';
@@ -81,6 +82,34 @@ export function unlockUser(vault: Vault, actor: Actor, userId: string, client: s
  * Gives a user a PIN slot (replacing an earlier one). The admin's own PIN opens
  * the vault private key, which is wrapped again under the user's new PIN and zeroed.
  */
+/**
+ * A signed-in person's own PIN typed into a page (setting another user's PIN,
+ * changing one's own, regenerating the recovery code) opens the vault key.
+ * It counts exactly like a PIN at the gate: refused while locked, each wrong
+ * PIN audited and counted, the lock after PIN_LOCK_AFTER audited, a success
+ * resets the count. So a borrowed browser session cannot guess a PIN.
+ */
+export async function unlockOwnPin(vault: Vault, user: UserRow, pin: Secret<string>, client: string | null, during: string, field: string): Promise<Secret<Buffer>> {
+  if (vault.users.pinLockedAt(user.id)) throw new FormError({ [field]: 'PINの誤りが続いたため、あなたのPINはロックされています。別の管理者に解除を依頼してください。' });
+  const slot = vault.slots.pinSlotOf(user.id);
+  if (!slot) throw new FormError({ [field]: 'あなたにはまだPINがありません。別の管理者に設定してもらってください。' });
+  try {
+    const key = await unlockSlot(slot, { kind: 'pin', pin }, vault.keys.pepper);
+    writeTransaction(vault.db, () => vault.users.pinSucceeded(user.id));
+    return key;
+  } catch (err) {
+    if (!(err instanceof AppError && err.code === 'unauthorized')) throw err;
+    const locked = writeTransaction(vault.db, () => {
+      const f = vault.users.pinFailed(user.id, PIN_LOCK_AFTER, vault.clock.now().toISOString());
+      vault.audit.append({ actor: actorOf(user), action: 'slot.unlock_failed', client, detail: { slot_id: slot.id, kind: 'pin', during, failures: f.failures } });
+      if (f.locked) vault.audit.append({ actor: actorOf(user), action: 'gate.pin_locked', client, detail: { user_id: user.id, failures: f.failures } });
+      return f.locked;
+    });
+    const wrong = field === 'currentPin' ? '今のPINが正しくありません。' : 'あなたのPINが正しくありません。';
+    throw new FormError({ [field]: locked ? 'PINの誤りが続いたため、あなたのPINはロックされました。別の管理者に解除を依頼してください。' : wrong });
+  }
+}
+
 export async function setUserPin(
   vault: Vault,
   admin: UserRow,
@@ -93,18 +122,7 @@ export async function setUserPin(
   const user = vault.users.byId(userId) ?? notFound();
   const rule = checkPinRules(newPin.expose());
   if (rule) throw new FormError({ newPin: rule });
-  const adminSlot = vault.slots.pinSlotOf(admin.id);
-  if (!adminSlot) throw new FormError({ adminPin: 'あなたにはまだPINがありません。別の管理者に設定してもらってください。' });
-  let key: Secret<Buffer>;
-  try {
-    key = await unlockSlot(adminSlot, { kind: 'pin', pin: adminPin }, vault.keys.pepper);
-  } catch (err) {
-    writeTransaction(vault.db, () =>
-      vault.audit.append({ actor: actorOf(admin), action: 'slot.unlock_failed', client, detail: { slot_id: adminSlot.id, kind: 'pin' } }),
-    );
-    if (err instanceof AppError && err.code === 'unauthorized') throw new FormError({ adminPin: 'あなたのPINが正しくありません。' });
-    throw err;
-  }
+  const key = await unlockOwnPin(vault, admin, adminPin, client, 'pin_reset', 'adminPin');
   try {
     const slot = await createSlot(vault.vaultId, randomUUID(), newPinParams(pinCost), { kind: 'pin', pin: newPin }, vault.keys.pepper, key.expose());
     const now = vault.clock.now();
@@ -116,6 +134,8 @@ export async function setUserPin(
       vault.slots.insert(slot, user.id, now);
       vault.audit.append({ actor: actorOf(admin), action: 'slot.added', client, detail: { slot_id: slot.id, kind: 'pin', user_id: user.id } });
     });
+    // The old slot's wrapped key is erased; leave no copy of its page in the WAL.
+    vault.db.pragma('wal_checkpoint(TRUNCATE)');
   } finally {
     key.wipe();
   }

@@ -5,7 +5,7 @@ import { PIN_LOCK_AFTER } from '../gate/requests.js';
 import { writeTransaction } from '../storage/database.js';
 import type { UserRow } from '../storage/users-repo.js';
 import { checkPinRules, createSlot, generateRecoveryCode, newPinParams, PRODUCTION_PIN_COST, unlockSlot, type PinCost } from '../vault/slots.js';
-import { actorOf, FormError } from './accounts.js';
+import { actorOf, FormError, unlockOwnPin } from './accounts.js';
 import type { Vault } from './vault.js';
 
 export interface PinChange {
@@ -28,30 +28,17 @@ export async function changeOwnPin(vault: Vault, user: UserRow, input: PinChange
   else if (input.newPin.expose().normalize('NFKC') !== input.confirmPin.expose().normalize('NFKC')) errors.confirmPin = '確認のため入力したPINが一致しません。';
   else if (input.newPin.expose().normalize('NFKC') === input.currentPin.expose().normalize('NFKC')) errors.newPin = '新しいPINは今のPINと違うものにしてください。';
   if (Object.keys(errors).length > 0) throw new FormError(errors);
-  if (vault.users.pinLockedAt(user.id)) throw new FormError({ currentPin: 'PINがロックされています。管理者に解除を依頼してください。' });
-  const slot = vault.slots.pinSlotOf(user.id);
-  if (!slot) throw new FormError({ currentPin: 'あなたにはまだPINがありません。管理者に設定してもらってください。' });
-  let key: Secret<Buffer>;
-  try {
-    key = await unlockSlot(slot, { kind: 'pin', pin: input.currentPin }, vault.keys.pepper);
-  } catch (err) {
-    if (!(err instanceof AppError && err.code === 'unauthorized')) throw err;
-    writeTransaction(vault.db, () => {
-      const f = vault.users.pinFailed(user.id, PIN_LOCK_AFTER, vault.clock.now().toISOString());
-      vault.audit.append({ actor: actorOf(user), action: 'slot.unlock_failed', client, detail: { slot_id: slot.id, kind: 'pin', during: 'pin_change', failures: f.failures } });
-      if (f.locked) vault.audit.append({ actor: actorOf(user), action: 'gate.pin_locked', client, detail: { user_id: user.id, failures: f.failures } });
-    });
-    throw new FormError({ currentPin: '今のPINが正しくありません。' });
-  }
+  const slotId = vault.slots.pinSlotOf(user.id)?.id;
+  const key = await unlockOwnPin(vault, user, input.currentPin, client, 'pin_change', 'currentPin');
   try {
     const next = await createSlot(vault.vaultId, randomUUID(), newPinParams(pinCost), { kind: 'pin', pin: input.newPin }, vault.keys.pepper, key.expose());
     const now = vault.clock.now();
     writeTransaction(vault.db, () => {
-      if (vault.slots.pinSlotOf(user.id)?.id !== slot.id) throw new AppError('conflict', 'PINは別の操作で変更されました。もう一度やり直してください。');
+      if (vault.slots.pinSlotOf(user.id)?.id !== slotId) throw new AppError('conflict', 'PINは別の操作で変更されました。もう一度やり直してください。');
       vault.slots.revokePinOf(user.id, now);
       vault.slots.insert(next, user.id, now);
       vault.users.pinSucceeded(user.id);
-      vault.audit.append({ actor: actorOf(user), action: 'slot.pin_changed', client, detail: { user_id: user.id, old_slot_id: slot.id, slot_id: next.id } });
+      vault.audit.append({ actor: actorOf(user), action: 'slot.pin_changed', client, detail: { user_id: user.id, old_slot_id: slotId ?? null, slot_id: next.id } });
     });
     vault.db.pragma('wal_checkpoint(TRUNCATE)');
   } finally {
@@ -67,18 +54,7 @@ export async function changeOwnPin(vault: Vault, user: UserRow, input: PinChange
  */
 export async function regenerateRecoveryCode(vault: Vault, admin: UserRow, adminPin: Secret<string>, client: string | null): Promise<Secret<string>> {
   if (admin.role !== 'admin') throw new AppError('forbidden', '回復コードの再発行は管理者（事務取扱責任者）だけが行えます。');
-  const slot = vault.slots.pinSlotOf(admin.id);
-  if (!slot) throw new FormError({ adminPin: 'あなたにはまだPINがありません。別の管理者に設定してもらってください。' });
-  let key: Secret<Buffer>;
-  try {
-    key = await unlockSlot(slot, { kind: 'pin', pin: adminPin }, vault.keys.pepper);
-  } catch (err) {
-    if (!(err instanceof AppError && err.code === 'unauthorized')) throw err;
-    writeTransaction(vault.db, () =>
-      vault.audit.append({ actor: actorOf(admin), action: 'slot.unlock_failed', client, detail: { slot_id: slot.id, kind: 'pin', during: 'recovery_regeneration' } }),
-    );
-    throw new FormError({ adminPin: 'あなたのPINが正しくありません。' });
-  }
+  const key = await unlockOwnPin(vault, admin, adminPin, client, 'recovery_regeneration', 'adminPin');
   const code = generateRecoveryCode();
   try {
     const next = await createSlot(vault.vaultId, randomUUID(), { kind: 'recovery' }, { kind: 'recovery', code }, vault.keys.pepper, key.expose());

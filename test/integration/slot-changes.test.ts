@@ -110,3 +110,22 @@ describe('revoking a security key', () => {
     expect(auditEvents(vault).at(-1)!.action).toBe('security_key.revoked');
   });
 });
+
+describe('a PIN typed into a page counts like one at the gate', () => {
+  it('locks the admin after five wrong PINs on the recovery-code page, and a locked admin gets no code even with the right PIN', async () => {
+    const { regenerateRecoveryCode } = await import('../../src/services/slot-changes.js');
+    const { Secret } = await import('../../src/domain/secret.js');
+    const { newTestVault, ADMIN } = await import('../helpers/vault.js');
+    const { vault } = await newTestVault();
+    const admin = vault.users.byLogin(ADMIN.login)!;
+    for (let i = 0; i < 4; i++) {
+      await expect(regenerateRecoveryCode(vault, vault.users.byId(admin.id)!, new Secret('000001'), null)).rejects.toMatchObject({ fields: { adminPin: 'あなたのPINが正しくありません。' } });
+    }
+    await expect(regenerateRecoveryCode(vault, vault.users.byId(admin.id)!, new Secret('000001'), null)).rejects.toMatchObject({ fields: { adminPin: expect.stringContaining('ロックされました') } });
+    expect(vault.users.pinLockedAt(admin.id)).not.toBeNull();
+    await expect(regenerateRecoveryCode(vault, vault.users.byId(admin.id)!, new Secret(ADMIN.pin), null)).rejects.toMatchObject({ fields: { adminPin: expect.stringContaining('ロック') } });
+    vault.users.unlockPin(admin.id);
+    const code = await regenerateRecoveryCode(vault, vault.users.byId(admin.id)!, new Secret(ADMIN.pin), null);
+    expect(code.expose()).toMatch(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){7}$/u);
+  });
+});
