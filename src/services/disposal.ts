@@ -111,8 +111,8 @@ export function approveDisposal(vault: Vault, user: UserRow, disposalId: number,
     const d = vault.retention.disposal(disposalId) ?? notFound();
     if (d.state !== 'proposed') throw new AppError('conflict', d.state === 'executed' ? 'この廃棄は既に実行されています。' : 'この廃棄提案は取り消されています。');
     const samePerson = d.proposedBy === user.id;
-    if (samePerson && vault.retention.activeAdminCount() > 1) {
-      throw new AppError('forbidden', '提案した本人は承認できません。事務取扱責任者が複数いるため、別の責任者が承認してください。');
+    if (samePerson && (vault.retention.activeAdminCount() > 1 || vault.retention.adminsDisabledSince(d.proposedAt, user.id) > 0)) {
+      throw new AppError('forbidden', '提案した本人は承認できません。事務取扱責任者が複数いる（または提案後に無効にされた）ため、別の責任者が承認してください。');
     }
     const persons = vault.retention.disposalPersons(disposalId);
     const due = new Map(dueEntries(vault, persons.map((p) => p.personId)).map((e) => [e.id, e]));

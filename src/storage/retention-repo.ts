@@ -234,4 +234,12 @@ export class RetentionRepo {
   activeAdminCount(): number {
     return this.db.prepare(`SELECT count(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL`).pluck().get() as number;
   }
+
+  /** Other admins disabled since a time: one who proposed cannot turn off the second person and approve alone. */
+  adminsDisabledSince(sinceIso: string, exceptUserId: string): number {
+    return this.db
+      .prepare(`SELECT count(*) FROM users WHERE role = 'admin' AND id != ? AND disabled_at IS NOT NULL AND disabled_at >= ?`)
+      .pluck()
+      .get(exceptUserId, sinceIso) as number;
+  }
 }

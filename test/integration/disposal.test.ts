@@ -219,6 +219,17 @@ describe('disposal (削除・廃棄)', () => {
     expect(vault.retention.disposal(disposalId)).toMatchObject({ state: 'executed', approvedBy: second.id, samePerson: false });
   });
 
+  it('refuses the proposer who disabled the other admin after proposing (no approving alone by turning off the second person)', async () => {
+    const { vault, admin } = await setUp();
+    const actor = { id: admin.id, name: admin.displayName };
+    const second = await createUser(vault, actor, { login: 'kanri2', displayName: '責任者 二号', role: 'admin', password: new Secret('second admin pass 1') }, null);
+    const disposalId = proposeDisposal(vault, admin, { batch: '2034-03-31' }, null);
+    const { setUserDisabled } = await import('../../src/services/accounts.js');
+    setUserDisabled(vault, actor, second.id, true, null);
+    expect(() => approveDisposal(vault, admin, disposalId, null)).toThrow(expect.objectContaining({ code: 'forbidden', publicMessage: expect.stringContaining('提案後に無効にされた') }));
+    expect(vault.retention.disposal(disposalId)!.state).toBe('proposed');
+  });
+
   it('lets the only admin propose and approve, and records that the same person did both', async () => {
     const { vault, admin } = await setUp();
     const disposalId = proposeDisposal(vault, admin, { batch: '2032-03-31' }, null);
