@@ -1,4 +1,4 @@
-import { closeSync, constants, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, constants, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { verifyChainParallel } from '../audit/verify.js';
 import type { Actor } from '../domain/audit-events.js';
@@ -68,6 +68,10 @@ export function manifestFor(from: string): Manifest {
   return parseManifest(text, basename(from));
 }
 
+/** Present in a data folder while a restore into it has not finished. */
+export const RESTORE_MARKER = '.restore-incomplete';
+export const restoreMarkerPath = (dataDir: string) => join(dataDir, RESTORE_MARKER);
+
 export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult> {
   const manifest = manifestFor(opts.from);
   let st;
@@ -81,6 +85,12 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
   let vault: Vault | undefined;
   try {
     const path = databasePath(opts.dataDir);
+    // Until the checks pass and the drill is recorded, the folder says so: a restore killed
+    // half-way leaves a vault that nothing opens (openVault refuses it), not one that looks done.
+    const marker = restoreMarkerPath(opts.dataDir);
+    writeFileSync(marker, 'restore in progress\n', { mode: 0o600 });
+    fsyncPath(marker);
+    fsyncPath(opts.dataDir);
     const tmp = join(opts.dataDir, `.${DB_FILE}.restore.tmp`);
     copyFileSync(opts.from, tmp, constants.COPYFILE_EXCL);
     fsyncPath(tmp);
@@ -114,6 +124,8 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
     });
     vault.close();
     vault = undefined;
+    rmSync(marker);
+    fsyncPath(opts.dataDir);
     return { manifest, verifiedCount: verified.count, drillPersonId: drill.person?.id ?? null, slotKind: opts.unlock.kind };
   } catch (err) {
     vault?.close();
@@ -126,6 +138,7 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
 function prepareTarget(dir: string): boolean {
   if (existsSync(dir)) {
     if (!statSync(dir).isDirectory()) throw new AppError('conflict', `復元先（${dir}）はフォルダーではありません。`);
+    if (existsSync(restoreMarkerPath(dir))) throw new AppError('conflict', `復元先（${dir}）には途中で止まった復元が残っています。フォルダーの中身を消してから、もう一度 restore を実行してください。`);
     if (existsSync(join(dir, DB_FILE))) throw new AppError('conflict', `復元先（${dir}）には既に金庫があります。上書きしないため中止しました。新しい空のフォルダーを指定してください。`);
     if (readdirSync(dir).length > 0) throw new AppError('conflict', `復元先（${dir}）は空ではありません。新しい空のフォルダーを指定してください。`);
     return false;

@@ -67,6 +67,9 @@ export function databasePath(dataDir: string): string {
 
 /** Opens an existing vault. Throws 'no_vault', 'missing_key' or 'wrong_key'; never creates one. */
 export function openVault(opts: OpenVaultOptions): Vault {
+  if (existsSync(join(opts.dataDir, '.restore-incomplete'))) {
+    throw new AppError('no_vault', 'この金庫への復元は途中で止まっています（検証と訓練が済んでいません）。フォルダーの中身を消してから、mnvault restore をやり直してください。');
+  }
   const credential = locateCredential(opts.dataDir, opts.credentialsDirectory);
   if (opts.production && credential.development) {
     throw new AppError(

@@ -219,6 +219,17 @@ describe('restore', () => {
     }
   });
 
+  it('a restore stopped half-way leaves a vault nothing opens, and says how to start again', async () => {
+    const { r, credential } = await made();
+    const newDir = target();
+    await restoreBackup({ from: r.path, dataDir: newDir, credential, copyCredential: true, unlock: { kind: 'pin', pin: new Secret(HANDLER.pin) }, actor: CLI, clock: fixedClock('2035-05-01T00:00:00Z') });
+    // As if killed after the copy was renamed into place but before the checks and the drill were recorded.
+    const { restoreMarkerPath } = await import('../../src/services/restore.js');
+    writeFileSync(restoreMarkerPath(newDir), 'restore in progress\n');
+    expect(() => openVault({ dataDir: newDir, clock: fixedClock('2035-05-01T00:00:00Z') })).toThrow(expect.objectContaining({ code: 'no_vault', publicMessage: expect.stringContaining('途中で止まっています') }));
+    await expect(restoreBackup({ from: r.path, dataDir: newDir, credential, copyCredential: true, unlock: { kind: 'pin', pin: new Secret(HANDLER.pin) }, actor: CLI, clock: fixedClock('2035-05-01T00:00:00Z') })).rejects.toMatchObject({ code: 'conflict', publicMessage: expect.stringContaining('途中で止まった復元') });
+  });
+
   it('also opens with the recovery code', async () => {
     const { r, credential, recoveryCode } = await made();
     const res = await restoreBackup({ from: r.path, dataDir: target(), credential, copyCredential: false, unlock: { kind: 'recovery', code: new Secret(recoveryCode) }, actor: CLI, clock: fixedClock('2035-05-01T00:00:00Z') });
