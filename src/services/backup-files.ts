@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { closeSync, constants, createReadStream, fsyncSync, openSync, readFileSync, readdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, constants, createReadStream, fsyncSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { AppError } from '../domain/errors.js';
 
@@ -187,7 +187,20 @@ export function lockFolder(folder: string): () => void {
       if (Number.isSafeInteger(pid) && pid > 0 && alive(pid)) {
         throw new AppError('conflict', '同じバックアップ先へのバックアップが実行中です。終わってからもう一度実行してください。');
       }
-      unlinkSync(path);
+      // Take the stale lock over atomically: move it aside under our own name (only one of two
+      // racing processes can), and check it is still the dead one; a live lock taken by mistake goes back.
+      const aside = `${path}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
+      try {
+        renameSync(path, aside);
+      } catch {
+        continue;
+      }
+      const moved = Number(readFileSync(aside, 'utf8').trim());
+      if (moved !== pid && Number.isSafeInteger(moved) && moved > 0 && alive(moved)) {
+        renameSync(aside, path);
+        throw new AppError('conflict', '同じバックアップ先へのバックアップが実行中です。終わってからもう一度実行してください。');
+      }
+      unlinkSync(aside);
     }
   }
   throw new AppError('conflict', '同じバックアップ先へのバックアップが実行中です。終わってからもう一度実行してください。');
@@ -203,7 +216,11 @@ export function cleanInterrupted(folder: string): string[] {
   for (const name of names) {
     const orphanDb = NAME.test(name) && !names.has(name.replace(/\.db$/u, '.json'));
     const orphanManifest = /^mnvault-\d{8}T\d{6}Z-[0-9a-f]{6}\.json$/u.test(name) && !names.has(name.replace(/\.json$/u, '.db'));
-    if (TEMP.test(name) || orphanDb || orphanManifest) {
+    // A temp file of a backup still running elsewhere (its pid alive) is not ours to remove.
+    const tempPid = TEMP.test(name) ? Number(/^\.mnvault-backup-(\d+)-/u.exec(name)![1]) : 0;
+    if (tempPid && tempPid !== process.pid && alive(tempPid)) continue;
+    const staleLock = name.startsWith(`${LOCK}.stale-`);
+    if (TEMP.test(name) || orphanDb || orphanManifest || staleLock) {
       unlinkSync(join(folder, name));
       removed.push(name);
     }
