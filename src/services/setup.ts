@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, statfsSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, realpathSync, statSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
 import { isAbsolute, normalize, relative, resolve, sep } from 'node:path';
 import type { Actor } from '../domain/audit-events.js';
 import { looksLikeNumber } from '../domain/digits.js';
@@ -69,7 +69,16 @@ export function checkBackupDir(path: string, dataDir: string): BackupDirCheck {
     return fail('フォルダーが見つかりません。USBドライブやNASが接続・マウントされているか確認してください。');
   }
   if (!st.isDirectory()) return fail('フォルダーではありません。フォルダーを指定してください。');
-  const inside = relative(resolve(dataDir), path);
+  // Compare real paths: a symbolic link into the data folder is still the data folder.
+  let realData = resolve(dataDir);
+  let realPath = path;
+  try {
+    realData = realpathSync(dataDir);
+    realPath = realpathSync(path);
+  } catch {
+    // Unresolvable here: the plain comparison below still applies.
+  }
+  const inside = relative(realData, realPath);
   if (inside === '' || (!inside.startsWith('..') && !isAbsolute(inside) && !inside.startsWith(sep))) {
     return fail('データフォルダーの中は指定できません。装置のディスクが壊れると一緒に失われます。別のディスク（USBドライブ・NAS）を指定してください。');
   }
