@@ -4,7 +4,7 @@ import { AppError } from '../domain/errors.js';
 import { Secret } from '../domain/secret.js';
 import { looksLikeNumber } from '../domain/digits.js';
 import { PIN_LOCK_AFTER } from '../gate/requests.js';
-import { writeTransaction } from '../storage/database.js';
+import { checkpointTruncate, writeTransaction } from '../storage/database.js';
 import type { Role, UserRow } from '../storage/users-repo.js';
 import { checkPasswordRules, hashPassword, verifyPassword } from '../vault/password.js';
 import { checkPinRules, createSlot, newPinParams, PRODUCTION_PIN_COST, unlockSlot, type PinCost } from '../vault/slots.js';
@@ -135,7 +135,7 @@ export async function setUserPin(
       vault.audit.append({ actor: actorOf(admin), action: 'slot.added', client, detail: { slot_id: slot.id, kind: 'pin', user_id: user.id } });
     });
     // The old slot's wrapped key is erased; leave no copy of its page in the WAL.
-    vault.db.pragma('wal_checkpoint(TRUNCATE)');
+    checkpointTruncate(vault.db);
   } finally {
     key.wipe();
   }

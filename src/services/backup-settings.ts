@@ -22,7 +22,7 @@ export function setBackupSchedule(vault: Vault, actor: Actor, input: { time?: st
   const before = backupSchedule(vault);
   writeTransaction(vault.db, () => {
     if (before.time !== time) {
-      if (time === null) vault.db.prepare('DELETE FROM vault_meta WHERE key = ?').run(BACKUP_META.time);
+      if (time === null) vault.meta.delete(BACKUP_META.time);
       else vault.meta.set(BACKUP_META.time, time);
       vault.audit.append({ actor, action: 'settings.updated', client, detail: { key: BACKUP_META.time, before: before.time, after: time } });
     }

@@ -6,9 +6,10 @@ import { AppError, publicMessage } from '../domain/errors.js';
 import { packagePath } from '../paths.js';
 import { AuditRepo } from '../storage/audit-repo.js';
 import { copyDatabase, type CopyProgress } from '../storage/backup-copy.js';
-import { DB_CIPHER, openDatabase, writeTransaction, type Db } from '../storage/database.js';
+import { DB_CIPHER, openDatabase, writeTransaction } from '../storage/database.js';
 import { schemaVersion } from '../storage/migrate.js';
-import type { DisposalRow } from '../storage/retention-repo.js';
+import { MetaRepo } from '../storage/meta-repo.js';
+import { RetentionRepo, type DisposalRow } from '../storage/retention-repo.js';
 import {
   backupName, cleanInterrupted, fsyncPath, lockFolder, MANIFEST_FORMAT, manifestPathOf, readBackups, sha256File, tempName, writeNewFile, type Manifest, type StoredBackup,
 } from './backup-files.js';
@@ -192,20 +193,15 @@ function describeCopy(vault: Vault, path: string): { vaultId: string; auditSeq: 
   try {
     const head = new AuditRepo(db).head();
     return {
-      vaultId: db.prepare("SELECT value FROM vault_meta WHERE key = 'vault_id'").pluck().get() as string,
+      vaultId: new MetaRepo(db).get('vault_id') ?? '',
       auditSeq: head?.seq ?? 0,
       auditHead: head?.hash.toString('hex') ?? '',
       schemaVersion: schemaVersion(db),
-      disposalsIncluded: disposalIdsIn(db),
+      disposalsIncluded: RetentionRepo.executedDisposalIdsIn(db),
     };
   } finally {
     db.close();
   }
-}
-
-function disposalIdsIn(db: Db): number[] {
-  const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'disposals'").get();
-  return exists ? (db.prepare("SELECT id FROM disposals WHERE state = 'executed' ORDER BY id").pluck().all() as number[]) : [];
 }
 
 /** Executed disposals the backup does not include: its copy still holds their numbers. */

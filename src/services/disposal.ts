@@ -3,7 +3,7 @@ import { japanDate } from '../domain/dates.js';
 import { AppError } from '../domain/errors.js';
 import type { PersonId } from '../domain/persons.js';
 import { addDays } from '../domain/retention.js';
-import { writeTransaction } from '../storage/database.js';
+import { checkpointTruncate, writeTransaction } from '../storage/database.js';
 import type { DisposalPersonRow } from '../storage/retention-repo.js';
 import type { UserRow } from '../storage/users-repo.js';
 import { cleanText, dueEntries, type DueEntry } from './retention.js';
@@ -137,7 +137,7 @@ export function approveDisposal(vault: Vault, user: UserRow, disposalId: number,
     });
     return { disposalId, count: persons.length, samePerson };
   });
-  return { ...result, checkpointed: checkpoint(vault) };
+  return { ...result, checkpointed: checkpointTruncate(vault.db) };
 }
 
 /** The reason written into number.disposed: the rules that ended, and the proposal's note. */
@@ -146,15 +146,6 @@ function reasonOf(vault: Vault, persons: readonly DisposalPersonRow[], note: str
   const used = [...new Set(persons.flatMap((p) => p.rules))].map((c) => rules.get(c)).filter((r) => r !== undefined);
   const names = used.map((r) => `${r.name} ${r.years}年`).join('、');
   return `保管期間の経過${names ? `（${names}）` : ''}${note ? `／${note}` : ''}`;
-}
-
-/** Moves every WAL page into the database and truncates the WAL to zero bytes; retried briefly if a reader holds it. */
-function checkpoint(vault: Vault): boolean {
-  for (let i = 0; i < 5; i++) {
-    const row = vault.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
-    if (row[0]?.busy === 0) return true;
-  }
-  return false;
 }
 
 /** Withdraws a proposal (by its proposer or an admin). Audited as disposal.cancelled. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../domain/errors.js';
 import { zeroize, type Secret } from '../domain/secret.js';
-import { writeTransaction } from '../storage/database.js';
+import { checkpointTruncate, writeTransaction } from '../storage/database.js';
 import type { UserRow } from '../storage/users-repo.js';
 import { Opener, Sealer, seal, sealedKeyId, vaultKeyId } from '../vault/sealed-box.js';
 import { createSlot, generateRecoveryCode, newPinParams, PRODUCTION_PIN_COST, unlockSlot, type PinCost } from '../vault/slots.js';
@@ -98,7 +98,7 @@ export async function rotateVaultKey(vault: Vault, opts: RotateOptions): Promise
     const oldPublic = publicFromPrivate(oldKey.expose());
     let state = readRotation(vault.meta);
     const resumed = state !== undefined;
-    const total = vault.db.prepare("SELECT count(*) FROM person_numbers WHERE state = 'held'").pluck().get() as number;
+    const total = vault.persons.heldNumberCount();
     if (!state) {
       const current = Buffer.from(vault.meta.get('vault_public_key') ?? '', 'base64');
       if (!current.equals(oldPublic)) throw new AppError('tampered', 'PINの鍵スロットが金庫の公開鍵と一致しません。金庫を調べてください。');
@@ -153,8 +153,6 @@ function resealAll(vault: Vault, state: RotationState, oldKey: Secret<Buffer>, t
   const newId = vaultKeyId(newPublic);
   const opener = vaultOpener(vault.meta, oldKey);
   const sealer = new Sealer(newPublic);
-  const select = vault.db.prepare("SELECT person_id, sealed FROM person_numbers WHERE person_id > ? AND state = 'held' ORDER BY person_id LIMIT ?");
-  const update = vault.db.prepare("UPDATE person_numbers SET sealed = ? WHERE person_id = ? AND state = 'held'");
   const batch = opts.batchSize ?? ROTATION_BATCH;
   let batches = 0;
   try {
@@ -162,13 +160,13 @@ function resealAll(vault: Vault, state: RotationState, oldKey: Secret<Buffer>, t
       for (;;) {
         if (opts.maxBatches !== undefined && batches >= opts.maxBatches) return false;
         const more = writeTransaction(vault.db, () => {
-          const rows = select.all(state.cursor, batch) as { person_id: number; sealed: Buffer }[];
+          const rows = vault.persons.heldSealedAfter(state.cursor, batch);
           if (rows.length === 0) return false;
           for (const r of rows) {
             if (sealedKeyId(r.sealed)?.equals(newId)) continue;
             const plain = opener.open(r.sealed, numberRecordId(r.person_id), NUMBER_FIELD);
             try {
-              update.run(sealer.seal(plain, numberRecordId(r.person_id), NUMBER_FIELD), r.person_id);
+              vault.persons.replaceSealed(r.person_id, sealer.seal(plain, numberRecordId(r.person_id), NUMBER_FIELD));
             } finally {
               zeroize(plain);
             }
@@ -195,7 +193,7 @@ function resealAll(vault: Vault, state: RotationState, oldKey: Secret<Buffer>, t
 
 function remainingUnderOtherKeys(vault: Vault, keyId: Buffer): number {
   let n = 0;
-  for (const sealed of vault.db.prepare("SELECT sealed FROM person_numbers WHERE state = 'held'").pluck().iterate() as IterableIterator<Buffer>) {
+  for (const sealed of vault.persons.iterateHeldSealed()) {
     if (!sealedKeyId(sealed)?.equals(keyId)) n++;
   }
   return n;
@@ -254,7 +252,7 @@ async function complete(vault: Vault, state: RotationState, newKey: Buffer, opts
     return { slots: slots.length, keys: keys.length };
   });
   // The erased slots and the successor may still sit in the WAL.
-  vault.db.pragma('wal_checkpoint(TRUNCATE)');
+  checkpointTruncate(vault.db);
   const result: Omit<RotateResult, 'resumed'> = {
     rotationId: state.id,
     completed: true,

@@ -214,12 +214,10 @@ async function openOneNumber(vault: Vault, unlock: RestoreOptions['unlock']): Pr
     const slot = vault.slots.recoverySlot() ?? raiseNoSlot('回復コードの鍵スロット');
     privateKey = await unlockSlot(slot, { kind: 'recovery', code: unlock.code }, vault.keys.pepper);
   } else {
-    const ids = vault.db.prepare("SELECT id FROM key_slots WHERE kind = 'pin' AND revoked_at IS NULL ORDER BY created_at").pluck().all() as string[];
-    if (ids.length === 0) raiseNoSlot('PIN の鍵スロット');
+    const slots = vault.slots.activePinSlots();
+    if (slots.length === 0) raiseNoSlot('PIN の鍵スロット');
     const input: SlotInput = { kind: 'pin', pin: unlock.pin };
-    for (const id of ids) {
-      const slot = vault.slots.byId(id);
-      if (!slot) continue;
+    for (const slot of slots) {
       try {
         privateKey = await unlockSlot(slot, input, vault.keys.pepper);
         userId = slot.userId;
@@ -233,7 +231,7 @@ async function openOneNumber(vault: Vault, unlock: RestoreOptions['unlock']): Pr
   const opener = vaultOpener(vault.meta, privateKey);
   let plain: Buffer | undefined;
   try {
-    const personId = vault.db.prepare("SELECT person_id FROM person_numbers WHERE state = 'held' AND sealed IS NOT NULL ORDER BY person_id LIMIT 1").pluck().get() as number | undefined;
+    const personId = vault.persons.firstHeldNumber();
     if (personId === undefined) return { person: null, userId };
     const number = vault.persons.numberOf(personId)!;
     plain = opener.open(number.sealed!, numberRecordId(personId), NUMBER_FIELD);

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../domain/errors.js';
 import type { Secret } from '../domain/secret.js';
-import { PIN_LOCK_AFTER } from '../gate/requests.js';
-import { writeTransaction } from '../storage/database.js';
+import { checkpointTruncate, writeTransaction } from '../storage/database.js';
 import type { UserRow } from '../storage/users-repo.js';
-import { checkPinRules, createSlot, generateRecoveryCode, newPinParams, PRODUCTION_PIN_COST, unlockSlot, type PinCost } from '../vault/slots.js';
+import { checkPinRules, createSlot, generateRecoveryCode, newPinParams, PRODUCTION_PIN_COST, type PinCost } from '../vault/slots.js';
 import { actorOf, FormError, unlockOwnPin } from './accounts.js';
 import type { Vault } from './vault.js';
 
@@ -40,7 +39,7 @@ export async function changeOwnPin(vault: Vault, user: UserRow, input: PinChange
       vault.users.pinSucceeded(user.id);
       vault.audit.append({ actor: actorOf(user), action: 'slot.pin_changed', client, detail: { user_id: user.id, old_slot_id: slotId ?? null, slot_id: next.id } });
     });
-    vault.db.pragma('wal_checkpoint(TRUNCATE)');
+    checkpointTruncate(vault.db);
   } finally {
     key.wipe();
   }
@@ -65,7 +64,7 @@ export async function regenerateRecoveryCode(vault: Vault, admin: UserRow, admin
       vault.slots.insert(next, null, now);
       vault.audit.append({ actor: actorOf(admin), action: 'slot.recovery_regenerated', client, detail: { old_slot_id: previous?.id ?? null, slot_id: next.id } });
     });
-    vault.db.pragma('wal_checkpoint(TRUNCATE)');
+    checkpointTruncate(vault.db);
     return code;
   } catch (err) {
     code.wipe();

@@ -71,3 +71,16 @@ export function writeTransaction<T>(db: Db, fn: () => T): T {
 export function releaseMemory(db: Db): void {
   db.pragma('shrink_memory');
 }
+
+/**
+ * Moves every WAL page into the database and truncates the WAL to zero bytes,
+ * so an erased page (a disposed number, a revoked slot) leaves no copy there;
+ * retried briefly if a reader holds it. False when a reader kept it busy.
+ */
+export function checkpointTruncate(db: Db, tries = 5): boolean {
+  for (let i = 0; i < tries; i++) {
+    const row = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+    if (row[0]?.busy === 0) return true;
+  }
+  return false;
+}

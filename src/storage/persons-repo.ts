@@ -191,6 +191,28 @@ export class PersonsRepo {
     };
   }
 
+  /** The first person whose sealed number is held (a restore's drill opens it). */
+  firstHeldNumber(): PersonId | undefined {
+    return this.db.prepare("SELECT person_id FROM person_numbers WHERE state = 'held' AND sealed IS NOT NULL ORDER BY person_id LIMIT 1").pluck().get() as PersonId | undefined;
+  }
+
+  heldNumberCount(): number {
+    return this.db.prepare("SELECT count(*) FROM person_numbers WHERE state = 'held'").pluck().get() as number;
+  }
+
+  /** Held sealed numbers after a person id, in order: a key rotation walks them in batches. */
+  heldSealedAfter(cursor: PersonId, limit: number): { person_id: PersonId; sealed: Buffer }[] {
+    return this.db.prepare("SELECT person_id, sealed FROM person_numbers WHERE person_id > ? AND state = 'held' ORDER BY person_id LIMIT ?").all(cursor, limit) as { person_id: PersonId; sealed: Buffer }[];
+  }
+
+  replaceSealed(personId: PersonId, sealed: Buffer): void {
+    this.db.prepare("UPDATE person_numbers SET sealed = ? WHERE person_id = ? AND state = 'held'").run(sealed, personId);
+  }
+
+  iterateHeldSealed(): IterableIterator<Buffer> {
+    return this.db.prepare("SELECT sealed FROM person_numbers WHERE state = 'held'").pluck().iterate() as IterableIterator<Buffer>;
+  }
+
   numberOf(id: PersonId): NumberRow | undefined {
     const r = this.db
       .prepare('SELECT person_id, state, sealed, refusal_reason, acquired_at, disposed_at, purposes FROM person_numbers WHERE person_id = ?')

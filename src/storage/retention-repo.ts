@@ -96,6 +96,12 @@ const toDisposal = (r: RawDisposal): DisposalRow => ({
 
 /** retention_rules, retention_settings, legal_holds, disposals (migration 008). Never a number. */
 export class RetentionRepo {
+  /** The executed disposals recorded in another database (a backup copy); none in a copy older than the table. */
+  static executedDisposalIdsIn(db: Db): number[] {
+    const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'disposals'").get();
+    return exists ? (db.prepare("SELECT id FROM disposals WHERE state = 'executed' ORDER BY id").pluck().all() as number[]) : [];
+  }
+
   constructor(private readonly db: Db) {}
 
   rules(): StoredRule[] {

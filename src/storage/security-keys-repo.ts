@@ -66,6 +66,11 @@ export class SecurityKeysRepo {
     return (this.db.prepare('SELECT * FROM security_keys WHERE revoked_at IS NULL ORDER BY id').all() as Raw[]).map(toRow);
   }
 
+  /** Every key ever enrolled, the active ones first (the admin's list). */
+  all(): SecurityKeyRow[] {
+    return (this.db.prepare('SELECT * FROM security_keys ORDER BY revoked_at IS NOT NULL, id').all() as Raw[]).map(toRow);
+  }
+
   ofUser(userId: string): SecurityKeyRow[] {
     return (this.db.prepare('SELECT * FROM security_keys WHERE user_id = ? ORDER BY id').all(userId) as Raw[]).map(toRow);
   }

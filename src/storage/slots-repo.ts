@@ -42,6 +42,11 @@ export class SlotsRepo {
     return r && this.toSlot(r);
   }
 
+  /** Every PIN slot in use, oldest first (a restore tries the PIN against each). */
+  activePinSlots(): StoredSlot[] {
+    return (this.db.prepare("SELECT id, kind, user_id, params, wrapped FROM key_slots WHERE kind = 'pin' AND revoked_at IS NULL ORDER BY created_at").all() as Raw[]).map((r) => this.toSlot(r));
+  }
+
   recoverySlot(): StoredSlot | undefined {
     const r = this.db
       .prepare("SELECT id, kind, user_id, params, wrapped FROM key_slots WHERE kind = 'recovery' AND revoked_at IS NULL")

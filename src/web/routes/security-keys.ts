@@ -22,11 +22,8 @@ export function securityKeyRoutes(deps: WebDeps): Router {
 
   const index = (errors: Record<string, string> = {}, form: Record<string, string> = {}) => {
     const users = new Map(vault.users.all().map((u) => [u.id, u]));
-    const keys = vault.db
-      .prepare('SELECT id FROM security_keys ORDER BY revoked_at IS NOT NULL, id')
-      .pluck()
+    const keys = vault.securityKeys
       .all()
-      .map((id) => vault.securityKeys.byId(id as number)!)
       .map((k) => ({ ...k, holder: users.get(k.userId)?.displayName ?? '—', enrolledByName: users.get(k.enrolledBy)?.displayName ?? '—' }));
     return { keys, candidates: candidates(), plugged: deps.securityKeys?.station.statuses() ?? [], available: deps.securityKeys !== undefined, errors, form };
   };
