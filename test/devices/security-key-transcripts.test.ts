@@ -22,6 +22,8 @@ const RP = 'mnvault.appliance';
 const dir = (name: string) => packagePath('device', 'transcripts', name);
 const TIMEOUT = dir('security-key-action-timeout.hex');
 const PROBE = dir('security-key-probe-max-msg-size.hex');
+const OVERSIZE = dir('security-key-oversize-answer.hex');
+const OVERSIZE_CID = 0x4a7c0014;
 
 /** The other firmware's getInfo: CTAP 2.0/2.1-pre, protocol 1 only, maxMsgSize 1200, up to 20 credentials in a list. */
 const FOREIGN_INFO = new Map<number, unknown>([
@@ -69,6 +71,20 @@ const probeScript: DeviceScript = (m) => {
   const signature = sign('sha256', Buffer.concat([authData, p.get(2) as Uint8Array]), privateKey);
   return [cbor(0, new Map<number, unknown>([[1, new Map<string, unknown>([['id', HELD], ['type', 'public-key']])], [2, authData], [3, signature]]))];
 };
+
+/** A key whose first getInfo answer announces 7610 bytes, one more than CTAPHID can carry; it answers the next one correctly. */
+function oversizeScript(): DeviceScript {
+  let asked = 0;
+  return (m) => {
+    if (m.cmd === CTAPHID.CANCEL) return []; // nothing pending on the key's side: no answer
+    if (asked++ > 0) return [cbor(0, FOREIGN_INFO)];
+    const report = new Uint8Array(64);
+    new DataView(report.buffer).setUint32(0, OVERSIZE_CID);
+    report[4] = 0x80 | CTAPHID.CBOR;
+    new DataView(report.buffer).setUint16(5, MAX_MESSAGE + 1);
+    return [{ report }];
+  };
+}
 
 /** A credential as the vault stores it; its key and salt are fixed so the host's requests are the same each run. */
 function storedCredential(): EnrolledCredential {
@@ -136,6 +152,17 @@ describe('security key transcripts: writing them', () => {
       'list are 1208 bytes and all 14 are 1296, which this firmware refuses (0x39 REQUEST_TOO_LARGE).',
     ]);
     writeFileSync(PROBE, [...probeHeader, ...probe, ''].join('\n'));
+
+    const oversize: string[] = [];
+    const faulty = await connect(new ScriptedHandle(OVERSIZE_CID, FOREIGN_INIT, oversizeScript(), oversize), 'oversize');
+    await failure(faulty.info());
+    await faulty.info();
+    const oversizeHeader = header([
+      'A faulty answer: INIT, getInfo, and the key announces a 7610-byte answer (BCNT 0x1DBA), one byte over what',
+      'CTAPHID carries with 64-byte reports (57 + 128 × 59 = 7609). The host drops it and sends CTAPHID_CANCEL,',
+      'which the key does not answer; getInfo again, answered correctly.',
+    ]);
+    writeFileSync(OVERSIZE, [...oversizeHeader, ...oversize, ''].join('\n'));
   });
 });
 
@@ -162,6 +189,18 @@ describe('security key transcripts: a key written by others', () => {
     const probes = hostMessages(lines).filter((m) => m.cmd === CTAPHID.CBOR && m.payload[0] === CTAP2.GET_ASSERTION);
     expect(probes.map((m) => (params(m.payload).get(3) as unknown[]).length)).toEqual([12, 2]);
     expect(Math.max(...probes.map((m) => m.payload.length))).toBeLessThanOrEqual(1200);
+  });
+
+  it('an answer announced over the CTAPHID maximum is a protocol error; the key is asked again on the same channel', async () => {
+    const handle = new ReplayHandle(readTranscript(OVERSIZE));
+    const key = await connect(handle, 'oversize');
+    const err = await failure(key.info());
+    expect(err.reason).toBe('protocol');
+    expect(err.message).toContain('too_long');
+    expect(key.device.gone).toBe(false);
+    expect((await key.info()).maxMsgSize).toBe(1200);
+    expect(handle.mismatches).toEqual([]);
+    expect(handle.finished).toBe(true);
   });
 
   it('a message over the CTAPHID maximum is a protocol error that leaves the key’s channel working', async () => {

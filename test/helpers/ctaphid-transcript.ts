@@ -59,8 +59,8 @@ export function fixedRandom(label: string): (size: number) => Uint8Array {
   };
 }
 
-/** What a scripted device answers to one host message: CTAPHID messages, sent in order. */
-export type DeviceScript = (request: CtapHidMessage) => { cmd: number; payload: Uint8Array }[];
+/** What a scripted device answers to one host message, in order: CTAPHID messages, or raw 64-byte reports (a faulty frame). */
+export type DeviceScript = (request: CtapHidMessage) => ({ cmd: number; payload: Uint8Array } | { report: Uint8Array })[];
 
 /**
  * A device written from the CTAPHID framing rules: it reassembles what the
@@ -94,13 +94,20 @@ export class ScriptedHandle extends EventEmitter implements HidHandle {
       answer.set([2, ...this.init.version, this.init.capabilities], 12);
       this.#emit(m.cid, CTAPHID.INIT, answer);
     } else {
-      for (const a of this.script(m)) this.#emit(m.cid, a.cmd, a.payload);
+      for (const a of this.script(m)) {
+        if ('report' in a) this.#emitReports([a.report]);
+        else this.#emit(m.cid, a.cmd, a.payload);
+      }
     }
     return report.length + 1;
   }
 
   #emit(cid: number, cmd: number, payload: Uint8Array): void {
-    for (const r of encodeMessage(cid, cmd, payload)) {
+    this.#emitReports(encodeMessage(cid, cmd, payload));
+  }
+
+  #emitReports(reports: Uint8Array[]): void {
+    for (const r of reports) {
       this.lines.push(`< ${Buffer.from(r).toString('hex')}`);
       setImmediate(() => this.emit('data', Buffer.from(r)));
     }
