@@ -34,7 +34,15 @@ export class Browser {
   readonly cookies = new Map<string, string>();
   csrf = '';
 
-  constructor(readonly app: Express) {}
+  readonly #vault: Vault | undefined;
+
+  /** vault: the vault behind the server when app is a URL (a running `serve`), for second-factor codes. */
+  constructor(
+    readonly app: Express,
+    vault?: Vault,
+  ) {
+    this.#vault = vault ?? vaults.get(app);
+  }
 
   private remember(res: request.Response): request.Response {
     const set = res.headers['set-cookie'] as unknown as string[] | undefined;
@@ -103,8 +111,8 @@ export class Browser {
   async passSecondFactor(login: string, res: request.Response): Promise<request.Response> {
     const to = res.status === 303 ? res.headers.location : undefined;
     if (to !== '/login/enrol' && to !== '/login/second-factor') return res;
-    const vault = vaults.get(this.app);
-    if (!vault) throw new Error('passSecondFactor needs an app made by testApp');
+    const vault = this.#vault;
+    if (!vault) throw new Error('passSecondFactor needs an app made by testApp, or the vault given to new Browser(url, vault)');
     if (to === '/login/enrol') {
       const base32 = secretFromEnrolPage((await this.get('/login/enrol')).text);
       rememberTotpSecret(vault, login, base32);
