@@ -43,6 +43,8 @@ export function setStaffRequired(vault: Vault, actor: Actor, required: boolean, 
   if (before === required) return;
   writeTransaction(vault.db, () => {
     vault.meta.set(STAFF_SETTING, required ? 'required' : 'optional');
+    // Turned on: sessions of handlers and auditors without a second factor end now, so they enrol at once.
+    if (required) for (const u of vault.users.all()) if (u.role !== 'admin' && !isEnrolled(vault, u.id)) vault.sessions.deleteForUser(u.id);
     vault.audit.append({ actor, action: 'settings.updated', client, detail: { key: STAFF_SETTING, before: before ? 'required' : 'optional', after: required ? 'required' : 'optional' } });
   });
 }

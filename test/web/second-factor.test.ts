@@ -209,11 +209,13 @@ describe('the admin setting for handlers and auditors, and the admin reset', () 
     expect((await h0.get('/admin/second-factor')).status).toBe(403);
     expect((await h0.post('/admin/second-factor', { staffRequired: 'on' })).status).toBe(403);
 
-    // The admin requires it.
+    // The admin requires it: the handler's open password-only session ends at once.
+    expect((await h0.get('/persons')).status).toBe(200);
     expect((await admin.get('/admin/second-factor')).status).toBe(200);
     const set = await admin.post('/admin/second-factor', { staffRequired: 'on' });
     expect(set.headers.location).toBe('/admin/second-factor?saved=1');
     expect(events(vault, 'settings.updated').at(-1)!.detail).toEqual({ key: 'second_factor_staff', before: 'optional', after: 'required' });
+    expect((await h0.get('/persons')).status).toBe(303);
     const a0 = new Browser(app);
     expect((await password(a0, AUDITOR.login, AUDITOR.password)).headers.location).toBe('/login/enrol');
     const h = new Browser(app);

@@ -49,3 +49,6 @@ CREATE INDEX pending_sign_ins_user ON pending_sign_ins(user_id);
 
 -- Wrong second-factor codes in a row; reset by a success, and when the account locks.
 ALTER TABLE users ADD COLUMN second_factor_failures INTEGER NOT NULL DEFAULT 0;
+
+-- Admins signed in with a password alone before this version sign in again, through the second factor.
+DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE role = 'admin');
