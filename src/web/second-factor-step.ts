@@ -16,7 +16,8 @@ export const PENDING_COOKIE = 'mnv_2fa';
 export const PENDING_MS = 5 * 60_000;
 
 const hashId = (id: string) => createHash('sha256').update(id).digest();
-const cookieOptions = (secure: boolean) => ({ httpOnly: true, secure, sameSite: 'strict' as const, path: '/login' });
+// Path '/' (not '/login'), so the cookie can take the `__Host-` prefix as the session cookie does.
+const cookieOptions = (secure: boolean) => ({ httpOnly: true, secure, sameSite: 'strict' as const, path: '/' });
 
 /** After the password: a session at once when no second factor applies, otherwise the second-factor page. */
 export function afterPassword(vault: Vault, req: Request, res: Response, user: UserRow, client: string | null, secure: boolean): void {
