@@ -28,8 +28,9 @@ export interface TotpEnrolment {
  */
 export function totpEnrolment(vault: Vault, user: UserRow): TotpEnrolment {
   let row = vault.secondFactor.totpOf(user.id);
-  if (!row || row.confirmedAt) {
-    if (row?.confirmedAt) throw new Error('TOTP already confirmed');
+  // Enrolment pages are reached only by users without a confirmed secret.
+  if (row?.confirmedAt) throw new Error('TOTP already confirmed');
+  if (!row) {
     const fresh = new Secret(randomBytes(20));
     vault.secondFactor.putPendingTotp(user.id, sealTotpSecret(vault.keys.pepper, vault.vaultId, user.id, fresh), vault.clock.now().toISOString());
     fresh.wipe();
