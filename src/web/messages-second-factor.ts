@@ -31,6 +31,8 @@ export const SECOND_FACTOR_MESSAGES = {
   accountTotp: '認証アプリ',
   accountTotpOn: '登録済み',
   accountTotpOff: '未登録',
+  accountAddTotp: '認証アプリを登録する',
+  accountTotpAdded: '認証アプリを登録しました。',
   accountKeys: '登録済みのセキュリティキー・認証器',
   accountNoKeys: 'ありません',
   accountAddKey: 'セキュリティキー・認証器を追加する',

@@ -243,6 +243,24 @@ describe('the admin setting for handlers and auditors, and the admin reset', () 
     expect(totpSecretOf(vault, ADMIN.login)).toBeDefined();
   });
 
+  it('a handler who is not required may add an authenticator app from their own page, and is then asked for it at every sign-in', async () => {
+    const { vault } = await newTestVault(newClock());
+    await addStaff(vault);
+    const app = testApp(vault);
+    const h = new Browser(app);
+    expect((await password(h, HANDLER.login, HANDLER.password)).headers.location).toBe('/');
+    const page = await h.get('/account/second-factor/totp');
+    expect(page.status).toBe(200);
+    const base32 = secretFromEnrolPage(page.text);
+    expect((await h.post('/account/second-factor/totp', { code: '000000' })).status).toBe(400);
+    const ok = await h.post('/account/second-factor/totp', { code: totpCode(base32, vault.clock.now()) });
+    expect(ok.headers.location).toBe('/account/second-factor?totp=1');
+    expect(events(vault, 'auth.second_factor_enrolled').at(-1)!.detail).toMatchObject({ user_id: vault.users.byLogin(HANDLER.login)!.id, method: 'totp' });
+    const again = new Browser(app);
+    expect((await password(again, HANDLER.login, HANDLER.password)).headers.location).toBe('/login/second-factor');
+    expect((await again.post('/login/second-factor/totp', { code: totpCode(base32, vault.clock.now(), 1) })).headers.location).toBe('/');
+  });
+
   it('labels the new audit actions in Japanese on the audit page', async () => {
     const { vault } = await newTestVault(newClock());
     const b = new Browser(testApp(vault));

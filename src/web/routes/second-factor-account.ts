@@ -1,15 +1,19 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import QRCode from 'qrcode';
 import { z } from 'zod';
 import { actorOf } from '../../services/accounts.js';
 import { setStaffRequired, staffRequired } from '../../services/second-factor-policy.js';
-import { issueRecoveryCodes, resetSecondFactor } from '../../services/second-factor.js';
+import { confirmTotp, issueRecoveryCodes, resetSecondFactor } from '../../services/second-factor.js';
+import { totpEnrolment } from '../../services/totp.js';
 import { relyingPartyOf } from '../../services/webauthn.js';
 import { requirePermission, type WebDeps } from '../app.js';
 import { clientOf, parseBody, text } from '../forms.js';
+import { M } from '../messages.js';
 import { registrationEndpoints } from './second-factor.js';
 
 const Empty = z.object({ _csrf: text(100) });
 const SettingForm = z.object({ _csrf: text(100), staffRequired: text(10) });
+const CodeForm = z.object({ _csrf: text(100), code: text(40) });
 
 function signedIn(_req: Request, res: Response, next: NextFunction): void {
   if (!res.locals.session?.user) return res.redirect(303, '/login');
@@ -27,6 +31,7 @@ export function secondFactorAccountRoutes(deps: WebDeps): Router {
     const user = res.locals.session!.user;
     res.render('account/second-factor', {
       keyAdded: req.query.added === '1',
+      totpAdded: req.query.totp === '1',
       totp: vault.secondFactor.totpOf(user.id)?.confirmedAt != null,
       keys: vault.secondFactor.credentialsOf(user.id),
       recoveryLeft: vault.secondFactor.unusedRecoveryCodes(user.id),
@@ -43,6 +48,24 @@ export function secondFactorAccountRoutes(deps: WebDeps): Router {
     } finally {
       for (const c of codes) c.wipe();
     }
+  });
+
+  // An authenticator app added by a signed-in user (who may already have a key, or no second factor yet).
+  const totpPage = async (res: Response, status = 200, error: string | null = null) => {
+    const e = totpEnrolment(vault, res.locals.session!.user);
+    const qr = await QRCode.toDataURL(e.uri, { errorCorrectionLevel: 'M', margin: 2, width: 220 });
+    res.status(status).render('account/totp', { error, qr, base32: e.base32.replace(/(.{4})/gu, '$1 ').trim() });
+  };
+  r.get('/totp', async (_req, res) => {
+    if (vault.secondFactor.totpOf(res.locals.session!.user.id)?.confirmedAt) return res.redirect(303, '/account/second-factor');
+    await totpPage(res);
+  });
+  r.post('/totp', async (req, res) => {
+    const form = parseBody(req, CodeForm);
+    const user = res.locals.session!.user;
+    if (vault.secondFactor.totpOf(user.id)?.confirmedAt) return res.redirect(303, '/account/second-factor');
+    if (!confirmTotp(vault, user, form.code ?? '', clientOf(req))) return totpPage(res, 400, M.secondFactor.enrolWrongCode);
+    res.redirect(303, '/account/second-factor?totp=1');
   });
 
   // Challenges of ceremonies started from this page, per session, for two minutes.
