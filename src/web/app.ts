@@ -39,6 +39,9 @@ import { setupRoutes } from './routes/setup.js';
 import { statusRoutes } from './routes/status.js';
 import { caRoutes } from './routes/ca.js';
 import { backupRoutes } from './routes/backups.js';
+import { secondFactorRoutes } from './routes/second-factor.js';
+import { secondFactorAccountRoutes, secondFactorAdminRoutes } from './routes/second-factor-account.js';
+import { recoveryCodesMissing } from '../services/second-factor-policy.js';
 
 export interface WebDeps {
   /** Chromium for PDF reports (default /usr/bin/chromium). */
@@ -131,6 +134,8 @@ export function createApp(deps: WebDeps): express.Express {
     res.locals.can = (p: Permission) => can(role, p);
     // Open door alarms, counted in the navigation of those who acknowledge them.
     res.locals.doorAlarmCount = can(role, 'door.acknowledge') ? deps.vault.doorAlarms.openCount() : 0;
+    // A second factor without unused recovery codes: every page says so until codes are issued.
+    res.locals.recoveryCodesMissing = res.locals.session ? recoveryCodesMissing(deps.vault, res.locals.session.user.id) : false;
     next();
   });
 
@@ -141,12 +146,15 @@ export function createApp(deps: WebDeps): express.Express {
   app.use('/imports', importRoutes(deps));
   app.use(checkCsrf);
   app.use(authRoutes(deps));
+  app.use(secondFactorRoutes(deps));
   app.use(selfIntakeRoutes(deps));
   app.use(homeRoutes(deps));
   app.use('/persons', personRoutes(deps));
   app.use('/persons', intakeRoutes(deps));
   app.use('/admin/users', userRoutes(deps));
+  app.use('/account/second-factor', secondFactorAccountRoutes(deps));
   app.use('/account', accountRoutes(deps));
+  app.use('/admin/second-factor', secondFactorAdminRoutes(deps));
   app.use('/admin/recovery-code', recoveryCodeRoutes(deps));
   app.use('/admin/security-keys', securityKeyRoutes(deps));
   app.use('/gate', gateRoutes({ ...deps, reveals: deps.reveals ?? new RevealStore() }));
