@@ -39,9 +39,11 @@ const USAGE = `mnvault — マイナンバー金庫
 `;
 
 export async function run(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WriteStream | NodeJS.WritableStream = process.stderr): Promise<number> {
+  const [command, ...rest] = argv;
+  let debug = false;
   try {
     const config = loadConfig(process.env);
-    const [command, ...rest] = argv;
+    debug = config.debug;
     switch (command) {
       case 'init':
         return await initCommand(rest, config, out);
@@ -79,7 +81,7 @@ export async function run(argv: string[], out: NodeJS.WritableStream = process.s
         throw usageError(`不明なコマンド「${command}」です。`);
     }
   } catch (e) {
-    return reportError(e, err);
+    return reportError(e, err, { debug, command: command !== undefined && /^[a-z-]{1,30}$/u.test(command) ? command : undefined });
   }
 }
 
