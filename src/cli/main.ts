@@ -14,6 +14,7 @@ import { rekeyCommand } from './rekey.js';
 import { rotateVaultKeyCommand } from './rotate-vault-key.js';
 import { backupCommand } from './backup.js';
 import { restoreCommand } from './restore.js';
+import { supportBundleCommand } from './support-bundle.js';
 
 const USAGE = `mnvault — マイナンバー金庫
 
@@ -32,7 +33,9 @@ const USAGE = `mnvault — マイナンバー金庫
   mnvault rekey  --data DIR [--credential-out PATH]   # データベース鍵の交換（サービス停止中に）
   mnvault rotate-vault-key --data DIR --user NAME --pin-file F [--recovery-code-file F]
                                                    # 金庫の鍵の交換（中断したら同じコマンドで再開）
-  mnvault bench  [--n N]
+  mnvault support-bundle --data DIR --out FILE [--log FILE] [--full-check]
+                                                   # サポート用の情報（個人情報・秘密なし）を1つのファイルに
+  mnvault bench  [--n N] [--only import,verify,…]
 
 --data は環境変数 MNVAULT_DATA でも指定できます。
 終了コード: 0 成功、1 検査した性質の不成立（改ざんなど）、2 使い方・入力の誤り。
@@ -65,6 +68,8 @@ export async function run(argv: string[], out: NodeJS.WritableStream = process.s
         return await backupCommand(rest, config, out, err);
       case 'restore':
         return await restoreCommand(rest, config, out);
+      case 'support-bundle':
+        return await supportBundleCommand(rest, config, out, err);
       case 'bench':
         return await benchCommand(rest, out);
       case 'rekey':
