@@ -1,8 +1,12 @@
-// Writes dist/build-info.json after `tsc`: the git commit the build came from (null outside a
-// git checkout) and the package version, so `mnvault support-bundle` can say what is running.
+// Writes build-info.json into the built tree (default dist/, or the folder given) after `tsc`: the git
+// commit the build came from and whether tracked files had local changes (both null outside a git
+// checkout), and the package version, so `mnvault support-bundle` can say what is running. Nothing
+// time-dependent, so building the same commit twice gives the same file.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
+const out = process.argv[2] ?? 'dist';
 let commit = null;
 let dirty = null;
 try {
@@ -12,4 +16,4 @@ try {
   // Not a git checkout (a release tarball): the commit stays unknown.
 }
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
-writeFileSync('dist/build-info.json', `${JSON.stringify({ version, commit, dirty, builtAt: new Date().toISOString() }, null, 2)}\n`);
+writeFileSync(join(out, 'build-info.json'), `${JSON.stringify({ version, commit, dirty }, null, 2)}\n`);

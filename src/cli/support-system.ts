@@ -15,7 +15,7 @@ import { packagePath } from '../paths.js';
 
 export const NOT_AVAILABLE = 'not available';
 
-/** package.json's version and dist/build-info.json (the commit, written by the build when it ran in a git checkout). */
+/** package.json's version and dist/build-info.json (the commit, written by the build and by install.sh when run from a git checkout). */
 export function versionFacts(): Record<string, unknown> {
   const read = (path: string): Record<string, unknown> | null => {
     try {
@@ -26,7 +26,7 @@ export function versionFacts(): Record<string, unknown> {
   };
   const pkg = read(packagePath('package.json'));
   const build = read(packagePath('dist', 'build-info.json'));
-  return { package: pkg?.version ?? null, commit: build?.commit ?? null, dirty: build?.dirty ?? null, builtAt: build?.builtAt ?? null };
+  return { package: pkg?.version ?? null, commit: build?.commit ?? null, dirty: build?.dirty ?? null };
 }
 
 function osRelease(): string | null {
