@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import { loadConfig } from '../config.js';
+import { exitCodeFor } from '../domain/errors.js';
+import { logFailure } from '../failure-log.js';
 import { auditCommand } from './audit.js';
 import { benchCommand } from '../../bench/bench.js';
 import { demoCommand } from './demo.js';
@@ -89,5 +91,16 @@ export async function run(argv: string[], out: NodeJS.WritableStream = process.s
     return reportError(e, err, { debug, command: command !== undefined && /^[a-z-]{1,30}$/u.test(command) ? command : undefined });
   }
 }
+
+// A failure outside every command's error handling (a timer, a stream, a forgotten promise) is logged
+// like any other unexpected error, without its message, and then ends the process as Node would.
+process.on('uncaughtException', (e) => {
+  logFailure('uncaught_exception', e);
+  process.exit(exitCodeFor.internal);
+});
+process.on('unhandledRejection', (e) => {
+  logFailure('unhandled_rejection', e);
+  process.exit(exitCodeFor.internal);
+});
 
 process.exitCode = await run(process.argv.slice(2));

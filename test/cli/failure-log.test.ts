@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { describe, expect, it } from 'vitest';
 import { Secret } from '../../src/domain/secret.js';
@@ -65,5 +66,22 @@ describe('an unexpected error in a command', () => {
     const systemd = mnvault(['audit', 'verify', '--data', tempDir()], { MNVAULT_DEBUG: '1', CREDENTIALS_DIRECTORY: tempDir() });
     expect(systemd.status).toBe(2);
     expect(systemd.stderr).toContain('MNVAULT_DEBUG: 本番モード');
+  });
+
+  it('logs a failure outside any command (a timer throwing after the command ended) the same way', () => {
+    const work = tempDir();
+    const preload = join(work, 'late-throw.mjs');
+    // Throws once the CLI has set up its handlers (its modules take a while to load).
+    writeFileSync(preload, `const t = setInterval(() => { if (process.listenerCount('uncaughtException') > 0) { clearInterval(t); throw new Error('late failure for ${IN_MESSAGE}'); } }, 20);\n`);
+    const r = mnvault(['help'], { NODE_OPTIONS: `--import=${pathToFileURL(preload).href}` });
+    expect(r.status).toBe(3);
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('{'));
+    expect(lines).toHaveLength(1);
+    const line = JSON.parse(lines[0]!) as { event: string; ref: string; error: { class: string; frames: string[] } };
+    expect(line).toMatchObject({ event: 'uncaught_exception', error: { class: 'Error' } });
+    expect(line.ref).toMatch(/^[0-9a-f]{8}$/u);
+    expect(line.error.frames.length).toBeGreaterThan(0);
+    for (const f of forms(IN_MESSAGE)) expect(r.stderr).not.toContain(f);
+    expect(r.stderr).not.toContain('late failure');
   });
 });
