@@ -52,11 +52,11 @@ export function runtimeFacts(): Record<string, unknown> {
   };
 }
 
-function run(cmd: string, args: string[]): { ok: true; out: string } | { ok: false; why: string } {
+function run(cmd: string, args: string[]): { ok: true; out: string; err: string } | { ok: false; why: string } {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 10_000, maxBuffer: 16 * 1024 * 1024, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8', SYSTEMD_PAGER: '' } });
   if (r.error) return { ok: false, why: `${cmd}: ${(r.error as NodeJS.ErrnoException).code ?? r.error.name}` };
   if (r.status !== 0) return { ok: false, why: `${cmd}: exit ${r.status ?? r.signal}` };
-  return { ok: true, out: r.stdout };
+  return { ok: true, out: r.stdout, err: r.stderr };
 }
 
 const UNIT_PROPERTIES = [
@@ -91,6 +91,11 @@ interface JournalEntry {
 export function journalFacts(unit: string, lines = 5000): { restarts: unknown; errors: unknown } {
   const r = run('journalctl', ['-u', unit, '-n', String(lines), '-o', 'json', '--no-pager', '-q']);
   if (!r.ok) return { restarts: `${NOT_AVAILABLE} (${r.why})`, errors: `${NOT_AVAILABLE} (${r.why})` };
+  // A user outside the systemd-journal group gets no lines and a notice, not an error status.
+  if (r.out.trim() === '' && /permission/iu.test(r.err)) {
+    const why = `${NOT_AVAILABLE} (journalctl: no permission to read the journal; run as root or a member of systemd-journal)`;
+    return { restarts: why, errors: why };
+  }
   const restarts: { at: string; line: string }[] = [];
   const logLines: string[] = [];
   for (const raw of r.out.split('\n')) {
