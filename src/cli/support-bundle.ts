@@ -63,7 +63,7 @@ function unavailable(err: unknown): string {
 
 /**
  * `mnvault support-bundle --data DIR --out FILE [--log FILE] [--full-check]`:
- * one JSON file (mode 0600) with what someone helping an operator needs and
+ * one JSON file (mode 0600) with what support needs to look into a problem and
  * nothing personal: version and build, Node and OS, the status page's checks,
  * the unit's state and restarts, recent error lines (journal, or --log), the
  * database's integrity check, table row counts and file sizes, and the
