@@ -124,6 +124,18 @@ export function debugMessages(err: unknown): string[] {
   return causeChain(err).map((e) => (e instanceof Error ? `${traceOf(e).class}: ${maskNumbers(String(e.message))}` : `${typeof e}`));
 }
 
+const ROUTE_WORD = /^[a-z][a-z0-9._-]{0,40}$/u;
+const ROW_ID = /^(?:[0-9]{1,10}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/iu;
+
+/** A request path fit for the log: route words and row ids kept, any other segment (it may be typed text) as ":value". */
+export function pathForLog(path: string): string {
+  return path
+    .split('/')
+    .map((seg) => (seg === '' || ROUTE_WORD.test(seg) || ROW_ID.test(seg) ? seg : ':value'))
+    .join('/')
+    .slice(0, 200);
+}
+
 export interface FailureOptions {
   /** The id the user is shown; a new one when absent. */
   ref?: string | undefined;

@@ -3,9 +3,8 @@ import express, { type ErrorRequestHandler, type NextFunction, type Request, typ
 import helmet from 'helmet';
 import { randomBytes } from 'node:crypto';
 import type { BlockList } from 'node:net';
-import { looksLikeNumber } from '../domain/digits.js';
 import { AppError, httpStatusFor } from '../domain/errors.js';
-import { debugMessages, logFailure } from '../failure-log.js';
+import { debugMessages, logFailure, pathForLog } from '../failure-log.js';
 import { packagePath } from '../paths.js';
 import { FormError } from '../services/accounts.js';
 import type { Vault } from '../services/vault.js';
@@ -180,7 +179,7 @@ export function createApp(deps: WebDeps): express.Express {
       return void res.status(status).render('error', { message });
     }
     // Unknown: the log gets the request id, classes, codes and frames, never the message or field values.
-    const ref = logFailure('request_failed', err, { ref: res.locals.requestId, fields: { method: req.method, path: looksLikeNumber(req.path) ? '[masked]' : req.path }, debug: deps.debug });
+    const ref = logFailure('request_failed', err, { ref: res.locals.requestId, fields: { method: req.method, path: pathForLog(req.path) }, debug: deps.debug });
     res.status(500).render('error', { message: M.internalError, ref, details: deps.debug ? debugMessages(err) : null });
   };
   app.use(onError);

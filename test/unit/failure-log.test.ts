@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { logFailure, maskNumbers, relativeFile, stackFrames } from '../../src/failure-log.js';
+import { logFailure, maskNumbers, pathForLog, relativeFile, stackFrames } from '../../src/failure-log.js';
 import { forms } from '../helpers/canary.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 
@@ -61,5 +61,12 @@ describe('failure log', () => {
     for (const f of forms(N)) expect(maskNumbers(`x ${f} y`)).toBe('x ［番号のような数字］ y');
     expect(maskNumbers('line 42 of 300')).toBe('line 42 of 300');
     expect(maskNumbers(`id 12${N}`)).not.toContain(N);
+  });
+
+  it('logs a request path by its route words and row ids only', () => {
+    expect(pathForLog('/persons/42/intake')).toBe('/persons/42/intake');
+    expect(pathForLog('/audit/0b5e6f3c-1d2a-4c3b-9e8f-7a6b5c4d3e2f')).toBe('/audit/0b5e6f3c-1d2a-4c3b-9e8f-7a6b5c4d3e2f');
+    expect(pathForLog(`/persons/${N}`)).toBe('/persons/:value');
+    expect(pathForLog('/persons/山田%20太郎/x')).toBe('/persons/:value/x');
   });
 });
