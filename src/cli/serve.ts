@@ -123,6 +123,7 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
     securityKeys: keys && { station: keys.station, desk: keys.desk },
     door: door?.service,
     syslog,
+    debug: config.debug,
   });
   let fingerprint: string | null = null;
   let server: Server;

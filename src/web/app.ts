@@ -3,7 +3,8 @@ import express, { type ErrorRequestHandler, type NextFunction, type Request, typ
 import helmet from 'helmet';
 import { randomBytes } from 'node:crypto';
 import type { BlockList } from 'node:net';
-import { AppError, errorCode, httpStatusFor } from '../domain/errors.js';
+import { AppError, httpStatusFor } from '../domain/errors.js';
+import { debugMessages, logFailure, pathForLog } from '../failure-log.js';
 import { packagePath } from '../paths.js';
 import { FormError } from '../services/accounts.js';
 import type { Vault } from '../services/vault.js';
@@ -67,6 +68,8 @@ export interface WebDeps {
   door?: { status(): DoorStatus; testPulse?(): Promise<void>; relayDevice?(): string | undefined } | undefined;
   /** The remote syslog copy of the trail (MNVAULT_SYSLOG), when configured. */
   syslog?: { status(): SyslogStatus } | undefined;
+  /** MNVAULT_DEBUG=1 (development only): a 500 page also shows the error's message, number-like runs masked. */
+  debug?: boolean | undefined;
 }
 
 /** Permission check, the one place routes ask: a signed-in user whose role grants it (any one of several). */
@@ -183,9 +186,9 @@ export function createApp(deps: WebDeps): express.Express {
       const message = status === 404 ? M.notFound : status === 413 ? M.tooLarge : M.badRequest;
       return void res.status(status).render('error', { message });
     }
-    // Unknown: the log gets the class and request id, never field values.
-    process.stderr.write(`${JSON.stringify({ level: 'error', event: 'request_failed', request: res.locals.requestId, path: req.path, error: (err as Error)?.name ?? typeof err, code: errorCode(err) })}\n`);
-    res.status(500).render('error', { message: M.internalError, ref: res.locals.requestId });
+    // Unknown: the log gets the request id, classes, codes and frames, never the message or field values.
+    const ref = logFailure('request_failed', err, { ref: res.locals.requestId, fields: { method: req.method, path: pathForLog(req.path) }, debug: deps.debug });
+    res.status(500).render('error', { message: M.internalError, ref, details: deps.debug ? debugMessages(err) : null });
   };
   app.use(onError);
   return app;
