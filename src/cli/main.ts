@@ -14,6 +14,7 @@ import { rekeyCommand } from './rekey.js';
 import { rotateVaultKeyCommand } from './rotate-vault-key.js';
 import { backupCommand } from './backup.js';
 import { restoreCommand } from './restore.js';
+import { asksForHelp, commandUsage } from './help.js';
 
 const USAGE = `mnvault — マイナンバー金庫
 
@@ -40,8 +41,16 @@ const USAGE = `mnvault — マイナンバー金庫
 
 export async function run(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WriteStream | NodeJS.WritableStream = process.stderr): Promise<number> {
   try {
-    const config = loadConfig(process.env);
     const [command, ...rest] = argv;
+    // `mnvault help CMD` and `mnvault CMD … --help`: that command's usage, exit 0.
+    const helpFor = command === 'help' && rest[0] ? rest[0] : command && command !== 'help' && asksForHelp(rest) ? command : undefined;
+    if (helpFor) {
+      const text = commandUsage(USAGE, helpFor);
+      if (!text) throw usageError(`不明なコマンド「${helpFor}」です。`);
+      out.write(text);
+      return 0;
+    }
+    const config = loadConfig(process.env);
     switch (command) {
       case 'init':
         return await initCommand(rest, config, out);
