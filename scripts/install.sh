@@ -15,6 +15,7 @@
 #   /usr/lib/sysusers.d/mnvault.conf               user mnvault, groups mnvault and mnvault-hw
 #   /usr/lib/tmpfiles.d/mnvault.conf               /var/lib/mnvault 0700, /etc/mnvault 0750 root:mnvault
 #   /etc/udev/rules.d/71-mnvault.rules             device access for mnvault-hw (device/udev/)
+#   /usr/local/bin/mnvault                         the command line, run as the service (scripts/mnvault)
 #   /etc/mnvault/mnvault.env                       site settings, 0640 root:mnvault (kept once written)
 #   /etc/mnvault/db-key.cred                       the encrypted database key, 0600 root:root (never replaced)
 #   /var/lib/mnvault/                              the vault, made by `mnvault init` as mnvault (never replaced)
@@ -179,6 +180,7 @@ allowed=$(sed -n 's/^MNVAULT_ALLOWED_NETWORKS=//p' "$env_file" | tail -n1 | tr '
 [ -n "$allowed" ] || mnv_die "MNVAULT_ALLOWED_NETWORKS is empty in /etc/mnvault/mnvault.env"
 printf '# Written by scripts/install.sh from MNVAULT_ALLOWED_NETWORKS in /etc/mnvault/mnvault.env.\n[Service]\nIPAddressAllow=%s\n' "$allowed" >"$stage/10-networks.conf"
 install_file "$repo/systemd/mnvault.service" "$R/etc/systemd/system/mnvault.service" 0644
+install_file "$repo/scripts/mnvault" "$R/usr/local/bin/mnvault" 0755
 install_file "$stage/10-networks.conf" "$R/etc/systemd/system/mnvault.service.d/10-networks.conf" 0644
 # The backup folder (a mounted USB drive or NAS) is the one place outside its own the service may write.
 if [ -n "$backup_dir" ]; then

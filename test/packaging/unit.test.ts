@@ -105,6 +105,7 @@ describe.skipIf(shellcheckMissing)(`shell scripts${shellcheckMissing ? ` (skippe
     const scripts = [
       ...readdirSync(packagePath('scripts')).filter((f) => f.endsWith('.sh')).map((f) => packagePath('scripts', f)),
       ...readdirSync(packagePath('scripts', 'lib')).filter((f) => f.endsWith('.sh')).map((f) => packagePath('scripts', 'lib', f)),
+      packagePath('scripts', 'mnvault'),
       packagePath('device', 'udev', 'check.sh'),
     ];
     expect(scripts.map((s) => s.split('/').pop())).toEqual(expect.arrayContaining(['install.sh', 'uninstall.sh', 'setup.sh', 'mnvault.sh', 'check.sh']));
