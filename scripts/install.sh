@@ -77,10 +77,9 @@ live=0
 NODE=/usr/bin/node
 
 # --- packages and Node ----------------------------------------------------------------------------
-# chromium + CJK fonts: PDF reports; libusb/libudev: node-hid; python3, make, g++: node-gyp (SQLite
-# cipher module); systemd-creds and systemd-sysusers come with systemd itself.
+# The list and what each is for: MNV_INSTALL_PACKAGES in scripts/lib/mnvault.sh.
 if [ "$live" = 1 ]; then
-  mnv_ensure_packages chromium fonts-noto-cjk libusb-1.0-0 libudev1 python3 make g++ ca-certificates
+  mnv_ensure_packages "${MNV_INSTALL_PACKAGES[@]}"
 fi
 if ! mnv_node_ok "$NODE"; then
   mnv_die "Node.js 20.19 or newer is needed at $NODE (found $("$NODE" --version 2>/dev/null || echo none)); install it, e.g. from NodeSource's Debian packages"
