@@ -135,8 +135,7 @@ afterAll(() => {
 describe.skipIf(unavailable)(`the appliance installed on Debian 12 booted with systemd${unavailable ? ` (skipped: ${unavailable})` : ''}`, { timeout: 600_000 }, () => {
   it('installs with scripts/install.sh as the README says, and the unit runs', () => {
     // The README's install, with the first admin's secrets from files (no terminal here).
-    m().ok(`umask 077 && printf '%s\\n' '${ADMIN.password}' >/root/admin-password && printf '%s\\n' '${ADMIN.pin}' >/root/admin-pin`);
-    m().ok(`install -d -o root -g root -m 0755 /mnt && mkdir -p ${BACKUP_DIR}`);
+    m().ok(`umask 077 && printf '%s\\n' '${ADMIN.password}' >/root/admin-password && printf '%s\\n' '${ADMIN.pin}' >/root/admin-pin && cp /root/admin-pin /root/pin`);
     const out = m().ok(
       `cd ${CHECKOUT} && sudo scripts/install.sh --networks 127.0.0.0/8,::1/128 --port ${port} --backup-dir ${BACKUP_DIR} ` +
         '--admin-user kanri --admin-password-file /root/admin-password --admin-pin-file /root/admin-pin',
@@ -145,7 +144,7 @@ describe.skipIf(unavailable)(`the appliance installed on Debian 12 booted with s
     lap('install');
     expect(out).toContain('マイナンバー金庫のインストールが完了しました。');
     expect(out).toMatch(/サーバー証明書の指紋: [0-9A-F]{2}(:[0-9A-F]{2}){31}/u);
-    m().ok(`sudo chown mnvault:mnvault ${BACKUP_DIR} && sudo chmod 0700 ${BACKUP_DIR}`);
+    m().ok(`sudo install -d -o mnvault -g mnvault -m 0700 ${BACKUP_DIR}`);
     expect(m().run('systemctl is-active mnvault').stdout.trim()).toBe('active');
     expect(m().run('systemctl is-enabled mnvault').stdout.trim()).toBe('enabled');
     expect(m().ok('systemctl show -p After --value mnvault')).toContain('time-sync.target');
@@ -198,13 +197,16 @@ describe.skipIf(unavailable)(`the appliance installed on Debian 12 booted with s
     lap('import and reports');
   });
 
-  it('prints a report with sudo mnvault report, as the README shows', () => {
+  it('prints reports with sudo mnvault report, as the README shows', () => {
     m().ok('sudo install -d -o mnvault -g mnvault -m 0700 /var/lib/mnvault/print');
-    const r = m().run(`sudo mnvault report register --out /var/lib/mnvault/print/register.pdf`, { timeout: 180_000 });
-    expect(r.status, r.stdout + r.stderr).toBe(0);
-    const text = m().ok('pdftotext -layout /var/lib/mnvault/print/register.pdf -');
-    expect(text).toMatch(/個人番号（封緘データ）.*2 件/u);
-    m().ok('rm -f /var/lib/mnvault/print/register.pdf');
+    const month = m().ok('TZ=Asia/Tokyo date +%Y-%m').trim();
+    const activity = m().run(`sudo mnvault report activity --month ${month} --out /var/lib/mnvault/print/${month}.pdf`, { timeout: 180_000 });
+    expect(activity.status, activity.stdout + activity.stderr).toBe(0);
+    expect(m().ok(`pdftotext -layout /var/lib/mnvault/print/${month}.pdf -`)).toContain('取扱状況');
+    const register = m().run('sudo mnvault report register --out /var/lib/mnvault/print/register.pdf', { timeout: 180_000 });
+    expect(register.status, register.stdout + register.stderr).toBe(0);
+    expect(m().ok('pdftotext -layout /var/lib/mnvault/print/register.pdf -')).toMatch(/個人番号（封緘データ）.*2 件/u);
+    m().ok('rm -rf /var/lib/mnvault/print');
   });
 
   it('makes a backup from the web page into the allowed folder', async () => {
@@ -241,10 +243,10 @@ describe.skipIf(unavailable)(`the appliance installed on Debian 12 booted with s
   it('restores the newest backup in a drill with sudo mnvault restore', () => {
     m().ok('sudo install -d -o mnvault -g mnvault -m 0700 /srv/drill');
     const newest = m().ok(`ls -t ${BACKUP_DIR}/mnvault-*.db | head -n1`).trim();
-    const r = m().run(`sudo mnvault restore --from ${newest} --data /srv/drill/data --pin-file /root/admin-pin`, { timeout: 180_000 });
+    const r = m().run(`sudo mnvault restore --from ${newest} --data /srv/drill/data --pin-file /root/pin`, { timeout: 180_000 });
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/1件の番号を開けました/u);
-    m().ok('rm -rf /srv/drill');
+    m().ok('sudo rm -rf /srv/drill');
     lap('backups and restore');
   });
 
