@@ -144,12 +144,19 @@ describe.skipIf(unavailable)(`the appliance installed on Debian 12 booted with s
     lap('install');
     expect(out).toContain('マイナンバー金庫のインストールが完了しました。');
     expect(out).toMatch(/サーバー証明書の指紋: [0-9A-F]{2}(:[0-9A-F]{2}){31}/u);
-    m().ok(`sudo install -d -o mnvault -g mnvault -m 0700 ${BACKUP_DIR}`);
+    // The folder is made once the user exists; the restart lets the service's sandbox see it
+    // (ReadWritePaths=-DIR skips a folder that was missing when the service started).
+    m().ok(`sudo install -d -o mnvault -g mnvault -m 0700 ${BACKUP_DIR} && sudo systemctl restart mnvault`);
     expect(m().run('systemctl is-active mnvault').stdout.trim()).toBe('active');
     expect(m().run('systemctl is-enabled mnvault').stdout.trim()).toBe('enabled');
     expect(m().ok('systemctl show -p After --value mnvault')).toContain('time-sync.target');
     expect(m().ok('command -v mnvault').trim()).toBe('/usr/local/bin/mnvault');
     ca = readFileSync(join(m().root, 'var/lib/mnvault/tls/ca.pem'), 'utf8');
+  });
+
+  it('shows the CA fingerprint the way the README tells the operator to compare it', () => {
+    const out = m().ok('sudo openssl x509 -in /var/lib/mnvault/tls/ca.pem -noout -fingerprint -sha256');
+    expect(out).toMatch(/^sha256 Fingerprint=[0-9A-F]{2}(:[0-9A-F]{2}){31}$/mu);
   });
 
   it('keeps the exposure of the running unit at 2.0 or less (systemd-analyze security inside)', () => {
@@ -302,6 +309,16 @@ describe.skipIf(unavailable)(`the appliance installed on Debian 12 booted with s
     lap('rekey and rotation');
   });
 
+  it('updates in place: install.sh again changes nothing, and the service restarts on the same vault', async () => {
+    const out = m().ok(`cd ${CHECKOUT} && sudo scripts/install.sh`, { timeout: 600_000 });
+    expect(out).toContain('nothing to change: the installation is up to date');
+    m().ok('sudo systemctl restart mnvault');
+    await waitForService();
+    const home = await request('GET', '/');
+    expect(home.text).toContain(ADMIN.login);
+    lap('update');
+  });
+
   it('holds no number and no name in the journal or on the console', () => {
     const journal = m().ok('journalctl -b --no-pager -o cat');
     expect(journal).toContain('マイナンバー金庫を起動しました');
@@ -311,5 +328,12 @@ describe.skipIf(unavailable)(`the appliance installed on Debian 12 booted with s
       expect(all).not.toContain(p.name);
     }
     expect(all).not.toContain(ADMIN.password);
+  });
+
+  it('uninstalls with scripts/uninstall.sh, keeping the vault and its credential', () => {
+    m().ok(`cd ${CHECKOUT} && sudo scripts/uninstall.sh`);
+    expect(m().run('systemctl is-active mnvault').stdout.trim()).not.toBe('active');
+    expect(m().run('command -v mnvault').status).not.toBe(0);
+    m().ok('test -f /var/lib/mnvault/vault.db && test -f /etc/mnvault/db-key.cred');
   });
 });

@@ -116,12 +116,12 @@ function prepareHost(): void {
   if (r.status !== 0) throw new Error(`preparing the host for systemd-nspawn failed: ${r.stderr}`);
 }
 
+/** True while PID runs; a zombie (exited, not yet reaped while stop() blocks the loop) counts as gone. */
 const alive = (pid: number): boolean => {
   try {
-    process.kill(pid, 0);
-    return true;
+    return !/^\d+ \(.*\) Z/u.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
-    return false; // ESRCH: gone
+    return false; // no such process
   }
 };
 
@@ -212,9 +212,12 @@ export class Machine {
     const deadline = Date.now() + 90_000;
     while (Date.now() < deadline) {
       if (!alive(this.nspawnPid)) throw new Error(`systemd-nspawn exited during boot:\n${this.console()}`);
-      if (!this.leader) {
-        const children = spawnSync('ps', ['-o', 'pid=', '--ppid', String(this.nspawnPid)], { encoding: 'utf8' }).stdout.trim().split(/\s+/u).filter(Boolean);
-        if (children.length > 0) this.leader = Number(children[0]);
+      // The machine's PID 1 is the child of nspawn that runs systemd (nspawn forks a short-lived
+      // helper first, so the first child seen may not be it).
+      if (!this.leader || !alive(this.leader)) {
+        const children = spawnSync('ps', ['-o', 'pid=,comm=', '--ppid', String(this.nspawnPid)], { encoding: 'utf8' }).stdout.trim().split('\n');
+        const init = children.map((l) => l.trim().split(/\s+/u)).find(([, comm]) => comm === 'systemd');
+        this.leader = init ? Number(init[0]) : 0;
       }
       if (this.leader) {
         const state = this.run('systemctl is-system-running', { timeout: 10_000 }).stdout.trim();
