@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { packagePath } from '../../src/paths.js';
 
@@ -142,7 +142,8 @@ export function removeStaleRuns(): void {
     try {
       pid = Number(readFileSync(join(dir, 'nspawn.pid'), 'utf8'));
     } catch {
-      pid = 0; // never started
+      // No nspawn yet: another run may be starting right now; leave it unless it is old.
+      if (Date.now() - statSync(dir).mtimeMs < 10 * 60_000) continue;
     }
     if (pid > 0 && alive(pid)) continue;
     unmountAndRemove(dir);
