@@ -144,6 +144,9 @@ else
 fi
 (cd "$app" && npm prune --omit=dev --no-audit --no-fund --offline >/dev/null)
 rm -f "$app/tsconfig.json" "$app/node_modules/.mnvault-lock.sha256"
+# Caches that tools write into the checkout's node_modules (vitest's results) are not part of the app,
+# and would make a second install see a change that is none.
+rm -rf "$app/node_modules/.vite" "$app/node_modules/.vite-temp" "$app/node_modules/.cache"
 chown -R 0:0 "$app"
 chmod -R u+rwX,go+rX,go-w "$app"
 tree_sum() { (cd "$1" && find . \( -type f -o -type l \) -printf '%p %m\n' | LC_ALL=C sort && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -d' ' -f1; }
