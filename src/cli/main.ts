@@ -17,6 +17,7 @@ import { rotateVaultKeyCommand } from './rotate-vault-key.js';
 import { backupCommand } from './backup.js';
 import { restoreCommand } from './restore.js';
 import { supportBundleCommand } from './support-bundle.js';
+import { asksForHelp, commandUsage } from './help.js';
 
 const USAGE = `mnvault — マイナンバー金庫
 
@@ -47,6 +48,14 @@ export async function run(argv: string[], out: NodeJS.WritableStream = process.s
   const [command, ...rest] = argv;
   let debug = false;
   try {
+    // `mnvault help CMD` and `mnvault CMD … --help`: that command's usage, exit 0.
+    const helpFor = command === 'help' && rest[0] ? rest[0] : command && command !== 'help' && asksForHelp(rest) ? command : undefined;
+    if (helpFor) {
+      const text = commandUsage(USAGE, helpFor);
+      if (!text) throw usageError(`不明なコマンド「${helpFor}」です。`);
+      out.write(text);
+      return 0;
+    }
     const config = loadConfig(process.env);
     debug = config.debug;
     switch (command) {
