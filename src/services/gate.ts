@@ -6,6 +6,7 @@ import { MyNumber } from '../domain/my-number.js';
 import { findPurpose } from '../domain/purposes.js';
 import { findEntryPurpose } from '../domain/entry-purposes.js';
 import { PERSON_KIND_LABEL } from '../domain/persons.js';
+import { guardSpreadsheetCell } from '../domain/spreadsheet-cell.js';
 import iconv from 'iconv-lite';
 import { Secret, zeroize } from '../domain/secret.js';
 import { codeReserved, DEFAULT_WINDOWS, PIN_LOCK_AFTER, stateAt, type GateRequest, type GateWindows } from '../gate/requests.js';
@@ -196,9 +197,10 @@ export function requestExport(vault: Vault, handler: UserRow, input: { set: stri
 
 const EXPORT_HEADER = ['種別', '社員番号', '氏名', 'フリガナ', '生年月日', '個人番号', '続柄', '扶養元社員番号'];
 
+/** One CSV cell: guarded against formula evaluation, quoted when it holds a quote, comma, line break or guard. */
 function csvField(value: string | null): string {
-  const v = value ?? '';
-  return /[",\r\n]/u.test(v) ? `"${v.replace(/"/gu, '""')}"` : v;
+  const v = guardSpreadsheetCell(value ?? '');
+  return /[",'\r\n\t]/u.test(v) ? `"${v.replace(/"/gu, '""')}"` : v;
 }
 
 /** The export file in the import's own column format, so it reads back into a vault. */

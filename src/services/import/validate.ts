@@ -11,6 +11,7 @@ import {
 } from '../../domain/persons.js';
 import { COLUMN_LABEL, type Column } from './columns.js';
 import { looksLikeNumber } from '../../domain/digits.js';
+import { unguardSpreadsheetCell } from '../../domain/spreadsheet-cell.js';
 
 /** One row of the file after its own checks; cross-row checks come later. */
 export interface PersonDraft {
@@ -41,7 +42,8 @@ export function validateRow(cells: readonly string[], columns: readonly (Column 
   for (let i = 0; i < columns.length; i++) {
     const c = columns[i];
     const cell = cells[i];
-    if (c !== undefined && cell !== undefined) v[c] = cell;
+    // The export guards formula-like cells with a leading quote; take it off so the export reads back.
+    if (c !== undefined && cell !== undefined) v[c] = unguardSpreadsheetCell(cell);
   }
   const r = validatePersonFields(v, line, today);
   return r.ok ? r : { ok: false, problems: r.problems.map((p) => p.message) };
