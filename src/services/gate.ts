@@ -16,6 +16,7 @@ import { vaultOpener } from './vault-opener.js';
 import { unlockSlot } from '../vault/slots.js';
 import { actorOf } from './accounts.js';
 import { numberRecordId, NUMBER_FIELD } from './numbers.js';
+import { edgeSpaceTrimmed, normaliseText, unsafeTextProblem } from '../domain/text-safety.js';
 import type { Vault } from './vault.js';
 
 /** How long the slot's key derivation took (logged, and measured apart by the bench), and work that must commit with the approval. */
@@ -171,7 +172,9 @@ function openRequest(
 
 /** A request's note goes into the audit trail with the entry: short, plain, and never a number. */
 export function checkNote(input: string | undefined): string {
-  const note = (input ?? '').normalize('NFKC').trim();
+  const unsafe = unsafeTextProblem('メモ', edgeSpaceTrimmed(input ?? ''));
+  if (unsafe !== null) throw new AppError('invalid', unsafe);
+  const note = normaliseText(input ?? '').trim();
   if (note.length > 200 || /[\u0000-\u001f]/u.test(note)) throw new AppError('invalid', 'メモは制御文字を含まない200文字以内にしてください。');
   if (looksLikeNumber(note)) throw new AppError('invalid', 'メモに個人番号のような12桁の数字は書かないでください。');
   return note;
