@@ -22,6 +22,8 @@ import { hidKeyOpener, SecurityKeyStation, type KeyStatus } from '../services/se
 /** Where the simulated PIN pad connects (development only). */
 export const pinPadSocketPath = (dataDir: string) => join(dataDir, 'pinpad.sock');
 import { defaultHostnames, ensureTls, serverTlsOptions } from '../web/tls.js';
+import { vaultCaKeyStore } from '../services/tls-ca-key.js';
+import { applyServerLimits, serverLimitOptions } from '../web/server-limits.js';
 import { dataDirFrom, parse } from './args.js';
 import { openForCommand } from './open.js';
 import { usageError } from './output.js';
@@ -29,6 +31,9 @@ import { startSyslog } from '../services/syslog-forwarder.js';
 import { logEvent } from '../log.js';
 import { stopGracefully } from './shutdown.js';
 import { startBackupSchedule } from '../services/backup-runner.js';
+
+/** How often the running server checks whether its certificate is due for renewal. */
+const TLS_RENEWAL_CHECK_MS = 12 * 60 * 60 * 1000;
 
 export interface Serving {
   server: Server;
@@ -125,14 +130,29 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
   });
   let fingerprint: string | null = null;
   let server: Server;
+  let renewal: NodeJS.Timeout | undefined;
   if (opts.http) {
-    server = createHttpServer(app);
+    server = createHttpServer(serverLimitOptions(), app);
   } else {
-    const tls = await ensureTls(vault.dataDir, { ...defaultHostnames(), now: vault.clock.now() });
+    const tlsOptions = () => ({ ...defaultHostnames(), now: vault.clock.now(), caKey: vaultCaKeyStore(vault) });
+    const tls = await ensureTls(vault.dataDir, tlsOptions());
     fingerprint = tls.fingerprint;
-    server = createHttpsServer(serverTlsOptions(tls), app) as unknown as Server;
+    const https = createHttpsServer({ ...serverTlsOptions(tls), ...serverLimitOptions() }, app);
+    server = https as unknown as Server;
+    // Renew the server certificate while running (30 days before it expires), without a restart.
+    renewal = setInterval(() => {
+      ensureTls(vault.dataDir, tlsOptions())
+        .then((next) => {
+          if (!next.created) return;
+          https.setSecureContext(serverTlsOptions(next));
+          fingerprint = next.fingerprint;
+          logEvent('info', 'tls_renewed', { fingerprint: next.fingerprint });
+        })
+        .catch((e: unknown) => logEvent('warn', 'tls_renewal_failed', { error: (e as Error)?.name ?? 'Error' }));
+    }, TLS_RENEWAL_CHECK_MS);
+    renewal.unref();
   }
-  server.requestTimeout = 120_000;
+  applyServerLimits(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve());
@@ -158,6 +178,7 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
           ...(door ? [{ name: 'door', close: () => door.close() }] : []),
           ...(syslog ? [{ name: 'syslog', close: () => syslog.stop() }] : []),
           { name: 'backup-schedule', close: async () => backupSchedule.stop() },
+          { name: 'tls-renewal', close: async () => clearInterval(renewal) },
         ],
         vault,
         deadlineMs: opts.stopDeadlineMs ?? 10_000,
