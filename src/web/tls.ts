@@ -174,6 +174,17 @@ export async function ensureTls(dataDir: string, opts: EnsureTlsOptions): Promis
   return { key: server.keyPem, cert: server.certPem, caCert: ca.pem, fingerprint: server.fingerprint, created: true };
 }
 
+/** The DNS names in DATA/tls/server.pem, LAN names before localhost; [] without a certificate. */
+export function certificateDnsNames(dataDir: string): string[] {
+  try {
+    const san = new NodeX509Certificate(fs.readFileSync(path.join(dataDir, 'tls', FILES.cert))).subjectAltName ?? '';
+    const names = san.split(', ').filter((n) => n.startsWith('DNS:')).map((n) => n.slice(4));
+    return [...names.filter((n) => n !== 'localhost'), ...names.filter((n) => n === 'localhost')];
+  } catch {
+    return [];
+  }
+}
+
 /** The names this machine is likely reached by on the office LAN. */
 export function defaultHostnames(): { hostnames: string[]; addresses: string[] } {
   const hostnames: string[] = [];
