@@ -7,7 +7,7 @@ import { newTestVault } from '../helpers/vault.js';
 import { addStaff, AUDITOR, Browser, testApp } from '../helpers/web.js';
 
 describe('viewing reports', () => {
-  it('records a view once per report and period per session; a change, another period, a PDF or a new session records again', async () => {
+  it('records a view once per report and period per session; a change in the vault, another period or a new session records again', async () => {
     const { vault } = await newTestVault(fixedClock('2026-04-15T00:00:00Z'));
     try {
       await addStaff(vault);
