@@ -75,3 +75,60 @@ function tlv(tag: number, content: Buffer): Buffer {
   const len = n < 0x80 ? Buffer.from([n]) : n < 0x100 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 0xff]);
   return Buffer.concat([Buffer.from([tag]), len, content]);
 }
+
+/** The permitted DNS names and single-host addresses of a NameConstraints value (the LAN ranges are implied). */
+export function readNameConstraints(der: Uint8Array): { dns: string[]; hosts: string[] } {
+  const out = { dns: [] as string[], hosts: [] as string[] };
+  const top = readTlv(der, 0);
+  if (top.tag !== 0x30) return out;
+  for (const part of children(der, top)) {
+    if (part.tag !== 0xa0) continue; // permittedSubtrees
+    for (const subtree of children(der, part)) {
+      const base = readTlv(der, subtree.start);
+      const value = Buffer.from(der.subarray(base.start, base.end));
+      if (base.tag === 0x82) out.dns.push(value.toString('ascii'));
+      else if (base.tag === 0x87 && (value.length === 8 || value.length === 32)) {
+        const half = value.length / 2;
+        if (value.subarray(half).every((b) => b === 0xff)) out.hosts.push(ipText(value.subarray(0, half)));
+      }
+    }
+  }
+  return out;
+}
+
+interface Tlv {
+  tag: number;
+  /** Offset of the content. */
+  start: number;
+  end: number;
+}
+
+function readTlv(der: Uint8Array, at: number): Tlv {
+  const tag = der[at]!;
+  let len = der[at + 1]!;
+  let start = at + 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    len = 0;
+    for (let i = 0; i < n; i++) len = (len << 8) | der[start + i]!;
+    start += n;
+  }
+  return { tag, start, end: start + len };
+}
+
+function children(der: Uint8Array, parent: Tlv): Tlv[] {
+  const out: Tlv[] = [];
+  for (let at = parent.start; at < parent.end; ) {
+    const t = readTlv(der, at);
+    out.push(t);
+    at = t.end;
+  }
+  return out;
+}
+
+function ipText(bytes: Uint8Array): string {
+  if (bytes.length === 4) return [...bytes].join('.');
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
+  return groups.join(':');
+}

@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AppError } from '../domain/errors.js';
-import { nameConstraintsDer, permittedAddress } from './tls-name-constraints.js';
+import { nameConstraintsDer, permittedAddress, readNameConstraints } from './tls-name-constraints.js';
 
 // Node's webcrypto is the WebCrypto the library expects; the cast only bridges the two type declarations.
 x509.cryptoProvider.set(webcrypto as unknown as ReturnType<typeof x509.cryptoProvider.get>);
@@ -65,8 +65,6 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** Browsers reject server certificates valid for more than 398 days. */
 const SERVER_VALIDITY_DAYS = 397;
 const CA_VALIDITY_YEARS = 10;
-/** The clock is this far behind the CA's notBefore before start-up is refused (the CA is back-dated by CLOCK_SKEW_MS). */
-const CLOCK_BEHIND_TOLERANCE_MS = 0;
 /** Re-issue the server certificate when fewer days than this remain. */
 const RENEW_BEFORE_DAYS = 30;
 /** Back-date notBefore a little so a PC whose clock is slightly behind still accepts the certificate. */
@@ -304,7 +302,8 @@ async function loadCa(certPem: string, keyPem: string | null, now: Date): Promis
   } catch {
     return null;
   }
-  if (now.getTime() + CLOCK_BEHIND_TOLERANCE_MS < cert.notBefore.getTime()) {
+  // The CA is back-dated by CLOCK_SKEW_MS, so this is a clock behind by more than that since the CA was made.
+  if (now.getTime() < cert.notBefore.getTime()) {
     throw new AppError('invalid', clockBehindMessage(cert.notBefore, now));
   }
   try {
@@ -343,20 +342,8 @@ function permittedAddresses(ca: LoadedCa, addresses: string[]): string[] {
 function constraintNames(ca: LoadedCa, kind: 'dns' | 'ip'): string[] | null {
   const ext = ca.cert.extensions.find((e) => e.type === NAME_CONSTRAINTS_OID);
   if (!ext) return null;
-  const der = Buffer.from(ext.value);
-  const out: string[] = [];
-  // Walk GeneralSubtree entries: 30 len (82|87 len value).
-  for (let i = 0; i < der.length - 2; i++) {
-    if (der[i] !== 0x30) continue;
-    const tag = der[i + 2];
-    const len = der[i + 3]!;
-    if (kind === 'dns' && tag === 0x82 && der[i + 1] === len + 2) out.push(der.subarray(i + 4, i + 4 + len).toString('ascii'));
-    if (kind === 'ip' && tag === 0x87 && der[i + 1] === len + 2 && (len === 8 || len === 32)) {
-      const bytes = der.subarray(i + 4, i + 4 + len / 2);
-      out.push(len === 8 ? [...bytes].join('.') : canonicalIp((bytes.toString('hex').match(/..../g) ?? []).join(':')) ?? '');
-    }
-  }
-  return out;
+  const read = readNameConstraints(new Uint8Array(ext.value));
+  return kind === 'dns' ? read.dns : read.hosts.map((h) => canonicalIp(h) ?? h);
 }
 
 /** The server certificate's fingerprint when it can be kept, otherwise null. */

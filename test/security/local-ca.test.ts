@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { vaultCaKeyStore } from '../../src/services/tls-ca-key.js';
 import { ensureTls } from '../../src/web/tls.js';
+import { nameConstraintsDer, readNameConstraints } from '../../src/web/tls-name-constraints.js';
 import { memoryCaKeyStore } from '../helpers/tls.js';
 import { newTestVault, tempDir } from '../helpers/vault.js';
 
@@ -51,6 +52,17 @@ describe('the local CA', () => {
     expect(publicIp.output).toMatch(/permitted subtree violation/u);
     // Inside the constraints the same minting verifies, so the refusals above are the constraints at work.
     expect(mintAndVerify(m.caCert, caKey.pem!, 'vault-box', 'DNS:vault-box,IP:192.168.10.9').ok).toBe(true);
+  });
+
+  it('puts an own address outside the LAN ranges in as a single host, and reads its constraints back', async () => {
+    // ::1/128 is the one LAN range that is a single host.
+    expect(readNameConstraints(nameConstraintsDer(['vault-box'], ['192.168.1.2', '203.0.113.7', '2001:db8::7']))).toEqual({ dns: ['vault-box'], hosts: ['0:0:0:0:0:0:0:1', '203.0.113.7', '2001:db8:0:0:0:0:0:7'] });
+    const caKey = memoryCaKeyStore();
+    const m = await ensureTls(dir, { hostnames: ['vault-box'], addresses: ['203.0.113.7', '192.168.1.2'], caKey, now: new Date() });
+    fs.writeFileSync(path.join(dir, 'ca.pem'), m.caCert);
+    fs.writeFileSync(path.join(dir, 'server.pem'), m.cert);
+    expect(spawnSync('openssl', ['verify', '-CAfile', path.join(dir, 'ca.pem'), path.join(dir, 'server.pem')]).status).toBe(0);
+    expect(mintAndVerify(m.caCert, caKey.pem!, 'vault-box', 'DNS:vault-box,IP:203.0.113.8').ok).toBe(false);
   });
 
   it('survives a start with the clock 2 hours behind: nothing is replaced and start-up is refused with a message about the clock', async () => {
