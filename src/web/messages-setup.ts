@@ -142,7 +142,7 @@ export const STATUS_MESSAGES = {
   simulatedTodo: '本番では --simulate-devices を付けずに起動してください。',
   tls: 'サーバー証明書',
   tlsExpires: '有効期限 {date}（あと {days} 日）',
-  tlsSoon: '期限が近づいています。サービスを再起動すると、ローカルCAが新しい証明書を発行します。',
+  tlsSoon: '期限が近づいています。ローカルCAは期限の30日前に新しい証明書を自動で発行するため、この表示が続くのは更新に失敗しているときです。サービスのログ（tls_renewal_failed）と時計を確認し、サービスを再起動してください。',
   tlsExpired: '期限が切れています。サービスを再起動してください。',
   tlsNone: 'この画面は HTTPS で配信されていません（開発用）。',
   tlsOperator: '持ち込みの証明書です。期限の前に差し替えてください。',
