@@ -44,6 +44,8 @@ export interface Serving {
   reveals: RevealStore;
   /** The security keys' station and pending enrolments, when keys can be used here. */
   securityKeys: { station: SecurityKeyStation; desk: EnrolmentDesk } | undefined;
+  /** Re-issues the server certificate if it is due and serves the new one; true when it did (the timer calls it twice a day). */
+  renewTls(): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -131,6 +133,7 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
   let fingerprint: string | null = null;
   let server: Server;
   let renewal: NodeJS.Timeout | undefined;
+  let renewTls = async (): Promise<boolean> => false;
   if (opts.http) {
     server = createHttpServer(serverLimitOptions(), app);
   } else {
@@ -140,16 +143,19 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
     const https = createHttpsServer({ ...serverTlsOptions(tls), ...serverLimitOptions() }, app);
     server = https as unknown as Server;
     // Renew the server certificate while running (30 days before it expires), without a restart.
-    renewal = setInterval(() => {
-      ensureTls(vault.dataDir, tlsOptions())
-        .then((next) => {
-          if (!next.created) return;
-          https.setSecureContext(serverTlsOptions(next));
-          fingerprint = next.fingerprint;
-          logEvent('info', 'tls_renewed', { fingerprint: next.fingerprint });
-        })
-        .catch((e: unknown) => logEvent('warn', 'tls_renewal_failed', { error: (e as Error)?.name ?? 'Error' }));
-    }, TLS_RENEWAL_CHECK_MS);
+    renewTls = async () => {
+      try {
+        const next = await ensureTls(vault.dataDir, tlsOptions());
+        if (!next.created) return false;
+        https.setSecureContext(serverTlsOptions(next));
+        logEvent('info', 'tls_renewed', { fingerprint: next.fingerprint });
+        return true;
+      } catch (e) {
+        logEvent('warn', 'tls_renewal_failed', { error: (e as Error)?.name ?? 'Error' });
+        return false;
+      }
+    };
+    renewal = setInterval(() => void renewTls(), TLS_RENEWAL_CHECK_MS);
     renewal.unref();
   }
   applyServerLimits(server);
@@ -167,6 +173,7 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
     fingerprint,
     reveals,
     securityKeys: keys && { station: keys.station, desk: keys.desk },
+    renewTls: () => renewTls(),
     url: `${opts.http ? 'http' : 'https'}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}/`,
     stop() {
       stopped ??= stopGracefully({

@@ -104,3 +104,36 @@ describe('the local CA', () => {
     }
   });
 });
+
+describe('the running server', () => {
+  it('renews its certificate 30 days before expiry without a restart, keeping the CA', async () => {
+    const { startServer } = await import('../../src/cli/serve.js');
+    const { loadConfig } = await import('../../src/config.js');
+    const { fixedClock } = await import('../../src/domain/ports.js');
+    const tls = await import('node:tls');
+    const clock = fixedClock(new Date().toISOString());
+    const { vault } = await newTestVault(clock);
+    const serving = await startServer(vault, loadConfig({}), { port: 0, host: '127.0.0.1', simulateDevices: false, http: false });
+    const port = (serving.server.address() as { port: number }).port;
+    const served = () =>
+      new Promise<string>((resolve, reject) => {
+        const s = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false }, () => {
+          resolve(s.getPeerX509Certificate()!.fingerprint256);
+          s.end();
+        });
+        s.on('error', reject);
+      });
+    try {
+      const ca = fs.readFileSync(path.join(vault.dataDir, 'tls', 'ca.pem'), 'utf8');
+      const first = await served();
+      expect(await serving.renewTls()).toBe(false);
+      clock.advance(370 * 24 * HOUR);
+      expect(await serving.renewTls()).toBe(true);
+      const renewed = await served();
+      expect(renewed).not.toBe(first);
+      expect(fs.readFileSync(path.join(vault.dataDir, 'tls', 'ca.pem'), 'utf8')).toBe(ca);
+    } finally {
+      await serving.stop();
+    }
+  });
+});
