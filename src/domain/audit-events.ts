@@ -73,7 +73,9 @@ export type AuditAction =
   | 'backup.created'
   | 'backup.failed'
   | 'backup.restored'
-  | 'restore.drill';
+  | 'restore.drill'
+  // The local CA's private key stored in the vault (a new CA, or a key moved in from an older tls folder).
+  | 'tls.ca_key_stored';
 
 export interface Actor {
   /** A user id, or 'system' / 'cli' for work without a signed-in person. */

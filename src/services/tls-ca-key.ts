@@ -1,3 +1,4 @@
+import { SYSTEM_ACTOR } from '../domain/audit-events.js';
 import { writeTransaction } from '../storage/database.js';
 import type { CaKeyStore } from '../web/tls.js';
 import type { Vault } from './vault.js';
@@ -14,6 +15,12 @@ const META_KEY = 'tls_ca_key';
 export function vaultCaKeyStore(vault: Vault): CaKeyStore {
   return {
     read: () => vault.meta.get(META_KEY) ?? null,
-    write: (pem) => writeTransaction(vault.db, () => vault.meta.set(META_KEY, pem)),
+    write: (pem) =>
+      writeTransaction(vault.db, () => {
+        const replaced = vault.meta.get(META_KEY) !== undefined;
+        vault.meta.set(META_KEY, pem);
+        // The key itself never goes into the event; its public half is in ca.pem.
+        vault.audit.append({ actor: SYSTEM_ACTOR, action: 'tls.ca_key_stored', detail: { replaced } });
+      }),
   };
 }

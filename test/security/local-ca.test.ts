@@ -96,6 +96,9 @@ describe('the local CA', () => {
       expect(again.created).toBe(false);
       expect(fs.existsSync(path.join(vault.dataDir, 'tls', 'ca-key.pem'))).toBe(false);
       expect(vaultCaKeyStore(vault).read()).toBe(legacy.pem);
+      const stored = [...vault.auditRepo.iterateRaw(1)].filter((r) => r[4] === 'tls.ca_key_stored');
+      expect(stored).toHaveLength(1);
+      expect(JSON.stringify(stored)).not.toContain(legacy.pem!.split('\n')[1]!);
       for (const f of fs.readdirSync(path.join(vault.dataDir, 'tls'))) {
         expect(fs.readFileSync(path.join(vault.dataDir, 'tls', f), 'utf8')).not.toContain('PRIVATE KEY-----\n' + legacy.pem!.split('\n')[1]);
       }
