@@ -79,7 +79,9 @@ export type AuditAction =
   | 'auth.second_factor_verified'
   | 'auth.second_factor_failed'
   | 'auth.second_factor_reset'
-  | 'auth.recovery_codes_issued';
+  | 'auth.recovery_codes_issued'
+  // The local CA's private key stored in the vault (a new CA, or a key moved in from an older tls folder).
+  | 'tls.ca_key_stored';
 
 export interface Actor {
   /** A user id, or 'system' / 'cli' for work without a signed-in person. */

@@ -90,6 +90,7 @@ export const AUDIT_ACTION_LABEL: Record<AuditAction, { label: string; group: Aud
   'backup.failed': { label: 'バックアップの失敗', group: 'vault' },
   'backup.restored': { label: 'バックアップからの復元', group: 'vault' },
   'restore.drill': { label: '復元の確認（番号を1件開く）', group: 'vault' },
+  'tls.ca_key_stored': { label: 'ローカルCAの鍵の保管', group: 'vault' },
 };
 
 export function isAuditAction(a: string): a is AuditAction {

@@ -1,5 +1,7 @@
 /** Persons whose numbers the company holds: 従業員, 扶養親族, 支払先 (支払調書). */
 
+import { normaliseText } from './text-safety.js';
+
 export type PersonKind = 'employee' | 'dependant' | 'payee';
 export type PersonStatus = 'active' | 'retired';
 
@@ -91,7 +93,7 @@ export function normaliseKana(input: string): string | undefined {
 
 /** Folds width and spacing of a name; names are kept as written otherwise. */
 export function normaliseName(input: string): string {
-  return input.normalize('NFKC').replace(/\s+/gu, ' ').trim();
+  return normaliseText(input).replace(/\s+/gu, ' ').trim();
 }
 
 /** 社員番号 / 取引先コード: letters, digits, hyphen and underscore after NFKC. */

@@ -2,7 +2,7 @@ import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppError } from '../domain/errors.js';
-import { logFailure } from '../failure-log.js';
+import { logFailure, newReference } from '../failure-log.js';
 import { logEvent, type LogEvent } from '../log.js';
 
 /** Debian's Chromium (apt-get install chromium). */
@@ -83,7 +83,7 @@ export async function htmlToPdf(html: string, configuredPath = DEFAULT_CHROMIUM,
   try {
     assertChromium(executablePath);
   } catch (err) {
-    log('error', 'pdf_failed', { chromium: executablePath, cause: 'not executable' });
+    log('error', 'pdf_browser_failed', { chromium: executablePath, cause: 'not executable' });
     throw err;
   }
   assertPrintable(html);
@@ -109,9 +109,11 @@ export async function htmlToPdf(html: string, configuredPath = DEFAULT_CHROMIUM,
   } catch (err) {
     // The cause names the browser's own complaint (its stderr, the launch step); the document went
     // in through setContent, so no part of it is in the message.
-    log('error', 'pdf_failed', { chromium: executablePath, cause: causeOf(err) });
+    // One reference id for both lines: the browser's complaint here, the frames in pdf_failed.
+    const ref = err instanceof AppError ? undefined : newReference();
+    log('error', 'pdf_browser_failed', { chromium: executablePath, cause: causeOf(err), ...(ref && { ref }) });
     if (err instanceof AppError) throw err;
-    const ref = logFailure('pdf_failed', err);
+    logFailure('pdf_failed', err, { ref });
     throw new AppError('device_unavailable', `Chromium でPDFを作れませんでした（参照ID: ${ref}）。サーバーのログを確認し、HTMLの印刷画面から印刷してください。`, { cause: err });
   } finally {
     rmSync(profile, { recursive: true, force: true });

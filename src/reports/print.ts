@@ -41,10 +41,14 @@ const todayJst = (now: Date) => new Date(now.getTime() + JST_MS).toISOString().s
  * nothing is printed (fail closed); a render that fails afterwards leaves the
  * attempt on the trail.
  */
-export function printReport(vault: Vault, actor: Actor & { role?: string }, req: ReportRequest, format: ReportFormat, client: string | null): ReportModel {
+export function printReport(vault: Vault, actor: Actor & { role?: string }, req: ReportRequest, format: ReportFormat, client: string | null, views?: SessionViews): ReportModel {
   const subjects = req.kind === 'notice' ? [noticePerson(vault, req.personId)] : [];
   const period = 'period' in req ? req.period.key : null;
-  const head = writeTransaction(vault.db, () => {
+  const viewKey = views && format === 'html' ? reportViewKey(req) : null;
+  const seen = viewKey === null ? undefined : views!.get(viewKey);
+  // The same report and period viewed again in the session, with nothing but other views appended since:
+  // the page is the same snapshot, so it shows the recorded view's head instead of appending another.
+  const head = seen && !new ReportRepo(vault.db).otherEventSince(seen.seq, 'report.printed') ? seen : writeTransaction(vault.db, () => {
     const before = vault.audit.head()?.seq ?? 0;
     return vault.audit.append({
       actor: { id: actor.id, name: actor.name },
@@ -54,6 +58,7 @@ export function printReport(vault: Vault, actor: Actor & { role?: string }, req:
       detail: { kind: req.kind, period, format, covers_through_seq: before },
     });
   });
+  if (viewKey !== null && head !== seen) views!.set(viewKey, { seq: head.seq, hash: head.hash });
   const now = vault.clock.now();
   const ctx: ReportContext = {
     company: companyName(vault),
@@ -62,6 +67,22 @@ export function printReport(vault: Vault, actor: Actor & { role?: string }, req:
     head: { seq: head.seq, hash: head.hash.toString('hex') },
   };
   return buildReport(vault, ctx, req, now);
+}
+
+/** The report views recorded in one session: report and period → the `report.printed` event that recorded it. */
+export type SessionViews = Map<string, { seq: number; hash: Buffer }>;
+
+function reportViewKey(req: ReportRequest): string {
+  switch (req.kind) {
+    case 'register':
+      return 'register';
+    case 'notice':
+      return `notice|${req.personId}`;
+    case 'incident':
+      return `incident|${req.period.key}|${JSON.stringify(req.filter)}`;
+    default:
+      return `${req.kind}|${req.period.key}`;
+  }
 }
 
 /** Builds a report's model from the vault, reading nothing past ctx.head.seq. */

@@ -8,6 +8,7 @@ import { checkpointTruncate, writeTransaction } from '../storage/database.js';
 import type { Role, UserRow } from '../storage/users-repo.js';
 import { checkPasswordRules, hashPassword, verifyPassword } from '../vault/password.js';
 import { checkPinRules, createSlot, newPinParams, PRODUCTION_PIN_COST, unlockSlot, type PinCost } from '../vault/slots.js';
+import { edgeSpaceTrimmed, normaliseText, unsafeTextProblem } from '../domain/text-safety.js';
 import type { Vault } from './vault.js';
 
 /** Failed sign-ins in a row that lock an account until an admin unlocks it. */
@@ -42,9 +43,10 @@ export async function createUser(vault: Vault, actor: Actor, input: NewUserInput
   const login = input.login.normalize('NFKC').trim().toLowerCase();
   if (!LOGIN.test(login)) errors.login = 'ユーザー名は英小文字で始まる2〜32文字（英小文字・数字・. _ -）にしてください。';
   else if (vault.users.byLogin(login)) errors.login = `ユーザー名「${login}」は既に使われています。別の名前にしてください。`;
-  const displayName = input.displayName.normalize('NFKC').replace(/\s+/gu, ' ').trim();
-  if (displayName === '' || displayName.length > 50) errors.displayName = '氏名を1〜50文字で入れてください。';
-  else if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u.test(displayName)) errors.displayName = '氏名に制御文字は使えません。';
+  const unsafe = unsafeTextProblem('氏名', edgeSpaceTrimmed(input.displayName));
+  const displayName = normaliseText(input.displayName).replace(/\s+/gu, ' ').trim();
+  if (unsafe !== null) errors.displayName = unsafe;
+  else if (displayName === '' || displayName.length > 50) errors.displayName = '氏名を1〜50文字で入れてください。';
   else if (looksLikeNumber(displayName)) errors.displayName = '氏名に12桁の数字は入れられません。';
   if (!Object.hasOwn(ROLE_LABEL, input.role)) errors.role = '役割を選んでください。';
   const pw = checkPasswordRules(input.password.expose());

@@ -6,6 +6,7 @@ import { MyNumber } from '../domain/my-number.js';
 import { findPurpose } from '../domain/purposes.js';
 import { findEntryPurpose } from '../domain/entry-purposes.js';
 import { PERSON_KIND_LABEL } from '../domain/persons.js';
+import { guardSpreadsheetCell } from '../domain/spreadsheet-cell.js';
 import iconv from 'iconv-lite';
 import { Secret, zeroize } from '../domain/secret.js';
 import { codeReserved, DEFAULT_WINDOWS, PIN_LOCK_AFTER, stateAt, type GateRequest, type GateWindows } from '../gate/requests.js';
@@ -15,6 +16,7 @@ import { vaultOpener } from './vault-opener.js';
 import { unlockSlot } from '../vault/slots.js';
 import { actorOf } from './accounts.js';
 import { numberRecordId, NUMBER_FIELD } from './numbers.js';
+import { edgeSpaceTrimmed, normaliseText, unsafeTextProblem } from '../domain/text-safety.js';
 import type { Vault } from './vault.js';
 
 /** How long the slot's key derivation took (logged, and measured apart by the bench), and work that must commit with the approval. */
@@ -170,7 +172,9 @@ function openRequest(
 
 /** A request's note goes into the audit trail with the entry: short, plain, and never a number. */
 export function checkNote(input: string | undefined): string {
-  const note = (input ?? '').normalize('NFKC').trim();
+  const unsafe = unsafeTextProblem('メモ', edgeSpaceTrimmed(input ?? ''));
+  if (unsafe !== null) throw new AppError('invalid', unsafe);
+  const note = normaliseText(input ?? '').trim();
   if (note.length > 200 || /[\u0000-\u001f]/u.test(note)) throw new AppError('invalid', 'メモは制御文字を含まない200文字以内にしてください。');
   if (looksLikeNumber(note)) throw new AppError('invalid', 'メモに個人番号のような12桁の数字は書かないでください。');
   return note;
@@ -196,9 +200,10 @@ export function requestExport(vault: Vault, handler: UserRow, input: { set: stri
 
 const EXPORT_HEADER = ['種別', '社員番号', '氏名', 'フリガナ', '生年月日', '個人番号', '続柄', '扶養元社員番号'];
 
+/** One CSV cell: guarded against formula evaluation, quoted when it holds a quote, comma, line break or guard. */
 function csvField(value: string | null): string {
-  const v = value ?? '';
-  return /[",\r\n]/u.test(v) ? `"${v.replace(/"/gu, '""')}"` : v;
+  const v = guardSpreadsheetCell(value ?? '');
+  return /[",'\r\n\t]/u.test(v) ? `"${v.replace(/"/gu, '""')}"` : v;
 }
 
 /** The export file in the import's own column format, so it reads back into a vault. */

@@ -12,6 +12,7 @@ import { numberIndex } from '../vault/number-index.js';
 import { seal } from '../vault/sealed-box.js';
 import { FormError, type FieldErrors } from './accounts.js';
 import { numberRecordId, NUMBER_FIELD } from './numbers.js';
+import { edgeSpaceTrimmed, normaliseText, unsafeTextProblem } from '../domain/text-safety.js';
 import type { Vault } from './vault.js';
 
 /** How long a self-intake code works (72 hours). */
@@ -50,9 +51,10 @@ function parseIdentity(vault: Vault, input: IdentityCheckInput | undefined, erro
   const checkedOn = input?.checkedOn ? parseDate(input.checkedOn) : undefined;
   if (!checkedOn) errors.checkedOn = '確認日を 2026-04-01 の形で入れてください。';
   else if (checkedOn > japanDate(vault.clock.now())) errors.checkedOn = '確認日が未来の日付です。';
-  const note = (input?.note ?? '').normalize('NFKC').trim();
+  const note = normaliseText(input?.note ?? '').trim();
   if (note.length > 200) errors.note = '備考は200文字までにしてください。';
-  if (/[\u0000-\u001f\u007f]/u.test(note)) errors.note = '備考に制御文字は使えません。';
+  const unsafeNote = unsafeTextProblem('備考', edgeSpaceTrimmed(input?.note ?? ''));
+  if (unsafeNote !== null) errors.note = unsafeNote;
   if (looksLikeNumber(note)) errors.note = '備考に個人番号のような12桁の数字は入れられません。';
   return { method: method!, numberDocument: input?.numberDocument ?? '', identityDocuments: docs, checkedOn: checkedOn!, note: note || null };
 }
@@ -102,10 +104,12 @@ export function recordIntake(vault: Vault, actor: Actor, personId: PersonId, inp
   if (current?.state === 'held') throw new AppError('conflict', 'この人物の個人番号は登録済みです。訂正が必要な場合は管理者に相談してください。');
   const errors: FieldErrors = {};
   const purposes = parsePurposes(person, input.purposes, errors);
-  const refusal = (input.refusalReason ?? '').normalize('NFKC').trim();
+  const refusal = normaliseText(input.refusalReason ?? '').trim();
+  const unsafeRefusal = unsafeTextProblem('未提供理由', edgeSpaceTrimmed(input.refusalReason ?? ''));
   let n: { number: MyNumber; index: Buffer } | undefined;
   let identity: ReturnType<typeof parseIdentity> | undefined;
   if (refusal !== '' && (input.number ?? '').trim() !== '') errors.number = '個人番号と未提供理由の両方は入れられません。どちらか一方にしてください。';
+  else if (unsafeRefusal !== null) errors.refusalReason = unsafeRefusal;
   else if (refusal !== '') {
     if (refusal.length > 200 || /[\u0000-\u001f\u007f]/u.test(refusal)) errors.refusalReason = '未提供理由は制御文字を含まない200文字以内にしてください。';
     else if (looksLikeNumber(refusal)) errors.refusalReason = '未提供理由に個人番号のような12桁の数字は入れられません。番号は「個人番号」の欄に入れてください。';

@@ -7,13 +7,17 @@ import { disposalBatch, isDue, RETENTION_STARTS, retentionEnd, type RetentionRes
 import { writeTransaction } from '../storage/database.js';
 import type { LegalHold, StoredRule } from '../storage/retention-repo.js';
 import { FormError, type FieldErrors } from './accounts.js';
+import { edgeSpaceTrimmed, normaliseText, unsafeTextProblem } from '../domain/text-safety.js';
 import type { Vault } from './vault.js';
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 
 /** A free text (reason, source, note): trimmed, bounded, no control characters, never a number. */
 export function cleanText(input: string | undefined, field: string, label: string, max: number, required: boolean): string | null {
-  const s = (input ?? '').normalize('NFKC').replace(/\s+/gu, ' ').trim();
+  // Line breaks in a textarea fold to spaces below, as before; everything else unsafe is refused.
+  const unsafe = unsafeTextProblem(label, edgeSpaceTrimmed((input ?? '').replace(/[\t\r\n]+/gu, ' ')));
+  if (unsafe !== null) throw new FormError({ [field]: unsafe });
+  const s = normaliseText(input ?? '').replace(/\s+/gu, ' ').trim();
   if (s === '') {
     if (required) throw new FormError({ [field]: `${label}を入れてください。` });
     return null;

@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, constants, existsSync, openSync, statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Secret } from '../domain/secret.js';
 import { packagePath } from '../paths.js';
@@ -62,6 +62,10 @@ export function vacuumInto(srcPath: string, key: Secret<Buffer>, target: string)
 /** Copies the database at srcPath into target, reporting progress; resolves when the target is complete (not yet fsynced). */
 export async function copyDatabase(srcPath: string, key: Secret<Buffer>, target: string, opts: CopyOptions = {}): Promise<CopyProgress> {
   const { pageSize, totalPages } = sourcePages(srcPath, key);
+  // VACUUM INTO fills an empty file and keeps its mode; made here 0600, so a copy made from a shell
+  // (umask 022) is as private as its manifest, whatever the umask.
+  closeSync(openSync(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600));
+  chmodSync(target, 0o600);
   const report = (pagesCopied: number) => opts.onProgress?.({ pagesCopied: Math.min(pagesCopied, totalPages), totalPages });
   report(0);
   if (!opts.offThread || !existsSync(WORKER)) {

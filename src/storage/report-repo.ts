@@ -67,6 +67,11 @@ export class ReportRepo {
       | undefined;
   }
 
+  /** True when an event other than `action` was appended after `seq`. */
+  otherEventSince(seq: number, action: string): boolean {
+    return this.db.prepare('SELECT 1 FROM audit_events WHERE seq > ? AND action != ? LIMIT 1').pluck().get(seq, action) !== undefined;
+  }
+
   countOf(action: string, maxSeq: number): number {
     return this.db.prepare('SELECT count(*) FROM audit_events WHERE action = ? AND seq <= ?').pluck().get(action, maxSeq) as number;
   }

@@ -114,6 +114,8 @@ export function createApp(deps: WebDeps): express.Express {
           'script-src': ["'self'"],
           'style-src': ["'self'"],
           'img-src': ["'self'", 'data:'],
+          // helmet's default allows fonts from any https: origin; the appliance serves its own or none.
+          'font-src': ["'self'"],
           'form-action': ["'self'"],
           'frame-ancestors': ["'none'"],
           'upgrade-insecure-requests': deps.secure ? [] : null,

@@ -5,6 +5,14 @@ import type { Vault } from '../services/vault.js';
 
 export const SESSION_COOKIE = 'mnv_session';
 export const PRE_CSRF_COOKIE = 'mnv_pre';
+
+/**
+ * The cookie's name as sent. Over HTTPS it takes the `__Host-` prefix: the
+ * browser then accepts it only with Secure, Path=/ and no Domain, so another
+ * host on the LAN (or an HTTP page) cannot plant or overwrite it. Plain HTTP
+ * (development on loopback only) cannot carry a Secure cookie, so the bare name.
+ */
+export const cookieName = (base: string, secure: boolean): string => (secure ? `__Host-${base}` : base);
 export const IDLE_MS = 15 * 60_000;
 export const ABSOLUTE_MS = 8 * 3600_000;
 
@@ -33,7 +41,7 @@ const cookieOptions = (secure: boolean) => ({ httpOnly: true, secure, sameSite: 
  */
 export function loadSession(vault: Vault, secure: boolean) {
   return (req: Request, res: Response, next: NextFunction) => {
-    const id = (req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE];
+    const id = (req.cookies as Record<string, string> | undefined)?.[cookieName(SESSION_COOKIE, secure)];
     if (typeof id === 'string' && id.length > 0 && id.length <= 64) {
       const idHash = hashId(id);
       const row = vault.sessions.get(idHash);
@@ -46,15 +54,15 @@ export function loadSession(vault: Vault, secure: boolean) {
       } else {
         if (row) vault.sessions.delete(idHash);
         res.locals.sessionExpired = true;
-        res.clearCookie(SESSION_COOKIE, cookieOptions(secure));
+        res.clearCookie(cookieName(SESSION_COOKIE, secure), cookieOptions(secure));
       }
     }
     if (!res.locals.csrfToken) {
       // Before sign-in (the sign-in form, self-intake): a token tied to a cookie (double submit).
-      let pre = (req.cookies as Record<string, string> | undefined)?.[PRE_CSRF_COOKIE];
+      let pre = (req.cookies as Record<string, string> | undefined)?.[cookieName(PRE_CSRF_COOKIE, secure)];
       if (typeof pre !== 'string' || !/^[A-Za-z0-9_-]{43}$/u.test(pre)) {
         pre = randomBytes(32).toString('base64url');
-        res.cookie(PRE_CSRF_COOKIE, pre, cookieOptions(secure));
+        res.cookie(cookieName(PRE_CSRF_COOKIE, secure), pre, cookieOptions(secure));
       }
       res.locals.csrfToken = pre;
     }
@@ -67,12 +75,12 @@ export function startSession(vault: Vault, res: Response, user: UserRow, client:
   const id = randomBytes(32).toString('base64url');
   const at = vault.clock.now().toISOString();
   vault.sessions.insert({ idHash: hashId(id), userId: user.id, csrfToken: randomBytes(32).toString('base64url'), client, createdAt: at, lastSeenAt: at });
-  res.cookie(SESSION_COOKIE, id, cookieOptions(secure));
+  res.cookie(cookieName(SESSION_COOKIE, secure), id, cookieOptions(secure));
 }
 
 export function endSession(vault: Vault, res: Response, secure: boolean): void {
   if (res.locals.session) vault.sessions.delete(res.locals.session.idHash);
-  res.clearCookie(SESSION_COOKIE, cookieOptions(secure));
+  res.clearCookie(cookieName(SESSION_COOKIE, secure), cookieOptions(secure));
 }
 
 /** Every state-changing request carries the token: a form field or the X-CSRF-Token header. */

@@ -108,7 +108,6 @@ describe.skipIf(unavailable)(`scripts/install.sh --root${unavailable ? ` (skippe
       'var/lib/mnvault/vault.db': ['file', 0o600, uid, gid],
       'var/lib/mnvault/tls': ['dir', 0o700, uid, gid],
       'var/lib/mnvault/tls/ca.pem': ['file', 0o644, uid, gid],
-      'var/lib/mnvault/tls/ca-key.pem': ['file', 0o600, uid, gid],
       'var/lib/mnvault/tls/server.pem': ['file', 0o644, uid, gid],
       'var/lib/mnvault/tls/server-key.pem': ['file', 0o600, uid, gid],
     };

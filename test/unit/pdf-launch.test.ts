@@ -23,7 +23,7 @@ describe('launching Chromium for PDFs', () => {
     const err = await htmlToPdf('<p>山田太郎</p>', fake, (level, event, fields = {}) => lines.push({ level, event, fields })).catch((e: unknown) => e);
     expect((err as { code?: string }).code).toBe('device_unavailable');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ level: 'error', event: 'pdf_failed', fields: { chromium: fake } });
+    expect(lines[0]).toMatchObject({ level: 'error', event: 'pdf_browser_failed', fields: { chromium: fake } });
     expect(String(lines[0]!.fields.cause)).toContain('/proc/cpuinfo');
     expect(JSON.stringify(lines)).not.toContain('山田');
   });
@@ -31,6 +31,6 @@ describe('launching Chromium for PDFs', () => {
   it('logs a browser that is not there', async () => {
     const lines: string[] = [];
     await expect(htmlToPdf('<p>x</p>', join(dir, 'missing'), (_l, event, fields) => lines.push(`${event} ${JSON.stringify(fields)}`))).rejects.toMatchObject({ code: 'device_unavailable' });
-    expect(lines.join('\n')).toMatch(/pdf_failed .*not executable/u);
+    expect(lines.join('\n')).toMatch(/pdf_browser_failed .*not executable/u);
   });
 });

@@ -267,14 +267,14 @@ describe('session cookie and storage', () => {
     const { vault } = await newTestVault(newClock());
     const b = new Browser(testApp(vault, { secure: true }));
     const page = await b.get('/login');
-    const pre = ((page.headers['set-cookie'] as unknown as string[]) ?? []).find((c) => c.startsWith(`${PRE_CSRF_COOKIE}=`));
+    const pre = ((page.headers['set-cookie'] as unknown as string[]) ?? []).find((c) => c.startsWith(`__Host-${PRE_CSRF_COOKIE}=`));
     expect(pre).toBeDefined();
     expect(pre).toMatch(/;\s*HttpOnly/i);
     expect(pre).toMatch(/;\s*Secure/i);
     expect(pre).toMatch(/;\s*SameSite=Strict/i);
     const r = await b.passSecondFactor(ADMIN.login, await b.post('/login', { login: ADMIN.login, password: ADMIN.password }));
     expect(r.status).toBe(303);
-    const set = ((r.headers['set-cookie'] as unknown as string[]) ?? []).find((c) => c.startsWith(`${SESSION_COOKIE}=`) && !/Expires=Thu, 01 Jan 1970/i.test(c));
+    const set = ((r.headers['set-cookie'] as unknown as string[]) ?? []).find((c) => c.startsWith(`__Host-${SESSION_COOKIE}=`) && !/Expires=Thu, 01 Jan 1970/i.test(c));
     expect(set).toBeDefined();
     expect(set).toMatch(/;\s*HttpOnly/i);
     expect(set).toMatch(/;\s*Secure/i);
@@ -283,7 +283,7 @@ describe('session cookie and storage', () => {
     expect(set).not.toMatch(/Domain=/i);
     expect(r.headers['strict-transport-security']).toMatch(/max-age=\d+/);
 
-    const cookie = b.cookies.get(SESSION_COOKIE)!;
+    const cookie = b.cookies.get(`__Host-${SESSION_COOKIE}`)!;
     expect(cookie.length).toBeGreaterThanOrEqual(32);
     const rows = vault.db.prepare('SELECT * FROM sessions').all() as Record<string, unknown>[];
     expect(rows).toHaveLength(1);

@@ -39,6 +39,14 @@ export interface ImportReport {
 }
 
 const PROGRESS_EVERY = 5000;
+/** The header line's cap: every column name at its longest is far below it; a longer first line is refused before any parsing. */
+const MAX_HEADER_BYTES = 2048;
+
+function headerTooLong(bytes: Uint8Array): boolean {
+  if (bytes.length <= MAX_HEADER_BYTES) return false;
+  const head = bytes.subarray(0, MAX_HEADER_BYTES + 1);
+  return head.indexOf(0x0a) < 0 && head.indexOf(0x0d) < 0;
+}
 
 interface Checked extends PersonDraft {
   index: Buffer | null;
@@ -62,6 +70,10 @@ export function importPersons(vault: Vault, bytes: Uint8Array, opts: ImportOptio
     errors: [],
     auditSeq: null,
   };
+  if (headerTooLong(bytes)) {
+    report.errors.push({ line: 1, message: `1行目（列名の行）が長すぎます（${MAX_HEADER_BYTES.toLocaleString('en-US')}バイトまで）。1行目には列名だけを入れ、2行目から1人1行で入れてください。` });
+    return report;
+  }
   const { text, encoding } = decodeCsv(bytes);
   report.encoding = encoding;
 

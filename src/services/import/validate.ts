@@ -11,6 +11,8 @@ import {
 } from '../../domain/persons.js';
 import { COLUMN_LABEL, type Column } from './columns.js';
 import { looksLikeNumber } from '../../domain/digits.js';
+import { unguardSpreadsheetCell } from '../../domain/spreadsheet-cell.js';
+import { edgeSpaceTrimmed, unsafeTextProblem } from '../../domain/text-safety.js';
 
 /** One row of the file after its own checks; cross-row checks come later. */
 export interface PersonDraft {
@@ -41,7 +43,8 @@ export function validateRow(cells: readonly string[], columns: readonly (Column 
   for (let i = 0; i < columns.length; i++) {
     const c = columns[i];
     const cell = cells[i];
-    if (c !== undefined && cell !== undefined) v[c] = cell;
+    // The export guards formula-like cells with a leading quote; take it off so the export reads back.
+    if (c !== undefined && cell !== undefined) v[c] = unguardSpreadsheetCell(cell);
   }
   const r = validatePersonFields(v, line, today);
   return r.ok ? r : { ok: false, problems: r.problems.map((p) => p.message) };
@@ -58,8 +61,13 @@ export function validatePersonFields(
   opts: { numberRequired: boolean } = { numberRequired: true },
 ): { ok: true; draft: PersonDraft } | { ok: false; problems: FieldProblem[] } {
   const v: Partial<Record<Column, string>> = {};
+  const unsafe = new Map<Column, string>();
   for (const [k, value] of Object.entries(raw) as [Column, string | undefined][]) {
-    const t = value?.trim();
+    if (value === undefined) continue;
+    // Checked before trim(), which would silently drop a U+FEFF or U+2028 at either end.
+    const problem = unsafeTextProblem(COLUMN_LABEL[k], edgeSpaceTrimmed(value));
+    if (problem !== null) unsafe.set(k, problem);
+    const t = value.trim();
     if (t) v[k] = t;
   }
   const problems: FieldProblem[] = [];
@@ -73,8 +81,8 @@ export function validatePersonFields(
       bad(k, `${COLUMN_LABEL[k]}に個人番号のような12桁の数字が入っています。個人番号は「個人番号」の欄にだけ入れてください。`);
       rejected.add(k);
       delete v[k];
-    } else if (/[\u0000-\u001f\u007f\u2028\u2029]/u.test(value)) {
-      bad(k, `${COLUMN_LABEL[k]}に改行やタブなどの制御文字が含まれています。取り除いてから入れてください。`);
+    } else if (unsafe.has(k)) {
+      bad(k, unsafe.get(k)!);
       rejected.add(k);
       delete v[k];
     } else if (value.length > 500) {

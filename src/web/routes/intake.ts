@@ -8,6 +8,7 @@ import { issueIntakeCode, recordIdentityCheck, recordIntake } from '../../servic
 import { personDetail } from '../../services/persons.js';
 import { requirePermission, type WebDeps } from '../app.js';
 import { choices, clientOf, intParam, parseBody, scrub, text, withForm } from '../forms.js';
+import { certificateDnsNames } from '../tls.js';
 
 const IdentityFields = {
   method: text(20),
@@ -78,7 +79,17 @@ export function intakeRoutes(deps: WebDeps): Router {
   return r;
 }
 
+/**
+ * The address printed on the slip: MNVAULT_PUBLIC_URL, else the first name in
+ * the server certificate (a LAN name before localhost) and the port this
+ * connection came in on. Never the request's Host header, which the client
+ * chooses: a forged Host would print a phishing address on a real slip.
+ */
 function baseUrl(deps: WebDeps, req: Request): string {
   if (deps.publicUrl) return deps.publicUrl.replace(/\/+$/u, '');
-  return `${deps.secure ? 'https' : 'http'}://${req.get('host') ?? 'localhost'}`;
+  const scheme = deps.secure ? 'https' : 'http';
+  const port = req.socket.localPort;
+  const host = (deps.secure ? certificateDnsNames(deps.vault.dataDir) : [])[0] ?? 'localhost';
+  const defaultPort = deps.secure ? 443 : 80;
+  return `${scheme}://${host}${port === undefined || port === defaultPort ? '' : `:${port}`}`;
 }

@@ -7,7 +7,7 @@ import { incidentFacts, LEFT_VAULT_ACTIONS, type IncidentFilter } from '../../re
 import { isMonthlyKind, REPORT_TITLES, type ReportModel } from '../../reports/model.js';
 import { DEFAULT_CHROMIUM, htmlToPdf } from '../../reports/pdf.js';
 import { dayRangePeriod, monthPeriod, type Period } from '../../reports/period.js';
-import { printReport, type ReportFormat, type ReportRequest } from '../../reports/print.js';
+import { printReport, type ReportFormat, type ReportRequest, type SessionViews } from '../../reports/print.js';
 import { pageHeaderCss, renderReportHtml } from '../../reports/render.js';
 import { ReportRepo } from '../../storage/report-repo.js';
 import { requirePermission, type WebDeps } from '../app.js';
@@ -17,6 +17,7 @@ import { M } from '../messages.js';
 
 const CompanySchema = z.object({ _csrf: text(100), companyName: text(400) }).strict();
 const JST_MS = 9 * 3600_000;
+const MAX_SESSIONS_REMEMBERED = 1000;
 
 /**
  * Printed reports (帳票), the incident view (漏えい等報告 support) and the
@@ -26,11 +27,24 @@ const JST_MS = 9 * 3600_000;
 export function reportRoutes(deps: WebDeps): Router {
   const r = Router();
   const { vault } = deps;
+  // Views recorded per session (a viewer reloading a report adds no event; see printReport). Bounded: the
+  // oldest sessions' memories go first, which at worst records a view again.
+  const views = new Map<string, SessionViews>();
+  const sessionViews = (idHash: Buffer): SessionViews => {
+    const k = idHash.toString('hex');
+    let v = views.get(k);
+    if (!v) {
+      if (views.size >= MAX_SESSIONS_REMEMBERED) views.delete(views.keys().next().value!);
+      v = new Map();
+      views.set(k, v);
+    }
+    return v;
+  };
   const chromium = deps.chromiumPath ?? DEFAULT_CHROMIUM;
 
   const send = async (req: Request, res: Response, request: ReportRequest, format: ReportFormat, back: string, pdfHref: string | null, filename: string) => {
     const user = res.locals.session!.user;
-    const model: ReportModel = printReport(vault, { ...actorOf(user), role: M.role[user.role] }, request, format, clientOf(req));
+    const model: ReportModel = printReport(vault, { ...actorOf(user), role: M.role[user.role] }, request, format, clientOf(req), sessionViews(res.locals.session!.idHash));
     if (format === 'html') return void res.type('html').send(await renderReportHtml(model, { mode: 'web', back, pdfHref }));
     const pdf = await htmlToPdf(await renderReportHtml(model, { mode: 'pdf' }), chromium);
     res.set('Content-Disposition', `attachment; filename="${filename}"`).type('application/pdf').send(pdf);

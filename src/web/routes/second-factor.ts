@@ -34,7 +34,7 @@ export function secondFactorRoutes(deps: WebDeps): Router {
 
   /** The pending sign-in of the given purpose, or a redirect to the password page. */
   const pendingFor = (purpose: 'verify' | 'enrol', req: Request, res: Response): Pending | null => {
-    const p = loadPending(vault, req);
+    const p = loadPending(vault, req, deps.secure);
     if (p && p.row.purpose === purpose) return p;
     dropPending(vault, req, res, deps.secure);
     if (req.is('application/json')) res.status(401).json({ ok: false, message: S.expired });
