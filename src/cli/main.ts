@@ -14,6 +14,7 @@ import { rekeyCommand } from './rekey.js';
 import { rotateVaultKeyCommand } from './rotate-vault-key.js';
 import { backupCommand } from './backup.js';
 import { restoreCommand } from './restore.js';
+import { acceptHeadCommand } from './accept-head.js';
 
 const USAGE = `mnvault — マイナンバー金庫
 
@@ -32,6 +33,7 @@ const USAGE = `mnvault — マイナンバー金庫
   mnvault rekey  --data DIR [--credential-out PATH]   # データベース鍵の交換（サービス停止中に）
   mnvault rotate-vault-key --data DIR --user NAME --pin-file F [--recovery-code-file F]
                                                    # 金庫の鍵の交換（中断したら同じコマンドで再開）
+  mnvault accept-head --data DIR                   # 監査記録の欠落を確認のうえ受け入れる（記録に残る）
   mnvault bench  [--n N]
 
 --data は環境変数 MNVAULT_DATA でも指定できます。
@@ -65,6 +67,8 @@ export async function run(argv: string[], out: NodeJS.WritableStream = process.s
         return await restoreCommand(rest, config, out);
       case 'bench':
         return await benchCommand(rest, out);
+      case 'accept-head':
+        return acceptHeadCommand(rest, config, out, err);
       case 'rekey':
         return rekeyCommand(rest, config, out);
       case 'rotate-vault-key':

@@ -73,7 +73,10 @@ export type AuditAction =
   | 'backup.created'
   | 'backup.failed'
   | 'backup.restored'
-  | 'restore.drill';
+  | 'restore.drill'
+  | 'audit.head_accepted'
+  | 'storage.fault'
+  | 'clock.behind';
 
 export interface Actor {
   /** A user id, or 'system' / 'cli' for work without a signed-in person. */

@@ -18,6 +18,8 @@ import { DoorAlarmsRepo } from '../storage/door-repo.js';
 import { EntryLogRepo } from '../storage/entry-log-repo.js';
 import { SlotsRepo } from '../storage/slots-repo.js';
 import { UsersRepo } from '../storage/users-repo.js';
+import { guardHead, trackHead } from './head-guard.js';
+import { deriveHeadKey } from '../audit/head-witness.js';
 import { deriveFromCredential, locateCredential, readCredential, type CredentialLocation } from '../vault/credential.js';
 import { pendingDevCredentialPath } from '../vault/credential-store.js';
 import { SERVICE_KEY_NAMES, unwrapServiceKey, wipeServiceKeys, type ServiceKeyName, type ServiceKeys } from '../vault/keyring.js';
@@ -48,6 +50,8 @@ export interface Vault {
   audit: AuditTrail;
   clock: Clock;
   credential: CredentialLocation;
+  /** Authenticates DATA/audit-head, the witness of the committed chain head (audit/head-witness.ts). */
+  headKey: Secret<Buffer>;
   /** Checkpoints the WAL, closes the database and zeroes the keys. */
   close(): void;
 }
@@ -59,6 +63,11 @@ export interface OpenVaultOptions {
   /** Refuse the development credential (DATA/credentials/db-key). */
   production?: boolean;
   clock: Clock;
+  /**
+   * Skip the head-witness check: only for `mnvault accept-head`, which records
+   * the override on the trail before anything else is done.
+   */
+  acceptHead?: boolean;
 }
 
 export function databasePath(dataDir: string): string {
@@ -85,6 +94,7 @@ export function openVault(opts: OpenVaultOptions): Vault {
   const cred = readCredential(credential);
   const dbKey = deriveFromCredential(cred, 'sqlite');
   let db: Db | undefined;
+  let vault: Vault | undefined;
   try {
     try {
       db = openDatabase(path, dbKey);
@@ -99,10 +109,16 @@ export function openVault(opts: OpenVaultOptions): Vault {
       throw err;
     }
     migrate(db, opts.clock.now());
-    return assemble(db, dbKey, cred, opts.dataDir, credential, opts.clock);
+    vault = assemble(db, dbKey, cred, opts.dataDir, credential, opts.clock);
+    if (!opts.acceptHead) guardHead(vault, vault.headKey);
+    return vault;
   } catch (err) {
-    db?.close();
-    dbKey.wipe();
+    if (vault) {
+      vault.close();
+    } else {
+      db?.close();
+      dbKey.wipe();
+    }
     throw err;
   } finally {
     cred.wipe();
@@ -132,6 +148,9 @@ export function assemble(db: Db, dbKey: Secret<Buffer>, cred: Secret<Buffer>, da
   }
   const keys: ServiceKeys = { audit: unwrapped.get('audit')!, index: unwrapped.get('index')!, pepper: unwrapped.get('pepper')! };
   const auditRepo = new AuditRepo(db);
+  const headKey = deriveHeadKey(keys.audit);
+  const audit = new AuditTrail(auditRepo, keys.audit, clock);
+  const untrack = trackHead({ db, dataDir, vaultId, audit, auditRepo }, headKey);
   let closed = false;
   return {
     dataDir,
@@ -153,18 +172,21 @@ export function assemble(db: Db, dbKey: Secret<Buffer>, cred: Secret<Buffer>, da
     entryLog: new EntryLogRepo(db),
     retention: new RetentionRepo(db),
     auditRepo,
-    audit: new AuditTrail(auditRepo, keys.audit, clock),
+    audit,
     clock,
     credential,
+    headKey,
     close() {
       if (closed) return;
       closed = true;
       try {
+        untrack();
         if (!db.readonly) db.pragma('wal_checkpoint(TRUNCATE)');
       } finally {
         db.close();
         wipeServiceKeys(keys);
         dbKey.wipe();
+        headKey.wipe();
       }
     },
   };

@@ -62,9 +62,25 @@ export function openDatabase(path: string, key: Secret<Buffer>, options: OpenOpt
   }
 }
 
+const commitHooks = new WeakMap<Db, Set<() => void>>();
+
+/**
+ * Runs `hook` after each outermost writeTransaction of `db` commits (not after
+ * a rollback, not inside a nested one). A hook must not throw; it runs with
+ * the data already durable. Returns the unsubscribe.
+ */
+export function afterCommit(db: Db, hook: () => void): () => void {
+  let set = commitHooks.get(db);
+  if (!set) commitHooks.set(db, (set = new Set()));
+  set.add(hook);
+  return () => void set.delete(hook);
+}
+
 /** BEGIN IMMEDIATE: writers take the lock up front, so the audit head they read stays theirs. */
 export function writeTransaction<T>(db: Db, fn: () => T): T {
-  return db.transaction(fn).immediate();
+  const result = db.transaction(fn).immediate();
+  if (!db.inTransaction) for (const hook of commitHooks.get(db) ?? []) hook();
+  return result;
 }
 
 /** Hands SQLite's spare page cache back to the allocator after a large transaction. */
