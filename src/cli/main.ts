@@ -15,6 +15,7 @@ import { rotateVaultKeyCommand } from './rotate-vault-key.js';
 import { backupCommand } from './backup.js';
 import { restoreCommand } from './restore.js';
 import { acceptHeadCommand } from './accept-head.js';
+import { unlockCommand } from './unlock.js';
 
 const USAGE = `mnvault — マイナンバー金庫
 
@@ -33,6 +34,7 @@ const USAGE = `mnvault — マイナンバー金庫
   mnvault rekey  --data DIR [--credential-out PATH]   # データベース鍵の交換（サービス停止中に）
   mnvault rotate-vault-key --data DIR --user NAME --pin-file F [--recovery-code-file F]
                                                    # 金庫の鍵の交換（中断したら同じコマンドで再開）
+  mnvault unlock USER --data DIR                   # サインインのロックを解除（記録に残る）
   mnvault accept-head --data DIR                   # 監査記録の欠落を確認のうえ受け入れる（記録に残る）
   mnvault bench  [--n N]
 
@@ -67,6 +69,8 @@ export async function run(argv: string[], out: NodeJS.WritableStream = process.s
         return await restoreCommand(rest, config, out);
       case 'bench':
         return await benchCommand(rest, out);
+      case 'unlock':
+        return unlockCommand(rest, config, out, err);
       case 'accept-head':
         return acceptHeadCommand(rest, config, out, err);
       case 'rekey':

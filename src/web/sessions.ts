@@ -7,6 +7,8 @@ export const SESSION_COOKIE = 'mnv_session';
 export const PRE_CSRF_COOKIE = 'mnv_pre';
 export const IDLE_MS = 15 * 60_000;
 export const ABSOLUTE_MS = 8 * 3600_000;
+/** Sessions one account may hold at once; a new sign-in ends the oldest beyond this. */
+export const MAX_SESSIONS_PER_USER = 5;
 
 export interface SessionState {
   idHash: Buffer;
@@ -62,11 +64,20 @@ export function loadSession(vault: Vault, secure: boolean) {
   };
 }
 
-/** A new session with a new id (never the one the browser came with: no fixation). */
+/**
+ * A new session with a new id (never the one the browser came with: no
+ * fixation). Expired sessions of everyone are deleted, and the account keeps
+ * at most MAX_SESSIONS_PER_USER (the oldest end).
+ */
 export function startSession(vault: Vault, res: Response, user: UserRow, client: string | null, secure: boolean): void {
   const id = randomBytes(32).toString('base64url');
-  const at = vault.clock.now().toISOString();
-  vault.sessions.insert({ idHash: hashId(id), userId: user.id, csrfToken: randomBytes(32).toString('base64url'), client, createdAt: at, lastSeenAt: at });
+  const now = vault.clock.now();
+  const at = now.toISOString();
+  vault.db.transaction(() => {
+    vault.sessions.deleteOlderThan(new Date(now.getTime() - IDLE_MS).toISOString(), new Date(now.getTime() - ABSOLUTE_MS).toISOString());
+    vault.sessions.insert({ idHash: hashId(id), userId: user.id, csrfToken: randomBytes(32).toString('base64url'), client, createdAt: at, lastSeenAt: at });
+    vault.sessions.keepNewest(user.id, MAX_SESSIONS_PER_USER);
+  }).immediate();
   res.cookie(SESSION_COOKIE, id, cookieOptions(secure));
 }
 
