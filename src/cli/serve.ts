@@ -1,5 +1,7 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { storageFault } from '../domain/storage-faults.js';
+import { quickCheck } from '../storage/integrity.js';
 import type { Config } from '../config.js';
 import { AppError } from '../domain/errors.js';
 import type { Vault } from '../services/vault.js';
@@ -218,6 +220,8 @@ export async function serveCommand(argv: string[], config: Config, out: NodeJS.W
   const vault = openForCommand(dataDirFrom(values.data, config), config, err);
   let serving: Serving;
   try {
+    const integrity = quickCheck(vault.db);
+    if (!integrity.ok) throw storageFault('damaged', { detail: `quick_check: ${integrity.problem}` });
     serving = await startServer(vault, config, { port, host, simulateDevices, http });
   } catch (e) {
     vault.close();

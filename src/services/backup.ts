@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { storageFault } from '../domain/storage-faults.js';
+import { quickCheck } from '../storage/integrity.js';
 import type { Actor } from '../domain/audit-events.js';
 import { AppError, publicMessage } from '../domain/errors.js';
 import { packagePath } from '../paths.js';
@@ -112,6 +114,9 @@ export async function createBackup(vault: Vault, opts: BackupOptions): Promise<B
   try {
     const check = checkBackupDir(opts.folder, vault.dataDir);
     if (!check.ok) throw new AppError('invalid', `バックアップ先（${opts.folder}）を使えません: ${check.problem}`);
+    // A damaged database is not copied over as if it were a good backup.
+    const integrity = quickCheck(vault.db);
+    if (!integrity.ok) throw storageFault('damaged', { detail: `quick_check: ${integrity.problem}` });
     const keep = opts.keep ?? keepSetting(vault);
     const unlock = lockFolder(opts.folder);
     try {
