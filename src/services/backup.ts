@@ -153,7 +153,7 @@ export async function createBackup(vault: Vault, opts: BackupOptions): Promise<B
       renameSync(tmpDb, finalDb);
       renameSync(tmpManifest, manifestPathOf(finalDb));
       fsyncPath(opts.folder);
-      const removed = rotate(vault, opts.folder, keep);
+      const removed = rotate(vault, opts.folder, keep, name);
       const seconds = Math.round((performance.now() - t0) / 10) / 100;
       writeTransaction(vault.db, () => {
         vault.audit.append({
@@ -215,11 +215,19 @@ export function missingDisposals(included: readonly number[], executed: readonly
   return executed.filter((d) => !have.has(d.id)).sort((a, b) => (b.executedAt ?? '').localeCompare(a.executedAt ?? ''));
 }
 
-/** Deletes this vault's oldest backups beyond `keep` (the manifest first, so a half-deleted one is never listed). */
-function rotate(vault: Vault, folder: string, keep: number): string[] {
-  const mine = readBackups(folder).filter((b) => b.manifest.vaultId === vault.vaultId);
+/**
+ * Deletes this vault's oldest backups beyond `keep` (the manifest first, so a
+ * half-deleted one is never listed). Oldest by audit seq, not by the clock: a
+ * backup made while the clock is behind is still the newest, and the one just
+ * written is never among those removed.
+ */
+function rotate(vault: Vault, folder: string, keep: number, justWritten: string): string[] {
+  const mine = readBackups(folder)
+    .filter((b) => b.manifest.vaultId === vault.vaultId)
+    .sort((a, b) => b.manifest.auditSeq - a.manifest.auditSeq || b.manifest.createdAt.localeCompare(a.manifest.createdAt));
+  const kept = [mine.find((b) => basename(b.path) === justWritten), ...mine.filter((b) => basename(b.path) !== justWritten)].filter((b) => b !== undefined);
   const removed: string[] = [];
-  for (const b of mine.slice(keep)) {
+  for (const b of kept.slice(Math.max(1, keep))) {
     unlinkSync(manifestPathOf(b.path));
     unlinkSync(b.path);
     removed.push(basename(b.path));

@@ -30,6 +30,16 @@ const hashId = (id: string) => createHash('sha256').update(id).digest();
 const cookieOptions = (secure: boolean) => ({ httpOnly: true, secure, sameSite: 'strict' as const, path: '/' });
 
 /**
+ * The idle and absolute limits. A stored time in the future means the clock
+ * was stepped back since it was written; the session then ends, so a
+ * backward step cannot stretch either limit.
+ */
+function withinLimits(createdAt: number, lastSeenAt: number, now: number): boolean {
+  if (createdAt > now || lastSeenAt > now) return false;
+  return now - lastSeenAt < IDLE_MS && now - createdAt < ABSOLUTE_MS;
+}
+
+/**
  * Loads the server-side session named by the cookie. Sessions end after 15
  * minutes idle or 8 hours in all; a disabled user's session ends at once.
  */
@@ -41,7 +51,7 @@ export function loadSession(vault: Vault, secure: boolean) {
       const row = vault.sessions.get(idHash);
       const now = vault.clock.now().getTime();
       const user = row && vault.users.byId(row.userId);
-      if (row && user && !user.disabledAt && now - Date.parse(row.lastSeenAt) < IDLE_MS && now - Date.parse(row.createdAt) < ABSOLUTE_MS) {
+      if (row && user && !user.disabledAt && withinLimits(Date.parse(row.createdAt), Date.parse(row.lastSeenAt), now)) {
         if (now - Date.parse(row.lastSeenAt) > 30_000) vault.sessions.touch(idHash, new Date(now).toISOString());
         res.locals.session = { idHash, user, csrfToken: row.csrfToken };
         res.locals.csrfToken = row.csrfToken;
