@@ -30,7 +30,7 @@ import { usageError } from './output.js';
 import { startSyslog } from '../services/syslog-forwarder.js';
 import { logEvent } from '../log.js';
 import { stopGracefully } from './shutdown.js';
-import { startBackupSchedule } from '../services/backup-runner.js';
+import { backupRunnerFor, startBackupSchedule } from '../services/backup-runner.js';
 
 export interface Serving {
   server: Server;
@@ -160,6 +160,8 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
           ...(door ? [{ name: 'door', close: () => door.close() }] : []),
           ...(syslog ? [{ name: 'syslog', close: () => syslog.stop() }] : []),
           { name: 'backup-schedule', close: async () => backupSchedule.stop() },
+          // A backup still copying is stopped and recorded as interrupted before the vault closes.
+          { name: 'backup', close: () => backupRunnerFor(vault).cancel() },
         ],
         vault,
         deadlineMs: opts.stopDeadlineMs ?? 10_000,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { storageFault } from '../domain/storage-faults.js';
 import { quickCheck } from '../storage/integrity.js';
@@ -7,7 +7,7 @@ import type { Actor } from '../domain/audit-events.js';
 import { AppError, publicMessage } from '../domain/errors.js';
 import { packagePath } from '../paths.js';
 import { AuditRepo } from '../storage/audit-repo.js';
-import { copyDatabase, type CopyProgress } from '../storage/backup-copy.js';
+import { copyDatabase, CopyInterrupted, type CopyProgress } from '../storage/backup-copy.js';
 import { DB_CIPHER, openDatabase, writeTransaction } from '../storage/database.js';
 import { schemaVersion } from '../storage/migrate.js';
 import { MetaRepo } from '../storage/meta-repo.js';
@@ -64,6 +64,8 @@ export interface BackupOptions {
   trigger: BackupTrigger;
   offThread?: boolean;
   onProgress?: (p: CopyProgress) => void;
+  /** Cancels the copy (the service is stopping); the run then fails as interrupted, audited, its temp files removed. */
+  signal?: AbortSignal;
 }
 
 let appVersionCache: string | undefined;
@@ -122,10 +124,19 @@ export async function createBackup(vault: Vault, opts: BackupOptions): Promise<B
     try {
       cleanInterrupted(opts.folder);
       const tmpDb = join(opts.folder, tempName('db', randomBytes(6)));
-      const pages = await copyDatabase(databasePath(vault.dataDir), vault.dbKey, tmpDb, {
-        ...(opts.offThread !== undefined ? { offThread: opts.offThread } : {}),
-        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-      });
+      let pages;
+      try {
+        pages = await copyDatabase(databasePath(vault.dataDir), vault.dbKey, tmpDb, {
+          ...(opts.offThread !== undefined ? { offThread: opts.offThread } : {}),
+          ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        });
+      } catch (err) {
+        // A stopped or failed copy leaves neither its file nor SQLite's journal beside it.
+        for (const f of [tmpDb, `${tmpDb}-journal`]) rmSync(f, { force: true });
+        if (err instanceof CopyInterrupted) throw new AppError('conflict', 'サービスの停止によりバックアップを中断しました。途中のファイルは消しました。サービスの起動後にもう一度バックアップしてください。', { cause: err });
+        throw err;
+      }
       fsyncPath(tmpDb);
       const name = backupName(startedAt, randomBytes(3));
       const inside = describeCopy(vault, tmpDb);
