@@ -1,4 +1,6 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cleanInterrupted } from '../../src/services/backup-files.js';
 import { describe, expect, it } from 'vitest';
 import { startServer } from '../../src/cli/serve.js';
 import { loadConfig } from '../../src/config.js';
@@ -42,4 +44,12 @@ describe('stopping the service during a backup', () => {
       again.close();
     }
   }, 30_000);
+
+  it("removes a killed backup's SQLite journal beside its temp file", () => {
+    const folder = tempDir();
+    const names = ['.mnvault-backup-999999999-a1b2c3.db.tmp', '.mnvault-backup-999999999-a1b2c3.db.tmp-journal'];
+    for (const n of names) writeFileSync(join(folder, n), 'x');
+    expect(cleanInterrupted(folder).sort()).toEqual(names.sort());
+    expect(readdirSync(folder)).toEqual([]);
+  });
 });
