@@ -170,6 +170,17 @@ describe('storage at run time', () => {
     }
   });
 
+  it('the status page shows the storage state and the quick_check result', async () => {
+    const { vault } = await newTestVault(clock);
+    const b = new Browser(testApp(vault));
+    expect((await b.signIn(ADMIN.login, ADMIN.password)).status).toBe(303);
+    const page = await b.get('/admin/status');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('データベースへの書き込み');
+    expect(page.text).toContain('データベースの整合性（quick_check）');
+    expect(page.text).toMatch(/問題はありません（\d+ ミリ秒）/u);
+  });
+
   it('maps SQLite and system codes to named faults, also under a wrapping error', () => {
     expect(faultOf({ code: 'SQLITE_FULL' })).toBe('full');
     expect(faultOf(new Error('x', { cause: { code: 'SQLITE_CORRUPT' } }))).toBe('damaged');
