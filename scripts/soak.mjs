@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Soak: the built server (`npm run build` first) under N signed-in clients for a while, sampling its
-// resident size every second from /proc. Prints p50/p95/max RSS, requests per second and latency.
-// Loopback only; a temp vault of synthetic persons, removed at the end.
-//   node scripts/soak.mjs [--seconds 600] [--clients 10] [--persons 2000]
+// resident size every second from /proc. Prints p50/p95/max RSS, requests per second, latency and the
+// server's CPU time per request (user + system, from /proc). --path hits one page only (for example
+// /persons, the register) instead of the mix. Loopback only; a temp vault of synthetic persons, removed
+// at the end.
+//   node scripts/soak.mjs [--seconds 600] [--clients 10] [--persons 2000] [--path /persons]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -13,7 +15,7 @@ import { parseArgs } from 'node:util';
 
 const root = new URL('..', import.meta.url).pathname;
 const dist = (p) => join(root, 'dist', p);
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '600' }, clients: { type: 'string', default: '10' }, persons: { type: 'string', default: '2000' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '600' }, clients: { type: 'string', default: '10' }, persons: { type: 'string', default: '2000' }, path: { type: 'string' } } });
 const SECONDS = Number(values.seconds);
 const CLIENTS = Number(values.clients);
 const PERSONS = Number(values.persons);
@@ -97,7 +99,13 @@ try {
   const latencies = [];
   let errors = 0;
   const end = performance.now() + SECONDS * 1000;
+  const cpuMs = () => {
+    const f = readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in ticks of 1/100 s
+  };
+  const cpuBefore = cpuMs();
   const pages = () => {
+    if (values.path) return values.path;
     const r = Math.random();
     if (r < 0.4) return `/persons?page=${1 + Math.floor(Math.random() * Math.ceil(PERSONS / 50))}`;
     if (r < 0.8) return `/persons/${1 + Math.floor(Math.random() * PERSONS)}`;
@@ -114,6 +122,7 @@ try {
     }),
   );
   clearInterval(sampler);
+  const cpuUsed = cpuMs() - cpuBefore;
   const q = (xs, p) => {
     const s = [...xs].sort((a, b) => a - b);
     return s[Math.min(s.length - 1, Math.floor(p * s.length))];
@@ -122,6 +131,8 @@ try {
     seconds: SECONDS,
     clients: CLIENTS,
     persons: PERSONS,
+    path: values.path ?? 'mix',
+    serverCpuMsPerRequest: Number((cpuUsed / latencies.length).toFixed(2)),
     requests: latencies.length,
     errors,
     requestsPerSecond: Math.round(latencies.length / SECONDS),
