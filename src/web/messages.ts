@@ -462,6 +462,9 @@ export const M = {
     'backup.failed': 'バックアップの失敗',
     'backup.restored': 'バックアップからの復元',
     'restore.drill': '復元の確認（番号を1件開く）',
+    'audit.head_accepted': '監査記録の欠落の受け入れ',
+    'storage.fault': '記憶装置の障害',
+    'clock.behind': '時計の巻き戻り',
   } as Record<string, string>,
 };
 

@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { UserRow } from '../storage/users-repo.js';
 import type { Vault } from '../services/vault.js';
+import { writeTransaction } from '../storage/database.js';
 
 export const SESSION_COOKIE = 'mnv_session';
 export const PRE_CSRF_COOKIE = 'mnv_pre';
@@ -83,11 +84,11 @@ export function startSession(vault: Vault, res: Response, user: UserRow, client:
   const id = randomBytes(32).toString('base64url');
   const now = vault.clock.now();
   const at = now.toISOString();
-  vault.db.transaction(() => {
+  writeTransaction(vault.db, () => {
     vault.sessions.deleteOlderThan(new Date(now.getTime() - IDLE_MS).toISOString(), new Date(now.getTime() - ABSOLUTE_MS).toISOString());
     vault.sessions.insert({ idHash: hashId(id), userId: user.id, csrfToken: randomBytes(32).toString('base64url'), client, createdAt: at, lastSeenAt: at });
     vault.sessions.keepNewest(user.id, MAX_SESSIONS_PER_USER);
-  }).immediate();
+  });
   res.cookie(SESSION_COOKIE, id, cookieOptions(secure));
 }
 
