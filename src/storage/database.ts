@@ -143,6 +143,26 @@ export function writeTransaction<T>(db: Db, fn: () => T): T {
   return result;
 }
 
+/**
+ * Runs a small write that may be skipped, without waiting for the lock: when
+ * another process holds it (a long import), returns false at once instead of
+ * blocking the event loop for the busy timeout.
+ */
+export function tryWriteNow(db: Db, fn: () => void): boolean {
+  const timeout = db.pragma('busy_timeout', { simple: true }) as number;
+  db.pragma('busy_timeout = 0');
+  try {
+    fn();
+    return true;
+  } catch (err) {
+    const code = (err as { code?: unknown })?.code;
+    if (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) return false;
+    throw err;
+  } finally {
+    db.pragma(`busy_timeout = ${timeout}`);
+  }
+}
+
 /** Hands SQLite's spare page cache back to the allocator after a large transaction. */
 export function releaseMemory(db: Db): void {
   db.pragma('shrink_memory');

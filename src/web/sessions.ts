@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { UserRow } from '../storage/users-repo.js';
 import type { Vault } from '../services/vault.js';
-import { writeTransaction } from '../storage/database.js';
+import { tryWriteNow, writeTransaction } from '../storage/database.js';
 
 export const SESSION_COOKIE = 'mnv_session';
 export const PRE_CSRF_COOKIE = 'mnv_pre';
@@ -53,7 +53,8 @@ export function loadSession(vault: Vault, secure: boolean) {
       const now = vault.clock.now().getTime();
       const user = row && vault.users.byId(row.userId);
       if (row && user && !user.disabledAt && withinLimits(Date.parse(row.createdAt), Date.parse(row.lastSeenAt), now)) {
-        if (now - Date.parse(row.lastSeenAt) > 30_000) vault.sessions.touch(idHash, new Date(now).toISOString());
+        // Skipped (tried again on a later request) while another process holds the write lock.
+        if (now - Date.parse(row.lastSeenAt) > 30_000) tryWriteNow(vault.db, () => vault.sessions.touch(idHash, new Date(now).toISOString()));
         res.locals.session = { idHash, user, csrfToken: row.csrfToken };
         res.locals.csrfToken = row.csrfToken;
       } else {

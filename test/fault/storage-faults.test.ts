@@ -181,6 +181,28 @@ describe('storage at run time', () => {
     expect(page.text).toMatch(/問題はありません（\d+ ミリ秒）/u);
   });
 
+  it('a page view does not wait for a lock another process holds (the session touch is skipped)', async () => {
+    const clock2 = fixedClock('2026-04-01T00:00:00Z');
+    const { vault } = await newTestVault(clock2);
+    const b = new Browser(testApp(vault));
+    expect((await b.signIn(ADMIN.login, ADMIN.password)).status).toBe(303);
+    clock2.advance(60_000);
+    const { default: Database } = await import('better-sqlite3-multiple-ciphers');
+    const other = new Database(databasePath(vault.dataDir));
+    other.pragma("cipher='aegis'");
+    other.pragma(`key="raw:${vault.dbKey.expose().toString('hex')}"`);
+    other.prepare('BEGIN IMMEDIATE').run();
+    try {
+      const t0 = performance.now();
+      const r = await b.get('/persons');
+      expect(r.status).toBe(200);
+      expect(performance.now() - t0).toBeLessThan(2000);
+    } finally {
+      other.prepare('ROLLBACK').run();
+      other.close();
+    }
+  });
+
   it('maps SQLite and system codes to named faults, also under a wrapping error', () => {
     expect(faultOf({ code: 'SQLITE_FULL' })).toBe('full');
     expect(faultOf(new Error('x', { cause: { code: 'SQLITE_CORRUPT' } }))).toBe('damaged');
