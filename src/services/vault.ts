@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditTrail } from '../audit/chain.js';
 import { AppError } from '../domain/errors.js';
@@ -79,8 +79,17 @@ export interface OpenVaultOptions {
   readonly?: boolean;
 }
 
-/** Refuses a data folder that cannot take a write, naming why (full, read-only), before the vault is touched. */
-function probeDataDir(dataDir: string): void {
+/**
+ * Refuses a data folder or a vault.db that cannot take a write, naming why
+ * (full, read-only), before the vault is touched: SQLite would otherwise open
+ * a write-protected file read-only and fail at the first sign-in.
+ */
+function probeDataDir(dataDir: string, dbPath: string): void {
+  try {
+    accessSync(dbPath, constants.W_OK);
+  } catch (cause) {
+    throw new AppError('storage_readonly', `金庫のファイル（${dbPath}）に書き込めません（書き込み禁止のファイル）。ファイルの所有者・権限・属性（chattr）を確認してください。調査用の読み取り専用のコピーなら mnvault audit verify で検証できます。`, { cause });
+  }
   try {
     probeWrite(dataDir);
   } catch (cause) {
@@ -115,7 +124,7 @@ export function openVault(opts: OpenVaultOptions): Vault {
   if (!existsSync(path)) {
     throw new AppError('no_vault', `データフォルダに金庫がありません（${path}）。--data の指定を確認するか、mnvault init で作成してください。`);
   }
-  if (!opts.readonly) probeDataDir(opts.dataDir);
+  if (!opts.readonly) probeDataDir(opts.dataDir, path);
   const cred = readCredential(credential);
   const dbKey = deriveFromCredential(cred, 'sqlite');
   let db: Db | undefined;

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -92,6 +93,24 @@ describe('storage at start', () => {
     expect(verify.stdout).toContain('監査記録は正常です');
     expect(verify.stderr).toContain('読み取り専用');
     expect(verify.status).toBe(0);
+  });
+
+  root('a write-protected vault.db (chattr +i) is refused at start, not opened read-only to fail at sign-in', async () => {
+    const dataDir = await closedVault();
+    const db = databasePath(dataDir);
+    try {
+      execFileSync('chattr', ['+i', db]);
+    } catch {
+      return; // a file system without the attribute: nothing to check here
+    }
+    try {
+      const serve = mnvault(['serve', '--data', dataDir, '--http', '--port', '0']);
+      expect(serve.stderr).toContain('書き込めません');
+      expect(serve.status).toBe(3);
+      expect(mnvault(['audit', 'verify', '--data', dataDir]).stdout).toContain('監査記録は正常です');
+    } finally {
+      execFileSync('chattr', ['-i', db]);
+    }
   });
 });
 
