@@ -18,6 +18,8 @@ import { backupCommand } from './backup.js';
 import { restoreCommand } from './restore.js';
 import { supportBundleCommand } from './support-bundle.js';
 import { asksForHelp, commandUsage } from './help.js';
+import { acceptHeadCommand } from './accept-head.js';
+import { unlockCommand } from './unlock.js';
 
 const USAGE = `mnvault — マイナンバー金庫
 
@@ -38,6 +40,8 @@ const USAGE = `mnvault — マイナンバー金庫
                                                    # 金庫の鍵の交換（中断したら同じコマンドで再開）
   mnvault support-bundle --data DIR --out FILE [--log FILE] [--full-check]
                                                    # サポート用の情報（個人情報・秘密なし）を1つのファイルに
+  mnvault unlock USER --data DIR                   # サインインのロックを解除（記録に残る）
+  mnvault accept-head --data DIR                   # 監査記録の欠落を確認のうえ受け入れる（記録に残る）
   mnvault bench  [--n N] [--only import,verify,…]
 
 --data は環境変数 MNVAULT_DATA でも指定できます。
@@ -83,6 +87,10 @@ export async function run(argv: string[], out: NodeJS.WritableStream = process.s
         return await supportBundleCommand(rest, config, out, err);
       case 'bench':
         return await benchCommand(rest, out);
+      case 'unlock':
+        return unlockCommand(rest, config, out, err);
+      case 'accept-head':
+        return acceptHeadCommand(rest, config, out, err);
       case 'rekey':
         return rekeyCommand(rest, config, out);
       case 'rotate-vault-key':

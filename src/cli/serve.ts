@@ -1,5 +1,7 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { storageFault } from '../domain/storage-faults.js';
+import { quickCheck } from '../storage/integrity.js';
 import type { Config } from '../config.js';
 import { AppError } from '../domain/errors.js';
 import type { Vault } from '../services/vault.js';
@@ -31,7 +33,7 @@ import { startSyslog } from '../services/syslog-forwarder.js';
 import { logEvent } from '../log.js';
 import { stopGracefully } from './shutdown.js';
 import { atTerminal } from './terminal.js';
-import { startBackupSchedule } from '../services/backup-runner.js';
+import { backupRunnerFor, startBackupSchedule } from '../services/backup-runner.js';
 
 /** How often the running server checks whether its certificate is due for renewal. */
 const TLS_RENEWAL_CHECK_MS = 12 * 60 * 60 * 1000;
@@ -188,6 +190,8 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
           ...(syslog ? [{ name: 'syslog', close: () => syslog.stop() }] : []),
           { name: 'backup-schedule', close: async () => backupSchedule.stop() },
           { name: 'tls-renewal', close: async () => clearInterval(renewal) },
+          // A backup still copying is stopped and recorded as interrupted before the vault closes.
+          { name: 'backup', close: () => backupRunnerFor(vault).cancel() },
         ],
         vault,
         deadlineMs: opts.stopDeadlineMs ?? 10_000,
@@ -248,6 +252,8 @@ export async function serveCommand(argv: string[], config: Config, out: NodeJS.W
   const vault = openForCommand(dataDirFrom(values.data, config), config, err);
   let serving: Serving;
   try {
+    const integrity = quickCheck(vault.db);
+    if (!integrity.ok) throw storageFault('damaged', { detail: `quick_check: ${integrity.problem}` });
     serving = await startServer(vault, config, { port, host, simulateDevices, http });
   } catch (e) {
     vault.close();

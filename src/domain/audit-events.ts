@@ -81,7 +81,11 @@ export type AuditAction =
   | 'auth.second_factor_reset'
   | 'auth.recovery_codes_issued'
   // The local CA's private key stored in the vault (a new CA, or a key moved in from an older tls folder).
-  | 'tls.ca_key_stored';
+  | 'tls.ca_key_stored'
+  // Faults (issue 13): a shorter chain accepted by the operator, a storage fault, the clock stepped back.
+  | 'audit.head_accepted'
+  | 'storage.fault'
+  | 'clock.behind';
 
 export interface Actor {
   /** A user id, or 'system' / 'cli' for work without a signed-in person. */

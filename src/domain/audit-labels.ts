@@ -91,6 +91,9 @@ export const AUDIT_ACTION_LABEL: Record<AuditAction, { label: string; group: Aud
   'backup.restored': { label: 'バックアップからの復元', group: 'vault' },
   'restore.drill': { label: '復元の確認（番号を1件開く）', group: 'vault' },
   'tls.ca_key_stored': { label: 'ローカルCAの鍵の保管', group: 'vault' },
+  'audit.head_accepted': { label: '監査記録の欠落の受け入れ', group: 'vault' },
+  'storage.fault': { label: '記憶装置の障害', group: 'vault' },
+  'clock.behind': { label: '時計の巻き戻り', group: 'vault' },
 };
 
 export function isAuditAction(a: string): a is AuditAction {

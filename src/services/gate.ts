@@ -9,7 +9,7 @@ import { PERSON_KIND_LABEL } from '../domain/persons.js';
 import { guardSpreadsheetCell } from '../domain/spreadsheet-cell.js';
 import iconv from 'iconv-lite';
 import { Secret, zeroize } from '../domain/secret.js';
-import { codeReserved, DEFAULT_WINDOWS, PIN_LOCK_AFTER, stateAt, type GateRequest, type GateWindows } from '../gate/requests.js';
+import { codeReserved, DEFAULT_WINDOWS, PIN_LOCK_AFTER, startApprovalWindow, stateAt, type GateRequest, type GateWindows } from '../gate/requests.js';
 import { writeTransaction } from '../storage/database.js';
 import type { UserRow } from '../storage/users-repo.js';
 import { vaultOpener } from './vault-opener.js';
@@ -30,7 +30,8 @@ export interface ApprovalTiming {
  * and handed only to the handler who asked. Wiped when the window ends.
  */
 export class RevealStore {
-  readonly #items = new Map<number, { bytes: Buffer; until: number }>();
+  /** until: the wall-clock end; monoUntil: the same end on the monotonic clock, which a clock step cannot move. */
+  readonly #items = new Map<number, { bytes: Buffer; until: number; monoUntil: number }>();
   readonly #approved: ((r: GateRequest, timing: ApprovalTiming) => void)[] = [];
   readonly #waiters = new Map<number, Set<() => void>>();
 
@@ -79,9 +80,10 @@ export class RevealStore {
     }
   }
 
-  put(requestId: number, bytes: Buffer, until: number): void {
+  /** Holds bytes until `until` (wall clock, ms), which is `now` + the window. */
+  put(requestId: number, bytes: Buffer, until: number, now: number = Date.now()): void {
     this.#items.get(requestId)?.bytes.fill(0);
-    this.#items.set(requestId, { bytes, until });
+    this.#items.set(requestId, { bytes, until, monoUntil: performance.now() + Math.max(0, until - now) });
   }
 
   /** A revealed number, as often as asked while its window lasts. */
@@ -111,7 +113,7 @@ export class RevealStore {
 
   sweep(now: number): void {
     for (const [id, item] of this.#items) {
-      if (item.until <= now) {
+      if (item.until <= now || item.monoUntil <= performance.now()) {
         item.bytes.fill(0);
         this.#items.delete(id);
       }
@@ -164,6 +166,7 @@ function openRequest(
     do code = String(randomInt(0, 1_000_000)).padStart(6, '0');
     while (vault.gate.codeInUse(code) || codeReserved(code));
     const id = vault.gate.insert({ ...r, code, handlerId: handler.id, createdAt: now.toISOString(), approveBy: new Date(now.getTime() + windows.approvalMs).toISOString() });
+    startApprovalWindow(id, windows.approvalMs);
     const subjects = r.personIds.map((p) => ({ id: p, name: vault.persons.byId(p)!.name }));
     vault.audit.append({ actor: actorOf(handler), action: 'gate.requested', subjects, purpose: r.purpose, client, detail: { request_id: id, kind: r.kind } });
     return vault.gate.byId(id)!;
@@ -323,7 +326,7 @@ export async function completeApproval(
       vault.audit.append({ actor, action: 'gate.entry', device, purpose: r.purpose, subjects, detail: { request_id: r.id, code: r.code, requested_at: r.createdAt, kind: r.kind, method: how, note: r.note, ...assertion } });
       if (r.kind === 'reveal') vault.audit.append({ actor, action: 'number.revealed', device, purpose: r.purpose, subjects, detail: { request_id: r.id } });
     });
-    if (payload) store.put(r.id, payload, viewUntil.getTime());
+    if (payload) store.put(r.id, payload, viewUntil.getTime(), approvedAt.getTime());
     kept = true;
     if (r.kind === 'reveal') opened.length = 0;
     const approved = vault.gate.byId(r.id)!;

@@ -7,6 +7,7 @@ import { AppError, httpStatusFor } from '../domain/errors.js';
 import { debugMessages, logFailure, pathForLog } from '../failure-log.js';
 import { packagePath } from '../paths.js';
 import { FormError } from '../services/accounts.js';
+import { StorageHealth } from '../services/storage-health.js';
 import type { Vault } from '../services/vault.js';
 import { writeTransaction } from '../storage/database.js';
 import type { PinCost } from '../vault/slots.js';
@@ -70,6 +71,8 @@ export interface WebDeps {
   syslog?: { status(): SyslogStatus } | undefined;
   /** MNVAULT_DEBUG=1 (development only): a 500 page also shows the error's message, number-like runs masked. */
   debug?: boolean | undefined;
+  /** Storage faults met at run time (made by createApp when not given). */
+  storage?: StorageHealth;
 }
 
 /** Permission check, the one place routes ask: a signed-in user whose role grants it (any one of several). */
@@ -88,6 +91,7 @@ export function requirePermission(...permissions: [Permission, ...Permission[]])
  * state-changing request, role checks, and an error handler registered last.
  */
 export function createApp(deps: WebDeps): express.Express {
+  const storage = (deps.storage ??= new StorageHealth(deps.vault));
   const app = express();
   app.disable('x-powered-by');
   app.set('view engine', 'ejs');
@@ -145,7 +149,8 @@ export function createApp(deps: WebDeps): express.Express {
   });
 
   app.get('/health', (_req, res) => {
-    res.json({ status: 'ok', auditSeq: deps.vault.audit.head()?.seq ?? 0 });
+    const st = storage.state();
+    res.status(st.ok ? 200 : 503).json({ status: st.ok ? 'ok' : 'storage_fault', storage: st.fault, auditSeq: st.fault === 'missing' ? null : (deps.vault.audit.head()?.seq ?? 0) });
   });
   // The CSV upload carries its token in a header; its body is not a form.
   app.use('/imports', importRoutes(deps));
@@ -180,6 +185,9 @@ export function createApp(deps: WebDeps): express.Express {
     res.status(404).render('error', { message: M.notFound });
   });
   const onError: ErrorRequestHandler = (err, req, res, _next) => {
+    // SQLite's FULL, CORRUPT, READONLY and BUSY (also under 'audit_unavailable') become their named storage errors.
+    const stored = storage.note(err);
+    if (stored) return void res.status(httpStatusFor[stored.code]).render('error', { message: stored.publicMessage });
     const status = (err as { status?: unknown })?.status;
     if ((err as { csrf?: boolean }).csrf) return void res.status(403).render('error', { message: M.csrf });
     if (err instanceof FormError) return void res.status(400).render('error', { message: err.publicMessage });

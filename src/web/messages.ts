@@ -469,6 +469,9 @@ export const M = {
     'auth.second_factor_failed': '二要素認証の失敗',
     'auth.second_factor_reset': '二要素認証のリセット（管理者）',
     'auth.recovery_codes_issued': '回復コードの発行',
+    'audit.head_accepted': '監査記録の欠落の受け入れ',
+    'storage.fault': '記憶装置の障害',
+    'clock.behind': '時計の巻き戻り',
   } as Record<string, string>,
 };
 

@@ -5,6 +5,8 @@ import type { BlockList } from 'node:net';
 import { companyName, COMPANY_NAME_KEY } from '../services/settings.js';
 import { checkBackupDir, META, reviewedSteps, SETUP_STEPS, setupCompletedAt, type BackupDirCheck, type SetupStep } from '../services/setup.js';
 import type { WebDeps } from './app.js';
+import { STORAGE_FAULT_MESSAGE } from '../domain/storage-faults.js';
+import { quickCheck } from '../storage/integrity.js';
 import { SETUP_MESSAGES as S, STATUS_MESSAGES as T } from './messages-setup.js';
 import { isAllowed, parseNetworks } from './network.js';
 
@@ -257,6 +259,19 @@ export function systemChecks(deps: WebDeps): Check[] {
   out.push(clockCheck(vault.dataDir, vault.clock.now(), vault.auditRepo.latest(1)[0]?.[1] ?? null));
   const unconstrained = localCaUnconstrained(vault.dataDir);
   if (unconstrained) out.push({ key: 'ca', title: T.caConstraints, state: 'attention', detail: T.caUnconstrained, todo: T.caUnconstrainedTodo, href: '/ca' });
+  const storage = deps.storage?.state();
+  if (storage) {
+    out.push({ key: 'storage', title: T.storage, state: storage.ok ? 'ok' : 'attention', detail: storage.ok ? T.storageOk : `${storage.since ?? ''}`, todo: storage.message, href: null });
+  }
+  const integrity = quickCheck(vault.db);
+  out.push({
+    key: 'integrity',
+    title: T.integrity,
+    state: integrity.ok ? 'ok' : 'attention',
+    detail: integrity.ok ? T.integrityOk.replace('{ms}', String(Math.round(integrity.ms))) : T.integrityBad.replace('{problem}', integrity.problem ?? ''),
+    todo: integrity.ok ? null : STORAGE_FAULT_MESSAGE.damaged,
+    href: null,
+  });
   const disk = diskInfo(vault.dataDir);
   if (disk) {
     const low = disk.free < 1024 ** 3 || disk.free < disk.total * 0.05;

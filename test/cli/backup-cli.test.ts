@@ -60,7 +60,8 @@ describe('mnvault backup / restore', () => {
     const restored = openVault({ dataDir: newDir, clock: fixedClock('2035-05-01T00:00:00Z') });
     try {
       expect(restored.persons.numberOf(e1)!.state).toBe('held'); // the backup predates the disposal
-      expect([...restored.auditRepo.iterateRaw(b!.manifest.auditSeq + 1)].map((x) => x[4])).toEqual(['backup.restored', 'restore.drill', 'audit.verified']);
+      // The vault's trail is dated 2035 and the CLI runs on the real clock, so the trail also notes the clock being behind.
+      expect([...restored.auditRepo.iterateRaw(b!.manifest.auditSeq + 1)].map((x) => x[4]).filter((a) => a !== 'clock.behind')).toEqual(['backup.restored', 'restore.drill', 'audit.verified']);
     } finally {
       restored.close();
     }

@@ -106,6 +106,8 @@ describe.skipIf(unavailable)(`scripts/install.sh --root${unavailable ? ` (skippe
       'var/lib/systemd/credential.secret': ['file', 0o400, R, R],
       'var/lib/mnvault': ['dir', 0o700, uid, gid],
       'var/lib/mnvault/vault.db': ['file', 0o600, uid, gid],
+      // The audit chain's head witness, beside the database (audit/head-witness.ts).
+      'var/lib/mnvault/audit-head': ['file', 0o600, uid, gid],
       'var/lib/mnvault/tls': ['dir', 0o700, uid, gid],
       'var/lib/mnvault/tls/ca.pem': ['file', 0o644, uid, gid],
       'var/lib/mnvault/tls/server.pem': ['file', 0o644, uid, gid],
