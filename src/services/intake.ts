@@ -4,6 +4,7 @@ import { japanDate, parseDate } from '../domain/dates.js';
 import { AppError } from '../domain/errors.js';
 import { identityCheckProblem, type IdentityMethod } from '../domain/identity-documents.js';
 import { MyNumber } from '../domain/my-number.js';
+import { numberCollectionRefusal } from '../domain/number-eligibility.js';
 import { looksLikeNumber } from '../domain/digits.js';
 import type { Person, PersonId } from '../domain/persons.js';
 import { isPurposeCode, purposesFor } from '../domain/purposes.js';
@@ -97,7 +98,7 @@ function storeNumber(vault: Vault, person: Person, n: { number: MyNumber; index:
  */
 export function recordIntake(vault: Vault, actor: Actor, personId: PersonId, input: IntakeInput, client: string | null): void {
   const person = vault.persons.byId(personId) ?? notFound();
-  if (person.corporateNumber) throw new AppError('invalid', '法人の支払先には個人番号を登録しません。');
+  refuseCorporation(person);
   const current = vault.persons.numberOf(person.id);
   if (current?.state === 'held') throw new AppError('conflict', 'この人物の個人番号は登録済みです。訂正が必要な場合は管理者に相談してください。');
   const errors: FieldErrors = {};
@@ -155,6 +156,7 @@ export function hashIntakeCode(code: string): Buffer {
 export function issueIntakeCode(vault: Vault, actor: Actor, personId: PersonId, client: string | null): { code: string; expiresAt: string } {
   const person = vault.persons.byId(personId) ?? notFound();
   if (person.kind === 'dependant') throw new AppError('invalid', '入力コードは従業員・支払先本人に発行します（扶養親族の番号は本人の画面から入力します）。');
+  refuseCorporation(person);
   const bytes = randomBytes(12);
   const code = [...bytes].map((b) => CODE_ALPHABET[b % 32]).join('').replace(/(.{4})(.{4})(.{4})/u, '$1-$2-$3');
   const now = vault.clock.now();
@@ -184,6 +186,8 @@ export function openIntakeCode(vault: Vault, code: string): SelfIntakeForm {
   if (row.usedAt) throw new AppError('forbidden', 'この入力コードは既に使われています。もう一度入力する必要がある場合は担当者に新しいコードを依頼してください。');
   if (row.expiresAt <= now) throw new AppError('forbidden', 'この入力コードは有効期限が切れています。担当者に新しいコードを依頼してください。');
   const person = vault.persons.byId(row.personId) ?? notFound();
+  // A 法人番号 added after the code was issued: the page never asks a corporation for a number.
+  refuseCorporation(person);
   const dependants = vault.persons
     .dependantsOf(person.id)
     .filter((d) => d.dependantUntil === null)
@@ -246,6 +250,11 @@ export function submitSelfIntake(vault: Vault, code: string, input: { own?: stri
       detail: { numbers: entries.length },
     });
   });
+}
+
+function refuseCorporation(person: Person): void {
+  const refusal = numberCollectionRefusal(person);
+  if (refusal) throw new AppError('invalid', refusal);
 }
 
 function notFound(): never {

@@ -1,4 +1,5 @@
 import { CorporateNumber } from '../../domain/corporate-number.js';
+import { numberCollectionRefusal } from '../../domain/number-eligibility.js';
 import { parseDate } from '../../domain/dates.js';
 import { MyNumber } from '../../domain/my-number.js';
 import {
@@ -154,7 +155,9 @@ export function validatePersonFields(
     if (r.ok) number = r.value;
     else bad('my_number', r.message);
     if (refusalReason !== null) bad('my_number', '個人番号と未提供理由の両方が入っています。どちらか一方にしてください。');
-    if (corporateNumber !== null) bad('my_number', '個人番号と法人番号の両方が入っています。個人の支払先は個人番号、法人は法人番号のどちらか一方にしてください。');
+    if (corporateNumber !== null) bad('my_number', `個人番号と法人番号の両方が入っています。${numberCollectionRefusal({ corporateNumber })}`);
+  } else if (refusalReason !== null && corporateNumber !== null) {
+    bad('refusal_reason', `法人番号のある行に未提供理由が入っています。${numberCollectionRefusal({ corporateNumber })}`);
   } else if (opts.numberRequired && refusalReason === null && corporateNumber === null) {
     bad('my_number', 
       kind === 'payee'
