@@ -73,6 +73,9 @@ export type AuditAction =
   | 'backup.created'
   | 'backup.failed'
   | 'backup.restored'
+  // Purposes (issue 11): a 利用目的の追加通知 recorded; an admin's co-approval of a use after the relationship ended.
+  | 'purpose.notified'
+  | 'purpose.co_approved'
   | 'restore.drill';
 
 export interface Actor {

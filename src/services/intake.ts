@@ -7,7 +7,7 @@ import { MyNumber } from '../domain/my-number.js';
 import { numberCollectionRefusal } from '../domain/number-eligibility.js';
 import { looksLikeNumber } from '../domain/digits.js';
 import type { Person, PersonId } from '../domain/persons.js';
-import { isPurposeCode, purposesFor } from '../domain/purposes.js';
+import { defaultNoticePurposes, findPurpose, isPurposeCode, purposeCodesFor, purposesFor, type Purpose } from '../domain/purposes.js';
 import { writeTransaction } from '../storage/database.js';
 import { numberIndex } from '../vault/number-index.js';
 import { seal } from '../vault/sealed-box.js';
@@ -117,6 +117,7 @@ export function recordIntake(vault: Vault, actor: Actor, personId: PersonId, inp
   if (Object.keys(errors).length > 0) throw new FormError(errors);
   const at = vault.clock.now().toISOString();
   writeTransaction(vault.db, () => {
+    vault.purposeNotices.insert({ personId: person.id, role: person.kind, purposes, notifiedOn: japanDate(vault.clock.now()), via: 'handler', actorId: actor.id, createdAt: at });
     if (n) {
       storeNumber(vault, person, n, purposes, at);
       vault.audit.append({ actor, action: 'number.recorded', subjects: [{ id: person.id, name: person.name }], client, detail: { purposes: purposes.join(','), by: 'handler' } });
@@ -152,18 +153,48 @@ export function hashIntakeCode(code: string): Buffer {
   return createHash('sha256').update(`mnvault/intake/${normal}`).digest();
 }
 
-/** Issues a one-time code for a named employee or payee; earlier open codes stop working. */
-export function issueIntakeCode(vault: Vault, actor: Actor, personId: PersonId, client: string | null): { code: string; expiresAt: string } {
+/** Purpose codes per person id: what a self-intake code shows each person (利用目的の通知). */
+export type CodePurposes = Record<string, string[]>;
+
+/** Who a code for this person asks numbers of: the person (unless held) and current dependants without a held number. */
+export function codeTargets(vault: Vault, person: Person): Person[] {
+  const own = vault.persons.numberOf(person.id)?.state === 'held' ? [] : [person];
+  const dependants = vault.persons
+    .dependantsOf(person.id)
+    .filter((d) => d.dependantUntil === null)
+    .map((d) => vault.persons.byId(d.id)!)
+    .filter((d) => vault.persons.numberOf(d.id)?.state !== 'held');
+  return [...own, ...dependants];
+}
+
+/**
+ * Issues a one-time code for a named employee or payee; earlier open codes stop
+ * working. The code carries the purposes the handler chose for each person
+ * (the person and each dependant); without a choice, the defaults of each kind
+ * (none for a payee). A person with no purpose is not asked for a number by it.
+ */
+export function issueIntakeCode(vault: Vault, actor: Actor, personId: PersonId, client: string | null, chosen?: CodePurposes): { code: string; expiresAt: string } {
   const person = vault.persons.byId(personId) ?? notFound();
   if (person.kind === 'dependant') throw new AppError('invalid', '入力コードは従業員・支払先本人に発行します（扶養親族の番号は本人の画面から入力します）。');
   refuseCorporation(person);
+  const purposes: CodePurposes = {};
+  const errors: FieldErrors = {};
+  for (const t of codeTargets(vault, person)) {
+    const codes = [...new Set(chosen ? (chosen[String(t.id)] ?? []) : defaultNoticePurposes(t.kind))];
+    const allowed = new Set(purposesFor(t.kind).map((p) => p.code as string));
+    if (codes.some((c) => !allowed.has(c))) errors[`purposes_${t.id}`] = 'この人物に使えない利用目的が含まれています。一覧から選んでください。';
+    else if (t.id === person.id && codes.length === 0) errors[`purposes_${t.id}`] = `${t.name} さんに通知する利用目的を1つ以上選んでください。`;
+    if (codes.length > 0) purposes[String(t.id)] = codes;
+  }
+  if (Object.keys(purposes).length === 0 && Object.keys(errors).length === 0) errors.purposes = 'この入力コードで番号を入力する人がいません（本人と扶養親族の番号は登録済みか、利用目的が選ばれていません）。';
+  if (Object.keys(errors).length > 0) throw new FormError(errors);
   const bytes = randomBytes(12);
   const code = [...bytes].map((b) => CODE_ALPHABET[b % 32]).join('').replace(/(.{4})(.{4})(.{4})/u, '$1-$2-$3');
   const now = vault.clock.now();
   const expiresAt = new Date(now.getTime() + INTAKE_CODE_TTL_MS).toISOString();
   writeTransaction(vault.db, () => {
     vault.intakeCodes.expireOpenFor(person.id, now.toISOString());
-    vault.intakeCodes.insert(hashIntakeCode(code), { personId: person.id, issuedBy: actor.id, issuedAt: now.toISOString(), expiresAt });
+    vault.intakeCodes.insert(hashIntakeCode(code), { personId: person.id, issuedBy: actor.id, issuedAt: now.toISOString(), expiresAt, purposes });
     vault.audit.append({ actor, action: 'intake_code.issued', subjects: [{ id: person.id, name: person.name }], client, detail: { expires_at: expiresAt } });
   });
   return { code, expiresAt };
@@ -173,12 +204,15 @@ export interface SelfIntakeForm {
   person: Person;
   /** The person's own number was given before (a code reissued for a new dependant). */
   ownHeld: boolean;
+  /** The dependants the code asks numbers of, each with the purposes shown to them. */
   dependants: Person[];
-  purposes: ReturnType<typeof purposesFor>;
+  /** The person's own purposes, exactly as the code carries them. */
+  purposes: Purpose[];
+  dependantPurposes: Record<string, Purpose[]>;
   expiresAt: string;
 }
 
-/** What the person sees for a valid code: only their own name, dependants' names and the purposes. */
+/** What the person sees for a valid code: only their own name, dependants' names and the purposes the code carries for each. */
 export function openIntakeCode(vault: Vault, code: string): SelfIntakeForm {
   const row = vault.intakeCodes.get(hashIntakeCode(code));
   const now = vault.clock.now().toISOString();
@@ -188,13 +222,13 @@ export function openIntakeCode(vault: Vault, code: string): SelfIntakeForm {
   const person = vault.persons.byId(row.personId) ?? notFound();
   // A 法人番号 added after the code was issued: the page never asks a corporation for a number.
   refuseCorporation(person);
-  const dependants = vault.persons
-    .dependantsOf(person.id)
-    .filter((d) => d.dependantUntil === null)
-    .map((d) => vault.persons.byId(d.id)!)
-    .filter((d) => vault.persons.numberOf(d.id)?.state !== 'held');
+  // A code from before codes carried purposes shows the kind's defaults (a payee's: every payee purpose, as it was issued).
+  const carried = (p: Person): Purpose[] =>
+    (row.purposes ? (row.purposes[String(p.id)] ?? []) : p.kind === 'payee' ? purposeCodesFor('payee') : defaultNoticePurposes(p.kind)).map((c) => findPurpose(c)).filter((x) => x !== undefined);
+  const targets = codeTargets(vault, person);
+  const dependants = targets.filter((t) => t.id !== person.id && carried(t).length > 0);
   const ownHeld = vault.persons.numberOf(person.id)?.state === 'held';
-  return { person, ownHeld, dependants, purposes: purposesFor(person.kind), expiresAt: row.expiresAt };
+  return { person, ownHeld, dependants, purposes: carried(person), dependantPurposes: Object.fromEntries(dependants.map((d) => [String(d.id), carried(d)])), expiresAt: row.expiresAt };
 }
 
 /**
@@ -241,7 +275,13 @@ export function submitSelfIntake(vault: Vault, code: string, input: { own?: stri
   if (Object.keys(errors).length > 0) throw new FormError(errors);
   writeTransaction(vault.db, () => {
     if (!vault.intakeCodes.markUsed(hashIntakeCode(code), at)) throw new AppError('forbidden', 'この入力コードは既に使われています。');
-    for (const e of entries) storeNumber(vault, e.person, e.n, purposesFor(e.person.kind).map((p) => p.code), at);
+    const today = japanDate(vault.clock.now());
+    for (const e of entries) {
+      // The purposes stored are exactly those the page showed this person, notified today.
+      const shown = (e.person.id === form.person.id ? form.purposes : form.dependantPurposes[String(e.person.id)]!).map((p) => p.code as string);
+      storeNumber(vault, e.person, e.n, shown, at);
+      vault.purposeNotices.insert({ personId: e.person.id, role: e.person.kind, purposes: shown, notifiedOn: today, via: 'self_intake', actorId: actor.id, createdAt: at });
+    }
     vault.audit.append({
       actor,
       action: 'intake.self_submitted',

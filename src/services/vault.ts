@@ -9,6 +9,7 @@ import { DB_FILE, openDatabase, type Db } from '../storage/database.js';
 import { MetaRepo } from '../storage/meta-repo.js';
 import { migrate } from '../storage/migrate.js';
 import { PersonsRepo } from '../storage/persons-repo.js';
+import { PurposeNoticesRepo } from '../storage/purpose-notices-repo.js';
 import { RetentionRepo } from '../storage/retention-repo.js';
 import { SessionsRepo } from '../storage/sessions-repo.js';
 import { IdentityChecksRepo, IntakeCodesRepo } from '../storage/intake-repo.js';
@@ -36,6 +37,7 @@ export interface Vault {
   slots: SlotsRepo;
   securityKeys: SecurityKeysRepo;
   persons: PersonsRepo;
+  purposeNotices: PurposeNoticesRepo;
   sessions: SessionsRepo;
   identityChecks: IdentityChecksRepo;
   intakeCodes: IntakeCodesRepo;
@@ -145,6 +147,7 @@ export function assemble(db: Db, dbKey: Secret<Buffer>, cred: Secret<Buffer>, da
     slots: new SlotsRepo(db, vaultId),
     securityKeys: new SecurityKeysRepo(db),
     persons: new PersonsRepo(db),
+    purposeNotices: new PurposeNoticesRepo(db),
     sessions: new SessionsRepo(db),
     identityChecks: new IdentityChecksRepo(db),
     intakeCodes: new IntakeCodesRepo(db),

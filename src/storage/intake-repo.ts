@@ -57,6 +57,8 @@ export interface IntakeCodeRow {
   issuedAt: string;
   expiresAt: string;
   usedAt: string | null;
+  /** Purpose codes per person id that the code shows (null: a code issued before codes carried them). */
+  purposes: Record<string, string[]> | null;
 }
 
 /** intake_codes: one-time self-intake codes, stored as their SHA-256 only. */
@@ -65,15 +67,15 @@ export class IntakeCodesRepo {
 
   insert(codeHash: Buffer, c: Omit<IntakeCodeRow, 'usedAt'>): void {
     this.db
-      .prepare('INSERT INTO intake_codes (code_hash, person_id, issued_by, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)')
-      .run(codeHash, c.personId, c.issuedBy, c.issuedAt, c.expiresAt);
+      .prepare('INSERT INTO intake_codes (code_hash, person_id, issued_by, issued_at, expires_at, purposes) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(codeHash, c.personId, c.issuedBy, c.issuedAt, c.expiresAt, c.purposes === null ? null : JSON.stringify(c.purposes));
   }
 
   get(codeHash: Buffer): IntakeCodeRow | undefined {
     const r = this.db.prepare('SELECT * FROM intake_codes WHERE code_hash = ?').get(codeHash) as
-      | { person_id: number; issued_by: string; issued_at: string; expires_at: string; used_at: string | null }
+      | { person_id: number; issued_by: string; issued_at: string; expires_at: string; used_at: string | null; purposes: string | null }
       | undefined;
-    return r && { personId: r.person_id, issuedBy: r.issued_by, issuedAt: r.issued_at, expiresAt: r.expires_at, usedAt: r.used_at };
+    return r && { personId: r.person_id, issuedBy: r.issued_by, issuedAt: r.issued_at, expiresAt: r.expires_at, usedAt: r.used_at, purposes: r.purposes === null ? null : (JSON.parse(r.purposes) as Record<string, string[]>) };
   }
 
   /** Marks the code used; returns false when it already was (single use under concurrency). */

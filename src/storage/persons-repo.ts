@@ -103,16 +103,20 @@ export class PersonsRepo {
   /**
    * Persons with a held number for an export set: active employees and their
    * current dependants, or active payees; supporters first, in register order.
+   * With a year, also those who retired, ended or stopped being a dependant
+   * during that year (their filings of the year are still due).
    */
-  exportSet(set: 'employees' | 'payees'): PersonId[] {
+  exportSet(set: 'employees' | 'payees', year?: number): PersonId[] {
+    const from = year === undefined ? '9999-12-31' : `${year}-01-01`;
+    const current = (alias: string) => `(${alias}.status = 'active' OR ${alias}.retired_on >= @from)`;
     const where =
       set === 'employees'
-        ? `(p.kind = 'employee' AND p.status = 'active') OR (p.kind = 'dependant' AND p.dependant_until IS NULL AND EXISTS (SELECT 1 FROM persons s WHERE s.id = p.supporter_id AND s.status = 'active'))`
-        : `p.kind = 'payee' AND p.status = 'active'`;
+        ? `(p.kind = 'employee' AND ${current('p')}) OR (p.kind = 'dependant' AND (p.dependant_until IS NULL OR p.dependant_until >= @from) AND EXISTS (SELECT 1 FROM persons s WHERE s.id = p.supporter_id AND ${current('s')}))`
+        : `p.kind = 'payee' AND ${current('p')}`;
     return this.db
       .prepare(`SELECT p.id FROM persons p JOIN person_numbers n ON n.person_id = p.id AND n.state = 'held' WHERE ${where} ORDER BY coalesce(p.supporter_id, p.id), p.supporter_id IS NOT NULL, p.id`)
       .pluck()
-      .all() as PersonId[];
+      .all({ from }) as PersonId[];
   }
 
   /** The register: search by name, kana or code, filter, one page; plus the total. */

@@ -64,7 +64,9 @@ export function reportRoutes(deps: WebDeps): Router {
   r.get('/persons/:id/notice{.:ext}', requirePermission('reports.read', 'intake.write'), async (req, res) => {
     const id = intParam(req.params.id);
     const format = formatOf(req.params.ext, res);
-    await send(req, res, { kind: 'notice', personId: id }, format, `/persons/${id}`, can(res, 'reports.pdf') ? `/persons/${id}/notice.pdf` : null, `notice-${id}.pdf`);
+    const notice = typeof req.query.notice === 'string' && /^[0-9]{1,9}$/u.test(req.query.notice) ? Number(req.query.notice) : undefined;
+    const q = notice === undefined ? '' : `?notice=${notice}`;
+    await send(req, res, { kind: 'notice', personId: id, noticeId: notice }, format, `/persons/${id}`, can(res, 'reports.pdf') ? `/persons/${id}/notice.pdf${q}` : null, `notice-${id}.pdf`);
   });
 
   r.get('/incident', requirePermission('reports.read'), (req, res) => {

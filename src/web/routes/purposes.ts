@@ -1,0 +1,37 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { actorOf } from '../../services/accounts.js';
+import { personDetail } from '../../services/persons.js';
+import { coApproveUse, notifyPurposes } from '../../services/purpose-use.js';
+import { requirePermission, type WebDeps } from '../app.js';
+import { choices, clientOf, intParam, parseBody, text, withForm } from '../forms.js';
+import { personPage } from '../person-page.js';
+
+const NoticeSchema = z.object({ _csrf: text(100), purposes: choices(20), notifiedOn: text(40) });
+const CoApprovalSchema = z.object({ _csrf: text(100), purpose: text(60), note: text(400) });
+
+/** 利用目的の追加通知 (handlers) and the admin's co-approval of a later use, from the person page. */
+export function purposeRoutes(deps: WebDeps): Router {
+  const r = Router();
+  const { vault } = deps;
+  const showWith = (id: number, errors: Record<string, string>) => personPage(vault, personDetail(vault, id), { purposeErrors: errors });
+
+  r.post('/:id/purposes', requirePermission('intake.write'), (req, res) => {
+    const id = intParam(req.params.id);
+    const form = parseBody(req, NoticeSchema);
+    withForm(res, () => {
+      const notice = notifyPurposes(vault, actorOf(res.locals.session!.user), id, { purposes: form.purposes, notifiedOn: form.notifiedOn }, clientOf(req));
+      res.redirect(303, `/persons/${id}?notice=${notice}`);
+    }, (errors) => res.status(400).render('persons/show', showWith(id, errors)));
+  });
+
+  r.post('/:id/co-approvals', requirePermission('purposes.co_approve'), (req, res) => {
+    const id = intParam(req.params.id);
+    const form = parseBody(req, CoApprovalSchema);
+    withForm(res, () => {
+      coApproveUse(vault, actorOf(res.locals.session!.user), id, { purpose: form.purpose ?? '', note: form.note ?? '' }, clientOf(req));
+      res.redirect(303, `/persons/${id}`);
+    }, (errors) => res.status(400).render('persons/show', showWith(id, errors)));
+  });
+  return r;
+}
