@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Actor } from '../domain/audit-events.js';
 import { japanDate, parseDate } from '../domain/dates.js';
 import { AppError } from '../domain/errors.js';
-import { identityCheckProblem, type IdentityMethod } from '../domain/identity-documents.js';
+import { identityRuleProblem, type IdentityMethod, type IdentityRoute } from '../domain/identity-documents.js';
+import { notifiedPurposes } from './purpose-use.js';
 import { MyNumber } from '../domain/my-number.js';
 import { numberCollectionRefusal } from '../domain/number-eligibility.js';
 import { looksLikeNumber } from '../domain/digits.js';
@@ -20,8 +21,14 @@ export const INTAKE_CODE_TTL_MS = 72 * 3600_000;
 
 export interface IdentityCheckInput {
   method?: string;
+  /** direct (default), employee_declaration (dependants), agent. */
+  route?: string;
   numberDocument?: string;
   identityDocuments?: string[];
+  /** The name of an 「その他」 identity document. */
+  otherDocumentName?: string;
+  authorityDocument?: string;
+  agentDocuments?: string[];
   checkedOn?: string;
   note?: string;
 }
@@ -42,12 +49,28 @@ function parsePurposes(person: Person, codes: readonly string[], errors: FieldEr
   return chosen;
 }
 
-function parseIdentity(vault: Vault, input: IdentityCheckInput | undefined, errors: FieldErrors) {
+type ParsedIdentity = ReturnType<typeof parseIdentity>;
+
+/**
+ * Validates a 本人確認 against the domain's rules for this person: their kind,
+ * the method and route, the notified purposes, and the history (an earlier
+ * check on record for this same number, by its keyed index).
+ */
+function parseIdentity(vault: Vault, person: Person, input: IdentityCheckInput | undefined, purposes: readonly string[], index: Buffer | undefined, errors: FieldErrors) {
   const method = input?.method as IdentityMethod | undefined;
   if (method !== 'in_person' && method !== 'mail' && method !== 'online') errors.method = '本人確認の方法（対面・郵送・オンライン）を選んでください。';
-  const docs = [...new Set(input?.identityDocuments ?? [])];
-  const problem = identityCheckProblem(input?.numberDocument ?? '', docs);
-  if (problem) errors.identityDocuments = problem;
+  const route = (input?.route || 'direct') as IdentityRoute;
+  const docs = route === 'direct' ? [...new Set(input?.identityDocuments ?? [])] : [];
+  const agentDocuments = route === 'agent' ? [...new Set(input?.agentDocuments ?? [])] : [];
+  const otherDocumentName = (input?.otherDocumentName ?? '').normalize('NFKC').trim();
+  const numberDocument = route === 'employee_declaration' ? '' : (input?.numberDocument ?? '');
+  const authorityDocument = route === 'agent' ? (input?.authorityDocument ?? '') : '';
+  const earlierCheckSameNumber = index !== undefined && vault.identityChecks.hasCheckWithIndex(person.id, index);
+  const problem = identityRuleProblem({
+    kind: person.kind, method: method ?? 'in_person', route, numberDocument, identityDocuments: docs, otherDocumentName, authorityDocument, agentDocuments, purposes, earlierCheckSameNumber,
+  });
+  // The form shows every document problem in one place, beside the document lists.
+  if (problem) errors.identityDocuments = problem.message;
   const checkedOn = input?.checkedOn ? parseDate(input.checkedOn) : undefined;
   if (!checkedOn) errors.checkedOn = '確認日を 2026-04-01 の形で入れてください。';
   else if (checkedOn > japanDate(vault.clock.now())) errors.checkedOn = '確認日が未来の日付です。';
@@ -55,7 +78,8 @@ function parseIdentity(vault: Vault, input: IdentityCheckInput | undefined, erro
   if (note.length > 200) errors.note = '備考は200文字までにしてください。';
   if (/[\u0000-\u001f\u007f]/u.test(note)) errors.note = '備考に制御文字は使えません。';
   if (looksLikeNumber(note)) errors.note = '備考に個人番号のような12桁の数字は入れられません。';
-  return { method: method!, numberDocument: input?.numberDocument ?? '', identityDocuments: docs, checkedOn: checkedOn!, note: note || null };
+  const detail = route === 'direct' && !docs.includes('other_named') ? null : { other_document_name: docs.includes('other_named') || agentDocuments.includes('other_named') ? otherDocumentName : undefined, authority_document: authorityDocument || undefined, agent_documents: agentDocuments.length ? agentDocuments : undefined };
+  return { method: method!, route, numberDocument, identityDocuments: docs, checkedOn: checkedOn!, note: note || null, detail, index: index ?? null };
 }
 
 function parseNumber(
@@ -112,7 +136,7 @@ export function recordIntake(vault: Vault, actor: Actor, personId: PersonId, inp
     else if (looksLikeNumber(refusal)) errors.refusalReason = '未提供理由に個人番号のような12桁の数字は入れられません。番号は「個人番号」の欄に入れてください。';
   } else {
     n = parseNumber(vault, person.id, input.number, 'number', errors);
-    identity = parseIdentity(vault, input.identity, errors);
+    identity = parseIdentity(vault, person, input.identity, purposes, n?.index, errors);
   }
   if (Object.keys(errors).length > 0) throw new FormError(errors);
   const at = vault.clock.now().toISOString();
@@ -130,9 +154,12 @@ export function recordIntake(vault: Vault, actor: Actor, personId: PersonId, inp
   });
 }
 
-function insertIdentityCheck(vault: Vault, actor: Actor, person: Person, c: ReturnType<typeof parseIdentity>, client: string | null, at: string): void {
-  vault.identityChecks.insert({ personId: person.id, method: c.method, numberDocument: c.numberDocument, identityDocuments: c.identityDocuments, checkedOn: c.checkedOn, checkerId: actor.id, note: c.note, createdAt: at });
-  vault.audit.append({ actor, action: 'identity.checked', subjects: [{ id: person.id, name: person.name }], client, detail: { method: c.method, number_document: c.numberDocument, identity_documents: c.identityDocuments.join(',') } });
+function insertIdentityCheck(vault: Vault, actor: Actor, person: Person, c: ParsedIdentity, client: string | null, at: string): void {
+  vault.identityChecks.insert({ personId: person.id, method: c.method, numberDocument: c.numberDocument, identityDocuments: c.identityDocuments, checkedOn: c.checkedOn, checkerId: actor.id, note: c.note, createdAt: at, route: c.route, detail: c.detail, numberIndex: c.index });
+  vault.audit.append({
+    actor, action: 'identity.checked', subjects: [{ id: person.id, name: person.name }], client,
+    detail: { method: c.method, route: c.route, number_document: c.numberDocument, identity_documents: c.identityDocuments.join(','), ...(c.detail?.authority_document ? { authority_document: c.detail.authority_document, agent_documents: (c.detail.agent_documents ?? []).join(',') } : {}) },
+  });
 }
 
 /** Completes 本人確認 for a number taken earlier (after self-intake, or on a later visit). */
@@ -140,7 +167,7 @@ export function recordIdentityCheck(vault: Vault, actor: Actor, personId: Person
   const person = vault.persons.byId(personId) ?? notFound();
   if (vault.persons.numberOf(person.id)?.state !== 'held') throw new AppError('invalid', '個人番号が登録されていない人物の本人確認は記録できません。');
   const errors: FieldErrors = {};
-  const c = parseIdentity(vault, input, errors);
+  const c = parseIdentity(vault, person, input, notifiedPurposes(vault, person.id), vault.persons.indexOf(person.id), errors);
   if (Object.keys(errors).length > 0) throw new FormError(errors);
   writeTransaction(vault.db, () => insertIdentityCheck(vault, actor, person, c, client, vault.clock.now().toISOString()));
 }

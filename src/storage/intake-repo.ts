@@ -12,21 +12,31 @@ export interface IdentityCheckRow {
   checkerName: string | null;
   note: string | null;
   createdAt: string;
+  route: 'direct' | 'employee_declaration' | 'agent';
+  /** Agent, 代理権 document, the name of an 「その他」 document (never a number). */
+  detail: Record<string, unknown> | null;
+  /** Keyed index of the number this check was for. */
+  numberIndex: Buffer | null;
 }
 
 /** identity_checks (本人確認の記録). */
 export class IdentityChecksRepo {
   constructor(private readonly db: Db) {}
 
-  insert(c: Omit<IdentityCheckRow, 'id' | 'checkerName'>): number {
+  insert(c: Omit<IdentityCheckRow, 'id' | 'checkerName' | 'route' | 'detail' | 'numberIndex'> & Partial<Pick<IdentityCheckRow, 'route' | 'detail' | 'numberIndex'>>): number {
     return Number(
       this.db
         .prepare(
-          `INSERT INTO identity_checks (person_id, method, number_document, identity_documents, checked_on, checker_id, note, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO identity_checks (person_id, method, number_document, identity_documents, checked_on, checker_id, note, created_at, route, detail, number_index)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(c.personId, c.method, c.numberDocument, JSON.stringify(c.identityDocuments), c.checkedOn, c.checkerId, c.note, c.createdAt).lastInsertRowid,
+        .run(c.personId, c.method, c.numberDocument, JSON.stringify(c.identityDocuments), c.checkedOn, c.checkerId, c.note, c.createdAt, c.route ?? 'direct', c.detail ? JSON.stringify(c.detail) : null, c.numberIndex ?? null).lastInsertRowid,
     );
+  }
+
+  /** Whether a check on record for the person was for the number with this keyed index. */
+  hasCheckWithIndex(personId: PersonId, index: Buffer): boolean {
+    return this.db.prepare('SELECT 1 FROM identity_checks WHERE person_id = ? AND number_index = ?').pluck().get(personId, index) !== undefined;
   }
 
   forPerson(personId: PersonId): IdentityCheckRow[] {
@@ -47,6 +57,9 @@ export class IdentityChecksRepo {
       checkerName: (r.checker_name as string | null) ?? null,
       note: (r.note as string | null) ?? null,
       createdAt: r.created_at as string,
+      route: ((r.route as string | null) ?? 'direct') as IdentityCheckRow['route'],
+      detail: r.detail ? (JSON.parse(r.detail as string) as Record<string, unknown>) : null,
+      numberIndex: (r.number_index as unknown as Buffer | null) ?? null,
     }));
   }
 }

@@ -166,6 +166,11 @@ export class PersonsRepo {
     return this.indexExistsStmt.get(index) !== undefined;
   }
 
+  /** The keyed index of the person's held number, if any. */
+  indexOf(personId: PersonId): Buffer | undefined {
+    return (this.db.prepare("SELECT number_index FROM person_numbers WHERE person_id = ? AND state = 'held'").pluck().get(personId) as Buffer | null | undefined) ?? undefined;
+  }
+
   /** The person whose number has this keyed index, if any. */
   personWithIndex(index: Buffer): PersonId | undefined {
     return this.db.prepare('SELECT person_id FROM person_numbers WHERE number_index = ?').pluck().get(index) as PersonId | undefined;

@@ -1,3 +1,5 @@
+import { AUTHORITY_DOCUMENTS, IDENTITY_ROUTE_LABEL } from '../domain/identity-documents.js';
+
 /** The text of purpose notices, co-approvals, export exclusions and identity-check warnings, read by views as `m.purposes`. */
 export const PURPOSE_MESSAGES = {
   notified: '通知済みの利用目的',
@@ -21,6 +23,13 @@ export const PURPOSE_MESSAGES = {
   year: '対象年（西暦、空欄は現在の在籍者のみ）',
   yearHelp: '源泉徴収票・給与支払報告書・支払調書は、その年の途中で退職・取引終了した人の分も必要です。対象年を入れると、その年に退職・取引終了・異動した人も含めます。',
   codeHelp: '入力コードで番号を入力してもらう人ごとに、通知する利用目的を選んでください。入力画面には、選んだ利用目的だけがその人の分として表示され、そのとおり記録されます。',
+  route: '確認の経路',
+  routes: IDENTITY_ROUTE_LABEL,
+  routeHelp: '扶養親族は、年末調整（扶養控除等申告書）の番号なら従業員が確認します。国民年金第3号被保険者・被扶養者異動の届出に使う番号は、事業者が本人から、または代理人（従業員）から確認します。',
+  otherDocumentName: '「その他」の書類の名称（番号は書かない）',
+  authorityDocument: '代理権を確認した書類',
+  authorityDocuments: AUTHORITY_DOCUMENTS,
+  agentDocuments: '代理人の身元確認の書類',
   policyTitle: '本人確認が未了の番号の扱い',
   policies: { warn: '警告して利用する', block: '利用しない（出力からも除く）' },
 } as const;

@@ -264,3 +264,111 @@ describe('3. the purposes recorded as notified are those the person was shown', 
     expect(vault.persons.numberOf(p)!.purposes).toEqual(['payment_record_fees']);
   });
 });
+
+async function selfSubmit(vault: Vault, code: string, own: string) {
+  const person = new Browser(testApp(vault));
+  expect((await person.get(`/intake?code=${code}`)).status).toBe(200);
+  return person.post('/intake', { code, own, acknowledged: 'yes' });
+}
+
+describe('4. identity-check rules take the person kind, the method and the history', () => {
+  const intake = (b: Browser, id: number, form: Record<string, string | string[]>) => b.get(`/persons/${id}/intake`).then(() => b.post(`/persons/${id}/intake`, { checkedOn: TODAY, ...form }));
+
+  it('allows the employment exemption only for an employee checked in person', async () => {
+    const { vault, handler } = await setUp();
+    const payee = await registerPayee(handler, 'P1');
+    const byPayee = await intake(handler, payee, { purposes: ['payment_record_fees'], number: n(11), method: 'in_person', numberDocument: 'notification_card', identityDocuments: ['known_by_employer'] });
+    expect(byPayee.status).toBe(400);
+    expect(byPayee.text).toContain('自社の従業員本人にだけ');
+    const e = await registerEmployee(handler, 'E1');
+    const byMail = await intake(handler, e, { purposes: ['withholding_slip'], number: n(12), method: 'mail', numberDocument: 'notification_card', identityDocuments: ['known_by_employer'] });
+    expect(byMail.status).toBe(400);
+    expect(byMail.text).toContain('対面で確認したときだけ');
+    const inPerson = await intake(handler, e, { purposes: ['withholding_slip'], number: n(12), method: 'in_person', numberDocument: 'notification_card', identityDocuments: ['known_by_employer'] });
+    expect(inPerson.status).toBe(303);
+    expect(vault.persons.numberOf(payee)).toBeUndefined();
+  });
+
+  it('accepts 「過去に本人確認して作成したファイル」 only with a check on record for the same number', async () => {
+    const { vault, handler } = await setUp();
+    const e = await registerEmployee(handler, 'E1');
+    const first = await intake(handler, e, { purposes: ['withholding_slip'], number: n(13), method: 'in_person', numberDocument: 'earlier_file', identityDocuments: ['known_by_employer'] });
+    expect(first.status).toBe(400);
+    expect(first.text).toContain('初めての取得');
+    // Self-intake, then a later check: still no earlier check for this number.
+    const p = await registerEmployee(handler, 'E2');
+    await handler.get(`/persons/${p}`);
+    const slip = await handler.post(`/persons/${p}/intake-codes`, { codePurposes: '1', [`purposes_${p}`]: ['withholding_slip'] });
+    const code = /[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}/u.exec(slip.text)![0];
+    expect((await selfSubmit(vault, code, n(14))).status).toBe(200);
+    await handler.get(`/persons/${p}/identity-check`);
+    const later = await handler.post(`/persons/${p}/identity-check`, { method: 'in_person', numberDocument: 'earlier_file', identityDocuments: ['known_by_employer'], checkedOn: TODAY });
+    expect(later.status).toBe(400);
+    const card = await handler.post(`/persons/${p}/identity-check`, { method: 'in_person', numberDocument: 'my_number_card', checkedOn: TODAY });
+    expect(card.status).toBe(303);
+    // The next year's check may rest on the earlier file: a check for this same number is on record.
+    const next = await handler.post(`/persons/${p}/identity-check`, { method: 'in_person', numberDocument: 'earlier_file', identityDocuments: ['known_by_employer'], checkedOn: TODAY });
+    expect(next.status).toBe(303);
+  });
+
+  it('records a dependant as checked by the employee (扶養控除等申告書), but not where 第3号 is among the purposes; an agent check records 代理権 and the agent', async () => {
+    const { vault, handler } = await setUp();
+    const e = await registerEmployee(handler, 'E1');
+    const child = await registerDependant(vault, handler, e, '子 一郎', '子');
+    const byEmployee = await intake(handler, child, { purposes: ['withholding_slip', 'dependant_declaration'], number: n(15), method: 'in_person', route: 'employee_declaration' });
+    expect(byEmployee.status, byEmployee.text).toBe(303);
+    expect(vault.identityChecks.forPerson(child)[0]).toMatchObject({ route: 'employee_declaration' });
+    const spouse = await registerDependant(vault, handler, e, '配偶 花子');
+    const third = { purposes: ['withholding_slip', 'health_dependant_change'], number: n(16), method: 'in_person' };
+    const refused = await intake(handler, spouse, { ...third, route: 'employee_declaration' });
+    expect(refused.status).toBe(400);
+    expect(refused.text).toContain('第3号');
+    const noAuthority = await intake(handler, spouse, { ...third, route: 'agent', numberDocument: 'notification_card', agentDocuments: ['known_by_employer'] });
+    expect(noAuthority.status).toBe(400);
+    const agent = await intake(handler, spouse, { ...third, route: 'agent', numberDocument: 'notification_card', authorityDocument: 'power_of_attorney', agentDocuments: ['known_by_employer'] });
+    expect(agent.status, agent.text).toBe(303);
+    expect(vault.identityChecks.forPerson(spouse)[0]).toMatchObject({ route: 'agent', detail: { authority_document: 'power_of_attorney', agent_documents: ['known_by_employer'] } });
+  });
+
+  it('takes the document kinds of 施行規則, and an 「その他（名称を記入）」 name that is not number-like', async () => {
+    const { handler } = await setUp();
+    const p = await registerPayee(handler, 'P2');
+    const base = { purposes: ['payment_record_fees'], number: n(17), method: 'mail', numberDocument: 'resident_record' };
+    const numbered = await intake(handler, p, { ...base, identityDocuments: ['official_non_photo', 'other_named'], otherDocumentName: '社員証 1234 5678 9012' });
+    expect(numbered.status).toBe(400);
+    expect(numbered.text).toContain('番号を書かないでください');
+    expect(numbered.text).not.toContain('1234 5678 9012');
+    const named = await intake(handler, p, { ...base, identityDocuments: ['official_non_photo', 'other_named'], otherDocumentName: '国民年金証書' });
+    expect(named.status, named.text).toBe(303);
+    const photo = await registerPayee(handler, 'P3');
+    expect((await intake(handler, photo, { ...base, number: n(18), identityDocuments: ['official_photo_id'] })).status).toBe(303);
+  });
+
+  it('warns on the request page when the number has no identity check, and by the setting refuses the reveal and leaves it out of an export', async () => {
+    const { vault, handler } = await setUp();
+    const p = await registerEmployee(handler, 'E9', '未確認 次郎');
+    const checked = await registerEmployee(handler, 'E8', '確認 済子');
+    await takeNumber(handler, checked, n(19), ['withholding_slip']);
+    await handler.get(`/persons/${p}`);
+    const slip = await handler.post(`/persons/${p}/intake-codes`, { codePurposes: '1', [`purposes_${p}`]: ['withholding_slip'] });
+    const code = /[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}/u.exec(slip.text)![0];
+    expect((await selfSubmit(vault, code, n(20))).status).toBe(200);
+    const warned = await askReveal(handler, p, 'withholding_slip');
+    expect(warned.status).toBe(303);
+    const page = await handler.get(warned.headers.location!);
+    expect(page.text).toContain('本人確認が未了の番号');
+    expect(page.text).toContain('未確認 次郎');
+    await handler.post(`${warned.headers.location!}/cancel`, {});
+    const admin = await adminBrowser(vault);
+    await admin.get('/settings');
+    expect((await admin.post('/settings/identity-policy', { policy: 'block' })).status).toBe(303);
+    const blocked = await askReveal(handler, p, 'withholding_slip');
+    expect(blocked.status).toBe(403);
+    await handler.get('/gate/export/new');
+    const r = await handler.post('/gate/export', { set: 'employees', purpose: 'withholding_slip', encoding: 'utf8_bom' });
+    expect(r.status).toBe(303);
+    const requestId = Number(/\/gate\/(\d+)$/u.exec(r.headers.location!)![1]);
+    expect(vault.gate.byId(requestId)!.personIds).toEqual([checked]);
+    expect((await handler.get(`/gate/${requestId}`)).text).toContain('本人確認が記録されていません');
+  });
+});

@@ -3,11 +3,13 @@ import { z } from 'zod';
 import { actorOf } from '../../services/accounts.js';
 import { personDetail } from '../../services/persons.js';
 import { coApproveUse, notifyPurposes } from '../../services/purpose-use.js';
+import { setIdentityCheckPolicy } from '../../services/identity-policy.js';
 import { requirePermission, type WebDeps } from '../app.js';
 import { choices, clientOf, intParam, parseBody, text, withForm } from '../forms.js';
 import { personPage } from '../person-page.js';
 
 const NoticeSchema = z.object({ _csrf: text(100), purposes: choices(20), notifiedOn: text(40) });
+const PolicySchema = z.object({ _csrf: text(100), policy: text(10) });
 const CoApprovalSchema = z.object({ _csrf: text(100), purpose: text(60), note: text(400) });
 
 /** 利用目的の追加通知 (handlers) and the admin's co-approval of a later use, from the person page. */
@@ -32,6 +34,17 @@ export function purposeRoutes(deps: WebDeps): Router {
       coApproveUse(vault, actorOf(res.locals.session!.user), id, { purpose: form.purpose ?? '', note: form.note ?? '' }, clientOf(req));
       res.redirect(303, `/persons/${id}`);
     }, (errors) => res.status(400).render('persons/show', showWith(id, errors)));
+  });
+  return r;
+}
+
+/** The admin's choice of what a reveal or export does with a number whose 本人確認 is missing. */
+export function identityPolicyRoutes(deps: WebDeps): Router {
+  const r = Router();
+  r.post('/settings/identity-policy', requirePermission('users.manage'), (req, res) => {
+    const form = parseBody(req, PolicySchema);
+    setIdentityCheckPolicy(deps.vault, actorOf(res.locals.session!.user), form.policy ?? '', clientOf(req));
+    res.redirect(303, '/settings');
   });
   return r;
 }

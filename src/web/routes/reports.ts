@@ -10,6 +10,7 @@ import { dayRangePeriod, monthPeriod, type Period } from '../../reports/period.j
 import { printReport, type ReportFormat, type ReportRequest } from '../../reports/print.js';
 import { pageHeaderCss, renderReportHtml } from '../../reports/render.js';
 import { ReportRepo } from '../../storage/report-repo.js';
+import { identityCheckPolicy } from '../../services/identity-policy.js';
 import { requirePermission, type WebDeps } from '../app.js';
 import { monthOf } from '../entry-log.js';
 import { clientOf, intParam, parseBody, text } from '../forms.js';
@@ -87,7 +88,7 @@ export function reportRoutes(deps: WebDeps): Router {
   });
 
   r.get('/settings', requirePermission('users.manage'), (_req, res) => {
-    res.render('settings/index', { title: M.settings.title, form: { companyName: vault.meta.get('company_name') ?? '' }, errors: {}, saved: false });
+    res.render('settings/index', { title: M.settings.title, form: { companyName: vault.meta.get('company_name') ?? '' }, errors: {}, saved: false, identityPolicy: identityCheckPolicy(vault) });
   });
 
   r.post('/settings', requirePermission('users.manage'), (req, res) => {
