@@ -30,6 +30,8 @@ export const PURPOSE_MESSAGES = {
   authorityDocument: '代理権を確認した書類',
   authorityDocuments: AUTHORITY_DOCUMENTS,
   agentDocuments: '代理人の身元確認の書類',
+  importLegend: 'このファイルの人に通知した利用目的',
+  importHelp: '種別ごとに、利用目的通知書などで本人に通知した利用目的を選んでください。選んだものだけが通知済みとして記録されます（行ごとに「利用目的」の列で指定することもできます）。支払先は、報酬・不動産・配当など該当するものを選んでください。',
   policyTitle: '本人確認が未了の番号の扱い',
   policies: { warn: '警告して利用する', block: '利用しない（出力からも除く）' },
 } as const;

@@ -372,3 +372,57 @@ describe('4. identity-check rules take the person kind, the method and the histo
     expect((await handler.get(`/gate/${requestId}`)).text).toContain('本人確認が記録されていません');
   });
 });
+
+describe('9. an export takes a year and includes the persons who left or ended during it', () => {
+  it('includes the year\'s leavers and their dependants for 源泉徴収票, and payees whose 取引 ended in the year for 支払調書', async () => {
+    const { vault, clock, handler: first } = await setUp();
+    const stays = await registerEmployee(first, 'E1', '在籍 一郎');
+    const left = await registerEmployee(first, 'E2', '退職 二郎');
+    const leftSpouse = await registerDependant(vault, first, left, '退職 配子');
+    const earlier = await registerEmployee(first, 'E3', '昨年 退職');
+    await takeNumber(first, stays, n(21), ['withholding_slip']);
+    await takeNumber(first, left, n(22), ['withholding_slip']);
+    await first.get(`/persons/${leftSpouse}/intake`);
+    expect((await first.post(`/persons/${leftSpouse}/intake`, { purposes: ['withholding_slip'], number: n(23), method: 'in_person', route: 'employee_declaration', checkedOn: TODAY })).status).toBe(303);
+    await takeNumber(first, earlier, n(24), ['withholding_slip']);
+    const payee = await registerPayee(first, 'P1');
+    await takeNumber(first, payee, n(25), ['payment_record_fees']);
+    await first.get(`/persons/${left}`);
+    expect((await first.post(`/persons/${left}/retire`, { date: '2026-06-30' })).status).toBe(303);
+    expect((await first.post(`/persons/${payee}/retire`, { date: '2026-09-30' })).status).toBe(303);
+    expect((await first.post(`/persons/${earlier}/retire`, { date: '2025-12-31' })).status).toBe(303);
+    clock.advance(Date.parse('2027-01-15T00:00:00Z') - clock.now().getTime());
+    const handler = await handlerBrowser(vault);
+    const ask = async (form: Record<string, string>) => {
+      await handler.get('/gate/export/new');
+      const r = await handler.post('/gate/export', { encoding: 'utf8_bom', ...form });
+      expect(r.status, r.text).toBe(303);
+      const id = Number(/\/gate\/(\d+)$/u.exec(r.headers.location!)![1]);
+      await handler.post(`/gate/${id}/cancel`, {});
+      return vault.gate.byId(id)!.personIds;
+    };
+    expect(await ask({ set: 'employees', purpose: 'withholding_slip', year: '2026' })).toEqual([stays, left, leftSpouse]);
+    expect(await ask({ set: 'payees', purpose: 'payment_record_fees', year: '2026' })).toEqual([payee]);
+    // Without a year: the persons current today only, as before.
+    expect(await ask({ set: 'employees', purpose: 'withholding_slip' })).toEqual([stays]);
+  });
+});
+
+describe('3. (import) the purposes recorded for an imported person are those the handler chose', () => {
+  it('takes a per-upload choice and a 利用目的 column, and refuses a row whose person was notified of nothing', async () => {
+    const { vault, handler } = await setUp();
+    await handler.get('/imports');
+    const csv = (rows: string[]) => Buffer.from(['種別,社員番号,氏名,個人番号,利用目的', ...rows].join('\n') + '\n');
+    const chosen = await handler.upload('/imports?purposes=withholding_slip,payment_record_fees', csv([`従業員,E1,取込 一郎,${n(30)},`, `支払先,P1,弁護 士郎,${n(31)},`, `支払先,P2,大家 三郎,${n(32)},不動産の使用料等の支払調書作成事務`]));
+    expect(chosen.status, chosen.text).toBe(200);
+    const byCode = (code: string) => vault.db.prepare('SELECT id FROM persons WHERE code = ?').pluck().get(code) as number;
+    expect(vault.persons.numberOf(byCode('E1'))!.purposes).toEqual(['withholding_slip']);
+    expect(vault.persons.numberOf(byCode('P1'))!.purposes).toEqual(['payment_record_fees']);
+    expect(vault.persons.numberOf(byCode('P2'))!.purposes).toEqual(['payment_record_real_estate']);
+    expect(vault.purposeNotices.forPerson(byCode('P1'))).toMatchObject([{ via: 'import', purposes: ['payment_record_fees'] }]);
+    const nothing = await handler.upload('/imports?purposes=withholding_slip', csv([`支払先,P3,講師 四郎,${n(33)},`]));
+    expect(nothing.status).toBe(422);
+    expect(nothing.text).toContain('通知した利用目的がありません');
+    expect(nothing.text).not.toContain(n(33));
+  });
+});
