@@ -76,6 +76,9 @@ export type AuditAction =
   // Purposes (issue 11): a 利用目的の追加通知 recorded; an admin's co-approval of a use after the relationship ended.
   | 'purpose.notified'
   | 'purpose.co_approved'
+  // Roles (issue 11): a further role on one person and one number (payee, dependant of X, employee), and its end.
+  | 'person.role_added'
+  | 'person.role_ended'
   | 'restore.drill';
 
 export interface Actor {

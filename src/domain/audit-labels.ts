@@ -85,6 +85,8 @@ export const AUDIT_ACTION_LABEL: Record<AuditAction, { label: string; group: Aud
   'backup.failed': { label: 'バックアップの失敗', group: 'vault' },
   'backup.restored': { label: 'バックアップからの復元', group: 'vault' },
   'purpose.notified': { label: '利用目的の追加通知', group: 'persons' },
+  'person.role_added': { label: '役割の追加', group: 'persons' },
+  'person.role_ended': { label: '役割の終了', group: 'persons' },
   'purpose.co_approved': { label: '退職・取引終了後の利用の承認', group: 'numbers' },
   'restore.drill': { label: '復元の確認（番号を1件開く）', group: 'vault' },
 };

@@ -36,6 +36,8 @@ export interface PurposeUseFacts {
   endedOn: string | null;
   /** Purpose codes notified to the person. */
   notified: readonly string[];
+  /** Roles held beyond the primary one (employee, payee, dependant of X), each with its own end. */
+  otherRoles?: readonly { kind: PersonKind; endedOn: string | null }[];
 }
 
 export type PurposeRefusal = 'unknown' | 'not_applicable' | 'not_notified' | 'after_end';
@@ -59,12 +61,13 @@ export function purposeUse(facts: PurposeUseFacts, code: string, today: string):
   const purpose = findPurpose(code);
   const no = (reason: PurposeRefusal, coApprovable = false): PurposeVerdict => ({ allowed: false, reason, message: PURPOSE_REFUSAL_LABEL[reason], coApprovable });
   if (!purpose) return no('unknown');
-  if (!(purpose.appliesTo as readonly string[]).includes(facts.kind)) return no('not_applicable');
+  // The roles the purpose concerns: the primary one and any other the person holds.
+  const roles = [{ kind: facts.kind, endedOn: facts.endedOn }, ...(facts.otherRoles ?? [])].filter((r) => (purpose.appliesTo as readonly string[]).includes(r.kind));
+  if (roles.length === 0) return no('not_applicable');
   if (!facts.notified.includes(purpose.code)) return no('not_notified');
-  if (facts.endedOn !== null && facts.endedOn <= today) {
-    const stillArises = (PURPOSES_AFTER_END as readonly string[]).includes(purpose.code) && today <= finalFilingsUntil(facts.endedOn);
-    if (!stillArises) return no('after_end', true);
-  }
+  const arises = (endedOn: string | null) =>
+    endedOn === null || endedOn > today || ((PURPOSES_AFTER_END as readonly string[]).includes(purpose.code) && today <= finalFilingsUntil(endedOn));
+  if (!roles.some((r) => arises(r.endedOn))) return no('after_end', true);
   return { allowed: true, purpose };
 }
 

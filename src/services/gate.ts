@@ -5,7 +5,7 @@ import { AppError } from '../domain/errors.js';
 import { MyNumber } from '../domain/my-number.js';
 import { findPurpose } from '../domain/purposes.js';
 import { identityChecked, identityCheckPolicy, IDENTITY_UNCHECKED } from './identity-policy.js';
-import { purposeVerdict, requirePurposeUse } from './purpose-use.js';
+import { kindsOf, purposeVerdict, requirePurposeUse } from './purpose-use.js';
 import { findEntryPurpose } from '../domain/entry-purposes.js';
 import { PERSON_KIND_LABEL } from '../domain/persons.js';
 import iconv from 'iconv-lite';
@@ -132,7 +132,7 @@ export class RevealStore {
 export function requestReveal(vault: Vault, handler: UserRow, input: { personId: number; purpose: string; note?: string }, client: string | null, windows: GateWindows = DEFAULT_WINDOWS): GateRequest {
   const person = vault.persons.byId(input.personId);
   if (!person) throw new AppError('not_found', '指定された人物は登録されていません。');
-  if (!findPurpose(input.purpose) || !(findPurpose(input.purpose)!.appliesTo as readonly string[]).includes(person.kind)) {
+  if (!findPurpose(input.purpose) || !kindsOf(vault, person).some((k) => (findPurpose(input.purpose)!.appliesTo as readonly string[]).includes(k))) {
     throw new AppError('invalid', 'この人物に使える利用目的を一覧から選んでください。');
   }
   if (vault.persons.numberOf(person.id)?.state !== 'held') throw new AppError('invalid', 'この人物の個人番号は登録されていません。');

@@ -30,7 +30,21 @@ export function notifiedPurposes(vault: Vault, personId: PersonId): string[] {
 }
 
 export function purposeFacts(vault: Vault, person: Person): PurposeUseFacts {
-  return { kind: person.kind, endedOn: personEndedOn(vault, person), notified: notifiedPurposes(vault, person.id) };
+  return { kind: person.kind, endedOn: personEndedOn(vault, person), notified: notifiedPurposes(vault, person.id), otherRoles: otherRoleFacts(vault, person.id) };
+}
+
+/** The person's roles beyond the primary one; a dependant role also ends with its supporter's 退職. */
+function otherRoleFacts(vault: Vault, personId: PersonId): { kind: Person['kind']; endedOn: string | null }[] {
+  return vault.roles.forPerson(personId).map((r) => {
+    const supporter = r.supporterId === null ? undefined : vault.persons.byId(r.supporterId);
+    const ends = [r.endedOn, supporter?.status === 'retired' ? supporter.retiredOn : null].filter((d): d is string => d !== null).sort();
+    return { kind: r.role, endedOn: ends[0] ?? null };
+  });
+}
+
+/** Every kind the person holds: the primary one first, then other roles. */
+export function kindsOf(vault: Vault, person: Person): Person['kind'][] {
+  return [...new Set([person.kind, ...vault.roles.forPerson(person.id).map((r) => r.role)])];
 }
 
 export function purposeVerdict(vault: Vault, person: Person, code: string): PurposeVerdict {
@@ -55,12 +69,12 @@ export function requirePurposeUse(vault: Vault, person: Person, code: string): {
   throw new AppError('forbidden', `${person.name} さんの個人番号は${what}`);
 }
 
-function purposeList(person: Person, codes: readonly string[]): string[] {
+function purposeList(kinds: readonly Person['kind'][], codes: readonly string[]): string[] {
   const chosen = [...new Set(codes)];
   if (chosen.length === 0) throw new FormError({ purposes: '通知する利用目的を1つ以上選んでください。' });
   for (const c of chosen) {
     const p = isPurposeCode(c) ? findPurpose(c) : undefined;
-    if (!p || !(p.appliesTo as readonly string[]).includes(person.kind)) throw new FormError({ purposes: 'この人物に使えない利用目的が含まれています。一覧から選んでください。' });
+    if (!p || !kinds.some((k) => (p.appliesTo as readonly string[]).includes(k))) throw new FormError({ purposes: 'この人物に使えない利用目的が含まれています。一覧から選んでください。' });
   }
   return chosen;
 }
@@ -72,7 +86,8 @@ function purposeList(person: Person, codes: readonly string[]): string[] {
  */
 export function notifyPurposes(vault: Vault, actor: Actor, personId: PersonId, input: { purposes: string[]; notifiedOn?: string }, client: string | null): number {
   const person = vault.persons.byId(personId) ?? notFound();
-  const purposes = purposeList(person, input.purposes);
+  const kinds = kindsOf(vault, person);
+  const purposes = purposeList(kinds, input.purposes);
   const already = new Set(notifiedPurposes(vault, person.id));
   const added = purposes.filter((c) => !already.has(c));
   if (added.length === 0) throw new FormError({ purposes: '選んだ利用目的は、すべて既に通知済みです。' });
@@ -81,10 +96,20 @@ export function notifyPurposes(vault: Vault, actor: Actor, personId: PersonId, i
   if (!notifiedOn) throw new FormError({ notifiedOn: '通知日を 2026-04-01 の形で入れてください。' });
   if (notifiedOn > today) throw new FormError({ notifiedOn: '通知日が未来の日付です。通知書を渡した日を入れてください。' });
   const at = vault.clock.now().toISOString();
+  // One notice per role the purposes concern (the primary role first), so each role's purposes stand apart.
+  const byRole = new Map<Person['kind'], string[]>();
+  for (const c of added) {
+    const role = kinds.find((k) => (findPurpose(c)!.appliesTo as readonly string[]).includes(k))!;
+    byRole.set(role, [...(byRole.get(role) ?? []), c]);
+  }
   return writeTransaction(vault.db, () => {
-    const id = vault.purposeNotices.insert({ personId: person.id, role: person.kind, purposes: added, notifiedOn, via: 'additional', actorId: actor.id, createdAt: at });
-    vault.audit.append({ actor, action: 'purpose.notified', subjects: [{ id: person.id, name: person.name }], client, detail: { notice_id: id, purposes: added.join(','), notified_on: notifiedOn } });
-    return id;
+    let first = 0;
+    for (const [role, codes] of byRole) {
+      const id = vault.purposeNotices.insert({ personId: person.id, role, purposes: codes, notifiedOn, via: 'additional', actorId: actor.id, createdAt: at });
+      first ||= id;
+      vault.audit.append({ actor, action: 'purpose.notified', subjects: [{ id: person.id, name: person.name }], client, detail: { notice_id: id, role, purposes: codes.join(','), notified_on: notifiedOn } });
+    }
+    return first;
   });
 }
 

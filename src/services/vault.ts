@@ -10,6 +10,7 @@ import { MetaRepo } from '../storage/meta-repo.js';
 import { migrate } from '../storage/migrate.js';
 import { PersonsRepo } from '../storage/persons-repo.js';
 import { PurposeNoticesRepo } from '../storage/purpose-notices-repo.js';
+import { RolesRepo } from '../storage/roles-repo.js';
 import { RetentionRepo } from '../storage/retention-repo.js';
 import { SessionsRepo } from '../storage/sessions-repo.js';
 import { IdentityChecksRepo, IntakeCodesRepo } from '../storage/intake-repo.js';
@@ -38,6 +39,7 @@ export interface Vault {
   securityKeys: SecurityKeysRepo;
   persons: PersonsRepo;
   purposeNotices: PurposeNoticesRepo;
+  roles: RolesRepo;
   sessions: SessionsRepo;
   identityChecks: IdentityChecksRepo;
   intakeCodes: IntakeCodesRepo;
@@ -148,6 +150,7 @@ export function assemble(db: Db, dbKey: Secret<Buffer>, cred: Secret<Buffer>, da
     securityKeys: new SecurityKeysRepo(db),
     persons: new PersonsRepo(db),
     purposeNotices: new PurposeNoticesRepo(db),
+    roles: new RolesRepo(db),
     sessions: new SessionsRepo(db),
     identityChecks: new IdentityChecksRepo(db),
     intakeCodes: new IntakeCodesRepo(db),

@@ -109,10 +109,14 @@ export class PersonsRepo {
   exportSet(set: 'employees' | 'payees', year?: number): PersonId[] {
     const from = year === undefined ? '9999-12-31' : `${year}-01-01`;
     const current = (alias: string) => `(${alias}.status = 'active' OR ${alias}.retired_on >= @from)`;
+    // A role held beyond the primary one (person_roles) puts the person in the set too.
+    const role = (kind: string, extra: string) => `EXISTS (SELECT 1 FROM person_roles r WHERE r.person_id = p.id AND r.role = '${kind}' AND (r.ended_on IS NULL OR r.ended_on >= @from)${extra})`;
+    const supporterCurrent = (col: string) => `EXISTS (SELECT 1 FROM persons s WHERE s.id = ${col} AND ${current('s')})`;
     const where =
       set === 'employees'
-        ? `(p.kind = 'employee' AND ${current('p')}) OR (p.kind = 'dependant' AND (p.dependant_until IS NULL OR p.dependant_until >= @from) AND EXISTS (SELECT 1 FROM persons s WHERE s.id = p.supporter_id AND ${current('s')}))`
-        : `p.kind = 'payee' AND ${current('p')}`;
+        ? `(p.kind = 'employee' AND ${current('p')}) OR (p.kind = 'dependant' AND (p.dependant_until IS NULL OR p.dependant_until >= @from) AND ${supporterCurrent('p.supporter_id')})
+           OR ${role('employee', '')} OR ${role('dependant', ` AND ${supporterCurrent('r.supporter_id')}`)}`
+        : `(p.kind = 'payee' AND ${current('p')}) OR ${role('payee', '')}`;
     return this.db
       .prepare(`SELECT p.id FROM persons p JOIN person_numbers n ON n.person_id = p.id AND n.state = 'held' WHERE ${where} ORDER BY coalesce(p.supporter_id, p.id), p.supporter_id IS NOT NULL, p.id`)
       .pluck()

@@ -383,7 +383,7 @@ describe('9. an export takes a year and includes the persons who left or ended d
     await takeNumber(first, stays, n(21), ['withholding_slip']);
     await takeNumber(first, left, n(22), ['withholding_slip']);
     await first.get(`/persons/${leftSpouse}/intake`);
-    expect((await first.post(`/persons/${leftSpouse}/intake`, { purposes: ['withholding_slip'], number: n(23), method: 'in_person', route: 'employee_declaration', checkedOn: TODAY })).status).toBe(303);
+    expect((await first.post(`/persons/${leftSpouse}/intake`, { purposes: ['withholding_slip'], number: n(23), method: 'in_person', numberDocument: 'my_number_card', checkedOn: TODAY })).status).toBe(303);
     await takeNumber(first, earlier, n(24), ['withholding_slip']);
     const payee = await registerPayee(first, 'P1');
     await takeNumber(first, payee, n(25), ['payment_record_fees']);
@@ -424,5 +424,37 @@ describe('3. (import) the purposes recorded for an imported person are those the
     expect(nothing.status).toBe(422);
     expect(nothing.text).toContain('通知した利用目的がありません');
     expect(nothing.text).not.toContain(n(33));
+  });
+});
+
+describe('5. one number, one record: several roles over one sealed number, purposes per role', () => {
+  it('lets an employee (社長) also be a payee and a part-timer also a spouse-dependant, without a second number', async () => {
+    const { vault, handler } = await setUp();
+    const boss = await registerEmployee(handler, 'E1', '社長 大家');
+    await takeNumber(handler, boss, n(40), ['withholding_slip']);
+    await handler.get(`/persons/${boss}`);
+    expect((await handler.post(`/persons/${boss}/roles`, { role: 'payee', code: 'P9' })).status).toBe(303);
+    expect((await handler.post(`/persons/${boss}/roles`, { role: 'payee', code: 'P8' })).status).toBe(400);
+    const notice = await handler.post(`/persons/${boss}/purposes`, { purposes: ['payment_record_real_estate'] });
+    expect(notice.status, notice.text).toBe(303);
+    expect(vault.purposeNotices.forPerson(boss).at(-1)).toMatchObject({ role: 'payee', purposes: ['payment_record_real_estate'] });
+    expect((await askReveal(handler, boss, 'payment_record_real_estate')).status).toBe(303);
+    await handler.get('/gate/export/new');
+    const r = await handler.post('/gate/export', { set: 'payees', purpose: 'payment_record_real_estate', encoding: 'utf8_bom' });
+    expect(r.status, r.text).toBe(303);
+    expect(vault.gate.byId(Number(/\/gate\/(\d+)$/u.exec(r.headers.location!)![1]))!.personIds).toEqual([boss]);
+
+    const husband = await registerEmployee(handler, 'E2', '正社 夫');
+    const partTimer = await registerEmployee(handler, 'E3', 'パート 妻');
+    await takeNumber(handler, partTimer, n(41), ['withholding_slip']);
+    await handler.get(`/persons/${partTimer}`);
+    expect((await handler.post(`/persons/${partTimer}/roles`, { role: 'dependant', supporterCode: 'E2', relationship: '配偶者' })).status).toBe(303);
+    expect((await handler.post(`/persons/${partTimer}/purposes`, { purposes: ['health_dependant_change'] })).status).toBe(303);
+    expect((await askReveal(handler, partTimer, 'health_dependant_change')).status).toBe(303);
+    const page = await handler.get(`/persons/${partTimer}`);
+    expect(page.text).toContain('正社 夫 の 配偶者');
+    expect(vault.persons.heldNumberCount()).toBe(2);
+    expect(husband).toBeGreaterThan(0);
+    expect(actions(vault, 'person.role_added')).toHaveLength(2);
   });
 });

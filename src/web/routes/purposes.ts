@@ -4,11 +4,14 @@ import { actorOf } from '../../services/accounts.js';
 import { personDetail } from '../../services/persons.js';
 import { coApproveUse, notifyPurposes } from '../../services/purpose-use.js';
 import { setIdentityCheckPolicy } from '../../services/identity-policy.js';
+import { addRole, endRole } from '../../services/roles.js';
 import { requirePermission, type WebDeps } from '../app.js';
 import { choices, clientOf, intParam, parseBody, text, withForm } from '../forms.js';
 import { personPage } from '../person-page.js';
 
 const NoticeSchema = z.object({ _csrf: text(100), purposes: choices(20), notifiedOn: text(40) });
+const RoleSchema = z.object({ _csrf: text(100), role: text(20), code: text(100), supporterCode: text(100), relationship: text(40) });
+const RoleEndSchema = z.object({ _csrf: text(100), date: text(40) });
 const PolicySchema = z.object({ _csrf: text(100), policy: text(10) });
 const CoApprovalSchema = z.object({ _csrf: text(100), purpose: text(60), note: text(400) });
 
@@ -32,6 +35,24 @@ export function purposeRoutes(deps: WebDeps): Router {
     const form = parseBody(req, CoApprovalSchema);
     withForm(res, () => {
       coApproveUse(vault, actorOf(res.locals.session!.user), id, { purpose: form.purpose ?? '', note: form.note ?? '' }, clientOf(req));
+      res.redirect(303, `/persons/${id}`);
+    }, (errors) => res.status(400).render('persons/show', showWith(id, errors)));
+  });
+  // One person, one number: further roles (payee, employee, dependant of X) and their end.
+  r.post('/:id/roles', requirePermission('persons.write'), (req, res) => {
+    const id = intParam(req.params.id);
+    const form = parseBody(req, RoleSchema);
+    withForm(res, () => {
+      addRole(vault, actorOf(res.locals.session!.user), id, form, clientOf(req));
+      res.redirect(303, `/persons/${id}`);
+    }, (errors) => res.status(400).render('persons/show', showWith(id, errors)));
+  });
+
+  r.post('/:id/roles/:roleId/end', requirePermission('persons.write'), (req, res) => {
+    const id = intParam(req.params.id);
+    const form = parseBody(req, RoleEndSchema);
+    withForm(res, () => {
+      endRole(vault, actorOf(res.locals.session!.user), id, intParam(req.params.roleId), form.date, clientOf(req));
       res.redirect(303, `/persons/${id}`);
     }, (errors) => res.status(400).render('persons/show', showWith(id, errors)));
   });
