@@ -5,7 +5,7 @@ import { AppError } from '../domain/errors.js';
 import { MyNumber } from '../domain/my-number.js';
 import { findPurpose } from '../domain/purposes.js';
 import { identityChecked, identityCheckPolicy, IDENTITY_UNCHECKED } from './identity-policy.js';
-import { kindsOf, purposeVerdict, requirePurposeUse } from './purpose-use.js';
+import { kindsOf, purposeVerdicts, requirePurposeUse } from './purpose-use.js';
 import { findEntryPurpose } from '../domain/entry-purposes.js';
 import { PERSON_KIND_LABEL } from '../domain/persons.js';
 import iconv from 'iconv-lite';
@@ -208,13 +208,13 @@ export interface ExportCandidates {
  */
 export function exportCandidates(vault: Vault, input: { set: ExportSet; purpose: string; year?: number }): ExportCandidates {
   const result: ExportCandidates = { included: [], leftOut: [] };
-  const block = identityCheckPolicy(vault) === 'block';
+  const checked = identityCheckPolicy(vault) === 'block' ? vault.identityChecks.checkedPersonIds() : undefined;
+  const verdictOf = purposeVerdicts(vault);
   for (const id of vault.persons.exportSet(input.set, input.year)) {
-    const person = vault.persons.byId(id)!;
-    const v = purposeVerdict(vault, person, input.purpose);
+    const { person, verdict: v } = verdictOf(id, input.purpose);
     if (!v.allowed && (v.reason === 'not_applicable' || v.reason === 'unknown')) continue;
     if (!v.allowed) result.leftOut.push({ personId: id, name: person.name, reason: v.message });
-    else if (block && !identityChecked(vault, person)) result.leftOut.push({ personId: id, name: person.name, reason: IDENTITY_UNCHECKED });
+    else if (checked && !checked.has(id)) result.leftOut.push({ personId: id, name: person.name, reason: IDENTITY_UNCHECKED });
     else result.included.push(id);
   }
   return result;
@@ -248,7 +248,7 @@ function exportYear(vault: Vault, input: string | undefined): number | undefined
   if (s === '') return undefined;
   const year = /^[0-9]{4}$/u.test(s) ? Number(s) : NaN;
   const current = Number(vault.clock.now().toISOString().slice(0, 4));
-  if (!(year >= 2016 && year <= current)) throw new AppError('invalid', `対象年は2016年から${current}年までの西暦4桁で入れてください。`);
+  if (!(year >= 2016 && year <= current)) throw new AppError('invalid', `年分は2016年から${current}年までの西暦4桁で入れてください。`);
   return year;
 }
 

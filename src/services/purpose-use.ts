@@ -4,6 +4,7 @@ import { looksLikeNumber } from '../domain/digits.js';
 import { AppError } from '../domain/errors.js';
 import type { Person, PersonId } from '../domain/persons.js';
 import { purposeUse, type PurposeUseFacts, type PurposeVerdict } from '../domain/purpose-use.js';
+import type { PersonRole } from '../domain/roles.js';
 import { findPurpose, isPurposeCode, type Purpose } from '../domain/purposes.js';
 import { writeTransaction } from '../storage/database.js';
 import { FormError } from './accounts.js';
@@ -12,14 +13,31 @@ import type { Vault } from './vault.js';
 /** How long an admin's co-approval of a later use stays usable. */
 export const CO_APPROVAL_DAYS = 7;
 
+type Lookup = (id: PersonId) => Person | undefined;
+
 /** 退職日 / 取引終了日; for a dependant the 異動日 or the supporter's 退職日, whichever came first. */
-export function personEndedOn(vault: Vault, person: Person): string | null {
+function endedOn(person: Person, dependantUntil: string | null, byId: Lookup): string | null {
   if (person.kind !== 'dependant') return person.status === 'retired' ? person.retiredOn : null;
-  const until = vault.persons.dependantUntil(person.id);
-  const supporter = person.supporterId === null ? undefined : vault.persons.byId(person.supporterId);
-  const supporterEnd = supporter?.status === 'retired' ? supporter.retiredOn : null;
-  const ends = [until, supporterEnd].filter((d): d is string => d !== null).sort();
-  return ends[0] ?? null;
+  const supporter = person.supporterId === null ? undefined : byId(person.supporterId);
+  return earliest(dependantUntil, supporter?.status === 'retired' ? supporter.retiredOn : null);
+}
+
+function earliest(...dates: (string | null)[]): string | null {
+  return dates.filter((d): d is string => d !== null).sort()[0] ?? null;
+}
+
+/** The facts a use is judged on, from what the caller has loaded (one person, or a batch). */
+function factsOf(person: Person, dependantUntil: string | null, notified: Iterable<string>, roles: readonly PersonRole[], byId: Lookup): PurposeUseFacts {
+  return {
+    kind: person.kind,
+    endedOn: endedOn(person, dependantUntil, byId),
+    notified: [...notified],
+    // A dependant role also ends with its supporter's 退職.
+    otherRoles: roles.map((r) => {
+      const supporter = r.supporterId === null ? undefined : byId(r.supporterId);
+      return { kind: r.role, endedOn: earliest(r.endedOn, supporter?.status === 'retired' ? supporter.retiredOn : null) };
+    }),
+  };
 }
 
 /** Every purpose notified to the person: at intake and by later 追加通知. */
@@ -30,16 +48,23 @@ export function notifiedPurposes(vault: Vault, personId: PersonId): string[] {
 }
 
 export function purposeFacts(vault: Vault, person: Person): PurposeUseFacts {
-  return { kind: person.kind, endedOn: personEndedOn(vault, person), notified: notifiedPurposes(vault, person.id), otherRoles: otherRoleFacts(vault, person.id) };
+  return factsOf(person, vault.persons.dependantUntil(person.id), notifiedPurposes(vault, person.id), vault.roles.forPerson(person.id), (id) => vault.persons.byId(id));
 }
 
-/** The person's roles beyond the primary one; a dependant role also ends with its supporter's 退職. */
-function otherRoleFacts(vault: Vault, personId: PersonId): { kind: Person['kind']; endedOn: string | null }[] {
-  return vault.roles.forPerson(personId).map((r) => {
-    const supporter = r.supporterId === null ? undefined : vault.persons.byId(r.supporterId);
-    const ends = [r.endedOn, supporter?.status === 'retired' ? supporter.retiredOn : null].filter((d): d is string => d !== null).sort();
-    return { kind: r.role, endedOn: ends[0] ?? null };
-  });
+/**
+ * The same decision for many persons at once (an export set): persons,
+ * notices and roles are read once, so a set of thousands takes a few queries.
+ */
+export function purposeVerdicts(vault: Vault): (personId: PersonId, code: string) => { person: Person; verdict: PurposeVerdict } {
+  const persons = vault.persons.allById();
+  const notified = vault.purposeNotices.notifiedAll();
+  const roles = vault.roles.allByPerson();
+  const byId: Lookup = (id) => persons.get(id)?.person;
+  const today = japanDate(vault.clock.now());
+  return (personId, code) => {
+    const p = persons.get(personId) ?? notFound();
+    return { person: p.person, verdict: purposeUse(factsOf(p.person, p.dependantUntil, notified.get(personId) ?? [], roles.get(personId) ?? [], byId), code, today) };
+  };
 }
 
 /** Every kind the person holds: the primary one first, then other roles. */

@@ -32,12 +32,12 @@ export interface RevealRequest {
 export async function revealNumber(vault: Vault, req: RevealRequest): Promise<MyNumber> {
   findPurpose(req.purpose) ?? raiseInvalidPurpose();
   const person = vault.persons.byId(req.personId) ?? notFound();
-  // The domain decides: the person's kind, the purposes notified to them, their state.
-  const { purpose, coApprovalId } = requirePurposeUse(vault, person, req.purpose);
   const number = vault.persons.numberOf(person.id);
   if (number?.state !== 'held' || number.sealed === null) {
     throw new AppError('not_found', `この人物の個人番号は${number ? NUMBER_STATE_LABEL[number.state] : '未登録'}のため表示できません。`);
   }
+  // The domain decides: the person's kinds, the purposes notified to them, their state.
+  const { purpose, coApprovalId } = requirePurposeUse(vault, person, req.purpose);
 
   let privateKey;
   try {

@@ -34,6 +34,11 @@ export class IdentityChecksRepo {
     );
   }
 
+  /** The persons with at least one check on record (one query, for batches). */
+  checkedPersonIds(): Set<PersonId> {
+    return new Set(this.db.prepare('SELECT DISTINCT person_id FROM identity_checks').pluck().all() as PersonId[]);
+  }
+
   /** Whether a check on record for the person was for the number with this keyed index. */
   hasCheckWithIndex(personId: PersonId, index: Buffer): boolean {
     return this.db.prepare('SELECT 1 FROM identity_checks WHERE person_id = ? AND number_index = ?').pluck().get(personId, index) !== undefined;

@@ -39,6 +39,24 @@ export interface NumberRow {
   purposes: string[];
 }
 
+type PersonRow = Record<string, string | null> & { id: number; supporter_id: number | null };
+
+function toPerson(r: PersonRow): Person {
+  return {
+    id: r.id,
+    kind: r.kind as PersonKind,
+    code: r.code ?? null,
+    name: r.name!,
+    kana: r.kana ?? null,
+    birthDate: r.birth_date ?? null,
+    relationship: r.relationship ?? null,
+    supporterId: r.supporter_id ?? null,
+    corporateNumber: r.corporate_number ?? null,
+    status: r.status as Person['status'],
+    retiredOn: r.retired_on ?? null,
+  };
+}
+
 /** persons (個人情報) and person_numbers (特定個人情報: sealed numbers and their keyed index). */
 export class PersonsRepo {
   private readonly insertPersonStmt;
@@ -187,21 +205,14 @@ export class PersonsRepo {
   }
 
   byId(id: PersonId): Person | undefined {
-    const r = this.db.prepare('SELECT * FROM persons WHERE id = ?').get(id) as (Record<string, string | null> & { id: number; supporter_id: number | null }) | undefined;
-    if (!r) return undefined;
-    return {
-      id: r.id,
-      kind: r.kind as PersonKind,
-      code: r.code ?? null,
-      name: r.name!,
-      kana: r.kana ?? null,
-      birthDate: r.birth_date ?? null,
-      relationship: r.relationship ?? null,
-      supporterId: r.supporter_id ?? null,
-      corporateNumber: r.corporate_number ?? null,
-      status: r.status as Person['status'],
-      retiredOn: r.retired_on ?? null,
-    };
+    const r = this.db.prepare('SELECT * FROM persons WHERE id = ?').get(id) as PersonRow | undefined;
+    return r && toPerson(r);
+  }
+
+  /** Every person with the date they stopped being a dependant, by id (one query, for batch decisions). */
+  allById(): Map<PersonId, { person: Person; dependantUntil: string | null }> {
+    const rows = this.db.prepare('SELECT * FROM persons').all() as PersonRow[];
+    return new Map(rows.map((r) => [r.id, { person: toPerson(r), dependantUntil: r.dependant_until ?? null }]));
   }
 
   /** The first person whose sealed number is held (a restore's drill opens it). */

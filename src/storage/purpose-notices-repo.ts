@@ -34,6 +34,20 @@ export class PurposeNoticesRepo {
     return rows.map((r) => ({ id: r.id, personId: r.person_id, role: r.role, purposes: JSON.parse(r.purposes) as string[], notifiedOn: r.notified_on, via: r.via, actorId: r.actor_id, createdAt: r.created_at }));
   }
 
+  /** Every person's notified purposes: those stored with the number and those of every notice (one pass, for batches). */
+  notifiedAll(): Map<PersonId, Set<string>> {
+    const out = new Map<PersonId, Set<string>>();
+    const add = (id: PersonId, json: string | null) => {
+      if (!json) return;
+      let set = out.get(id);
+      if (!set) out.set(id, (set = new Set()));
+      for (const c of JSON.parse(json) as string[]) set.add(c);
+    };
+    for (const r of this.db.prepare('SELECT person_id, purposes FROM person_numbers').raw().iterate() as IterableIterator<[number, string | null]>) add(r[0], r[1]);
+    for (const r of this.db.prepare('SELECT person_id, purposes FROM purpose_notices').raw().iterate() as IterableIterator<[number, string]>) add(r[0], r[1]);
+    return out;
+  }
+
   insertCoApproval(c: { personId: PersonId; purpose: string; note: string; approvedBy: string; approvedAt: string; validUntil: string }): number {
     return Number(
       this.db

@@ -21,6 +21,14 @@ export class RolesRepo {
     return rows.map((r) => ({ id: r.id, role: r.role, primary: false, code: r.code, supporterId: r.supporter_id, relationship: r.relationship, endedOn: r.ended_on, lastPaidOn: r.last_paid_on }));
   }
 
+  /** Every further role, by person (one query, for batches). */
+  allByPerson(): Map<PersonId, PersonRole[]> {
+    const out = new Map<PersonId, PersonRole[]>();
+    const rows = this.db.prepare('SELECT person_id, role, code, supporter_id, relationship, ended_on, last_paid_on FROM person_roles ORDER BY id').raw().all() as [number, PersonKind, string | null, number | null, string | null, string | null, string | null][];
+    for (const r of rows) out.set(r[0], [...(out.get(r[0]) ?? []), { role: r[1], primary: false, code: r[2], supporterId: r[3], relationship: r[4], endedOn: r[5], lastPaidOn: r[6] }]);
+    return out;
+  }
+
   end(id: number, endedOn: string): void {
     this.db.prepare('UPDATE person_roles SET ended_on = ? WHERE id = ?').run(endedOn, id);
   }

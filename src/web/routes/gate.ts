@@ -5,7 +5,6 @@ import { findEntryPurpose } from '../../domain/entry-purposes.js';
 import { AppError } from '../../domain/errors.js';
 import { DEFAULT_WINDOWS } from '../../gate/requests.js';
 import { cancelRequest, downloadExport, requestExport, requestReveal, viewReveal, type RevealStore } from '../../services/gate.js';
-import { identityChecked } from '../../services/identity-policy.js';
 import { requirePermission, type WebDeps } from '../app.js';
 import { clientOf, intParam, parseBody, text } from '../forms.js';
 
@@ -60,7 +59,8 @@ export function gateRoutes(deps: WebDeps & { reveals: RevealStore }): Router {
     const next = hasKey && v.state === 'requested' ? vault.gate.oldestOpenOf(v.request.handlerId, vault.clock.now().toISOString()) : undefined;
     const leftOut = v.request.kind === 'export' ? vault.purposeNotices.leftOut(v.request.id) : [];
     // 本人確認 not on record: named on the page before the number is used (番号法16条).
-    const unchecked = v.request.personIds.map((id) => vault.persons.byId(id)!).filter((p) => !identityChecked(vault, p)).map((p) => p.name);
+    const checked = vault.identityChecks.checkedPersonIds();
+    const unchecked = v.request.personIds.filter((id) => !checked.has(id)).map((id) => vault.persons.byId(id)!.name);
     res.render('gate/show', { request: v.request, state: v.state, person, count: v.request.personIds.length, purpose, hasKey, touchFirst: next && next.id !== v.request.id ? next.code : null, leftOut, unchecked });
   });
 
