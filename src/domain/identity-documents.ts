@@ -48,13 +48,13 @@ export const AUTHORITY_DOCUMENTS = {
   family_register: '戸籍謄本その他資格を証明する書類（法定代理人）',
 } as const;
 
-/** How the check was done: the person themself, the employee for a dependant (年末調整), or an agent. */
-export type IdentityRoute = 'direct' | 'employee_declaration' | 'agent';
+/** How the check was done: the person themself, the employee for a dependant (年末調整), or a proxy. */
+export type IdentityRoute = 'direct' | 'employee_declaration' | 'proxy';
 
 export const IDENTITY_ROUTE_LABEL: Record<IdentityRoute, string> = {
   direct: '本人から（本人確認書類）',
   employee_declaration: '従業員が確認（扶養控除等申告書）',
-  agent: '代理人から（代理権・代理人の身元・本人の番号を確認）',
+  proxy: '代理人から（代理権・代理人の身元・本人の番号を確認）',
 };
 
 /** 雇用関係等により本人に相違ないことが明らかな場合は身元確認書類の提示は不要. */
@@ -83,9 +83,9 @@ export interface IdentityCheckFacts {
   identityDocuments: readonly string[];
   /** The name written for 「その他（名称を記入）」. */
   otherDocumentName: string;
-  /** For route 'agent': the 代理権 document and the agent's own identity documents. */
+  /** For route 'proxy': the 代理権 document and the proxy's own identity documents. */
   authorityDocument: string;
-  agentDocuments: readonly string[];
+  proxyDocuments: readonly string[];
   purposes: readonly string[];
   /** An earlier 本人確認 is on record for this person with the same number (keyed index). */
   earlierCheckSameNumber: boolean;
@@ -102,8 +102,8 @@ const EMPLOYER_CHECKS_DEPENDANT: readonly string[] = ['health_dependant_change']
  *   check is on record for this person and the number given is the same (施行規則3条1項5号);
  * - a dependant's number may be recorded as checked by the employee (扶養控除等申告書:
  *   the employee is the 個人番号関係事務実施者) only when no purpose makes the
- *   employer check it (第3号・被扶養者異動): then the check is direct or by an agent;
- * - an agent check needs the 代理権 document, the agent's 身元確認 and the person's 番号確認.
+ *   employer check it (第3号・被扶養者異動): then the check is direct or by a proxy;
+ * - a proxy check needs the 代理権 document, the proxy's 身元確認 and the person's 番号確認.
  */
 export function identityRuleProblem(f: IdentityCheckFacts): { field: string; message: string } | undefined {
   if (f.route === 'employee_declaration') {
@@ -115,10 +115,10 @@ export function identityRuleProblem(f: IdentityCheckFacts): { field: string; mes
   }
   const number = numberDocumentProblem(f);
   if (number) return { field: 'numberDocument', message: number };
-  if (f.route === 'agent') {
+  if (f.route === 'proxy') {
     if (!Object.hasOwn(AUTHORITY_DOCUMENTS, f.authorityDocument)) return { field: 'authorityDocument', message: '代理権を確認した書類（委任状・戸籍謄本等）を選んでください。' };
-    const agent = identityDocumentsProblem(f, f.agentDocuments, '代理人');
-    if (agent) return { field: 'agentDocuments', message: agent };
+    const proxy = identityDocumentsProblem(f, f.proxyDocuments, '代理人');
+    if (proxy) return { field: 'proxyDocuments', message: proxy };
     return undefined;
   }
   if (f.route !== 'direct') return { field: 'route', message: '本人確認の方法（本人から・従業員が確認・代理人から）を選んでください。' };

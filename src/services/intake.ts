@@ -21,14 +21,14 @@ export const INTAKE_CODE_TTL_MS = 72 * 3600_000;
 
 export interface IdentityCheckInput {
   method?: string;
-  /** direct (default), employee_declaration (dependants), agent. */
+  /** direct (default), employee_declaration (dependants), proxy. */
   route?: string;
   numberDocument?: string;
   identityDocuments?: string[];
   /** The name of an 「その他」 identity document. */
   otherDocumentName?: string;
   authorityDocument?: string;
-  agentDocuments?: string[];
+  proxyDocuments?: string[];
   checkedOn?: string;
   note?: string;
 }
@@ -61,13 +61,13 @@ function parseIdentity(vault: Vault, person: Person, input: IdentityCheckInput |
   if (method !== 'in_person' && method !== 'mail' && method !== 'online') errors.method = '本人確認の方法（対面・郵送・オンライン）を選んでください。';
   const route = (input?.route || 'direct') as IdentityRoute;
   const docs = route === 'direct' ? [...new Set(input?.identityDocuments ?? [])] : [];
-  const agentDocuments = route === 'agent' ? [...new Set(input?.agentDocuments ?? [])] : [];
+  const proxyDocuments = route === 'proxy' ? [...new Set(input?.proxyDocuments ?? [])] : [];
   const otherDocumentName = (input?.otherDocumentName ?? '').normalize('NFKC').trim();
   const numberDocument = route === 'employee_declaration' ? '' : (input?.numberDocument ?? '');
-  const authorityDocument = route === 'agent' ? (input?.authorityDocument ?? '') : '';
+  const authorityDocument = route === 'proxy' ? (input?.authorityDocument ?? '') : '';
   const earlierCheckSameNumber = index !== undefined && vault.identityChecks.hasCheckWithIndex(person.id, index);
   const problem = identityRuleProblem({
-    kind: person.kind, method: method ?? 'in_person', route, numberDocument, identityDocuments: docs, otherDocumentName, authorityDocument, agentDocuments, purposes, earlierCheckSameNumber,
+    kind: person.kind, method: method ?? 'in_person', route, numberDocument, identityDocuments: docs, otherDocumentName, authorityDocument, proxyDocuments, purposes, earlierCheckSameNumber,
   });
   // The form shows every document problem in one place, beside the document lists.
   if (problem) errors.identityDocuments = problem.message;
@@ -78,7 +78,7 @@ function parseIdentity(vault: Vault, person: Person, input: IdentityCheckInput |
   if (note.length > 200) errors.note = '備考は200文字までにしてください。';
   if (/[\u0000-\u001f\u007f]/u.test(note)) errors.note = '備考に制御文字は使えません。';
   if (looksLikeNumber(note)) errors.note = '備考に個人番号のような12桁の数字は入れられません。';
-  const detail = route === 'direct' && !docs.includes('other_named') ? null : { other_document_name: docs.includes('other_named') || agentDocuments.includes('other_named') ? otherDocumentName : undefined, authority_document: authorityDocument || undefined, agent_documents: agentDocuments.length ? agentDocuments : undefined };
+  const detail = route === 'direct' && !docs.includes('other_named') ? null : { other_document_name: docs.includes('other_named') || proxyDocuments.includes('other_named') ? otherDocumentName : undefined, authority_document: authorityDocument || undefined, proxy_documents: proxyDocuments.length ? proxyDocuments : undefined };
   return { method: method!, route, numberDocument, identityDocuments: docs, checkedOn: checkedOn!, note: note || null, detail, index: index ?? null };
 }
 
@@ -158,7 +158,7 @@ function insertIdentityCheck(vault: Vault, actor: Actor, person: Person, c: Pars
   vault.identityChecks.insert({ personId: person.id, method: c.method, numberDocument: c.numberDocument, identityDocuments: c.identityDocuments, checkedOn: c.checkedOn, checkerId: actor.id, note: c.note, createdAt: at, route: c.route, detail: c.detail, numberIndex: c.index });
   vault.audit.append({
     actor, action: 'identity.checked', subjects: [{ id: person.id, name: person.name }], client,
-    detail: { method: c.method, route: c.route, number_document: c.numberDocument, identity_documents: c.identityDocuments.join(','), ...(c.detail?.authority_document ? { authority_document: c.detail.authority_document, agent_documents: (c.detail.agent_documents ?? []).join(',') } : {}) },
+    detail: { method: c.method, route: c.route, number_document: c.numberDocument, identity_documents: c.identityDocuments.join(','), ...(c.detail?.authority_document ? { authority_document: c.detail.authority_document, proxy_documents: (c.detail.proxy_documents ?? []).join(',') } : {}) },
   });
 }
 

@@ -12,8 +12,8 @@ export interface IdentityCheckRow {
   checkerName: string | null;
   note: string | null;
   createdAt: string;
-  route: 'direct' | 'employee_declaration' | 'agent';
-  /** Agent, 代理権 document, the name of an 「その他」 document (never a number). */
+  route: 'direct' | 'employee_declaration' | 'proxy';
+  /** Proxy, 代理権 document, the name of an 「その他」 document (never a number). */
   detail: Record<string, unknown> | null;
   /** Keyed index of the number this check was for. */
   numberIndex: Buffer | null;

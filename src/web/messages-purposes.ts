@@ -29,7 +29,7 @@ export const PURPOSE_MESSAGES = {
   otherDocumentName: '「その他」の書類の名称（番号は書かない）',
   authorityDocument: '代理権を確認した書類',
   authorityDocuments: AUTHORITY_DOCUMENTS,
-  agentDocuments: '代理人の身元確認の書類（複数選択可）',
+  proxyDocuments: '代理人の身元確認の書類（複数選択可）',
   importLegend: 'このファイルの人に通知した利用目的',
   importHelp: '種別ごとに、利用目的通知書などで本人に通知した利用目的を選んでください。選んだものだけが通知済みとして記録されます（行ごとに「利用目的」の列で指定することもできます）。支払先は、報酬・不動産・配当など該当するものを選んでください。',
   rolesTitle: '役割（1人1番号）',

@@ -311,7 +311,7 @@ describe('4. identity-check rules take the person kind, the method and the histo
     expect(next.status).toBe(303);
   });
 
-  it('records a dependant as checked by the employee (扶養控除等申告書), but not where 第3号 is among the purposes; an agent check records 代理権 and the agent', async () => {
+  it('records a dependant as checked by the employee (扶養控除等申告書), but not where 第3号 is among the purposes; a proxy check records 代理権 and the proxy', async () => {
     const { vault, handler } = await setUp();
     const e = await registerEmployee(handler, 'E1');
     const child = await registerDependant(vault, handler, e, '子 一郎', '子');
@@ -323,11 +323,11 @@ describe('4. identity-check rules take the person kind, the method and the histo
     const refused = await intake(handler, spouse, { ...third, route: 'employee_declaration' });
     expect(refused.status).toBe(400);
     expect(refused.text).toContain('第3号');
-    const noAuthority = await intake(handler, spouse, { ...third, route: 'agent', numberDocument: 'notification_card', agentDocuments: ['known_by_employer'] });
+    const noAuthority = await intake(handler, spouse, { ...third, route: 'proxy', numberDocument: 'notification_card', proxyDocuments: ['known_by_employer'] });
     expect(noAuthority.status).toBe(400);
-    const agent = await intake(handler, spouse, { ...third, route: 'agent', numberDocument: 'notification_card', authorityDocument: 'power_of_attorney', agentDocuments: ['known_by_employer'] });
-    expect(agent.status, agent.text).toBe(303);
-    expect(vault.identityChecks.forPerson(spouse)[0]).toMatchObject({ route: 'agent', detail: { authority_document: 'power_of_attorney', agent_documents: ['known_by_employer'] } });
+    const proxy = await intake(handler, spouse, { ...third, route: 'proxy', numberDocument: 'notification_card', authorityDocument: 'power_of_attorney', proxyDocuments: ['known_by_employer'] });
+    expect(proxy.status, proxy.text).toBe(303);
+    expect(vault.identityChecks.forPerson(spouse)[0]).toMatchObject({ route: 'proxy', detail: { authority_document: 'power_of_attorney', proxy_documents: ['known_by_employer'] } });
   });
 
   it('takes the document kinds of 施行規則, and an 「その他（名称を記入）」 name that is not number-like', async () => {

@@ -18,7 +18,7 @@ CREATE INDEX purpose_notices_person ON purpose_notices(person_id, id);
 -- The purposes a code carries, per person (JSON object: person id -> purpose codes).
 ALTER TABLE intake_codes ADD COLUMN purposes TEXT;
 
--- 本人確認: the route (本人 direct, 従業員が確認, 代理人), its details (agent, 代理権 document,
+-- 本人確認: the route (本人 direct, 従業員が確認, 代理人), its details (proxy, 代理権 document,
 -- named other documents; never a number) and the keyed index of the number checked.
 ALTER TABLE identity_checks ADD COLUMN route TEXT NOT NULL DEFAULT 'direct';
 ALTER TABLE identity_checks ADD COLUMN detail TEXT;

@@ -15,7 +15,7 @@ const IdentityFields = {
   route: text(30),
   otherDocumentName: text(200),
   authorityDocument: text(40),
-  agentDocuments: choices(20),
+  proxyDocuments: choices(20),
   numberDocument: text(50),
   identityDocuments: choices(20),
   checkedOn: text(40),
@@ -65,7 +65,7 @@ export function intakeRoutes(deps: WebDeps): Router {
         purposes: form.purposes,
         number: form.number,
         refusalReason: form.refusalReason,
-        identity: { method: form.method, route: form.route, numberDocument: form.numberDocument, identityDocuments: form.identityDocuments, otherDocumentName: form.otherDocumentName, authorityDocument: form.authorityDocument, agentDocuments: form.agentDocuments, checkedOn: form.checkedOn, note: form.note },
+        identity: { method: form.method, route: form.route, numberDocument: form.numberDocument, identityDocuments: form.identityDocuments, otherDocumentName: form.otherDocumentName, authorityDocument: form.authorityDocument, proxyDocuments: form.proxyDocuments, checkedOn: form.checkedOn, note: form.note },
       }, clientOf(req));
       res.redirect(303, `/persons/${id}`);
     }, (errors) => {
