@@ -4,11 +4,12 @@ import { findPurpose, type Purpose, type PurposeCode } from './purposes.js';
 /**
  * Whether a number may be used (revealed, exported) for a purpose. Three rules,
  * in this order:
- * 1. the purpose concerns the person's kind (役割);
+ * 1. the purpose concerns one of the person's roles (the primary kind, or a
+ *    further role: payee, employee, dependant of X);
  * 2. the purpose was notified to the person (個人情報保護法21条 通知, and 番号法9条:
  *    use only for the 事務 it was collected for; PPC guideline 事業者編 第4-1-(1),
  *    FAQ Q1-14: a purpose is not "added" later without a new notice);
- * 3. the person's state still gives rise to it: after 退職 / 取引終了 / 扶養の異動
+ * 3. the state of a role it concerns still gives rise to it: after 退職 / 取引終了 / 扶養の異動
  *    only the filings of the final year remain (資格喪失届, 退職所得の源泉徴収票,
  *    源泉徴収票, 給与支払報告書, 支払調書, 被扶養者異動届), and only until the last of
  *    their deadlines, 1月31日 of the next year (所得税法226条・225条, 地方税法317条の6).
