@@ -20,8 +20,12 @@
     var file = document.getElementById('file').files[0];
     if (!file) return;
     var skip = document.getElementById('skip').checked;
+    // The purposes notified to the persons of this file (per-upload choice).
+    var purposes = Array.prototype.map.call(form.querySelectorAll('input[name="purposes"]:checked'), function (i) { return i.value; });
+    var query = ['purposes=' + encodeURIComponent(purposes.join(','))];
+    if (skip) query.push('skip=1');
     var xhr = new XMLHttpRequest();
-    xhr.open('POST', '/imports' + (skip ? '?skip=1' : ''));
+    xhr.open('POST', '/imports?' + query.join('&'));
     xhr.setRequestHeader('X-CSRF-Token', form.dataset.csrf);
     xhr.setRequestHeader('Content-Type', 'text/csv');
     bar.hidden = false;

@@ -85,7 +85,13 @@ export type AuditAction =
   // Faults (issue 13): a shorter chain accepted by the operator, a storage fault, the clock stepped back.
   | 'audit.head_accepted'
   | 'storage.fault'
-  | 'clock.behind';
+  | 'clock.behind'
+  // Purposes (issue 11): a 利用目的の追加通知 recorded; an admin's co-approval of a use after the relationship ended.
+  | 'purpose.notified'
+  | 'purpose.co_approved'
+  // Roles (issue 11): a further role on one person and one number (payee, dependant of X, employee), and its end.
+  | 'person.role_added'
+  | 'person.role_ended';
 
 export interface Actor {
   /** A user id, or 'system' / 'cli' for work without a signed-in person. */

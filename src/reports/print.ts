@@ -12,14 +12,14 @@ import { buildDisposalReport, DISPOSAL_ACTION } from './disposal.js';
 import { buildEntriesReport } from './entries.js';
 import { buildIncidentReport, incidentFacts, LEFT_VAULT_ACTIONS, type IncidentFilter } from './incident.js';
 import type { ReportContext, ReportKind, ReportModel } from './model.js';
-import { buildNoticeReport } from './notice.js';
+import { buildNoticeReport, type NoticeContent } from './notice.js';
 import type { Period } from './period.js';
 import { buildRegisterReport, type RegisterData } from './register.js';
 
 export type ReportRequest =
   | { kind: 'activity' | 'entries' | 'disposal'; period: Period }
   | { kind: 'register' }
-  | { kind: 'notice'; personId: PersonId }
+  | { kind: 'notice'; personId: PersonId; noticeId?: number }
   | { kind: 'incident'; period: Period; filter: IncidentFilter; filterLabel: string };
 
 export type ReportFormat = 'html' | 'pdf';
@@ -105,14 +105,32 @@ export function buildReport(vault: Vault, ctx: ReportContext, req: ReportRequest
       return buildRegisterReport(ctx, registerData(vault, repo, maxSeq, now));
     case 'notice': {
       const p = noticePerson(vault, req.personId);
-      const n = vault.persons.numberOf(p.id);
-      return buildNoticeReport(ctx, p, n?.purposes ?? [], n ? todayJst(new Date(n.acquiredAt)) : todayJst(now));
+      return buildNoticeReport(ctx, p, noticeContent(vault, p.id, req.noticeId));
     }
     case 'incident': {
       const facts = incidentFacts(repo.events(LEFT_VAULT_ACTIONS, req.period.from, req.period.to, maxSeq), req.filter);
       return buildIncidentReport(ctx, req.period, req.filter, facts, req.filterLabel);
     }
   }
+}
+
+/**
+ * The notice to print: the one asked for, else the latest recorded; a number
+ * taken before notices were recorded prints its purposes and intake date;
+ * nothing recorded prints a blank to hand over.
+ */
+function noticeContent(vault: Vault, personId: PersonId, noticeId: number | undefined): NoticeContent {
+  const notices = vault.purposeNotices.forPerson(personId);
+  const i = noticeId === undefined ? notices.length - 1 : notices.findIndex((n) => n.id === noticeId);
+  if (noticeId !== undefined && i < 0) throw new AppError('not_found', '指定された利用目的の通知はありません。');
+  if (i >= 0) {
+    const n = notices[i]!;
+    const earlier = [...new Set(notices.slice(0, i).flatMap((x) => x.purposes))].filter((c) => !n.purposes.includes(c));
+    return { purposes: n.purposes, notifiedOn: n.notifiedOn, earlier };
+  }
+  const number = vault.persons.numberOf(personId);
+  if (number && number.purposes.length > 0) return { purposes: number.purposes, notifiedOn: todayJst(new Date(number.acquiredAt)), earlier: [] };
+  return { purposes: [], notifiedOn: null, earlier: [] };
 }
 
 function noticePerson(vault: Vault, id: PersonId) {

@@ -1,6 +1,7 @@
 import type { Actor } from '../domain/audit-events.js';
 import { japanDate, parseDate } from '../domain/dates.js';
 import { AppError } from '../domain/errors.js';
+import { CORPORATE_NUMBER_ON_HELD_REFUSAL } from '../domain/number-eligibility.js';
 import type { Person, PersonId, PersonKind } from '../domain/persons.js';
 import { retentionEnd } from '../domain/retention.js';
 import { writeTransaction } from '../storage/database.js';
@@ -90,6 +91,7 @@ export function updatePerson(vault: Vault, actor: Actor, id: PersonId, form: Per
   const d = check(vault, { ...form, kind: before.kind }, supporter);
   const changed = (['code', 'name', 'kana', 'birthDate', 'relationship', 'corporateNumber'] as const).filter((k) => before[k] !== d[k]);
   if (changed.length === 0) return;
+  if (d.corporateNumber && !before.corporateNumber && vault.persons.numberOf(id)?.state === 'held') throw new FormError({ corporateNumber: CORPORATE_NUMBER_ON_HELD_REFUSAL });
   writeTransaction(vault.db, () => {
     if (d.code !== null && d.code !== before.code && vault.persons.codes(before.kind).has(d.code)) {
       throw new FormError({ code: `「${d.code}」は既に登録されています。` });

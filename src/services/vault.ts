@@ -9,6 +9,8 @@ import { DB_FILE, openDatabase, type Db } from '../storage/database.js';
 import { MetaRepo } from '../storage/meta-repo.js';
 import { migrate } from '../storage/migrate.js';
 import { PersonsRepo } from '../storage/persons-repo.js';
+import { PurposeNoticesRepo } from '../storage/purpose-notices-repo.js';
+import { RolesRepo } from '../storage/roles-repo.js';
 import { RetentionRepo } from '../storage/retention-repo.js';
 import { SessionsRepo } from '../storage/sessions-repo.js';
 import { IdentityChecksRepo, IntakeCodesRepo } from '../storage/intake-repo.js';
@@ -44,6 +46,8 @@ export interface Vault {
   slots: SlotsRepo;
   securityKeys: SecurityKeysRepo;
   persons: PersonsRepo;
+  purposeNotices: PurposeNoticesRepo;
+  roles: RolesRepo;
   sessions: SessionsRepo;
   /** TOTP, WebAuthn credentials, recovery codes and pending sign-ins (migration 050). */
   secondFactor: SecondFactorRepo;
@@ -202,6 +206,8 @@ export function assemble(db: Db, dbKey: Secret<Buffer>, cred: Secret<Buffer>, da
     slots: new SlotsRepo(db, vaultId),
     securityKeys: new SecurityKeysRepo(db),
     persons: new PersonsRepo(db),
+    purposeNotices: new PurposeNoticesRepo(db),
+    roles: new RolesRepo(db),
     sessions: new SessionsRepo(db),
     secondFactor: new SecondFactorRepo(db),
     identityChecks: new IdentityChecksRepo(db),

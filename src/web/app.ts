@@ -20,6 +20,7 @@ import { homeRoutes } from './routes/home.js';
 import { importRoutes } from './routes/imports.js';
 import { intakeRoutes } from './routes/intake.js';
 import { personRoutes } from './routes/persons.js';
+import { identityPolicyRoutes, purposeRoutes } from './routes/purposes.js';
 import { selfIntakeRoutes } from './routes/self-intake.js';
 import { userRoutes } from './routes/users.js';
 import { accountRoutes, recoveryCodeRoutes } from './routes/account.js';
@@ -161,6 +162,8 @@ export function createApp(deps: WebDeps): express.Express {
   app.use(homeRoutes(deps));
   app.use('/persons', personRoutes(deps));
   app.use('/persons', intakeRoutes(deps));
+  app.use('/persons', purposeRoutes(deps));
+  app.use(identityPolicyRoutes(deps));
   app.use('/admin/users', userRoutes(deps));
   app.use('/account/second-factor', secondFactorAccountRoutes(deps));
   app.use('/account', accountRoutes(deps));

@@ -2,6 +2,7 @@ import { IDENTITY_METHOD_LABEL, NUMBER_DOCUMENTS, OTHER_ID_DOCUMENTS, PHOTO_ID_D
 import { NUMBER_STATE_LABEL, PERSON_KIND_LABEL, PERSON_STATUS_LABEL } from '../domain/persons.js';
 import { ROLE_LABEL } from '../services/accounts.js';
 import { RETENTION_MESSAGES } from './messages-retention.js';
+import { PURPOSE_MESSAGES } from './messages-purposes.js';
 import { CA_MESSAGES, SETUP_MESSAGES, STATUS_MESSAGES } from './messages-setup.js';
 import { AUDIT_MESSAGES } from './messages-audit.js';
 import { BACKUP_MESSAGES } from './messages-backup.js';
@@ -61,6 +62,7 @@ export const M = {
   knownByEmployer: KNOWN_BY_EMPLOYER_LABEL,
   /** Retention rules, legal holds and disposal (削除・廃棄). */
   retention: RETENTION_MESSAGES,
+  purposes: PURPOSE_MESSAGES,
   /** Backups (バックアップ) and the restore drill. */
   backup: BACKUP_MESSAGES,
   /** PIN change and recovery code regeneration. */

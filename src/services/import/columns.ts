@@ -10,7 +10,8 @@ export type Column =
   | 'supporter_code'
   | 'corporate_number'
   | 'refusal_reason'
-  | 'retired_on';
+  | 'retired_on'
+  | 'purposes';
 
 const ALIASES: Record<string, Column> = {
   種別: 'kind', 区分: 'kind', kind: 'kind',
@@ -24,6 +25,7 @@ const ALIASES: Record<string, Column> = {
   法人番号: 'corporate_number', corporate_number: 'corporate_number',
   未提供理由: 'refusal_reason', refusal_reason: 'refusal_reason',
   退職日: 'retired_on', retired_on: 'retired_on', retirement_date: 'retired_on',
+  利用目的: 'purposes', 通知した利用目的: 'purposes', purposes: 'purposes',
 };
 
 export const COLUMN_LABEL: Record<Column, string> = {
@@ -38,6 +40,7 @@ export const COLUMN_LABEL: Record<Column, string> = {
   corporate_number: '法人番号',
   refusal_reason: '未提供理由',
   retired_on: '退職日',
+  purposes: '利用目的',
 };
 
 export type HeaderMap = { columns: (Column | undefined)[]; problems: string[] };

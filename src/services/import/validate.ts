@@ -1,4 +1,5 @@
 import { CorporateNumber } from '../../domain/corporate-number.js';
+import { numberCollectionRefusal } from '../../domain/number-eligibility.js';
 import { parseDate } from '../../domain/dates.js';
 import { MyNumber } from '../../domain/my-number.js';
 import {
@@ -7,8 +8,10 @@ import {
   normaliseName,
   parsePersonKind,
   parseRelationship,
+  PERSON_KIND_LABEL,
   type PersonKind,
 } from '../../domain/persons.js';
+import { PURPOSES } from '../../domain/purposes.js';
 import { COLUMN_LABEL, type Column } from './columns.js';
 import { looksLikeNumber } from '../../domain/digits.js';
 import { unguardSpreadsheetCell } from '../../domain/spreadsheet-cell.js';
@@ -25,6 +28,8 @@ export interface PersonDraft {
   relationship: string | null;
   supporterCode: string | null;
   corporateNumber: string | null;
+  /** The purposes the 利用目的 column says were notified (codes); null when the file has no such column. */
+  purposes: string[] | null;
   retiredOn: string | null;
   number: MyNumber | null;
   refusalReason: string | null;
@@ -162,7 +167,9 @@ export function validatePersonFields(
     if (r.ok) number = r.value;
     else bad('my_number', r.message);
     if (refusalReason !== null) bad('my_number', '個人番号と未提供理由の両方が入っています。どちらか一方にしてください。');
-    if (corporateNumber !== null) bad('my_number', '個人番号と法人番号の両方が入っています。個人の支払先は個人番号、法人は法人番号のどちらか一方にしてください。');
+    if (corporateNumber !== null) bad('my_number', `個人番号と法人番号の両方が入っています。${numberCollectionRefusal({ corporateNumber })}`);
+  } else if (refusalReason !== null && corporateNumber !== null) {
+    bad('refusal_reason', `法人番号のある行に未提供理由が入っています。${numberCollectionRefusal({ corporateNumber })}`);
   } else if (opts.numberRequired && refusalReason === null && corporateNumber === null) {
     bad('my_number', 
       kind === 'payee'
@@ -171,9 +178,33 @@ export function validatePersonFields(
     );
   }
 
+  let purposes: string[] | null = null;
+  if (v.purposes !== undefined && kind !== undefined) {
+    const r = parsePurposeCell(v.purposes, kind);
+    if (typeof r === 'string') bad('purposes', r);
+    else purposes = r;
+  }
+
   if (problems.length > 0 || kind === undefined) return { ok: false, problems };
   return {
     ok: true,
-    draft: { line, kind, code, name, kana, birthDate, relationship, supporterCode, corporateNumber, retiredOn, number, refusalReason },
+    draft: { line, kind, code, name, kana, birthDate, relationship, supporterCode, corporateNumber, retiredOn, number, refusalReason, purposes },
   };
+}
+
+/**
+ * A 利用目的 cell: purpose codes or their names (源泉徴収票作成事務), separated by
+ * 「;」「、」「|」 or spaces. Each must concern the row's kind. The answer is
+ * the codes, or a message.
+ */
+function parsePurposeCell(cell: string, kind: PersonKind): string[] | string {
+  const parts = cell.normalize('NFKC').split(/[;、|\s]+/u).map((x) => x.trim()).filter((x) => x !== '');
+  const codes: string[] = [];
+  for (const part of parts) {
+    const p = PURPOSES.find((x) => x.code === part || x.name === part);
+    if (!p) return '利用目的に一覧にない値があります。利用目的のコードまたは事務の名前（例: 源泉徴収票作成事務）を「;」で区切って入れてください。';
+    if (!(p.appliesTo as readonly string[]).includes(kind)) return `利用目的「${p.name}」はこの種別（${PERSON_KIND_LABEL[kind]}）には使えません。`;
+    if (!codes.includes(p.code)) codes.push(p.code);
+  }
+  return codes;
 }

@@ -1,12 +1,11 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { findPurpose, purposesFor } from '../../domain/purposes.js';
 import { actorOf } from '../../services/accounts.js';
 import { endDependant, kindOf, personDetail, registerPerson, retirePerson, updatePerson, type PersonForm } from '../../services/persons.js';
 import { requirePermission, type WebDeps } from '../app.js';
 import { clientOf, intParam, parseBody, scrub, text, withForm } from '../forms.js';
 import { M } from '../messages.js';
-import { toHistory } from '../view-models.js';
+import { personPage } from '../person-page.js';
 
 const PersonSchema = z.object({
   _csrf: text(100),
@@ -51,12 +50,7 @@ export function personRoutes(deps: WebDeps): Router {
 
   r.get('/:id', requirePermission('persons.read'), (req, res) => {
     const d = personDetail(vault, intParam(req.params.id));
-    res.render('persons/show', {
-      d,
-      purposes: (d.number?.purposes ?? []).map((c) => findPurpose(c)?.name ?? c),
-      revealPurposes: purposesFor(d.person.kind),
-      history: toHistory(d.history),
-    });
+    res.render('persons/show', personPage(vault, d));
   });
 
   r.get('/:id/edit', requirePermission('persons.write'), (req, res) => {
@@ -103,7 +97,7 @@ export function personRoutes(deps: WebDeps): Router {
         res.redirect(303, `/persons/${id}`);
       }, (errors) => {
         const d = personDetail(vault, id);
-        res.status(400).render('persons/show', { d, purposes: (d.number?.purposes ?? []).map((c) => findPurpose(c)?.name ?? c), revealPurposes: purposesFor(d.person.kind), history: toHistory(d.history), dateError: errors[field] });
+        res.status(400).render('persons/show', personPage(vault, d, { dateError: errors[field] }));
       });
     });
   }

@@ -10,6 +10,7 @@ import { dayRangePeriod, monthPeriod, type Period } from '../../reports/period.j
 import { printReport, type ReportFormat, type ReportRequest, type SessionViews } from '../../reports/print.js';
 import { pageHeaderCss, renderReportHtml } from '../../reports/render.js';
 import { ReportRepo } from '../../storage/report-repo.js';
+import { identityCheckPolicy } from '../../services/identity-policy.js';
 import { requirePermission, type WebDeps } from '../app.js';
 import { monthOf } from '../entry-log.js';
 import { clientOf, intParam, parseBody, text } from '../forms.js';
@@ -78,7 +79,9 @@ export function reportRoutes(deps: WebDeps): Router {
   r.get('/persons/:id/notice{.:ext}', requirePermission('reports.read', 'intake.write'), async (req, res) => {
     const id = intParam(req.params.id);
     const format = formatOf(req.params.ext, res);
-    await send(req, res, { kind: 'notice', personId: id }, format, `/persons/${id}`, can(res, 'reports.pdf') ? `/persons/${id}/notice.pdf` : null, `notice-${id}.pdf`);
+    const notice = typeof req.query.notice === 'string' && /^[0-9]{1,9}$/u.test(req.query.notice) ? Number(req.query.notice) : undefined;
+    const q = notice === undefined ? '' : `?notice=${notice}`;
+    await send(req, res, { kind: 'notice', personId: id, noticeId: notice }, format, `/persons/${id}`, can(res, 'reports.pdf') ? `/persons/${id}/notice.pdf${q}` : null, `notice-${id}.pdf`);
   });
 
   r.get('/incident', requirePermission('reports.read'), (req, res) => {
@@ -99,7 +102,7 @@ export function reportRoutes(deps: WebDeps): Router {
   });
 
   r.get('/settings', requirePermission('users.manage'), (_req, res) => {
-    res.render('settings/index', { title: M.settings.title, form: { companyName: vault.meta.get('company_name') ?? '' }, errors: {}, saved: false });
+    res.render('settings/index', { title: M.settings.title, form: { companyName: vault.meta.get('company_name') ?? '' }, errors: {}, saved: false, identityPolicy: identityCheckPolicy(vault) });
   });
 
   r.post('/settings', requirePermission('users.manage'), (req, res) => {
