@@ -73,7 +73,12 @@ export type AuditAction =
   | 'backup.created'
   | 'backup.failed'
   | 'backup.restored'
-  | 'restore.drill';
+  | 'restore.drill'
+  // The 管理台帳 (issue 11): a file outside the appliance added or removed by an admin.
+  | 'ledger.file_added'
+  | 'ledger.file_removed'
+  // 最終支払日 after 退職 / 取引終了: retention counts from the later date.
+  | 'person.final_payment_recorded';
 
 export interface Actor {
   /** A user id, or 'system' / 'cli' for work without a signed-in person. */

@@ -1,7 +1,12 @@
 import type { Actor } from '../domain/audit-events.js';
 import { AppError } from '../domain/errors.js';
 import type { PersonId } from '../domain/persons.js';
+import { lastBackup, listBackups } from '../services/backup.js';
+import { backupSchedule } from '../services/backup-settings.js';
+import { ledgerFiles, ledgerSettings } from '../services/ledger.js';
+import { dueEntries } from '../services/retention.js';
 import { companyName } from '../services/settings.js';
+import { META } from '../services/setup.js';
 import { databasePath, type Vault } from '../services/vault.js';
 import { writeTransaction } from '../storage/database.js';
 import { ReportRepo } from '../storage/report-repo.js';
@@ -108,7 +113,9 @@ function registerData(vault: Vault, repo: ReportRepo, maxSeq: number, now: Date)
     identityChecks: repo.identityCheckCount(),
     auditEvents: repo.auditCount(maxSeq),
     vaultFile: databasePath(vault.dataDir),
-    backupFolder: null,
+    backup: backupData(vault),
+    owner: ledgerSettings(vault),
+    manualFiles: ledgerFiles(vault),
     users: vault.users.all().map((u) => ({
       name: u.displayName,
       login: u.login,
@@ -118,10 +125,32 @@ function registerData(vault: Vault, repo: ReportRepo, maxSeq: number, now: Date)
       keys: vault.securityKeys.ofUser(u.id).filter((k) => !k.revokedAt).length,
     })),
     rules: hasRules ? (vault.db.prepare('SELECT document, years, start FROM retention_rules ORDER BY sort').all() as RegisterData['rules']) : null,
-    ended: repo.endedWithNumbers().map((e) => ({ endedOn: e.kind === 'dependant' ? e.dependantUntil : e.retiredOn, state: e.state })),
+    retention: hasRules ? retentionCounts(vault) : { running: 0, due: 0, held: 0 },
     disposals: { count: repo.countOf(DISPOSAL_ACTION, maxSeq), lastAt: last?.at ?? null },
     today: todayJst(now),
   };
+}
+
+/** The backup folder's state now: the setting, the schedule, the copies of this vault there and the last run. */
+function backupData(vault: Vault): RegisterData['backup'] {
+  const folder = vault.meta.get(META.backupDir) ?? null;
+  const schedule = backupSchedule(vault);
+  const last = lastBackup(vault);
+  let copies: number | null = null;
+  if (folder) {
+    try {
+      copies = listBackups(vault, folder).filter((b) => !b.otherVault).length;
+    } catch {
+      copies = null; // the ledger says the folder could not be read
+    }
+  }
+  return { folder, schedule: schedule.time, keep: schedule.keep, last: last ? { state: last.state, at: last.at } : null, copies };
+}
+
+/** Counted by the disposal list's own rules (one function: dueEntries), so the ledger and the list never disagree. */
+function retentionCounts(vault: Vault): RegisterData['retention'] {
+  const due = dueEntries(vault);
+  return { running: vault.retention.candidates().length, due: due.length, held: due.filter((e) => e.hold).length };
 }
 
 export type { ReportKind };

@@ -28,6 +28,9 @@ export interface RetentionCandidate {
   retiredOn: string | null;
   dependantUntil: string | null;
   supporterRetiredOn: string | null;
+  /** 最終支払日 (migration 021), and the supporter's for a dependant. */
+  lastPaidOn: string | null;
+  supporterLastPaidOn: string | null;
 }
 
 export type DisposalState = 'proposed' | 'executed' | 'cancelled';
@@ -161,15 +164,33 @@ export class RetentionRepo {
     const rows = this.db
       .prepare(
         `SELECT p.id, p.kind, p.code, p.name, p.status, p.retired_on, p.dependant_until,
-                CASE WHEN s.status = 'retired' THEN s.retired_on END
+                CASE WHEN s.status = 'retired' THEN s.retired_on END, fp.paid_on, sfp.paid_on
          FROM persons p JOIN person_numbers n ON n.person_id = p.id AND n.state = 'held'
          LEFT JOIN persons s ON s.id = p.supporter_id
+         LEFT JOIN person_final_payments fp ON fp.person_id = p.id
+         LEFT JOIN person_final_payments sfp ON sfp.person_id = p.supporter_id
          WHERE (p.status = 'retired' OR p.dependant_until IS NOT NULL OR s.status = 'retired') ${only}
          ORDER BY p.kana IS NULL, p.kana, p.id`,
       )
       .raw()
-      .all(...(ids ? [JSON.stringify(ids)] : [])) as [number, PersonKind, string | null, string, PersonStatus, string | null, string | null, string | null][];
-    return rows.map((r) => ({ id: r[0], kind: r[1], code: r[2], name: r[3], status: r[4], retiredOn: r[5], dependantUntil: r[6], supporterRetiredOn: r[7] }));
+      .all(...(ids ? [JSON.stringify(ids)] : [])) as [number, PersonKind, string | null, string, PersonStatus, string | null, string | null, string | null, string | null, string | null][];
+    return rows.map((r) => ({
+      id: r[0], kind: r[1], code: r[2], name: r[3], status: r[4], retiredOn: r[5], dependantUntil: r[6], supporterRetiredOn: r[7], lastPaidOn: r[8], supporterLastPaidOn: r[9],
+    }));
+  }
+
+  /** 最終支払日 of a person, or null when none is recorded. */
+  lastPaidOn(personId: PersonId): string | null {
+    return (this.db.prepare('SELECT paid_on FROM person_final_payments WHERE person_id = ?').pluck().get(personId) as string | undefined) ?? null;
+  }
+
+  setLastPaidOn(personId: PersonId, paidOn: string, by: string, at: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO person_final_payments (person_id, paid_on, recorded_by, recorded_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT(person_id) DO UPDATE SET paid_on = excluded.paid_on, recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at`,
+      )
+      .run(personId, paidOn, by, at);
   }
 
   /** Persons already in a disposal awaiting approval, with that disposal's id. */

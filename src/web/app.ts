@@ -11,6 +11,7 @@ import { writeTransaction } from '../storage/database.js';
 import type { PinCost } from '../vault/slots.js';
 import { M } from './messages.js';
 import { formatDate, formatTime } from './view-models.js';
+import { statusLabel } from '../domain/persons.js';
 import { isAllowed } from './network.js';
 import { can, type Permission } from './policy.js';
 import { authRoutes } from './routes/auth.js';
@@ -28,6 +29,7 @@ import { gateRoutes } from './routes/gate.js';
 import { doorRoutes } from './routes/door.js';
 import { entryRoutes } from './routes/entries.js';
 import { disposalRoutes, holdRoutes, retentionRoutes } from './routes/disposal.js';
+import { ledgerRoutes } from './routes/ledger.js';
 import { reportRoutes } from './routes/reports.js';
 import { auditRoutes } from './routes/audit.js';
 import type { SyslogStatus } from '../services/syslog-forwarder.js';
@@ -91,6 +93,7 @@ export function createApp(deps: WebDeps): express.Express {
   app.set('view cache', true);
   app.locals.m = M;
   app.locals.formatDate = formatDate;
+  app.locals.statusLabel = statusLabel;
   app.locals.formatTime = formatTime;
 
   app.use((req, res, next) => {
@@ -155,6 +158,7 @@ export function createApp(deps: WebDeps): express.Express {
   app.use('/door', doorRoutes(deps));
   app.use('/disposal', disposalRoutes(deps));
   app.use('/admin/retention', retentionRoutes(deps));
+  app.use('/admin/ledger', ledgerRoutes(deps));
   app.use('/persons', holdRoutes(deps));
   app.use('/admin/setup', setupRoutes(deps));
   app.use('/admin/status', statusRoutes(deps));

@@ -89,5 +89,9 @@ export const RETENTION_MESSAGES = {
     holdClear: '保留を解除する',
     payeeEnd: '取引終了日',
     payeeEndAction: '取引終了を記録',
+    lastPaid: '最終支払日',
+    lastPaidAction: '最終支払日を記録',
+    lastPaidHelp: '退職・取引終了の後の最後の支払い（翌月払いの給与、退職金、最後の請求の支払い）の日。保管期限はこの日と退職日（取引終了日）の遅いほうから数えます。',
+    lastPaidMissing: '12月の退職（取引終了）で最終支払日が記録されていません。翌年1月以降に支払いがあると、保管期限は1年遅くなります。最終支払日を記録してください。',
   },
 };

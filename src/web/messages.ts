@@ -1,6 +1,7 @@
 import { IDENTITY_METHOD_LABEL, NUMBER_DOCUMENTS, OTHER_ID_DOCUMENTS, PHOTO_ID_DOCUMENTS, KNOWN_BY_EMPLOYER_LABEL } from '../domain/identity-documents.js';
 import { NUMBER_STATE_LABEL, PERSON_KIND_LABEL, PERSON_STATUS_LABEL } from '../domain/persons.js';
 import { ROLE_LABEL } from '../services/accounts.js';
+import { LEDGER_MESSAGES } from './messages-ledger.js';
 import { RETENTION_MESSAGES } from './messages-retention.js';
 import { CA_MESSAGES, SETUP_MESSAGES, STATUS_MESSAGES } from './messages-setup.js';
 import { AUDIT_MESSAGES } from './messages-audit.js';
@@ -59,6 +60,7 @@ export const M = {
   knownByEmployer: KNOWN_BY_EMPLOYER_LABEL,
   /** Retention rules, legal holds and disposal (削除・廃棄). */
   retention: RETENTION_MESSAGES,
+  ledger: LEDGER_MESSAGES,
   /** Backups (バックアップ) and the restore drill. */
   backup: BACKUP_MESSAGES,
   /** PIN change and recovery code regeneration. */
@@ -368,6 +370,7 @@ export const M = {
     title: 'CSVの取り込み',
     help: '1行目に列名（種別・社員番号・氏名・フリガナ・生年月日・個人番号・続柄・扶養元社員番号 など）、2行目から1人1行。UTF-8 または Shift_JIS。',
     file: 'CSVファイル',
+    warning: '注意',
     skip: '誤りのある行を除いて取り込む（誤りの行は一覧に表示）',
     submit: '取り込む',
     uploading: '送信中',

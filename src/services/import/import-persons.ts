@@ -10,6 +10,7 @@ import { numberRecordId, NUMBER_FIELD } from '../numbers.js';
 import type { Vault } from '../vault.js';
 import { mapHeader, type Column } from './columns.js';
 import { decodeCsv, type CsvEncoding } from './decode.js';
+import { dropEndedRetention } from './retention-check.js';
 import { validateRow, type PersonDraft } from './validate.js';
 
 export interface RowError {
@@ -35,6 +36,8 @@ export interface ImportReport {
   committed: boolean;
   imported: Record<PersonKind, number> & { notProvided: number };
   errors: RowError[];
+  /** Rows imported (or importable) that the handler should look at again (a placeholder number). */
+  warnings: RowError[];
   auditSeq: number | null;
 }
 
@@ -60,6 +63,7 @@ export function importPersons(vault: Vault, bytes: Uint8Array, opts: ImportOptio
     committed: false,
     imported: { employee: 0, dependant: 0, payee: 0, notProvided: 0 },
     errors: [],
+    warnings: [],
     auditSeq: null,
   };
   const { text, encoding } = decodeCsv(bytes);
@@ -106,7 +110,11 @@ export function importPersons(vault: Vault, bytes: Uint8Array, opts: ImportOptio
       for (const message of r.problems) report.errors.push({ line, message });
       const code = employeeCodeOf(record, columns);
       if (code !== undefined && !badEmployees.has(code)) badEmployees.set(code, line);
-    } else drafts.push({ ...r.draft, index: r.draft.number ? numberIndex(vault.keys.index, r.draft.number) : null });
+    } else {
+      drafts.push({ ...r.draft, index: r.draft.number ? numberIndex(vault.keys.index, r.draft.number) : null });
+      const warning = r.draft.number?.placeholderWarning();
+      if (warning) report.warnings.push({ line, message: warning });
+    }
     if (i % PROGRESS_EVERY === 0) progress('parse', i, total);
   }
   progress('parse', total, total);
@@ -115,11 +123,11 @@ export function importPersons(vault: Vault, bytes: Uint8Array, opts: ImportOptio
   try {
     writeTransaction(vault.db, () => {
       const registered = vault.persons.codes('employee');
-      const good = checkAgainstFileAndVault(vault, drafts, registered, badEmployees, report.errors);
+      const good = dropEndedRetention(vault, checkAgainstFileAndVault(vault, drafts, registered, badEmployees, report.errors), registered, today, report.errors);
       progress('check', total, total);
       if (report.errors.length > 0 && !opts.skipInvalid) throw new Rejected();
       if (good.length === 0) throw new Rejected();
-      const subjects = store(vault, good, registered, report, (done) => progress('store', done, good.length));
+      const subjects = store(vault, good, registered, report, (done) => progress('store', done, good.length), opts.actor.id);
       report.auditSeq = vault.audit.append({
         actor: opts.actor,
         action: 'persons.imported',
@@ -220,7 +228,7 @@ function checkAgainstFileAndVault(
 }
 
 /** Inserts supporters before dependants (the foreign key is checked per row). */
-function store(vault: Vault, rows: Checked[], registered: Map<string, PersonId>, report: ImportReport, progress: (done: number) => void): AuditSubject[] {
+function store(vault: Vault, rows: Checked[], registered: Map<string, PersonId>, report: ImportReport, progress: (done: number) => void, actorId: string): AuditSubject[] {
   const at = vault.clock.now().toISOString();
   const ordered = [...rows.filter((r) => r.kind !== 'dependant'), ...rows.filter((r) => r.kind === 'dependant')];
   const fileEmployeeIds = new Map<string, PersonId>();
@@ -250,6 +258,7 @@ function store(vault: Vault, rows: Checked[], registered: Map<string, PersonId>,
         at,
       );
       if (r.kind === 'employee' && r.code !== null) fileEmployeeIds.set(r.code, id);
+      if (r.lastPaidOn !== null) vault.retention.setLastPaidOn(id, r.lastPaidOn, actorId, at);
       if (r.number !== null && r.index !== null) {
         const digits = Buffer.from(r.number.expose(), 'latin1');
         vault.persons.insertSealedNumber(id, sealer.seal(digits, numberRecordId(id), NUMBER_FIELD), r.index, at, notified[r.kind]);

@@ -5,6 +5,7 @@ import { actorOf } from '../../services/accounts.js';
 import { approveDisposal, cancelDisposal, proposeDisposal } from '../../services/disposal.js';
 import { clearHold, disposalList, schedule, setHold, updateRule, updateSchedule } from '../../services/retention.js';
 import { backupsPredating } from '../../services/backup.js';
+import { recordFinalPayment } from '../../services/final-payment.js';
 import { requirePermission, type WebDeps } from '../app.js';
 import { can } from '../policy.js';
 import { choices, clientOf, intParam, parseBody, text } from '../forms.js';
@@ -108,8 +109,18 @@ export function holdRoutes(deps: WebDeps): Router {
     clearHold(vault, actorOf(res.locals.session!.user), id, clientOf(req));
     res.redirect(303, `/persons/${id}`);
   });
+
+  // 最終支払日 after 退職 / 取引終了 (persons.write): retention counts from the later date.
+  r.post('/:id/final-payment', requirePermission('persons.write'), (req, res) => {
+    const id = intParam(req.params.id);
+    const form = parseBody(req, DateSchema);
+    recordFinalPayment(vault, actorOf(res.locals.session!.user), id, form.date, clientOf(req));
+    res.redirect(303, `/persons/${id}`);
+  });
   return r;
 }
+
+const DateSchema = z.object({ _csrf: text(100), date: text(100) }).strict();
 
 function notFound(): never {
   throw new AppError('not_found', '指定された廃棄の記録・ルールはありません。');
