@@ -78,7 +78,10 @@ export type AuditAction =
   | 'ledger.file_added'
   | 'ledger.file_removed'
   // 最終支払日 after 退職 / 取引終了: retention counts from the later date.
-  | 'person.final_payment_recorded';
+  | 'person.final_payment_recorded'
+  // 提供・提出 of an export (where it went) and the exported file deleted (持出しの終了).
+  | 'export.provided'
+  | 'export.file_deleted';
 
 export interface Actor {
   /** A user id, or 'system' / 'cli' for work without a signed-in person. */

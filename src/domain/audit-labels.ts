@@ -21,6 +21,8 @@ export const AUDIT_GROUP_LABEL: Record<AuditActionGroup, string> = {
 export const AUDIT_ACTION_LABEL: Record<AuditAction, { label: string; group: AuditActionGroup }> = {
   'number.revealed': { label: '個人番号の表示', group: 'numbers' },
   'numbers.exported': { label: '個人番号の出力（CSV）', group: 'numbers' },
+  'export.provided': { label: '提供・提出の記録', group: 'numbers' },
+  'export.file_deleted': { label: '出力ファイルの削除確認（持出しの終了）', group: 'numbers' },
   'number.recorded': { label: '個人番号の取得', group: 'numbers' },
   'number.refused': { label: '未提供の記録', group: 'numbers' },
   'intake.self_submitted': { label: '本人による提出', group: 'numbers' },

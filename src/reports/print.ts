@@ -9,6 +9,7 @@ import { companyName } from '../services/settings.js';
 import { META } from '../services/setup.js';
 import { databasePath, type Vault } from '../services/vault.js';
 import { writeTransaction } from '../storage/database.js';
+import { ProvisionRepo } from '../storage/provision-repo.js';
 import { ReportRepo } from '../storage/report-repo.js';
 import { entryLogLines } from '../web/entry-log.js';
 import { formatTime } from '../web/view-models.js';
@@ -75,7 +76,7 @@ export function buildReport(vault: Vault, ctx: ReportContext, req: ReportRequest
   const maxSeq = ctx.head.seq;
   switch (req.kind) {
     case 'activity':
-      return buildActivityReport(ctx, req.period, repo.events(ACTIVITY_ACTIONS, req.period.from, req.period.to, maxSeq));
+      return buildActivityReport(ctx, req.period, repo.events(ACTIVITY_ACTIONS, req.period.from, req.period.to, maxSeq), new ProvisionRepo(vault.db).openCarryOuts(maxSeq));
     case 'entries': {
       const total = vault.entryLog.count(req.period.from, req.period.to);
       const rows = vault.entryLog.page(req.period.from, req.period.to, Math.max(total, 1), 0).filter((r) => r.seq <= maxSeq).reverse();

@@ -12,6 +12,7 @@ import type { PinCost } from '../vault/slots.js';
 import { M } from './messages.js';
 import { formatDate, formatTime } from './view-models.js';
 import { statusLabel } from '../domain/persons.js';
+import { findPurpose } from '../domain/purposes.js';
 import { isAllowed } from './network.js';
 import { can, type Permission } from './policy.js';
 import { authRoutes } from './routes/auth.js';
@@ -29,6 +30,7 @@ import { gateRoutes } from './routes/gate.js';
 import { doorRoutes } from './routes/door.js';
 import { entryRoutes } from './routes/entries.js';
 import { disposalRoutes, holdRoutes, retentionRoutes } from './routes/disposal.js';
+import { exportRecordRoutes } from './routes/export-records.js';
 import { ledgerRoutes } from './routes/ledger.js';
 import { reportRoutes } from './routes/reports.js';
 import { auditRoutes } from './routes/audit.js';
@@ -94,6 +96,7 @@ export function createApp(deps: WebDeps): express.Express {
   app.locals.m = M;
   app.locals.formatDate = formatDate;
   app.locals.statusLabel = statusLabel;
+  app.locals.purposeName = (code: string | null) => (code ? (findPurpose(code)?.name ?? code) : '');
   app.locals.formatTime = formatTime;
 
   app.use((req, res, next) => {
@@ -159,6 +162,7 @@ export function createApp(deps: WebDeps): express.Express {
   app.use('/disposal', disposalRoutes(deps));
   app.use('/admin/retention', retentionRoutes(deps));
   app.use('/admin/ledger', ledgerRoutes(deps));
+  app.use('/exports', exportRecordRoutes(deps));
   app.use('/persons', holdRoutes(deps));
   app.use('/admin/setup', setupRoutes(deps));
   app.use('/admin/status', statusRoutes(deps));

@@ -1,6 +1,8 @@
+import { PROVISION_CHANNEL_LABEL, PROVISION_DESTINATION_LABEL } from '../domain/provision.js';
 import { IDENTITY_METHOD_LABEL, NUMBER_DOCUMENTS, OTHER_ID_DOCUMENTS, PHOTO_ID_DOCUMENTS, KNOWN_BY_EMPLOYER_LABEL } from '../domain/identity-documents.js';
 import { NUMBER_STATE_LABEL, PERSON_KIND_LABEL, PERSON_STATUS_LABEL } from '../domain/persons.js';
 import { ROLE_LABEL } from '../services/accounts.js';
+import { EXPORT_RECORD_MESSAGES } from './messages-exports.js';
 import { LEDGER_MESSAGES } from './messages-ledger.js';
 import { RETENTION_MESSAGES } from './messages-retention.js';
 import { CA_MESSAGES, SETUP_MESSAGES, STATUS_MESSAGES } from './messages-setup.js';
@@ -61,6 +63,9 @@ export const M = {
   /** Retention rules, legal holds and disposal (削除・廃棄). */
   retention: RETENTION_MESSAGES,
   ledger: LEDGER_MESSAGES,
+  exportRecords: EXPORT_RECORD_MESSAGES,
+  provisionDestination: PROVISION_DESTINATION_LABEL,
+  provisionChannel: PROVISION_CHANNEL_LABEL,
   /** Backups (バックアップ) and the restore drill. */
   backup: BACKUP_MESSAGES,
   /** PIN change and recovery code regeneration. */
@@ -193,6 +198,23 @@ export const M = {
       'door.relay_failed': '警報: 電気錠リレーの失敗',
       'door.alarm_acknowledged': '警報の確認',
     } as Record<string, string>,
+    /** Refusals at the appliance, listed in the entry log beside the approvals. */
+    refusals: {
+      'slot.unlock_failed': '装置での承認の失敗（PIN誤り）',
+      'gate.pin_locked': '装置での承認の失敗（PINのロック）',
+      'gate.pin_refused': '装置での承認の拒否',
+      'gate.key_refused': '装置での承認の拒否（セキュリティキー）',
+    } as Record<string, string>,
+    refusalReasons: {
+      disabled: '無効な利用者',
+      pin_locked: 'PINロック中',
+      credential: '登録と一致しないキー',
+      slot: '鍵スロットなし',
+      hmac_secret: 'キーで鍵を開けられない',
+      counter: 'カウンタの逆行（複製の疑い）',
+      signature: '署名を確認できない',
+    } as Record<string, string>,
+    failures: '連続 {n} 回目',
     authorised: '承認後の入室',
     unauthorised: '承認なし',
     ackBy: '確認: {name}（{at}）',
