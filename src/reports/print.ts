@@ -16,6 +16,7 @@ import { formatTime } from '../web/view-models.js';
 import { ACTIVITY_ACTIONS, buildActivityReport } from './activity.js';
 import { buildDisposalReport, DISPOSAL_ACTION } from './disposal.js';
 import { buildEntriesReport } from './entries.js';
+import { incidentSources } from './incident-sources.js';
 import { buildIncidentReport, incidentFacts, LEFT_VAULT_ACTIONS, type IncidentFilter } from './incident.js';
 import type { ReportContext, ReportKind, ReportModel } from './model.js';
 import { buildNoticeReport } from './notice.js';
@@ -94,7 +95,7 @@ export function buildReport(vault: Vault, ctx: ReportContext, req: ReportRequest
       return buildNoticeReport(ctx, p, n?.purposes ?? [], n ? todayJst(new Date(n.acquiredAt)) : todayJst(now));
     }
     case 'incident': {
-      const facts = incidentFacts(repo.events(LEFT_VAULT_ACTIONS, req.period.from, req.period.to, maxSeq), req.filter);
+      const facts = incidentFacts(repo.events(LEFT_VAULT_ACTIONS, req.period.from, req.period.to, maxSeq), req.filter, incidentSources(vault.db));
       return buildIncidentReport(ctx, req.period, req.filter, facts, req.filterLabel);
     }
   }

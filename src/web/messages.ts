@@ -1,3 +1,4 @@
+import { ENTRUSTMENT_LABEL, INCIDENT_CATEGORY_LABEL, KEY_EXPOSURE_LABEL, LEAK_SOURCE_LABEL } from '../domain/incident.js';
 import { PROVISION_CHANNEL_LABEL, PROVISION_DESTINATION_LABEL } from '../domain/provision.js';
 import { IDENTITY_METHOD_LABEL, NUMBER_DOCUMENTS, OTHER_ID_DOCUMENTS, PHOTO_ID_DOCUMENTS, KNOWN_BY_EMPLOYER_LABEL } from '../domain/identity-documents.js';
 import { NUMBER_STATE_LABEL, PERSON_KIND_LABEL, PERSON_STATUS_LABEL } from '../domain/persons.js';
@@ -159,6 +160,26 @@ export const M = {
     needPeriod: '開始日と終了日を指定してください。',
     badKnown: '事態を知った日は YYYY-MM-DD の形式で指定してください。',
     shown: '先頭 {n} 行を表示しています（すべては印刷で確認できます）。',
+    source: '漏えい等したもの',
+    key: '暗号化の鍵（金庫のファイル・バックアップのとき）',
+    exportSeq: '出力の seq（出力ファイルのとき。出力の記録の一覧で確認）',
+    paper: '紙の書類に載っていた人数（紙のとき）',
+    publicView: '不特定多数の者に閲覧された（ネットへの掲載、外部から見られる状態など。1名でも報告が必要）',
+    header: '報告書の冒頭の項目（下書きに印刷されます）',
+    reporter: '報告者（担当者名）',
+    corp: '法人番号（13桁）',
+    occurred: '発生日時（分かる範囲で）',
+    category: '事態の区分',
+    entrusted: '委託関係',
+    choose: '選んでください',
+    undetermined: '判定できません（報告不要とはしません）',
+    badCount: '出力の seq と紙の人数は数字で入れてください。',
+    badText: '報告者・発生日時・法人番号の欄に、個人番号のような数字や制御文字は入れられません。',
+    badCorp: '法人番号は13桁の数字で入れてください。',
+    sourceLabel: LEAK_SOURCE_LABEL,
+    keyLabel: KEY_EXPOSURE_LABEL,
+    categoryLabel: INCIDENT_CATEGORY_LABEL,
+    entrustedLabel: ENTRUSTMENT_LABEL,
   },
   settings: {
     title: '設定',
