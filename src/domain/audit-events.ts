@@ -81,7 +81,10 @@ export type AuditAction =
   | 'person.final_payment_recorded'
   // 提供・提出 of an export (where it went) and the exported file deleted (持出しの終了).
   | 'export.provided'
-  | 'export.file_deleted';
+  | 'export.file_deleted'
+  // A disposal the restored backup predated, re-applied from the disposal ledger; backups confirmed erased.
+  | 'disposal.reapplied'
+  | 'disposal.backups_erased';
 
 export interface Actor {
   /** A user id, or 'system' / 'cli' for work without a signed-in person. */

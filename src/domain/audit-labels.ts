@@ -79,6 +79,8 @@ export const AUDIT_ACTION_LABEL: Record<AuditAction, { label: string; group: Aud
   'disposal.proposed': { label: '廃棄の提案', group: 'disposal' },
   'disposal.approved': { label: '廃棄の承認', group: 'disposal' },
   'disposal.cancelled': { label: '廃棄の提案の取り消し', group: 'disposal' },
+  'disposal.reapplied': { label: '復元時の廃棄の再適用', group: 'disposal' },
+  'disposal.backups_erased': { label: 'バックアップ消去確認', group: 'disposal' },
   'number.disposed': { label: '個人番号の削除・廃棄', group: 'disposal' },
   'vault.rekeyed': { label: 'データベース鍵の交換', group: 'vault' },
   'vault.key_rotation_started': { label: '金庫の鍵の交換の開始', group: 'vault' },

@@ -1,7 +1,8 @@
 import type { Actor } from '../domain/audit-events.js';
 import { AppError } from '../domain/errors.js';
 import type { PersonId } from '../domain/persons.js';
-import { lastBackup, listBackups } from '../services/backup.js';
+import { backupsPredating, lastBackup, listBackups } from '../services/backup.js';
+import { backupErasureOf } from '../services/backup-erasure.js';
 import { backupSchedule } from '../services/backup-settings.js';
 import { ledgerFiles, ledgerSettings } from '../services/ledger.js';
 import { dueEntries } from '../services/retention.js';
@@ -85,7 +86,14 @@ export function buildReport(vault: Vault, ctx: ReportContext, req: ReportRequest
     }
     case 'disposal': {
       const names = new Map(vault.users.all().map((u) => [u.id, u.displayName]));
-      return buildDisposalReport(ctx, req.period, repo.events([DISPOSAL_ACTION], req.period.from, req.period.to, maxSeq), names);
+      return buildDisposalReport(ctx, req.period, repo.events([DISPOSAL_ACTION], req.period.from, req.period.to, maxSeq), names, (id) => {
+        const erased = backupErasureOf(vault, id);
+        return {
+          agedOutOn: vault.retention.disposal(id)?.backupsAgedOutOn ?? null,
+          copies: backupsPredating(vault, id).map((b) => ({ name: b.name, createdAt: b.manifest.createdAt })),
+          erased: erased ? { at: erased.confirmedAt, by: erased.confirmedByName } : null,
+        };
+      });
     }
     case 'register':
       return buildRegisterReport(ctx, registerData(vault, repo, maxSeq, now));

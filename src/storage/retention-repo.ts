@@ -101,8 +101,13 @@ const toDisposal = (r: RawDisposal): DisposalRow => ({
 export class RetentionRepo {
   /** The executed disposals recorded in another database (a backup copy); none in a copy older than the table. */
   static executedDisposalIdsIn(db: Db): number[] {
-    const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'disposals'").get();
-    return exists ? (db.prepare("SELECT id FROM disposals WHERE state = 'executed' ORDER BY id").pluck().all() as number[]) : [];
+    const has = (t: string) => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(t) !== undefined;
+    if (!has('disposals')) return [];
+    // Disposals re-applied after a restore (migration 025) are included as well.
+    const sql = has('reapplied_disposals')
+      ? "SELECT id FROM disposals WHERE state = 'executed' UNION SELECT disposal_id FROM reapplied_disposals ORDER BY 1"
+      : "SELECT id FROM disposals WHERE state = 'executed' ORDER BY id";
+    return db.prepare(sql).pluck().all() as number[];
   }
 
   constructor(private readonly db: Db) {}
@@ -239,6 +244,17 @@ export class RetentionRepo {
     this.db
       .prepare(`UPDATE disposals SET state = 'executed', approved_by = ?, approved_by_name = ?, approved_at = ?, executed_at = ?, same_person = ?, backups_aged_out_on = ? WHERE id = ? AND state = 'proposed'`)
       .run(v.approvedBy, v.approvedByName, v.at, v.at, v.samePerson ? 1 : 0, v.backupsAgedOutOn, id);
+  }
+
+  /** Records, in a restored vault, a disposal the backup did not include (from the disposal ledger). */
+  recordReapplied(id: number, executedAt: string, personIds: readonly number[], at: string): void {
+    this.db.prepare('INSERT OR IGNORE INTO reapplied_disposals (disposal_id, executed_at, person_ids, reapplied_at) VALUES (?, ?, ?, ?)').run(id, executedAt, JSON.stringify(personIds), at);
+  }
+
+  /** Disposals re-applied after a restore, as the ledger listed them. */
+  reappliedDisposals(): { id: number; executedAt: string; personIds: number[] }[] {
+    const rows = this.db.prepare('SELECT disposal_id, executed_at, person_ids FROM reapplied_disposals ORDER BY disposal_id').raw().all() as [number, string, string][];
+    return rows.map((r) => ({ id: r[0], executedAt: r[1], personIds: JSON.parse(r[2]) as number[] }));
   }
 
   cancel(id: number, by: string, at: string): void {

@@ -55,6 +55,11 @@ export const RETENTION_MESSAGES = {
     cannotApproveOwn: 'この提案はあなたが行ったため承認できません。別の事務取扱責任者が承認してください。',
     cancel: '提案を取り消す',
     done: '廃棄しました（{n}名）。',
+    erasure: 'バックアップ消去確認',
+    erasureDone: '{date} {name} が確認',
+    erasureNone: '未確認（廃棄より前のバックアップに暗号化された複製が残っている可能性があります）',
+    erasureOffsite: '装置の外（別の媒体・保管場所）に写したバックアップも消去しました',
+    erasureConfirm: 'バックアップの消去を確認する',
     checkpointPending: '更新ログ（WAL）の切り詰めが他の読み取りのため完了していません。金庫を閉じるときに再度行われます。',
   },
   rules: {
