@@ -279,6 +279,7 @@ export const M = {
     noDependants: '扶養親族は登録されていません。',
     numberTitle: '個人番号',
     unchecked: '本人確認の記録なし',
+    placeholderNumber: '登録した個人番号がすべて0の番号です。仮の番号や入力の誤りではないか、番号確認書類と照らし合わせてください。',
     acquiredAt: '取得日時',
     refusal: '未提供理由',
     purposes: '利用目的',

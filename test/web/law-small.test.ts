@@ -123,6 +123,20 @@ describe('small rules of issue 11 (point 13) through the web', () => {
     expect(res.text).not.toContain(n.slice(-4));
   });
 
+  it('warns on 000000000000 when a handler records it at intake', async () => {
+    const { handler } = await setUp();
+    await handler.get('/persons/new');
+    const created = await handler.post('/persons', newPerson('1990-04-01'));
+    const path = created.headers.location!;
+    await handler.get(`${path}/intake`);
+    const { purposeCodesFor } = await import('../../src/domain/purposes.js');
+    const res = await handler.post(`${path}/intake`, { purposes: purposeCodesFor('employee'), number: '0000-0000-0000', method: 'in_person', numberDocument: 'my_number_card', checkedOn: '2026-04-01' });
+    expect(res.status).toBe(303);
+    const page = await handler.get(res.headers.location!);
+    expect(page.text).toContain('placeholder-warning');
+    expect(page.text).toContain('すべて0');
+  });
+
   it('warns on 000000000000 at import (it passes the check digit)', async () => {
     const { handler } = await setUp();
     await handler.get('/imports');

@@ -56,6 +56,8 @@ export function personRoutes(deps: WebDeps): Router {
       purposes: (d.number?.purposes ?? []).map((c) => findPurpose(c)?.name ?? c),
       revealPurposes: purposesFor(d.person.kind),
       history: toHistory(d.history),
+      // Set by the intake route after it stored a number that is surely a placeholder (000000000000).
+      placeholderWarning: req.query.warning === 'placeholder' && d.number?.state === 'held',
     });
   });
 
