@@ -56,13 +56,16 @@
       } else {
         result.append(el('p', report.message || xhr.statusText));
       }
-      if (report.errors && report.errors.length) {
+      var notes = (report.errors || []).concat((report.warnings || []).map(function (w) {
+        return { line: w.line, message: t.warning + ': ' + w.message };
+      }));
+      if (notes.length) {
         var table = el('table');
         table.className = 'list';
         var head = el('tr');
         head.append(el('th', t.line), el('th', t.reason));
         table.append(head);
-        report.errors.forEach(function (e) {
+        notes.forEach(function (e) {
           var row = el('tr');
           row.append(el('td', String(e.line)), el('td', e.message));
           table.append(row);

@@ -34,6 +34,7 @@ export function importCommand(argv: string[], config: Config, out: NodeJS.Writab
     });
     bytes.fill(0);
     for (const e of report.errors) err.write(`${e.line}行目: ${e.message}\n`);
+    for (const w of report.warnings) err.write(`注意 ${w.line}行目: ${w.message}\n`);
     const badLines = new Set(report.errors.map((e) => e.line)).size;
     if (!report.committed) {
       err.write(

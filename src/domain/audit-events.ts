@@ -91,7 +91,18 @@ export type AuditAction =
   | 'purpose.co_approved'
   // Roles (issue 11): a further role on one person and one number (payee, dependant of X, employee), and its end.
   | 'person.role_added'
-  | 'person.role_ended';
+  | 'person.role_ended'
+  // The 管理台帳 (issue 11): a file outside the appliance added or removed by an admin.
+  | 'ledger.file_added'
+  | 'ledger.file_removed'
+  // 最終支払日 after 退職 / 取引終了: retention counts from the later date.
+  | 'person.final_payment_recorded'
+  // 提供・提出 of an export (where it went) and the exported file deleted (持出しの終了).
+  | 'export.provided'
+  | 'export.file_deleted'
+  // A disposal the restored backup predated, re-applied from the disposal ledger; backups confirmed erased.
+  | 'disposal.reapplied'
+  | 'disposal.backups_erased';
 
 export interface Actor {
   /** A user id, or 'system' / 'cli' for work without a signed-in person. */

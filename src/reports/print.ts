@@ -1,15 +1,23 @@
 import type { Actor } from '../domain/audit-events.js';
 import { AppError } from '../domain/errors.js';
 import type { PersonId } from '../domain/persons.js';
+import { backupsPredating, lastBackup, listBackups } from '../services/backup.js';
+import { backupErasureOf } from '../services/backup-erasure.js';
+import { backupSchedule } from '../services/backup-settings.js';
+import { ledgerFiles, ledgerSettings } from '../services/ledger.js';
+import { dueEntries } from '../services/retention.js';
 import { companyName } from '../services/settings.js';
+import { META } from '../services/setup.js';
 import { databasePath, type Vault } from '../services/vault.js';
 import { writeTransaction } from '../storage/database.js';
+import { ProvisionRepo } from '../storage/provision-repo.js';
 import { ReportRepo } from '../storage/report-repo.js';
 import { entryLogLines } from '../web/entry-log.js';
 import { formatTime } from '../web/view-models.js';
 import { ACTIVITY_ACTIONS, buildActivityReport } from './activity.js';
 import { buildDisposalReport, DISPOSAL_ACTION } from './disposal.js';
 import { buildEntriesReport } from './entries.js';
+import { incidentSources } from './incident-sources.js';
 import { buildIncidentReport, incidentFacts, LEFT_VAULT_ACTIONS, type IncidentFilter } from './incident.js';
 import type { ReportContext, ReportKind, ReportModel } from './model.js';
 import { buildNoticeReport, type NoticeContent } from './notice.js';
@@ -91,7 +99,7 @@ export function buildReport(vault: Vault, ctx: ReportContext, req: ReportRequest
   const maxSeq = ctx.head.seq;
   switch (req.kind) {
     case 'activity':
-      return buildActivityReport(ctx, req.period, repo.events(ACTIVITY_ACTIONS, req.period.from, req.period.to, maxSeq));
+      return buildActivityReport(ctx, req.period, repo.events(ACTIVITY_ACTIONS, req.period.from, req.period.to, maxSeq), new ProvisionRepo(vault.db).openCarryOuts(maxSeq));
     case 'entries': {
       const total = vault.entryLog.count(req.period.from, req.period.to);
       const rows = vault.entryLog.page(req.period.from, req.period.to, Math.max(total, 1), 0).filter((r) => r.seq <= maxSeq).reverse();
@@ -99,7 +107,14 @@ export function buildReport(vault: Vault, ctx: ReportContext, req: ReportRequest
     }
     case 'disposal': {
       const names = new Map(vault.users.all().map((u) => [u.id, u.displayName]));
-      return buildDisposalReport(ctx, req.period, repo.events([DISPOSAL_ACTION], req.period.from, req.period.to, maxSeq), names);
+      return buildDisposalReport(ctx, req.period, repo.events([DISPOSAL_ACTION], req.period.from, req.period.to, maxSeq), names, (id) => {
+        const erased = backupErasureOf(vault, id);
+        return {
+          agedOutOn: vault.retention.disposal(id)?.backupsAgedOutOn ?? null,
+          copies: backupsPredating(vault, id).map((b) => ({ name: b.name, createdAt: b.manifest.createdAt })),
+          erased: erased ? { at: erased.confirmedAt, by: erased.confirmedByName } : null,
+        };
+      });
     }
     case 'register':
       return buildRegisterReport(ctx, registerData(vault, repo, maxSeq, now));
@@ -108,7 +123,7 @@ export function buildReport(vault: Vault, ctx: ReportContext, req: ReportRequest
       return buildNoticeReport(ctx, p, noticeContent(vault, p.id, req.noticeId));
     }
     case 'incident': {
-      const facts = incidentFacts(repo.events(LEFT_VAULT_ACTIONS, req.period.from, req.period.to, maxSeq), req.filter);
+      const facts = incidentFacts(repo.events(LEFT_VAULT_ACTIONS, req.period.from, req.period.to, maxSeq), req.filter, incidentSources(vault.db));
       return buildIncidentReport(ctx, req.period, req.filter, facts, req.filterLabel);
     }
   }
@@ -147,7 +162,9 @@ function registerData(vault: Vault, repo: ReportRepo, maxSeq: number, now: Date)
     identityChecks: repo.identityCheckCount(),
     auditEvents: repo.auditCount(maxSeq),
     vaultFile: databasePath(vault.dataDir),
-    backupFolder: null,
+    backup: backupData(vault),
+    owner: ledgerSettings(vault),
+    manualFiles: ledgerFiles(vault),
     users: vault.users.all().map((u) => ({
       name: u.displayName,
       login: u.login,
@@ -157,10 +174,32 @@ function registerData(vault: Vault, repo: ReportRepo, maxSeq: number, now: Date)
       keys: vault.securityKeys.ofUser(u.id).filter((k) => !k.revokedAt).length,
     })),
     rules: hasRules ? (vault.db.prepare('SELECT document, years, start FROM retention_rules ORDER BY sort').all() as RegisterData['rules']) : null,
-    ended: repo.endedWithNumbers().map((e) => ({ endedOn: e.kind === 'dependant' ? e.dependantUntil : e.retiredOn, state: e.state })),
+    retention: hasRules ? retentionCounts(vault) : { running: 0, due: 0, held: 0 },
     disposals: { count: repo.countOf(DISPOSAL_ACTION, maxSeq), lastAt: last?.at ?? null },
     today: todayJst(now),
   };
+}
+
+/** The backup folder's state now: the setting, the schedule, the copies of this vault there and the last run. */
+function backupData(vault: Vault): RegisterData['backup'] {
+  const folder = vault.meta.get(META.backupDir) ?? null;
+  const schedule = backupSchedule(vault);
+  const last = lastBackup(vault);
+  let copies: number | null = null;
+  if (folder) {
+    try {
+      copies = listBackups(vault, folder).filter((b) => !b.otherVault).length;
+    } catch {
+      copies = null; // the ledger says the folder could not be read
+    }
+  }
+  return { folder, schedule: schedule.time, keep: schedule.keep, last: last ? { state: last.state, at: last.at } : null, copies };
+}
+
+/** Counted by the disposal list's own rules (one function: dueEntries), so the ledger and the list never disagree. */
+function retentionCounts(vault: Vault): RegisterData['retention'] {
+  const due = dueEntries(vault);
+  return { running: vault.retention.candidates().length, due: due.length, held: due.filter((e) => e.hold).length };
 }
 
 export type { ReportKind };

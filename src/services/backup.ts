@@ -12,6 +12,7 @@ import { copyDatabase, CopyInterrupted, type CopyProgress } from '../storage/bac
 import { DB_CIPHER, openDatabase, writeTransaction } from '../storage/database.js';
 import { schemaVersion } from '../storage/migrate.js';
 import { MetaRepo } from '../storage/meta-repo.js';
+import { writeLedger } from './disposal-ledger.js';
 import { RetentionRepo, type DisposalRow } from '../storage/retention-repo.js';
 import {
   backupName, cleanInterrupted, fsyncPath, lockFolder, MANIFEST_FORMAT, manifestPathOf, readBackups, sha256File, tempName, writeNewFile, type Manifest, type StoredBackup,
@@ -165,6 +166,8 @@ export async function createBackup(vault: Vault, opts: BackupOptions): Promise<B
       renameSync(tmpDb, finalDb);
       renameSync(tmpManifest, manifestPathOf(finalDb));
       fsyncPath(opts.folder);
+      // The disposal ledger travels with the backups, so a restore can re-apply later disposals.
+      writeLedger(vault, opts.folder);
       const removed = rotate(vault, opts.folder, keep, name);
       const seconds = Math.round((performance.now() - t0) / 10) / 100;
       writeTransaction(vault.db, () => {

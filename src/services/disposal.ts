@@ -7,6 +7,7 @@ import { checkpointTruncate, writeTransaction } from '../storage/database.js';
 import type { DisposalPersonRow } from '../storage/retention-repo.js';
 import type { UserRow } from '../storage/users-repo.js';
 import { cleanText, dueEntries, type DueEntry } from './retention.js';
+import { writeLedger } from './disposal-ledger.js';
 import type { Vault } from './vault.js';
 
 /**
@@ -102,6 +103,8 @@ export interface ApprovalResult {
   samePerson: boolean;
   /** False if the WAL could not be emptied (a reader held it); it is retried when the vault closes. */
   checkpointed: boolean;
+  /** False if the disposal ledger could not be written beside the database or into the backup folder. */
+  ledgerWritten: boolean;
 }
 
 /**
@@ -154,7 +157,26 @@ export function approveDisposal(vault: Vault, user: UserRow, disposalId: number,
     });
     return { disposalId, count: persons.length, samePerson };
   });
-  return { ...result, checkpointed: checkpointTruncate(vault.db) };
+  return { ...result, checkpointed: checkpointTruncate(vault.db), ledgerWritten: writeDisposalLedgers(vault) };
+}
+
+/**
+ * Writes the disposal ledger beside the database and into the backup folder
+ * (services/disposal-ledger.ts). The disposal has committed already; a
+ * failure is logged and reported, and the next backup writes the ledger again.
+ */
+function writeDisposalLedgers(vault: Vault): boolean {
+  const folders = [vault.dataDir, vault.meta.get('backup_dir')].filter((f): f is string => !!f);
+  let ok = true;
+  for (const f of folders) {
+    try {
+      writeLedger(vault, f);
+    } catch (cause) {
+      ok = false;
+      process.stderr.write(`${JSON.stringify({ level: 'error', event: 'disposal ledger not written', error: (cause as Error)?.name ?? typeof cause })}\n`);
+    }
+  }
+  return ok;
 }
 
 /** The reason written into number.disposed: the rules that ended, and the proposal's note. */

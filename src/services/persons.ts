@@ -3,7 +3,6 @@ import { japanDate, parseDate } from '../domain/dates.js';
 import { AppError } from '../domain/errors.js';
 import { CORPORATE_NUMBER_ON_HELD_REFUSAL } from '../domain/number-eligibility.js';
 import type { Person, PersonId, PersonKind } from '../domain/persons.js';
-import { retentionEnd } from '../domain/retention.js';
 import { writeTransaction } from '../storage/database.js';
 import type { PersonListRow } from '../storage/persons-repo.js';
 import { FormError, type FieldErrors } from './accounts.js';
@@ -148,7 +147,7 @@ export function personDetail(vault: Vault, id: PersonId): PersonDetail {
   const supporter = person.supporterId === null ? null : (vault.persons.byId(person.supporterId) ?? null);
   const dependantUntil = vault.persons.dependantUntil(id);
   const n = vault.persons.numberOf(id);
-  const facts = { ...person, dependantUntil, supporterRetiredOn: supporter?.status === 'retired' ? supporter.retiredOn : null };
+  const retention = personRetention(vault, id);
   return {
     person,
     supporter,
@@ -156,8 +155,8 @@ export function personDetail(vault: Vault, id: PersonId): PersonDetail {
     dependants: person.kind === 'employee' ? vault.persons.dependantsOf(id) : [],
     number: n ? { state: n.state, refusalReason: n.refusalReason, acquiredAt: n.acquiredAt, disposedAt: n.disposedAt, purposes: n.purposes } : null,
     identityChecks: vault.identityChecks.forPerson(id),
-    retentionEnd: retentionEnd(facts, vault.retention.rules())?.end ?? null,
-    retention: personRetention(vault, id),
+    retentionEnd: retention.result?.end ?? null,
+    retention,
     history: vault.auditRepo.forPerson(id),
   };
 }

@@ -13,6 +13,8 @@ import { writeTransaction } from '../storage/database.js';
 import type { PinCost } from '../vault/slots.js';
 import { M } from './messages.js';
 import { formatDate, formatTime } from './view-models.js';
+import { statusLabel } from '../domain/persons.js';
+import { findPurpose } from '../domain/purposes.js';
 import { isAllowed } from './network.js';
 import { can, type Permission } from './policy.js';
 import { authRoutes } from './routes/auth.js';
@@ -31,6 +33,8 @@ import { gateRoutes } from './routes/gate.js';
 import { doorRoutes } from './routes/door.js';
 import { entryRoutes } from './routes/entries.js';
 import { disposalRoutes, holdRoutes, retentionRoutes } from './routes/disposal.js';
+import { exportRecordRoutes } from './routes/export-records.js';
+import { ledgerRoutes } from './routes/ledger.js';
 import { reportRoutes } from './routes/reports.js';
 import { auditRoutes } from './routes/audit.js';
 import type { SyslogStatus } from '../services/syslog-forwarder.js';
@@ -102,6 +106,8 @@ export function createApp(deps: WebDeps): express.Express {
   app.set('view cache', true);
   app.locals.m = M;
   app.locals.formatDate = formatDate;
+  app.locals.statusLabel = statusLabel;
+  app.locals.purposeName = (code: string | null) => (code ? (findPurpose(code)?.name ?? code) : '');
   app.locals.formatTime = formatTime;
 
   app.use((req, res, next) => {
@@ -176,6 +182,8 @@ export function createApp(deps: WebDeps): express.Express {
   app.use('/door', doorRoutes(deps));
   app.use('/disposal', disposalRoutes(deps));
   app.use('/admin/retention', retentionRoutes(deps));
+  app.use('/admin/ledger', ledgerRoutes(deps));
+  app.use('/exports', exportRecordRoutes(deps));
   app.use('/persons', holdRoutes(deps));
   app.use('/admin/setup', setupRoutes(deps));
   app.use('/admin/status', statusRoutes(deps));

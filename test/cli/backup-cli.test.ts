@@ -151,7 +151,8 @@ describe('mnvault backup / restore', () => {
     for (const b of readBackups(folder)) expect(await sha256File(b.path)).toBe(b.manifest.sha256);
     // The next backup clears what the killed ones left.
     expect((await runChild(null)).code).toBe(0);
-    expect(readdirSync(folder).filter((n) => !/^mnvault-\d{8}T\d{6}Z-[0-9a-f]{6}\.(db|json)$/u.test(n))).toEqual([]);
+    // Whole backups and the disposal ledger that travels with them (issue 11), nothing else.
+    expect(readdirSync(folder).filter((n) => !/^mnvault-\d{8}T\d{6}Z-[0-9a-f]{6}\.(db|json)$/u.test(n))).toEqual(['disposal-ledger.json']);
     expect(readdirSync(folder).filter((n) => n.endsWith('.db')).length).toBe(readBackups(folder).length);
   }, 180_000);
 });

@@ -10,6 +10,7 @@ import { numberRecordId, NUMBER_FIELD } from '../numbers.js';
 import type { Vault } from '../vault.js';
 import { mapHeader, type Column } from './columns.js';
 import { decodeCsv, type CsvEncoding } from './decode.js';
+import { dropEndedRetention } from './retention-check.js';
 import { validateRow, type PersonDraft } from './validate.js';
 
 export interface RowError {
@@ -42,6 +43,8 @@ export interface ImportReport {
   committed: boolean;
   imported: Record<PersonKind, number> & { notProvided: number };
   errors: RowError[];
+  /** Rows imported (or importable) that the handler should look at again (a placeholder number). */
+  warnings: RowError[];
   auditSeq: number | null;
 }
 
@@ -75,6 +78,7 @@ export function importPersons(vault: Vault, bytes: Uint8Array, opts: ImportOptio
     committed: false,
     imported: { employee: 0, dependant: 0, payee: 0, notProvided: 0 },
     errors: [],
+    warnings: [],
     auditSeq: null,
   };
   if (headerTooLong(bytes)) {
@@ -132,6 +136,8 @@ export function importPersons(vault: Vault, bytes: Uint8Array, opts: ImportOptio
         continue;
       }
       drafts.push({ ...r.draft, purposes: notified, index: r.draft.number ? numberIndex(vault.keys.index, r.draft.number) : null });
+      const warning = r.draft.number?.placeholderWarning();
+      if (warning) report.warnings.push({ line, message: warning });
     }
     if (i % PROGRESS_EVERY === 0) progress('parse', i, total);
   }
@@ -141,7 +147,7 @@ export function importPersons(vault: Vault, bytes: Uint8Array, opts: ImportOptio
   try {
     writeTransaction(vault.db, () => {
       const registered = vault.persons.codes('employee');
-      const good = checkAgainstFileAndVault(vault, drafts, registered, badEmployees, report.errors);
+      const good = dropEndedRetention(vault, checkAgainstFileAndVault(vault, drafts, registered, badEmployees, report.errors), registered, today, report.errors);
       progress('check', total, total);
       if (report.errors.length > 0 && !opts.skipInvalid) throw new Rejected();
       if (good.length === 0) throw new Rejected();
@@ -283,6 +289,7 @@ function store(vault: Vault, rows: Checked[], registered: Map<string, PersonId>,
         at,
       );
       if (r.kind === 'employee' && r.code !== null) fileEmployeeIds.set(r.code, id);
+      if (r.lastPaidOn !== null) vault.retention.setLastPaidOn(id, r.lastPaidOn, actor.id, at);
       if (r.number !== null && r.index !== null) {
         const digits = Buffer.from(r.number.expose(), 'latin1');
         vault.persons.insertSealedNumber(id, sealer.seal(digits, numberRecordId(id), NUMBER_FIELD), r.index, at, r.purposes!);

@@ -31,6 +31,8 @@ export interface PersonDraft {
   /** The purposes the 利用目的 column says were notified (codes); null when the file has no such column. */
   purposes: string[] | null;
   retiredOn: string | null;
+  /** 最終支払日 after 退職 / 取引終了; retention counts from the later date. */
+  lastPaidOn: string | null;
   number: MyNumber | null;
   refusalReason: string | null;
 }
@@ -125,6 +127,14 @@ export function validatePersonFields(
     if (retiredOn === null) bad('retired_on', `退職日「${v.retired_on}」は日付として読めません。2024-03-31 の形で入れてください。`);
   }
 
+  let lastPaidOn: string | null = null;
+  if (v.last_paid_on !== undefined) {
+    lastPaidOn = parseDate(v.last_paid_on) ?? null;
+    if (lastPaidOn === null) bad('last_paid_on', `最終支払日「${v.last_paid_on}」は日付として読めません。2025-01-25 の形で入れてください。`);
+    else if (retiredOn === null) bad('last_paid_on', '最終支払日は退職日（取引終了日）のある行にだけ入れてください。');
+    else if (lastPaidOn < retiredOn) bad('last_paid_on', '最終支払日が退職日（取引終了日）より前です。退職後の最後の支払いの日を入れてください。');
+  }
+
   let code: string | null = null;
   if (v.code !== undefined) {
     code = normaliseCode(v.code) ?? null;
@@ -188,7 +198,7 @@ export function validatePersonFields(
   if (problems.length > 0 || kind === undefined) return { ok: false, problems };
   return {
     ok: true,
-    draft: { line, kind, code, name, kana, birthDate, relationship, supporterCode, corporateNumber, retiredOn, number, refusalReason, purposes },
+    draft: { line, kind, code, name, kana, birthDate, relationship, supporterCode, corporateNumber, retiredOn, lastPaidOn, number, refusalReason, purposes },
   };
 }
 

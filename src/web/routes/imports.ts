@@ -50,6 +50,7 @@ export function importRoutes(deps: WebDeps): Router {
         imported: report.imported,
         errors: report.errors.slice(0, 5000),
         moreErrors: Math.max(0, report.errors.length - 5000),
+        warnings: report.warnings.slice(0, 5000),
       });
     },
   );

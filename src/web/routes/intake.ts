@@ -2,6 +2,7 @@ import { Router, type Request } from 'express';
 import QRCode from 'qrcode';
 import { z } from 'zod';
 import { japanDate } from '../../domain/dates.js';
+import { MyNumber } from '../../domain/my-number.js';
 import { purposesFor } from '../../domain/purposes.js';
 import { actorOf } from '../../services/accounts.js';
 import { issueIntakeCode, recordIdentityCheck, recordIntake, type CodePurposes } from '../../services/intake.js';
@@ -68,7 +69,8 @@ export function intakeRoutes(deps: WebDeps): Router {
         refusalReason: form.refusalReason,
         identity: { method: form.method, route: form.route, numberDocument: form.numberDocument, identityDocuments: form.identityDocuments, otherDocumentName: form.otherDocumentName, authorityDocument: form.authorityDocument, proxyDocuments: form.proxyDocuments, checkedOn: form.checkedOn, note: form.note },
       }, clientOf(req));
-      res.redirect(303, `/persons/${id}`);
+      const parsed = form.number ? MyNumber.tryParse(form.number) : undefined;
+      res.redirect(303, `/persons/${id}${parsed?.ok && parsed.value.placeholderWarning() ? '?warning=placeholder' : ''}`);
     }, (errors) => {
       // The number is never sent back into the page, even after an error.
       res.status(400).render('intake/form', intakeView(id, scrub({ ...form, number: '' }), errors));

@@ -50,7 +50,11 @@ export function personRoutes(deps: WebDeps): Router {
 
   r.get('/:id', requirePermission('persons.read'), (req, res) => {
     const d = personDetail(vault, intParam(req.params.id));
-    res.render('persons/show', personPage(vault, d));
+    res.render('persons/show', {
+      ...personPage(vault, d),
+      // Set by the intake route after it stored a number that is surely a placeholder (000000000000).
+      placeholderWarning: req.query.warning === 'placeholder' && d.number?.state === 'held',
+    });
   });
 
   r.get('/:id/edit', requirePermission('persons.write'), (req, res) => {
