@@ -23,7 +23,7 @@ import { hidKeyOpener, SecurityKeyStation, type KeyStatus } from '../services/se
 
 /** Where the simulated PIN pad connects (development only). */
 export const pinPadSocketPath = (dataDir: string) => join(dataDir, 'pinpad.sock');
-import { defaultHostnames, ensureTls, serverTlsOptions } from '../web/tls.js';
+import { certificateDnsNames, defaultHostnames, ensureTls, serverTlsOptions } from '../web/tls.js';
 import { vaultCaKeyStore } from '../services/tls-ca-key.js';
 import { applyServerLimits, serverLimitOptions } from '../web/server-limits.js';
 import { dataDirFrom, parse } from './args.js';
@@ -34,6 +34,18 @@ import { logEvent } from '../log.js';
 import { stopGracefully } from './shutdown.js';
 import { atTerminal } from './terminal.js';
 import { backupRunnerFor, startBackupSchedule } from '../services/backup-runner.js';
+
+/**
+ * The appliance's own address when MNVAULT_PUBLIC_URL is unset: the first name
+ * in its certificate (a LAN name before localhost) and the port it listens on.
+ * The office PCs trust that name through the local CA, so WebAuthn can use it as
+ * its relying party and the intake slip can print it. Undefined over plain HTTP
+ * or on a port chosen by the system.
+ */
+function certificateUrl(dataDir: string, secure: boolean, port: number): string | undefined {
+  const name = secure && port > 0 ? certificateDnsNames(dataDir)[0] : undefined;
+  return name ? `https://${name}${port === 443 ? '' : `:${port}`}` : undefined;
+}
 
 /** How often the running server checks whether its certificate is due for renewal. */
 const TLS_RENEWAL_CHECK_MS = 12 * 60 * 60 * 1000;
@@ -124,7 +136,7 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
     simulateDevices: opts.simulateDevices,
     secure: !opts.http,
     allowedNetworks: parseNetworks(config.allowedNetworks),
-    publicUrl: config.publicUrl,
+    publicUrl: config.publicUrl ?? certificateUrl(vault.dataDir, !opts.http, opts.port),
     pinCost: opts.pinCost,
     reveals,
     gateWindows: opts.gateWindows,

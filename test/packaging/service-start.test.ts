@@ -222,6 +222,8 @@ describe.skipIf(unavailable)(`the service started through its unit’s ExecStart
     expect(signedIn.headers.location).toBe('/login/enrol');
     const enrol = await request('GET', '/login/enrol', cookies);
     expect(enrol.status).toBe(200);
+    // Without MNVAULT_PUBLIC_URL the relying party is the certificate's name: security keys are offered too.
+    expect(enrol.body).toContain('id="webauthn"');
     const code = totpCode(secretFromEnrolPage(enrol.body), new Date());
     const enrolled = await request('POST', '/login/enrol/totp', cookies, { _csrf: csrf!, code });
     expect(enrolled.status, enrolled.body).toBe(303);
