@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { captureStderr, forms } from '../helpers/canary.js';
 import { syntheticNumber } from '../helpers/numbers.js';
-import { ADMIN, newTestVault } from '../helpers/vault.js';
-import { Browser, testApp } from '../helpers/web.js';
+import { newTestVault } from '../helpers/vault.js';
+import { addStaff, Browser, HANDLER, testApp } from '../helpers/web.js';
 
 /** The one JSON line a request failure leaves, parsed. */
 function failureLines(lines: string[]): Record<string, unknown>[] {
@@ -16,6 +16,8 @@ function failureLines(lines: string[]): Record<string, unknown>[] {
 describe('an unexpected error in a route', () => {
   it('logs the reference id shown on the 500 page with classes, codes and frames, never the message', async () => {
     const { vault } = await newTestVault();
+    // A handler signs in with a password alone (no second factor required), so the session insert runs.
+    await addStaff(vault);
     const number = syntheticNumber(7, 3);
     // A real SQLite fault (a trigger aborting the session insert at sign-in), its message holding a number.
     vault.db.exec(`CREATE TEMP TRIGGER provoke BEFORE INSERT ON sessions BEGIN SELECT RAISE(ABORT, 'provoked for ${number} (${forms(number)[2]})'); END;`);
@@ -24,7 +26,7 @@ describe('an unexpected error in a route', () => {
     const log = captureStderr();
     let res;
     try {
-      res = await b.post('/login', { login: ADMIN.login, password: ADMIN.password });
+      res = await b.post('/login', { login: HANDLER.login, password: HANDLER.password });
     } finally {
       log.restore();
     }
@@ -50,6 +52,8 @@ describe('an unexpected error in a route', () => {
 
   it('with MNVAULT_DEBUG shows the message on the page with the number masked', async () => {
     const { vault } = await newTestVault();
+    // A handler signs in with a password alone (no second factor required), so the session insert runs.
+    await addStaff(vault);
     const number = syntheticNumber(8, 3);
     vault.db.exec(`CREATE TEMP TRIGGER provoke BEFORE INSERT ON sessions BEGIN SELECT RAISE(ABORT, 'provoked for ${number}'); END;`);
     const b = new Browser(testApp(vault, { debug: true }));
@@ -57,7 +61,7 @@ describe('an unexpected error in a route', () => {
     const log = captureStderr();
     let res;
     try {
-      res = await b.post('/login', { login: ADMIN.login, password: ADMIN.password });
+      res = await b.post('/login', { login: HANDLER.login, password: HANDLER.password });
     } finally {
       log.restore();
     }

@@ -133,7 +133,8 @@ describe('TOTP (RFC 6238, 30 s, 6 digits, ±1 step, each code once)', () => {
     // Locked: even the right password and a fresh code do not open a session.
     clock.advance(2 * STEP);
     const locked = await password(c, ADMIN.login, ADMIN.password);
-    expect(locked.status).toBe(423);
+    // A locked account is answered as any failed sign-in (401), so an outsider cannot tell which accounts exist.
+    expect(locked.status).toBe(401);
     expect(c.cookies.has(SESSION_COOKIE)).toBe(false);
   });
 
