@@ -14,8 +14,11 @@ fi
 
 # socat: serial pty pairs for device tests; chromium + CJK fonts: browser tests and PDF reports; poppler-utils: the report tests read the PDFs (pdftotext, pdftoppm);
 # libusb/libudev: node-hid's Linux binding loads them; python3, make, g++: node-gyp builds the SQLite cipher module;
-# and the linter for shell scripts (the tests run shellcheck on scripts/ and device/udev/).
-packages=(socat chromium fonts-noto-cjk libusb-1.0-0 libudev1 python3 make g++ ca-certificates shellcheck poppler-utils)
+# and the linter for shell scripts (the tests run shellcheck on scripts/ and device/udev/);
+# pcscd + libccid: the contactless card reader (マイナンバーカード); libpcsclite-dev: node-gyp builds the
+# PC/SC binding (smartcard) against it; vsmartcard-vpcd: the virtual reader the card tests drive.
+packages=(socat chromium fonts-noto-cjk libusb-1.0-0 libudev1 python3 make g++ ca-certificates shellcheck poppler-utils
+  pcscd libccid libpcsclite-dev vsmartcard-vpcd)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -41,5 +44,6 @@ node -e "
   const v = new Database(':memory:').prepare('select sqlite3mc_version() v').get().v;
   require('node-hid');
   require('@serialport/bindings-cpp');
+  require('smartcard');
   console.log('setup: native modules load (' + v + ')');
 "
