@@ -96,20 +96,37 @@ class PcscSession implements CardSession {
   /** The copy handed to the binding is zeroed afterwards: a VERIFY carries the PIN. */
   async transmit(apdu: Uint8Array): Promise<Uint8Array> {
     const command = Buffer.from(apdu);
+    const gone = (cause?: unknown) =>
+      new AppError('device_unavailable', 'カードが読み取りの途中で離れました。カードをリーダーに置き直して、最初からやり直してください。', { cause });
     try {
-      return new Uint8Array(await this.card.transmit(command, { autoGetResponse: true }));
+      const answer = await this.card.transmit(command, { autoGetResponse: true });
+      // A card leaving during the exchange can come back as an empty answer rather than an error.
+      if (answer.length < 2) throw gone();
+      return new Uint8Array(answer);
     } catch (cause) {
-      throw new AppError('device_unavailable', 'カードが読み取りの途中で離れました。カードをリーダーに置き直して、最初からやり直してください。', { cause });
+      if (cause instanceof AppError) throw cause;
+      throw gone(cause);
     } finally {
       command.fill(0);
     }
   }
 
-  close(): void {
+  /**
+   * Power-cycles the card (which ends its verified PIN state), then lets go of
+   * it. The power cycle goes through the binding's asynchronous reconnect: its
+   * disconnect is synchronous, and a card that must answer during it (the
+   * virtual card in this process) would never get the chance.
+   */
+  async close(): Promise<void> {
     try {
-      this.card.disconnect(load().SCARD_RESET_CARD);
+      await this.card.reconnect(load().SCARD_SHARE_SHARED, load().SCARD_PROTOCOL_T0 | load().SCARD_PROTOCOL_T1, load().SCARD_UNPOWER_CARD);
     } catch {
-      // The card already left the reader.
+      // The card already left the reader: nothing of it stays powered.
+    }
+    try {
+      this.card.disconnect(load().SCARD_LEAVE_CARD);
+    } catch {
+      // Already disconnected with the card gone.
     }
   }
 }

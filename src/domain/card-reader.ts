@@ -15,8 +15,8 @@ export interface CardReaderState {
 export interface CardSession {
   readonly reader: string;
   transmit(apdu: Uint8Array): Promise<Uint8Array>;
-  /** Releases the card (and resets it, so no verified PIN stays open). */
-  close(): void;
+  /** Releases the card and powers it off, so no verified PIN stays open. */
+  close(): Promise<void>;
 }
 
 export interface CardReaders {
