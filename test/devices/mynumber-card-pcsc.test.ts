@@ -46,7 +46,7 @@ describe('a My Number card through pcscd and the virtual reader', () => {
       expect(await readCard(transmit, pin('9999'))).toEqual({ kind: 'wrong_pin', left: 1 });
       expect(await probeCard(transmit)).toEqual({ kind: 'tries_left', left: 1 });
       expect((await readCard(transmit, pin('1234'))).kind).toBe('read');
-      expect(inserted.card.triesLeft).toBe(3);
+      expect(await inserted.triesLeft()).toBe(3);
       await s.close();
     } finally {
       await inserted.remove();
@@ -107,13 +107,7 @@ describe('a My Number card through pcscd and the virtual reader', () => {
   // Runs last: vpcd does not take a new card on a slot whose card vanished in the middle of an
   // exchange, so the next tap is on the second virtual reader.
   it('fails with a clear device error when the card leaves the reader mid-read, and works again on the next tap', async () => {
-    let reads = 0;
-    let inserted: Awaited<ReturnType<typeof pcsc.insert>> | undefined;
-    inserted = await pcsc.insert({
-      onExchange: (cmd) => {
-        if (cmd[1] === 0xb0 && ++reads === 2) inserted!.connection.remove();
-      },
-    });
+    const inserted = await pcsc.insert({}, 0, 2);
     const { s, transmit } = await session();
     await probeCard(transmit);
     const err = await readCard(transmit, pin('1234')).catch((e: unknown) => e);
@@ -121,7 +115,7 @@ describe('a My Number card through pcscd and the virtual reader', () => {
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).code).toBe('device_unavailable');
     expect((err as AppError).publicMessage).toContain('カードが読み取りの途中で離れました');
-    inserted.connection.remove();
+    await inserted.remove().catch(() => {});
     const again = await pcsc.insert({}, 1);
     try {
       const next = await session();
