@@ -24,6 +24,7 @@ import { benchReports } from './report-bench.js';
 import { benchAudit } from './audit-bench.js';
 import { benchRotation } from './rotation-bench.js';
 import { benchBackup } from './backup-bench.js';
+import { benchCard } from './card-bench.js';
 
 /**
  * `npm run bench`: each operation next to a floor measured in the same run on
@@ -275,7 +276,7 @@ export async function benchCommand(argv: string[], out: NodeJS.WritableStream): 
   try {
     out.write(`mnvault bench: import ${n.toLocaleString('en-US')} rows, verify ${verifyN.toLocaleString('en-US')} events (ratio = floor s / our s)\n`);
     const rows: Row[] = [];
-    // One part alone, when working on it: --only gate | web | reports | audit | rotation.
+    // One part alone, when working on it: --only gate | web | reports | audit | rotation | card.
     if (values.only === 'reports') {
       rows.push(...(await benchReports(root, n, 20_000)));
       out.write(`${fmt(rows)}\n`);
@@ -290,6 +291,11 @@ export async function benchCommand(argv: string[], out: NodeJS.WritableStream): 
     }
     if (values.only === 'backup') {
       rows.push(...(await benchBackup(root, n)));
+      out.write(`${fmt(rows)}\n`);
+      return 0;
+    }
+    if (values.only === 'card') {
+      rows.push(...(await benchCard(root, 20)));
       out.write(`${fmt(rows)}\n`);
       return 0;
     }
