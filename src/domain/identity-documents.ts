@@ -9,7 +9,7 @@ export const IDENTITY_METHOD_LABEL: Record<IdentityMethod, string> = { in_person
 
 /**
  * The card read at the appliance through its IC chip (券面事項入力補助AP, with the holder's PIN):
- * 番号確認 and 身元確認 both, like the card shown (施行規則1条1項1号, 2条; docs/mynumber-card.md).
+ * 番号確認 and 身元確認 both, like the card shown (番号法16条, 施行令12条1項1号; docs/mynumber-card.md).
  * Kept out of NUMBER_DOCUMENTS on purpose: a handler cannot pick it on a form; only a card read records it.
  */
 export const MY_NUMBER_CARD_IC = 'my_number_card_ic';
