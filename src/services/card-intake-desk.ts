@@ -49,6 +49,8 @@ export class CardIntakeDesk {
     private readonly vault: Vault,
     private readonly readers: CardReaders,
     private readonly onStatus: (message: string) => void = () => {},
+    /** Development: places a virtual card for the person (serve --simulate-devices). */
+    private readonly onStart?: (personId: PersonId) => Promise<void>,
   ) {}
 
   start(actor: Actor, personId: PersonId, input: { purposes: string[]; confirmLastTry: boolean }): CardIntakeView {
@@ -77,7 +79,7 @@ export class CardIntakeDesk {
     };
     this.#current = p;
     this.onStatus(p.message);
-    void readCardAtAppliance(this.readers, {
+    void Promise.resolve(this.onStart?.(personId)).then(() => readCardAtAppliance(this.readers, {
       waitMs: CARD_INTAKE_WINDOW_MS,
       confirmLastTry: input.confirmLastTry,
       onTriesLeft: (left) => {
@@ -87,7 +89,7 @@ export class CardIntakeDesk {
         this.onStatus(p.message);
       },
       pin: () => new Promise((resolve) => (p.pin = resolve)),
-    }).then(
+    })).then(
       (read) => {
         p.read = read;
         p.state = 'review';

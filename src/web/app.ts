@@ -17,6 +17,9 @@ import { authRoutes } from './routes/auth.js';
 import { homeRoutes } from './routes/home.js';
 import { importRoutes } from './routes/imports.js';
 import { intakeRoutes } from './routes/intake.js';
+import { cardIntakeRoutes } from './routes/card-intake.js';
+import { MC } from './messages-card.js';
+import type { CardIntakeDesk } from '../services/card-intake-desk.js';
 import { personRoutes } from './routes/persons.js';
 import { selfIntakeRoutes } from './routes/self-intake.js';
 import { userRoutes } from './routes/users.js';
@@ -62,6 +65,8 @@ export interface WebDeps {
   deviceStatus?: () => { pinPad: 'connected' | 'searching' | 'simulator' | 'none'; /** ms of the last key press on the pad (never the key) */ lastKeyAt?: number | null };
   /** The door of the 管理区域, when one is wired (or simulated); admins may pulse its relay once as a test. */
   door?: { status(): DoorStatus; testPulse?(): Promise<void>; relayDevice?(): string | undefined } | undefined;
+  /** 「カードで取得」: the 個人番号カード read at the appliance (a reader through pcscd). */
+  cards?: CardIntakeDesk | undefined;
   /** The remote syslog copy of the trail (MNVAULT_SYSLOG), when configured. */
   syslog?: { status(): SyslogStatus } | undefined;
 }
@@ -90,6 +95,7 @@ export function createApp(deps: WebDeps): express.Express {
   // Templates ship with the build: compile each once.
   app.set('view cache', true);
   app.locals.m = M;
+  app.locals.mc = MC;
   app.locals.formatDate = formatDate;
   app.locals.formatTime = formatTime;
 
@@ -145,6 +151,7 @@ export function createApp(deps: WebDeps): express.Express {
   app.use(homeRoutes(deps));
   app.use('/persons', personRoutes(deps));
   app.use('/persons', intakeRoutes(deps));
+  app.use('/persons', cardIntakeRoutes(deps));
   app.use('/admin/users', userRoutes(deps));
   app.use('/account', accountRoutes(deps));
   app.use('/admin/recovery-code', recoveryCodeRoutes(deps));

@@ -1,0 +1,23 @@
+/** Japanese text of 「カードで取得」 (the 個人番号カード read at the appliance). */
+export const MC = {
+  link: 'カードで取得（ICチップ読取）',
+  title: 'カードで取得',
+  intro: '本人の個人番号カードを装置のカードリーダーに置き、本人が装置のPINパッドでカードの暗証番号（券面事項入力補助用・4桁）を入力します。ブラウザには暗証番号を入力しません。',
+  lastTry: '暗証番号の残りが1回でも読み取る（本人の了承を得た場合だけ）',
+  start: '読み取りを始める',
+  code: 'PINパッドで入力する番号',
+  triesLeft: 'カードの暗証番号の残り回数',
+  reviewTitle: 'カードの内容と登録内容の比較',
+  name: '氏名',
+  birthDate: '生年月日',
+  signature: 'カードの署名検証',
+  same: '一致',
+  nameDifference: { spacing: '空白の違いのみ', former_surname: '旧姓併記の違い', gaiji: '外字の置き換え', different: '不一致' } as Record<string, string>,
+  birthDifference: { same: '一致', different: '不一致', not_on_record: '登録なし' } as Record<string, string>,
+  signatureResult: { valid: '一致', invalid: '不一致（登録できません）', unavailable: '署名なし' } as Record<string, string>,
+  confirmDifferences: '違いを本人に確認した（同一人物である）',
+  confirm: '個人番号を登録する',
+  numberHidden: '個人番号は表示しません。',
+  unavailable: 'この装置ではカードリーダーを使えません（pcscd が動いていません）。書類での取得を使ってください。',
+  again: '最初からやり直す',
+} as const;
