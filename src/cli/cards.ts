@@ -32,7 +32,12 @@ export async function startCards(vault: Vault, simulate: boolean): Promise<{ des
   const readers = new PcscCardReaders();
   let card: VirtualCardOnReader | undefined;
   const desk = new CardIntakeDesk(vault, readers, status, async (personId) => {
-    await card?.remove().catch(() => {});
+    if (card) {
+      await card.remove().catch(() => {});
+      card = undefined;
+      // Wait until pcscd has seen the last card go, so the next read does not catch its ghost.
+      for (let i = 0; i < 100 && readers.state().readers[0]?.card === true; i++) await new Promise((r) => setTimeout(r, 20));
+    }
     const person = vault.persons.byId(personId);
     if (!person) return;
     const first11 = String(randomInt(1, 10 ** 11)).padStart(11, '0');

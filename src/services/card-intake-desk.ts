@@ -56,8 +56,16 @@ export class CardIntakeDesk {
   start(actor: Actor, personId: PersonId, input: { purposes: string[]; confirmLastTry: boolean }): CardIntakeView {
     const now = this.vault.clock.now().getTime();
     this.#expire(now);
-    if (this.#current && this.#current.state !== 'sealed' && this.#current.state !== 'failed') {
+    const busy = this.#current;
+    if (busy && (busy.state === 'waiting_card' || busy.state === 'waiting_pin' || (busy.state === 'review' && busy.actor.id !== actor.id))) {
       throw new AppError('conflict', '装置で別のカード読み取りが進行中です。終わってからやり直してください。');
+    }
+    if (busy) busy.read = null;
+    const person = this.vault.persons.byId(personId);
+    if (!person) throw new AppError('not_found', '指定された人物は存在しません。');
+    if (person.corporateNumber) throw new AppError('invalid', '法人の支払先には個人番号を登録しません。');
+    if (this.vault.persons.numberOf(personId)?.state === 'held') {
+      throw new AppError('conflict', 'この人物の個人番号は登録済みです。訂正が必要な場合は管理者に相談してください。');
     }
     let code = '';
     do code = String(randomInt(0, 1_000_000)).padStart(6, '0');

@@ -50,6 +50,8 @@ describe('「カードで取得」 with the card PIN typed on the appliance PIN 
       desk.confirm(actor, started.id, false, '127.0.0.1');
       expect(desk.view(started.id)!.state).toBe('sealed');
       expect(vault.persons.numberOf(id)?.state).toBe('held');
+      // A person whose number is held gets no second card read.
+      expect(() => desk.start(actor, id, { purposes: ['withholding_slip'], confirmLastTry: false })).toThrow(/登録済み/u);
       const actions = auditEvents(vault).map((e) => e.action);
       expect(actions).toContain('number.recorded');
       expect(actions).toContain('identity.checked');
