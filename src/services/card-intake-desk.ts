@@ -1,7 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Actor } from '../domain/audit-events.js';
 import type { CardMatch } from '../domain/card-match.js';
-import type { CardReaders } from '../domain/card-reader.js';
+import type { CardReaders, CardReaderState } from '../domain/card-reader.js';
 import { AppError, publicMessage } from '../domain/errors.js';
 import type { PersonId } from '../domain/persons.js';
 import { Secret } from '../domain/secret.js';
@@ -115,6 +115,11 @@ export class CardIntakeDesk {
       p.pin = null;
     });
     return view(p);
+  }
+
+  /** The readers pcscd sees now, for the admin's home page (a replugged reader shows up without a restart). */
+  readerState(): CardReaderState {
+    return this.readers.state();
   }
 
   /** True when the PIN pad's code names a card intake waiting for the PIN (checked before gate requests). */

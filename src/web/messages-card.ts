@@ -20,4 +20,8 @@ export const MC = {
   numberHidden: '個人番号は表示しません。',
   unavailable: 'この装置ではカードリーダーを使えません（pcscd が動いていません）。書類での取得を使ってください。',
   again: '最初からやり直す',
+  readers: 'カードリーダー（マイナンバーカード）',
+  readersUnavailable: '使えません（pcscd が動いていません）',
+  readersNone: '接続されていません',
+  cardPresent: 'カードあり',
 } as const;

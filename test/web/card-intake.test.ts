@@ -28,6 +28,9 @@ describe('「カードで取得」 through the office app and the appliance PIN 
     const socket = connect(pad.server.address() as string);
     await new Promise((r) => socket.once('connect', r));
     try {
+      const admin = new Browser(app);
+      await admin.signIn(ADMIN.login, ADMIN.password);
+      expect((await admin.get('/')).text).toContain('Virtual PCD 00 00');
       const handler = new Browser(app);
       await handler.signIn(HANDLER.login, HANDLER.password);
       expect((await handler.get(`/persons/${id}/intake`)).text).toContain(`/persons/${id}/card-intake`);
