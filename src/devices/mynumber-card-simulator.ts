@@ -6,7 +6,7 @@
  * certificate file; `signature: 'invalid'` serves a 基本4情報 that differs from
  * the one that was signed (as a forged card's would).
  */
-import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { KENHOJO_AID, KENHOJO_EF } from './mynumber-card-apdu.js';
 import { concat, encodeBasicFourEf, encodeMyNumberEf, TAG, type BasicFour } from './mynumber-card-data.js';
 import { encodeTlv } from './tlv.js';
@@ -21,6 +21,8 @@ export interface VirtualMyNumberCardOptions {
   /** Tries left now (a card starts at 3). */
   triesLeft?: number;
   signature?: 'valid' | 'invalid' | 'absent';
+  /** The issuer's RSA key as PKCS#8 PEM (one made per process when absent). */
+  issuerKeyPem?: string;
   /** Called with each command and response (for transcripts). */
   onExchange?: (command: Uint8Array, response: Uint8Array) => void;
 }
@@ -31,10 +33,19 @@ const ATR = Uint8Array.from([0x3b, 0x80, 0x80, 0x01, 0x01]);
 
 let sharedKey: { privateKey: KeyObject; publicKey: KeyObject } | undefined;
 
-/** One RSA-2048 key per process, made on first use (about 100 ms). */
-function issuerKey() {
+/** One RSA-2048 key per process, made on first use (a few hundred ms), unless one is given. */
+function issuerKey(pem?: string) {
+  if (pem !== undefined) {
+    const privateKey = createPrivateKey(pem);
+    return { privateKey, publicKey: createPublicKey(privateKey) };
+  }
   sharedKey ??= generateKeyPairSync('rsa', { modulusLength: 2048 });
   return sharedKey;
+}
+
+/** A key to hand to virtual cards on other threads, so each does not make its own. */
+export function newIssuerKeyPem(): string {
+  return generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
 }
 
 export class VirtualMyNumberCard implements VirtualCard {
@@ -57,7 +68,7 @@ export class VirtualMyNumberCard implements VirtualCard {
     this.#files.set(KENHOJO_EF.myNumber, numberEf);
     this.#files.set(KENHOJO_EF.basicFour, servedFour);
     if ((options.signature ?? 'valid') !== 'absent') {
-      const { privateKey, publicKey } = issuerKey();
+      const { privateKey, publicKey } = issuerKey(options.issuerKeyPem);
       const h1 = encodeTlv(TAG.myNumberHash, createHash('sha256').update(numberEf).digest());
       const h2 = encodeTlv(TAG.basicFourHash, createHash('sha256').update(signedFour).digest());
       const sig = sign('sha256', concat([h1, h2]), privateKey);

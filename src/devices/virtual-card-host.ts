@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { newIssuerKeyPem } from './mynumber-card-simulator.js';
 import type { VirtualCardWorkerData } from './virtual-card-worker.js';
 
 export interface VirtualCardOnReader {
@@ -22,8 +23,12 @@ function workerPath(): string {
   return js;
 }
 
+let issuerPem: string | undefined;
+
+/** Each card is signed with one issuer key made once per process (making one takes a few hundred ms). */
 export function insertVirtualCardThread(data: VirtualCardWorkerData): Promise<VirtualCardOnReader> {
-  const worker = new Worker(workerPath(), { workerData: data });
+  issuerPem ??= newIssuerKeyPem();
+  const worker = new Worker(workerPath(), { workerData: { ...data, options: { issuerKeyPem: issuerPem, ...data.options } } });
   let closedResolve = () => {};
   const closed = new Promise<void>((r) => (closedResolve = r));
   const triesWaiters: ((n: number) => void)[] = [];
