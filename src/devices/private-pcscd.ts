@@ -49,7 +49,8 @@ export async function startPrivatePcscd(): Promise<PrivatePcscd> {
   );
   const child: ChildProcess = spawn(
     'unshare',
-    ['-m', '--propagation', 'private', 'sh', '-c', 'mount --bind "$1" /run/pcscd && exec /usr/sbin/pcscd -f -c "$2"', 'sh', runDir, confDir],
+    // setpriv --pdeathsig: the daemon dies with this process, even when it is killed (kill -9 tests).
+    ['-m', '--propagation', 'private', 'sh', '-c', 'mount --bind "$1" /run/pcscd && exec setpriv --pdeathsig KILL /usr/sbin/pcscd -f -c "$2"', 'sh', runDir, confDir],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
