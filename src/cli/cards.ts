@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { myNumberCheckDigit } from '../domain/my-number.js';
 import { PcscCardReaders } from '../devices/pcsc.js';
-import { privatePcscdProblem, startPrivatePcscd } from '../devices/private-pcscd.js';
+import { privatePcscdProblem, startPrivatePcscd, type PrivatePcscd } from '../devices/private-pcscd.js';
 import { insertVirtualCardThread, type VirtualCardOnReader } from '../devices/virtual-card-host.js';
 import { CardIntakeDesk } from '../services/card-intake-desk.js';
 import type { Vault } from '../services/vault.js';
@@ -22,13 +22,17 @@ export async function startCards(vault: Vault, simulate: boolean): Promise<{ des
     const readers = new PcscCardReaders();
     return { desk: new CardIntakeDesk(vault, readers, status), close: async () => readers.close() };
   }
-  const problem = privatePcscdProblem();
-  if (problem !== undefined) {
-    logEvent('warn', 'notice', { message: `模擬カードリーダーを使えません（${problem}）。カードで取得は使えません。` });
+  let pcscd: PrivatePcscd;
+  try {
+    const problem = privatePcscdProblem();
+    if (problem !== undefined) throw new Error(problem);
+    pcscd = await startPrivatePcscd();
+  } catch (err) {
+    // The rest of the simulated appliance works without it; say why the card intake does not.
+    logEvent('warn', 'notice', { message: `模擬カードリーダーを使えません（${err instanceof Error ? err.message : String(err)}）。カードで取得は使えません。` });
     const readers = new PcscCardReaders();
     return { desk: new CardIntakeDesk(vault, readers, status), close: async () => readers.close() };
   }
-  const pcscd = await startPrivatePcscd();
   const readers = new PcscCardReaders();
   let card: VirtualCardOnReader | undefined;
   const desk = new CardIntakeDesk(vault, readers, status, async (personId) => {
