@@ -26,6 +26,7 @@ import { benchReports } from './report-bench.js';
 import { benchAudit } from './audit-bench.js';
 import { benchRotation } from './rotation-bench.js';
 import { benchBackup } from './backup-bench.js';
+import { benchCard } from './card-bench.js';
 
 /**
  * `npm run bench`: each operation next to a floor measured in the same run on
@@ -255,7 +256,7 @@ function benchCiphers(root: string, n: number): Row[] {
 }
 
 /** The parts, in the order a full run measures them; `--only a,b` picks some. */
-const PARTS = ['import', 'verify', 'seal', 'open', 'web', 'gate', 'reports', 'audit', 'ciphers', 'rotation', 'backup'] as const;
+const PARTS = ['import', 'verify', 'seal', 'open', 'web', 'gate', 'reports', 'audit', 'ciphers', 'rotation', 'backup', 'card'] as const;
 type Part = (typeof PARTS)[number];
 /** Tests only: the named part fails right after its first row (or at its start when it has none yet). */
 const FAULT_ENV = 'MNVAULT_BENCH_FAULT';
@@ -340,5 +341,7 @@ async function runPart(part: Part, c: PartContext): Promise<Row[] | void> {
       return benchRotation(c.root, c.n);
     case 'backup':
       return benchBackup(c.root, c.n);
+    case 'card':
+      return benchCard(c.root, 20);
   }
 }

@@ -18,8 +18,11 @@ fi
 # mmdebstrap and systemd-container (systemd-nspawn): test/appliance boots a Debian 12 machine with
 # systemd and installs the appliance in it;
 # libreoffice-calc-nogui: the CSV export is opened in a real spreadsheet to prove no cell is a formula;
-# testssl.sh: scripts/check-tls.sh checks the offered protocols and ciphers.
-packages=(socat chromium fonts-noto-cjk libusb-1.0-0 libudev1 python3 make g++ ca-certificates shellcheck poppler-utils mmdebstrap systemd-container libreoffice-calc-nogui testssl.sh)
+# testssl.sh: scripts/check-tls.sh checks the offered protocols and ciphers;
+# pcscd + libccid: the contactless card reader (マイナンバーカード); libpcsclite-dev: node-gyp builds the
+# PC/SC binding (smartcard) against it; vsmartcard-vpcd: the virtual reader the card tests drive.
+packages=(socat chromium fonts-noto-cjk libusb-1.0-0 libudev1 python3 make g++ ca-certificates shellcheck poppler-utils
+  mmdebstrap systemd-container libreoffice-calc-nogui testssl.sh pcscd libccid libpcsclite-dev vsmartcard-vpcd)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -45,5 +48,6 @@ node -e "
   const v = new Database(':memory:').prepare('select sqlite3mc_version() v').get().v;
   require('node-hid');
   require('@serialport/bindings-cpp');
+  require('smartcard');
   console.log('setup: native modules load (' + v + ')');
 "

@@ -32,6 +32,7 @@ import { usageError } from './output.js';
 import { startSyslog } from '../services/syslog-forwarder.js';
 import { logEvent } from '../log.js';
 import { stopGracefully } from './shutdown.js';
+import { startCards } from './cards.js';
 import { atTerminal } from './terminal.js';
 import { backupRunnerFor, startBackupSchedule } from '../services/backup-runner.js';
 
@@ -101,6 +102,9 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
   const log = (device: string) => (s: { state: string }) => logEvent('info', 'device_state', { device, state: s.state });
   // Security keys first: the PIN pad also completes their enrolments (code and the admin's PIN).
   const keys = await startSecurityKeys(vault, reveals, opts, log('fido2'));
+  // 「カードで取得」: the card reader through pcscd (or a private pcscd with a virtual reader when simulating).
+  const cards = await startCards(vault, opts.simulateDevices);
+  const cardDesk = cards.desk;
   let pinPad: { close(): Promise<void> } | undefined;
   let pinPadState: () => 'connected' | 'searching' | 'simulator' | 'none' = () => 'none';
   // When a key was last pressed on the pad (never which): the setup page's keypress test.
@@ -111,7 +115,7 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
   if (config.pinPad && !opts.simulateDevices) {
     const id = `pinpad:${config.pinPad.vendorId.toString(16).padStart(4, '0')}:${config.pinPad.productId.toString(16).padStart(4, '0')}`;
     const pad = new HidPinPad(await nodeHidTransport(), config.pinPad);
-    attachPinPad(vault, reveals, pad, id, opts.gateWindows, log(id), keys?.desk, keyPressed);
+    attachPinPad(vault, reveals, pad, id, opts.gateWindows, log(id), keys?.desk, keyPressed, cardDesk);
     await pad.start();
     pinPad = pad;
     pinPadState = () => (pad.state === 'connected' ? 'connected' : 'searching');
@@ -119,7 +123,7 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
   if (opts.simulateDevices) {
     // The terminal PIN pad (`mnvault pinpad`) sends its reports over this socket.
     const socket = await listenPinPadSocket(pinPadSocketPath(vault.dataDir));
-    attachPinPad(vault, reveals, socket, 'pinpad:simulator', opts.gateWindows, log('pinpad:simulator'), keys?.desk, keyPressed);
+    attachPinPad(vault, reveals, socket, 'pinpad:simulator', opts.gateWindows, log('pinpad:simulator'), keys?.desk, keyPressed, cardDesk);
     pinPad = socket;
     pinPadState = () => 'simulator';
   }
@@ -142,6 +146,7 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
     gateWindows: opts.gateWindows,
     deviceStatus: () => ({ pinPad: pinPadState(), lastKeyAt }),
     securityKeys: keys && { station: keys.station, desk: keys.desk },
+    cards: cards.desk,
     door: door?.service,
     syslog,
     debug: config.debug,
@@ -199,6 +204,7 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
           ...(pinPad ? [{ name: 'pinpad', close: () => pinPad!.close() }] : []),
           ...(keys ? [{ name: 'fido2', close: () => keys.close() }] : []),
           ...(door ? [{ name: 'door', close: () => door.close() }] : []),
+          { name: 'card-reader', close: () => cards.close() },
           ...(syslog ? [{ name: 'syslog', close: () => syslog.stop() }] : []),
           { name: 'backup-schedule', close: async () => backupSchedule.stop() },
           { name: 'tls-renewal', close: async () => clearInterval(renewal) },

@@ -12,6 +12,14 @@ export type IdentityMethod = 'in_person' | 'mail' | 'online';
 
 export const IDENTITY_METHOD_LABEL: Record<IdentityMethod, string> = { in_person: '対面', mail: '郵送', online: 'オンライン' };
 
+/**
+ * The card read at the appliance through its IC chip (券面事項入力補助AP, with the holder's PIN):
+ * 番号確認 and 身元確認 both, like the card shown (番号法16条, 施行令12条1項1号; docs/mynumber-card.md).
+ * Kept out of NUMBER_DOCUMENTS on purpose: a handler cannot pick it on a form; only a card read records it.
+ */
+export const MY_NUMBER_CARD_IC = 'my_number_card_ic';
+export const MY_NUMBER_CARD_IC_LABEL = '個人番号カード（ICチップ読取）';
+
 export const NUMBER_DOCUMENTS = {
   my_number_card: 'マイナンバーカード（個人番号カード）',
   notification_card: '通知カード（氏名・住所等が住民票と一致する場合）',

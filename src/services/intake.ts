@@ -42,7 +42,7 @@ export interface IntakeInput {
   identity?: IdentityCheckInput;
 }
 
-function parsePurposes(person: Person, codes: readonly string[], errors: FieldErrors): string[] {
+export function parsePurposes(person: Person, codes: readonly string[], errors: FieldErrors): string[] {
   const allowed = new Set(purposesFor(person.kind).map((p) => p.code as string));
   const chosen = [...new Set(codes)];
   if (chosen.length === 0) errors.purposes = '通知した利用目的を1つ以上選んでください。';
@@ -107,7 +107,7 @@ function parseNumber(
   return { number: r.value, index };
 }
 
-function storeNumber(vault: Vault, person: Person, n: { number: MyNumber; index: Buffer }, purposes: string[], at: string): void {
+export function storeNumber(vault: Vault, person: Person, n: { number: MyNumber; index: Buffer }, purposes: string[], at: string): void {
   const digits = Buffer.from(n.number.expose(), 'latin1');
   try {
     vault.persons.deleteNumber(person.id);

@@ -3,6 +3,7 @@ import type { ReportSource } from '../devices/pinpad-socket.js';
 import { DEFAULT_WINDOWS, type GateWindows } from '../gate/requests.js';
 import { PinPadEntry } from '../gate/pinpad-entry.js';
 import { approveWithPin, type RevealStore } from './gate.js';
+import type { CardIntakeDesk } from './card-intake-desk.js';
 import type { EnrolmentDesk } from './key-enrolment.js';
 import type { Vault } from './vault.js';
 
@@ -22,6 +23,8 @@ export function attachPinPad(
   enrolments?: EnrolmentDesk,
   /** Called with the time of each key press, never the key: the setup page's "press a key" test. */
   onActivity: (at: number) => void = () => {},
+  /** 「カードで取得」: a code naming a card intake takes the card's 4-digit PIN, not a handler's. */
+  cards?: Pick<CardIntakeDesk, 'has' | 'complete'>,
 ): void {
   const decoder = new KeypadDecoder();
   const line = new KeypadLine();
@@ -51,6 +54,11 @@ export function attachPinPad(
       else if (step.step === 'submit') {
         busy = busy.then(async () => {
           try {
+            if (cards?.has(step.code, vault.clock.now().getTime())) {
+              cards.complete(step.code, step.pin);
+              onStatus({ state: 'approved', message: 'カードを読み取っています。カードをリーダーから離さないでください。' });
+              return;
+            }
             if (enrolments?.has(step.code, vault.clock.now().getTime())) {
               onStatus({ state: 'enrolling', message: 'セキュリティキーを登録します。キーが点滅したらタッチしてください（2回）。' });
               await enrolments.complete(step.code, step.pin, vault.clock.now().getTime());

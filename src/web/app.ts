@@ -21,6 +21,9 @@ import { authRoutes } from './routes/auth.js';
 import { homeRoutes } from './routes/home.js';
 import { importRoutes } from './routes/imports.js';
 import { intakeRoutes } from './routes/intake.js';
+import { cardIntakeRoutes } from './routes/card-intake.js';
+import { MC } from './messages-card.js';
+import type { CardIntakeDesk } from '../services/card-intake-desk.js';
 import { personRoutes } from './routes/persons.js';
 import { identityPolicyRoutes, purposeRoutes } from './routes/purposes.js';
 import { selfIntakeRoutes } from './routes/self-intake.js';
@@ -72,6 +75,8 @@ export interface WebDeps {
   deviceStatus?: () => { pinPad: 'connected' | 'searching' | 'simulator' | 'none'; /** ms of the last key press on the pad (never the key) */ lastKeyAt?: number | null };
   /** The door of the 管理区域, when one is wired (or simulated); admins may pulse its relay once as a test. */
   door?: { status(): DoorStatus; testPulse?(): Promise<void>; relayDevice?(): string | undefined } | undefined;
+  /** 「カードで取得」: the 個人番号カード read at the appliance (a reader through pcscd). */
+  cards?: CardIntakeDesk | undefined;
   /** The remote syslog copy of the trail (MNVAULT_SYSLOG), when configured. */
   syslog?: { status(): SyslogStatus } | undefined;
   /** MNVAULT_DEBUG=1 (development only): a 500 page also shows the error's message, number-like runs masked. */
@@ -105,6 +110,7 @@ export function createApp(deps: WebDeps): express.Express {
   // Templates ship with the build: compile each once.
   app.set('view cache', true);
   app.locals.m = M;
+  app.locals.mc = MC;
   app.locals.formatDate = formatDate;
   app.locals.statusLabel = statusLabel;
   app.locals.purposeName = (code: string | null) => (code ? (findPurpose(code)?.name ?? code) : '');
@@ -170,6 +176,7 @@ export function createApp(deps: WebDeps): express.Express {
   app.use('/persons', intakeRoutes(deps));
   app.use('/persons', purposeRoutes(deps));
   app.use(identityPolicyRoutes(deps));
+  app.use('/persons', cardIntakeRoutes(deps));
   app.use('/admin/users', userRoutes(deps));
   app.use('/account/second-factor', secondFactorAccountRoutes(deps));
   app.use('/account', accountRoutes(deps));

@@ -1,6 +1,6 @@
 import { ENTRUSTMENT_LABEL, INCIDENT_CATEGORY_LABEL, KEY_EXPOSURE_LABEL, LEAK_SOURCE_LABEL } from '../domain/incident.js';
 import { PROVISION_CHANNEL_LABEL, PROVISION_DESTINATION_LABEL } from '../domain/provision.js';
-import { IDENTITY_METHOD_LABEL, NUMBER_DOCUMENTS, OTHER_ID_DOCUMENTS, PHOTO_ID_DOCUMENTS, KNOWN_BY_EMPLOYER_LABEL } from '../domain/identity-documents.js';
+import { IDENTITY_METHOD_LABEL, NUMBER_DOCUMENTS, OTHER_ID_DOCUMENTS, PHOTO_ID_DOCUMENTS, KNOWN_BY_EMPLOYER_LABEL, MY_NUMBER_CARD_IC, MY_NUMBER_CARD_IC_LABEL } from '../domain/identity-documents.js';
 import { NUMBER_STATE_LABEL, PERSON_KIND_LABEL, PERSON_STATUS_LABEL } from '../domain/persons.js';
 import { ROLE_LABEL } from '../services/accounts.js';
 import { EXPORT_RECORD_MESSAGES } from './messages-exports.js';
@@ -61,6 +61,8 @@ export const M = {
   numberState: NUMBER_STATE_LABEL,
   identityMethod: IDENTITY_METHOD_LABEL,
   numberDocuments: NUMBER_DOCUMENTS,
+  /** For showing recorded checks: the form's documents and the card read at the appliance. */
+  numberDocumentLabels: { ...NUMBER_DOCUMENTS, [MY_NUMBER_CARD_IC]: MY_NUMBER_CARD_IC_LABEL } as Record<string, string>,
   photoIdDocuments: PHOTO_ID_DOCUMENTS,
   otherIdDocuments: OTHER_ID_DOCUMENTS,
   knownByEmployer: KNOWN_BY_EMPLOYER_LABEL,

@@ -18,6 +18,7 @@ export function homeRoutes(deps: WebDeps): Router {
       purposes: PURPOSES,
       devices: deps.deviceStatus?.() ?? { pinPad: 'none' },
       keys: deps.securityKeys ? { plugged: deps.securityKeys.station.statuses(), enrolled: deps.vault.securityKeys.active().length } : null,
+      cardReaders: deps.cards?.readerState() ?? null,
       door: deps.door?.status() ?? { relay: 'none', sensor: 'none', simulated: false, recordFailed: false },
       alarms: admin ? deps.vault.doorAlarms.open() : [],
       acknowledged: req.query.acknowledged === '1',

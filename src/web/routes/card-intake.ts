@@ -1,0 +1,64 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { AppError } from '../../domain/errors.js';
+import { purposesFor } from '../../domain/purposes.js';
+import { actorOf } from '../../services/accounts.js';
+import { personDetail } from '../../services/persons.js';
+import { requirePermission, type WebDeps } from '../app.js';
+import { choices, clientOf, intParam, parseBody, text, withForm } from '../forms.js';
+import { MC } from '../messages-card.js';
+
+const StartSchema = z.object({ _csrf: text(100), purposes: choices(20), confirmLastTry: text(10) });
+const ConfirmSchema = z.object({ _csrf: text(100), confirmedDifferences: text(10) });
+
+/**
+ * 「カードで取得」: the handler starts a card read for a person, watches its
+ * state (the page refreshes itself while the appliance waits), reviews the
+ * comparison and confirms. The card PIN is typed at the appliance only.
+ */
+export function cardIntakeRoutes(deps: WebDeps): Router {
+  const r = Router();
+  const { vault } = deps;
+  const desk = () => deps.cards ?? raiseUnavailable();
+
+  r.get('/:id/card-intake', requirePermission('intake.write'), (req, res) => {
+    desk();
+    const d = personDetail(vault, intParam(req.params.id));
+    const purposes = purposesFor(d.person.kind);
+    res.render('intake/card', { d, purposes, form: { purposes: purposes.map((p) => p.code) }, errors: {} });
+  });
+
+  r.post('/:id/card-intake', requirePermission('intake.write'), (req, res) => {
+    const id = intParam(req.params.id);
+    const form = parseBody(req, StartSchema);
+    const started = desk().start(actorOf(res.locals.session!.user), id, { purposes: form.purposes, confirmLastTry: form.confirmLastTry === 'yes' });
+    res.redirect(303, `/persons/${id}/card-intake/${started.id}`);
+  });
+
+  r.get('/:id/card-intake/:cid', requirePermission('intake.write'), (req, res) => {
+    const id = intParam(req.params.id);
+    const v = desk().view(String(req.params.cid));
+    if (!v || v.personId !== id) throw new AppError('not_found', 'このカード読み取りはありません。最初からやり直してください。');
+    const waiting = v.state === 'waiting_card' || v.state === 'waiting_pin';
+    res.set('Cache-Control', 'no-store').render('intake/card-status', { d: personDetail(vault, id), v, errors: {}, refreshSeconds: waiting ? 2 : undefined });
+  });
+
+  r.post('/:id/card-intake/:cid/confirm', requirePermission('intake.write'), (req, res) => {
+    const id = intParam(req.params.id);
+    const cid = String(req.params.cid);
+    const form = parseBody(req, ConfirmSchema);
+    withForm(
+      res,
+      () => {
+        desk().confirm(actorOf(res.locals.session!.user), cid, form.confirmedDifferences === 'yes', clientOf(req));
+        res.redirect(303, `/persons/${id}`);
+      },
+      (errors) => res.status(400).render('intake/card-status', { d: personDetail(vault, id), v: desk().view(cid), errors }),
+    );
+  });
+  return r;
+}
+
+function raiseUnavailable(): never {
+  throw new AppError('device_unavailable', MC.unavailable);
+}
