@@ -69,7 +69,7 @@ export function registerPerson(vault: Vault, actor: Actor, form: PersonForm, sup
   if (!supporter && d.kind === 'dependant') throw new FormError({ kind: '扶養親族は、扶養する従業員の画面から登録してください。' });
   const at = vault.clock.now().toISOString();
   return writeTransaction(vault.db, () => {
-    if (d.code !== null && vault.persons.codes(d.kind).has(d.code)) {
+    if (d.code !== null && vault.persons.codeExists(d.kind, d.code)) {
       throw new FormError({ code: `${d.kind === 'employee' ? '社員番号' : '取引先コード'}「${d.code}」は既に登録されています。` });
     }
     const id = vault.persons.nextId();
@@ -91,7 +91,7 @@ export function updatePerson(vault: Vault, actor: Actor, id: PersonId, form: Per
   const changed = (['code', 'name', 'kana', 'birthDate', 'relationship', 'corporateNumber'] as const).filter((k) => before[k] !== d[k]);
   if (changed.length === 0) return;
   writeTransaction(vault.db, () => {
-    if (d.code !== null && d.code !== before.code && vault.persons.codes(before.kind).has(d.code)) {
+    if (d.code !== null && d.code !== before.code && vault.persons.codeExists(before.kind, d.code)) {
       throw new FormError({ code: `「${d.code}」は既に登録されています。` });
     }
     vault.persons.updatePerson({ id, code: d.code, name: d.name, kana: d.kana, birthDate: d.birthDate, relationship: d.relationship, corporateNumber: d.corporateNumber }, vault.clock.now().toISOString());

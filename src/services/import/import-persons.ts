@@ -3,7 +3,7 @@ import type { Actor, AuditSubject } from '../../domain/audit-events.js';
 import { japanDate } from '../../domain/dates.js';
 import { purposeCodesFor } from '../../domain/purposes.js';
 import { normaliseCode, parsePersonKind, type PersonId, type PersonKind } from '../../domain/persons.js';
-import { releaseMemory, writeTransaction } from '../../storage/database.js';
+import { releaseMemory, withPageCache, writeTransaction } from '../../storage/database.js';
 import { numberIndex } from '../../vault/number-index.js';
 import { Sealer } from '../../vault/sealed-box.js';
 import { numberRecordId, NUMBER_FIELD } from '../numbers.js';
@@ -39,6 +39,8 @@ export interface ImportReport {
 }
 
 const PROGRESS_EVERY = 5000;
+/** The page cache of an import's transaction, in MB: its memory is handed back when it ends. */
+const IMPORT_PAGE_CACHE_MB = 256;
 
 interface Checked extends PersonDraft {
   index: Buffer | null;
@@ -113,7 +115,8 @@ export function importPersons(vault: Vault, bytes: Uint8Array, opts: ImportOptio
 
   // 2. Across rows and against the vault, then store, in one write transaction.
   try {
-    writeTransaction(vault.db, () => {
+    // A large file writes into every register index at random places: a big page cache for its transaction.
+    withPageCache(vault.db, IMPORT_PAGE_CACHE_MB, () => writeTransaction(vault.db, () => {
       const registered = vault.persons.codes('employee');
       const good = checkAgainstFileAndVault(vault, drafts, registered, badEmployees, report.errors);
       progress('check', total, total);
@@ -133,7 +136,7 @@ export function importPersons(vault: Vault, bytes: Uint8Array, opts: ImportOptio
           encoding,
         },
       }).seq;
-    });
+    }));
     report.committed = true;
     // A 100,000-row import leaves ~150 MB of page cache behind in a long-running server.
     releaseMemory(vault.db);
@@ -229,8 +232,11 @@ function store(vault: Vault, rows: Checked[], registered: Map<string, PersonId>,
   const notified = { employee: purposeCodesFor('employee'), dependant: purposeCodesFor('dependant'), payee: purposeCodesFor('payee') };
   const sealer = new Sealer(vault.publicKey);
   try {
-    let id = vault.persons.nextId();
+    const firstId = vault.persons.nextId();
+    let id = firstId;
     let done = 0;
+    // New persons only: the register's counts are added once for the whole range.
+    vault.persons.pauseCounts();
     for (const r of ordered) {
       const supporterId = r.kind === 'dependant' ? (fileEmployeeIds.get(r.supporterCode!) ?? registered.get(r.supporterCode!)!) : null;
       vault.persons.insertPerson(
@@ -248,6 +254,7 @@ function store(vault: Vault, rows: Checked[], registered: Map<string, PersonId>,
           retiredOn: r.retiredOn,
         },
         at,
+        r.number !== null && r.index !== null ? 'held' : r.refusalReason !== null ? 'not_provided' : null,
       );
       if (r.kind === 'employee' && r.code !== null) fileEmployeeIds.set(r.code, id);
       if (r.number !== null && r.index !== null) {
@@ -263,6 +270,7 @@ function store(vault: Vault, rows: Checked[], registered: Map<string, PersonId>,
       id++;
       if (++done % PROGRESS_EVERY === 0) progress(done);
     }
+    vault.persons.resumeCounts(firstId, id - 1);
     progress(done);
   } finally {
     sealer.wipe();
