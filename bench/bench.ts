@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3-multiple-ciphers';
 import { createCipheriv, createDecipheriv, createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,6 +17,8 @@ import { Opener, seal, Sealer } from '../src/vault/sealed-box.js';
 import { TEST_PIN_COST } from '../src/vault/slots.js';
 import { generateX25519 } from '../src/vault/x25519.js';
 import type { Row } from './row.js';
+import { StreamingTable, type Report } from './table.js';
+import { AppError } from '../src/domain/errors.js';
 import { syntheticCsv } from './synthetic.js';
 import { benchGate } from './gate-bench.js';
 import { benchWeb } from './web-bench.js';
@@ -190,8 +192,10 @@ function benchSealOpen(n: number): Row[] {
   ];
 }
 
-function benchOpen(root: string, runs: number): Row {
+/** Opens the import part's first vault (made here when that part did not run or failed). */
+async function benchOpen(root: string, runs: number): Promise<Row> {
   const dir = join(root, 'import-0');
+  if (!existsSync(join(dir, 'vault.db'))) (await newVault(dir)).close();
   const ours = best(1, () =>
     time(() => {
       for (let i = 0; i < runs; i++) openVault({ dataDir: dir, clock: systemClock }).close();
@@ -250,74 +254,91 @@ function benchCiphers(root: string, n: number): Row[] {
   return rows;
 }
 
-function fmt(rows: Row[]): string {
-  const head = ['operation', 'n', 'seconds', 'per second', 'floor', 'floor s', 'ratio', 'target'];
-  const body = rows.map((r) => [
-    r.operation,
-    r.n.toLocaleString('en-US'),
-    r.seconds.toFixed(3),
-    Math.round(r.n / r.seconds).toLocaleString('en-US'),
-    r.floor,
-    r.floorSeconds.toFixed(3),
-    (r.floorSeconds / r.seconds).toFixed(2),
-    r.target,
-  ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
-}
+/** The parts, in the order a full run measures them; `--only a,b` picks some. */
+const PARTS = ['import', 'verify', 'seal', 'open', 'web', 'gate', 'reports', 'audit', 'ciphers', 'rotation', 'backup'] as const;
+type Part = (typeof PARTS)[number];
+/** Tests only: the named part fails right after its first row (or at its start when it has none yet). */
+const FAULT_ENV = 'MNVAULT_BENCH_FAULT';
 
+/**
+ * Runs each part in turn. Rows are printed as they are measured; a part that
+ * fails prints a row with its reason and the next part runs. Exit 0 when every
+ * part ran, 1 when any failed, 2 for bad usage.
+ */
 export async function benchCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { n: { type: 'string' }, 'verify-n': { type: 'string' }, 'skip-web': { type: 'boolean' }, only: { type: 'string' }, 'audit-n': { type: 'string' } } });
   const n = Number(values.n ?? 100_000);
   const verifyN = Number(values['verify-n'] ?? n * 10);
+  // The audit browse at --audit-n events (default 1,000,000).
+  const auditN = Number(values['audit-n'] ?? 1_000_000);
+  for (const [flag, v] of [['--n', n], ['--verify-n', verifyN], ['--audit-n', auditN]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new AppError('invalid', `${flag} には 1 以上の整数を指定してください。`);
+  }
+  const only = values.only?.split(',').map((x) => x.trim()).filter(Boolean);
+  const unknown = only?.filter((p) => !(PARTS as readonly string[]).includes(p)) ?? [];
+  if (unknown.length) throw new AppError('invalid', `--only に指定できるのは ${PARTS.join('・')} です（指定: ${unknown.join(', ')}）。`);
+  const parts = (only as Part[] | undefined) ?? PARTS.filter((p) => !(values['skip-web'] && (p === 'web' || p === 'gate')));
+  const fault = process.env[FAULT_ENV];
+
   const root = mkdtempSync(join(tmpdir(), 'mnvault-bench-'));
+  const table = new StreamingTable(out);
   try {
     out.write(`mnvault bench: import ${n.toLocaleString('en-US')} rows, verify ${verifyN.toLocaleString('en-US')} events (ratio = floor s / our s)\n`);
-    const rows: Row[] = [];
-    // One part alone, when working on it: --only gate | web | reports | audit | rotation.
-    if (values.only === 'reports') {
-      rows.push(...(await benchReports(root, n, 20_000)));
-      out.write(`${fmt(rows)}\n`);
-      return 0;
+    table.header();
+    for (const part of parts) {
+      const report: Report = {
+        row: (r) => {
+          table.row(r);
+          if (fault === part) throw new Error(`injected fault (${FAULT_ENV}=${part})`);
+        },
+        skipped: (op, reason) => table.skipped(op, reason),
+      };
+      try {
+        for (const r of (await runPart(part, { root, n, verifyN, auditN, report })) ?? []) report.row(r);
+      } catch (err) {
+        table.partFailed(part, err);
+      }
     }
-    // The audit browse at --audit-n events (default 1,000,000).
-    const auditN = Number(values['audit-n'] ?? 1_000_000);
-    if (values.only === 'audit') {
-      rows.push(...(await benchAudit(root, auditN)));
-      out.write(`${fmt(rows)}\n`);
-      return 0;
-    }
-    if (values.only === 'backup') {
-      rows.push(...(await benchBackup(root, n)));
-      out.write(`${fmt(rows)}\n`);
-      return 0;
-    }
-    if (values.only === 'rotation') {
-      rows.push(...(await benchRotation(root, n)));
-      out.write(`${fmt(rows)}\n`);
-      return 0;
-    }
-    if (values.only === 'gate' || values.only === 'web') {
-      rows.push(...(values.only === 'gate' ? await benchGate(root, { reveals: 50, exportPersons: 10_000 }) : await benchWeb(root, n)));
-      out.write(`${fmt(rows)}\n`);
-      return 0;
-    }
-    rows.push(await benchImport(root, n));
-    out.write(`${fmt(rows)}\n\n`);
-    rows.push(...(await benchVerify(root, verifyN)));
-    rows.push(...benchSealOpen(20_000));
-    rows.push(benchOpen(root, 50));
-    if (!values['skip-web']) rows.push(...(await benchWeb(root, n)));
-    if (!values['skip-web']) rows.push(...(await benchGate(root, { reveals: 50, exportPersons: 10_000 })));
-    rows.push(...(await benchReports(root, n, 20_000)));
-    rows.push(...(await benchAudit(root, auditN)));
-    rows.push(...benchCiphers(root, Math.min(n, 100_000)));
-    rows.push(...(await benchRotation(root, n)));
-    rows.push(...(await benchBackup(root, n)));
-    out.write(`${fmt(rows)}\n`);
-    return 0;
+    const failed = table.failures();
+    out.write(failed.length ? `\n${failed.length} part(s) failed: ${failed.join(', ')} (the rows above were measured)\n` : '');
+    return failed.length ? 1 : 0;
   } finally {
     rmSync(root, { recursive: true, force: true });
+  }
+}
+
+interface PartContext {
+  root: string;
+  n: number;
+  verifyN: number;
+  auditN: number;
+  report: Report;
+}
+
+/** One part; rows it returns are printed when it ends, rows it reports itself as they come. */
+async function runPart(part: Part, c: PartContext): Promise<Row[] | void> {
+  switch (part) {
+    case 'import':
+      return [await benchImport(c.root, c.n)];
+    case 'verify':
+      return benchVerify(c.root, c.verifyN);
+    case 'seal':
+      return benchSealOpen(20_000);
+    case 'open':
+      return [await benchOpen(c.root, 50)];
+    case 'web':
+      return benchWeb(c.root, c.n, c.report);
+    case 'gate':
+      return benchGate(c.root, { reveals: 50, exportPersons: 10_000 });
+    case 'reports':
+      return benchReports(c.root, c.n, 20_000);
+    case 'audit':
+      return benchAudit(c.root, c.auditN);
+    case 'ciphers':
+      return benchCiphers(c.root, Math.min(c.n, 100_000));
+    case 'rotation':
+      return benchRotation(c.root, c.n);
+    case 'backup':
+      return benchBackup(c.root, c.n);
   }
 }

@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { Row } from './row.js';
+import type { Report } from './table.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -452,25 +453,37 @@ async function upload(port: number, cookie: string, csv: Buffer): Promise<void> 
   }
 }
 
-/** The server's RSS when the persons came in through a browser upload, after the same views. */
-async function rssAfterUpload(root: string, persons: number): Promise<WebRow> {
+/** Why the browser upload of a CSV of this size is not measured, or null when it fits under the cap. */
+export function uploadSkipReason(csvBytes: number, limitBytes: number): string | null {
+  if (csvBytes <= limitBytes) return null;
+  const mb = (b: number) => `${(b / (1024 * 1024)).toFixed(0)} MB`;
+  return `the CSV is ${mb(csvBytes)}, over the browser upload cap of ${mb(limitBytes)} (UPLOAD_LIMIT_BYTES in src/web/routes/imports.ts; larger files go through mnvault import)`;
+}
+
+/** The server's RSS when the persons came in through a browser upload, after the same views; skipped over the upload cap. */
+async function rssAfterUpload(root: string, persons: number, report: Report): Promise<void> {
+  const { syntheticCsv } = await import('./synthetic.js');
+  const csv = Buffer.from(syntheticCsv(persons));
+  const { UPLOAD_LIMIT_BYTES } = await import('../src/web/routes/imports.js');
+  const skip = uploadSkipReason(csv.length, UPLOAD_LIMIT_BYTES);
+  if (skip) return report.skipped(`server RSS, ${persons.toLocaleString('en-US')} uploaded in the browser (POST /imports)`, skip);
   const child = startChild(join(root, 'web-upload'), persons, 'upload');
   const inbox = new Inbox(child);
   try {
     const ready = await inbox.next('ready', CHILD_READY_TIMEOUT_MS);
     const cookie = await signIn(ready.port);
-    const { syntheticCsv } = await import('./synthetic.js');
-    await upload(ready.port, cookie, Buffer.from(syntheticCsv(persons)));
+    await upload(ready.port, cookie, csv);
     const views = await mixedViews(ready.port, cookie, MIXED_VIEWS, persons);
     child.send({ type: 'rss' } satisfies ToChild);
     const rss = await inbox.next('rss', CHILD_REPLY_TIMEOUT_MS);
-    return rssRow(`${persons.toLocaleString('en-US')} uploaded in the browser (POST /imports)`, views, rss, ready.baseMb);
+    report.row(rssRow(`${persons.toLocaleString('en-US')} uploaded in the browser (POST /imports)`, views, rss, ready.baseMb));
   } finally {
     await stopChild(child);
   }
 }
 
-export async function benchWeb(root: string, persons: number): Promise<WebRow[]> {
+/** Reports each row as soon as it is measured, so a later failure loses none of them. */
+export async function benchWeb(root: string, persons: number, report: Report): Promise<void> {
   // The vault is filled by this process first, as an operator's `mnvault import` would.
   const dir = join(root, 'web');
   const { initDevVault } = await import('../src/services/init-vault.js');
@@ -482,7 +495,6 @@ export async function benchWeb(root: string, persons: number): Promise<WebRow[]>
   (await importedVault(dir, persons, { initDevVault, importPersons, systemClock, Secret, TEST_PIN_COST, syntheticCsv })).close();
   const child = startChild(dir, persons, 'cli');
   const inbox = new Inbox(child);
-  const rows: WebRow[] = [];
   try {
     const ready = await inbox.next('ready', CHILD_READY_TIMEOUT_MS);
     const cookie = await signIn(ready.port);
@@ -496,7 +508,7 @@ export async function benchWeb(root: string, persons: number): Promise<WebRow[]>
     ] as const) {
       const ours = await latency(ready.port, path, cookie, LATENCY_REQUESTS);
       const floor = await latency(ready.floorPort, `/floor/${ours.bytes}`, '', LATENCY_REQUESTS);
-      rows.push({
+      report.row({
         operation: `${label} (p95; p50 ${ms(ours.p50)})`,
         n: ours.n,
         seconds: ours.p95 / 1000,
@@ -516,7 +528,7 @@ export async function benchWeb(root: string, persons: number): Promise<WebRow[]>
     if (ours.ok === 0 || floor.ok === 0) throw new Error(`web bench: no 200 responses under load (ours ${ours.failed} failed, floor ${floor.failed} failed)`);
     const floorRate = floor.ok / floor.seconds;
     const failed = ours.failed + floor.failed;
-    rows.push({
+    report.row({
       operation: `register page 50, ${CLIENTS} clients × ${THROUGHPUT_SECONDS} s (req/s; ratio = ours/floor)${failed ? ` [${ours.failed}+${floor.failed} not 200]` : ''}`,
       n: ours.ok,
       seconds: ours.seconds,
@@ -526,12 +538,11 @@ export async function benchWeb(root: string, persons: number): Promise<WebRow[]>
       target: 'ratio reported',
     });
 
-    rows.push(rssRow(`${count} imported by mnvault import`, views, rss, ready.baseMb));
+    report.row(rssRow(`${count} imported by mnvault import`, views, rss, ready.baseMb));
   } finally {
     await stopChild(child);
   }
-  rows.push(await rssAfterUpload(root, persons));
-  return rows;
+  await rssAfterUpload(root, persons, report);
 }
 
 if (process.env[CHILD_FLAG] === '1' && process.send && process.argv[1] === SELF) {

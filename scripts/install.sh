@@ -138,6 +138,7 @@ if [ "$prebuilt" = 1 ]; then
 else
   cp -a "$repo/src" "$repo/bench" "$app/"
   (cd "$app" && ./node_modules/.bin/tsc -p tsconfig.json) || mnv_die "the build (tsc) failed"
+  (cd "$repo" && "$NODE" scripts/build-info.mjs "$app/dist") || mnv_die "could not record the build (scripts/build-info.mjs)"
   rm -rf "$app/src" "$app/bench"
   mkdir -p "$app/src/storage"
   cp -a "$repo/src/storage/migrations" "$app/src/storage/"

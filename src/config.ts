@@ -11,6 +11,7 @@ const EnvSchema = z.object({
   MNVAULT_CHROMIUM: z.string().min(1).optional(),
   CREDENTIALS_DIRECTORY: z.string().min(1).optional(),
   MNVAULT_MODE: z.enum(['production', 'development']).optional(),
+  MNVAULT_DEBUG: z.enum(['0', '1'], { error: (i) => `MNVAULT_DEBUG は 1（詳細を表示）か 0 で指定してください（指定: "${String(i.input)}"）` }).optional(),
   MNVAULT_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   MNVAULT_HOST: z.string().min(1).optional(),
   MNVAULT_ALLOWED_NETWORKS: z.string().min(1).optional(),
@@ -70,6 +71,8 @@ export interface Config {
   credentialsDirectory: string | undefined;
   /** production refuses the development key and simulated devices. */
   mode: 'production' | 'development';
+  /** MNVAULT_DEBUG=1: unexpected errors also show their message, number-like runs masked (refused in production). */
+  debug: boolean;
   port: number;
   host: string;
   /** LAN networks whose clients may connect (CIDR). */
@@ -116,13 +119,21 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   if (e.MNVAULT_SYSLOG_CA && !e.MNVAULT_SYSLOG?.startsWith('tls://')) {
     throw new AppError('invalid', '環境変数の設定に誤りがあります:\n  MNVAULT_SYSLOG_CA: CA証明書は MNVAULT_SYSLOG が tls://ホスト:ポート のときだけ指定できます');
   }
+  // Under systemd (a credentials directory is given) the default is production.
+  const mode = e.MNVAULT_MODE ?? (e.CREDENTIALS_DIRECTORY ? 'production' : 'development');
+  if (e.MNVAULT_DEBUG === '1' && mode === 'production') {
+    throw new AppError(
+      'invalid',
+      '環境変数の設定に誤りがあります:\n  MNVAULT_DEBUG: 本番モード（MNVAULT_MODE=production、または systemd の資格情報で実行）では使えません。エラーの詳細はログの参照IDでたどり、必要なら mnvault support-bundle で情報をまとめてください。',
+    );
+  }
   return {
     syslog: e.MNVAULT_SYSLOG ? parseSyslogTarget(e.MNVAULT_SYSLOG, e.MNVAULT_SYSLOG_CA) : undefined,
     dataDir: e.MNVAULT_DATA,
     chromiumPath: e.MNVAULT_CHROMIUM,
     credentialsDirectory: e.CREDENTIALS_DIRECTORY,
-    // Under systemd (a credentials directory is given) the default is production.
-    mode: e.MNVAULT_MODE ?? (e.CREDENTIALS_DIRECTORY ? 'production' : 'development'),
+    mode,
+    debug: e.MNVAULT_DEBUG === '1',
     port: e.MNVAULT_PORT ?? 8443,
     host: e.MNVAULT_HOST ?? '0.0.0.0',
     allowedNetworks: e.MNVAULT_ALLOWED_NETWORKS ? e.MNVAULT_ALLOWED_NETWORKS.split(',').map((x) => x.trim()).filter(Boolean) : DEFAULT_NETWORKS,

@@ -7,7 +7,7 @@ import { looksLikeNumber } from '../domain/digits.js';
 import type { AuditFields, AuditRepo, RawAuditRow } from '../storage/audit-repo.js';
 
 /**
- * The hash chain (DESIGN §5):
+ * The hash chain:
  *
  *   canonical(e) = JSON.stringify([1, seq, at, actorId, actorName, action,
  *                                  subjects, purpose, client, device, detail])

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import { loadConfig } from '../config.js';
+import { exitCodeFor } from '../domain/errors.js';
+import { logFailure } from '../failure-log.js';
 import { auditCommand } from './audit.js';
 import { benchCommand } from '../../bench/bench.js';
 import { demoCommand } from './demo.js';
@@ -14,6 +16,7 @@ import { rekeyCommand } from './rekey.js';
 import { rotateVaultKeyCommand } from './rotate-vault-key.js';
 import { backupCommand } from './backup.js';
 import { restoreCommand } from './restore.js';
+import { supportBundleCommand } from './support-bundle.js';
 
 const USAGE = `mnvault — マイナンバー金庫
 
@@ -32,16 +35,20 @@ const USAGE = `mnvault — マイナンバー金庫
   mnvault rekey  --data DIR [--credential-out PATH]   # データベース鍵の交換（サービス停止中に）
   mnvault rotate-vault-key --data DIR --user NAME --pin-file F [--recovery-code-file F]
                                                    # 金庫の鍵の交換（中断したら同じコマンドで再開）
-  mnvault bench  [--n N]
+  mnvault support-bundle --data DIR --out FILE [--log FILE] [--full-check]
+                                                   # サポート用の情報（個人情報・秘密なし）を1つのファイルに
+  mnvault bench  [--n N] [--only import,verify,…]
 
 --data は環境変数 MNVAULT_DATA でも指定できます。
 終了コード: 0 成功、1 検査した性質の不成立（改ざんなど）、2 使い方・入力の誤り。
 `;
 
 export async function run(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WriteStream | NodeJS.WritableStream = process.stderr): Promise<number> {
+  const [command, ...rest] = argv;
+  let debug = false;
   try {
     const config = loadConfig(process.env);
-    const [command, ...rest] = argv;
+    debug = config.debug;
     switch (command) {
       case 'init':
         return await initCommand(rest, config, out);
@@ -63,6 +70,8 @@ export async function run(argv: string[], out: NodeJS.WritableStream = process.s
         return await backupCommand(rest, config, out, err);
       case 'restore':
         return await restoreCommand(rest, config, out);
+      case 'support-bundle':
+        return await supportBundleCommand(rest, config, out, err);
       case 'bench':
         return await benchCommand(rest, out);
       case 'rekey':
@@ -79,8 +88,19 @@ export async function run(argv: string[], out: NodeJS.WritableStream = process.s
         throw usageError(`不明なコマンド「${command}」です。`);
     }
   } catch (e) {
-    return reportError(e, err);
+    return reportError(e, err, { debug, command: command !== undefined && /^[a-z-]{1,30}$/u.test(command) ? command : undefined });
   }
 }
+
+// A failure outside every command's error handling (a timer, a stream, a forgotten promise) is logged
+// like any other unexpected error, without its message, and then ends the process as Node would.
+process.on('uncaughtException', (e) => {
+  logFailure('uncaught_exception', e);
+  process.exit(exitCodeFor.internal);
+});
+process.on('unhandledRejection', (e) => {
+  logFailure('unhandled_rejection', e);
+  process.exit(exitCodeFor.internal);
+});
 
 process.exitCode = await run(process.argv.slice(2));

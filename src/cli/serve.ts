@@ -28,6 +28,7 @@ import { usageError } from './output.js';
 import { startSyslog } from '../services/syslog-forwarder.js';
 import { logEvent } from '../log.js';
 import { stopGracefully } from './shutdown.js';
+import { atTerminal } from './terminal.js';
 import { startBackupSchedule } from '../services/backup-runner.js';
 
 export interface Serving {
@@ -122,6 +123,7 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
     securityKeys: keys && { station: keys.station, desk: keys.desk },
     door: door?.service,
     syslog,
+    debug: config.debug,
   });
   let fingerprint: string | null = null;
   let server: Server;
@@ -225,7 +227,7 @@ export async function serveCommand(argv: string[], config: Config, out: NodeJS.W
   }
   out.write(`マイナンバー金庫を起動しました: ${serving.url}\n`);
   if (serving.fingerprint) out.write(`サーバー証明書の指紋 (SHA-256): ${serving.fingerprint}\nローカルCAの証明書: ${vault.dataDir}/tls/ca.pem（各PCに信頼させてください）\n`);
-  out.write('停止するには Ctrl+C を押してください。\n');
+  if (atTerminal(out)) out.write('停止するには Ctrl+C を押してください。\n');
   logEvent('info', 'listening', { url: serving.url, tls: !http, fingerprint: serving.fingerprint });
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {

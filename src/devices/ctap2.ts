@@ -35,7 +35,16 @@ export const CTAP2_STATUS_NAME: Record<number, string> = {
   0x35: 'PIN_NOT_SET',
   0x36: 'PIN_REQUIRED',
   0x37: 'PIN_POLICY_VIOLATION',
+  0x38: 'PIN_TOKEN_EXPIRED',
+  0x39: 'REQUEST_TOO_LARGE',
+  // CTAP 2.1's name for the user-action timeout; some firmware calls it USER_ACTION_TIMEOUT (the 2.0 code is 0x2f).
+  0x3a: 'ACTION_TIMEOUT',
+  0x3b: 'UP_REQUIRED',
+  0x3c: 'UV_BLOCKED',
+  0x3d: 'INTEGRITY_FAILURE',
   0x3e: 'INVALID_SUBCOMMAND',
+  0x3f: 'UV_INVALID',
+  0x40: 'UNAUTHORIZED_PERMISSION',
   0x7f: 'OTHER',
 };
 

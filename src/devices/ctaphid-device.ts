@@ -5,6 +5,7 @@ import {
   CTAPHID_ERROR_NAME,
   CtapHidFrameError,
   encodeMessage,
+  MAX_MESSAGE,
   MessageAssembler,
   parseInitResponse,
   withReportId,
@@ -166,6 +167,15 @@ export class CtapHidDevice {
       release();
       return Promise.reject(new CtapHidTransactionError('device_gone', 'CTAPHID device is gone'));
     }
+    let packets: Uint8Array[];
+    try {
+      packets = encodeMessage(cid, cmd, payload);
+    } catch (cause) {
+      // Nothing was written and the key is still there: a request that cannot be framed is ours to fix, not an unplug.
+      release();
+      const what = frameReason(cause) === 'too_long' ? `a message of ${payload.length} bytes is over the CTAPHID maximum of ${MAX_MESSAGE}` : `cannot frame the message: ${frameReason(cause)}`;
+      return Promise.reject(new CtapHidTransactionError('protocol', `CTAPHID command 0x${cmd.toString(16)}: ${what}`, { cause }));
+    }
     return new Promise<T>((resolve, reject) => {
       let assembler = new MessageAssembler(cid);
       let busyTimer: NodeJS.Timeout | undefined;
@@ -209,7 +219,7 @@ export class CtapHidDevice {
         if (m.cmd === CTAPHID.ERROR) {
           const code = m.payload[0] ?? 0x7f;
           if (code === 0x06 && cid !== BROADCAST_CID) {
-            busyTimer = setTimeout(() => void this.#send(cid, cmd, payload).catch((cause: unknown) => settle(writeFailed(cause))), this.#options.busyRetryMs);
+            busyTimer = setTimeout(() => void this.#send(packets).catch((cause: unknown) => settle(writeFailed(cause))), this.#options.busyRetryMs);
             return;
           }
           const name = CTAPHID_ERROR_NAME[code] ?? `0x${code.toString(16)}`;
@@ -224,7 +234,7 @@ export class CtapHidDevice {
         }
         if (value !== undefined) settle(undefined, value);
       };
-      this.#send(cid, cmd, payload).catch((cause: unknown) => settle(writeFailed(cause)));
+      this.#send(packets).catch((cause: unknown) => settle(writeFailed(cause)));
     });
   }
 
@@ -254,11 +264,12 @@ export class CtapHidDevice {
     const fail: Failer = () => done();
     this.#reader = reader;
     this.#fail = fail;
-    if (cancel) this.#send(cid, CTAPHID.CANCEL, new Uint8Array(0)).catch(() => done());
+    if (cancel) this.#send(encodeMessage(cid, CTAPHID.CANCEL, new Uint8Array(0))).catch(() => done());
   }
 
-  async #send(cid: number, cmd: number, payload: Uint8Array): Promise<void> {
-    for (const packet of encodeMessage(cid, cmd, payload)) await this.#handle.write(Buffer.from(withReportId(packet)));
+  /** Writes the reports of one message; a write that fails means the key is gone. */
+  async #send(packets: Uint8Array[]): Promise<void> {
+    for (const packet of packets) await this.#handle.write(Buffer.from(withReportId(packet)));
   }
 
   #lost(err: unknown): void {

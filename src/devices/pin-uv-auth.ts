@@ -80,9 +80,10 @@ export function protocolTwo(random: (size: number) => Uint8Array = randomBytes):
   };
 }
 
-export function pinUvAuthProtocol(version: number): PinUvAuthProtocol {
+/** `random` (protocol 2's IVs) is injectable for known-answer tests and transcript replays. */
+export function pinUvAuthProtocol(version: number, random?: (size: number) => Uint8Array): PinUvAuthProtocol {
   if (version === 1) return protocolOne();
-  if (version === 2) return protocolTwo();
+  if (version === 2) return protocolTwo(random);
   throw new Error(`unknown PIN/UV auth protocol ${version}`);
 }
 
@@ -118,10 +119,15 @@ export function ecdhPointFromCose(key: unknown): Buffer {
   return Buffer.concat([Uint8Array.of(0x04), x, y]);
 }
 
-/** A fresh P-256 key-agreement key pair (one per session on the platform, per power-up on an authenticator). */
-export function newKeyAgreementKey(): { ecdh: ECDH; cose: CoseKey } {
+/**
+ * A fresh P-256 key-agreement key pair (one per session on the platform, per
+ * power-up on an authenticator); from a given private scalar only where a
+ * test fixes the randomness.
+ */
+export function newKeyAgreementKey(privateKey?: Uint8Array): { ecdh: ECDH; cose: CoseKey } {
   const ecdh = createECDH('prime256v1');
-  ecdh.generateKeys();
+  if (privateKey) ecdh.setPrivateKey(privateKey);
+  else ecdh.generateKeys();
   return { ecdh, cose: ecdhCoseKey(ecdh.getPublicKey()) };
 }
 
@@ -131,8 +137,7 @@ export function sharedSecret(protocol: PinUvAuthProtocol, own: ECDH, peer: unkno
 }
 
 /** Platform side: a fresh key agreement with the authenticator's key; the COSE key goes into the request. */
-export function encapsulate(protocol: PinUvAuthProtocol, authenticatorKey: unknown): { platformKey: CoseKey; sharedSecret: Buffer } {
-  const own = newKeyAgreementKey();
+export function encapsulate(protocol: PinUvAuthProtocol, authenticatorKey: unknown, own = newKeyAgreementKey()): { platformKey: CoseKey; sharedSecret: Buffer } {
   return { platformKey: own.cose, sharedSecret: sharedSecret(protocol, own.ecdh, authenticatorKey) };
 }
 

@@ -20,7 +20,8 @@ import {
 import { CAPABILITY, KEEPALIVE_STATUS } from './ctaphid.js';
 import { CtapHidTransactionError, openCtapHidDevice, type CtapHidDevice, type CtapHidDeviceOptions } from './ctaphid-device.js';
 import type { HidBus } from './hid.js';
-import { encapsulate, HMAC_SECRET, hmacSecretInput, hmacSecretOutputs, pinUvAuthProtocol, SALT_LENGTH, type PinUvAuthProtocolVersion } from './pin-uv-auth.js';
+import { encapsulate, HMAC_SECRET, hmacSecretInput, hmacSecretOutputs, newKeyAgreementKey, pinUvAuthProtocol, SALT_LENGTH, type PinUvAuthProtocolVersion } from './pin-uv-auth.js';
+import { probeBatches } from './probe-batches.js';
 
 /**
  * A FIDO2 security key as the gate uses it: enrol a non-resident ES256
@@ -114,6 +115,8 @@ const STATUS_REASON: Record<number, SecurityKeyFailure> = {
   0x2d: 'cancelled',
   0x27: 'cancelled',
   0x2f: 'timeout',
+  // An untouched key gives up after about 30 s; the holder is asked again, the key is fine.
+  0x3a: 'timeout',
   0x31: 'pin_required',
   0x32: 'pin_required',
   0x33: 'pin_required',
@@ -139,10 +142,24 @@ async function mapped<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
+export interface SecurityKeyOptions {
+  /**
+   * Randomness for probe clientDataHashes, the platform's key-agreement key
+   * and protocol 2 IVs; tests replaying a transcript pass the recorded bytes.
+   */
+  random?: (size: number) => Uint8Array;
+}
+
 export class SecurityKey {
   #info: SecurityKeyInfo | undefined;
+  readonly #random: ((size: number) => Uint8Array) | undefined;
 
-  constructor(readonly device: CtapHidDevice) {}
+  constructor(
+    readonly device: CtapHidDevice,
+    options: SecurityKeyOptions = {},
+  ) {
+    this.#random = options.random;
+  }
 
   /** getInfo, once: FIDO 2, hmac-secret, ES256 and a PIN/UV auth protocol are required. */
   info(): Promise<SecurityKeyInfo> {
@@ -166,16 +183,15 @@ export class SecurityKey {
 
   /**
    * Which of the given credentials this key holds, asked silently (up false,
-   * no touch); undefined when none. The allowList is split to the key's limit.
+   * no touch); undefined when none. The allowList is split to the key's
+   * limits: its maxCredentialCountInList and, in bytes, its maxMsgSize.
    */
   probe(a: { rpId: string; credentialIds: Uint8Array[]; signal?: AbortSignal }): Promise<Uint8Array | undefined> {
     return mapped(async () => {
       const info = await this.info();
       const usable = a.credentialIds.filter((id) => info.maxCredentialIdLength === undefined || id.length <= info.maxCredentialIdLength);
-      const size = Math.max(1, info.maxCredentialCountInList ?? 1);
-      for (let i = 0; i < usable.length; i += size) {
-        const batch = usable.slice(i, i + size);
-        const request = getAssertionRequest({ rpId: a.rpId, clientDataHash: randomBytes(32), credentialIds: batch, up: false });
+      for (const batch of probeBatches(a.rpId, usable, info)) {
+        const request = getAssertionRequest({ rpId: a.rpId, clientDataHash: this.#randomBytes(32), credentialIds: batch, up: false });
         try {
           const m = await this.#command(request, a.signal ? { signal: a.signal } : {});
           return credentialOf(m, batch);
@@ -199,10 +215,10 @@ export class SecurityKey {
       const info = await this.info();
       const credential = await this.#choose(a.rpId, a.credentials, a.signal);
       if (credential.salt.length !== SALT_LENGTH) throw new SecurityKeyError('protocol', 'an hmac-secret salt is 32 bytes');
-      const protocol = pinUvAuthProtocol(info.protocol);
+      const protocol = pinUvAuthProtocol(info.protocol, this.#random);
       const agreement = parseClientPinResponse(await this.#command(getKeyAgreementRequest(protocol.version), a.signal ? { signal: a.signal } : {}));
       if (!agreement.keyAgreement) throw new SecurityKeyError('protocol', 'clientPIN getKeyAgreement returned no key');
-      const { platformKey, sharedSecret } = encapsulate(protocol, agreement.keyAgreement);
+      const { platformKey, sharedSecret } = encapsulate(protocol, agreement.keyAgreement, this.#random && newKeyAgreementKey(this.#random(32)));
       try {
         const extensions = new Map([[HMAC_SECRET, hmacSecretInput(protocol, platformKey, sharedSecret, [credential.salt])]]);
         const request = getAssertionRequest({ rpId: a.rpId, clientDataHash: a.clientDataHash, credentialIds: [credential.id], extensions });
@@ -227,6 +243,10 @@ export class SecurityKey {
 
   close(): Promise<void> {
     return this.device.close();
+  }
+
+  #randomBytes(size: number): Uint8Array {
+    return this.#random ? this.#random(size) : randomBytes(size);
   }
 
   async #choose(rpId: string, credentials: EnrolledCredential[], signal: AbortSignal | undefined): Promise<EnrolledCredential> {

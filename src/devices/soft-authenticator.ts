@@ -46,6 +46,10 @@ export interface SoftAuthenticatorOptions {
   touch?: TouchMode;
   /** How long a 'manual' key blinks before answering USER_ACTION_TIMEOUT. */
   userPresenceTimeoutMs?: number;
+  /** The status it then answers: 0x2f (CTAP 2.0's USER_ACTION_TIMEOUT, the default) or 0x3a (2.1's ACTION_TIMEOUT, as other firmware does). */
+  userPresenceTimeoutStatus?: number;
+  /** getInfo's maxMsgSize (default 1200); a longer CTAP2 message is refused with REQUEST_TOO_LARGE. */
+  maxMsgSize?: number;
   keepaliveMs?: number;
   /** Offered in getInfo, in order of preference; [1] imitates a CTAP 2.0 key. */
   pinUvAuthProtocols?: PinUvAuthProtocolVersion[];
@@ -79,6 +83,7 @@ const ERR = {
   USER_ACTION_TIMEOUT: 0x2f,
   PIN_AUTH_INVALID: 0x33,
   PIN_NOT_SET: 0x35,
+  REQUEST_TOO_LARGE: 0x39,
   INVALID_SUBCOMMAND: 0x3e,
   OTHER: 0x7f,
 } as const;
@@ -228,6 +233,8 @@ export class SoftAuthenticator {
     this.touchMode = options.touch ?? 'auto';
     this.#options = {
       userPresenceTimeoutMs: options.userPresenceTimeoutMs ?? 30_000,
+      userPresenceTimeoutStatus: options.userPresenceTimeoutStatus ?? ERR.USER_ACTION_TIMEOUT,
+      maxMsgSize: options.maxMsgSize ?? 1200,
       keepaliveMs: options.keepaliveMs ?? 100,
       pinUvAuthProtocols: options.pinUvAuthProtocols ?? [2, 1],
       attestation: options.attestation ?? 'packed',
@@ -408,7 +415,7 @@ export class SoftAuthenticator {
       if (this.touchMode === 'auto') return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
         const keepalive = setInterval(() => this.#send(cid, CTAPHID.KEEPALIVE, Uint8Array.of(KEEPALIVE_STATUS.UPNEEDED)), this.#options.keepaliveMs);
-        const timeout = setTimeout(() => stopWaiting?.(ERR.USER_ACTION_TIMEOUT), this.#options.userPresenceTimeoutMs);
+        const timeout = setTimeout(() => stopWaiting?.(this.#options.userPresenceTimeoutStatus), this.#options.userPresenceTimeoutMs);
         const finish = () => {
           clearInterval(keepalive);
           clearTimeout(timeout);
@@ -431,6 +438,7 @@ export class SoftAuthenticator {
 
   /** Answers one CTAP2 command: status ‖ CBOR; never throws. */
   async #ctap2(payload: Uint8Array, askPresence: AskPresence): Promise<Uint8Array> {
+    if (payload.length > this.#options.maxMsgSize) return Uint8Array.of(ERR.REQUEST_TOO_LARGE);
     try {
       const params = decodeParams(payload.subarray(1));
       switch (payload[0]) {
@@ -456,7 +464,7 @@ export class SoftAuthenticator {
       [2, [HMAC_SECRET]],
       [3, this.#aaguid],
       [4, new Map([['rk', false], ['up', true], ['plat', false]])],
-      [5, 1200],
+      [5, this.#options.maxMsgSize],
       [6, this.#options.pinUvAuthProtocols],
       [7, this.#options.maxCredentialCountInList],
       [8, WRAPPED_LENGTH],

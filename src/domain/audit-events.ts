@@ -73,7 +73,13 @@ export type AuditAction =
   | 'backup.created'
   | 'backup.failed'
   | 'backup.restored'
-  | 'restore.drill';
+  | 'restore.drill'
+  // A second factor for web sign-in (issue 14): enrolled, passed, failed, reset by an admin, recovery codes issued.
+  | 'auth.second_factor_enrolled'
+  | 'auth.second_factor_verified'
+  | 'auth.second_factor_failed'
+  | 'auth.second_factor_reset'
+  | 'auth.recovery_codes_issued';
 
 export interface Actor {
   /** A user id, or 'system' / 'cli' for work without a signed-in person. */

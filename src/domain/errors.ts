@@ -39,7 +39,7 @@ export const errorCode = (err: unknown): ErrorCode => (err instanceof AppError ?
 export const publicMessage = (err: unknown): string =>
   err instanceof AppError ? err.publicMessage : '内部エラーが発生しました。';
 
-/** CLI exit codes (DESIGN §7): 1 is reserved for "the checked property failed". */
+/** CLI exit codes: 1 is reserved for "the checked property failed". */
 export const exitCodeFor: Record<ErrorCode, number> = {
   invalid: 2,
   unauthorized: 2,

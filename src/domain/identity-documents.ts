@@ -1,5 +1,5 @@
 /**
- * 本人確認 (番号法16条): 番号確認 + 身元確認 documents (reference/domain-facts.md §2.5).
+ * 本人確認 (番号法16条): 番号確認 + 身元確認 documents (docs/legal-sources.md, 本人確認).
  * One photo ID is enough for 身元確認, otherwise two non-photo documents; a
  * マイナンバーカード covers both checks on its own.
  */

@@ -4,7 +4,7 @@ import type { PersonKind } from './persons.js';
  * The legal purposes (個人番号関係事務) for which a company may use a number.
  * This catalog is the one list behind every purpose choice: intake notices,
  * reveals, exports and reports all take a code from here.
- * Source: reference/domain-facts.md §4 (国税庁, 日本年金機構, ハローワーク guidance).
+ * Source: docs/legal-sources.md, 個人番号関係事務 (国税庁, 日本年金機構, ハローワーク guidance).
  */
 export interface Purpose {
   code: PurposeCode;

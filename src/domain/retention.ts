@@ -6,7 +6,7 @@ import type { PersonKind, PersonStatus } from './persons.js';
  *
  * A number may be disposed of once the 事務 it served has ended and the
  * statutory keeping period of every document that carries it has passed
- * (reference/domain-facts.md §2.9). The 事務 ends with an end event: 退職 for
+ * (docs/retention.md). The 事務 ends with an end event: 退職 for
  * an employee, 取引終了 for a payee, 異動 (or the supporter's 退職) for a
  * dependant. Each rule counts its period from a start tied to that event; a
  * person's retention end is the latest end among the rules for their kind.
@@ -125,7 +125,7 @@ export function isDue(end: string, today: string): boolean {
  * The disposal batch a number whose retention ended on `end` belongs to: the
  * last day of `batchMonth` (default 3, 年度末) on or after the first day disposal
  * is allowed. The guideline allows batching disposal at such a period end
- * ("保存期間が経過した日の属する事業年度の末日までに廃棄", domain-facts §2.9).
+ * ("保存期間が経過した日の属する事業年度の末日までに廃棄", docs/retention.md).
  */
 export function disposalBatch(end: string, batchMonth: number): { date: string; label: string } {
   if (!Number.isInteger(batchMonth) || batchMonth < 1 || batchMonth > 12) throw new RangeError('batch month must be 1-12');

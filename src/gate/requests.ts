@@ -1,5 +1,5 @@
 /**
- * Gate requests (DESIGN §4): a handler asks in the browser, and a person at
+ * Gate requests: a handler asks in the browser, and a person at
  * the appliance approves with the handler's PIN or security key.
  *
  *   requested ──approve──▶ approved ──view window ends──▶ consumed

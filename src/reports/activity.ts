@@ -4,7 +4,7 @@ import { actionLabel, detailOf, identityMethodLabel, num, personsCell, purposeLa
 import { model, NONE, section, tally, type ReportContext, type ReportModel } from './model.js';
 import type { Period } from './period.js';
 
-/** What 取扱状況記録 covers (domain-facts §2.3): use and output, intake, identity checks, disposal, sign-in. */
+/** What 取扱状況記録 covers (docs/legal-sources.md, 安全管理措置): use and output, intake, identity checks, disposal, sign-in. */
 export const ACTIVITY_ACTIONS = [
   'number.revealed',
   'numbers.exported',

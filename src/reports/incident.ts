@@ -43,7 +43,7 @@ export interface IncidentFacts {
 
 const addDays = (iso: string, days: number) => new Date(Date.parse(`${iso}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 
-/** Counts the persons whose number left the vault against the thresholds of 番号法29条の4 and its 規則 (domain-facts §2.8). */
+/** Counts the persons whose number left the vault against the thresholds of 番号法29条の4 and its 規則 (docs/legal-sources.md, 漏えい等報告). */
 export function incidentFacts(events: Iterable<ReportEventRow>, f: IncidentFilter): IncidentFacts {
   const lines: IncidentLine[] = [];
   const persons = new Map<number, { id: number; name: string; times: number }>();

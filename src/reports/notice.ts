@@ -4,7 +4,7 @@ import { formatDate } from '../web/view-models.js';
 import { model, NONE, section, type ReportContext, type ReportModel } from './model.js';
 
 /**
- * 利用目的通知書 (domain-facts §2.4): the purposes notified to a person at
+ * 利用目的通知書 (docs/legal-sources.md, 利用目的): the purposes notified to a person at
  * intake — those recorded with their number, or else every purpose for their
  * kind. Name, purposes, company and date; never the number.
  */

@@ -2,6 +2,7 @@ import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppError } from '../domain/errors.js';
+import { logFailure } from '../failure-log.js';
 
 /** Debian's Chromium (apt-get install chromium). */
 export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
@@ -70,7 +71,8 @@ export async function htmlToPdf(html: string, executablePath = DEFAULT_CHROMIUM)
     }
   } catch (err) {
     if (err instanceof AppError) throw err;
-    throw new AppError('device_unavailable', 'Chromium でPDFを作れませんでした。サーバーのログを確認し、HTMLの印刷画面から印刷してください。', { cause: err });
+    const ref = logFailure('pdf_failed', err);
+    throw new AppError('device_unavailable', `Chromium でPDFを作れませんでした（参照ID: ${ref}）。サーバーのログを確認し、HTMLの印刷画面から印刷してください。`, { cause: err });
   } finally {
     rmSync(profile, { recursive: true, force: true });
   }

@@ -35,7 +35,7 @@ export function estimateEnd(endedOn: string): string {
 }
 
 /**
- * 特定個人情報ファイル管理台帳 (domain-facts §2.3 c): which files and records are
+ * 特定個人情報ファイル管理台帳 (docs/legal-sources.md, 安全管理措置): which files and records are
  * held, for which purposes, who may access them, retention and disposal state.
  */
 export function buildRegisterReport(ctx: ReportContext, d: RegisterData): ReportModel {

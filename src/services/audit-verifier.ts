@@ -1,5 +1,6 @@
 import { verifyChainParallel } from '../audit/verify.js';
 import type { Actor } from '../domain/audit-events.js';
+import { logFailure } from '../failure-log.js';
 import { writeTransaction } from '../storage/database.js';
 import { databasePath, type Vault } from './vault.js';
 
@@ -57,12 +58,12 @@ export class AuditVerifier {
           ).seq;
         } catch (cause) {
           // The result is still shown; the page says it could not be recorded.
-          process.stderr.write(`${JSON.stringify({ level: 'error', event: 'audit.verified not recorded', error: (cause as Error)?.name ?? typeof cause })}\n`);
+          logFailure('audit_verified_not_recorded', cause);
         }
         this.run = { ...base, recordedSeq };
       },
       (cause: unknown) => {
-        process.stderr.write(`${JSON.stringify({ level: 'error', event: 'audit verify failed to run', error: (cause as Error)?.name ?? typeof cause })}\n`);
+        logFailure('audit_verify_failed', cause);
         this.run = { state: 'done', by: actor.name, startedAt, seconds: 0, ok: false, count: 0, headSeq: 0, headHash: '', badSeq: null, reason: '検証を実行できませんでした（サーバーのログを確認してください）', recordedSeq: null };
       },
     );

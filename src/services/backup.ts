@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Actor } from '../domain/audit-events.js';
-import { AppError, publicMessage } from '../domain/errors.js';
+import { AppError } from '../domain/errors.js';
+import { logFailure } from '../failure-log.js';
 import { packagePath } from '../paths.js';
 import { AuditRepo } from '../storage/audit-repo.js';
 import { copyDatabase, type CopyProgress } from '../storage/backup-copy.js';
@@ -173,18 +174,18 @@ function setLast(vault: Vault, last: LastBackup): void {
   vault.meta.set(BACKUP_META.last, JSON.stringify(last));
 }
 
-/** backup.failed with the public reason; a failure to record it is logged by class only. */
+/** backup.failed with the public reason (an unexpected error: its reference id, logged with its frames). */
 function noteFailure(vault: Vault, opts: BackupOptions, err: unknown): void {
-  const reason = err instanceof AppError ? err.publicMessage : `内部エラー（${(err as Error)?.name ?? typeof err}）`;
+  const ref = err instanceof AppError ? undefined : logFailure('backup_failed', err);
+  const reason = err instanceof AppError ? err.publicMessage : `内部エラー（参照ID: ${ref}、${(err as Error)?.name ?? typeof err}）`;
   try {
     writeTransaction(vault.db, () => {
       vault.audit.append({ actor: opts.actor, action: 'backup.failed', client: opts.client, detail: { folder: opts.folder, reason, trigger: opts.trigger } });
       setLast(vault, { state: 'failed', at: vault.clock.now().toISOString(), trigger: opts.trigger, reason });
     });
   } catch (cause) {
-    process.stderr.write(`${JSON.stringify({ level: 'error', event: 'backup.failed not recorded', error: (cause as Error)?.name ?? typeof cause })}\n`);
+    logFailure('backup_failed_not_recorded', cause);
   }
-  if (!(err instanceof AppError)) process.stderr.write(`${JSON.stringify({ level: 'error', event: 'backup failed', error: (err as Error)?.name ?? typeof err, message: publicMessage(err) })}\n`);
 }
 
 /** What the copy itself holds: its vault id, audit head, schema version and executed disposals. */

@@ -12,7 +12,7 @@ import { completeApproval, type RevealStore } from './gate.js';
 import type { Vault } from './vault.js';
 
 /**
- * Security keys at the appliance (DESIGN §4): an admin enrols a key to a
+ * Security keys at the appliance: an admin enrols a key to a
  * person in the 管理区域, which adds a fido2 key slot wrapping the vault key
  * under the key's hmac-secret output (as systemd-cryptenroll does for disks);
  * afterwards a touch approves the owner's oldest pending request. Every

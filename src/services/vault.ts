@@ -17,6 +17,7 @@ import { SecurityKeysRepo } from '../storage/security-keys-repo.js';
 import { DoorAlarmsRepo } from '../storage/door-repo.js';
 import { EntryLogRepo } from '../storage/entry-log-repo.js';
 import { SlotsRepo } from '../storage/slots-repo.js';
+import { SecondFactorRepo } from '../storage/second-factor-repo.js';
 import { UsersRepo } from '../storage/users-repo.js';
 import { deriveFromCredential, locateCredential, readCredential, type CredentialLocation } from '../vault/credential.js';
 import { pendingDevCredentialPath } from '../vault/credential-store.js';
@@ -37,6 +38,8 @@ export interface Vault {
   securityKeys: SecurityKeysRepo;
   persons: PersonsRepo;
   sessions: SessionsRepo;
+  /** TOTP, WebAuthn credentials, recovery codes and pending sign-ins (migration 050). */
+  secondFactor: SecondFactorRepo;
   identityChecks: IdentityChecksRepo;
   intakeCodes: IntakeCodesRepo;
   gate: GateRepo;
@@ -146,6 +149,7 @@ export function assemble(db: Db, dbKey: Secret<Buffer>, cred: Secret<Buffer>, da
     securityKeys: new SecurityKeysRepo(db),
     persons: new PersonsRepo(db),
     sessions: new SessionsRepo(db),
+    secondFactor: new SecondFactorRepo(db),
     identityChecks: new IdentityChecksRepo(db),
     intakeCodes: new IntakeCodesRepo(db),
     gate: new GateRepo(db),

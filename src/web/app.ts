@@ -3,7 +3,8 @@ import express, { type ErrorRequestHandler, type NextFunction, type Request, typ
 import helmet from 'helmet';
 import { randomBytes } from 'node:crypto';
 import type { BlockList } from 'node:net';
-import { AppError, errorCode, httpStatusFor } from '../domain/errors.js';
+import { AppError, httpStatusFor } from '../domain/errors.js';
+import { debugMessages, logFailure, pathForLog } from '../failure-log.js';
 import { packagePath } from '../paths.js';
 import { FormError } from '../services/accounts.js';
 import type { Vault } from '../services/vault.js';
@@ -39,6 +40,9 @@ import { setupRoutes } from './routes/setup.js';
 import { statusRoutes } from './routes/status.js';
 import { caRoutes } from './routes/ca.js';
 import { backupRoutes } from './routes/backups.js';
+import { secondFactorRoutes } from './routes/second-factor.js';
+import { secondFactorAccountRoutes, secondFactorAdminRoutes } from './routes/second-factor-account.js';
+import { recoveryCodesMissing } from '../services/second-factor-policy.js';
 
 export interface WebDeps {
   /** Chromium for PDF reports (default /usr/bin/chromium). */
@@ -64,6 +68,8 @@ export interface WebDeps {
   door?: { status(): DoorStatus; testPulse?(): Promise<void>; relayDevice?(): string | undefined } | undefined;
   /** The remote syslog copy of the trail (MNVAULT_SYSLOG), when configured. */
   syslog?: { status(): SyslogStatus } | undefined;
+  /** MNVAULT_DEBUG=1 (development only): a 500 page also shows the error's message, number-like runs masked. */
+  debug?: boolean | undefined;
 }
 
 /** Permission check, the one place routes ask: a signed-in user whose role grants it (any one of several). */
@@ -131,6 +137,8 @@ export function createApp(deps: WebDeps): express.Express {
     res.locals.can = (p: Permission) => can(role, p);
     // Open door alarms, counted in the navigation of those who acknowledge them.
     res.locals.doorAlarmCount = can(role, 'door.acknowledge') ? deps.vault.doorAlarms.openCount() : 0;
+    // A second factor without unused recovery codes: every page says so until codes are issued.
+    res.locals.recoveryCodesMissing = res.locals.session ? recoveryCodesMissing(deps.vault, res.locals.session.user.id) : false;
     next();
   });
 
@@ -141,12 +149,15 @@ export function createApp(deps: WebDeps): express.Express {
   app.use('/imports', importRoutes(deps));
   app.use(checkCsrf);
   app.use(authRoutes(deps));
+  app.use(secondFactorRoutes(deps));
   app.use(selfIntakeRoutes(deps));
   app.use(homeRoutes(deps));
   app.use('/persons', personRoutes(deps));
   app.use('/persons', intakeRoutes(deps));
   app.use('/admin/users', userRoutes(deps));
+  app.use('/account/second-factor', secondFactorAccountRoutes(deps));
   app.use('/account', accountRoutes(deps));
+  app.use('/admin/second-factor', secondFactorAdminRoutes(deps));
   app.use('/admin/recovery-code', recoveryCodeRoutes(deps));
   app.use('/admin/security-keys', securityKeyRoutes(deps));
   app.use('/gate', gateRoutes({ ...deps, reveals: deps.reveals ?? new RevealStore() }));
@@ -175,9 +186,9 @@ export function createApp(deps: WebDeps): express.Express {
       const message = status === 404 ? M.notFound : status === 413 ? M.tooLarge : M.badRequest;
       return void res.status(status).render('error', { message });
     }
-    // Unknown: the log gets the class and request id, never field values.
-    process.stderr.write(`${JSON.stringify({ level: 'error', event: 'request_failed', request: res.locals.requestId, path: req.path, error: (err as Error)?.name ?? typeof err, code: errorCode(err) })}\n`);
-    res.status(500).render('error', { message: M.internalError, ref: res.locals.requestId });
+    // Unknown: the log gets the request id, classes, codes and frames, never the message or field values.
+    const ref = logFailure('request_failed', err, { ref: res.locals.requestId, fields: { method: req.method, path: pathForLog(req.path) }, debug: deps.debug });
+    res.status(500).render('error', { message: M.internalError, ref, details: deps.debug ? debugMessages(err) : null });
   };
   app.use(onError);
   return app;

@@ -6,6 +6,7 @@ import { CA_MESSAGES, SETUP_MESSAGES, STATUS_MESSAGES } from './messages-setup.j
 import { AUDIT_MESSAGES } from './messages-audit.js';
 import { BACKUP_MESSAGES } from './messages-backup.js';
 import { KEY_MESSAGES } from './messages-keys.js';
+import { SECOND_FACTOR_MESSAGES } from './messages-second-factor.js';
 
 /**
  * Every piece of text the web app shows, in one place. Views read it as `m`;
@@ -24,6 +25,7 @@ export const M = {
   csrf: '画面の有効期限が切れたか、不正な送信です。画面を開き直してからもう一度操作してください。',
   sessionExpired: 'しばらく操作がなかったため、サインアウトしました。もう一度サインインしてください。',
   signInRequired: 'サインインしてください。',
+  secondFactor: SECOND_FACTOR_MESSAGES,
   throttled: 'サインインの試行が多すぎます。しばらく（15分ほど）待ってからもう一度お試しください。',
   nav: {
     keys: 'セキュリティキー',
@@ -468,6 +470,11 @@ export const M = {
     'backup.failed': 'バックアップの失敗',
     'backup.restored': 'バックアップからの復元',
     'restore.drill': '復元の確認（番号を1件開く）',
+    'auth.second_factor_enrolled': '二要素認証の登録',
+    'auth.second_factor_verified': '二要素認証の確認',
+    'auth.second_factor_failed': '二要素認証の失敗',
+    'auth.second_factor_reset': '二要素認証のリセット（管理者）',
+    'auth.recovery_codes_issued': '回復コードの発行',
   } as Record<string, string>,
 };
 

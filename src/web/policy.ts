@@ -1,7 +1,7 @@
 import type { Role } from '../storage/users-repo.js';
 
 /**
- * Who may do what (DESIGN §1), in one table. Routes ask for a permission;
+ * Who may do what, in one table. Routes ask for a permission;
  * navigation shows only what the role may use.
  */
 export type Permission =

@@ -44,7 +44,7 @@ describe('the door simulator behind serve --simulate-devices', () => {
       watcher.on('data', (chunk: string) => seen.push(...chunk.split('\n').filter(Boolean)));
       await new Promise((r) => watcher.once('connect', r));
       // supertest takes a URL too: the Browser drives the running server as it drives an app.
-      const admin = new Browser(serving.url.replace(/\/$/u, '') as unknown as Express);
+      const admin = new Browser(serving.url.replace(/\/$/u, '') as unknown as Express, vault);
       await admin.signIn(ADMIN.login, ADMIN.password);
       const home = await admin.get('/');
       expect(home.text).toContain('模擬の扉・開発用');

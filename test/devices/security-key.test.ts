@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { EventEmitter } from 'node:events';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { checkAssertion, requestCommitment } from '../../src/devices/ctap2.js';
 import { CtapHidDevice, findSecurityKeys, openCtapHidDevice } from '../../src/devices/ctaphid-device.js';
@@ -8,6 +7,7 @@ import type { HidBus, HidHandle } from '../../src/devices/hid.js';
 import { SecurityKey, SecurityKeyError, type EnrolledCredential } from '../../src/devices/security-key.js';
 import { SoftAuthenticator, type SoftAuthenticatorOptions } from '../../src/devices/soft-authenticator.js';
 import { packagePath } from '../../src/paths.js';
+import { readTranscript, ReplayHandle } from '../helpers/ctaphid-transcript.js';
 
 const RP = 'mnvault.local';
 const PATH = 'soft-fido2';
@@ -221,34 +221,6 @@ describe('security key: touch, timeout, cancel, unplug, bad frames', () => {
 
 const TRANSCRIPT = packagePath('device', 'transcripts', 'security-key-getinfo.hex');
 
-type Line = { dir: '>' | '<'; report: Buffer };
-
-function readTranscript(): Line[] {
-  return readFileSync(TRANSCRIPT, 'utf8')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'))
-    .map((l) => ({ dir: l[0] as '>' | '<', report: Buffer.from(l.slice(1).trim(), 'hex') }));
-}
-
-/** Plays the device's side of a transcript; each host write must match the recorded report. */
-class ReplayHandle extends EventEmitter implements HidHandle {
-  #next = 0;
-  constructor(private readonly lines: Line[]) {
-    super();
-  }
-  async write(data: Buffer | number[]): Promise<number> {
-    const bytes = Buffer.from(data);
-    const expected = this.lines[this.#next++];
-    if (expected?.dir !== '>' || bytes[0] !== 0 || !bytes.subarray(1).equals(expected.report)) throw new Error(`unexpected write ${bytes.toString('hex')}`);
-    const answers: Buffer[] = [];
-    while (this.lines[this.#next]?.dir === '<') answers.push(this.lines[this.#next++]!.report);
-    for (const a of answers) setImmediate(() => this.emit('data', a));
-    return bytes.length;
-  }
-  async close(): Promise<void> {}
-}
-
 /** Wraps the soft authenticator's handle and writes down every report either way. */
 function recordingBus(inner: HidBus, lines: string[]): HidBus {
   return {
@@ -283,7 +255,7 @@ describe('security key transcript', () => {
   });
 
   it('replays the recorded device side: the host writes the recorded reports and parses getInfo', async () => {
-    const lines = readTranscript();
+    const lines = readTranscript(TRANSCRIPT);
     expect(lines.every((l) => l.report.length === 64)).toBe(true);
     const nonce = lines[0]!.report.subarray(7, 15);
     const device = await CtapHidDevice.open(new ReplayHandle(lines), { random: () => nonce });

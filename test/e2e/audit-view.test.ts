@@ -14,6 +14,7 @@ import { openBrowser, Screenshots, type OpenBrowser } from '../helpers/browser.j
 import { scanDataDir, windows } from '../helpers/canary.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { ADMIN, newTestVault } from '../helpers/vault.js';
+import { passSecondFactorInPage } from '../helpers/second-factor.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 const ARTIFACTS = join(ROOT, 'test-artifacts', 'audit');
@@ -60,6 +61,7 @@ describe('the audit page in Chromium, served by mnvault serve with the syslog wi
       await p.getByLabel('ユーザー名', { exact: true }).fill(ADMIN.login);
       await p.getByLabel('パスワード', { exact: true }).fill(ADMIN.password);
       await p.getByRole('button', { name: 'サインイン' }).click();
+      await passSecondFactorInPage(p, vault, ADMIN.login);
       await p.getByRole('navigation').getByRole('link', { name: '監査記録' }).click();
       await p.waitForURL(`${base}/audit`);
       expect(await p.locator('table.audit-log tbody tr').count()).toBe(50);

@@ -13,6 +13,7 @@ import { captureStderr, forms, scanDataDir, typedFullWidth, windows } from '../h
 import { openBrowser, Screenshots, type OpenBrowser, type PageProblem } from '../helpers/browser.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { ADMIN, newTestVault } from '../helpers/vault.js';
+import { passSecondFactorInPage } from '../helpers/second-factor.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 const ARTIFACTS = join(ROOT, 'test-artifacts', 'e2e');
@@ -91,6 +92,7 @@ describe('office flow in a real browser over HTTPS', () => {
       await p.getByLabel('ユーザー名', { exact: true }).fill(ADMIN.login);
       await p.getByLabel('パスワード', { exact: true }).fill(ADMIN.password);
       await p.getByRole('button', { name: 'サインイン' }).click();
+      await passSecondFactorInPage(p, vault, ADMIN.login);
       await p.waitForURL(`${base}/`);
       const adminHome = await visited(p, 'admin-home');
       expect(adminHome.text).toContain('ホーム');

@@ -11,6 +11,7 @@ import { auditEvents } from '../helpers/audit.js';
 import { openBrowser, Screenshots, type OpenBrowser } from '../helpers/browser.js';
 import { keystrokes } from '../helpers/keypad.js';
 import { ADMIN, newTestVault, tempDir } from '../helpers/vault.js';
+import { passSecondFactorInPage } from '../helpers/second-factor.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 const ARTIFACTS = join(ROOT, 'test-artifacts', 'setup');
@@ -50,6 +51,7 @@ describe('first-run setup in a real browser over HTTPS', () => {
       await p.getByLabel('ユーザー名', { exact: true }).fill(ADMIN.login);
       await p.getByLabel('パスワード', { exact: true }).fill(ADMIN.password);
       await p.getByRole('button', { name: 'サインイン' }).click();
+      await passSecondFactorInPage(p, vault, ADMIN.login);
       await p.waitForURL(`${base}/`);
       await hasText(p.locator('.setup-banner'), '初期設定が終わっていません。');
       await shots.take(p, 'home-banner');

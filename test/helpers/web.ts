@@ -7,9 +7,13 @@ import { Secret } from '../../src/domain/secret.js';
 import { createUser, setUserPin } from '../../src/services/accounts.js';
 import { TEST_PIN_COST } from '../../src/vault/slots.js';
 import { ADMIN } from './vault.js';
+import { forgetUsedTotpStep, rememberTotpSecret, secretFromEnrolPage, totpCode, totpSecretOf } from './second-factor.js';
+
+/** The vault behind each test app, so a Browser can compute second-factor codes on the vault's clock. */
+const vaults = new WeakMap<Express, Vault>();
 
 export function testApp(vault: Vault, over: Partial<WebDeps> = {}): Express {
-  return createApp({
+  const app = createApp({
     vault,
     mode: 'development',
     simulateDevices: false,
@@ -18,6 +22,8 @@ export function testApp(vault: Vault, over: Partial<WebDeps> = {}): Express {
     pinCost: TEST_PIN_COST,
     ...over,
   });
+  vaults.set(app, vault);
+  return app;
 }
 
 /**
@@ -28,7 +34,15 @@ export class Browser {
   readonly cookies = new Map<string, string>();
   csrf = '';
 
-  constructor(readonly app: Express) {}
+  readonly #vault: Vault | undefined;
+
+  /** vault: the vault behind the server when app is a URL (a running `serve`), for second-factor codes. */
+  constructor(
+    readonly app: Express,
+    vault?: Vault,
+  ) {
+    this.#vault = vault ?? vaults.get(app);
+  }
 
   private remember(res: request.Response): request.Response {
     const set = res.headers['set-cookie'] as unknown as string[] | undefined;
@@ -82,9 +96,33 @@ export class Browser {
     return res as request.Response & { body: Buffer };
   }
 
+  /** Signs in with the password and, where the sign-in asks for it, the second factor (see passSecondFactor). */
   async signIn(login: string, password: string): Promise<request.Response> {
     await this.get('/login');
-    return this.post('/login', { login, password });
+    return this.passSecondFactor(login, await this.post('/login', { login, password }));
+  }
+
+  /**
+   * Follows a password sign-in's answer through the second factor as a user
+   * with an authenticator app would: on the enrolment page reads the secret
+   * shown for manual entry and confirms it with a code; on the second-factor
+   * page types the current code. Other answers are returned as they are.
+   */
+  async passSecondFactor(login: string, res: request.Response): Promise<request.Response> {
+    const to = res.status === 303 ? res.headers.location : undefined;
+    if (to !== '/login/enrol' && to !== '/login/second-factor') return res;
+    const vault = this.#vault;
+    if (!vault) throw new Error('passSecondFactor needs an app made by testApp, or the vault given to new Browser(url, vault)');
+    if (to === '/login/enrol') {
+      const base32 = secretFromEnrolPage((await this.get('/login/enrol')).text);
+      rememberTotpSecret(vault, login, base32);
+      return this.post('/login/enrol/totp', { code: totpCode(base32, vault.clock.now()) });
+    }
+    const base32 = totpSecretOf(vault, login);
+    if (!base32) throw new Error(`no TOTP secret remembered for ${login}`);
+    await this.get('/login/second-factor');
+    forgetUsedTotpStep(vault, login);
+    return this.post('/login/second-factor/totp', { code: totpCode(base32, vault.clock.now()) });
   }
 }
 

@@ -1,7 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkAssertion } from '../../src/devices/ctap2.js';
-import { SoftAuthenticator } from '../../src/devices/soft-authenticator.js';
+import { SoftAuthenticator, type SoftAuthenticatorOptions } from '../../src/devices/soft-authenticator.js';
 import { fixedClock } from '../../src/domain/ports.js';
 import { Secret } from '../../src/domain/secret.js';
 import { requestReveal, RevealStore, viewReveal } from '../../src/services/gate.js';
@@ -35,22 +35,31 @@ async function until(ok: () => boolean, what: string, ms = 5_000): Promise<void>
 }
 
 /** A vault with staff and two people, a software key on the station's bus, and the enrolment desk. */
-async function setUp(touch: 'auto' | 'manual' = 'manual') {
+async function setUp(touch: 'auto' | 'manual' = 'manual', keyOptions: SoftAuthenticatorOptions = {}) {
   const clock = fixedClock('2026-04-01T00:00:00Z');
   const { vault, dataDir } = await newTestVault(clock);
   await addStaff(vault);
   importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${NUMBER}\n従業員,E2,鈴木 一郎,${OTHER_NUMBER}\n`), { actor: { id: 't', name: 't' } });
   const store = new RevealStore();
-  const key = new SoftAuthenticator({ touch, keepaliveMs: 20, userPresenceTimeoutMs: 5_000 });
+  const key = new SoftAuthenticator({ touch, keepaliveMs: 20, userPresenceTimeoutMs: 5_000, ...keyOptions });
   const statuses: string[] = [];
-  const station = new SecurityKeyStation(vault, store, hidKeyOpener(key.transport), { windows, pollMs: 25, touchTimeoutMs: 5_000, onStatus: (s) => statuses.push(s.state) });
+  const messages: string[] = [];
+  const station = new SecurityKeyStation(vault, store, hidKeyOpener(key.transport), {
+    windows,
+    pollMs: 25,
+    touchTimeoutMs: 5_000,
+    onStatus: (s) => {
+      statuses.push(s.state);
+      messages.push(s.message);
+    },
+  });
   await station.start();
   const desk = new EnrolmentDesk(vault, station);
   cleanups.push(() => station.close(), () => store.clear());
   const admin = vault.users.byLogin(ADMIN.login)!;
   const handler = vault.users.byLogin(HANDLER.login)!;
   const person = vault.persons.codes('employee').get('E1')!;
-  return { vault, dataDir, clock, store, key, station, desk, admin, handler, person, statuses };
+  return { vault, dataDir, clock, store, key, station, desk, admin, handler, person, statuses, messages };
 }
 
 /** Touches the key whenever it blinks, as its holder would, until stopped. */
@@ -170,6 +179,27 @@ describe('security keys at the gate (software CTAP2 authenticator behind the HID
     expect(auditEvents(s.vault).filter((x) => x.action === 'slot.unlock_failed').at(-1)!.detail).toMatchObject({ during: 'security_key_enrolment', failures: 1 });
     // Someone else's enrolment code cannot be read by another admin's session.
     expect(s.desk.get(e.id, s.handler.id, Date.now())).toBeUndefined();
+  });
+
+  it('a key that gives up on the touch with 0x3A (ACTION_TIMEOUT, as other firmware answers) is asked again, keeps its session, and a later touch approves', async () => {
+    const s = await setUp('manual', { userPresenceTimeoutMs: 120, userPresenceTimeoutStatus: 0x3a });
+    await enrol(s);
+    const r = requestReveal(s.vault, s.handler, { personId: s.person, purpose: 'withholding_slip' }, null, windows);
+    // Left untouched, the key blinks, gives up, and is asked again: three blinks mean two timeouts.
+    let blinks = 0;
+    let was = false;
+    await until(() => {
+      if (s.key.waitingForTouch && !was) blinks++;
+      was = s.key.waitingForTouch;
+      return blinks >= 3;
+    }, 'asked again after the key gave up twice');
+    expect(s.statuses).not.toContain('error');
+    expect(s.messages.filter((m) => m.includes('通信に失敗'))).toEqual([]);
+    expect(s.station.statuses()).toHaveLength(1);
+    expect(s.station.statuses()[0]!.state).toBe('waiting_touch');
+    await until(() => s.key.waitingForTouch, 'blinking');
+    s.key.touch();
+    await until(() => s.vault.gate.byId(r.id)!.state === 'approved', 'approved after the timeouts');
   });
 
   it('unplugging during the touch leaves the request pending; plugged back, a touch approves it', async () => {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import * as tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idIn, INSTALL_ADMIN, installInto, installUnavailable, newRoot } from '../helpers/install.js';
+import { secretFromEnrolPage, totpCode } from '../helpers/second-factor.js';
 
 /**
  * The service started the way systemd starts it: ExecStart=, WorkingDirectory=, Environment=,
@@ -217,7 +218,14 @@ describe.skipIf(unavailable)(`the service started through its unit’s ExecStart
     expect(csrf).toBeDefined();
     const signedIn = await request('POST', '/login', cookies, { _csrf: csrf!, login: INSTALL_ADMIN.login, password: INSTALL_ADMIN.password });
     expect(signedIn.status, signedIn.body).toBe(303);
-    expect(signedIn.headers.location).toBe('/');
+    // An admin enrols a second factor before any page opens: TOTP, with a code computed from the secret shown.
+    expect(signedIn.headers.location).toBe('/login/enrol');
+    const enrol = await request('GET', '/login/enrol', cookies);
+    expect(enrol.status).toBe(200);
+    const code = totpCode(secretFromEnrolPage(enrol.body), new Date());
+    const enrolled = await request('POST', '/login/enrol/totp', cookies, { _csrf: csrf!, code });
+    expect(enrolled.status, enrolled.body).toBe(303);
+    expect(enrolled.headers.location).toBe('/');
     const home = await request('GET', '/', cookies);
     expect(home.status).toBe(200);
     expect(home.body).toContain(INSTALL_ADMIN.login);

@@ -144,6 +144,16 @@ const ROWS: Row[] = [
   { method: 'GET', path: (f) => `/admin/users/${f.targetUser}/pin`, expect: admins(OK) },
   { method: 'GET', path: () => '/admin/users/no-such-user/pin', expect: admins(NOT_FOUND) },
   { method: 'POST', path: (f) => `/admin/users/${f.targetUser}/pin`, body: () => ({ adminPin: ADMIN.pin, newPin: '731946' }), expect: admins(to(/^\/admin\/users$/)) },
+  // The second factor: the admin's page and reset, each user's own page, and the sign-in step (only with a pending sign-in).
+  { method: 'GET', path: () => '/admin/second-factor', expect: admins({ status: 200, contains: '二要素認証の管理' }) },
+  { method: 'POST', path: () => '/admin/second-factor', body: () => ({ staffRequired: '' }), expect: admins(to(/^\/admin\/second-factor\?saved=1$/)) },
+  { method: 'POST', path: (f) => `/admin/second-factor/${f.targetUser}/reset`, expect: admins(to(/^\/admin\/second-factor\?reset=1$/)) },
+  { method: 'GET', path: () => '/account/second-factor', expect: readers({ status: 200, contains: '未使用の回復コード' }) },
+  { method: 'POST', path: () => '/account/second-factor/recovery-codes', expect: readers({ status: 200, contains: 'この画面で一度だけ表示されます' }) },
+  { method: 'GET', path: () => '/login/enrol', expect: everyone(to(/^\/login\?expired=1$/)) },
+  { method: 'GET', path: () => '/login/second-factor', expect: everyone(to(/^\/login\?expired=1$/)) },
+  { method: 'POST', path: () => '/login/second-factor/totp', body: () => ({ code: '123456' }), expect: everyone(to(/^\/login\?expired=1$/)) },
+  { method: 'GET', path: () => '/vendor/simplewebauthn-browser.js', expect: everyone({ status: 200, contains: 'SimpleWebAuthnBrowser' }) },
   { method: 'GET', path: () => '/no-such-page', expect: everyone(NOT_FOUND) },
   // A failed sign-in is 401 whoever asks (an unknown login: nobody gets locked).
   { method: 'POST', path: () => '/login', body: () => ({ login: 'nobody', password: 'wrong password 1' }), expect: everyone({ status: 401, contains: 'ユーザー名またはパスワードが正しくありません' }) },

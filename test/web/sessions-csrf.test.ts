@@ -208,7 +208,7 @@ describe('session fixation', () => {
     const page = await b.get('/login'); // the unknown id is dropped
     expect(page.status).toBe(200);
     b.cookies.set(SESSION_COOKIE, planted);
-    const r = await b.post('/login', { login: ADMIN.login, password: ADMIN.password });
+    const r = await b.passSecondFactor(ADMIN.login, await b.post('/login', { login: ADMIN.login, password: ADMIN.password }));
     expect(r.status).toBe(303);
     const after = b.cookies.get(SESSION_COOKIE);
     expect(after).toBeDefined();
@@ -226,7 +226,7 @@ describe('session fixation', () => {
     await addStaff(vault);
     const b = await signedIn(vault, HANDLER.login, HANDLER.password);
     const old = b.cookies.get(SESSION_COOKIE)!;
-    const r = await b.post('/login', { login: ADMIN.login, password: ADMIN.password });
+    const r = await b.passSecondFactor(ADMIN.login, await b.post('/login', { login: ADMIN.login, password: ADMIN.password }));
     expect(r.status).toBe(303);
     const now = b.cookies.get(SESSION_COOKIE)!;
     expect(now).not.toBe(old);
@@ -272,7 +272,7 @@ describe('session cookie and storage', () => {
     expect(pre).toMatch(/;\s*HttpOnly/i);
     expect(pre).toMatch(/;\s*Secure/i);
     expect(pre).toMatch(/;\s*SameSite=Strict/i);
-    const r = await b.post('/login', { login: ADMIN.login, password: ADMIN.password });
+    const r = await b.passSecondFactor(ADMIN.login, await b.post('/login', { login: ADMIN.login, password: ADMIN.password }));
     expect(r.status).toBe(303);
     const set = ((r.headers['set-cookie'] as unknown as string[]) ?? []).find((c) => c.startsWith(`${SESSION_COOKIE}=`) && !/Expires=Thu, 01 Jan 1970/i.test(c));
     expect(set).toBeDefined();
@@ -304,7 +304,7 @@ describe('session cookie and storage', () => {
     const { vault } = await newTestVault(newClock());
     const b = new Browser(testApp(vault));
     await b.get('/login');
-    const r = await b.post('/login', { login: ADMIN.login, password: ADMIN.password });
+    const r = await b.passSecondFactor(ADMIN.login, await b.post('/login', { login: ADMIN.login, password: ADMIN.password }));
     const set = ((r.headers['set-cookie'] as unknown as string[]) ?? []).find((c) => c.startsWith(`${SESSION_COOKIE}=`) && !/Expires=Thu, 01 Jan 1970/i.test(c));
     expect(set).toMatch(/;\s*HttpOnly/i);
     expect(set).toMatch(/;\s*SameSite=Strict/i);

@@ -86,6 +86,9 @@ describe('first-run setup', () => {
     const backupPage = await b.get(backup.headers.location!);
     expect(backupPage.text).toContain('サービスが書き込めることを確認しました。');
     expect(backupPage.text).toContain('mnvault backup');
+    // Backups exist now: the page says where they are made, not that they are still to come.
+    expect(backupPage.text).toContain('今すぐバックアップ');
+    expect(backupPage.text).not.toContain('今後追加');
 
     const finish = await b.get('/admin/setup/finish');
     expect(finish.text).toContain('初期設定を完了する');

@@ -1,4 +1,4 @@
-/** CSV columns (DESIGN §7), Japanese or English header names. */
+/** CSV columns of the import file (README, "CSV format"), Japanese or English header names. */
 export type Column =
   | 'kind'
   | 'code'

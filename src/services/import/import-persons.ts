@@ -49,7 +49,7 @@ interface Checked extends PersonDraft {
 class Rejected extends Error {}
 
 /**
- * Imports persons and their numbers from a CSV file (DESIGN §7). Every bad row
+ * Imports persons and their numbers from a CSV file. Every bad row
  * is reported with its line and a Japanese reason; with any bad row nothing is
  * stored unless skipInvalid. Numbers are sealed with the vault public key only.
  * The rows and one 'persons.imported' event naming the persons commit together.

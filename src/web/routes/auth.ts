@@ -7,7 +7,8 @@ import { writeTransaction } from '../../storage/database.js';
 import type { WebDeps } from '../app.js';
 import { clientOf, parseBody, text } from '../forms.js';
 import { M } from '../messages.js';
-import { endSession, startSession } from '../sessions.js';
+import { afterPassword } from '../second-factor-step.js';
+import { endSession } from '../sessions.js';
 import { Throttle } from '../throttle.js';
 
 const LoginForm = z.object({ login: text(64), password: text(256), _csrf: text(100) });
@@ -39,9 +40,8 @@ export function authRoutes(deps: WebDeps): Router {
       byAccount.fail(login, now);
       return res.status(result.locked ? 423 : 401).render('login', { error: result.message, notice: null, login });
     }
-    endSession(deps.vault, res, deps.secure);
-    startSession(deps.vault, res, result.user, client, deps.secure);
-    res.redirect(303, '/');
+    // The second step (second factor or its enrolment) decides when the session starts.
+    afterPassword(deps.vault, req, res, result.user, client, deps.secure);
   });
 
   r.post('/logout', (req, res) => {

@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+import { Secret as OtpSecret, TOTP } from 'otpauth';
+import { Secret } from '../domain/secret.js';
+import type { UserRow } from '../storage/users-repo.js';
+import { openTotpSecret, sealTotpSecret } from '../vault/second-factor-keys.js';
+import type { Vault } from './vault.js';
+
+/** RFC 6238 as authenticator apps expect it: SHA-1, 6 digits, 30-second steps, one step either side. */
+const PERIOD = 30;
+const DIGITS = 6;
+const WINDOW = 1;
+const ISSUER = 'マイナンバー金庫';
+
+function totpFor(user: Pick<UserRow, 'login'>, secret: Secret<Buffer>): TOTP {
+  return new TOTP({ issuer: ISSUER, label: user.login, algorithm: 'SHA1', digits: DIGITS, period: PERIOD, secret: new OtpSecret({ buffer: new Uint8Array(secret.expose()).buffer }) });
+}
+
+export interface TotpEnrolment {
+  /** otpauth:// URI for the QR code. */
+  uri: string;
+  /** The secret in base32, for typing into an app by hand. */
+  base32: string;
+}
+
+/**
+ * The secret a user is enrolling (kept sealed, unconfirmed, until a code from
+ * it is typed back): made once per user and reused while unconfirmed.
+ */
+export function totpEnrolment(vault: Vault, user: UserRow): TotpEnrolment {
+  let row = vault.secondFactor.totpOf(user.id);
+  // Enrolment pages are reached only by users without a confirmed secret.
+  if (row?.confirmedAt) throw new Error('TOTP already confirmed');
+  if (!row) {
+    const fresh = new Secret(randomBytes(20));
+    vault.secondFactor.putPendingTotp(user.id, sealTotpSecret(vault.keys.pepper, vault.vaultId, user.id, fresh), vault.clock.now().toISOString());
+    fresh.wipe();
+    row = vault.secondFactor.totpOf(user.id)!;
+  }
+  const secret = openTotpSecret(vault.keys.pepper, vault.vaultId, user.id, row.sealedSecret);
+  try {
+    const totp = totpFor(user, secret);
+    return { uri: totp.toString(), base32: totp.secret.base32 };
+  } finally {
+    secret.wipe();
+  }
+}
+
+/**
+ * The 30-second step a typed code belongs to (now, or one step either side),
+ * or null when it matches none. Only digits count; spaces are dropped.
+ */
+export function matchTotp(vault: Vault, user: UserRow, code: string): number | null {
+  const row = vault.secondFactor.totpOf(user.id);
+  if (!row) return null;
+  const token = code.normalize('NFKC').replace(/\s+/gu, '');
+  if (!/^\d{6}$/u.test(token)) return null;
+  const secret = openTotpSecret(vault.keys.pepper, vault.vaultId, user.id, row.sealedSecret);
+  try {
+    const timestamp = vault.clock.now().getTime();
+    const delta = totpFor(user, secret).validate({ token, timestamp, window: WINDOW });
+    return delta === null ? null : Math.floor(timestamp / 1000 / PERIOD) + delta;
+  } finally {
+    secret.wipe();
+  }
+}
