@@ -138,17 +138,24 @@ export class RegisterQuery {
       args.push(cursor.key, cursor.id);
     }
     const order = direction === 'forward' ? 'ASC' : 'DESC';
-    const scanned = this.db
+    // Stepped lazily: the walk stops at the page's last match, not at the bound.
+    const scan = this.db
       .prepare(`SELECT p.register_key AS key, p.id, instr(p.search_text, ?) > 0 AS hit FROM persons p ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
                 ORDER BY p.register_key ${order}, p.id ${order} LIMIT ?`)
-      .all(key, ...args, this.shortQueryScan) as (Keyed & { hit: number })[];
+      .iterate(key, ...args, this.shortQueryScan) as IterableIterator<Keyed & { hit: number }>;
     const rows: Keyed[] = [];
-    for (const r of scanned) {
-      if (r.hit) rows.push({ key: r.key, id: r.id });
-      if (rows.length === limit) return { rows };
+    let seen = 0;
+    let last: Keyed | undefined;
+    for (const r of scan) {
+      seen++;
+      last = { key: r.key, id: r.id };
+      if (r.hit) rows.push(last);
+      if (rows.length === limit) {
+        scan.return?.();
+        return { rows };
+      }
     }
-    const lastSeen = scanned[scanned.length - 1];
-    return scanned.length === this.shortQueryScan && lastSeen ? { rows, resume: { key: lastSeen.key, id: lastSeen.id } } : { rows };
+    return seen === this.shortQueryScan && last ? { rows, resume: last } : { rows };
   }
 
   private gramMatches(key: string, s: RegisterPageQuery, direction: Direction, cursor: RegisterCursor | undefined, limit: number): Keyed[] {
