@@ -64,6 +64,9 @@ export class PersonsRepo {
   private readonly insertNumberStmt;
   private readonly indexExistsStmt;
   private readonly gramInserts = new Map<number, ReturnType<Db['prepare']>>();
+  /** Where grams go: the index itself, or during a large bulk insert a heap sorted into it at the end. */
+  private gramTarget: 'person_grams' | 'temp.bulk_grams' = 'person_grams';
+  private droppedIndexes: { name: string; sql: string }[] = [];
   private readonly deleteGramStmt;
   private readonly searchTextStmt;
   private readonly register: RegisterQuery;
@@ -109,7 +112,7 @@ export class PersonsRepo {
   private gramInsert(count: number) {
     let stmt = this.gramInserts.get(count);
     if (!stmt) {
-      stmt = this.db.prepare(`INSERT OR IGNORE INTO person_grams (gram, register_key, person_id) VALUES ${Array.from({ length: count }, () => '(?, ?, ?)').join(', ')}`);
+      stmt = this.db.prepare(`INSERT ${this.gramTarget === 'person_grams' ? 'OR IGNORE ' : ''}INTO ${this.gramTarget} (gram, register_key, person_id) VALUES ${Array.from({ length: count }, () => '(?, ?, ?)').join(', ')}`);
       this.gramInserts.set(count, stmt);
     }
     return stmt;
@@ -183,15 +186,56 @@ export class PersonsRepo {
   }
 
   /**
-   * A bulk import of new persons: the per-row counting stops until resumeCounts,
-   * inside the same transaction. Only inserts of new persons may happen between.
+   * Runs fn, which inserts about `rows` new persons (and nothing else), inside
+   * the caller's transaction. The per-row counting stops; for a
+   * large batch the register's order indexes are dropped and each person's
+   * grams are gathered in memory, so both are built once, sorted, at the end
+   * instead of by a random insert per row into every index (at a million
+   * persons that is the difference between minutes and most of an hour).
    */
-  pauseCounts(): void {
+  insertBulk<T>(rows: number, fn: () => T): T {
+    const from = this.nextId();
+    try {
+      this.beginBulk(rows);
+      const result = fn();
+      this.endBulk(from, this.nextId() - 1);
+      return result;
+    } finally {
+      // On a throw the transaction rolls back the dropped indexes and the temporary table with it.
+      this.gramTarget = 'person_grams';
+      this.gramInserts.clear();
+      this.droppedIndexes = [];
+    }
+  }
+
+  private beginBulk(rows: number): void {
     this.db.prepare('INSERT OR IGNORE INTO register_counts_paused (one) VALUES (1)').run();
+    const persons = this.db.prepare("SELECT n FROM register_counts WHERE key = 'k=*;s=*;f=*'").pluck().get() as number | undefined;
+    if (rows < BULK_MIN_ROWS || rows < (persons ?? 0) / 4) return;
+    this.droppedIndexes = this.db
+      .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'persons' AND name LIKE 'persons_register%'")
+      .all() as { name: string; sql: string }[];
+    for (const i of this.droppedIndexes) this.db.exec(`DROP INDEX ${i.name}`);
+    // A temporary table lives in memory (temp_store = MEMORY): the grams never reach an unencrypted file.
+    this.db.exec('CREATE TEMP TABLE IF NOT EXISTS bulk_grams (gram TEXT NOT NULL, register_key TEXT NOT NULL, person_id INTEGER NOT NULL)');
+    this.gramTarget = 'temp.bulk_grams';
+  }
+
+  /** Ends a bulk insert: the grams and indexes built sorted, the counts of ids from..to added. */
+  private endBulk(from: PersonId, to: PersonId): void {
+    if (this.gramTarget !== 'person_grams') {
+      this.db.exec('INSERT OR IGNORE INTO person_grams (gram, register_key, person_id) SELECT gram, register_key, person_id FROM temp.bulk_grams ORDER BY 1, 2, 3');
+      this.db.exec('DROP TABLE temp.bulk_grams');
+      this.gramTarget = 'person_grams';
+      this.gramInserts.clear();
+    }
+    for (const i of this.droppedIndexes) this.db.exec(i.sql);
+    this.droppedIndexes = [];
+    this.resumeCounts(from, to);
   }
 
   /** Adds the counts of the persons with ids from..to (just inserted) and counts per row again. */
-  resumeCounts(from: PersonId, to: PersonId): void {
+  private resumeCounts(from: PersonId, to: PersonId): void {
     this.db
       .prepare(
         `INSERT INTO register_counts (key, n)
@@ -313,6 +357,9 @@ export class PersonsRepo {
 }
 
 /** Register order's key for a person: kana, and persons without kana last (the column's expression). */
+/** A bulk insert this large or larger (and at least a quarter of the register) rebuilds the order indexes once. */
+const BULK_MIN_ROWS = 10_000;
+
 export function registerKey(kana: string | null): string {
   return kana ?? String.fromCodePoint(0x10ffff);
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { syntheticCsv } from '../../bench/synthetic.js';
 import { importPersons } from '../../src/services/import/import-persons.js';
 import { registerPerson, retirePerson } from '../../src/services/persons.js';
+import { writeTransaction } from '../../src/storage/database.js';
 import type { Vault } from '../../src/services/vault.js';
 import type { PersonSearch } from '../../src/storage/persons-repo.js';
 import { RegisterQuery, type RegisterCursor } from '../../src/storage/register-query.js';
@@ -111,6 +112,33 @@ describe('the register at scale', () => {
     }
     expect(sawBound).toBe(true);
     expect(ids).toEqual(reference(vault, (p) => p.name.includes('林')));
+  });
+
+  it('builds the grams, order indexes and counts once for a large import, the same as row by row, and rolls back whole', async () => {
+    const vault = await vaultWith(12_000);
+    const indexes = () => (vault.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'persons_register%' ORDER BY name").pluck().all() as string[]);
+    expect(indexes()).toHaveLength(6);
+    const flat = (x: string) => x.replace(/\s/gu, '');
+    expect(walk(vault, { q: '藤花', kind: 'employee' }, 50)).toEqual(reference(vault, (p) => p.kind === 'employee' && flat(p.name).includes('藤花')));
+    expect(vault.persons.count().persons).toBe(12_000);
+    expect(vault.persons.search({ kind: 'payee', perPage: 1 }).total).toBe(vault.db.prepare("SELECT count(*) FROM persons WHERE kind = 'payee'").pluck().get());
+    const grams = vault.db.prepare('SELECT count(*) FROM person_grams').pluck().get();
+    // A bulk insert that fails half-way leaves the indexes, the grams and the counts as they were.
+    expect(() =>
+      writeTransaction(vault.db, () =>
+        vault.persons.insertBulk(20_000, () => {
+          registerPerson(vault, ACTOR, { kind: 'employee', code: 'B1', name: '途中 失敗', kana: 'トチュウ シッパイ', birthDate: '1990-01-01', relationship: '', corporateNumber: '' }, null, null);
+          throw new Error('half-way');
+        }),
+      ),
+    ).toThrow('half-way');
+    expect(indexes()).toHaveLength(6);
+    expect(vault.db.prepare('SELECT count(*) FROM person_grams').pluck().get()).toBe(grams);
+    expect(vault.persons.count().persons).toBe(12_000);
+    // …and the next single registration is indexed as usual.
+    const id = registerPerson(vault, ACTOR, { kind: 'employee', code: 'B2', name: '後続 一郎', kana: 'コウゾク イチロウ', birthDate: '1990-01-01', relationship: '', corporateNumber: '' }, null, null);
+    expect(walk(vault, { q: '後続' })).toEqual([id]);
+    expect(vault.persons.count().persons).toBe(12_001);
   });
 
   it('finds a person by the new name after an edit, and no longer by the old one', async () => {

@@ -232,45 +232,44 @@ function store(vault: Vault, rows: Checked[], registered: Map<string, PersonId>,
   const notified = { employee: purposeCodesFor('employee'), dependant: purposeCodesFor('dependant'), payee: purposeCodesFor('payee') };
   const sealer = new Sealer(vault.publicKey);
   try {
-    const firstId = vault.persons.nextId();
-    let id = firstId;
+    let id = vault.persons.nextId();
     let done = 0;
-    // New persons only: the register's counts are added once for the whole range.
-    vault.persons.pauseCounts();
-    for (const r of ordered) {
-      const supporterId = r.kind === 'dependant' ? (fileEmployeeIds.get(r.supporterCode!) ?? registered.get(r.supporterCode!)!) : null;
-      vault.persons.insertPerson(
-        {
-          id,
-          kind: r.kind,
-          code: r.code,
-          name: r.name,
-          kana: r.kana,
-          birthDate: r.birthDate,
-          relationship: r.relationship,
-          supporterId,
-          corporateNumber: r.corporateNumber,
-          status: r.retiredOn ? 'retired' : 'active',
-          retiredOn: r.retiredOn,
-        },
-        at,
-        r.number !== null && r.index !== null ? 'held' : r.refusalReason !== null ? 'not_provided' : null,
-      );
-      if (r.kind === 'employee' && r.code !== null) fileEmployeeIds.set(r.code, id);
-      if (r.number !== null && r.index !== null) {
-        const digits = Buffer.from(r.number.expose(), 'latin1');
-        vault.persons.insertSealedNumber(id, sealer.seal(digits, numberRecordId(id), NUMBER_FIELD), r.index, at, notified[r.kind]);
-        digits.fill(0);
-      } else if (r.refusalReason !== null) {
-        vault.persons.insertNotProvided(id, r.refusalReason, at, notified[r.kind]);
-        report.imported.notProvided++;
+    // New persons only: the register's counts, grams and order indexes are built once for the whole range.
+    vault.persons.insertBulk(ordered.length, () => {
+      for (const r of ordered) {
+        const supporterId = r.kind === 'dependant' ? (fileEmployeeIds.get(r.supporterCode!) ?? registered.get(r.supporterCode!)!) : null;
+        vault.persons.insertPerson(
+          {
+            id,
+            kind: r.kind,
+            code: r.code,
+            name: r.name,
+            kana: r.kana,
+            birthDate: r.birthDate,
+            relationship: r.relationship,
+            supporterId,
+            corporateNumber: r.corporateNumber,
+            status: r.retiredOn ? 'retired' : 'active',
+            retiredOn: r.retiredOn,
+          },
+          at,
+          r.number !== null && r.index !== null ? 'held' : r.refusalReason !== null ? 'not_provided' : null,
+        );
+        if (r.kind === 'employee' && r.code !== null) fileEmployeeIds.set(r.code, id);
+        if (r.number !== null && r.index !== null) {
+          const digits = Buffer.from(r.number.expose(), 'latin1');
+          vault.persons.insertSealedNumber(id, sealer.seal(digits, numberRecordId(id), NUMBER_FIELD), r.index, at, notified[r.kind]);
+          digits.fill(0);
+        } else if (r.refusalReason !== null) {
+          vault.persons.insertNotProvided(id, r.refusalReason, at, notified[r.kind]);
+          report.imported.notProvided++;
+        }
+        report.imported[r.kind]++;
+        subjects.push({ id, name: r.name });
+        id++;
+        if (++done % PROGRESS_EVERY === 0) progress(done);
       }
-      report.imported[r.kind]++;
-      subjects.push({ id, name: r.name });
-      id++;
-      if (++done % PROGRESS_EVERY === 0) progress(done);
-    }
-    vault.persons.resumeCounts(firstId, id - 1);
+    });
     progress(done);
   } finally {
     sealer.wipe();

@@ -16,6 +16,7 @@ UPDATE persons SET number_state = (SELECT n.state FROM person_numbers n WHERE n.
 UPDATE persons SET identity_checked = EXISTS (SELECT 1 FROM identity_checks c WHERE c.person_id = persons.id);
 
 DROP INDEX persons_kana;
+DROP INDEX persons_register_order;
 CREATE INDEX persons_register ON persons(register_key, id);
 CREATE INDEX persons_register_kind ON persons(kind, register_key, id);
 CREATE INDEX persons_register_status ON persons(status, register_key, id);
