@@ -20,8 +20,12 @@
     var file = document.getElementById('file').files[0];
     if (!file) return;
     var skip = document.getElementById('skip').checked;
+    // The purposes notified to the persons of this file (per-upload choice).
+    var purposes = Array.prototype.map.call(form.querySelectorAll('input[name="purposes"]:checked'), function (i) { return i.value; });
+    var query = ['purposes=' + encodeURIComponent(purposes.join(','))];
+    if (skip) query.push('skip=1');
     var xhr = new XMLHttpRequest();
-    xhr.open('POST', '/imports' + (skip ? '?skip=1' : ''));
+    xhr.open('POST', '/imports?' + query.join('&'));
     xhr.setRequestHeader('X-CSRF-Token', form.dataset.csrf);
     xhr.setRequestHeader('Content-Type', 'text/csv');
     bar.hidden = false;
@@ -52,13 +56,16 @@
       } else {
         result.append(el('p', report.message || xhr.statusText));
       }
-      if (report.errors && report.errors.length) {
+      var notes = (report.errors || []).concat((report.warnings || []).map(function (w) {
+        return { line: w.line, message: t.warning + ': ' + w.message };
+      }));
+      if (notes.length) {
         var table = el('table');
         table.className = 'list';
         var head = el('tr');
         head.append(el('th', t.line), el('th', t.reason));
         table.append(head);
-        report.errors.forEach(function (e) {
+        notes.forEach(function (e) {
           var row = el('tr');
           row.append(el('td', String(e.line)), el('td', e.message));
           table.append(row);

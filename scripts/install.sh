@@ -15,6 +15,7 @@
 #   /usr/lib/sysusers.d/mnvault.conf               user mnvault, groups mnvault and mnvault-hw
 #   /usr/lib/tmpfiles.d/mnvault.conf               /var/lib/mnvault 0700, /etc/mnvault 0750 root:mnvault
 #   /etc/udev/rules.d/71-mnvault.rules             device access for mnvault-hw (device/udev/)
+#   /usr/local/bin/mnvault                         the command line, run as the service (scripts/mnvault)
 #   /etc/mnvault/mnvault.env                       site settings, 0640 root:mnvault (kept once written)
 #   /etc/mnvault/db-key.cred                       the encrypted database key, 0600 root:root (never replaced)
 #   /var/lib/mnvault/                              the vault, made by `mnvault init` as mnvault (never replaced)
@@ -76,10 +77,9 @@ live=0
 NODE=/usr/bin/node
 
 # --- packages and Node ----------------------------------------------------------------------------
-# chromium + CJK fonts: PDF reports; libusb/libudev: node-hid; python3, make, g++: node-gyp (SQLite
-# cipher module); systemd-creds and systemd-sysusers come with systemd itself.
+# The list and what each is for: MNV_INSTALL_PACKAGES in scripts/lib/mnvault.sh.
 if [ "$live" = 1 ]; then
-  mnv_ensure_packages chromium fonts-noto-cjk libusb-1.0-0 libudev1 python3 make g++ ca-certificates
+  mnv_ensure_packages "${MNV_INSTALL_PACKAGES[@]}"
 fi
 if ! mnv_node_ok "$NODE"; then
   mnv_die "Node.js 20.19 or newer is needed at $NODE (found $("$NODE" --version 2>/dev/null || echo none)); install it, e.g. from NodeSource's Debian packages"
@@ -145,6 +145,9 @@ else
 fi
 (cd "$app" && npm prune --omit=dev --no-audit --no-fund --offline >/dev/null)
 rm -f "$app/tsconfig.json" "$app/node_modules/.mnvault-lock.sha256"
+# Caches that tools write into the checkout's node_modules (vitest's results) are not part of the app,
+# and would make a second install see a change that is none.
+rm -rf "$app/node_modules/.vite" "$app/node_modules/.vite-temp" "$app/node_modules/.cache"
 chown -R 0:0 "$app"
 chmod -R u+rwX,go+rX,go-w "$app"
 tree_sum() { (cd "$1" && find . \( -type f -o -type l \) -printf '%p %m\n' | LC_ALL=C sort && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -d' ' -f1; }
@@ -180,6 +183,7 @@ allowed=$(sed -n 's/^MNVAULT_ALLOWED_NETWORKS=//p' "$env_file" | tail -n1 | tr '
 [ -n "$allowed" ] || mnv_die "MNVAULT_ALLOWED_NETWORKS is empty in /etc/mnvault/mnvault.env"
 printf '# Written by scripts/install.sh from MNVAULT_ALLOWED_NETWORKS in /etc/mnvault/mnvault.env.\n[Service]\nIPAddressAllow=%s\n' "$allowed" >"$stage/10-networks.conf"
 install_file "$repo/systemd/mnvault.service" "$R/etc/systemd/system/mnvault.service" 0644
+install_file "$repo/scripts/mnvault" "$R/usr/local/bin/mnvault" 0755
 install_file "$stage/10-networks.conf" "$R/etc/systemd/system/mnvault.service.d/10-networks.conf" 0644
 # The backup folder (a mounted USB drive or NAS) is the one place outside its own the service may write.
 if [ -n "$backup_dir" ]; then

@@ -14,8 +14,12 @@ fi
 
 # socat: serial pty pairs for device tests; chromium + CJK fonts: browser tests and PDF reports; poppler-utils: the report tests read the PDFs (pdftotext, pdftoppm);
 # libusb/libudev: node-hid's Linux binding loads them; python3, make, g++: node-gyp builds the SQLite cipher module;
-# and the linter for shell scripts (the tests run shellcheck on scripts/ and device/udev/).
-packages=(socat chromium fonts-noto-cjk libusb-1.0-0 libudev1 python3 make g++ ca-certificates shellcheck poppler-utils)
+# the linter for shell scripts (the tests run shellcheck on scripts/ and device/udev/);
+# mmdebstrap and systemd-container (systemd-nspawn): test/appliance boots a Debian 12 machine with
+# systemd and installs the appliance in it;
+# libreoffice-calc-nogui: the CSV export is opened in a real spreadsheet to prove no cell is a formula;
+# testssl.sh: scripts/check-tls.sh checks the offered protocols and ciphers.
+packages=(socat chromium fonts-noto-cjk libusb-1.0-0 libudev1 python3 make g++ ca-certificates shellcheck poppler-utils mmdebstrap systemd-container libreoffice-calc-nogui testssl.sh)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -4,8 +4,8 @@
 #
 #   sudo scripts/uninstall.sh [--purge [--yes]] [--root DIR]
 #
-# Always removed: the service (stopped and disabled), its unit and drop-ins, /opt/mnvault, the udev
-# rules, the sysusers.d and tmpfiles.d snippets.
+# Always removed: the service (stopped and disabled), its unit and drop-ins, /opt/mnvault, the
+# mnvault command in /usr/local/bin, the udev rules, the sysusers.d and tmpfiles.d snippets.
 # Kept unless --purge: /var/lib/mnvault (the vault, its TLS keys), /etc/mnvault (the settings and
 # db-key.cred, without which the vault cannot be opened) and the user and groups that own them, so
 # that running install.sh again brings the same vault back.
@@ -60,7 +60,7 @@ remove() {
 }
 
 remove "$R/etc/systemd/system/mnvault.service" "$R/etc/systemd/system/mnvault.service.d" \
-  "$R/opt/mnvault" "$R/opt/mnvault.old" \
+  "$R/opt/mnvault" "$R/opt/mnvault.old" "$R/usr/local/bin/mnvault" \
   "$R/etc/udev/rules.d/71-mnvault.rules" "$R/etc/udev/rules.d/71-mnvault.rules.new" \
   "$R/usr/lib/sysusers.d/mnvault.conf" "$R/usr/lib/tmpfiles.d/mnvault.conf"
 

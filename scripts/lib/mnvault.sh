@@ -6,6 +6,13 @@
 # (LoadCredentialEncrypted=db-key:/etc/mnvault/db-key.cred).
 MNV_CREDENTIAL_NAME=db-key
 
+# The Debian packages install.sh makes sure of: chromium + CJK fonts for PDF reports; libusb/libudev
+# for node-hid; python3, make, g++ for node-gyp (the SQLite cipher module); openssl for the
+# fingerprint install.sh prints. systemd-creds and systemd-sysusers come with systemd itself.
+# (test/appliance builds its Debian root with these.)
+# shellcheck disable=SC2034 # used by the scripts that source this file
+MNV_INSTALL_PACKAGES=(chromium fonts-noto-cjk libusb-1.0-0 libudev1 python3 make g++ ca-certificates openssl)
+
 mnv_die() { echo "mnvault: $*" >&2; exit 1; }
 mnv_say() { echo "mnvault: $*"; }
 

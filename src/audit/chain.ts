@@ -59,15 +59,37 @@ export class AuditTrail {
     private readonly clock: Clock,
   ) {}
 
+  /**
+   * Appends one event. Its time is never before the previous event's: when
+   * the clock has been stepped back, the event takes the previous time and a
+   * 'clock.behind' event (naming both times) goes first, once per step, so
+   * time rises with seq and period filters stay honest.
+   */
   append(input: AuditEventInput): ChainHead {
     const head = this.repo.head();
+    const now = this.clock.now().toISOString();
+    if (head && now < head.at) {
+      if (!this.#behindNoted) {
+        this.#behindNoted = true;
+        this.#insert(head, head.at, { actor: { id: 'system', name: 'システム' }, action: 'clock.behind', detail: { clock: now, previous_event_at: head.at } });
+        return this.append(input);
+      }
+      return this.#insert(head, head.at, input);
+    }
+    this.#behindNoted = false;
+    return this.#insert(head, now, input);
+  }
+
+  #behindNoted = false;
+
+  #insert(head: { seq: number; hash: Buffer } | undefined, at: string, input: AuditEventInput): ChainHead {
     const seq = (head?.seq ?? 0) + 1;
     const prevHash = head?.hash ?? GENESIS;
     const subjects = JSON.stringify(input.subjects ?? []);
     const detail = JSON.stringify(input.detail ?? {});
     const fields: AuditFields = [
       seq,
-      this.clock.now().toISOString(),
+      at,
       input.actor.id,
       input.actor.name,
       input.action,
@@ -107,7 +129,13 @@ export class AuditTrail {
   }
 
   head(): ChainHead | undefined {
-    return this.repo.head();
+    const h = this.repo.head();
+    return h && { seq: h.seq, hash: h.hash };
+  }
+
+  /** The newest event's time (ISO), the floor for times the clock may give now. */
+  lastAt(): string | undefined {
+    return this.repo.head()?.at;
   }
 }
 

@@ -21,7 +21,7 @@ const FACILITY_LOG_AUDIT = 13;
 /** At most this many subject ids per message; an export naming more sends the count and the first ones. */
 export const MAX_SUBJECT_IDS = 100;
 
-const WARNING_ACTIONS = new Set(['door.held', 'door.forced', 'door.sensor_failed', 'door.relay_failed', 'auth.sign_in_failed', 'auth.locked', 'network.denied', 'gate.pin_locked', 'gate.key_refused', 'slot.unlock_failed']);
+const WARNING_ACTIONS = new Set(['door.held', 'door.forced', 'door.sensor_failed', 'door.relay_failed', 'auth.sign_in_failed', 'auth.locked', 'network.denied', 'gate.pin_locked', 'gate.key_refused', 'slot.unlock_failed', 'storage.fault', 'clock.behind', 'audit.head_accepted']);
 
 /** PRINTUSASCII only (33-126), at most `max` characters; '-' (NILVALUE) when empty. */
 function headerField(v: string, max: number): string {

@@ -21,12 +21,17 @@ export function dataDirFrom(flag: string | undefined, config: Config): string {
   return dir;
 }
 
-/** Reads a secret from a file (first line, without the line break), so it never appears in argv or shell history. */
+/**
+ * Reads a secret from a file (first line, without the line break), so it never appears in argv or
+ * shell history. `-` and `/dev/stdin` read the standard input as it was handed over: under
+ * `systemd-run --pipe` (the installed `mnvault`) it is root's pipe, which the service user could
+ * not open again through /dev/stdin.
+ */
 export function readSecretFile(path: string | undefined, what: string): Secret<string> {
   if (!path) throw usageError(`${what}のファイルを指定してください。`);
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readFileSync(path === '-' || path === '/dev/stdin' ? 0 : path, 'utf8');
   } catch {
     throw usageError(`${what}のファイル（${path}）を読めません。パスと権限を確認してください。`);
   }

@@ -1,7 +1,16 @@
 import type { Config } from '../config.js';
 import { checkAnchor, parseAnchor, type Anchor } from '../audit/anchors.js';
 import { GENESIS, verifyRows } from '../audit/chain.js';
-import { writeTransaction } from '../storage/database.js';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { HEAD_FILE } from '../audit/head-witness.js';
+import { AppError, publicMessage } from '../domain/errors.js';
+import { DB_FILE, writeTransaction } from '../storage/database.js';
+import { asStorageError } from '../storage/storage-errors.js';
+import { openVault, type Vault } from '../services/vault.js';
+import { systemClock } from '../domain/ports.js';
+import { devCredentialPath } from '../vault/credential.js';
 import { verifyChainParallel } from '../audit/verify.js';
 import { AuditBrowseRepo } from '../storage/audit-browse-repo.js';
 import { checkStoredAssertion } from '../services/assertion-check.js';
@@ -29,10 +38,11 @@ async function verifyCommand(argv: string[], config: Config, out: NodeJS.Writabl
   // Anchors are parsed before the vault is opened: a mistyped one is a usage error (exit 2).
   const anchors: Anchor[] = (values.anchor ?? []).map(parseAnchor);
   const dataDir = dataDirFrom(values.data, config);
-  const vault = openForCommand(dataDir, config, err);
+  const opened = openForVerify(dataDir, config, err);
+  const { vault } = opened;
   try {
     const started = performance.now();
-    const result = await verifyChainParallel({ repo: vault.auditRepo, dbPath: databasePath(dataDir), dbKey: vault.dbKey, auditKey: vault.keys.audit });
+    const result = await verifyChainParallel({ repo: vault.auditRepo, dbPath: databasePath(vault.dataDir), dbKey: vault.dbKey, auditKey: vault.keys.audit });
     const seconds = ((performance.now() - started) / 1000).toFixed(2);
     if (!result.ok) {
       err.write(`監査記録の改ざんを検出しました: ${result.reason}\n最初に不正な記録: seq ${result.badSeq}（それより前の ${result.count} 件は正常）\n`);
@@ -46,22 +56,74 @@ async function verifyCommand(argv: string[], config: Config, out: NodeJS.Writabl
       err.write(`監査記録はそれ自体としては整合していますが、印刷時点の記録と異なります。鍵を使った書き換えの疑いがあるため、印刷物と突き合わせて調査してください。\n`);
       return 1;
     }
-    // The check itself goes on the trail; a verify that cannot be recorded still reports.
-    writeTransaction(vault.db, () =>
-      vault.audit.append({
-        actor: { id: 'cli', name: 'mnvault audit verify' },
-        action: 'audit.verified',
-        detail: { result: 'intact', count: result.count, head_seq: head?.seq ?? 0, head_hash: head?.hash.toString('hex') ?? '', anchors: anchors.map((a) => a.seq).join(',') },
-      }),
-    );
+    // The verdict first: a check that cannot be recorded (a full disk, a read-only copy) still reports.
     out.write(
       `監査記録は正常です: ${result.count} 件（${seconds} 秒）\n` +
         (head ? `先頭: seq ${head.seq} ${head.hash.toString('hex')}\n` : '記録はまだありません。\n') +
         anchors.map((a) => `印刷された先頭 seq ${a.seq} を通っています。\n`).join(''),
     );
+    if (opened.copy) {
+      err.write('データフォルダに書き込めない（読み取り専用、またはディスクがいっぱい）ため、書き込まずに検証しました。検証したことは記録していません。\n');
+      return 0;
+    }
+    try {
+      writeTransaction(vault.db, () =>
+        vault.audit.append({
+          actor: { id: 'cli', name: 'mnvault audit verify' },
+          action: 'audit.verified',
+          detail: { result: 'intact', count: result.count, head_seq: head?.seq ?? 0, head_hash: head?.hash.toString('hex') ?? '', anchors: anchors.map((a) => a.seq).join(',') },
+        }),
+      );
+    } catch (cause) {
+      const fault = asStorageError(cause);
+      err.write(`検証したことを監査記録に残せませんでした（${fault ? fault.publicMessage : publicMessage(cause)}）。上の結果は有効です。\n`);
+    }
     return 0;
   } finally {
-    vault.close();
+    opened.close();
+  }
+}
+
+/**
+ * Opens the vault to verify. A data folder that cannot be written (a forensic
+ * copy on a read-only mount) is copied, still encrypted, into a private temp
+ * folder and verified there; nothing is written to the original.
+ */
+function openForVerify(dataDir: string, config: Config, err: NodeJS.WritableStream): { vault: Vault; copy: boolean; close(): void } {
+  try {
+    const vault = openForCommand(dataDir, config, err);
+    return { vault, copy: false, close: () => vault.close() };
+  } catch (e) {
+    if (!(e instanceof AppError && (e.code === 'storage_readonly' || e.code === 'storage_full'))) throw e;
+  }
+  // A full disk or a read-only folder: first read in place, without writing.
+  try {
+    const vault = openForCommand(dataDir, config, err, { readonly: true });
+    return { vault, copy: true, close: () => vault.close() };
+  } catch (e) {
+    if (!(e instanceof AppError && e.code === 'storage_readonly')) throw e;
+  }
+  const tmp = mkdtempSync(join(tmpdir(), 'mnvault-verify-'));
+  try {
+    for (const name of [DB_FILE, `${DB_FILE}-wal`, HEAD_FILE]) {
+      if (existsSync(join(dataDir, name))) copyFileSync(join(dataDir, name), join(tmp, name));
+    }
+    // The credential stays where it is: systemd's, or the development one in the original folder.
+    const vault = openVault({ dataDir: tmp, credentialsDirectory: config.credentialsDirectory ?? dirname(devCredentialPath(dataDir)), clock: systemClock });
+    return {
+      vault,
+      copy: true,
+      close: () => {
+        try {
+          vault.close();
+        } finally {
+          rmSync(tmp, { recursive: true, force: true });
+        }
+      },
+    };
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
   }
 }
 

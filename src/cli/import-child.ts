@@ -13,7 +13,7 @@ import { openVault } from '../services/vault.js';
 interface Job {
   dataDir: string;
   bytes: Uint8Array;
-  opts: Pick<ImportOptions, 'actor' | 'client' | 'skipInvalid'>;
+  opts: Pick<ImportOptions, 'actor' | 'client' | 'skipInvalid' | 'purposes'>;
 }
 
 /** Sends the answer, then lets go of the channel once it has really gone out. */

@@ -10,7 +10,7 @@ import { usageError } from './output.js';
 const PHASE_LABEL: Record<ImportPhase, string> = { parse: '読み込み・検査', check: '重複・扶養元の確認', store: '暗号化・保存' };
 
 export function importCommand(argv: string[], config: Config, out: NodeJS.WritableStream, err: NodeJS.WriteStream | NodeJS.WritableStream): number {
-  const { values, positionals } = parse(argv, { data: { type: 'string' }, 'skip-invalid': { type: 'boolean' } }, true);
+  const { values, positionals } = parse(argv, { data: { type: 'string' }, 'skip-invalid': { type: 'boolean' }, purposes: { type: 'string' } }, true);
   const dataDir = dataDirFrom(values.data, config);
   const file = positionals[0];
   if (!file || positionals.length > 1) throw usageError('取り込むCSVファイルを1つ指定してください: mnvault import --data DIR FILE.csv');
@@ -26,12 +26,15 @@ export function importCommand(argv: string[], config: Config, out: NodeJS.Writab
     const report = importPersons(vault, bytes, {
       actor: { id: 'cli', name: 'mnvault import' },
       skipInvalid: values['skip-invalid'] ?? false,
+      // --purposes withholding_slip,salary_payment_report: what was notified to the persons of this file.
+      purposes: values.purposes === undefined ? undefined : values.purposes.split(',').map((c) => c.trim()).filter((c) => c !== ''),
       onProgress: tty
         ? (phase, done, total) => err.write(`\r${PHASE_LABEL[phase]}: ${done.toLocaleString('ja-JP')} / ${total.toLocaleString('ja-JP')} 行   ${done === total ? '\n' : ''}`)
         : undefined,
     });
     bytes.fill(0);
     for (const e of report.errors) err.write(`${e.line}行目: ${e.message}\n`);
+    for (const w of report.warnings) err.write(`注意 ${w.line}行目: ${w.message}\n`);
     const badLines = new Set(report.errors.map((e) => e.line)).size;
     if (!report.committed) {
       err.write(

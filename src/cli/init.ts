@@ -5,6 +5,7 @@ import { locateCredential, readCredential } from '../vault/credential.js';
 import { initDevVault, initVault } from '../services/init-vault.js';
 import { dataDirFrom, parse, readSecretFile } from './args.js';
 import { defaultHostnames, ensureTls } from '../web/tls.js';
+import { vaultCaKeyStore } from '../services/tls-ca-key.js';
 import { existsSync } from 'node:fs';
 import { databasePath } from '../services/vault.js';
 
@@ -53,8 +54,12 @@ export async function initCommand(argv: string[], config: Config, out: NodeJS.Wr
   const { vault, recoveryCode } = result;
   const location = vault.credential;
   try {
-    vault.close();
-    const tls = await ensureTls(dataDir, { ...defaultHostnames(), now: systemClock.now() });
+    let tls: Awaited<ReturnType<typeof ensureTls>>;
+    try {
+      tls = await ensureTls(dataDir, { ...defaultHostnames(), now: systemClock.now(), caKey: vaultCaKeyStore(vault) });
+    } finally {
+      vault.close();
+    }
     out.write(
       [
         `金庫を作成しました: ${dataDir}`,

@@ -17,12 +17,15 @@ import { rotateVaultKeyCommand } from './rotate-vault-key.js';
 import { backupCommand } from './backup.js';
 import { restoreCommand } from './restore.js';
 import { supportBundleCommand } from './support-bundle.js';
+import { asksForHelp, commandUsage } from './help.js';
+import { acceptHeadCommand } from './accept-head.js';
+import { unlockCommand } from './unlock.js';
 
 const USAGE = `mnvault — マイナンバー金庫
 
   mnvault init   --data DIR [--dev] --admin-user NAME --admin-password-file F --admin-pin-file F
   mnvault serve  --data DIR [--port N] [--host H] [--http] [--simulate-devices]
-  mnvault import --data DIR FILE.csv [--skip-invalid]
+  mnvault import --data DIR FILE.csv [--skip-invalid] [--purposes CODE,CODE]   # 通知した利用目的
   mnvault audit verify --data DIR [--anchor SEQ:HASH ...]   # 印刷された先頭を通るかも確認
   mnvault report activity|entries|disposal|register [--month YYYY-MM] --data DIR --out FILE.pdf
   mnvault audit check-assertion --data DIR --seq N         # セキュリティキー承認の署名を確認
@@ -37,6 +40,8 @@ const USAGE = `mnvault — マイナンバー金庫
                                                    # 金庫の鍵の交換（中断したら同じコマンドで再開）
   mnvault support-bundle --data DIR --out FILE [--log FILE] [--full-check]
                                                    # サポート用の情報（個人情報・秘密なし）を1つのファイルに
+  mnvault unlock USER --data DIR                   # サインインのロックを解除（記録に残る）
+  mnvault accept-head --data DIR                   # 監査記録の欠落を確認のうえ受け入れる（記録に残る）
   mnvault bench  [--n N] [--only import,verify,…]
 
 --data は環境変数 MNVAULT_DATA でも指定できます。
@@ -47,6 +52,14 @@ export async function run(argv: string[], out: NodeJS.WritableStream = process.s
   const [command, ...rest] = argv;
   let debug = false;
   try {
+    // `mnvault help CMD` and `mnvault CMD … --help`: that command's usage, exit 0.
+    const helpFor = command === 'help' && rest[0] ? rest[0] : command && command !== 'help' && asksForHelp(rest) ? command : undefined;
+    if (helpFor) {
+      const text = commandUsage(USAGE, helpFor);
+      if (!text) throw usageError(`不明なコマンド「${helpFor}」です。`);
+      out.write(text);
+      return 0;
+    }
     const config = loadConfig(process.env);
     debug = config.debug;
     switch (command) {
@@ -74,6 +87,10 @@ export async function run(argv: string[], out: NodeJS.WritableStream = process.s
         return await supportBundleCommand(rest, config, out, err);
       case 'bench':
         return await benchCommand(rest, out);
+      case 'unlock':
+        return unlockCommand(rest, config, out, err);
+      case 'accept-head':
+        return acceptHeadCommand(rest, config, out, err);
       case 'rekey':
         return rekeyCommand(rest, config, out);
       case 'rotate-vault-key':

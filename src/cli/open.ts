@@ -4,8 +4,9 @@ import { credentialTooOpen } from '../vault/credential.js';
 import { openVault, type Vault } from '../services/vault.js';
 
 /** Opens the vault for a command, and says loudly when the key is a development key. */
-export function openForCommand(dataDir: string, config: Config, stderr: NodeJS.WritableStream): Vault {
+export function openForCommand(dataDir: string, config: Config, stderr: NodeJS.WritableStream, opts: { acceptHead?: boolean; readonly?: boolean } = {}): Vault {
   const vault = openVault({
+    ...opts,
     dataDir,
     credentialsDirectory: config.credentialsDirectory,
     production: config.mode === 'production',

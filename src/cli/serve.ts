@@ -1,5 +1,7 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { storageFault } from '../domain/storage-faults.js';
+import { quickCheck } from '../storage/integrity.js';
 import type { Config } from '../config.js';
 import { AppError } from '../domain/errors.js';
 import type { Vault } from '../services/vault.js';
@@ -22,6 +24,8 @@ import { hidKeyOpener, SecurityKeyStation, type KeyStatus } from '../services/se
 /** Where the simulated PIN pad connects (development only). */
 export const pinPadSocketPath = (dataDir: string) => join(dataDir, 'pinpad.sock');
 import { defaultHostnames, ensureTls, serverTlsOptions } from '../web/tls.js';
+import { vaultCaKeyStore } from '../services/tls-ca-key.js';
+import { applyServerLimits, serverLimitOptions } from '../web/server-limits.js';
 import { dataDirFrom, parse } from './args.js';
 import { openForCommand } from './open.js';
 import { usageError } from './output.js';
@@ -29,7 +33,10 @@ import { startSyslog } from '../services/syslog-forwarder.js';
 import { logEvent } from '../log.js';
 import { stopGracefully } from './shutdown.js';
 import { atTerminal } from './terminal.js';
-import { startBackupSchedule } from '../services/backup-runner.js';
+import { backupRunnerFor, startBackupSchedule } from '../services/backup-runner.js';
+
+/** How often the running server checks whether its certificate is due for renewal. */
+const TLS_RENEWAL_CHECK_MS = 12 * 60 * 60 * 1000;
 
 export interface Serving {
   server: Server;
@@ -40,6 +47,8 @@ export interface Serving {
   reveals: RevealStore;
   /** The security keys' station and pending enrolments, when keys can be used here. */
   securityKeys: { station: SecurityKeyStation; desk: EnrolmentDesk } | undefined;
+  /** Re-issues the server certificate if it is due and serves the new one; true when it did (the timer calls it twice a day). */
+  renewTls(): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -127,14 +136,33 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
   });
   let fingerprint: string | null = null;
   let server: Server;
+  let renewal: NodeJS.Timeout | undefined;
+  let renewTls = async (): Promise<boolean> => false;
   if (opts.http) {
-    server = createHttpServer(app);
+    server = createHttpServer(serverLimitOptions(), app);
   } else {
-    const tls = await ensureTls(vault.dataDir, { ...defaultHostnames(), now: vault.clock.now() });
+    const tlsOptions = () => ({ ...defaultHostnames(), now: vault.clock.now(), caKey: vaultCaKeyStore(vault) });
+    const tls = await ensureTls(vault.dataDir, tlsOptions());
     fingerprint = tls.fingerprint;
-    server = createHttpsServer(serverTlsOptions(tls), app) as unknown as Server;
+    const https = createHttpsServer({ ...serverTlsOptions(tls), ...serverLimitOptions() }, app);
+    server = https as unknown as Server;
+    // Renew the server certificate while running (30 days before it expires), without a restart.
+    renewTls = async () => {
+      try {
+        const next = await ensureTls(vault.dataDir, tlsOptions());
+        if (!next.created) return false;
+        https.setSecureContext(serverTlsOptions(next));
+        logEvent('info', 'tls_renewed', { fingerprint: next.fingerprint });
+        return true;
+      } catch (e) {
+        logEvent('warn', 'tls_renewal_failed', { error: (e as Error)?.name ?? 'Error' });
+        return false;
+      }
+    };
+    renewal = setInterval(() => void renewTls(), TLS_RENEWAL_CHECK_MS);
+    renewal.unref();
   }
-  server.requestTimeout = 120_000;
+  applyServerLimits(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve());
@@ -149,6 +177,7 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
     fingerprint,
     reveals,
     securityKeys: keys && { station: keys.station, desk: keys.desk },
+    renewTls: () => renewTls(),
     url: `${opts.http ? 'http' : 'https'}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}/`,
     stop() {
       stopped ??= stopGracefully({
@@ -160,6 +189,9 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
           ...(door ? [{ name: 'door', close: () => door.close() }] : []),
           ...(syslog ? [{ name: 'syslog', close: () => syslog.stop() }] : []),
           { name: 'backup-schedule', close: async () => backupSchedule.stop() },
+          { name: 'tls-renewal', close: async () => clearInterval(renewal) },
+          // A backup still copying is stopped and recorded as interrupted before the vault closes.
+          { name: 'backup', close: () => backupRunnerFor(vault).cancel() },
         ],
         vault,
         deadlineMs: opts.stopDeadlineMs ?? 10_000,
@@ -220,6 +252,8 @@ export async function serveCommand(argv: string[], config: Config, out: NodeJS.W
   const vault = openForCommand(dataDirFrom(values.data, config), config, err);
   let serving: Serving;
   try {
+    const integrity = quickCheck(vault.db);
+    if (!integrity.ok) throw storageFault('damaged', { detail: `quick_check: ${integrity.problem}` });
     serving = await startServer(vault, config, { port, host, simulateDevices, http });
   } catch (e) {
     vault.close();

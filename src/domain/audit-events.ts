@@ -79,7 +79,30 @@ export type AuditAction =
   | 'auth.second_factor_verified'
   | 'auth.second_factor_failed'
   | 'auth.second_factor_reset'
-  | 'auth.recovery_codes_issued';
+  | 'auth.recovery_codes_issued'
+  // The local CA's private key stored in the vault (a new CA, or a key moved in from an older tls folder).
+  | 'tls.ca_key_stored'
+  // Faults (issue 13): a shorter chain accepted by the operator, a storage fault, the clock stepped back.
+  | 'audit.head_accepted'
+  | 'storage.fault'
+  | 'clock.behind'
+  // Purposes (issue 11): a 利用目的の追加通知 recorded; an admin's co-approval of a use after the relationship ended.
+  | 'purpose.notified'
+  | 'purpose.co_approved'
+  // Roles (issue 11): a further role on one person and one number (payee, dependant of X, employee), and its end.
+  | 'person.role_added'
+  | 'person.role_ended'
+  // The 管理台帳 (issue 11): a file outside the appliance added or removed by an admin.
+  | 'ledger.file_added'
+  | 'ledger.file_removed'
+  // 最終支払日 after 退職 / 取引終了: retention counts from the later date.
+  | 'person.final_payment_recorded'
+  // 提供・提出 of an export (where it went) and the exported file deleted (持出しの終了).
+  | 'export.provided'
+  | 'export.file_deleted'
+  // A disposal the restored backup predated, re-applied from the disposal ledger; backups confirmed erased.
+  | 'disposal.reapplied'
+  | 'disposal.backups_erased';
 
 export interface Actor {
   /** A user id, or 'system' / 'cli' for work without a signed-in person. */

@@ -16,6 +16,11 @@ export type ErrorCode =
   | 'audit_unavailable' // the audit event could not be written: nothing happened
   | 'tampered' // the audit chain or a sealed record failed its integrity check
   | 'device_unavailable'
+  | 'overloaded' // too much work queued (a sign-in burst): shed, try again shortly
+  | 'storage_busy' // the database stayed locked by other work: try again shortly
+  | 'storage_full' // the disk is full (SQLITE_FULL, ENOSPC)
+  | 'storage_readonly' // the data folder or file cannot be written
+  | 'storage_damaged' // the database file is damaged (SQLITE_CORRUPT, NOTADB)
   | 'internal';
 
 export class AppError extends Error {
@@ -53,6 +58,11 @@ export const exitCodeFor: Record<ErrorCode, number> = {
   audit_unavailable: 3,
   tampered: 1,
   device_unavailable: 3,
+  overloaded: 3,
+  storage_busy: 3,
+  storage_full: 3,
+  storage_readonly: 3,
+  storage_damaged: 3,
   internal: 3,
 };
 
@@ -69,5 +79,10 @@ export const httpStatusFor: Record<ErrorCode, number> = {
   audit_unavailable: 503,
   tampered: 500,
   device_unavailable: 503,
+  overloaded: 429,
+  storage_busy: 503,
+  storage_full: 507,
+  storage_readonly: 503,
+  storage_damaged: 503,
   internal: 500,
 };

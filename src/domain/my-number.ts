@@ -83,6 +83,17 @@ export class MyNumber {
     return `${this.#digits.slice(0, 4)} ${this.#digits.slice(4, 8)} ${this.#digits.slice(8)}`;
   }
 
+  /**
+   * A warning for a number that passes the check digit but is surely a
+   * placeholder, not one issued to a person: 000000000000 (its check digit is 0).
+   * It is not refused (the 省令 does not exclude it), but the handler is told.
+   */
+  placeholderWarning(): string | undefined {
+    return /^0{12}$/u.test(this.#digits)
+      ? '個人番号がすべて0の番号になっています。仮の番号や入力の誤りではないか、番号確認書類と照らし合わせてください。'
+      : undefined;
+  }
+
   equals(other: MyNumber): boolean {
     return this.#digits === other.#digits;
   }

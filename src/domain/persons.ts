@@ -1,5 +1,7 @@
 /** Persons whose numbers the company holds: 従業員, 扶養親族, 支払先 (支払調書). */
 
+import { normaliseText } from './text-safety.js';
+
 export type PersonKind = 'employee' | 'dependant' | 'payee';
 export type PersonStatus = 'active' | 'retired';
 
@@ -10,6 +12,21 @@ export const PERSON_KIND_LABEL: Record<PersonKind, string> = {
 };
 
 export const PERSON_STATUS_LABEL: Record<PersonStatus, string> = { active: '在職', retired: '退職' };
+
+/**
+ * The status words for each kind: 在職／退職 are an employee's; a payee is
+ * 取引中／取引終了, a dependant 扶養中／扶養終了 (異動 or the supporter's 退職).
+ */
+export const STATUS_LABEL_BY_KIND: Record<PersonKind, Record<PersonStatus, string>> = {
+  employee: PERSON_STATUS_LABEL,
+  payee: { active: '取引中', retired: '取引終了' },
+  dependant: { active: '扶養中', retired: '扶養終了' },
+};
+
+/** A person's status in words; a dependant counts as ended once an 異動 date is recorded. */
+export function statusLabel(kind: PersonKind, status: PersonStatus, dependantEnded = false): string {
+  return STATUS_LABEL_BY_KIND[kind][kind === 'dependant' && dependantEnded ? 'retired' : status];
+}
 
 /** The vault's own id for a person; also bound into the sealed number's associated data. */
 export type PersonId = number;
@@ -91,7 +108,7 @@ export function normaliseKana(input: string): string | undefined {
 
 /** Folds width and spacing of a name; names are kept as written otherwise. */
 export function normaliseName(input: string): string {
-  return input.normalize('NFKC').replace(/\s+/gu, ' ').trim();
+  return normaliseText(input).replace(/\s+/gu, ' ').trim();
 }
 
 /** 社員番号 / 取引先コード: letters, digits, hyphen and underscore after NFKC. */

@@ -124,3 +124,17 @@ export function purposesFor(kind: PersonKind): Purpose[] {
 export function purposeCodesFor(kind: PersonKind): PurposeCode[] {
   return purposesFor(kind).map((p) => p.code);
 }
+
+/**
+ * The purposes pre-selected when a handler notifies a person of a kind. Only
+ * what arises for everyone of the kind: for dependants not the 第3号・被扶養者
+ * 異動 filing (it concerns only a spouse or a dependant on the health insurance,
+ * and needs a 代理人 check); for payees nothing (a 弁護士's fee and a landlord's
+ * rent are different 事務: the handler picks). Stricter reading of 個人情報保護法
+ * 21条 with PPC FAQ Q1-3: notify what the person's relationship actually gives rise to.
+ */
+export function defaultNoticePurposes(kind: PersonKind): PurposeCode[] {
+  if (kind === 'payee') return [];
+  if (kind === 'dependant') return ['withholding_slip', 'salary_payment_report', 'dependant_declaration'];
+  return purposeCodesFor('employee');
+}

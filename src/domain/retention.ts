@@ -36,13 +36,15 @@ export interface RetentionRule {
   source: string;
 }
 
-export type EndCause = 'retired' | 'payee_ended' | 'dependant_ended' | 'supporter_retired';
+export type EndCause = 'retired' | 'payee_ended' | 'dependant_ended' | 'supporter_retired' | 'final_payment' | 'supporter_final_payment';
 
 export const END_CAUSE_LABEL: Record<EndCause, string> = {
   retired: '退職',
   payee_ended: '取引終了',
   dependant_ended: '扶養の異動',
   supporter_retired: '扶養者の退職',
+  final_payment: '最終支払日',
+  supporter_final_payment: '扶養者への最終支払日',
 };
 
 /** The facts about a person that retention depends on. */
@@ -54,6 +56,14 @@ export interface RetentionFacts {
   dependantUntil: string | null;
   /** The supporting employee's 退職日, for a dependant. */
   supporterRetiredOn: string | null;
+  /**
+   * 最終支払日: the last payment after 退職 / 取引終了 (翌月払いの給与, 退職金, a final
+   * invoice). The 源泉徴収票・支払調書 of the year it falls in still carry the
+   * number, so the clock counts from the later of the two dates.
+   */
+  lastPaidOn?: string | null;
+  /** The supporting employee's 最終支払日, for a dependant. */
+  supporterLastPaidOn?: string | null;
 }
 
 export interface EndEvent {
@@ -77,12 +87,27 @@ export interface RetentionResult {
 export function endEventOf(f: RetentionFacts): EndEvent | null {
   if (f.kind === 'dependant') {
     const own = f.dependantUntil ? { date: f.dependantUntil, cause: 'dependant_ended' as const } : null;
-    const supporter = f.supporterRetiredOn ? { date: f.supporterRetiredOn, cause: 'supporter_retired' as const } : null;
+    const supporter = f.supporterRetiredOn
+      ? f.supporterLastPaidOn && f.supporterLastPaidOn > f.supporterRetiredOn
+        ? { date: f.supporterLastPaidOn, cause: 'supporter_final_payment' as const }
+        : { date: f.supporterRetiredOn, cause: 'supporter_retired' as const }
+      : null;
     if (own && supporter) return supporter.date < own.date ? supporter : own;
     return own ?? supporter;
   }
   if (f.status !== 'retired' || !f.retiredOn) return null;
+  if (f.lastPaidOn && f.lastPaidOn > f.retiredOn) return { date: f.lastPaidOn, cause: 'final_payment' };
   return { date: f.retiredOn, cause: f.kind === 'payee' ? 'payee_ended' : 'retired' };
+}
+
+/**
+ * True for an employee or payee who left in December with no 最終支払日 on
+ * record: a salary paid the next month, a 退職金 or a final invoice would fall
+ * in the next year and keep the number a year longer, so the end counted from
+ * the December date may be a year early. The appliance warns until it is set.
+ */
+export function finalPaymentMissing(f: Pick<RetentionFacts, 'kind' | 'status' | 'retiredOn' | 'lastPaidOn'>): boolean {
+  return f.kind !== 'dependant' && f.status === 'retired' && !!f.retiredOn && f.retiredOn.slice(5, 7) === '12' && !f.lastPaidOn;
 }
 
 /** The last day of a rule's period for an end event on `eventDate`. */

@@ -53,11 +53,33 @@ export function canMove(from: GateState, to: GateState): boolean {
   return NEXT[from].includes(to);
 }
 
-/** The state as time has made it: an unapproved request past its window is expired, a view past its window consumed. */
-export function stateAt(r: Pick<GateRequest, 'state' | 'approveBy' | 'viewUntil'>, now: Date): GateState {
+/**
+ * Approval windows of requests opened by this process, on the monotonic
+ * clock: a wall clock stepped back cannot stretch them.
+ */
+const approvalDeadlines = new Map<number, number>();
+
+export function startApprovalWindow(requestId: number, ms: number): void {
+  approvalDeadlines.set(requestId, performance.now() + ms);
+  if (approvalDeadlines.size > 10_000) {
+    const now = performance.now();
+    for (const [id, until] of approvalDeadlines) if (until <= now) approvalDeadlines.delete(id);
+  }
+}
+
+/**
+ * The state as time has made it: an unapproved request past its window is
+ * expired, a view past its window consumed. A stored time in the future (the
+ * clock was stepped back since) ends the window too, and so does the
+ * monotonic deadline of a request opened by this process.
+ */
+export function stateAt(r: Pick<GateRequest, 'state' | 'approveBy' | 'viewUntil'> & Partial<Pick<GateRequest, 'id' | 'createdAt' | 'approvedAt'>>, now: Date): GateState {
   const t = now.toISOString();
-  if (r.state === 'requested' && r.approveBy <= t) return 'expired';
-  if (r.state === 'approved' && r.viewUntil !== null && r.viewUntil <= t) return 'consumed';
+  if (r.state === 'requested') {
+    const lapsed = r.id !== undefined && (approvalDeadlines.get(r.id) ?? Infinity) <= performance.now();
+    if (r.approveBy <= t || (r.createdAt !== undefined && r.createdAt > t) || lapsed) return 'expired';
+  }
+  if (r.state === 'approved' && ((r.viewUntil !== null && r.viewUntil <= t) || (r.approvedAt != null && r.approvedAt > t))) return 'consumed';
   return r.state;
 }
 

@@ -1,10 +1,25 @@
 import type { ReportEventRow } from '../storage/report-repo.js';
 import { formatTime } from '../web/view-models.js';
 import { actionLabel, detailOf, identityMethodLabel, num, personsCell, purposeLabel, subjectsOf, type Detail } from './labels.js';
+import { PROVISION_CHANNEL_LABEL, PROVISION_DESTINATION_LABEL, type ProvisionChannel, type ProvisionDestination } from '../domain/provision.js';
+import { provisionRemark } from './provision-labels.js';
+
+/** An export whose file has not been confirmed deleted when the report is printed. */
+export interface OpenCarryOut {
+  seq: number;
+  at: string;
+  actorName: string;
+  persons: number;
+}
 import { model, NONE, section, tally, type ReportContext, type ReportModel } from './model.js';
 import type { Period } from './period.js';
 
-/** What 取扱状況記録 covers (docs/legal-sources.md, 安全管理措置): use and output, intake, identity checks, disposal, sign-in. */
+/**
+ * What 取扱状況記録 covers (docs/legal-sources.md, 安全管理措置): use and output,
+ * intake, identity checks, disposal, sign-in, refusals at the appliance, copies
+ * of the whole file (backups, restores and their drills), key changes, and where
+ * exports went and when their files were deleted (提供・持出し).
+ */
 export const ACTIVITY_ACTIONS = [
   'number.revealed',
   'numbers.exported',
@@ -18,6 +33,22 @@ export const ACTIVITY_ACTIONS = [
   'auth.signed_in',
   'auth.sign_in_failed',
   'auth.locked',
+  // At the appliance: a wrong PIN on the pad, a lock, a refused approval or key.
+  'slot.unlock_failed',
+  'gate.pin_locked',
+  'gate.pin_refused',
+  'gate.key_refused',
+  // Copies of the whole file and the keys that protect it.
+  'backup.created',
+  'backup.failed',
+  'backup.restored',
+  'restore.drill',
+  'vault.key_rotation_started',
+  'vault.key_rotated',
+  'vault.rekeyed',
+  // Where an export went (提供・提出) and the exported file deleted (持出しの終了).
+  'export.provided',
+  'export.file_deleted',
 ] as const;
 
 const CATEGORY: Record<string, string> = {
@@ -33,6 +64,19 @@ const CATEGORY: Record<string, string> = {
   'auth.signed_in': 'システムの利用',
   'auth.sign_in_failed': 'システムの利用',
   'auth.locked': 'システムの利用',
+  'slot.unlock_failed': '装置での承認の失敗',
+  'gate.pin_locked': '装置での承認の失敗',
+  'gate.pin_refused': '装置での承認の失敗',
+  'gate.key_refused': '装置での承認の失敗',
+  'backup.created': 'ファイルの複製',
+  'backup.failed': 'ファイルの複製',
+  'backup.restored': 'ファイルの複製',
+  'restore.drill': 'ファイルの複製',
+  'vault.key_rotation_started': '鍵の管理',
+  'vault.key_rotated': '鍵の管理',
+  'vault.rekeyed': '鍵の管理',
+  'export.provided': '提供・提出',
+  'export.file_deleted': '持出し',
 };
 
 const FAILURE_REASON: Record<string, string> = { wrong_password: 'パスワード誤り', unknown_user: '未登録のユーザー名', disabled: '無効な利用者', locked: 'ロック中' };
@@ -56,6 +100,23 @@ function remark(r: ReportEventRow, d: Detail): string {
       return [d.disposal_id ? `廃棄 #${String(d.disposal_id)}` : '', typeof d.reason === 'string' ? d.reason : ''].filter(Boolean).join(' ');
     case 'auth.sign_in_failed':
       return `${FAILURE_REASON[String(d.reason)] ?? String(d.reason ?? '')} ${where}`.trim();
+    case 'slot.unlock_failed':
+      return `${where}${typeof d.failures === 'number' ? ` 連続 ${d.failures} 回目` : ''}`.trim();
+    case 'gate.key_refused':
+    case 'gate.pin_refused':
+      return `${where} ${String(d.reason ?? '')}`.trim();
+    case 'backup.created':
+      return `${String(d.folder ?? '')}/${String(d.file ?? '')}（全体の暗号化複製）`;
+    case 'backup.failed':
+      return String(d.reason ?? '');
+    case 'backup.restored':
+      return `${String(d.file ?? '')}（${String(d.backup_created_at ?? '')} の複製）`;
+    case 'restore.drill':
+      return d.result === 'opened' ? '復元後に番号1件を開けて確認' : '番号なし';
+    case 'export.provided':
+      return provisionRemark(d);
+    case 'export.file_deleted':
+      return `出力 seq ${String(d.export_seq ?? '')} のファイルを削除済と確認`;
     default:
       return where;
   }
@@ -72,8 +133,9 @@ function purposesOf(r: ReportEventRow, d: Detail): string[] {
  * and handler, every event in seq order, and each export's persons in full.
  * Pure: the events come in (already bounded by the printed head).
  */
-export function buildActivityReport(ctx: ReportContext, period: Period, events: Iterable<ReportEventRow>): ReportModel {
+export function buildActivityReport(ctx: ReportContext, period: Period, events: Iterable<ReportEventRow>, openCarryOuts: readonly OpenCarryOut[] = []): ReportModel {
   const rows: string[][] = [];
+  const provisions: string[][] = [];
   const exports: string[][] = [];
   const actions: string[] = [];
   const purposes: string[] = [];
@@ -88,6 +150,9 @@ export function buildActivityReport(ctx: ReportContext, period: Period, events: 
     if (r.action !== 'auth.sign_in_failed' || r.actorId !== 'anonymous') handlers.push(r.actorName);
     if (r.action === 'number.revealed' || r.action === 'numbers.exported') for (const s of subjects) leftVault.add(s.id);
     rows.push([String(r.seq), formatTime(r.at), CATEGORY[r.action] ?? '', actionLabel(r.action), r.actorName, ps.map(purposeLabel).join('、'), personsCell(subjects), remark(r, d)]);
+    if (r.action === 'export.provided') {
+      provisions.push([String(r.seq), String(d.provided_on ?? ''), PROVISION_DESTINATION_LABEL[d.destination as ProvisionDestination] ?? String(d.destination ?? ''), PROVISION_CHANNEL_LABEL[d.channel as ProvisionChannel] ?? String(d.channel ?? ''), `seq ${String(d.export_seq ?? '')}`, `${num(subjects.length)} 名`, subjects.map((s) => s.name).join('、')]);
+    }
     if (r.action === 'numbers.exported') exports.push([String(r.seq), formatTime(r.at), r.actorName, `${num(subjects.length)} 名`, subjects.map((s) => s.name).join('、')]);
   }
   const summary = section('1. 概要（件数）', {
@@ -108,5 +173,13 @@ export function buildActivityReport(ctx: ReportContext, period: Period, events: 
   const appendix = section('3. 出力（CSV）の対象者', {
     tables: [{ columns: ['seq', '日時', '担当者', '人数', '対象者（氏名）'], rows: exports, empty: NONE, variant: 'exports' }],
   });
-  return model('activity', ctx, period.label, [summary, detail, appendix]);
+  const provided = section('4. 提供・提出の記録', {
+    paragraphs: ['出力したファイルを渡した先（行政機関・委託先）、方法と提出日。番号法19条の提供にあたります。'],
+    tables: [{ columns: ['seq', '提出日', '提供・提出先', '方法', '出力', '人数', '対象者（氏名）'], rows: provisions, empty: NONE, variant: 'provisions' }],
+  });
+  const carryOuts = section('5. 持出し中の出力ファイル（削除の確認がないもの）', {
+    paragraphs: ['出力したCSVファイルは管理区域の外への持出しです。担当者がファイルの削除を確認するまでここに残ります（この帳票の印刷時点）。'],
+    tables: [{ columns: ['出力 seq', '出力日時', '担当者', '人数'], rows: openCarryOuts.map((c) => [String(c.seq), formatTime(c.at), c.actorName, `${num(c.persons)} 名`]), empty: NONE, variant: 'carry-outs' }],
+  });
+  return model('activity', ctx, period.label, [summary, detail, appendix, provided, carryOuts]);
 }

@@ -5,17 +5,20 @@ import type { Period } from './period.js';
 
 /**
  * 入退室記録 for a period: approvals at the appliance (entries into the 管理区域)
- * with their purposes, door events, alarms and how each was acknowledged.
+ * with their purposes, refusals at the appliance (wrong PIN, lock, refused
+ * key), door events, alarms and how each was acknowledged.
  * The lines come from the same conversion as the /entries page, oldest first.
  */
 export function buildEntriesReport(ctx: ReportContext, period: Period, lines: readonly EntryLogLine[]): ReportModel {
   const approvals = lines.filter((l) => l.kind !== '');
+  const refusals = lines.filter((l) => l.refusal);
   const alarms = lines.filter((l) => l.alarm);
   const unacknowledged = alarms.filter((l) => l.acknowledgement === '未確認');
   const summary = section('1. 概要（件数）', {
     facts: [
       ['承認（入室）', `${num(approvals.length)} 件`],
-      ['扉の出来事', `${num(lines.length - approvals.length)} 件`],
+      ['装置での承認の失敗・拒否', `${num(refusals.length)} 件`],
+      ['扉の出来事', `${num(lines.length - approvals.length - refusals.length)} 件`],
       ['警報', `${num(alarms.length)} 件（うち未確認 ${num(unacknowledged.length)} 件）`],
     ],
     tables: [

@@ -1,25 +1,33 @@
 import type { Actor } from '../domain/audit-events.js';
 import { AppError } from '../domain/errors.js';
 import type { PersonId } from '../domain/persons.js';
+import { backupsPredating, lastBackup, listBackups } from '../services/backup.js';
+import { backupErasureOf } from '../services/backup-erasure.js';
+import { backupSchedule } from '../services/backup-settings.js';
+import { ledgerFiles, ledgerSettings } from '../services/ledger.js';
+import { dueEntries } from '../services/retention.js';
 import { companyName } from '../services/settings.js';
+import { META } from '../services/setup.js';
 import { databasePath, type Vault } from '../services/vault.js';
 import { writeTransaction } from '../storage/database.js';
+import { ProvisionRepo } from '../storage/provision-repo.js';
 import { ReportRepo } from '../storage/report-repo.js';
 import { entryLogLines } from '../web/entry-log.js';
 import { formatTime } from '../web/view-models.js';
 import { ACTIVITY_ACTIONS, buildActivityReport } from './activity.js';
 import { buildDisposalReport, DISPOSAL_ACTION } from './disposal.js';
 import { buildEntriesReport } from './entries.js';
+import { incidentSources } from './incident-sources.js';
 import { buildIncidentReport, incidentFacts, LEFT_VAULT_ACTIONS, type IncidentFilter } from './incident.js';
 import type { ReportContext, ReportKind, ReportModel } from './model.js';
-import { buildNoticeReport } from './notice.js';
+import { buildNoticeReport, type NoticeContent } from './notice.js';
 import type { Period } from './period.js';
 import { buildRegisterReport, type RegisterData } from './register.js';
 
 export type ReportRequest =
   | { kind: 'activity' | 'entries' | 'disposal'; period: Period }
   | { kind: 'register' }
-  | { kind: 'notice'; personId: PersonId }
+  | { kind: 'notice'; personId: PersonId; noticeId?: number }
   | { kind: 'incident'; period: Period; filter: IncidentFilter; filterLabel: string };
 
 export type ReportFormat = 'html' | 'pdf';
@@ -41,10 +49,14 @@ const todayJst = (now: Date) => new Date(now.getTime() + JST_MS).toISOString().s
  * nothing is printed (fail closed); a render that fails afterwards leaves the
  * attempt on the trail.
  */
-export function printReport(vault: Vault, actor: Actor & { role?: string }, req: ReportRequest, format: ReportFormat, client: string | null): ReportModel {
+export function printReport(vault: Vault, actor: Actor & { role?: string }, req: ReportRequest, format: ReportFormat, client: string | null, views?: SessionViews): ReportModel {
   const subjects = req.kind === 'notice' ? [noticePerson(vault, req.personId)] : [];
   const period = 'period' in req ? req.period.key : null;
-  const head = writeTransaction(vault.db, () => {
+  const viewKey = views && format === 'html' ? reportViewKey(req) : null;
+  const seen = viewKey === null ? undefined : views!.get(viewKey);
+  // The same report and period viewed again in the session, with nothing but other views appended since:
+  // the page is the same snapshot, so it shows the recorded view's head instead of appending another.
+  const head = seen && !new ReportRepo(vault.db).otherEventSince(seen.seq, 'report.printed') ? seen : writeTransaction(vault.db, () => {
     const before = vault.audit.head()?.seq ?? 0;
     return vault.audit.append({
       actor: { id: actor.id, name: actor.name },
@@ -54,6 +66,7 @@ export function printReport(vault: Vault, actor: Actor & { role?: string }, req:
       detail: { kind: req.kind, period, format, covers_through_seq: before },
     });
   });
+  if (viewKey !== null && head !== seen) views!.set(viewKey, { seq: head.seq, hash: head.hash });
   const now = vault.clock.now();
   const ctx: ReportContext = {
     company: companyName(vault),
@@ -64,13 +77,29 @@ export function printReport(vault: Vault, actor: Actor & { role?: string }, req:
   return buildReport(vault, ctx, req, now);
 }
 
+/** The report views recorded in one session: report and period → the `report.printed` event that recorded it. */
+export type SessionViews = Map<string, { seq: number; hash: Buffer }>;
+
+function reportViewKey(req: ReportRequest): string {
+  switch (req.kind) {
+    case 'register':
+      return 'register';
+    case 'notice':
+      return `notice|${req.personId}`;
+    case 'incident':
+      return `incident|${req.period.key}|${JSON.stringify(req.filter)}`;
+    default:
+      return `${req.kind}|${req.period.key}`;
+  }
+}
+
 /** Builds a report's model from the vault, reading nothing past ctx.head.seq. */
 export function buildReport(vault: Vault, ctx: ReportContext, req: ReportRequest, now: Date): ReportModel {
   const repo = new ReportRepo(vault.db);
   const maxSeq = ctx.head.seq;
   switch (req.kind) {
     case 'activity':
-      return buildActivityReport(ctx, req.period, repo.events(ACTIVITY_ACTIONS, req.period.from, req.period.to, maxSeq));
+      return buildActivityReport(ctx, req.period, repo.events(ACTIVITY_ACTIONS, req.period.from, req.period.to, maxSeq), new ProvisionRepo(vault.db).openCarryOuts(maxSeq));
     case 'entries': {
       const total = vault.entryLog.count(req.period.from, req.period.to);
       const rows = vault.entryLog.page(req.period.from, req.period.to, Math.max(total, 1), 0).filter((r) => r.seq <= maxSeq).reverse();
@@ -78,20 +107,45 @@ export function buildReport(vault: Vault, ctx: ReportContext, req: ReportRequest
     }
     case 'disposal': {
       const names = new Map(vault.users.all().map((u) => [u.id, u.displayName]));
-      return buildDisposalReport(ctx, req.period, repo.events([DISPOSAL_ACTION], req.period.from, req.period.to, maxSeq), names);
+      return buildDisposalReport(ctx, req.period, repo.events([DISPOSAL_ACTION], req.period.from, req.period.to, maxSeq), names, (id) => {
+        const erased = backupErasureOf(vault, id);
+        return {
+          agedOutOn: vault.retention.disposal(id)?.backupsAgedOutOn ?? null,
+          copies: backupsPredating(vault, id).map((b) => ({ name: b.name, createdAt: b.manifest.createdAt })),
+          erased: erased ? { at: erased.confirmedAt, by: erased.confirmedByName } : null,
+        };
+      });
     }
     case 'register':
       return buildRegisterReport(ctx, registerData(vault, repo, maxSeq, now));
     case 'notice': {
       const p = noticePerson(vault, req.personId);
-      const n = vault.persons.numberOf(p.id);
-      return buildNoticeReport(ctx, p, n?.purposes ?? [], n ? todayJst(new Date(n.acquiredAt)) : todayJst(now));
+      return buildNoticeReport(ctx, p, noticeContent(vault, p.id, req.noticeId));
     }
     case 'incident': {
-      const facts = incidentFacts(repo.events(LEFT_VAULT_ACTIONS, req.period.from, req.period.to, maxSeq), req.filter);
+      const facts = incidentFacts(repo.events(LEFT_VAULT_ACTIONS, req.period.from, req.period.to, maxSeq), req.filter, incidentSources(vault.db));
       return buildIncidentReport(ctx, req.period, req.filter, facts, req.filterLabel);
     }
   }
+}
+
+/**
+ * The notice to print: the one asked for, else the latest recorded; a number
+ * taken before notices were recorded prints its purposes and intake date;
+ * nothing recorded prints a blank to hand over.
+ */
+function noticeContent(vault: Vault, personId: PersonId, noticeId: number | undefined): NoticeContent {
+  const notices = vault.purposeNotices.forPerson(personId);
+  const i = noticeId === undefined ? notices.length - 1 : notices.findIndex((n) => n.id === noticeId);
+  if (noticeId !== undefined && i < 0) throw new AppError('not_found', '指定された利用目的の通知はありません。');
+  if (i >= 0) {
+    const n = notices[i]!;
+    const earlier = [...new Set(notices.slice(0, i).flatMap((x) => x.purposes))].filter((c) => !n.purposes.includes(c));
+    return { purposes: n.purposes, notifiedOn: n.notifiedOn, earlier };
+  }
+  const number = vault.persons.numberOf(personId);
+  if (number && number.purposes.length > 0) return { purposes: number.purposes, notifiedOn: todayJst(new Date(number.acquiredAt)), earlier: [] };
+  return { purposes: [], notifiedOn: null, earlier: [] };
 }
 
 function noticePerson(vault: Vault, id: PersonId) {
@@ -108,7 +162,9 @@ function registerData(vault: Vault, repo: ReportRepo, maxSeq: number, now: Date)
     identityChecks: repo.identityCheckCount(),
     auditEvents: repo.auditCount(maxSeq),
     vaultFile: databasePath(vault.dataDir),
-    backupFolder: null,
+    backup: backupData(vault),
+    owner: ledgerSettings(vault),
+    manualFiles: ledgerFiles(vault),
     users: vault.users.all().map((u) => ({
       name: u.displayName,
       login: u.login,
@@ -118,10 +174,32 @@ function registerData(vault: Vault, repo: ReportRepo, maxSeq: number, now: Date)
       keys: vault.securityKeys.ofUser(u.id).filter((k) => !k.revokedAt).length,
     })),
     rules: hasRules ? (vault.db.prepare('SELECT document, years, start FROM retention_rules ORDER BY sort').all() as RegisterData['rules']) : null,
-    ended: repo.endedWithNumbers().map((e) => ({ endedOn: e.kind === 'dependant' ? e.dependantUntil : e.retiredOn, state: e.state })),
+    retention: hasRules ? retentionCounts(vault) : { running: 0, due: 0, held: 0 },
     disposals: { count: repo.countOf(DISPOSAL_ACTION, maxSeq), lastAt: last?.at ?? null },
     today: todayJst(now),
   };
+}
+
+/** The backup folder's state now: the setting, the schedule, the copies of this vault there and the last run. */
+function backupData(vault: Vault): RegisterData['backup'] {
+  const folder = vault.meta.get(META.backupDir) ?? null;
+  const schedule = backupSchedule(vault);
+  const last = lastBackup(vault);
+  let copies: number | null = null;
+  if (folder) {
+    try {
+      copies = listBackups(vault, folder).filter((b) => !b.otherVault).length;
+    } catch {
+      copies = null; // the ledger says the folder could not be read
+    }
+  }
+  return { folder, schedule: schedule.time, keep: schedule.keep, last: last ? { state: last.state, at: last.at } : null, copies };
+}
+
+/** Counted by the disposal list's own rules (one function: dueEntries), so the ledger and the list never disagree. */
+function retentionCounts(vault: Vault): RegisterData['retention'] {
+  const due = dueEntries(vault);
+  return { running: vault.retention.candidates().length, due: due.length, held: due.filter((e) => e.hold).length };
 }
 
 export type { ReportKind };

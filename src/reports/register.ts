@@ -1,5 +1,5 @@
 import { PURPOSES } from '../domain/purposes.js';
-import { NUMBER_STATE_LABEL, PERSON_KIND_LABEL, PERSON_STATUS_LABEL, type NumberState, type PersonKind, type PersonStatus } from '../domain/persons.js';
+import { NUMBER_STATE_LABEL, PERSON_KIND_LABEL, statusLabel, type NumberState, type PersonKind, type PersonStatus } from '../domain/persons.js';
 import { ROLE_LABEL } from '../services/accounts.js';
 import type { Role } from '../storage/users-repo.js';
 import { formatDate, formatTime } from '../web/view-models.js';
@@ -8,16 +8,33 @@ import { model, NONE, section, type ReportContext, type ReportModel } from './mo
 
 /** The facts the ledger is built from, gathered by the loader. */
 export interface RegisterData {
+  /** Persons by kind, status (a dependant with an 異動 date counts as 'retired') and number state. */
   counts: { kind: string; status: string; state: string | null; n: number }[];
   identityChecks: number;
   auditEvents: number;
   vaultFile: string;
-  backupFolder: string | null;
+  /** The backup folder and what is in it now; folder null when none is set. */
+  backup: {
+    folder: string | null;
+    /** Daily time (HH:MM, Japan time) or null when only manual backups run. */
+    schedule: string | null;
+    keep: number;
+    last: { state: 'ok' | 'failed'; at: string } | null;
+    /** Copies of this vault in the folder, or null when the folder cannot be read. */
+    copies: number | null;
+  };
+  /** 責任者 and 取扱部署 of the vault file (settings). */
+  owner: { manager: string | null; department: string | null };
+  /** Files outside the appliance that admins listed (paper, payroll software, 委託先). */
+  manualFiles: { name: string; content: string; location: string; manager: string | null; note: string | null }[];
   users: { name: string; login: string; role: Role; active: boolean; pin: boolean; keys: number }[];
   /** The retention rules (保存期間) when the lifecycle tables exist. */
   rules: { document: string; years: number; start: string }[] | null;
-  /** Persons whose relationship has ended and who still have a number record: the date it ended. */
-  ended: { endedOn: string | null; state: string }[];
+  /**
+   * Held numbers whose 事務 has ended, and those of them past retention, by the
+   * same rules the disposal list uses (services/retention dueEntries).
+   */
+  retention: { running: number; due: number; held: number };
   disposals: { count: number; lastAt: string | null };
   /** Today in Japan time, YYYY-MM-DD. */
   today: string;
@@ -29,9 +46,16 @@ const START_LABEL: Record<string, string> = {
   after_jan31_next_year: '翌年1月31日の翌日から',
 };
 
-/** The longest default rule (扶養控除等申告書: 7 years from January 11 of the year after the end): the estimate the register shows. */
-export function estimateEnd(endedOn: string): string {
-  return `${Number(endedOn.slice(0, 4)) + 8}-01-10`;
+const UNSET = '未設定';
+
+/** The backup row's place column: the folder, the schedule, the copies there and the last run. */
+export function backupState(b: RegisterData['backup']): string {
+  if (!b.folder) return `${UNSET}（バックアップ先のフォルダーが設定されていません）`;
+  const parts = [`${b.folder}（データベースと同じ鍵で暗号化）`];
+  parts.push(b.schedule ? `毎日 ${b.schedule} に自動実行・最新 ${b.keep} 件を保管` : `自動実行なし（手動）・最新 ${b.keep} 件を保管`);
+  parts.push(b.copies === null ? '保管中の複製: フォルダーを読めません' : `保管中の複製 ${num(b.copies)} 件`);
+  parts.push(b.last ? `最終実行 ${formatTime(b.last.at)}（${b.last.state === 'ok' ? '成功' : '失敗'}）` : '最終実行: まだ実行されていません');
+  return parts.join('。');
 }
 
 /**
@@ -43,17 +67,19 @@ export function buildRegisterReport(ctx: ReportContext, d: RegisterData): Report
   const byState = new Map<string, number>();
   for (const c of d.counts) byState.set(c.state ?? 'none', (byState.get(c.state ?? 'none') ?? 0) + c.n);
   const persons = d.counts.reduce((a, c) => a + c.n, 0);
+  const owner = `責任者: ${d.owner.manager ?? UNSET}／取扱部署: ${d.owner.department ?? UNSET}`;
   const files = section('1. 保有する特定個人情報ファイル・記録', {
     tables: [
       {
-        columns: ['ファイル・記録', '内容', '件数', '保管場所・方法'],
+        columns: ['ファイル・記録', '内容', '件数', '保管場所・方法', '責任者・取扱部署'],
         rows: [
-          ['人物台帳（特定個人情報ファイル）', '氏名・フリガナ・社員番号・生年月日・続柄・個人番号（封緘）', `${num(persons)} 名`, `${d.vaultFile}（AEGIS-256 で暗号化したデータベース）`],
-          ['個人番号（封緘データ）', '登録済の個人番号（人物ごとに封緘）', `${num(byState.get('held') ?? 0)} 件`, '同上。装置での本人確認の後にだけ開封'],
-          ['未提供の記録', '未提供理由', `${num(byState.get('not_provided') ?? 0)} 件`, '同上'],
-          ['本人確認の記録', '確認書類の種類・確認日・確認者（書類の写しは保管しない）', `${num(d.identityChecks)} 件`, '同上'],
-          ['監査記録（取扱状況の記録）', '操作の日時・担当者・対象者・目的（番号は含まない）', `${num(d.auditEvents)} 件`, '同上。HMAC による連鎖で改ざんを検出'],
-          ['バックアップ', '暗号化したデータベースの複製', '—', d.backupFolder ?? '未設定'],
+          ['人物台帳（特定個人情報ファイル）', '氏名・フリガナ・社員番号・生年月日・続柄・個人番号（封緘）', `${num(persons)} 名`, `${d.vaultFile}（AEGIS-256 で暗号化したデータベース）`, owner],
+          ['個人番号（封緘データ）', '登録済の個人番号（人物ごとに封緘）', `${num(byState.get('held') ?? 0)} 件`, '同上。装置での本人確認の後にだけ開封', '同上'],
+          ['未提供の記録', '未提供理由', `${num(byState.get('not_provided') ?? 0)} 件`, '同上', '同上'],
+          ['本人確認の記録', '確認書類の種類・確認日・確認者（書類の写しは保管しない）', `${num(d.identityChecks)} 件`, '同上', '同上'],
+          ['監査記録（取扱状況の記録）', '操作の日時・担当者・対象者・目的（番号は含まない）', `${num(d.auditEvents)} 件`, '同上。HMAC による連鎖で改ざんを検出', '同上'],
+          ['バックアップ', '暗号化したデータベースの複製（人物台帳・個人番号を含む）', d.backup.copies === null ? '—' : `${num(d.backup.copies)} 件`, backupState(d.backup), '同上'],
+          ...d.manualFiles.map((f) => [`${f.name}（装置外）`, f.note ? `${f.content}（${f.note}）` : f.content, '—', f.location, f.manager ?? owner]),
         ],
         empty: NONE,
         variant: 'ledger',
@@ -61,7 +87,7 @@ export function buildRegisterReport(ctx: ReportContext, d: RegisterData): Report
       {
         caption: '人物の内訳（種別・状態・番号の状態）',
         columns: ['種別', '状態', '番号の状態', '人数'],
-        rows: d.counts.map((c) => [label(PERSON_KIND_LABEL as Record<PersonKind, string>, c.kind), label(PERSON_STATUS_LABEL as Record<PersonStatus, string>, c.status), label(NUMBER_STATE_LABEL as Record<NumberState, string>, c.state), `${num(c.n)} 名`]),
+        rows: d.counts.map((c) => [label(PERSON_KIND_LABEL as Record<PersonKind, string>, c.kind), statusLabel(c.kind as PersonKind, c.status as PersonStatus), label(NUMBER_STATE_LABEL as Record<NumberState, string>, c.state), `${num(c.n)} 名`]),
         empty: NONE,
         variant: 'counts',
       },
@@ -90,15 +116,14 @@ export function buildRegisterReport(ctx: ReportContext, d: RegisterData): Report
       },
     ],
   });
-  const due = d.ended.filter((e) => e.state === 'held' && e.endedOn && estimateEnd(e.endedOn) < d.today).length;
-  const running = d.ended.filter((e) => e.state === 'held').length;
   const retention = section('4. 保存期間', {
     paragraphs: [
       '個人番号は、事務に必要な間と、番号を記載した書類の法定保存期間が過ぎるまで保管し、その後できるだけ速やかに（原則として事業年度末にまとめて）削除・廃棄します。在職中・扶養中・取引中の人物は起算前です。',
     ],
     facts: [
-      ['関係が終了し、番号を保管中の人物', `${num(running)} 名`],
-      ['うち、目安の保存期間（扶養控除等申告書: 7年）を過ぎた人物', `${num(due)} 名`],
+      ['関係が終了し、番号を保管中の人物（退職者の扶養親族を含む）', `${num(d.retention.running)} 名`],
+      ['うち、保存期間の規則により保存期間を過ぎた人物（廃棄予定一覧と同じ判定）', `${num(d.retention.due)} 名`],
+      ['うち、廃棄の保留中', `${num(d.retention.held)} 名`],
     ],
     tables: d.rules
       ? [{ caption: '保存期間の規則', columns: ['書類', '期間', '起算'], rows: d.rules.map((r) => [r.document, `${r.years} 年`, START_LABEL[r.start] ?? r.start]), empty: NONE, variant: 'rules' }]

@@ -8,9 +8,12 @@ import { checkpointTruncate, writeTransaction } from '../storage/database.js';
 import type { Role, UserRow } from '../storage/users-repo.js';
 import { checkPasswordRules, hashPassword, verifyPassword } from '../vault/password.js';
 import { checkPinRules, createSlot, newPinParams, PRODUCTION_PIN_COST, unlockSlot, type PinCost } from '../vault/slots.js';
+import { edgeSpaceTrimmed, normaliseText, unsafeTextProblem } from '../domain/text-safety.js';
+import { KeyedLock } from './keyed-lock.js';
 import type { Vault } from './vault.js';
+import { WorkQueue } from './work-queue.js';
 
-/** Failed sign-ins in a row that lock an account until an admin unlocks it. */
+/** Failed sign-ins in a row that lock an account (for signInLockMs, or until unlocked). */
 export const LOCK_AFTER = 5;
 
 export const ROLE_LABEL: Record<Role, string> = { admin: '事務取扱責任者', handler: '事務取扱担当者', auditor: '監査担当' };
@@ -42,9 +45,10 @@ export async function createUser(vault: Vault, actor: Actor, input: NewUserInput
   const login = input.login.normalize('NFKC').trim().toLowerCase();
   if (!LOGIN.test(login)) errors.login = 'ユーザー名は英小文字で始まる2〜32文字（英小文字・数字・. _ -）にしてください。';
   else if (vault.users.byLogin(login)) errors.login = `ユーザー名「${login}」は既に使われています。別の名前にしてください。`;
-  const displayName = input.displayName.normalize('NFKC').replace(/\s+/gu, ' ').trim();
-  if (displayName === '' || displayName.length > 50) errors.displayName = '氏名を1〜50文字で入れてください。';
-  else if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u.test(displayName)) errors.displayName = '氏名に制御文字は使えません。';
+  const unsafe = unsafeTextProblem('氏名', edgeSpaceTrimmed(input.displayName));
+  const displayName = normaliseText(input.displayName).replace(/\s+/gu, ' ').trim();
+  if (unsafe !== null) errors.displayName = unsafe;
+  else if (displayName === '' || displayName.length > 50) errors.displayName = '氏名を1〜50文字で入れてください。';
   else if (looksLikeNumber(displayName)) errors.displayName = '氏名に12桁の数字は入れられません。';
   if (!Object.hasOwn(ROLE_LABEL, input.role)) errors.role = '役割を選んでください。';
   const pw = checkPasswordRules(input.password.expose());
@@ -90,17 +94,26 @@ export function unlockUser(vault: Vault, actor: Actor, userId: string, client: s
  * resets the count. So a borrowed browser session cannot guess a PIN.
  */
 export async function unlockOwnPin(vault: Vault, user: UserRow, pin: Secret<string>, client: string | null, during: string, field: string): Promise<Secret<Buffer>> {
-  if (vault.users.pinLockedAt(user.id)) throw new FormError({ [field]: 'PINの誤りが続いたため、あなたのPINはロックされています。別の管理者に解除を依頼してください。' });
+  return perAccount.run(`pin:${user.id}`, () => unlockOwnPinSerial(vault, user, pin, client, during, field));
+}
+
+async function unlockOwnPinSerial(vault: Vault, user: UserRow, pin: Secret<string>, client: string | null, during: string, field: string): Promise<Secret<Buffer>> {
+  const lockedMessage = 'PINの誤りが続いたため、あなたのPINはロックされています。別の管理者に解除を依頼してください。';
   const slot = vault.slots.pinSlotOf(user.id);
   if (!slot) throw new FormError({ [field]: 'あなたにはまだPINがありません。別の管理者に設定してもらってください。' });
+  // Counted before the slow unlock, settled after it.
+  if (writeTransaction(vault.db, () => vault.users.reservePin(user.id, PIN_LOCK_AFTER)) === 'locked') throw new FormError({ [field]: lockedMessage });
   try {
     const key = await unlockSlot(slot, { kind: 'pin', pin }, vault.keys.pepper);
     writeTransaction(vault.db, () => vault.users.pinSucceeded(user.id));
     return key;
   } catch (err) {
-    if (!(err instanceof AppError && err.code === 'unauthorized')) throw err;
+    if (!(err instanceof AppError && err.code === 'unauthorized')) {
+      writeTransaction(vault.db, () => vault.users.releasePin(user.id)); // not a wrong PIN: take the reservation back
+      throw err;
+    }
     const locked = writeTransaction(vault.db, () => {
-      const f = vault.users.pinFailed(user.id, PIN_LOCK_AFTER, vault.clock.now().toISOString());
+      const f = vault.users.settlePinFailure(user.id, PIN_LOCK_AFTER, vault.clock.now().toISOString());
       vault.audit.append({ actor: actorOf(user), action: 'slot.unlock_failed', client, detail: { slot_id: slot.id, kind: 'pin', during, failures: f.failures } });
       if (f.locked) vault.audit.append({ actor: actorOf(user), action: 'gate.pin_locked', client, detail: { user_id: user.id, failures: f.failures } });
       return f.locked;
@@ -141,19 +154,44 @@ export async function setUserPin(
   }
 }
 
-export type SignInResult = { ok: true; user: UserRow } | { ok: false; message: string; locked?: boolean };
+export type SignInResult = { ok: true; user: UserRow } | { ok: false; message: string };
+
+/** The one answer to every refused sign-in: an unknown login, a wrong password, a locked or disabled account look alike. */
+export const SIGN_IN_DENIED = 'ユーザー名またはパスワードが正しくありません。失敗が続くとしばらくサインインできなくなります（時間をおくか、管理者に解除を依頼してください）。';
+
+/** The nth sign-in lock in a row lasts 15 minutes × 2^(n-1), at most a day. */
+export function signInLockMs(nth: number): number {
+  return Math.min(15 * 60_000 * 2 ** Math.min(nth - 1, 16), 24 * 3600_000);
+}
+
+/** Sign-ins and page PINs of one account run one at a time (check, hash, count never interleave). */
+const perAccount = new KeyedLock();
+
+/** Password hashes for sign-in: two at a time, eight waiting, the rest shed with 429. */
+export const signInHashing = new WorkQueue(2, 8, 'サインインが混み合っています。少し待ってからもう一度お試しください。');
 
 /**
- * Checks a password. Every success and failure is audited; after LOCK_AFTER
- * failures in a row the account locks until an admin unlocks it. Unknown
- * logins cost the same scrypt work, so timing does not tell which exist.
+ * Checks a password. The attempt is counted before the slow hash and settled
+ * after it, one attempt per account at a time, so a burst cannot outrun the
+ * lock: after LOCK_AFTER failures in a row the account locks for
+ * signInLockMs(n), doubling each time, until a success, an admin or
+ * `mnvault unlock`. Every attempt is audited. Unknown logins cost the same
+ * scrypt work and get the same answer as a locked or disabled account.
+ * Throws 'overloaded' when the hashing queue is full (nothing counted).
  */
-export async function signIn(vault: Vault, login: string, password: Secret<string>, client: string | null): Promise<SignInResult> {
+export async function signIn(vault: Vault, login: string, password: Secret<string>, client: string | null, hashing: WorkQueue = signInHashing): Promise<SignInResult> {
   const name = login.normalize('NFKC').trim().toLowerCase().slice(0, 64);
+  return hashing.run(() => perAccount.run(`login:${name}`, () => signInSerial(vault, name, password, client)));
+}
+
+async function signInSerial(vault: Vault, name: string, password: Secret<string>, client: string | null): Promise<SignInResult> {
+  const denied: SignInResult = { ok: false, message: SIGN_IN_DENIED };
   const user = vault.users.byLogin(name);
-  const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
-  const at = vault.clock.now().toISOString();
-  const denied = 'ユーザー名またはパスワードが正しくありません。';
+  const state = user ? writeTransaction(vault.db, () => vault.users.reserveLogin(user.id, LOCK_AFTER, vault.clock.now().toISOString())) : 'open';
+  const refused = !user || state === 'locked' || user.disabledAt !== null;
+  // The same work whatever the outcome, so timing does not tell which accounts exist or are locked.
+  const ok = (await verifyPassword(password, refused ? DUMMY_HASH : user.passwordHash)) && !refused;
+  const now = vault.clock.now();
   if (!user) {
     writeTransaction(vault.db, () =>
       vault.audit.append({
@@ -164,27 +202,23 @@ export async function signIn(vault: Vault, login: string, password: Secret<strin
         detail: { login: looksLikeNumber(name) ? '（数字列のため記録しません）' : name, reason: 'unknown_user' },
       }),
     );
-    return { ok: false, message: denied };
+    return denied;
   }
-  if (user.disabledAt || user.lockedAt || !ok) {
-    const reason = user.disabledAt ? 'disabled' : user.lockedAt ? 'locked' : 'wrong_password';
-    let locked = user.lockedAt !== null;
+  if (!ok) {
+    const reason = state === 'locked' ? 'locked' : user.disabledAt ? 'disabled' : 'wrong_password';
     writeTransaction(vault.db, () => {
-      if (reason === 'wrong_password') {
-        const r = vault.users.recordFailure(user.id, LOCK_AFTER, at);
-        if (r.locked && !locked) {
-          locked = true;
-          vault.audit.append({ actor: actorOf(user), action: 'auth.locked', client, detail: { user_id: user.id, failed_logins: r.failedLogins } });
+      if (state === 'open') {
+        const r = vault.users.settleLoginFailure(user.id, LOCK_AFTER, now, signInLockMs);
+        if (r.locked && reason === 'wrong_password') {
+          vault.audit.append({ actor: actorOf(user), action: 'auth.locked', client, detail: { user_id: user.id, failed_logins: r.failedLogins, until: r.until } });
         }
       }
       vault.audit.append({ actor: actorOf(user), action: 'auth.sign_in_failed', client, detail: { user_id: user.id, reason } });
     });
-    if (user.disabledAt) return { ok: false, message: denied };
-    if (locked) return { ok: false, locked: true, message: 'このアカウントはサインインの失敗が続いたためロックされています。管理者（事務取扱責任者）に解除を依頼してください。' };
-    return { ok: false, message: denied };
+    return denied;
   }
   writeTransaction(vault.db, () => {
-    vault.users.recordSuccess(user.id, at);
+    vault.users.recordSuccess(user.id, now.toISOString());
     vault.audit.append({ actor: actorOf(user), action: 'auth.signed_in', client, detail: { user_id: user.id } });
   });
   return { ok: true, user: vault.users.byId(user.id)! };

@@ -14,7 +14,8 @@ import { AppError } from '../domain/errors.js';
 
 export const MANIFEST_FORMAT = 'mnvault-backup/1';
 const NAME = /^mnvault-(\d{8}T\d{6}Z)-([0-9a-f]{6})\.db$/u;
-const TEMP = /^\.mnvault-backup-\d+-[0-9a-f]+\.(db|json)\.tmp$/u;
+// SQLite leaves `-journal` beside the temp copy when a backup is cut short.
+const TEMP = /^\.mnvault-backup-\d+-[0-9a-f]+\.(db|json)\.tmp(-journal|-wal|-shm)?$/u;
 const LOCK = '.mnvault-backup.lock';
 
 export interface Manifest {

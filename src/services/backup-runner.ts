@@ -17,6 +17,7 @@ export type BackupRun =
  */
 export class BackupRunner {
   private run: BackupRun = { state: 'idle' };
+  private current: { abort: AbortController; done: Promise<void> } | undefined;
 
   constructor(private readonly vault: Vault) {}
 
@@ -32,6 +33,7 @@ export class BackupRunner {
     const running = { state: 'running' as const, by: actor.name, trigger, startedAt, pagesCopied: 0, totalPages: 0 };
     this.run = running;
     const base = { state: 'done' as const, by: actor.name, trigger, startedAt };
+    const abort = new AbortController();
     const done = (async () => {
       // The folder is read when the run starts; an unset folder fails (audited) like any other problem.
       let folder = '';
@@ -46,6 +48,7 @@ export class BackupRunner {
         client,
         trigger,
         offThread: true,
+        signal: abort.signal,
         onProgress: (p) => {
           running.pagesCopied = p.pagesCopied;
           running.totalPages = p.totalPages;
@@ -61,7 +64,24 @@ export class BackupRunner {
         this.run = { ...base, ok: false, file: '', seconds: 0, size: 0, auditSeq: 0, removed: 0, reason: publicMessage(err) };
       },
     );
+    const current = { abort, done };
+    this.current = current;
+    void done.finally(() => {
+      if (this.current === current) this.current = undefined;
+    });
     return { started: true, done };
+  }
+
+  /**
+   * The service is stopping: a running backup's copy is stopped, and the run
+   * ends as backup.failed (interrupted) with its temp files removed. Resolves
+   * when it has ended (at once when none runs).
+   */
+  async cancel(): Promise<void> {
+    const current = this.current;
+    if (!current) return;
+    current.abort.abort();
+    await current.done;
   }
 
   /** A run that could not even choose its folder: audited as backup.failed, like the rest. */

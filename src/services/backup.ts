@@ -1,15 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { storageFault } from '../domain/storage-faults.js';
+import { quickCheck } from '../storage/integrity.js';
 import type { Actor } from '../domain/audit-events.js';
 import { AppError } from '../domain/errors.js';
 import { logFailure } from '../failure-log.js';
 import { packagePath } from '../paths.js';
 import { AuditRepo } from '../storage/audit-repo.js';
-import { copyDatabase, type CopyProgress } from '../storage/backup-copy.js';
+import { copyDatabase, CopyInterrupted, type CopyProgress } from '../storage/backup-copy.js';
 import { DB_CIPHER, openDatabase, writeTransaction } from '../storage/database.js';
 import { schemaVersion } from '../storage/migrate.js';
 import { MetaRepo } from '../storage/meta-repo.js';
+import { writeLedger } from './disposal-ledger.js';
 import { RetentionRepo, type DisposalRow } from '../storage/retention-repo.js';
 import {
   backupName, cleanInterrupted, fsyncPath, lockFolder, MANIFEST_FORMAT, manifestPathOf, readBackups, sha256File, tempName, writeNewFile, type Manifest, type StoredBackup,
@@ -63,6 +66,8 @@ export interface BackupOptions {
   trigger: BackupTrigger;
   offThread?: boolean;
   onProgress?: (p: CopyProgress) => void;
+  /** Cancels the copy (the service is stopping); the run then fails as interrupted, audited, its temp files removed. */
+  signal?: AbortSignal;
 }
 
 let appVersionCache: string | undefined;
@@ -113,15 +118,27 @@ export async function createBackup(vault: Vault, opts: BackupOptions): Promise<B
   try {
     const check = checkBackupDir(opts.folder, vault.dataDir);
     if (!check.ok) throw new AppError('invalid', `バックアップ先（${opts.folder}）を使えません: ${check.problem}`);
+    // A damaged database is not copied over as if it were a good backup.
+    const integrity = quickCheck(vault.db);
+    if (!integrity.ok) throw storageFault('damaged', { detail: `quick_check: ${integrity.problem}` });
     const keep = opts.keep ?? keepSetting(vault);
     const unlock = lockFolder(opts.folder);
     try {
       cleanInterrupted(opts.folder);
       const tmpDb = join(opts.folder, tempName('db', randomBytes(6)));
-      const pages = await copyDatabase(databasePath(vault.dataDir), vault.dbKey, tmpDb, {
-        ...(opts.offThread !== undefined ? { offThread: opts.offThread } : {}),
-        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-      });
+      let pages;
+      try {
+        pages = await copyDatabase(databasePath(vault.dataDir), vault.dbKey, tmpDb, {
+          ...(opts.offThread !== undefined ? { offThread: opts.offThread } : {}),
+          ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        });
+      } catch (err) {
+        // A stopped or failed copy leaves neither its file nor SQLite's journal beside it.
+        for (const f of [tmpDb, `${tmpDb}-journal`]) rmSync(f, { force: true });
+        if (err instanceof CopyInterrupted) throw new AppError('conflict', 'サービスの停止によりバックアップを中断しました。途中のファイルは消しました。サービスの起動後にもう一度バックアップしてください。', { cause: err });
+        throw err;
+      }
       fsyncPath(tmpDb);
       const name = backupName(startedAt, randomBytes(3));
       const inside = describeCopy(vault, tmpDb);
@@ -149,7 +166,9 @@ export async function createBackup(vault: Vault, opts: BackupOptions): Promise<B
       renameSync(tmpDb, finalDb);
       renameSync(tmpManifest, manifestPathOf(finalDb));
       fsyncPath(opts.folder);
-      const removed = rotate(vault, opts.folder, keep);
+      // The disposal ledger travels with the backups, so a restore can re-apply later disposals.
+      writeLedger(vault, opts.folder);
+      const removed = rotate(vault, opts.folder, keep, name);
       const seconds = Math.round((performance.now() - t0) / 10) / 100;
       writeTransaction(vault.db, () => {
         vault.audit.append({
@@ -211,11 +230,19 @@ export function missingDisposals(included: readonly number[], executed: readonly
   return executed.filter((d) => !have.has(d.id)).sort((a, b) => (b.executedAt ?? '').localeCompare(a.executedAt ?? ''));
 }
 
-/** Deletes this vault's oldest backups beyond `keep` (the manifest first, so a half-deleted one is never listed). */
-function rotate(vault: Vault, folder: string, keep: number): string[] {
-  const mine = readBackups(folder).filter((b) => b.manifest.vaultId === vault.vaultId);
+/**
+ * Deletes this vault's oldest backups beyond `keep` (the manifest first, so a
+ * half-deleted one is never listed). Oldest by audit seq, not by the clock: a
+ * backup made while the clock is behind is still the newest, and the one just
+ * written is never among those removed.
+ */
+function rotate(vault: Vault, folder: string, keep: number, justWritten: string): string[] {
+  const mine = readBackups(folder)
+    .filter((b) => b.manifest.vaultId === vault.vaultId)
+    .sort((a, b) => b.manifest.auditSeq - a.manifest.auditSeq || b.manifest.createdAt.localeCompare(a.manifest.createdAt));
+  const kept = [mine.find((b) => basename(b.path) === justWritten), ...mine.filter((b) => basename(b.path) !== justWritten)].filter((b) => b !== undefined);
   const removed: string[] = [];
-  for (const b of mine.slice(keep)) {
+  for (const b of kept.slice(Math.max(1, keep))) {
     unlinkSync(manifestPathOf(b.path));
     unlinkSync(b.path);
     removed.push(basename(b.path));

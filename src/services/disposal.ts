@@ -7,6 +7,7 @@ import { checkpointTruncate, writeTransaction } from '../storage/database.js';
 import type { DisposalPersonRow } from '../storage/retention-repo.js';
 import type { UserRow } from '../storage/users-repo.js';
 import { cleanText, dueEntries, type DueEntry } from './retention.js';
+import { writeLedger } from './disposal-ledger.js';
 import type { Vault } from './vault.js';
 
 /**
@@ -30,12 +31,28 @@ function refuse(code: 'invalid' | 'conflict', lead: string, names: readonly stri
 }
 
 /** Proposes disposing of a batch or of chosen persons. Audited as disposal.proposed. Returns the disposal id. */
+/**
+ * Retention "due" is decided by the clock, and disposal cannot be undone: a
+ * clock behind the newest audit event (stepped back, or a dead RTC battery)
+ * could make numbers due early, so nothing is proposed or approved then.
+ */
+function refuseIfClockBehind(vault: Vault, now: string): void {
+  const last = vault.audit.lastAt();
+  if (last && now < last) {
+    throw new AppError(
+      'conflict',
+      `装置の時計（${now}）が最新の監査記録の時刻（${last}）より前になっています。廃棄は取り消せないため、時計を合わせる（NTP の設定を確認する）まで提案・承認できません。`,
+    );
+  }
+}
+
 export function proposeDisposal(vault: Vault, user: UserRow, input: ProposalInput, client: string | null): number {
   if (user.role !== 'admin' && user.role !== 'handler') throw new AppError('forbidden', '廃棄の提案は事務取扱担当者または事務取扱責任者だけが行えます。');
   const note = cleanText(input.note, 'note', 'メモ', 500, false);
   const wanted = parseSelection(input);
   const actor = actorOf(user);
   const at = vault.clock.now().toISOString();
+  refuseIfClockBehind(vault, at);
   return writeTransaction(vault.db, () => {
     const due = dueEntries(vault, wanted.ids);
     let chosen: DueEntry[];
@@ -86,6 +103,8 @@ export interface ApprovalResult {
   samePerson: boolean;
   /** False if the WAL could not be emptied (a reader held it); it is retried when the vault closes. */
   checkpointed: boolean;
+  /** False if the disposal ledger could not be written beside the database or into the backup folder. */
+  ledgerWritten: boolean;
 }
 
 /**
@@ -107,6 +126,7 @@ export function approveDisposal(vault: Vault, user: UserRow, disposalId: number,
   const actor = actorOf(user);
   const now = vault.clock.now();
   const at = now.toISOString();
+  refuseIfClockBehind(vault, at);
   const result = writeTransaction(vault.db, () => {
     const d = vault.retention.disposal(disposalId) ?? notFound();
     if (d.state !== 'proposed') throw new AppError('conflict', d.state === 'executed' ? 'この廃棄は既に実行されています。' : 'この廃棄提案は取り消されています。');
@@ -137,7 +157,26 @@ export function approveDisposal(vault: Vault, user: UserRow, disposalId: number,
     });
     return { disposalId, count: persons.length, samePerson };
   });
-  return { ...result, checkpointed: checkpointTruncate(vault.db) };
+  return { ...result, checkpointed: checkpointTruncate(vault.db), ledgerWritten: writeDisposalLedgers(vault) };
+}
+
+/**
+ * Writes the disposal ledger beside the database and into the backup folder
+ * (services/disposal-ledger.ts). The disposal has committed already; a
+ * failure is logged and reported, and the next backup writes the ledger again.
+ */
+function writeDisposalLedgers(vault: Vault): boolean {
+  const folders = [vault.dataDir, vault.meta.get('backup_dir')].filter((f): f is string => !!f);
+  let ok = true;
+  for (const f of folders) {
+    try {
+      writeLedger(vault, f);
+    } catch (cause) {
+      ok = false;
+      process.stderr.write(`${JSON.stringify({ level: 'error', event: 'disposal ledger not written', error: (cause as Error)?.name ?? typeof cause })}\n`);
+    }
+  }
+  return ok;
 }
 
 /** The reason written into number.disposed: the rules that ended, and the proposal's note. */

@@ -4,17 +4,21 @@ import { looksLikeNumber } from '../domain/digits.js';
 import { AppError } from '../domain/errors.js';
 import { MyNumber } from '../domain/my-number.js';
 import { findPurpose } from '../domain/purposes.js';
+import { identityChecked, identityCheckPolicy, IDENTITY_UNCHECKED } from './identity-policy.js';
+import { kindsOf, purposeVerdicts, requirePurposeUse } from './purpose-use.js';
 import { findEntryPurpose } from '../domain/entry-purposes.js';
 import { PERSON_KIND_LABEL } from '../domain/persons.js';
+import { guardSpreadsheetCell } from '../domain/spreadsheet-cell.js';
 import iconv from 'iconv-lite';
 import { Secret, zeroize } from '../domain/secret.js';
-import { codeReserved, DEFAULT_WINDOWS, PIN_LOCK_AFTER, stateAt, type GateRequest, type GateWindows } from '../gate/requests.js';
+import { codeReserved, DEFAULT_WINDOWS, PIN_LOCK_AFTER, startApprovalWindow, stateAt, type GateRequest, type GateWindows } from '../gate/requests.js';
 import { writeTransaction } from '../storage/database.js';
 import type { UserRow } from '../storage/users-repo.js';
 import { vaultOpener } from './vault-opener.js';
 import { unlockSlot } from '../vault/slots.js';
 import { actorOf } from './accounts.js';
 import { numberRecordId, NUMBER_FIELD } from './numbers.js';
+import { edgeSpaceTrimmed, normaliseText, unsafeTextProblem } from '../domain/text-safety.js';
 import type { Vault } from './vault.js';
 
 /** How long the slot's key derivation took (logged, and measured apart by the bench), and work that must commit with the approval. */
@@ -28,7 +32,8 @@ export interface ApprovalTiming {
  * and handed only to the handler who asked. Wiped when the window ends.
  */
 export class RevealStore {
-  readonly #items = new Map<number, { bytes: Buffer; until: number }>();
+  /** until: the wall-clock end; monoUntil: the same end on the monotonic clock, which a clock step cannot move. */
+  readonly #items = new Map<number, { bytes: Buffer; until: number; monoUntil: number }>();
   readonly #approved: ((r: GateRequest, timing: ApprovalTiming) => void)[] = [];
   readonly #waiters = new Map<number, Set<() => void>>();
 
@@ -77,9 +82,10 @@ export class RevealStore {
     }
   }
 
-  put(requestId: number, bytes: Buffer, until: number): void {
+  /** Holds bytes until `until` (wall clock, ms), which is `now` + the window. */
+  put(requestId: number, bytes: Buffer, until: number, now: number = Date.now()): void {
     this.#items.get(requestId)?.bytes.fill(0);
-    this.#items.set(requestId, { bytes, until });
+    this.#items.set(requestId, { bytes, until, monoUntil: performance.now() + Math.max(0, until - now) });
   }
 
   /** A revealed number, as often as asked while its window lasts. */
@@ -109,7 +115,7 @@ export class RevealStore {
 
   sweep(now: number): void {
     for (const [id, item] of this.#items) {
-      if (item.until <= now) {
+      if (item.until <= now || item.monoUntil <= performance.now()) {
         item.bytes.fill(0);
         this.#items.delete(id);
       }
@@ -122,17 +128,27 @@ export class RevealStore {
   }
 }
 
-/** A handler asks to see one person's number for a legal purpose; returns the request and its code. */
+/**
+ * A handler asks to see one person's number for a legal purpose; returns the
+ * request and its code. The domain decides the use (kind, notified purposes,
+ * the person's state); an admin's co-approval of a later use is used up here.
+ */
 export function requestReveal(vault: Vault, handler: UserRow, input: { personId: number; purpose: string; note?: string }, client: string | null, windows: GateWindows = DEFAULT_WINDOWS): GateRequest {
   const person = vault.persons.byId(input.personId);
   if (!person) throw new AppError('not_found', '指定された人物は登録されていません。');
-  const purpose = findPurpose(input.purpose);
-  if (!purpose || !(purpose.appliesTo as readonly string[]).includes(person.kind)) {
+  if (!findPurpose(input.purpose) || !kindsOf(vault, person).some((k) => (findPurpose(input.purpose)!.appliesTo as readonly string[]).includes(k))) {
     throw new AppError('invalid', 'この人物に使える利用目的を一覧から選んでください。');
   }
   if (vault.persons.numberOf(person.id)?.state !== 'held') throw new AppError('invalid', 'この人物の個人番号は登録されていません。');
+  const { purpose, coApprovalId } = requirePurposeUse(vault, person, input.purpose);
+  if (identityCheckPolicy(vault) === 'block' && !identityChecked(vault, person)) {
+    throw new AppError('forbidden', `${person.name} さんの${IDENTITY_UNCHECKED}。本人確認を記録してから申請してください。`);
+  }
   const note = checkNote(input.note);
-  return openRequest(vault, handler, { kind: 'reveal', personIds: [person.id], purpose: purpose.code, note: note || null, exportEncoding: null }, client, windows);
+  const at = vault.clock.now().toISOString();
+  return openRequest(vault, handler, { kind: 'reveal', personIds: [person.id], purpose: purpose.code, note: note || null, exportEncoding: null }, client, windows, () => {
+    if (coApprovalId !== null) vault.purposeNotices.useCoApproval(coApprovalId, at);
+  });
 }
 
 /**
@@ -155,6 +171,7 @@ function openRequest(
   r: Pick<GateRequest, 'kind' | 'personIds' | 'purpose' | 'note' | 'exportEncoding'>,
   client: string | null,
   windows: GateWindows,
+  inTransaction?: (requestId: number) => void,
 ): GateRequest {
   const now = vault.clock.now();
   return writeTransaction(vault.db, () => {
@@ -162,7 +179,9 @@ function openRequest(
     do code = String(randomInt(0, 1_000_000)).padStart(6, '0');
     while (vault.gate.codeInUse(code) || codeReserved(code));
     const id = vault.gate.insert({ ...r, code, handlerId: handler.id, createdAt: now.toISOString(), approveBy: new Date(now.getTime() + windows.approvalMs).toISOString() });
+    startApprovalWindow(id, windows.approvalMs);
     const subjects = r.personIds.map((p) => ({ id: p, name: vault.persons.byId(p)!.name }));
+    inTransaction?.(id);
     vault.audit.append({ actor: actorOf(handler), action: 'gate.requested', subjects, purpose: r.purpose, client, detail: { request_id: id, kind: r.kind } });
     return vault.gate.byId(id)!;
   });
@@ -170,7 +189,9 @@ function openRequest(
 
 /** A request's note goes into the audit trail with the entry: short, plain, and never a number. */
 export function checkNote(input: string | undefined): string {
-  const note = (input ?? '').normalize('NFKC').trim();
+  const unsafe = unsafeTextProblem('メモ', edgeSpaceTrimmed(input ?? ''));
+  if (unsafe !== null) throw new AppError('invalid', unsafe);
+  const note = normaliseText(input ?? '').trim();
   if (note.length > 200 || /[\u0000-\u001f]/u.test(note)) throw new AppError('invalid', 'メモは制御文字を含まない200文字以内にしてください。');
   if (looksLikeNumber(note)) throw new AppError('invalid', 'メモに個人番号のような12桁の数字は書かないでください。');
   return note;
@@ -178,27 +199,72 @@ export function checkNote(input: string | undefined): string {
 
 export type ExportSet = 'employees' | 'payees';
 
+export interface ExportCandidates {
+  included: number[];
+  /** Persons of the set the purpose concerns but who may not be in the file, and why. */
+  leftOut: { personId: number; name: string; reason: string }[];
+}
+
 /**
- * A handler asks to export a set for a purpose (e.g. all active employees and
- * their dependants for 源泉徴収票). Everyone in the set the purpose applies to
- * and whose number is held goes into the file; the request names them all.
+ * Who an export for a purpose may hold: the set (with a year, also those who
+ * left or ended during it — 源泉徴収票・給与支払報告書・支払調書 are due for them),
+ * narrowed to persons the purpose concerns; of those, each must pass the
+ * domain's use rule (notified of this purpose, state still gives rise to it),
+ * else they are left out with the reason. Under the 'block' identity policy a
+ * number without 本人確認 is left out too. No co-approval applies to a batch.
  */
-export function requestExport(vault: Vault, handler: UserRow, input: { set: string; purpose: string; encoding: string }, client: string | null, windows: GateWindows = DEFAULT_WINDOWS): GateRequest {
+export function exportCandidates(vault: Vault, input: { set: ExportSet; purpose: string; year?: number }): ExportCandidates {
+  const result: ExportCandidates = { included: [], leftOut: [] };
+  const checked = identityCheckPolicy(vault) === 'block' ? vault.identityChecks.checkedPersonIds() : undefined;
+  const verdictOf = purposeVerdicts(vault);
+  for (const id of vault.persons.exportSet(input.set, input.year)) {
+    const { person, verdict: v } = verdictOf(id, input.purpose);
+    if (!v.allowed && (v.reason === 'not_applicable' || v.reason === 'unknown')) continue;
+    if (!v.allowed) result.leftOut.push({ personId: id, name: person.name, reason: v.message });
+    else if (checked && !checked.has(id)) result.leftOut.push({ personId: id, name: person.name, reason: IDENTITY_UNCHECKED });
+    else result.included.push(id);
+  }
+  return result;
+}
+
+/**
+ * A handler asks to export a set for a purpose (e.g. all employees and their
+ * dependants for 源泉徴収票 of a year). The file holds exactly the persons
+ * exportCandidates includes; the request names them, and the persons left out
+ * are kept with the request so its page lists them with the reason.
+ */
+export function requestExport(vault: Vault, handler: UserRow, input: { set: string; purpose: string; encoding: string; year?: string }, client: string | null, windows: GateWindows = DEFAULT_WINDOWS): GateRequest {
   if (input.set !== 'employees' && input.set !== 'payees') throw new AppError('invalid', '出力する対象を選んでください。');
   if (input.encoding !== 'utf8_bom' && input.encoding !== 'shift_jis') throw new AppError('invalid', '文字コードを選んでください。');
   const purpose = findPurpose(input.purpose);
   if (!purpose) throw new AppError('invalid', '利用目的を一覧から選んでください。');
-  const applies = purpose.appliesTo as readonly string[];
-  const personIds = vault.persons.exportSet(input.set).filter((id) => applies.includes(vault.persons.byId(id)!.kind));
-  if (personIds.length === 0) throw new AppError('invalid', 'この利用目的で出力できる人物（番号登録済み）がいません。対象と利用目的の組み合わせを確認してください。');
-  return openRequest(vault, handler, { kind: 'export', personIds, purpose: purpose.code, note: null, exportEncoding: input.encoding }, client, windows);
+  const year = exportYear(vault, input.year);
+  const { included, leftOut } = exportCandidates(vault, { set: input.set, purpose: purpose.code, year });
+  if (included.length === 0) {
+    const why = leftOut.length > 0 ? `対象の${leftOut.length}名はすべて除外されました（${[...new Set(leftOut.map((l) => l.reason))].join('、')}）。` : '';
+    throw new AppError('invalid', `この利用目的で出力できる人物（番号登録済み）がいません。${why}対象と利用目的の組み合わせを確認してください。`);
+  }
+  return openRequest(vault, handler, { kind: 'export', personIds: included, purpose: purpose.code, note: year === undefined ? null : `${year}年分`, exportEncoding: input.encoding }, client, windows, (id) =>
+    vault.purposeNotices.insertLeftOut(id, leftOut),
+  );
+}
+
+/** The 対象年 of an export: empty for the persons current today, else a year not in the future. */
+function exportYear(vault: Vault, input: string | undefined): number | undefined {
+  const s = (input ?? '').normalize('NFKC').trim();
+  if (s === '') return undefined;
+  const year = /^[0-9]{4}$/u.test(s) ? Number(s) : NaN;
+  const current = Number(vault.clock.now().toISOString().slice(0, 4));
+  if (!(year >= 2016 && year <= current)) throw new AppError('invalid', `年分は2016年から${current}年までの西暦4桁で入れてください。`);
+  return year;
 }
 
 const EXPORT_HEADER = ['種別', '社員番号', '氏名', 'フリガナ', '生年月日', '個人番号', '続柄', '扶養元社員番号'];
 
+/** One CSV cell: guarded against formula evaluation, quoted when it holds a quote, comma, line break or guard. */
 function csvField(value: string | null): string {
-  const v = value ?? '';
-  return /[",\r\n]/u.test(v) ? `"${v.replace(/"/gu, '""')}"` : v;
+  const v = guardSpreadsheetCell(value ?? '');
+  return /[",'\r\n\t]/u.test(v) ? `"${v.replace(/"/gu, '""')}"` : v;
 }
 
 /** The export file in the import's own column format, so it reads back into a vault. */
@@ -318,7 +384,7 @@ export async function completeApproval(
       vault.audit.append({ actor, action: 'gate.entry', device, purpose: r.purpose, subjects, detail: { request_id: r.id, code: r.code, requested_at: r.createdAt, kind: r.kind, method: how, note: r.note, ...assertion } });
       if (r.kind === 'reveal') vault.audit.append({ actor, action: 'number.revealed', device, purpose: r.purpose, subjects, detail: { request_id: r.id } });
     });
-    if (payload) store.put(r.id, payload, viewUntil.getTime());
+    if (payload) store.put(r.id, payload, viewUntil.getTime(), approvedAt.getTime());
     kept = true;
     if (r.kind === 'reveal') opened.length = 0;
     const approved = vault.gate.byId(r.id)!;

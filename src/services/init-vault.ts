@@ -11,6 +11,7 @@ import { generateServiceKeys, SERVICE_KEY_NAMES, wipeServiceKeys, wrapServiceKey
 import { checkPasswordRules, hashPassword } from '../vault/password.js';
 import { checkPinRules, createSlot, generateRecoveryCode, newPinParams, PRODUCTION_PIN_COST, type PinCost } from '../vault/slots.js';
 import { generateX25519 } from '../vault/x25519.js';
+import { headPath } from '../audit/head-witness.js';
 import { assemble, databasePath, type Vault } from './vault.js';
 
 export interface InitOptions {
@@ -93,6 +94,7 @@ export async function initVault(opts: InitOptions): Promise<InitResult> {
     if (db) {
       db.close();
       for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+      rmSync(headPath(opts.dataDir), { force: true });
     }
     dbKey.wipe();
     recoveryCode.wipe();

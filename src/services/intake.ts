@@ -2,16 +2,19 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Actor } from '../domain/audit-events.js';
 import { japanDate, parseDate } from '../domain/dates.js';
 import { AppError } from '../domain/errors.js';
-import { identityCheckProblem, type IdentityMethod } from '../domain/identity-documents.js';
+import { identityRuleProblem, type IdentityMethod, type IdentityRoute } from '../domain/identity-documents.js';
+import { notifiedPurposes } from './purpose-use.js';
 import { MyNumber } from '../domain/my-number.js';
+import { numberCollectionRefusal } from '../domain/number-eligibility.js';
 import { looksLikeNumber } from '../domain/digits.js';
 import type { Person, PersonId } from '../domain/persons.js';
-import { isPurposeCode, purposesFor } from '../domain/purposes.js';
+import { defaultNoticePurposes, findPurpose, isPurposeCode, purposeCodesFor, purposesFor, type Purpose } from '../domain/purposes.js';
 import { writeTransaction } from '../storage/database.js';
 import { numberIndex } from '../vault/number-index.js';
 import { seal } from '../vault/sealed-box.js';
 import { FormError, type FieldErrors } from './accounts.js';
 import { numberRecordId, NUMBER_FIELD } from './numbers.js';
+import { edgeSpaceTrimmed, normaliseText, unsafeTextProblem } from '../domain/text-safety.js';
 import type { Vault } from './vault.js';
 
 /** How long a self-intake code works (72 hours). */
@@ -19,8 +22,14 @@ export const INTAKE_CODE_TTL_MS = 72 * 3600_000;
 
 export interface IdentityCheckInput {
   method?: string;
+  /** direct (default), employee_declaration (dependants), proxy. */
+  route?: string;
   numberDocument?: string;
   identityDocuments?: string[];
+  /** The name of an 「その他」 identity document. */
+  otherDocumentName?: string;
+  authorityDocument?: string;
+  proxyDocuments?: string[];
   checkedOn?: string;
   note?: string;
 }
@@ -41,20 +50,38 @@ function parsePurposes(person: Person, codes: readonly string[], errors: FieldEr
   return chosen;
 }
 
-function parseIdentity(vault: Vault, input: IdentityCheckInput | undefined, errors: FieldErrors) {
+type ParsedIdentity = ReturnType<typeof parseIdentity>;
+
+/**
+ * Validates a 本人確認 against the domain's rules for this person: their kind,
+ * the method and route, the notified purposes, and the history (an earlier
+ * check on record for this same number, by its keyed index).
+ */
+function parseIdentity(vault: Vault, person: Person, input: IdentityCheckInput | undefined, purposes: readonly string[], index: Buffer | undefined, errors: FieldErrors) {
   const method = input?.method as IdentityMethod | undefined;
   if (method !== 'in_person' && method !== 'mail' && method !== 'online') errors.method = '本人確認の方法（対面・郵送・オンライン）を選んでください。';
-  const docs = [...new Set(input?.identityDocuments ?? [])];
-  const problem = identityCheckProblem(input?.numberDocument ?? '', docs);
-  if (problem) errors.identityDocuments = problem;
+  const route = (input?.route || 'direct') as IdentityRoute;
+  const docs = route === 'direct' ? [...new Set(input?.identityDocuments ?? [])] : [];
+  const proxyDocuments = route === 'proxy' ? [...new Set(input?.proxyDocuments ?? [])] : [];
+  const otherDocumentName = (input?.otherDocumentName ?? '').normalize('NFKC').trim();
+  const numberDocument = route === 'employee_declaration' ? '' : (input?.numberDocument ?? '');
+  const authorityDocument = route === 'proxy' ? (input?.authorityDocument ?? '') : '';
+  const earlierCheckSameNumber = index !== undefined && vault.identityChecks.hasCheckWithIndex(person.id, index);
+  const problem = identityRuleProblem({
+    kind: person.kind, method: method ?? 'in_person', route, numberDocument, identityDocuments: docs, otherDocumentName, authorityDocument, proxyDocuments, purposes, earlierCheckSameNumber,
+  });
+  // The form shows every document problem in one place, beside the document lists.
+  if (problem) errors.identityDocuments = problem.message;
   const checkedOn = input?.checkedOn ? parseDate(input.checkedOn) : undefined;
   if (!checkedOn) errors.checkedOn = '確認日を 2026-04-01 の形で入れてください。';
   else if (checkedOn > japanDate(vault.clock.now())) errors.checkedOn = '確認日が未来の日付です。';
-  const note = (input?.note ?? '').normalize('NFKC').trim();
+  const note = normaliseText(input?.note ?? '').trim();
   if (note.length > 200) errors.note = '備考は200文字までにしてください。';
-  if (/[\u0000-\u001f\u007f]/u.test(note)) errors.note = '備考に制御文字は使えません。';
+  const unsafeNote = unsafeTextProblem('備考', edgeSpaceTrimmed(input?.note ?? ''));
+  if (unsafeNote !== null) errors.note = unsafeNote;
   if (looksLikeNumber(note)) errors.note = '備考に個人番号のような12桁の数字は入れられません。';
-  return { method: method!, numberDocument: input?.numberDocument ?? '', identityDocuments: docs, checkedOn: checkedOn!, note: note || null };
+  const detail = route === 'direct' && !docs.includes('other_named') ? null : { other_document_name: docs.includes('other_named') || proxyDocuments.includes('other_named') ? otherDocumentName : undefined, authority_document: authorityDocument || undefined, proxy_documents: proxyDocuments.length ? proxyDocuments : undefined };
+  return { method: method!, route, numberDocument, identityDocuments: docs, checkedOn: checkedOn!, note: note || null, detail, index: index ?? null };
 }
 
 function parseNumber(
@@ -97,25 +124,28 @@ function storeNumber(vault: Vault, person: Person, n: { number: MyNumber; index:
  */
 export function recordIntake(vault: Vault, actor: Actor, personId: PersonId, input: IntakeInput, client: string | null): void {
   const person = vault.persons.byId(personId) ?? notFound();
-  if (person.corporateNumber) throw new AppError('invalid', '法人の支払先には個人番号を登録しません。');
+  refuseCorporation(person);
   const current = vault.persons.numberOf(person.id);
   if (current?.state === 'held') throw new AppError('conflict', 'この人物の個人番号は登録済みです。訂正が必要な場合は管理者に相談してください。');
   const errors: FieldErrors = {};
   const purposes = parsePurposes(person, input.purposes, errors);
-  const refusal = (input.refusalReason ?? '').normalize('NFKC').trim();
+  const refusal = normaliseText(input.refusalReason ?? '').trim();
+  const unsafeRefusal = unsafeTextProblem('未提供理由', edgeSpaceTrimmed(input.refusalReason ?? ''));
   let n: { number: MyNumber; index: Buffer } | undefined;
   let identity: ReturnType<typeof parseIdentity> | undefined;
   if (refusal !== '' && (input.number ?? '').trim() !== '') errors.number = '個人番号と未提供理由の両方は入れられません。どちらか一方にしてください。';
+  else if (unsafeRefusal !== null) errors.refusalReason = unsafeRefusal;
   else if (refusal !== '') {
     if (refusal.length > 200 || /[\u0000-\u001f\u007f]/u.test(refusal)) errors.refusalReason = '未提供理由は制御文字を含まない200文字以内にしてください。';
     else if (looksLikeNumber(refusal)) errors.refusalReason = '未提供理由に個人番号のような12桁の数字は入れられません。番号は「個人番号」の欄に入れてください。';
   } else {
     n = parseNumber(vault, person.id, input.number, 'number', errors);
-    identity = parseIdentity(vault, input.identity, errors);
+    identity = parseIdentity(vault, person, input.identity, purposes, n?.index, errors);
   }
   if (Object.keys(errors).length > 0) throw new FormError(errors);
   const at = vault.clock.now().toISOString();
   writeTransaction(vault.db, () => {
+    vault.purposeNotices.insert({ personId: person.id, role: person.kind, purposes, notifiedOn: japanDate(vault.clock.now()), via: 'handler', actorId: actor.id, createdAt: at });
     if (n) {
       storeNumber(vault, person, n, purposes, at);
       vault.audit.append({ actor, action: 'number.recorded', subjects: [{ id: person.id, name: person.name }], client, detail: { purposes: purposes.join(','), by: 'handler' } });
@@ -128,9 +158,12 @@ export function recordIntake(vault: Vault, actor: Actor, personId: PersonId, inp
   });
 }
 
-function insertIdentityCheck(vault: Vault, actor: Actor, person: Person, c: ReturnType<typeof parseIdentity>, client: string | null, at: string): void {
-  vault.identityChecks.insert({ personId: person.id, method: c.method, numberDocument: c.numberDocument, identityDocuments: c.identityDocuments, checkedOn: c.checkedOn, checkerId: actor.id, note: c.note, createdAt: at });
-  vault.audit.append({ actor, action: 'identity.checked', subjects: [{ id: person.id, name: person.name }], client, detail: { method: c.method, number_document: c.numberDocument, identity_documents: c.identityDocuments.join(',') } });
+function insertIdentityCheck(vault: Vault, actor: Actor, person: Person, c: ParsedIdentity, client: string | null, at: string): void {
+  vault.identityChecks.insert({ personId: person.id, method: c.method, numberDocument: c.numberDocument, identityDocuments: c.identityDocuments, checkedOn: c.checkedOn, checkerId: actor.id, note: c.note, createdAt: at, route: c.route, detail: c.detail, numberIndex: c.index });
+  vault.audit.append({
+    actor, action: 'identity.checked', subjects: [{ id: person.id, name: person.name }], client,
+    detail: { method: c.method, route: c.route, number_document: c.numberDocument, identity_documents: c.identityDocuments.join(','), ...(c.detail?.authority_document ? { authority_document: c.detail.authority_document, proxy_documents: (c.detail.proxy_documents ?? []).join(',') } : {}) },
+  });
 }
 
 /** Completes 本人確認 for a number taken earlier (after self-intake, or on a later visit). */
@@ -138,7 +171,7 @@ export function recordIdentityCheck(vault: Vault, actor: Actor, personId: Person
   const person = vault.persons.byId(personId) ?? notFound();
   if (vault.persons.numberOf(person.id)?.state !== 'held') throw new AppError('invalid', '個人番号が登録されていない人物の本人確認は記録できません。');
   const errors: FieldErrors = {};
-  const c = parseIdentity(vault, input, errors);
+  const c = parseIdentity(vault, person, input, notifiedPurposes(vault, person.id), vault.persons.indexOf(person.id), errors);
   if (Object.keys(errors).length > 0) throw new FormError(errors);
   writeTransaction(vault.db, () => insertIdentityCheck(vault, actor, person, c, client, vault.clock.now().toISOString()));
 }
@@ -151,17 +184,48 @@ export function hashIntakeCode(code: string): Buffer {
   return createHash('sha256').update(`mnvault/intake/${normal}`).digest();
 }
 
-/** Issues a one-time code for a named employee or payee; earlier open codes stop working. */
-export function issueIntakeCode(vault: Vault, actor: Actor, personId: PersonId, client: string | null): { code: string; expiresAt: string } {
+/** Purpose codes per person id: what a self-intake code shows each person (利用目的の通知). */
+export type CodePurposes = Record<string, string[]>;
+
+/** Who a code for this person asks numbers of: the person (unless held) and current dependants without a held number. */
+export function codeTargets(vault: Vault, person: Person): Person[] {
+  const own = vault.persons.numberOf(person.id)?.state === 'held' ? [] : [person];
+  const dependants = vault.persons
+    .dependantsOf(person.id)
+    .filter((d) => d.dependantUntil === null)
+    .map((d) => vault.persons.byId(d.id)!)
+    .filter((d) => vault.persons.numberOf(d.id)?.state !== 'held');
+  return [...own, ...dependants];
+}
+
+/**
+ * Issues a one-time code for a named employee or payee; earlier open codes stop
+ * working. The code carries the purposes the handler chose for each person
+ * (the person and each dependant); without a choice, the defaults of each kind
+ * (none for a payee). A person with no purpose is not asked for a number by it.
+ */
+export function issueIntakeCode(vault: Vault, actor: Actor, personId: PersonId, client: string | null, chosen?: CodePurposes): { code: string; expiresAt: string } {
   const person = vault.persons.byId(personId) ?? notFound();
   if (person.kind === 'dependant') throw new AppError('invalid', '入力コードは従業員・支払先本人に発行します（扶養親族の番号は本人の画面から入力します）。');
+  refuseCorporation(person);
+  const purposes: CodePurposes = {};
+  const errors: FieldErrors = {};
+  for (const t of codeTargets(vault, person)) {
+    const codes = [...new Set(chosen ? (chosen[String(t.id)] ?? []) : defaultNoticePurposes(t.kind))];
+    const allowed = new Set(purposesFor(t.kind).map((p) => p.code as string));
+    if (codes.some((c) => !allowed.has(c))) errors[`purposes_${t.id}`] = 'この人物に使えない利用目的が含まれています。一覧から選んでください。';
+    else if (t.id === person.id && codes.length === 0) errors[`purposes_${t.id}`] = `${t.name} さんに通知する利用目的を1つ以上選んでください。`;
+    if (codes.length > 0) purposes[String(t.id)] = codes;
+  }
+  if (Object.keys(purposes).length === 0 && Object.keys(errors).length === 0) errors.purposes = 'この入力コードで番号を入力する人がいません（本人と扶養親族の番号は登録済みか、利用目的が選ばれていません）。';
+  if (Object.keys(errors).length > 0) throw new FormError(errors);
   const bytes = randomBytes(12);
   const code = [...bytes].map((b) => CODE_ALPHABET[b % 32]).join('').replace(/(.{4})(.{4})(.{4})/u, '$1-$2-$3');
   const now = vault.clock.now();
   const expiresAt = new Date(now.getTime() + INTAKE_CODE_TTL_MS).toISOString();
   writeTransaction(vault.db, () => {
     vault.intakeCodes.expireOpenFor(person.id, now.toISOString());
-    vault.intakeCodes.insert(hashIntakeCode(code), { personId: person.id, issuedBy: actor.id, issuedAt: now.toISOString(), expiresAt });
+    vault.intakeCodes.insert(hashIntakeCode(code), { personId: person.id, issuedBy: actor.id, issuedAt: now.toISOString(), expiresAt, purposes });
     vault.audit.append({ actor, action: 'intake_code.issued', subjects: [{ id: person.id, name: person.name }], client, detail: { expires_at: expiresAt } });
   });
   return { code, expiresAt };
@@ -171,12 +235,15 @@ export interface SelfIntakeForm {
   person: Person;
   /** The person's own number was given before (a code reissued for a new dependant). */
   ownHeld: boolean;
+  /** The dependants the code asks numbers of, each with the purposes shown to them. */
   dependants: Person[];
-  purposes: ReturnType<typeof purposesFor>;
+  /** The person's own purposes, exactly as the code carries them. */
+  purposes: Purpose[];
+  dependantPurposes: Record<string, Purpose[]>;
   expiresAt: string;
 }
 
-/** What the person sees for a valid code: only their own name, dependants' names and the purposes. */
+/** What the person sees for a valid code: only their own name, dependants' names and the purposes the code carries for each. */
 export function openIntakeCode(vault: Vault, code: string): SelfIntakeForm {
   const row = vault.intakeCodes.get(hashIntakeCode(code));
   const now = vault.clock.now().toISOString();
@@ -184,13 +251,15 @@ export function openIntakeCode(vault: Vault, code: string): SelfIntakeForm {
   if (row.usedAt) throw new AppError('forbidden', 'この入力コードは既に使われています。もう一度入力する必要がある場合は担当者に新しいコードを依頼してください。');
   if (row.expiresAt <= now) throw new AppError('forbidden', 'この入力コードは有効期限が切れています。担当者に新しいコードを依頼してください。');
   const person = vault.persons.byId(row.personId) ?? notFound();
-  const dependants = vault.persons
-    .dependantsOf(person.id)
-    .filter((d) => d.dependantUntil === null)
-    .map((d) => vault.persons.byId(d.id)!)
-    .filter((d) => vault.persons.numberOf(d.id)?.state !== 'held');
+  // A 法人番号 added after the code was issued: the page never asks a corporation for a number.
+  refuseCorporation(person);
+  // A code from before codes carried purposes shows the kind's defaults (a payee's: every payee purpose, as it was issued).
+  const carried = (p: Person): Purpose[] =>
+    (row.purposes ? (row.purposes[String(p.id)] ?? []) : p.kind === 'payee' ? purposeCodesFor('payee') : defaultNoticePurposes(p.kind)).map((c) => findPurpose(c)).filter((x) => x !== undefined);
+  const targets = codeTargets(vault, person);
+  const dependants = targets.filter((t) => t.id !== person.id && carried(t).length > 0);
   const ownHeld = vault.persons.numberOf(person.id)?.state === 'held';
-  return { person, ownHeld, dependants, purposes: purposesFor(person.kind), expiresAt: row.expiresAt };
+  return { person, ownHeld, dependants, purposes: carried(person), dependantPurposes: Object.fromEntries(dependants.map((d) => [String(d.id), carried(d)])), expiresAt: row.expiresAt };
 }
 
 /**
@@ -237,7 +306,13 @@ export function submitSelfIntake(vault: Vault, code: string, input: { own?: stri
   if (Object.keys(errors).length > 0) throw new FormError(errors);
   writeTransaction(vault.db, () => {
     if (!vault.intakeCodes.markUsed(hashIntakeCode(code), at)) throw new AppError('forbidden', 'この入力コードは既に使われています。');
-    for (const e of entries) storeNumber(vault, e.person, e.n, purposesFor(e.person.kind).map((p) => p.code), at);
+    const today = japanDate(vault.clock.now());
+    for (const e of entries) {
+      // The purposes stored are exactly those the page showed this person, notified today.
+      const shown = (e.person.id === form.person.id ? form.purposes : form.dependantPurposes[String(e.person.id)]!).map((p) => p.code as string);
+      storeNumber(vault, e.person, e.n, shown, at);
+      vault.purposeNotices.insert({ personId: e.person.id, role: e.person.kind, purposes: shown, notifiedOn: today, via: 'self_intake', actorId: actor.id, createdAt: at });
+    }
     vault.audit.append({
       actor,
       action: 'intake.self_submitted',
@@ -246,6 +321,11 @@ export function submitSelfIntake(vault: Vault, code: string, input: { own?: stri
       detail: { numbers: entries.length },
     });
   });
+}
+
+function refuseCorporation(person: Person): void {
+  const refusal = numberCollectionRefusal(person);
+  if (refusal) throw new AppError('invalid', refusal);
 }
 
 function notFound(): never {

@@ -5,6 +5,7 @@ import { codeReserved, releaseCode, reserveCode } from '../gate/requests.js';
 import type { Secret } from '../domain/secret.js';
 import type { UserRow } from '../storage/users-repo.js';
 import type { SecurityKeyStation } from './security-key-station.js';
+import { edgeSpaceTrimmed, normaliseText, unsafeTextProblem } from '../domain/text-safety.js';
 import type { Vault } from './vault.js';
 
 /** What the person at the appliance is told when the key itself fails during an enrolment. */
@@ -61,7 +62,9 @@ export class EnrolmentDesk {
     this.#sweep(now);
     const user = this.vault.users.byId(userId);
     if (!user || user.disabledAt || user.role === 'auditor') throw new AppError('invalid', 'セキュリティキーを登録できるのは、有効な事務取扱担当者か管理者です。');
-    const clean = label.normalize('NFKC').trim();
+    const unsafe = unsafeTextProblem('キーの名前', edgeSpaceTrimmed(label));
+    if (unsafe !== null) throw new AppError('invalid', unsafe);
+    const clean = normaliseText(label).trim();
     if (clean.length > 60 || /[\u0000-\u001f]/u.test(clean)) throw new AppError('invalid', 'キーの名前は制御文字を含まない60文字以内にしてください。');
     if (looksLikeNumber(clean)) throw new AppError('invalid', 'キーの名前に個人番号のような12桁の数字は入れられません。');
     let code = '';

@@ -1,8 +1,8 @@
 import type { Actor } from '../domain/audit-events.js';
 import { japanDate, parseDate } from '../domain/dates.js';
 import { AppError } from '../domain/errors.js';
+import { CORPORATE_NUMBER_ON_HELD_REFUSAL } from '../domain/number-eligibility.js';
 import type { Person, PersonId, PersonKind } from '../domain/persons.js';
-import { retentionEnd } from '../domain/retention.js';
 import { writeTransaction } from '../storage/database.js';
 import type { PersonListRow } from '../storage/persons-repo.js';
 import { FormError, type FieldErrors } from './accounts.js';
@@ -90,6 +90,7 @@ export function updatePerson(vault: Vault, actor: Actor, id: PersonId, form: Per
   const d = check(vault, { ...form, kind: before.kind }, supporter);
   const changed = (['code', 'name', 'kana', 'birthDate', 'relationship', 'corporateNumber'] as const).filter((k) => before[k] !== d[k]);
   if (changed.length === 0) return;
+  if (d.corporateNumber && !before.corporateNumber && vault.persons.numberOf(id)?.state === 'held') throw new FormError({ corporateNumber: CORPORATE_NUMBER_ON_HELD_REFUSAL });
   writeTransaction(vault.db, () => {
     if (d.code !== null && d.code !== before.code && vault.persons.codeExists(before.kind, d.code)) {
       throw new FormError({ code: `「${d.code}」は既に登録されています。` });
@@ -146,7 +147,7 @@ export function personDetail(vault: Vault, id: PersonId): PersonDetail {
   const supporter = person.supporterId === null ? null : (vault.persons.byId(person.supporterId) ?? null);
   const dependantUntil = vault.persons.dependantUntil(id);
   const n = vault.persons.numberOf(id);
-  const facts = { ...person, dependantUntil, supporterRetiredOn: supporter?.status === 'retired' ? supporter.retiredOn : null };
+  const retention = personRetention(vault, id);
   return {
     person,
     supporter,
@@ -154,8 +155,8 @@ export function personDetail(vault: Vault, id: PersonId): PersonDetail {
     dependants: person.kind === 'employee' ? vault.persons.dependantsOf(id) : [],
     number: n ? { state: n.state, refusalReason: n.refusalReason, acquiredAt: n.acquiredAt, disposedAt: n.disposedAt, purposes: n.purposes } : null,
     identityChecks: vault.identityChecks.forPerson(id),
-    retentionEnd: retentionEnd(facts, vault.retention.rules())?.end ?? null,
-    retention: personRetention(vault, id),
+    retentionEnd: retention.result?.end ?? null,
+    retention,
     history: vault.auditRepo.forPerson(id),
   };
 }

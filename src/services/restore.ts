@@ -10,6 +10,7 @@ import { DB_FILE, openDatabase, writeTransaction, type Db } from '../storage/dat
 import { migrate } from '../storage/migrate.js';
 import { CREDENTIAL_NAME, deriveFromCredential, readCredential, type CredentialLocation } from '../vault/credential.js';
 import { vaultOpener } from './vault-opener.js';
+import { LEDGER_FILE, ledgerBeside, readLedger, reapplyDisposals } from './disposal-ledger.js';
 import { unlockSlot, type SlotInput } from '../vault/slots.js';
 import { fsyncPath, isBackupName, manifestPathOf, parseManifest, sha256File, type Manifest } from './backup-files.js';
 import { numberRecordId, NUMBER_FIELD } from './numbers.js';
@@ -33,9 +34,15 @@ export interface RestoreOptions {
   unlock: { kind: 'pin'; pin: Secret<string> } | { kind: 'recovery'; code: Secret<string> };
   actor: Actor;
   clock: Clock;
+  /** The disposal ledger to re-apply; default: disposal-ledger.json beside the backup file. */
+  disposalLedger?: string | undefined;
+  /** Restore without a ledger (the operator states no disposal was ever made): refused otherwise. */
+  withoutLedger?: boolean | undefined;
 }
 
 export interface RestoreResult {
+  /** Disposals made after the backup and re-applied from the ledger. */
+  reapplied: number[];
   manifest: Manifest;
   verifiedCount: number;
   /** The person whose number was opened, or null when the vault holds none. */
@@ -107,6 +114,15 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
     if ((head?.seq ?? 0) !== manifest.auditSeq || (head?.hash.toString('hex') ?? '') !== manifest.auditHead) {
       throw new AppError('tampered', 'バックアップの監査記録の先頭がマニフェストと一致しません。');
     }
+    // Disposals made after this backup must not come back: re-apply them from the ledger kept outside the vault file.
+    const ledgerPath = opts.disposalLedger ?? ledgerBeside(opts.from);
+    if (!ledgerPath && !opts.withoutLedger) {
+      throw new AppError(
+        'conflict',
+        `廃棄台帳（${LEDGER_FILE}）がバックアップと同じフォルダーにありません。バックアップの後に行った削除・廃棄を復元後に適用し直すために必要です。元の金庫のフォルダーかバックアップ先にある ${LEDGER_FILE} を指定してください（廃棄を一度も行っていないと確かな場合だけ --without-disposal-ledger）。復元先には何も残していません。`,
+      );
+    }
+    const reapplied = ledgerPath ? reapplyDisposals(vault, readLedger(ledgerPath, vault), opts.actor) : [];
     const drill = await openOneNumber(vault, opts.unlock);
     const v = vault;
     writeTransaction(v.db, () => {
@@ -126,7 +142,7 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
     vault = undefined;
     rmSync(marker);
     fsyncPath(opts.dataDir);
-    return { manifest, verifiedCount: verified.count, drillPersonId: drill.person?.id ?? null, slotKind: opts.unlock.kind };
+    return { manifest, verifiedCount: verified.count, drillPersonId: drill.person?.id ?? null, slotKind: opts.unlock.kind, reapplied };
   } catch (err) {
     vault?.close();
     undoTarget(opts.dataDir, created);

@@ -2,18 +2,22 @@ import type { Actor } from '../domain/audit-events.js';
 import { japanDate } from '../domain/dates.js';
 import { looksLikeNumber } from '../domain/digits.js';
 import { AppError } from '../domain/errors.js';
-import type { PersonId, PersonKind } from '../domain/persons.js';
-import { disposalBatch, isDue, RETENTION_STARTS, retentionEnd, type RetentionResult, type RetentionStart } from '../domain/retention.js';
+import type { Person, PersonId, PersonKind } from '../domain/persons.js';
+import { disposalBatch, finalPaymentMissing, isDue, RETENTION_STARTS, retentionEnd, type RetentionFacts, type RetentionResult, type RetentionStart } from '../domain/retention.js';
 import { writeTransaction } from '../storage/database.js';
 import type { LegalHold, StoredRule } from '../storage/retention-repo.js';
 import { FormError, type FieldErrors } from './accounts.js';
+import { edgeSpaceTrimmed, normaliseText, unsafeTextProblem } from '../domain/text-safety.js';
 import type { Vault } from './vault.js';
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 
 /** A free text (reason, source, note): trimmed, bounded, no control characters, never a number. */
 export function cleanText(input: string | undefined, field: string, label: string, max: number, required: boolean): string | null {
-  const s = (input ?? '').normalize('NFKC').replace(/\s+/gu, ' ').trim();
+  // Line breaks in a textarea fold to spaces below, as before; everything else unsafe is refused.
+  const unsafe = unsafeTextProblem(label, edgeSpaceTrimmed((input ?? '').replace(/[\t\r\n]+/gu, ' ')));
+  if (unsafe !== null) throw new FormError({ [field]: unsafe });
+  const s = normaliseText(input ?? '').replace(/\s+/gu, ' ').trim();
   if (s === '') {
     if (required) throw new FormError({ [field]: `${label}を入れてください。` });
     return null;
@@ -142,6 +146,8 @@ export interface DueEntry {
   hold: LegalHold | null;
   /** The disposal awaiting approval that already includes them. */
   proposedIn: number | null;
+  /** A December leaver with no 最終支払日 recorded: check before disposing. */
+  finalPaymentMissing: boolean;
 }
 
 /** Persons whose number may be disposed of today (Japan time), held ones included and marked. */
@@ -155,7 +161,10 @@ export function dueEntries(vault: Vault, ids?: readonly PersonId[]): DueEntry[] 
   for (const c of vault.retention.candidates(ids)) {
     const r = retentionEnd(c, rules);
     if (!r || !isDue(r.end, today)) continue;
-    out.push({ id: c.id, kind: c.kind, code: c.code, name: c.name, retention: r, batch: disposalBatch(r.end, month), hold: holds.get(c.id) ?? null, proposedIn: open.get(c.id) ?? null });
+    out.push({
+      id: c.id, kind: c.kind, code: c.code, name: c.name, retention: r, batch: disposalBatch(r.end, month), hold: holds.get(c.id) ?? null, proposedIn: open.get(c.id) ?? null,
+      finalPaymentMissing: finalPaymentMissing(c),
+    });
   }
   return out;
 }
@@ -189,6 +198,9 @@ export function disposalList(vault: Vault): { today: string; batchMonth: number;
 /** What the person page shows about retention: the end from the rules, the batch, the hold, the disposal. */
 export function personRetention(vault: Vault, personId: PersonId): {
   result: RetentionResult | null;
+  /** A December leaver with no 最終支払日 recorded: the end may be a year early (warned on the page). */
+  finalPaymentMissing: boolean;
+  lastPaidOn: string | null;
   batch: { date: string; label: string } | null;
   hold: LegalHold | null;
   disposal: ReturnType<Vault['retention']['executedDisposalOf']>;
@@ -197,16 +209,30 @@ export function personRetention(vault: Vault, personId: PersonId): {
   const p = vault.persons.byId(personId) ?? raise('not_found', '指定された人物は登録されていません。');
   const supporter = p.supporterId === null ? undefined : vault.persons.byId(p.supporterId);
   const rules = vault.retention.rules();
-  const result = retentionEnd(
-    { kind: p.kind, status: p.status, retiredOn: p.retiredOn, dependantUntil: vault.persons.dependantUntil(p.id), supporterRetiredOn: supporter?.status === 'retired' ? supporter.retiredOn : null },
-    rules,
-  );
+  const facts = retentionFactsOf(vault, p, supporter);
+  const result = retentionEnd(facts, rules);
   return {
     result,
+    finalPaymentMissing: finalPaymentMissing(facts),
+    lastPaidOn: facts.lastPaidOn ?? null,
     batch: result ? disposalBatch(result.end, vault.retention.setting('batch_month')) : null,
     hold: vault.retention.holdOf(personId) ?? null,
     disposal: vault.retention.executedDisposalOf(personId),
     rules,
+  };
+}
+
+/** The facts retention reads for one person, 最終支払日 (theirs and the supporter's) included. */
+export function retentionFactsOf(vault: Pick<Vault, 'persons' | 'retention'>, p: Person, supporter: Person | undefined): RetentionFacts {
+  const retired = supporter?.status === 'retired';
+  return {
+    kind: p.kind,
+    status: p.status,
+    retiredOn: p.retiredOn,
+    dependantUntil: vault.persons.dependantUntil(p.id),
+    supporterRetiredOn: retired ? supporter!.retiredOn : null,
+    lastPaidOn: vault.retention.lastPaidOn(p.id),
+    supporterLastPaidOn: retired ? vault.retention.lastPaidOn(supporter!.id) : null,
   };
 }
 

@@ -3,6 +3,7 @@ import { AppError } from '../domain/errors.js';
 import { MyNumber } from '../domain/my-number.js';
 import { NUMBER_STATE_LABEL, type PersonId } from '../domain/persons.js';
 import { findPurpose } from '../domain/purposes.js';
+import { requirePurposeUse } from './purpose-use.js';
 import { zeroize } from '../domain/secret.js';
 import { writeTransaction } from '../storage/database.js';
 import { vaultOpener } from './vault-opener.js';
@@ -29,15 +30,14 @@ export interface RevealRequest {
  * is thrown: nothing leaves. A wrong PIN is audited as 'slot.unlock_failed'.
  */
 export async function revealNumber(vault: Vault, req: RevealRequest): Promise<MyNumber> {
-  const purpose = findPurpose(req.purpose) ?? raiseInvalidPurpose();
+  findPurpose(req.purpose) ?? raiseInvalidPurpose();
   const person = vault.persons.byId(req.personId) ?? notFound();
-  if (!(purpose.appliesTo as readonly string[]).includes(person.kind)) {
-    throw new AppError('forbidden', `利用目的「${purpose.name}」はこの人物（${person.name}）には使えません。`);
-  }
   const number = vault.persons.numberOf(person.id);
   if (number?.state !== 'held' || number.sealed === null) {
     throw new AppError('not_found', `この人物の個人番号は${number ? NUMBER_STATE_LABEL[number.state] : '未登録'}のため表示できません。`);
   }
+  // The domain decides: the person's kinds, the purposes notified to them, their state.
+  const { purpose, coApprovalId } = requirePurposeUse(vault, person, req.purpose);
 
   let privateKey;
   try {
@@ -62,7 +62,8 @@ export async function revealNumber(vault: Vault, req: RevealRequest): Promise<My
   try {
     plain = opener.open(number.sealed, numberRecordId(person.id), NUMBER_FIELD);
     const revealed = MyNumber.parse(plain.toString('latin1'));
-    writeTransaction(vault.db, () =>
+    writeTransaction(vault.db, () => {
+      if (coApprovalId !== null) vault.purposeNotices.useCoApproval(coApprovalId, vault.clock.now().toISOString());
       vault.audit.append({
         actor: req.actor,
         action: 'number.revealed',
@@ -71,8 +72,8 @@ export async function revealNumber(vault: Vault, req: RevealRequest): Promise<My
         client: req.client ?? null,
         device: req.device ?? null,
         detail: { slot_id: req.slot.id, kind: req.slot.params.kind },
-      }),
-    );
+      });
+    });
     return revealed;
   } finally {
     zeroize(plain);

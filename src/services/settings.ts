@@ -2,6 +2,7 @@ import type { Actor } from '../domain/audit-events.js';
 import { looksLikeNumber } from '../domain/digits.js';
 import { AppError } from '../domain/errors.js';
 import { writeTransaction } from '../storage/database.js';
+import { edgeSpaceTrimmed, normaliseText, unsafeTextProblem } from '../domain/text-safety.js';
 import type { Vault } from './vault.js';
 
 export const COMPANY_NAME_KEY = 'company_name';
@@ -15,7 +16,9 @@ export function companyName(vault: Pick<Vault, 'meta'>): string {
 
 /** Sets the company name (an admin's setting); the change and its audit event commit together. */
 export function setCompanyName(vault: Vault, actor: Actor, input: string, client: string | null): string {
-  const name = input.normalize('NFKC').replace(/\s+/gu, ' ').trim();
+  const unsafe = unsafeTextProblem('会社名', edgeSpaceTrimmed(input));
+  if (unsafe !== null) throw new AppError('invalid', unsafe);
+  const name = normaliseText(input).replace(/\s+/gu, ' ').trim();
   if (name.length === 0 || name.length > COMPANY_NAME_MAX) {
     throw new AppError('invalid', `会社名は1〜${COMPANY_NAME_MAX}文字で入力してください。`);
   }

@@ -1,11 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, realpathSync, statSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
+import { realpathSync, statSync, statfsSync } from 'node:fs';
 import { isAbsolute, normalize, relative, resolve, sep } from 'node:path';
 import type { Actor } from '../domain/audit-events.js';
 import { looksLikeNumber } from '../domain/digits.js';
 import { AppError } from '../domain/errors.js';
 import { FormError } from './accounts.js';
 import { writeTransaction } from '../storage/database.js';
+import { faultOf } from '../storage/storage-errors.js';
+import { probeWrite } from '../storage/write-probe.js';
 import type { Vault } from './vault.js';
 
 /**
@@ -89,16 +90,10 @@ export function checkBackupDir(path: string, dataDir: string): BackupDirCheck {
   } catch {
     freeBytes = null;
   }
-  const probe = `${path}/.mnvault-write-check-${randomBytes(6).toString('hex')}`;
   try {
-    const fd = openSync(probe, 'wx', 0o600);
-    try {
-      writeSync(fd, 'mnvault');
-    } finally {
-      closeSync(fd);
-    }
-    unlinkSync(probe);
-  } catch {
+    probeWrite(path); // removes its file also when the write itself failed (ENOSPC)
+  } catch (cause) {
+    if (faultOf(cause) === 'full') return fail('バックアップ先のディスクがいっぱいです。空きを作るか、別のディスクを指定してください。', freeBytes);
     return fail('サービスがこのフォルダーに書き込めません。フォルダーの所有者・権限（サービスの利用者 mnvault が書き込めること）と、サービスの設定で書き込みが許されているかを確認してください。', freeBytes);
   }
   return { path, ok: true, problem: null, freeBytes };

@@ -63,3 +63,20 @@ export function matchTotp(vault: Vault, user: UserRow, code: string): number | n
     secret.wipe();
   }
 }
+
+/**
+ * The code an authenticator app would show now for the user's secret (pending
+ * or confirmed), or null without one. Only for the simulated devices of
+ * development (`serve --simulate-devices`, which production refuses): the demo
+ * shows it on the page, as the simulated PIN pad stands in for the real one.
+ */
+export function simulatedAppCode(vault: Vault, user: UserRow): string | null {
+  const row = vault.secondFactor.totpOf(user.id);
+  if (!row) return null;
+  const secret = openTotpSecret(vault.keys.pepper, vault.vaultId, user.id, row.sealedSecret);
+  try {
+    return totpFor(user, secret).generate({ timestamp: vault.clock.now().getTime() });
+  } finally {
+    secret.wipe();
+  }
+}

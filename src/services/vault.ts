@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditTrail } from '../audit/chain.js';
 import { AppError } from '../domain/errors.js';
@@ -9,6 +9,8 @@ import { DB_FILE, openDatabase, type Db } from '../storage/database.js';
 import { MetaRepo } from '../storage/meta-repo.js';
 import { migrate } from '../storage/migrate.js';
 import { PersonsRepo } from '../storage/persons-repo.js';
+import { PurposeNoticesRepo } from '../storage/purpose-notices-repo.js';
+import { RolesRepo } from '../storage/roles-repo.js';
 import { RetentionRepo } from '../storage/retention-repo.js';
 import { SessionsRepo } from '../storage/sessions-repo.js';
 import { IdentityChecksRepo, IntakeCodesRepo } from '../storage/intake-repo.js';
@@ -19,6 +21,13 @@ import { EntryLogRepo } from '../storage/entry-log-repo.js';
 import { SlotsRepo } from '../storage/slots-repo.js';
 import { SecondFactorRepo } from '../storage/second-factor-repo.js';
 import { UsersRepo } from '../storage/users-repo.js';
+import { guardHead, trackHead } from './head-guard.js';
+import { storageFault } from '../domain/storage-faults.js';
+import { logEvent } from '../log.js';
+import { faultOf } from '../storage/storage-errors.js';
+import { probeWrite } from '../storage/write-probe.js';
+import { guardFile } from '../storage/file-guard.js';
+import { deriveHeadKey } from '../audit/head-witness.js';
 import { deriveFromCredential, locateCredential, readCredential, type CredentialLocation } from '../vault/credential.js';
 import { pendingDevCredentialPath } from '../vault/credential-store.js';
 import { SERVICE_KEY_NAMES, unwrapServiceKey, wipeServiceKeys, type ServiceKeyName, type ServiceKeys } from '../vault/keyring.js';
@@ -37,6 +46,8 @@ export interface Vault {
   slots: SlotsRepo;
   securityKeys: SecurityKeysRepo;
   persons: PersonsRepo;
+  purposeNotices: PurposeNoticesRepo;
+  roles: RolesRepo;
   sessions: SessionsRepo;
   /** TOTP, WebAuthn credentials, recovery codes and pending sign-ins (migration 050). */
   secondFactor: SecondFactorRepo;
@@ -51,6 +62,10 @@ export interface Vault {
   audit: AuditTrail;
   clock: Clock;
   credential: CredentialLocation;
+  /** Authenticates DATA/audit-head, the witness of the committed chain head (audit/head-witness.ts). */
+  headKey: Secret<Buffer>;
+  /** False once the database file at dataDir is gone or replaced while open (writes are then refused). */
+  filePresent(): boolean;
   /** Checkpoints the WAL, closes the database and zeroes the keys. */
   close(): void;
 }
@@ -62,6 +77,37 @@ export interface OpenVaultOptions {
   /** Refuse the development credential (DATA/credentials/db-key). */
   production?: boolean;
   clock: Clock;
+  /**
+   * Skip the head-witness check: only for `mnvault accept-head`, which records
+   * the override on the trail before anything else is done.
+   */
+  acceptHead?: boolean;
+  /** Open without writing anything (no write probe, no migration, no witness update). */
+  readonly?: boolean;
+}
+
+/**
+ * Refuses a data folder or a vault.db that cannot take a write, naming why
+ * (full, read-only), before the vault is touched: SQLite would otherwise open
+ * a write-protected file read-only and fail at the first sign-in.
+ */
+function probeDataDir(dataDir: string, dbPath: string): void {
+  try {
+    accessSync(dbPath, constants.W_OK);
+  } catch (cause) {
+    throw new AppError('storage_readonly', `金庫のファイル（${dbPath}）に書き込めません（書き込み禁止のファイル）。ファイルの所有者・権限・属性（chattr）を確認してください。調査用の読み取り専用のコピーなら mnvault audit verify で検証できます。`, { cause });
+  }
+  try {
+    probeWrite(dataDir);
+  } catch (cause) {
+    const kind = faultOf(cause);
+    if (kind === 'full') throw storageFault('full', { cause, detail: dataDir });
+    throw new AppError(
+      'storage_readonly',
+      `データフォルダ（${dataDir}）に書き込めません。読み取り専用のディスク・マウントになっていないか、所有者・権限（サービスの利用者 mnvault が書き込めること）を確認してください。調査用の読み取り専用のコピーなら mnvault audit verify で検証できます。`,
+      { cause },
+    );
+  }
 }
 
 export function databasePath(dataDir: string): string {
@@ -85,12 +131,14 @@ export function openVault(opts: OpenVaultOptions): Vault {
   if (!existsSync(path)) {
     throw new AppError('no_vault', `データフォルダに金庫がありません（${path}）。--data の指定を確認するか、mnvault init で作成してください。`);
   }
+  if (!opts.readonly) probeDataDir(opts.dataDir, path);
   const cred = readCredential(credential);
   const dbKey = deriveFromCredential(cred, 'sqlite');
   let db: Db | undefined;
+  let vault: Vault | undefined;
   try {
     try {
-      db = openDatabase(path, dbKey);
+      db = openDatabase(path, dbKey, { readonly: opts.readonly ?? false });
     } catch (err) {
       if (err instanceof AppError && err.code === 'wrong_key' && credential.development && existsSync(pendingDevCredentialPath(opts.dataDir))) {
         throw new AppError(
@@ -101,11 +149,17 @@ export function openVault(opts: OpenVaultOptions): Vault {
       }
       throw err;
     }
-    migrate(db, opts.clock.now());
-    return assemble(db, dbKey, cred, opts.dataDir, credential, opts.clock);
+    if (!opts.readonly) migrate(db, opts.clock.now());
+    vault = assemble(db, dbKey, cred, opts.dataDir, credential, opts.clock);
+    if (!opts.acceptHead) guardHead(vault, vault.headKey);
+    return vault;
   } catch (err) {
-    db?.close();
-    dbKey.wipe();
+    if (vault) {
+      vault.close();
+    } else {
+      db?.close();
+      dbKey.wipe();
+    }
     throw err;
   } finally {
     cred.wipe();
@@ -135,6 +189,10 @@ export function assemble(db: Db, dbKey: Secret<Buffer>, cred: Secret<Buffer>, da
   }
   const keys: ServiceKeys = { audit: unwrapped.get('audit')!, index: unwrapped.get('index')!, pepper: unwrapped.get('pepper')! };
   const auditRepo = new AuditRepo(db);
+  const headKey = deriveHeadKey(keys.audit);
+  const audit = new AuditTrail(auditRepo, keys.audit, clock);
+  const untrack = trackHead({ db, dataDir, vaultId, audit, auditRepo }, headKey);
+  const file = guardFile(db, databasePath(dataDir));
   let closed = false;
   return {
     dataDir,
@@ -148,6 +206,8 @@ export function assemble(db: Db, dbKey: Secret<Buffer>, cred: Secret<Buffer>, da
     slots: new SlotsRepo(db, vaultId),
     securityKeys: new SecurityKeysRepo(db),
     persons: new PersonsRepo(db),
+    purposeNotices: new PurposeNoticesRepo(db),
+    roles: new RolesRepo(db),
     sessions: new SessionsRepo(db),
     secondFactor: new SecondFactorRepo(db),
     identityChecks: new IdentityChecksRepo(db),
@@ -157,18 +217,26 @@ export function assemble(db: Db, dbKey: Secret<Buffer>, cred: Secret<Buffer>, da
     entryLog: new EntryLogRepo(db),
     retention: new RetentionRepo(db),
     auditRepo,
-    audit: new AuditTrail(auditRepo, keys.audit, clock),
+    audit,
     clock,
     credential,
+    headKey,
+    filePresent: file.present,
     close() {
       if (closed) return;
       closed = true;
+      // Never throws: a checkpoint that fails (a full disk) leaves the WAL, which the next open reads.
       try {
+        untrack();
+        file.stop();
         if (!db.readonly) db.pragma('wal_checkpoint(TRUNCATE)');
+      } catch (cause) {
+        logEvent('warn', 'checkpoint at close failed', { error: (cause as { code?: string })?.code ?? (cause as Error)?.name ?? 'unknown' });
       } finally {
         db.close();
         wipeServiceKeys(keys);
         dbKey.wipe();
+        headKey.wipe();
       }
     },
   };

@@ -24,13 +24,14 @@ export class AuditRepo {
 
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare(`INSERT INTO audit_events (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.headStmt = db.prepare('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1').raw();
+    this.headStmt = db.prepare('SELECT seq, hash, at FROM audit_events ORDER BY seq DESC LIMIT 1').raw();
     this.subjectStmt = db.prepare('INSERT OR IGNORE INTO audit_subjects (person_id, seq) VALUES (?, ?)');
   }
 
-  head(): { seq: number; hash: Buffer } | undefined {
-    const r = this.headStmt.get() as [number, Buffer] | undefined;
-    return r && { seq: r[0], hash: r[1] };
+  /** The newest event's seq, hash and time. */
+  head(): { seq: number; hash: Buffer; at: string } | undefined {
+    const r = this.headStmt.get() as [number, Buffer, string] | undefined;
+    return r && { seq: r[0], hash: r[1], at: r[2] };
   }
 
   /** Inserts the row and indexes it under each person it names. */

@@ -1,5 +1,5 @@
-import { existsSync, statSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import { chmodSync, closeSync, constants, existsSync, openSync, statSync } from 'node:fs';
+import { fork } from 'node:child_process';
 import type { Secret } from '../domain/secret.js';
 import { packagePath } from '../paths.js';
 import { openDatabase } from './database.js';
@@ -29,6 +29,16 @@ export interface CopyOptions {
   /** Run the copy in a worker thread so the event loop stays free (a server). Falls back to this thread without a built worker. */
   offThread?: boolean;
   onProgress?: (p: CopyProgress) => void;
+  /** Stops an off-thread copy (the worker is terminated); the promise then rejects with 'interrupted'. */
+  signal?: AbortSignal;
+}
+
+/** The copy was stopped through its signal (the service is stopping). */
+export class CopyInterrupted extends Error {
+  constructor() {
+    super('backup copy interrupted');
+    this.name = 'CopyInterrupted';
+  }
 }
 
 const WORKER = packagePath('dist', 'src', 'storage', 'backup-worker.js');
@@ -62,6 +72,10 @@ export function vacuumInto(srcPath: string, key: Secret<Buffer>, target: string)
 /** Copies the database at srcPath into target, reporting progress; resolves when the target is complete (not yet fsynced). */
 export async function copyDatabase(srcPath: string, key: Secret<Buffer>, target: string, opts: CopyOptions = {}): Promise<CopyProgress> {
   const { pageSize, totalPages } = sourcePages(srcPath, key);
+  // VACUUM INTO fills an empty file and keeps its mode; made here 0600, so a copy made from a shell
+  // (umask 022) is as private as its manifest, whatever the umask.
+  closeSync(openSync(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600));
+  chmodSync(target, 0o600);
   const report = (pagesCopied: number) => opts.onProgress?.({ pagesCopied: Math.min(pagesCopied, totalPages), totalPages });
   report(0);
   if (!opts.offThread || !existsSync(WORKER)) {
@@ -75,7 +89,7 @@ export async function copyDatabase(srcPath: string, key: Secret<Buffer>, target:
       }
     }, 100);
     try {
-      await runWorker(srcPath, key, target);
+      await runWorker(srcPath, key, target, opts.signal);
     } finally {
       clearInterval(timer);
     }
@@ -87,15 +101,28 @@ export async function copyDatabase(srcPath: string, key: Secret<Buffer>, target:
   return final;
 }
 
-function runWorker(srcPath: string, key: Secret<Buffer>, target: string): Promise<void> {
-  const dbKey = new Uint8Array(key.expose());
+function runWorker(srcPath: string, key: Secret<Buffer>, target: string, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(new CopyInterrupted());
   return new Promise((resolve, reject) => {
-    const w = new Worker(WORKER, { workerData: { srcPath, dbKey, target } });
-    dbKey.fill(0);
-    w.once('message', (m: { ok: boolean; error?: string }) => (m.ok ? resolve() : reject(new Error(`backup copy failed in worker: ${m.error ?? 'unknown'}`))));
-    w.once('error', (cause) => reject(new Error('backup worker failed', { cause })));
-    w.once('exit', (code) => {
-      if (code !== 0) reject(new Error(`backup worker exited with ${code}`));
+    const child = fork(WORKER, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'advanced' });
+    let answer: { ok: boolean; error?: string } | undefined;
+    let interrupted = false;
+    const stop = () => {
+      interrupted = true;
+      child.kill('SIGKILL');
+    };
+    signal?.addEventListener('abort', stop, { once: true });
+    child.once('message', (m: { ok: boolean; error?: string }) => (answer = m));
+    child.once('error', (cause) => reject(new Error('backup worker failed', { cause })));
+    // Settles on exit, so a stopped copy has really stopped writing before its files are removed.
+    child.once('exit', (code) => {
+      signal?.removeEventListener('abort', stop);
+      if (interrupted) return reject(new CopyInterrupted());
+      if (answer?.ok) return resolve();
+      reject(new Error(`backup copy failed in worker: ${answer?.error ?? `exit ${code}`}`));
     });
+    // A copy of the key, zeroed once sent (advanced serialization carries the bytes, not a string).
+    const dbKey = new Uint8Array(key.expose());
+    child.send({ srcPath, dbKey, target }, () => dbKey.fill(0));
   });
 }

@@ -1,8 +1,10 @@
 import Database from 'better-sqlite3-multiple-ciphers';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AppError } from '../domain/errors.js';
 import type { Secret } from '../domain/secret.js';
+import { storageFault } from '../domain/storage-faults.js';
+import { faultOf } from './storage-errors.js';
 
 export type Db = Database.Database;
 
@@ -34,7 +36,16 @@ export function openDatabase(path: string, key: Secret<Buffer>, options: OpenOpt
     throw new AppError('no_vault', `データフォルダに金庫がありません（${path}）。--data の指定を確認するか、mnvault init で作成してください。`);
   }
   if (options.create) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const db = new Database(path, { fileMustExist: !options.create, readonly: options.readonly ?? false });
+  // Before SQLite touches it: an empty file would otherwise become a new empty database.
+  if (!options.create && statSync(path).size === 0) {
+    throw storageFault('damaged', { detail: `${path} が空（0バイト）です。何も書き込まずに中止しました` });
+  }
+  let db: Db;
+  try {
+    db = new Database(path, { fileMustExist: !options.create, readonly: options.readonly ?? false });
+  } catch (cause) {
+    throw firstReadFault(cause, path);
+  }
   try {
     db.pragma(`cipher='${DB_CIPHER}'`);
     const hex = key.expose().toString('hex');
@@ -42,11 +53,7 @@ export function openDatabase(path: string, key: Secret<Buffer>, options: OpenOpt
     try {
       db.prepare('SELECT count(*) FROM sqlite_master').get();
     } catch (cause) {
-      throw new AppError(
-        'wrong_key',
-        'データベース鍵が一致しません。この金庫を作成したときの鍵（db-key）を指定してください。新しい空の金庫は作成しません。',
-        { cause },
-      );
+      throw firstReadFault(cause, path);
     }
     if (!options.readonly) {
       db.pragma('journal_mode = WAL');
@@ -65,9 +72,98 @@ export function openDatabase(path: string, key: Secret<Buffer>, options: OpenOpt
   }
 }
 
+const commitHooks = new WeakMap<Db, Set<() => void>>();
+const writeGuards = new WeakMap<Db, Set<() => void>>();
+
+/**
+ * Runs `guard` before each outermost writeTransaction of `db`; a guard that
+ * throws refuses the write before anything is begun (the data folder is gone).
+ */
+export function beforeWrite(db: Db, guard: () => void): () => void {
+  let set = writeGuards.get(db);
+  if (!set) writeGuards.set(db, (set = new Set()));
+  set.add(guard);
+  return () => void set.delete(guard);
+}
+
+/**
+ * Runs `hook` after each outermost writeTransaction of `db` commits (not after
+ * a rollback, not inside a nested one). A hook must not throw; it runs with
+ * the data already durable. Returns the unsubscribe.
+ */
+export function afterCommit(db: Db, hook: () => void): () => void {
+  let set = commitHooks.get(db);
+  if (!set) commitHooks.set(db, (set = new Set()));
+  set.add(hook);
+  return () => void set.delete(hook);
+}
+
+/** Encrypted pages are this size; a file that is not a whole number of them was cut short. */
+const PAGE_SIZE = 4096;
+
+/**
+ * Names the failure of the first read: a file that cannot be opened (the
+ * folder or mount is read-only, the permissions are wrong), a file cut short
+ * or damaged, or a key that does not open it. With an authenticated cipher a
+ * wrong key and a damaged first page look the same, so that message says both.
+ */
+function firstReadFault(cause: unknown, path: string): AppError {
+  const code = (cause as { code?: unknown })?.code;
+  let size = -1;
+  try {
+    size = statSync(path).size;
+  } catch {
+    size = -1;
+  }
+  if (code === 'SQLITE_NOTADB' && size >= 0 && size % PAGE_SIZE === 0) {
+    return new AppError(
+      'wrong_key',
+      'データベース鍵が一致しません。または、ファイルの先頭（1ページ目）が壊れています（暗号化されたファイルでは区別できません）。この金庫を作成したときの鍵（db-key）を指定してください。鍵が正しいなら、ファイルが壊れているのでバックアップから復元してください。新しい空の金庫は作成しません。',
+      { cause },
+    );
+  }
+  if (code === 'SQLITE_NOTADB' || (typeof code === 'string' && code.startsWith('SQLITE_CORRUPT'))) {
+    const cut = size >= 0 && size % PAGE_SIZE !== 0;
+    return storageFault('damaged', { cause, detail: cut ? `${path} が途中で切れています（${size} バイト）` : path });
+  }
+  const fault = faultOf(cause);
+  if (fault === 'readonly' || code === 'SQLITE_IOERR' || (typeof code === 'string' && code.startsWith('SQLITE_IOERR'))) {
+    return new AppError(
+      'storage_readonly',
+      `データベースのファイルを開けません（${path}）。読み取り専用のディスク・マウントになっていないか、ファイルとデータフォルダの所有者・権限（サービスの利用者 mnvault が読み書きできること）を確認してください。`,
+      { cause },
+    );
+  }
+  if (fault) return storageFault(fault, { cause, detail: path });
+  return new AppError('wrong_key', 'データベース鍵が一致しません。この金庫を作成したときの鍵（db-key）を指定してください。新しい空の金庫は作成しません。', { cause });
+}
+
 /** BEGIN IMMEDIATE: writers take the lock up front, so the audit head they read stays theirs. */
 export function writeTransaction<T>(db: Db, fn: () => T): T {
-  return db.transaction(fn).immediate();
+  if (!db.inTransaction) for (const guard of writeGuards.get(db) ?? []) guard();
+  const result = db.transaction(fn).immediate();
+  if (!db.inTransaction) for (const hook of commitHooks.get(db) ?? []) hook();
+  return result;
+}
+
+/**
+ * Runs a small write that may be skipped, without waiting for the lock: when
+ * another process holds it (a long import), returns false at once instead of
+ * blocking the event loop for the busy timeout.
+ */
+export function tryWriteNow(db: Db, fn: () => void): boolean {
+  const timeout = db.pragma('busy_timeout', { simple: true }) as number;
+  db.pragma('busy_timeout = 0');
+  try {
+    fn();
+    return true;
+  } catch (err) {
+    const code = (err as { code?: unknown })?.code;
+    if (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) return false;
+    throw err;
+  } finally {
+    db.pragma(`busy_timeout = ${timeout}`);
+  }
 }
 
 /**

@@ -12,12 +12,16 @@ export interface EntryLogRow {
   detail: string;
 }
 
-// The same expression as the partial index audit_events_entry_log (migration 005), so SQLite uses it.
-const IS_ENTRY_LOG = "(action = 'gate.entry' OR action GLOB 'door.*')";
+// The same expression as the partial index audit_events_entry_log (migration 022), so SQLite uses it:
+// approvals, door events, and what was refused at the appliance (wrong PIN, lock, refused approval or key).
+const IS_ENTRY_LOG = `(action = 'gate.entry' OR action GLOB 'door.*'
+     OR action IN ('gate.pin_refused', 'gate.pin_locked', 'gate.key_refused')
+     OR (action = 'slot.unlock_failed' AND device IS NOT NULL))`;
 
 /**
  * The entry log (入退室記録) read from the audit trail itself: every approval
- * at the appliance (gate.entry) and every door event, in a time range.
+ * at the appliance (gate.entry), every refusal there (a wrong PIN, a lock, a
+ * refused key) and every door event, in a time range.
  */
 export class EntryLogRepo {
   private readonly pageStmt;

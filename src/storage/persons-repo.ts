@@ -58,6 +58,24 @@ export interface NumberRow {
   purposes: string[];
 }
 
+type PersonRow = Record<string, string | null> & { id: number; supporter_id: number | null };
+
+function toPerson(r: PersonRow): Person {
+  return {
+    id: r.id,
+    kind: r.kind as PersonKind,
+    code: r.code ?? null,
+    name: r.name!,
+    kana: r.kana ?? null,
+    birthDate: r.birth_date ?? null,
+    relationship: r.relationship ?? null,
+    supporterId: r.supporter_id ?? null,
+    corporateNumber: r.corporate_number ?? null,
+    status: r.status as Person['status'],
+    retiredOn: r.retired_on ?? null,
+  };
+}
+
 /** persons (個人情報) and person_numbers (特定個人情報: sealed numbers and their keyed index). */
 export class PersonsRepo {
   private readonly insertPersonStmt;
@@ -165,16 +183,24 @@ export class PersonsRepo {
   /**
    * Persons with a held number for an export set: active employees and their
    * current dependants, or active payees; supporters first, in register order.
+   * With a year, also those who retired, ended or stopped being a dependant
+   * during that year (their filings of the year are still due).
    */
-  exportSet(set: 'employees' | 'payees'): PersonId[] {
+  exportSet(set: 'employees' | 'payees', year?: number): PersonId[] {
+    const from = year === undefined ? '9999-12-31' : `${year}-01-01`;
+    const current = (alias: string) => `(${alias}.status = 'active' OR ${alias}.retired_on >= @from)`;
+    // A role held beyond the primary one (person_roles) puts the person in the set too.
+    const role = (kind: string, extra: string) => `EXISTS (SELECT 1 FROM person_roles r WHERE r.person_id = p.id AND r.role = '${kind}' AND (r.ended_on IS NULL OR r.ended_on >= @from)${extra})`;
+    const supporterCurrent = (col: string) => `EXISTS (SELECT 1 FROM persons s WHERE s.id = ${col} AND ${current('s')})`;
     const where =
       set === 'employees'
-        ? `(p.kind = 'employee' AND p.status = 'active') OR (p.kind = 'dependant' AND p.dependant_until IS NULL AND EXISTS (SELECT 1 FROM persons s WHERE s.id = p.supporter_id AND s.status = 'active'))`
-        : `p.kind = 'payee' AND p.status = 'active'`;
+        ? `(p.kind = 'employee' AND ${current('p')}) OR (p.kind = 'dependant' AND (p.dependant_until IS NULL OR p.dependant_until >= @from) AND ${supporterCurrent('p.supporter_id')})
+           OR ${role('employee', '')} OR ${role('dependant', ` AND ${supporterCurrent('r.supporter_id')}`)}`
+        : `(p.kind = 'payee' AND ${current('p')}) OR ${role('payee', '')}`;
     return this.db
       .prepare(`SELECT p.id FROM persons p JOIN person_numbers n ON n.person_id = p.id AND n.state = 'held' WHERE ${where} ORDER BY coalesce(p.supporter_id, p.id), p.supporter_id IS NOT NULL, p.id`)
       .pluck()
-      .all() as PersonId[];
+      .all({ from }) as PersonId[];
   }
 
   /** The register: search by name, kana or code, filter, one page by keyset; plus the total. */
@@ -281,6 +307,11 @@ export class PersonsRepo {
     return this.indexExistsStmt.get(index) !== undefined;
   }
 
+  /** The keyed index of the person's held number, if any. */
+  indexOf(personId: PersonId): Buffer | undefined {
+    return (this.db.prepare("SELECT number_index FROM person_numbers WHERE person_id = ? AND state = 'held'").pluck().get(personId) as Buffer | null | undefined) ?? undefined;
+  }
+
   /** The person whose number has this keyed index, if any. */
   personWithIndex(index: Buffer): PersonId | undefined {
     return this.db.prepare('SELECT person_id FROM person_numbers WHERE number_index = ?').pluck().get(index) as PersonId | undefined;
@@ -298,21 +329,14 @@ export class PersonsRepo {
   }
 
   byId(id: PersonId): Person | undefined {
-    const r = this.db.prepare('SELECT * FROM persons WHERE id = ?').get(id) as (Record<string, string | null> & { id: number; supporter_id: number | null }) | undefined;
-    if (!r) return undefined;
-    return {
-      id: r.id,
-      kind: r.kind as PersonKind,
-      code: r.code ?? null,
-      name: r.name!,
-      kana: r.kana ?? null,
-      birthDate: r.birth_date ?? null,
-      relationship: r.relationship ?? null,
-      supporterId: r.supporter_id ?? null,
-      corporateNumber: r.corporate_number ?? null,
-      status: r.status as Person['status'],
-      retiredOn: r.retired_on ?? null,
-    };
+    const r = this.db.prepare('SELECT * FROM persons WHERE id = ?').get(id) as PersonRow | undefined;
+    return r && toPerson(r);
+  }
+
+  /** Every person with the date they stopped being a dependant, by id (one query, for batch decisions). */
+  allById(): Map<PersonId, { person: Person; dependantUntil: string | null }> {
+    const rows = this.db.prepare('SELECT * FROM persons').all() as PersonRow[];
+    return new Map(rows.map((r) => [r.id, { person: toPerson(r), dependantUntil: r.dependant_until ?? null }]));
   }
 
   /** The first person whose sealed number is held (a restore's drill opens it). */

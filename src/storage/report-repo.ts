@@ -32,24 +32,15 @@ export class ReportRepo {
       .iterate(...actions, from, to, maxSeq) as IterableIterator<ReportEventRow>;
   }
 
-  /** Counts of persons by kind, status and number state. */
+  /** Counts of persons by kind, status and number state; a dependant with an 異動 date counts as 'retired' (扶養終了). */
   registerCounts(): { kind: string; status: string; state: string | null; n: number }[] {
     return this.db
       .prepare(
-        `SELECT p.kind, p.status, n.state, count(*) AS n FROM persons p LEFT JOIN person_numbers n ON n.person_id = p.id
-         GROUP BY p.kind, p.status, n.state ORDER BY p.kind, p.status, n.state`,
+        `SELECT p.kind, CASE WHEN p.kind = 'dependant' THEN CASE WHEN p.dependant_until IS NULL THEN 'active' ELSE 'retired' END ELSE p.status END AS status,
+                n.state, count(*) AS n FROM persons p LEFT JOIN person_numbers n ON n.person_id = p.id
+         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
       )
       .all() as { kind: string; status: string; state: string | null; n: number }[];
-  }
-
-  /** Persons whose relationship has ended and who still have a number record, for the retention estimate. */
-  endedWithNumbers(): { kind: string; status: string; retiredOn: string | null; dependantUntil: string | null; state: string }[] {
-    return this.db
-      .prepare(
-        `SELECT p.kind, p.status, p.retired_on AS retiredOn, p.dependant_until AS dependantUntil, n.state FROM persons p
-         JOIN person_numbers n ON n.person_id = p.id WHERE p.status = 'retired' OR p.dependant_until IS NOT NULL`,
-      )
-      .all() as { kind: string; status: string; retiredOn: string | null; dependantUntil: string | null; state: string }[];
   }
 
   identityCheckCount(): number {
@@ -65,6 +56,11 @@ export class ReportRepo {
     return this.db.prepare(`SELECT ${COLUMNS} FROM audit_events WHERE action = ? AND seq <= ? ORDER BY at DESC, seq DESC LIMIT 1`).get(action, maxSeq) as
       | ReportEventRow
       | undefined;
+  }
+
+  /** True when an event other than `action` was appended after `seq`. */
+  otherEventSince(seq: number, action: string): boolean {
+    return this.db.prepare('SELECT 1 FROM audit_events WHERE seq > ? AND action != ? LIMIT 1').pluck().get(seq, action) !== undefined;
   }
 
   countOf(action: string, maxSeq: number): number {

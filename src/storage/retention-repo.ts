@@ -28,6 +28,9 @@ export interface RetentionCandidate {
   retiredOn: string | null;
   dependantUntil: string | null;
   supporterRetiredOn: string | null;
+  /** 最終支払日 (migration 021), and the supporter's for a dependant. */
+  lastPaidOn: string | null;
+  supporterLastPaidOn: string | null;
 }
 
 export type DisposalState = 'proposed' | 'executed' | 'cancelled';
@@ -98,8 +101,13 @@ const toDisposal = (r: RawDisposal): DisposalRow => ({
 export class RetentionRepo {
   /** The executed disposals recorded in another database (a backup copy); none in a copy older than the table. */
   static executedDisposalIdsIn(db: Db): number[] {
-    const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'disposals'").get();
-    return exists ? (db.prepare("SELECT id FROM disposals WHERE state = 'executed' ORDER BY id").pluck().all() as number[]) : [];
+    const has = (t: string) => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(t) !== undefined;
+    if (!has('disposals')) return [];
+    // Disposals re-applied after a restore (migration 025) are included as well.
+    const sql = has('reapplied_disposals')
+      ? "SELECT id FROM disposals WHERE state = 'executed' UNION SELECT disposal_id FROM reapplied_disposals ORDER BY 1"
+      : "SELECT id FROM disposals WHERE state = 'executed' ORDER BY id";
+    return db.prepare(sql).pluck().all() as number[];
   }
 
   constructor(private readonly db: Db) {}
@@ -161,15 +169,33 @@ export class RetentionRepo {
     const rows = this.db
       .prepare(
         `SELECT p.id, p.kind, p.code, p.name, p.status, p.retired_on, p.dependant_until,
-                CASE WHEN s.status = 'retired' THEN s.retired_on END
+                CASE WHEN s.status = 'retired' THEN s.retired_on END, fp.paid_on, sfp.paid_on
          FROM persons p JOIN person_numbers n ON n.person_id = p.id AND n.state = 'held'
          LEFT JOIN persons s ON s.id = p.supporter_id
+         LEFT JOIN person_final_payments fp ON fp.person_id = p.id
+         LEFT JOIN person_final_payments sfp ON sfp.person_id = p.supporter_id
          WHERE (p.status = 'retired' OR p.dependant_until IS NOT NULL OR s.status = 'retired') ${only}
          ORDER BY p.kana IS NULL, p.kana, p.id`,
       )
       .raw()
-      .all(...(ids ? [JSON.stringify(ids)] : [])) as [number, PersonKind, string | null, string, PersonStatus, string | null, string | null, string | null][];
-    return rows.map((r) => ({ id: r[0], kind: r[1], code: r[2], name: r[3], status: r[4], retiredOn: r[5], dependantUntil: r[6], supporterRetiredOn: r[7] }));
+      .all(...(ids ? [JSON.stringify(ids)] : [])) as [number, PersonKind, string | null, string, PersonStatus, string | null, string | null, string | null, string | null, string | null][];
+    return rows.map((r) => ({
+      id: r[0], kind: r[1], code: r[2], name: r[3], status: r[4], retiredOn: r[5], dependantUntil: r[6], supporterRetiredOn: r[7], lastPaidOn: r[8], supporterLastPaidOn: r[9],
+    }));
+  }
+
+  /** 最終支払日 of a person, or null when none is recorded. */
+  lastPaidOn(personId: PersonId): string | null {
+    return (this.db.prepare('SELECT paid_on FROM person_final_payments WHERE person_id = ?').pluck().get(personId) as string | undefined) ?? null;
+  }
+
+  setLastPaidOn(personId: PersonId, paidOn: string, by: string, at: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO person_final_payments (person_id, paid_on, recorded_by, recorded_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT(person_id) DO UPDATE SET paid_on = excluded.paid_on, recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at`,
+      )
+      .run(personId, paidOn, by, at);
   }
 
   /** Persons already in a disposal awaiting approval, with that disposal's id. */
@@ -218,6 +244,17 @@ export class RetentionRepo {
     this.db
       .prepare(`UPDATE disposals SET state = 'executed', approved_by = ?, approved_by_name = ?, approved_at = ?, executed_at = ?, same_person = ?, backups_aged_out_on = ? WHERE id = ? AND state = 'proposed'`)
       .run(v.approvedBy, v.approvedByName, v.at, v.at, v.samePerson ? 1 : 0, v.backupsAgedOutOn, id);
+  }
+
+  /** Records, in a restored vault, a disposal the backup did not include (from the disposal ledger). */
+  recordReapplied(id: number, executedAt: string, personIds: readonly number[], at: string): void {
+    this.db.prepare('INSERT OR IGNORE INTO reapplied_disposals (disposal_id, executed_at, person_ids, reapplied_at) VALUES (?, ?, ?, ?)').run(id, executedAt, JSON.stringify(personIds), at);
+  }
+
+  /** Disposals re-applied after a restore, as the ledger listed them. */
+  reappliedDisposals(): { id: number; executedAt: string; personIds: number[] }[] {
+    const rows = this.db.prepare('SELECT disposal_id, executed_at, person_ids FROM reapplied_disposals ORDER BY disposal_id').raw().all() as [number, string, string][];
+    return rows.map((r) => ({ id: r[0], executedAt: r[1], personIds: JSON.parse(r[2]) as number[] }));
   }
 
   cancel(id: number, by: string, at: string): void {

@@ -38,6 +38,17 @@ export class SessionsRepo {
     this.db.prepare('DELETE FROM sessions WHERE user_id = ?').run(userId);
   }
 
+  /** Keeps a user's `keep` most recent sessions and deletes the rest. */
+  keepNewest(userId: string, keep: number): void {
+    this.db
+      .prepare('DELETE FROM sessions WHERE user_id = ? AND id_hash NOT IN (SELECT id_hash FROM sessions WHERE user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?)')
+      .run(userId, userId, keep);
+  }
+
+  countForUser(userId: string): number {
+    return this.db.prepare('SELECT count(*) FROM sessions WHERE user_id = ?').pluck().get(userId) as number;
+  }
+
   deleteOlderThan(lastSeenBefore: string, createdBefore: string): void {
     this.db.prepare('DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?').run(lastSeenBefore, createdBefore);
   }

@@ -12,6 +12,8 @@ export interface UserRow {
   createdAt: string;
   failedLogins: number;
   lockedAt: string | null;
+  /** When a sign-in lock ends by itself; null with lockedAt set: until unlocked. */
+  lockedUntil: string | null;
   lastLoginAt: string | null;
 }
 
@@ -25,6 +27,7 @@ interface Raw {
   created_at: string;
   failed_logins: number;
   locked_at: string | null;
+  locked_until: string | null;
   last_login_at: string | null;
 }
 
@@ -38,6 +41,7 @@ const toUser = (r: Raw): UserRow => ({
   createdAt: r.created_at,
   failedLogins: r.failed_logins,
   lockedAt: r.locked_at,
+  lockedUntil: r.locked_until,
   lastLoginAt: r.last_login_at,
 });
 
@@ -99,11 +103,65 @@ export class UsersRepo {
   }
 
   recordSuccess(id: string, at: string): void {
-    this.db.prepare('UPDATE users SET failed_logins = 0, last_login_at = ? WHERE id = ?').run(at, id);
+    this.db.prepare('UPDATE users SET failed_logins = 0, lock_count = 0, last_login_at = ? WHERE id = ?').run(at, id);
+  }
+
+  /**
+   * Counts a sign-in attempt BEFORE its password is checked ('open'), or
+   * refuses it while the account is locked ('locked', nothing counted). A lock
+   * whose time has passed is lifted here, one failure short of the next lock.
+   */
+  reserveLogin(id: string, lockAfter: number, now: string): 'open' | 'locked' {
+    const r = this.db.prepare('SELECT failed_logins, locked_at, locked_until FROM users WHERE id = ?').get(id) as
+      | { failed_logins: number; locked_at: string | null; locked_until: string | null }
+      | undefined;
+    if (!r) return 'locked';
+    if (r.locked_at !== null) {
+      if (r.locked_until === null || r.locked_until > now) return 'locked';
+      this.db.prepare('UPDATE users SET locked_at = NULL, locked_until = NULL, failed_logins = ? WHERE id = ?').run(lockAfter - 1, id);
+    } else if (r.failed_logins >= lockAfter) {
+      return 'locked';
+    }
+    this.db.prepare('UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ?').run(id);
+    return 'open';
+  }
+
+  /**
+   * Settles a reserved attempt that failed: it is already counted; at
+   * lockAfter the account locks until at + lockMs(nth lock in a row).
+   */
+  settleLoginFailure(id: string, lockAfter: number, at: Date, lockMs: (nth: number) => number): { failedLogins: number; locked: boolean; until: string | null } {
+    const r = this.db.prepare('SELECT failed_logins, lock_count FROM users WHERE id = ?').get(id) as { failed_logins: number; lock_count: number };
+    if (r.failed_logins < lockAfter) return { failedLogins: r.failed_logins, locked: false, until: null };
+    const nth = r.lock_count + 1;
+    const until = new Date(at.getTime() + lockMs(nth)).toISOString();
+    this.db.prepare('UPDATE users SET locked_at = ?, locked_until = ?, lock_count = ? WHERE id = ? AND locked_at IS NULL').run(at.toISOString(), until, nth, id);
+    return { failedLogins: r.failed_logins, locked: true, until };
+  }
+
+  /** Counts a PIN typed into a page before it is checked ('open'), or refuses it while the PIN is locked. */
+  reservePin(id: string, lockAfter: number): 'open' | 'locked' {
+    const r = this.db.prepare('SELECT failed_pins, pin_locked_at FROM users WHERE id = ?').get(id) as { failed_pins: number; pin_locked_at: string | null } | undefined;
+    if (!r || r.pin_locked_at !== null || r.failed_pins >= lockAfter) return 'locked';
+    this.db.prepare('UPDATE users SET failed_pins = failed_pins + 1 WHERE id = ?').run(id);
+    return 'open';
+  }
+
+  /** Takes back a reserved PIN whose check failed for another reason than a wrong PIN. */
+  releasePin(id: string): void {
+    this.db.prepare('UPDATE users SET failed_pins = max(failed_pins - 1, 0) WHERE id = ?').run(id);
+  }
+
+  /** Settles a reserved PIN that was wrong: already counted; locks at lockAfter. */
+  settlePinFailure(id: string, lockAfter: number, at: string): { failures: number; locked: boolean } {
+    const failures = this.db.prepare('SELECT failed_pins FROM users WHERE id = ?').pluck().get(id) as number;
+    const locked = failures >= lockAfter;
+    if (locked) this.db.prepare('UPDATE users SET pin_locked_at = coalesce(pin_locked_at, ?) WHERE id = ?').run(at, id);
+    return { failures, locked };
   }
 
   unlock(id: string): void {
-    this.db.prepare('UPDATE users SET failed_logins = 0, locked_at = NULL WHERE id = ?').run(id);
+    this.db.prepare('UPDATE users SET failed_logins = 0, locked_at = NULL, locked_until = NULL, lock_count = 0 WHERE id = ?').run(id);
   }
 
   setDisabled(id: string, at: string | null): void {

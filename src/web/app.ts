@@ -7,11 +7,14 @@ import { AppError, httpStatusFor } from '../domain/errors.js';
 import { debugMessages, logFailure, pathForLog } from '../failure-log.js';
 import { packagePath } from '../paths.js';
 import { FormError } from '../services/accounts.js';
+import { StorageHealth } from '../services/storage-health.js';
 import type { Vault } from '../services/vault.js';
 import { writeTransaction } from '../storage/database.js';
 import type { PinCost } from '../vault/slots.js';
 import { M } from './messages.js';
 import { formatDate, formatTime } from './view-models.js';
+import { statusLabel } from '../domain/persons.js';
+import { findPurpose } from '../domain/purposes.js';
 import { isAllowed } from './network.js';
 import { can, type Permission } from './policy.js';
 import { authRoutes } from './routes/auth.js';
@@ -19,6 +22,7 @@ import { homeRoutes } from './routes/home.js';
 import { importRoutes } from './routes/imports.js';
 import { intakeRoutes } from './routes/intake.js';
 import { personRoutes } from './routes/persons.js';
+import { identityPolicyRoutes, purposeRoutes } from './routes/purposes.js';
 import { selfIntakeRoutes } from './routes/self-intake.js';
 import { userRoutes } from './routes/users.js';
 import { accountRoutes, recoveryCodeRoutes } from './routes/account.js';
@@ -29,6 +33,8 @@ import { gateRoutes } from './routes/gate.js';
 import { doorRoutes } from './routes/door.js';
 import { entryRoutes } from './routes/entries.js';
 import { disposalRoutes, holdRoutes, retentionRoutes } from './routes/disposal.js';
+import { exportRecordRoutes } from './routes/export-records.js';
+import { ledgerRoutes } from './routes/ledger.js';
 import { reportRoutes } from './routes/reports.js';
 import { auditRoutes } from './routes/audit.js';
 import type { SyslogStatus } from '../services/syslog-forwarder.js';
@@ -70,6 +76,8 @@ export interface WebDeps {
   syslog?: { status(): SyslogStatus } | undefined;
   /** MNVAULT_DEBUG=1 (development only): a 500 page also shows the error's message, number-like runs masked. */
   debug?: boolean | undefined;
+  /** Storage faults met at run time (made by createApp when not given). */
+  storage?: StorageHealth;
 }
 
 /** Permission check, the one place routes ask: a signed-in user whose role grants it (any one of several). */
@@ -88,6 +96,7 @@ export function requirePermission(...permissions: [Permission, ...Permission[]])
  * state-changing request, role checks, and an error handler registered last.
  */
 export function createApp(deps: WebDeps): express.Express {
+  const storage = (deps.storage ??= new StorageHealth(deps.vault));
   const app = express();
   app.disable('x-powered-by');
   app.set('view engine', 'ejs');
@@ -97,6 +106,8 @@ export function createApp(deps: WebDeps): express.Express {
   app.set('view cache', true);
   app.locals.m = M;
   app.locals.formatDate = formatDate;
+  app.locals.statusLabel = statusLabel;
+  app.locals.purposeName = (code: string | null) => (code ? (findPurpose(code)?.name ?? code) : '');
   app.locals.formatTime = formatTime;
 
   app.use((req, res, next) => {
@@ -114,6 +125,8 @@ export function createApp(deps: WebDeps): express.Express {
           'script-src': ["'self'"],
           'style-src': ["'self'"],
           'img-src': ["'self'", 'data:'],
+          // helmet's default allows fonts from any https: origin; the appliance serves its own or none.
+          'font-src': ["'self'"],
           'form-action': ["'self'"],
           'frame-ancestors': ["'none'"],
           'upgrade-insecure-requests': deps.secure ? [] : null,
@@ -143,7 +156,8 @@ export function createApp(deps: WebDeps): express.Express {
   });
 
   app.get('/health', (_req, res) => {
-    res.json({ status: 'ok', auditSeq: deps.vault.audit.head()?.seq ?? 0 });
+    const st = storage.state();
+    res.status(st.ok ? 200 : 503).json({ status: st.ok ? 'ok' : 'storage_fault', storage: st.fault, auditSeq: st.fault === 'missing' ? null : (deps.vault.audit.head()?.seq ?? 0) });
   });
   // The CSV upload carries its token in a header; its body is not a form.
   app.use('/imports', importRoutes(deps));
@@ -154,6 +168,8 @@ export function createApp(deps: WebDeps): express.Express {
   app.use(homeRoutes(deps));
   app.use('/persons', personRoutes(deps));
   app.use('/persons', intakeRoutes(deps));
+  app.use('/persons', purposeRoutes(deps));
+  app.use(identityPolicyRoutes(deps));
   app.use('/admin/users', userRoutes(deps));
   app.use('/account/second-factor', secondFactorAccountRoutes(deps));
   app.use('/account', accountRoutes(deps));
@@ -166,6 +182,8 @@ export function createApp(deps: WebDeps): express.Express {
   app.use('/door', doorRoutes(deps));
   app.use('/disposal', disposalRoutes(deps));
   app.use('/admin/retention', retentionRoutes(deps));
+  app.use('/admin/ledger', ledgerRoutes(deps));
+  app.use('/exports', exportRecordRoutes(deps));
   app.use('/persons', holdRoutes(deps));
   app.use('/admin/setup', setupRoutes(deps));
   app.use('/admin/status', statusRoutes(deps));
@@ -178,6 +196,9 @@ export function createApp(deps: WebDeps): express.Express {
     res.status(404).render('error', { message: M.notFound });
   });
   const onError: ErrorRequestHandler = (err, req, res, _next) => {
+    // SQLite's FULL, CORRUPT, READONLY and BUSY (also under 'audit_unavailable') become their named storage errors.
+    const stored = storage.note(err);
+    if (stored) return void res.status(httpStatusFor[stored.code]).render('error', { message: stored.publicMessage });
     const status = (err as { status?: unknown })?.status;
     if ((err as { csrf?: boolean }).csrf) return void res.status(403).render('error', { message: M.csrf });
     if (err instanceof FormError) return void res.status(400).render('error', { message: err.publicMessage });

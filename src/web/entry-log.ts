@@ -39,6 +39,8 @@ export interface EntryLogLine {
   at: string;
   event: string;
   alarm: boolean;
+  /** A refusal at the appliance (wrong PIN, lock, refused approval or key). */
+  refusal?: boolean;
   who: string;
   kind: string;
   purpose: string;
@@ -91,6 +93,12 @@ export function entryLogLines(vault: Pick<Vault, 'doorAlarms'>, rows: readonly E
         method: M.entries.methods[String(d.method)] ?? String(d.method ?? ''),
         remark: typeof d.note === 'string' ? d.note : '',
       };
+    }
+    const refused = M.entries.refusals[r.action];
+    if (refused !== undefined) {
+      const reason = typeof d.reason === 'string' ? (M.entries.refusalReasons[d.reason] ?? d.reason) : '';
+      const failures = typeof d.failures === 'number' ? M.entries.failures.replace('{n}', String(d.failures)) : '';
+      return { ...base, event: refused, alarm: false, refusal: true, who: r.actorName, purpose: purposeLabel(r.purpose), remark: [reason, failures, d.request_id ? `申請 #${d.request_id}` : ''].filter(Boolean).join(' ') };
     }
     const alarm = typeof d.alarm_id === 'number' && r.action !== 'door.alarm_acknowledged';
     let remark = '';

@@ -55,6 +55,11 @@ export const RETENTION_MESSAGES = {
     cannotApproveOwn: 'この提案はあなたが行ったため承認できません。別の事務取扱責任者が承認してください。',
     cancel: '提案を取り消す',
     done: '廃棄しました（{n}名）。',
+    erasure: 'バックアップ消去確認',
+    erasureDone: '{date} {name} が確認',
+    erasureNone: '未確認（廃棄より前のバックアップに暗号化された複製が残っている可能性があります）',
+    erasureOffsite: '装置の外（別の媒体・保管場所）に写したバックアップも消去しました',
+    erasureConfirm: 'バックアップの消去を確認する',
     checkpointPending: '更新ログ（WAL）の切り詰めが他の読み取りのため完了していません。金庫を閉じるときに再度行われます。',
   },
   rules: {
@@ -89,5 +94,9 @@ export const RETENTION_MESSAGES = {
     holdClear: '保留を解除する',
     payeeEnd: '取引終了日',
     payeeEndAction: '取引終了を記録',
+    lastPaid: '最終支払日',
+    lastPaidAction: '最終支払日を記録',
+    lastPaidHelp: '退職・取引終了の後の最後の支払い（翌月払いの給与、退職金、最後の請求の支払い）の日。保管期限はこの日と退職日（取引終了日）の遅いほうから数えます。',
+    lastPaidMissing: '12月の退職（取引終了）で最終支払日が記録されていません。翌年1月以降に支払いがあると、保管期限は1年遅くなります。最終支払日を記録してください。',
   },
 };

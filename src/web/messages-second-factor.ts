@@ -6,6 +6,7 @@ export const SECOND_FACTOR_MESSAGES = {
   webauthnHelp: 'USBのセキュリティキーを差してボタンに触れるか、この端末の指紋・顔・PINで確認します。',
   webauthnUnavailable: 'この接続ではセキュリティキーを使えません（公開URL MNVAULT_PUBLIC_URL が https で設定されていません）。認証アプリか回復コードを使ってください。',
   totpLabel: '認証アプリの6桁のコード',
+  simulatedCode: '模擬デバイス（開発用）: 認証アプリの代わりに、いまのコードをここに表示しています。',
   totpSubmit: 'コードで確認する',
   recoveryToggle: '認証アプリもセキュリティキーも使えないとき（回復コード）',
   recoveryLabel: '回復コード（例: ABCD-EFGH-JKMN-PQRS）',

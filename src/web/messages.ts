@@ -1,7 +1,12 @@
+import { ENTRUSTMENT_LABEL, INCIDENT_CATEGORY_LABEL, KEY_EXPOSURE_LABEL, LEAK_SOURCE_LABEL } from '../domain/incident.js';
+import { PROVISION_CHANNEL_LABEL, PROVISION_DESTINATION_LABEL } from '../domain/provision.js';
 import { IDENTITY_METHOD_LABEL, NUMBER_DOCUMENTS, OTHER_ID_DOCUMENTS, PHOTO_ID_DOCUMENTS, KNOWN_BY_EMPLOYER_LABEL } from '../domain/identity-documents.js';
 import { NUMBER_STATE_LABEL, PERSON_KIND_LABEL, PERSON_STATUS_LABEL } from '../domain/persons.js';
 import { ROLE_LABEL } from '../services/accounts.js';
+import { EXPORT_RECORD_MESSAGES } from './messages-exports.js';
+import { LEDGER_MESSAGES } from './messages-ledger.js';
 import { RETENTION_MESSAGES } from './messages-retention.js';
+import { PURPOSE_MESSAGES } from './messages-purposes.js';
 import { CA_MESSAGES, SETUP_MESSAGES, STATUS_MESSAGES } from './messages-setup.js';
 import { AUDIT_MESSAGES } from './messages-audit.js';
 import { BACKUP_MESSAGES } from './messages-backup.js';
@@ -61,6 +66,11 @@ export const M = {
   knownByEmployer: KNOWN_BY_EMPLOYER_LABEL,
   /** Retention rules, legal holds and disposal (削除・廃棄). */
   retention: RETENTION_MESSAGES,
+  purposes: PURPOSE_MESSAGES,
+  ledger: LEDGER_MESSAGES,
+  exportRecords: EXPORT_RECORD_MESSAGES,
+  provisionDestination: PROVISION_DESTINATION_LABEL,
+  provisionChannel: PROVISION_CHANNEL_LABEL,
   /** Backups (バックアップ) and the restore drill. */
   backup: BACKUP_MESSAGES,
   /** PIN change and recovery code regeneration. */
@@ -154,6 +164,26 @@ export const M = {
     needPeriod: '開始日と終了日を指定してください。',
     badKnown: '事態を知った日は YYYY-MM-DD の形式で指定してください。',
     shown: '先頭 {n} 行を表示しています（すべては印刷で確認できます）。',
+    source: '漏えい等したもの',
+    key: '暗号化の鍵（金庫のファイル・バックアップのとき）',
+    exportSeq: '出力の seq（出力ファイルのとき。出力の記録の一覧で確認）',
+    paper: '紙の書類に載っていた人数（紙のとき）',
+    publicView: '不特定多数の者に閲覧された（ネットへの掲載、外部から見られる状態など。1名でも報告が必要）',
+    header: '報告書の冒頭の項目（下書きに印刷されます）',
+    reporter: '報告者（担当者名）',
+    corp: '法人番号（13桁）',
+    occurred: '発生日時（分かる範囲で）',
+    category: '事態の区分',
+    entrusted: '委託関係',
+    choose: '選んでください',
+    undetermined: '判定できません（報告不要とはしません）',
+    badCount: '出力の seq と紙の人数は数字で入れてください。',
+    badText: '報告者・発生日時・法人番号の欄に、個人番号のような数字や制御文字は入れられません。',
+    badCorp: '法人番号は13桁の数字で入れてください。',
+    sourceLabel: LEAK_SOURCE_LABEL,
+    keyLabel: KEY_EXPOSURE_LABEL,
+    categoryLabel: INCIDENT_CATEGORY_LABEL,
+    entrustedLabel: ENTRUSTMENT_LABEL,
   },
   settings: {
     title: '設定',
@@ -193,6 +223,23 @@ export const M = {
       'door.relay_failed': '警報: 電気錠リレーの失敗',
       'door.alarm_acknowledged': '警報の確認',
     } as Record<string, string>,
+    /** Refusals at the appliance, listed in the entry log beside the approvals. */
+    refusals: {
+      'slot.unlock_failed': '装置での承認の失敗（PIN誤り）',
+      'gate.pin_locked': '装置での承認の失敗（PINのロック）',
+      'gate.pin_refused': '装置での承認の拒否',
+      'gate.key_refused': '装置での承認の拒否（セキュリティキー）',
+    } as Record<string, string>,
+    refusalReasons: {
+      disabled: '無効な利用者',
+      pin_locked: 'PINロック中',
+      credential: '登録と一致しないキー',
+      slot: '鍵スロットなし',
+      hmac_secret: 'キーで鍵を開けられない',
+      counter: 'カウンタの逆行（複製の疑い）',
+      signature: '署名を確認できない',
+    } as Record<string, string>,
+    failures: '連続 {n} 回目',
     authorised: '承認後の入室',
     unauthorised: '承認なし',
     ackBy: '確認: {name}（{at}）',
@@ -242,6 +289,7 @@ export const M = {
     noDependants: '扶養親族は登録されていません。',
     numberTitle: '個人番号',
     unchecked: '本人確認の記録なし',
+    placeholderNumber: '登録した個人番号がすべて0の番号です。仮の番号や入力の誤りではないか、番号確認書類と照らし合わせてください。',
     acquiredAt: '取得日時',
     refusal: '未提供理由',
     purposes: '利用目的',
@@ -376,6 +424,7 @@ export const M = {
     title: 'CSVの取り込み',
     help: '1行目に列名（種別・社員番号・氏名・フリガナ・生年月日・個人番号・続柄・扶養元社員番号 など）、2行目から1人1行。UTF-8 または Shift_JIS。',
     file: 'CSVファイル',
+    warning: '注意',
     skip: '誤りのある行を除いて取り込む（誤りの行は一覧に表示）',
     submit: '取り込む',
     uploading: '送信中',
@@ -475,6 +524,9 @@ export const M = {
     'auth.second_factor_failed': '二要素認証の失敗',
     'auth.second_factor_reset': '二要素認証のリセット（管理者）',
     'auth.recovery_codes_issued': '回復コードの発行',
+    'audit.head_accepted': '監査記録の欠落の受け入れ',
+    'storage.fault': '記憶装置の障害',
+    'clock.behind': '時計の巻き戻り',
   } as Record<string, string>,
 };
 

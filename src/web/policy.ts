@@ -33,10 +33,12 @@ export type Permission =
   // Browse the audit trail (監査記録), see the chain's state and run its full verification.
   | 'audit.read'
   // Make backups now, see the backup folder's list, set the daily backup (事務取扱責任者 only).
-  | 'backups.manage';
+  | 'backups.manage'
+  // Approve once a use after 退職・取引終了・異動 (事務取扱責任者 only, with a note).
+  | 'purposes.co_approve';
 
 const GRANTS: Record<Role, readonly Permission[]> = {
-  admin: ['users.manage', 'persons.read', 'persons.write', 'intake.write', 'entry.request', 'entries.read', 'door.acknowledge', 'disposal.read', 'disposal.propose', 'disposal.approve', 'retention.manage', 'holds.write', 'reports.read', 'reports.pdf', 'audit.read', 'backups.manage'],
+  admin: ['users.manage', 'persons.read', 'persons.write', 'intake.write', 'entry.request', 'entries.read', 'door.acknowledge', 'disposal.read', 'disposal.propose', 'disposal.approve', 'retention.manage', 'holds.write', 'reports.read', 'reports.pdf', 'audit.read', 'backups.manage', 'purposes.co_approve'],
   handler: ['persons.read', 'persons.write', 'intake.write', 'gate.request', 'entry.request', 'disposal.read', 'disposal.propose', 'holds.write'],
   auditor: ['persons.read', 'entries.read', 'disposal.read', 'reports.read', 'audit.read'],
 };

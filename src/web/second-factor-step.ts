@@ -4,7 +4,7 @@ import { nextStep } from '../services/second-factor-policy.js';
 import type { Vault } from '../services/vault.js';
 import type { PendingSignInRow } from '../storage/second-factor-repo.js';
 import type { UserRow } from '../storage/users-repo.js';
-import { endSession, startSession } from './sessions.js';
+import { cookieName, endSession, startSession } from './sessions.js';
 
 /**
  * The step between a right password and a session. The cookie names a
@@ -32,7 +32,7 @@ export function afterPassword(vault: Vault, req: Request, res: Response, user: U
   const at = vault.clock.now();
   vault.secondFactor.deletePendingOlderThan(new Date(at.getTime() - PENDING_MS).toISOString());
   vault.secondFactor.insertPending({ idHash: hashId(id), userId: user.id, purpose: step, client, createdAt: at.toISOString() });
-  res.cookie(PENDING_COOKIE, id, cookieOptions(secure));
+  res.cookie(cookieName(PENDING_COOKIE, secure), id, cookieOptions(secure));
   res.redirect(303, step === 'enrol' ? '/login/enrol' : '/login/second-factor');
 }
 
@@ -42,8 +42,8 @@ export interface Pending {
 }
 
 /** The pending sign-in named by the cookie, if it is fresh and its user may still sign in. */
-export function loadPending(vault: Vault, req: Request): Pending | null {
-  const id = (req.cookies as Record<string, string> | undefined)?.[PENDING_COOKIE];
+export function loadPending(vault: Vault, req: Request, secure: boolean): Pending | null {
+  const id = (req.cookies as Record<string, string> | undefined)?.[cookieName(PENDING_COOKIE, secure)];
   if (typeof id !== 'string' || id.length === 0 || id.length > 64) return null;
   const row = vault.secondFactor.pending(hashId(id));
   if (!row) return null;
@@ -56,9 +56,9 @@ export function loadPending(vault: Vault, req: Request): Pending | null {
 }
 
 export function dropPending(vault: Vault, req: Request, res: Response, secure: boolean): void {
-  const id = (req.cookies as Record<string, string> | undefined)?.[PENDING_COOKIE];
+  const id = (req.cookies as Record<string, string> | undefined)?.[cookieName(PENDING_COOKIE, secure)];
   if (typeof id === 'string' && id.length > 0 && id.length <= 64) vault.secondFactor.deletePending(hashId(id));
-  res.clearCookie(PENDING_COOKIE, cookieOptions(secure));
+  res.clearCookie(cookieName(PENDING_COOKIE, secure), cookieOptions(secure));
 }
 
 /** The second factor is passed: the pending sign-in ends and a session with a new id begins. */

@@ -2,11 +2,22 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { UserRow } from '../storage/users-repo.js';
 import type { Vault } from '../services/vault.js';
+import { tryWriteNow, writeTransaction } from '../storage/database.js';
 
 export const SESSION_COOKIE = 'mnv_session';
 export const PRE_CSRF_COOKIE = 'mnv_pre';
+
+/**
+ * The cookie's name as sent. Over HTTPS it takes the `__Host-` prefix: the
+ * browser then accepts it only with Secure, Path=/ and no Domain, so another
+ * host on the LAN (or an HTTP page) cannot plant or overwrite it. Plain HTTP
+ * (development on loopback only) cannot carry a Secure cookie, so the bare name.
+ */
+export const cookieName = (base: string, secure: boolean): string => (secure ? `__Host-${base}` : base);
 export const IDLE_MS = 15 * 60_000;
 export const ABSOLUTE_MS = 8 * 3600_000;
+/** Sessions one account may hold at once; a new sign-in ends the oldest beyond this. */
+export const MAX_SESSIONS_PER_USER = 5;
 
 export interface SessionState {
   idHash: Buffer;
@@ -28,33 +39,44 @@ const hashId = (id: string) => createHash('sha256').update(id).digest();
 const cookieOptions = (secure: boolean) => ({ httpOnly: true, secure, sameSite: 'strict' as const, path: '/' });
 
 /**
+ * The idle and absolute limits. A stored time in the future means the clock
+ * was stepped back since it was written; the session then ends, so a
+ * backward step cannot stretch either limit.
+ */
+function withinLimits(createdAt: number, lastSeenAt: number, now: number): boolean {
+  if (createdAt > now || lastSeenAt > now) return false;
+  return now - lastSeenAt < IDLE_MS && now - createdAt < ABSOLUTE_MS;
+}
+
+/**
  * Loads the server-side session named by the cookie. Sessions end after 15
  * minutes idle or 8 hours in all; a disabled user's session ends at once.
  */
 export function loadSession(vault: Vault, secure: boolean) {
   return (req: Request, res: Response, next: NextFunction) => {
-    const id = (req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE];
+    const id = (req.cookies as Record<string, string> | undefined)?.[cookieName(SESSION_COOKIE, secure)];
     if (typeof id === 'string' && id.length > 0 && id.length <= 64) {
       const idHash = hashId(id);
       const row = vault.sessions.get(idHash);
       const now = vault.clock.now().getTime();
       const user = row && vault.users.byId(row.userId);
-      if (row && user && !user.disabledAt && now - Date.parse(row.lastSeenAt) < IDLE_MS && now - Date.parse(row.createdAt) < ABSOLUTE_MS) {
-        if (now - Date.parse(row.lastSeenAt) > 30_000) vault.sessions.touch(idHash, new Date(now).toISOString());
+      if (row && user && !user.disabledAt && withinLimits(Date.parse(row.createdAt), Date.parse(row.lastSeenAt), now)) {
+        // Skipped (tried again on a later request) while another process holds the write lock.
+        if (now - Date.parse(row.lastSeenAt) > 30_000) tryWriteNow(vault.db, () => vault.sessions.touch(idHash, new Date(now).toISOString()));
         res.locals.session = { idHash, user, csrfToken: row.csrfToken };
         res.locals.csrfToken = row.csrfToken;
       } else {
         if (row) vault.sessions.delete(idHash);
         res.locals.sessionExpired = true;
-        res.clearCookie(SESSION_COOKIE, cookieOptions(secure));
+        res.clearCookie(cookieName(SESSION_COOKIE, secure), cookieOptions(secure));
       }
     }
     if (!res.locals.csrfToken) {
       // Before sign-in (the sign-in form, self-intake): a token tied to a cookie (double submit).
-      let pre = (req.cookies as Record<string, string> | undefined)?.[PRE_CSRF_COOKIE];
+      let pre = (req.cookies as Record<string, string> | undefined)?.[cookieName(PRE_CSRF_COOKIE, secure)];
       if (typeof pre !== 'string' || !/^[A-Za-z0-9_-]{43}$/u.test(pre)) {
         pre = randomBytes(32).toString('base64url');
-        res.cookie(PRE_CSRF_COOKIE, pre, cookieOptions(secure));
+        res.cookie(cookieName(PRE_CSRF_COOKIE, secure), pre, cookieOptions(secure));
       }
       res.locals.csrfToken = pre;
     }
@@ -62,17 +84,26 @@ export function loadSession(vault: Vault, secure: boolean) {
   };
 }
 
-/** A new session with a new id (never the one the browser came with: no fixation). */
+/**
+ * A new session with a new id (never the one the browser came with: no
+ * fixation). Expired sessions of everyone are deleted, and the account keeps
+ * at most MAX_SESSIONS_PER_USER (the oldest end).
+ */
 export function startSession(vault: Vault, res: Response, user: UserRow, client: string | null, secure: boolean): void {
   const id = randomBytes(32).toString('base64url');
-  const at = vault.clock.now().toISOString();
-  vault.sessions.insert({ idHash: hashId(id), userId: user.id, csrfToken: randomBytes(32).toString('base64url'), client, createdAt: at, lastSeenAt: at });
-  res.cookie(SESSION_COOKIE, id, cookieOptions(secure));
+  const now = vault.clock.now();
+  const at = now.toISOString();
+  writeTransaction(vault.db, () => {
+    vault.sessions.deleteOlderThan(new Date(now.getTime() - IDLE_MS).toISOString(), new Date(now.getTime() - ABSOLUTE_MS).toISOString());
+    vault.sessions.insert({ idHash: hashId(id), userId: user.id, csrfToken: randomBytes(32).toString('base64url'), client, createdAt: at, lastSeenAt: at });
+    vault.sessions.keepNewest(user.id, MAX_SESSIONS_PER_USER);
+  });
+  res.cookie(cookieName(SESSION_COOKIE, secure), id, cookieOptions(secure));
 }
 
 export function endSession(vault: Vault, res: Response, secure: boolean): void {
   if (res.locals.session) vault.sessions.delete(res.locals.session.idHash);
-  res.clearCookie(SESSION_COOKIE, cookieOptions(secure));
+  res.clearCookie(cookieName(SESSION_COOKIE, secure), cookieOptions(secure));
 }
 
 /** Every state-changing request carries the token: a form field or the X-CSRF-Token header. */

@@ -5,6 +5,8 @@ import type { BlockList } from 'node:net';
 import { companyName, COMPANY_NAME_KEY } from '../services/settings.js';
 import { checkBackupDir, META, reviewedSteps, SETUP_STEPS, setupCompletedAt, type BackupDirCheck, type SetupStep } from '../services/setup.js';
 import type { WebDeps } from './app.js';
+import { STORAGE_FAULT_MESSAGE } from '../domain/storage-faults.js';
+import { quickCheck } from '../storage/integrity.js';
 import { SETUP_MESSAGES as S, STATUS_MESSAGES as T } from './messages-setup.js';
 import { isAllowed, parseNetworks } from './network.js';
 
@@ -254,10 +256,63 @@ export function systemChecks(deps: WebDeps): Check[] {
     const todo = days < 0 ? T.tlsExpired : days < 30 ? (tls.kind === 'operator' ? T.tlsOperator : T.tlsSoon) : null;
     out.push({ key: 'tls', title: T.tls, state, detail: T.tlsExpires.replace('{date}', tls.notAfter!.toISOString().slice(0, 10)).replace('{days}', String(days)), todo, href: tls.kind === 'local-ca' ? '/ca' : null });
   }
+  out.push(clockCheck(vault.dataDir, vault.clock.now(), vault.auditRepo.latest(1)[0]?.[1] ?? null));
+  const unconstrained = localCaUnconstrained(vault.dataDir);
+  if (unconstrained) out.push({ key: 'ca', title: T.caConstraints, state: 'attention', detail: T.caUnconstrained, todo: T.caUnconstrainedTodo, href: '/ca' });
+  const storage = deps.storage?.state();
+  if (storage) {
+    out.push({ key: 'storage', title: T.storage, state: storage.ok ? 'ok' : 'attention', detail: storage.ok ? T.storageOk : `${storage.since ?? ''}`, todo: storage.message, href: null });
+  }
+  const integrity = quickCheck(vault.db);
+  out.push({
+    key: 'integrity',
+    title: T.integrity,
+    state: integrity.ok ? 'ok' : 'attention',
+    detail: integrity.ok ? T.integrityOk.replace('{ms}', String(Math.round(integrity.ms))) : T.integrityBad.replace('{problem}', integrity.problem ?? ''),
+    todo: integrity.ok ? null : STORAGE_FAULT_MESSAGE.damaged,
+    href: null,
+  });
   const disk = diskInfo(vault.dataDir);
   if (disk) {
     const low = disk.free < 1024 ** 3 || disk.free < disk.total * 0.05;
     out.push({ key: 'disk', title: T.disk, state: low ? 'attention' : 'ok', detail: T.diskFree.replace('{free}', formatBytes(disk.free)).replace('{total}', formatBytes(disk.total)), todo: low ? T.diskLow : null, href: null });
   }
   return out;
+}
+
+/**
+ * The clock as the appliance can judge it without a network: behind when it
+ * reads earlier than the newest audit event or than the local CA's notBefore
+ * (the TLS start-up refuses in that case); otherwise shown with the time read.
+ */
+export function clockCheck(dataDir: string, now: Date, newestEventAt: string | null): Check {
+  const shown = T.clockNow.replace('{now}', now.toISOString());
+  let caNotBefore: Date | null = null;
+  try {
+    caNotBefore = new Date(new X509Certificate(readFileSync(join(dataDir, 'tls', 'ca.pem'))).validFrom);
+  } catch {
+    // No local CA (HTTP or an operator's certificate): only the audit trail to compare with.
+  }
+  const behindAudit = newestEventAt !== null && now.getTime() < Date.parse(newestEventAt);
+  const behindCa = caNotBefore !== null && now.getTime() < caNotBefore.getTime();
+  if (behindAudit || behindCa) {
+    const ref = behindAudit ? T.clockBehindAudit.replace('{at}', newestEventAt!) : T.clockBehindCa.replace('{at}', caNotBefore!.toISOString());
+    return { key: 'clock', title: T.clock, state: 'attention', detail: `${shown} ${ref}`, todo: T.clockTodo, href: null };
+  }
+  return { key: 'clock', title: T.clock, state: 'ok', detail: shown, todo: null, href: null };
+}
+
+/** True when DATA/tls/ca.pem is a CA made before name constraints (it can vouch for any site). */
+function localCaUnconstrained(dataDir: string): boolean {
+  try {
+    const ca = new X509Certificate(readFileSync(join(dataDir, 'tls', 'ca.pem')));
+    return !hasNameConstraints(ca.raw);
+  } catch {
+    return false;
+  }
+}
+
+/** The NameConstraints OID 2.5.29.30 (06 03 55 1d 1e) appears in the certificate's DER. */
+function hasNameConstraints(der: Buffer): boolean {
+  return der.includes(Buffer.from([0x06, 0x03, 0x55, 0x1d, 0x1e]));
 }

@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AppError } from '../domain/errors.js';
+import { nameConstraintsDer, permittedAddress, readNameConstraints } from './tls-name-constraints.js';
 
 // Node's webcrypto is the WebCrypto the library expects; the cast only bridges the two type declarations.
 x509.cryptoProvider.set(webcrypto as unknown as ReturnType<typeof x509.cryptoProvider.get>);
@@ -19,6 +20,16 @@ x509.cryptoProvider.set(webcrypto as unknown as ReturnType<typeof x509.cryptoPro
  * the same so the PCs keep trusting it. An operator who brings their own
  * certificate puts server.pem and server-key.pem in the tls folder (without a
  * ca.pem) and it is used as it is.
+ *
+ * The CA is name-constrained (critical) to the appliance's names and the LAN
+ * ranges (tls-name-constraints.ts), and its private key lives only in the
+ * encrypted vault (CaKeyStore), never in the tls folder; a ca-key.pem left by
+ * an older version is moved into the vault and deleted.
+ *
+ * The clock never replaces anything: an existing CA or server key is kept
+ * whatever the time says. A clock before the CA's notBefore refuses to start
+ * (the time is wrong, not the CA); a server certificate whose notBefore is
+ * ahead of the clock is kept as it is.
  *
  * Nothing here logs, and no error message carries key material.
  */
@@ -38,6 +49,14 @@ export interface EnsureTlsOptions {
   hostnames: string[];
   addresses: string[];
   now: Date;
+  /** Where the CA private key is kept (inside the encrypted vault in production). */
+  caKey: CaKeyStore;
+}
+
+/** Keeps the local CA's private key (PKCS#8 PEM). */
+export interface CaKeyStore {
+  read(): string | null;
+  write(pem: string): void;
 }
 
 const CA_NAME = 'mynumber-vault ローカルCA';
@@ -64,6 +83,8 @@ const CERT_MODE = 0o644;
 
 const EC_ALG = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const SIGN_ALG = { name: 'ECDSA', hash: 'SHA-256' } as const;
+
+const NAME_CONSTRAINTS_OID = '2.5.29.30';
 
 const FS_FAILURE = 'TLS証明書を作成できませんでした。データフォルダの権限を確認してください。';
 
@@ -103,9 +124,22 @@ export async function ensureTls(dataDir: string, opts: EnsureTlsOptions): Promis
     return { key: existing.key, cert: existing.cert, caCert: '', fingerprint: operatorFingerprint(existing.cert), created: false };
   }
 
+  // A CA key left in the tls folder by an older version moves into the vault, then the file goes.
+  let caKeyPem = opts.caKey.read();
+  if (existing.caKey !== null) {
+    if (caKeyPem === null) {
+      opts.caKey.write(existing.caKey);
+      caKeyPem = existing.caKey;
+    }
+    fsStep(() => {
+      fs.rmSync(file(FILES.caKey), { force: true });
+      syncDir(dir);
+    });
+  }
+
   let ca: LoadedCa | null = null;
-  if (existing.caCert !== null && existing.caKey !== null) {
-    ca = await loadCa(existing.caCert, existing.caKey, now);
+  if (existing.caCert !== null) {
+    ca = await loadCa(existing.caCert, caKeyPem, now);
   }
 
   if (ca !== null && existing.cert !== null && existing.key !== null) {
@@ -121,23 +155,32 @@ export async function ensureTls(dataDir: string, opts: EnsureTlsOptions): Promis
   });
 
   if (ca === null) {
-    const created = await createCa(now);
-    // Key first: a crash between the two writes leaves a key that does not
-    // match ca.pem, which the next start detects and repairs.
-    fsStep(() => {
-      writeAtomic(dir, FILES.caKey, created.keyPem, KEY_MODE);
-      writeAtomic(dir, FILES.caCert, created.ca.pem, CERT_MODE);
-    });
+    const created = await createCa(now, hostnames, addresses);
+    // Key first (into the vault): a crash between the two writes leaves a key
+    // that does not match ca.pem, which the next start detects and repairs.
+    opts.caKey.write(created.keyPem);
+    fsStep(() => writeAtomic(dir, FILES.caCert, created.ca.pem, CERT_MODE));
     ca = created.ca;
   }
 
-  const server = await issueServerCert(ca, hostnames, addresses, now);
+  const server = await issueServerCert(ca, permittedHostnames(ca, hostnames), permittedAddresses(ca, addresses), now);
   fsStep(() => {
     writeAtomic(dir, FILES.key, server.keyPem, KEY_MODE);
     writeAtomic(dir, FILES.cert, server.certPem, CERT_MODE);
   });
 
   return { key: server.keyPem, cert: server.certPem, caCert: ca.pem, fingerprint: server.fingerprint, created: true };
+}
+
+/** The DNS names in DATA/tls/server.pem, LAN names before localhost; [] without a certificate. */
+export function certificateDnsNames(dataDir: string): string[] {
+  try {
+    const san = new NodeX509Certificate(fs.readFileSync(path.join(dataDir, 'tls', FILES.cert))).subjectAltName ?? '';
+    const names = san.split(', ').filter((n) => n.startsWith('DNS:')).map((n) => n.slice(4));
+    return [...names.filter((n) => n !== 'localhost'), ...names.filter((n) => n === 'localhost')];
+  } catch {
+    return [];
+  }
 }
 
 /** The names this machine is likely reached by on the office LAN. */
@@ -160,16 +203,33 @@ export function defaultHostnames(): { hostnames: string[]; addresses: string[] }
   return { hostnames: normalizeHostnames(hostnames), addresses: normalizeAddresses(addresses) };
 }
 
-/** Options for https.createServer: the chain (server then CA) and TLS 1.2 or later only. */
+/**
+ * The suites offered: on TLS 1.2 only ECDHE (forward secrecy) with AES-GCM or
+ * ChaCha20-Poly1305 (no CBC, no SHA-1 MAC, no CCM8, no static RSA), for ECDSA
+ * (our own certificate) and RSA (an operator's); TLS 1.3's AEAD suites.
+ */
+export const TLS_CIPHERS = [
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+/** Options for https.createServer: the chain (server then CA), TLS 1.2 or later, and the suites above only. */
 export function serverTlsOptions(m: TlsMaterial): ServerOptions {
   const cert = m.caCert === '' ? m.cert : `${ensureTrailingNewline(m.cert)}${m.caCert}`;
-  return { key: m.key, cert, minVersion: 'TLSv1.2', honorCipherOrder: true };
+  return { key: m.key, cert, minVersion: 'TLSv1.2', ciphers: TLS_CIPHERS, honorCipherOrder: true };
 }
 
 // ---------------------------------------------------------------------------
 // Certificates
 
-async function createCa(now: Date): Promise<{ ca: LoadedCa; keyPem: string }> {
+async function createCa(now: Date, hostnames: string[], addresses: string[]): Promise<{ ca: LoadedCa; keyPem: string }> {
   const keys = await generateKeyPair();
   const notBefore = new Date(now.getTime() - CLOCK_SKEW_MS);
   const notAfter = new Date(notBefore);
@@ -184,6 +244,7 @@ async function createCa(now: Date): Promise<{ ca: LoadedCa; keyPem: string }> {
     extensions: [
       new x509.BasicConstraintsExtension(true, 0, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      new x509.Extension(NAME_CONSTRAINTS_OID, true, nameConstraintsDer(hostnames, addresses)),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
@@ -229,14 +290,26 @@ async function issueServerCert(
   };
 }
 
-/** Loads the local CA; null when it is unusable (broken, expired, key does not match) and must be made anew. */
-async function loadCa(certPem: string, keyPem: string, now: Date): Promise<LoadedCa | null> {
+/**
+ * Loads the local CA; null when it is unusable (broken, expired, no key or a
+ * key that does not match) and must be made anew. A clock before the CA's
+ * notBefore is never a reason to replace it: start-up is refused instead.
+ */
+async function loadCa(certPem: string, keyPem: string | null, now: Date): Promise<LoadedCa | null> {
+  let cert: x509.X509Certificate;
   try {
-    const cert = new x509.X509Certificate(certPem);
+    cert = new x509.X509Certificate(certPem);
+  } catch {
+    return null;
+  }
+  // The CA is back-dated by CLOCK_SKEW_MS, so this is a clock behind by more than that since the CA was made.
+  if (now.getTime() < cert.notBefore.getTime()) {
+    throw new AppError('invalid', clockBehindMessage(cert.notBefore, now));
+  }
+  try {
     const basic = cert.getExtension(x509.BasicConstraintsExtension);
-    if (!basic?.ca) return null;
+    if (!basic?.ca || keyPem === null) return null;
     // The CA must outlive any server certificate it would sign now.
-    if (cert.notBefore.getTime() > now.getTime() + CLOCK_SKEW_MS) return null;
     if (cert.notAfter.getTime() < now.getTime() + (SERVER_VALIDITY_DAYS + 1) * DAY_MS) return null;
     if (!new NodeX509Certificate(certPem).checkPrivateKey(createPrivateKey(keyPem))) return null;
     const privateKey = await importPrivateKey(keyPem);
@@ -244,6 +317,33 @@ async function loadCa(certPem: string, keyPem: string, now: Date): Promise<Loade
   } catch {
     return null;
   }
+}
+
+/** The refusal when the clock is before the local CA was made. */
+export function clockBehindMessage(caNotBefore: Date, now: Date): string {
+  return `この装置の時計（${now.toISOString()}）がローカルCAの作成日時（${caNotBefore.toISOString()}）より前になっています。時計が遅れているため起動しません（CAを作り直すと各PCが装置を信頼しなくなるため、作り直しもしません）。NTPで時刻を合わせてから起動し直してください（時刻の確認: timedatectl status）。`;
+}
+
+/** The host names the CA's name constraints permit (all of them for a CA without constraints). */
+function permittedHostnames(ca: LoadedCa, hostnames: string[]): string[] {
+  const permitted = constraintNames(ca, 'dns');
+  if (permitted === null) return hostnames;
+  const ok = hostnames.filter((h) => permitted.some((p) => h === p || h.endsWith(`.${p}`)));
+  return ok.length > 0 ? ok : hostnames.slice(0, 1);
+}
+
+function permittedAddresses(ca: LoadedCa, addresses: string[]): string[] {
+  const extra = constraintNames(ca, 'ip');
+  if (extra === null) return addresses;
+  return addresses.filter((a) => permittedAddress(a, extra));
+}
+
+/** The DNS names (or single-host IPs) in the CA's permitted subtrees; null when the CA has no name constraints. */
+function constraintNames(ca: LoadedCa, kind: 'dns' | 'ip'): string[] | null {
+  const ext = ca.cert.extensions.find((e) => e.type === NAME_CONSTRAINTS_OID);
+  if (!ext) return null;
+  const read = readNameConstraints(new Uint8Array(ext.value));
+  return kind === 'dns' ? read.dns : read.hosts.map((h) => canonicalIp(h) ?? h);
 }
 
 /** The server certificate's fingerprint when it can be kept, otherwise null. */
@@ -257,7 +357,7 @@ async function serverCertReusable(
 ): Promise<string | null> {
   try {
     const cert = new x509.X509Certificate(certPem);
-    if (cert.notBefore.getTime() > now.getTime() + CLOCK_SKEW_MS) return null;
+    // A notBefore ahead of the clock keeps the certificate: the clock is behind, not the certificate wrong.
     if (cert.notAfter.getTime() - now.getTime() < RENEW_BEFORE_DAYS * DAY_MS) return null;
     if (!(await cert.verify({ publicKey: ca.cert.publicKey, signatureOnly: true }))) return null;
     if (!new NodeX509Certificate(certPem).checkPrivateKey(createPrivateKey(keyPem))) return null;
@@ -273,8 +373,8 @@ async function serverCertReusable(
         }
       }
     }
-    if (!hostnames.every((h) => dns.has(h))) return null;
-    if (!addresses.every((a) => ips.has(a))) return null;
+    if (!permittedHostnames(ca, hostnames).every((h) => dns.has(h))) return null;
+    if (!permittedAddresses(ca, addresses).every((a) => ips.has(a))) return null;
     return fingerprintOf(cert.rawData);
   } catch {
     return null;

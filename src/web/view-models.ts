@@ -1,21 +1,15 @@
+import { eraOf } from '../domain/dates.js';
 import { findPurpose } from '../domain/purposes.js';
 import type { RawAuditRow } from '../storage/audit-repo.js';
 import { M } from './messages.js';
-
-const ERAS: [string, string][] = [
-  ['2019-05-01', '令和'],
-  ['1989-01-08', '平成'],
-  ['1926-12-25', '昭和'],
-  ['1912-07-30', '大正'],
-  ['1868-01-25', '明治'],
-];
 
 /** 西暦 with the 和暦 year beside it, as forms use both: 1990年4月1日（平成2年）. */
 export function formatDate(iso: string | null | undefined): string {
   if (!iso || !/^\d{4}-\d{2}-\d{2}$/u.test(iso)) return '';
   const [y, m, d] = iso.split('-').map(Number) as [number, number, number];
-  const era = ERAS.find(([start]) => iso >= start);
-  const wareki = era ? `（${era[1]}${y - Number(era[0].slice(0, 4)) + 1 === 1 ? '元' : y - Number(era[0].slice(0, 4)) + 1}年）` : '';
+  const era = eraOf(iso);
+  const n = era ? y - era.firstYear + 1 : 0;
+  const wareki = era ? `（${era.name}${n === 1 ? '元' : n}年）` : '';
   return `${y}年${m}月${d}日${wareki}`;
 }
 

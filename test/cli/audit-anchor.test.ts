@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { canonical, chainHash, GENESIS } from '../../src/audit/chain.js';
 import { auditCommand } from '../../src/cli/audit.js';
+import { writeWitness } from '../../src/audit/head-witness.js';
 import { reportError } from '../../src/cli/output.js';
 import { loadConfig } from '../../src/config.js';
 import type { Vault } from '../../src/services/vault.js';
@@ -36,7 +37,9 @@ function printedHead(stdout: string): string {
 /**
  * Rewrites history as an insider holding the audit key would: changes one
  * event through raw SQL, then recomputes every later prev_hash and HMAC with
- * the real key, so the chain verifies again on its own.
+ * the real key, so the chain verifies again on its own; and writes the head
+ * witness (DATA/audit-head) again, which a key derived from the same audit
+ * key authenticates. Only a witness outside the appliance (paper) remains.
  */
 function rewriteWithKey(vault: Vault, seq: number, change: (row: RawAuditRow) => void): void {
   vault.db.exec('DROP TRIGGER IF EXISTS audit_events_no_update');
@@ -54,6 +57,8 @@ function rewriteWithKey(vault: Vault, seq: number, change: (row: RawAuditRow) =>
       } else prev = r[11];
     }
   });
+  const last = rows.at(-1)!;
+  writeWitness(vault.dataDir, vault.headKey, { vaultId: vault.vaultId, seq: last[0], hash: prev });
 }
 
 describe('mnvault audit verify --anchor (paper as witness)', () => {

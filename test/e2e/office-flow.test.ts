@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { startServer, type Serving } from '../../src/cli/serve.js';
+import { certificateDnsNames } from '../../src/web/tls.js';
 import { loadConfig } from '../../src/config.js';
 import { japanDate } from '../../src/domain/dates.js';
 import { systemClock } from '../../src/domain/ports.js';
@@ -193,14 +194,18 @@ describe('office flow in a real browser over HTTPS', () => {
       const code = (await p.locator('.slip .code').innerText()).trim();
       const intakeUrl = (await p.locator('.slip .url').innerText()).trim();
       expect(code).toMatch(/^[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}$/u);
-      expect(intakeUrl).toBe(`${base}/intake?code=${encodeURIComponent(code)}`);
+      // The slip names the appliance by its certificate (never by the Host header); the phone here reaches it at the same port on loopback.
+      const slipUrl = new URL(intakeUrl);
+      expect(slipUrl.host).toBe(`${certificateDnsNames(vault.dataDir)[0]}:${new URL(base).port}`);
+      expect(`${slipUrl.pathname}${slipUrl.search}`).toBe(`/intake?code=${encodeURIComponent(code)}`);
       await expect.poll(() => p.evaluate<boolean>("(() => { const i = document.querySelector('.slip img'); return !!i && i.complete && i.naturalWidth > 0; })()")).toBe(true);
 
       // ───────────── 3. The person, on a phone, in a separate browser ─────────────
       const phone = await openBrowser({ label: 'phone', viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
       browsers.push(phone);
       const q = phone.page;
-      await q.goto(intakeUrl);
+      const phoneUrl = `${base}${slipUrl.pathname}${slipUrl.search}`;
+      await q.goto(phoneUrl);
       const intakeForm = await visited(q, 'phone-intake-form');
       expect(intakeForm.text).toContain(`${EMPLOYEE.name} 様`);
       expect(intakeForm.text).toContain('利用目的のお知らせ');
@@ -239,8 +244,8 @@ describe('office flow in a real browser over HTTPS', () => {
       expect(vault.persons.count().held).toBe(3);
 
       // The code worked once only.
-      expectedHttp.add(`403 GET ${intakeUrl}`);
-      await q.goto(intakeUrl);
+      expectedHttp.add(`403 GET ${phoneUrl}`);
+      await q.goto(phoneUrl);
       const reused = await visited(q, 'phone-intake-code-used');
       expect(reused.text).toContain('既に使われています');
 

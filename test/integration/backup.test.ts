@@ -102,7 +102,8 @@ describe('backup', () => {
     const ev = auditEvents(vault).at(-1)!;
     expect(ev).toMatchObject({ action: 'backup.created', actorId: 'cli', detail: { file: m.file, audit_seq: before.seq, sha256: m.sha256, keep: 3, trigger: 'cli' } });
     expect(lastBackup(vault)).toMatchObject({ state: 'ok', file: m.file });
-    expect(readdirSync(folder).sort()).toEqual([m.file, m.file.replace(/\.db$/u, '.json')].sort());
+    // The disposal ledger travels with the backups (issue 11): record ids only, authenticated.
+    expect(readdirSync(folder).sort()).toEqual(['disposal-ledger.json', m.file, m.file.replace(/\.db$/u, '.json')].sort());
   });
 
   it('copies a consistent snapshot while the same process keeps writing: the copy verifies and its head is on the live chain', async () => {
@@ -155,7 +156,7 @@ describe('backup', () => {
     writeFileSync(join(folder, '.mnvault-backup.lock'), '999999'); // left by a killed process
     expect(readBackups(folder)).toHaveLength(2);
     await backup(vault, folder, 2);
-    expect(readdirSync(folder).filter((n) => !/^mnvault-.*\.(db|json)$/u.test(n))).toEqual(['notes.txt']);
+    expect(readdirSync(folder).filter((n) => !/^mnvault-.*\.(db|json)$/u.test(n))).toEqual(['disposal-ledger.json', 'notes.txt']);
     expect(readBackups(folder)).toHaveLength(2);
   });
 

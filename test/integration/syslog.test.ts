@@ -13,6 +13,7 @@ import { auditEvents } from '../helpers/audit.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { ADMIN, newTestVault, tempDir } from '../helpers/vault.js';
 import { Browser, testApp } from '../helpers/web.js';
+import { memoryCaKeyStore } from '../helpers/tls.js';
 
 const NUMBER = syntheticNumber(6_400_212_003, 9);
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -144,7 +145,7 @@ describe('remote syslog witness (RFC 5424 over TCP / TLS, octet counting)', () =
   it('speaks TLS to a receiver whose certificate the configured CA signed, and refuses one it did not', async () => {
     const { vault } = await newTestVault();
     const dir = tempDir();
-    const tls = await ensureTls(dir, { hostnames: ['localhost'], addresses: ['127.0.0.1'], now: new Date() });
+    const tls = await ensureTls(dir, { hostnames: ['localhost'], addresses: ['127.0.0.1'], caKey: memoryCaKeyStore(), now: new Date() });
     const server = createTlsServer({ key: tls.key, cert: tls.cert, minVersion: 'TLSv1.2' });
     const rx = receiver(server, true);
     const port = await listen(server);

@@ -93,6 +93,9 @@ describe.skipIf(unavailable)(`scripts/install.sh --root${unavailable ? ` (skippe
       'opt/mnvault': ['dir', 0o755, R, R],
       usr: ['dir', 0o755, R, R],
       'usr/lib': ['dir', 0o755, R, R],
+      'usr/local': ['dir', 0o755, R, R],
+      'usr/local/bin': ['dir', 0o755, R, R],
+      'usr/local/bin/mnvault': ['file', 0o755, R, R],
       'usr/lib/sysusers.d': ['dir', 0o755, R, R],
       'usr/lib/sysusers.d/mnvault.conf': ['file', 0o644, R, R],
       'usr/lib/tmpfiles.d': ['dir', 0o755, R, R],
@@ -103,9 +106,10 @@ describe.skipIf(unavailable)(`scripts/install.sh --root${unavailable ? ` (skippe
       'var/lib/systemd/credential.secret': ['file', 0o400, R, R],
       'var/lib/mnvault': ['dir', 0o700, uid, gid],
       'var/lib/mnvault/vault.db': ['file', 0o600, uid, gid],
+      // The audit chain's head witness, beside the database (audit/head-witness.ts).
+      'var/lib/mnvault/audit-head': ['file', 0o600, uid, gid],
       'var/lib/mnvault/tls': ['dir', 0o700, uid, gid],
       'var/lib/mnvault/tls/ca.pem': ['file', 0o644, uid, gid],
-      'var/lib/mnvault/tls/ca-key.pem': ['file', 0o600, uid, gid],
       'var/lib/mnvault/tls/server.pem': ['file', 0o644, uid, gid],
       'var/lib/mnvault/tls/server-key.pem': ['file', 0o600, uid, gid],
     };
@@ -193,7 +197,7 @@ describe.skipIf(unavailable)(`scripts/install.sh --root${unavailable ? ` (skippe
     const vault = readFileSync(join(copy, 'var/lib/mnvault/vault.db'));
     const r = run(UNINSTALL, ['--root', copy]);
     expect(r.status, r.stdout + r.stderr).toBe(0);
-    for (const gone of ['opt/mnvault', 'etc/systemd/system/mnvault.service', 'etc/systemd/system/mnvault.service.d', 'etc/udev/rules.d/71-mnvault.rules', 'usr/lib/sysusers.d/mnvault.conf', 'usr/lib/tmpfiles.d/mnvault.conf']) {
+    for (const gone of ['opt/mnvault', 'usr/local/bin/mnvault', 'etc/systemd/system/mnvault.service', 'etc/systemd/system/mnvault.service.d', 'etc/udev/rules.d/71-mnvault.rules', 'usr/lib/sysusers.d/mnvault.conf', 'usr/lib/tmpfiles.d/mnvault.conf']) {
       expect(existsSync(join(copy, gone)), gone).toBe(false);
     }
     expect(readFileSync(join(copy, 'etc/mnvault/db-key.cred')).equals(cred)).toBe(true);

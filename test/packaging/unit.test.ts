@@ -39,6 +39,8 @@ describe.skipIf(analyzeMissing)(`systemd/mnvault.service${analyzeMissing ? ` (sk
     for (const line of [
       'ExecStart=/usr/bin/node --max-semi-space-size=2 /opt/mnvault/dist/src/cli/main.js serve --data /var/lib/mnvault',
       'Environment=MALLOC_ARENA_MAX=2',
+      'After=network-online.target systemd-udev-settle.service time-sync.target',
+      'Wants=network-online.target time-sync.target',
       'User=mnvault',
       'SupplementaryGroups=mnvault-hw',
       'StateDirectory=mnvault',
@@ -105,6 +107,7 @@ describe.skipIf(shellcheckMissing)(`shell scripts${shellcheckMissing ? ` (skippe
     const scripts = [
       ...readdirSync(packagePath('scripts')).filter((f) => f.endsWith('.sh')).map((f) => packagePath('scripts', f)),
       ...readdirSync(packagePath('scripts', 'lib')).filter((f) => f.endsWith('.sh')).map((f) => packagePath('scripts', 'lib', f)),
+      packagePath('scripts', 'mnvault'),
       packagePath('device', 'udev', 'check.sh'),
     ];
     expect(scripts.map((s) => s.split('/').pop())).toEqual(expect.arrayContaining(['install.sh', 'uninstall.sh', 'setup.sh', 'mnvault.sh', 'check.sh']));

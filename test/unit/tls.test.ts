@@ -8,19 +8,22 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/domain/errors.js';
-import { defaultHostnames, ensureTls, serverTlsOptions, type TlsMaterial } from '../../src/web/tls.js';
+import { defaultHostnames, ensureTls, serverTlsOptions, TLS_CIPHERS, type TlsMaterial } from '../../src/web/tls.js';
+import { memoryCaKeyStore } from '../helpers/tls.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 const NOW = new Date('2026-04-01T00:00:00Z');
 const BASE = { hostnames: ['vault-box', 'vault-box.local', 'localhost'], addresses: ['127.0.0.1', '::1', '192.168.10.5'] };
 
 let dataDir: string;
+let caKey: ReturnType<typeof memoryCaKeyStore>;
 const tlsFile = (name: string) => path.join(dataDir, 'tls', name);
 const mode = (file: string) => fs.statSync(file).mode & 0o777;
 const posix = process.platform !== 'win32';
 
 beforeEach(() => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mnv-tls-'));
+  caKey = memoryCaKeyStore();
 });
 afterEach(() => {
   fs.rmSync(dataDir, { recursive: true, force: true });
@@ -38,18 +41,17 @@ function sanOf(pem: string): { dns: string[]; ip: string[] } {
 
 describe('ensureTls', () => {
   it('creates the CA and server files, then reuses them, and re-issues only the server cert for a new name', async () => {
-    const first = await ensureTls(dataDir, { ...BASE, now: NOW });
+    const first = await ensureTls(dataDir, { ...BASE, caKey, now: NOW });
     expect(first.created).toBe(true);
-    for (const f of ['ca.pem', 'ca-key.pem', 'server.pem', 'server-key.pem']) expect(fs.existsSync(tlsFile(f))).toBe(true);
-    expect(fs.readdirSync(path.join(dataDir, 'tls')).sort()).toEqual(['ca-key.pem', 'ca.pem', 'server-key.pem', 'server.pem']);
+    // The CA key goes to the store (the encrypted vault), never into the tls folder.
+    expect(fs.readdirSync(path.join(dataDir, 'tls')).sort()).toEqual(['ca.pem', 'server-key.pem', 'server.pem']);
     if (posix) {
       expect(mode(path.join(dataDir, 'tls'))).toBe(0o700);
-      expect(mode(tlsFile('ca-key.pem'))).toBe(0o600);
       expect(mode(tlsFile('server-key.pem'))).toBe(0o600);
     }
     expect(first.key).toBe(fs.readFileSync(tlsFile('server-key.pem'), 'utf8'));
     expect(first.key).toMatch(/^-----BEGIN PRIVATE KEY-----/);
-    expect(fs.readFileSync(tlsFile('ca-key.pem'), 'utf8')).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+    expect(caKey.pem).toMatch(/^-----BEGIN PRIVATE KEY-----/);
     expect(first.cert).toBe(fs.readFileSync(tlsFile('server.pem'), 'utf8'));
     expect(first.caCert).toBe(fs.readFileSync(tlsFile('ca.pem'), 'utf8'));
 
@@ -59,32 +61,37 @@ describe('ensureTls', () => {
     expect(first.fingerprint).toBe(hex.match(/../g)!.join(':'));
     expect(first.fingerprint).toBe(new NodeX509Certificate(first.cert).fingerprint256);
 
-    const again = await ensureTls(dataDir, { ...BASE, now: new Date(NOW.getTime() + 10 * DAY) });
+    const again = await ensureTls(dataDir, { ...BASE, caKey, now: new Date(NOW.getTime() + 10 * DAY) });
     expect(again.created).toBe(false);
     expect(again.fingerprint).toBe(first.fingerprint);
     expect(again.cert).toBe(first.cert);
     expect(again.key).toBe(first.key);
 
-    const more = await ensureTls(dataDir, { ...BASE, hostnames: [...BASE.hostnames, 'vault.example.lan'], now: NOW });
+    // A name outside the CA's name constraints cannot go into a certificate it issues (a new CA is needed).
+    const outside = await ensureTls(dataDir, { ...BASE, hostnames: [...BASE.hostnames, 'vault.example.lan'], caKey, now: NOW });
+    expect(outside.created).toBe(false);
+    expect(sanOf(outside.cert).dns).not.toContain('vault.example.lan');
+
+    const more = await ensureTls(dataDir, { ...BASE, hostnames: [...BASE.hostnames, 'files.vault-box.local'], caKey, now: NOW });
     expect(more.created).toBe(true);
     expect(more.fingerprint).not.toBe(first.fingerprint);
     expect(more.key).not.toBe(first.key);
     expect(more.caCert).toBe(first.caCert);
-    expect(sanOf(more.cert).dns).toContain('vault.example.lan');
+    expect(sanOf(more.cert).dns).toContain('files.vault-box.local');
     expect(await new x509.X509Certificate(more.cert).verify({ publicKey: new x509.X509Certificate(more.caCert).publicKey, signatureOnly: true })).toBe(true);
-    expect(fs.readdirSync(path.join(dataDir, 'tls')).sort()).toEqual(['ca-key.pem', 'ca.pem', 'server-key.pem', 'server.pem']);
+    expect(fs.readdirSync(path.join(dataDir, 'tls')).sort()).toEqual(['ca.pem', 'server-key.pem', 'server.pem']);
     if (posix) expect(mode(tlsFile('server-key.pem'))).toBe(0o600);
 
     // A new address also triggers a re-issue; asking for a subset does not.
-    const addr = await ensureTls(dataDir, { ...BASE, addresses: [...BASE.addresses, '10.0.0.7'], hostnames: ['localhost'], now: NOW });
+    const addr = await ensureTls(dataDir, { ...BASE, addresses: [...BASE.addresses, '10.0.0.7'], hostnames: ['localhost'], caKey, now: NOW });
     expect(addr.created).toBe(true);
-    const subset = await ensureTls(dataDir, { hostnames: ['LOCALHOST'], addresses: ['0:0:0:0:0:0:0:1'], now: NOW });
+    const subset = await ensureTls(dataDir, { hostnames: ['LOCALHOST'], addresses: ['0:0:0:0:0:0:0:1'], caKey, now: NOW });
     expect(subset.created).toBe(false);
     expect(subset.fingerprint).toBe(addr.fingerprint);
   });
 
   it('issues certificates with the requested SANs, a CA with basicConstraints and at most 398 days validity', async () => {
-    const m = await ensureTls(dataDir, { ...BASE, now: NOW });
+    const m = await ensureTls(dataDir, { ...BASE, caKey, now: NOW });
     const san = sanOf(m.cert);
     expect(san.dns).toEqual(expect.arrayContaining(BASE.hostnames));
     expect(san.ip).toEqual(expect.arrayContaining(['127.0.0.1', '::1', '192.168.10.5']));
@@ -120,7 +127,7 @@ describe('ensureTls', () => {
   });
 
   it('serves TLS 1.2+ with a chain that verifies against the CA and refuses TLS 1.1', async () => {
-    const m = await ensureTls(dataDir, { ...BASE, now: new Date() });
+    const m = await ensureTls(dataDir, { ...BASE, caKey, now: new Date() });
     const server = https.createServer(serverTlsOptions(m), (_req, res) => {
       res.end('ok');
     });
@@ -186,7 +193,7 @@ describe('ensureTls', () => {
     fs.writeFileSync(tlsFile('server.pem'), certPem);
     fs.writeFileSync(tlsFile('server-key.pem'), keyPem);
 
-    const m = await ensureTls(dataDir, { ...BASE, now: NOW });
+    const m = await ensureTls(dataDir, { ...BASE, caKey, now: NOW });
     expect(m.created).toBe(false);
     expect(m.cert).toBe(certPem);
     expect(m.key).toBe(keyPem);
@@ -198,9 +205,9 @@ describe('ensureTls', () => {
   });
 
   it('re-issues a server certificate that is close to expiry, keeping the CA', async () => {
-    const first = await ensureTls(dataDir, { ...BASE, now: NOW });
+    const first = await ensureTls(dataDir, { ...BASE, caKey, now: NOW });
     const later = new Date(NOW.getTime() + 380 * DAY);
-    const renewed = await ensureTls(dataDir, { ...BASE, now: later });
+    const renewed = await ensureTls(dataDir, { ...BASE, caKey, now: later });
     expect(renewed.created).toBe(true);
     expect(renewed.fingerprint).not.toBe(first.fingerprint);
     expect(renewed.caCert).toBe(first.caCert);
@@ -209,27 +216,27 @@ describe('ensureTls', () => {
   });
 
   it('re-issues when server.pem and server-key.pem do not belong together', async () => {
-    const first = await ensureTls(dataDir, { ...BASE, now: NOW });
+    const first = await ensureTls(dataDir, { ...BASE, caKey, now: NOW });
     const other = fs.mkdtempSync(path.join(os.tmpdir(), 'mnv-tls-other-'));
     try {
-      const foreign = await ensureTls(other, { ...BASE, now: NOW });
+      const foreign = await ensureTls(other, { ...BASE, caKey: memoryCaKeyStore(), now: NOW });
       fs.writeFileSync(tlsFile('server-key.pem'), foreign.key);
     } finally {
       fs.rmSync(other, { recursive: true, force: true });
     }
-    const fixed = await ensureTls(dataDir, { ...BASE, now: NOW });
+    const fixed = await ensureTls(dataDir, { ...BASE, caKey, now: NOW });
     expect(fixed.created).toBe(true);
     expect(fixed.caCert).toBe(first.caCert);
   });
 
   it('rejects bad names and wraps file-system failures', async () => {
-    await expect(ensureTls(dataDir, { hostnames: [], addresses: [], now: NOW })).rejects.toMatchObject({ code: 'invalid' });
-    await expect(ensureTls(dataDir, { hostnames: ['bad name'], addresses: [], now: NOW })).rejects.toMatchObject({ code: 'invalid' });
-    await expect(ensureTls(dataDir, { hostnames: ['localhost'], addresses: ['999.1.1.1'], now: NOW })).rejects.toMatchObject({ code: 'invalid' });
+    await expect(ensureTls(dataDir, { hostnames: [], addresses: [], caKey, now: NOW })).rejects.toMatchObject({ code: 'invalid' });
+    await expect(ensureTls(dataDir, { hostnames: ['bad name'], addresses: [], caKey, now: NOW })).rejects.toMatchObject({ code: 'invalid' });
+    await expect(ensureTls(dataDir, { hostnames: ['localhost'], addresses: ['999.1.1.1'], caKey, now: NOW })).rejects.toMatchObject({ code: 'invalid' });
 
     const blocker = path.join(dataDir, 'file');
     fs.writeFileSync(blocker, 'x'); // "tls" cannot be made under a regular file
-    const err = await ensureTls(blocker, { ...BASE, now: NOW }).catch((e: unknown) => e);
+    const err = await ensureTls(blocker, { ...BASE, caKey, now: NOW }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).code).toBe('internal');
     expect((err as AppError).publicMessage).toBe('TLS証明書を作成できませんでした。データフォルダの権限を確認してください。');
@@ -255,7 +262,7 @@ describe('defaultHostnames', () => {
   });
 
   it('yields names ensureTls accepts', async () => {
-    const m = await ensureTls(dataDir, { ...defaultHostnames(), now: NOW });
+    const m = await ensureTls(dataDir, { ...defaultHostnames(), caKey, now: NOW });
     expect(m.created).toBe(true);
     expect(sanOf(m.cert).dns).toContain('localhost');
   });
@@ -264,7 +271,7 @@ describe('defaultHostnames', () => {
 describe('serverTlsOptions', () => {
   it('chains the CA after the server certificate and pins TLS 1.2 as the floor', () => {
     const m: TlsMaterial = { key: 'K', cert: 'S\n', caCert: 'C\n', fingerprint: 'F' };
-    expect(serverTlsOptions(m)).toEqual({ key: 'K', cert: 'S\nC\n', minVersion: 'TLSv1.2', honorCipherOrder: true });
+    expect(serverTlsOptions(m)).toEqual({ key: 'K', cert: 'S\nC\n', minVersion: 'TLSv1.2', ciphers: TLS_CIPHERS, honorCipherOrder: true });
     expect(serverTlsOptions({ ...m, caCert: '' }).cert).toBe('S\n');
   });
 });

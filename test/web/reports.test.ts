@@ -125,9 +125,11 @@ describe('reports over HTTP', () => {
     expect(page.text).toContain('報告が必要です');
     expect(page.text).toContain('2026年5月6日'); // 速報 (5 days)
     expect(page.text).toContain('2026年6月30日'); // 確報 (60 days)
+    // No record in the trail is not evidence that nothing left: undetermined, never "not required" (issue 11).
     page = await auditor.get(`${q}&device=pinpad:other&improper=1`);
     expect(page.text).toMatch(/class="incident-persons">0 名/u);
-    expect(page.text).toContain('人数・目的の基準には該当しません');
+    expect(page.text).toContain('判定できません（報告不要とはしません）');
+    expect(page.text).not.toContain('人数・目的の基準には該当しません');
 
     const draft = await auditor.get(`/incident/print?from=2026-04-01&to=2026-04-30&improper=1`);
     expect(draft.status).toBe(200);

@@ -269,3 +269,25 @@ describe('the admin setting for handlers and auditors, and the admin reset', () 
     expect(page.text).toContain('二要素認証の登録');
   });
 });
+
+describe('the demo: a simulated authenticator app beside the simulated PIN pad', () => {
+  it('shows the current code on the enrolment and sign-in pages only with simulated devices in development, and the code works', async () => {
+    const { vault } = await newTestVault(newClock());
+    const b = new Browser(testApp(vault, { simulateDevices: true }));
+    await password(b, ADMIN.login, ADMIN.password);
+    const enrol = await b.get('/login/enrol');
+    const shown = /<p class="note" id="simulated-code">[^<]*<strong>(\d{6})<\/strong>/u.exec(enrol.text)?.[1];
+    expect(shown).toBe(totpCode(secretFromEnrolPage(enrol.text), vault.clock.now()));
+    expect((await b.post('/login/enrol/totp', { code: shown! })).headers.location).toBe('/');
+
+    // Without simulated devices (and so always in production, which refuses them) no code is shown.
+    const plain = new Browser(testApp(vault));
+    await password(plain, ADMIN.login, ADMIN.password);
+    const verify = await plain.get('/login/second-factor');
+    expect(verify.status).toBe(200);
+    expect(verify.text).not.toContain('simulated-code');
+    const prod = new Browser(testApp(vault, { simulateDevices: true, mode: 'production' }));
+    await password(prod, ADMIN.login, ADMIN.password);
+    expect((await prod.get('/login/second-factor')).text).not.toContain('simulated-code');
+  });
+});

@@ -13,7 +13,8 @@ import { syntheticNumber } from '../helpers/numbers.js';
 import { ADMIN, newTestVault } from '../helpers/vault.js';
 import { addStaff, Browser, HANDLER, testApp } from '../helpers/web.js';
 
-const LOCK_MESSAGE = 'このアカウントはサインインの失敗が続いたためロックされています';
+// A locked account is answered like an unknown login (no way to tell which accounts exist).
+const LOCK_MESSAGE = 'ユーザー名またはパスワードが正しくありません。失敗が続くと';
 const DENIED = 'ユーザー名またはパスワードが正しくありません。';
 const MINUTE = 60_000;
 
@@ -267,14 +268,14 @@ describe('session cookie and storage', () => {
     const { vault } = await newTestVault(newClock());
     const b = new Browser(testApp(vault, { secure: true }));
     const page = await b.get('/login');
-    const pre = ((page.headers['set-cookie'] as unknown as string[]) ?? []).find((c) => c.startsWith(`${PRE_CSRF_COOKIE}=`));
+    const pre = ((page.headers['set-cookie'] as unknown as string[]) ?? []).find((c) => c.startsWith(`__Host-${PRE_CSRF_COOKIE}=`));
     expect(pre).toBeDefined();
     expect(pre).toMatch(/;\s*HttpOnly/i);
     expect(pre).toMatch(/;\s*Secure/i);
     expect(pre).toMatch(/;\s*SameSite=Strict/i);
     const r = await b.passSecondFactor(ADMIN.login, await b.post('/login', { login: ADMIN.login, password: ADMIN.password }));
     expect(r.status).toBe(303);
-    const set = ((r.headers['set-cookie'] as unknown as string[]) ?? []).find((c) => c.startsWith(`${SESSION_COOKIE}=`) && !/Expires=Thu, 01 Jan 1970/i.test(c));
+    const set = ((r.headers['set-cookie'] as unknown as string[]) ?? []).find((c) => c.startsWith(`__Host-${SESSION_COOKIE}=`) && !/Expires=Thu, 01 Jan 1970/i.test(c));
     expect(set).toBeDefined();
     expect(set).toMatch(/;\s*HttpOnly/i);
     expect(set).toMatch(/;\s*Secure/i);
@@ -283,7 +284,7 @@ describe('session cookie and storage', () => {
     expect(set).not.toMatch(/Domain=/i);
     expect(r.headers['strict-transport-security']).toMatch(/max-age=\d+/);
 
-    const cookie = b.cookies.get(SESSION_COOKIE)!;
+    const cookie = b.cookies.get(`__Host-${SESSION_COOKIE}`)!;
     expect(cookie.length).toBeGreaterThanOrEqual(32);
     const rows = vault.db.prepare('SELECT * FROM sessions').all() as Record<string, unknown>[];
     expect(rows).toHaveLength(1);
@@ -312,7 +313,7 @@ describe('session cookie and storage', () => {
 });
 
 describe('sign-in failures, lockout and throttling', () => {
-  it('5 wrong passwords lock the account (423), the right password then fails too, and an admin unlock lets the user in; every attempt is audited', async () => {
+  it('5 wrong passwords lock the account (answered as any failure, 401), the right password then fails too, and an admin unlock lets the user in; every attempt is audited', async () => {
     const { vault } = await newTestVault(newClock());
     await addStaff(vault);
     const handlerId = vault.users.byLogin(HANDLER.login)!.id;
@@ -327,13 +328,13 @@ describe('sign-in failures, lockout and throttling', () => {
     }
     expect(actionCount(vault, 'auth.locked')).toBe(0);
     const fifth = await h.post('/login', { login: HANDLER.login, password: 'wrong password 5' });
-    expect(fifth.status).toBe(423);
+    expect(fifth.status).toBe(401);
     expect(fifth.text).toContain(LOCK_MESSAGE);
     expect(actionCount(vault, 'auth.locked')).toBe(1);
     expect(lastEvent(vault, 'auth.locked')!.detail).toMatchObject({ user_id: handlerId });
 
     const right = await h.post('/login', { login: HANDLER.login, password: HANDLER.password });
-    expect(right.status).toBe(423);
+    expect(right.status).toBe(401);
     expect(right.text).toContain(LOCK_MESSAGE);
     expect(h.cookies.has(SESSION_COOKIE)).toBe(false);
     expect(actionCount(vault, 'auth.sign_in_failed')).toBe(failedBefore + 6);

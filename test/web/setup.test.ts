@@ -17,6 +17,7 @@ import { keystrokes } from '../helpers/keypad.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { ADMIN, newTestVault, tempDir } from '../helpers/vault.js';
 import { addStaff, AUDITOR, Browser, HANDLER, testApp } from '../helpers/web.js';
+import { memoryCaKeyStore } from '../helpers/tls.js';
 
 const services: DoorService[] = [];
 afterEach(async () => {
@@ -225,7 +226,7 @@ describe('first-run setup', () => {
 describe('status page', () => {
   it('lists the checks with OK / 要確認 and what to do, the version, audit head, certificate and disk', async () => {
     const { vault, dataDir } = await newTestVault();
-    const tls = await ensureTls(dataDir, { hostnames: ['localhost'], addresses: ['127.0.0.1'], now: vault.clock.now() });
+    const tls = await ensureTls(dataDir, { hostnames: ['localhost'], addresses: ['127.0.0.1'], caKey: memoryCaKeyStore(), now: vault.clock.now() });
     const b = await admin(testApp(vault, { secure: false }));
     const page = await b.get('/admin/status');
     expect(page.status).toBe(200);
@@ -254,7 +255,7 @@ describe('CA certificate page', () => {
     expect(before.text).toContain('持ち込みの証明書');
     expect((await anon.getBytes('/ca/mnvault-ca.crt')).status).toBe(404);
 
-    const tls = await ensureTls(dataDir, { hostnames: ['localhost'], addresses: ['127.0.0.1'], now: vault.clock.now() });
+    const tls = await ensureTls(dataDir, { hostnames: ['localhost'], addresses: ['127.0.0.1'], caKey: memoryCaKeyStore(), now: vault.clock.now() });
     const pem = readFileSync(join(dataDir, 'tls', 'ca.pem'));
     const cert = new X509Certificate(pem);
     const page = await anon.get('/ca');

@@ -1,3 +1,5 @@
+import { looksLikeNumber } from '../../domain/digits.js';
+
 /** CSV columns of the import file (README, "CSV format"), Japanese or English header names. */
 export type Column =
   | 'kind'
@@ -10,7 +12,9 @@ export type Column =
   | 'supporter_code'
   | 'corporate_number'
   | 'refusal_reason'
-  | 'retired_on';
+  | 'retired_on'
+  | 'purposes'
+  | 'last_paid_on';
 
 const ALIASES: Record<string, Column> = {
   種別: 'kind', 区分: 'kind', kind: 'kind',
@@ -23,7 +27,9 @@ const ALIASES: Record<string, Column> = {
   扶養元社員番号: 'supporter_code', supporter_code: 'supporter_code',
   法人番号: 'corporate_number', corporate_number: 'corporate_number',
   未提供理由: 'refusal_reason', refusal_reason: 'refusal_reason',
-  退職日: 'retired_on', retired_on: 'retired_on', retirement_date: 'retired_on',
+  退職日: 'retired_on', retired_on: 'retired_on', retirement_date: 'retired_on', 取引終了日: 'retired_on',
+  利用目的: 'purposes', 通知した利用目的: 'purposes', purposes: 'purposes',
+  最終支払日: 'last_paid_on', last_paid_on: 'last_paid_on', final_payment_date: 'last_paid_on',
 };
 
 export const COLUMN_LABEL: Record<Column, string> = {
@@ -38,6 +44,8 @@ export const COLUMN_LABEL: Record<Column, string> = {
   corporate_number: '法人番号',
   refusal_reason: '未提供理由',
   retired_on: '退職日',
+  purposes: '利用目的',
+  last_paid_on: '最終支払日',
 };
 
 export type HeaderMap = { columns: (Column | undefined)[]; problems: string[] };
@@ -51,7 +59,8 @@ export function mapHeader(header: readonly string[]): HeaderMap {
     if (key === '') return undefined;
     const col = Object.hasOwn(ALIASES, key) ? ALIASES[key] : undefined;
     if (col === undefined) {
-      problems.push(`不明な列「${h.trim()}」があります。列名は ${Object.values(COLUMN_LABEL).join('・')}（または英語名）にしてください。`);
+      const message = `${unknownColumn(h)}列名は ${Object.values(COLUMN_LABEL).join('・')}（または英語名）にしてください。`;
+      if (!problems.includes(message)) problems.push(message);
     } else if (seen.has(col)) {
       problems.push(`列「${COLUMN_LABEL[col]}」が2回あります。1つにしてください。`);
     }
@@ -62,4 +71,17 @@ export function mapHeader(header: readonly string[]): HeaderMap {
     if (!seen.has(required)) problems.push(`必須の列「${COLUMN_LABEL[required]}」がありません。1行目に列名を入れてください。`);
   }
   return { columns, problems };
+}
+
+/**
+ * Names an unknown header cell without ever echoing one that could be a number
+ * (a file whose first row is data, not a header): such a cell, or any cell with
+ * a run of digits, is described, not quoted.
+ */
+function unknownColumn(cell: string): string {
+  const h = cell.trim();
+  if (looksLikeNumber(h) || /\d{4}/u.test(h.normalize('NFKC'))) {
+    return '見出し行に数字の並んだ列があります（内容は表示しません）。1行目が見出しではなくデータになっていないか確認してください。';
+  }
+  return `不明な列「${h}」があります。`;
 }

@@ -2,7 +2,7 @@ import { parse } from 'csv-parse/sync';
 import type { Actor, AuditSubject } from '../../domain/audit-events.js';
 import { japanDate } from '../../domain/dates.js';
 import { purposeCodesFor } from '../../domain/purposes.js';
-import { normaliseCode, parsePersonKind, type PersonId, type PersonKind } from '../../domain/persons.js';
+import { normaliseCode, parsePersonKind, PERSON_KIND_LABEL, type PersonId, type PersonKind } from '../../domain/persons.js';
 import { releaseMemory, withPageCache, writeTransaction } from '../../storage/database.js';
 import { numberIndex } from '../../vault/number-index.js';
 import { Sealer } from '../../vault/sealed-box.js';
@@ -10,6 +10,7 @@ import { numberRecordId, NUMBER_FIELD } from '../numbers.js';
 import type { Vault } from '../vault.js';
 import { mapHeader, type Column } from './columns.js';
 import { decodeCsv, type CsvEncoding } from './decode.js';
+import { dropEndedRetention } from './retention-check.js';
 import { validateRow, type PersonDraft } from './validate.js';
 
 export interface RowError {
@@ -25,6 +26,13 @@ export interface ImportOptions {
   client?: string | null;
   /** Import the good rows and list the bad ones, instead of importing nothing. */
   skipInvalid?: boolean;
+  /**
+   * The purposes notified to the persons of this upload (a per-upload choice);
+   * each row gets those that concern its kind. A 利用目的 column overrides it
+   * per row. With a choice or a column, a row whose number has no notified
+   * purpose is refused. With neither (older scripts), each kind's defaults.
+   */
+  purposes?: string[];
   onProgress?: (phase: ImportPhase, done: number, total: number) => void;
 }
 
@@ -35,12 +43,22 @@ export interface ImportReport {
   committed: boolean;
   imported: Record<PersonKind, number> & { notProvided: number };
   errors: RowError[];
+  /** Rows imported (or importable) that the handler should look at again (a placeholder number). */
+  warnings: RowError[];
   auditSeq: number | null;
 }
 
 const PROGRESS_EVERY = 5000;
 /** The page cache of an import's transaction, in MB: its memory is handed back when it ends. */
 const IMPORT_PAGE_CACHE_MB = 256;
+/** The header line's cap: every column name at its longest is far below it; a longer first line is refused before any parsing. */
+const MAX_HEADER_BYTES = 2048;
+
+function headerTooLong(bytes: Uint8Array): boolean {
+  if (bytes.length <= MAX_HEADER_BYTES) return false;
+  const head = bytes.subarray(0, MAX_HEADER_BYTES + 1);
+  return head.indexOf(0x0a) < 0 && head.indexOf(0x0d) < 0;
+}
 
 interface Checked extends PersonDraft {
   index: Buffer | null;
@@ -62,8 +80,13 @@ export function importPersons(vault: Vault, bytes: Uint8Array, opts: ImportOptio
     committed: false,
     imported: { employee: 0, dependant: 0, payee: 0, notProvided: 0 },
     errors: [],
+    warnings: [],
     auditSeq: null,
   };
+  if (headerTooLong(bytes)) {
+    report.errors.push({ line: 1, message: `1行目（列名の行）が長すぎます（${MAX_HEADER_BYTES.toLocaleString('en-US')}バイトまで）。1行目には列名だけを入れ、2行目から1人1行で入れてください。` });
+    return report;
+  }
   const { text, encoding } = decodeCsv(bytes);
   report.encoding = encoding;
 
@@ -108,7 +131,16 @@ export function importPersons(vault: Vault, bytes: Uint8Array, opts: ImportOptio
       for (const message of r.problems) report.errors.push({ line, message });
       const code = employeeCodeOf(record, columns);
       if (code !== undefined && !badEmployees.has(code)) badEmployees.set(code, line);
-    } else drafts.push({ ...r.draft, index: r.draft.number ? numberIndex(vault.keys.index, r.draft.number) : null });
+    } else {
+      const notified = notifiedFor(r.draft, opts.purposes);
+      if (notified.length === 0 && (r.draft.number !== null || r.draft.refusalReason !== null)) {
+        report.errors.push({ line, message: `この行の人（${PERSON_KIND_LABEL[r.draft.kind]}）に通知した利用目的がありません。利用目的の列に入れるか、取り込むときに通知した利用目的を選んでください。` });
+        continue;
+      }
+      drafts.push({ ...r.draft, purposes: notified, index: r.draft.number ? numberIndex(vault.keys.index, r.draft.number) : null });
+      const warning = r.draft.number?.placeholderWarning();
+      if (warning) report.warnings.push({ line, message: warning });
+    }
     if (i % PROGRESS_EVERY === 0) progress('parse', i, total);
   }
   progress('parse', total, total);
@@ -118,11 +150,11 @@ export function importPersons(vault: Vault, bytes: Uint8Array, opts: ImportOptio
     // A large file writes into every register index at random places: a big page cache for its transaction.
     withPageCache(vault.db, IMPORT_PAGE_CACHE_MB, () => writeTransaction(vault.db, () => {
       const registered = vault.persons.codes('employee');
-      const good = checkAgainstFileAndVault(vault, drafts, registered, badEmployees, report.errors);
+      const good = dropEndedRetention(vault, checkAgainstFileAndVault(vault, drafts, registered, badEmployees, report.errors), registered, today, report.errors);
       progress('check', total, total);
       if (report.errors.length > 0 && !opts.skipInvalid) throw new Rejected();
       if (good.length === 0) throw new Rejected();
-      const subjects = store(vault, good, registered, report, (done) => progress('store', done, good.length));
+      const subjects = store(vault, good, registered, report, opts.actor, (done) => progress('store', done, good.length));
       report.auditSeq = vault.audit.append({
         actor: opts.actor,
         action: 'persons.imported',
@@ -222,14 +254,21 @@ function checkAgainstFileAndVault(
   return ok;
 }
 
+/** The purposes notified to a row's person: its 利用目的 cell, else the upload's choice for its kind, else the kind's defaults. */
+function notifiedFor(d: PersonDraft, chosen: readonly string[] | undefined): string[] {
+  if (d.purposes !== null) return d.purposes;
+  const ofKind = purposeCodesFor(d.kind) as string[];
+  if (chosen !== undefined) return ofKind.filter((c) => chosen.includes(c));
+  return ofKind;
+}
+
 /** Inserts supporters before dependants (the foreign key is checked per row). */
-function store(vault: Vault, rows: Checked[], registered: Map<string, PersonId>, report: ImportReport, progress: (done: number) => void): AuditSubject[] {
+function store(vault: Vault, rows: Checked[], registered: Map<string, PersonId>, report: ImportReport, actor: Actor, progress: (done: number) => void): AuditSubject[] {
   const at = vault.clock.now().toISOString();
   const ordered = [...rows.filter((r) => r.kind !== 'dependant'), ...rows.filter((r) => r.kind === 'dependant')];
   const fileEmployeeIds = new Map<string, PersonId>();
   const subjects: AuditSubject[] = [];
-  // An imported file carries no notice record of its own: the purposes of the person's kind apply.
-  const notified = { employee: purposeCodesFor('employee'), dependant: purposeCodesFor('dependant'), payee: purposeCodesFor('payee') };
+  const today = japanDate(vault.clock.now());
   const sealer = new Sealer(vault.publicKey);
   try {
     let id = vault.persons.nextId();
@@ -256,14 +295,17 @@ function store(vault: Vault, rows: Checked[], registered: Map<string, PersonId>,
           r.number !== null && r.index !== null ? 'held' : r.refusalReason !== null ? 'not_provided' : null,
         );
         if (r.kind === 'employee' && r.code !== null) fileEmployeeIds.set(r.code, id);
+        if (r.lastPaidOn !== null) vault.retention.setLastPaidOn(id, r.lastPaidOn, actor.id, at);
         if (r.number !== null && r.index !== null) {
           const digits = Buffer.from(r.number.expose(), 'latin1');
-          vault.persons.insertSealedNumber(id, sealer.seal(digits, numberRecordId(id), NUMBER_FIELD), r.index, at, notified[r.kind]);
+          vault.persons.insertSealedNumber(id, sealer.seal(digits, numberRecordId(id), NUMBER_FIELD), r.index, at, r.purposes!);
           digits.fill(0);
         } else if (r.refusalReason !== null) {
-          vault.persons.insertNotProvided(id, r.refusalReason, at, notified[r.kind]);
+          vault.persons.insertNotProvided(id, r.refusalReason, at, r.purposes!);
           report.imported.notProvided++;
         }
+        // The notice the file stands for: dated the day of the import (the handler states what was notified).
+        if (r.number !== null || r.refusalReason !== null) vault.purposeNotices.insert({ personId: id, role: r.kind, purposes: r.purposes!, notifiedOn: today, via: 'import', actorId: actor.id, createdAt: at });
         report.imported[r.kind]++;
         subjects.push({ id, name: r.name });
         id++;

@@ -1,4 +1,5 @@
 import { CorporateNumber } from '../../domain/corporate-number.js';
+import { numberCollectionRefusal } from '../../domain/number-eligibility.js';
 import { parseDate } from '../../domain/dates.js';
 import { MyNumber } from '../../domain/my-number.js';
 import {
@@ -7,10 +8,14 @@ import {
   normaliseName,
   parsePersonKind,
   parseRelationship,
+  PERSON_KIND_LABEL,
   type PersonKind,
 } from '../../domain/persons.js';
+import { PURPOSES } from '../../domain/purposes.js';
 import { COLUMN_LABEL, type Column } from './columns.js';
 import { looksLikeNumber } from '../../domain/digits.js';
+import { unguardSpreadsheetCell } from '../../domain/spreadsheet-cell.js';
+import { edgeSpaceTrimmed, unsafeTextProblem } from '../../domain/text-safety.js';
 
 /** One row of the file after its own checks; cross-row checks come later. */
 export interface PersonDraft {
@@ -23,7 +28,11 @@ export interface PersonDraft {
   relationship: string | null;
   supporterCode: string | null;
   corporateNumber: string | null;
+  /** The purposes the 利用目的 column says were notified (codes); null when the file has no such column. */
+  purposes: string[] | null;
   retiredOn: string | null;
+  /** 最終支払日 after 退職 / 取引終了; retention counts from the later date. */
+  lastPaidOn: string | null;
   number: MyNumber | null;
   refusalReason: string | null;
 }
@@ -41,7 +50,8 @@ export function validateRow(cells: readonly string[], columns: readonly (Column 
   for (let i = 0; i < columns.length; i++) {
     const c = columns[i];
     const cell = cells[i];
-    if (c !== undefined && cell !== undefined) v[c] = cell;
+    // The export guards formula-like cells with a leading quote; take it off so the export reads back.
+    if (c !== undefined && cell !== undefined) v[c] = unguardSpreadsheetCell(cell);
   }
   const r = validatePersonFields(v, line, today);
   return r.ok ? r : { ok: false, problems: r.problems.map((p) => p.message) };
@@ -58,8 +68,13 @@ export function validatePersonFields(
   opts: { numberRequired: boolean } = { numberRequired: true },
 ): { ok: true; draft: PersonDraft } | { ok: false; problems: FieldProblem[] } {
   const v: Partial<Record<Column, string>> = {};
+  const unsafe = new Map<Column, string>();
   for (const [k, value] of Object.entries(raw) as [Column, string | undefined][]) {
-    const t = value?.trim();
+    if (value === undefined) continue;
+    // Checked before trim(), which would silently drop a U+FEFF or U+2028 at either end.
+    const problem = unsafeTextProblem(COLUMN_LABEL[k], edgeSpaceTrimmed(value));
+    if (problem !== null) unsafe.set(k, problem);
+    const t = value.trim();
     if (t) v[k] = t;
   }
   const problems: FieldProblem[] = [];
@@ -73,8 +88,8 @@ export function validatePersonFields(
       bad(k, `${COLUMN_LABEL[k]}に個人番号のような12桁の数字が入っています。個人番号は「個人番号」の欄にだけ入れてください。`);
       rejected.add(k);
       delete v[k];
-    } else if (/[\u0000-\u001f\u007f\u2028\u2029]/u.test(value)) {
-      bad(k, `${COLUMN_LABEL[k]}に改行やタブなどの制御文字が含まれています。取り除いてから入れてください。`);
+    } else if (unsafe.has(k)) {
+      bad(k, unsafe.get(k)!);
       rejected.add(k);
       delete v[k];
     } else if (value.length > 500) {
@@ -110,6 +125,14 @@ export function validatePersonFields(
   if (v.retired_on !== undefined) {
     retiredOn = parseDate(v.retired_on) ?? null;
     if (retiredOn === null) bad('retired_on', `退職日「${v.retired_on}」は日付として読めません。2024-03-31 の形で入れてください。`);
+  }
+
+  let lastPaidOn: string | null = null;
+  if (v.last_paid_on !== undefined) {
+    lastPaidOn = parseDate(v.last_paid_on) ?? null;
+    if (lastPaidOn === null) bad('last_paid_on', `最終支払日「${v.last_paid_on}」は日付として読めません。2025-01-25 の形で入れてください。`);
+    else if (retiredOn === null) bad('last_paid_on', '最終支払日は退職日（取引終了日）のある行にだけ入れてください。');
+    else if (lastPaidOn < retiredOn) bad('last_paid_on', '最終支払日が退職日（取引終了日）より前です。退職後の最後の支払いの日を入れてください。');
   }
 
   let code: string | null = null;
@@ -154,7 +177,9 @@ export function validatePersonFields(
     if (r.ok) number = r.value;
     else bad('my_number', r.message);
     if (refusalReason !== null) bad('my_number', '個人番号と未提供理由の両方が入っています。どちらか一方にしてください。');
-    if (corporateNumber !== null) bad('my_number', '個人番号と法人番号の両方が入っています。個人の支払先は個人番号、法人は法人番号のどちらか一方にしてください。');
+    if (corporateNumber !== null) bad('my_number', `個人番号と法人番号の両方が入っています。${numberCollectionRefusal({ corporateNumber })}`);
+  } else if (refusalReason !== null && corporateNumber !== null) {
+    bad('refusal_reason', `法人番号のある行に未提供理由が入っています。${numberCollectionRefusal({ corporateNumber })}`);
   } else if (opts.numberRequired && refusalReason === null && corporateNumber === null) {
     bad('my_number', 
       kind === 'payee'
@@ -163,9 +188,33 @@ export function validatePersonFields(
     );
   }
 
+  let purposes: string[] | null = null;
+  if (v.purposes !== undefined && kind !== undefined) {
+    const r = parsePurposeCell(v.purposes, kind);
+    if (typeof r === 'string') bad('purposes', r);
+    else purposes = r;
+  }
+
   if (problems.length > 0 || kind === undefined) return { ok: false, problems };
   return {
     ok: true,
-    draft: { line, kind, code, name, kana, birthDate, relationship, supporterCode, corporateNumber, retiredOn, number, refusalReason },
+    draft: { line, kind, code, name, kana, birthDate, relationship, supporterCode, corporateNumber, retiredOn, lastPaidOn, number, refusalReason, purposes },
   };
+}
+
+/**
+ * A 利用目的 cell: purpose codes or their names (源泉徴収票作成事務), separated by
+ * 「;」「、」「|」 or spaces. Each must concern the row's kind. The answer is
+ * the codes, or a message.
+ */
+function parsePurposeCell(cell: string, kind: PersonKind): string[] | string {
+  const parts = cell.normalize('NFKC').split(/[;、|\s]+/u).map((x) => x.trim()).filter((x) => x !== '');
+  const codes: string[] = [];
+  for (const part of parts) {
+    const p = PURPOSES.find((x) => x.code === part || x.name === part);
+    if (!p) return '利用目的に一覧にない値があります。利用目的のコードまたは事務の名前（例: 源泉徴収票作成事務）を「;」で区切って入れてください。';
+    if (!(p.appliesTo as readonly string[]).includes(kind)) return `利用目的「${p.name}」はこの種別（${PERSON_KIND_LABEL[kind]}）には使えません。`;
+    if (!codes.includes(p.code)) codes.push(p.code);
+  }
+  return codes;
 }

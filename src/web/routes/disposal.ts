@@ -5,6 +5,8 @@ import { actorOf } from '../../services/accounts.js';
 import { approveDisposal, cancelDisposal, proposeDisposal } from '../../services/disposal.js';
 import { clearHold, disposalList, schedule, setHold, updateRule, updateSchedule } from '../../services/retention.js';
 import { backupsPredating } from '../../services/backup.js';
+import { recordFinalPayment } from '../../services/final-payment.js';
+import { backupErasureOf, confirmBackupsErased } from '../../services/backup-erasure.js';
 import { requirePermission, type WebDeps } from '../app.js';
 import { can } from '../policy.js';
 import { choices, clientOf, intParam, parseBody, text } from '../forms.js';
@@ -45,6 +47,7 @@ export function disposalRoutes(deps: WebDeps): Router {
       backupDays: schedule(vault).backupRetentionDays,
       backups: d.state === 'executed' && can(res.locals.session!.user.role, 'backups.manage') ? backupsPredating(vault, id) : null,
       ownBlocked,
+      erasure: backupErasureOf(vault, id) ?? null,
       done: req.query.done === '1',
       pending: req.query.wal === 'pending',
     });
@@ -55,6 +58,14 @@ export function disposalRoutes(deps: WebDeps): Router {
     parseBody(req, EmptySchema);
     const result = approveDisposal(vault, res.locals.session!.user, id, clientOf(req));
     res.redirect(303, `/disposal/${id}?done=1${result.checkpointed ? '' : '&wal=pending'}`);
+  });
+
+  // バックアップ消去確認 (admins): the copies the disposal left in older backups are gone.
+  r.post('/:id/backups-erased', requirePermission('disposal.approve'), (req, res) => {
+    const id = intParam(req.params.id);
+    const form = parseBody(req, ErasedSchema);
+    confirmBackupsErased(vault, actorOf(res.locals.session!.user), id, form.offsite === '1', clientOf(req));
+    res.redirect(303, `/disposal/${id}`);
   });
 
   r.post('/:id/cancel', requirePermission('disposal.propose'), (req, res) => {
@@ -108,8 +119,19 @@ export function holdRoutes(deps: WebDeps): Router {
     clearHold(vault, actorOf(res.locals.session!.user), id, clientOf(req));
     res.redirect(303, `/persons/${id}`);
   });
+
+  // 最終支払日 after 退職 / 取引終了 (persons.write): retention counts from the later date.
+  r.post('/:id/final-payment', requirePermission('persons.write'), (req, res) => {
+    const id = intParam(req.params.id);
+    const form = parseBody(req, DateSchema);
+    recordFinalPayment(vault, actorOf(res.locals.session!.user), id, form.date, clientOf(req));
+    res.redirect(303, `/persons/${id}`);
+  });
   return r;
 }
+
+const ErasedSchema = z.object({ _csrf: text(100), offsite: text(10) }).strict();
+const DateSchema = z.object({ _csrf: text(100), date: text(100) }).strict();
 
 function notFound(): never {
   throw new AppError('not_found', '指定された廃棄の記録・ルールはありません。');

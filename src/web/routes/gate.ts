@@ -13,7 +13,7 @@ const LONG_POLL_MS = 25_000;
 
 const RevealSchema = z.object({ _csrf: text(100), personId: text(20), purpose: text(60), note: text(400) });
 const Empty = z.object({ _csrf: text(100) });
-const ExportSchema = z.object({ _csrf: text(100), set: text(20), purpose: text(60), encoding: text(20) });
+const ExportSchema = z.object({ _csrf: text(100), set: text(20), purpose: text(60), encoding: text(20), year: text(10) });
 
 /**
  * Reveal requests: the handler asks here, approves at the appliance, and this
@@ -35,7 +35,7 @@ export function gateRoutes(deps: WebDeps & { reveals: RevealStore }): Router {
   r.post('/export', numbers, (req, res) => {
     const form = parseBody(req, ExportSchema);
     try {
-      const request = requestExport(vault, res.locals.session!.user, { set: form.set ?? '', purpose: form.purpose ?? '', encoding: form.encoding ?? '' }, clientOf(req), windows);
+      const request = requestExport(vault, res.locals.session!.user, { set: form.set ?? '', purpose: form.purpose ?? '', encoding: form.encoding ?? '', year: form.year }, clientOf(req), windows);
       res.redirect(303, `/gate/${request.id}`);
     } catch (err) {
       if (!(err instanceof AppError) || err.code !== 'invalid') throw err;
@@ -57,7 +57,11 @@ export function gateRoutes(deps: WebDeps & { reveals: RevealStore }): Router {
     // A touch approves the holder's oldest pending request: say which one it will be.
     const hasKey = vault.securityKeys.ofUser(v.request.handlerId).some((k) => !k.revokedAt);
     const next = hasKey && v.state === 'requested' ? vault.gate.oldestOpenOf(v.request.handlerId, vault.clock.now().toISOString()) : undefined;
-    res.render('gate/show', { request: v.request, state: v.state, person, count: v.request.personIds.length, purpose, hasKey, touchFirst: next && next.id !== v.request.id ? next.code : null });
+    const leftOut = v.request.kind === 'export' ? vault.purposeNotices.leftOut(v.request.id) : [];
+    // 本人確認 not on record: named on the page before the number is used (番号法16条).
+    const checked = vault.identityChecks.checkedPersonIds();
+    const unchecked = v.request.personIds.filter((id) => !checked.has(id)).map((id) => vault.persons.byId(id)!.name);
+    res.render('gate/show', { request: v.request, state: v.state, person, count: v.request.personIds.length, purpose, hasKey, touchFirst: next && next.id !== v.request.id ? next.code : null, leftOut, unchecked });
   });
 
   r.get('/:id/status', async (req, res) => {

@@ -1,5 +1,6 @@
 import express, { Router } from 'express';
 import { actorOf } from '../../services/accounts.js';
+import { defaultNoticePurposes, purposesFor } from '../../domain/purposes.js';
 import { importInChildProcess } from '../../services/import/import-process.js';
 import { requirePermission, type WebDeps } from '../app.js';
 import { clientOf } from '../forms.js';
@@ -21,7 +22,11 @@ export const UPLOAD_LIMIT_BYTES = 64 * 1024 * 1024;
 export function importRoutes(deps: WebDeps): Router {
   const r = Router();
   r.get('/', requirePermission('intake.write'), (_req, res) => {
-    res.render('imports/index', {});
+    const kinds = ['employee', 'dependant', 'payee'] as const;
+    res.render('imports/index', {
+      importPurposes: kinds.map((k) => [k, purposesFor(k)]),
+      defaults: Object.fromEntries(kinds.map((k) => [k, defaultNoticePurposes(k)])),
+    });
   });
   r.post(
     '/',
@@ -34,6 +39,8 @@ export function importRoutes(deps: WebDeps): Router {
         actor: actorOf(res.locals.session!.user),
         client: clientOf(req),
         skipInvalid: req.query.skip === '1',
+        // The purposes the handler ticked for this upload (purposes=code,code); absent from older clients.
+        purposes: typeof req.query.purposes === 'string' ? req.query.purposes.slice(0, 2000).split(',').filter((c) => c !== '') : undefined,
       });
       bytes.fill(0);
       res.status(report.committed ? 200 : 422).json({
@@ -43,6 +50,7 @@ export function importRoutes(deps: WebDeps): Router {
         imported: report.imported,
         errors: report.errors.slice(0, 5000),
         moreErrors: Math.max(0, report.errors.length - 5000),
+        warnings: report.warnings.slice(0, 5000),
       });
     },
   );

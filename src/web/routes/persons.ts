@@ -1,6 +1,5 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { findPurpose, purposesFor } from '../../domain/purposes.js';
 import { actorOf } from '../../services/accounts.js';
 import { endDependant, kindOf, personDetail, registerPerson, retirePerson, updatePerson, type PersonForm } from '../../services/persons.js';
 import { requirePermission, type WebDeps } from '../app.js';
@@ -8,6 +7,7 @@ import { clientOf, intParam, parseBody, scrub, text, withForm } from '../forms.j
 import { M } from '../messages.js';
 import type { RegisterCursor } from '../../storage/persons-repo.js';
 import { toHistory } from '../view-models.js';
+import { personPage } from '../person-page.js';
 
 const PersonSchema = z.object({
   _csrf: text(100),
@@ -87,10 +87,9 @@ export function personRoutes(deps: WebDeps): Router {
   r.get('/:id', requirePermission('persons.read'), (req, res) => {
     const d = personDetail(vault, intParam(req.params.id));
     res.render('persons/show', {
-      d,
-      purposes: (d.number?.purposes ?? []).map((c) => findPurpose(c)?.name ?? c),
-      revealPurposes: purposesFor(d.person.kind),
-      history: toHistory(d.history),
+      ...personPage(vault, d),
+      // Set by the intake route after it stored a number that is surely a placeholder (000000000000).
+      placeholderWarning: req.query.warning === 'placeholder' && d.number?.state === 'held',
     });
   });
 
@@ -138,7 +137,7 @@ export function personRoutes(deps: WebDeps): Router {
         res.redirect(303, `/persons/${id}`);
       }, (errors) => {
         const d = personDetail(vault, id);
-        res.status(400).render('persons/show', { d, purposes: (d.number?.purposes ?? []).map((c) => findPurpose(c)?.name ?? c), revealPurposes: purposesFor(d.person.kind), history: toHistory(d.history), dateError: errors[field] });
+        res.status(400).render('persons/show', personPage(vault, d, { dateError: errors[field] }));
       });
     });
   }

@@ -3,7 +3,7 @@ import QRCode from 'qrcode';
 import { z } from 'zod';
 import { packagePath } from '../../paths.js';
 import { checkRecoveryCode, checkTotp, confirmTotp, factorFailed, webAuthnEnrolled, webAuthnPassed, type FactorResult } from '../../services/second-factor.js';
-import { totpEnrolment } from '../../services/totp.js';
+import { simulatedAppCode, totpEnrolment } from '../../services/totp.js';
 import { authenticationOptions, registrationOptions, relyingPartyOf, verifyAuthentication, verifyRegistration, type RelyingParty } from '../../services/webauthn.js';
 import type { WebDeps } from '../app.js';
 import { parseBody, text } from '../forms.js';
@@ -34,7 +34,7 @@ export function secondFactorRoutes(deps: WebDeps): Router {
 
   /** The pending sign-in of the given purpose, or a redirect to the password page. */
   const pendingFor = (purpose: 'verify' | 'enrol', req: Request, res: Response): Pending | null => {
-    const p = loadPending(vault, req);
+    const p = loadPending(vault, req, deps.secure);
     if (p && p.row.purpose === purpose) return p;
     dropPending(vault, req, res, deps.secure);
     if (req.is('application/json')) res.status(401).json({ ok: false, message: S.expired });
@@ -42,8 +42,11 @@ export function secondFactorRoutes(deps: WebDeps): Router {
     return null;
   };
 
+  /** Development with simulated devices only: the code a simulated authenticator app shows now. */
+  const simulated = (p: Pending) => (deps.simulateDevices && deps.mode !== 'production' ? simulatedAppCode(vault, p.user) : null);
+
   const verifyPage = (res: Response, p: Pending, status = 200, error: string | null = null) =>
-    res.status(status).render('login/second-factor', { error, webauthn: rp !== null && vault.secondFactor.credentialsOf(p.user.id).length > 0, totp: vault.secondFactor.totpOf(p.user.id)?.confirmedAt != null });
+    res.status(status).render('login/second-factor', { error, webauthn: rp !== null && vault.secondFactor.credentialsOf(p.user.id).length > 0, totp: vault.secondFactor.totpOf(p.user.id)?.confirmedAt != null, simulatedCode: simulated(p) });
 
   /** A failed factor: the page again with what went wrong, or the password page when the account locked. */
   const refused = (req: Request, res: Response, p: Pending, result: FactorResult, message: string) => {
@@ -109,7 +112,7 @@ export function secondFactorRoutes(deps: WebDeps): Router {
   const enrolPage = async (res: Response, p: Pending, status = 200, error: string | null = null) => {
     const e = totpEnrolment(vault, p.user);
     const qr = await QRCode.toDataURL(e.uri, { errorCorrectionLevel: 'M', margin: 2, width: 220 });
-    res.status(status).render('login/enrol', { error, qr, base32: e.base32.replace(/(.{4})/gu, '$1 ').trim(), webauthn: rp !== null });
+    res.status(status).render('login/enrol', { error, qr, base32: e.base32.replace(/(.{4})/gu, '$1 ').trim(), webauthn: rp !== null, simulatedCode: simulated(p) });
   };
 
   r.get('/login/enrol', async (req, res) => {

@@ -1,0 +1,147 @@
+#!/usr/bin/env node
+// Soak: the built server (`npm run build` first) under N signed-in clients for a while, sampling its
+// resident size every second from /proc. Prints p50/p95/max RSS, requests per second, latency and the
+// server's CPU time per request (user + system, from /proc). --path hits one page only (for example
+// /persons, the register) instead of the mix. Loopback only; a temp vault of synthetic persons, removed
+// at the end.
+//   node scripts/soak.mjs [--seconds 600] [--clients 10] [--persons 2000] [--path /persons]
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const root = new URL('..', import.meta.url).pathname;
+const dist = (p) => join(root, 'dist', p);
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '600' }, clients: { type: 'string', default: '10' }, persons: { type: 'string', default: '2000' }, path: { type: 'string' } } });
+const SECONDS = Number(values.seconds);
+const CLIENTS = Number(values.clients);
+const PERSONS = Number(values.persons);
+const PASSWORD = 'soak password long';
+
+const { initDevVault } = await import(dist('src/services/init-vault.js'));
+const { createUser } = await import(dist('src/services/accounts.js'));
+const { importPersons } = await import(dist('src/services/import/import-persons.js'));
+const { systemClock } = await import(dist('src/domain/ports.js'));
+const { Secret } = await import(dist('src/domain/secret.js'));
+const { syntheticCsv } = await import(dist('bench/synthetic.js'));
+const { TEST_PIN_COST } = await import(dist('src/vault/slots.js'));
+
+const dir = mkdtempSync(join(tmpdir(), 'mnvault-soak-'));
+const dataDir = join(dir, 'data');
+let server;
+try {
+  const { vault } = await initDevVault({ dataDir, admin: { login: 'soakadmin', password: new Secret(PASSWORD), pin: new Secret('135790') }, clock: systemClock, pinCost: TEST_PIN_COST });
+  const actor = { id: 'cli', name: 'soak' };
+  for (let i = 0; i < CLIENTS; i++) await createUser(vault, actor, { login: `soak${i}`, displayName: `ソーク ${i}`, role: 'handler', password: new Secret(PASSWORD) }, null);
+  importPersons(vault, Buffer.from(syntheticCsv(PERSONS)), { actor, client: null, skipInvalid: false });
+  vault.close();
+
+  const port = await new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+  // As the unit runs it (systemd/mnvault.service): small young generation, two malloc arenas.
+  server = spawn(process.execPath, ['--max-semi-space-size=2', dist('src/cli/main.js'), 'serve', '--data', dataDir, '--http', '--port', String(port)], {
+    env: { PATH: process.env.PATH ?? '', LANG: 'C.UTF-8', MALLOC_ARENA_MAX: '2' },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  await new Promise((resolve, reject) => {
+    let out = '';
+    server.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('起動しました')) resolve();
+    });
+    server.once('exit', (code) => reject(new Error(`server exited ${code}`)));
+  });
+
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
+  const request = (method, path, cookie, body) =>
+    new Promise((resolve, reject) => {
+      const started = performance.now();
+      const req = http.request({ host: '127.0.0.1', port, method, path, agent, headers: { cookie, ...(body ? { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } : {}) } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (d) => (text += d)).on('end', () => resolve({ status: res.statusCode, headers: res.headers, text, ms: performance.now() - started }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  const cookiesOf = (res, jar) => {
+    for (const c of res.headers['set-cookie'] ?? []) {
+      const [pair] = c.split(';');
+      const [k, v] = pair.split('=');
+      jar.set(k, v);
+    }
+    return [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+  };
+  async function signIn(login) {
+    const jar = new Map();
+    const page = await request('GET', '/login', '');
+    let cookie = cookiesOf(page, jar);
+    const csrf = /name="_csrf" value="([^"]+)"/u.exec(page.text)[1];
+    const r = await request('POST', '/login', cookie, new URLSearchParams({ _csrf: csrf, login, password: PASSWORD }).toString());
+    if (r.status !== 303) throw new Error(`sign-in of ${login}: ${r.status}`);
+    cookie = cookiesOf(r, jar);
+    return cookie;
+  }
+  const cookies = [];
+  for (let i = 0; i < CLIENTS; i++) cookies.push(await signIn(`soak${i}`));
+
+  const rss = [];
+  const sampler = setInterval(() => {
+    const m = /VmRSS:\s+(\d+) kB/u.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'));
+    if (m) rss.push(Number(m[1]) / 1024);
+  }, 1000);
+  const latencies = [];
+  let errors = 0;
+  const end = performance.now() + SECONDS * 1000;
+  const cpuMs = () => {
+    const f = readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in ticks of 1/100 s
+  };
+  const cpuBefore = cpuMs();
+  const pages = () => {
+    if (values.path) return values.path;
+    const r = Math.random();
+    if (r < 0.4) return `/persons?page=${1 + Math.floor(Math.random() * Math.ceil(PERSONS / 50))}`;
+    if (r < 0.8) return `/persons/${1 + Math.floor(Math.random() * PERSONS)}`;
+    if (r < 0.9) return '/persons?q=' + encodeURIComponent('佐藤');
+    return '/';
+  };
+  await Promise.all(
+    cookies.map(async (cookie) => {
+      while (performance.now() < end) {
+        const r = await request('GET', pages(), cookie);
+        if (r.status !== 200) errors++;
+        latencies.push(r.ms);
+      }
+    }),
+  );
+  clearInterval(sampler);
+  const cpuUsed = cpuMs() - cpuBefore;
+  const q = (xs, p) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s[Math.min(s.length - 1, Math.floor(p * s.length))];
+  };
+  console.log(JSON.stringify({
+    seconds: SECONDS,
+    clients: CLIENTS,
+    persons: PERSONS,
+    path: values.path ?? 'mix',
+    serverCpuMsPerRequest: Number((cpuUsed / latencies.length).toFixed(2)),
+    requests: latencies.length,
+    errors,
+    requestsPerSecond: Math.round(latencies.length / SECONDS),
+    latencyMs: { p50: Math.round(q(latencies, 0.5)), p95: Math.round(q(latencies, 0.95)), max: Math.round(Math.max(...latencies)) },
+    rssMb: { p50: Math.round(q(rss, 0.5)), p95: Math.round(q(rss, 0.95)), max: Math.round(Math.max(...rss)), samples: rss.length },
+  }, null, 2));
+  agent.destroy();
+} finally {
+  server?.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 1500));
+  rmSync(dir, { recursive: true, force: true });
+}

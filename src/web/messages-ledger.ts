@@ -1,0 +1,21 @@
+/** The 管理台帳 settings page (part of the message catalog `m`: m.ledger). */
+export const LEDGER_MESSAGES = {
+  title: '管理台帳の設定',
+  help: '特定個人情報ファイル管理台帳に載せる責任者・取扱部署と、この装置の外にある番号入りのファイル（紙の扶養控除等申告書、給与ソフト、委託先など）を設定します。個人番号は書かないでください。',
+  owner: '金庫のファイルの責任者・取扱部署',
+  manager: '責任者',
+  department: '取扱部署',
+  saveOwner: '保存する',
+  saved: '保存しました。',
+  files: '装置外のファイル・記録',
+  none: '登録されていません。',
+  name: 'ファイル・記録の名称',
+  content: '内容',
+  location: '保管場所・方法',
+  fileManager: '責任者・取扱部署',
+  note: '備考',
+  add: '台帳に追加する',
+  remove: '台帳から外す',
+  examples: '例: 扶養控除等申告書（紙）／経理部の施錠キャビネット、給与計算ソフト／委託先 ○○税理士事務所',
+  printLink: '管理台帳を印刷する',
+} as const;

@@ -1,0 +1,60 @@
+import { execFileSync } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, statfsSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach } from 'vitest';
+import { tempDir } from './vault.js';
+
+/**
+ * Fault injection with real mounts (the tests run as root, where chmod does
+ * not stop a write): a small tmpfs that fills up, and a read-only bind mount.
+ */
+const mounted: string[] = [];
+afterEach(() => {
+  while (mounted.length) {
+    const m = mounted.pop()!;
+    try {
+      execFileSync('umount', ['-l', m]);
+    } catch {
+      // already gone
+    }
+  }
+});
+
+export function canMount(): boolean {
+  return process.getuid?.() === 0;
+}
+
+/** A fresh tmpfs of `sizeKb` KiB, unmounted after the test. */
+export function smallTmpfs(sizeKb: number): string {
+  const dir = join(tempDir('mnvault-tmpfs-'), 'mnt');
+  mkdirSync(dir);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeKb}k,mode=0700`, 'tmpfs', dir]);
+  mounted.push(dir);
+  return dir;
+}
+
+/** A read-only view of `source` (a bind mount remounted read-only), unmounted after the test. */
+export function readOnlyView(source: string): string {
+  const dir = join(tempDir('mnvault-ro-'), 'ro');
+  mkdirSync(dir);
+  execFileSync('mount', ['--bind', source, dir]);
+  mounted.push(dir);
+  execFileSync('mount', ['-o', 'remount,bind,ro', dir]);
+  return dir;
+}
+
+/** Writes `path` until the file system says ENOSPC. */
+export function fillDisk(path: string): void {
+  const fd = openSync(path, 'w');
+  const chunk = Buffer.alloc(64 * 1024, 0x55);
+  try {
+    for (;;) {
+      const free = statfsSync(path).bavail * statfsSync(path).bsize;
+      writeSync(fd, free < chunk.length ? chunk.subarray(0, Math.max(1, free)) : chunk);
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+  } finally {
+    closeSync(fd);
+  }
+}
