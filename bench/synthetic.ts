@@ -17,9 +17,26 @@ const GIVEN_KANA = ['タロウ', 'ハナコ', 'イチロウ', 'ミサキ', 'ケ�
 
 /**
  * A CSV of n persons: employees, each fourth followed by a dependant spouse,
- * and every tenth row a payee. All numbers synthetic and distinct.
+ * and every tenth row a payee. All numbers synthetic and distinct. With
+ * `leavers`, every thirteenth employee left on 2026-03-31 (a 退職日 column),
+ * so the register's status filter has rows to find.
  */
-export function syntheticCsv(n: number, seed = 7): string {
+export function syntheticCsv(n: number, seed = 7, opts: { leavers?: boolean } = {}): string {
+  const csv = plainSyntheticCsv(n, seed);
+  if (!opts.leavers) return csv;
+  let employees = 0;
+  return csv
+    .split('\r\n')
+    .map((line, i) => {
+      if (i === 0) return `${line},退職日`;
+      if (line === '') return line;
+      const leaver = line.startsWith('従業員,') && employees++ % 13 === 12;
+      return `${line},${leaver ? '2026-03-31' : ''}`;
+    })
+    .join('\r\n');
+}
+
+function plainSyntheticCsv(n: number, seed: number): string {
   const lines = ['種別,社員番号,氏名,フリガナ,生年月日,個人番号,続柄,扶養元社員番号'];
   let employee = '';
   for (let i = 0; i < n; i++) {

@@ -37,7 +37,6 @@ const SELF = fileURLToPath(import.meta.url);
 
 const ADMIN = { login: 'bench', password: 'bench-password-long', pin: '135790' } as const;
 const SEARCH_Q = '佐藤';
-const PER_PAGE = 50;
 const LATENCY_REQUESTS = 200;
 const WARMUP_REQUESTS = 20;
 const MIXED_VIEWS = 1000;
@@ -87,7 +86,7 @@ interface ImportDeps {
   syntheticCsv: typeof import('./synthetic.js').syntheticCsv;
 }
 
-/** A new vault in dir holding `persons` synthetic persons. */
+/** A new vault in dir holding `persons` synthetic persons (some of them leavers); `importSeconds` is the import alone. */
 async function importedVault(dir: string, persons: number, d: ImportDeps) {
   const { vault, recoveryCode } = await d.initDevVault({
     dataDir: dir,
@@ -96,11 +95,14 @@ async function importedVault(dir: string, persons: number, d: ImportDeps) {
     pinCost: d.TEST_PIN_COST,
   });
   recoveryCode.wipe();
-  const report = d.importPersons(vault, Buffer.from(d.syntheticCsv(persons)), { actor: { id: 'bench', name: 'bench' } });
+  const csv = Buffer.from(d.syntheticCsv(persons, 7, { leavers: true }));
+  const started = performance.now();
+  const report = d.importPersons(vault, csv, { actor: { id: 'bench', name: 'bench' } });
+  const importSeconds = (performance.now() - started) / 1000;
   if (!report.committed || report.imported.employee + report.imported.dependant + report.imported.payee !== persons) {
     throw new Error(`web bench import failed: ${JSON.stringify(report.errors.slice(0, 3))}`);
   }
-  return vault;
+  return Object.assign(vault, { importSeconds, csv });
 }
 
 async function serveChild(): Promise<void> {
@@ -305,7 +307,19 @@ async function signIn(port: number): Promise<string> {
     const form = new URLSearchParams({ _csrf: csrf, login: ADMIN.login, password: ADMIN.password }).toString();
     const res = await request(agent, port, '/login', { Cookie: cookie() }, form);
     remember(res);
-    if (res.status !== 303 || !jar.has('mnv_session')) throw new Error(`web bench: sign-in failed (${res.status})`);
+    // An admin's second factor: the bench admin enrols an authenticator app at its first sign-in, as a person would.
+    if (res.status === 303 && !jar.has('mnv_session')) {
+      const enrol = await request(agent, port, '/login/enrol', { Cookie: cookie() });
+      remember(enrol);
+      const secret = /<code id="totp-secret">([A-Z2-7 ]+)<\/code>/u.exec(enrol.body)?.[1]?.replace(/\s+/gu, '');
+      const token = /name="_csrf" value="([^"]+)"/u.exec(enrol.body)?.[1];
+      if (!secret || !token) throw new Error(`web bench: GET /login/enrol gave ${enrol.status} without a secret`);
+      const { Secret: OtpSecret, TOTP } = await import('otpauth');
+      const code = new TOTP({ secret: OtpSecret.fromBase32(secret), algorithm: 'SHA1', digits: 6, period: 30 }).generate();
+      const done = await request(agent, port, '/login/enrol/totp', { Cookie: cookie() }, new URLSearchParams({ _csrf: token, code }).toString());
+      remember(done);
+    }
+    if (!jar.has('mnv_session')) throw new Error(`web bench: sign-in failed (${res.status})`);
     return cookie();
   } finally {
     agent.destroy();
@@ -378,18 +392,17 @@ async function throughput(port: number, path: string, cookie: string, clients: n
 }
 
 /** Page views as staff make them: searches (first pages) and paging through the register; returns how many ran. */
-async function mixedViews(port: number, cookie: string, count: number, persons: number): Promise<number> {
+async function mixedViews(port: number, cookie: string, count: number): Promise<number> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const queries = ['佐藤', 'タナカ', '花子', 'E0001', 'ヒナ', '山本 翔', 'P9'];
-  const pages = Math.max(1, Math.ceil(persons / PER_PAGE));
   const deadline = performance.now() + MIXED_LIMIT_S * 1000;
   let i = 0;
   try {
     for (; i < count && performance.now() < deadline; i++) {
       const path =
         i % 2 === 0
-          ? `/persons?${new URLSearchParams({ q: queries[(i / 2) % queries.length]!, page: String(1 + (i % 3)) })}`
-          : `/persons?page=${1 + ((i * 37) % pages)}`;
+          ? `/persons?${new URLSearchParams({ q: queries[(i / 2) % queries.length]! })}`
+          : `/persons?${new URLSearchParams({ kind: ['employee', 'dependant', 'payee'][i % 3]! })}`;
       const r = await request(agent, port, path, { Cookie: cookie }, undefined, false);
       if (r.status !== 200) throw new Error(`web bench: GET ${path} gave ${r.status}`);
     }
@@ -473,12 +486,37 @@ async function rssAfterUpload(root: string, persons: number, report: Report): Pr
     const ready = await inbox.next('ready', CHILD_READY_TIMEOUT_MS);
     const cookie = await signIn(ready.port);
     await upload(ready.port, cookie, csv);
-    const views = await mixedViews(ready.port, cookie, MIXED_VIEWS, persons);
+    const views = await mixedViews(ready.port, cookie, MIXED_VIEWS);
     child.send({ type: 'rss' } satisfies ToChild);
     const rss = await inbox.next('rss', CHILD_REPLY_TIMEOUT_MS);
     report.row(rssRow(`${persons.toLocaleString('en-US')} uploaded in the browser (POST /imports)`, views, rss, ready.baseMb));
   } finally {
     await stopChild(child);
+  }
+}
+
+/** Seconds to decode and parse a CSV alone (the import's own first step), the floor of the import row. */
+async function csvParseSeconds(csv: Buffer): Promise<number> {
+  const { parse } = await import('csv-parse/sync');
+  const started = performance.now();
+  parse(new TextDecoder('utf-8').decode(csv), { relax_column_count: true });
+  return (performance.now() - started) / 1000;
+}
+
+/** The register URL `pages` × 次へ from `start`, following each page's rel="next" link as a person would. */
+async function followNext(port: number, cookie: string, start: string, pages: number): Promise<string> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    let path = start;
+    for (let i = 0; i < pages; i++) {
+      const page = await request(agent, port, path, { Cookie: cookie });
+      const next = /<a href="([^"]+)" rel="next">/u.exec(page.body)?.[1];
+      if (page.status !== 200 || !next) throw new Error(`web bench: page ${i + 1} of ${start} has no next link (${page.status})`);
+      path = next.replace(/&amp;/gu, '&');
+    }
+    return path;
+  } finally {
+    agent.destroy();
   }
 }
 
@@ -492,19 +530,39 @@ export async function benchWeb(root: string, persons: number, report: Report): P
   const { Secret } = await import('../src/domain/secret.js');
   const { TEST_PIN_COST } = await import('../src/vault/slots.js');
   const { syntheticCsv } = await import('./synthetic.js');
-  (await importedVault(dir, persons, { initDevVault, importPersons, systemClock, Secret, TEST_PIN_COST, syntheticCsv })).close();
+  const imported = await importedVault(dir, persons, { initDevVault, importPersons, systemClock, Secret, TEST_PIN_COST, syntheticCsv });
+  imported.close();
+  const count = persons.toLocaleString('en-US');
+  const parseSeconds = await csvParseSeconds(imported.csv);
+  report.row({
+    operation: `import CSV → sealed vault with the register's search and counts, ${count} persons`,
+    n: persons,
+    seconds: imported.importSeconds,
+    floor: 'decode + parse the same CSV alone',
+    floorSeconds: parseSeconds,
+    target: persons >= 1_000_000 ? '< 90 s' : 'figure',
+  });
   const child = startChild(dir, persons, 'cli');
   const inbox = new Inbox(child);
   try {
     const ready = await inbox.next('ready', CHILD_READY_TIMEOUT_MS);
     const cookie = await signIn(ready.port);
-    const count = persons.toLocaleString('en-US');
 
-    const searchPath = `/persons?${new URLSearchParams({ q: SEARCH_Q, page: '1' })}`;
-    const pagePath = '/persons?page=50';
+    const pagePath = await followNext(ready.port, cookie, '/persons', 49);
+    const q = (params: Record<string, string>) => `/persons?${new URLSearchParams(params)}`;
     for (const [label, path] of [
-      [`register search "${SEARCH_Q}" page 1, ${count} persons`, searchPath],
-      [`register page 50, ${count} persons`, pagePath],
+      [`register page 1, ${count} persons`, '/persons'],
+      [`register page 50 (49 × 次へ), ${count} persons`, pagePath],
+      [`register filter 支払先 (kind), ${count} persons`, q({ kind: 'payee' })],
+      [`register filter 退職 (status), ${count} persons`, q({ status: 'retired' })],
+      [`register filter 従業員 + 在職, ${count} persons`, q({ kind: 'employee', status: 'active' })],
+      [`register filter 未取得, ${count} persons`, q({ filter: 'missing' })],
+      [`register filter 本人確認未了, ${count} persons`, q({ filter: 'unchecked' })],
+      [`register search "${SEARCH_Q}" (two kanji) page 1, ${count} persons`, q({ q: SEARCH_Q })],
+      [`register search "さとう" (kana) page 1, ${count} persons`, q({ q: 'さとう' })],
+      [`register search "E0001" (code prefix) page 1, ${count} persons`, q({ q: 'E0001' })],
+      [`register search "林" (one character) page 1, ${count} persons`, q({ q: '林' })],
+      [`home page (counts), ${count} persons`, '/'],
     ] as const) {
       const ours = await latency(ready.port, path, cookie, LATENCY_REQUESTS);
       const floor = await latency(ready.floorPort, `/floor/${ours.bytes}`, '', LATENCY_REQUESTS);
@@ -518,7 +576,7 @@ export async function benchWeb(root: string, persons: number, report: Report): P
       });
     }
 
-    const views = await mixedViews(ready.port, cookie, MIXED_VIEWS, persons);
+    const views = await mixedViews(ready.port, cookie, MIXED_VIEWS);
     child.send({ type: 'rss' } satisfies ToChild);
     const rss = await inbox.next('rss', CHILD_REPLY_TIMEOUT_MS);
 
@@ -529,13 +587,13 @@ export async function benchWeb(root: string, persons: number, report: Report): P
     const floorRate = floor.ok / floor.seconds;
     const failed = ours.failed + floor.failed;
     report.row({
-      operation: `register page 50, ${CLIENTS} clients × ${THROUGHPUT_SECONDS} s (req/s; ratio = ours/floor)${failed ? ` [${ours.failed}+${floor.failed} not 200]` : ''}`,
+      operation: `register page 50, ${CLIENTS} clients × ${THROUGHPUT_SECONDS} s, ${count} persons (req/s; ratio = ours/floor)${failed ? ` [${ours.failed}+${floor.failed} not 200]` : ''}`,
       n: ours.ok,
       seconds: ours.seconds,
       // The time the floor needs for as many requests: ratio = floor s / our s = our req/s / floor req/s.
       floor: `bare express, same page size: ${Math.round(floorRate).toLocaleString('en-US')} req/s`,
       floorSeconds: ours.ok / floorRate,
-      target: 'ratio reported',
+      target: '≥ 300 req/s',
     });
 
     report.row(rssRow(`${count} imported by mnvault import`, views, rss, ready.baseMb));

@@ -69,7 +69,7 @@ export function registerPerson(vault: Vault, actor: Actor, form: PersonForm, sup
   if (!supporter && d.kind === 'dependant') throw new FormError({ kind: '扶養親族は、扶養する従業員の画面から登録してください。' });
   const at = vault.clock.now().toISOString();
   return writeTransaction(vault.db, () => {
-    if (d.code !== null && vault.persons.codes(d.kind).has(d.code)) {
+    if (d.code !== null && vault.persons.codeExists(d.kind, d.code)) {
       throw new FormError({ code: `${d.kind === 'employee' ? '社員番号' : '取引先コード'}「${d.code}」は既に登録されています。` });
     }
     const id = vault.persons.nextId();
@@ -92,7 +92,7 @@ export function updatePerson(vault: Vault, actor: Actor, id: PersonId, form: Per
   if (changed.length === 0) return;
   if (d.corporateNumber && !before.corporateNumber && vault.persons.numberOf(id)?.state === 'held') throw new FormError({ corporateNumber: CORPORATE_NUMBER_ON_HELD_REFUSAL });
   writeTransaction(vault.db, () => {
-    if (d.code !== null && d.code !== before.code && vault.persons.codes(before.kind).has(d.code)) {
+    if (d.code !== null && d.code !== before.code && vault.persons.codeExists(before.kind, d.code)) {
       throw new FormError({ code: `「${d.code}」は既に登録されています。` });
     }
     vault.persons.updatePerson({ id, code: d.code, name: d.name, kana: d.kana, birthDate: d.birthDate, relationship: d.relationship, corporateNumber: d.corporateNumber }, vault.clock.now().toISOString());

@@ -61,6 +61,9 @@ export function openDatabase(path: string, key: Secret<Buffer>, options: OpenOpt
     }
     db.pragma('foreign_keys = ON');
     db.pragma('secure_delete = ON');
+    // Sorts and temporary tables (an index built over names, a large ORDER BY)
+    // stay in memory: SQLite's temporary files are not encrypted.
+    db.pragma('temp_store = MEMORY');
     db.pragma('busy_timeout = 5000');
     return db;
   } catch (err) {
@@ -160,6 +163,22 @@ export function tryWriteNow(db: Db, fn: () => void): boolean {
     throw err;
   } finally {
     db.pragma(`busy_timeout = ${timeout}`);
+  }
+}
+
+/**
+ * Runs fn with a page cache of up to `mb` megabytes (a bulk write into large
+ * indexes otherwise reads and decrypts the same pages again and again), then
+ * restores the cache size and hands the memory back.
+ */
+export function withPageCache<T>(db: Db, mb: number, fn: () => T): T {
+  const before = db.pragma('cache_size', { simple: true }) as number;
+  db.pragma(`cache_size = ${-Math.round(mb * 1024)}`);
+  try {
+    return fn();
+  } finally {
+    db.pragma(`cache_size = ${before}`);
+    db.pragma('shrink_memory');
   }
 }
 

@@ -110,7 +110,7 @@ export function parseAuditQuery(vault: Vault, raw: Record<string, unknown>): Par
     const id = /^#?([1-9][0-9]{0,8})$/u.exec(q.person);
     if (id) filter.personIds = [Number(id[1])];
     else {
-      const found = vault.persons.search({ q: q.person, page: 1, perPage: PERSON_MATCHES });
+      const found = vault.persons.search({ q: q.person, perPage: PERSON_MATCHES });
       filter.personIds = found.rows.map((r) => r.id);
       nobody = found.rows.length === 0;
       personNote = nobody

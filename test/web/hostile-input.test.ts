@@ -937,11 +937,17 @@ const listCases: Case[] = [
   listCase('q repeated (array)', 'q=a&q=b'),
   listCase('q[$ne]= (operator injection)', 'q%5B%24ne%5D=x'),
   listCase('q with malformed percent-encoding', 'q=%E0%A4%A'),
-  ...['-1', '0', '99999999999999999999', '999999', '1e3', 'NaN', '%3Cscript%3E', '1%00'].map((p) =>
-    listCase(`page=${p}`, `page=${p}`, {
-      after: async (_b, res) => expect(res.text).toMatch(/<p class="count">[\d,]+ 件（\d+ \/ \d+ ページ）/u),
-    }),
+  // Keyset cursors from the URL: anything but a well-formed cursor shows the first page.
+  ...['-1', '0', '99999999999999999999', 'NaN', '%3Cscript%3E', '1%00', 'WyJ4IiwtNV0', 'WyJ4IiwxLDJd', 'x'.repeat(3000)].flatMap((p) =>
+    ['after', 'before'].map((param) =>
+      listCase(`${param}=${p.slice(0, 40)}`, `${param}=${p}`, {
+        after: async (_b, res) => expect(res.text).toMatch(/<p class="count">[\d,]+ 件/u),
+      }),
+    ),
   ),
+  listCase('page= (the old paging) is ignored', 'page=999999', {
+    after: async (_b, res) => expect(res.text).toMatch(/<p class="count">[\d,]+ 件/u),
+  }),
   listCase('kind=<script>', `kind=${encodeURIComponent('<script>alert(1)</script>')}`, { payload: '<script>alert(1)</script>' }),
   listCase('kind=toString', 'kind=toString'),
   listCase('kind repeated (array)', 'kind=employee&kind=payee'),

@@ -5,6 +5,8 @@ import { endDependant, kindOf, personDetail, registerPerson, retirePerson, updat
 import { requirePermission, type WebDeps } from '../app.js';
 import { clientOf, intParam, parseBody, scrub, text, withForm } from '../forms.js';
 import { M } from '../messages.js';
+import type { RegisterCursor } from '../../storage/persons-repo.js';
+import { toHistory } from '../view-models.js';
 import { personPage } from '../person-page.js';
 
 const PersonSchema = z.object({
@@ -20,6 +22,24 @@ const PersonSchema = z.object({
 const DateSchema = z.object({ _csrf: text(100), date: text(40) });
 const PER_PAGE = 50;
 
+/** A page cursor in a URL: base64url of [register key, id]; anything else is ignored (first page). */
+function parseCursor(v: unknown): RegisterCursor | undefined {
+  if (typeof v !== 'string' || v.length > 2400) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(v, 'base64url').toString('utf8'));
+    if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'string' && parsed[0].length <= 600 && Number.isSafeInteger(parsed[1]) && (parsed[1] as number) > 0) {
+      return { key: parsed[0], id: parsed[1] as number };
+    }
+  } catch {
+    // A damaged cursor is not an error the user can act on: the first page is shown.
+  }
+  return undefined;
+}
+
+function formatCursor(c: RegisterCursor): string {
+  return Buffer.from(JSON.stringify([c.key, c.id]), 'utf8').toString('base64url');
+}
+
 /** The register (特定個人情報ファイル): list, person page, register, edit, retire, 異動. */
 export function personRoutes(deps: WebDeps): Router {
   const r = Router();
@@ -29,11 +49,27 @@ export function personRoutes(deps: WebDeps): Router {
     const q = typeof req.query.q === 'string' ? req.query.q.normalize('NFKC').trim().slice(0, 100) : '';
     const kind = kindOf(typeof req.query.kind === 'string' ? req.query.kind : undefined);
     const status = req.query.status === 'active' || req.query.status === 'retired' ? req.query.status : undefined;
-    const page = typeof req.query.page === 'string' && /^[1-9][0-9]{0,5}$/u.test(req.query.page) ? Number(req.query.page) : 1;
-    const { rows, total } = vault.persons.search({ q, kind, status, page, perPage: PER_PAGE });
-    const pages = Math.max(1, Math.ceil(total / PER_PAGE));
-    const link = (p: number) => `/persons?${new URLSearchParams({ ...(q && { q }), ...(kind && { kind }), ...(status && { status }), page: String(p) })}`;
-    res.render('persons/index', { rows, total, page, pages, q, kind: kind ?? '', status: status ?? '', prev: page > 1 ? link(page - 1) : null, next: page < pages ? link(page + 1) : null });
+    const filter = req.query.filter === 'missing' || req.query.filter === 'unchecked' ? req.query.filter : undefined;
+    const after = parseCursor(req.query.after);
+    const before = req.query.before === 'end' ? 'end' : parseCursor(req.query.before);
+    const result = vault.persons.search({ q, kind, status, filter, after, before, perPage: PER_PAGE });
+    const base = { ...(q && { q }), ...(kind && { kind }), ...(status && { status }), ...(filter && { filter }) };
+    const link = (extra: Record<string, string>) => `/persons?${new URLSearchParams({ ...base, ...extra })}`;
+    const { rows } = result;
+    res.render('persons/index', {
+      rows,
+      total: result.total,
+      totalCapped: result.totalCapped,
+      q,
+      kind: kind ?? '',
+      status: status ?? '',
+      filter: filter ?? '',
+      scanBounded: result.scanBounded,
+      first: result.prev ? link({}) : null,
+      prev: result.prev ? link({ before: formatCursor(result.prev) }) : null,
+      next: result.next ? link({ after: formatCursor(result.next) }) : null,
+      last: result.next && !q ? link({ before: 'end' }) : null,
+    });
   });
 
   r.get('/new', requirePermission('persons.write'), (_req, res) => {
