@@ -73,7 +73,7 @@ function plainDb(path: string, key: string): Database.Database {
 async function benchImport(root: string, n: number): Promise<Row> {
   const csv = Buffer.from(syntheticCsv(n));
   let ours = Infinity;
-  let rows: { persons: unknown[][]; numbers: unknown[][] } | undefined;
+  let rows: { personColumns: string; persons: unknown[][]; numbers: unknown[][] } | undefined;
   for (let run = 0; run < 2; run++) {
     const dir = join(root, `import-${run}`);
     const vault = await newVault(dir);
@@ -82,8 +82,11 @@ async function benchImport(root: string, n: number): Promise<Row> {
       if (!r.committed || r.imported.employee + r.imported.dependant + r.imported.payee !== n) throw new Error('bench import failed');
     });
     ours = Math.min(ours, t);
+    // The stored columns only (table_info leaves out generated ones, which an INSERT cannot name).
+    const stored = (table: string) => (vault.db.prepare(`SELECT name FROM pragma_table_info('${table}')`).pluck().all() as string[]).join(', ');
     rows ??= {
-      persons: vault.db.prepare('SELECT * FROM persons ORDER BY id').raw().all() as unknown[][],
+      personColumns: stored('persons'),
+      persons: vault.db.prepare(`SELECT ${stored('persons')} FROM persons ORDER BY id`).raw().all() as unknown[][],
       numbers: vault.db.prepare('SELECT * FROM person_numbers ORDER BY person_id').raw().all() as unknown[][],
     };
     vault.close();
@@ -92,7 +95,7 @@ async function benchImport(root: string, n: number): Promise<Row> {
   const floor = best(2, () => {
     const db = plainDb(join(root, `floor-${randomUUID()}.db`), randomBytes(32).toString('hex'));
     migrate(db, new Date());
-    const p = db.prepare(`INSERT INTO persons VALUES (${rows!.persons[0]!.map(() => '?').join(',')})`);
+    const p = db.prepare(`INSERT INTO persons (${rows!.personColumns}) VALUES (${rows!.persons[0]!.map(() => '?').join(',')})`);
     const q = db.prepare(`INSERT INTO person_numbers VALUES (${rows!.numbers[0]!.map(() => '?').join(',')})`);
     const t = time(() =>
       db.transaction(() => {

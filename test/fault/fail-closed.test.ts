@@ -59,7 +59,7 @@ describe('fail closed', () => {
     expect(() => importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${NUMBER}\n`), { actor })).toThrow(
       expect.objectContaining({ code: 'audit_unavailable' }),
     );
-    expect(vault.persons.count()).toEqual({ persons: 0, held: 0, notProvided: 0 });
+    expect(vault.persons.count()).toMatchObject({ persons: 0, held: 0, notProvided: 0 });
   });
 
   it('audits a wrong PIN as slot.unlock_failed and reveals nothing', async () => {
