@@ -10,8 +10,9 @@
  * The index holds grams of the keys: every pair of adjacent characters of the
  * name and the kana (two-kanji surnames are the common query). A query of two
  * or more characters is answered from its rarest pair, then checked against the
- * whole key. A one-character query (林) has no pair: it walks the register in
- * order and checks each key, up to a bound (see storage/register-query.ts).
+ * whole key. Each key is closed by KEY_END, so every one of its characters
+ * starts a gram: a one-character query (林, 子) reads the grams that start with
+ * it and merges their rows in register order (see storage/register-query.ts).
  */
 
 const HIRAGANA = /[\u3041-\u3096\u309D\u309E]/gu;
@@ -39,9 +40,13 @@ function pairs(key: string): string[] {
   return out;
 }
 
-/** The grams a person is found by: pairs of the name and of the kana; each once. */
+/** Closes a key: its last character paired with this, so every character of a key starts some gram. */
+export const KEY_END = '\u0003';
+
+/** The grams a person is found by: pairs of the name and of the kana, each closed by KEY_END; each once. */
 export function personGrams(name: string, kana: string | null): string[] {
-  return [...new Set([...pairs(searchKey(name)), ...pairs(kana ? searchKey(kana) : '')])];
+  const closed = (key: string) => (key === '' ? [] : pairs(key + KEY_END));
+  return [...new Set([...closed(searchKey(name)), ...closed(kana ? searchKey(kana) : '')])];
 }
 
 /** What a query matches against: the name and kana keys, kept apart. */

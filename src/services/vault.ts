@@ -5,7 +5,7 @@ import { AppError } from '../domain/errors.js';
 import type { Clock } from '../domain/ports.js';
 import type { Secret } from '../domain/secret.js';
 import { AuditRepo } from '../storage/audit-repo.js';
-import { DB_FILE, openDatabase, type Db } from '../storage/database.js';
+import { DB_FILE, openDatabase, writeTransaction, type Db } from '../storage/database.js';
 import { MetaRepo } from '../storage/meta-repo.js';
 import { migrate } from '../storage/migrate.js';
 import { PersonsRepo } from '../storage/persons-repo.js';
@@ -149,7 +149,12 @@ export function openVault(opts: OpenVaultOptions): Vault {
       }
       throw err;
     }
-    if (!opts.readonly) migrate(db, opts.clock.now());
+    if (!opts.readonly) {
+      const open = db;
+      migrate(open, opts.clock.now());
+      // Persons kept before the register's search existed are indexed once, at the first open after the upgrade.
+      writeTransaction(open, () => new PersonsRepo(open).indexMissing());
+    }
     vault = assemble(db, dbKey, cred, opts.dataDir, credential, opts.clock);
     if (!opts.acceptHead) guardHead(vault, vault.headKey);
     return vault;

@@ -119,6 +119,20 @@ export class PersonsRepo {
     this.insertGrams(p.id, p.name, p.kana);
   }
 
+  /**
+   * Gives the search text and grams to persons that lack them (registered
+   * before the register's search existed), in the caller's transaction.
+   * Returns how many; a vault opened after an upgrade calls it once.
+   */
+  indexMissing(): number {
+    const rows = this.db.prepare("SELECT id, name, kana FROM persons WHERE search_text = ''").all() as { id: PersonId; name: string; kana: string | null }[];
+    for (const r of rows) {
+      this.searchTextStmt.run(searchText(r.name, r.kana), r.id);
+      this.insertGrams(r.id, r.name, r.kana);
+    }
+    return rows.length;
+  }
+
   private insertGrams(id: PersonId, name: string, kana: string | null): void {
     const key = registerKey(kana);
     const grams = personGrams(name, kana);

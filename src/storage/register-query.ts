@@ -41,6 +41,8 @@ const CODE_SORT_LIMIT = 1000;
  * each person, at most this many per page; the next page goes on from there.
  */
 export const SHORT_QUERY_SCAN = 100_000;
+/** A one-character query merges the rows of at most this many distinct grams starting with it. */
+const CHAR_GRAMS = 400;
 /** A gram's rows are counted up to here when choosing the rarest gram of a query. */
 const GRAM_COUNT_CAP = 20_000;
 const MAX_CODE = String.fromCodePoint(0x10ffff);
@@ -61,10 +63,16 @@ type Direction = 'forward' | 'backward';
  * register order, and checks each candidate against the whole normalised key.
  */
 export class RegisterQuery {
+  private readonly shortQueryScan: number;
+  private readonly charGrams: number;
+
   constructor(
     private readonly db: Db,
-    private readonly shortQueryScan = SHORT_QUERY_SCAN,
-  ) {}
+    limits: { shortQueryScan?: number; charGrams?: number } = {},
+  ) {
+    this.shortQueryScan = limits.shortQueryScan ?? SHORT_QUERY_SCAN;
+    this.charGrams = limits.charGrams ?? CHAR_GRAMS;
+  }
 
   page(s: RegisterPageQuery): RegisterPage {
     const direction: Direction = s.before ? 'backward' : 'forward';
@@ -114,7 +122,7 @@ export class RegisterQuery {
   /** Name/kana matches (through the rarest gram) merged with code-prefix matches, in register order. */
   private searchPage(key: string, code: string, s: RegisterPageQuery, direction: Direction, cursor: RegisterCursor | undefined): { rows: Keyed[]; resume?: Keyed } {
     const limit = s.perPage + 1;
-    const byName = queryGrams(key).length ? { rows: this.gramMatches(key, s, direction, cursor, limit) } : this.shortMatches(key, s, direction, cursor, limit);
+    const byName = queryGrams(key).length ? { rows: this.gramMatches(key, s, direction, cursor, limit) } : this.charMatches(key, s, direction, cursor, limit);
     const byCode = codeLike(code) ? this.codeMatches(code, s, direction, cursor, limit) : [];
     const sign = direction === 'forward' ? 1 : -1;
     const seen = new Set<PersonId>();
@@ -124,6 +132,39 @@ export class RegisterQuery {
       .filter((r) => !byName.resume || compare(r, byName.resume) * sign <= 0)
       .sort((a, b) => compare(a, b) * sign);
     return { rows: merged.slice(0, limit), resume: merged.length >= limit ? undefined : byName.resume };
+  }
+
+  /**
+   * A one-character query: every gram that starts with the character (found by
+   * seeking from one distinct gram to the next), each read in register order
+   * from the cursor, merged. A character that starts more than charGrams
+   * distinct grams (a common kana) walks the register instead (shortMatches).
+   */
+  private charMatches(key: string, s: RegisterPageQuery, direction: Direction, cursor: RegisterCursor | undefined, limit: number): { rows: Keyed[]; resume?: Keyed } {
+    const grams = this.gramsStartingWith(key, this.charGrams + 1);
+    if (grams.length > this.charGrams) return this.shortMatches(key, s, direction, cursor, limit);
+    const sign = direction === 'forward' ? 1 : -1;
+    const seen = new Set<PersonId>();
+    const rows = grams
+      .flatMap((gram) => this.gramRows(gram, undefined, s, direction, cursor, limit))
+      .filter((r) => (seen.has(r.id) ? false : (seen.add(r.id), true)))
+      .sort((a, b) => compare(a, b) * sign)
+      .slice(0, limit);
+    return { rows };
+  }
+
+  /** The distinct grams starting with `prefix`, in order, up to `max` (one seek each). */
+  private gramsStartingWith(prefix: string, max: number): string[] {
+    const first = this.db.prepare('SELECT gram FROM person_grams WHERE gram >= ? AND gram < ? ORDER BY gram LIMIT 1').pluck();
+    const next = this.db.prepare('SELECT gram FROM person_grams WHERE gram > ? AND gram < ? ORDER BY gram LIMIT 1').pluck();
+    const end = prefix + MAX_CODE;
+    const out: string[] = [];
+    let gram = first.get(prefix, end) as string | undefined;
+    while (gram !== undefined && out.length < max) {
+      out.push(gram);
+      gram = next.get(gram, end) as string | undefined;
+    }
+    return out;
   }
 
   /**
@@ -160,10 +201,18 @@ export class RegisterQuery {
 
   private gramMatches(key: string, s: RegisterPageQuery, direction: Direction, cursor: RegisterCursor | undefined, limit: number): Keyed[] {
     const gram = this.rarestGram(key);
-    if (gram === undefined) return [];
+    return gram === undefined ? [] : this.gramRows(gram, key, s, direction, cursor, limit);
+  }
+
+  /** One gram's persons in register order from the cursor, each checked to contain `check` when given. */
+  private gramRows(gram: string, check: string | undefined, s: RegisterPageQuery, direction: Direction, cursor: RegisterCursor | undefined, limit: number): Keyed[] {
     const { where, args } = filterClause(s, 'p');
-    where.unshift('g.gram = ?', 'instr(p.search_text, ?) > 0');
-    args.unshift(gram, key);
+    if (check !== undefined) {
+      where.unshift('instr(p.search_text, ?) > 0');
+      args.unshift(check);
+    }
+    where.unshift('g.gram = ?');
+    args.unshift(gram);
     if (cursor) {
       where.push(`(g.register_key, g.person_id) ${direction === 'forward' ? '>' : '<'} (?, ?)`);
       args.push(cursor.key, cursor.id);
@@ -222,7 +271,9 @@ export class RegisterQuery {
     const ids = new Set<PersonId>();
     const gram = queryGrams(key).length ? this.rarestGram(key) : undefined;
     if (!queryGrams(key).length) {
-      for (const r of this.shortMatches(key, s, 'forward', undefined, SEARCH_COUNT_CAP + 1).rows) ids.add(r.id);
+      const found = this.charMatches(key, s, 'forward', undefined, SEARCH_COUNT_CAP + 1);
+      for (const r of found.rows) ids.add(r.id);
+      if (found.resume) return { n: ids.size, capped: true };
     } else if (gram !== undefined) {
       const { where, args } = filterClause(s, 'p');
       where.unshift('g.gram = ?', 'instr(p.search_text, ?) > 0');

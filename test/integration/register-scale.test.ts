@@ -4,7 +4,8 @@ import { syntheticCsv } from '../../bench/synthetic.js';
 import { importPersons } from '../../src/services/import/import-persons.js';
 import { registerPerson, retirePerson } from '../../src/services/persons.js';
 import { writeTransaction } from '../../src/storage/database.js';
-import type { Vault } from '../../src/services/vault.js';
+import { openVault, type Vault } from '../../src/services/vault.js';
+import { fixedClock } from '../../src/domain/ports.js';
 import type { PersonSearch } from '../../src/storage/persons-repo.js';
 import { RegisterQuery, type RegisterCursor } from '../../src/storage/register-query.js';
 import { newTestVault } from '../helpers/vault.js';
@@ -97,9 +98,17 @@ describe('the register at scale', () => {
     expect(vault.persons.count().unchecked).toBe(recount);
   });
 
-  it('walks a one-character search in bounded steps, in order, and says so', async () => {
+  it('finds a one-character query anywhere in a name, the last character too (子 of 花子, 翔)', async () => {
+    const vault = await vaultWith(200);
+    const flat = (x: string) => x.replace(/\s/gu, '');
+    for (const c of ['子', '翔', '林', 'ト']) {
+      expect(walk(vault, { q: c }, 9), c).toEqual(reference(vault, (p) => flat(p.name).includes(c) || flat(p.kana ?? '').includes(c)));
+    }
+  });
+
+  it('walks a one-character search of a very common character in bounded steps, in order, and says so', async () => {
     const vault = await vaultWith(120);
-    const bounded = new RegisterQuery(vault.db, 25);
+    const bounded = new RegisterQuery(vault.db, { shortQueryScan: 25, charGrams: 0 });
     const ids: number[] = [];
     let after: RegisterCursor | undefined;
     let sawBound = false;
@@ -139,6 +148,23 @@ describe('the register at scale', () => {
     const id = registerPerson(vault, ACTOR, { kind: 'employee', code: 'B2', name: '後続 一郎', kana: 'コウゾク イチロウ', birthDate: '1990-01-01', relationship: '', corporateNumber: '' }, null, null);
     expect(walk(vault, { q: '後続' })).toEqual([id]);
     expect(vault.persons.count().persons).toBe(12_001);
+  });
+
+  it('indexes, at the next open, persons kept before the register search existed', async () => {
+    const { vault, dataDir } = await newTestVault();
+    importPersons(vault, Buffer.from(syntheticCsv(40)), { actor: ACTOR });
+    // As a vault from before migration 080 holds them: no search text, no grams.
+    vault.db.exec("DELETE FROM person_grams; UPDATE persons SET search_text = ''");
+    expect(walk(vault, { q: '佐藤' })).toEqual([]);
+    vault.close();
+    const again = openVault({ dataDir, clock: fixedClock('2026-04-02T00:00:00Z') });
+    try {
+      const flat = (x: string) => x.replace(/\s/gu, '');
+      expect(walk(again, { q: '佐藤' })).toEqual(reference(again, (p) => flat(p.name).includes('佐藤')));
+      expect(walk(again, { q: '子' })).toEqual(reference(again, (p) => flat(p.name).includes('子') || flat(p.kana ?? '').includes('子')));
+    } finally {
+      again.close();
+    }
   });
 
   it('finds a person by the new name after an edit, and no longer by the old one', async () => {
