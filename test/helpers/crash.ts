@@ -30,7 +30,7 @@ export interface ChildRun {
 export function runChild(
   script: string,
   args: string[],
-  opts: { killAfterMs?: number; env?: Record<string, string>; timeoutMs?: number; /** Count killAfterMs from this stdout line (e.g. "ready"). */ from?: string } = {},
+  opts: { killAfterMs?: number; env?: Record<string, string>; timeoutMs?: number; /** Count killAfterMs from the first stdout line starting with this (e.g. "ready"). */ from?: string } = {},
 ): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
@@ -52,7 +52,7 @@ export function runChild(
     };
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
       out += d;
-      if (opts.from !== undefined && readyAt === undefined && out.split('\n').slice(0, -1).includes(opts.from)) {
+      if (opts.from !== undefined && readyAt === undefined && out.split('\n').slice(0, -1).some((l) => l.startsWith(opts.from!))) {
         readyAt = performance.now();
         arm();
       }
