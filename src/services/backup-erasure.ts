@@ -1,18 +1,14 @@
 import type { Actor } from '../domain/audit-events.js';
+import type { BackupErasure } from '../storage/retention-repo.js';
 import { AppError } from '../domain/errors.js';
 import { writeTransaction } from '../storage/database.js';
 import { backupsPredating } from './backup.js';
 import type { Vault } from './vault.js';
 
-export interface BackupErasure {
-  confirmedByName: string;
-  confirmedAt: string;
-}
+export type { BackupErasure } from '../storage/retention-repo.js';
 
-export function backupErasureOf(vault: Pick<Vault, 'db'>, disposalId: number): BackupErasure | undefined {
-  return vault.db
-    .prepare('SELECT confirmed_by_name AS confirmedByName, confirmed_at AS confirmedAt FROM disposal_backup_erasures WHERE disposal_id = ?')
-    .get(disposalId) as BackupErasure | undefined;
+export function backupErasureOf(vault: Pick<Vault, 'retention'>, disposalId: number): BackupErasure | undefined {
+  return vault.retention.backupErasure(disposalId);
 }
 
 /**
@@ -33,7 +29,7 @@ export function confirmBackupsErased(vault: Vault, actor: Actor, disposalId: num
   }
   if (!confirmedOffsite) throw new AppError('invalid', '装置の外（別の媒体・保管場所）に写したバックアップも消去したことを確認して、確認の欄に印を付けてください。');
   writeTransaction(vault.db, () => {
-    vault.db.prepare('INSERT INTO disposal_backup_erasures (disposal_id, confirmed_by, confirmed_by_name, confirmed_at) VALUES (?, ?, ?, ?)').run(disposalId, actor.id, actor.name, vault.clock.now().toISOString());
+    vault.retention.recordBackupErasure(disposalId, actor, vault.clock.now().toISOString());
     vault.audit.append({ actor, action: 'disposal.backups_erased', client, detail: { disposal_id: disposalId, folder: vault.meta.get('backup_dir') ?? '', offsite_confirmed: true } });
   });
 }

@@ -98,6 +98,12 @@ const toDisposal = (r: RawDisposal): DisposalRow => ({
 });
 
 /** retention_rules, retention_settings, legal_holds, disposals (migration 008). Never a number. */
+/** A recorded バックアップ消去確認: who confirmed the copies in older backups gone, and when. */
+export interface BackupErasure {
+  confirmedByName: string;
+  confirmedAt: string;
+}
+
 export class RetentionRepo {
   /** The executed disposals recorded in another database (a backup copy); none in a copy older than the table. */
   static executedDisposalIdsIn(db: Db): number[] {
@@ -284,5 +290,18 @@ export class RetentionRepo {
       .prepare(`SELECT count(*) FROM users WHERE role = 'admin' AND id != ? AND disabled_at IS NOT NULL AND disabled_at >= ?`)
       .pluck()
       .get(exceptUserId, sinceIso) as number;
+  }
+
+  /** バックアップ消去確認 of a disposal, when recorded. */
+  backupErasure(disposalId: number): BackupErasure | undefined {
+    return this.db
+      .prepare('SELECT confirmed_by_name AS confirmedByName, confirmed_at AS confirmedAt FROM disposal_backup_erasures WHERE disposal_id = ?')
+      .get(disposalId) as BackupErasure | undefined;
+  }
+
+  recordBackupErasure(disposalId: number, by: { id: string; name: string }, at: string): void {
+    this.db
+      .prepare('INSERT INTO disposal_backup_erasures (disposal_id, confirmed_by, confirmed_by_name, confirmed_at) VALUES (?, ?, ?, ?)')
+      .run(disposalId, by.id, by.name, at);
   }
 }
