@@ -36,8 +36,9 @@ export class StreamingTable implements Report {
         r.seconds.toFixed(3),
         Math.round(r.n / r.seconds).toLocaleString('en-US'),
         r.floor,
-        r.floorSeconds.toFixed(3),
-        (r.floorSeconds / r.seconds).toFixed(2),
+        // A row that splits another has no floor of its own (NaN): its floor cells stay empty.
+        Number.isNaN(r.floorSeconds) ? '' : r.floorSeconds.toFixed(3),
+        Number.isNaN(r.floorSeconds) ? '' : (r.floorSeconds / r.seconds).toFixed(2),
         r.target,
       ])}\n`,
     );

@@ -20,9 +20,11 @@ fi
 # libreoffice-calc-nogui: the CSV export is opened in a real spreadsheet to prove no cell is a formula;
 # testssl.sh: scripts/check-tls.sh checks the offered protocols and ciphers;
 # pcscd + libccid: the contactless card reader (マイナンバーカード); libpcsclite-dev: node-gyp builds the
-# PC/SC binding (smartcard) against it; vsmartcard-vpcd: the virtual reader the card tests drive.
+# PC/SC binding (smartcard) against it; vsmartcard-vpcd: the virtual reader the card tests drive;
+# iproute2 (ip): the virtual reader's private pcscd gets a loopback of its own that acknowledges at once.
 packages=(socat chromium fonts-noto-cjk libusb-1.0-0 libudev1 python3 make g++ ca-certificates shellcheck poppler-utils
-  mmdebstrap systemd-container libreoffice-calc-nogui testssl.sh pcscd libccid libpcsclite-dev vsmartcard-vpcd)
+  mmdebstrap systemd-container libreoffice-calc-nogui testssl.sh pcscd libccid libpcsclite-dev vsmartcard-vpcd
+  iproute2)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

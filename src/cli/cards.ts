@@ -52,6 +52,7 @@ export async function startCards(vault: Vault, simulate: boolean): Promise<{ des
         pin: SIMULATED_CARD_PIN,
       },
       port: pcscd.vpcdPort,
+      netns: pcscd.netns,
     });
   });
   return {

@@ -6,7 +6,7 @@
  *   SELECT AP     00 A4 04 0C 0A D3 92 10 00 31 00 01 01 04 08
  *   SELECT EF     00 A4 02 0C 02 <EF id, 2 bytes>
  *   VERIFY        00 20 00 80 [04 <4 ASCII digits>]   (no data: ask the tries left, spends none)
- *   READ BINARY   00 B0 <offset, 2 bytes> <Le>
+ *   READ BINARY   00 B0 <offset, 2 bytes> <Le>   (Le 00: up to 256 bytes)
  */
 
 /** 券面事項入力補助AP (the card-surface input-assistance application). */
@@ -55,11 +55,11 @@ export function verifyPinCommand(pinDigits: Uint8Array): Uint8Array {
   return apdu;
 }
 
-/** READ BINARY of `length` bytes (1-255) at `offset` (0-32767) of the selected EF. */
+/** READ BINARY of up to `length` bytes (1-256; 256 is sent as Le 00) at `offset` (0-32767) of the selected EF. */
 export function readBinaryCommand(offset: number, length: number): Uint8Array {
   if (offset < 0 || offset > 0x7fff) throw new RangeError('READ BINARY offset out of range');
-  if (length < 1 || length > 0xff) throw new RangeError('READ BINARY length must be 1-255');
-  return Uint8Array.from([0x00, 0xb0, (offset >> 8) & 0x7f, offset & 0xff, length]);
+  if (length < 1 || length > 0x100) throw new RangeError('READ BINARY length must be 1-256');
+  return Uint8Array.from([0x00, 0xb0, (offset >> 8) & 0x7f, offset & 0xff, length & 0xff]);
 }
 
 export interface CardResponse {

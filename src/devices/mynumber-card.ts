@@ -4,7 +4,7 @@
  *
  *   1. probe(): SELECT the AP, SELECT the PIN EF, VERIFY without data → tries left
  *      (spends no try). The holder is shown this before typing.
- *   2. read(pin): VERIFY the 4 digits; on success SELECT + READ BINARY EF 0001
+ *   2. read(pin): VERIFY the 4 digits; on success SELECT + READ BINARY (Le 00) EF 0001
  *      (個人番号), EF 0002 (基本4情報), EF 0003 (signature), EF 0004 (certificate),
  *      and check the signature.
  *
@@ -102,25 +102,39 @@ async function readEf(transmit: Transmit, ef: number): Promise<Uint8Array> {
   return readSelected(transmit, ef);
 }
 
-const HEADER_READ = 8;
-const CHUNK = 0xff;
+/** Le = 00 in a short READ BINARY: up to 256 bytes. */
+const CHUNK = 256;
 
-/** Reads the header to learn the element's length, then the rest in chunks of up to 255 bytes. */
+/**
+ * Reads the selected EF with as few exchanges as short APDUs allow: Le = 00
+ * (256 bytes) first, which returns a file shorter than that whole (status
+ * 62 82, end of file reached); its TLV header then says whether more follows,
+ * read in 256-byte chunks. A card that wants the exact length (6C xx) is
+ * asked again with it. Extended-length READ BINARY would take a whole
+ * certificate in one exchange but is not assumed: see docs/mynumber-card.md.
+ */
 async function readSelected(transmit: Transmit, ef: number): Promise<Uint8Array> {
-  const first = await readChunk(transmit, ef, 0, HEADER_READ);
+  const first = await readChunk(transmit, ef, 0, CHUNK);
   const total = tlvTotalLength(first);
   if (total === undefined) throw new CardProtocolError('bad_tlv', `EF ${ef.toString(16)} has no TLV header`);
-  if (total <= first.length) return first.slice(0, total);
+  if (total <= first.length) {
+    const whole = first.slice(0, total);
+    first.fill(0);
+    return whole;
+  }
   const parts = [first];
   for (let off = first.length; off < total; off += CHUNK) parts.push(await readChunk(transmit, ef, off, Math.min(CHUNK, total - off)));
-  const whole = concat(parts);
+  const whole = concat(parts).slice(0, total);
   for (const p of parts) p.fill(0);
   return whole;
 }
 
 async function readChunk(transmit: Transmit, ef: number, offset: number, length: number): Promise<Uint8Array> {
-  const r = parseResponse(await transmit(readBinaryCommand(offset, length)));
+  let r = parseResponse(await transmit(readBinaryCommand(offset, length)));
+  if ((r.sw & 0xff00) === 0x6c00 && (r.sw & 0xff) !== 0) r = parseResponse(await transmit(readBinaryCommand(offset, r.sw & 0xff)));
   if (r.sw === 0x6982) throw new CardProtocolError('security_status', `READ BINARY of EF ${ef.toString(16)} refused: PIN not verified`);
   if (r.sw !== SW_OK && r.sw !== 0x6282) throw new CardProtocolError('unexpected_status', `READ BINARY of EF ${ef.toString(16)} answered ${hexSw(r.sw)}`);
-  return r.data.slice();
+  const data = r.data.slice();
+  r.data.fill(0);
+  return data;
 }

@@ -23,7 +23,12 @@ function load(): Lib {
   return lib;
 }
 
-const POLL_MS = 150;
+/**
+ * With readers present, waitForCard sleeps in SCardGetStatusChange (woken the
+ * moment pcscd sees a card) and looks for new readers every LIST_MS; with none,
+ * it lists again every LIST_MS.
+ */
+const LIST_MS = 500;
 
 export class PcscCardReaders implements CardReaders {
   #ctx: Ctx | undefined;
@@ -64,12 +69,30 @@ export class PcscCardReaders implements CardReaders {
           readers.length === 0 ? 'カードリーダーが見つかりません。リーダーを接続してからやり直してください。' : 'カードが置かれませんでした。カードをリーダーに置いてからやり直してください。',
         );
       }
-      await new Promise((r) => setTimeout(r, POLL_MS));
+      await this.#waitForChange(readers, Math.min(until - Date.now(), LIST_MS), signal);
     }
   }
 
   close(): void {
     this.#drop();
+  }
+
+  async #waitForChange(readers: ReturnType<Ctx['listReaders']>, ms: number, signal?: AbortSignal): Promise<void> {
+    if (ms <= 0) return;
+    if (readers.length === 0) {
+      await new Promise((r) => setTimeout(r, ms));
+      return;
+    }
+    const ctx = this.#ctx!;
+    const cancel = () => ctx.cancel();
+    signal?.addEventListener('abort', cancel, { once: true });
+    try {
+      await ctx.waitForChange(readers, ms);
+    } catch {
+      // Cancelled, or pcscd went away: the next listing says which.
+    } finally {
+      signal?.removeEventListener('abort', cancel);
+    }
   }
 
   #readers() {

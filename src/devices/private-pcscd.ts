@@ -8,10 +8,17 @@
  * socket then appears in that folder and PCSCLITE_CSOCK_NAME points the client
  * at it. Parallel test files thus never share a daemon. The vpcd driver listens
  * on the configured port and the next one (its two slots).
+ *
+ * The daemon also gets a network namespace of its own (`unshare -n`) whose
+ * loopback route acknowledges at once (`quickack`). vpcd 3.3 writes each
+ * message to the card as two send()s (length, then payload) on a socket
+ * without TCP_NODELAY: Nagle holds the payload until the card's side
+ * acknowledges the length, and the card's kernel delays that ACK by 40 ms, on
+ * every exchange. A real reader speaks CCID over USB and has no such cost;
+ * virtual cards enter the namespace (virtual-card-host.ts) to connect.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -20,16 +27,20 @@ export interface PrivatePcscd {
   readonly vpcdPort: number;
   /** The client socket; PCSCLITE_CSOCK_NAME is set to it in this process. */
   readonly socketPath: string;
+  /** The daemon's network namespace (a /proc path for nsenter --net=), where vpcdPort listens. */
+  readonly netns: string;
   stop(): Promise<void>;
 }
 
 const VPCD_DRIVER = '/usr/lib/pcsc/drivers/serial/libifdvpcd.so';
+const VPCD_PORT = 35963;
 
 /** Whether this machine can run one (pcscd, the vpcd driver, unshare as root). */
 export function privatePcscdProblem(): string | undefined {
   if (!existsSync('/usr/sbin/pcscd')) return 'pcscd is not installed (Debian package pcscd)';
   if (!existsSync(VPCD_DRIVER)) return 'the virtual reader driver is not installed (Debian package vsmartcard-vpcd)';
-  if (process.getuid?.() !== 0) return 'a private pcscd needs root (a private mount namespace)';
+  if (!existsSync('/usr/sbin/ip') && !existsSync('/sbin/ip')) return 'ip is not installed (Debian package iproute2)';
+  if (process.getuid?.() !== 0) return 'a private pcscd needs root (private mount and network namespaces)';
   return undefined;
 }
 
@@ -42,7 +53,8 @@ export async function startPrivatePcscd(): Promise<PrivatePcscd> {
   mkdirSync(confDir);
   mkdirSync(runDir);
   mkdirSync('/run/pcscd', { recursive: true });
-  const port = await freePortPair();
+  // Its own network namespace: vpcd's default port is free there.
+  const port = VPCD_PORT;
   writeFileSync(
     join(confDir, 'vpcd'),
     `FRIENDLYNAME "Virtual PCD"\nDEVICENAME   /dev/null:${port}\nLIBPATH      ${VPCD_DRIVER}\nCHANNELID    ${port}\n`,
@@ -50,7 +62,7 @@ export async function startPrivatePcscd(): Promise<PrivatePcscd> {
   const child: ChildProcess = spawn(
     'unshare',
     // setpriv --pdeathsig: the daemon dies with this process, even when it is killed (kill -9 tests).
-    ['-m', '--propagation', 'private', 'sh', '-c', 'mount --bind "$1" /run/pcscd && exec setpriv --pdeathsig KILL /usr/sbin/pcscd -f -c "$2"', 'sh', runDir, confDir],
+    ['-m', '-n', '--propagation', 'private', 'sh', '-c', 'mount --bind "$1" /run/pcscd && ip link set lo up && ip route replace local 127.0.0.1 dev lo table local proto kernel scope host src 127.0.0.1 quickack 1 && exec setpriv --pdeathsig KILL /usr/sbin/pcscd -f -c "$2"', 'sh', runDir, confDir],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
@@ -58,7 +70,7 @@ export async function startPrivatePcscd(): Promise<PrivatePcscd> {
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const socketPath = join(runDir, 'pcscd.comm');
   const deadline = Date.now() + 10_000;
-  while (!existsSync(socketPath) || !(await listening(port))) {
+  while (!existsSync(socketPath)) {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
@@ -69,6 +81,7 @@ export async function startPrivatePcscd(): Promise<PrivatePcscd> {
   process.env.PCSCLITE_CSOCK_NAME = socketPath;
   return {
     vpcdPort: port,
+    netns: `/proc/${child.pid}/ns/net`,
     socketPath,
     async stop() {
       if (child.exitCode === null) {
@@ -80,25 +93,4 @@ export async function startPrivatePcscd(): Promise<PrivatePcscd> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-async function listening(port: number): Promise<boolean> {
-  return !(await portFree(port));
-}
-
-/** A port p with p and p+1 both free, from the ephemeral range's lower half. */
-async function freePortPair(): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const p = 20000 + Math.floor(Math.random() * 20000) * 2;
-    if ((await portFree(p)) && (await portFree(p + 1))) return p;
-  }
-  throw new Error('no free port pair for the virtual reader');
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen({ port, host: '0.0.0.0', exclusive: true }, () => s.close(() => resolve(true)));
-  });
 }

@@ -4,6 +4,8 @@ import { readTranscript } from '../helpers/ctaphid-transcript.js';
 import { probeCard, readCard } from '../../src/devices/mynumber-card.js';
 import { CardProtocolError, readPinState } from '../../src/devices/mynumber-card-apdu.js';
 import { Secret } from '../../src/domain/secret.js';
+import { encodeBasicFourEf, encodeMyNumberEf } from '../../src/devices/mynumber-card-data.js';
+import { encodeTlv } from '../../src/devices/tlv.js';
 
 const TRANSCRIPT = join(import.meta.dirname, '../../device/transcripts/mynumber-card-wrong-pin-then-read.hex');
 
@@ -57,5 +59,35 @@ describe('the 券面事項入力補助AP codec against a written transcript', ()
 
   it('names a card without the AP as not a My Number card', async () => {
     await expect(probeCard(async () => Uint8Array.from([0x6a, 0x82]))).rejects.toMatchObject({ problem: 'not_mynumber_card' });
+  });
+
+  it('reads a file longer than 256 bytes in 256-byte chunks, and asks again with the length a card wants (6C xx)', async () => {
+    const files = new Map<number, Uint8Array>([
+      [1, encodeMyNumberEf('123456789018')],
+      [2, encodeBasicFourEf({ name: '山田 太郎', address: '東京都千代田区', birthDate: '1990-01-02', sex: '1' })],
+      [4, encodeTlv(0xff30, new Uint8Array(600).map((_, i) => i & 0xff))],
+    ]);
+    let ef = 0;
+    const reads: string[] = [];
+    const transmit = async (apdu: Uint8Array) => {
+      if (apdu[1] === 0xa4 && apdu[2] === 0x02) {
+        ef = (apdu[5]! << 8) | apdu[6]!;
+        return Uint8Array.from(ef === 0x11 || files.has(ef) ? [0x90, 0x00] : [0x6a, 0x82]);
+      }
+      if (apdu[1] !== 0xb0) return Uint8Array.from([0x90, 0x00]);
+      const file = files.get(ef)!;
+      const off = (apdu[2]! << 8) | apdu[3]!;
+      const le = apdu[4]! || 256;
+      reads.push(`${ef}@${off}:${le}`);
+      const rest = file.length - off;
+      // This card wants the exact length of what is left.
+      if (le > rest) return Uint8Array.from([0x6c, rest]);
+      return Uint8Array.from([...file.subarray(off, off + le), 0x90, 0x00]);
+    };
+    const out = await readCard(transmit, pin('1234'));
+    if (out.kind !== 'read') throw new Error(out.kind);
+    expect(out.card.myNumber.expose()).toBe('123456789018');
+    expect(reads.filter((r) => r.startsWith('4@'))).toEqual(['4@0:256', '4@256:256', `4@512:${files.get(4)!.length - 512}`]);
+    expect(reads.filter((r) => r.startsWith('1@'))).toEqual(['1@0:256', `1@0:${files.get(1)!.length}`]);
   });
 });

@@ -13,7 +13,7 @@ export const TEST_CARD: Omit<VirtualMyNumberCardOptions, 'onExchange'> = {
 /**
  * Starts a private pcscd with a virtual reader for this test file (stopped
  * after it), and the real PC/SC binding on top. CI starts nothing itself.
- * Virtual cards answer from a worker thread (compiled: npm run build first).
+ * Virtual cards answer from a child process (compiled: npm run build first).
  */
 export function usePcscd() {
   const ctx: { pcscd?: PrivatePcscd; readers?: PcscCardReaders } = {};
@@ -38,7 +38,7 @@ export function usePcscd() {
       slot: 0 | 1 = 0,
       removeAfterReads?: number,
     ): Promise<VirtualCardOnReader> {
-      const card = await insertVirtualCardThread({ options: { ...TEST_CARD, ...options }, port: ctx.pcscd!.vpcdPort + slot, removeAfterReads });
+      const card = await insertVirtualCardThread({ options: { ...TEST_CARD, ...options }, port: ctx.pcscd!.vpcdPort + slot, netns: ctx.pcscd!.netns, removeAfterReads });
       return {
         triesLeft: () => card.triesLeft(),
         async remove() {
