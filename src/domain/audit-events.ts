@@ -102,7 +102,9 @@ export type AuditAction =
   | 'export.file_deleted'
   // A disposal the restored backup predated, re-applied from the disposal ledger; backups confirmed erased.
   | 'disposal.reapplied'
-  | 'disposal.backups_erased';
+  | 'disposal.backups_erased'
+  // A reading of a 個人番号カード at the appliance that failed (wrong PIN, lock, card pulled, signature, name mismatch).
+  | 'card.read_failed';
 
 export interface Actor {
   /** A user id, or 'system' / 'cli' for work without a signed-in person. */

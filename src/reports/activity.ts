@@ -3,6 +3,7 @@ import { formatTime } from '../web/view-models.js';
 import { actionLabel, detailOf, identityMethodLabel, num, personsCell, purposeLabel, subjectsOf, type Detail } from './labels.js';
 import { PROVISION_CHANNEL_LABEL, PROVISION_DESTINATION_LABEL, type ProvisionChannel, type ProvisionDestination } from '../domain/provision.js';
 import { provisionRemark } from './provision-labels.js';
+import { cardReadFailureLabel } from '../domain/card-read-failures.js';
 
 /** An export whose file has not been confirmed deleted when the report is printed. */
 export interface OpenCarryOut {
@@ -38,6 +39,8 @@ export const ACTIVITY_ACTIONS = [
   'gate.pin_locked',
   'gate.pin_refused',
   'gate.key_refused',
+  // At the appliance's card reader: a failed reading of a 個人番号カード (docs/card-intake.md).
+  'card.read_failed',
   // Copies of the whole file and the keys that protect it.
   'backup.created',
   'backup.failed',
@@ -68,6 +71,7 @@ const CATEGORY: Record<string, string> = {
   'gate.pin_locked': '装置での承認の失敗',
   'gate.pin_refused': '装置での承認の失敗',
   'gate.key_refused': '装置での承認の失敗',
+  'card.read_failed': 'カード読み取りの失敗',
   'backup.created': 'ファイルの複製',
   'backup.failed': 'ファイルの複製',
   'backup.restored': 'ファイルの複製',
@@ -105,6 +109,8 @@ function remark(r: ReportEventRow, d: Detail): string {
     case 'gate.key_refused':
     case 'gate.pin_refused':
       return `${where} ${String(d.reason ?? '')}`.trim();
+    case 'card.read_failed':
+      return [where, cardReadFailureLabel(d.reason), typeof d.tries_left === 'number' ? `残り ${d.tries_left} 回` : ''].filter(Boolean).join(' ');
     case 'backup.created':
       return `${String(d.folder ?? '')}/${String(d.file ?? '')}（全体の暗号化複製）`;
     case 'backup.failed':

@@ -1,13 +1,15 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Actor } from '../domain/audit-events.js';
 import type { CardMatch } from '../domain/card-match.js';
+import type { CardReadFailure } from '../domain/card-read-failures.js';
 import type { CardReaders, CardReaderState } from '../domain/card-reader.js';
 import { AppError, publicMessage } from '../domain/errors.js';
 import type { PersonId } from '../domain/persons.js';
 import { Secret } from '../domain/secret.js';
 import { codeReserved, releaseCode, reserveCode } from '../gate/requests.js';
-import { cardReview, readCardAtAppliance, sealCardIntake, type CardAtAppliance } from './card-intake.js';
+import { CardReadFailedError, cardReview, readCardAtAppliance, recordCardReadFailure, sealCardIntake, type CardAtAppliance } from './card-intake.js';
 import type { Vault } from './vault.js';
+import { logEvent } from '../log.js';
 
 export type CardIntakeState = 'waiting_card' | 'waiting_pin' | 'review' | 'sealed' | 'failed';
 
@@ -99,13 +101,22 @@ export class CardIntakeDesk {
       pin: () => new Promise((resolve) => (p.pin = resolve)),
     })).then(
       (read) => {
-        p.read = read;
-        p.state = 'review';
         p.review = cardReview(this.vault, personId, read);
-        p.message = 'カードを読み取りました。担当者の画面で氏名と生年月日を確認してください。';
+        const refusal = refusalOf(p.review);
+        if (refusal !== undefined) {
+          // Refused at once: the number is dropped, the failure audited with the reader.
+          this.#recordFailure(p, { reason: refusal.reason, reader: read.reader });
+          p.state = 'failed';
+          p.message = refusal.message;
+        } else {
+          p.read = read;
+          p.state = 'review';
+          p.message = 'カードを読み取りました。担当者の画面で氏名と生年月日を確認してください。';
+        }
         this.onStatus(p.message);
       },
       (err: unknown) => {
+        if (err instanceof CardReadFailedError) this.#recordFailure(p, err);
         p.state = 'failed';
         p.message = publicMessage(err);
         this.onStatus(p.message);
@@ -159,6 +170,19 @@ export class CardIntakeDesk {
     p.message = '個人番号を登録し、本人確認（個人番号カード（ICチップ読取））を記録しました。';
   }
 
+  /**
+   * Audits a failed reading. If the row cannot be written, the fault is
+   * logged (codes only) and the reading stays failed: nothing was stored or
+   * shown either way.
+   */
+  #recordFailure(p: Pending, failure: { reason: CardReadFailure; reader: string; triesLeft?: number | undefined }): void {
+    try {
+      recordCardReadFailure(this.vault, p.actor, p.personId, failure, null);
+    } catch (err) {
+      logEvent('error', 'card_failure_unrecorded', { reason: failure.reason, error: err instanceof Error ? err.name : 'unknown' });
+    }
+  }
+
   #expire(now: number): void {
     const p = this.#current;
     if (p && now > p.expiresAt && p.state !== 'sealed') {
@@ -168,6 +192,23 @@ export class CardIntakeDesk {
       releaseCode(p.code);
     }
   }
+}
+
+/** A card the appliance refuses as soon as it is read: its data failed the signature check, or it is someone else's. */
+function refusalOf(review: { match: CardMatch; signature: string }): { reason: CardReadFailure; message: string } | undefined {
+  if (review.signature === 'invalid') {
+    return {
+      reason: 'signature_invalid',
+      message: 'カードのデータが署名と一致しません（偽造または破損のおそれ）。番号は登録していません。カードの券面と書類で確認してください。',
+    };
+  }
+  if (!review.match.acceptable) {
+    return {
+      reason: 'name_mismatch',
+      message: 'カードの氏名または生年月日が登録内容と一致しません。別人のカードでないか確認してください（番号は登録していません）。',
+    };
+  }
+  return undefined;
 }
 
 function view(p: Pending): CardIntakeView {

@@ -18,11 +18,13 @@ import type { Actor } from '../domain/audit-events.js';
 import { compareCardWithRecord, type CardMatch } from '../domain/card-match.js';
 import type { CardReaders } from '../domain/card-reader.js';
 import { japanDate } from '../domain/dates.js';
-import { AppError } from '../domain/errors.js';
+import type { CardReadFailure } from '../domain/card-read-failures.js';
+import { AppError, type ErrorCode } from '../domain/errors.js';
 import { MY_NUMBER_CARD_IC } from '../domain/identity-documents.js';
 import type { PersonId } from '../domain/persons.js';
 import type { Secret } from '../domain/secret.js';
 import { probeCard, readCard, type CardRead } from '../devices/mynumber-card.js';
+import { CardProtocolError } from '../devices/mynumber-card-apdu.js';
 import { writeTransaction } from '../storage/database.js';
 import { numberIndex } from '../vault/number-index.js';
 import { FormError, type FieldErrors } from './accounts.js';
@@ -47,33 +49,84 @@ export interface CardAtAppliance {
   reader: string;
 }
 
+/**
+ * A reading that failed with a card in the reader: the error the holder and
+ * the handler see, with what the audit row records (the reason, the reader,
+ * the tries the card says are left) and never any card data.
+ */
+export class CardReadFailedError extends AppError {
+  constructor(
+    readonly reason: CardReadFailure,
+    readonly reader: string,
+    readonly triesLeft: number | undefined,
+    code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+    this.name = 'CardReadFailedError';
+  }
+}
+
 export async function readCardAtAppliance(readers: CardReaders, req: CardReadRequest): Promise<CardAtAppliance> {
   const session = await readers.waitForCard(req.waitMs, req.signal);
+  const fail = (reason: CardReadFailure, code: ErrorCode, message: string, left?: number, cause?: unknown) =>
+    new CardReadFailedError(reason, session.reader, left, code, message, { cause });
   try {
     const transmit = (a: Uint8Array) => session.transmit(a);
     const state = await probeCard(transmit);
-    if (state.kind === 'locked') throw lockedError();
+    if (state.kind === 'locked') throw fail('card_locked', 'locked', LOCKED_MESSAGE);
     const left = state.kind === 'tries_left' ? state.left : 3;
     req.onTriesLeft?.(left);
     if (left === 1 && !req.confirmLastTry) {
-      throw new AppError(
+      throw fail(
+        'last_try_unconfirmed',
         'invalid',
         'カードの暗証番号はあと1回間違えるとロックされます（解除は市区町村の窓口のみ）。暗証番号に確かな覚えがある場合だけ、本人の確認を得てからやり直してください。',
+        1,
       );
     }
     const outcome = await readCard(transmit, await req.pin(left));
-    if (outcome.kind === 'locked') throw lockedError();
+    if (outcome.kind === 'locked') throw fail('card_locked', 'locked', LOCKED_MESSAGE, 0);
     if (outcome.kind === 'wrong_pin') {
-      throw new AppError('unauthorized', `カードの暗証番号が違います。あと${outcome.left}回でロックされます。`);
+      throw fail('wrong_pin', 'unauthorized', `カードの暗証番号が違います。あと${outcome.left}回でロックされます。`, outcome.left);
     }
     return { card: outcome.card, reader: session.reader };
+  } catch (err) {
+    if (err instanceof CardReadFailedError) throw err;
+    if (err instanceof CardProtocolError) {
+      if (err.problem === 'not_mynumber_card') {
+        throw fail('not_mynumber_card', 'invalid', 'このカードは個人番号カードではないか、券面事項入力補助の機能がありません。個人番号カードを置いてやり直してください。', undefined, err);
+      }
+      throw fail('card_error', 'device_unavailable', 'カードの応答を読み取れませんでした。カードをリーダーに置き直して、最初からやり直してください。', undefined, err);
+    }
+    if (err instanceof AppError && err.code === 'device_unavailable') throw fail('card_removed', 'device_unavailable', err.publicMessage, undefined, err);
+    throw err;
   } finally {
     await session.close();
   }
 }
 
-function lockedError(): AppError {
-  return new AppError('locked', 'このカードの券面事項入力補助用暗証番号はロックされています。本人が市区町村の窓口で解除してから、カードで取得してください（書類での取得もできます）。');
+const LOCKED_MESSAGE =
+  'このカードの券面事項入力補助用暗証番号はロックされています。本人が市区町村の窓口で解除してから、カードで取得してください（書類での取得もできます）。';
+
+/**
+ * Appends 'card.read_failed' for a failed reading at the appliance: who
+ * started it, whose intake it was, the reader as the device, the reason and
+ * the tries left. Never the number, the PIN or card data.
+ */
+export function recordCardReadFailure(
+  vault: Vault,
+  actor: Actor,
+  personId: PersonId,
+  failure: { reason: CardReadFailure; reader: string; triesLeft?: number | undefined },
+  client: string | null,
+): void {
+  const person = vault.persons.byId(personId);
+  const subjects = person ? [{ id: person.id, name: person.name }] : [];
+  const detail: Record<string, string | number> = { reason: failure.reason };
+  if (failure.triesLeft !== undefined) detail.tries_left = failure.triesLeft;
+  writeTransaction(vault.db, () => vault.audit.append({ actor, action: 'card.read_failed', subjects, client, device: failure.reader, detail }));
 }
 
 /** What the handler is shown before confirming: never the number. */

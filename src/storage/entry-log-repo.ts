@@ -12,10 +12,11 @@ export interface EntryLogRow {
   detail: string;
 }
 
-// The same expression as the partial index audit_events_entry_log (migration 022), so SQLite uses it:
-// approvals, door events, and what was refused at the appliance (wrong PIN, lock, refused approval or key).
+// The same expression as the partial index audit_events_entry_log (migration 130), so SQLite uses it:
+// approvals, door events, and what was refused at the appliance (wrong PIN, lock, refused approval or key,
+// a failed reading of a 個人番号カード).
 const IS_ENTRY_LOG = `(action = 'gate.entry' OR action GLOB 'door.*'
-     OR action IN ('gate.pin_refused', 'gate.pin_locked', 'gate.key_refused')
+     OR action IN ('gate.pin_refused', 'gate.pin_locked', 'gate.key_refused', 'card.read_failed')
      OR (action = 'slot.unlock_failed' AND device IS NOT NULL))`;
 
 /**

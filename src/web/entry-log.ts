@@ -1,4 +1,5 @@
 import { findEntryPurpose } from '../domain/entry-purposes.js';
+import { cardReadFailureLabel } from '../domain/card-read-failures.js';
 import { AppError } from '../domain/errors.js';
 import { findPurpose } from '../domain/purposes.js';
 import type { Vault } from '../services/vault.js';
@@ -96,7 +97,10 @@ export function entryLogLines(vault: Pick<Vault, 'doorAlarms'>, rows: readonly E
     }
     const refused = M.entries.refusals[r.action];
     if (refused !== undefined) {
-      const reason = typeof d.reason === 'string' ? (M.entries.refusalReasons[d.reason] ?? d.reason) : '';
+      const reason =
+        r.action === 'card.read_failed'
+          ? [cardReadFailureLabel(d.reason), typeof d.tries_left === 'number' ? `残り ${d.tries_left} 回` : ''].filter(Boolean).join(' ')
+          : typeof d.reason === 'string' ? (M.entries.refusalReasons[d.reason] ?? d.reason) : '';
       const failures = typeof d.failures === 'number' ? M.entries.failures.replace('{n}', String(d.failures)) : '';
       return { ...base, event: refused, alarm: false, refusal: true, who: r.actorName, purpose: purposeLabel(r.purpose), remark: [reason, failures, d.request_id ? `申請 #${d.request_id}` : ''].filter(Boolean).join(' ') };
     }

@@ -231,6 +231,7 @@ export const M = {
       'gate.pin_locked': '装置での承認の失敗（PINのロック）',
       'gate.pin_refused': '装置での承認の拒否',
       'gate.key_refused': '装置での承認の拒否（セキュリティキー）',
+      'card.read_failed': 'マイナンバーカード読み取りの失敗',
     } as Record<string, string>,
     refusalReasons: {
       disabled: '無効な利用者',
