@@ -1,5 +1,6 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Actor } from '../domain/audit-events.js';
+import { cardHolderProblem, type CardHolder } from '../domain/card-holder.js';
 import type { CardMatch } from '../domain/card-match.js';
 import type { CardReadFailure } from '../domain/card-read-failures.js';
 import type { CardReaders, CardReaderState } from '../domain/card-reader.js';
@@ -8,6 +9,7 @@ import type { PersonId } from '../domain/persons.js';
 import { Secret } from '../domain/secret.js';
 import { codeReserved, releaseCode, reserveCode } from '../gate/requests.js';
 import { CardReadFailedError, cardReview, readCardAtAppliance, recordCardReadFailure, sealCardIntake, type CardAtAppliance } from './card-intake.js';
+import { FormError } from './accounts.js';
 import type { Vault } from './vault.js';
 import { logEvent } from '../log.js';
 
@@ -27,6 +29,7 @@ export interface CardIntakeView {
 interface Pending extends CardIntakeView {
   actor: Actor;
   purposes: string[];
+  holder: CardHolder;
   read: CardAtAppliance | null;
   pin: ((pin: Secret<Uint8Array>) => void) | null;
   expiresAt: number;
@@ -55,7 +58,11 @@ export class CardIntakeDesk {
     private readonly onStart?: (personId: PersonId) => Promise<void>,
   ) {}
 
-  start(actor: Actor, personId: PersonId, input: { purposes: string[]; confirmLastTry: boolean }): CardIntakeView {
+  /**
+   * `holder` says who brings the card and types its PIN: the person, or for a
+   * dependant the supporting employee as 代理人 (checked before the card is read).
+   */
+  start(actor: Actor, personId: PersonId, input: { purposes: string[]; confirmLastTry: boolean; holder?: CardHolder }): CardIntakeView {
     const now = this.vault.clock.now().getTime();
     this.#expire(now);
     const busy = this.#current;
@@ -69,6 +76,10 @@ export class CardIntakeDesk {
     if (this.vault.persons.numberOf(personId)?.state === 'held') {
       throw new AppError('conflict', 'この人物の個人番号は登録済みです。訂正が必要な場合は管理者に相談してください。');
     }
+    const holder = input.holder ?? { route: 'direct' };
+    const agent = holder.route === 'proxy' ? this.vault.persons.byId(holder.agentId) : undefined;
+    const holderProblem = cardHolderProblem(person, agent, holder, input.purposes);
+    if (holderProblem) throw new FormError({ [holderProblem.field]: holderProblem.message });
     let code = '';
     do code = String(randomInt(0, 1_000_000)).padStart(6, '0');
     while (this.vault.gate.codeInUse(code) || codeReserved(code));
@@ -83,6 +94,7 @@ export class CardIntakeDesk {
       review: null,
       actor,
       purposes: input.purposes,
+      holder,
       read: null,
       pin: null,
       expiresAt: now + CARD_INTAKE_WINDOW_MS,
@@ -164,7 +176,7 @@ export class CardIntakeDesk {
     const p = this.#current;
     if (!p || p.id !== id || p.state !== 'review' || !p.read) throw new AppError('not_found', '確認待ちのカード読み取りはありません。最初からやり直してください。');
     if (p.actor.id !== actor.id) throw new AppError('forbidden', 'カード読み取りを始めた担当者だけが確定できます。');
-    sealCardIntake(this.vault, actor, p.personId, p.read, { purposes: p.purposes, confirmedDifferences }, client);
+    sealCardIntake(this.vault, actor, p.personId, p.read, { purposes: p.purposes, confirmedDifferences, holder: p.holder }, client);
     p.read = null;
     p.state = 'sealed';
     p.message = '個人番号を登録し、本人確認（個人番号カード（ICチップ読取））を記録しました。';

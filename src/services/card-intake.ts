@@ -15,6 +15,7 @@
  * and is dropped when the read is confirmed, refused or expires.
  */
 import type { Actor } from '../domain/audit-events.js';
+import { cardHolderProblem, type CardHolder } from '../domain/card-holder.js';
 import { compareCardWithRecord, type CardMatch } from '../domain/card-match.js';
 import type { CardReaders } from '../domain/card-reader.js';
 import { japanDate } from '../domain/dates.js';
@@ -146,10 +147,11 @@ export function sealCardIntake(
   actor: Actor,
   personId: PersonId,
   read: CardAtAppliance,
-  input: { purposes: string[]; confirmedDifferences: boolean },
+  input: { purposes: string[]; confirmedDifferences: boolean; holder?: CardHolder },
   client: string | null,
 ): void {
   const person = vault.persons.byId(personId) ?? raiseNotFound();
+  const holder: CardHolder = input.holder ?? { route: 'direct' };
   if (person.corporateNumber) throw new AppError('invalid', '法人の支払先には個人番号を登録しません。');
   if (vault.persons.numberOf(person.id)?.state === 'held') throw new AppError('conflict', 'この人物の個人番号は登録済みです。訂正が必要な場合は管理者に相談してください。');
   const signature = read.card.signature;
@@ -159,11 +161,14 @@ export function sealCardIntake(
   const match = compareCardWithRecord(read.card.basicFour, person);
   const errors: FieldErrors = {};
   const purposes = parsePurposes(person, input.purposes, errors);
+  const agent = holder.route === 'proxy' ? vault.persons.byId(holder.agentId) : undefined;
+  const holderProblem = cardHolderProblem(person, agent, holder, purposes);
+  if (holderProblem) errors[holderProblem.field] = holderProblem.message;
   if (!match.acceptable) errors.card = 'カードの氏名または生年月日が登録内容と一致しません。別人のカードでないか確認してください（番号は登録していません）。';
   else if (!(match.name.same && match.birthDate === 'same') && !input.confirmedDifferences) errors.card = 'カードと登録内容の違いを確認して、チェックを入れてください。';
   const index = numberIndex(vault.keys.index, read.card.myNumber);
-  const holder = vault.persons.personWithIndex(index);
-  if (holder !== undefined && holder !== person.id) errors.card = 'この個人番号は別の人物に登録済みです。二重登録がないか確認してください。';
+  const numberHolder = vault.persons.personWithIndex(index);
+  if (numberHolder !== undefined && numberHolder !== person.id) errors.card = 'この個人番号は別の人物に登録済みです。二重登録がないか確認してください。';
   if (Object.keys(errors).length > 0) throw new FormError(errors);
   const now = vault.clock.now();
   const at = now.toISOString();
@@ -178,8 +183,11 @@ export function sealCardIntake(
       identityDocuments: [MY_NUMBER_CARD_IC],
       checkedOn: japanDate(now),
       checkerId: actor.id,
-      note: `署名検証: ${SIGNATURE_LABEL[signature.result]}`,
+      note: `署名検証: ${SIGNATURE_LABEL[signature.result]}${agent ? ` / 代理人（扶養している従業員）: ${agent.name}` : ''}`,
       createdAt: at,
+      numberIndex: index,
+      route: holder.route,
+      detail: holder.route === 'proxy' ? { authority_document: holder.authorityDocument, proxy_documents: [...holder.proxyDocuments], agent_person_id: holder.agentId } : null,
     });
     vault.audit.append({
       actor,
@@ -189,6 +197,10 @@ export function sealCardIntake(
       device: read.reader,
       detail: {
         method: 'in_person',
+        route: holder.route,
+        ...(holder.route === 'proxy'
+          ? { authority_document: holder.authorityDocument, proxy_documents: holder.proxyDocuments.join(','), agent_person_id: holder.agentId }
+          : {}),
         number_document: MY_NUMBER_CARD_IC,
         identity_documents: MY_NUMBER_CARD_IC,
         signature: signature.result,

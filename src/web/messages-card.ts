@@ -24,4 +24,13 @@ export const MC = {
   readersUnavailable: '使えません（pcscd が動いていません）',
   readersNone: '接続されていません',
   cardPresent: 'カードあり',
+  holderTitle: 'カードを持参して暗証番号を入力する人',
+  holderHelp:
+    '扶養親族本人が来られない場合は、扶養している従業員が代理人としてカードを持参し、暗証番号を入力できます。第3号被保険者・被扶養者異動の届出では事業者が本人確認をするため、代理権（委任状、または戸籍謄本等の法定代理人の資格を示す書類）と代理人本人の身元を確認して記録します。',
+  holderSelf: '扶養親族本人',
+  holderAgent: '代理人（扶養している従業員: {name}）',
+  holderNoSupporter: '扶養している従業員が登録されていないため、代理人による読み取りはできません。',
+  authorityDocument: '代理権を確認した書類',
+  proxyDocuments: '代理人の身元確認',
+  choose: '選んでください',
 } as const;

@@ -1,6 +1,8 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { AppError } from '../../domain/errors.js';
+import { DEFAULT_PROXY_DOCUMENTS, type CardHolder } from '../../domain/card-holder.js';
+import { AUTHORITY_DOCUMENTS, KNOWN_BY_EMPLOYER, KNOWN_BY_EMPLOYER_LABEL, PHOTO_ID_DOCUMENTS } from '../../domain/identity-documents.js';
 import { purposesFor } from '../../domain/purposes.js';
 import { actorOf } from '../../services/accounts.js';
 import { personDetail } from '../../services/persons.js';
@@ -8,7 +10,15 @@ import { requirePermission, type WebDeps } from '../app.js';
 import { choices, clientOf, intParam, parseBody, text, withForm } from '../forms.js';
 import { MC } from '../messages-card.js';
 
-const StartSchema = z.object({ _csrf: text(100), purposes: choices(20), confirmLastTry: text(10) });
+const StartSchema = z.object({
+  _csrf: text(100),
+  purposes: choices(20),
+  confirmLastTry: text(10),
+  // For a dependant: 'self' (the dependant brings the card) or 'agent' (the supporting employee as 代理人).
+  holder: text(10),
+  authorityDocument: text(60),
+  proxyDocuments: choices(20),
+});
 const ConfirmSchema = z.object({ _csrf: text(100), confirmedDifferences: text(10) });
 
 /**
@@ -25,14 +35,26 @@ export function cardIntakeRoutes(deps: WebDeps): Router {
     desk();
     const d = personDetail(vault, intParam(req.params.id));
     const purposes = purposesFor(d.person.kind);
-    res.render('intake/card', { d, purposes, form: { purposes: purposes.map((p) => p.code) }, errors: {} });
+    const form = { purposes: purposes.map((p) => p.code), holder: 'self', authorityDocument: '', proxyDocuments: [...DEFAULT_PROXY_DOCUMENTS] };
+    res.render('intake/card', { d, purposes, form, holderChoices: HOLDER_CHOICES, errors: {} });
   });
 
   r.post('/:id/card-intake', requirePermission('intake.write'), (req, res) => {
     const id = intParam(req.params.id);
     const form = parseBody(req, StartSchema);
-    const started = desk().start(actorOf(res.locals.session!.user), id, { purposes: form.purposes, confirmLastTry: form.confirmLastTry === 'yes' });
-    res.redirect(303, `/persons/${id}/card-intake/${started.id}`);
+    const d = personDetail(vault, id);
+    const holder: CardHolder =
+      d.person.kind === 'dependant' && form.holder === 'agent'
+        ? { route: 'proxy', agentId: d.person.supporterId ?? 0, authorityDocument: form.authorityDocument ?? '', proxyDocuments: form.proxyDocuments }
+        : { route: 'direct' };
+    withForm(
+      res,
+      () => {
+        const started = desk().start(actorOf(res.locals.session!.user), id, { purposes: form.purposes, confirmLastTry: form.confirmLastTry === 'yes', holder });
+        res.redirect(303, `/persons/${id}/card-intake/${started.id}`);
+      },
+      (errors) => res.status(400).render('intake/card', { d, purposes: purposesFor(d.person.kind), form, holderChoices: HOLDER_CHOICES, errors }),
+    );
   });
 
   r.get('/:id/card-intake/:cid', requirePermission('intake.write'), (req, res) => {
@@ -58,6 +80,12 @@ export function cardIntakeRoutes(deps: WebDeps): Router {
   });
   return r;
 }
+
+/** The documents a handler can pick for the 代理人 at the appliance (the view lists them). */
+const HOLDER_CHOICES = {
+  authority: Object.entries(AUTHORITY_DOCUMENTS).map(([code, label]) => ({ code, label })),
+  proxyDocuments: [{ code: KNOWN_BY_EMPLOYER, label: KNOWN_BY_EMPLOYER_LABEL }, ...Object.entries(PHOTO_ID_DOCUMENTS).map(([code, label]) => ({ code, label }))],
+};
 
 function raiseUnavailable(): never {
   throw new AppError('device_unavailable', MC.unavailable);
