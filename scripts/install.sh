@@ -277,6 +277,9 @@ fi
 # --- start ------------------------------------------------------------------------------------------
 if [ "$live" = 1 ] && [ -d /run/systemd/system ]; then
   systemctl daemon-reload
+  # pcscd starts on the first connection to its socket (the card reader); the package enables it,
+  # this makes sure of it on a machine where it was disabled.
+  systemctl enable --now pcscd.socket >/dev/null 2>&1 || mnv_say "pcscd.socket could not be enabled: the card reader (カードで取得) will not work until it is"
   systemctl enable mnvault.service >/dev/null 2>&1
   if [ "$changed" = 1 ] || ! systemctl is-active --quiet mnvault.service; then
     systemctl restart mnvault.service

@@ -8,10 +8,13 @@ MNV_CREDENTIAL_NAME=db-key
 
 # The Debian packages install.sh makes sure of: chromium + CJK fonts for PDF reports; libusb/libudev
 # for node-hid; python3, make, g++ for node-gyp (the SQLite cipher module); openssl for the
-# fingerprint install.sh prints. systemd-creds and systemd-sysusers come with systemd itself.
-# (test/appliance builds its Debian root with these.)
+# fingerprint install.sh prints; pcscd + libccid for the contactless card reader (マイナンバーカード:
+# pcscd owns the reader, the service talks to it over /run/pcscd/pcscd.comm) and libpcsclite-dev for
+# node-gyp (the PC/SC binding links libpcsclite). systemd-creds and systemd-sysusers come with systemd
+# itself. (test/appliance builds its Debian root with these.)
 # shellcheck disable=SC2034 # used by the scripts that source this file
-MNV_INSTALL_PACKAGES=(chromium fonts-noto-cjk libusb-1.0-0 libudev1 python3 make g++ ca-certificates openssl)
+MNV_INSTALL_PACKAGES=(chromium fonts-noto-cjk libusb-1.0-0 libudev1 python3 make g++ ca-certificates openssl
+  pcscd libccid libpcsclite-dev)
 
 mnv_die() { echo "mnvault: $*" >&2; exit 1; }
 mnv_say() { echo "mnvault: $*"; }

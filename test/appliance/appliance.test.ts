@@ -180,6 +180,9 @@ describe.skipIf(unavailable)(`the appliance installed on Debian 12 booted with s
     const home = await request('GET', '/');
     expect(home.status).toBe(200);
     expect(home.text).toContain(ADMIN.login);
+    // The card reader line: pcscd answers through the unit's sandbox (socket-activated), with no reader plugged in.
+    expect(home.text, 'pcscd unreachable from the service').toContain('接続されていません');
+    expect(home.text).not.toContain('使えません（pcscd が動いていません）');
   });
 
   it('imports people with the production mnvault, and the register lists them (HTML and PDF read back by pdftotext)', async () => {
@@ -271,6 +274,9 @@ describe.skipIf(unavailable)(`the appliance installed on Debian 12 booted with s
     const home = await request('GET', '/');
     expect(home.status).toBe(200);
     expect(home.text).toContain(ADMIN.login);
+    // The card reader line: pcscd answers through the unit's sandbox (socket-activated), with no reader plugged in.
+    expect(home.text, 'pcscd unreachable from the service').toContain('接続されていません');
+    expect(home.text).not.toContain('使えません（pcscd が動いていません）');
   });
 
   it('is restarted by systemd after systemctl kill -s KILL, and the chain still verifies', async () => {
