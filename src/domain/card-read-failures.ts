@@ -5,7 +5,7 @@
  * the other failed attempts at the appliance: the PPC guideline (事業者編)
  * 別添1 安全管理措置 ②組織的安全管理措置 b「取扱状況を確認する手段の整備」
  * asks for a record of the handling, and failures at the appliance are where
- * an attempt on someone else's card shows (docs/card-intake.md).
+ * an attempt on someone else's card shows (docs/mynumber-card.md).
  *
  * The record never carries the number, the PIN or any card data: only the
  * reason and, for a wrong PIN, the tries the card says are left.

@@ -39,7 +39,7 @@ export const ACTIVITY_ACTIONS = [
   'gate.pin_locked',
   'gate.pin_refused',
   'gate.key_refused',
-  // At the appliance's card reader: a failed reading of a 個人番号カード (docs/card-intake.md).
+  // At the appliance's card reader: a failed reading of a 個人番号カード (docs/mynumber-card.md).
   'card.read_failed',
   // Copies of the whole file and the keys that protect it.
   'backup.created',
