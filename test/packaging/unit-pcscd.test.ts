@@ -19,6 +19,13 @@ describe('the service’s sandbox and pcscd’s socket (the card reader)', () =>
     }
   });
 
+  it('has install.sh install pcscd, the CCID driver and the binding\'s build headers, and enable pcscd.socket', () => {
+    const r = spawnSync('bash', ['-c', '. "$0" && printf "%s\\n" "${MNV_INSTALL_PACKAGES[@]}"', packagePath('scripts', 'lib', 'mnvault.sh')], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual(expect.arrayContaining(['pcscd', 'libccid', 'libpcsclite-dev']));
+    expect(readFileSync(packagePath('scripts', 'install.sh'), 'utf8')).toMatch(/^\s*systemctl enable --now pcscd\.socket/mu);
+  });
+
   describe.skipIf(missing)(`as the service sees it${missing ? ` (skipped: ${missing})` : ''}`, () => {
     const pcsc = usePcscd();
     it('reaches pcscd from an unprivileged user on a read-only view of the socket’s folder (ProtectSystem=strict)', () => {
