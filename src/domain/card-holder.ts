@@ -21,16 +21,16 @@ import type { Person } from './persons.js';
  */
 export type CardHolder =
   | { route: 'direct' }
-  | { route: 'proxy'; agentId: number; authorityDocument: string; proxyDocuments: readonly string[] };
+  | { route: 'proxy'; proxyPersonId: number; authorityDocument: string; proxyDocuments: readonly string[] };
 
 /** Why this holder may not read the card for `person`, or undefined. */
-export function cardHolderProblem(person: Person, agent: Person | undefined, holder: CardHolder, purposes: readonly string[]): { field: string; message: string } | undefined {
+export function cardHolderProblem(person: Person, proxy: Person | undefined, holder: CardHolder, purposes: readonly string[]): { field: string; message: string } | undefined {
   if (holder.route === 'direct') return undefined;
   if (person.kind !== 'dependant') return { field: 'holder', message: '代理人によるカード読み取りは扶養親族だけです。本人がカードを持参してください。' };
-  if (agent === undefined || agent.id !== holder.agentId || person.supporterId !== agent.id) {
+  if (proxy === undefined || proxy.id !== holder.proxyPersonId || person.supporterId !== proxy.id) {
     return { field: 'holder', message: '代理人は、この扶養親族を扶養している従業員だけです。扶養している従業員を登録してからやり直してください。' };
   }
-  if (agent.kind !== 'employee' || agent.status !== 'active') return { field: 'holder', message: '代理人の従業員が在職中ではありません。本人がカードを持参するか、書類で取得してください。' };
+  if (proxy.kind !== 'employee' || proxy.status !== 'active') return { field: 'holder', message: '代理人の従業員が在職中ではありません。本人がカードを持参するか、書類で取得してください。' };
   const problem = identityRuleProblem({
     kind: person.kind,
     method: 'in_person',

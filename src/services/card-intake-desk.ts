@@ -77,8 +77,8 @@ export class CardIntakeDesk {
       throw new AppError('conflict', 'この人物の個人番号は登録済みです。訂正が必要な場合は管理者に相談してください。');
     }
     const holder = input.holder ?? { route: 'direct' };
-    const agent = holder.route === 'proxy' ? this.vault.persons.byId(holder.agentId) : undefined;
-    const holderProblem = cardHolderProblem(person, agent, holder, input.purposes);
+    const proxy = holder.route === 'proxy' ? this.vault.persons.byId(holder.proxyPersonId) : undefined;
+    const holderProblem = cardHolderProblem(person, proxy, holder, input.purposes);
     if (holderProblem) throw new FormError({ [holderProblem.field]: holderProblem.message });
     let code = '';
     do code = String(randomInt(0, 1_000_000)).padStart(6, '0');

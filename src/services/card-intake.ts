@@ -161,8 +161,8 @@ export function sealCardIntake(
   const match = compareCardWithRecord(read.card.basicFour, person);
   const errors: FieldErrors = {};
   const purposes = parsePurposes(person, input.purposes, errors);
-  const agent = holder.route === 'proxy' ? vault.persons.byId(holder.agentId) : undefined;
-  const holderProblem = cardHolderProblem(person, agent, holder, purposes);
+  const proxy = holder.route === 'proxy' ? vault.persons.byId(holder.proxyPersonId) : undefined;
+  const holderProblem = cardHolderProblem(person, proxy, holder, purposes);
   if (holderProblem) errors[holderProblem.field] = holderProblem.message;
   if (!match.acceptable) errors.card = 'カードの氏名または生年月日が登録内容と一致しません。別人のカードでないか確認してください（番号は登録していません）。';
   else if (!(match.name.same && match.birthDate === 'same') && !input.confirmedDifferences) errors.card = 'カードと登録内容の違いを確認して、チェックを入れてください。';
@@ -183,11 +183,11 @@ export function sealCardIntake(
       identityDocuments: [MY_NUMBER_CARD_IC],
       checkedOn: japanDate(now),
       checkerId: actor.id,
-      note: `署名検証: ${SIGNATURE_LABEL[signature.result]}${agent ? ` / 代理人（扶養している従業員）: ${agent.name}` : ''}`,
+      note: `署名検証: ${SIGNATURE_LABEL[signature.result]}${proxy ? ` / 代理人（扶養している従業員）: ${proxy.name}` : ''}`,
       createdAt: at,
       numberIndex: index,
       route: holder.route,
-      detail: holder.route === 'proxy' ? { authority_document: holder.authorityDocument, proxy_documents: [...holder.proxyDocuments], agent_person_id: holder.agentId } : null,
+      detail: holder.route === 'proxy' ? { authority_document: holder.authorityDocument, proxy_documents: [...holder.proxyDocuments], proxy_person_id: holder.proxyPersonId } : null,
     });
     vault.audit.append({
       actor,
@@ -199,7 +199,7 @@ export function sealCardIntake(
         method: 'in_person',
         route: holder.route,
         ...(holder.route === 'proxy'
-          ? { authority_document: holder.authorityDocument, proxy_documents: holder.proxyDocuments.join(','), agent_person_id: holder.agentId }
+          ? { authority_document: holder.authorityDocument, proxy_documents: holder.proxyDocuments.join(','), proxy_person_id: holder.proxyPersonId }
           : {}),
         number_document: MY_NUMBER_CARD_IC,
         identity_documents: MY_NUMBER_CARD_IC,

@@ -23,7 +23,7 @@ async function until(desk: CardIntakeDesk, id: string, ok: (v: CardIntakeView) =
 }
 
 describe('a dependant\'s card read at the appliance, with the employee as 代理人 (第3号・被扶養者)', () => {
-  it('asks the 代理権 and the agent\'s identity, reads the dependant\'s card with the PIN typed by the employee, and records the check as by a 代理人', async () => {
+  it('asks the 代理権 and the proxy\'s identity, reads the dependant\'s card with the PIN typed by the employee, and records the check as by a 代理人', async () => {
     const { vault } = await newTestVault();
     const actor = actorOf(vault.users.byLogin(ADMIN.login)!);
     const employee = registerPerson(vault, actor, { kind: 'employee', code: 'E1', name: '山田 太郎', birthDate: '1980-01-02' }, null, null);
@@ -36,7 +36,7 @@ describe('a dependant\'s card read at the appliance, with the employee as 代理
     expect(page.status).toBe(200);
     expect(page.text).toContain('代理人（扶養している従業員: 山田 太郎）');
     const purposes = ['health_dependant_change'];
-    const noAuthority = await admin.post(`/persons/${spouse}/card-intake`, { purposes, holder: 'agent', proxyDocuments: 'known_by_employer' });
+    const noAuthority = await admin.post(`/persons/${spouse}/card-intake`, { purposes, holder: 'proxy', proxyDocuments: 'known_by_employer' });
     expect(noAuthority.status).toBe(400);
     expect(noAuthority.text).toContain('代理権を確認した書類');
 
@@ -44,7 +44,7 @@ describe('a dependant\'s card read at the appliance, with the employee as 代理
     try {
       const started = await admin.post(`/persons/${spouse}/card-intake`, {
         purposes,
-        holder: 'agent',
+        holder: 'proxy',
         authorityDocument: 'power_of_attorney',
         proxyDocuments: 'known_by_employer',
       });
@@ -66,10 +66,10 @@ describe('a dependant\'s card read at the appliance, with the employee as 代理
 
     expect(vault.persons.numberOf(spouse)?.state).toBe('held');
     const [check] = vault.identityChecks.forPerson(spouse);
-    expect(check).toMatchObject({ route: 'proxy', numberDocument: 'my_number_card_ic', detail: { authority_document: 'power_of_attorney', proxy_documents: ['known_by_employer'], agent_person_id: employee } });
+    expect(check).toMatchObject({ route: 'proxy', numberDocument: 'my_number_card_ic', detail: { authority_document: 'power_of_attorney', proxy_documents: ['known_by_employer'], proxy_person_id: employee } });
     expect(check!.note).toContain('代理人（扶養している従業員）: 山田 太郎');
     const checked = auditEvents(vault).filter((e) => e.action === 'identity.checked');
-    expect(checked.at(-1)).toMatchObject({ device: 'Virtual PCD 00 00', detail: { route: 'proxy', authority_document: 'power_of_attorney', proxy_documents: 'known_by_employer', agent_person_id: employee } });
+    expect(checked.at(-1)).toMatchObject({ device: 'Virtual PCD 00 00', detail: { route: 'proxy', authority_document: 'power_of_attorney', proxy_documents: 'known_by_employer', proxy_person_id: employee } });
     expect(JSON.stringify(auditEvents(vault))).not.toContain(SPOUSE_NUMBER);
   }, 60_000);
 
@@ -80,11 +80,11 @@ describe('a dependant\'s card read at the appliance, with the employee as 代理
     const other = registerPerson(vault, actor, { kind: 'employee', code: 'E2', name: '佐藤 一郎', birthDate: '1981-01-02' }, null, null);
     const spouse = registerPerson(vault, actor, { kind: 'dependant', name: '山田 花子', birthDate: '1982-03-04', relationship: '配偶者' }, employee, null);
     const p = (id: number) => vault.persons.byId(id)!;
-    const agent = (agentId: number) => ({ route: 'proxy' as const, agentId, authorityDocument: 'family_register', proxyDocuments: ['known_by_employer'] });
-    expect(cardHolderProblem(p(spouse), p(employee), agent(employee), ['health_dependant_change'])).toBeUndefined();
-    expect(cardHolderProblem(p(spouse), p(other), agent(other), ['health_dependant_change'])?.message).toContain('扶養している従業員だけ');
-    expect(cardHolderProblem(p(employee), p(other), agent(other), [])?.message).toContain('扶養親族だけ');
-    expect(cardHolderProblem(p(spouse), p(employee), { ...agent(employee), proxyDocuments: [] }, [])?.field).toBe('proxyDocuments');
+    const proxy = (proxyPersonId: number) => ({ route: 'proxy' as const, proxyPersonId, authorityDocument: 'family_register', proxyDocuments: ['known_by_employer'] });
+    expect(cardHolderProblem(p(spouse), p(employee), proxy(employee), ['health_dependant_change'])).toBeUndefined();
+    expect(cardHolderProblem(p(spouse), p(other), proxy(other), ['health_dependant_change'])?.message).toContain('扶養している従業員だけ');
+    expect(cardHolderProblem(p(employee), p(other), proxy(other), [])?.message).toContain('扶養親族だけ');
+    expect(cardHolderProblem(p(spouse), p(employee), { ...proxy(employee), proxyDocuments: [] }, [])?.field).toBe('proxyDocuments');
     expect(cardHolderProblem(p(spouse), undefined, { route: 'direct' }, ['health_dependant_change'])).toBeUndefined();
   });
 });

@@ -14,7 +14,7 @@ const StartSchema = z.object({
   _csrf: text(100),
   purposes: choices(20),
   confirmLastTry: text(10),
-  // For a dependant: 'self' (the dependant brings the card) or 'agent' (the supporting employee as 代理人).
+  // For a dependant: 'self' (the dependant brings the card) or 'proxy' (the supporting employee as 代理人).
   holder: text(10),
   authorityDocument: text(60),
   proxyDocuments: choices(20),
@@ -44,8 +44,8 @@ export function cardIntakeRoutes(deps: WebDeps): Router {
     const form = parseBody(req, StartSchema);
     const d = personDetail(vault, id);
     const holder: CardHolder =
-      d.person.kind === 'dependant' && form.holder === 'agent'
-        ? { route: 'proxy', agentId: d.person.supporterId ?? 0, authorityDocument: form.authorityDocument ?? '', proxyDocuments: form.proxyDocuments }
+      d.person.kind === 'dependant' && form.holder === 'proxy'
+        ? { route: 'proxy', proxyPersonId: d.person.supporterId ?? 0, authorityDocument: form.authorityDocument ?? '', proxyDocuments: form.proxyDocuments }
         : { route: 'direct' };
     withForm(
       res,
