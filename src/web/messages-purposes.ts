@@ -42,6 +42,11 @@ export const PURPOSE_MESSAGES = {
   roleRelationship: '続柄',
   roleEnd: '役割の終了日',
   roleEndSubmit: '終了を記録',
+  roleLastPaid: '最終支払日（終了後の支払いがあれば）',
+  roleLastPaidSubmit: '最終支払日を記録',
+  roleLastPaidLabel: '最終支払日',
+  roleLastPaidNone: '最終支払日: 未記録',
+  roleRetentionNote: '保存期間は役割ごとに、終了日と最終支払日の遅い方から数え、すべての役割のうち最も遅い終了まで番号を保管します。',
   policyTitle: '本人確認が未了の番号の扱い',
   policies: { warn: '警告して利用する', block: '利用しない（出力からも除く）' },
 } as const;
