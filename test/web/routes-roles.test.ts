@@ -128,7 +128,7 @@ const ROWS: Row[] = [
   { method: 'POST', path: (f) => `/persons/${f.employee}/intake-codes`, expect: writers({ status: 200, contains: 'data:image/png;base64,' }) },
   { method: 'POST', path: (f) => `/persons/${f.dependant}/intake-codes`, expect: writers({ status: 400, contains: '入力コードは従業員・支払先本人に発行します' }) },
   { method: 'GET', path: () => '/imports', expect: writers(OK) },
-  { method: 'UPLOAD', path: () => '/imports', csv: `種別,社員番号,氏名,個人番号\n従業員,C1,取込 一郎,${NUMBER_CSV}\n`, expect: writers({ status: 200, contains: '"committed":true' }) },
+  { method: 'UPLOAD', path: () => '/imports?purposes=withholding_slip', csv: `種別,社員番号,氏名,個人番号\n従業員,C1,取込 一郎,${NUMBER_CSV}\n`, expect: writers({ status: 200, contains: '"committed":true' }) },
   { method: 'GET', path: () => '/admin/users', expect: admins({ status: 200, contains: '対象 三郎' }) },
   { method: 'GET', path: () => '/admin/users/new', expect: admins(OK) },
   {
