@@ -24,7 +24,7 @@ import { TEST_PIN_COST } from '../../src/vault/slots.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { ADMIN } from '../helpers/vault.js';
 import { addStaff, AUDITOR, Browser, HANDLER, testApp } from '../helpers/web.js';
-import { ALL_PURPOSES_QUERY } from '../helpers/purposes.js';
+import { ALL_PURPOSES_QUERY, codeForm, defaultCodePurposes } from '../helpers/purposes.js';
 
 type Res = request.Response;
 type Form = Record<string, string | string[]>;
@@ -191,7 +191,7 @@ beforeAll(async () => {
 
   // A self-intake code issued through the page, as a handler would.
   await browsers.handler.get(`/persons/${ids.selfEmp}`);
-  const slip = await browsers.handler.post(`/persons/${ids.selfEmp}/intake-codes`);
+  const slip = await browsers.handler.post(`/persons/${ids.selfEmp}/intake-codes`, codeForm(vault, ids.selfEmp));
   expect(slip.status).toBe(200);
   selfCode = /<p class="code">([A-Z0-9-]+)<\/p>/u.exec(slip.text)![1]!;
   browsers.self = new Browser(app);
@@ -1008,7 +1008,7 @@ const selfCases: Case[] = [
     who: 'self',
     setup: () => {
       const id = freshEmployee();
-      dupCode = issueIntakeCode(vault, actor, id, null).code;
+      dupCode = issueIntakeCode(vault, actor, id, null, defaultCodePurposes(vault, id)).code;
       return id;
     },
     send: post('/intake', () => ({ code: dupCode, own: heldNumber, acknowledged: 'yes' })),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { hashIntakeCode } from '../../src/services/intake.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { newTestVault } from '../helpers/vault.js';
 import { addStaff, Browser, HANDLER, testApp } from '../helpers/web.js';
@@ -34,5 +35,28 @@ describe('CSV upload without a purpose choice (issue 11 point 3)', () => {
     expect(ok.status, ok.text).toBe(200);
     const id = vault.db.prepare("SELECT id FROM persons WHERE code = 'P1'").pluck().get() as number;
     expect(vault.persons.numberOf(id)!.purposes).toEqual(['payment_record_fees']);
+  });
+});
+
+describe('self-intake code without a purpose choice (issue 11 point 3)', () => {
+  it('refuses to issue a code when no purpose was chosen, and refuses a stored code that carries none', async () => {
+    const { vault } = await newTestVault();
+    await addStaff(vault);
+    const handler = new Browser(testApp(vault));
+    await handler.signIn(HANDLER.login, HANDLER.password);
+    await handler.get('/persons/new');
+    const created = await handler.post('/persons', { kind: 'employee', code: 'E1', name: '選択 一郎', kana: 'センタク イチロウ' });
+    expect(created.status, created.text).toBe(303);
+    const id = Number(/(\d+)$/u.exec(created.headers.location!)![1]);
+    await handler.get(`/persons/${id}`);
+    const refused = await handler.post(`/persons/${id}/intake-codes`, {});
+    expect(refused.status).toBe(400);
+    expect(refused.text).toContain('通知する利用目的を選んでから発行してください');
+    expect(vault.db.prepare('SELECT count(*) FROM intake_codes').pluck().get()).toBe(0);
+    // A code stored without purposes (issued before codes carried them): nobody chose them, so it is not used.
+    vault.intakeCodes.insert(hashIntakeCode('AAAA-BBBB-CCCC'), { personId: id, issuedBy: vault.users.byLogin(HANDLER.login)!.id, issuedAt: '2026-04-01T00:00:00.000Z', expiresAt: '2099-01-01T00:00:00.000Z', purposes: null });
+    const page = await new Browser(testApp(vault)).get('/intake?code=AAAA-BBBB-CCCC');
+    expect(page.status).toBe(403);
+    expect(page.text).toContain('利用目的が選ばれていない古い形式');
   });
 });

@@ -12,7 +12,7 @@ import { PRE_CSRF_COOKIE, SESSION_COOKIE } from '../../src/web/sessions.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { ADMIN, newTestVault } from '../helpers/vault.js';
 import { addStaff, Browser, HANDLER, testApp } from '../helpers/web.js';
-import { ALL_PURPOSES_QUERY } from '../helpers/purposes.js';
+import { ALL_PURPOSES_QUERY, defaultCodePurposes } from '../helpers/purposes.js';
 
 // A locked account is answered like an unknown login (no way to tell which accounts exist).
 const LOCK_MESSAGE = 'ユーザー名またはパスワードが正しくありません。失敗が続くと';
@@ -70,7 +70,7 @@ describe('CSRF: every state-changing request carries the token of its own sessio
     const identity = { method: 'in_person', numberDocument: 'my_number_card', checkedOn: '2026-04-01' };
     recordIntake(vault, actor, held, { purposes: purposeCodesFor('employee'), number: syntheticNumber(1, 4), identity }, null);
     const selfPerson = registerPerson(vault, actor, { kind: 'employee', code: 'E5', name: '本人 五郎' }, null, null);
-    const { code } = issueIntakeCode(vault, actor, selfPerson, null);
+    const { code } = issueIntakeCode(vault, actor, selfPerson, null, defaultCodePurposes(vault, selfPerson));
     const target = await createUser(vault, actor, { login: 'taisho', displayName: '対象 三郎', role: 'handler', password: new Secret('target password 1') }, null);
     vault.users.recordFailure(target.id, 1, new Date().toISOString()); // locked, so unlock changes something
 
@@ -93,7 +93,7 @@ describe('CSRF: every state-changing request carries the token of its own sessio
       [`/persons/${dependant}/end-dependant`, { date: '2026-03-31' }],
       [`/persons/${intakeTarget}/intake`, { purposes: purposeCodesFor('employee'), number: syntheticNumber(2, 4), ...identity }],
       [`/persons/${held}/identity-check`, identity],
-      [`/persons/${employee}/intake-codes`, {}],
+      [`/persons/${employee}/intake-codes`, { codePurposes: '1', [`purposes_${employee}`]: ['withholding_slip'] }],
       ['/admin/users', { login: 'shinki', displayName: '新規 利用者', role: 'auditor', password: 'new user password 1' }],
       [`/admin/users/${target.id}/unlock`, {}],
       [`/admin/users/${target.id}/disable`, {}],
