@@ -9,6 +9,7 @@ import { databasePath } from '../src/services/vault.js';
 import { TEST_PIN_COST } from '../src/vault/slots.js';
 import type { Row } from './row.js';
 import { syntheticCsv } from './synthetic.js';
+import { BENCH_PURPOSES } from './bench-purposes.js';
 
 /**
  * `mnvault backup` of an n-person vault: the encrypted online copy (VACUUM
@@ -25,7 +26,7 @@ export async function benchBackup(root: string, n: number): Promise<Row[]> {
   });
   recoveryCode.wipe();
   try {
-    const r = importPersons(vault, Buffer.from(syntheticCsv(n)), { actor: { id: 'bench', name: 'bench' } });
+    const r = importPersons(vault, Buffer.from(syntheticCsv(n)), { actor: { id: 'bench', name: 'bench' }, purposes: BENCH_PURPOSES });
     if (!r.committed) throw new Error('bench import failed');
     vault.db.pragma('wal_checkpoint(TRUNCATE)');
     const folder = join(root, 'backups');

@@ -27,6 +27,7 @@ import { benchAudit } from './audit-bench.js';
 import { benchRotation } from './rotation-bench.js';
 import { benchBackup } from './backup-bench.js';
 import { benchCard } from './card-bench.js';
+import { BENCH_PURPOSES } from './bench-purposes.js';
 
 /**
  * `npm run bench`: each operation next to a floor measured in the same run on
@@ -78,7 +79,7 @@ async function benchImport(root: string, n: number): Promise<Row> {
     const dir = join(root, `import-${run}`);
     const vault = await newVault(dir);
     const t = time(() => {
-      const r = importPersons(vault, csv, { actor: { id: 'bench', name: 'bench' } });
+      const r = importPersons(vault, csv, { actor: { id: 'bench', name: 'bench' }, purposes: BENCH_PURPOSES });
       if (!r.committed || r.imported.employee + r.imported.dependant + r.imported.payee !== n) throw new Error('bench import failed');
     });
     ours = Math.min(ours, t);

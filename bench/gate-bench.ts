@@ -18,6 +18,7 @@ import { Opener } from '../src/vault/sealed-box.js';
 import { PRODUCTION_PIN_COST, TEST_PIN_COST, unlockSlot, type ScryptParams } from '../src/vault/slots.js';
 import type { Row } from './row.js';
 import { syntheticCsv } from './synthetic.js';
+import { BENCH_PURPOSES } from './bench-purposes.js';
 
 /**
  * The gate's figures (issue: reveal latency and export):
@@ -50,7 +51,7 @@ async function gateVault(dir: string, persons: number, handlerCost: typeof PRODU
   const admin = vault.users.byLogin(ADMIN.login)!;
   const h = await createUser(vault, { id: admin.id, name: admin.displayName }, { login: HANDLER.login, displayName: '担当 花子', role: 'handler', password: new Secret(HANDLER.password) }, null);
   await setUserPin(vault, admin, h.id, new Secret(ADMIN.pin), new Secret(HANDLER.pin), null, handlerCost);
-  const report = importPersons(vault, Buffer.from(syntheticCsv(persons)), { actor: { id: 'bench', name: 'bench' } });
+  const report = importPersons(vault, Buffer.from(syntheticCsv(persons)), { actor: { id: 'bench', name: 'bench' }, purposes: BENCH_PURPOSES });
   if (!report.committed) throw new Error('gate bench: import failed');
   return vault;
 }

@@ -10,6 +10,7 @@ import { TEST_PIN_COST, unlockSlot } from '../src/vault/slots.js';
 import { generateX25519, publicFromPrivate } from '../src/vault/x25519.js';
 import type { Row } from './row.js';
 import { syntheticCsv } from './synthetic.js';
+import { BENCH_PURPOSES } from './bench-purposes.js';
 
 const PIN = '135790';
 
@@ -27,7 +28,7 @@ export async function benchRotation(root: string, n: number): Promise<Row[]> {
     pinCost: TEST_PIN_COST,
   });
   try {
-    const r = importPersons(vault, Buffer.from(syntheticCsv(n)), { actor: { id: 'bench', name: 'bench' } });
+    const r = importPersons(vault, Buffer.from(syntheticCsv(n)), { actor: { id: 'bench', name: 'bench' }, purposes: BENCH_PURPOSES });
     if (!r.committed) throw new Error('bench rotation: import failed');
     const rows = vault.db.prepare("SELECT person_id, sealed FROM person_numbers WHERE state = 'held'").all() as { person_id: number; sealed: Buffer }[];
     const admin = vault.users.byLogin('bench')!;

@@ -32,6 +32,8 @@ export async function demoCommand(argv: string[], config: Config, out: NodeJS.Wr
     try {
       const report = importPersons(vault, readFileSync(packagePath('scripts', 'demo', 'persons.csv')), {
         actor: { id: 'cli', name: 'mnvault demo' },
+        // The purposes the demo's (fictitious) 利用目的通知書 names: the import records only what was chosen.
+        purposes: ['withholding_slip', 'salary_payment_report', 'dependant_declaration', 'health_pension_insurance', 'health_dependant_change', 'employment_insurance', 'payment_record_fees'],
       });
       if (!report.committed) throw new Error('demo CSV did not import');
       writeFileSync(join(dataDir, 'README-DEMO.txt'), 'デモ用の金庫です。開発用の鍵を使っているため、実データを入れないでください。\n', { mode: 0o600 });

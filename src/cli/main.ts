@@ -25,7 +25,7 @@ const USAGE = `mnvault — マイナンバー金庫
 
   mnvault init   --data DIR [--dev] --admin-user NAME --admin-password-file F --admin-pin-file F
   mnvault serve  --data DIR [--port N] [--host H] [--http] [--simulate-devices]
-  mnvault import --data DIR FILE.csv [--skip-invalid] [--purposes CODE,CODE]   # 通知した利用目的
+  mnvault import --data DIR FILE.csv --purposes CODE,CODE [--skip-invalid]   # 通知した利用目的（「利用目的」の列がなければ必須）
   mnvault audit verify --data DIR [--anchor SEQ:HASH ...]   # 印刷された先頭を通るかも確認
   mnvault report activity|entries|disposal|register [--month YYYY-MM] --data DIR --out FILE.pdf
   mnvault audit check-assertion --data DIR --seq N         # セキュリティキー承認の署名を確認

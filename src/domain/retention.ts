@@ -141,6 +141,28 @@ export function retentionEnd(f: RetentionFacts, rules: readonly RetentionRule[])
   return { event, end, governing: ends.filter((x) => x.end === end).map((x) => x.rule) };
 }
 
+/**
+ * The retention end of a person who holds several roles over one number (an
+ * employee who is also a payee, or also a dependant of another employee):
+ * each role is judged on its own facts (its own 退職日・取引終了日・異動日 and
+ * 最終支払日, whichever later) under the rules for that role, and the number is
+ * kept until the latest of them ends. While any role goes on, the clock has
+ * not started for the person (null): the number still serves that 事務
+ * (番号法20条 allows keeping it only while a 事務 needs it; guideline 事業者編,
+ * 保管制限と廃棄: a file serving several 事務 is deleted once all of them have
+ * ended and every document carrying the number is past its keeping period).
+ * `roles` holds the primary role first; an empty list is no role (null).
+ */
+export function personRetentionEnd(roles: readonly RetentionFacts[], rules: readonly RetentionRule[]): (RetentionResult & { role: PersonKind }) | null {
+  let latest: (RetentionResult & { role: PersonKind }) | null = null;
+  for (const f of roles) {
+    const r = retentionEnd(f, rules);
+    if (!r) return null;
+    if (!latest || r.end > latest.end) latest = { ...r, role: f.kind };
+  }
+  return latest;
+}
+
 /** True once the retention end has passed in Japan's calendar (today is after it). */
 export function isDue(end: string, today: string): boolean {
   return end < today;

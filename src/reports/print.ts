@@ -5,7 +5,7 @@ import { backupsPredating, lastBackup, listBackups } from '../services/backup.js
 import { backupErasureOf } from '../services/backup-erasure.js';
 import { backupSchedule } from '../services/backup-settings.js';
 import { ledgerFiles, ledgerSettings } from '../services/ledger.js';
-import { dueEntries } from '../services/retention.js';
+import { retentionOverview } from '../services/retention.js';
 import { companyName } from '../services/settings.js';
 import { META } from '../services/setup.js';
 import { databasePath, type Vault } from '../services/vault.js';
@@ -196,10 +196,10 @@ function backupData(vault: Vault): RegisterData['backup'] {
   return { folder, schedule: schedule.time, keep: schedule.keep, last: last ? { state: last.state, at: last.at } : null, copies };
 }
 
-/** Counted by the disposal list's own rules (one function: dueEntries), so the ledger and the list never disagree. */
+/** Counted by the disposal list's own rules (one function: retentionOverview), so the ledger and the list never disagree. */
 function retentionCounts(vault: Vault): RegisterData['retention'] {
-  const due = dueEntries(vault);
-  return { running: vault.retention.candidates().length, due: due.length, held: due.filter((e) => e.hold).length };
+  const o = retentionOverview(vault);
+  return { running: o.ended, due: o.due, held: o.held };
 }
 
 export type { ReportKind };

@@ -31,8 +31,9 @@ export interface RegisterData {
   /** The retention rules (保存期間) when the lifecycle tables exist. */
   rules: { document: string; years: number; start: string }[] | null;
   /**
-   * Held numbers whose 事務 has ended, and those of them past retention, by the
-   * same rules the disposal list uses (services/retention dueEntries).
+   * Held numbers whose 事務 has ended in every role the person holds, and those
+   * of them past retention, by the same rules the disposal list uses
+   * (services/retention retentionOverview).
    */
   retention: { running: number; due: number; held: number };
   disposals: { count: number; lastAt: string | null };

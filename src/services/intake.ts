@@ -8,7 +8,7 @@ import { MyNumber } from '../domain/my-number.js';
 import { numberCollectionRefusal } from '../domain/number-eligibility.js';
 import { looksLikeNumber } from '../domain/digits.js';
 import type { Person, PersonId } from '../domain/persons.js';
-import { defaultNoticePurposes, findPurpose, isPurposeCode, purposeCodesFor, purposesFor, type Purpose } from '../domain/purposes.js';
+import { findPurpose, isPurposeCode, purposesFor, type Purpose } from '../domain/purposes.js';
 import { writeTransaction } from '../storage/database.js';
 import { numberIndex } from '../vault/number-index.js';
 import { seal } from '../vault/sealed-box.js';
@@ -201,17 +201,20 @@ export function codeTargets(vault: Vault, person: Person): Person[] {
 /**
  * Issues a one-time code for a named employee or payee; earlier open codes stop
  * working. The code carries the purposes the handler chose for each person
- * (the person and each dependant); without a choice, the defaults of each kind
- * (none for a payee). A person with no purpose is not asked for a number by it.
+ * (the person and each dependant); without a choice it is refused, never
+ * filled with a kind's defaults (issue 11 point 3: only what was chosen and
+ * shown is recorded as notified). A person with no purpose is not asked for a
+ * number by it.
  */
 export function issueIntakeCode(vault: Vault, actor: Actor, personId: PersonId, client: string | null, chosen?: CodePurposes): { code: string; expiresAt: string } {
   const person = vault.persons.byId(personId) ?? notFound();
   if (person.kind === 'dependant') throw new AppError('invalid', '入力コードは従業員・支払先本人に発行します（扶養親族の番号は本人の画面から入力します）。');
   refuseCorporation(person);
+  if (!chosen) throw new FormError({ purposes: '入力コードで番号を入力してもらう人ごとに、通知する利用目的を選んでから発行してください。' });
   const purposes: CodePurposes = {};
   const errors: FieldErrors = {};
   for (const t of codeTargets(vault, person)) {
-    const codes = [...new Set(chosen ? (chosen[String(t.id)] ?? []) : defaultNoticePurposes(t.kind))];
+    const codes = [...new Set(chosen[String(t.id)] ?? [])];
     const allowed = new Set(purposesFor(t.kind).map((p) => p.code as string));
     if (codes.some((c) => !allowed.has(c))) errors[`purposes_${t.id}`] = 'この人物に使えない利用目的が含まれています。一覧から選んでください。';
     else if (t.id === person.id && codes.length === 0) errors[`purposes_${t.id}`] = `${t.name} さんに通知する利用目的を1つ以上選んでください。`;
@@ -253,9 +256,9 @@ export function openIntakeCode(vault: Vault, code: string): SelfIntakeForm {
   const person = vault.persons.byId(row.personId) ?? notFound();
   // A 法人番号 added after the code was issued: the page never asks a corporation for a number.
   refuseCorporation(person);
-  // A code from before codes carried purposes shows the kind's defaults (a payee's: every payee purpose, as it was issued).
-  const carried = (p: Person): Purpose[] =>
-    (row.purposes ? (row.purposes[String(p.id)] ?? []) : p.kind === 'payee' ? purposeCodesFor('payee') : defaultNoticePurposes(p.kind)).map((c) => findPurpose(c)).filter((x) => x !== undefined);
+  // A code from before codes carried purposes: nobody chose what it would record as notified, so it is refused.
+  const chosen = row.purposes ?? raise('forbidden', 'この入力コードは利用目的が選ばれていない古い形式のため使えません。担当者に新しいコードを依頼してください。');
+  const carried = (p: Person): Purpose[] => (chosen[String(p.id)] ?? []).map((c) => findPurpose(c)).filter((x) => x !== undefined);
   const targets = codeTargets(vault, person);
   const dependants = targets.filter((t) => t.id !== person.id && carried(t).length > 0);
   const ownHeld = vault.persons.numberOf(person.id)?.state === 'held';
@@ -330,4 +333,8 @@ function refuseCorporation(person: Person): void {
 
 function notFound(): never {
   throw new AppError('not_found', '指定された人物は登録されていません。');
+}
+
+function raise(code: 'forbidden', message: string): never {
+  throw new AppError(code, message);
 }

@@ -3,7 +3,8 @@ import { japanDate } from '../domain/dates.js';
 import { looksLikeNumber } from '../domain/digits.js';
 import { AppError } from '../domain/errors.js';
 import type { Person, PersonId, PersonKind } from '../domain/persons.js';
-import { disposalBatch, finalPaymentMissing, isDue, RETENTION_STARTS, retentionEnd, type RetentionFacts, type RetentionResult, type RetentionStart } from '../domain/retention.js';
+import { disposalBatch, finalPaymentMissing, isDue, personRetentionEnd, RETENTION_STARTS, type RetentionFacts, type RetentionResult, type RetentionStart } from '../domain/retention.js';
+import type { PersonRole } from '../domain/roles.js';
 import { writeTransaction } from '../storage/database.js';
 import type { LegalHold, StoredRule } from '../storage/retention-repo.js';
 import { FormError, type FieldErrors } from './accounts.js';
@@ -150,23 +151,74 @@ export interface DueEntry {
   finalPaymentMissing: boolean;
 }
 
+/**
+ * Every person whose number is held and whose primary role has ended, with
+ * the retention of all their roles (personRetentionEnd: null while a further
+ * role goes on). The one walk behind the disposal list, the home page's
+ * counts and the 管理台帳's retention rows, so they never disagree.
+ */
+function assessed(vault: Vault, ids?: readonly PersonId[]) {
+  const rules = vault.retention.rules();
+  const roles = vault.roles.allByPerson();
+  const supporters = supporterLookup(vault);
+  return vault.retention.candidates(ids).map((c) => {
+    const facts: RetentionFacts[] = [c, ...(roles.get(c.id) ?? []).map((r) => roleRetentionFacts(r, supporters))];
+    return { candidate: c, facts, result: personRetentionEnd(facts, rules) };
+  });
+}
+
 /** Persons whose number may be disposed of today (Japan time), held ones included and marked. */
 export function dueEntries(vault: Vault, ids?: readonly PersonId[]): DueEntry[] {
+  return dueOf(vault, assessed(vault, ids));
+}
+
+function dueOf(vault: Vault, all: ReturnType<typeof assessed>): DueEntry[] {
   const today = japanDate(vault.clock.now());
-  const rules = vault.retention.rules();
   const month = vault.retention.setting('batch_month');
   const holds = vault.retention.activeHolds();
   const open = vault.retention.openProposals();
   const out: DueEntry[] = [];
-  for (const c of vault.retention.candidates(ids)) {
-    const r = retentionEnd(c, rules);
+  for (const { candidate: c, facts, result: r } of all) {
     if (!r || !isDue(r.end, today)) continue;
     out.push({
       id: c.id, kind: c.kind, code: c.code, name: c.name, retention: r, batch: disposalBatch(r.end, month), hold: holds.get(c.id) ?? null, proposedIn: open.get(c.id) ?? null,
-      finalPaymentMissing: finalPaymentMissing(c),
+      finalPaymentMissing: facts.some(finalPaymentMissing),
     });
   }
   return out;
+}
+
+/**
+ * The counts the home page and the 管理台帳 print: persons holding a number
+ * whose every role has ended, those of them past retention and those held.
+ */
+export function retentionOverview(vault: Vault): RetentionOverview {
+  const all = assessed(vault);
+  const due = dueOf(vault, all);
+  return { ended: all.filter((a) => a.result !== null).length, due: due.length, held: due.filter((e) => e.hold).length };
+}
+
+export interface RetentionOverview {
+  ended: number;
+  due: number;
+  held: number;
+}
+
+const overviews = new WeakMap<Vault, { key: string; value: RetentionOverview }>();
+
+/**
+ * retentionOverview for the home page, kept while nothing it reads can have
+ * changed: every change to persons, roles, rules, holds or disposals appends
+ * an audit event (so the head moves), and the day is part of the key. A large
+ * register is walked once per change, not once per view.
+ */
+export function retentionOverviewNow(vault: Vault): RetentionOverview {
+  const key = `${vault.audit.head()?.seq ?? 0}|${japanDate(vault.clock.now())}`;
+  const kept = overviews.get(vault);
+  if (kept?.key === key) return kept.value;
+  const value = retentionOverview(vault);
+  overviews.set(vault, { key, value });
+  return value;
 }
 
 export interface DueBatch {
@@ -210,16 +262,47 @@ export function personRetention(vault: Vault, personId: PersonId): {
   const supporter = p.supporterId === null ? undefined : vault.persons.byId(p.supporterId);
   const rules = vault.retention.rules();
   const facts = retentionFactsOf(vault, p, supporter);
-  const result = retentionEnd(facts, rules);
+  const all = [facts, ...vault.roles.forPerson(p.id).map((r) => roleRetentionFacts(r, supporterLookup(vault)))];
+  const result = personRetentionEnd(all, rules);
   return {
     result,
-    finalPaymentMissing: finalPaymentMissing(facts),
+    finalPaymentMissing: all.some(finalPaymentMissing),
     lastPaidOn: facts.lastPaidOn ?? null,
     batch: result ? disposalBatch(result.end, vault.retention.setting('batch_month')) : null,
     hold: vault.retention.holdOf(personId) ?? null,
     disposal: vault.retention.executedDisposalOf(personId),
     rules,
   };
+}
+
+type SupporterFacts = { retiredOn: string | null; lastPaidOn: string | null };
+
+/** The supporting employee's 退職日 (once retired) and 最終支払日, looked up once per supporter. */
+function supporterLookup(vault: Pick<Vault, 'persons' | 'retention'>): (id: PersonId) => SupporterFacts {
+  const seen = new Map<PersonId, SupporterFacts>();
+  return (id) => {
+    let f = seen.get(id);
+    if (!f) {
+      const s = vault.persons.byId(id);
+      const retired = s?.status === 'retired' && !!s.retiredOn;
+      f = { retiredOn: retired ? s!.retiredOn : null, lastPaidOn: retired ? vault.retention.lastPaidOn(id) : null };
+      seen.set(id, f);
+    }
+    return f;
+  };
+}
+
+/**
+ * The retention facts of a further role (person_roles): its own end (退職日・
+ * 取引終了日, or 異動日 for a dependant role) and 最終支払日; a dependant role
+ * also ends with its supporter's 退職 (and counts from the supporter's 最終支払日).
+ */
+export function roleRetentionFacts(r: PersonRole, supporter: (id: PersonId) => SupporterFacts): RetentionFacts {
+  if (r.role === 'dependant') {
+    const s = r.supporterId === null ? { retiredOn: null, lastPaidOn: null } : supporter(r.supporterId);
+    return { kind: 'dependant', status: 'active', retiredOn: null, dependantUntil: r.endedOn, supporterRetiredOn: s.retiredOn, supporterLastPaidOn: s.lastPaidOn };
+  }
+  return { kind: r.role, status: r.endedOn ? 'retired' : 'active', retiredOn: r.endedOn, dependantUntil: null, supporterRetiredOn: null, lastPaidOn: r.lastPaidOn };
 }
 
 /** The facts retention reads for one person, 最終支払日 (theirs and the supporter's) included. */

@@ -55,17 +55,51 @@ export function addRole(vault: Vault, actor: Actor, personId: PersonId, form: Ro
   });
 }
 
-/** Ends a further role (退職・取引終了・異動 of that role) with its date; the primary role ends as before. */
-export function endRole(vault: Vault, actor: Actor, personId: PersonId, roleId: number, date: string | undefined, client: string | null): void {
+/**
+ * Ends a further role (退職・取引終了・異動 of that role) with its date, and for
+ * an employee or payee role optionally its 最終支払日; the primary role ends as
+ * before. Retention counts each role from the later of the two
+ * (services/retention roleRetentionFacts). Audited as person.role_ended.
+ */
+export function endRole(vault: Vault, actor: Actor, personId: PersonId, roleId: number, date: string | undefined, client: string | null, lastPaid?: string): void {
   const person = vault.persons.byId(personId) ?? notFound();
   const role = vault.roles.forPerson(person.id).find((r) => r.id === roleId);
   if (!role) throw new AppError('not_found', '指定された役割はありません。');
+  if (role.endedOn) throw new AppError('conflict', `この役割は${role.endedOn}に終了しています。`);
   const endedOn = date ? parseDate(date) : undefined;
   if (!endedOn) throw new FormError({ roleEnd: '終了日を 2026-03-31 の形で入れてください。' });
+  if (endedOn > japanDate(vault.clock.now())) throw new FormError({ roleEnd: '終了日が未来の日付です。終了した日を入れてください。' });
+  const paidOn = lastPaid?.trim() ? finalPaymentOf(role.role, endedOn, lastPaid) : null;
   writeTransaction(vault.db, () => {
     vault.roles.end(role.id, endedOn);
-    vault.audit.append({ actor, action: 'person.role_ended', subjects: [{ id: person.id, name: person.name }], client, detail: { role_id: role.id, role: role.role, ended_on: endedOn } });
+    if (paidOn) vault.roles.setLastPaidOn(role.id, paidOn);
+    vault.audit.append({ actor, action: 'person.role_ended', subjects: [{ id: person.id, name: person.name }], client, detail: { role_id: role.id, role: role.role, ended_on: endedOn, ...(paidOn ? { last_paid_on: paidOn } : {}) } });
   });
+}
+
+/**
+ * Records 最終支払日 of an ended employee or payee role (翌月払いの給与, 退職金, a
+ * final invoice paid later). Audited as person.final_payment_recorded with the role.
+ */
+export function recordRoleFinalPayment(vault: Vault, actor: Actor, personId: PersonId, roleId: number, input: string | undefined, client: string | null): void {
+  const person = vault.persons.byId(personId) ?? notFound();
+  const role = vault.roles.forPerson(person.id).find((r) => r.id === roleId);
+  if (!role) throw new AppError('not_found', '指定された役割はありません。');
+  if (!role.endedOn) throw new FormError({ roleEnd: '最終支払日は役割の終了を記録した後に入れてください。' });
+  const paidOn = finalPaymentOf(role.role, role.endedOn, input);
+  if (paidOn === role.lastPaidOn) return;
+  writeTransaction(vault.db, () => {
+    vault.roles.setLastPaidOn(role.id, paidOn);
+    vault.audit.append({ actor, action: 'person.final_payment_recorded', subjects: [{ id: person.id, name: person.name }], client, detail: { role_id: role.id, role: role.role, paid_on: paidOn, before: role.lastPaidOn } });
+  });
+}
+
+function finalPaymentOf(role: PersonKind, endedOn: string, input: string | undefined): string {
+  if (role === 'dependant') throw new FormError({ roleEnd: '扶養親族の役割に最終支払日はありません。扶養する従業員の最終支払日で数えます。' });
+  const paidOn = input ? parseDate(input) : undefined;
+  if (!paidOn) throw new FormError({ roleEnd: '最終支払日を 2027-01-25 の形で入れてください。' });
+  if (paidOn < endedOn) throw new FormError({ roleEnd: '最終支払日が終了日より前です。終了後の最後の支払いの日を入れてください。' });
+  return paidOn;
 }
 
 function notFound(): never {

@@ -33,6 +33,11 @@ export class RolesRepo {
     this.db.prepare('UPDATE person_roles SET ended_on = ? WHERE id = ?').run(endedOn, id);
   }
 
+  /** 最終支払日 of an ended role (a retention input of that role). */
+  setLastPaidOn(id: number, paidOn: string): void {
+    this.db.prepare('UPDATE person_roles SET last_paid_on = ? WHERE id = ?').run(paidOn, id);
+  }
+
   codeTaken(role: PersonKind, code: string): boolean {
     return this.db.prepare('SELECT 1 FROM person_roles WHERE role = ? AND code = ?').pluck().get(role, code) !== undefined;
   }

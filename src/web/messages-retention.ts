@@ -3,6 +3,7 @@ import { END_CAUSE_LABEL, RETENTION_START_LABEL } from '../domain/retention.js';
 /** The text of the retention and disposal pages (削除・廃棄), read by views as `m.retention`. */
 export const RETENTION_MESSAGES = {
   nav: { disposal: '廃棄対象', rules: '保管期間のルール' },
+  home: { ended: '関係が終了した番号（すべての役割が終了）', due: '保存期間を過ぎた番号（廃棄対象）', held: 'うち保留 {n} 名' },
   startLabel: RETENTION_START_LABEL,
   endCause: END_CAUSE_LABEL,
   list: {

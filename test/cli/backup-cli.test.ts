@@ -16,6 +16,7 @@ import { mnvault } from '../helpers/cli.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { ADMIN, newTestVault, tempDir } from '../helpers/vault.js';
 import { addStaff, HANDLER } from '../helpers/web.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 const N1 = syntheticNumber(1, 79);
 const CSV = ['種別,社員番号,氏名,個人番号', `従業員,E1,退職 一郎,${N1}`, `従業員,E2,在職 二郎,${syntheticNumber(2, 79)}`].join('\n');
@@ -23,7 +24,7 @@ const CSV = ['種別,社員番号,氏名,個人番号', `従業員,E1,退職 一
 async function setUp() {
   const t = await newTestVault(fixedClock('2035-04-01T00:00:00Z'));
   await addStaff(t.vault);
-  expect(importPersons(t.vault, Buffer.from(CSV), { actor: { id: 't', name: 't' } }).committed).toBe(true);
+  expect(importPersons(t.vault, Buffer.from(CSV), { purposes: ALL_PURPOSES, actor: { id: 't', name: 't' } }).committed).toBe(true);
   const folder = tempDir('mnvault-cli-backups-');
   const secrets = tempDir('mnvault-secrets-');
   const pinFile = join(secrets, 'pin');

@@ -9,6 +9,7 @@ import { Secret } from '../../src/domain/secret.js';
 import { mnvault, type CliResult } from '../helpers/cli.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { tempDir } from '../helpers/vault.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 const NUMBERS = Array.from({ length: 6 }, (_, i) => syntheticNumber(100 + i, 8));
 const BAD_CHECK = NUMBERS[5]!.slice(0, 11) + String((Number(NUMBERS[5]![11]) + 1) % 10);
@@ -53,14 +54,14 @@ describe('mnvault CLI', () => {
       `支払先,P1,田中 翔,タナカ ショウ,1968-02-11,${NUMBERS[3]},,`,
     ].join('\r\n');
     writeFileSync(join(work, 'ok.csv'), iconv.encode(csv, 'cp932'));
-    const imported = mnvault(['import', '--data', data, join(work, 'ok.csv')]);
+    const imported = mnvault(['import', '--data', data, '--purposes', ALL_PURPOSES.join(','), join(work, 'ok.csv')]);
     expect(imported.status).toBe(0);
     expect(imported.stdout).toContain('Shift_JIS');
     expect(imported.stdout).toContain('従業員 2 名、扶養親族 1 名、支払先 1 名');
     expect(imported.stderr).toContain('警告: 開発用のデータベース鍵');
     // A rejected file: its messages must not echo the numbers either.
     writeFileSync(join(work, 'bad.csv'), `種別,社員番号,氏名,個人番号\n従業員,E9,鈴木 次郎,${BAD_CHECK}\n従業員,E8,鈴木 三郎,${NUMBERS[4]}\n`);
-    const rejected = mnvault(['import', '--data', data, join(work, 'bad.csv')]);
+    const rejected = mnvault(['import', '--data', data, '--purposes', ALL_PURPOSES.join(','), join(work, 'bad.csv')]);
     expect(rejected.status).toBe(2);
     const verified = mnvault(['audit', 'verify', '--data', data]);
     expect(verified.status).toBe(0);
@@ -79,13 +80,13 @@ describe('mnvault CLI', () => {
   it('import lists bad rows in Japanese with line numbers and exits 2; --skip-invalid imports the rest', async () => {
     const { data, work } = await setUp();
     writeFileSync(join(work, 'mixed.csv'), `\uFEFF氏名,種別,個人番号,社員番号\n山田 太郎,従業員,${NUMBERS[0]},E1\n,従業員,${NUMBERS[1]},E2\n佐藤 花子,従業員,${BAD_CHECK},E3\n`);
-    const all = mnvault(['import', '--data', data, join(work, 'mixed.csv')]);
+    const all = mnvault(['import', '--data', data, '--purposes', ALL_PURPOSES.join(','), join(work, 'mixed.csv')]);
     expect(all.status).toBe(2);
     expect(all.stderr).toContain('3行目: 氏名が空です');
     expect(all.stderr).toContain('4行目: 個人番号のチェックデジット');
     expect(all.stderr).toContain('1件も取り込みませんでした');
     expect(all.stderr).not.toMatch(/\n\s+at /u);
-    const some = mnvault(['import', '--data', data, '--skip-invalid', join(work, 'mixed.csv')]);
+    const some = mnvault(['import', '--data', data, '--purposes', ALL_PURPOSES.join(','), '--skip-invalid', join(work, 'mixed.csv')]);
     expect(some.status).toBe(0);
     expect(some.stdout).toContain('従業員 1 名');
     expect(some.stdout).toContain('UTF-8 (BOM)');

@@ -9,6 +9,7 @@ import { forms } from '../helpers/canary.js';
 import { mnvault } from '../helpers/cli.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { tempDir } from '../helpers/vault.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 const IN_CSV = syntheticNumber(301, 4);
 const IN_MESSAGE = syntheticNumber(302, 4);
@@ -35,7 +36,7 @@ function brokenVault(): { data: string; csv: string } {
 describe('an unexpected error in a command', () => {
   it('logs one JSON line with the reference id the user sees, classes, codes and frames, and no number', () => {
     const { data, csv } = brokenVault();
-    const r = mnvault(['import', '--data', data, csv]);
+    const r = mnvault(['import', '--data', data, '--purposes', ALL_PURPOSES.join(','), csv]);
     expect(r.status).toBe(3);
     const ref = /参照ID: ([0-9a-f]{8})/u.exec(r.stderr)?.[1];
     expect(ref).toBeDefined();
@@ -53,7 +54,7 @@ describe('an unexpected error in a command', () => {
 
   it('with MNVAULT_DEBUG=1 also prints the message with the number masked', () => {
     const { data, csv } = brokenVault();
-    const r = mnvault(['import', '--data', data, csv], { MNVAULT_DEBUG: '1' });
+    const r = mnvault(['import', '--data', data, '--purposes', ALL_PURPOSES.join(','), csv], { MNVAULT_DEBUG: '1' });
     expect(r.status).toBe(3);
     expect(r.stderr).toContain('詳細（MNVAULT_DEBUG）: SqliteError: provoked for ［番号のような数字］');
     for (const n of [IN_CSV, IN_MESSAGE]) for (const f of forms(n)) expect(r.stderr + r.stdout).not.toContain(f);

@@ -15,6 +15,12 @@ describe('mnvault import --purposes', () => {
     const payee = syntheticNumber(1, 93);
     const csv = join(work, 'payees.csv');
     writeFileSync(csv, `種別,社員番号,氏名,個人番号\n従業員,E1,取込 一郎,${syntheticNumber(2, 93)}\n支払先,P1,講師 二郎,${payee}\n`);
+    // No 利用目的 column and no --purposes: refused whole, nothing recorded as notified by default.
+    const unchosen = mnvault(['import', '--data', data, csv]);
+    expect(unchosen.status).toBe(2);
+    expect(unchosen.stderr).toContain('1行目: このファイルには「利用目的」の列がなく、取り込みのときに利用目的も選ばれていません');
+    expect(unchosen.stderr).toContain('--purposes');
+    expect(unchosen.stderr).not.toContain(payee);
     const refused = mnvault(['import', '--data', data, '--purposes', 'withholding_slip', csv]);
     expect(refused.status).toBe(2);
     expect(refused.stderr).toContain('3行目: この行の人（支払先）に通知した利用目的がありません');

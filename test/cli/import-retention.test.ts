@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { mnvault } from '../helpers/cli.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { tempDir } from '../helpers/vault.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 const NUMBERS = Array.from({ length: 5 }, (_, i) => syntheticNumber(200 + i, 9));
 
@@ -29,7 +30,7 @@ describe('mnvault import and retention that has already ended (issue 11 point 6)
       `従業員,E3,退職金 三郎,${NUMBERS[3]},,,2010-12-31,2024-01-25`,
     ].join('\n');
     writeFileSync(join(work, 'ended.csv'), csv);
-    const refused = mnvault(['import', '--data', data, join(work, 'ended.csv')]);
+    const refused = mnvault(['import', '--data', data, '--purposes', ALL_PURPOSES.join(','), join(work, 'ended.csv')]);
     expect(refused.status).toBe(2);
     expect(refused.stderr).toContain('2行目: 保管期限（2018-01-10）を既に過ぎた人の個人番号です');
     expect(refused.stderr).toContain('3行目: 保管期限');
@@ -38,7 +39,7 @@ describe('mnvault import and retention that has already ended (issue 11 point 6)
     expect(refused.stderr).toContain('1件も取り込みませんでした');
     for (const n of NUMBERS) expect(refused.stderr + refused.stdout).not.toContain(n);
 
-    const some = mnvault(['import', '--data', data, '--skip-invalid', join(work, 'ended.csv')]);
+    const some = mnvault(['import', '--data', data, '--purposes', ALL_PURPOSES.join(','), '--skip-invalid', join(work, 'ended.csv')]);
     expect(some.status).toBe(0);
     expect(some.stdout).toContain('従業員 2 名、扶養親族 0 名');
   });
@@ -46,7 +47,7 @@ describe('mnvault import and retention that has already ended (issue 11 point 6)
   it('warns (and still imports) a number of all zeros', () => {
     const { data, work } = setUp();
     writeFileSync(join(work, 'zero.csv'), '種別,社員番号,氏名,個人番号\n従業員,E1,零 一郎,000000000000\n');
-    const r = mnvault(['import', '--data', data, join(work, 'zero.csv')]);
+    const r = mnvault(['import', '--data', data, '--purposes', ALL_PURPOSES.join(','), join(work, 'zero.csv')]);
     expect(r.status).toBe(0);
     expect(r.stderr).toContain('注意 2行目: 個人番号がすべて0');
   });

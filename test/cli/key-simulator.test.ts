@@ -12,6 +12,7 @@ import { TEST_PIN_COST } from '../../src/vault/slots.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { ADMIN, newTestVault } from '../helpers/vault.js';
 import { addStaff, HANDLER } from '../helpers/web.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 const MAIN = packagePath('dist', 'src', 'cli', 'main.js');
 const NUMBER = syntheticNumber(7_266_019_843, 51);
@@ -20,7 +21,7 @@ describe('the simulated security key in serve --simulate-devices', () => {
   it('is enrolled with the PIN pad simulator and touched with its t key; its state file is private', async () => {
     const { vault, dataDir } = await newTestVault(systemClock);
     await addStaff(vault);
-    importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${NUMBER}\n`), { actor: { id: 't', name: 't' } });
+    importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${NUMBER}\n`), { purposes: ALL_PURPOSES, actor: { id: 't', name: 't' } });
     const serving = await startServer(vault, loadConfig({}), { port: 0, host: '127.0.0.1', http: true, simulateDevices: true, pinCost: TEST_PIN_COST });
     const pad = spawn(process.execPath, [MAIN, 'pinpad', '--data', dataDir], { env: { PATH: process.env.PATH ?? '', LANG: 'C.UTF-8' } });
     const output: string[] = [];

@@ -12,6 +12,7 @@ import { forms } from '../helpers/canary.js';
 import { mnvault } from '../helpers/cli.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { tempDir } from '../helpers/vault.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 const NUMBERS = [syntheticNumber(401, 6), syntheticNumber(402, 6), syntheticNumber(403, 6)];
 const PERSONS = [
@@ -35,7 +36,7 @@ describe('mnvault support-bundle', () => {
     const recovery = /[0-9A-Z]{4}(-[0-9A-Z]{4}){7}/u.exec(init.stdout)![0];
     const csv = ['種別,社員番号,氏名,フリガナ,生年月日,個人番号,続柄,扶養元社員番号', ...PERSONS.map((p, i) => `${p[0]},${p[1]},${p[2]},${p[3]},1980-04-01,${NUMBERS[i]},${i === 1 ? '配偶者' : ''},${i === 1 ? 'E1' : ''}`)].join('\n');
     writeFileSync(join(work, 'in.csv'), csv);
-    expect(mnvault(['import', '--data', data, join(work, 'in.csv')]).status).toBe(0);
+    expect(mnvault(['import', '--data', data, '--purposes', ALL_PURPOSES.join(','), join(work, 'in.csv')]).status).toBe(0);
 
     // The admin's settings: a company name, a handler, a backup folder whose path holds a name.
     const backupDir = join(work, 'backup-yamada');

@@ -10,6 +10,7 @@ import { packagePath } from '../../src/paths.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { newTestVault } from '../helpers/vault.js';
 import { addStaff, HANDLER } from '../helpers/web.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 /** The recorded reports, as a hidraw read returns them. */
 const TRANSCRIPT = readFileSync(packagePath('device', 'transcripts', 'pinpad-code-enter-pin-enter.hex'), 'utf8')
@@ -49,7 +50,7 @@ describe('USB PIN pad through the HID adapter with a fake transport', () => {
     const number = syntheticNumber(41, 6);
     const { vault } = await newTestVault(fixedClock('2026-04-01T00:00:00Z'));
     await addStaff(vault);
-    importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${number}\n`), { actor: { id: 't', name: 't' } });
+    importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${number}\n`), { purposes: ALL_PURPOSES, actor: { id: 't', name: 't' } });
     const handler = vault.users.byLogin(HANDLER.login)!;
     const personId = vault.persons.codes('employee').get('E1')!;
     const ask = () => {

@@ -15,6 +15,7 @@ import { scanDataDir, windows } from '../helpers/canary.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { ADMIN, newTestVault } from '../helpers/vault.js';
 import { passSecondFactorInPage } from '../helpers/second-factor.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 const ARTIFACTS = join(ROOT, 'test-artifacts', 'audit');
@@ -23,7 +24,7 @@ const NUMBER = syntheticNumber(8_120_550_001, 4);
 describe('the audit page in Chromium, served by mnvault serve with the syslog witness', () => {
   it('filters, runs the full verification from the button with the page’s own script (no CSP problems), opens an event, and the remote syslog receives every event', async () => {
     const { vault, dataDir } = await newTestVault(fixedClock('2026-04-01T00:00:00Z'));
-    importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${NUMBER}\n`), { actor: { id: 't', name: 't' } });
+    importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${NUMBER}\n`), { purposes: ALL_PURPOSES, actor: { id: 't', name: 't' } });
     const person = vault.persons.codes('employee').get('E1')!;
     const clock = fixedClock('2026-04-02T00:00:00Z');
     const trail = new AuditTrail(vault.auditRepo, vault.keys.audit, clock);

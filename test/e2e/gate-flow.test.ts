@@ -16,6 +16,7 @@ import { captureStderr, forms, scanDataDir, windows } from '../helpers/canary.js
 import { syntheticNumber } from '../helpers/numbers.js';
 import { newTestVault } from '../helpers/vault.js';
 import { addStaff, AUDITOR, HANDLER } from '../helpers/web.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 const ARTIFACTS = join(ROOT, 'test-artifacts', 'e2e-gate');
@@ -68,7 +69,7 @@ describe('the physical gate in a real browser with the PIN pad simulator', () =>
     expect(existsSync(MAIN), 'dist is missing: npm test builds it').toBe(true);
     const { vault, dataDir } = await newTestVault(systemClock);
     await addStaff(vault);
-    const imported = importPersons(vault, Buffer.from(CSV, 'utf8'), { actor: { id: 'seed', name: 'テスト準備' } });
+    const imported = importPersons(vault, Buffer.from(CSV, 'utf8'), { purposes: ALL_PURPOSES, actor: { id: 'seed', name: 'テスト準備' } });
     expect(imported.imported).toEqual({ employee: 2, dependant: 1, payee: 1, notProvided: 0 });
     const yamada = vault.persons.codes('employee').get('E1')!;
 

@@ -17,6 +17,7 @@ import { keyFromPin, openAllNumbers } from '../helpers/keys.js';
 import { validNumber } from '../helpers/numbers.js';
 import { ADMIN, newTestVault, tempDir } from '../helpers/vault.js';
 import { addStaff } from '../helpers/web.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 /**
  * kill -9 at random points (≥ 30 times each) during import, disposal, vault
@@ -67,7 +68,7 @@ describe('crash safety (SIGKILL at random points)', () => {
       command: (r) => {
         const file = join(dir, `run-${r}.csv`);
         writeFileSync(file, csv(r, N));
-        return { script: CLI, args: ['import', '--data', dataDir, file] };
+        return { script: CLI, args: ['import', '--data', dataDir, '--purposes', ALL_PURPOSES.join(','), file] };
       },
       check: (r, run) =>
         inspect(dataDir, (v, numbers) => {
@@ -93,7 +94,7 @@ describe('crash safety (SIGKILL at random points)', () => {
     await addStaff(vault);
     const PER = 60;
     const system = { id: 'test', name: 'テスト' };
-    expect(importPersons(vault, Buffer.from(csv(0, RUNS * PER + 10)), { actor: system }).committed).toBe(true);
+    expect(importPersons(vault, Buffer.from(csv(0, RUNS * PER + 10)), { purposes: ALL_PURPOSES, actor: system }).committed).toBe(true);
     const byRun: number[][] = [];
     const all = vault.db.prepare("SELECT id FROM persons ORDER BY id").pluck().all() as number[];
     for (const id of all) retirePerson(vault, system, id, '2026-03-31', null);
@@ -129,7 +130,7 @@ describe('crash safety (SIGKILL at random points)', () => {
 
   it('vault key rotation: after every kill each number opens with the current keys, and a rerun resumes', async () => {
     const { vault, dataDir, recoveryCode } = await newTestVault(clock);
-    expect(importPersons(vault, Buffer.from(csv(1, 3000)), { actor: { id: 't', name: 't' } }).committed).toBe(true);
+    expect(importPersons(vault, Buffer.from(csv(1, 3000)), { purposes: ALL_PURPOSES, actor: { id: 't', name: 't' } }).committed).toBe(true);
     const original = await openAllNumbers(vault, await keyFromPin(vault));
     const firstKey = (await keyFromPin(vault)).expose();
     vault.close();
@@ -182,7 +183,7 @@ describe('crash safety (SIGKILL at random points)', () => {
 
   it('rekey: after every kill the database opens under the old or the new credential, and a rerun finishes', async () => {
     const { vault, dataDir } = await newTestVault(clock);
-    expect(importPersons(vault, Buffer.from(csv(2, 20_000)), { actor: { id: 't', name: 't' } }).committed).toBe(true);
+    expect(importPersons(vault, Buffer.from(csv(2, 20_000)), { purposes: ALL_PURPOSES, actor: { id: 't', name: 't' } }).committed).toBe(true);
     const original = await openAllNumbers(vault, await keyFromPin(vault));
     vault.close();
     const opensUnder = (file: string) => {

@@ -5,12 +5,13 @@ import { revealNumber } from '../../src/services/reveal.js';
 import type { Vault } from '../../src/services/vault.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { ADMIN, newTestVault } from '../helpers/vault.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 const actor = { id: 'test', name: '担当 太郎' };
 const NUMBER = syntheticNumber(42, 6);
 
 function importOne(vault: Vault): number {
-  const r = importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${NUMBER}\n`), { actor });
+  const r = importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${NUMBER}\n`), { purposes: ALL_PURPOSES, actor });
   expect(r.committed).toBe(true);
   return vault.persons.codes('employee').get('E1')!;
 }
@@ -56,7 +57,7 @@ describe('fail closed', () => {
   it('imports nothing when the import event cannot be written', async () => {
     const { vault } = await newTestVault();
     breakAudit(vault);
-    expect(() => importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${NUMBER}\n`), { actor })).toThrow(
+    expect(() => importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${NUMBER}\n`), { purposes: ALL_PURPOSES, actor })).toThrow(
       expect.objectContaining({ code: 'audit_unavailable' }),
     );
     expect(vault.persons.count()).toMatchObject({ persons: 0, held: 0, notProvided: 0 });
@@ -79,7 +80,7 @@ describe('fail closed', () => {
 
   it('refuses a sealed number moved to another person (associated data)', async () => {
     const { vault } = await newTestVault();
-    const r = importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${NUMBER}\n従業員,E2,佐藤 花子,${syntheticNumber(43, 6)}\n`), { actor });
+    const r = importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${NUMBER}\n従業員,E2,佐藤 花子,${syntheticNumber(43, 6)}\n`), { purposes: ALL_PURPOSES, actor });
     expect(r.committed).toBe(true);
     const [a, b] = [vault.persons.codes('employee').get('E1')!, vault.persons.codes('employee').get('E2')!];
     vault.db.prepare('UPDATE person_numbers SET sealed = (SELECT sealed FROM person_numbers WHERE person_id = ?) WHERE person_id = ?').run(a, b);

@@ -11,6 +11,7 @@ import { auditEvents } from './audit.js';
 import { syntheticNumber } from './numbers.js';
 import { ADMIN, newTestVault } from './vault.js';
 import { addStaff, HANDLER } from './web.js';
+import { ALL_PURPOSES } from './purposes.js';
 
 export const KEY_APPROVAL_NUMBER = syntheticNumber(5_120_377_001, 3);
 const NUMBER = KEY_APPROVAL_NUMBER;
@@ -34,7 +35,7 @@ export async function keyApproval(): Promise<{ vault: Vault; dataDir: string; en
   const clock = fixedClock('2026-04-01T00:00:00Z');
   const { vault, dataDir } = await newTestVault(clock);
   await addStaff(vault);
-  importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${NUMBER}\n`), { actor: { id: 't', name: 't' } });
+  importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${NUMBER}\n`), { purposes: ALL_PURPOSES, actor: { id: 't', name: 't' } });
   const store = new RevealStore();
   const key = new SoftAuthenticator({ touch: 'manual', keepaliveMs: 20, userPresenceTimeoutMs: 5_000 });
   const station = new SecurityKeyStation(vault, store, hidKeyOpener(key.transport), { windows, pollMs: 25, touchTimeoutMs: 5_000 });

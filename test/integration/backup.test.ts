@@ -23,6 +23,7 @@ import { forms } from '../helpers/canary.js';
 import { syntheticCsv, syntheticNumber } from '../helpers/numbers.js';
 import { ADMIN, newTestVault, tempDir } from '../helpers/vault.js';
 import { addStaff, HANDLER } from '../helpers/web.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 const CLI = { id: 'cli', name: 'test' };
 const N = { e1: syntheticNumber(1, 67), e2: syntheticNumber(2, 67), e3: syntheticNumber(3, 67) };
@@ -31,7 +32,7 @@ const CSV = ['種別,社員番号,氏名,個人番号', `従業員,E1,退職 一
 async function setUp(clock = fixedClock('2035-04-01T00:00:00Z')) {
   const t = await newTestVault(clock);
   await addStaff(t.vault);
-  expect(importPersons(t.vault, Buffer.from(CSV), { actor: CLI }).committed).toBe(true);
+  expect(importPersons(t.vault, Buffer.from(CSV), { purposes: ALL_PURPOSES, actor: CLI }).committed).toBe(true);
   const folder = tempDir('mnvault-backups-');
   return { ...t, clock, folder };
 }
@@ -108,7 +109,7 @@ describe('backup', () => {
 
   it('copies a consistent snapshot while the same process keeps writing: the copy verifies and its head is on the live chain', async () => {
     const { vault, folder } = await setUp();
-    expect(importPersons(vault, Buffer.from(syntheticCsv(3000, 71)), { actor: CLI }).committed).toBe(true);
+    expect(importPersons(vault, Buffer.from(syntheticCsv(3000, 71)), { purposes: ALL_PURPOSES, actor: CLI }).committed).toBe(true);
     let writing = true;
     let appended = 0;
     const writer = (async () => {

@@ -18,6 +18,7 @@ import { filesUnder, scanDataDir } from '../helpers/canary.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { ADMIN, newTestVault, tempDir } from '../helpers/vault.js';
 import { addStaff, HANDLER } from '../helpers/web.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 const N = {
   e1: syntheticNumber(1, 61),
@@ -44,7 +45,7 @@ async function setUp() {
   const { vault, dataDir } = await newTestVault(clock);
   await addStaff(vault);
   const system = { id: 'test', name: 'テスト' };
-  expect(importPersons(vault, Buffer.from(CSV), { actor: system }).committed).toBe(true);
+  expect(importPersons(vault, Buffer.from(CSV), { purposes: ALL_PURPOSES, actor: system }).committed).toBe(true);
   const id = (kind: 'employee' | 'payee', code: string) => vault.persons.codes(kind).get(code)!;
   const ids = { e1: id('employee', 'E1'), e2: id('employee', 'E2'), e3: id('employee', 'E3'), e4: id('employee', 'E4'), p1: id('payee', 'P1'), d1: 0 };
   ids.d1 = vault.persons.dependantsOf(ids.e1)[0]!.id;
@@ -150,11 +151,11 @@ describe('disposal (削除・廃棄)', () => {
     for (const n of Object.values(N)) expect(plain.includes(Buffer.from(n))).toBe(false);
 
     // The same number comes back in: not a duplicate of the disposed person.
-    const again = importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E9,再入社 一郎,${N.e1}\n`), { actor: { id: 'test', name: 'テスト' } });
+    const again = importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E9,再入社 一郎,${N.e1}\n`), { purposes: ALL_PURPOSES, actor: { id: 'test', name: 'テスト' } });
     expect(again.errors).toEqual([]);
     expect(again.committed).toBe(true);
     // While a number still held is.
-    const dup = importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E10,重複 二郎,${N.e2}\n`), { actor: { id: 'test', name: 'テスト' } });
+    const dup = importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E10,重複 二郎,${N.e2}\n`), { purposes: ALL_PURPOSES, actor: { id: 'test', name: 'テスト' } });
     expect(dup.committed).toBe(false);
     expect(dup.errors[0]!.message).toContain('重複');
   });

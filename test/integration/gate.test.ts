@@ -7,6 +7,7 @@ import type { Vault } from '../../src/services/vault.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { ADMIN, newTestVault } from '../helpers/vault.js';
 import { addStaff, HANDLER } from '../helpers/web.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 const NUMBER = syntheticNumber(11, 4);
 const windows = { approvalMs: 5 * 60_000, viewMs: 60_000 };
@@ -15,7 +16,7 @@ async function setUp() {
   const clock = fixedClock('2026-04-01T00:00:00Z');
   const { vault } = await newTestVault(clock);
   await addStaff(vault);
-  importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${NUMBER}\n`), { actor: { id: 't', name: 't' } });
+  importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${NUMBER}\n`), { purposes: ALL_PURPOSES, actor: { id: 't', name: 't' } });
   const person = vault.persons.codes('employee').get('E1')!;
   const handler = vault.users.byLogin(HANDLER.login)!;
   return { vault, clock, person, handler, store: new RevealStore() };

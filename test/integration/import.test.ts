@@ -8,6 +8,7 @@ import { Opener } from '../../src/vault/sealed-box.js';
 import { unlockSlot } from '../../src/vault/slots.js';
 import { syntheticCsv, syntheticNumber, validNumber } from '../helpers/numbers.js';
 import { ADMIN, newTestVault } from '../helpers/vault.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 const actor = { id: 'test', name: 'テスト担当' };
 const HEADER = '種別,社員番号,氏名,フリガナ,生年月日,個人番号,続柄,扶養元社員番号';
@@ -20,7 +21,7 @@ const badCheck = (i: number) => {
 function run(vault: Vault, text: string, opts: { skipInvalid?: boolean; sjis?: boolean; bom?: boolean } = {}): ImportReport {
   let bytes = opts.sjis ? iconv.encode(text, 'cp932') : Buffer.from(text, 'utf8');
   if (opts.bom) bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), bytes]);
-  return importPersons(vault, bytes, { actor, skipInvalid: opts.skipInvalid ?? false });
+  return importPersons(vault, bytes, { purposes: ALL_PURPOSES, actor, skipInvalid: opts.skipInvalid ?? false });
 }
 
 async function openNumber(vault: Vault, personId: number): Promise<string> {

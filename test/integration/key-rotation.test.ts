@@ -16,6 +16,7 @@ import { auditEvents } from '../helpers/audit.js';
 import { keyFromPin, openAllNumbers, slotRowAnyState, tryUnlock } from '../helpers/keys.js';
 import { syntheticCsv } from '../helpers/numbers.js';
 import { ADMIN, newTestVault } from '../helpers/vault.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 const actor = { id: 'test', name: 'テスト担当' };
 const HANDLER = { login: 'tanaka', pin: '135790' };
@@ -38,7 +39,7 @@ function sealV1(vaultPublic: Buffer, plaintext: Buffer, recordId: string, field:
 async function setup(n: number): Promise<{ vault: Vault; dataDir: string; recoveryCode: string; before: Map<number, string> }> {
   const t = await newTestVault();
   const { vault } = t;
-  const r = importPersons(vault, Buffer.from(syntheticCsv(n, 11)), { actor, skipInvalid: false });
+  const r = importPersons(vault, Buffer.from(syntheticCsv(n, 11)), { purposes: ALL_PURPOSES, actor, skipInvalid: false });
   expect(r.committed).toBe(true);
   // Half of the numbers as an older vault holds them: sealed box version 1.
   const rows = vault.db.prepare("SELECT person_id, sealed FROM person_numbers WHERE state = 'held' AND person_id % 2 = 0").all() as { person_id: number; sealed: Buffer }[];
@@ -120,7 +121,7 @@ describe('vault key rotation', () => {
     expect(state.cursor).toBeGreaterThan(0);
 
     // A number taken in during the rotation is sealed to the new key at once.
-    const added = importPersons(vault, Buffer.from(syntheticCsv(5, 99).replace(/,E(\d+),/gu, ',X$1,').replace(/,P(\d+),/gu, ',Q$1,')), { actor, skipInvalid: false });
+    const added = importPersons(vault, Buffer.from(syntheticCsv(5, 99).replace(/,E(\d+),/gu, ',X$1,').replace(/,P(\d+),/gu, ',Q$1,')), { purposes: ALL_PURPOSES, actor, skipInvalid: false });
     expect(added.committed).toBe(true);
     vault.close();
 

@@ -9,12 +9,13 @@ import { fixedClock } from '../../src/domain/ports.js';
 import type { PersonSearch } from '../../src/storage/persons-repo.js';
 import { RegisterQuery, type RegisterCursor } from '../../src/storage/register-query.js';
 import { newTestVault } from '../helpers/vault.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 const ACTOR = { id: 'admin', name: '管理者' };
 
 async function vaultWith(n: number): Promise<Vault> {
   const { vault } = await newTestVault();
-  const report = importPersons(vault, Buffer.from(syntheticCsv(n)), { actor: ACTOR });
+  const report = importPersons(vault, Buffer.from(syntheticCsv(n)), { purposes: ALL_PURPOSES, actor: ACTOR });
   expect(report.committed).toBe(true);
   return vault;
 }
@@ -152,7 +153,7 @@ describe('the register at scale', () => {
 
   it('indexes, at the next open, persons kept before the register search existed', async () => {
     const { vault, dataDir } = await newTestVault();
-    importPersons(vault, Buffer.from(syntheticCsv(40)), { actor: ACTOR });
+    importPersons(vault, Buffer.from(syntheticCsv(40)), { purposes: ALL_PURPOSES, actor: ACTOR });
     // As a vault from before migration 080 holds them: no search text, no grams.
     vault.db.exec("DELETE FROM person_grams; UPDATE persons SET search_text = ''");
     expect(walk(vault, { q: '佐藤' })).toEqual([]);

@@ -14,12 +14,13 @@ import { auditEvents } from '../helpers/audit.js';
 import { keyFromPin, openAllNumbers } from '../helpers/keys.js';
 import { syntheticCsv } from '../helpers/numbers.js';
 import { newTestVault, tempDir } from '../helpers/vault.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 const clock = fixedClock('2026-04-02T00:00:00Z');
 
 async function vaultWithNumbers(): Promise<{ dataDir: string; numbers: Map<number, string> }> {
   const { vault, dataDir } = await newTestVault();
-  importPersons(vault, Buffer.from(syntheticCsv(300, 5)), { actor: { id: 't', name: 't' }, skipInvalid: false });
+  importPersons(vault, Buffer.from(syntheticCsv(300, 5)), { purposes: ALL_PURPOSES, actor: { id: 't', name: 't' }, skipInvalid: false });
   const numbers = await openAllNumbers(vault, await keyFromPin(vault));
   vault.close();
   return { dataDir, numbers };

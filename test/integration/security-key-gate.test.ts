@@ -15,6 +15,7 @@ import { scanDataDir } from '../helpers/canary.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { ADMIN, newTestVault } from '../helpers/vault.js';
 import { addStaff, HANDLER } from '../helpers/web.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 const NUMBER = syntheticNumber(4_820_166_395, 31);
 const OTHER_NUMBER = syntheticNumber(4_820_166_395, 32);
@@ -39,7 +40,7 @@ async function setUp(touch: 'auto' | 'manual' = 'manual', keyOptions: SoftAuthen
   const clock = fixedClock('2026-04-01T00:00:00Z');
   const { vault, dataDir } = await newTestVault(clock);
   await addStaff(vault);
-  importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${NUMBER}\n従業員,E2,鈴木 一郎,${OTHER_NUMBER}\n`), { actor: { id: 't', name: 't' } });
+  importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${NUMBER}\n従業員,E2,鈴木 一郎,${OTHER_NUMBER}\n`), { purposes: ALL_PURPOSES, actor: { id: 't', name: 't' } });
   const store = new RevealStore();
   const key = new SoftAuthenticator({ touch, keepaliveMs: 20, userPresenceTimeoutMs: 5_000, ...keyOptions });
   const statuses: string[] = [];

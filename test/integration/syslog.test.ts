@@ -14,6 +14,7 @@ import { syntheticNumber } from '../helpers/numbers.js';
 import { ADMIN, newTestVault, tempDir } from '../helpers/vault.js';
 import { Browser, testApp } from '../helpers/web.js';
 import { memoryCaKeyStore } from '../helpers/tls.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 const NUMBER = syntheticNumber(6_400_212_003, 9);
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -81,7 +82,7 @@ function params(message: string): Record<string, string> {
 describe('remote syslog witness (RFC 5424 over TCP / TLS, octet counting)', () => {
   it('copies each committed event after its transaction, with ids, seq and hashes but no names, client or detail; a rolled-back event is never sent', async () => {
     const { vault } = await newTestVault();
-    importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${NUMBER}\n`), { actor: { id: 't', name: 't' } });
+    importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${NUMBER}\n`), { purposes: ALL_PURPOSES, actor: { id: 't', name: 't' } });
     const server = createNetServer();
     const rx = receiver(server);
     const port = await listen(server);

@@ -17,6 +17,7 @@ import { syntheticNumber } from '../helpers/numbers.js';
 import { newTestVault } from '../helpers/vault.js';
 import { addStaff, HANDLER } from '../helpers/web.js';
 import { expectNoNumbers, expectPaged, pdfPages } from './pdf-helpers.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 const COMPANY = '株式会社サンプル商事';
 const PERSONS = 40;
@@ -28,7 +29,7 @@ async function seeded() {
   const { vault, dataDir } = await newTestVault(clock);
   await addStaff(vault);
   const csv = ['種別,社員番号,氏名,個人番号', ...NUMBERS.map((n, i) => `従業員,E${i + 1},試験 太郎${i + 1},${n}`)].join('\n');
-  const imported = importPersons(vault, Buffer.from(csv), { actor: { id: 'cli', name: 'mnvault import' } });
+  const imported = importPersons(vault, Buffer.from(csv), { purposes: ALL_PURPOSES, actor: { id: 'cli', name: 'mnvault import' } });
   expect(imported.committed).toBe(true);
   setCompanyName(vault, { id: 'admin', name: '管理 一郎' }, COMPANY, null);
   const handler = vault.users.byLogin(HANDLER.login)!;

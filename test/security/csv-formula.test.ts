@@ -9,6 +9,7 @@ import { importPersons } from '../../src/services/import/import-persons.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { newTestVault, tempDir } from '../helpers/vault.js';
 import { addStaff, HANDLER } from '../helpers/web.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 /** Names a hostile file or form could carry; each starts with a character a spreadsheet evaluates. */
 const HOSTILE = [
@@ -29,7 +30,7 @@ async function exportWithHostileNames(): Promise<{ bytes: Buffer; numbers: strin
   await addStaff(vault);
   const numbers = HOSTILE.map((_, i) => syntheticNumber(31, i));
   const rows = HOSTILE.map((name, i) => `従業員,E${i + 1},${csvCell(name)},${numbers[i]}`);
-  const r = importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n${rows.join('\n')}\n`), { actor: { id: 't', name: 't' } });
+  const r = importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n${rows.join('\n')}\n`), { purposes: ALL_PURPOSES, actor: { id: 't', name: 't' } });
   expect(r.errors).toEqual([]);
   const handler = vault.users.byLogin(HANDLER.login)!;
   const store = new RevealStore();
@@ -69,7 +70,7 @@ describe('CSV export: formula injection (OWASP CSV injection)', () => {
     const text = bytes.toString('utf8');
     for (const name of HOSTILE) expect(text).toContain(`'${name.replace(/"/gu, '""')}`);
     const { vault } = await newTestVault(fixedClock('2026-04-01T00:00:00Z'));
-    const r = importPersons(vault, bytes, { actor: { id: 't', name: 't' } });
+    const r = importPersons(vault, bytes, { purposes: ALL_PURPOSES, actor: { id: 't', name: 't' } });
     expect(r.errors).toEqual([]);
     const codes = vault.persons.codes('employee');
     HOSTILE.forEach((name, i) => expect(vault.persons.byId(codes.get(`E${i + 1}`)!)!.name).toBe(name));

@@ -24,7 +24,7 @@ describe('the self-intake slip', () => {
         .set('Host', 'vault-box.evil.example')
         .set('Cookie', b.cookieHeader())
         .type('form')
-        .send(`_csrf=${encodeURIComponent(b.csrf)}`);
+        .send(`_csrf=${encodeURIComponent(b.csrf)}&codePurposes=1&purposes_${person.split('/').pop()}=withholding_slip`);
       expect(slip.status).toBe(200);
       expect(slip.text).not.toContain('evil.example');
       expect(slip.text).toMatch(/https:\/\/vault-box(:\d+)?\/intake\?code=/u);

@@ -3,6 +3,7 @@ import { findUnsafeCharacter, normaliseText } from '../../src/domain/text-safety
 import { syntheticNumber } from '../helpers/numbers.js';
 import { ADMIN, newTestVault } from '../helpers/vault.js';
 import { addStaff, Browser, HANDLER, testApp } from '../helpers/web.js';
+import { ALL_PURPOSES_QUERY } from '../helpers/purposes.js';
 
 /** Characters that make a text display as another (each must be refused). */
 const LIARS: [string, string][] = [
@@ -59,7 +60,7 @@ describe('names that lie: bidi controls and invisible characters are refused in 
     const { vault, b } = await signedIn(HANDLER.login, HANDLER.password);
     await b.get('/imports');
     const csv = `種別,社員番号,氏名,個人番号\n従業員,E1,\u202Egpj.太郎,${syntheticNumber(41, 1)}\n従業員,E2,山田\u200B花子,${syntheticNumber(41, 2)}\n`;
-    const res = await b.upload('/imports', Buffer.from(csv));
+    const res = await b.upload(`/imports?${ALL_PURPOSES_QUERY}`, Buffer.from(csv));
     expect(res.status).toBe(422);
     const errors = res.body.errors as { line: number; message: string }[];
     expect(errors.map((e) => e.line)).toEqual([2, 3]);

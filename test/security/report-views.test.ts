@@ -5,6 +5,7 @@ import { auditEvents } from '../helpers/audit.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { newTestVault } from '../helpers/vault.js';
 import { addStaff, AUDITOR, Browser, testApp } from '../helpers/web.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 describe('viewing reports', () => {
   it('records a view once per report and period per session; a change in the vault, another period or a new session records again', async () => {
@@ -27,7 +28,7 @@ describe('viewing reports', () => {
       await b.get('/reports/activity?month=2026-03');
       expect(printed()).toBe(settled + 1);
       // Something happened in the vault: the next view is a new snapshot and is recorded.
-      importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E9,新規 太郎,${syntheticNumber(51, 1)}\n`), { actor: { id: 't', name: 't' } });
+      importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E9,新規 太郎,${syntheticNumber(51, 1)}\n`), { purposes: ALL_PURPOSES, actor: { id: 't', name: 't' } });
       await b.get('/reports/activity?month=2026-04');
       expect(printed()).toBe(settled + 2);
       await b.get('/reports/activity?month=2026-04');

@@ -14,6 +14,7 @@ import { keyApproval, KEY_APPROVAL_NUMBER } from '../helpers/key-approval.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { ADMIN, newTestVault, tempDir } from '../helpers/vault.js';
 import { addStaff, AUDITOR, Browser, HANDLER, testApp } from '../helpers/web.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 const NUMBERS = [syntheticNumber(7_310_000_001, 1), syntheticNumber(7_310_000_001, 2)];
 
@@ -25,7 +26,7 @@ function noNumber(text: string, numbers: readonly string[] = NUMBERS): void {
 async function setUp(): Promise<{ vault: Vault; dataDir: string; app: ReturnType<typeof testApp> }> {
   const { vault, dataDir } = await newTestVault(fixedClock('2026-04-01T00:00:00Z'));
   await addStaff(vault);
-  importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${NUMBERS[0]}\n従業員,E2,鈴木 花子,${NUMBERS[1]}\n`), { actor: { id: 't', name: 't' } });
+  importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${NUMBERS[0]}\n従業員,E2,鈴木 花子,${NUMBERS[1]}\n`), { purposes: ALL_PURPOSES, actor: { id: 't', name: 't' } });
   const yamada = vault.persons.codes('employee').get('E1')!;
   const clock = fixedClock('2026-04-10T00:00:00Z');
   const trail = new AuditTrail(vault.auditRepo, vault.keys.audit, clock);

@@ -8,11 +8,12 @@ import { auditEvents } from '../helpers/audit.js';
 import { syntheticCsv } from '../helpers/numbers.js';
 import { ADMIN, newTestVault, tempDir } from '../helpers/vault.js';
 import { addStaff, AUDITOR, Browser, HANDLER, testApp } from '../helpers/web.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 async function setUp(withFolder = true) {
   const { vault } = await newTestVault(fixedClock('2035-04-01T00:00:00Z'));
   await addStaff(vault);
-  importPersons(vault, Buffer.from(syntheticCsv(300, 73)), { actor: { id: 't', name: 't' } });
+  importPersons(vault, Buffer.from(syntheticCsv(300, 73)), { purposes: ALL_PURPOSES, actor: { id: 't', name: 't' } });
   const folder = tempDir('mnvault-web-backups-');
   if (withFolder) vault.meta.set('backup_dir', folder);
   const app = testApp(vault);

@@ -15,6 +15,7 @@ import { syntheticNumber } from '../helpers/numbers.js';
 import { ADMIN, newTestVault, tempDir } from '../helpers/vault.js';
 import { addStaff, Browser, HANDLER, testApp } from '../helpers/web.js';
 import { expectNoNumbers, pdfPages } from '../reports/pdf-helpers.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 const NUMBERS = [syntheticNumber(13579, 62), syntheticNumber(24680, 63)];
 const CLI = { id: 'cli', name: 'mnvault restore' };
@@ -24,7 +25,7 @@ async function setUp() {
   const clock = fixedClock('2026-04-01T00:00:00Z');
   const { vault, dataDir } = await newTestVault(clock);
   await addStaff(vault);
-  importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,廃棄 一郎,${NUMBERS[0]}\n従業員,E2,在職 二郎,${NUMBERS[1]}\n`), { actor: { id: 'cli', name: 'cli' } });
+  importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,廃棄 一郎,${NUMBERS[0]}\n従業員,E2,在職 二郎,${NUMBERS[1]}\n`), { purposes: ALL_PURPOSES, actor: { id: 'cli', name: 'cli' } });
   retirePerson(vault, { id: 'cli', name: 'cli' }, 1, '2016-03-31', null);
   const folder = tempDir('mnvault-disposal-backups-');
   vault.meta.set('backup_dir', folder);

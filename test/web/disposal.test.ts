@@ -9,6 +9,7 @@ import { auditEvents } from '../helpers/audit.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { ADMIN, newTestVault } from '../helpers/vault.js';
 import { addStaff, AUDITOR, Browser, HANDLER, testApp } from '../helpers/web.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 const N1 = syntheticNumber(1, 62);
 const N2 = syntheticNumber(2, 62);
@@ -19,7 +20,7 @@ async function setUp() {
   const { vault } = await newTestVault(fixedClock('2035-04-01T00:00:00Z'));
   await addStaff(vault);
   const system = { id: 'test', name: 'テスト' };
-  importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,退職 一郎,${N1}\n従業員,E2,退職 二郎,${N2}\n従業員,E3,在職 三郎,${N3}\n`), { actor: system });
+  importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,退職 一郎,${N1}\n従業員,E2,退職 二郎,${N2}\n従業員,E3,在職 三郎,${N3}\n`), { purposes: ALL_PURPOSES, actor: system });
   const ids = { e1: vault.persons.codes('employee').get('E1')!, e2: vault.persons.codes('employee').get('E2')!, e3: vault.persons.codes('employee').get('E3')! };
   retirePerson(vault, system, ids.e1, '2026-03-31', null);
   retirePerson(vault, system, ids.e2, '2026-03-31', null);

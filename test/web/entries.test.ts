@@ -14,6 +14,7 @@ import { syntheticNumber } from '../helpers/numbers.js';
 import { ADMIN, newTestVault, tempDir } from '../helpers/vault.js';
 import { addStaff, AUDITOR, Browser, HANDLER, testApp } from '../helpers/web.js';
 import { keystrokes } from '../helpers/keypad.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 const NUMBER = syntheticNumber(41, 7);
 
@@ -30,7 +31,7 @@ async function setUp(start = '2026-04-01T00:00:00Z') {
   const clock = fixedClock(start);
   const { vault } = await newTestVault(clock);
   await addStaff(vault);
-  importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${NUMBER}\n`), { actor: { id: 't', name: 't' } });
+  importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${NUMBER}\n`), { purposes: ALL_PURPOSES, actor: { id: 't', name: 't' } });
   const store = new RevealStore();
   return { vault, clock, store, app: testApp(vault, { reveals: store }) };
 }

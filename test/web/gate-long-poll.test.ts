@@ -6,6 +6,7 @@ import { importPersons } from '../../src/services/import/import-persons.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { newTestVault } from '../helpers/vault.js';
 import { addStaff, Browser, HANDLER, testApp } from '../helpers/web.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 const NUMBER = syntheticNumber(3_905_118_274, 21);
 
@@ -13,7 +14,7 @@ describe("the waiting page's long poll", () => {
   it('answers the moment the approval commits, and after its window with the state unchanged', async () => {
     const { vault } = await newTestVault(systemClock);
     await addStaff(vault);
-    importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${NUMBER}\n`), { actor: { id: 't', name: 't' } });
+    importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${NUMBER}\n`), { purposes: ALL_PURPOSES, actor: { id: 't', name: 't' } });
     const personId = vault.persons.codes('employee').get('E1')!;
     const store = new RevealStore();
     const windows = { approvalMs: 1_500, viewMs: 60_000 };

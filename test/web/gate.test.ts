@@ -10,6 +10,7 @@ import { syntheticNumber } from '../helpers/numbers.js';
 import { newTestVault, tempDir } from '../helpers/vault.js';
 import { addStaff, AUDITOR, Browser, HANDLER, testApp } from '../helpers/web.js';
 import { keystrokes } from '../helpers/keypad.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 const NUMBER = syntheticNumber(21, 6);
 const windows = { approvalMs: 5 * 60_000, viewMs: 60_000 };
@@ -29,7 +30,7 @@ describe('reveal through the PIN pad (simulated pad, same decoder and gate)', ()
     const clock = fixedClock('2026-04-01T00:00:00Z');
     const { vault, dataDir } = await newTestVault(clock);
     await addStaff(vault);
-    importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${NUMBER}\n`), { actor: { id: 't', name: 't' } });
+    importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${NUMBER}\n`), { purposes: ALL_PURPOSES, actor: { id: 't', name: 't' } });
     const personId = vault.persons.codes('employee').get('E1')!;
     const store = new RevealStore();
     const pad = await listenPinPadSocket(join(tempDir(), 'pinpad.sock'));
@@ -114,7 +115,7 @@ describe('export through the gate', () => {
           `支払先,P1,田中 翔,${n(5)},,,`,
         ].join('\n'),
       ),
-      { actor: { id: 't', name: 't' } },
+      { purposes: ALL_PURPOSES, actor: { id: 't', name: 't' } },
     );
     const store = new RevealStore();
     const pad = await listenPinPadSocket(join(tempDir(), 'pinpad.sock'));
@@ -150,7 +151,7 @@ describe('export through the gate', () => {
 
       // The file reads back into a vault as it is.
       const other = await newTestVault();
-      const back = importPersons(other.vault, file.body, { actor: { id: 't', name: 't' } });
+      const back = importPersons(other.vault, file.body, { purposes: ALL_PURPOSES, actor: { id: 't', name: 't' } });
       expect(back.errors).toEqual([]);
       expect(back.imported).toMatchObject({ employee: 2, dependant: 1 });
 

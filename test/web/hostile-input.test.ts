@@ -24,6 +24,7 @@ import { TEST_PIN_COST } from '../../src/vault/slots.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { ADMIN } from '../helpers/vault.js';
 import { addStaff, AUDITOR, Browser, HANDLER, testApp } from '../helpers/web.js';
+import { ALL_PURPOSES_QUERY, codeForm, defaultCodePurposes } from '../helpers/purposes.js';
 
 type Res = request.Response;
 type Form = Record<string, string | string[]>;
@@ -190,7 +191,7 @@ beforeAll(async () => {
 
   // A self-intake code issued through the page, as a handler would.
   await browsers.handler.get(`/persons/${ids.selfEmp}`);
-  const slip = await browsers.handler.post(`/persons/${ids.selfEmp}/intake-codes`);
+  const slip = await browsers.handler.post(`/persons/${ids.selfEmp}/intake-codes`, codeForm(vault, ids.selfEmp));
   expect(slip.status).toBe(200);
   selfCode = /<p class="code">([A-Z0-9-]+)<\/p>/u.exec(slip.text)![1]!;
   browsers.self = new Browser(app);
@@ -1007,7 +1008,7 @@ const selfCases: Case[] = [
     who: 'self',
     setup: () => {
       const id = freshEmployee();
-      dupCode = issueIntakeCode(vault, actor, id, null).code;
+      dupCode = issueIntakeCode(vault, actor, id, null, defaultCodePurposes(vault, id)).code;
       return id;
     },
     send: post('/intake', () => ({ code: dupCode, own: heldNumber, acknowledged: 'yes' })),
@@ -1057,7 +1058,7 @@ const HEAD = 'kind,code,name,kana,birth_date,my_number\n';
 const row = (over: { kind?: string; code?: string; name?: string; kana?: string; birth?: string; number?: string } = {}) =>
   [over.kind ?? 'employee', over.code ?? uniq('C'), over.name ?? '取込 太郎', over.kana ?? 'トリコミ タロウ', over.birth ?? '1985-01-15', over.number ?? num()].join(',');
 
-const upload = (bytes: () => Buffer, query = '', csrf?: string | null) => (b: Browser) => b.upload(`/imports${query}`, bytes(), csrf === undefined ? b.csrf : csrf);
+const upload = (bytes: () => Buffer, query = '', csrf?: string | null) => (b: Browser) => b.upload(`/imports?${ALL_PURPOSES_QUERY}${query.replace('?', '&')}`, bytes(), csrf === undefined ? b.csrf : csrf);
 const refusedCsv = (label: string, bytes: () => Buffer, message?: RegExp, opts: Partial<Case> = {}): Case => ({
   name: `POST /imports refuses ${label}`,
   who: 'handler',

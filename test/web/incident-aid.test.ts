@@ -6,6 +6,7 @@ import { syntheticNumber } from '../helpers/numbers.js';
 import { ADMIN, newTestVault } from '../helpers/vault.js';
 import { addStaff, AUDITOR, Browser, testApp } from '../helpers/web.js';
 import { expectNoNumbers, pdfPages } from '../reports/pdf-helpers.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 const NUMBERS = Array.from({ length: 4 }, (_, i) => syntheticNumber(i + 1, 97));
 const flat = (s: string) => s.replace(/\s+/gu, '');
@@ -14,7 +15,7 @@ async function setUp() {
   const { vault } = await newTestVault(fixedClock('2026-04-10T00:00:00Z'));
   await addStaff(vault);
   const csv = ['種別,社員番号,氏名,個人番号', ...NUMBERS.map((n, i) => `従業員,E${i + 1},漏洩 太郎${i + 1},${n}`)].join('\n');
-  expect(importPersons(vault, Buffer.from(csv), { actor: { id: 'cli', name: 'mnvault import' } }).committed).toBe(true);
+  expect(importPersons(vault, Buffer.from(csv), { purposes: ALL_PURPOSES, actor: { id: 'cli', name: 'mnvault import' } }).committed).toBe(true);
   const exportSeq = writeTransaction(vault.db, () =>
     vault.audit.append({ actor: { id: 'u-h', name: '担当 花子' }, action: 'numbers.exported', purpose: 'withholding_slip', client: '192.168.1.30', subjects: [{ id: 1, name: '漏洩 太郎1' }, { id: 2, name: '漏洩 太郎2' }], detail: { persons: 2 } }),
   ).seq;

@@ -12,6 +12,7 @@ import { M } from '../../src/web/messages.js';
 import { syntheticNumber, validNumber } from '../helpers/numbers.js';
 import { ADMIN, newTestVault } from '../helpers/vault.js';
 import { addStaff, Browser, HANDLER, testApp } from '../helpers/web.js';
+import { ALL_PURPOSES, ALL_PURPOSES_QUERY, codeForm, defaultCodePurposes } from '../helpers/purposes.js';
 
 const HOUR = 3600_000;
 const TODAY = '2026-04-01';
@@ -288,10 +289,10 @@ describe('self-intake with a one-time code', () => {
     const h = await handlerBrowser(vault);
     await h.get(`/persons/${employee}`);
     // A first code, superseded by the one issued next.
-    const first = await h.post(`/persons/${employee}/intake-codes`);
+    const first = await h.post(`/persons/${employee}/intake-codes`, codeForm(vault, employee));
     const staleCode = /<p class="code">([A-Z0-9-]{14})<\/p>/u.exec(first.text)?.[1];
     expect(staleCode).toBeDefined();
-    const slip = await h.post(`/persons/${employee}/intake-codes`);
+    const slip = await h.post(`/persons/${employee}/intake-codes`, codeForm(vault, employee));
     expect(slip.status).toBe(200);
     const code = /<p class="code">([A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4})<\/p>/u.exec(slip.text)?.[1];
     expect(code).toMatch(/^[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}$/u);
@@ -378,7 +379,7 @@ describe('self-intake with a one-time code', () => {
 
     // A code expires 72 hours after it was issued.
     await h.get(`/persons/${stranger}`);
-    const slip2 = await h.post(`/persons/${stranger}/intake-codes`);
+    const slip2 = await h.post(`/persons/${stranger}/intake-codes`, codeForm(vault, stranger));
     const code2 = /<p class="code">([A-Z0-9-]{14})<\/p>/u.exec(slip2.text)?.[1];
     expect(code2).toBeDefined();
     clock.advance(72 * HOUR - 1000);
@@ -407,7 +408,7 @@ describe('self-intake code guessing', () => {
     await addStaff(vault);
     const actor = actorOf(vault.users.byLogin(ADMIN.login)!);
     const id = registerPerson(vault, actor, { kind: 'employee', code: 'E500', name: '推測 対象' }, null, null);
-    const { code } = issueIntakeCode(vault, actor, id, null);
+    const { code } = issueIntakeCode(vault, actor, id, null, defaultCodePurposes(vault, id));
     const s = new Browser(testApp(vault));
     for (let i = 0; i < 20; i++) {
       const r = await s.get(`/intake?code=WRNG-CODE-${String(i).padStart(4, '2').replace(/[01]/gu, '3')}`);
@@ -440,12 +441,12 @@ describe('CSV upload', () => {
 
     // Without the CSRF header (or with a wrong one): 403, nothing stored.
     for (const token of [null, 'x'.repeat(43)]) {
-      const r = await b.upload('/imports', Buffer.from(goodCsv), token);
+      const r = await b.upload(`/imports?${ALL_PURPOSES_QUERY}`, Buffer.from(goodCsv), token);
       expect(r.status).toBe(403);
       expect(vault.persons.count().persons).toBe(0);
     }
 
-    const ok = await b.upload('/imports', Buffer.from(goodCsv));
+    const ok = await b.upload(`/imports?${ALL_PURPOSES_QUERY}`, Buffer.from(goodCsv));
     expect(ok.status).toBe(200);
     expect(ok.headers['content-type']).toMatch(/application\/json/u);
     expect(ok.body).toMatchObject({ committed: true, rows: 3, imported: { employee: 1, dependant: 1, payee: 1 }, errors: [] });
@@ -453,7 +454,7 @@ describe('CSV upload', () => {
     expect(events(vault, 'persons.imported')).toHaveLength(1);
 
     const auditBefore = vault.auditRepo.count();
-    const rejected = await b.upload('/imports', Buffer.from(badCsv));
+    const rejected = await b.upload(`/imports?${ALL_PURPOSES_QUERY}`, Buffer.from(badCsv));
     expect(rejected.status).toBe(422);
     expect(rejected.body.committed).toBe(false);
     const errors = rejected.body.errors as { line: number; message: string }[];
@@ -463,7 +464,7 @@ describe('CSV upload', () => {
     expect(vault.persons.count().persons).toBe(3);
     expect(vault.auditRepo.count()).toBe(auditBefore);
 
-    const skipped = await b.upload('/imports?skip=1', Buffer.from(badCsv));
+    const skipped = await b.upload(`/imports?skip=1&${ALL_PURPOSES_QUERY}`, Buffer.from(badCsv));
     expect(skipped.status).toBe(200);
     expect(skipped.body).toMatchObject({ committed: true, imported: { employee: 1 } });
     expect((skipped.body.errors as { line: number }[]).map((e) => e.line)).toEqual([3, 4]);
@@ -484,13 +485,13 @@ describe('CSV upload', () => {
     const csv = Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,佐藤 太郎,${validNumber('12345678901')}\n`);
     const anon = new Browser(testApp(vault));
     await anon.get('/login');
-    const a = await anon.upload('/imports', csv);
+    const a = await anon.upload(`/imports?${ALL_PURPOSES_QUERY}`, csv);
     expect(a.status).toBe(303);
     expect(a.headers.location).toBe('/login');
     const auditor = new Browser(testApp(vault));
     await auditor.signIn('kansa', 'auditor password 1');
     await auditor.get('/');
-    const r = await auditor.upload('/imports', csv);
+    const r = await auditor.upload(`/imports?${ALL_PURPOSES_QUERY}`, csv);
     expect(r.status).toBe(403);
     expect(vault.persons.count().persons).toBe(0);
   });
@@ -504,10 +505,10 @@ describe('self-intake does not tell a code holder whose numbers are registered',
     const { syntheticNumber } = await import('../helpers/numbers.js');
     const { vault } = await newTestVault();
     const taken = syntheticNumber(77, 3);
-    importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号,未提供理由\n従業員,E1,山田 太郎,${taken},\n従業員,E2,佐藤 花子,,未提出\n`), { actor: { id: 't', name: 't' } });
+    importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号,未提供理由\n従業員,E1,山田 太郎,${taken},\n従業員,E2,佐藤 花子,,未提出\n`), { purposes: ALL_PURPOSES, actor: { id: 't', name: 't' } });
     const sato = vault.persons.codes('employee').get('E2')!;
     const admin = vault.users.byLogin('kanri')!;
-    const { code } = issueIntakeCode(vault, { id: admin.id, name: admin.displayName }, sato, null);
+    const { code } = issueIntakeCode(vault, { id: admin.id, name: admin.displayName }, sato, null, defaultCodePurposes(vault, sato));
     let message = '';
     try {
       submitSelfIntake(vault, code, { own: taken, dependants: {}, acknowledged: true }, null);

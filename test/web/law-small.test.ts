@@ -5,6 +5,7 @@ import { auditEvents } from '../helpers/audit.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { ADMIN, newTestVault } from '../helpers/vault.js';
 import { addStaff, Browser, HANDLER, testApp } from '../helpers/web.js';
+import { ALL_PURPOSES, ALL_PURPOSES_QUERY } from '../helpers/purposes.js';
 
 const NUMBERS = Array.from({ length: 4 }, (_, i) => syntheticNumber(i + 1, 71));
 
@@ -17,7 +18,7 @@ async function setUp() {
     `扶養親族,,山田 花子,${NUMBERS[1]},配偶者,E1`,
     `支払先,P1,田中 翔,${NUMBERS[2]},,`,
   ].join('\n');
-  expect(importPersons(vault, Buffer.from(csv), { actor: { id: 'cli', name: 'mnvault import' } }).committed).toBe(true);
+  expect(importPersons(vault, Buffer.from(csv), { purposes: ALL_PURPOSES, actor: { id: 'cli', name: 'mnvault import' } }).committed).toBe(true);
   const app = testApp(vault);
   const handler = new Browser(app);
   await handler.signIn(HANDLER.login, HANDLER.password);
@@ -117,7 +118,7 @@ describe('small rules of issue 11 (point 13) through the web', () => {
     const { handler } = await setUp();
     await handler.get('/imports');
     const csv = `従業員,E7,${spaced([4, 4, 4], '-')},鈴木 一郎\n従業員,E8,${NUMBERS[0]},鈴木 二郎\n`;
-    const res = await handler.upload('/imports', Buffer.from(csv));
+    const res = await handler.upload(`/imports?${ALL_PURPOSES_QUERY}`, Buffer.from(csv));
     expect(res.status).toBe(422);
     expect(res.text).toContain('1行目が見出しではなくデータ');
     expect(res.text).not.toContain(n.slice(0, 4));
@@ -141,7 +142,7 @@ describe('small rules of issue 11 (point 13) through the web', () => {
   it('warns on 000000000000 at import (it passes the check digit)', async () => {
     const { handler } = await setUp();
     await handler.get('/imports');
-    const res = await handler.upload('/imports', Buffer.from('種別,社員番号,氏名,個人番号\n従業員,E9,零 太郎,0000 0000 0000\n'));
+    const res = await handler.upload(`/imports?${ALL_PURPOSES_QUERY}`, Buffer.from('種別,社員番号,氏名,個人番号\n従業員,E9,零 太郎,0000 0000 0000\n'));
     expect(res.status).toBe(200);
     const body = JSON.parse(res.text) as { committed: boolean; warnings: { line: number; message: string }[] };
     expect(body.committed).toBe(true);

@@ -6,6 +6,7 @@ import { syntheticNumber } from '../helpers/numbers.js';
 import { ADMIN, newTestVault } from '../helpers/vault.js';
 import { addStaff, Browser, HANDLER, testApp } from '../helpers/web.js';
 import { expectNoNumbers, pdfPages } from '../reports/pdf-helpers.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 const TODAY = '2026-04-01';
 const n = (i: number) => syntheticNumber(i, 91);
@@ -82,7 +83,7 @@ describe('1. a corporation (法人番号) never gets a My Number', () => {
   it('refuses a CSV row that gives a 法人番号 and a refusal reason (no number record for a corporation)', async () => {
     const { vault } = await setUp();
     const csv = ['種別,社員番号,氏名,法人番号,個人番号,未提供理由', '支払先,C4,株式会社サンプル,7123456789012,,提供を拒否'].join('\n');
-    const report = importPersons(vault, Buffer.from(csv), { actor: { id: 'cli', name: 'mnvault import' } });
+    const report = importPersons(vault, Buffer.from(csv), { purposes: ALL_PURPOSES, actor: { id: 'cli', name: 'mnvault import' } });
     expect(report.committed).toBe(false);
     expect(report.errors[0]!.message).toContain('法人');
   });

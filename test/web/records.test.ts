@@ -8,6 +8,7 @@ import { syntheticNumber } from '../helpers/numbers.js';
 import { ADMIN, newTestVault } from '../helpers/vault.js';
 import { addStaff, Browser, HANDLER, testApp } from '../helpers/web.js';
 import { expectNoNumbers, pdfPages } from '../reports/pdf-helpers.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 const NUMBERS = Array.from({ length: 3 }, (_, i) => syntheticNumber(i + 1, 91));
 const flat = (s: string) => s.replace(/\s+/gu, '');
@@ -17,7 +18,7 @@ async function setUp() {
   const { vault } = await newTestVault(clock);
   await addStaff(vault);
   const csv = ['種別,社員番号,氏名,個人番号', ...NUMBERS.map((n, i) => `従業員,E${i + 1},記録 太郎${i + 1},${n}`)].join('\n');
-  expect(importPersons(vault, Buffer.from(csv), { actor: { id: 'cli', name: 'mnvault import' } }).committed).toBe(true);
+  expect(importPersons(vault, Buffer.from(csv), { purposes: ALL_PURPOSES, actor: { id: 'cli', name: 'mnvault import' } }).committed).toBe(true);
   const h = vault.users.byLogin(HANDLER.login)!;
   const actor = { id: h.id, name: h.displayName };
   const append = (e: AuditEventInput) => {

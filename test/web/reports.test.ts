@@ -8,6 +8,7 @@ import { auditEvents } from '../helpers/audit.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { ADMIN, newTestVault } from '../helpers/vault.js';
 import { addStaff, AUDITOR, Browser, HANDLER, testApp } from '../helpers/web.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 const N = 101;
 const NUMBERS = Array.from({ length: N }, (_, i) => syntheticNumber(i + 1, 23));
@@ -17,7 +18,7 @@ async function setUp() {
   const { vault } = await newTestVault(clock);
   await addStaff(vault);
   const csv = ['種別,社員番号,氏名,個人番号', ...NUMBERS.map((n, i) => `従業員,E${i + 1},試験 花子${i + 1},${n}`)].join('\n');
-  expect(importPersons(vault, Buffer.from(csv), { actor: { id: 'cli', name: 'mnvault import' } }).committed).toBe(true);
+  expect(importPersons(vault, Buffer.from(csv), { purposes: ALL_PURPOSES, actor: { id: 'cli', name: 'mnvault import' } }).committed).toBe(true);
   return { vault, clock, app: testApp(vault) };
 }
 

@@ -7,6 +7,7 @@ import { syntheticNumber } from '../helpers/numbers.js';
 import { ADMIN, newTestVault, tempDir } from '../helpers/vault.js';
 import { addStaff, Browser, HANDLER, testApp } from '../helpers/web.js';
 import { expectNoNumbers, pdfPages } from '../reports/pdf-helpers.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 const NUMBERS = Array.from({ length: 6 }, (_, i) => syntheticNumber(i + 1, 83));
 const CLI = { id: 'cli', name: 'mnvault import' };
@@ -22,7 +23,7 @@ async function setUp() {
     `扶養親族,,以前 配偶者,${NUMBERS[2]},配偶者,E2`,
     `従業員,E3,在職 三郎,${NUMBERS[3]},,`,
   ].join('\n');
-  expect(importPersons(vault, Buffer.from(csv), { actor: CLI }).committed).toBe(true);
+  expect(importPersons(vault, Buffer.from(csv), { purposes: ALL_PURPOSES, actor: CLI }).committed).toBe(true);
   const app = testApp(vault);
   const handler = new Browser(app);
   await handler.signIn(HANDLER.login, HANDLER.password);

@@ -9,6 +9,7 @@ import { M } from '../../src/web/messages.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { ADMIN, newTestVault } from '../helpers/vault.js';
 import { AUDITOR, addStaff, Browser, HANDLER, testApp } from '../helpers/web.js';
+import { defaultCodePurposes } from '../helpers/purposes.js';
 
 /**
  * Every route of src/web/routes × {anonymous, admin, handler, auditor}.
@@ -125,10 +126,10 @@ const ROWS: Row[] = [
   },
   { method: 'GET', path: (f) => `/intake?code=${f.code}`, expect: everyone({ status: 403, contains: '既に使われています' }) },
   // Issued after the self-intake above: a new code expires the person's open ones.
-  { method: 'POST', path: (f) => `/persons/${f.employee}/intake-codes`, expect: writers({ status: 200, contains: 'data:image/png;base64,' }) },
+  { method: 'POST', path: (f) => `/persons/${f.employee}/intake-codes`, body: (f) => ({ codePurposes: '1', [`purposes_${f.employee}`]: ['withholding_slip'] }), expect: writers({ status: 200, contains: 'data:image/png;base64,' }) },
   { method: 'POST', path: (f) => `/persons/${f.dependant}/intake-codes`, expect: writers({ status: 400, contains: '入力コードは従業員・支払先本人に発行します' }) },
   { method: 'GET', path: () => '/imports', expect: writers(OK) },
-  { method: 'UPLOAD', path: () => '/imports', csv: `種別,社員番号,氏名,個人番号\n従業員,C1,取込 一郎,${NUMBER_CSV}\n`, expect: writers({ status: 200, contains: '"committed":true' }) },
+  { method: 'UPLOAD', path: () => '/imports?purposes=withholding_slip', csv: `種別,社員番号,氏名,個人番号\n従業員,C1,取込 一郎,${NUMBER_CSV}\n`, expect: writers({ status: 200, contains: '"committed":true' }) },
   { method: 'GET', path: () => '/admin/users', expect: admins({ status: 200, contains: '対象 三郎' }) },
   { method: 'GET', path: () => '/admin/users/new', expect: admins(OK) },
   {
@@ -172,7 +173,7 @@ async function fixtures(vault: Vault): Promise<Fixture> {
   const held = registerPerson(vault, actor, { kind: 'employee', code: 'E4', name: '登録 済子', kana: 'トウロク スミコ' }, null, null);
   recordIntake(vault, actor, held, { purposes: purposeCodesFor('employee'), number: NUMBER_HELD, identity: { ...identity, identityDocuments: [] } }, null);
   const selfPerson = registerPerson(vault, actor, { kind: 'employee', code: 'E5', name: '本人 五郎', kana: 'ホンニン ゴロウ' }, null, null);
-  const { code } = issueIntakeCode(vault, actor, selfPerson, null);
+  const { code } = issueIntakeCode(vault, actor, selfPerson, null, defaultCodePurposes(vault, selfPerson));
   const target = await createUser(vault, actor, { login: 'taisho', displayName: '対象 三郎', role: 'handler', password: new Secret('target password 1') }, null);
   return { employee, dependant, retiree, intakeTarget, held, selfPerson, code, targetUser: target.id };
 }

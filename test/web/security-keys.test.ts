@@ -14,6 +14,7 @@ import { syntheticNumber } from '../helpers/numbers.js';
 import { ADMIN, newTestVault, tempDir } from '../helpers/vault.js';
 import { addStaff, AUDITOR, Browser, HANDLER, testApp } from '../helpers/web.js';
 import { keystrokes } from '../helpers/keypad.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 const NUMBER = syntheticNumber(6_031_774_582, 41);
 const windows = { approvalMs: 5 * 60_000, viewMs: 60_000 };
@@ -35,7 +36,7 @@ async function until<T>(fn: () => Promise<T> | T, ok: (v: T) => boolean, what: s
 async function setUp() {
   const { vault } = await newTestVault(systemClock);
   await addStaff(vault);
-  importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${NUMBER}\n`), { actor: { id: 't', name: 't' } });
+  importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${NUMBER}\n`), { purposes: ALL_PURPOSES, actor: { id: 't', name: 't' } });
   const store = new RevealStore();
   const key = new SoftAuthenticator({ touch: 'manual', keepaliveMs: 20 });
   const station = new SecurityKeyStation(vault, store, hidKeyOpener(key.transport), { windows, pollMs: 25 });

@@ -12,6 +12,7 @@ import { PRE_CSRF_COOKIE, SESSION_COOKIE } from '../../src/web/sessions.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { ADMIN, newTestVault } from '../helpers/vault.js';
 import { addStaff, Browser, HANDLER, testApp } from '../helpers/web.js';
+import { ALL_PURPOSES_QUERY, defaultCodePurposes } from '../helpers/purposes.js';
 
 // A locked account is answered like an unknown login (no way to tell which accounts exist).
 const LOCK_MESSAGE = 'ユーザー名またはパスワードが正しくありません。失敗が続くと';
@@ -69,7 +70,7 @@ describe('CSRF: every state-changing request carries the token of its own sessio
     const identity = { method: 'in_person', numberDocument: 'my_number_card', checkedOn: '2026-04-01' };
     recordIntake(vault, actor, held, { purposes: purposeCodesFor('employee'), number: syntheticNumber(1, 4), identity }, null);
     const selfPerson = registerPerson(vault, actor, { kind: 'employee', code: 'E5', name: '本人 五郎' }, null, null);
-    const { code } = issueIntakeCode(vault, actor, selfPerson, null);
+    const { code } = issueIntakeCode(vault, actor, selfPerson, null, defaultCodePurposes(vault, selfPerson));
     const target = await createUser(vault, actor, { login: 'taisho', displayName: '対象 三郎', role: 'handler', password: new Secret('target password 1') }, null);
     vault.users.recordFailure(target.id, 1, new Date().toISOString()); // locked, so unlock changes something
 
@@ -92,7 +93,7 @@ describe('CSRF: every state-changing request carries the token of its own sessio
       [`/persons/${dependant}/end-dependant`, { date: '2026-03-31' }],
       [`/persons/${intakeTarget}/intake`, { purposes: purposeCodesFor('employee'), number: syntheticNumber(2, 4), ...identity }],
       [`/persons/${held}/identity-check`, identity],
-      [`/persons/${employee}/intake-codes`, {}],
+      [`/persons/${employee}/intake-codes`, { codePurposes: '1', [`purposes_${employee}`]: ['withholding_slip'] }],
       ['/admin/users', { login: 'shinki', displayName: '新規 利用者', role: 'auditor', password: 'new user password 1' }],
       [`/admin/users/${target.id}/unlock`, {}],
       [`/admin/users/${target.id}/disable`, {}],
@@ -117,7 +118,7 @@ describe('CSRF: every state-changing request carries the token of its own sessio
         expect.soft(r.status, `signed in, POST ${path} with ${kind}`).toBe(403);
         expect.soft(r.text, `signed in, POST ${path} with ${kind}`).toContain(M.csrf);
       }
-      const up = await a.upload('/imports', csv, token(a, other));
+      const up = await a.upload(`/imports?${ALL_PURPOSES_QUERY}`, csv, token(a, other));
       expect.soft(up.status, `POST /imports with ${kind}`).toBe(403);
       // Before sign-in: the sign-in form and the self-intake form (double-submit token).
       const login = await anon.post('/login', { login: ADMIN.login, password: ADMIN.password }, token(anon, anonOther));
@@ -136,7 +137,7 @@ describe('CSRF: every state-changing request carries the token of its own sessio
     expect((await a.get('/')).status).toBe(200);
 
     // Controls: the same requests with the right token succeed, each leaving an audit event.
-    const up = await a.upload('/imports', csv);
+    const up = await a.upload(`/imports?${ALL_PURPOSES_QUERY}`, csv);
     expect(up.status).toBe(200);
     for (const [path, form] of signedInPosts) {
       const auditBefore = vault.auditRepo.count();

@@ -5,12 +5,13 @@ import { importPersons } from '../../src/services/import/import-persons.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { ADMIN, newTestVault } from '../helpers/vault.js';
 import { Browser, testApp } from '../helpers/web.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 describe('web app basics', () => {
   it('shows the home page only after sign-in, with counts and no number, under a strict CSP', async () => {
     const { vault } = await newTestVault();
     const number = syntheticNumber(1, 2);
-    importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${number}\n`), { actor: { id: 't', name: 't' } });
+    importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${number}\n`), { purposes: ALL_PURPOSES, actor: { id: 't', name: 't' } });
     const b = new Browser(testApp(vault));
     const anon = await b.get('/');
     expect(anon.status).toBe(303);

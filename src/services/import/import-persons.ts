@@ -1,7 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import type { Actor, AuditSubject } from '../../domain/audit-events.js';
 import { japanDate } from '../../domain/dates.js';
-import { purposeCodesFor } from '../../domain/purposes.js';
+import { isPurposeCode, purposeCodesFor, PURPOSES } from '../../domain/purposes.js';
 import { normaliseCode, parsePersonKind, PERSON_KIND_LABEL, type PersonId, type PersonKind } from '../../domain/persons.js';
 import { releaseMemory, withPageCache, writeTransaction } from '../../storage/database.js';
 import { numberIndex } from '../../vault/number-index.js';
@@ -29,8 +29,8 @@ export interface ImportOptions {
   /**
    * The purposes notified to the persons of this upload (a per-upload choice);
    * each row gets those that concern its kind. A 利用目的 column overrides it
-   * per row. With a choice or a column, a row whose number has no notified
-   * purpose is refused. With neither (older scripts), each kind's defaults.
+   * per row. A row whose number has no notified purpose is refused; a file
+   * with neither a column nor a choice is refused whole (no kind's defaults).
    */
   purposes?: string[];
   onProgress?: (phase: ImportPhase, done: number, total: number) => void;
@@ -106,6 +106,17 @@ export function importPersons(vault: Vault, bytes: Uint8Array, opts: ImportOptio
   const { columns, problems } = mapHeader(header.record);
   if (problems.length > 0) {
     for (const message of problems) report.errors.push({ line: 1, message });
+    return report;
+  }
+  // 利用目的 recorded as notified must be those the handler chose (issue 11 point 3; 個人情報保護法21条,
+  // guideline 事業者編 利用目的の特定・通知): a file without a 利用目的 column needs the per-upload choice.
+  if (!columns.includes('purposes') && (opts.purposes === undefined || opts.purposes.length === 0)) {
+    report.errors.push({ line: 1, message: NO_PURPOSE_CHOICE });
+    return report;
+  }
+  const unknown = (opts.purposes ?? []).filter((c) => !isPurposeCode(c));
+  if (unknown.length > 0) {
+    report.errors.push({ line: 1, message: `選ばれた利用目的に、ない利用目的（${unknown.length}件）が含まれています。利用目的のコード（${PURPOSES.map((p) => p.code).join(', ')}）から選んでください。` });
     return report;
   }
   const total = records.length - 1;
@@ -254,12 +265,15 @@ function checkAgainstFileAndVault(
   return ok;
 }
 
-/** The purposes notified to a row's person: its 利用目的 cell, else the upload's choice for its kind, else the kind's defaults. */
+/** Refused before any row is read: nothing in the file or the upload says what was notified. */
+export const NO_PURPOSE_CHOICE =
+  'このファイルには「利用目的」の列がなく、取り込みのときに利用目的も選ばれていません。この人たちに通知した利用目的を選んでから取り込んでください（画面ではチェックを入れる、コマンドでは --purposes withholding_slip,payment_record_fees のようにコードをカンマ区切りで付ける）。「利用目的」の列を加えて行ごとに指定することもできます。';
+
+/** The purposes notified to a row's person: its 利用目的 cell, else the upload's choice for its kind (never a default). */
 function notifiedFor(d: PersonDraft, chosen: readonly string[] | undefined): string[] {
   if (d.purposes !== null) return d.purposes;
   const ofKind = purposeCodesFor(d.kind) as string[];
-  if (chosen !== undefined) return ofKind.filter((c) => chosen.includes(c));
-  return ofKind;
+  return ofKind.filter((c) => (chosen ?? []).includes(c));
 }
 
 /** Inserts supporters before dependants (the foreign key is checked per row). */

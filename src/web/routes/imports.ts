@@ -1,6 +1,6 @@
 import express, { Router } from 'express';
 import { actorOf } from '../../services/accounts.js';
-import { defaultNoticePurposes, purposesFor } from '../../domain/purposes.js';
+import { purposesFor } from '../../domain/purposes.js';
 import { importInChildProcess } from '../../services/import/import-process.js';
 import { requirePermission, type WebDeps } from '../app.js';
 import { clientOf } from '../forms.js';
@@ -23,10 +23,8 @@ export function importRoutes(deps: WebDeps): Router {
   const r = Router();
   r.get('/', requirePermission('intake.write'), (_req, res) => {
     const kinds = ['employee', 'dependant', 'payee'] as const;
-    res.render('imports/index', {
-      importPurposes: kinds.map((k) => [k, purposesFor(k)]),
-      defaults: Object.fromEntries(kinds.map((k) => [k, defaultNoticePurposes(k)])),
-    });
+    // Nothing is ticked in advance: the handler chooses what was notified for this file (issue 11 point 3).
+    res.render('imports/index', { importPurposes: kinds.map((k) => [k, purposesFor(k)]) });
   });
   r.post(
     '/',
@@ -39,7 +37,8 @@ export function importRoutes(deps: WebDeps): Router {
         actor: actorOf(res.locals.session!.user),
         client: clientOf(req),
         skipInvalid: req.query.skip === '1',
-        // The purposes the handler ticked for this upload (purposes=code,code); absent from older clients.
+        // The purposes the handler ticked for this upload (purposes=code,code); a file without a 利用目的
+        // column and without a choice is refused by the import (no kind's defaults).
         purposes: typeof req.query.purposes === 'string' ? req.query.purposes.slice(0, 2000).split(',').filter((c) => c !== '') : undefined,
       });
       bytes.fill(0);

@@ -29,8 +29,8 @@ const CodeSchema = z.record(z.string().max(40), z.union([z.string().max(100), z.
 
 /**
  * The purposes the handler ticked per person (fields purposes_<id>), when the
- * form says it offered the choice (codePurposes=1); else undefined and each
- * kind's defaults apply.
+ * form says it offered the choice (codePurposes=1); else undefined, and the
+ * service refuses the code (no kind's defaults are recorded as notified).
  */
 function chosenPurposes(body: Record<string, string | string[]>): CodePurposes | undefined {
   if (body.codePurposes !== '1') return undefined;

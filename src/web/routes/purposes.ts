@@ -4,14 +4,15 @@ import { actorOf } from '../../services/accounts.js';
 import { personDetail } from '../../services/persons.js';
 import { coApproveUse, notifyPurposes } from '../../services/purpose-use.js';
 import { setIdentityCheckPolicy } from '../../services/identity-policy.js';
-import { addRole, endRole } from '../../services/roles.js';
+import { addRole, endRole, recordRoleFinalPayment } from '../../services/roles.js';
 import { requirePermission, type WebDeps } from '../app.js';
 import { choices, clientOf, intParam, parseBody, text, withForm } from '../forms.js';
 import { personPage } from '../person-page.js';
 
 const NoticeSchema = z.object({ _csrf: text(100), purposes: choices(20), notifiedOn: text(40) });
 const RoleSchema = z.object({ _csrf: text(100), role: text(20), code: text(100), supporterCode: text(100), relationship: text(40) });
-const RoleEndSchema = z.object({ _csrf: text(100), date: text(40) });
+const RoleEndSchema = z.object({ _csrf: text(100), date: text(40), lastPaidOn: text(40) });
+const RolePaidSchema = z.object({ _csrf: text(100), date: text(40) });
 const PolicySchema = z.object({ _csrf: text(100), policy: text(10) });
 const CoApprovalSchema = z.object({ _csrf: text(100), purpose: text(60), note: text(400) });
 
@@ -52,7 +53,17 @@ export function purposeRoutes(deps: WebDeps): Router {
     const id = intParam(req.params.id);
     const form = parseBody(req, RoleEndSchema);
     withForm(res, () => {
-      endRole(vault, actorOf(res.locals.session!.user), id, intParam(req.params.roleId), form.date, clientOf(req));
+      endRole(vault, actorOf(res.locals.session!.user), id, intParam(req.params.roleId), form.date, clientOf(req), form.lastPaidOn);
+      res.redirect(303, `/persons/${id}`);
+    }, (errors) => res.status(400).render('persons/show', showWith(id, errors)));
+  });
+
+  // 最終支払日 of an ended role: that role's retention counts from the later date.
+  r.post('/:id/roles/:roleId/final-payment', requirePermission('persons.write'), (req, res) => {
+    const id = intParam(req.params.id);
+    const form = parseBody(req, RolePaidSchema);
+    withForm(res, () => {
+      recordRoleFinalPayment(vault, actorOf(res.locals.session!.user), id, intParam(req.params.roleId), form.date, clientOf(req));
       res.redirect(303, `/persons/${id}`);
     }, (errors) => res.status(400).render('persons/show', showWith(id, errors)));
   });
