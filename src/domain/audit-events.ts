@@ -102,7 +102,11 @@ export type AuditAction =
   | 'export.file_deleted'
   // A disposal the restored backup predated, re-applied from the disposal ledger; backups confirmed erased.
   | 'disposal.reapplied'
-  | 'disposal.backups_erased';
+  | 'disposal.backups_erased'
+  // A person's name, kana, birth date and records erased after disposal, leaving a 「削除済」 tombstone (docs/erasure.md).
+  | 'person.erasure_proposed'
+  | 'person.erasure_cancelled'
+  | 'person.erased';
 
 export interface Actor {
   /** A user id, or 'system' / 'cli' for work without a signed-in person. */

@@ -226,7 +226,9 @@ export function chainState(vault: Vault): ChainState {
 }
 
 /** One event's own link checks: its HMAC, and its prev_hash against the event before it. */
-export function checkOne(vault: Vault, row: RawAuditRow): boolean {
+export function checkOne(vault: Vault, shown: RawAuditRow): boolean {
+  const row = browseRepo(vault).rawBySeq(shown[0]);
+  if (!row) return false;
   const prev = row[0] === 1 ? Buffer.alloc(32) : browseRepo(vault).bySeq(row[0] - 1)?.[11];
   if (!prev || !prev.equals(row[10])) return false;
   return chainHash(vault.keys.audit.expose(), row[10], canonical(row)).equals(row[11]);
