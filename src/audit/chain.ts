@@ -6,7 +6,7 @@ import type { Secret } from '../domain/secret.js';
 import { looksLikeNumber } from '../domain/digits.js';
 import type { AuditFields, AuditRepo, RawAuditRow } from '../storage/audit-repo.js';
 import type { AuditNamesRepo } from '../storage/audit-names-repo.js';
-import { checkSubjectNames, isV2Subjects, nameDigest, subjectNameKey } from './subject-names.js';
+import { checkSubjectNames, isV2Subjects, nameDigest, redactionDigest, subjectNameKey, type TrailErasures } from './subject-names.js';
 
 /**
  * The hash chain:
@@ -175,7 +175,7 @@ export function verifyRows(
    * names (read beside it, row[12]) are checked against its digests.
    * Read before the rows are iterated (one statement at a time per connection).
    */
-  erased?: ReadonlySet<number>,
+  erased?: TrailErasures,
 ): VerifyResult {
   const nameKey = erased ? subjectNameKey(auditKey) : undefined;
   let expectSeq = fromSeq;
@@ -192,11 +192,14 @@ export function verifyRows(
     if (prev !== undefined && !r[10].equals(prev)) {
       return { ok: false, count, badSeq: seq, reason: `seq ${seq} の前ハッシュが直前の記録と一致しません（削除・挿入・入れ替えの疑い）` };
     }
-    const h = chainHash(auditKey, r[10], canonical(r));
-    if (h.length !== r[11].length || !timingSafeEqual(h, r[11])) {
+    const form = canonical(r);
+    const h = chainHash(auditKey, r[10], form);
+    // A version-1 row rewritten by an erasure is accepted only as the chain's own person.erased attests it.
+    const redacted = erased?.redactedV1.get(seq);
+    if ((h.length !== r[11].length || !timingSafeEqual(h, r[11])) && (redacted === undefined || redacted !== redactionDigest(form))) {
       return { ok: false, count, badSeq: seq, reason: `seq ${seq} の内容が改ざんされています（HMAC不一致）` };
     }
-    const nameProblem = erased ? checkSubjectNames(r, (r as unknown as unknown[])[12] as string | null | undefined, nameKey!, erased) : null;
+    const nameProblem = erased ? checkSubjectNames(r, (r as unknown as unknown[])[12] as string | null | undefined, nameKey!, erased.persons) : null;
     if (nameProblem) return { ok: false, count, badSeq: seq, reason: nameProblem };
     prev = r[11];
     expectSeq++;

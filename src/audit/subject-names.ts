@@ -1,4 +1,4 @@
-import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import type { RawAuditRow } from '../storage/audit-repo.js';
 
 /**
@@ -37,6 +37,40 @@ export function isV2Subjects(subjects: string): boolean {
 }
 
 /**
+ * What the chain's own 'person.erased' events say, read before a verifying
+ * walk: the persons erased, and the version-1 rows rewritten by an erasure
+ * (seq → attested digest of the rewritten row's canonical form).
+ */
+export interface TrailErasures {
+  persons: ReadonlySet<number>;
+  redactedV1: ReadonlyMap<number, string>;
+}
+
+/**
+ * A version-1 row holds names inside its chained bytes. Erasing such a name
+ * rewrites the row (the name becomes 「削除済」), so its HMAC no longer matches;
+ * the 'person.erased' event, itself chained, attests the rewritten row as
+ *   detail.redacted_v1 = "seq:digest,seq:digest,..."
+ *   digest = base64url(SHA-256(UTF-8(canonical(rewritten row)))[0..16))
+ * and its stored hash stays, so the link to the next row holds. Only a holder
+ * of the audit key can write that event.
+ */
+export function redactionDigest(canonicalForm: string): string {
+  return createHash('sha256').update(canonicalForm, 'utf8').digest().subarray(0, DIGEST_BYTES).toString('base64url');
+}
+
+export function encodeRedactions(list: readonly { seq: number; digest: string }[]): string {
+  return list.map((x) => `${x.seq}:${x.digest}`).join(',');
+}
+
+export function decodeRedactions(text: string, into: Map<number, string>): void {
+  for (const part of text.split(',')) {
+    const m = /^(\d+):([A-Za-z0-9_-]+)$/u.exec(part);
+    if (m) into.set(Number(m[1]), m[2]!);
+  }
+}
+
+/**
  * Checks a version-2 row's names against its digests. `beside` is what the
  * verifier's query read beside the row: JSON [[personId, name, hex salt]] (or
  * null), and `erased` the persons a 'person.erased' event in the chain names.
@@ -44,6 +78,7 @@ export function isV2Subjects(subjects: string): boolean {
  * chained bytes) has nothing to check here.
  */
 export function checkSubjectNames(row: RawAuditRow, beside: string | null | undefined, key: Buffer, erased: ReadonlySet<number>): string | null {
+  if (!isV2Subjects(row[5])) return null;
   if (!isV2Subjects(row[5])) return null;
   const seq = row[0];
   const entries = JSON.parse(row[5]) as { id: number; d: string }[];

@@ -1,3 +1,5 @@
+import { canonical } from '../audit/chain.js';
+import { encodeRedactions } from '../audit/subject-names.js';
 import type { Actor } from '../domain/audit-events.js';
 import { japanDate } from '../domain/dates.js';
 import { AppError } from '../domain/errors.js';
@@ -97,14 +99,14 @@ export function approveErasure(vault: Vault, user: UserRow, erasureId: number, c
     }
     const c = erasureCheck(vault, e.personId);
     refuseUnlessAllowed(c.verdict);
-    const names = eraseData(vault, c.person, at);
+    const erased = eraseData(vault, c.person.id, at);
     repo.markExecuted(erasureId, user.id, user.displayName, at, samePerson);
     vault.audit.append({
       actor: actorOf(user),
       action: 'person.erased',
       subjects: [{ id: c.person.id, name: ERASED_NAME }],
       client,
-      detail: { erasure_id: erasureId, proposed_by: e.proposedBy, approved_by: user.id, same_person: samePerson, trail_names_erased: names, legacy_rows: c.legacyRows },
+      detail: { erasure_id: erasureId, proposed_by: e.proposedBy, approved_by: user.id, same_person: samePerson, ...erased },
     });
     return { personId: e.personId, samePerson };
   });
@@ -113,11 +115,19 @@ export function approveErasure(vault: Vault, user: UserRow, erasureId: number, c
   return { ...result, checkpointed };
 }
 
-/** Rewrites the person as a tombstone and scrubs their records and trail names. Returns the trail names erased. */
-function eraseData(vault: Vault, p: Person, at: string): number {
-  vault.persons.updatePerson({ id: p.id, code: null, name: ERASED_NAME, kana: null, birthDate: null, relationship: null, corporateNumber: null }, at);
-  erasureRepo(vault).scrubRecords(p.id);
-  return vault.auditRepo.names.erase(p.id);
+/**
+ * Rewrites the person as a tombstone, scrubs their records, deletes their
+ * names and salt beside the chain, and rewrites the version-1 rows that hold
+ * their name. Returns what the 'person.erased' event records and attests.
+ */
+function eraseData(vault: Vault, personId: PersonId, at: string): { trail_names_erased: number; legacy_rows: number; redacted_v1: string } {
+  if (vault.persons.byId(personId)) {
+    vault.persons.updatePerson({ id: personId, code: null, name: ERASED_NAME, kana: null, birthDate: null, relationship: null, corporateNumber: null }, at);
+  }
+  erasureRepo(vault).scrubRecords(personId);
+  const names = vault.auditRepo.names.erase(personId);
+  const redacted = vault.auditRepo.names.redactLegacyRows(personId, canonical);
+  return { trail_names_erased: names, legacy_rows: redacted.length, redacted_v1: encodeRedactions(redacted) };
 }
 
 /** Withdraws a proposal (its proposer or another admin). Audited as 'person.erasure_cancelled'. */
@@ -146,10 +156,9 @@ export function reapplyErasures(vault: Vault, erasures: readonly { id: number; p
   const at = vault.clock.now().toISOString();
   writeTransaction(vault.db, () => {
     for (const e of missing) {
-      const p = vault.persons.byId(e.personId);
-      const names = p ? eraseData(vault, p, at) : vault.auditRepo.names.erase(e.personId);
+      const erased = eraseData(vault, e.personId, at);
       repo.recordReapplied(e.id, e.personId, e.executedAt, at);
-      vault.audit.append({ actor, action: 'person.erased', subjects: [{ id: e.personId, name: ERASED_NAME }], detail: { erasure_id: e.id, executed_at: e.executedAt, reapplied: true, trail_names_erased: names } });
+      vault.audit.append({ actor, action: 'person.erased', subjects: [{ id: e.personId, name: ERASED_NAME }], detail: { erasure_id: e.id, executed_at: e.executedAt, reapplied: true, ...erased } });
     }
   });
   checkpointTruncate(vault.db);

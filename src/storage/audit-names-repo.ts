@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { decodeRedactions, redactionDigest, type TrailErasures } from '../audit/subject-names.js';
 import { ERASED_NAME } from '../domain/erasure.js';
+import type { RawAuditRow } from './audit-repo.js';
 import type { Db } from './database.js';
+
+const RAW_COLUMNS = ['seq', 'at', 'actor_id', 'actor_name', 'action', 'subjects', 'purpose', 'client', 'device', 'detail', 'prev_hash', 'hash'].map((c) => `e.${c}`).join(', ');
 
 /**
  * The erasable side of the audit trail (docs/erasure.md): the names of
@@ -30,14 +34,53 @@ export class AuditNamesRepo {
     for (const e of entries) this.insertNameStmt.run(seq, e.id, e.name);
   }
 
-  /** Persons named by a 'person.erased' event of the chain (read before a verifying walk). */
-  erased(): ReadonlySet<number> {
-    return new Set(
+  /** What the chain's 'person.erased' events say (read before a verifying walk): the persons, the rewritten version-1 rows. */
+  erased(): TrailErasures {
+    const persons = new Set(
       this.db
         .prepare(`SELECT s.person_id FROM audit_subjects s JOIN audit_events e ON e.seq = s.seq WHERE e.action = 'person.erased'`)
         .pluck()
         .all() as number[],
     );
+    const redactedV1 = new Map<number, string>();
+    const lists = this.db.prepare(`SELECT json_extract(detail, '$.redacted_v1') FROM audit_events WHERE action = 'person.erased'`).pluck().all() as (string | null)[];
+    for (const l of lists) if (typeof l === 'string' && l !== '') decodeRedactions(l, redactedV1);
+    return { persons, redactedV1 };
+  }
+
+  /**
+   * Rewrites the version-1 rows that name the person: their name becomes
+   * 「削除済」 in the stored subjects. The table is append-only by trigger; the
+   * trigger is lifted for these updates only, inside the caller's transaction.
+   * Returns each rewritten row's seq and the digest of its new canonical form,
+   * which the caller's 'person.erased' event attests (subject-names.ts).
+   */
+  redactLegacyRows(personId: number, canonicalOf: (row: RawAuditRow) => string): { seq: number; digest: string }[] {
+    const rows = this.db
+      .prepare(
+        `SELECT ${RAW_COLUMNS} FROM audit_subjects s JOIN audit_events e ON e.seq = s.seq
+         WHERE s.person_id = ? AND e.subjects NOT GLOB '[[]{"id":*,"d":"*' ORDER BY e.seq`,
+      )
+      .raw()
+      .all(personId) as RawAuditRow[];
+    const out: { seq: number; digest: string }[] = [];
+    const changed = rows.filter((r) => (JSON.parse(r[5]) as { id: number; name: string }[]).some((x) => x.id === personId && x.name !== ERASED_NAME));
+    if (changed.length === 0) return out;
+    const trigger = this.db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'audit_events_no_update'`).pluck().get() as string | undefined;
+    if (trigger) this.db.exec('DROP TRIGGER audit_events_no_update');
+    try {
+      const update = this.db.prepare('UPDATE audit_events SET subjects = ? WHERE seq = ?');
+      for (const r of changed) {
+        const subjects = JSON.stringify((JSON.parse(r[5]) as { id: number; name: string }[]).map((x) => (x.id === personId ? { ...x, name: ERASED_NAME } : x)));
+        update.run(subjects, r[0]);
+        const row = [...r] as RawAuditRow;
+        row[5] = subjects;
+        out.push({ seq: r[0], digest: redactionDigest(canonicalOf(row)) });
+      }
+    } finally {
+      if (trigger) this.db.exec(trigger);
+    }
+    return out;
   }
 
   /** Deletes a person's names and salt (their erasure); returns how many names went. */
@@ -46,10 +89,14 @@ export class AuditNamesRepo {
     return this.db.prepare('DELETE FROM audit_subject_names WHERE person_id = ?').run(personId).changes;
   }
 
-  /** How many version-1 rows (names inside the chained bytes) name the person. */
+  /** How many version-1 rows (names inside the chained bytes) name the person; an erasure rewrites them. */
   legacyRowsNaming(personId: number): number {
     return this.db
-      .prepare(`SELECT count(*) FROM audit_subjects s JOIN audit_events e ON e.seq = s.seq WHERE s.person_id = ? AND e.subjects NOT GLOB '[[]{"id":*,"d":"*'`)
+      .prepare(
+        `SELECT count(*) FROM audit_subjects s JOIN audit_events e ON e.seq = s.seq
+         WHERE s.person_id = ? AND e.subjects NOT GLOB '[[]{"id":*,"d":"*'
+           AND EXISTS (SELECT 1 FROM json_each(e.subjects) j WHERE json_extract(j.value, '$.id') = s.person_id AND json_extract(j.value, '$.name') != '${ERASED_NAME}')`,
+      )
       .pluck()
       .get(personId) as number;
   }
