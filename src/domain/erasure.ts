@@ -20,8 +20,12 @@ import { addDays, isDue, retentionEnd, type RetentionFacts, type RetentionRule }
  * - A legal hold (an ongoing procedure) blocks erasure as it blocks disposal.
  */
 
-/** The tombstone shown instead of an erased person's name, everywhere. */
+/** The tombstone shown instead of an erased person's name, everywhere, with the opaque id: 「削除済 #12」. */
 export const ERASED_NAME = '削除済';
+
+export function tombstoneName(id: number): string {
+  return `${ERASED_NAME} #${id}`;
+}
 
 /** One role's retention inputs (the primary role from the persons row, further ones from person_roles). */
 export interface RoleRetention {

@@ -3,7 +3,7 @@ import { encodeRedactions } from '../audit/subject-names.js';
 import type { Actor } from '../domain/audit-events.js';
 import { japanDate } from '../domain/dates.js';
 import { AppError } from '../domain/errors.js';
-import { ERASED_NAME, erasureVerdict, type ErasureVerdict, type RoleRetention } from '../domain/erasure.js';
+import { erasureVerdict, tombstoneName, type ErasureVerdict, type RoleRetention } from '../domain/erasure.js';
 import { PERSON_KIND_LABEL, type Person, type PersonId } from '../domain/persons.js';
 import { checkpointTruncate, writeTransaction } from '../storage/database.js';
 import { ErasureRepo, type ErasureRow } from '../storage/erasure-repo.js';
@@ -104,7 +104,7 @@ export function approveErasure(vault: Vault, user: UserRow, erasureId: number, c
     vault.audit.append({
       actor: actorOf(user),
       action: 'person.erased',
-      subjects: [{ id: c.person.id, name: ERASED_NAME }],
+      subjects: [{ id: c.person.id, name: tombstoneName(c.person.id) }],
       client,
       detail: { erasure_id: erasureId, proposed_by: e.proposedBy, approved_by: user.id, same_person: samePerson, ...erased },
     });
@@ -122,7 +122,7 @@ export function approveErasure(vault: Vault, user: UserRow, erasureId: number, c
  */
 function eraseData(vault: Vault, personId: PersonId, at: string): { trail_names_erased: number; legacy_rows: number; redacted_v1: string } {
   if (vault.persons.byId(personId)) {
-    vault.persons.updatePerson({ id: personId, code: null, name: ERASED_NAME, kana: null, birthDate: null, relationship: null, corporateNumber: null }, at);
+    vault.persons.updatePerson({ id: personId, code: null, name: tombstoneName(personId), kana: null, birthDate: null, relationship: null, corporateNumber: null }, at);
   }
   erasureRepo(vault).scrubRecords(personId);
   const names = vault.auditRepo.names.erase(personId);
@@ -158,7 +158,7 @@ export function reapplyErasures(vault: Vault, erasures: readonly { id: number; p
     for (const e of missing) {
       const erased = eraseData(vault, e.personId, at);
       repo.recordReapplied(e.id, e.personId, e.executedAt, at);
-      vault.audit.append({ actor, action: 'person.erased', subjects: [{ id: e.personId, name: ERASED_NAME }], detail: { erasure_id: e.id, executed_at: e.executedAt, reapplied: true, ...erased } });
+      vault.audit.append({ actor, action: 'person.erased', subjects: [{ id: e.personId, name: tombstoneName(e.personId) }], detail: { erasure_id: e.id, executed_at: e.executedAt, reapplied: true, ...erased } });
     }
   });
   checkpointTruncate(vault.db);

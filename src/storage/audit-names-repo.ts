@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { decodeRedactions, redactionDigest, type TrailErasures } from '../audit/subject-names.js';
-import { ERASED_NAME } from '../domain/erasure.js';
+import { ERASED_NAME, tombstoneName } from '../domain/erasure.js';
 import type { RawAuditRow } from './audit-repo.js';
 import type { Db } from './database.js';
 
@@ -64,14 +64,14 @@ export class AuditNamesRepo {
       .raw()
       .all(personId) as RawAuditRow[];
     const out: { seq: number; digest: string }[] = [];
-    const changed = rows.filter((r) => (JSON.parse(r[5]) as { id: number; name: string }[]).some((x) => x.id === personId && x.name !== ERASED_NAME));
+    const changed = rows.filter((r) => (JSON.parse(r[5]) as { id: number; name: string }[]).some((x) => x.id === personId && x.name !== tombstoneName(personId)));
     if (changed.length === 0) return out;
     const trigger = this.db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'audit_events_no_update'`).pluck().get() as string | undefined;
     if (trigger) this.db.exec('DROP TRIGGER audit_events_no_update');
     try {
       const update = this.db.prepare('UPDATE audit_events SET subjects = ? WHERE seq = ?');
       for (const r of changed) {
-        const subjects = JSON.stringify((JSON.parse(r[5]) as { id: number; name: string }[]).map((x) => (x.id === personId ? { ...x, name: ERASED_NAME } : x)));
+        const subjects = JSON.stringify((JSON.parse(r[5]) as { id: number; name: string }[]).map((x) => (x.id === personId ? { ...x, name: tombstoneName(personId) } : x)));
         update.run(subjects, r[0]);
         const row = [...r] as RawAuditRow;
         row[5] = subjects;
@@ -95,7 +95,7 @@ export class AuditNamesRepo {
       .prepare(
         `SELECT count(*) FROM audit_subjects s JOIN audit_events e ON e.seq = s.seq
          WHERE s.person_id = ? AND e.subjects NOT GLOB '[[]{"id":*,"d":"*'
-           AND EXISTS (SELECT 1 FROM json_each(e.subjects) j WHERE json_extract(j.value, '$.id') = s.person_id AND json_extract(j.value, '$.name') != '${ERASED_NAME}')`,
+           AND EXISTS (SELECT 1 FROM json_each(e.subjects) j WHERE json_extract(j.value, '$.id') = s.person_id AND json_extract(j.value, '$.name') NOT GLOB '${ERASED_NAME} #*')`,
       )
       .pluck()
       .get(personId) as number;
@@ -112,9 +112,9 @@ export function shownSubjects(alias: string): string {
   const a = alias;
   return `(CASE WHEN ${a}.subjects = '[]' THEN '[]' ELSE (SELECT json_group_array(json_object('id', json_extract(j.value, '$.id'), 'name',
       CASE WHEN EXISTS (SELECT 1 FROM person_erasures x WHERE x.person_id = json_extract(j.value, '$.id') AND x.state = 'executed')
-             OR EXISTS (SELECT 1 FROM reapplied_erasures x WHERE x.person_id = json_extract(j.value, '$.id')) THEN '${ERASED_NAME}'
+             OR EXISTS (SELECT 1 FROM reapplied_erasures x WHERE x.person_id = json_extract(j.value, '$.id')) THEN '${ERASED_NAME} #' || json_extract(j.value, '$.id')
            ELSE coalesce(json_extract(j.value, '$.name'),
                          (SELECT n.name FROM audit_subject_names n WHERE n.seq = ${a}.seq AND n.person_id = json_extract(j.value, '$.id')),
-                         '${ERASED_NAME}') END))
+                         '${ERASED_NAME} #' || json_extract(j.value, '$.id')) END))
     FROM json_each(${a}.subjects) j) END)`;
 }

@@ -94,6 +94,6 @@ export class ErasureRepo {
     run('UPDATE person_roles SET code = NULL, relationship = NULL WHERE person_id = ?');
     run(`UPDATE legal_holds SET reason = '${ERASED_NAME}' WHERE person_id = ?`);
     run(`UPDATE purpose_co_approvals SET note = '${ERASED_NAME}' WHERE person_id = ?`);
-    run(`UPDATE disposal_persons SET person_name = '${ERASED_NAME}' WHERE person_id = ?`);
+    run(`UPDATE disposal_persons SET person_name = '${ERASED_NAME} #' || person_id WHERE person_id = ?`);
   }
 }

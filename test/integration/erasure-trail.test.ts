@@ -59,12 +59,12 @@ describe('the audit trail across an erasure (canonical versions 1 and 2)', () =>
     expect(everyValue(vault)).not.toContain('1959-09-09');
     const erased = auditEvents(vault).find((e) => e.action === 'person.erased')!;
     expect(erased.detail).toMatchObject({ legacy_rows: 1, redacted_v1: expect.stringMatching(new RegExp(`^${legacy}:`, 'u')) });
-    expect(auditEvents(vault).find((e) => e.seq === legacy)!.subjects).toEqual([{ id: 1, name: '削除済' }, { id: 2, name: '在職 二郎' }]);
+    expect(auditEvents(vault).find((e) => e.seq === legacy)!.subjects).toEqual([{ id: 1, name: '削除済 #1' }, { id: 2, name: '在職 二郎' }]);
     expect(verifyChain(vault.auditRepo, vault.keys.audit)).toMatchObject({ ok: true });
 
     // The rewritten row is held by the attestation alone: any further change shows.
     vault.db.exec('DROP TRIGGER audit_events_no_update');
-    vault.db.prepare('UPDATE audit_events SET subjects = ? WHERE seq = ?').run(JSON.stringify([{ id: 1, name: '削除済' }, { id: 2, name: '別人' }]), legacy);
+    vault.db.prepare('UPDATE audit_events SET subjects = ? WHERE seq = ?').run(JSON.stringify([{ id: 1, name: '削除済 #1' }, { id: 2, name: '別人' }]), legacy);
     expect(verifyChain(vault.auditRepo, vault.keys.audit)).toMatchObject({ ok: false, badSeq: legacy });
   });
 
@@ -83,7 +83,7 @@ describe('the audit trail across an erasure (canonical versions 1 and 2)', () =>
     await restoreBackup({ from: before.path, dataDir: newDir, credential: { path: devCredentialPath(dataDir), development: true }, copyCredential: true, unlock: { kind: 'pin', pin: new Secret(HANDLER.pin) }, actor: { id: 'cli', name: 'mnvault restore' }, clock: fixedClock('2035-05-01T00:00:00Z') });
     const restored = openVault({ dataDir: newDir, clock: fixedClock('2035-05-01T00:00:00Z') });
     try {
-      expect(restored.persons.byId(1)!.name).toBe('削除済');
+      expect(restored.persons.byId(1)!.name).toBe('削除済 #1');
       expect(everyValue(restored)).not.toContain(NAME);
       expect(auditEvents(restored).filter((e) => e.action === 'person.erased').map((e) => e.detail)).toEqual([expect.objectContaining({ erasure_id: erasureId, reapplied: true })]);
       expect(verifyChain(restored.auditRepo, restored.keys.audit)).toMatchObject({ ok: true });
