@@ -83,7 +83,7 @@ export class ErasureRepo {
   /**
    * Scrubs the person's identifying data outside persons (whose row the
    * caller rewrites through PersonsRepo.updatePerson, grams included): the
-   * identity-check records (documents, notes, agents), unused intake codes,
+   * identity-check records (documents, notes, 代理人), unused intake codes,
    * the code and 続柄 of further roles, the free texts of holds and
    * co-approvals, and the name copied into disposal records.
    */
