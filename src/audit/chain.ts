@@ -5,6 +5,8 @@ import type { Clock } from '../domain/ports.js';
 import type { Secret } from '../domain/secret.js';
 import { looksLikeNumber } from '../domain/digits.js';
 import type { AuditFields, AuditRepo, RawAuditRow } from '../storage/audit-repo.js';
+import type { AuditNamesRepo } from '../storage/audit-names-repo.js';
+import { checkSubjectNames, isV2Subjects, nameDigest, redactionDigest, subjectNameKey, type TrailErasures } from './subject-names.js';
 
 /**
  * The hash chain:
@@ -16,13 +18,21 @@ import type { AuditFields, AuditRepo, RawAuditRow } from '../storage/audit-repo.
  * subjects and detail are stored as the JSON text that goes into the
  * canonical form, so verifying never re-serialises objects. The first event's
  * prevHash is 32 zero bytes. Rows are contiguous from seq 1.
+ *
+ * Version 1 (every row before the upgrade, and rows naming no person):
+ * subjects = [{"id", "name"}]: the names are inside the chained bytes.
+ * Version 2 (rows naming persons, from the upgrade on): the first element is
+ * 2 and subjects = [{"id", "d"}], a keyed digest of each name; the names live
+ * in an erasable table beside the chain (subject-names.ts, docs/erasure.md).
+ * The version follows from the subjects text, which the HMAC covers, so a row
+ * cannot be passed off as the other version.
  */
-export const CANONICAL_VERSION = 1;
+export const CANONICAL_VERSION = 2;
 export const GENESIS = Buffer.alloc(32);
 
 /** The canonical form of a row's fields, the same when appending and when verifying. */
 export function canonical(f: AuditFields | RawAuditRow): string {
-  return JSON.stringify([CANONICAL_VERSION, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9]]);
+  return JSON.stringify([isV2Subjects(f[5]) ? 2 : 1, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9]]);
 }
 
 export function chainHash(auditKey: Buffer, prevHash: Buffer, canonicalForm: string): Buffer {
@@ -52,12 +62,15 @@ export interface ChainHead {
  */
 export class AuditTrail {
   private readonly listeners = new Set<(seq: number) => void>();
+  private readonly nameKey: Buffer;
 
   constructor(
     private readonly repo: AuditRepo,
     private readonly auditKey: Secret<Buffer>,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.nameKey = subjectNameKey(auditKey.expose());
+  }
 
   /**
    * Appends one event. Its time is never before the previous event's: when
@@ -85,7 +98,11 @@ export class AuditTrail {
   #insert(head: { seq: number; hash: Buffer } | undefined, at: string, input: AuditEventInput): ChainHead {
     const seq = (head?.seq ?? 0) + 1;
     const prevHash = head?.hash ?? GENESIS;
-    const subjects = JSON.stringify(input.subjects ?? []);
+    const named = [...new Map((input.subjects ?? []).map((x) => [x.id, x])).values()];
+    assertNoNumber(named.map((x) => x.name));
+    const names: AuditNamesRepo = this.repo.names;
+    // Version 2: the chain holds ids and keyed digests; the names go beside it (erasable).
+    const subjects = named.length === 0 ? '[]' : JSON.stringify(named.map((x) => ({ id: x.id, d: nameDigest(this.nameKey, seq, x.id, names.saltFor(x.id), x.name) })));
     const detail = JSON.stringify(input.detail ?? {});
     const fields: AuditFields = [
       seq,
@@ -102,7 +119,8 @@ export class AuditTrail {
     assertNoNumber(fields.slice(2) as (string | null)[]);
     const hash = chainHash(this.auditKey.expose(), prevHash, canonical(fields));
     try {
-      this.repo.insert([...fields, prevHash, hash], (input.subjects ?? []).map((x) => x.id));
+      this.repo.insert([...fields, prevHash, hash], named.map((x) => x.id));
+      names.insertNames(seq, named);
     } catch (cause) {
       throw new AppError('audit_unavailable', '監査記録を書き込めなかったため、操作を中止しました。何も変更・表示していません。管理者に連絡してください。', { cause });
     }
@@ -152,7 +170,14 @@ export function verifyRows(
   auditKey: Buffer,
   fromSeq: number,
   expectedPrev: Buffer | undefined,
+  /**
+   * Persons whose erasure the chain records. Given, each version-2 row's
+   * names (read beside it, row[12]) are checked against its digests.
+   * Read before the rows are iterated (one statement at a time per connection).
+   */
+  erased?: TrailErasures,
 ): VerifyResult {
+  const nameKey = erased ? subjectNameKey(auditKey) : undefined;
   let expectSeq = fromSeq;
   let prev = expectedPrev;
   let count = 0;
@@ -167,10 +192,15 @@ export function verifyRows(
     if (prev !== undefined && !r[10].equals(prev)) {
       return { ok: false, count, badSeq: seq, reason: `seq ${seq} の前ハッシュが直前の記録と一致しません（削除・挿入・入れ替えの疑い）` };
     }
-    const h = chainHash(auditKey, r[10], canonical(r));
-    if (h.length !== r[11].length || !timingSafeEqual(h, r[11])) {
+    const form = canonical(r);
+    const h = chainHash(auditKey, r[10], form);
+    // A version-1 row rewritten by an erasure is accepted only as the chain's own person.erased attests it.
+    const redacted = erased?.redactedV1.get(seq);
+    if ((h.length !== r[11].length || !timingSafeEqual(h, r[11])) && (redacted === undefined || redacted !== redactionDigest(form))) {
       return { ok: false, count, badSeq: seq, reason: `seq ${seq} の内容が改ざんされています（HMAC不一致）` };
     }
+    const nameProblem = erased ? checkSubjectNames(r, (r as unknown as unknown[])[12] as string | null | undefined, nameKey!, erased.persons) : null;
+    if (nameProblem) return { ok: false, count, badSeq: seq, reason: nameProblem };
     prev = r[11];
     expectSeq++;
     count++;

@@ -23,6 +23,7 @@ const db = openDatabase(job.dbPath, dbKey, { readonly: true });
 dbKey.wipe();
 try {
   const repo = new AuditRepo(db);
+  const erased = repo.names.erased();
   let firstPrev: Buffer | undefined;
   let unreported = 0;
   const rows = (function* () {
@@ -36,7 +37,7 @@ try {
       yield r;
     }
   })();
-  const result = verifyRows(rows, auditKey, job.fromSeq, undefined);
+  const result = verifyRows(rows, auditKey, job.fromSeq, undefined, erased);
   if (unreported) parentPort!.postMessage({ progress: unreported });
   parentPort!.postMessage({ result, firstPrev });
 } finally {

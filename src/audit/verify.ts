@@ -7,7 +7,8 @@ import { GENESIS, verifyRows, type ChainHead, type VerifyResult } from './chain.
 
 /** Walks the whole chain from seq 1 in this thread and names the first broken entry. */
 export function verifyChain(repo: AuditRepo, auditKey: Secret<Buffer>): VerifyResult {
-  return verifyRows(repo.iterateRaw(1), auditKey.expose(), 1, GENESIS);
+  const erased = repo.names.erased();
+  return verifyRows(repo.iterateRaw(1), auditKey.expose(), 1, GENESIS, erased);
 }
 
 export interface ParallelVerifyOptions {
@@ -51,7 +52,8 @@ export async function verifyChainParallel(opts: ParallelVerifyOptions): Promise<
   const size = Math.ceil(head!.seq / threads);
   const ranges = Array.from({ length: threads }, (_, i) => ({ from: i * size + 1, to: i === threads - 1 ? Number.MAX_SAFE_INTEGER : (i + 1) * size }));
   const others = ranges.slice(offThread ? 0 : 1).map((r) => runWorker(opts, r.from, r.to));
-  const first = offThread ? undefined : verifyRows(opts.repo.iterateRaw(1, ranges[0]!.to), opts.auditKey.expose(), 1, GENESIS);
+  const erased = opts.repo.names.erased();
+  const first = offThread ? undefined : verifyRows(opts.repo.iterateRaw(1, ranges[0]!.to), opts.auditKey.expose(), 1, GENESIS, erased);
   if (first) opts.onProgress?.(first.count);
   const rest = await Promise.all(others);
   let count = 0;

@@ -138,7 +138,8 @@ async function checkAssertionCommand(argv: string[], config: Config, out: NodeJS
     const entry = browse.bySeq(seq);
     if (!entry) throw usageError(`seq ${seq} の記録はありません（先頭は seq ${vault.auditRepo.head()?.seq ?? 0}）。`);
     // The event is only evidence if the chain up to it holds.
-    const chain = verifyRows(vault.auditRepo.iterateRaw(1, seq), vault.keys.audit.expose(), 1, GENESIS);
+    const erased = vault.auditRepo.names.erased();
+    const chain = verifyRows(vault.auditRepo.iterateRaw(1, seq), vault.keys.audit.expose(), 1, GENESIS, erased);
     if (!chain.ok) {
       err.write(`seq ${seq} までの監査記録に改ざんを検出したため、確認できません: ${chain.reason}\n`);
       return 1;

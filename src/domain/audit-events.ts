@@ -104,7 +104,11 @@ export type AuditAction =
   | 'disposal.reapplied'
   | 'disposal.backups_erased'
   // A reading of a 個人番号カード at the appliance that failed (wrong PIN, lock, card pulled, signature, name mismatch).
-  | 'card.read_failed';
+  | 'card.read_failed'
+  // A person's name, kana, birth date and records erased after disposal, leaving a 「削除済」 tombstone (docs/erasure.md).
+  | 'person.erasure_proposed'
+  | 'person.erasure_cancelled'
+  | 'person.erased';
 
 export interface Actor {
   /** A user id, or 'system' / 'cli' for work without a signed-in person. */

@@ -106,6 +106,10 @@ export const AUDIT_ACTION_LABEL: Record<AuditAction, { label: string; group: Aud
   'storage.fault': { label: '記憶装置の障害', group: 'vault' },
   'clock.behind': { label: '時計の巻き戻り', group: 'vault' },
   'card.read_failed': { label: 'マイナンバーカード読み取りの失敗', group: 'numbers' },
+  // Erasure of a person's data after disposal (docs/erasure.md).
+  'person.erasure_proposed': { label: '個人データの削除の提案', group: 'disposal' },
+  'person.erasure_cancelled': { label: '個人データの削除の提案の取消', group: 'disposal' },
+  'person.erased': { label: '個人データの削除（削除済）', group: 'disposal' },
 };
 
 export function isAuditAction(a: string): a is AuditAction {

@@ -5,6 +5,7 @@ import type { Actor } from '../domain/audit-events.js';
 import { AppError } from '../domain/errors.js';
 import type { Secret } from '../domain/secret.js';
 import { writeTransaction } from '../storage/database.js';
+import { ErasureRepo } from '../storage/erasure-repo.js';
 import { fsyncPath, tempName, writeNewFile } from './backup-files.js';
 import type { Vault } from './vault.js';
 
@@ -23,41 +24,53 @@ import type { Vault } from './vault.js';
  * file and nobody without the keys can forge or trim it.
  */
 export const LEDGER_FILE = 'disposal-ledger.json';
-const FORMAT = 'mnvault-disposal-ledger/1';
+const FORMAT_V1 = 'mnvault-disposal-ledger/1';
+/**
+ * Format 2 adds the executed erasures of persons (docs/erasure.md), ids only:
+ *   "erasures": [{ "id": 1, "personId": 7, "executedAt": "..." }, ...]
+ * and its MAC covers JSON [format, vaultId, disposals, erasures]. Format 1
+ * files (no erasures) are still read.
+ */
+const FORMAT = 'mnvault-disposal-ledger/2';
 
 export interface DisposalLedger {
   vaultId: string;
   disposals: { id: number; executedAt: string; personIds: number[] }[];
+  erasures: { id: number; personId: number; executedAt: string }[];
 }
 
 function ledgerKey(auditKey: Secret<Buffer>): Buffer {
   return Buffer.from(hkdfSync('sha256', auditKey.expose(), 'mnvault', 'mnvault/v1/disposal-ledger', 32));
 }
 
-function canonical(l: DisposalLedger): string {
-  return JSON.stringify([FORMAT, l.vaultId, l.disposals.map((d) => [d.id, d.executedAt, d.personIds])]);
+function canonical(l: DisposalLedger, format: string): string {
+  const disposals = l.disposals.map((d) => [d.id, d.executedAt, d.personIds]);
+  return JSON.stringify(format === FORMAT_V1 ? [FORMAT_V1, l.vaultId, disposals] : [format, l.vaultId, disposals, l.erasures.map((e) => [e.id, e.personId, e.executedAt])]);
 }
 
-function mac(auditKey: Secret<Buffer>, l: DisposalLedger): Buffer {
+function mac(auditKey: Secret<Buffer>, l: DisposalLedger, format = FORMAT): Buffer {
   const key = ledgerKey(auditKey);
   try {
-    return createHmac('sha256', key).update(canonical(l), 'utf8').digest();
+    return createHmac('sha256', key).update(canonical(l, format), 'utf8').digest();
   } finally {
     key.fill(0);
   }
 }
 
 /** The ledger of a vault as its disposals table says now. */
-export function currentLedger(vault: Pick<Vault, 'retention' | 'vaultId'>): DisposalLedger {
+export function currentLedger(vault: Pick<Vault, 'retention' | 'vaultId' | 'db'>): DisposalLedger {
   const executed = vault.retention.disposals('executed', 1_000_000).map((d) => ({ id: d.id, executedAt: d.executedAt ?? '', personIds: vault.retention.disposalPersons(d.id).map((p) => p.personId) }));
   const reapplied = vault.retention.reappliedDisposals().filter((r) => !executed.some((d) => d.id === r.id));
-  return { vaultId: vault.vaultId, disposals: [...executed, ...reapplied].sort((a, b) => a.id - b.id) };
+  const erasures = new ErasureRepo(vault.db);
+  const erased = erasures.executed();
+  const erasedAgain = erasures.reapplied().filter((r) => !erased.some((e) => e.id === r.id));
+  return { vaultId: vault.vaultId, disposals: [...executed, ...reapplied].sort((a, b) => a.id - b.id), erasures: [...erased, ...erasedAgain].sort((a, b) => a.id - b.id) };
 }
 
 /** Writes the ledger into a folder (temp file, fsync, rename): beside the database and into the backup folder. */
-export function writeLedger(vault: Pick<Vault, 'retention' | 'vaultId' | 'keys'>, folder: string): void {
+export function writeLedger(vault: Pick<Vault, 'retention' | 'vaultId' | 'keys' | 'db'>, folder: string): void {
   const l = currentLedger(vault);
-  const text = `${JSON.stringify({ format: FORMAT, vaultId: l.vaultId, disposals: l.disposals, mac: mac(vault.keys.audit, l).toString('hex') })}\n`;
+  const text = `${JSON.stringify({ format: FORMAT, vaultId: l.vaultId, disposals: l.disposals, erasures: l.erasures, mac: mac(vault.keys.audit, l).toString('hex') })}\n`;
   // A backup-style temp name: one left by a crash is cleared by the next backup of the folder.
   const tmp = join(folder, tempName('json', randomBytes(6)));
   writeNewFile(tmp, text);
@@ -67,23 +80,26 @@ export function writeLedger(vault: Pick<Vault, 'retention' | 'vaultId' | 'keys'>
 
 /** Reads and authenticates a ledger file for this vault. Throws 'tampered' when it does not check. */
 export function readLedger(path: string, vault: Pick<Vault, 'vaultId' | 'keys'>): DisposalLedger {
-  let raw: { format?: unknown; vaultId?: unknown; disposals?: unknown; mac?: unknown };
+  let raw: { format?: unknown; vaultId?: unknown; disposals?: unknown; erasures?: unknown; mac?: unknown };
   try {
     raw = JSON.parse(readFileSync(path, 'utf8')) as typeof raw;
   } catch (cause) {
     throw new AppError('tampered', `廃棄台帳（${path}）を読めません。ファイルが壊れています。`, { cause });
   }
   const disposals = Array.isArray(raw.disposals) ? (raw.disposals as DisposalLedger['disposals']) : null;
+  const erasures = raw.format === FORMAT_V1 ? [] : Array.isArray(raw.erasures) ? (raw.erasures as DisposalLedger['erasures']) : null;
   const ok =
-    raw.format === FORMAT &&
+    (raw.format === FORMAT || raw.format === FORMAT_V1) &&
+    erasures !== null &&
+    erasures.every((e) => Number.isSafeInteger(e.id) && Number.isSafeInteger(e.personId) && typeof e.executedAt === 'string') &&
     typeof raw.vaultId === 'string' &&
     typeof raw.mac === 'string' &&
     disposals !== null &&
     disposals.every((d) => Number.isSafeInteger(d.id) && typeof d.executedAt === 'string' && Array.isArray(d.personIds) && d.personIds.every((p) => Number.isSafeInteger(p)));
   if (!ok) throw new AppError('tampered', `廃棄台帳（${path}）の形式が正しくありません。`);
   if (raw.vaultId !== vault.vaultId) throw new AppError('tampered', `廃棄台帳（${path}）は別の金庫のものです。`);
-  const l: DisposalLedger = { vaultId: raw.vaultId as string, disposals: disposals! };
-  const want = mac(vault.keys.audit, l);
+  const l: DisposalLedger = { vaultId: raw.vaultId as string, disposals: disposals!, erasures: erasures! };
+  const want = mac(vault.keys.audit, l, raw.format as string);
   const got = Buffer.from(raw.mac as string, 'hex');
   if (got.length !== want.length || !timingSafeEqual(got, want)) throw new AppError('tampered', `廃棄台帳（${path}）の認証に失敗しました。改ざんされているか、別の金庫の鍵で作られています。`);
   return l;

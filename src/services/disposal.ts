@@ -157,15 +157,15 @@ export function approveDisposal(vault: Vault, user: UserRow, disposalId: number,
     });
     return { disposalId, count: persons.length, samePerson };
   });
-  return { ...result, checkpointed: checkpointTruncate(vault.db), ledgerWritten: writeDisposalLedgers(vault) };
+  return { ...result, checkpointed: checkpointTruncate(vault.db), ledgerWritten: writeLedgers(vault) };
 }
 
 /**
  * Writes the disposal ledger beside the database and into the backup folder
- * (services/disposal-ledger.ts). The disposal has committed already; a
+ * (services/disposal-ledger.ts), after a disposal or an erasure. The change has committed already; a
  * failure is logged and reported, and the next backup writes the ledger again.
  */
-function writeDisposalLedgers(vault: Vault): boolean {
+export function writeLedgers(vault: Vault): boolean {
   const folders = [vault.dataDir, vault.meta.get('backup_dir')].filter((f): f is string => !!f);
   let ok = true;
   for (const f of folders) {

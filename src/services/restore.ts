@@ -11,6 +11,7 @@ import { migrate } from '../storage/migrate.js';
 import { CREDENTIAL_NAME, deriveFromCredential, readCredential, type CredentialLocation } from '../vault/credential.js';
 import { vaultOpener } from './vault-opener.js';
 import { LEDGER_FILE, ledgerBeside, readLedger, reapplyDisposals } from './disposal-ledger.js';
+import { reapplyErasures } from './erasure.js';
 import { unlockSlot, type SlotInput } from '../vault/slots.js';
 import { fsyncPath, isBackupName, manifestPathOf, parseManifest, sha256File, type Manifest } from './backup-files.js';
 import { numberRecordId, NUMBER_FIELD } from './numbers.js';
@@ -122,7 +123,10 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
         `廃棄台帳（${LEDGER_FILE}）がバックアップと同じフォルダーにありません。バックアップの後に行った削除・廃棄を復元後に適用し直すために必要です。元の金庫のフォルダーかバックアップ先にある ${LEDGER_FILE} を指定してください（廃棄を一度も行っていないと確かな場合だけ --without-disposal-ledger）。復元先には何も残していません。`,
       );
     }
-    const reapplied = ledgerPath ? reapplyDisposals(vault, readLedger(ledgerPath, vault), opts.actor) : [];
+    const ledger = ledgerPath ? readLedger(ledgerPath, vault) : undefined;
+    const reapplied = ledger ? reapplyDisposals(vault, ledger, opts.actor) : [];
+    // Erasures of persons made after this backup are re-applied the same way (docs/erasure.md).
+    if (ledger) reapplyErasures(vault, ledger.erasures, opts.actor);
     const drill = await openOneNumber(vault, opts.unlock);
     const v = vault;
     writeTransaction(v.db, () => {

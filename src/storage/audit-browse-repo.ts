@@ -1,5 +1,5 @@
 import type { Db } from './database.js';
-import type { RawAuditRow } from './audit-repo.js';
+import { SHOWN, type RawAuditRow } from './audit-repo.js';
 
 const COLUMNS = 'seq, at, actor_id, actor_name, action, subjects, purpose, client, device, detail, prev_hash, hash';
 
@@ -136,27 +136,33 @@ export class AuditBrowseRepo {
       : { rows, newer: cursor.before !== undefined, older: more };
   }
 
-  /** Rows by seq, newest first. */
+  /** Rows by seq, newest first, names as shown (「削除済」 once erased). */
   bySeqs(seqs: readonly number[]): RawAuditRow[] {
     if (seqs.length === 0) return [];
     return this.db
-      .prepare(`SELECT ${COLUMNS} FROM audit_events WHERE seq IN (${seqs.map(() => '?').join(', ')}) ORDER BY seq DESC`)
+      .prepare(`SELECT ${SHOWN} FROM audit_events e WHERE seq IN (${seqs.map(() => '?').join(', ')}) ORDER BY seq DESC`)
       .raw()
       .all(...seqs) as RawAuditRow[];
   }
 
+  /** One row, names as shown. Its subjects may differ from the stored text: check hashes on rawBySeq. */
   bySeq(seq: number): RawAuditRow | undefined {
+    return this.stmt(`SELECT ${SHOWN} FROM audit_events e WHERE seq = ?`).raw().get(seq) as RawAuditRow | undefined;
+  }
+
+  /** One row as stored, the fields its hash covers. */
+  rawBySeq(seq: number): RawAuditRow | undefined {
     return this.stmt(`SELECT ${COLUMNS} FROM audit_events WHERE seq = ?`).raw().get(seq) as RawAuditRow | undefined;
   }
 
   /** The newest event of an action. */
   latestOf(action: string): RawAuditRow | undefined {
-    return this.stmt(`SELECT ${COLUMNS} FROM audit_events WHERE action = ? ORDER BY seq DESC LIMIT 1`).raw().get(action) as RawAuditRow | undefined;
+    return this.stmt(`SELECT ${SHOWN} FROM audit_events e WHERE action = ? ORDER BY seq DESC LIMIT 1`).raw().get(action) as RawAuditRow | undefined;
   }
 
   /** Every event of an action, oldest first (for rare actions: enrolments). */
   allOf(action: string): RawAuditRow[] {
-    return this.stmt(`SELECT ${COLUMNS} FROM audit_events WHERE action = ? ORDER BY seq`).raw().all(action) as RawAuditRow[];
+    return this.stmt(`SELECT ${SHOWN} FROM audit_events e WHERE action = ? ORDER BY seq`).raw().all(action) as RawAuditRow[];
   }
 
   /** Distinct values of an indexed column, each found by one index seek (a skip scan). */

@@ -1,3 +1,4 @@
+import { AuditNamesRepo, shownSubjects } from './audit-names-repo.js';
 import type { Db } from './database.js';
 
 /** An audit_events row in column order: the fields the canonical form covers, then prev_hash and hash. */
@@ -16,13 +17,20 @@ export type AuditFields = [
 export type RawAuditRow = [...AuditFields, prevHash: Buffer, hash: Buffer];
 
 const COLUMNS = 'seq, at, actor_id, actor_name, action, subjects, purpose, client, device, detail, prev_hash, hash';
+/** The columns for readers: subjects with names resolved (alias e). The verifier reads COLUMNS as stored. */
+const BESIDE = `CASE WHEN e.subjects = '[]' THEN NULL ELSE (SELECT json_group_array(json_array(n.person_id, n.name, hex(t.salt)))
+  FROM audit_subject_names n LEFT JOIN person_trail_salts t ON t.person_id = n.person_id WHERE n.seq = e.seq) END`;
+export const SHOWN = COLUMNS.split(', ').map((c) => (c === 'subjects' ? `${shownSubjects('e')} AS subjects` : `e.${c}`)).join(', ');
 
 export class AuditRepo {
   private readonly insertStmt;
   private readonly headStmt;
   private readonly subjectStmt;
+  /** The erasable names of version-2 rows (docs/erasure.md). */
+  readonly names: AuditNamesRepo;
 
   constructor(private readonly db: Db) {
+    this.names = new AuditNamesRepo(db);
     this.insertStmt = db.prepare(`INSERT INTO audit_events (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.headStmt = db.prepare('SELECT seq, hash, at FROM audit_events ORDER BY seq DESC LIMIT 1').raw();
     this.subjectStmt = db.prepare('INSERT OR IGNORE INTO audit_subjects (person_id, seq) VALUES (?, ?)');
@@ -40,11 +48,11 @@ export class AuditRepo {
     for (const id of personIds) this.subjectStmt.run(id, row[0]);
   }
 
-  /** The events that name a person, newest first. */
+  /** The events that name a person, newest first, names as shown (「削除済」 once erased). */
   forPerson(personId: number, limit = 200): RawAuditRow[] {
     return this.db
       .prepare(
-        `SELECT ${COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')} FROM audit_subjects s JOIN audit_events e ON e.seq = s.seq
+        `SELECT ${SHOWN} FROM audit_subjects s JOIN audit_events e ON e.seq = s.seq
          WHERE s.person_id = ? ORDER BY s.seq DESC LIMIT ?`,
       )
       .raw()
@@ -53,15 +61,24 @@ export class AuditRepo {
 
   /** The newest events, optionally from one action, newest first. */
   latest(limit = 50): RawAuditRow[] {
-    return this.db.prepare(`SELECT ${COLUMNS} FROM audit_events ORDER BY seq DESC LIMIT ?`).raw().all(limit) as RawAuditRow[];
+    return this.db.prepare(`SELECT ${SHOWN} FROM audit_events e ORDER BY seq DESC LIMIT ?`).raw().all(limit) as RawAuditRow[];
   }
 
-  /** Rows in seq order from `fromSeq`, as arrays (the verifier's hot path). */
+  /**
+   * Rows in seq order from `fromSeq`, as arrays (the verifier's hot path),
+   * each with one more element: the erasable names read beside a row that
+   * names persons, JSON [[personId, name, hex salt]] (docs/erasure.md).
+   */
   iterateRaw(fromSeq = 0, toSeq = Number.MAX_SAFE_INTEGER): IterableIterator<RawAuditRow> {
     return this.db
-      .prepare(`SELECT ${COLUMNS} FROM audit_events WHERE seq >= ? AND seq <= ? ORDER BY seq`)
+      .prepare(`SELECT ${COLUMNS}, ${BESIDE} FROM audit_events e WHERE seq >= ? AND seq <= ? ORDER BY seq`)
       .raw()
       .iterate(fromSeq, toSeq) as IterableIterator<RawAuditRow>;
+  }
+
+  /** Rows in seq order from `fromSeq`, names as shown (「削除済」 once erased): for readers, never for verifying. */
+  iterateShown(fromSeq = 0, toSeq = Number.MAX_SAFE_INTEGER): IterableIterator<RawAuditRow> {
+    return this.db.prepare(`SELECT ${SHOWN} FROM audit_events e WHERE seq >= ? AND seq <= ? ORDER BY seq`).raw().iterate(fromSeq, toSeq) as IterableIterator<RawAuditRow>;
   }
 
   count(): number {

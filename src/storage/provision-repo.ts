@@ -1,3 +1,4 @@
+import { shownSubjects } from './audit-names-repo.js';
 import type { ProvisionChannel, ProvisionDestination } from '../domain/provision.js';
 import type { Db } from './database.js';
 
@@ -37,8 +38,8 @@ export class ProvisionRepo {
   exportBySeq(seq: number): (ExportRow & { subjects: string }) | undefined {
     return this.db
       .prepare(
-        `SELECT seq, at, actor_id AS actorId, actor_name AS actorName, purpose, json_array_length(subjects) AS persons, subjects
-         FROM audit_events WHERE action = 'numbers.exported' AND seq = ?`,
+        `SELECT seq, at, actor_id AS actorId, actor_name AS actorName, purpose, json_array_length(subjects) AS persons, ${shownSubjects('e')} AS subjects
+         FROM audit_events e WHERE action = 'numbers.exported' AND seq = ?`,
       )
       .get(seq) as (ExportRow & { subjects: string }) | undefined;
   }

@@ -1,3 +1,4 @@
+import { shownSubjects } from './audit-names-repo.js';
 import type { Db } from './database.js';
 
 /** One audit event as the reports read it (the hashes stay with the verifier). */
@@ -14,7 +15,8 @@ export interface ReportEventRow {
   detail: string;
 }
 
-const COLUMNS = 'seq, at, actor_id AS actorId, actor_name AS actorName, action, subjects, purpose, client, device, detail';
+/** subjects as shown: names resolved, 「削除済」 for an erased person (docs/erasure.md). */
+const COLUMNS = `seq, at, actor_id AS actorId, actor_name AS actorName, action, ${shownSubjects('e')} AS subjects, purpose, client, device, detail`;
 
 /**
  * The audit trail read for printed reports. Every query stops at a given seq:
@@ -28,7 +30,7 @@ export class ReportRepo {
   events(actions: readonly string[], from: string, to: string, maxSeq: number): IterableIterator<ReportEventRow> {
     const marks = actions.map(() => '?').join(', ');
     return this.db
-      .prepare(`SELECT ${COLUMNS} FROM audit_events WHERE action IN (${marks}) AND at >= ? AND at < ? AND seq <= ? ORDER BY seq`)
+      .prepare(`SELECT ${COLUMNS} FROM audit_events e WHERE action IN (${marks}) AND at >= ? AND at < ? AND seq <= ? ORDER BY seq`)
       .iterate(...actions, from, to, maxSeq) as IterableIterator<ReportEventRow>;
   }
 
@@ -53,7 +55,7 @@ export class ReportRepo {
 
   /** The newest event of an action up to maxSeq. */
   lastOf(action: string, maxSeq: number): ReportEventRow | undefined {
-    return this.db.prepare(`SELECT ${COLUMNS} FROM audit_events WHERE action = ? AND seq <= ? ORDER BY at DESC, seq DESC LIMIT 1`).get(action, maxSeq) as
+    return this.db.prepare(`SELECT ${COLUMNS} FROM audit_events e WHERE action = ? AND seq <= ? ORDER BY at DESC, seq DESC LIMIT 1`).get(action, maxSeq) as
       | ReportEventRow
       | undefined;
   }

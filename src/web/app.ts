@@ -36,6 +36,7 @@ import { gateRoutes } from './routes/gate.js';
 import { doorRoutes } from './routes/door.js';
 import { entryRoutes } from './routes/entries.js';
 import { disposalRoutes, holdRoutes, retentionRoutes } from './routes/disposal.js';
+import { erasureRoutes } from './routes/erasure.js';
 import { exportRecordRoutes } from './routes/export-records.js';
 import { ledgerRoutes } from './routes/ledger.js';
 import { reportRoutes } from './routes/reports.js';
@@ -192,6 +193,7 @@ export function createApp(deps: WebDeps): express.Express {
   app.use('/admin/ledger', ledgerRoutes(deps));
   app.use('/exports', exportRecordRoutes(deps));
   app.use('/persons', holdRoutes(deps));
+  app.use(erasureRoutes(deps));
   app.use('/admin/setup', setupRoutes(deps));
   app.use('/admin/status', statusRoutes(deps));
   app.use('/admin/backups', backupRoutes(deps));

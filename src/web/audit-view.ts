@@ -1,3 +1,4 @@
+import { redactionDigest } from '../audit/subject-names.js';
 import { chainHash, canonical } from '../audit/chain.js';
 import { actionsOfGroup, AUDIT_ACTION_LABEL, AUDIT_GROUP_LABEL, auditActionLabel, isAuditAction, isAuditGroup, type AuditActionGroup } from '../domain/audit-labels.js';
 import { looksLikeNumber } from '../domain/digits.js';
@@ -226,10 +227,15 @@ export function chainState(vault: Vault): ChainState {
 }
 
 /** One event's own link checks: its HMAC, and its prev_hash against the event before it. */
-export function checkOne(vault: Vault, row: RawAuditRow): boolean {
+export function checkOne(vault: Vault, shown: RawAuditRow): boolean {
+  const row = browseRepo(vault).rawBySeq(shown[0]);
+  if (!row) return false;
   const prev = row[0] === 1 ? Buffer.alloc(32) : browseRepo(vault).bySeq(row[0] - 1)?.[11];
   if (!prev || !prev.equals(row[10])) return false;
-  return chainHash(vault.keys.audit.expose(), row[10], canonical(row)).equals(row[11]);
+  const form = canonical(row);
+  if (chainHash(vault.keys.audit.expose(), row[10], form).equals(row[11])) return true;
+  // A version-1 row rewritten by an erasure holds as the chain's person.erased attests it (docs/erasure.md).
+  return vault.auditRepo.names.erased().redactedV1.get(row[0]) === redactionDigest(form);
 }
 
 /** The detail as label/value pairs, values as text. */

@@ -12,6 +12,7 @@ import { AUDIT_MESSAGES } from './messages-audit.js';
 import { BACKUP_MESSAGES } from './messages-backup.js';
 import { KEY_MESSAGES } from './messages-keys.js';
 import { SECOND_FACTOR_MESSAGES } from './messages-second-factor.js';
+import { ERASURE } from './messages-erasure.js';
 
 /**
  * Every piece of text the web app shows, in one place. Views read it as `m`;
@@ -68,6 +69,8 @@ export const M = {
   knownByEmployer: KNOWN_BY_EMPLOYER_LABEL,
   /** Retention rules, legal holds and disposal (削除・廃棄). */
   retention: RETENTION_MESSAGES,
+  /** Erasure of a person's data after disposal (docs/erasure.md). */
+  erasure: ERASURE,
   purposes: PURPOSE_MESSAGES,
   ledger: LEDGER_MESSAGES,
   exportRecords: EXPORT_RECORD_MESSAGES,

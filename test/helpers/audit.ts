@@ -12,9 +12,9 @@ export interface AuditEventView {
   detail: Record<string, unknown>;
 }
 
-/** The trail's rows from a seq on, decoded for assertions. */
+/** The trail's rows from a seq on, decoded for assertions (names as shown: version-2 rows keep them beside the chain). */
 export function auditEvents(vault: Vault, fromSeq = 1): AuditEventView[] {
-  return [...vault.auditRepo.iterateRaw(fromSeq)].map((r) => ({
+  return [...vault.auditRepo.iterateShown(fromSeq)].map((r) => ({
     seq: r[0],
     at: r[1],
     actorId: r[2],

@@ -104,7 +104,7 @@ describe('import', () => {
     expect(r.committed).toBe(true);
     expect(r.imported).toMatchObject({ employee: 1, dependant: 1, payee: 0 });
     expect(new Set(r.errors.map((e) => e.line))).toEqual(new Set([3, 4, 5, 6, 7]));
-    const last = [...vault.auditRepo.iterateRaw(r.auditSeq!)][0]!;
+    const last = [...vault.auditRepo.iterateShown(r.auditSeq!)][0]!;
     expect(last[4]).toBe('persons.imported');
     expect(JSON.parse(last[5]).map((s: { name: string }) => s.name).sort()).toEqual(['山田 太郎', '山田 花代']);
     expect(last[9]).not.toMatch(/\d{12}/);

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { shownSubjects } from '../../src/storage/audit-names-repo.js';
 import { join } from 'node:path';
 import type request from 'supertest';
 import { describe, expect, it } from 'vitest';
@@ -74,7 +75,7 @@ const idFrom = (location: string | undefined): number => {
 };
 
 function events(vault: Vault, action: string): { actorId: string; subjects: { id: number; name: string }[]; detail: Record<string, unknown> }[] {
-  return (vault.db.prepare('SELECT actor_id, subjects, detail FROM audit_events WHERE action = ? ORDER BY seq').all(action) as { actor_id: string; subjects: string; detail: string }[]).map((r) => ({
+  return (vault.db.prepare(`SELECT actor_id, ${shownSubjects('e')} AS subjects, detail FROM audit_events e WHERE action = ? ORDER BY seq`).all(action) as { actor_id: string; subjects: string; detail: string }[]).map((r) => ({
     actorId: r.actor_id,
     subjects: JSON.parse(r.subjects) as { id: number; name: string }[],
     detail: JSON.parse(r.detail) as Record<string, unknown>,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { shownSubjects } from '../../src/storage/audit-names-repo.js';
 import { fixedClock } from '../../src/domain/ports.js';
 import { importPersons } from '../../src/services/import/import-persons.js';
 import type { Vault } from '../../src/services/vault.js';
@@ -27,7 +28,7 @@ async function handlerBrowser(vault: Vault): Promise<Browser> {
 }
 
 function actions(vault: Vault, action: string): { subjects: string; detail: string; purpose: string | null }[] {
-  return vault.db.prepare('SELECT subjects, detail, purpose FROM audit_events WHERE action = ? ORDER BY seq').all(action) as { subjects: string; detail: string; purpose: string | null }[];
+  return vault.db.prepare(`SELECT ${shownSubjects('e')} AS subjects, detail, purpose FROM audit_events e WHERE action = ? ORDER BY seq`).all(action) as { subjects: string; detail: string; purpose: string | null }[];
 }
 
 const personId = (location: string | undefined) => Number(/^\/persons\/(\d+)$/u.exec(location ?? '')![1]);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { shownSubjects } from '../../src/storage/audit-names-repo.js';
 import { describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/domain/ports.js';
 import { purposeCodesFor } from '../../src/domain/purposes.js';
@@ -41,7 +42,7 @@ function actionCount(vault: Vault, action: string): number {
 }
 
 function lastEvent(vault: Vault, action: string): { actorId: string; detail: Record<string, unknown>; subjects: { id: number; name: string }[] } | undefined {
-  const r = vault.db.prepare('SELECT actor_id, detail, subjects FROM audit_events WHERE action = ? ORDER BY seq DESC LIMIT 1').get(action) as
+  const r = vault.db.prepare(`SELECT actor_id, detail, ${shownSubjects('e')} AS subjects FROM audit_events e WHERE action = ? ORDER BY seq DESC LIMIT 1`).get(action) as
     | { actor_id: string; detail: string; subjects: string }
     | undefined;
   return r && { actorId: r.actor_id, detail: JSON.parse(r.detail) as Record<string, unknown>, subjects: JSON.parse(r.subjects) as { id: number; name: string }[] };
