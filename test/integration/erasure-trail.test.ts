@@ -1,3 +1,4 @@
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -40,7 +41,7 @@ async function setUp() {
   const { vault, dataDir } = await newTestVault(fixedClock('2035-04-01T00:00:00Z'));
   await addStaff(vault);
   const actor = { id: 'cli', name: 'cli' };
-  importPersons(vault, Buffer.from(`種別,社員番号,氏名,フリガナ,生年月日,個人番号\n従業員,E1,${NAME},キュウケイシキ ハナコ,1959-09-09,${N[0]}\n従業員,E2,在職 二郎,,,${N[1]}\n`), { actor });
+  importPersons(vault, Buffer.from(`種別,社員番号,氏名,フリガナ,生年月日,個人番号\n従業員,E1,${NAME},キュウケイシキ ハナコ,1959-09-09,${N[0]}\n従業員,E2,在職 二郎,,,${N[1]}\n`), { actor, purposes: ALL_PURPOSES });
   retirePerson(vault, actor, 1, '2026-03-31', null);
   const admin = vault.users.byLogin(ADMIN.login)!;
   const d = proposeDisposal(vault, admin, { personIds: ['1'] }, null);
