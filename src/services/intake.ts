@@ -179,6 +179,11 @@ export function recordIdentityCheck(vault: Vault, actor: Actor, personId: Person
 // Intake codes: 12 characters from an alphabet without look-alikes, shown as XXXX-XXXX-XXXX.
 const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 
+/** A fresh code, XXXX-XXXX-XXXX (60 random bits; 32 symbols, so b % 32 is unbiased). */
+export function newIntakeCode(): string {
+  return [...randomBytes(12)].map((b) => CODE_ALPHABET[b % 32]).join('').replace(/(.{4})(.{4})(.{4})/u, '$1-$2-$3');
+}
+
 export function hashIntakeCode(code: string): Buffer {
   const normal = code.normalize('NFKC').toUpperCase().replace(/[\s-]/gu, '');
   return createHash('sha256').update(`mnvault/intake/${normal}`).digest();
@@ -219,8 +224,7 @@ export function issueIntakeCode(vault: Vault, actor: Actor, personId: PersonId, 
   }
   if (Object.keys(purposes).length === 0 && Object.keys(errors).length === 0) errors.purposes = 'この入力コードで番号を入力する人がいません（本人と扶養親族の番号は登録済みか、利用目的が選ばれていません）。';
   if (Object.keys(errors).length > 0) throw new FormError(errors);
-  const bytes = randomBytes(12);
-  const code = [...bytes].map((b) => CODE_ALPHABET[b % 32]).join('').replace(/(.{4})(.{4})(.{4})/u, '$1-$2-$3');
+  const code = newIntakeCode();
   const now = vault.clock.now();
   const expiresAt = new Date(now.getTime() + INTAKE_CODE_TTL_MS).toISOString();
   writeTransaction(vault.db, () => {

@@ -12,6 +12,7 @@ import { AUDIT_MESSAGES } from './messages-audit.js';
 import { BACKUP_MESSAGES } from './messages-backup.js';
 import { KEY_MESSAGES } from './messages-keys.js';
 import { SECOND_FACTOR_MESSAGES } from './messages-second-factor.js';
+import { CAMPAIGN_MESSAGES } from './messages-campaigns.js';
 
 /**
  * Every piece of text the web app shows, in one place. Views read it as `m`;
@@ -71,6 +72,7 @@ export const M = {
   purposes: PURPOSE_MESSAGES,
   ledger: LEDGER_MESSAGES,
   exportRecords: EXPORT_RECORD_MESSAGES,
+  campaigns: CAMPAIGN_MESSAGES,
   provisionDestination: PROVISION_DESTINATION_LABEL,
   provisionChannel: PROVISION_CHANNEL_LABEL,
   /** Backups (バックアップ) and the restore drill. */
@@ -363,6 +365,9 @@ export const M = {
     submit: '提出する',
     done: 'ご提出ありがとうございました。担当者が本人確認を行います。この画面は閉じて構いません。',
     expires: 'このコードの有効期限',
+    backToCode: '入力コードの画面へ戻る',
+    company: '提出先',
+    contact: 'お問い合わせ',
   },
   gate: {
     title: '個人番号の表示',

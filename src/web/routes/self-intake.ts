@@ -5,6 +5,8 @@ import { openIntakeCode, submitSelfIntake } from '../../services/intake.js';
 import type { WebDeps } from '../app.js';
 import { clientOf, parseBody, withForm } from '../forms.js';
 import { Throttle } from '../throttle.js';
+import { intakeContact } from '../../services/intake-contact.js';
+import { companyName } from '../../services/settings.js';
 
 const SubmitSchema = z.record(z.string().max(40), z.string().max(200));
 
@@ -28,6 +30,15 @@ export function selfIntakeRoutes(deps: WebDeps): Router {
       throw err;
     }
   };
+
+  // The person's pages name the company and its contact, and lead back to the code page, never to the staff sign-in.
+  r.use('/intake', (_req, res, next) => {
+    res.locals.brandHref = '/intake';
+    res.locals.selfIntake = true;
+    res.locals.company = companyName(vault);
+    res.locals.contact = intakeContact(vault);
+    next();
+  });
 
   r.get('/intake', (req, res) => {
     const code = typeof req.query.code === 'string' ? req.query.code.slice(0, 40) : '';
