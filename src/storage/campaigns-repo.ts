@@ -23,6 +23,16 @@ export interface MemberRow {
   expiresAt: string | null;
 }
 
+export interface IssueRow {
+  id: PersonId;
+  name: string;
+  code: string | null;
+  kind: PersonKind;
+  status: string;
+  corporateNumber: string | null;
+  numberHeld: boolean;
+}
+
 /** Counts per stored state, and the issued members whose code has expired. */
 export interface CampaignCounts {
   pending: number;
@@ -122,6 +132,32 @@ export class CampaignsRepo {
         WHERE m.campaign_id = ? AND m.state = 'submitted' AND m.person_id > ? ORDER BY m.person_id LIMIT ?`,
       campaignId, after, limit,
     );
+  }
+
+  /**
+   * The members in a stored state with what issuing needs, in one query along
+   * campaign_members_state (the reminder reaches the longest-expired first).
+   */
+  issueRows(campaignId: number, state: 'pending' | 'issued'): IssueRow[] {
+    const raw = this.db
+      .prepare(
+        `SELECT p.id, p.name, p.code, p.kind, p.status, p.corporate_number, p.number_state FROM campaign_members m JOIN persons p ON p.id = m.person_id
+          WHERE m.campaign_id = ? AND m.state = ? ORDER BY m.expires_at, m.person_id`,
+      )
+      .all(campaignId, state) as { id: number; name: string; code: string | null; kind: PersonKind; status: string; corporate_number: string | null; number_state: string | null }[];
+    return raw.map((r) => ({ id: r.id, name: r.name, code: r.code, kind: r.kind, status: r.status, corporateNumber: r.corporate_number, numberHeld: r.number_state === 'held' }));
+  }
+
+  /** A prepared lookup of a person's current dependants without a held number (codeTargets' dependants), for a batch. */
+  dependantsToAsk(): (supporterId: PersonId) => { id: PersonId; name: string }[] {
+    const st = this.db.prepare("SELECT id, name FROM persons WHERE supporter_id = ? AND kind = 'dependant' AND dependant_until IS NULL AND number_state IS NOT 'held' ORDER BY id");
+    return (id) => st.all(id) as { id: PersonId; name: string }[];
+  }
+
+  /** A prepared member update for a batch: the member now points at its new code. */
+  issuer(campaignId: number): (personId: PersonId, codeHash: Buffer, issuedAt: string, expiresAt: string) => void {
+    const st = this.db.prepare("UPDATE campaign_members SET state = 'issued', code_hash = ?, issued_at = ?, expires_at = ? WHERE campaign_id = ? AND person_id = ? AND state IN ('pending', 'issued')");
+    return (personId, codeHash, issuedAt, expiresAt) => void st.run(codeHash, issuedAt, expiresAt, campaignId, personId);
   }
 
   setIssued(campaignId: number, personId: PersonId, codeHash: Buffer, issuedAt: string, expiresAt: string): void {
