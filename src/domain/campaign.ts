@@ -44,15 +44,26 @@ export type CampaignPurposes = Partial<Record<PersonKind, string[]>>;
  */
 export function campaignPurposeProblems(f: CampaignFilter, chosen: CampaignPurposes): Record<string, string> {
   const problems: Record<string, string> = {};
-  const asked: PersonKind[] = f === 'dependants' ? ['dependant'] : f === 'unchecked' ? [] : [...filterKinds(f), ...(filterKinds(f).includes('employee') ? (['dependant'] as const) : [])];
   for (const kind of ['employee', 'dependant', 'payee'] as const) {
     const codes = chosen[kind] ?? [];
     const allowed = new Set<string>(purposesFor(kind).map((p) => p.code));
     if (codes.some((c) => !allowed.has(c))) problems[`purposes_${kind}`] = 'この種別に使えない利用目的が含まれています。一覧から選んでください。';
-    else if (codes.length === 0 && asked.includes(kind) && kind !== 'dependant') problems[`purposes_${kind}`] = `${KIND_NOUN[kind]}に通知する利用目的を1つ以上選んでください。`;
   }
-  if (f === 'dependants' && (chosen.dependant ?? []).length === 0) problems.purposes_dependant = '扶養親族に通知する利用目的を1つ以上選んでください。';
+  if (f === 'unchecked') return problems;
+  // The kind whose numbers the filter is about must have purposes; for 未取得 either
+  // kind will do (a kind without purposes is left out of the campaign, see askedKinds).
+  const need: PersonKind[] = f === 'dependants' ? ['dependant'] : f === 'missing' ? [] : filterKinds(f);
+  for (const kind of need) if ((chosen[kind] ?? []).length === 0 && !problems[`purposes_${kind}`]) problems[`purposes_${kind}`] = `${KIND_NOUN[kind]}に通知する利用目的を1つ以上選んでください。`;
+  if (f === 'missing' && askedKinds(f, chosen).length === 0) problems.purposes_employee = '従業員または支払先に通知する利用目的を1つ以上選んでください。';
   return problems;
+}
+
+/**
+ * The kinds of code holders a campaign picks: those of its filter, and for 未取得
+ * only the kinds it notifies purposes to (no code asks a payee without a payee purpose).
+ */
+export function askedKinds(f: CampaignFilter, chosen: CampaignPurposes): PersonKind[] {
+  return f === 'missing' ? filterKinds(f).filter((k) => (chosen[k] ?? []).length > 0) : filterKinds(f);
 }
 
 const KIND_NOUN: Record<PersonKind, string> = { employee: '従業員', dependant: '扶養親族', payee: '支払先' };

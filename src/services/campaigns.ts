@@ -1,5 +1,5 @@
 import type { Actor } from '../domain/audit-events.js';
-import { CAMPAIGN_FILTERS, campaignPurposeProblems, type CampaignFilter, type CampaignPurposes } from '../domain/campaign.js';
+import { askedKinds, CAMPAIGN_FILTERS, campaignPurposeProblems, type CampaignFilter, type CampaignPurposes } from '../domain/campaign.js';
 import { japanDate, parseDate } from '../domain/dates.js';
 import { AppError } from '../domain/errors.js';
 import { numberCollectionRefusal } from '../domain/number-eligibility.js';
@@ -66,7 +66,7 @@ export function createCampaign(vault: Vault, actor: Actor, input: CampaignInput,
   for (const k of ['employee', 'dependant', 'payee'] as const) if ((input.purposes[k] ?? []).length) purposes[k] = [...new Set(input.purposes[k])];
   const at = vault.clock.now().toISOString();
   return writeTransaction(vault.db, () => {
-    const ids = vault.campaigns.candidates(filter, arg);
+    const ids = vault.campaigns.candidates(filter, arg, askedKinds(filter, purposes));
     if (ids.length === 0) throw new FormError({ filter: 'この条件に当てはまる人がいません。条件を確かめてください。' });
     const id = vault.campaigns.insert({ name, filter, filterArg: arg, purposes, validDays, createdBy: actor.id, createdAt: at });
     vault.campaigns.addMembers(id, ids, filter === 'unchecked' ? 'submitted' : 'pending');

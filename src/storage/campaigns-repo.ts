@@ -57,11 +57,12 @@ export class CampaignsRepo {
   constructor(private readonly db: Db) {}
 
   /** Code holders a filter picks, in id order; each is an index range (see the migration and the plan test). */
-  candidates(filter: CampaignFilter, arg: string | null): PersonId[] {
+  candidates(filter: CampaignFilter, arg: string | null, kinds: readonly PersonKind[] = ['employee', 'payee']): PersonId[] {
     const ids = (sql: string, ...args: unknown[]) => this.db.prepare(sql).pluck().all(...args) as PersonId[];
     switch (filter) {
       case 'missing':
-        return ids("SELECT id FROM persons WHERE number_state IS NULL AND kind IN ('employee', 'payee') AND status = 'active'");
+        // kinds is a closed set of literals (PersonKind), never user text.
+        return ids(`SELECT id FROM persons WHERE number_state IS NULL AND kind IN (${kinds.filter((k) => k === 'employee' || k === 'payee').map((k) => `'${k}'`).join(', ') || "''"}) AND status = 'active'`);
       case 'unchecked':
         return ids("SELECT id FROM persons WHERE number_state = 'held' AND identity_checked = 0 AND kind IN ('employee', 'payee') AND status = 'active'");
       case 'dependants': {
