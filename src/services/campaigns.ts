@@ -7,7 +7,7 @@ import type { PersonId, PersonKind } from '../domain/persons.js';
 import { normaliseText, unsafeTextProblem } from '../domain/text-safety.js';
 import { writeTransaction } from '../storage/database.js';
 import { FormError, type FieldErrors } from './accounts.js';
-import { hashIntakeCode, newIntakeCode, type CodePurposes } from './intake.js';
+import { hashIntakeCode, NEW_DEPENDANT_KEY, newIntakeCode, type CodePurposes } from './intake.js';
 import type { Vault } from './vault.js';
 
 export interface CampaignInput {
@@ -122,6 +122,8 @@ export function issueCampaignCodes(vault: Vault, actor: Actor, campaignId: numbe
         skipped++;
         continue;
       }
+      // An employee may add a family member on the page: it is told the campaign's dependant purposes (none: no number asked).
+      if (person.kind === 'employee') purposes[NEW_DEPENDANT_KEY] = campaign.purposes.dependant ?? [];
       const code = newIntakeCode();
       const hash = hashIntakeCode(code);
       insertCode(hash, { personId: person.id, issuedBy: actor.id, issuedAt: at, expiresAt, purposes });

@@ -68,7 +68,7 @@ describe('collection campaigns', () => {
     // The employee's code carries their purposes and their dependant's; the payee's, the payee purposes.
     const row = vault.intakeCodes.get(hashIntakeCode(codes[0]!))!;
     expect(row.personId).toBe(a);
-    expect(row.purposes).toEqual({ [a]: ['withholding_slip', 'salary_payment_report'], [spouse]: ['withholding_slip'] });
+    expect(row.purposes).toEqual({ [a]: ['withholding_slip', 'salary_payment_report'], [spouse]: ['withholding_slip'], new_dependant: ['withholding_slip'] });
     expect(vault.intakeCodes.get(hashIntakeCode(codes[2]!))!.purposes).toEqual({ [payee]: ['payment_record_fees'] });
     for (const c of codes) expect(vault.intakeCodes.get(hashIntakeCode(c))!.usedAt).toBeNull();
     // Only hashes are stored.
@@ -133,5 +133,37 @@ describe('collection campaigns', () => {
     expect(expired.status).toBe(404);
     expect(expired.text).toContain('入力コードの画面へ戻る');
     expect(expired.text).not.toContain('<a href="/">ホームへ戻る</a>');
+  });
+
+  it('lets the employee add a family member (with 異動日, number and the campaign purposes) and record that a listed one left, all in the submission', async () => {
+    const { browser, vault, a, spouse } = await setUp();
+    const id = await newCampaign(browser, { filter: 'joined_since', filterArg: '2026-04-01', purposes_dependant: ['withholding_slip', 'dependant_declaration'] });
+    const [code] = codesIn((await browser.get((await browser.post(`/campaigns/${id}/issue`)).headers.location)).text);
+    const person = new Browser(browser.app);
+    const page = await person.get(`/intake?code=${code}`);
+    expect(page.text).toContain('新しく扶養に入ったご家族');
+    const child = syntheticNumber(31, 3);
+    const form = { code: code!, acknowledged: 'yes', own: syntheticNumber(30, 3), [`ended_${spouse}`]: '2026-03-31', new_0_name: '青木 次郎', new_0_kana: 'アオキ ジロウ', new_0_birthDate: '2026-02-01', new_0_relationship: '子', new_0_since: '2026-02-01', new_0_number: child };
+    // First with a 異動日 in the future: everything typed comes back but the numbers.
+    const bad = await person.post('/intake', { ...form, new_0_since: '2027-01-01' });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('扶養に入った日が未来の日付です');
+    expect(bad.text).toContain('value="青木 次郎"');
+    expect(bad.text).toContain('value="アオキ ジロウ"');
+    expect(bad.text).toContain('value="2026-03-31"');
+    expect(bad.text).toContain('value="2027-01-01"');
+    expect(bad.text).not.toContain(child);
+    expect(bad.text).not.toContain(form.own);
+    expect(vault.persons.dependantsOf(a)).toHaveLength(1);
+    const ok = await person.post('/intake', form);
+    expect(ok.status, ok.text.slice(0, 400)).toBe(200);
+    const deps = vault.persons.dependantsOf(a);
+    expect(deps.map((d) => d.name)).toEqual(['青木 花子', '青木 次郎']);
+    expect(vault.persons.dependantUntil(spouse)).toBe('2026-03-31');
+    const added = deps[1]!.id;
+    expect(vault.persons.numberOf(added)).toMatchObject({ state: 'held', purposes: ['withholding_slip', 'dependant_declaration'] });
+    expect(vault.persons.numberOf(spouse)).toBeUndefined();
+    const actions = vault.db.prepare("SELECT action FROM audit_events WHERE actor_id = ? ORDER BY seq").pluck().all(`person:${a}`);
+    expect(actions).toEqual(['person.dependant_ended', 'person.registered', 'intake.self_submitted']);
   });
 });
