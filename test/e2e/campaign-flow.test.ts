@@ -18,6 +18,7 @@ const ARTIFACTS = join(ROOT, 'test-artifacts', 'campaign');
 const SEED = { id: 'seed', name: 'テスト準備' };
 const OWN = syntheticNumber(7_301_558_204, 4);
 const SPOUSE_NO = syntheticNumber(2_846_019_377, 5);
+const BABY_NO = syntheticNumber(6_120_993_481, 6);
 
 describe('a collection campaign in a real browser', () => {
   it('issue, print (reload keeps the codes), the employee submits with a dependant on a phone, progress moves, the reminder reissues to who is left', async () => {
@@ -39,7 +40,7 @@ describe('a collection campaign in a real browser', () => {
         await page.waitForLoadState('load');
         await shots.take(page, name);
         const html = await page.content();
-        for (const n of [OWN, SPOUSE_NO]) for (const f of forms(n)) expect(html, `${name}: the HTML holds a number`).not.toContain(f);
+        for (const n of [OWN, SPOUSE_NO, BABY_NO]) for (const f of forms(n)) expect(html, `${name}: the HTML holds a number`).not.toContain(f);
         const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
         expect(overflow, `${name}: the page scrolls sideways by ${overflow}px`).toBeLessThanOrEqual(0);
         return page.locator('body').innerText();
@@ -106,12 +107,22 @@ describe('a collection campaign in a real browser', () => {
       expect(await q.getByLabel('上記の利用目的を確認しました。').isChecked()).toBe(true);
       expect(await q.getByLabel('あなたの個人番号').inputValue()).toBe('');
       await q.getByLabel('あなたの個人番号').fill(OWN);
-      await q.getByLabel(/山田 良子/u).fill(SPOUSE_NO);
+      await q.locator('input[name^="dependant_"]').fill(SPOUSE_NO);
+      // A child born this year joins the family on the same page (異動日, number).
+      await q.locator('#new_0_name').fill('山田 花');
+      await q.locator('#new_0_kana').fill('ヤマダ ハナ');
+      await q.locator('#new_0_birthDate').fill('2026-01-10');
+      await q.locator('#new_0_relationship').selectOption('子');
+      await q.locator('#new_0_since').fill('2026-01-10');
+      await q.locator('#new_0_number').fill(BABY_NO);
       await q.getByRole('button', { name: '提出する' }).click();
       await q.waitForLoadState('load');
       expect(await visited(q, 'phone-intake-done')).toContain('ご提出ありがとうございました');
       // The brand leads back to the code page, not to the staff sign-in.
       expect(await q.locator('a.brand').getAttribute('href')).toBe('/intake');
+
+      expect(vault.persons.dependantsOf(yamada).map((d) => d.name)).toEqual(['山田 良子', '山田 花']);
+      expect(vault.persons.count().held).toBe(3);
 
       // ── Progress, then the reminder to who has not submitted ──
       await p.goto(campaignUrl);
