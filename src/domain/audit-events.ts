@@ -32,6 +32,8 @@ export type AuditAction =
   | 'campaign.created'
   | 'campaign.codes_issued'
   | 'campaign.codes_reissued'
+  // Existing persons updated from a CSV matched by 社員番号 (all or nothing).
+  | 'persons.bulk_updated'
   | 'gate.requested'
   | 'gate.cancelled'
   | 'gate.entry'

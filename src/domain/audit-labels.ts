@@ -38,6 +38,7 @@ export const AUDIT_ACTION_LABEL: Record<AuditAction, { label: string; group: Aud
   'campaign.created': { label: '収集キャンペーンの作成', group: 'persons' },
   'campaign.codes_issued': { label: '収集キャンペーンの入力コード一括発行', group: 'persons' },
   'campaign.codes_reissued': { label: '収集キャンペーンの入力コード再発行（未提出者）', group: 'persons' },
+  'persons.bulk_updated': { label: 'CSVによる一括更新（社員番号で照合）', group: 'persons' },
   'gate.requested': { label: '番号表示・出力・入室の申請', group: 'gate' },
   'gate.cancelled': { label: '申請の取り消し', group: 'gate' },
   'gate.entry': { label: '管理区域での承認（入室）', group: 'gate' },

@@ -127,6 +127,7 @@ const ROWS: Row[] = [
   // Issued after the self-intake above: a new code expires the person's open ones.
   { method: 'POST', path: (f) => `/persons/${f.employee}/intake-codes`, expect: writers({ status: 200, contains: 'data:image/png;base64,' }) },
   { method: 'POST', path: (f) => `/persons/${f.dependant}/intake-codes`, expect: writers({ status: 400, contains: '入力コードは従業員・支払先本人に発行します' }) },
+  { method: 'UPLOAD', path: () => '/imports/updates', csv: '社員番号,氏名\nNOPE,x\n', expect: writers({ status: 422, contains: '台帳にない社員番号' }) },
   // Collection campaigns: intake writers only.
   { method: 'GET', path: () => '/campaigns', expect: writers(OK) },
   { method: 'POST', path: () => '/campaigns', body: () => ({ name: '', filter: 'missing' }), expect: writers(BAD) },
