@@ -148,6 +148,15 @@ describe('a collection campaign in a real browser', () => {
       await q.goto(`${base}/intake?code=${encodeURIComponent(codes[1]!)}`);
       expect(await visited(q, 'phone-old-code')).toContain('入力コードの画面へ戻る');
 
+      // ── A bulk update of existing employees by CSV, matched by 社員番号 ──
+      await p.goto(`${base}/imports`);
+      await p.getByLabel('登録済みの従業員を更新する（社員番号で照合）').check();
+      await p.locator('#file').setInputFiles({ name: 'update.csv', mimeType: 'text/csv', buffer: Buffer.from('社員番号,フリガナ\nE200,スズキ カズオ\n') });
+      await p.getByRole('button', { name: '取り込む' }).click();
+      await expect.poll(() => p.locator('#result').innerText()).toContain('更新しました: 1人');
+      await visited(p, 'bulk-update');
+      expect(vault.persons.byId(yamada + 2)!.kana).toBe('スズキ カズオ');
+
       for (const b of browsers) expect(b.problems.filter((x) => x.kind !== 'http' && !/status of (400|403|404|410)/u.test(x.text)), b.label).toEqual([]);
     } finally {
       for (const b of browsers) await b.close();
