@@ -8,7 +8,7 @@ import { systemClock } from '../../src/domain/ports.js';
 import { registerPerson } from '../../src/services/persons.js';
 import { TEST_PIN_COST } from '../../src/vault/slots.js';
 import { openBrowser, Screenshots, type OpenBrowser } from '../helpers/browser.js';
-import { forms } from '../helpers/canary.js';
+import { captureStderr, forms, scanDataDir } from '../helpers/canary.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { newTestVault } from '../helpers/vault.js';
 import { addStaff, HANDLER } from '../helpers/web.js';
@@ -22,7 +22,8 @@ const BABY_NO = syntheticNumber(6_120_993_481, 6);
 
 describe('a collection campaign in a real browser', () => {
   it('issue, print (reload keeps the codes), the employee submits with a dependant on a phone, progress moves, the reminder reissues to who is left', async () => {
-    const { vault } = await newTestVault(systemClock);
+    const { vault, dataDir } = await newTestVault(systemClock);
+    const serverOutput = captureStderr();
     await addStaff(vault);
     const person = (form: { code: string; name: string; kana: string }, supporter: number | null = null) =>
       registerPerson(vault, SEED, { kind: 'employee', birthDate: '1985-04-01', relationship: supporter ? '配偶者' : '', corporateNumber: '', ...form }, supporter, null);
@@ -158,9 +159,14 @@ describe('a collection campaign in a real browser', () => {
       expect(vault.persons.byId(yamada + 2)!.kana).toBe('スズキ カズオ');
 
       for (const b of browsers) expect(b.problems.filter((x) => x.kind !== 'http' && !/status of (400|403|404|410)/u.test(x.text)), b.label).toEqual([]);
+      // Canary: no number in the data folder (any encoding) or the server's output.
+      const numbers = [OWN, SPOUSE_NO, BABY_NO];
+      expect(scanDataDir(dataDir, numbers).hits).toEqual([]);
+      for (const n of numbers) for (const f of forms(n)) expect(serverOutput.lines.join('')).not.toContain(f);
     } finally {
       for (const b of browsers) await b.close();
       await serving?.stop();
+      serverOutput.restore();
     }
   }, 120_000);
 });
