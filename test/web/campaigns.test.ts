@@ -116,6 +116,10 @@ describe('collection campaigns', () => {
     expect(vault.intakeCodes.get(hashIntakeCode(reCodes[0]!))!.personId).toBe(b);
     expect(counts((await browser.get(`/campaigns/${id}`)).text)).toMatchObject({ issued: 1, expired: 0, submitted: 1 });
     expect(vault.db.prepare("SELECT count(*) FROM audit_events WHERE action = 'campaign.codes_reissued'").pluck().get()).toBe(1);
+    // A single code issued to the member afterwards supersedes the campaign's: 期限切れ at once.
+    await browser.get(`/persons/${b}`);
+    expect((await browser.post(`/persons/${b}/intake-codes`)).status).toBe(200);
+    expect(counts((await browser.get(`/campaigns/${id}`)).text)).toMatchObject({ issued: 0, expired: 1 });
     // 本人確認 recorded for the submitter: 本人確認済.
     const check = await browser.post(`/persons/${a}/identity-check`, { method: 'in_person', numberDocument: 'my_number_card', checkedOn: '2026-04-16' });
     expect(check.status, check.text.slice(0, 300)).toBe(303);

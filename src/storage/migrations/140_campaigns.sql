@@ -42,6 +42,11 @@ WHEN NEW.used_at IS NOT NULL AND OLD.used_at IS NULL BEGIN
   UPDATE campaign_members SET state = 'submitted', submitted_at = NEW.used_at
    WHERE code_hash = NEW.code_hash AND state = 'issued';
 END;
+-- A member's code cut short (a single code issued to the person later) is 期限切れ at once.
+CREATE TRIGGER campaign_members_code_expired AFTER UPDATE OF expires_at ON intake_codes
+WHEN NEW.expires_at < OLD.expires_at BEGIN
+  UPDATE campaign_members SET expires_at = NEW.expires_at WHERE code_hash = NEW.code_hash AND state = 'issued';
+END;
 CREATE TRIGGER campaign_members_verified AFTER INSERT ON identity_checks BEGIN
   UPDATE campaign_members SET state = 'verified' WHERE person_id = NEW.person_id AND state = 'submitted';
 END;
