@@ -110,6 +110,7 @@ describe('a collection campaign in a real browser', () => {
       await q.getByLabel('あなたの個人番号').fill(OWN);
       await q.locator('input[name^="dependant_"]').fill(SPOUSE_NO);
       // A child born this year joins the family on the same page (異動日, number).
+      await q.locator('#family-changes summary').click();
       await q.locator('#new_0_name').fill('山田 花');
       await q.locator('#new_0_kana').fill('ヤマダ ハナ');
       await q.locator('#new_0_birthDate').fill('2026-01-10');
