@@ -161,12 +161,6 @@ export class CampaignsRepo {
     return (personId, codeHash, issuedAt, expiresAt) => void st.run(codeHash, issuedAt, expiresAt, campaignId, personId);
   }
 
-  setIssued(campaignId: number, personId: PersonId, codeHash: Buffer, issuedAt: string, expiresAt: string): void {
-    this.db
-      .prepare("UPDATE campaign_members SET state = 'issued', code_hash = ?, issued_at = ?, expires_at = ? WHERE campaign_id = ? AND person_id = ? AND state IN ('pending', 'issued')")
-      .run(codeHash, issuedAt, expiresAt, campaignId, personId);
-  }
-
   private rows(sql: string, ...args: unknown[]): MemberRow[] {
     const raw = this.db.prepare(sql).all(...args) as { person_id: number; state: MemberRow['state']; issued_at: string | null; expires_at: string | null; name: string; code: string | null; kind: PersonKind }[];
     return raw.map((r) => ({ personId: r.person_id, name: r.name, code: r.code, kind: r.kind, state: r.state, issuedAt: r.issued_at, expiresAt: r.expires_at }));
