@@ -24,8 +24,11 @@
     var purposes = Array.prototype.map.call(form.querySelectorAll('input[name="purposes"]:checked'), function (i) { return i.value; });
     var query = ['purposes=' + encodeURIComponent(purposes.join(','))];
     if (skip) query.push('skip=1');
+    // 既存の人の更新: the bulk update matched by 社員番号 (all or nothing).
+    var mode = form.querySelector('input[name="mode"]:checked');
+    var update = mode && mode.value === 'update';
     var xhr = new XMLHttpRequest();
-    xhr.open('POST', '/imports?' + query.join('&'));
+    xhr.open('POST', update ? '/imports/updates' : '/imports?' + query.join('&'));
     xhr.setRequestHeader('X-CSRF-Token', form.dataset.csrf);
     xhr.setRequestHeader('Content-Type', 'text/csv');
     bar.hidden = false;
@@ -48,7 +51,9 @@
         result.append(el('p', xhr.status + ' ' + xhr.statusText));
         return;
       }
-      if (report.committed) {
+      if (report.committed && report.updated !== undefined) {
+        result.append(el('p', t.updated.replace('{n}', String(report.updated)).replace('{r}', String(report.retired)) + '（' + report.encoding + '）'));
+      } else if (report.committed) {
         var i = report.imported;
         result.append(el('p', t.done + ': ' + t.employee + ' ' + i.employee + ' / ' + t.dependant + ' ' + i.dependant + ' / ' + t.payee + ' ' + i.payee + '（' + report.encoding + '）'));
       } else if (report.errors) {

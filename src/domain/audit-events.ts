@@ -28,6 +28,12 @@ export type AuditAction =
   | 'intake_code.issued'
   | 'intake.self_submitted'
   | 'intake.self_rejected'
+  // Collection campaigns (収集): created, codes issued in bulk, reissued to who has not submitted.
+  | 'campaign.created'
+  | 'campaign.codes_issued'
+  | 'campaign.codes_reissued'
+  // Existing persons updated from a CSV matched by 社員番号 (all or nothing).
+  | 'persons.bulk_updated'
   | 'gate.requested'
   | 'gate.cancelled'
   | 'gate.entry'

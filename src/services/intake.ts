@@ -8,7 +8,7 @@ import { MyNumber } from '../domain/my-number.js';
 import { numberCollectionRefusal } from '../domain/number-eligibility.js';
 import { looksLikeNumber } from '../domain/digits.js';
 import type { Person, PersonId } from '../domain/persons.js';
-import { findPurpose, isPurposeCode, purposesFor, type Purpose } from '../domain/purposes.js';
+import { defaultNoticePurposes, findPurpose, isPurposeCode, purposesFor, type Purpose } from '../domain/purposes.js';
 import { writeTransaction } from '../storage/database.js';
 import { numberIndex } from '../vault/number-index.js';
 import { seal } from '../vault/sealed-box.js';
@@ -16,6 +16,7 @@ import { FormError, type FieldErrors } from './accounts.js';
 import { numberRecordId, NUMBER_FIELD } from './numbers.js';
 import { edgeSpaceTrimmed, normaliseText, unsafeTextProblem } from '../domain/text-safety.js';
 import type { Vault } from './vault.js';
+import { applyFamilyChanges, parseFamilyChanges, type FamilyChanges } from './family-changes.js';
 
 /** How long a self-intake code works (72 hours). */
 export const INTAKE_CODE_TTL_MS = 72 * 3600_000;
@@ -179,6 +180,11 @@ export function recordIdentityCheck(vault: Vault, actor: Actor, personId: Person
 // Intake codes: 12 characters from an alphabet without look-alikes, shown as XXXX-XXXX-XXXX.
 const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 
+/** A fresh code, XXXX-XXXX-XXXX (60 random bits; 32 symbols, so b % 32 is unbiased). */
+export function newIntakeCode(): string {
+  return [...randomBytes(12)].map((b) => CODE_ALPHABET[b % 32]).join('').replace(/(.{4})(.{4})(.{4})/u, '$1-$2-$3');
+}
+
 export function hashIntakeCode(code: string): Buffer {
   const normal = code.normalize('NFKC').toUpperCase().replace(/[\s-]/gu, '');
   return createHash('sha256').update(`mnvault/intake/${normal}`).digest();
@@ -222,8 +228,7 @@ export function issueIntakeCode(vault: Vault, actor: Actor, personId: PersonId, 
   }
   if (Object.keys(purposes).length === 0 && Object.keys(errors).length === 0) errors.purposes = 'この入力コードで番号を入力する人がいません（本人と扶養親族の番号は登録済みか、利用目的が選ばれていません）。';
   if (Object.keys(errors).length > 0) throw new FormError(errors);
-  const bytes = randomBytes(12);
-  const code = [...bytes].map((b) => CODE_ALPHABET[b % 32]).join('').replace(/(.{4})(.{4})(.{4})/u, '$1-$2-$3');
+  const code = newIntakeCode();
   const now = vault.clock.now();
   const expiresAt = new Date(now.getTime() + INTAKE_CODE_TTL_MS).toISOString();
   writeTransaction(vault.db, () => {
@@ -243,8 +248,14 @@ export interface SelfIntakeForm {
   /** The person's own purposes, exactly as the code carries them. */
   purposes: Purpose[];
   dependantPurposes: Record<string, Purpose[]>;
+  /** An employee may add family members (and record that listed ones left): the purposes shown for a new one. */
+  canChangeFamily: boolean;
+  newDependantPurposes: Purpose[];
   expiresAt: string;
 }
+
+/** The key of CodePurposes under which a code carries the purposes for a family member the employee adds. */
+export const NEW_DEPENDANT_KEY = 'new_dependant';
 
 /** What the person sees for a valid code: only their own name, dependants' names and the purposes the code carries for each. */
 export function openIntakeCode(vault: Vault, code: string): SelfIntakeForm {
@@ -262,16 +273,24 @@ export function openIntakeCode(vault: Vault, code: string): SelfIntakeForm {
   const targets = codeTargets(vault, person);
   const dependants = targets.filter((t) => t.id !== person.id && carried(t).length > 0);
   const ownHeld = vault.persons.numberOf(person.id)?.state === 'held';
-  return { person, ownHeld, dependants, purposes: carried(person), dependantPurposes: Object.fromEntries(dependants.map((d) => [String(d.id), carried(d)])), expiresAt: row.expiresAt };
+  // A family member added on the page is told the purposes the code carries for new ones, else the dependant defaults.
+  const newDependantPurposes = (row.purposes?.[NEW_DEPENDANT_KEY] ?? defaultNoticePurposes('dependant')).map((c) => findPurpose(c)).filter((x) => x !== undefined);
+  return {
+    person, ownHeld, dependants, purposes: carried(person), dependantPurposes: Object.fromEntries(dependants.map((d) => [String(d.id), carried(d)])),
+    canChangeFamily: person.kind === 'employee', newDependantPurposes, expiresAt: row.expiresAt,
+  };
 }
 
 /**
  * The person's own submission: their number and their dependants'. The code is
  * used up in the same transaction; the handler completes 本人確認 afterwards.
  */
-export function submitSelfIntake(vault: Vault, code: string, input: { own?: string; dependants: Record<string, string | undefined>; acknowledged: boolean }, client: string | null): void {
+export function submitSelfIntake(vault: Vault, code: string, input: { own?: string; dependants: Record<string, string | undefined>; acknowledged: boolean; family?: FamilyChanges }, client: string | null): void {
   const form = openIntakeCode(vault, code);
   const errors: FieldErrors = {};
+  // 異動 on the page: listed dependants who left (their numbers are no longer asked) and new family members.
+  const family = form.canChangeFamily ? parseFamilyChanges(vault, form.person, form.dependants, input.family ?? { ended: {}, added: [] }, errors) : { ended: [], added: [] };
+  const endedIds = new Set(family.ended.map((e) => e.person.id));
   if (!input.acknowledged) errors.acknowledged = '利用目的を確認したら、チェックを入れてください。';
   const entries: { person: Person; n: { number: MyNumber; index: Buffer } }[] = [];
   // A number held for someone else is not said so to the person (that would let a code holder
@@ -286,6 +305,7 @@ export function submitSelfIntake(vault: Vault, code: string, input: { own?: stri
   }
   const seen = new Set<string>();
   for (const d of form.dependants) {
+    if (endedIds.has(d.id)) continue;
     const value = input.dependants[String(d.id)];
     if (!value || value.trim() === '') continue;
     const n = parseNumber(vault, d.id, value, `dependant_${d.id}`, errors, onDuplicate);
@@ -294,6 +314,22 @@ export function submitSelfIntake(vault: Vault, code: string, input: { own?: stri
       if (seen.has(key)) errors[`dependant_${d.id}`] = '同じ個人番号が2回入力されています。';
       seen.add(key);
       entries.push({ person: d, n });
+    }
+  }
+  const newNumbers: { row: number; n: { number: MyNumber; index: Buffer } }[] = [];
+  for (const a of family.added) {
+    const value = input.family?.added[a.row]?.number;
+    if (!value || value.trim() === '') continue;
+    if (form.newDependantPurposes.length === 0) {
+      errors[`new_${a.row}_number`] = 'このコードでは、追加したご家族の個人番号はお預かりしません（ご家族の登録だけ行います）。番号は空欄にしてください。';
+      continue;
+    }
+    const n = parseNumber(vault, -1, value, `new_${a.row}_number`, errors, onDuplicate);
+    if (n) {
+      const key = n.index.toString('latin1');
+      if (seen.has(key)) errors[`new_${a.row}_number`] = '同じ個人番号が2回入力されています。';
+      seen.add(key);
+      newNumbers.push({ row: a.row, n });
     }
   }
   for (const e of entries) if (e.person.id !== form.person.id && entries[0]?.person.id === form.person.id && e.n.index.equals(entries[0].n.index)) errors[`dependant_${e.person.id}`] = '本人と同じ個人番号は入れられません。';
@@ -310,6 +346,12 @@ export function submitSelfIntake(vault: Vault, code: string, input: { own?: stri
   writeTransaction(vault.db, () => {
     if (!vault.intakeCodes.markUsed(hashIntakeCode(code), at)) throw new AppError('forbidden', 'この入力コードは既に使われています。');
     const today = japanDate(vault.clock.now());
+    const added = applyFamilyChanges(vault, actor, form.person, family, client, at);
+    for (const nn of newNumbers) {
+      const person = added[family.added.findIndex((a) => a.row === nn.row)]!;
+      entries.push({ person, n: nn.n });
+      form.dependantPurposes[String(person.id)] = form.newDependantPurposes;
+    }
     for (const e of entries) {
       // The purposes stored are exactly those the page showed this person, notified today.
       const shown = (e.person.id === form.person.id ? form.purposes : form.dependantPurposes[String(e.person.id)]!).map((p) => p.code as string);

@@ -57,6 +57,11 @@ function check(vault: Vault, form: PersonForm, supporter: Person | null) {
   return r.draft;
 }
 
+/** Checks a new dependant's fields as the register form does (FormError keyed name, kana, birthDate, relationship). */
+export function checkDependantForm(vault: Vault, form: PersonForm, supporter: Person): ReturnType<typeof check> {
+  return check(vault, { ...form, kind: 'dependant' }, supporter);
+}
+
 function subject(p: Pick<Person, 'id' | 'name'>) {
   return [{ id: p.id, name: p.name }];
 }

@@ -14,6 +14,7 @@ import { RolesRepo } from '../storage/roles-repo.js';
 import { RetentionRepo } from '../storage/retention-repo.js';
 import { SessionsRepo } from '../storage/sessions-repo.js';
 import { IdentityChecksRepo, IntakeCodesRepo } from '../storage/intake-repo.js';
+import { CampaignsRepo } from '../storage/campaigns-repo.js';
 import { GateRepo } from '../storage/gate-repo.js';
 import { SecurityKeysRepo } from '../storage/security-keys-repo.js';
 import { DoorAlarmsRepo } from '../storage/door-repo.js';
@@ -53,6 +54,8 @@ export interface Vault {
   secondFactor: SecondFactorRepo;
   identityChecks: IdentityChecksRepo;
   intakeCodes: IntakeCodesRepo;
+  /** Collection campaigns and their members (migration 140). */
+  campaigns: CampaignsRepo;
   gate: GateRepo;
   doorAlarms: DoorAlarmsRepo;
   entryLog: EntryLogRepo;
@@ -217,6 +220,7 @@ export function assemble(db: Db, dbKey: Secret<Buffer>, cred: Secret<Buffer>, da
     secondFactor: new SecondFactorRepo(db),
     identityChecks: new IdentityChecksRepo(db),
     intakeCodes: new IntakeCodesRepo(db),
+    campaigns: new CampaignsRepo(db),
     gate: new GateRepo(db),
     doorAlarms: new DoorAlarmsRepo(db),
     entryLog: new EntryLogRepo(db),

@@ -89,6 +89,16 @@ export class IntakeCodesRepo {
       .run(codeHash, c.personId, c.issuedBy, c.issuedAt, c.expiresAt, c.purposes === null ? null : JSON.stringify(c.purposes));
   }
 
+  /** A prepared insert for a batch of codes (a campaign): earlier open codes of the person stop working, then the new one. */
+  batchInserter(): (codeHash: Buffer, c: Omit<IntakeCodeRow, 'usedAt'>) => void {
+    const expire = this.db.prepare('UPDATE intake_codes SET expires_at = ? WHERE person_id = ? AND used_at IS NULL AND expires_at > ?');
+    const insert = this.db.prepare('INSERT INTO intake_codes (code_hash, person_id, issued_by, issued_at, expires_at, purposes) VALUES (?, ?, ?, ?, ?, ?)');
+    return (codeHash, c) => {
+      expire.run(c.issuedAt, c.personId, c.issuedAt);
+      insert.run(codeHash, c.personId, c.issuedBy, c.issuedAt, c.expiresAt, c.purposes === null ? null : JSON.stringify(c.purposes));
+    };
+  }
+
   get(codeHash: Buffer): IntakeCodeRow | undefined {
     const r = this.db.prepare('SELECT * FROM intake_codes WHERE code_hash = ?').get(codeHash) as
       | { person_id: number; issued_by: string; issued_at: string; expires_at: string; used_at: string | null; purposes: string | null }

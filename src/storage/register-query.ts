@@ -2,8 +2,11 @@ import type { PersonId, PersonKind } from '../domain/persons.js';
 import { codeLike, queryGrams, searchKey } from '../domain/search-text.js';
 import type { Db } from './database.js';
 
-/** 未取得 (no number record) and 本人確認未了 (a held number without its identity check). */
-export type RegisterFilter = 'missing' | 'unchecked';
+/** 未取得 (no number record), 本人確認未了 (a held number without its identity check), 未提供 (a refusal on record). */
+export type RegisterFilter = 'missing' | 'unchecked' | 'not_provided';
+
+/** The register_counts filter key of a filter: 未提供 is the number state's own count. */
+const countKey = (f: RegisterFilter | undefined): string => (f === undefined ? '*' : f === 'not_provided' ? 'n:not_provided' : f);
 
 /** A row's place in register order: (register_key, id). */
 export interface RegisterCursor {
@@ -85,7 +88,7 @@ export class RegisterQuery {
     // Past the last row shown: more rows, or a bounded scan that stopped before finding them.
     const onward = more ? rows[rows.length - 1] : found.resume;
     if (direction === 'backward') rows.reverse();
-    const total = key ? this.searchCount(key, code, s) : { n: this.count({ kind: s.kind, status: s.status, filterKey: s.filter ?? '*' }), capped: false };
+    const total = key ? this.searchCount(key, code, s) : { n: this.count({ kind: s.kind, status: s.status, filterKey: countKey(s.filter) }), capped: false };
     const first = rows[0];
     const last = rows[rows.length - 1];
     const backwardEdge = direction === 'backward' ? onward : cursor && first ? first : cursor;
@@ -312,6 +315,8 @@ function filterClause(s: RegisterPageQuery, p: string): { where: string[]; args:
   }
   if (s.filter === 'missing') where.push(`${p}.number_state IS NULL`);
   if (s.filter === 'unchecked') where.push(`${p}.number_state = 'held' AND ${p}.identity_checked = 0`);
+  // Matches the partial index persons_register_not_provided (migration 140).
+  if (s.filter === 'not_provided') where.push(`${p}.number_state = 'not_provided'`);
   return { where, args };
 }
 

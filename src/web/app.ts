@@ -20,6 +20,7 @@ import { can, type Permission } from './policy.js';
 import { authRoutes } from './routes/auth.js';
 import { homeRoutes } from './routes/home.js';
 import { importRoutes } from './routes/imports.js';
+import { campaignRoutes } from './routes/campaigns.js';
 import { intakeRoutes } from './routes/intake.js';
 import { cardIntakeRoutes } from './routes/card-intake.js';
 import { MC } from './messages-card.js';
@@ -175,6 +176,7 @@ export function createApp(deps: WebDeps): express.Express {
   app.use(homeRoutes(deps));
   app.use('/persons', personRoutes(deps));
   app.use('/persons', intakeRoutes(deps));
+  app.use('/campaigns', campaignRoutes(deps));
   app.use('/persons', purposeRoutes(deps));
   app.use(identityPolicyRoutes(deps));
   app.use('/persons', cardIntakeRoutes(deps));

@@ -13,6 +13,7 @@ import { BACKUP_MESSAGES } from './messages-backup.js';
 import { KEY_MESSAGES } from './messages-keys.js';
 import { SECOND_FACTOR_MESSAGES } from './messages-second-factor.js';
 import { ERASURE } from './messages-erasure.js';
+import { CAMPAIGN_MESSAGES } from './messages-campaigns.js';
 
 /**
  * Every piece of text the web app shows, in one place. Views read it as `m`;
@@ -74,6 +75,7 @@ export const M = {
   purposes: PURPOSE_MESSAGES,
   ledger: LEDGER_MESSAGES,
   exportRecords: EXPORT_RECORD_MESSAGES,
+  campaigns: CAMPAIGN_MESSAGES,
   provisionDestination: PROVISION_DESTINATION_LABEL,
   provisionChannel: PROVISION_CHANNEL_LABEL,
   /** Backups (バックアップ) and the restore drill. */
@@ -278,7 +280,7 @@ export const M = {
     page: 'ページ',
     ended: '異動',
     allNumbers: 'すべての取得状況',
-    filters: { missing: '未取得', unchecked: '本人確認未了' },
+    filters: { missing: '未取得', unchecked: '本人確認未了', not_provided: '未提供' },
     atLeast: '以上',
     shortQuery: '1文字の検索は、台帳の順に10万人ずつ探します。「次へ」で続きを探せます。2文字以上で検索すると全員から一度に探せます。',
   },
@@ -367,6 +369,17 @@ export const M = {
     submit: '提出する',
     done: 'ご提出ありがとうございました。担当者が本人確認を行います。この画面は閉じて構いません。',
     expires: 'このコードの有効期限',
+    backToCode: '入力コードの画面へ戻る',
+    familyTitle: 'ご家族に変更があった方（扶養から外れた・新しく扶養に入った）',
+    choose: '選んでください',
+    familyHelp: '扶養から外れたご家族がいれば外れた日を、新しく扶養に入ったご家族がいれば氏名などを入れてください。該当がなければ空欄のままで構いません。',
+    endedOn: '扶養から外れた日（該当する場合）',
+    newFamily: '新しく扶養に入ったご家族',
+    newFamilyPurposes: '新しく扶養に入ったご家族の個人番号',
+    since: '扶養に入った日（異動日）',
+    newNumber: 'このご家族の個人番号（分かれば）',
+    company: '提出先',
+    contact: 'お問い合わせ',
   },
   gate: {
     title: '個人番号の表示',
@@ -437,6 +450,11 @@ export const M = {
     processing: '取り込み処理中',
     done: '取り込みました',
     rejected: '誤りのある行があるため、1件も取り込みませんでした。',
+    modeLegend: '取り込み方',
+    modeNew: '新しい人を登録する',
+    modeUpdate: '登録済みの従業員を更新する（社員番号で照合）',
+    modeUpdateHelp: '更新では、列 社員番号・氏名・フリガナ・生年月日・退職日 が使えます。空欄の項目は変わりません。1行でも誤りがあれば1件も更新しません。',
+    updated: '更新しました: {n}人（うち退職の記録 {r}人）',
     line: '行',
     reason: '理由',
   },

@@ -128,6 +128,13 @@ const ROWS: Row[] = [
   // Issued after the self-intake above: a new code expires the person's open ones.
   { method: 'POST', path: (f) => `/persons/${f.employee}/intake-codes`, body: (f) => ({ codePurposes: '1', [`purposes_${f.employee}`]: ['withholding_slip'] }), expect: writers({ status: 200, contains: 'data:image/png;base64,' }) },
   { method: 'POST', path: (f) => `/persons/${f.dependant}/intake-codes`, expect: writers({ status: 400, contains: '入力コードは従業員・支払先本人に発行します' }) },
+  { method: 'UPLOAD', path: () => '/imports/updates', csv: '社員番号,氏名\nNOPE,x\n', expect: writers({ status: 422, contains: '台帳にない社員番号' }) },
+  // Collection campaigns: intake writers only.
+  { method: 'GET', path: () => '/campaigns', expect: writers(OK) },
+  { method: 'POST', path: () => '/campaigns', body: () => ({ name: '', filter: 'missing' }), expect: writers(BAD) },
+  { method: 'GET', path: () => '/campaigns/999', expect: writers(NOT_FOUND) },
+  { method: 'POST', path: () => '/campaigns/999/issue', expect: writers(NOT_FOUND) },
+  { method: 'GET', path: () => '/campaigns/999/slips/x', expect: writers({ status: 410 }) },
   { method: 'GET', path: () => '/imports', expect: writers(OK) },
   { method: 'UPLOAD', path: () => '/imports?purposes=withholding_slip', csv: `種別,社員番号,氏名,個人番号\n従業員,C1,取込 一郎,${NUMBER_CSV}\n`, expect: writers({ status: 200, contains: '"committed":true' }) },
   { method: 'GET', path: () => '/admin/users', expect: admins({ status: 200, contains: '対象 三郎' }) },
@@ -240,8 +247,8 @@ function navLinks(html: string): string[] {
 
 describe('navigation shows only what the role may do', () => {
   const expected: Record<Exclude<Who, 'anonymous'>, string[]> = {
-    admin: ['/persons', '/persons/new', '/imports', '/admin/users', '/admin/security-keys', '/admin/status', '/admin/backups', '/entries/new', '/entries', '/audit', '/reports', '/incident', '/settings', '/disposal'],
-    handler: ['/persons', '/persons/new', '/imports', '/gate/export/new', '/entries/new', '/disposal'],
+    admin: ['/persons', '/persons/new', '/imports', '/campaigns', '/admin/users', '/admin/security-keys', '/admin/status', '/admin/backups', '/entries/new', '/entries', '/audit', '/reports', '/incident', '/settings', '/disposal'],
+    handler: ['/persons', '/persons/new', '/imports', '/campaigns', '/gate/export/new', '/entries/new', '/disposal'],
     auditor: ['/persons', '/entries', '/audit', '/reports', '/incident', '/disposal'],
   };
   const forbiddenLinks: Record<Exclude<Who, 'anonymous'>, string[]> = {

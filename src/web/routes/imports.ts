@@ -2,6 +2,7 @@ import express, { Router } from 'express';
 import { actorOf } from '../../services/accounts.js';
 import { purposesFor } from '../../domain/purposes.js';
 import { importInChildProcess } from '../../services/import/import-process.js';
+import { updatePersonsFromCsv } from '../../services/import/update-persons.js';
 import { requirePermission, type WebDeps } from '../app.js';
 import { clientOf } from '../forms.js';
 import { checkCsrf } from '../sessions.js';
@@ -51,6 +52,19 @@ export function importRoutes(deps: WebDeps): Router {
         moreErrors: Math.max(0, report.errors.length - 5000),
         warnings: report.warnings.slice(0, 5000),
       });
+    },
+  );
+  // Bulk update of existing employees matched by 社員番号 (all or nothing; docs/campaigns.md).
+  // A few thousand rows of field changes: run in the server, within the 64 MB cap.
+  r.post(
+    '/updates',
+    requirePermission('intake.write'),
+    express.raw({ type: () => true, limit: UPLOAD_LIMIT_BYTES }),
+    checkCsrf,
+    (req, res) => {
+      const bytes = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const report = updatePersonsFromCsv(deps.vault, bytes, { actor: actorOf(res.locals.session!.user), client: clientOf(req) });
+      res.status(report.committed ? 200 : 422).json({ ...report, errors: report.errors.slice(0, 5000) });
     },
   );
   return r;

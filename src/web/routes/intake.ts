@@ -114,7 +114,7 @@ export function intakeRoutes(deps: WebDeps): Router {
  * connection came in on. Never the request's Host header, which the client
  * chooses: a forged Host would print a phishing address on a real slip.
  */
-function baseUrl(deps: WebDeps, req: Request): string {
+export function baseUrl(deps: WebDeps, req: Request): string {
   if (deps.publicUrl) return deps.publicUrl.replace(/\/+$/u, '');
   const scheme = deps.secure ? 'https' : 'http';
   const port = req.socket.localPort;

@@ -49,7 +49,7 @@ export function personRoutes(deps: WebDeps): Router {
     const q = typeof req.query.q === 'string' ? req.query.q.normalize('NFKC').trim().slice(0, 100) : '';
     const kind = kindOf(typeof req.query.kind === 'string' ? req.query.kind : undefined);
     const status = req.query.status === 'active' || req.query.status === 'retired' ? req.query.status : undefined;
-    const filter = req.query.filter === 'missing' || req.query.filter === 'unchecked' ? req.query.filter : undefined;
+    const filter = req.query.filter === 'missing' || req.query.filter === 'unchecked' || req.query.filter === 'not_provided' ? req.query.filter : undefined;
     const after = parseCursor(req.query.after);
     const before = req.query.before === 'end' ? 'end' : parseCursor(req.query.before);
     const result = vault.persons.search({ q, kind, status, filter, after, before, perPage: PER_PAGE });

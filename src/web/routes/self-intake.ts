@@ -2,9 +2,12 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { AppError } from '../../domain/errors.js';
 import { openIntakeCode, submitSelfIntake } from '../../services/intake.js';
+import { MAX_NEW_DEPENDANTS, type FamilyChanges } from '../../services/family-changes.js';
 import type { WebDeps } from '../app.js';
 import { clientOf, parseBody, withForm } from '../forms.js';
 import { Throttle } from '../throttle.js';
+import { intakeContact } from '../../services/intake-contact.js';
+import { companyName } from '../../services/settings.js';
 
 const SubmitSchema = z.record(z.string().max(40), z.string().max(200));
 
@@ -29,11 +32,20 @@ export function selfIntakeRoutes(deps: WebDeps): Router {
     }
   };
 
+  // The person's pages name the company and its contact, and lead back to the code page, never to the staff sign-in.
+  r.use('/intake', (_req, res, next) => {
+    res.locals.brandHref = '/intake';
+    res.locals.selfIntake = true;
+    res.locals.company = companyName(vault);
+    res.locals.contact = intakeContact(vault);
+    next();
+  });
+
   r.get('/intake', (req, res) => {
     const code = typeof req.query.code === 'string' ? req.query.code.slice(0, 40) : '';
     if (!code) return res.render('self-intake/code', { error: null });
     const form = open(code, clientOf(req) ?? '');
-    res.render('self-intake/form', { f: form, code, values: {}, errors: {} });
+    res.render('self-intake/form', { f: form, code, values: {}, errors: {}, maxNew: MAX_NEW_DEPENDANTS });
   });
 
   r.post('/intake', (req, res) => {
@@ -42,10 +54,21 @@ export function selfIntakeRoutes(deps: WebDeps): Router {
     const f = open(code, clientOf(req) ?? '');
     const dependants: Record<string, string | undefined> = {};
     for (const d of f.dependants) dependants[String(d.id)] = body[`dependant_${d.id}`];
+    const family: FamilyChanges = { ended: {}, added: [] };
+    for (const d of f.dependants) family.ended[String(d.id)] = body[`ended_${d.id}`];
+    for (let i = 0; i < MAX_NEW_DEPENDANTS; i++) {
+      const v = (k: string) => body[`new_${i}_${k}`];
+      family.added.push({ name: v('name'), kana: v('kana'), birthDate: v('birthDate'), relationship: v('relationship'), since: v('since'), number: v('number') });
+    }
     withForm(res, () => {
-      submitSelfIntake(vault, code, { own: body.own, dependants, acknowledged: body.acknowledged === 'yes' }, clientOf(req));
+      submitSelfIntake(vault, code, { own: body.own, dependants, acknowledged: body.acknowledged === 'yes', family }, clientOf(req));
       res.render('self-intake/done', {});
-    }, (errors) => res.status(400).render('self-intake/form', { f, code, values: { acknowledged: body.acknowledged === 'yes' }, errors }));
+    }, (errors) => {
+      // Everything typed comes back except the numbers, which are never sent into a page.
+      const values: Record<string, string | boolean> = { acknowledged: body.acknowledged === 'yes' };
+      for (const [k, v] of Object.entries(body)) if (/^(ended_\d+|new_\d_(name|kana|birthDate|relationship|since))$/u.test(k)) values[k] = v;
+      res.status(400).render('self-intake/form', { f, code, values, errors, maxNew: MAX_NEW_DEPENDANTS });
+    });
   });
   return r;
 }
