@@ -4,6 +4,7 @@ import { syntheticCsv } from '../../bench/synthetic.js';
 import { fixedClock } from '../../src/domain/ports.js';
 import { createCampaign, campaignProgress, issueCampaignCodes } from '../../src/services/campaigns.js';
 import { importPersons } from '../../src/services/import/import-persons.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 import { recordIntake } from '../../src/services/intake.js';
 import type { Vault } from '../../src/services/vault.js';
 import { actorOf } from '../../src/services/accounts.js';
@@ -14,7 +15,7 @@ const ACTOR = { id: 'admin', name: '管理者' };
 /** The synthetic register with every other person's number record removed (未取得); the triggers keep the mirrors and counts. */
 async function vaultWith(n: number): Promise<Vault> {
   const { vault } = await newTestVault(fixedClock('2026-04-01T00:00:00Z'));
-  expect(importPersons(vault, Buffer.from(syntheticCsv(n)), { actor: ACTOR }).committed).toBe(true);
+  expect(importPersons(vault, Buffer.from(syntheticCsv(n)), { actor: ACTOR, purposes: ALL_PURPOSES }).committed).toBe(true);
   vault.db.prepare('DELETE FROM person_numbers WHERE person_id % 2 = 0').run();
   return vault;
 }

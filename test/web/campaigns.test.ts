@@ -6,6 +6,7 @@ import { hashIntakeCode } from '../../src/services/intake.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { newTestVault } from '../helpers/vault.js';
 import { addStaff, Browser, HANDLER, testApp } from '../helpers/web.js';
+import { codeForm } from '../helpers/purposes.js';
 
 const ACTOR = { id: 'admin', name: '管理者' };
 const DAY = 86_400_000;
@@ -118,7 +119,7 @@ describe('collection campaigns', () => {
     expect(vault.db.prepare("SELECT count(*) FROM audit_events WHERE action = 'campaign.codes_reissued'").pluck().get()).toBe(1);
     // A single code issued to the member afterwards supersedes the campaign's: 期限切れ at once.
     await browser.get(`/persons/${b}`);
-    expect((await browser.post(`/persons/${b}/intake-codes`)).status).toBe(200);
+    expect((await browser.post(`/persons/${b}/intake-codes`, codeForm(vault, b))).status).toBe(200);
     expect(counts((await browser.get(`/campaigns/${id}`)).text)).toMatchObject({ issued: 0, expired: 1 });
     // 本人確認 recorded for the submitter: 本人確認済.
     const check = await browser.post(`/persons/${a}/identity-check`, { method: 'in_person', numberDocument: 'my_number_card', checkedOn: '2026-04-16' });
