@@ -102,7 +102,12 @@ export type AuditAction =
   | 'export.file_deleted'
   // A disposal the restored backup predated, re-applied from the disposal ledger; backups confirmed erased.
   | 'disposal.reapplied'
-  | 'disposal.backups_erased';
+  | 'disposal.backups_erased'
+  // Account changes after creation: own password, an admin's reset, name and role.
+  | 'user.password_changed'
+  | 'user.password_change_refused'
+  | 'user.password_reset'
+  | 'user.updated';
 
 export interface Actor {
   /** A user id, or 'system' / 'cli' for work without a signed-in person. */

@@ -105,6 +105,10 @@ export const AUDIT_ACTION_LABEL: Record<AuditAction, { label: string; group: Aud
   'audit.head_accepted': { label: '監査記録の欠落の受け入れ', group: 'vault' },
   'storage.fault': { label: '記憶装置の障害', group: 'vault' },
   'clock.behind': { label: '時計の巻き戻り', group: 'vault' },
+  'user.password_changed': { label: 'パスワードの変更', group: 'users' },
+  'user.password_change_refused': { label: 'パスワード変更の失敗', group: 'users' },
+  'user.password_reset': { label: 'パスワードの再設定（管理者）', group: 'users' },
+  'user.updated': { label: '利用者の氏名・役割の変更', group: 'users' },
 };
 
 export function isAuditAction(a: string): a is AuditAction {

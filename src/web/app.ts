@@ -160,6 +160,11 @@ export function createApp(deps: WebDeps): express.Express {
     res.locals.recoveryCodesMissing = res.locals.session ? recoveryCodesMissing(deps.vault, res.locals.session.user.id) : false;
     next();
   });
+  // A password an admin reset is temporary: until it is changed only the password page and sign-out open.
+  app.use((req, res, next) => {
+    if (!res.locals.session?.user.mustChangePassword || req.path === '/account/password' || req.path === '/logout') return next();
+    res.redirect(303, '/account/password');
+  });
 
   app.get('/health', (_req, res) => {
     const st = storage.state();
