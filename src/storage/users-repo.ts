@@ -98,6 +98,11 @@ export class UsersRepo {
     this.db.prepare('UPDATE users SET failed_pins = 0 WHERE id = ?').run(id);
   }
 
+  /** Wrong PINs in a row (at the appliance or typed into a page) since the last right one. */
+  pinFailures(id: string): number {
+    return (this.db.prepare('SELECT failed_pins FROM users WHERE id = ?').pluck().get(id) as number | undefined) ?? 0;
+  }
+
   pinLockedAt(id: string): string | null {
     return (this.db.prepare('SELECT pin_locked_at FROM users WHERE id = ?').pluck().get(id) as string | null | undefined) ?? null;
   }

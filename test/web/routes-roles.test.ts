@@ -240,7 +240,7 @@ function navLinks(html: string): string[] {
 describe('navigation shows only what the role may do', () => {
   const expected: Record<Exclude<Who, 'anonymous'>, string[]> = {
     admin: ['/persons', '/persons/new', '/imports', '/admin/users', '/admin/security-keys', '/admin/status', '/admin/backups', '/entries/new', '/entries', '/audit', '/reports', '/incident', '/settings', '/disposal'],
-    handler: ['/persons', '/persons/new', '/imports', '/gate/export/new', '/entries/new', '/disposal'],
+    handler: ['/persons', '/persons/new', '/imports', '/gate/export/new', '/gate', '/entries/new', '/disposal'],
     auditor: ['/persons', '/entries', '/audit', '/reports', '/incident', '/disposal'],
   };
   const forbiddenLinks: Record<Exclude<Who, 'anonymous'>, string[]> = {
