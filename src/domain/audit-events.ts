@@ -107,7 +107,10 @@ export type AuditAction =
   | 'user.password_changed'
   | 'user.password_change_refused'
   | 'user.password_reset'
-  | 'user.updated';
+  | 'user.updated'
+  // PIN enrolment at the appliance: an admin starts it, the handler sets the PIN on the pad.
+  | 'pin.enrolment_started'
+  | 'pin.enrolled';
 
 export interface Actor {
   /** A user id, or 'system' / 'cli' for work without a signed-in person. */

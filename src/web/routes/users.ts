@@ -11,6 +11,7 @@ import { resetPassword, updateProfile } from '../../services/account-changes.js'
 
 const NewUserSchema = z.object({ _csrf: text(100), login: text(100), displayName: text(200), role: text(20), password: text(256) });
 const PinSchema = z.object({ _csrf: text(100), adminPin: text(40), newPin: text(40) });
+const EnrolSchema = z.object({ _csrf: text(100), adminPin: text(40) });
 const ProfileSchema = z.object({ _csrf: text(100), displayName: text(200), role: text(20) });
 const ResetSchema = z.object({ _csrf: text(100), password: text(256) });
 const Empty = z.object({ _csrf: text(100) });
@@ -68,6 +69,27 @@ export function userRoutes(deps: WebDeps): Router {
       if (!(err instanceof FormError)) throw err;
       res.status(400).render('users/pin', { target: user, errors: err.fields });
     }
+  });
+
+  // PINの登録 at the appliance: the admin's PIN here, the handler's new PIN (twice) on the pad.
+  const desk = deps.pinEnrolments!;
+  r.post('/:id/pin-enrolment', async (req, res) => {
+    const user = target(String(req.params.id));
+    if (!user) return res.status(404).render('error', { message: '指定されたユーザーは存在しません。' });
+    const form = parseBody(req, EnrolSchema);
+    try {
+      const e = await desk.start(res.locals.session!.user, user.id, new Secret(form.adminPin ?? ''), clientOf(req));
+      res.redirect(303, `/admin/users/${user.id}/pin-enrolment/${e.id}`);
+    } catch (err) {
+      if (!(err instanceof FormError)) throw err;
+      res.status(400).render('users/pin', { target: user, errors: err.fields });
+    }
+  });
+  r.get('/:id/pin-enrolment/:eid', (req, res) => {
+    const user = target(String(req.params.id));
+    const e = desk.get(String(req.params.eid), res.locals.session!.user.id, vault.clock.now().getTime());
+    if (!user || !e || e.userId !== user.id) return res.status(404).render('error', { message: M.accounts.pinEnrolment.gone });
+    res.render('users/pin-enrolment', { target: user, enrolment: e, secondsLeft: Math.max(0, Math.ceil((e.expiresAt - vault.clock.now().getTime()) / 1000)) });
   });
 
   r.get('/:id/edit', (req, res) => {
