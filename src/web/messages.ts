@@ -1,5 +1,6 @@
 import { ACCOUNT_MESSAGES } from './messages-accounts.js';
 import { GATE_FEEDBACK_MESSAGES } from './messages-gate.js';
+import { HOME_TASK_MESSAGES } from './messages-home.js';
 import { ENTRUSTMENT_LABEL, INCIDENT_CATEGORY_LABEL, KEY_EXPOSURE_LABEL, LEAK_SOURCE_LABEL } from '../domain/incident.js';
 import { PROVISION_CHANNEL_LABEL, PROVISION_DESTINATION_LABEL } from '../domain/provision.js';
 import { IDENTITY_METHOD_LABEL, NUMBER_DOCUMENTS, OTHER_ID_DOCUMENTS, PHOTO_ID_DOCUMENTS, KNOWN_BY_EMPLOYER_LABEL, MY_NUMBER_CARD_IC, MY_NUMBER_CARD_IC_LABEL } from '../domain/identity-documents.js';
@@ -83,6 +84,8 @@ export const M = {
   accounts: ACCOUNT_MESSAGES,
   /** The waiting page's feedback and a handler's own requests. */
   gateFeedback: GATE_FEEDBACK_MESSAGES,
+  /** The home pages' task lists. */
+  homeTasks: HOME_TASK_MESSAGES,
   login: {
     title: 'サインイン',
     login: 'ユーザー名',
