@@ -245,7 +245,7 @@ export const M = {
       disabled: '無効な利用者',
       pin_locked: 'PINロック中',
       credential: '登録と一致しないキー',
-      slot: '鍵スロットなし',
+      slot: 'キーが鍵として登録されていない',
       hmac_secret: 'キーで鍵を開けられない',
       counter: 'カウンタの逆行（複製の疑い）',
       signature: '署名を確認できない',
