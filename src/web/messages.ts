@@ -52,6 +52,9 @@ export const M = {
     alarms: '未確認の警報',
     status: '設定の確認',
     audit: '監査記録',
+    label: 'メニュー',
+    skip: '本文へ移動',
+    groups: { register: '台帳・取得', gate: '出力・入室', records: '記録・帳票', admin: '管理' },
   },
   /** First-run setup, the status page and the CA certificate page. */
   setup: SETUP_MESSAGES,
@@ -275,7 +278,7 @@ export const M = {
     statusCol: '状態',
     number: '個人番号',
     total: '件',
-    empty: '該当する人物はいません。',
+    empty: '該当する人物はいません。検索の言葉や絞り込みを変えるか、「人物の登録」か「CSV取り込み」で人を加えてください。',
     prev: '前へ',
     next: '次へ',
     first: '最初へ',

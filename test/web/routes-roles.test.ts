@@ -233,13 +233,14 @@ describe('routes × roles', () => {
 
 /** The href values of the header's main navigation. */
 function navLinks(html: string): string[] {
-  const nav = /<nav class="main">([\s\S]*?)<\/nav>/u.exec(html)?.[1] ?? '';
+  const nav = /<nav class="main"[^>]*>([\s\S]*?)<\/nav>/u.exec(html)?.[1] ?? '';
   return [...nav.matchAll(/href="([^"]+)"/gu)].map((m) => m[1]!);
 }
 
 describe('navigation shows only what the role may do', () => {
   const expected: Record<Exclude<Who, 'anonymous'>, string[]> = {
-    admin: ['/persons', '/persons/new', '/imports', '/admin/users', '/admin/security-keys', '/admin/status', '/admin/backups', '/entries/new', '/entries', '/audit', '/reports', '/incident', '/settings', '/disposal'],
+    // Grouped by task: 台帳・取得 / 出力・入室 / 記録・帳票 / 管理.
+    admin: ['/persons', '/persons/new', '/imports', '/entries/new', '/entries', '/audit', '/reports', '/incident', '/disposal', '/admin/users', '/admin/security-keys', '/admin/status', '/admin/backups', '/settings'],
     handler: ['/persons', '/persons/new', '/imports', '/gate/export/new', '/gate', '/entries/new', '/disposal'],
     auditor: ['/persons', '/entries', '/audit', '/reports', '/incident', '/disposal'],
   };
