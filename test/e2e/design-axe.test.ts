@@ -39,8 +39,8 @@ const PAGES = [
   '/account/pin',
 ];
 const VIEWPORTS = [
-  { name: 'office', width: 1366, height: 768, isMobile: false },
-  { name: 'phone', width: 375, height: 812, isMobile: true },
+  { name: 'office', width: 1366, height: 768 },
+  { name: 'phone', width: 375, height: 812 },
 ] as const;
 
 interface Finding {
@@ -78,26 +78,30 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function audit(role: string, viewport: (typeof VIEWPORTS)[number], findings: Finding[]): Promise<number> {
+/** One Chromium per role; each page is checked at both sizes (the viewport is resized, not relaunched). */
+async function audit(role: string, findings: Finding[]): Promise<number> {
   let b: OpenBrowser | undefined;
   let pages = 0;
   try {
-    b = await openBrowser({ label: `${role}-${viewport.name}`, viewport: { width: viewport.width, height: viewport.height }, isMobile: viewport.isMobile, hasTouch: viewport.isMobile });
+    b = await openBrowser({ label: `${role}-design`, viewport: { width: VIEWPORTS[0].width, height: VIEWPORTS[0].height } });
     const jar = cookies[role] ?? {};
     await b.context.addCookies(Object.entries(jar).map(([name, value]) => ({ name, value, url: base })));
     const paths = role === 'anonymous' ? ['/login'] : PAGES;
-    for (const path of paths) {
-      const res = await b.page.goto(`${base}${path}`);
-      if (!res || res.status() !== 200) continue; // a page the role may not open
-      pages += 1;
-      await b.page.screenshot({ path: join(ARTIFACTS, role, viewport.name, `${path === '/' ? 'home' : path.slice(1).replaceAll('/', '-')}.png`), fullPage: true });
-      await b.page.evaluate(AXE_SOURCE);
-      const violations = (await b.page.evaluate(async () => {
-        const axe = (window as unknown as { axe: { run(ctx: Document, opts: object): Promise<{ violations: { id: string; impact: string | null; nodes: { target: unknown[] }[] }[] }> } }).axe;
-        const r = await axe.run(document, { resultTypes: ['violations'] });
-        return r.violations.map((v) => ({ id: v.id, impact: v.impact ?? '', targets: v.nodes.map((n) => JSON.stringify(n.target)).join(' ') }));
-      })) as { id: string; impact: string; targets: string }[];
-      for (const v of violations) if (v.impact === 'serious' || v.impact === 'critical') findings.push({ role, viewport: viewport.name, path, ...v });
+    for (const viewport of VIEWPORTS) {
+      await b.page.setViewportSize({ width: viewport.width, height: viewport.height });
+      for (const path of paths) {
+        const res = await b.page.goto(`${base}${path}`);
+        if (!res || res.status() !== 200) continue; // a page the role may not open
+        pages += 1;
+        await b.page.screenshot({ path: join(ARTIFACTS, role, viewport.name, `${path === '/' ? 'home' : path.slice(1).replaceAll('/', '-')}.png`), fullPage: true });
+        await b.page.evaluate(AXE_SOURCE);
+        const violations = (await b.page.evaluate(async () => {
+          const axe = (window as unknown as { axe: { run(ctx: Document, opts: object): Promise<{ violations: { id: string; impact: string | null; nodes: { target: unknown[] }[] }[] }> } }).axe;
+          const r = await axe.run(document, { resultTypes: ['violations'] });
+          return r.violations.map((v) => ({ id: v.id, impact: v.impact ?? '', targets: v.nodes.map((n) => JSON.stringify(n.target)).join(' ') }));
+        })) as { id: string; impact: string; targets: string }[];
+        for (const v of violations) if (v.impact === 'serious' || v.impact === 'critical') findings.push({ role, viewport: viewport.name, path, ...v });
+      }
     }
   } finally {
     await b?.close();
@@ -111,7 +115,7 @@ describe('design: every page for each role passes axe (no serious or critical vi
       await serve();
       const findings: Finding[] = [];
       let pages = 0;
-      for (const viewport of VIEWPORTS) pages += await audit(role, viewport, findings);
+      pages += await audit(role, findings);
       expect(pages).toBeGreaterThan(0);
       expect(findings, JSON.stringify(findings, null, 1)).toEqual([]);
     }, 120_000);
