@@ -54,6 +54,7 @@ describe('home pages are task lists', () => {
     expect(tasks).not.toContain('未取 二郎</a>');
     expect(home.text).not.toMatch(/[0-9a-f]{64}/u);
     expect(home.text).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}/u);
+    expect(home.text).not.toContain('開発用のデータベース鍵');
   });
 
   it('admin: alarms and PIN locks first, requests waiting at the appliance, disposal proposals, backup state', async () => {

@@ -19,8 +19,9 @@ export function homeRoutes(deps: WebDeps): Router {
         codeDays: CODES_NEAR_EXPIRY_DAYS,
       },
       counts: deps.vault.persons.count(),
-      developmentKey: deps.vault.credential.development,
-      simulateDevices: deps.simulateDevices,
+      // Set-up facts for the admin; an HR person reading the home page gets tasks, not machine words.
+      developmentKey: admin && deps.vault.credential.development,
+      simulateDevices: admin && deps.simulateDevices,
       purposes: PURPOSES,
       devices: deps.deviceStatus?.() ?? { pinPad: 'none' },
       keys: deps.securityKeys ? { plugged: deps.securityKeys.station.statuses(), enrolled: deps.vault.securityKeys.active().length } : null,
