@@ -1,3 +1,4 @@
+import { PinEnrolmentDesk } from '../services/pin-enrolment.js';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { storageFault } from '../domain/storage-faults.js';
@@ -105,6 +106,8 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
   // 「カードで取得」: the card reader through pcscd (or a private pcscd with a virtual reader when simulating).
   const cards = await startCards(vault, opts.simulateDevices);
   const cardDesk = cards.desk;
+  // PINの登録: an admin starts it in the browser; the handler types the code and the new PIN twice on the pad.
+  const pinEnrolments = new PinEnrolmentDesk(vault, opts.pinCost);
   let pinPad: { close(): Promise<void> } | undefined;
   let pinPadState: () => 'connected' | 'searching' | 'simulator' | 'none' = () => 'none';
   // When a key was last pressed on the pad (never which): the setup page's keypress test.
@@ -115,7 +118,7 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
   if (config.pinPad && !opts.simulateDevices) {
     const id = `pinpad:${config.pinPad.vendorId.toString(16).padStart(4, '0')}:${config.pinPad.productId.toString(16).padStart(4, '0')}`;
     const pad = new HidPinPad(await nodeHidTransport(), config.pinPad);
-    attachPinPad(vault, reveals, pad, id, opts.gateWindows, log(id), keys?.desk, keyPressed, cardDesk);
+    attachPinPad(vault, reveals, pad, id, opts.gateWindows, log(id), keys?.desk, keyPressed, cardDesk, pinEnrolments);
     await pad.start();
     pinPad = pad;
     pinPadState = () => (pad.state === 'connected' ? 'connected' : 'searching');
@@ -123,7 +126,7 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
   if (opts.simulateDevices) {
     // The terminal PIN pad (`mnvault pinpad`) sends its reports over this socket.
     const socket = await listenPinPadSocket(pinPadSocketPath(vault.dataDir));
-    attachPinPad(vault, reveals, socket, 'pinpad:simulator', opts.gateWindows, log('pinpad:simulator'), keys?.desk, keyPressed, cardDesk);
+    attachPinPad(vault, reveals, socket, 'pinpad:simulator', opts.gateWindows, log('pinpad:simulator'), keys?.desk, keyPressed, cardDesk, pinEnrolments);
     pinPad = socket;
     pinPadState = () => 'simulator';
   }
@@ -146,6 +149,7 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
     gateWindows: opts.gateWindows,
     deviceStatus: () => ({ pinPad: pinPadState(), lastKeyAt }),
     securityKeys: keys && { station: keys.station, desk: keys.desk },
+    pinEnrolments,
     cards: cards.desk,
     door: door?.service,
     syslog,
@@ -205,6 +209,7 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
           ...(keys ? [{ name: 'fido2', close: () => keys.close() }] : []),
           ...(door ? [{ name: 'door', close: () => door.close() }] : []),
           { name: 'card-reader', close: () => cards.close() },
+          { name: 'pin-enrolments', close: async () => pinEnrolments.close() },
           ...(syslog ? [{ name: 'syslog', close: () => syslog.stop() }] : []),
           { name: 'backup-schedule', close: async () => backupSchedule.stop() },
           { name: 'tls-renewal', close: async () => clearInterval(renewal) },

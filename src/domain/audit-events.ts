@@ -114,7 +114,15 @@ export type AuditAction =
   // A person's name, kana, birth date and records erased after disposal, leaving a 「削除済」 tombstone (docs/erasure.md).
   | 'person.erasure_proposed'
   | 'person.erasure_cancelled'
-  | 'person.erased';
+  | 'person.erased'
+  // Account changes after creation: own password, an admin's reset, name and role.
+  | 'user.password_changed'
+  | 'user.password_change_refused'
+  | 'user.password_reset'
+  | 'user.updated'
+  // PIN enrolment at the appliance: an admin starts it, the handler sets the PIN on the pad.
+  | 'pin.enrolment_started'
+  | 'pin.enrolled';
 
 export interface Actor {
   /** A user id, or 'system' / 'cli' for work without a signed-in person. */

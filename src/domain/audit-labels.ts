@@ -114,6 +114,12 @@ export const AUDIT_ACTION_LABEL: Record<AuditAction, { label: string; group: Aud
   'person.erasure_proposed': { label: '個人データの削除の提案', group: 'disposal' },
   'person.erasure_cancelled': { label: '個人データの削除の提案の取消', group: 'disposal' },
   'person.erased': { label: '個人データの削除（削除済）', group: 'disposal' },
+  'user.password_changed': { label: 'パスワードの変更', group: 'users' },
+  'user.password_change_refused': { label: 'パスワード変更の失敗', group: 'users' },
+  'user.password_reset': { label: 'パスワードの再設定（管理者）', group: 'users' },
+  'user.updated': { label: '利用者の氏名・役割の変更', group: 'users' },
+  'pin.enrolment_started': { label: '装置でのPIN登録の開始', group: 'users' },
+  'pin.enrolled': { label: '装置でのPIN登録', group: 'users' },
 };
 
 export function isAuditAction(a: string): a is AuditAction {

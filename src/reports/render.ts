@@ -32,7 +32,8 @@ export interface RenderOptions {
 /** Renders a report model to one HTML document (the print view, and the PDF's source). */
 export async function renderReportHtml(model: ReportModel, opts: RenderOptions): Promise<string> {
   compiled ??= ejs.compile(readFileSync(TEMPLATE, 'utf8'), { filename: TEMPLATE });
-  const qr = await QRCode.toDataURL(anchorOf(model), { errorCorrectionLevel: 'M', margin: 1, width: 160 });
+  // The 利用目的通知書 is handed to the employee: it carries no QR, hash or command (the print is still audited).
+  const qr = model.kind === 'notice' ? null : await QRCode.toDataURL(anchorOf(model), { errorCorrectionLevel: 'M', margin: 1, width: 160 });
   const css = opts.mode === 'pdf' ? `${(stylesheet ??= readFileSync(packagePath('public', 'print.css'), 'utf8'))}\n${pageHeaderCss(model.pageHeader)}` : null;
   return compiled({
     r: model,

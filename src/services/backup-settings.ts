@@ -1,3 +1,5 @@
+import { AppError } from '../domain/errors.js';
+import { FormError, type FieldErrors } from './accounts.js';
 import type { Actor } from '../domain/audit-events.js';
 import { writeTransaction } from '../storage/database.js';
 import { BACKUP_META, keepSetting, parseKeep } from './backup.js';
@@ -17,8 +19,11 @@ export function backupSchedule(vault: Pick<Vault, 'meta'>): BackupSchedule {
 /** Sets the daily time (empty = off) and how many backups to keep; each change is audited as settings.updated. */
 export function setBackupSchedule(vault: Vault, actor: Actor, input: { time?: string | undefined; keep?: string | undefined }, client: string | null): BackupSchedule {
   const rawTime = (input.time ?? '').trim();
-  const time = rawTime === '' ? null : parseBackupTime(rawTime);
-  const keep = parseKeep(input.keep);
+  // Both fields are checked before either is refused, so the form can show each problem beside its field.
+  const errors: FieldErrors = {};
+  const time = rawTime === '' ? null : fieldOf(errors, 'time', () => parseBackupTime(rawTime));
+  const keep = fieldOf(errors, 'keep', () => parseKeep(input.keep));
+  if (Object.keys(errors).length > 0 || keep === undefined || time === undefined) throw new FormError(errors);
   const before = backupSchedule(vault);
   writeTransaction(vault.db, () => {
     if (before.time !== time) {
@@ -32,4 +37,14 @@ export function setBackupSchedule(vault: Vault, actor: Actor, input: { time?: st
     }
   });
   return { time, keep };
+}
+
+function fieldOf<T>(errors: FieldErrors, name: string, parse: () => T): T | undefined {
+  try {
+    return parse();
+  } catch (err) {
+    if (!(err instanceof AppError && err.code === 'invalid')) throw err;
+    errors[name] = err.publicMessage;
+    return undefined;
+  }
 }

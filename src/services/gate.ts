@@ -62,6 +62,13 @@ export class RevealStore {
     });
   }
 
+  /** Wakes the waiting page without an approval (a refusal at the appliance), so it shows at once. */
+  notifyChanged(requestId: number): void {
+    const waiting = this.#waiters.get(requestId);
+    this.#waiters.delete(requestId);
+    for (const w of waiting ?? []) w();
+  }
+
   /** Ends every long poll (the server is stopping). */
   releaseWaiters(): void {
     const all = [...this.#waiters.values()];
@@ -133,7 +140,7 @@ export class RevealStore {
  * request and its code. The domain decides the use (kind, notified purposes,
  * the person's state); an admin's co-approval of a later use is used up here.
  */
-export function requestReveal(vault: Vault, handler: UserRow, input: { personId: number; purpose: string; note?: string }, client: string | null, windows: GateWindows = DEFAULT_WINDOWS): GateRequest {
+export function requestReveal(vault: Vault, handler: UserRow, input: { personId: number; purpose: string; note?: string; reopenedFrom?: number }, client: string | null, windows: GateWindows = DEFAULT_WINDOWS): GateRequest {
   const person = vault.persons.byId(input.personId);
   if (!person) throw new AppError('not_found', '指定された人物は登録されていません。');
   if (!findPurpose(input.purpose) || !kindsOf(vault, person).some((k) => (findPurpose(input.purpose)!.appliesTo as readonly string[]).includes(k))) {
@@ -148,7 +155,7 @@ export function requestReveal(vault: Vault, handler: UserRow, input: { personId:
   const at = vault.clock.now().toISOString();
   return openRequest(vault, handler, { kind: 'reveal', personIds: [person.id], purpose: purpose.code, note: note || null, exportEncoding: null }, client, windows, () => {
     if (coApprovalId !== null) vault.purposeNotices.useCoApproval(coApprovalId, at);
-  });
+  }, input.reopenedFrom);
 }
 
 /**
@@ -157,12 +164,12 @@ export function requestReveal(vault: Vault, handler: UserRow, input: { personId:
  * another reason written in the note. Approved at the appliance like a
  * reveal; the approval opens no number, is logged as the entry and pulses the door.
  */
-export function requestEntry(vault: Vault, user: UserRow, input: { purpose: string; note?: string }, client: string | null, windows: GateWindows = DEFAULT_WINDOWS): GateRequest {
+export function requestEntry(vault: Vault, user: UserRow, input: { purpose: string; note?: string; reopenedFrom?: number }, client: string | null, windows: GateWindows = DEFAULT_WINDOWS): GateRequest {
   const purpose = findEntryPurpose(input.purpose);
   if (!purpose) throw new AppError('invalid', '入室の目的を一覧から選んでください。');
   const note = checkNote(input.note);
   if (purpose.noteRequired && !note) throw new AppError('invalid', '「その他」を選んだときは、入室の目的をメモに書いてください。');
-  return openRequest(vault, user, { kind: 'entry', personIds: [], purpose: purpose.code, note: note || null, exportEncoding: null }, client, windows);
+  return openRequest(vault, user, { kind: 'entry', personIds: [], purpose: purpose.code, note: note || null, exportEncoding: null }, client, windows, undefined, input.reopenedFrom);
 }
 
 function openRequest(
@@ -172,6 +179,8 @@ function openRequest(
   client: string | null,
   windows: GateWindows,
   inTransaction?: (requestId: number) => void,
+  /** A handler's earlier request this one repeats (「申請をやり直す」), named in the audit event. */
+  reopenedFrom?: number,
 ): GateRequest {
   const now = vault.clock.now();
   return writeTransaction(vault.db, () => {
@@ -182,7 +191,7 @@ function openRequest(
     startApprovalWindow(id, windows.approvalMs);
     const subjects = r.personIds.map((p) => ({ id: p, name: vault.persons.byId(p)!.name }));
     inTransaction?.(id);
-    vault.audit.append({ actor: actorOf(handler), action: 'gate.requested', subjects, purpose: r.purpose, client, detail: { request_id: id, kind: r.kind } });
+    vault.audit.append({ actor: actorOf(handler), action: 'gate.requested', subjects, purpose: r.purpose, client, detail: { request_id: id, kind: r.kind, ...(reopenedFrom === undefined ? {} : { reopened_from: reopenedFrom }) } });
     return vault.gate.byId(id)!;
   });
 }
@@ -279,6 +288,24 @@ function exportCsv(vault: Vault, personIds: readonly number[], digits: readonly 
   return encoding === 'shift_jis' ? iconv.encode(text, 'cp932') : Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text, 'utf8')]);
 }
 
+/**
+ * 「申請をやり直す」: a handler's own ended request (expired, shown, cancelled)
+ * asked again with the same person, purpose and note. Every rule of a new
+ * request applies again (the number still held, the purpose still lawful);
+ * the audit event names the request it repeats. Exports are asked afresh on
+ * their form, since the set they cover is decided when asked.
+ */
+export function reopenRequest(vault: Vault, handler: UserRow, requestId: number, client: string | null, windows: GateWindows = DEFAULT_WINDOWS): GateRequest {
+  const r = vault.gate.byId(requestId);
+  if (!r || r.handlerId !== handler.id) throw new AppError('not_found', '指定された申請はありません。');
+  const state = stateAt(r, vault.clock.now());
+  if (state === 'requested' || state === 'approved') throw new AppError('conflict', 'この申請はまだ終わっていません。この申請の画面で承認を待ってください。');
+  const note = r.note ?? undefined;
+  if (r.kind === 'reveal') return requestReveal(vault, handler, { personId: r.personIds[0]!, purpose: r.purpose, note, reopenedFrom: r.id }, client, windows);
+  if (r.kind === 'entry') return requestEntry(vault, handler, { purpose: r.purpose, note, reopenedFrom: r.id }, client, windows);
+  throw new AppError('invalid', '出力の申請は、出力の画面から新しく申請してください。');
+}
+
 export function cancelRequest(vault: Vault, handler: UserRow, requestId: number, client: string | null): void {
   const r = vault.gate.byId(requestId);
   if (!r || r.handlerId !== handler.id) throw new AppError('not_found', '指定された申請はありません。');
@@ -316,7 +343,11 @@ export async function approveWithPin(
   const handler = vault.users.byId(r.handlerId)!;
   const actor = actorOf(handler);
   if (vault.users.pinLockedAt(handler.id) || handler.disabledAt) {
-    writeTransaction(vault.db, () => vault.audit.append({ actor, action: 'gate.pin_refused', device: input.device, purpose: r.purpose, detail: { request_id: r.id, reason: handler.disabledAt ? 'disabled' : 'pin_locked' } }));
+    writeTransaction(vault.db, () => {
+      vault.audit.append({ actor, action: 'gate.pin_refused', device: input.device, purpose: r.purpose, detail: { request_id: r.id, reason: handler.disabledAt ? 'disabled' : 'pin_locked' } });
+      vault.gate.noteRefusal(r.id, 'locked', false);
+    });
+    store.notifyChanged(r.id);
     throw new AppError('locked', 'この担当者のPINはロックされています。管理者（事務取扱責任者）に解除を依頼してください。');
   }
   const slot = vault.slots.pinSlotOf(handler.id);
@@ -332,8 +363,10 @@ export async function approveWithPin(
       const f = vault.users.pinFailed(handler.id, PIN_LOCK_AFTER, at);
       vault.audit.append({ actor, action: 'slot.unlock_failed', device: input.device, purpose: r.purpose, detail: { request_id: r.id, kind: 'pin', failures: f.failures } });
       if (f.locked) vault.audit.append({ actor, action: 'gate.pin_locked', device: input.device, detail: { user_id: handler.id, failures: f.failures } });
+      vault.gate.noteRefusal(r.id, f.locked ? 'locked' : 'wrong_pin', true);
       return f.locked;
     });
+    store.notifyChanged(r.id);
     throw new AppError(locked ? 'locked' : 'unauthorized', locked ? 'PINの誤りが続いたため、この担当者はロックされました。管理者に解除を依頼してください。' : 'PINが正しくありません。');
   }
   return completeApproval(vault, store, r, key, { kind: 'pin', device: input.device }, windows, { kdfMs: performance.now() - kdfStarted });

@@ -5,6 +5,7 @@ import { PinPadEntry } from '../gate/pinpad-entry.js';
 import { approveWithPin, type RevealStore } from './gate.js';
 import type { CardIntakeDesk } from './card-intake-desk.js';
 import type { EnrolmentDesk } from './key-enrolment.js';
+import type { PinEnrolmentDesk } from './pin-enrolment.js';
 import type { Vault } from './vault.js';
 
 export type PinPadStatus = { state: 'waiting_code' | 'waiting_pin' | 'approved' | 'refused' | 'disconnected' | 'enrolling'; message: string };
@@ -25,10 +26,12 @@ export function attachPinPad(
   onActivity: (at: number) => void = () => {},
   /** 「カードで取得」: a code naming a card intake takes the card's 4-digit PIN, not a handler's. */
   cards?: Pick<CardIntakeDesk, 'has' | 'complete'>,
+  /** PINの登録: a code naming a PIN enrolment takes the handler's new PIN twice. */
+  pins?: Pick<PinEnrolmentDesk, 'has' | 'complete'>,
 ): void {
   const decoder = new KeypadDecoder();
   const line = new KeypadLine();
-  const entry = new PinPadEntry();
+  const entry = new PinPadEntry(30_000, (code) => pins?.has(code, vault.clock.now().getTime()) ?? false);
   let busy: Promise<void> = Promise.resolve();
   pad.onDisconnect(() => {
     decoder.reset();
@@ -49,11 +52,21 @@ export function attachPinPad(
       const text = line.apply(e);
       if (text === undefined) continue;
       const step = entry.line(text, vault.clock.now().getTime());
-      if (step.step === 'pin') onStatus({ state: 'waiting_pin', message: 'PINを入力してEnterを押してください。' });
+      if (step.step === 'pin_again') onStatus({ state: 'waiting_pin', message: '確認のため、同じPINをもう一度入力してEnterを押してください。' });
+      else if (step.step === 'pin') onStatus({ state: 'waiting_pin', message: 'PINを入力してEnterを押してください。' });
       else if (step.step === 'rejected') onStatus({ state: 'refused', message: step.reason === 'timeout' ? '時間切れです。申請番号からやり直してください。' : '申請番号は6桁です。' });
       else if (step.step === 'submit') {
         busy = busy.then(async () => {
           try {
+            if (step.again && pins) {
+              try {
+                await pins.complete(step.code, step.pin, step.again, device);
+              } finally {
+                step.again.wipe();
+              }
+              onStatus({ state: 'approved', message: 'PINを登録しました。次の承認から新しいPINを使ってください。' });
+              return;
+            }
             if (cards?.has(step.code, vault.clock.now().getTime())) {
               cards.complete(step.code, step.pin);
               onStatus({ state: 'approved', message: 'カードを読み取っています。カードをリーダーから離さないでください。' });

@@ -1,6 +1,8 @@
 import type { GateRequest, GateState } from '../gate/requests.js';
 import type { Db } from './database.js';
 
+export type GateRefusal = 'wrong_pin' | 'locked';
+
 interface Raw {
   id: number;
   code: string;
@@ -70,6 +72,22 @@ export class GateRepo {
 
   codeInUse(code: string): boolean {
     return this.db.prepare("SELECT 1 FROM gate_requests WHERE code = ? AND state = 'requested'").get(code) !== undefined;
+  }
+
+  /** A refusal at the appliance for this request; wrongPin: a PIN was typed and was wrong (the one that locks counts too). */
+  noteRefusal(id: number, refusal: GateRefusal, wrongPin: boolean): void {
+    this.db.prepare('UPDATE gate_requests SET wrong_pins = wrong_pins + ?, refusal = ? WHERE id = ?').run(wrongPin ? 1 : 0, refusal, id);
+  }
+
+  /** What the appliance said about a request: wrong PINs typed for it and the last refusal. */
+  refusals(id: number): { wrongPins: number; refusal: GateRefusal | null } {
+    const r = this.db.prepare('SELECT wrong_pins, refusal FROM gate_requests WHERE id = ?').get(id) as { wrong_pins: number; refusal: GateRefusal | null } | undefined;
+    return { wrongPins: r?.wrong_pins ?? 0, refusal: r?.refusal ?? null };
+  }
+
+  /** A handler's own requests, newest first (index gate_requests_handler_recent). */
+  recentOf(handlerId: string, limit: number): GateRequest[] {
+    return (this.db.prepare('SELECT * FROM gate_requests WHERE handler_id = ? ORDER BY id DESC LIMIT ?').all(handlerId, limit) as Raw[]).map(toRequest);
   }
 
   setState(id: number, state: GateState, fields: { approvedAt?: string; viewUntil?: string; device?: string } = {}): void {

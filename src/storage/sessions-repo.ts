@@ -38,6 +38,11 @@ export class SessionsRepo {
     this.db.prepare('DELETE FROM sessions WHERE user_id = ?').run(userId);
   }
 
+  /** Ends a user's sessions except the one named (after a password change on that one). */
+  deleteOthersForUser(userId: string, keepIdHash: Buffer): void {
+    this.db.prepare('DELETE FROM sessions WHERE user_id = ? AND id_hash <> ?').run(userId, keepIdHash);
+  }
+
   /** Keeps a user's `keep` most recent sessions and deletes the rest. */
   keepNewest(userId: string, keep: number): void {
     this.db

@@ -15,6 +15,8 @@ export interface UserRow {
   /** When a sign-in lock ends by itself; null with lockedAt set: until unlocked. */
   lockedUntil: string | null;
   lastLoginAt: string | null;
+  /** The password was reset by an admin: no page opens until the user picks a new one. */
+  mustChangePassword: boolean;
 }
 
 interface Raw {
@@ -29,6 +31,7 @@ interface Raw {
   locked_at: string | null;
   locked_until: string | null;
   last_login_at: string | null;
+  must_change_password: number;
 }
 
 const toUser = (r: Raw): UserRow => ({
@@ -43,6 +46,7 @@ const toUser = (r: Raw): UserRow => ({
   lockedAt: r.locked_at,
   lockedUntil: r.locked_until,
   lastLoginAt: r.last_login_at,
+  mustChangePassword: r.must_change_password === 1,
 });
 
 export type NewUser = Pick<UserRow, 'id' | 'login' | 'displayName' | 'role' | 'passwordHash' | 'createdAt'>;
@@ -92,6 +96,11 @@ export class UsersRepo {
 
   pinSucceeded(id: string): void {
     this.db.prepare('UPDATE users SET failed_pins = 0 WHERE id = ?').run(id);
+  }
+
+  /** Wrong PINs in a row (at the appliance or typed into a page) since the last right one. */
+  pinFailures(id: string): number {
+    return (this.db.prepare('SELECT failed_pins FROM users WHERE id = ?').pluck().get(id) as number | undefined) ?? 0;
   }
 
   pinLockedAt(id: string): string | null {
@@ -170,5 +179,19 @@ export class UsersRepo {
 
   setPasswordHash(id: string, hash: string): void {
     this.db.prepare('UPDATE users SET password_hash = ? WHERE id = ?').run(hash, id);
+  }
+
+  /** A new password; mustChange marks it temporary (an admin's reset). */
+  setPassword(id: string, hash: string, mustChange: boolean): void {
+    this.db.prepare('UPDATE users SET password_hash = ?, must_change_password = ? WHERE id = ?').run(hash, mustChange ? 1 : 0, id);
+  }
+
+  setProfile(id: string, displayName: string, role: Role): void {
+    this.db.prepare('UPDATE users SET display_name = ?, role = ? WHERE id = ?').run(displayName, role, id);
+  }
+
+  /** Enabled admins other than the one named: a role change must leave at least one. */
+  otherActiveAdmins(id: string): number {
+    return this.db.prepare("SELECT count(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL AND id <> ?").pluck().get(id) as number;
   }
 }

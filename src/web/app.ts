@@ -54,6 +54,7 @@ import { backupRoutes } from './routes/backups.js';
 import { secondFactorRoutes } from './routes/second-factor.js';
 import { secondFactorAccountRoutes, secondFactorAdminRoutes } from './routes/second-factor-account.js';
 import { recoveryCodesMissing } from '../services/second-factor-policy.js';
+import { PinEnrolmentDesk } from '../services/pin-enrolment.js';
 
 export interface WebDeps {
   /** Chromium for PDF reports (default /usr/bin/chromium). */
@@ -73,6 +74,8 @@ export interface WebDeps {
   gateWindows?: GateWindows;
   /** Security keys at the appliance: the station that watches them and pending enrolments. */
   securityKeys?: { station: SecurityKeyStation; desk: EnrolmentDesk } | undefined;
+  /** PINの登録 at the appliance (made by createApp when not given; then no pad completes it). */
+  pinEnrolments?: PinEnrolmentDesk;
   /** The devices' state for the admin's home page. */
   deviceStatus?: () => { pinPad: 'connected' | 'searching' | 'simulator' | 'none'; /** ms of the last key press on the pad (never the key) */ lastKeyAt?: number | null };
   /** The door of the 管理区域, when one is wired (or simulated); admins may pulse its relay once as a test. */
@@ -104,6 +107,7 @@ export function requirePermission(...permissions: [Permission, ...Permission[]])
  */
 export function createApp(deps: WebDeps): express.Express {
   const storage = (deps.storage ??= new StorageHealth(deps.vault));
+  deps.pinEnrolments ??= new PinEnrolmentDesk(deps.vault, deps.pinCost);
   const app = express();
   app.disable('x-powered-by');
   app.set('view engine', 'ejs');
@@ -161,6 +165,11 @@ export function createApp(deps: WebDeps): express.Express {
     // A second factor without unused recovery codes: every page says so until codes are issued.
     res.locals.recoveryCodesMissing = res.locals.session ? recoveryCodesMissing(deps.vault, res.locals.session.user.id) : false;
     next();
+  });
+  // A password an admin reset is temporary: until it is changed only the password page and sign-out open.
+  app.use((req, res, next) => {
+    if (!res.locals.session?.user.mustChangePassword || req.path === '/account/password' || req.path === '/logout') return next();
+    res.redirect(303, '/account/password');
   });
 
   app.get('/health', (_req, res) => {

@@ -1,3 +1,6 @@
+import { ACCOUNT_MESSAGES } from './messages-accounts.js';
+import { GATE_FEEDBACK_MESSAGES } from './messages-gate.js';
+import { HOME_TASK_MESSAGES } from './messages-home.js';
 import { ENTRUSTMENT_LABEL, INCIDENT_CATEGORY_LABEL, KEY_EXPOSURE_LABEL, LEAK_SOURCE_LABEL } from '../domain/incident.js';
 import { PROVISION_CHANNEL_LABEL, PROVISION_DESTINATION_LABEL } from '../domain/provision.js';
 import { IDENTITY_METHOD_LABEL, NUMBER_DOCUMENTS, OTHER_ID_DOCUMENTS, PHOTO_ID_DOCUMENTS, KNOWN_BY_EMPLOYER_LABEL, MY_NUMBER_CARD_IC, MY_NUMBER_CARD_IC_LABEL } from '../domain/identity-documents.js';
@@ -51,6 +54,9 @@ export const M = {
     alarms: '未確認の警報',
     status: '設定の確認',
     audit: '監査記録',
+    label: 'メニュー',
+    skip: '本文へ移動',
+    groups: { register: '台帳・取得', gate: '出力・入室', records: '記録・帳票', admin: '管理' },
   },
   /** First-run setup, the status page and the CA certificate page. */
   setup: SETUP_MESSAGES,
@@ -82,6 +88,12 @@ export const M = {
   backup: BACKUP_MESSAGES,
   /** PIN change and recovery code regeneration. */
   keySlots: KEY_MESSAGES,
+  /** Password change and reset, name and role edits, confirmations. */
+  accounts: ACCOUNT_MESSAGES,
+  /** The waiting page's feedback and a handler's own requests. */
+  gateFeedback: GATE_FEEDBACK_MESSAGES,
+  /** The home pages' task lists. */
+  homeTasks: HOME_TASK_MESSAGES,
   login: {
     title: 'サインイン',
     login: 'ユーザー名',
@@ -242,7 +254,7 @@ export const M = {
       disabled: '無効な利用者',
       pin_locked: 'PINロック中',
       credential: '登録と一致しないキー',
-      slot: '鍵スロットなし',
+      slot: 'キーが鍵として登録されていない',
       hmac_secret: 'キーで鍵を開けられない',
       counter: 'カウンタの逆行（複製の疑い）',
       signature: '署名を確認できない',
@@ -272,7 +284,7 @@ export const M = {
     statusCol: '状態',
     number: '個人番号',
     total: '件',
-    empty: '該当する人物はいません。',
+    empty: '該当する人物はいません。検索の言葉や絞り込みを変えるか、「人物の登録」か「CSV取り込み」で人を加えてください。',
     prev: '前へ',
     next: '次へ',
     first: '最初へ',

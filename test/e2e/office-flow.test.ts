@@ -120,7 +120,7 @@ describe('office flow in a real browser over HTTPS', () => {
       expect(await p.getByLabel('氏名', { exact: true }).inputValue()).toBe(HANDLER.name);
       await p.getByLabel('初期パスワード（12文字以上）').fill(HANDLER.password);
       await p.getByRole('button', { name: '利用者を追加' }).click();
-      await p.waitForURL(`${base}/admin/users`);
+      await p.waitForURL(`${base}/admin/users?done=created`);
       const usersAfterCreate = await visited(p, 'admin-users-created');
       const handlerRow = p.getByRole('row').filter({ hasText: HANDLER.login });
       await expect.poll(() => handlerRow.count()).toBe(1);
@@ -136,7 +136,7 @@ describe('office flow in a real browser over HTTPS', () => {
       await p.getByLabel('あなた（管理者）のPIN').fill(ADMIN.pin);
       await p.getByLabel('新しいPIN（6〜12桁の数字）').fill(HANDLER.pin);
       await p.getByRole('main').getByRole('button', { name: 'PINを設定' }).click();
-      await p.waitForURL(`${base}/admin/users`);
+      await p.waitForURL(`${base}/admin/users?done=pin`);
       await visited(p, 'admin-users-pin-set');
       expect(await handlerRow.innerText()).toContain('設定済');
 

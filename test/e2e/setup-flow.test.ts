@@ -102,13 +102,13 @@ describe('first-run setup in a real browser over HTTPS', () => {
       await p.getByLabel('氏名', { exact: true }).fill(HANDLER.name);
       await p.getByLabel('初期パスワード（12文字以上）').fill(HANDLER.password);
       await p.getByRole('button', { name: '利用者を追加' }).click();
-      await p.waitForURL(/\/admin\/users$/u);
+      await p.waitForURL(/\/admin\/users(\?done=created)?$/u);
       await p.goto(`${base}/admin/setup/handlers`);
       await p.getByRole('row', { name: new RegExp(HANDLER.name, 'u') }).getByRole('link', { name: 'PINを設定' }).click();
       await p.getByLabel('あなた（管理者）のPIN').fill(ADMIN.pin);
       await p.getByLabel('新しいPIN（6〜12桁の数字）').fill(HANDLER.pin);
       await p.getByRole('main').getByRole('button', { name: 'PINを設定' }).click();
-      await p.waitForURL(/\/admin\/users$/u);
+      await p.waitForURL(/\/admin\/users(\?done=pin)?$/u);
       await p.goto(`${base}/admin/setup/handlers`);
       await hasText(p.getByRole('row', { name: new RegExp(HANDLER.name, 'u') }), '設定済');
       await shots.take(p, 'handlers');

@@ -41,7 +41,7 @@ async function setUp() {
   const batch = /name="batch" value="([0-9-]+)"/u.exec(list.text)?.[1];
   const path = proposed.status === 303 ? proposed.headers.location! : (await handler.post('/disposal', { batch: batch! })).headers.location!;
   await admin.get(path);
-  expect((await admin.post(`${path}/approve`)).status).toBe(303);
+  expect((await admin.post(`${path}/approve`, { confirm: '1' })).status).toBe(303);
   const disposalId = Number(path.split('/').pop());
   return { vault, dataDir, folder, before, admin, path, disposalId };
 }

@@ -59,7 +59,12 @@ describe('disposal pages', () => {
     const page = await admin.get(path);
     expect(page.text).toContain(T.record.state.proposed);
     expect(page.text).toContain(T.record.approve);
-    const approved = await admin.post(`${path}/approve`);
+    // Approval destroys numbers: the first post only asks to confirm, and nothing is destroyed.
+    const asked = await admin.post(`${path}/approve`);
+    expect(asked.status).toBe(200);
+    expect(asked.text).toContain(M.accounts.confirm.disposal.message);
+    expect((await admin.get(path)).text).toContain(T.record.state.proposed);
+    const approved = await admin.post(`${path}/approve`, { confirm: '1' });
     expect(approved.status).toBe(303);
     const done = await admin.get(approved.headers.location!);
     expect(done.text).toContain('廃棄しました（2名）');
@@ -97,12 +102,12 @@ describe('disposal pages', () => {
     const admin = await as(ADMIN);
     const path = (await admin.post('/disposal', { batch: '2034-03-31' })).headers.location!;
     expect((await admin.get(path)).text).toContain(T.record.cannotApproveOwn);
-    const refused = await admin.post(`${path}/approve`);
+    const refused = await admin.post(`${path}/approve`, { confirm: '1' });
     expect(refused.status).toBe(403);
     expect(refused.text).toContain('提案した本人は承認できません');
     const second = await as({ login: 'kanri2', password: 'second admin pass 1' });
     await second.get(path);
-    expect((await second.post(`${path}/approve`)).status).toBe(303);
+    expect((await second.post(`${path}/approve`, { confirm: '1' })).status).toBe(303);
   });
 
   it('sets and clears a legal hold from the person page, and the list shows it apart', async () => {

@@ -193,7 +193,7 @@ describe('intake by a handler', () => {
     const r = await b.post(`/persons/${id}/intake`, { purposes: purposeCodesFor('employee'), refusalReason: '本人が提供を拒否', method: '', numberDocument: '' });
     expect(r.status).toBe(303);
     const list = await b.get('/persons');
-    expect(list.text).toMatch(/<td class="state state-not_provided">未提供（本人が提供を拒否）<\/td>/u);
+    expect(list.text).toMatch(/<td class="state state-not_provided"[^>]*>未提供（本人が提供を拒否）<\/td>/u);
     const page = await b.get(`/persons/${id}`);
     expect(page.text).toContain('未提供（本人が提供を拒否）');
     expect(vault.persons.numberOf(id)).toMatchObject({ state: 'not_provided', refusalReason: '本人が提供を拒否' });

@@ -392,7 +392,7 @@ describe('9. an export takes a year and includes the persons who left or ended d
     await first.get(`/persons/${left}`);
     expect((await first.post(`/persons/${left}/retire`, { date: '2026-06-30' })).status).toBe(303);
     expect((await first.post(`/persons/${payee}/retire`, { date: '2026-09-30' })).status).toBe(303);
-    expect((await first.post(`/persons/${earlier}/retire`, { date: '2025-12-31' })).status).toBe(303);
+    expect((await first.post(`/persons/${earlier}/retire`, { date: '2025-12-31', confirm: '1' })).status).toBe(303);
     clock.advance(Date.parse('2027-01-15T00:00:00Z') - clock.now().getTime());
     const handler = await handlerBrowser(vault);
     const ask = async (form: Record<string, string>) => {

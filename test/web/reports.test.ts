@@ -69,6 +69,10 @@ describe('reports over HTTP', () => {
     const notice = await handler.get('/persons/1/notice');
     expect(notice.status).toBe(200);
     expect(notice.text).toContain('試験 花子1 様');
+    // Handed to the employee: no QR, no hash, no command.
+    expect(notice.text).not.toContain('data:image/png');
+    expect(notice.text).not.toContain('mnvault');
+    expect(notice.text).not.toMatch(/[0-9a-f]{64}/u);
     for (const n of NUMBERS) expect(notice.text + view.text).not.toContain(n);
     expect((await handler.get('/persons/9999/notice')).status).toBe(404);
 

@@ -38,7 +38,7 @@ describe('retention counts from the later of 退職日 and 最終支払日 (issu
   it('warns on a December leaver until 最終支払日 is recorded, then counts from it: the number leaves the disposal list', async () => {
     const { vault, handler, admin } = await setUp();
     await handler.get('/persons/1');
-    expect((await handler.post('/persons/1/retire', { date: '2018-12-31' })).status).toBe(303);
+    expect((await handler.post('/persons/1/retire', { date: '2018-12-31', confirm: '1' })).status).toBe(303);
 
     let page = await handler.get('/persons/1');
     expect(page.text).toContain('final-payment-missing');
@@ -77,7 +77,7 @@ describe('管理台帳 (issue 11 point 7), printed to PDF through the web', () =
     const { vault, dataDir, handler, admin } = await setUp();
     // E2 left in 2016: he and his spouse (the supporter's 退職 ends her 事務 too) are past retention.
     await handler.get('/persons/2');
-    expect((await handler.post('/persons/2/retire', { date: '2016-03-31' })).status).toBe(303);
+    expect((await handler.post('/persons/2/retire', { date: '2016-03-31', confirm: '1' })).status).toBe(303);
 
     await admin.get('/admin/ledger');
     const owner = await admin.post('/admin/ledger/owner', { manager: '人事部長 山田一郎', department: '総務部人事課' });
@@ -117,7 +117,7 @@ describe('管理台帳 (issue 11 point 7), printed to PDF through the web', () =
   it('follows a changed retention rule, as the disposal list does (no fixed 7-year estimate)', async () => {
     const { handler, admin } = await setUp();
     await handler.get('/persons/2');
-    expect((await handler.post('/persons/2/retire', { date: '2016-03-31' })).status).toBe(303);
+    expect((await handler.post('/persons/2/retire', { date: '2016-03-31', confirm: '1' })).status).toBe(303);
     // Longer keeping periods for every rule: nobody is past retention any more.
     for (const code of ['dependant_declaration', 'employment_insurance', 'health_pension_insurance', 'payment_record']) {
       await admin.get('/admin/retention');

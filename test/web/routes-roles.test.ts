@@ -91,7 +91,7 @@ const ROWS: Row[] = [
   { method: 'GET', path: (f) => `/persons/${f.employee}/dependants/new`, expect: writers(OK) },
   { method: 'POST', path: (f) => `/persons/${f.employee}/dependants`, body: () => ({ name: '山田 次郎', kana: 'ヤマダ ジロウ', relationship: '子' }), expect: writers(to(personId)) },
   { method: 'POST', path: (f) => `/persons/${f.retiree}/retire`, body: () => ({ date: '' }), expect: writers({ status: 400, contains: '退職日を' }) },
-  { method: 'POST', path: (f) => `/persons/${f.retiree}/retire`, body: () => ({ date: '2026-03-31' }), expect: writers(to(personId)) },
+  { method: 'POST', path: (f) => `/persons/${f.retiree}/retire`, body: () => ({ date: '2026-03-31', confirm: '1' }), expect: writers(to(personId)) },
   { method: 'POST', path: (f) => `/persons/${f.dependant}/end-dependant`, body: () => ({ date: '2026-03-31' }), expect: writers(to(personId)) },
   { method: 'GET', path: (f) => `/persons/${f.intakeTarget}/intake`, expect: writers(OK) },
   {
@@ -143,15 +143,15 @@ const ROWS: Row[] = [
     method: 'POST',
     path: () => '/admin/users',
     body: () => ({ login: 'shinki', displayName: '新規 利用者', role: 'auditor', password: 'new user password 1' }),
-    expect: admins(to(/^\/admin\/users$/)),
+    expect: admins(to(/^\/admin\/users(\?done=[a-z-]+)?$/)),
   },
   { method: 'POST', path: () => '/admin/users', body: () => ({ login: '1bad', displayName: '', role: 'nobody', password: 'short' }), expect: admins(BAD) },
-  { method: 'POST', path: (f) => `/admin/users/${f.targetUser}/disable`, expect: admins(to(/^\/admin\/users$/)) },
-  { method: 'POST', path: (f) => `/admin/users/${f.targetUser}/enable`, expect: admins(to(/^\/admin\/users$/)) },
-  { method: 'POST', path: (f) => `/admin/users/${f.targetUser}/unlock`, expect: admins(to(/^\/admin\/users$/)) },
+  { method: 'POST', path: (f) => `/admin/users/${f.targetUser}/disable`, expect: admins(to(/^\/admin\/users(\?done=[a-z-]+)?$/)) },
+  { method: 'POST', path: (f) => `/admin/users/${f.targetUser}/enable`, expect: admins(to(/^\/admin\/users(\?done=[a-z-]+)?$/)) },
+  { method: 'POST', path: (f) => `/admin/users/${f.targetUser}/unlock`, expect: admins(to(/^\/admin\/users(\?done=[a-z-]+)?$/)) },
   { method: 'GET', path: (f) => `/admin/users/${f.targetUser}/pin`, expect: admins(OK) },
   { method: 'GET', path: () => '/admin/users/no-such-user/pin', expect: admins(NOT_FOUND) },
-  { method: 'POST', path: (f) => `/admin/users/${f.targetUser}/pin`, body: () => ({ adminPin: ADMIN.pin, newPin: '731946' }), expect: admins(to(/^\/admin\/users$/)) },
+  { method: 'POST', path: (f) => `/admin/users/${f.targetUser}/pin`, body: () => ({ adminPin: ADMIN.pin, newPin: '731946' }), expect: admins(to(/^\/admin\/users(\?done=[a-z-]+)?$/)) },
   // The second factor: the admin's page and reset, each user's own page, and the sign-in step (only with a pending sign-in).
   { method: 'GET', path: () => '/admin/second-factor', expect: admins({ status: 200, contains: '二要素認証の管理' }) },
   { method: 'POST', path: () => '/admin/second-factor', body: () => ({ staffRequired: '' }), expect: admins(to(/^\/admin\/second-factor\?saved=1$/)) },
@@ -241,14 +241,15 @@ describe('routes × roles', () => {
 
 /** The href values of the header's main navigation. */
 function navLinks(html: string): string[] {
-  const nav = /<nav class="main">([\s\S]*?)<\/nav>/u.exec(html)?.[1] ?? '';
+  const nav = /<nav class="main"[^>]*>([\s\S]*?)<\/nav>/u.exec(html)?.[1] ?? '';
   return [...nav.matchAll(/href="([^"]+)"/gu)].map((m) => m[1]!);
 }
 
 describe('navigation shows only what the role may do', () => {
   const expected: Record<Exclude<Who, 'anonymous'>, string[]> = {
-    admin: ['/persons', '/persons/new', '/imports', '/campaigns', '/admin/users', '/admin/security-keys', '/admin/status', '/admin/backups', '/entries/new', '/entries', '/audit', '/reports', '/incident', '/settings', '/disposal'],
-    handler: ['/persons', '/persons/new', '/imports', '/campaigns', '/gate/export/new', '/entries/new', '/disposal'],
+    // Grouped by task: 台帳・取得 / 出力・入室 / 記録・帳票 / 管理.
+    admin: ['/persons', '/persons/new', '/imports', '/campaigns', '/entries/new', '/entries', '/audit', '/reports', '/incident', '/disposal', '/admin/users', '/admin/security-keys', '/admin/status', '/admin/backups', '/settings'],
+    handler: ['/persons', '/persons/new', '/imports', '/campaigns', '/gate/export/new', '/gate', '/entries/new', '/disposal'],
     auditor: ['/persons', '/entries', '/audit', '/reports', '/incident', '/disposal'],
   };
   const forbiddenLinks: Record<Exclude<Who, 'anonymous'>, string[]> = {

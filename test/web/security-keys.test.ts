@@ -95,7 +95,14 @@ describe('security keys in the browser', () => {
 
     // Revoking: audited, and the key no longer approves.
     const keyId = s.vault.securityKeys.active()[0]!.id;
-    expect((await admin.post(`/admin/security-keys/${keyId}/revoke`)).status).toBe(303);
+    // Revoking cannot be undone: the first post asks to confirm and leaves the key active.
+    const askedRevoke = await admin.post(`/admin/security-keys/${keyId}/revoke`);
+    expect(askedRevoke.status).toBe(200);
+    expect(askedRevoke.text).toContain('二度と承認に使えません');
+    expect(s.vault.securityKeys.active()).toHaveLength(1);
+    const revoked = await admin.post(`/admin/security-keys/${keyId}/revoke`, { confirm: '1' });
+    expect(revoked.status).toBe(303);
+    expect((await admin.get(revoked.headers.location!)).text).toContain('セキュリティキーを失効させました。');
     expect((await admin.get('/admin/security-keys')).text).toContain('無効化済み');
     expect(s.vault.securityKeys.active()).toEqual([]);
   });

@@ -90,7 +90,7 @@ describe('CSRF: every state-changing request carries the token of its own sessio
       ['/persons', { kind: 'employee', code: 'E900', name: '新規 一郎' }],
       [`/persons/${employee}`, { code: 'E1', name: '山田 太郎', kana: 'ヤマダ タロウ', birthDate: '1980-01-02' }],
       [`/persons/${employee}/dependants`, { name: '山田 次郎', relationship: '子' }],
-      [`/persons/${retiree}/retire`, { date: '2026-03-31' }],
+      [`/persons/${retiree}/retire`, { date: '2026-03-31', confirm: '1' }],
       [`/persons/${dependant}/end-dependant`, { date: '2026-03-31' }],
       [`/persons/${intakeTarget}/intake`, { purposes: purposeCodesFor('employee'), number: syntheticNumber(2, 4), ...identity }],
       [`/persons/${held}/identity-check`, identity],

@@ -3,10 +3,12 @@ import { z } from 'zod';
 import { Secret } from '../../domain/secret.js';
 import { FormError } from '../../services/accounts.js';
 import { changeOwnPin, regenerateRecoveryCode } from '../../services/slot-changes.js';
+import { changeOwnPassword } from '../../services/account-changes.js';
 import { requirePermission, type WebDeps } from '../app.js';
 import { clientOf, parseBody, text } from '../forms.js';
 
 const PinChangeSchema = z.object({ _csrf: text(100), currentPin: text(40), newPin: text(40), confirmPin: text(40) });
+const PasswordChangeSchema = z.object({ _csrf: text(100), currentPassword: text(256), newPassword: text(256), confirmPassword: text(256) });
 const RecoverySchema = z.object({ _csrf: text(100), adminPin: text(40) });
 
 function signedIn(_req: Request, res: Response, next: NextFunction): void {
@@ -19,6 +21,25 @@ export function accountRoutes(deps: WebDeps): Router {
   const r = Router();
   const { vault } = deps;
   r.use(signedIn);
+  r.get('/password', (req, res) => res.render('account/password', { errors: {}, done: req.query.done === '1', forced: res.locals.session!.user.mustChangePassword }));
+  r.post('/password', async (req, res) => {
+    const form = parseBody(req, PasswordChangeSchema);
+    const session = res.locals.session!;
+    try {
+      await changeOwnPassword(
+        vault,
+        vault.users.byId(session.user.id)!,
+        { current: new Secret(form.currentPassword ?? ''), next: new Secret(form.newPassword ?? ''), confirm: new Secret(form.confirmPassword ?? '') },
+        session.idHash,
+        clientOf(req),
+      );
+      // A forced change leads on to the home page; a chosen one stays with its note.
+      res.redirect(303, session.user.mustChangePassword ? '/?password=changed' : '/account/password?done=1');
+    } catch (err) {
+      if (!(err instanceof FormError)) throw err;
+      res.status(400).render('account/password', { errors: err.fields, done: false, forced: session.user.mustChangePassword });
+    }
+  });
   r.get('/pin', (req, res) => res.render('account/pin', { errors: {}, done: req.query.done === '1' }));
   r.post('/pin', async (req, res) => {
     const form = parseBody(req, PinChangeSchema);

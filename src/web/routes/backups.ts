@@ -1,13 +1,13 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { publicMessage } from '../../domain/errors.js';
-import { actorOf } from '../../services/accounts.js';
+import { actorOf, FormError } from '../../services/accounts.js';
 import { lastBackup, listBackups, type ListedBackup } from '../../services/backup.js';
 import { backupRunnerFor } from '../../services/backup-runner.js';
 import { backupSchedule, setBackupSchedule } from '../../services/backup-settings.js';
 import { checkBackupDir, META } from '../../services/setup.js';
 import { requirePermission, type WebDeps } from '../app.js';
-import { clientOf, parseBody, text } from '../forms.js';
+import { clientOf, parseBody, scrub, text } from '../forms.js';
 
 const EmptySchema = z.object({ _csrf: text(100) }).strict();
 const ScheduleSchema = z.object({ _csrf: text(100), time: text(10), keep: text(10) }).strict();
@@ -22,7 +22,7 @@ export function backupRoutes(deps: WebDeps): Router {
   const { vault } = deps;
   const manage = requirePermission('backups.manage');
 
-  r.get('/', manage, (req, res) => {
+  const page = (extra: Record<string, unknown>) => {
     const folder = vault.meta.get(META.backupDir) ?? null;
     const check = folder ? checkBackupDir(folder, vault.dataDir) : null;
     let list: ListedBackup[] = [];
@@ -34,7 +34,7 @@ export function backupRoutes(deps: WebDeps): Router {
         listError = publicMessage(err);
       }
     }
-    res.render('backups/index', {
+    return {
       folder,
       check,
       list,
@@ -42,9 +42,13 @@ export function backupRoutes(deps: WebDeps): Router {
       run: backupRunnerFor(vault).status(),
       schedule: backupSchedule(vault),
       last: lastBackup(vault),
-      saved: req.query.saved === '1',
-    });
-  });
+      saved: false,
+      errors: {},
+      form: null,
+      ...extra,
+    };
+  };
+  r.get('/', manage, (req, res) => res.render('backups/index', page({ saved: req.query.saved === '1' })));
 
   r.post('/run', manage, (req, res) => {
     parseBody(req, EmptySchema);
@@ -58,7 +62,13 @@ export function backupRoutes(deps: WebDeps): Router {
 
   r.post('/schedule', manage, (req, res) => {
     const form = parseBody(req, ScheduleSchema);
-    setBackupSchedule(vault, actorOf(res.locals.session!.user), { time: form.time, keep: form.keep }, clientOf(req));
+    try {
+      setBackupSchedule(vault, actorOf(res.locals.session!.user), { time: form.time, keep: form.keep }, clientOf(req));
+    } catch (err) {
+      // Back to the same page, the typed values kept and each problem beside its field.
+      if (!(err instanceof FormError)) throw err;
+      return res.status(400).render('backups/index', page({ errors: err.fields, form: scrub({ time: form.time ?? '', keep: form.keep ?? '' }) }));
+    }
     res.redirect(303, '/admin/backups?saved=1#schedule');
   });
   return r;

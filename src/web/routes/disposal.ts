@@ -9,10 +9,12 @@ import { recordFinalPayment } from '../../services/final-payment.js';
 import { backupErasureOf, confirmBackupsErased } from '../../services/backup-erasure.js';
 import { requirePermission, type WebDeps } from '../app.js';
 import { can } from '../policy.js';
+import { M } from '../messages.js';
 import { choices, clientOf, intParam, parseBody, text } from '../forms.js';
 
 const ProposeSchema = z.object({ _csrf: text(100), batch: text(20), personId: choices(190), note: text(1000) }).strict();
 const EmptySchema = z.object({ _csrf: text(100) }).strict();
+const ConfirmSchema = z.object({ _csrf: text(100), confirm: text(2) }).strict();
 const RuleSchema = z.object({ _csrf: text(100), years: text(10), start: text(40), source: text(2000) }).strict();
 const ScheduleSchema = z.object({ _csrf: text(100), batchMonth: text(10), backupRetentionDays: text(10) }).strict();
 const HoldSchema = z.object({ _csrf: text(100), reason: text(1000) }).strict();
@@ -50,12 +52,19 @@ export function disposalRoutes(deps: WebDeps): Router {
       erasure: backupErasureOf(vault, id) ?? null,
       done: req.query.done === '1',
       pending: req.query.wal === 'pending',
+      note: req.query.note === 'erased' ? M.accounts.doneErased : req.query.note === 'cancelled' ? M.accounts.doneDisposalCancelled : null,
     });
   });
 
   r.post('/:id/approve', requirePermission('disposal.approve'), (req, res) => {
     const id = intParam(req.params.id);
-    parseBody(req, EmptySchema);
+    const form = parseBody(req, ConfirmSchema);
+    vault.retention.disposal(id) ?? notFound();
+    // Approval destroys numbers at once: it is asked twice.
+    if (form.confirm !== '1') {
+      const t = M.accounts.confirm.disposal;
+      return res.render('confirm', { confirm: { title: t.title, message: t.message, submit: t.submit, action: `/disposal/${id}/approve`, back: `/disposal/${id}` } });
+    }
     const result = approveDisposal(vault, res.locals.session!.user, id, clientOf(req));
     res.redirect(303, `/disposal/${id}?done=1${result.checkpointed ? '' : '&wal=pending'}`);
   });
@@ -65,14 +74,14 @@ export function disposalRoutes(deps: WebDeps): Router {
     const id = intParam(req.params.id);
     const form = parseBody(req, ErasedSchema);
     confirmBackupsErased(vault, actorOf(res.locals.session!.user), id, form.offsite === '1', clientOf(req));
-    res.redirect(303, `/disposal/${id}`);
+    res.redirect(303, `/disposal/${id}?note=erased`);
   });
 
   r.post('/:id/cancel', requirePermission('disposal.propose'), (req, res) => {
     const id = intParam(req.params.id);
     parseBody(req, EmptySchema);
     cancelDisposal(vault, res.locals.session!.user, id, clientOf(req));
-    res.redirect(303, `/disposal/${id}`);
+    res.redirect(303, `/disposal/${id}?note=cancelled`);
   });
   return r;
 }

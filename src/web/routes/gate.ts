@@ -4,7 +4,10 @@ import { findPurpose, PURPOSES } from '../../domain/purposes.js';
 import { findEntryPurpose } from '../../domain/entry-purposes.js';
 import { AppError } from '../../domain/errors.js';
 import { DEFAULT_WINDOWS } from '../../gate/requests.js';
-import { cancelRequest, downloadExport, requestExport, requestReveal, viewReveal, type RevealStore } from '../../services/gate.js';
+import { cancelRequest, downloadExport, reopenRequest, requestExport, requestReveal, viewReveal, type RevealStore } from '../../services/gate.js';
+import { gateFeedback } from '../../services/gate-feedback.js';
+import { stateAt } from '../../gate/requests.js';
+import { M } from '../messages.js';
 import { requirePermission, type WebDeps } from '../app.js';
 import { clientOf, intParam, parseBody, text } from '../forms.js';
 
@@ -27,6 +30,23 @@ export function gateRoutes(deps: WebDeps & { reveals: RevealStore }): Router {
   // Waiting pages serve number requests and entry requests (入室申請, admins too); each shows only the user's own.
   r.use(requirePermission('gate.request', 'entry.request'));
   const numbers = requirePermission('gate.request');
+
+  // A user's own requests, newest first: each opens its waiting page; open ones cancel, ended ones reopen.
+  r.get('/', (req, res) => {
+    const user = res.locals.session!.user;
+    const now = vault.clock.now();
+    const rows = vault.gate.recentOf(user.id, 50).map((g) => {
+      const first = g.personIds[0];
+      return { ...g, state: stateAt(g, now), subject: g.kind === 'reveal' && first !== undefined ? (vault.persons.byId(first)?.name ?? '') : g.kind === 'export' ? M.gateFeedback.list.persons.replace('{n}', String(g.personIds.length)) : '' };
+    });
+    res.render('gate/index', { rows, note: req.query.done === 'cancelled' ? M.gateFeedback.cancelled : null });
+  });
+
+  r.post('/:id/reopen', (req, res) => {
+    parseBody(req, Empty);
+    const request = reopenRequest(vault, res.locals.session!.user, intParam(req.params.id), clientOf(req), windows);
+    res.redirect(303, `/gate/${request.id}?reopened=1`);
+  });
 
   r.get('/export/new', numbers, (_req, res) => {
     res.render('gate/export', { purposes: PURPOSES, errors: {} });
@@ -61,7 +81,8 @@ export function gateRoutes(deps: WebDeps & { reveals: RevealStore }): Router {
     // 本人確認 not on record: named on the page before the number is used (番号法16条).
     const checked = vault.identityChecks.checkedPersonIds();
     const unchecked = v.request.personIds.filter((id) => !checked.has(id)).map((id) => vault.persons.byId(id)!.name);
-    res.render('gate/show', { request: v.request, state: v.state, person, count: v.request.personIds.length, purpose, hasKey, touchFirst: next && next.id !== v.request.id ? next.code : null, leftOut, unchecked });
+    const feedback = gateFeedback(vault, v.request, v.state, vault.clock.now());
+    res.render('gate/show', { request: v.request, state: v.state, person, count: v.request.personIds.length, purpose, hasKey, touchFirst: next && next.id !== v.request.id ? next.code : null, leftOut, unchecked, feedback, reopened: req.query.reopened === '1' });
   });
 
   r.get('/:id/status', async (req, res) => {
@@ -83,6 +104,7 @@ export function gateRoutes(deps: WebDeps & { reveals: RevealStore }): Router {
       number: v.number?.formatGrouped() ?? null,
       download: v.fileReady ? `/gate/${v.request.id}/download` : null,
       secondsLeft: v.request.viewUntil && v.state === 'approved' ? Math.max(0, Math.ceil((Date.parse(v.request.viewUntil) - now) / 1000)) : null,
+      feedback: gateFeedback(vault, v.request, v.state, vault.clock.now()),
     });
   });
 
@@ -96,7 +118,7 @@ export function gateRoutes(deps: WebDeps & { reveals: RevealStore }): Router {
   r.post('/:id/cancel', (req, res) => {
     parseBody(req, Empty);
     cancelRequest(vault, res.locals.session!.user, intParam(req.params.id), clientOf(req));
-    res.redirect(303, `/gate/${req.params.id}`);
+    res.redirect(303, req.query.from === 'list' ? '/gate?done=cancelled' : `/gate/${req.params.id}`);
   });
   return r;
 }

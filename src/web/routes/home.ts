@@ -5,17 +5,24 @@ import { can } from '../policy.js';
 import { setupBanner } from '../setup-checks.js';
 import { lastBackup } from '../../services/backup.js';
 import { retentionOverviewNow } from '../../services/retention.js';
+import { adminTasks, auditorTasks, CODES_NEAR_EXPIRY_DAYS, handlerTasks } from '../home-tasks.js';
 
 export function homeRoutes(deps: WebDeps): Router {
   const r = Router();
   r.get('/', requirePermission('persons.read'), (req, res) => {
     const admin = can(res.locals.session?.user.role, 'door.acknowledge');
-    const head = deps.vault.audit.head();
+    const user = res.locals.session!.user;
     res.render('home', {
+      tasks: {
+        admin: user.role === 'admin' ? adminTasks(deps.vault) : null,
+        handler: user.role === 'handler' ? handlerTasks(deps.vault, user) : null,
+        auditor: user.role === 'auditor' ? auditorTasks(deps.vault) : null,
+        codeDays: CODES_NEAR_EXPIRY_DAYS,
+      },
       counts: deps.vault.persons.count(),
-      head: head ? { seq: head.seq, hash: head.hash.toString('hex') } : null,
-      developmentKey: deps.vault.credential.development,
-      simulateDevices: deps.simulateDevices,
+      // Set-up facts for the admin; an HR person reading the home page gets tasks, not machine words.
+      developmentKey: admin && deps.vault.credential.development,
+      simulateDevices: admin && deps.simulateDevices,
       purposes: PURPOSES,
       devices: deps.deviceStatus?.() ?? { pinPad: 'none' },
       keys: deps.securityKeys ? { plugged: deps.securityKeys.station.statuses(), enrolled: deps.vault.securityKeys.active().length } : null,

@@ -6,7 +6,8 @@ import { requirePermission, type WebDeps } from '../app.js';
 import { clientOf, intParam, parseBody, scrub, text, withForm } from '../forms.js';
 import { M } from '../messages.js';
 import type { RegisterCursor } from '../../storage/persons-repo.js';
-import { toHistory } from '../view-models.js';
+import { formatDate, toHistory } from '../view-models.js';
+import { japanDate, parseDate } from '../../domain/dates.js';
 import { personPage } from '../person-page.js';
 
 const PersonSchema = z.object({
@@ -19,7 +20,7 @@ const PersonSchema = z.object({
   relationship: text(40),
   corporateNumber: text(40),
 });
-const DateSchema = z.object({ _csrf: text(100), date: text(40) });
+const DateSchema = z.object({ _csrf: text(100), date: text(40), confirm: text(2) });
 const PER_PAGE = 50;
 
 /** A page cursor in a URL: base64url of [register key, id]; anything else is ignored (first page). */
@@ -132,6 +133,16 @@ export function personRoutes(deps: WebDeps): Router {
     r.post(`/:id/${path}`, requirePermission('persons.write'), (req, res) => {
       const id = intParam(req.params.id);
       const form = parseBody(req, DateSchema);
+      // 退職 (or 取引終了) dated before today starts the retention count in the past: asked twice.
+      const date = path === 'retire' ? parseDate(form.date ?? '') : undefined;
+      const person = vault.persons.byId(id);
+      if (date !== undefined && person && person.kind !== 'dependant' && date < japanDate(vault.clock.now()) && form.confirm !== '1') {
+        const t = M.accounts.confirm.retire;
+        const label = person.kind === 'payee' ? M.retention.person.payeeEnd : M.person.retiredOn;
+        return res.render('confirm', {
+          confirm: { title: t.title, message: t.message.replace('{label}', label).replace('{date}', formatDate(date)), submit: t.submit, action: `/persons/${id}/retire`, fields: { date }, back: `/persons/${id}` },
+        });
+      }
       withForm(res, () => {
         run(vault, actorOf(res.locals.session!.user), id, form.date, clientOf(req));
         res.redirect(303, `/persons/${id}`);

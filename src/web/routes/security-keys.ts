@@ -2,11 +2,13 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { AppError } from '../../domain/errors.js';
 import { revokeSecurityKey } from '../../services/security-keys.js';
+import { M } from '../messages.js';
 import { requirePermission, type WebDeps } from '../app.js';
 import { clientOf, intParam, parseBody, text } from '../forms.js';
 
 const EnrolSchema = z.object({ _csrf: text(100), userId: text(64), label: text(120) });
 const Empty = z.object({ _csrf: text(100) });
+const ConfirmSchema = z.object({ _csrf: text(100), confirm: text(2) });
 
 /**
  * Security keys (admins only): the enrolled keys and their holders, revoking
@@ -28,7 +30,7 @@ export function securityKeyRoutes(deps: WebDeps): Router {
     return { keys, candidates: candidates(), plugged: deps.securityKeys?.station.statuses() ?? [], available: deps.securityKeys !== undefined, errors, form };
   };
 
-  r.get('/', (_req, res) => res.render('security-keys/index', index()));
+  r.get('/', (req, res) => res.render('security-keys/index', { ...index(), doneNote: req.query.done === 'revoked' ? M.accounts.doneRevoked : null }));
 
   r.post('/enrol', (req, res) => {
     const form = parseBody(req, EnrolSchema);
@@ -59,9 +61,16 @@ export function securityKeyRoutes(deps: WebDeps): Router {
   });
 
   r.post('/:id/revoke', (req, res) => {
-    parseBody(req, Empty);
-    revokeSecurityKey(vault, res.locals.session!.user, intParam(req.params.id), clientOf(req));
-    res.redirect(303, '/admin/security-keys');
+    const form = parseBody(req, ConfirmSchema);
+    const id = intParam(req.params.id);
+    const key = vault.securityKeys.byId(id);
+    // Revoking cannot be undone: asked twice (an unknown or revoked key goes on to the service's own answer).
+    if (key && !key.revokedAt && form.confirm !== '1') {
+      const t = M.accounts.confirm.revoke;
+      return res.render('confirm', { confirm: { title: t.title, message: t.message.replace('{name}', key.label), submit: t.submit, action: `/admin/security-keys/${id}/revoke`, back: '/admin/security-keys' } });
+    }
+    revokeSecurityKey(vault, res.locals.session!.user, id, clientOf(req));
+    res.redirect(303, '/admin/security-keys?done=revoked');
   });
   return r;
 }

@@ -1,0 +1,32 @@
+import type { Db } from './database.js';
+
+/**
+ * The reads behind the home pages' task lists. Each answers from an index
+ * (see test/integration/home-tasks.test.ts for the plans) or from a table
+ * that stays small (users).
+ */
+export class HomeTasksRepo {
+  constructor(private readonly db: Db) {}
+
+  /** Requests waiting for approval at the appliance (partial index gate_requests_open_code). */
+  openRequests(nowIso: string): number {
+    return this.db.prepare("SELECT count(*) FROM gate_requests WHERE state = 'requested' AND approve_by > ?").pluck().get(nowIso) as number;
+  }
+
+  /** Users whose PIN is locked at the appliance (the users table: a handful of rows). */
+  pinLocked(): { id: string; displayName: string }[] {
+    return (this.db.prepare('SELECT id, display_name FROM users WHERE pin_locked_at IS NOT NULL AND disabled_at IS NULL ORDER BY login').all() as { id: string; display_name: string }[]).map((r) => ({ id: r.id, displayName: r.display_name }));
+  }
+
+  /** Unused self-intake codes expiring in (from, until], soonest first (index intake_codes_unused_expiry). */
+  codesNearExpiry(fromIso: string, untilIso: string, limit: number): { personId: number; name: string; expiresAt: string }[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT c.person_id, p.name, c.expires_at FROM intake_codes c JOIN persons p ON p.id = c.person_id
+           WHERE c.used_at IS NULL AND c.expires_at > ? AND c.expires_at <= ? ORDER BY c.expires_at LIMIT ?`,
+        )
+        .all(fromIso, untilIso, limit) as { person_id: number; name: string; expires_at: string }[]
+    ).map((r) => ({ personId: r.person_id, name: r.name, expiresAt: r.expires_at }));
+  }
+}
