@@ -1,3 +1,4 @@
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -33,7 +34,7 @@ async function setUp() {
   const clock = fixedClock('2026-04-01T00:00:00Z');
   const { vault } = await newTestVault(clock);
   await addStaff(vault);
-  importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${NUMBER}\n`), { actor: { id: 't', name: 't' } });
+  importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${NUMBER}\n`), { actor: { id: 't', name: 't' }, purposes: ALL_PURPOSES });
   const personId = vault.persons.codes('employee').get('E1')!;
   const store = new RevealStore();
   const pad = await listenPinPadSocket(join(tempDir(), 'pinpad.sock'));

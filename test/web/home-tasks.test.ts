@@ -1,3 +1,4 @@
+import { ALL_PURPOSES, defaultCodePurposes } from '../helpers/purposes.js';
 import { describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/domain/ports.js';
 import { issueIntakeCode, INTAKE_CODE_TTL_MS } from '../../src/services/intake.js';
@@ -12,7 +13,7 @@ async function setUp() {
   const clock = fixedClock('2026-04-10T00:00:00Z');
   const { vault } = await newTestVault(clock);
   await addStaff(vault);
-  importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${NUMBER}\n`), { actor: { id: 't', name: 't' } });
+  importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${NUMBER}\n`), { actor: { id: 't', name: 't' }, purposes: ALL_PURPOSES });
   const app = testApp(vault);
   const registrar = new Browser(app);
   await registrar.signIn(ADMIN.login, ADMIN.password);
@@ -37,9 +38,10 @@ describe('home pages are task lists', () => {
     const admin = s.vault.users.byLogin(ADMIN.login)!;
     // A code issued long enough ago to expire within the next day, and a fresh one that is not listed.
     s.clock.advance(-(INTAKE_CODE_TTL_MS - 12 * 3600_000));
-    issueIntakeCode(s.vault, { id: admin.id, name: admin.displayName }, e3, null);
+    issueIntakeCode(s.vault, { id: admin.id, name: admin.displayName }, e3, null, defaultCodePurposes(s.vault, e3));
     s.clock.advance(INTAKE_CODE_TTL_MS - 12 * 3600_000);
-    issueIntakeCode(s.vault, { id: admin.id, name: admin.displayName }, s.vault.persons.codes('employee').get('E2')!, null);
+    const e2 = s.vault.persons.codes('employee').get('E2')!;
+    issueIntakeCode(s.vault, { id: admin.id, name: admin.displayName }, e2, null, defaultCodePurposes(s.vault, e2));
     const h = await s.as(HANDLER);
     await h.get(`/persons/${e1}`);
     const asked = await h.post('/gate/reveal', { personId: String(e1), purpose: 'withholding_slip' });

@@ -44,7 +44,7 @@ const roleIdOf = (vault: Vault, person: number) => vault.roles.forPerson(person)
 
 async function retire(b: Browser, id: number, date: string) {
   await b.get(`/persons/${id}`);
-  const r = await b.post(`/persons/${id}/retire`, { date });
+  const r = await b.post(`/persons/${id}/retire`, { date, confirm: '1' });
   expect(r.status, r.text).toBe(303);
 }
 
