@@ -84,6 +84,8 @@ export interface OpenVaultOptions {
   acceptHead?: boolean;
   /** Open without writing anything (no write probe, no migration, no witness update). */
   readonly?: boolean;
+  /** MNVAULT_SYSLOG_WITNESS: a file holding the syslog copy of the chain, compared at start too. */
+  syslogWitness?: string | undefined;
 }
 
 /**
@@ -156,7 +158,7 @@ export function openVault(opts: OpenVaultOptions): Vault {
       writeTransaction(open, () => new PersonsRepo(open).indexMissing());
     }
     vault = assemble(db, dbKey, cred, opts.dataDir, credential, opts.clock);
-    if (!opts.acceptHead) guardHead(vault, vault.headKey);
+    if (!opts.acceptHead) guardHead(vault, vault.headKey, opts.syslogWitness);
     return vault;
   } catch (err) {
     if (vault) {
