@@ -102,7 +102,8 @@ export type AuditAction =
   | 'export.file_deleted'
   // A disposal the restored backup predated, re-applied from the disposal ledger; backups confirmed erased.
   | 'disposal.reapplied'
-  | 'disposal.backups_erased';
+  | 'disposal.backups_erased'
+  | 'persons.import_discarded';
 
 export interface Actor {
   /** A user id, or 'system' / 'cli' for work without a signed-in person. */

@@ -105,6 +105,7 @@ export const AUDIT_ACTION_LABEL: Record<AuditAction, { label: string; group: Aud
   'audit.head_accepted': { label: '監査記録の欠落の受け入れ', group: 'vault' },
   'storage.fault': { label: '記憶装置の障害', group: 'vault' },
   'clock.behind': { label: '時計の巻き戻り', group: 'vault' },
+  'persons.import_discarded': { label: 'CSV取り込みの取り消し（途中で止まった取り込み）', group: 'numbers' },
 };
 
 export function isAuditAction(a: string): a is AuditAction {

@@ -22,6 +22,7 @@ import { SlotsRepo } from '../storage/slots-repo.js';
 import { SecondFactorRepo } from '../storage/second-factor-repo.js';
 import { UsersRepo } from '../storage/users-repo.js';
 import { guardHead, trackHead } from './head-guard.js';
+import { discardPendingImports } from './import/import-persons.js';
 import { storageFault } from '../domain/storage-faults.js';
 import { logEvent } from '../log.js';
 import { faultOf } from '../storage/storage-errors.js';
@@ -159,6 +160,8 @@ export function openVault(opts: OpenVaultOptions): Vault {
     }
     vault = assemble(db, dbKey, cred, opts.dataDir, credential, opts.clock);
     if (!opts.acceptHead) guardHead(vault, vault.headKey, opts.syslogWitness);
+    // An import a crash left half stored (hidden) is deleted before anything else is served.
+    if (!opts.readonly && !opts.acceptHead) discardPendingImports(vault);
     return vault;
   } catch (err) {
     if (vault) {

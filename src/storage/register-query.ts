@@ -2,6 +2,9 @@ import type { PersonId, PersonKind } from '../domain/persons.js';
 import { codeLike, queryGrams, searchKey } from '../domain/search-text.js';
 import type { Db } from './database.js';
 
+/** A person of an import not yet published (an import_batches range) is in no view. */
+export const VISIBLE = (p: string): string => `NOT EXISTS (SELECT 1 FROM import_batches b WHERE ${p}.id BETWEEN b.first_id AND b.last_id)`;
+
 /** 未取得 (no number record) and 本人確認未了 (a held number without its identity check). */
 export type RegisterFilter = 'missing' | 'unchecked';
 
@@ -300,7 +303,8 @@ export class RegisterQuery {
 
 /** The kind, status and number filters as SQL on persons `p`; the partial indexes match these terms exactly. */
 function filterClause(s: RegisterPageQuery, p: string): { where: string[]; args: unknown[] } {
-  const where: string[] = [];
+  // An import still being stored in chunks is in no view of the register (persons-repo.ts VISIBLE).
+  const where: string[] = [VISIBLE(p)];
   const args: unknown[] = [];
   if (s.kind) {
     where.push(`${p}.kind = ?`);
