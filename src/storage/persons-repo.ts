@@ -191,7 +191,7 @@ export class PersonsRepo {
   }
 
   dependantsOf(id: PersonId): PersonListRow[] {
-    return this.listRows('WHERE p.supporter_id = ?', [id], 'ORDER BY p.id', 1000, 0);
+    return this.listRows(`WHERE p.supporter_id = ? AND ${VISIBLE('p')}`, [id], 'ORDER BY p.id', 1000, 0);
   }
 
   /**
@@ -349,7 +349,7 @@ export class PersonsRepo {
 
   /** Every person with the date they stopped being a dependant, by id (one query, for batch decisions). */
   allById(): Map<PersonId, { person: Person; dependantUntil: string | null }> {
-    const rows = this.db.prepare('SELECT * FROM persons').all() as PersonRow[];
+    const rows = this.db.prepare(`SELECT * FROM persons p WHERE ${VISIBLE('p')}`).all() as PersonRow[];
     return new Map(rows.map((r) => [r.id, { person: toPerson(r), dependantUntil: r.dependant_until ?? null }]));
   }
 
