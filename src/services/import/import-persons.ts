@@ -4,7 +4,7 @@ import { japanDate } from '../../domain/dates.js';
 import { purposeCodesFor } from '../../domain/purposes.js';
 import { normaliseCode, parsePersonKind, PERSON_KIND_LABEL, type PersonId, type PersonKind } from '../../domain/persons.js';
 import { releaseMemory, withPageCache, writeTransaction } from '../../storage/database.js';
-import type { ImportBatch } from '../../storage/persons-repo.js';
+import { registerKey, type ImportBatch } from '../../storage/persons-repo.js';
 import { numberIndex } from '../../vault/number-index.js';
 import { Sealer } from '../../vault/sealed-box.js';
 import { numberRecordId, NUMBER_FIELD } from '../numbers.js';
@@ -285,7 +285,10 @@ function pause(ms: number): void {
  */
 function storeInChunks(vault: Vault, rows: Checked[], registered: Map<string, PersonId>, report: ImportReport, actor: Actor, progress: (done: number) => void, publish: (subjects: AuditSubject[]) => number): number {
   const at = vault.clock.now().toISOString();
-  const ordered = [...rows.filter((r) => r.kind !== 'dependant'), ...rows.filter((r) => r.kind === 'dependant')];
+  // In register order within each group: a chunk's rows then land side by side in the register's order
+  // indexes, so each commit writes a few pages of them instead of one page per row.
+  const byKey = (a: Checked, b: Checked) => (registerKey(a.kana) < registerKey(b.kana) ? -1 : registerKey(a.kana) > registerKey(b.kana) ? 1 : 0);
+  const ordered = [...rows.filter((r) => r.kind !== 'dependant').sort(byKey), ...rows.filter((r) => r.kind === 'dependant').sort(byKey)];
   const fileEmployeeIds = new Map<string, PersonId>();
   const subjects: AuditSubject[] = [];
   const today = japanDate(vault.clock.now());
