@@ -32,8 +32,8 @@ const { syntheticCsv } = await import(dist('bench/synthetic.js'));
 const { TEST_PIN_COST } = await import(dist('src/vault/slots.js'));
 
 /** The flags of ExecStart in systemd/mnvault.service. */
-const UNIT_FLAGS = '--max-semi-space-size=2';
-const UNIT_ENV = 'MALLOC_ARENA_MAX=2';
+const UNIT_FLAGS = '--max-semi-space-size=1 --optimize-for-size';
+const UNIT_ENV = 'MALLOC_ARENA_MAX=2,MALLOC_TRIM_THRESHOLD_=131072,MALLOC_MMAP_THRESHOLD_=131072';
 const ENV = { PATH: process.env.PATH ?? '', LANG: 'C.UTF-8', ...Object.fromEntries((values.env ?? UNIT_ENV).split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) };
 function rssOf(pid) {
   const m = /VmRSS:\s+(\d+) kB/u.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -64,7 +64,7 @@ try {
       s.close(() => resolve(p));
     });
   });
-  // As the unit runs it (systemd/mnvault.service): small young generation, two malloc arenas.
+  // As the unit runs it (systemd/mnvault.service): small young generation, heap for size, malloc handing memory back.
   const flags = (values['node-flags'] ?? UNIT_FLAGS).split(' ').filter(Boolean);
   const bare = await bareRss(flags);
   server = spawn(process.execPath, [...flags, dist('src/cli/main.js'), 'serve', '--data', dataDir, '--http', '--port', String(port)], {
