@@ -4,7 +4,9 @@
 // server's CPU time per request (user + system, from /proc). --path hits one page only (for example
 // /persons, the register) instead of the mix. Loopback only; a temp vault of synthetic persons, removed
 // at the end.
-//   node scripts/soak.mjs [--seconds 600] [--clients 10] [--persons 2000] [--path /persons]
+// Also prints the floor: the RSS of a bare node with the same flags, and of the server once started,
+// before any request. --node-flags and --env replace the unit's flags and malloc settings (to compare).
+//   node scripts/soak.mjs [--seconds 600] [--clients 10] [--persons 2000] [--path /persons] [--node-flags=... ] [--env=K=V,K=V]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -15,7 +17,7 @@ import { parseArgs } from 'node:util';
 
 const root = new URL('..', import.meta.url).pathname;
 const dist = (p) => join(root, 'dist', p);
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '600' }, clients: { type: 'string', default: '10' }, persons: { type: 'string', default: '2000' }, path: { type: 'string' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '600' }, clients: { type: 'string', default: '10' }, persons: { type: 'string', default: '2000' }, path: { type: 'string' }, 'node-flags': { type: 'string' }, env: { type: 'string' } } });
 const SECONDS = Number(values.seconds);
 const CLIENTS = Number(values.clients);
 const PERSONS = Number(values.persons);
@@ -28,6 +30,23 @@ const { systemClock } = await import(dist('src/domain/ports.js'));
 const { Secret } = await import(dist('src/domain/secret.js'));
 const { syntheticCsv } = await import(dist('bench/synthetic.js'));
 const { TEST_PIN_COST } = await import(dist('src/vault/slots.js'));
+
+/** The flags of ExecStart in systemd/mnvault.service. */
+const UNIT_FLAGS = '--max-semi-space-size=1 --optimize-for-size';
+const UNIT_ENV = 'MALLOC_ARENA_MAX=2,MALLOC_TRIM_THRESHOLD_=131072,MALLOC_MMAP_THRESHOLD_=131072';
+const ENV = { PATH: process.env.PATH ?? '', LANG: 'C.UTF-8', ...Object.fromEntries((values.env ?? UNIT_ENV).split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) };
+function rssOf(pid) {
+  const m = /VmRSS:\s+(\d+) kB/u.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : undefined;
+}
+/** The RSS of node itself with these flags, idle, nothing loaded. */
+async function bareRss(flags) {
+  const p = spawn(process.execPath, [...flags, '-e', 'setTimeout(() => {}, 60000)'], { env: ENV, stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 1500));
+  const r = rssOf(p.pid);
+  p.kill('SIGTERM');
+  return r;
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'mnvault-soak-'));
 const dataDir = join(dir, 'data');
@@ -45,9 +64,11 @@ try {
       s.close(() => resolve(p));
     });
   });
-  // As the unit runs it (systemd/mnvault.service): small young generation, two malloc arenas.
-  server = spawn(process.execPath, ['--max-semi-space-size=2', dist('src/cli/main.js'), 'serve', '--data', dataDir, '--http', '--port', String(port)], {
-    env: { PATH: process.env.PATH ?? '', LANG: 'C.UTF-8', MALLOC_ARENA_MAX: '2' },
+  // As the unit runs it (systemd/mnvault.service): small young generation, heap for size, malloc handing memory back.
+  const flags = (values['node-flags'] ?? UNIT_FLAGS).split(' ').filter(Boolean);
+  const bare = await bareRss(flags);
+  server = spawn(process.execPath, [...flags, dist('src/cli/main.js'), 'serve', '--data', dataDir, '--http', '--port', String(port)], {
+    env: ENV,
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   await new Promise((resolve, reject) => {
@@ -88,13 +109,14 @@ try {
     cookie = cookiesOf(r, jar);
     return cookie;
   }
+  const startedRss = rssOf(server.pid);
   const cookies = [];
   for (let i = 0; i < CLIENTS; i++) cookies.push(await signIn(`soak${i}`));
 
   const rss = [];
   const sampler = setInterval(() => {
-    const m = /VmRSS:\s+(\d+) kB/u.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'));
-    if (m) rss.push(Number(m[1]) / 1024);
+    const r = rssOf(server.pid);
+    if (r !== undefined) rss.push(r);
   }, 1000);
   const latencies = [];
   let errors = 0;
@@ -137,6 +159,9 @@ try {
     errors,
     requestsPerSecond: Math.round(latencies.length / SECONDS),
     latencyMs: { p50: Math.round(q(latencies, 0.5)), p95: Math.round(q(latencies, 0.95)), max: Math.round(Math.max(...latencies)) },
+    nodeFlags: flags.join(' '),
+    env: values.env ?? UNIT_ENV,
+    floorMb: { bareNode: Math.round(bare), serverStarted: Math.round(startedRss) },
     rssMb: { p50: Math.round(q(rss, 0.5)), p95: Math.round(q(rss, 0.95)), max: Math.round(Math.max(...rss)), samples: rss.length },
   }, null, 2));
   agent.destroy();

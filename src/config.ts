@@ -34,6 +34,7 @@ const EnvSchema = z.object({
     .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) >= 1 && Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, { error: 'リモートsyslogのポートは 1〜65535 で指定してください' })
     .optional(),
   MNVAULT_SYSLOG_CA: z.string().regex(/^\/[^\0]+$/u, { error: 'リモートsyslogのCA証明書（PEM）を絶対パスで指定してください' }).optional(),
+  MNVAULT_SYSLOG_WITNESS: z.string().regex(/^\/[^\0]+$/u, { error: '起動時に照合するsyslogの控えのファイルを絶対パスで指定してください' }).optional(),
 });
 
 /** A serial device given by its absolute path (a udev symlink such as /dev/mnvault-relay). */
@@ -86,6 +87,8 @@ export interface Config {
   gateWindows: { approvalMs: number; viewMs: number };
   /** Where each audit event is copied (RFC 5424 over TCP or TLS); none when undefined. */
   syslog?: SyslogConfig | undefined;
+  /** A file the syslog daemon writes the forwarded events to; the chain is checked against it at start. */
+  syslogWitness?: string | undefined;
 }
 
 export interface DoorConfig {
@@ -129,6 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   }
   return {
     syslog: e.MNVAULT_SYSLOG ? parseSyslogTarget(e.MNVAULT_SYSLOG, e.MNVAULT_SYSLOG_CA) : undefined,
+    syslogWitness: e.MNVAULT_SYSLOG_WITNESS,
     dataDir: e.MNVAULT_DATA,
     chromiumPath: e.MNVAULT_CHROMIUM,
     credentialsDirectory: e.CREDENTIALS_DIRECTORY,

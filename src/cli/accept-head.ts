@@ -14,7 +14,7 @@ export function acceptHeadCommand(argv: string[], config: Config, out: NodeJS.Wr
   const dataDir = dataDirFrom(values.data, config);
   const vault = openForCommand(dataDir, config, err, { acceptHead: true });
   try {
-    const { before, seq } = acceptHead(vault, vault.headKey, { id: 'cli', name: 'mnvault accept-head' });
+    const { before, seq } = acceptHead(vault, vault.headKey, { id: 'cli', name: 'mnvault accept-head' }, config.syslogWitness);
     out.write(
       before.ok
         ? `監査記録と先頭の控えは一致していました。控えを seq ${seq} に更新しました。\n`

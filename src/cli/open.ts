@@ -11,6 +11,7 @@ export function openForCommand(dataDir: string, config: Config, stderr: NodeJS.W
     credentialsDirectory: config.credentialsDirectory,
     production: config.mode === 'production',
     clock: systemClock,
+    syslogWitness: config.syslogWitness,
   });
   if (vault.credential.development) {
     stderr.write(

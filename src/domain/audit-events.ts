@@ -122,7 +122,8 @@ export type AuditAction =
   | 'user.updated'
   // PIN enrolment at the appliance: an admin starts it, the handler sets the PIN on the pad.
   | 'pin.enrolment_started'
-  | 'pin.enrolled';
+  | 'pin.enrolled'
+  | 'persons.import_discarded';
 
 export interface Actor {
   /** A user id, or 'system' / 'cli' for work without a signed-in person. */

@@ -120,6 +120,7 @@ export const AUDIT_ACTION_LABEL: Record<AuditAction, { label: string; group: Aud
   'user.updated': { label: '利用者の氏名・役割の変更', group: 'users' },
   'pin.enrolment_started': { label: '装置でのPIN登録の開始', group: 'users' },
   'pin.enrolled': { label: '装置でのPIN登録', group: 'users' },
+  'persons.import_discarded': { label: 'CSV取り込みの取り消し（途中で止まった取り込み）', group: 'numbers' },
 };
 
 export function isAuditAction(a: string): a is AuditAction {

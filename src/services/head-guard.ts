@@ -3,6 +3,7 @@ import type { Actor } from '../domain/audit-events.js';
 import { AppError } from '../domain/errors.js';
 import type { Secret } from '../domain/secret.js';
 import { logEvent } from '../log.js';
+import { readSyslogWitness } from '../audit/syslog-witness.js';
 import { AuditBrowseRepo } from '../storage/audit-browse-repo.js';
 import { afterCommit, writeTransaction } from '../storage/database.js';
 import type { Vault } from './vault.js';
@@ -52,13 +53,42 @@ export function checkHead(vault: Pick<Vault, 'db' | 'dataDir' | 'vaultId' | 'aud
 }
 
 /**
- * Refuses to go on when the chain is shorter than its witness or differs at
- * the witnessed seq ('tampered', naming the gap). A vault without a witness
- * (made before there was one, or restored into a fresh folder) gets one now.
+ * Compares the chain with the syslog witness (MNVAULT_SYSLOG_WITNESS, see
+ * audit/syslog-witness.ts). Undefined when the file cannot be read (the head
+ * file stays the witness; the reason is logged). A witness the operator
+ * accepted (the newest 'audit.head_accepted' names its seq and hash) passes:
+ * the syslog file keeps the lost events' lines for good.
  */
-export function guardHead(vault: Vault, key: Secret<Buffer>): void {
+export function checkSyslogHead(vault: Pick<Vault, 'db' | 'vaultId' | 'auditRepo'>, path: string): WitnessCheck | undefined {
+  const read = readSyslogWitness(path, vault.vaultId);
+  if (read.state === 'unreadable') {
+    logEvent('warn', 'syslog witness not readable', { error: read.code });
+    return undefined;
+  }
+  if (read.state === 'none') return { ok: true, witness: undefined };
+  const browse = new AuditBrowseRepo(vault.db);
+  const check = checkAgainstWitness(vault.vaultId, vault.auditRepo.head(), (seq) => browse.bySeq(seq)?.[11], read.witness);
+  if (check.ok) return check;
+  const accepted = vault.db.prepare("SELECT detail FROM audit_events WHERE action = 'audit.head_accepted' ORDER BY seq DESC LIMIT 1").pluck().get() as string | undefined;
+  const d = accepted ? (JSON.parse(accepted) as { syslog_seq?: unknown; syslog_hash?: unknown }) : {};
+  if (d.syslog_seq === read.witness.seq && d.syslog_hash === read.witness.hash.toString('hex')) return { ok: true, witness: read.witness };
+  return { ok: false, witness: read.witness, reason: `syslog の控え（${path}）によれば${check.reason}` };
+}
+
+/**
+ * Refuses to go on when the chain is shorter than its witness or differs at
+ * the witnessed seq ('tampered', naming the gap): the head file, and the
+ * syslog witness where one is configured and readable. A vault without a
+ * head file (made before there was one, or restored into a fresh folder)
+ * gets one now.
+ */
+export function guardHead(vault: Vault, key: Secret<Buffer>, syslogPath?: string): void {
   const check = checkHead(vault, key);
   if (!check.ok) throw new AppError('tampered', gapMessage(vault.dataDir, check.reason));
+  if (syslogPath !== undefined) {
+    const remote = checkSyslogHead(vault, syslogPath);
+    if (remote && !remote.ok) throw new AppError('tampered', gapMessage(vault.dataDir, remote.reason));
+  }
   if (!check.witness && !vault.db.readonly) raiseWitness(vault, key);
 }
 
@@ -67,7 +97,7 @@ export function guardHead(vault: Vault, key: Secret<Buffer>): void {
  * records what the witness said against what the chain holds
  * ('audit.head_accepted'), then sets the witness to the new head.
  */
-export function acceptHead(vault: Vault, key: Secret<Buffer>, actor: Actor): { before: WitnessCheck; seq: number } {
+export function acceptHead(vault: Vault, key: Secret<Buffer>, actor: Actor, syslogPath?: string): { before: WitnessCheck; seq: number } {
   let before: WitnessCheck;
   try {
     before = checkHead(vault, key);
@@ -75,6 +105,9 @@ export function acceptHead(vault: Vault, key: Secret<Buffer>, actor: Actor): { b
     if (!(err instanceof AppError)) throw err;
     before = { ok: false, witness: { vaultId: '', seq: 0, hash: Buffer.alloc(0) }, reason: err.publicMessage };
   }
+  // The syslog witness as it stands: recorded, so the next start accepts that line (checkSyslogHead).
+  const remote = syslogPath !== undefined ? readSyslogWitness(syslogPath, vault.vaultId) : undefined;
+  const syslog: Record<string, number | string> = remote?.state === 'found' ? { syslog_seq: remote.witness.seq, syslog_hash: remote.witness.hash.toString('hex') } : {};
   const chainSeq = vault.auditRepo.head()?.seq ?? 0;
   const head = writeTransaction(vault.db, () =>
     vault.audit.append({
@@ -85,6 +118,7 @@ export function acceptHead(vault: Vault, key: Secret<Buffer>, actor: Actor): { b
         witness_seq: before.witness?.seq ?? 0,
         witness_vault: before.witness?.vaultId ?? '',
         reason: before.ok ? 'consistent' : before.reason,
+        ...syslog,
       },
     }),
   );

@@ -23,6 +23,7 @@ import { SlotsRepo } from '../storage/slots-repo.js';
 import { SecondFactorRepo } from '../storage/second-factor-repo.js';
 import { UsersRepo } from '../storage/users-repo.js';
 import { guardHead, trackHead } from './head-guard.js';
+import { discardPendingImports } from './import/import-persons.js';
 import { storageFault } from '../domain/storage-faults.js';
 import { logEvent } from '../log.js';
 import { faultOf } from '../storage/storage-errors.js';
@@ -87,6 +88,8 @@ export interface OpenVaultOptions {
   acceptHead?: boolean;
   /** Open without writing anything (no write probe, no migration, no witness update). */
   readonly?: boolean;
+  /** MNVAULT_SYSLOG_WITNESS: a file holding the syslog copy of the chain, compared at start too. */
+  syslogWitness?: string | undefined;
 }
 
 /**
@@ -159,7 +162,9 @@ export function openVault(opts: OpenVaultOptions): Vault {
       writeTransaction(open, () => new PersonsRepo(open).indexMissing());
     }
     vault = assemble(db, dbKey, cred, opts.dataDir, credential, opts.clock);
-    if (!opts.acceptHead) guardHead(vault, vault.headKey);
+    if (!opts.acceptHead) guardHead(vault, vault.headKey, opts.syslogWitness);
+    // An import a crash left half stored (hidden) is deleted before anything else is served.
+    if (!opts.readonly && !opts.acceptHead) discardPendingImports(vault);
     return vault;
   } catch (err) {
     if (vault) {

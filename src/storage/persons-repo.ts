@@ -1,6 +1,6 @@
 import type { NumberState, Person, PersonId, PersonKind } from '../domain/persons.js';
 import type { Db } from './database.js';
-import { RegisterQuery, type RegisterCursor, type RegisterFilter } from './register-query.js';
+import { RegisterQuery, VISIBLE, type RegisterCursor, type RegisterFilter } from './register-query.js';
 import { personGrams, searchText } from '../domain/search-text.js';
 
 export type { RegisterCursor, RegisterFilter } from './register-query.js';
@@ -83,7 +83,7 @@ export class PersonsRepo {
   private readonly indexExistsStmt;
   private readonly gramInserts = new Map<number, ReturnType<Db['prepare']>>();
   /** Where grams go: the index itself, or during a large bulk insert a heap sorted into it at the end. */
-  private gramTarget: 'person_grams' | 'temp.bulk_grams' = 'person_grams';
+  private gramTarget: 'person_grams' | 'temp.bulk_grams' | 'temp.batch_grams' = 'person_grams';
   private droppedIndexes: { name: string; sql: string }[] = [];
   private readonly deleteGramStmt;
   private readonly searchTextStmt;
@@ -144,7 +144,7 @@ export class PersonsRepo {
   private gramInsert(count: number) {
     let stmt = this.gramInserts.get(count);
     if (!stmt) {
-      stmt = this.db.prepare(`INSERT ${this.gramTarget === 'person_grams' ? 'OR IGNORE ' : ''}INTO ${this.gramTarget} (gram, register_key, person_id) VALUES ${Array.from({ length: count }, () => '(?, ?, ?)').join(', ')}`);
+      stmt = this.db.prepare(`INSERT ${this.gramTarget !== 'temp.bulk_grams' ? 'OR IGNORE ' : ''}INTO ${this.gramTarget} (gram, register_key, person_id) VALUES ${Array.from({ length: count }, () => '(?, ?, ?)').join(', ')}`);
       this.gramInserts.set(count, stmt);
     }
     return stmt;
@@ -191,7 +191,7 @@ export class PersonsRepo {
   }
 
   dependantsOf(id: PersonId): PersonListRow[] {
-    return this.listRows('WHERE p.supporter_id = ?', [id], 'ORDER BY p.id', 1000, 0);
+    return this.listRows(`WHERE p.supporter_id = ? AND ${VISIBLE('p')}`, [id], 'ORDER BY p.id', 1000, 0);
   }
 
   /**
@@ -212,7 +212,7 @@ export class PersonsRepo {
            OR ${role('employee', '')} OR ${role('dependant', ` AND ${supporterCurrent('r.supporter_id')}`)}`
         : `(p.kind = 'payee' AND ${current('p')}) OR ${role('payee', '')}`;
     return this.db
-      .prepare(`SELECT p.id FROM persons p JOIN person_numbers n ON n.person_id = p.id AND n.state = 'held' WHERE ${where} ORDER BY coalesce(p.supporter_id, p.id), p.supporter_id IS NOT NULL, p.id`)
+      .prepare(`SELECT p.id FROM persons p JOIN person_numbers n ON n.person_id = p.id AND n.state = 'held' WHERE (${where}) AND ${VISIBLE('p')} ORDER BY coalesce(p.supporter_id, p.id), p.supporter_id IS NOT NULL, p.id`)
       .pluck()
       .all({ from }) as PersonId[];
   }
@@ -343,13 +343,13 @@ export class PersonsRepo {
   }
 
   byId(id: PersonId): Person | undefined {
-    const r = this.db.prepare('SELECT * FROM persons WHERE id = ?').get(id) as PersonRow | undefined;
+    const r = this.db.prepare(`SELECT * FROM persons p WHERE id = ? AND ${VISIBLE('p')}`).get(id) as PersonRow | undefined;
     return r && toPerson(r);
   }
 
   /** Every person with the date they stopped being a dependant, by id (one query, for batch decisions). */
   allById(): Map<PersonId, { person: Person; dependantUntil: string | null }> {
-    const rows = this.db.prepare('SELECT * FROM persons').all() as PersonRow[];
+    const rows = this.db.prepare(`SELECT * FROM persons p WHERE ${VISIBLE('p')}`).all() as PersonRow[];
     return new Map(rows.map((r) => [r.id, { person: toPerson(r), dependantUntil: r.dependant_until ?? null }]));
   }
 
@@ -382,9 +382,101 @@ export class PersonsRepo {
     return r && { personId: r.person_id, state: r.state, sealed: r.sealed, refusalReason: r.refusal_reason, acquiredAt: r.acquired_at, disposedAt: r.disposed_at, purposes: r.purposes ? (JSON.parse(r.purposes) as string[]) : [] };
   }
 
-  /** The id the next inserted person gets; call inside the write transaction. */
+  /** The id the next inserted person gets (past any import's reserved range); call inside the write transaction. */
   nextId(): PersonId {
-    return (this.db.prepare('SELECT coalesce(max(id), 0) + 1 FROM persons').pluck().get() as number);
+    return this.db.prepare('SELECT max(coalesce((SELECT max(id) FROM persons), 0), coalesce((SELECT max(last_id) FROM import_batches), 0)) + 1').pluck().get() as number;
+  }
+
+  /**
+   * Reserves ids for an import stored in committed chunks (see
+   * migrations/120_import_batches.sql): until publishBatch its persons are in
+   * no register view, no count and no byId. Call inside a write transaction.
+   */
+  reserveBatch(rows: number, at: string): ImportBatch {
+    const from = this.nextId();
+    const to = from + Math.max(rows, 1) - 1;
+    const id = Number(this.db.prepare('INSERT INTO import_batches (first_id, last_id, started_at, pid) VALUES (?, ?, ?, ?)').run(from, to, at, process.pid).lastInsertRowid);
+    return { id, from, to };
+  }
+
+  /**
+   * Runs fn, which inserts persons of a reserved batch (and nothing else),
+   * inside the caller's transaction, without counting them: the register's
+   * counts take the whole batch at publishBatch.
+   */
+  insertHidden<T>(fn: () => T): T {
+    this.db.prepare('INSERT OR IGNORE INTO register_counts_paused (one) VALUES (1)').run();
+    // The grams wait in memory (temp_store = MEMORY, never an unencrypted file) and go in sorted at flushBatchGrams.
+    this.db.exec('CREATE TEMP TABLE IF NOT EXISTS batch_grams (gram TEXT NOT NULL, register_key TEXT NOT NULL, person_id INTEGER NOT NULL, PRIMARY KEY (gram, register_key, person_id)) WITHOUT ROWID');
+    this.gramTarget = 'temp.batch_grams';
+    this.gramInserts.clear();
+    try {
+      return fn();
+    } finally {
+      this.gramTarget = 'person_grams';
+      this.gramInserts.clear();
+      this.db.prepare('DELETE FROM register_counts_paused').run();
+    }
+  }
+
+  /**
+   * Moves up to `limit` of the batch's grams, in order, from memory into the
+   * register's gram index (a sorted run instead of a random insert per gram);
+   * true when none are left. Call in a write transaction, in a loop, before publishBatch.
+   */
+  flushBatchGrams(limit: number): boolean {
+    if (this.db.prepare("SELECT 1 FROM temp.sqlite_master WHERE name = 'batch_grams'").get() === undefined) return true;
+    const last = this.db.prepare('SELECT gram, register_key, person_id FROM temp.batch_grams ORDER BY 1, 2, 3 LIMIT 1 OFFSET ?').raw().get(limit - 1) as [string, string, number] | undefined;
+    if (last === undefined) {
+      this.db.exec('INSERT OR IGNORE INTO person_grams (gram, register_key, person_id) SELECT gram, register_key, person_id FROM temp.batch_grams ORDER BY 1, 2, 3');
+      this.dropBatchGrams();
+      return true;
+    }
+    this.db.prepare('INSERT OR IGNORE INTO person_grams (gram, register_key, person_id) SELECT gram, register_key, person_id FROM temp.batch_grams WHERE (gram, register_key, person_id) <= (?, ?, ?) ORDER BY 1, 2, 3').run(...last);
+    this.db.prepare('DELETE FROM temp.batch_grams WHERE (gram, register_key, person_id) <= (?, ?, ?)').run(...last);
+    return false;
+  }
+
+  /** Forgets the grams of a batch not flushed (a failed import). */
+  dropBatchGrams(): void {
+    this.db.exec('DROP TABLE IF EXISTS temp.batch_grams');
+  }
+
+  /** Makes a batch's persons visible: counted, in the register, found by id. In the transaction of the import's audit event. */
+  publishBatch(batch: ImportBatch): void {
+    this.resumeCounts(batch.from, batch.to);
+    this.db.prepare('DELETE FROM import_batches WHERE id = ?').run(batch.id);
+  }
+
+  /**
+   * Deletes up to `limit` of the highest ids of an unpublished batch (dependants
+   * before their supporters) with all that an import writes for them; true
+   * when the batch is empty and its row gone. Call in a write transaction, in
+   * a loop, so no single transaction holds the lock for long.
+   */
+  discardBatchStep(batch: ImportBatch, limit: number): boolean {
+    const lo = this.db.prepare('SELECT id FROM persons WHERE id BETWEEN ? AND ? ORDER BY id DESC LIMIT 1 OFFSET ?').pluck().get(batch.from, batch.to, limit - 1) as number | undefined;
+    const from = lo ?? batch.from;
+    this.db.prepare('INSERT OR IGNORE INTO register_counts_paused (one) VALUES (1)').run();
+    // Grams by their key (the gram index has no person_id order): those flushed before the failure.
+    const persons = this.db.prepare('SELECT id, name, kana FROM persons WHERE id BETWEEN ? AND ?').all(from, batch.to) as { id: PersonId; name: string; kana: string | null }[];
+    for (const p of persons) for (const g of personGrams(p.name, p.kana)) this.deleteGramStmt.run(g, registerKey(p.kana), p.id);
+    for (const table of ['person_numbers', 'purpose_notices', 'person_final_payments']) {
+      this.db.prepare(`DELETE FROM ${table} WHERE person_id BETWEEN ? AND ?`).run(from, batch.to);
+    }
+    this.db.prepare('DELETE FROM persons WHERE id BETWEEN ? AND ?').run(from, batch.to);
+    this.db.prepare('DELETE FROM register_counts_paused').run();
+    if (lo !== undefined && lo > batch.from) {
+      batch.to = lo - 1;
+      return false;
+    }
+    this.db.prepare('DELETE FROM import_batches WHERE id = ?').run(batch.id);
+    return true;
+  }
+
+  /** Imports not yet published (their persons hidden), with the process storing them. */
+  pendingBatches(): (ImportBatch & { pid: number })[] {
+    return this.db.prepare('SELECT id, first_id AS "from", last_id AS "to", pid FROM import_batches ORDER BY id').all() as (ImportBatch & { pid: number })[];
   }
 
   /** The home page's counts, from the maintained register counts (no scan). */
@@ -395,6 +487,13 @@ export class PersonsRepo {
 }
 
 /** Register order's key for a person: kana, and persons without kana last (the column's expression). */
+/** An import's reserved range of person ids (migrations/120_import_batches.sql). */
+export interface ImportBatch {
+  id: number;
+  from: PersonId;
+  to: PersonId;
+}
+
 /** A bulk insert this large or larger (and at least a quarter of the register) rebuilds the order indexes once. */
 const BULK_MIN_ROWS = 10_000;
 

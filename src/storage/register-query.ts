@@ -8,6 +8,9 @@ export type RegisterFilter = 'missing' | 'unchecked' | 'not_provided';
 /** The register_counts filter key of a filter: 未提供 is the number state's own count. */
 const countKey = (f: RegisterFilter | undefined): string => (f === undefined ? '*' : f === 'not_provided' ? 'n:not_provided' : f);
 
+/** A person of an import not yet published (an import_batches range) is in no view. */
+export const VISIBLE = (p: string): string => `NOT EXISTS (SELECT 1 FROM import_batches b WHERE ${p}.id BETWEEN b.first_id AND b.last_id)`;
+
 /** A row's place in register order: (register_key, id). */
 export interface RegisterCursor {
   key: string;
@@ -303,7 +306,8 @@ export class RegisterQuery {
 
 /** The kind, status and number filters as SQL on persons `p`; the partial indexes match these terms exactly. */
 function filterClause(s: RegisterPageQuery, p: string): { where: string[]; args: unknown[] } {
-  const where: string[] = [];
+  // An import still being stored in chunks is in no view of the register (persons-repo.ts VISIBLE).
+  const where: string[] = [VISIBLE(p)];
   const args: unknown[] = [];
   if (s.kind) {
     where.push(`${p}.kind = ?`);

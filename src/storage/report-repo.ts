@@ -1,5 +1,6 @@
 import { shownSubjects } from './audit-names-repo.js';
 import type { Db } from './database.js';
+import { VISIBLE } from './register-query.js';
 
 /** One audit event as the reports read it (the hashes stay with the verifier). */
 export interface ReportEventRow {
@@ -40,6 +41,7 @@ export class ReportRepo {
       .prepare(
         `SELECT p.kind, CASE WHEN p.kind = 'dependant' THEN CASE WHEN p.dependant_until IS NULL THEN 'active' ELSE 'retired' END ELSE p.status END AS status,
                 n.state, count(*) AS n FROM persons p LEFT JOIN person_numbers n ON n.person_id = p.id
+         WHERE ${VISIBLE('p')}
          GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
       )
       .all() as { kind: string; status: string; state: string | null; n: number }[];

@@ -1,6 +1,7 @@
 import type { PersonId, PersonKind, PersonStatus } from '../domain/persons.js';
 import type { RetentionRule, RetentionStart } from '../domain/retention.js';
 import type { Db } from './database.js';
+import { VISIBLE } from './register-query.js';
 
 export type RetentionSetting = 'batch_month' | 'backup_retention_days';
 
@@ -180,7 +181,7 @@ export class RetentionRepo {
          LEFT JOIN persons s ON s.id = p.supporter_id
          LEFT JOIN person_final_payments fp ON fp.person_id = p.id
          LEFT JOIN person_final_payments sfp ON sfp.person_id = p.supporter_id
-         WHERE (p.status = 'retired' OR p.dependant_until IS NOT NULL OR s.status = 'retired') ${only}
+         WHERE (p.status = 'retired' OR p.dependant_until IS NOT NULL OR s.status = 'retired') AND ${VISIBLE('p')} ${only}
          ORDER BY p.kana IS NULL, p.kana, p.id`,
       )
       .raw()

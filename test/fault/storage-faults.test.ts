@@ -82,6 +82,16 @@ describe('storage at start', () => {
     expect(r.status).toBe(3);
   });
 
+  it('refuses to back up a file with a damaged page (quick_check before the copy), writing no backup', async () => {
+    const dataDir = await closedVault();
+    damage(databasePath(dataDir), 4096 * 12 + 100);
+    const folder = tempDir();
+    const r = mnvault(['backup', '--data', dataDir, '--to', folder]);
+    expect(r.stderr).toContain('データベースのファイルが壊れています');
+    expect(r.status).not.toBe(0);
+    expect(readdirSync(folder).filter((f) => f.endsWith('.db'))).toEqual([]);
+  });
+
   root('a read-only mount: serve says it cannot write; audit verify still checks the forensic copy', async () => {
     const dataDir = await closedVault();
     const ro = readOnlyView(dataDir);

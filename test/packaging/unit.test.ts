@@ -37,8 +37,10 @@ describe.skipIf(analyzeMissing)(`systemd/mnvault.service${analyzeMissing ? ` (sk
   it('keeps the settings the appliance depends on', () => {
     const unit = readFileSync(UNIT, 'utf8');
     for (const line of [
-      'ExecStart=/usr/bin/node --max-semi-space-size=2 /opt/mnvault/dist/src/cli/main.js serve --data /var/lib/mnvault',
+      'ExecStart=/usr/bin/node --max-semi-space-size=1 --optimize-for-size /opt/mnvault/dist/src/cli/main.js serve --data /var/lib/mnvault',
       'Environment=MALLOC_ARENA_MAX=2',
+      'Environment=MALLOC_TRIM_THRESHOLD_=131072',
+      'Environment=MALLOC_MMAP_THRESHOLD_=131072',
       'After=network-online.target systemd-udev-settle.service time-sync.target',
       'Wants=network-online.target time-sync.target',
       'User=mnvault',

@@ -4,6 +4,7 @@ import { japanDate } from '../../domain/dates.js';
 import { isPurposeCode, purposeCodesFor, PURPOSES } from '../../domain/purposes.js';
 import { normaliseCode, parsePersonKind, PERSON_KIND_LABEL, type PersonId, type PersonKind } from '../../domain/persons.js';
 import { releaseMemory, withPageCache, writeTransaction } from '../../storage/database.js';
+import { registerKey, type ImportBatch } from '../../storage/persons-repo.js';
 import { numberIndex } from '../../vault/number-index.js';
 import { Sealer } from '../../vault/sealed-box.js';
 import { numberRecordId, NUMBER_FIELD } from '../numbers.js';
@@ -63,8 +64,6 @@ function headerTooLong(bytes: Uint8Array): boolean {
 interface Checked extends PersonDraft {
   index: Buffer | null;
 }
-
-class Rejected extends Error {}
 
 /**
  * Imports persons and their numbers from a CSV file. Every bad row
@@ -156,17 +155,19 @@ export function importPersons(vault: Vault, bytes: Uint8Array, opts: ImportOptio
   }
   progress('parse', total, total);
 
-  // 2. Across rows and against the vault, then store, in one write transaction.
-  try {
-    // A large file writes into every register index at random places: a big page cache for its transaction.
-    withPageCache(vault.db, IMPORT_PAGE_CACHE_MB, () => writeTransaction(vault.db, () => {
-      const registered = vault.persons.codes('employee');
-      const good = dropEndedRetention(vault, checkAgainstFileAndVault(vault, drafts, registered, badEmployees, report.errors), registered, today, report.errors);
-      progress('check', total, total);
-      if (report.errors.length > 0 && !opts.skipInvalid) throw new Rejected();
-      if (good.length === 0) throw new Rejected();
-      const subjects = store(vault, good, registered, report, opts.actor, (done) => progress('store', done, good.length));
-      report.auditSeq = vault.audit.append({
+  // 2. Across rows and against the vault (reads only: a write racing in is caught by the unique indexes).
+  const registered = vault.persons.codes('employee');
+  const good = dropEndedRetention(vault, checkAgainstFileAndVault(vault, drafts, registered, badEmployees, report.errors), registered, today, report.errors);
+  progress('check', total, total);
+  if ((report.errors.length > 0 && !opts.skipInvalid) || good.length === 0) {
+    report.errors.sort((a, b) => a.line - b.line);
+    return report;
+  }
+  // 3. Store in committed chunks, hidden until the batch is published with its audit event (storeInChunks).
+  // A large file writes into every register index at random places: a big page cache while it lasts.
+  report.auditSeq = withPageCache(vault.db, IMPORT_PAGE_CACHE_MB, () =>
+    storeInChunks(vault, good, registered, report, opts.actor, (done) => progress('store', done, good.length), (subjects) =>
+      vault.audit.append({
         actor: opts.actor,
         action: 'persons.imported',
         subjects,
@@ -178,15 +179,12 @@ export function importPersons(vault: Vault, bytes: Uint8Array, opts: ImportOptio
           not_provided: report.imported.notProvided,
           encoding,
         },
-      }).seq;
-    }));
-    report.committed = true;
-    // A 100,000-row import leaves ~150 MB of page cache behind in a long-running server.
-    releaseMemory(vault.db);
-  } catch (err) {
-    if (!(err instanceof Rejected)) throw err;
-    report.imported = { employee: 0, dependant: 0, payee: 0, notProvided: 0 };
-  }
+      }).seq,
+    ),
+  );
+  report.committed = true;
+  // A 100,000-row import leaves ~150 MB of page cache behind in a long-running server.
+  releaseMemory(vault.db);
   report.errors.sort((a, b) => a.line - b.line);
   return report;
 }
@@ -276,59 +274,146 @@ function notifiedFor(d: PersonDraft, chosen: readonly string[] | undefined): str
   return ofKind.filter((c) => (chosen ?? []).includes(c));
 }
 
-/** Inserts supporters before dependants (the foreign key is checked per row). */
-function store(vault: Vault, rows: Checked[], registered: Map<string, PersonId>, report: ImportReport, actor: Actor, progress: (done: number) => void): AuditSubject[] {
+/** How long one chunk may hold the write lock, and the pause after it in which other writers take their turn. */
+export const CHUNK_MS = 80;
+export const CHUNK_GAP_MS = 20;
+/** Grams moved, in order, into the register's index per transaction (a sorted run: well under CHUNK_MS). */
+const GRAMS_PER_FLUSH = 20_000;
+/** Rows deleted per transaction when a batch is discarded. */
+const DISCARD_ROWS = 2000;
+
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Stores the rows in committed chunks so that no transaction holds the
+ * write lock for more than about CHUNK_MS: the web server's writes (which
+ * wait for the lock synchronously, on its event loop) get their turn in
+ * each CHUNK_GAP_MS pause. All or nothing is kept by the batch: the ids are
+ * reserved first (import_batches), every chunk's persons stay out of the
+ * register, its counts and byId, and one last short transaction publishes
+ * the batch together with the import's audit event (`publish` appends it).
+ * On any failure the chunks are deleted again, also in short transactions;
+ * after a crash the next open does it (discardPendingImports), audited.
+ */
+function storeInChunks(vault: Vault, rows: Checked[], registered: Map<string, PersonId>, report: ImportReport, actor: Actor, progress: (done: number) => void, publish: (subjects: AuditSubject[]) => number): number {
   const at = vault.clock.now().toISOString();
-  const ordered = [...rows.filter((r) => r.kind !== 'dependant'), ...rows.filter((r) => r.kind === 'dependant')];
+  // In register order within each group: a chunk's rows then land side by side in the register's order
+  // indexes, so each commit writes a few pages of them instead of one page per row.
+  const byKey = (a: Checked, b: Checked) => (registerKey(a.kana) < registerKey(b.kana) ? -1 : registerKey(a.kana) > registerKey(b.kana) ? 1 : 0);
+  const ordered = [...rows.filter((r) => r.kind !== 'dependant').sort(byKey), ...rows.filter((r) => r.kind === 'dependant').sort(byKey)];
   const fileEmployeeIds = new Map<string, PersonId>();
   const subjects: AuditSubject[] = [];
   const today = japanDate(vault.clock.now());
   const sealer = new Sealer(vault.publicKey);
+  const batch = writeTransaction(vault.db, () => vault.persons.reserveBatch(ordered.length, at));
+  // The chunks need not be durable one by one (a crash discards the batch at the next open): no fsync per
+  // chunk. The publish runs with synchronous = FULL again, and its fsync makes every chunk durable with it.
+  vault.db.pragma('synchronous = NORMAL');
   try {
-    let id = vault.persons.nextId();
+    let id = batch.from;
     let done = 0;
-    // New persons only: the register's counts, grams and order indexes are built once for the whole range.
-    vault.persons.insertBulk(ordered.length, () => {
-      for (const r of ordered) {
-        const supporterId = r.kind === 'dependant' ? (fileEmployeeIds.get(r.supporterCode!) ?? registered.get(r.supporterCode!)!) : null;
-        vault.persons.insertPerson(
-          {
-            id,
-            kind: r.kind,
-            code: r.code,
-            name: r.name,
-            kana: r.kana,
-            birthDate: r.birthDate,
-            relationship: r.relationship,
-            supporterId,
-            corporateNumber: r.corporateNumber,
-            status: r.retiredOn ? 'retired' : 'active',
-            retiredOn: r.retiredOn,
-          },
-          at,
-          r.number !== null && r.index !== null ? 'held' : r.refusalReason !== null ? 'not_provided' : null,
-        );
-        if (r.kind === 'employee' && r.code !== null) fileEmployeeIds.set(r.code, id);
-        if (r.lastPaidOn !== null) vault.retention.setLastPaidOn(id, r.lastPaidOn, actor.id, at);
-        if (r.number !== null && r.index !== null) {
-          const digits = Buffer.from(r.number.expose(), 'latin1');
-          vault.persons.insertSealedNumber(id, sealer.seal(digits, numberRecordId(id), NUMBER_FIELD), r.index, at, r.purposes!);
-          digits.fill(0);
-        } else if (r.refusalReason !== null) {
-          vault.persons.insertNotProvided(id, r.refusalReason, at, r.purposes!);
-          report.imported.notProvided++;
-        }
-        // The notice the file stands for: dated the day of the import (the handler states what was notified).
-        if (r.number !== null || r.refusalReason !== null) vault.purposeNotices.insert({ personId: id, role: r.kind, purposes: r.purposes!, notifiedOn: today, via: 'import', actorId: actor.id, createdAt: at });
-        report.imported[r.kind]++;
-        subjects.push({ id, name: r.name });
-        id++;
-        if (++done % PROGRESS_EVERY === 0) progress(done);
-      }
-    });
+    while (done < ordered.length) {
+      writeTransaction(vault.db, () =>
+        vault.persons.insertHidden(() => {
+          const started = performance.now();
+          do {
+            const r = ordered[done]!;
+            const supporterId = r.kind === 'dependant' ? (fileEmployeeIds.get(r.supporterCode!) ?? registered.get(r.supporterCode!)!) : null;
+            vault.persons.insertPerson(
+              {
+                id,
+                kind: r.kind,
+                code: r.code,
+                name: r.name,
+                kana: r.kana,
+                birthDate: r.birthDate,
+                relationship: r.relationship,
+                supporterId,
+                corporateNumber: r.corporateNumber,
+                status: r.retiredOn ? 'retired' : 'active',
+                retiredOn: r.retiredOn,
+              },
+              at,
+              r.number !== null && r.index !== null ? 'held' : r.refusalReason !== null ? 'not_provided' : null,
+            );
+            if (r.kind === 'employee' && r.code !== null) fileEmployeeIds.set(r.code, id);
+            if (r.lastPaidOn !== null) vault.retention.setLastPaidOn(id, r.lastPaidOn, actor.id, at);
+            if (r.number !== null && r.index !== null) {
+              const digits = Buffer.from(r.number.expose(), 'latin1');
+              vault.persons.insertSealedNumber(id, sealer.seal(digits, numberRecordId(id), NUMBER_FIELD), r.index, at, r.purposes!);
+              digits.fill(0);
+            } else if (r.refusalReason !== null) {
+              vault.persons.insertNotProvided(id, r.refusalReason, at, r.purposes!);
+              report.imported.notProvided++;
+            }
+            // The notice the file stands for: dated the day of the import (the handler states what was notified).
+            if (r.number !== null || r.refusalReason !== null) vault.purposeNotices.insert({ personId: id, role: r.kind, purposes: r.purposes!, notifiedOn: today, via: 'import', actorId: actor.id, createdAt: at });
+            report.imported[r.kind]++;
+            subjects.push({ id, name: r.name });
+            id++;
+            if (++done % PROGRESS_EVERY === 0) progress(done);
+          } while (done < ordered.length && performance.now() - started < CHUNK_MS);
+        }),
+      );
+      if (done < ordered.length) pause(CHUNK_GAP_MS);
+    }
     progress(done);
+    while (!writeTransaction(vault.db, () => vault.persons.flushBatchGrams(GRAMS_PER_FLUSH))) pause(CHUNK_GAP_MS);
+    vault.db.pragma('synchronous = FULL');
+    return writeTransaction(vault.db, () => {
+      vault.persons.publishBatch(batch);
+      return publish(subjects);
+    });
+  } catch (err) {
+    report.imported = { employee: 0, dependant: 0, payee: 0, notProvided: 0 };
+    vault.persons.dropBatchGrams();
+    discardBatch(vault, batch);
+    throw err;
   } finally {
+    vault.db.pragma('synchronous = FULL');
     sealer.wipe();
   }
-  return subjects;
+}
+
+/** Deletes an unpublished batch in short transactions; a failure here is left to the next open. */
+function discardBatch(vault: Vault, batch: ImportBatch): void {
+  try {
+    while (!writeTransaction(vault.db, () => vault.persons.discardBatchStep(batch, DISCARD_ROWS))) pause(CHUNK_GAP_MS);
+  } catch {
+    // The batch stays hidden; discardPendingImports deletes it at the next open.
+  }
+}
+
+/**
+ * At open: deletes the persons of imports a crash left unpublished (hidden
+ * all along, never in any view), so nothing partial stays stored; the last
+ * step commits with its audit event. An import whose process still runs
+ * (the CLI next to the server) is left alone.
+ */
+export function discardPendingImports(vault: Vault): number {
+  const crashed = vault.persons.pendingBatches().filter((b) => !processAlive(b.pid));
+  for (const batch of crashed) {
+    const range = { first_id: batch.from, last_id: batch.to };
+    for (;;) {
+      const last = writeTransaction(vault.db, () => {
+        const empty = vault.persons.discardBatchStep(batch, DISCARD_ROWS);
+        if (empty) vault.audit.append({ actor: { id: 'system', name: 'mnvault' }, action: 'persons.import_discarded', detail: range });
+        return empty;
+      });
+      if (last) break;
+    }
+  }
+  return crashed.length;
+}
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
