@@ -1,3 +1,4 @@
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,7 +24,7 @@ describe('an import killed between its chunks', () => {
     const { vault, dataDir } = await newTestVault(clock);
     const file = join(tempDir(), 'big.csv');
     writeFileSync(file, syntheticCsv(6000, 5));
-    const child = spawn(process.execPath, [packagePath('dist', 'src', 'cli', 'main.js'), 'import', '--data', dataDir, file], { env: { PATH: process.env.PATH ?? '', LANG: 'C.UTF-8' }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [packagePath('dist', 'src', 'cli', 'main.js'), 'import', '--data', dataDir, '--purposes', ALL_PURPOSES.join(','), file], { env: { PATH: process.env.PATH ?? '', LANG: 'C.UTF-8' }, stdio: 'ignore' });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     const stored = vault.db.prepare('SELECT count(*) FROM persons').pluck();
     for (let i = 0; i < 6000 && (stored.get() as number) < 500; i++) await new Promise((r) => setTimeout(r, 10));
