@@ -1,5 +1,6 @@
 import type { CampaignFilter, CampaignPurposes } from '../domain/campaign.js';
 import type { PersonId, PersonKind } from '../domain/persons.js';
+import { VISIBLE } from './register-query.js';
 import type { Db } from './database.js';
 
 export interface CampaignRow {
@@ -62,20 +63,20 @@ export class CampaignsRepo {
     switch (filter) {
       case 'missing':
         // kinds is a closed set of literals (PersonKind), never user text.
-        return ids(`SELECT id FROM persons WHERE number_state IS NULL AND kind IN (${kinds.filter((k) => k === 'employee' || k === 'payee').map((k) => `'${k}'`).join(', ') || "''"}) AND status = 'active'`);
+        return ids(`SELECT id FROM persons WHERE ${VISIBLE('persons')} AND number_state IS NULL AND kind IN (${kinds.filter((k) => k === 'employee' || k === 'payee').map((k) => `'${k}'`).join(', ') || "''"}) AND status = 'active'`);
       case 'unchecked':
-        return ids("SELECT id FROM persons WHERE number_state = 'held' AND identity_checked = 0 AND kind IN ('employee', 'payee') AND status = 'active'");
+        return ids(`SELECT id FROM persons WHERE ${VISIBLE('persons')} AND number_state = 'held' AND identity_checked = 0 AND kind IN ('employee', 'payee') AND status = 'active'`);
       case 'dependants': {
         // Current dependants without a number, by their partial index; their employees, once each.
-        const supporters = ids("SELECT supporter_id FROM persons WHERE number_state IS NULL AND kind = 'dependant' AND dependant_until IS NULL");
+        const supporters = ids(`SELECT supporter_id FROM persons WHERE ${VISIBLE('persons')} AND number_state IS NULL AND kind = 'dependant' AND dependant_until IS NULL`);
         const active = this.db.prepare("SELECT 1 FROM persons WHERE id = ? AND kind = 'employee' AND status = 'active'").pluck();
         return [...new Set(supporters)].filter((id) => active.get(id) !== undefined).sort((a, b) => a - b);
       }
       case 'joined_since':
-        return ids("SELECT id FROM persons WHERE kind = 'employee' AND created_at >= ? AND status = 'active'", japanDayStart(arg ?? ''));
+        return ids(`SELECT id FROM persons WHERE ${VISIBLE('persons')} AND kind = 'employee' AND created_at >= ? AND status = 'active'`, japanDayStart(arg ?? ''));
       case 'payees_of_year':
         // Registered by the end of the year, and not ended before it began.
-        return ids("SELECT id FROM persons WHERE kind = 'payee' AND created_at < ? AND (status = 'active' OR retired_on >= ?)", japanDayStart(`${Number(arg) + 1}-01-01`), `${arg}-01-01`);
+        return ids(`SELECT id FROM persons WHERE ${VISIBLE('persons')} AND kind = 'payee' AND created_at < ? AND (status = 'active' OR retired_on >= ?)`, japanDayStart(`${Number(arg) + 1}-01-01`), `${arg}-01-01`);
     }
   }
 
@@ -151,7 +152,7 @@ export class CampaignsRepo {
 
   /** A prepared lookup of a person's current dependants without a held number (codeTargets' dependants), for a batch. */
   dependantsToAsk(): (supporterId: PersonId) => { id: PersonId; name: string }[] {
-    const st = this.db.prepare("SELECT id, name FROM persons WHERE supporter_id = ? AND kind = 'dependant' AND dependant_until IS NULL AND number_state IS NOT 'held' ORDER BY id");
+    const st = this.db.prepare(`SELECT id, name FROM persons WHERE ${VISIBLE('persons')} AND supporter_id = ? AND kind = 'dependant' AND dependant_until IS NULL AND number_state IS NOT 'held' ORDER BY id`);
     return (id) => st.all(id) as { id: PersonId; name: string }[];
   }
 
