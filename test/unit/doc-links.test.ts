@@ -96,8 +96,6 @@ describe('README and docs links', () => {
 
   it('checks what it claims: a missing file and a missing heading are found', () => {
     expect(relativeLinks('[a](x.md) [b](https://example.org/) `[c](y.md)` [d](#top)')).toEqual(['x.md', '#top']);
-    expect(anchorsOf('# Backup and restore drill\n## 設定の確認 (`/admin`)\n## Again\n## Again')).toEqual(
-      new Set(['backup-and-restore-drill', '設定の確認-admin', 'again', 'again-1']),
-    );
+    expect(anchorsOf('# Backup and restore drill\n## 設定の確認 (`/admin`)\n## Again\n## Again')).toEqual(new Set(['backup-and-restore-drill', '設定の確認-admin', 'again', 'again-1']));
   });
 });
