@@ -1,11 +1,74 @@
+import { readdirSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
+
+/**
+ * Two projects: 'unit', the fast set a developer runs all the time (npm run test:unit: pure and
+ * in-process tests on real SQLite, under a minute on two cores), and 'process', the tests that start
+ * processes, servers, Chromium, pcscd or a whole appliance. npm test runs both.
+ */
+
+/** Folders of in-process tests. */
+const IN_PROCESS_FOLDERS = ['unit', 'vectors', 'devices', 'integration', 'web', 'security', 'fault'];
+const IN_PROCESS = IN_PROCESS_FOLDERS.map((d) => `test/${d}/**/*.test.ts`);
+
+/** Every other folder of test/ (cli, e2e, reports, packaging, appliance, and any new one). */
+const OTHER = readdirSync(new URL('test/', import.meta.url), { withFileTypes: true })
+  .filter((d) => d.isDirectory() && !IN_PROCESS_FOLDERS.includes(d.name))
+  .map((d) => `test/${d.name}/**/*.test.ts`);
+
+/** Tests in those folders that start a process, a server on a port, a browser or a device daemon. */
+const STARTS_PROCESSES = [
+  'test/devices/door-service.test.ts',
+  'test/devices/door-simulator.test.ts',
+  'test/devices/door.test.ts',
+  'test/devices/mynumber-card-pcsc.test.ts',
+  'test/devices/pin-uv-auth-independent.test.ts',
+  'test/devices/probe-batches.test.ts',
+  'test/devices/security-key-transcripts.test.ts',
+  'test/devices/udev-rules.test.ts',
+  'test/fault/backup-interrupt.test.ts',
+  'test/fault/crash-keys.test.ts',
+  'test/fault/lost-wal.test.ts',
+  'test/fault/storage-faults.test.ts',
+  'test/integration/card-intake-pinpad.test.ts',
+  'test/integration/card-intake.test.ts',
+  'test/integration/gate.test.ts',
+  'test/integration/security-key-gate.test.ts',
+  'test/security/backup-mode.test.ts',
+  'test/security/chromium-sandbox.test.ts',
+  'test/security/csv-formula.test.ts',
+  'test/security/local-ca.test.ts',
+  'test/security/server-limits.test.ts',
+  'test/security/status-clock.test.ts',
+  'test/security/tls.test.ts',
+  'test/unit/failure-log.test.ts',
+  'test/unit/outside-references.test.ts',
+  'test/unit/pdf-launch.test.ts',
+  'test/unit/second-factor-keys.test.ts',
+  'test/web/audit.test.ts',
+  'test/web/card-intake.test.ts',
+  'test/web/hostile-input.test.ts',
+  'test/web/records.test.ts',
+  'test/web/reports.test.ts',
+  'test/web/routes-roles.test.ts',
+  'test/web/second-factor.test.ts',
+  'test/web/security-keys.test.ts',
+  'test/web/sessions-csrf.test.ts',
+  'test/web/sign-in-bursts.test.ts',
+  'test/web/status.test.ts',
+];
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
     reporters: ['default'],
+    // The low password-hash cost, honoured only because vitest runs with NODE_ENV=test (src/vault/password.ts).
+    env: { MNVAULT_PASSWORD_COST: 'test' },
+    projects: [
+      { extends: true, test: { name: 'unit', include: IN_PROCESS, exclude: STARTS_PROCESSES } },
+      { extends: true, test: { name: 'process', include: [...OTHER, ...STARTS_PROCESSES] } },
+    ],
   },
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AppError } from './domain/errors.js';
+import { passwordCost } from './vault/password.js';
 import { DEFAULT_NETWORKS, parseNetworks } from './web/network.js';
 
 /**
@@ -130,6 +131,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       '環境変数の設定に誤りがあります:\n  MNVAULT_DEBUG: 本番モード（MNVAULT_MODE=production、または systemd の資格情報で実行）では使えません。エラーの詳細はログの参照IDでたどり、必要なら mnvault support-bundle で情報をまとめてください。',
     );
   }
+  // Refuses a lowered password-hash cost anywhere but in the test runner.
+  passwordCost(env);
   return {
     syslog: e.MNVAULT_SYSLOG ? parseSyslogTarget(e.MNVAULT_SYSLOG, e.MNVAULT_SYSLOG_CA) : undefined,
     syslogWitness: e.MNVAULT_SYSLOG_WITNESS,

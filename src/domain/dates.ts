@@ -68,7 +68,13 @@ export function parseDate(input: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Japan Standard Time is UTC+9 all year (標準時: no daylight saving since 1951). Every conversion
+ * between an instant and a date or time in Japan adds or subtracts this one offset.
+ */
+export const JAPAN_OFFSET_MS = 9 * 3600_000;
+
 /** Today's date in Japan (JST, UTC+9) as an ISO string. */
 export function japanDate(at: Date): string {
-  return new Date(at.getTime() + 9 * 3600_000).toISOString().slice(0, 10);
+  return new Date(at.getTime() + JAPAN_OFFSET_MS).toISOString().slice(0, 10);
 }

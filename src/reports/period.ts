@@ -1,5 +1,6 @@
 import { AppError } from '../domain/errors.js';
 import { parseMonth } from '../web/entry-log.js';
+import { JAPAN_OFFSET_MS as JST_MS } from '../domain/dates.js';
 
 /** A period in Japan time as the UTC instants that bound it, with its printed label. */
 export interface Period {
@@ -10,7 +11,6 @@ export interface Period {
   label: string;
 }
 
-const JST_MS = 9 * 3600_000;
 const day = (iso: string) => new Date(Date.parse(iso) + JST_MS).toISOString().slice(0, 10).replaceAll('-', '/');
 const lastDay = (to: string) => day(new Date(Date.parse(to) - 1).toISOString());
 

@@ -23,6 +23,7 @@ import type { ReportContext, ReportKind, ReportModel } from './model.js';
 import { buildNoticeReport, type NoticeContent } from './notice.js';
 import type { Period } from './period.js';
 import { buildRegisterReport, type RegisterData } from './register.js';
+import { JAPAN_OFFSET_MS as JST_MS } from '../domain/dates.js';
 
 export type ReportRequest =
   | { kind: 'activity' | 'entries' | 'disposal'; period: Period }
@@ -32,7 +33,6 @@ export type ReportRequest =
 
 export type ReportFormat = 'html' | 'pdf';
 
-const JST_MS = 9 * 3600_000;
 const todayJst = (now: Date) => new Date(now.getTime() + JST_MS).toISOString().slice(0, 10);
 
 /**

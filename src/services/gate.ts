@@ -1,4 +1,3 @@
-import { randomInt } from 'node:crypto';
 import type { Actor } from '../domain/audit-events.js';
 import { looksLikeNumber } from '../domain/digits.js';
 import { AppError } from '../domain/errors.js';
@@ -20,6 +19,7 @@ import { actorOf } from './accounts.js';
 import { numberRecordId, NUMBER_FIELD } from './numbers.js';
 import { edgeSpaceTrimmed, normaliseText, unsafeTextProblem } from '../domain/text-safety.js';
 import type { Vault } from './vault.js';
+import { randomCode, type CodeSource } from '../gate/codes.js';
 
 /** How long the slot's key derivation took (logged, and measured apart by the bench), and work that must commit with the approval. */
 export interface ApprovalTiming {
@@ -140,7 +140,14 @@ export class RevealStore {
  * request and its code. The domain decides the use (kind, notified purposes,
  * the person's state); an admin's co-approval of a later use is used up here.
  */
-export function requestReveal(vault: Vault, handler: UserRow, input: { personId: number; purpose: string; note?: string; reopenedFrom?: number }, client: string | null, windows: GateWindows = DEFAULT_WINDOWS): GateRequest {
+export function requestReveal(
+  vault: Vault,
+  handler: UserRow,
+  input: { personId: number; purpose: string; note?: string; reopenedFrom?: number },
+  client: string | null,
+  windows: GateWindows = DEFAULT_WINDOWS,
+  codes: CodeSource = randomCode,
+): GateRequest {
   const person = vault.persons.byId(input.personId);
   if (!person) throw new AppError('not_found', '指定された人物は登録されていません。');
   if (!findPurpose(input.purpose) || !kindsOf(vault, person).some((k) => (findPurpose(input.purpose)!.appliesTo as readonly string[]).includes(k))) {
@@ -153,7 +160,7 @@ export function requestReveal(vault: Vault, handler: UserRow, input: { personId:
   }
   const note = checkNote(input.note);
   const at = vault.clock.now().toISOString();
-  return openRequest(vault, handler, { kind: 'reveal', personIds: [person.id], purpose: purpose.code, note: note || null, exportEncoding: null }, client, windows, () => {
+  return openRequest(vault, handler, { kind: 'reveal', personIds: [person.id], purpose: purpose.code, note: note || null, exportEncoding: null }, client, windows, codes, () => {
     if (coApprovalId !== null) vault.purposeNotices.useCoApproval(coApprovalId, at);
   }, input.reopenedFrom);
 }
@@ -164,12 +171,12 @@ export function requestReveal(vault: Vault, handler: UserRow, input: { personId:
  * another reason written in the note. Approved at the appliance like a
  * reveal; the approval opens no number, is logged as the entry and pulses the door.
  */
-export function requestEntry(vault: Vault, user: UserRow, input: { purpose: string; note?: string; reopenedFrom?: number }, client: string | null, windows: GateWindows = DEFAULT_WINDOWS): GateRequest {
+export function requestEntry(vault: Vault, user: UserRow, input: { purpose: string; note?: string; reopenedFrom?: number }, client: string | null, windows: GateWindows = DEFAULT_WINDOWS, codes: CodeSource = randomCode): GateRequest {
   const purpose = findEntryPurpose(input.purpose);
   if (!purpose) throw new AppError('invalid', '入室の目的を一覧から選んでください。');
   const note = checkNote(input.note);
   if (purpose.noteRequired && !note) throw new AppError('invalid', '「その他」を選んだときは、入室の目的をメモに書いてください。');
-  return openRequest(vault, user, { kind: 'entry', personIds: [], purpose: purpose.code, note: note || null, exportEncoding: null }, client, windows, undefined, input.reopenedFrom);
+  return openRequest(vault, user, { kind: 'entry', personIds: [], purpose: purpose.code, note: note || null, exportEncoding: null }, client, windows, codes, undefined, input.reopenedFrom);
 }
 
 function openRequest(
@@ -178,6 +185,7 @@ function openRequest(
   r: Pick<GateRequest, 'kind' | 'personIds' | 'purpose' | 'note' | 'exportEncoding'>,
   client: string | null,
   windows: GateWindows,
+  codes: CodeSource,
   inTransaction?: (requestId: number) => void,
   /** A handler's earlier request this one repeats (「申請をやり直す」), named in the audit event. */
   reopenedFrom?: number,
@@ -185,7 +193,7 @@ function openRequest(
   const now = vault.clock.now();
   return writeTransaction(vault.db, () => {
     let code = '';
-    do code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+    do code = codes();
     while (vault.gate.codeInUse(code) || codeReserved(code));
     const id = vault.gate.insert({ ...r, code, handlerId: handler.id, createdAt: now.toISOString(), approveBy: new Date(now.getTime() + windows.approvalMs).toISOString() });
     startApprovalWindow(id, windows.approvalMs);
@@ -242,7 +250,14 @@ export function exportCandidates(vault: Vault, input: { set: ExportSet; purpose:
  * exportCandidates includes; the request names them, and the persons left out
  * are kept with the request so its page lists them with the reason.
  */
-export function requestExport(vault: Vault, handler: UserRow, input: { set: string; purpose: string; encoding: string; year?: string }, client: string | null, windows: GateWindows = DEFAULT_WINDOWS): GateRequest {
+export function requestExport(
+  vault: Vault,
+  handler: UserRow,
+  input: { set: string; purpose: string; encoding: string; year?: string },
+  client: string | null,
+  windows: GateWindows = DEFAULT_WINDOWS,
+  codes: CodeSource = randomCode,
+): GateRequest {
   if (input.set !== 'employees' && input.set !== 'payees') throw new AppError('invalid', '出力する対象を選んでください。');
   if (input.encoding !== 'utf8_bom' && input.encoding !== 'shift_jis') throw new AppError('invalid', '文字コードを選んでください。');
   const purpose = findPurpose(input.purpose);
@@ -253,7 +268,7 @@ export function requestExport(vault: Vault, handler: UserRow, input: { set: stri
     const why = leftOut.length > 0 ? `対象の${leftOut.length}名はすべて除外されました（${[...new Set(leftOut.map((l) => l.reason))].join('、')}）。` : '';
     throw new AppError('invalid', `この利用目的で出力できる人物（番号登録済み）がいません。${why}対象と利用目的の組み合わせを確認してください。`);
   }
-  return openRequest(vault, handler, { kind: 'export', personIds: included, purpose: purpose.code, note: year === undefined ? null : `${year}年分`, exportEncoding: input.encoding }, client, windows, (id) =>
+  return openRequest(vault, handler, { kind: 'export', personIds: included, purpose: purpose.code, note: year === undefined ? null : `${year}年分`, exportEncoding: input.encoding }, client, windows, codes, (id) =>
     vault.purposeNotices.insertLeftOut(id, leftOut),
   );
 }

@@ -1,4 +1,5 @@
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { randomCode, type CodeSource } from '../gate/codes.js';
 import { looksLikeNumber } from '../domain/digits.js';
 import { AppError } from '../domain/errors.js';
 import { codeReserved, releaseCode, reserveCode } from '../gate/requests.js';
@@ -56,6 +57,7 @@ export class EnrolmentDesk {
   constructor(
     private readonly vault: Vault,
     private readonly station: SecurityKeyStation,
+    private readonly codes: CodeSource = randomCode,
   ) {}
 
   start(admin: UserRow, userId: string, label: string, now: number): Enrolment {
@@ -68,7 +70,7 @@ export class EnrolmentDesk {
     if (clean.length > 60 || /[\u0000-\u001f]/u.test(clean)) throw new AppError('invalid', 'キーの名前は制御文字を含まない60文字以内にしてください。');
     if (looksLikeNumber(clean)) throw new AppError('invalid', 'キーの名前に個人番号のような12桁の数字は入れられません。');
     let code = '';
-    do code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+    do code = this.codes();
     while (this.vault.gate.codeInUse(code) || codeReserved(code));
     reserveCode(code);
     const e: Enrolment = { id: randomUUID(), code, adminId: admin.id, userId: user.id, label: clean || 'セキュリティキー', state: 'waiting_pin', message: '装置のPINパッドで登録番号とあなたのPINを入力してください。', expiresAt: now + ENROLMENT_WINDOW_MS, keyId: null };

@@ -16,6 +16,30 @@ export type AuditFields = [
 ];
 export type RawAuditRow = [...AuditFields, prevHash: Buffer, hash: Buffer];
 
+/** An audit row by name, for code that reads its fields (the chain keeps the tuple: its canonical form is by position). */
+export interface AuditRow {
+  seq: number;
+  at: string;
+  actorId: string;
+  actorName: string;
+  action: string;
+  /** JSON: [{ id, name }] of the persons the event names. */
+  subjects: string;
+  purpose: string | null;
+  client: string | null;
+  device: string | null;
+  /** JSON object of the event's detail. */
+  detail: string;
+  prevHash: Buffer;
+  hash: Buffer;
+}
+
+/** Names the fields of a row read in column order. */
+export function namedAuditRow(row: RawAuditRow): AuditRow {
+  const [seq, at, actorId, actorName, action, subjects, purpose, client, device, detail, prevHash, hash] = row;
+  return { seq, at, actorId, actorName, action, subjects, purpose, client, device, detail, prevHash, hash };
+}
+
 const COLUMNS = 'seq, at, actor_id, actor_name, action, subjects, purpose, client, device, detail, prev_hash, hash';
 /** The columns for readers: subjects with names resolved (alias e). The verifier reads COLUMNS as stored. */
 const BESIDE = `CASE WHEN e.subjects = '[]' THEN NULL ELSE (SELECT json_group_array(json_array(n.person_id, n.name, hex(t.salt)))

@@ -10,7 +10,7 @@ export type Db = Database.Database;
 
 /**
  * AEGIS-256 (authenticated, AES-NI): the cheapest authenticated cipher of
- * SQLite3 Multiple Ciphers in our measurement (README, "Cipher choice").
+ * SQLite3 Multiple Ciphers in our measurement (docs/cipher-choice.md).
  * Changing it needs a rekey of every vault, so it is a constant, not a setting.
  */
 export const DB_CIPHER = 'aegis';

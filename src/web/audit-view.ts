@@ -10,9 +10,9 @@ import type { RawAuditRow } from '../storage/audit-repo.js';
 import { AuditBrowseRepo, type AuditCursor, type AuditFilter } from '../storage/audit-browse-repo.js';
 import { AUDIT_MESSAGES as A } from './messages-audit.js';
 import { formatTime } from './view-models.js';
+import { JAPAN_OFFSET_MS as JST_MS } from '../domain/dates.js';
 
 export const AUDIT_PAGE_SIZE = 50;
-const JST_MS = 9 * 3600_000;
 const PERSON_MATCHES = 50;
 
 const repos = new WeakMap<Vault, AuditBrowseRepo>();

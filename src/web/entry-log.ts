@@ -7,9 +7,9 @@ import type { DoorAlarm } from '../storage/door-repo.js';
 import type { EntryLogRow } from '../storage/entry-log-repo.js';
 import { M } from './messages.js';
 import { formatTime } from './view-models.js';
+import { JAPAN_OFFSET_MS as JST_MS } from '../domain/dates.js';
 
 export const ENTRY_LOG_PAGE_SIZE = 50;
-const JST_MS = 9 * 3600_000;
 
 /** A calendar month in Japan time (YYYY-MM) as the UTC instants that bound it. */
 export function parseMonth(input: unknown): { month: string; from: string; to: string } {

@@ -2,7 +2,7 @@
 export const BACKUP_MESSAGES = {
   nav: 'バックアップ',
   title: 'バックアップ',
-  lead: '金庫のデータベースを、暗号化したまま外部のフォルダー（USBドライブ・NAS）にコピーします。サービスを止めずに作れます。バックアップから戻すには、この装置の資格情報（db-key）と、PINまたは回復コードが必要です（README「バックアップと復元の訓練」）。',
+  lead: '金庫のデータベースを、暗号化したまま外部のフォルダー（USBドライブ・NAS）にコピーします。サービスを止めずに作れます。バックアップから戻すには、この装置の資格情報（db-key）と、PINまたは回復コードが必要です（docs/operations.md「Backup and restore drill」）。',
   folder: '保存先のフォルダー',
   folderUnset: '保存先が設定されていません。',
   folderSet: '初期設定で変更',

@@ -13,9 +13,9 @@ import { secretFromEnrolPage, totpCode } from '../helpers/second-factor.js';
 
 /**
  * The appliance as an operator gets it: a Debian 12 machine booted with systemd, scripts/install.sh
- * run from the checkout as the README says, then the README's operations commands and the office
+ * run from the checkout as docs/operations.md says, then its operations commands and the office
  * app over HTTPS from outside the machine. Every command line here that starts with `sudo` is one
- * the README shows (keep the two in step).
+ * README.md, docs/operations.md or docs/reports.md shows (keep them in step).
  */
 const unavailable = applianceUnavailable();
 const ADMIN = { login: 'kanri', password: 'correct horse battery', pin: '246810' };
@@ -134,8 +134,8 @@ afterAll(() => {
 }, 120_000);
 
 describe.skipIf(unavailable)(`the appliance installed on Debian 12 booted with systemd${unavailable ? ` (skipped: ${unavailable})` : ''}`, { timeout: 600_000 }, () => {
-  it('installs with scripts/install.sh as the README says, and the unit runs', () => {
-    // The README's install, with the first admin's secrets from files (no terminal here).
+  it('installs with scripts/install.sh as docs/operations.md says, and the unit runs', () => {
+    // The install of docs/operations.md, with the first admin's secrets from files (no terminal here).
     m().ok(`umask 077 && printf '%s\\n' '${ADMIN.password}' >/root/admin-password && printf '%s\\n' '${ADMIN.pin}' >/root/admin-pin && cp /root/admin-pin /root/pin`);
     const out = m().ok(
       `cd ${CHECKOUT} && sudo scripts/install.sh --networks 127.0.0.0/8,::1/128 --port ${port} --backup-dir ${BACKUP_DIR} ` +
@@ -155,7 +155,7 @@ describe.skipIf(unavailable)(`the appliance installed on Debian 12 booted with s
     ca = readFileSync(join(m().root, 'var/lib/mnvault/tls/ca.pem'), 'utf8');
   });
 
-  it('shows the CA fingerprint the way the README tells the operator to compare it', () => {
+  it('shows the CA fingerprint the way docs/operations.md tells the operator to compare it', () => {
     const out = m().ok('sudo openssl x509 -in /var/lib/mnvault/tls/ca.pem -noout -fingerprint -sha256');
     expect(out).toMatch(/^sha256 Fingerprint=[0-9A-F]{2}(:[0-9A-F]{2}){31}$/mu);
   });
@@ -213,7 +213,7 @@ describe.skipIf(unavailable)(`the appliance installed on Debian 12 booted with s
     lap('import and reports');
   });
 
-  it('prints reports with sudo mnvault report, as the README shows', () => {
+  it('prints reports with sudo mnvault report, as docs/reports.md shows', () => {
     m().ok('sudo install -d -o mnvault -g mnvault -m 0700 /var/lib/mnvault/print');
     const month = m().ok('TZ=Asia/Tokyo date +%Y-%m').trim();
     const activity = m().run(`sudo mnvault report activity --month ${month} --out /var/lib/mnvault/print/${month}.pdf`, { timeout: 180_000 });
@@ -311,7 +311,7 @@ describe.skipIf(unavailable)(`the appliance installed on Debian 12 booted with s
     expect(rekey.status, rekey.stdout + rekey.stderr).toBe(0);
     expect(readFileSync(join(m().root, 'etc/mnvault/db-key.cred')).equals(credBefore)).toBe(false);
     expect(m().ok('stat -c %U:%G /var/lib/mnvault/vault.db').trim()).toBe('mnvault:mnvault');
-    // The PIN on standard input, as typed (the README's form).
+    // The PIN on standard input, as typed (the form docs/operations.md shows).
     const rotate = m().run('sudo mnvault rotate-vault-key --user kanri --pin-file /dev/stdin', { input: `${ADMIN.pin}\n`, timeout: 180_000 });
     expect(rotate.status, rotate.stdout + rotate.stderr).toBe(0);
     m().ok('sudo systemctl start mnvault');

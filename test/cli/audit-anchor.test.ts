@@ -45,7 +45,7 @@ function rewriteWithKey(vault: Vault, seq: number, change: (row: RawAuditRow) =>
   vault.db.exec('DROP TRIGGER IF EXISTS audit_events_no_update');
   const key = vault.keys.audit.expose();
   const rows = [...vault.auditRepo.iterateRaw(1)];
-  let prev = GENESIS;
+  let prev: Buffer = GENESIS;
   const update = vault.db.prepare('UPDATE audit_events SET actor_name = ?, detail = ?, prev_hash = ?, hash = ? WHERE seq = ?');
   writeTransaction(vault.db, () => {
     for (const r of rows) {

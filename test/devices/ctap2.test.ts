@@ -64,7 +64,7 @@ describe('assertions', () => {
   const jwk = publicKey.export({ format: 'jwk' });
   const cose = new Map<number, unknown>([[1, 2], [3, -7], [-1, 1], [-2, Buffer.from(jwk.x!, 'base64url')], [-3, Buffer.from(jwk.y!, 'base64url')]]);
 
-  function authData(counter: number, flags = FLAG.UP, id = rpId): Buffer {
+  function authData(counter: number, flags: number = FLAG.UP, id = rpId): Buffer {
     const b = Buffer.alloc(37);
     createHash('sha256').update(id).digest().copy(b);
     b[32] = flags;

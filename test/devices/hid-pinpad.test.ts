@@ -21,6 +21,10 @@ const TRANSCRIPT = readFileSync(packagePath('device', 'transcripts', 'pinpad-cod
 
 class FakeHandle extends EventEmitter implements HidHandle {
   closed = false;
+  /** A PIN pad is only read; a write would be a mistake, so it fails the test. */
+  async write(): Promise<number> {
+    throw new Error('the PIN pad is never written to');
+  }
   async close(): Promise<void> {
     this.closed = true;
   }

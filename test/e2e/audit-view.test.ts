@@ -39,7 +39,7 @@ describe('the audit page in Chromium, served by mnvault serve with the syslog wi
     const sockets: Socket[] = [];
     const rx = createServer((s) => {
       sockets.push(s);
-      let buf = Buffer.alloc(0);
+      let buf: Buffer = Buffer.alloc(0);
       s.on('data', (d: Buffer) => {
         const r = unframe(Buffer.concat([buf, d]));
         received.push(...r.messages);

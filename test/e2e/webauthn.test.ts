@@ -67,7 +67,9 @@ describe('a security key as the second factor, in Chromium with a virtual authen
       await signInWithPassword();
       await p.waitForURL(`${base}/login/second-factor`);
       const forged = await p.evaluate(async (id) => {
-        const csrf = document.getElementById('webauthn')!.dataset.csrf!;
+        // Runs in the page: its document, typed here as much as this line uses.
+        const page = globalThis as unknown as { document: { getElementById(id: string): { dataset: Record<string, string | undefined> } | null } };
+        const csrf = page.document.getElementById('webauthn')!.dataset.csrf!;
         const post = (url: string, body: unknown) => fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf }, body: JSON.stringify(body) });
         await post('/login/second-factor/webauthn/options', {});
         const r = await post('/login/second-factor/webauthn/verify', { response: { id, rawId: id, type: 'public-key', response: { clientDataJSON: 'e30', authenticatorData: 'AAAA', signature: 'AAAA' }, clientExtensionResults: {} } });

@@ -27,7 +27,7 @@ describe('stopping the service during a backup', () => {
     setBackupDir(vault, { id: 'cli', name: 'test' }, folder, null);
     const serving = await startServer(vault, loadConfig({}), { port: 0, host: '127.0.0.1', simulateDevices: false, http: true, stopDeadlineMs: 2000 });
     const runner = backupRunnerFor(vault);
-    const { started } = runner.start({ id: 'cli', name: 'test' }, null, 'manual');
+    const { started } = runner.start({ id: 'cli', name: 'test' }, null, 'cli');
     expect(started).toBe(true);
     for (let i = 0; i < 100 && (runner.status() as { pagesCopied?: number }).pagesCopied === 0; i++) await new Promise((r) => setTimeout(r, 20));
     expect(runner.status().state).toBe('running');

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
-import { fixedClock } from '../../src/domain/ports.js';
+import { fixedClock, type Clock } from '../../src/domain/ports.js';
 import { Secret } from '../../src/domain/secret.js';
 import { initDevVault } from '../../src/services/init-vault.js';
 import type { Vault } from '../../src/services/vault.js';
@@ -23,7 +23,7 @@ export function tempDir(prefix = 'mnvault-test-'): string {
 }
 
 /** A new vault in a temp folder (a real encrypted file), closed after the test. */
-export async function newTestVault(clock = fixedClock('2026-04-01T00:00:00Z')): Promise<{ vault: Vault; dataDir: string; recoveryCode: string }> {
+export async function newTestVault(clock: Clock = fixedClock('2026-04-01T00:00:00Z')): Promise<{ vault: Vault; dataDir: string; recoveryCode: string }> {
   const dataDir = join(tempDir(), 'data');
   const { vault, recoveryCode } = await initDevVault({
     dataDir,

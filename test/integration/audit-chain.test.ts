@@ -42,7 +42,7 @@ describe('audit chain', () => {
   it('names the row whose stored hash was altered', async () => {
     const vault = await vaultWithEvents(20);
     const hash = vault.db.prepare('SELECT hash FROM audit_events WHERE seq = 15').pluck().get() as Buffer;
-    hash[0] ^= 1;
+    hash.writeUInt8(hash.readUInt8(0) ^ 1, 0);
     vault.db.prepare('UPDATE audit_events SET hash = ? WHERE seq = 15').run(hash);
     expect(verifyChain(vault.auditRepo, vault.keys.audit)).toMatchObject({ ok: false, badSeq: 15 });
   });

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { verifyChain } from '../../src/audit/verify.js';
 import { Secret } from '../../src/domain/secret.js';
-import { createUser, FormError, setUserPin } from '../../src/services/accounts.js';
+import { createUser, FormError, setUserPin, type FieldErrors } from '../../src/services/accounts.js';
 import { revokeSecurityKey } from '../../src/services/security-keys.js';
 import { changeOwnPin, regenerateRecoveryCode } from '../../src/services/slot-changes.js';
 import { createSlot, newFido2Params, TEST_PIN_COST } from '../../src/vault/slots.js';
@@ -37,7 +37,7 @@ describe('PIN change by the user', () => {
     const admin = vault.users.byLogin(ADMIN.login)!;
     const attempt = (currentPin: string, newPin: string, confirmPin: string) =>
       changeOwnPin(vault, admin, { currentPin: pin(currentPin), newPin: pin(newPin), confirmPin: pin(confirmPin) }, null, TEST_PIN_COST).then(
-        () => ({}),
+        (): FieldErrors => ({}),
         (err: unknown) => (err as FormError).fields,
       );
     expect((await attempt(ADMIN.pin, '123456', '123456')).newPin).toMatch(/連続/u);

@@ -28,7 +28,7 @@ function receiver(server: Server, tls = false): { messages: string[]; sockets: S
   const sockets: Socket[] = [];
   server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => {
     sockets.push(socket);
-    let buf = Buffer.alloc(0);
+    let buf: Buffer = Buffer.alloc(0);
     socket.on('data', (d: Buffer) => {
       const r = unframe(Buffer.concat([buf, d]));
       messages.push(...r.messages);

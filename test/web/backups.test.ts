@@ -83,7 +83,7 @@ describe('backup page', () => {
     const page = await admin.get('/admin/backups?saved=1');
     expect(page.text).toContain('毎日 02:00（日本時間）に実行し、新しい 3 件を残します。');
     expect(auditEvents(vault).filter((e) => e.action === 'settings.updated').map((e) => e.detail.key)).toEqual(['backup_time', 'backup_keep']);
-    for (const form of [{ time: '02:00', keep: '../../etc' }, { time: '25:00', keep: '3' }, { time: '02:00', keep: '0' }, { time: '02:00', keep: '3', folder: '/etc' }, { time: '../x', keep: '3' }]) {
+    for (const form of <Record<string, string>[]>[{ time: '02:00', keep: '../../etc' }, { time: '25:00', keep: '3' }, { time: '02:00', keep: '0' }, { time: '02:00', keep: '3', folder: '/etc' }, { time: '../x', keep: '3' }]) {
       const bad = await admin.post('/admin/backups/schedule', form);
       expect(bad.status).toBe(400);
       expect(bad.text).toMatch(/残すバックアップの数|00:00〜23:59|送信された内容の形式/u);

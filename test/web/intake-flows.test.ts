@@ -241,7 +241,7 @@ describe('bad intake input', () => {
     const id = registerPerson(vault, actorOf(admin), { kind: 'employee', code: 'E300', name: '誤入 力男' }, null, null);
     await b.get(`/persons/${id}/intake`);
     const before = { audit: vault.auditRepo.count(), numbers: vault.db.prepare('SELECT count(*) FROM person_numbers').pluck().get(), checks: vault.db.prepare('SELECT count(*) FROM identity_checks').pluck().get() };
-    const purposes = name === 'no purpose ticked' ? {} : { purposes: purposeCodesFor('employee') };
+    const purposes: Record<string, string[]> = name === 'no purpose ticked' ? {} : { purposes: purposeCodesFor('employee') };
     const r = await b.post(`/persons/${id}/intake`, { ...purposes, ...form });
     expect(r.status).toBe(400);
     expect(fieldError(r.text, field)).toMatch(message);

@@ -1,6 +1,6 @@
 import { looksLikeNumber } from '../../domain/digits.js';
 
-/** CSV columns of the import file (README, "CSV format"), Japanese or English header names. */
+/** CSV columns of the import file (docs/csv-format.md), Japanese or English header names. */
 export type Column =
   | 'kind'
   | 'code'

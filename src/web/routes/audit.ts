@@ -10,6 +10,7 @@ import {
   AUDIT_PAGE_SIZE, AuditQueryError, browseRepo, chainState, checkOne, detailPairs, filterChoices, parseAuditQuery, personLabel, queryString, toLine, type ParsedAuditQuery,
 } from '../audit-view.js';
 import { clientOf, intParam } from '../forms.js';
+import { namedAuditRow } from '../../storage/audit-repo.js';
 
 /**
  * The audit views (監査記録) for admins and auditors: the trail newest first
@@ -70,33 +71,34 @@ export function auditRoutes(deps: WebDeps): Router {
     const browse = browseRepo(vault);
     const row = browse.bySeq(seq);
     if (!row) throw new AppError('not_found', `seq ${seq} の監査記録はありません。`);
-    const subjects = JSON.parse(row[5]) as { id: number; name: string }[];
+    const e = namedAuditRow(row);
+    const subjects = JSON.parse(e.subjects) as { id: number; name: string }[];
     let assertion = null;
     if (isKeyApproval(row)) {
       const check = checkStoredAssertion(row, browse.allOf('security_key.enrolled'), browse.allOf('security_key.revoked'));
-      const d = JSON.parse(row[9]) as Record<string, unknown>;
+      const d = JSON.parse(e.detail) as Record<string, unknown>;
       const enrolled = check.enrolledSeq ? browse.bySeq(check.enrolledSeq) : undefined;
       assertion = {
         check,
         fields: ['credentialId', 'authData', 'signature', 'signCount', 'clientDataHash'].map((k) => ({ key: k, value: String(d[k] ?? '') })),
-        publicKey: enrolled ? String((JSON.parse(enrolled[9]) as Record<string, unknown>).public_key ?? '') : '',
+        publicKey: enrolled ? String((JSON.parse(namedAuditRow(enrolled).detail) as Record<string, unknown>).public_key ?? '') : '',
       };
     }
     const head = vault.auditRepo.head()?.seq ?? seq;
     res.render('audit/show', {
       seq,
-      at: row[1],
-      actorId: row[2],
-      actorName: row[3],
-      action: row[4],
-      actionLabel: isAuditAction(row[4]) ? AUDIT_ACTION_LABEL[row[4]].label : row[4],
-      purpose: row[6] ? `${personLabel(row[6])}（${row[6]}）` : '',
-      client: row[7] ?? '',
-      device: row[8] ?? '',
-      detail: detailPairs(row[9]),
+      at: e.at,
+      actorId: e.actorId,
+      actorName: e.actorName,
+      action: e.action,
+      actionLabel: isAuditAction(e.action) ? AUDIT_ACTION_LABEL[e.action].label : e.action,
+      purpose: e.purpose ? `${personLabel(e.purpose)}（${e.purpose}）` : '',
+      client: e.client ?? '',
+      device: e.device ?? '',
+      detail: detailPairs(e.detail),
       subjects,
-      prevHash: row[10].toString('hex'),
-      hash: row[11].toString('hex'),
+      prevHash: e.prevHash.toString('hex'),
+      hash: e.hash.toString('hex'),
       linked: checkOne(vault, row),
       assertion,
       prev: seq > 1 ? `/audit/${seq - 1}` : null,

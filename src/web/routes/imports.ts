@@ -10,7 +10,7 @@ import { checkCsrf } from '../sessions.js';
 /**
  * The CSV size a browser may send: 64 MB, about 800,000 persons of the bench's
  * synthetic rows (100,000 persons is about 10 MB). Larger files answer 413 and
- * go through `mnvault import` on the appliance (README, CSV upload).
+ * go through `mnvault import` on the appliance (docs/office-app.md, CSV upload).
  */
 export const UPLOAD_LIMIT_BYTES = 64 * 1024 * 1024;
 

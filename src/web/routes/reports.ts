@@ -18,9 +18,9 @@ import { requirePermission, type WebDeps } from '../app.js';
 import { monthOf } from '../entry-log.js';
 import { clientOf, intParam, parseBody, text } from '../forms.js';
 import { M } from '../messages.js';
+import { JAPAN_OFFSET_MS as JST_MS } from '../../domain/dates.js';
 
 const CompanySchema = z.object({ _csrf: text(100), companyName: text(400) }).strict();
-const JST_MS = 9 * 3600_000;
 const MAX_SESSIONS_REMEMBERED = 1000;
 
 /**

@@ -1,0 +1,143 @@
+// Lint: typescript-eslint's type-checked rules on src, bench and test, and the layer boundaries of src/.
+// Why these tools, how to run them and what the allow-list below means: docs/development.md.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+/**
+ * The layers of src/ and what each keeps to itself. A rule applies to every file of src/ outside its
+ * home folders; `imports` are module names (gitignore-style patterns), `syntax` are AST selectors.
+ */
+const LAYERS = {
+  sql: {
+    home: ['src/storage/**'],
+    imports: ['better-sqlite3', 'better-sqlite3-multiple-ciphers'],
+    syntax: [
+      // SQL text handed to the database: db.prepare('…'), db.exec(`…`), db.pragma('…').
+      'CallExpression[callee.property.name=/^(prepare|exec|pragma)$/][arguments.0.type=/^(Literal|TemplateLiteral)$/]',
+    ],
+    message: 'SQL lives in src/storage (a repository or a read-model query); call it from here.',
+  },
+  devices: {
+    home: ['src/devices/**'],
+    imports: ['node-hid', 'serialport', '@serialport/*', 'smartcard', 'pcsclite', '@pokusew/pcsclite', 'usb'],
+    syntax: [],
+    message: 'Device libraries (node-hid, serialport, PC/SC) are imported only in src/devices; use a port from src/domain/ports.ts.',
+  },
+  http: {
+    home: ['src/web/**'],
+    imports: ['express', 'express/*', 'helmet', 'cookie-parser', 'node:http', 'node:https', 'http', 'https'],
+    syntax: [],
+    message: 'express and HTTP types belong to src/web; hand the web layer a service instead.',
+  },
+  keys: {
+    home: ['src/vault/**', 'src/domain/secret.ts'],
+    imports: [],
+    syntax: ["CallExpression[callee.property.name='expose'][arguments.length=0]"],
+    message: 'Key bytes (Secret.expose()) are read only in src/vault; pass the Secret to a vault function.',
+  },
+  domain: {
+    // Not a home-based rule: it applies to the domain itself, which imports nothing of ours but itself.
+    home: [],
+    only: ['src/domain/**'],
+    imports: ['../*', '../**'],
+    syntax: [],
+    message: 'src/domain imports nothing outside src/domain; move the type inward or take it as a parameter.',
+  },
+};
+
+/**
+ * Crossings that exist today. Each is a file and the layers it may still cross; every entry is work of
+ * issue 15's composition-root refactor (routes get services, services get repositories and ports,
+ * key bytes stay in vault/), which removes it from this list. Do not add to it: a new crossing is
+ * a design change to discuss, not a lint exception.
+ */
+const EXISTING_CROSSINGS = {
+  // The audit chain's HMAC key: the chain asks src/vault for the MAC instead of reading the key (issue 15, part 3).
+  'src/audit/chain.ts': { layers: ['keys'] },
+  'src/audit/head-witness.ts': { layers: ['keys'] },
+  'src/audit/verify.ts': { layers: ['keys'] },
+  // CLI commands that read a secret to hand it on: they get a service that takes the Secret (issue 15, parts 1 and 3).
+  'src/cli/audit.ts': { layers: ['keys'] },
+  'src/cli/demo.ts': { layers: ['keys'] },
+  'src/cli/init.ts': { layers: ['keys'] },
+  'src/cli/rotate-vault-key.ts': { layers: ['keys'] },
+  // Server wiring in the CLI: it moves to the one wiring point beside src/web (issue 15, part 1).
+  'src/cli/serve.ts': { layers: ['http'] },
+  'src/cli/shutdown.ts': { layers: ['http', 'sql'] },
+  // The card reader's PIN handed to the card: a vault-side function takes the Secret (issue 15, part 3).
+  'src/devices/mynumber-card.ts': { layers: ['keys'] },
+  // Report queries: they become read-model queries in src/storage (issue 15, parts 2 and the reports/web cycle).
+  'src/reports/incident-sources.ts': { layers: ['sql'] },
+  'src/reports/print.ts': { layers: ['sql'] },
+  // Services that handle key bytes, PINs or passwords themselves: createSlot takes a Secret, the opener
+  // and the rekey pragma move to src/vault and src/storage (issue 15, part 3).
+  'src/services/accounts.ts': { layers: ['keys'] },
+  'src/services/card-intake-desk.ts': { layers: ['keys'] },
+  'src/services/disposal-ledger.ts': { layers: ['keys'] },
+  'src/services/import/import-persons.ts': { layers: ['keys'] },
+  'src/services/init-vault.ts': { layers: ['keys'] },
+  'src/services/intake.ts': { layers: ['keys'] },
+  'src/services/key-rotation.ts': { layers: ['keys'] },
+  'src/services/recovery-codes.ts': { layers: ['keys'] },
+  'src/services/rekey.ts': { layers: ['keys', 'sql'] },
+  'src/services/restore.ts': { layers: ['keys'] },
+  'src/services/security-key-station.ts': { layers: ['keys'] },
+  'src/services/security-keys.ts': { layers: ['keys'] },
+  'src/services/slot-changes.ts': { layers: ['keys'] },
+  'src/services/totp.ts': { layers: ['keys'] },
+  'src/services/vault-opener.ts': { layers: ['keys'] },
+  // The shared Vault object opens its own statements: it is split up by the composition root (issue 15, parts 1 and 2).
+  'src/services/vault.ts': { layers: ['sql'] },
+  // The database key handed to the cipher: the key pragma moves behind a src/vault function (issue 15, part 3).
+  'src/storage/backup-copy.ts': { layers: ['keys'] },
+  'src/storage/database.ts': { layers: ['keys'] },
+  // Web code that reads a key or a PIN: routes get services, never keys (issue 15, part 2).
+  'src/web/audit-view.ts': { layers: ['keys'] },
+  'src/web/routes/account.ts': { layers: ['keys'] },
+  'src/web/routes/second-factor-account.ts': { layers: ['keys'] },
+};
+
+const matches = (file, globs) => globs.some((g) => (g.endsWith('/**') ? file.startsWith(g.slice(0, -2)) : file === g));
+
+/** The rules for files matching `files`, with the layers in `exempt` left out. */
+function boundaryRules(appliesTo, exempt) {
+  const active = Object.entries(LAYERS).filter(([name, layer]) => !exempt.includes(name) && appliesTo(layer));
+  const patterns = active.filter(([, l]) => l.imports.length > 0).map(([, l]) => ({ group: l.imports, message: l.message }));
+  const syntax = active.flatMap(([, l]) => l.syntax.map((selector) => ({ selector, message: l.message })));
+  return {
+    'no-restricted-imports': patterns.length > 0 ? ['error', { patterns }] : 'off',
+    'no-restricted-syntax': syntax.length > 0 ? ['error', ...syntax] : 'off',
+  };
+}
+
+/**
+ * One config object per top folder of src/, then one per file that is a home of its own (the Secret type)
+ * or on the allow-list (later objects win).
+ */
+function boundaryConfigs() {
+  const folders = ['audit', 'cli', 'devices', 'domain', 'gate', 'reports', 'services', 'storage', 'vault', 'web'];
+  const inFolder = (folder) => (layer) => (layer.only ? layer.only.includes(`src/${folder}/**`) : !layer.home.includes(`src/${folder}/**`));
+  const configs = [{ files: ['src/*.ts'], rules: boundaryRules((l) => !l.only, []) }, ...folders.map((folder) => ({ files: [`src/${folder}/**/*.ts`], rules: boundaryRules(inFolder(folder), []) }))];
+  const ownHomes = Object.entries(LAYERS).flatMap(([name, l]) => l.home.filter((g) => !g.endsWith('/**')).map((file) => [file, [name]]));
+  const allowed = Object.entries(EXISTING_CROSSINGS).map(([file, { layers }]) => [file, layers]);
+  for (const [file, exempt] of [...ownHomes, ...allowed]) {
+    const applies = (layer) => (layer.only ? matches(file, layer.only) : !matches(file, layer.home));
+    configs.push({ files: [file], rules: boundaryRules(applies, exempt) });
+  }
+  return configs;
+}
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'public/**', 'demo-data/**', 'coverage/**', '**/*.js', '**/*.mjs'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { project: './tsconfig.test.json', tsconfigRootDir: import.meta.dirname },
+    },
+    linterOptions: { reportUnusedDisableDirectives: 'error' },
+  },
+  ...boundaryConfigs(),
+);
+
+export { LAYERS };
