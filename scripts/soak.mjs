@@ -104,10 +104,12 @@ try {
     return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in ticks of 1/100 s
   };
   const cpuBefore = cpuMs();
+  const KANA = ['サトウ', 'スズキ', 'タカハシ', 'タナカ', 'イトウ', 'ワタナベ', 'ヤマモト', 'ナカムラ', 'コバヤシ', 'カトウ'];
   const pages = () => {
     if (values.path) return values.path;
     const r = Math.random();
-    if (r < 0.4) return `/persons?page=${1 + Math.floor(Math.random() * Math.ceil(PERSONS / 50))}`;
+    // A register page anywhere in the order: a keyset cursor (base64url of [register key, id]) at a random synthetic kana.
+    if (r < 0.4) return `/persons?after=${Buffer.from(JSON.stringify([KANA[Math.floor(Math.random() * KANA.length)], 1 + Math.floor(Math.random() * PERSONS)])).toString('base64url')}`;
     if (r < 0.8) return `/persons/${1 + Math.floor(Math.random() * PERSONS)}`;
     if (r < 0.9) return '/persons?q=' + encodeURIComponent('佐藤');
     return '/';
