@@ -32,6 +32,7 @@ const { TEST_PIN_COST } = await import(dist('src/vault/slots.js'));
 const dir = mkdtempSync(join(tmpdir(), 'mnvault-soak-'));
 const dataDir = join(dir, 'data');
 let server;
+let stopping = false;
 try {
   const { vault } = await initDevVault({ dataDir, admin: { login: 'soakadmin', password: new Secret(PASSWORD), pin: new Secret('135790') }, clock: systemClock, pinCost: TEST_PIN_COST });
   const actor = { id: 'cli', name: 'soak' };
@@ -48,7 +49,10 @@ try {
   // As the unit runs it (systemd/mnvault.service): small young generation, two malloc arenas.
   server = spawn(process.execPath, ['--max-semi-space-size=2', dist('src/cli/main.js'), 'serve', '--data', dataDir, '--http', '--port', String(port)], {
     env: { PATH: process.env.PATH ?? '', LANG: 'C.UTF-8', MALLOC_ARENA_MAX: '2' },
-    stdio: ['ignore', 'pipe', 'ignore'],
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  server.once('exit', (code, signal) => {
+    if (!stopping) console.error(`soak: the server exited during the run (code ${code}, signal ${signal})`);
   });
   await new Promise((resolve, reject) => {
     let out = '';
@@ -93,6 +97,7 @@ try {
 
   const rss = [];
   const sampler = setInterval(() => {
+    if (server.exitCode !== null || server.signalCode !== null) return;
     const m = /VmRSS:\s+(\d+) kB/u.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'));
     if (m) rss.push(Number(m[1]) / 1024);
   }, 1000);
@@ -143,6 +148,7 @@ try {
   }, null, 2));
   agent.destroy();
 } finally {
+  stopping = true;
   server?.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, 1500));
   rmSync(dir, { recursive: true, force: true });
