@@ -251,7 +251,6 @@ export class PersonsRepo {
       this.gramTarget = 'person_grams';
       this.gramInserts.clear();
       this.droppedIndexes = [];
-      this.db.pragma('threads = 0');
     }
   }
 
@@ -263,8 +262,6 @@ export class PersonsRepo {
       .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'persons' AND name LIKE 'persons_register%'")
       .all() as { name: string; sql: string }[];
     for (const i of this.droppedIndexes) this.db.exec(`DROP INDEX ${i.name}`);
-    // The sorts at the end (the grams, each index) may use a second core: SQLite's sorter merges in helper threads.
-    this.db.pragma(`threads = ${BULK_SORT_THREADS}`);
     // A temporary table lives in memory (temp_store = MEMORY): the grams never reach an unencrypted file.
     this.db.exec('CREATE TEMP TABLE IF NOT EXISTS bulk_grams (gram TEXT NOT NULL, register_key TEXT NOT NULL, person_id INTEGER NOT NULL)');
     this.gramTarget = 'temp.bulk_grams';
@@ -413,8 +410,6 @@ export class PersonsRepo {
 /** Register order's key for a person: kana, and persons without kana last (the column's expression). */
 /** A bulk insert this large or larger (and at least a quarter of the register) rebuilds the order indexes once. */
 const BULK_MIN_ROWS = 10_000;
-/** Sorter threads of a large bulk insert's index builds (the appliance has 2 cores). */
-const BULK_SORT_THREADS = 2;
 
 export function registerKey(kana: string | null): string {
   return kana ?? String.fromCodePoint(0x10ffff);
