@@ -22,6 +22,8 @@ const SECONDS = Number(values.seconds);
 const CLIENTS = Number(values.clients);
 let PERSONS = Number(values.persons);
 const PASSWORD = 'soak password long';
+// Each run's accounts are new, so a kept vault (--data) can be soaked again.
+const RUN = Math.floor(Math.random() * 1e6);
 
 const { initDevVault } = await import(dist('src/services/init-vault.js'));
 const { createUser } = await import(dist('src/services/accounts.js'));
@@ -40,7 +42,7 @@ try {
     ? (await import(dist('src/services/vault.js'))).openVault({ dataDir, clock: systemClock })
     : (await initDevVault({ dataDir, admin: { login: 'soakadmin', password: new Secret(PASSWORD), pin: new Secret('135790') }, clock: systemClock, pinCost: TEST_PIN_COST })).vault;
   const actor = { id: 'cli', name: 'soak' };
-  for (let i = 0; i < CLIENTS; i++) await createUser(vault, actor, { login: `soak${i}`, displayName: `ソーク ${i}`, role: 'handler', password: new Secret(PASSWORD) }, null);
+  for (let i = 0; i < CLIENTS; i++) await createUser(vault, actor, { login: `soak${RUN}x${i}`, displayName: `ソーク ${i}`, role: 'handler', password: new Secret(PASSWORD) }, null);
   if (values.data) PERSONS = vault.persons.count().persons;
   else importPersons(vault, Buffer.from(syntheticCsv(PERSONS)), { actor, client: null, skipInvalid: false });
   vault.close();
@@ -98,7 +100,7 @@ try {
     return cookie;
   }
   const cookies = [];
-  for (let i = 0; i < CLIENTS; i++) cookies.push(await signIn(`soak${i}`));
+  for (let i = 0; i < CLIENTS; i++) cookies.push(await signIn(`soak${RUN}x${i}`));
 
   const rss = [];
   const sampler = setInterval(() => {
