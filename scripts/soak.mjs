@@ -6,7 +6,9 @@
 // at the end.
 // Also prints the floor: the RSS of a bare node with the same flags, and of the server once started,
 // before any request. --node-flags and --env replace the unit's flags and malloc settings (to compare).
-//   node scripts/soak.mjs [--seconds 600] [--clients 10] [--persons 2000] [--path /persons] [--node-flags=... ] [--env=K=V,K=V]
+// --data serves an existing dev vault (a copy: the soak accounts are added to it) instead of a new one,
+// for a register too large to import on each run (a million persons).
+//   node scripts/soak.mjs [--seconds 600] [--clients 10] [--persons 2000] [--path /persons] [--data DIR] [--node-flags=... ] [--env=K=V,K=V]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -17,11 +19,13 @@ import { parseArgs } from 'node:util';
 
 const root = new URL('..', import.meta.url).pathname;
 const dist = (p) => join(root, 'dist', p);
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '600' }, clients: { type: 'string', default: '10' }, persons: { type: 'string', default: '2000' }, path: { type: 'string' }, 'node-flags': { type: 'string' }, env: { type: 'string' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '600' }, clients: { type: 'string', default: '10' }, persons: { type: 'string', default: '2000' }, path: { type: 'string' }, data: { type: 'string' }, 'node-flags': { type: 'string' }, env: { type: 'string' } } });
 const SECONDS = Number(values.seconds);
 const CLIENTS = Number(values.clients);
-const PERSONS = Number(values.persons);
+let PERSONS = Number(values.persons);
 const PASSWORD = 'soak password long';
+// Each run's accounts are new, so a kept vault (--data) can be soaked again.
+const RUN = Math.floor(Math.random() * 1e6);
 
 const { initDevVault } = await import(dist('src/services/init-vault.js'));
 const { createUser } = await import(dist('src/services/accounts.js'));
@@ -49,13 +53,17 @@ async function bareRss(flags) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'mnvault-soak-'));
-const dataDir = join(dir, 'data');
+const dataDir = values.data ?? join(dir, 'data');
 let server;
+let stopping = false;
 try {
-  const { vault } = await initDevVault({ dataDir, admin: { login: 'soakadmin', password: new Secret(PASSWORD), pin: new Secret('135790') }, clock: systemClock, pinCost: TEST_PIN_COST });
+  const vault = values.data
+    ? (await import(dist('src/services/vault.js'))).openVault({ dataDir, clock: systemClock })
+    : (await initDevVault({ dataDir, admin: { login: 'soakadmin', password: new Secret(PASSWORD), pin: new Secret('135790') }, clock: systemClock, pinCost: TEST_PIN_COST })).vault;
   const actor = { id: 'cli', name: 'soak' };
-  for (let i = 0; i < CLIENTS; i++) await createUser(vault, actor, { login: `soak${i}`, displayName: `ソーク ${i}`, role: 'handler', password: new Secret(PASSWORD) }, null);
-  importPersons(vault, Buffer.from(syntheticCsv(PERSONS)), { actor, client: null, skipInvalid: false });
+  for (let i = 0; i < CLIENTS; i++) await createUser(vault, actor, { login: `soak${RUN}x${i}`, displayName: `ソーク ${i}`, role: 'handler', password: new Secret(PASSWORD) }, null);
+  if (values.data) PERSONS = vault.persons.count().persons;
+  else importPersons(vault, Buffer.from(syntheticCsv(PERSONS)), { actor, client: null, skipInvalid: false });
   vault.close();
 
   const port = await new Promise((resolve) => {
@@ -69,7 +77,10 @@ try {
   const bare = await bareRss(flags);
   server = spawn(process.execPath, [...flags, dist('src/cli/main.js'), 'serve', '--data', dataDir, '--http', '--port', String(port)], {
     env: ENV,
-    stdio: ['ignore', 'pipe', 'ignore'],
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  server.once('exit', (code, signal) => {
+    if (!stopping) console.error(`soak: the server exited during the run (code ${code}, signal ${signal})`);
   });
   await new Promise((resolve, reject) => {
     let out = '';
@@ -111,10 +122,11 @@ try {
   }
   const startedRss = rssOf(server.pid);
   const cookies = [];
-  for (let i = 0; i < CLIENTS; i++) cookies.push(await signIn(`soak${i}`));
+  for (let i = 0; i < CLIENTS; i++) cookies.push(await signIn(`soak${RUN}x${i}`));
 
   const rss = [];
   const sampler = setInterval(() => {
+    if (server.exitCode !== null || server.signalCode !== null) return;
     const r = rssOf(server.pid);
     if (r !== undefined) rss.push(r);
   }, 1000);
@@ -126,10 +138,12 @@ try {
     return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in ticks of 1/100 s
   };
   const cpuBefore = cpuMs();
+  const KANA = ['サトウ', 'スズキ', 'タカハシ', 'タナカ', 'イトウ', 'ワタナベ', 'ヤマモト', 'ナカムラ', 'コバヤシ', 'カトウ'];
   const pages = () => {
     if (values.path) return values.path;
     const r = Math.random();
-    if (r < 0.4) return `/persons?page=${1 + Math.floor(Math.random() * Math.ceil(PERSONS / 50))}`;
+    // A register page anywhere in the order: a keyset cursor (base64url of [register key, id]) at a random synthetic kana.
+    if (r < 0.4) return `/persons?after=${Buffer.from(JSON.stringify([KANA[Math.floor(Math.random() * KANA.length)], 1 + Math.floor(Math.random() * PERSONS)])).toString('base64url')}`;
     if (r < 0.8) return `/persons/${1 + Math.floor(Math.random() * PERSONS)}`;
     if (r < 0.9) return '/persons?q=' + encodeURIComponent('佐藤');
     return '/';
@@ -137,9 +151,10 @@ try {
   await Promise.all(
     cookies.map(async (cookie) => {
       while (performance.now() < end) {
-        const r = await request('GET', pages(), cookie);
-        if (r.status !== 200) errors++;
-        latencies.push(r.ms);
+        // A connection the server closed (its keep-alive timeout on a loaded machine) is an error counted, not the end of the soak.
+        const r = await request('GET', pages(), cookie).catch(() => null);
+        if (r?.status !== 200) errors++;
+        if (r) latencies.push(r.ms);
       }
     }),
   );
@@ -166,7 +181,9 @@ try {
   }, null, 2));
   agent.destroy();
 } finally {
+  stopping = true;
   server?.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, 1500));
   rmSync(dir, { recursive: true, force: true });
+  if (values.data) console.error(`soak: ${dataDir} now holds the soak accounts too`);
 }

@@ -50,7 +50,10 @@ const GROUP_SPLIT = new RegExp(GUARD_SEPARATORS, 'u');
  * unbroken run of other than 12 digits (a 13-digit 法人番号) is not flagged.
  */
 export function looksLikeNumber(text: string): boolean {
-  const s = text.normalize('NFKC').replace(UUID, '#').replace(HEX_DIGEST, '#').replace(IPV4, '#');
+  const normal = text.normalize('NFKC');
+  // Most text (a name, kana) has no digit at all: nothing below can match then.
+  if (!/\d/u.test(normal)) return false;
+  const s = normal.replace(UUID, '#').replace(HEX_DIGEST, '#').replace(IPV4, '#');
   for (const m of s.matchAll(DIGIT_RUN)) {
     const lengths = m[0].split(GROUP_SPLIT).map((g) => g.length);
     for (let i = 0; i < lengths.length; i++) {

@@ -45,8 +45,19 @@ export const KEY_END = '\u0003';
 
 /** The grams a person is found by: pairs of the name and of the kana, each closed by KEY_END; each once. */
 export function personGrams(name: string, kana: string | null): string[] {
+  return gramsOfKeys(searchKey(name), kana ? searchKey(kana) : '');
+}
+
+function gramsOfKeys(nameKey: string, kanaKey: string): string[] {
   const closed = (key: string) => (key === '' ? [] : pairs(key + KEY_END));
-  return [...new Set([...closed(searchKey(name)), ...closed(kana ? searchKey(kana) : '')])];
+  return [...new Set([...closed(nameKey), ...closed(kanaKey)])];
+}
+
+/** searchText and personGrams of a person together, each key folded once (a bulk import does this per row). */
+export function searchIndexOf(name: string, kana: string | null): { text: string; grams: string[] } {
+  const nameKey = searchKey(name);
+  const kanaKey = kana ? searchKey(kana) : '';
+  return { text: nameKey + FIELD_SEPARATOR + kanaKey, grams: gramsOfKeys(nameKey, kanaKey) };
 }
 
 /** What a query matches against: the name and kana keys, kept apart. */

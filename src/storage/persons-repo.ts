@@ -1,7 +1,7 @@
 import type { NumberState, Person, PersonId, PersonKind } from '../domain/persons.js';
 import type { Db } from './database.js';
 import { RegisterQuery, VISIBLE, type RegisterCursor, type RegisterFilter } from './register-query.js';
-import { personGrams, searchText } from '../domain/search-text.js';
+import { personGrams, searchIndexOf, searchText } from '../domain/search-text.js';
 
 export type { RegisterCursor, RegisterFilter } from './register-query.js';
 
@@ -112,11 +112,12 @@ export class PersonsRepo {
    * number's own trigger corrects it either way.
    */
   insertPerson(p: Person, at: string, numberState: NumberState | null = null): void {
+    const index = searchIndexOf(p.name, p.kana);
     this.insertPersonStmt.run(
       p.id, p.kind, p.code, p.name, p.kana, p.birthDate, p.relationship, p.supporterId,
-      p.corporateNumber, p.status, p.retiredOn, at, at, searchText(p.name, p.kana), numberState,
+      p.corporateNumber, p.status, p.retiredOn, at, at, index.text, numberState,
     );
-    this.insertGrams(p.id, p.name, p.kana);
+    this.insertGramRows(p.id, p.kana, index.grams);
   }
 
   /**
@@ -134,10 +135,15 @@ export class PersonsRepo {
   }
 
   private insertGrams(id: PersonId, name: string, kana: string | null): void {
-    const key = registerKey(kana);
-    const grams = personGrams(name, kana);
+    this.insertGramRows(id, kana, personGrams(name, kana));
+  }
+
+  private insertGramRows(id: PersonId, kana: string | null, grams: readonly string[]): void {
     if (grams.length === 0) return;
-    this.gramInsert(grams.length).run(grams.flatMap((g) => [g, key, id]));
+    const key = registerKey(kana);
+    const args: unknown[] = [];
+    for (const g of grams) args.push(g, key, id);
+    this.gramInsert(grams.length).run(args);
   }
 
   /** One multi-row INSERT per gram count, prepared once: a person's grams go in one call. */
@@ -278,15 +284,17 @@ export class PersonsRepo {
   private resumeCounts(from: PersonId, to: PersonId): void {
     this.db
       .prepare(
-        `INSERT INTO register_counts (key, n)
-         SELECT 'k=' || (CASE WHEN any_kind THEN '*' ELSE k END) || ';s=' || (CASE WHEN any_status THEN '*' ELSE s END) || ';f=' || f, count(*)
-           FROM (SELECT kind AS k, status AS s, '*' AS f FROM persons WHERE id BETWEEN @from AND @to
+        // One pass over the range into its few (kind, status, number state, checked) groups; the groups,
+        // not the rows, are spread over the count keys.
+        `WITH g AS (SELECT kind AS k, status AS s, number_state AS ns, identity_checked AS ic, count(*) AS c
+                      FROM persons WHERE id BETWEEN @from AND @to GROUP BY 1, 2, 3, 4)
+         INSERT INTO register_counts (key, n)
+         SELECT 'k=' || (CASE WHEN any_kind THEN '*' ELSE k END) || ';s=' || (CASE WHEN any_status THEN '*' ELSE s END) || ';f=' || f, sum(c)
+           FROM (SELECT k, s, '*' AS f, c FROM g
                  UNION ALL
-                 SELECT kind, status, CASE WHEN number_state IS NULL THEN 'missing'
-                                           WHEN number_state = 'held' AND identity_checked = 0 THEN 'unchecked' END
-                   FROM persons WHERE id BETWEEN @from AND @to
+                 SELECT k, s, CASE WHEN ns IS NULL THEN 'missing' WHEN ns = 'held' AND ic = 0 THEN 'unchecked' END, c FROM g
                  UNION ALL
-                 SELECT kind, status, 'n:' || number_state FROM persons WHERE id BETWEEN @from AND @to)
+                 SELECT k, s, 'n:' || ns, c FROM g)
            CROSS JOIN (SELECT 0 AS any_kind UNION ALL SELECT 1)
            CROSS JOIN (SELECT 0 AS any_status UNION ALL SELECT 1)
           WHERE f IS NOT NULL
@@ -315,6 +323,11 @@ export class PersonsRepo {
     return raw.map((r) => ({
       id: r[0], kind: r[1], code: r[2], name: r[3], kana: r[4], status: r[5], dependantUntil: r[6], numberState: r[7], refusalReason: r[8], relationship: r[9], supporterName: r[10], identityChecked: r[11] === 1, disposedAt: r[12],
     }));
+  }
+
+  /** Whether any number record has a keyed index (one seek on the unique index). */
+  anyIndexed(): boolean {
+    return this.db.prepare('SELECT 1 FROM person_numbers WHERE number_index IS NOT NULL LIMIT 1').pluck().get() !== undefined;
   }
 
   indexExists(index: Buffer): boolean {

@@ -14,9 +14,34 @@ export interface PurposeNoticeRow {
   createdAt: string;
 }
 
+/** Rows per statement of insertMany (7 values each, far below SQLite's 32,766 variables). */
+const NOTICE_BATCH = 200;
+
 /** purpose_notices (利用目的の通知), purpose_co_approvals, and who an export left out because of them. */
 export class PurposeNoticesRepo {
+  /** One multi-row INSERT per batch size, prepared once (a bulk import writes a notice per person). */
+  private readonly insertManyStmts = new Map<number, ReturnType<Db['prepare']>>();
+
   constructor(private readonly db: Db) {}
+
+  /**
+   * Inserts many notices in the caller's transaction, `NOTICE_BATCH` rows per
+   * statement: the same rows as `insert` one by one, without a statement
+   * compiled and a call made per row.
+   */
+  insertMany(rows: readonly Omit<PurposeNoticeRow, 'id'>[]): void {
+    for (let i = 0; i < rows.length; i += NOTICE_BATCH) {
+      const batch = rows.slice(i, i + NOTICE_BATCH);
+      let stmt = this.insertManyStmts.get(batch.length);
+      if (!stmt) {
+        stmt = this.db.prepare(`INSERT INTO purpose_notices (person_id, role, purposes, notified_on, via, actor_id, created_at) VALUES ${batch.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`);
+        this.insertManyStmts.set(batch.length, stmt);
+      }
+      const args: unknown[] = [];
+      for (const n of batch) args.push(n.personId, n.role, JSON.stringify(n.purposes), n.notifiedOn, n.via, n.actorId, n.createdAt);
+      stmt.run(args);
+    }
+  }
 
   insert(n: Omit<PurposeNoticeRow, 'id'>): number {
     return Number(

@@ -196,6 +196,16 @@ export class RetentionRepo {
     return (this.db.prepare('SELECT paid_on FROM person_final_payments WHERE person_id = ?').pluck().get(personId) as string | undefined) ?? null;
   }
 
+  /** setLastPaidOn for many persons in the caller's transaction, with one statement prepared once (a bulk import). */
+  setLastPaidOnMany(rows: readonly { personId: PersonId; paidOn: string }[], by: string, at: string): void {
+    if (rows.length === 0) return;
+    const stmt = this.db.prepare(
+      `INSERT INTO person_final_payments (person_id, paid_on, recorded_by, recorded_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT(person_id) DO UPDATE SET paid_on = excluded.paid_on, recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at`,
+    );
+    for (const r of rows) stmt.run(r.personId, r.paidOn, by, at);
+  }
+
   setLastPaidOn(personId: PersonId, paidOn: string, by: string, at: string): void {
     this.db
       .prepare(

@@ -151,6 +151,35 @@ describe('the register at scale', () => {
     expect(vault.persons.count().persons).toBe(12_001);
   });
 
+  it('writes, in a large import, each person\'s notice and 最終支払日 and counts that match a recount from the rows', async () => {
+    const { vault } = await newTestVault();
+    // Every thirteenth employee a leaver (退職日 2026-03-31), paid a last time a month later.
+    const csv = syntheticCsv(12_000, 7, { leavers: true })
+      .split('\r\n')
+      .map((line, i) => (i === 0 ? `${line},最終支払日` : line === '' ? line : `${line},${line.endsWith(',2026-03-31') ? '2026-04-30' : ''}`))
+      .join('\r\n');
+    const report = importPersons(vault, Buffer.from(csv), { actor: ACTOR });
+    expect(report.errors).toEqual([]);
+    expect(report.committed).toBe(true);
+    const one = (sql: string) => vault.db.prepare(sql).pluck().get();
+    const leavers = one("SELECT count(*) FROM persons WHERE status = 'retired'") as number;
+    expect(leavers).toBeGreaterThan(500);
+    // One notice per imported person (all have numbers), dated and attributed like a single import's.
+    expect(one("SELECT count(*) FROM purpose_notices WHERE via = 'import' AND actor_id = 'admin'")).toBe(12_000);
+    expect(one('SELECT count(DISTINCT person_id) FROM purpose_notices')).toBe(12_000);
+    expect(one("SELECT count(*) FROM purpose_notices n JOIN persons p ON p.id = n.person_id WHERE n.role = p.kind AND n.purposes = (SELECT purposes FROM person_numbers WHERE person_id = p.id)")).toBe(12_000);
+    expect(one("SELECT count(*) FROM person_final_payments f JOIN persons p ON p.id = f.person_id WHERE p.status = 'retired' AND f.paid_on = '2026-04-30' AND f.recorded_by = 'admin'")).toBe(leavers);
+    expect(one('SELECT count(*) FROM person_final_payments')).toBe(leavers);
+    // Every maintained count (kind × status × number filter, and each "all") equals a recount.
+    const counts = new Map(vault.db.prepare('SELECT key, n FROM register_counts WHERE n <> 0').raw().all() as [string, number][]);
+    const recount = new Map<string, number>();
+    for (const [k, s, ns, ic] of vault.db.prepare('SELECT kind, status, number_state, identity_checked FROM persons').raw().all() as [string, string, string | null, number][]) {
+      const filters = ['*', ns === null ? 'missing' : ns === 'held' && ic === 0 ? 'unchecked' : null, ns === null ? null : `n:${ns}`].filter((f) => f !== null);
+      for (const kk of [k, '*']) for (const ss of [s, '*']) for (const f of filters) recount.set(`k=${kk};s=${ss};f=${f}`, (recount.get(`k=${kk};s=${ss};f=${f}`) ?? 0) + 1);
+    }
+    expect(counts).toEqual(recount);
+  });
+
   it('indexes, at the next open, persons kept before the register search existed', async () => {
     const { vault, dataDir } = await newTestVault();
     importPersons(vault, Buffer.from(syntheticCsv(40)), { purposes: ALL_PURPOSES, actor: ACTOR });

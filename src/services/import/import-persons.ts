@@ -5,6 +5,7 @@ import { isPurposeCode, purposeCodesFor, PURPOSES } from '../../domain/purposes.
 import { normaliseCode, parsePersonKind, PERSON_KIND_LABEL, type PersonId, type PersonKind } from '../../domain/persons.js';
 import { releaseMemory, withPageCache, writeTransaction } from '../../storage/database.js';
 import { registerKey, type ImportBatch } from '../../storage/persons-repo.js';
+import type { PurposeNoticeRow } from '../../storage/purpose-notices-repo.js';
 import { numberIndex } from '../../vault/number-index.js';
 import { Sealer } from '../../vault/sealed-box.js';
 import { numberRecordId, NUMBER_FIELD } from '../numbers.js';
@@ -218,6 +219,8 @@ function checkAgainstFileAndVault(
   };
   const fileCodes: Record<'employee' | 'payee', Map<string, number>> = { employee: new Map(), payee: new Map() };
   const fileNumbers = new Map<string, number>();
+  // A vault without numbers (a first import) needs no lookup per row.
+  const vaultHasNumbers = vault.persons.anyIndexed();
   const ok: Checked[] = [];
   const bad = new Set<Checked>();
   const fail = (d: Checked, message: string) => {
@@ -236,7 +239,7 @@ function checkAgainstFileAndVault(
       const key = d.index.toString('latin1');
       const earlier = fileNumbers.get(key);
       if (earlier !== undefined) fail(d, `個人番号が${earlier}行目と重複しています。同じ人を2回入れていないか、番号の転記に誤りがないか確認してください。`);
-      else if (vault.persons.indexExists(d.index)) fail(d, '個人番号が既に登録済みの人と重複しています。同じ人を二重に登録していないか確認してください。');
+      else if (vaultHasNumbers && vault.persons.indexExists(d.index)) fail(d, '個人番号が既に登録済みの人と重複しています。同じ人を二重に登録していないか確認してください。');
       else fileNumbers.set(key, d.line);
     }
   }
@@ -314,6 +317,16 @@ function storeInChunks(vault: Vault, rows: Checked[], registered: Map<string, Pe
   try {
     let id = batch.from;
     let done = 0;
+    // Each person's 最終支払日 and notice are written in batches (multi-row statements prepared once),
+    // flushed before each chunk commits.
+    const notices: Omit<PurposeNoticeRow, 'id'>[] = [];
+    const lastPaid: { personId: PersonId; paidOn: string }[] = [];
+    const flush = () => {
+      vault.retention.setLastPaidOnMany(lastPaid, actor.id, at);
+      vault.purposeNotices.insertMany(notices);
+      lastPaid.length = 0;
+      notices.length = 0;
+    };
     while (done < ordered.length) {
       writeTransaction(vault.db, () =>
         vault.persons.insertHidden(() => {
@@ -339,7 +352,7 @@ function storeInChunks(vault: Vault, rows: Checked[], registered: Map<string, Pe
               r.number !== null && r.index !== null ? 'held' : r.refusalReason !== null ? 'not_provided' : null,
             );
             if (r.kind === 'employee' && r.code !== null) fileEmployeeIds.set(r.code, id);
-            if (r.lastPaidOn !== null) vault.retention.setLastPaidOn(id, r.lastPaidOn, actor.id, at);
+            if (r.lastPaidOn !== null) lastPaid.push({ personId: id, paidOn: r.lastPaidOn });
             if (r.number !== null && r.index !== null) {
               const digits = Buffer.from(r.number.expose(), 'latin1');
               vault.persons.insertSealedNumber(id, sealer.seal(digits, numberRecordId(id), NUMBER_FIELD), r.index, at, r.purposes!);
@@ -349,12 +362,13 @@ function storeInChunks(vault: Vault, rows: Checked[], registered: Map<string, Pe
               report.imported.notProvided++;
             }
             // The notice the file stands for: dated the day of the import (the handler states what was notified).
-            if (r.number !== null || r.refusalReason !== null) vault.purposeNotices.insert({ personId: id, role: r.kind, purposes: r.purposes!, notifiedOn: today, via: 'import', actorId: actor.id, createdAt: at });
+            if (r.number !== null || r.refusalReason !== null) notices.push({ personId: id, role: r.kind, purposes: r.purposes!, notifiedOn: today, via: 'import', actorId: actor.id, createdAt: at });
             report.imported[r.kind]++;
             subjects.push({ id, name: r.name });
             id++;
             if (++done % PROGRESS_EVERY === 0) progress(done);
           } while (done < ordered.length && performance.now() - started < CHUNK_MS);
+          flush();
         }),
       );
       if (done < ordered.length) pause(CHUNK_GAP_MS);
