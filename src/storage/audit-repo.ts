@@ -44,6 +44,11 @@ const COLUMNS = 'seq, at, actor_id, actor_name, action, subjects, purpose, clien
 /** The columns for readers: subjects with names resolved (alias e). The verifier reads COLUMNS as stored. */
 const BESIDE = `CASE WHEN e.subjects = '[]' THEN NULL ELSE (SELECT json_group_array(json_array(n.person_id, n.name, hex(t.salt)))
   FROM audit_subject_names n LEFT JOIN person_trail_salts t ON t.person_id = n.person_id WHERE n.seq = e.seq) END`;
+/**
+ * A person's history: the rows without their subjects (always '[]'). One import's event names every
+ * person it stored, a million at scale, and the person page shows only when, who, what and why.
+ */
+const HISTORY = COLUMNS.split(', ').map((c) => (c === 'subjects' ? `'[]' AS subjects` : `e.${c}`)).join(', ');
 export const SHOWN = COLUMNS.split(', ').map((c) => (c === 'subjects' ? `${shownSubjects('e')} AS subjects` : `e.${c}`)).join(', ');
 
 export class AuditRepo {
@@ -72,11 +77,11 @@ export class AuditRepo {
     for (const id of personIds) this.subjectStmt.run(id, row[0]);
   }
 
-  /** The events that name a person, newest first, names as shown (「削除済」 once erased). */
+  /** The events that name a person, newest first, without their subjects (see HISTORY). */
   forPerson(personId: number, limit = 200): RawAuditRow[] {
     return this.db
       .prepare(
-        `SELECT ${SHOWN} FROM audit_subjects s JOIN audit_events e ON e.seq = s.seq
+        `SELECT ${HISTORY} FROM audit_subjects s JOIN audit_events e ON e.seq = s.seq
          WHERE s.person_id = ? ORDER BY s.seq DESC LIMIT ?`,
       )
       .raw()
