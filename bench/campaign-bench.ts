@@ -11,6 +11,7 @@ import { writeTransaction } from '../src/storage/database.js';
 import { TEST_PIN_COST } from '../src/vault/slots.js';
 import type { Row } from './row.js';
 import { syntheticCsv } from './synthetic.js';
+import { BENCH_PURPOSES } from './bench-purposes.js';
 
 const PURPOSES = { employee: ['withholding_slip', 'salary_payment_report'], dependant: ['withholding_slip'], payee: ['payment_record_fees'] };
 
@@ -60,7 +61,7 @@ async function prepared(dir: string, n: number): Promise<{ vault: Vault; actor: 
     pinCost: TEST_PIN_COST,
   });
   const actor = actorOf(vault.users.byLogin('bench')!);
-  const report = importPersons(vault, Buffer.from(syntheticCsv(n)), { actor });
+  const report = importPersons(vault, Buffer.from(syntheticCsv(n)), { actor, purposes: BENCH_PURPOSES });
   if (!report.committed) throw new Error('campaign bench: the synthetic import did not commit');
   // 未取得 everywhere: the number records go (the triggers keep the filter's mirror).
   writeTransaction(vault.db, () => vault.db.prepare('DELETE FROM person_numbers').run());

@@ -33,6 +33,7 @@ const { importPersons } = await import(dist('src/services/import/import-persons.
 const { systemClock } = await import(dist('src/domain/ports.js'));
 const { Secret } = await import(dist('src/domain/secret.js'));
 const { syntheticCsv } = await import(dist('bench/synthetic.js'));
+const { PURPOSES } = await import(dist('src/domain/purposes.js'));
 const { TEST_PIN_COST } = await import(dist('src/vault/slots.js'));
 
 /** The flags of ExecStart in systemd/mnvault.service. */
@@ -63,7 +64,7 @@ try {
   const actor = { id: 'cli', name: 'soak' };
   for (let i = 0; i < CLIENTS; i++) await createUser(vault, actor, { login: `soak${RUN}x${i}`, displayName: `ソーク ${i}`, role: 'handler', password: new Secret(PASSWORD) }, null);
   if (values.data) PERSONS = vault.persons.count().persons;
-  else importPersons(vault, Buffer.from(syntheticCsv(PERSONS)), { actor, client: null, skipInvalid: false });
+  else importPersons(vault, Buffer.from(syntheticCsv(PERSONS)), { actor, client: null, skipInvalid: false, purposes: PURPOSES.map((p) => p.code) });
   vault.close();
 
   const port = await new Promise((resolve) => {

@@ -1,3 +1,4 @@
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
@@ -60,11 +61,12 @@ const cookies: Record<string, Record<string, string>> = {};
 async function serve(): Promise<void> {
   const { vault } = await newTestVault();
   await addStaff(vault);
-  importPersons(vault, Buffer.from(`種別,社員番号,氏名,フリガナ,個人番号\n従業員,E1,山田 太郎,ヤマダ タロウ,${syntheticNumber(8_001_234, 5)}\n`), { actor: { id: 't', name: 't' } });
+  importPersons(vault, Buffer.from(`種別,社員番号,氏名,フリガナ,個人番号\n従業員,E1,山田 太郎,ヤマダ タロウ,${syntheticNumber(8_001_234, 5)}\n`), { actor: { id: 't', name: 't' }, purposes: ALL_PURPOSES });
   const app = testApp(vault);
-  server = createServer(app);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const address = server.address();
+  const listening = createServer(app);
+  server = listening;
+  await new Promise<void>((r) => listening.listen(0, '127.0.0.1', () => r()));
+  const address = listening.address();
   base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   for (const [role, who] of [['admin', ADMIN], ['handler', HANDLER], ['auditor', AUDITOR]] as const) {
     const b = new Browser(app);
@@ -95,11 +97,10 @@ async function audit(role: string, findings: Finding[]): Promise<number> {
         pages += 1;
         await b.page.screenshot({ path: join(ARTIFACTS, role, viewport.name, `${path === '/' ? 'home' : path.slice(1).replaceAll('/', '-')}.png`), fullPage: true });
         await b.page.evaluate(AXE_SOURCE);
-        const violations = (await b.page.evaluate(async () => {
-          const axe = (window as unknown as { axe: { run(ctx: Document, opts: object): Promise<{ violations: { id: string; impact: string | null; nodes: { target: unknown[] }[] }[] }> } }).axe;
-          const r = await axe.run(document, { resultTypes: ['violations'] });
-          return r.violations.map((v) => ({ id: v.id, impact: v.impact ?? '', targets: v.nodes.map((n) => JSON.stringify(n.target)).join(' ') }));
-        })) as { id: string; impact: string; targets: string }[];
+        // A string, as the other browser tests do: the tests are type-checked without the DOM library.
+        const violations = await b.page.evaluate<{ id: string; impact: string; targets: string }[]>(
+          "(async () => { const r = await window.axe.run(document, { resultTypes: ['violations'] }); return r.violations.map((v) => ({ id: v.id, impact: v.impact ?? '', targets: v.nodes.map((n) => JSON.stringify(n.target)).join(' ') })); })()",
+        );
         for (const v of violations) if (v.impact === 'serious' || v.impact === 'critical') findings.push({ role, viewport: viewport.name, path, ...v });
       }
     }

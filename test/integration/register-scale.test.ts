@@ -158,7 +158,7 @@ describe('the register at scale', () => {
       .split('\r\n')
       .map((line, i) => (i === 0 ? `${line},最終支払日` : line === '' ? line : `${line},${line.endsWith(',2026-03-31') ? '2026-04-30' : ''}`))
       .join('\r\n');
-    const report = importPersons(vault, Buffer.from(csv), { actor: ACTOR });
+    const report = importPersons(vault, Buffer.from(csv), { actor: ACTOR, purposes: ALL_PURPOSES });
     expect(report.errors).toEqual([]);
     expect(report.committed).toBe(true);
     const one = (sql: string) => vault.db.prepare(sql).pluck().get();

@@ -32,7 +32,7 @@ const codesIn = (html: string) => [...html.matchAll(/<p class="ccode">([A-Z0-9-]
 async function newCampaign(browser: Browser, form: Record<string, string | string[]>): Promise<number> {
   const r = await browser.post('/campaigns', { name: '2026年度 番号収集', filter: 'missing', validDays: '14', purposes_employee: ['withholding_slip', 'salary_payment_report'], purposes_dependant: ['withholding_slip'], ...form });
   expect(r.status, r.text?.slice(0, 400)).toBe(303);
-  return Number(/\/campaigns\/(\d+)$/u.exec(r.headers.location)![1]);
+  return Number(/\/campaigns\/(\d+)$/u.exec(r.headers.location!)![1]);
 }
 
 function memberState(vault: Vault, campaign: number, person: number): string {
@@ -59,7 +59,7 @@ describe('collection campaigns', () => {
     expect(counts((await browser.get(`/campaigns/${id}`)).text)).toMatchObject({ pending: 3, issued: 0, total: 3 });
     const issued = await browser.post(`/campaigns/${id}/issue`);
     expect(issued.status).toBe(303);
-    const slipPath = issued.headers.location;
+    const slipPath = issued.headers.location!;
     const first = await browser.get(slipPath);
     expect(first.status).toBe(200);
     const codes = codesIn(first.text);
@@ -92,7 +92,7 @@ describe('collection campaigns', () => {
   it('moves members through 提出済, 期限切れ and 本人確認済, and the reminder reissues only to who has not submitted (audited)', async () => {
     const { browser, vault, clock, a, b } = await setUp();
     const id = await newCampaign(browser, { filter: 'joined_since', filterArg: '2026-04-01' });
-    const slips = await browser.get((await browser.post(`/campaigns/${id}/issue`)).headers.location);
+    const slips = await browser.get((await browser.post(`/campaigns/${id}/issue`)).headers.location!);
     const [codeA, codeB] = codesIn(slips.text);
     const person = new Browser(browser.app);
     const form = await person.get(`/intake?code=${codeA}`);
@@ -111,7 +111,7 @@ describe('collection campaigns', () => {
     expect(counts(page.text)).toMatchObject({ issued: 0, expired: 1, submitted: 1 });
     const re = await browser.post(`/campaigns/${id}/reissue`);
     expect(re.status).toBe(303);
-    const reCodes = codesIn((await browser.get(re.headers.location)).text);
+    const reCodes = codesIn((await browser.get(re.headers.location!)).text);
     expect(reCodes).toHaveLength(1);
     expect(reCodes[0]).not.toBe(codeB);
     expect(vault.intakeCodes.get(hashIntakeCode(reCodes[0]!))!.personId).toBe(b);
@@ -143,7 +143,7 @@ describe('collection campaigns', () => {
   it('lets the employee add a family member (with 異動日, number and the campaign purposes) and record that a listed one left, all in the submission', async () => {
     const { browser, vault, a, spouse } = await setUp();
     const id = await newCampaign(browser, { filter: 'joined_since', filterArg: '2026-04-01', purposes_dependant: ['withholding_slip', 'dependant_declaration'] });
-    const [code] = codesIn((await browser.get((await browser.post(`/campaigns/${id}/issue`)).headers.location)).text);
+    const [code] = codesIn((await browser.get((await browser.post(`/campaigns/${id}/issue`)).headers.location!)).text);
     const person = new Browser(browser.app);
     const page = await person.get(`/intake?code=${code}`);
     expect(page.text).toContain('新しく扶養に入ったご家族');
