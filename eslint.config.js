@@ -72,12 +72,14 @@ const EXISTING_CROSSINGS = {
   // Services that handle key bytes, PINs or passwords themselves: createSlot takes a Secret, the opener
   // and the rekey pragma move to src/vault and src/storage (issue 15, part 3).
   'src/services/accounts.ts': { layers: ['keys'] },
+  'src/services/account-changes.ts': { layers: ['keys'] },
   'src/services/card-intake-desk.ts': { layers: ['keys'] },
   'src/services/disposal-ledger.ts': { layers: ['keys'] },
   'src/services/import/import-persons.ts': { layers: ['keys'] },
   'src/services/init-vault.ts': { layers: ['keys'] },
   'src/services/intake.ts': { layers: ['keys'] },
   'src/services/key-rotation.ts': { layers: ['keys'] },
+  'src/services/pin-enrolment.ts': { layers: ['keys'] },
   'src/services/recovery-codes.ts': { layers: ['keys'] },
   'src/services/rekey.ts': { layers: ['keys', 'sql'] },
   'src/services/restore.ts': { layers: ['keys'] },

@@ -40,5 +40,5 @@ export const CARD_READ_FAILURE_LABEL: Record<CardReadFailure, string> = {
 };
 
 export function cardReadFailureLabel(reason: unknown): string {
-  return typeof reason === 'string' && Object.hasOwn(CARD_READ_FAILURE_LABEL, reason) ? CARD_READ_FAILURE_LABEL[reason as CardReadFailure] : String(reason ?? '');
+  return typeof reason === 'string' && Object.hasOwn(CARD_READ_FAILURE_LABEL, reason) ? CARD_READ_FAILURE_LABEL[reason as CardReadFailure] : typeof reason === 'string' ? reason : '';
 }

@@ -98,7 +98,7 @@ export function readLedger(path: string, vault: Pick<Vault, 'vaultId' | 'keys'>)
     disposals.every((d) => Number.isSafeInteger(d.id) && typeof d.executedAt === 'string' && Array.isArray(d.personIds) && d.personIds.every((p) => Number.isSafeInteger(p)));
   if (!ok) throw new AppError('tampered', `廃棄台帳（${path}）の形式が正しくありません。`);
   if (raw.vaultId !== vault.vaultId) throw new AppError('tampered', `廃棄台帳（${path}）は別の金庫のものです。`);
-  const l: DisposalLedger = { vaultId: raw.vaultId as string, disposals: disposals!, erasures: erasures! };
+  const l: DisposalLedger = { vaultId: raw.vaultId, disposals: disposals, erasures: erasures };
   const want = mac(vault.keys.audit, l, raw.format as string);
   const got = Buffer.from(raw.mac as string, 'hex');
   if (got.length !== want.length || !timingSafeEqual(got, want)) throw new AppError('tampered', `廃棄台帳（${path}）の認証に失敗しました。改ざんされているか、別の金庫の鍵で作られています。`);

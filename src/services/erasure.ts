@@ -41,9 +41,9 @@ function roleRetentions(vault: Vault, p: Person): RoleRetention[] {
         status: r.endedOn ? 'retired' : 'active',
         retiredOn: r.endedOn,
         dependantUntil: r.role === 'dependant' ? r.endedOn : null,
-        supporterRetiredOn: sRetired ? s!.retiredOn : null,
+        supporterRetiredOn: sRetired ? s.retiredOn : null,
         lastPaidOn: r.lastPaidOn,
-        supporterLastPaidOn: sRetired ? vault.retention.lastPaidOn(s!.id) : null,
+        supporterLastPaidOn: sRetired ? vault.retention.lastPaidOn(s.id) : null,
       },
     });
   }

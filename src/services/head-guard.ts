@@ -69,7 +69,7 @@ export function checkSyslogHead(vault: Pick<Vault, 'db' | 'vaultId' | 'auditRepo
   const browse = new AuditBrowseRepo(vault.db);
   const check = checkAgainstWitness(vault.vaultId, vault.auditRepo.head(), (seq) => browse.bySeq(seq)?.[11], read.witness);
   if (check.ok) return check;
-  const accepted = vault.db.prepare("SELECT detail FROM audit_events WHERE action = 'audit.head_accepted' ORDER BY seq DESC LIMIT 1").pluck().get() as string | undefined;
+  const accepted = vault.auditRepo.lastDetailOf('audit.head_accepted');
   const d = accepted ? (JSON.parse(accepted) as { syslog_seq?: unknown; syslog_hash?: unknown }) : {};
   if (d.syslog_seq === read.witness.seq && d.syslog_hash === read.witness.hash.toString('hex')) return { ok: true, witness: read.witness };
   return { ok: false, witness: read.witness, reason: `syslog の控え（${path}）によれば${check.reason}` };

@@ -54,7 +54,7 @@ export class PinEnrolmentDesk {
     const key = await unlockOwnPin(this.vault, admin, adminPin, client, 'pin_enrolment', 'adminPin');
     // One waiting enrolment per user: a new start replaces the old one.
     for (const e of this.#items.values()) if (e.userId === user.id && e.state === 'waiting') this.#end(e, 'expired');
-    let code = '';
+    let code: string;
     do code = String(randomInt(0, 1_000_000)).padStart(6, '0');
     while (this.vault.gate.codeInUse(code) || codeReserved(code));
     reserveCode(code);

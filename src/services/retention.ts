@@ -285,7 +285,7 @@ function supporterLookup(vault: Pick<Vault, 'persons' | 'retention'>): (id: Pers
     if (!f) {
       const s = vault.persons.byId(id);
       const retired = s?.status === 'retired' && !!s.retiredOn;
-      f = { retiredOn: retired ? s!.retiredOn : null, lastPaidOn: retired ? vault.retention.lastPaidOn(id) : null };
+      f = { retiredOn: retired ? s.retiredOn : null, lastPaidOn: retired ? vault.retention.lastPaidOn(id) : null };
       seen.set(id, f);
     }
     return f;
@@ -313,9 +313,9 @@ export function retentionFactsOf(vault: Pick<Vault, 'persons' | 'retention'>, p:
     status: p.status,
     retiredOn: p.retiredOn,
     dependantUntil: vault.persons.dependantUntil(p.id),
-    supporterRetiredOn: retired ? supporter!.retiredOn : null,
+    supporterRetiredOn: retired ? supporter.retiredOn : null,
     lastPaidOn: vault.retention.lastPaidOn(p.id),
-    supporterLastPaidOn: retired ? vault.retention.lastPaidOn(supporter!.id) : null,
+    supporterLastPaidOn: retired ? vault.retention.lastPaidOn(supporter.id) : null,
   };
 }
 

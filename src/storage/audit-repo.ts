@@ -1,5 +1,6 @@
 import { AuditNamesRepo, shownSubjects } from './audit-names-repo.js';
 import type { Db } from './database.js';
+import type { AuditAction } from '../domain/audit-events.js';
 
 /** An audit_events row in column order: the fields the canonical form covers, then prev_hash and hash. */
 export type AuditFields = [
@@ -75,6 +76,11 @@ export class AuditRepo {
   insert(row: RawAuditRow, personIds: readonly number[]): void {
     this.insertStmt.run(row);
     for (const id of personIds) this.subjectStmt.run(id, row[0]);
+  }
+
+  /** The detail (JSON) of the newest event of an action, if any. */
+  lastDetailOf(action: AuditAction): string | undefined {
+    return this.db.prepare('SELECT detail FROM audit_events WHERE action = ? ORDER BY seq DESC LIMIT 1').pluck().get(action) as string | undefined;
   }
 
   /** The events that name a person, newest first, without their subjects (see HISTORY). */

@@ -199,3 +199,8 @@ export function checkpointTruncate(db: Db, tries = 5): boolean {
   }
   return false;
 }
+
+/** How hard a commit waits for the disk: NORMAL for steps a crash may lose whole, FULL (the default) otherwise. */
+export function setSynchronous(db: Db, mode: 'NORMAL' | 'FULL'): void {
+  db.pragma(`synchronous = ${mode}`);
+}

@@ -3,7 +3,7 @@ import type { Actor, AuditSubject } from '../../domain/audit-events.js';
 import { japanDate } from '../../domain/dates.js';
 import { isPurposeCode, purposeCodesFor, PURPOSES } from '../../domain/purposes.js';
 import { normaliseCode, parsePersonKind, PERSON_KIND_LABEL, type PersonId, type PersonKind } from '../../domain/persons.js';
-import { releaseMemory, withPageCache, writeTransaction } from '../../storage/database.js';
+import { releaseMemory, setSynchronous, withPageCache, writeTransaction } from '../../storage/database.js';
 import { registerKey, type ImportBatch } from '../../storage/persons-repo.js';
 import type { PurposeNoticeRow } from '../../storage/purpose-notices-repo.js';
 import { numberIndex } from '../../vault/number-index.js';
@@ -313,7 +313,7 @@ function storeInChunks(vault: Vault, rows: Checked[], registered: Map<string, Pe
   const batch = writeTransaction(vault.db, () => vault.persons.reserveBatch(ordered.length, at));
   // The chunks need not be durable one by one (a crash discards the batch at the next open): no fsync per
   // chunk. The publish runs with synchronous = FULL again, and its fsync makes every chunk durable with it.
-  vault.db.pragma('synchronous = NORMAL');
+  setSynchronous(vault.db, 'NORMAL');
   try {
     let id = batch.from;
     let done = 0;
@@ -375,7 +375,7 @@ function storeInChunks(vault: Vault, rows: Checked[], registered: Map<string, Pe
     }
     progress(done);
     while (!writeTransaction(vault.db, () => vault.persons.flushBatchGrams(GRAMS_PER_FLUSH))) pause(CHUNK_GAP_MS);
-    vault.db.pragma('synchronous = FULL');
+    setSynchronous(vault.db, 'FULL');
     return writeTransaction(vault.db, () => {
       vault.persons.publishBatch(batch);
       return publish(subjects);
@@ -386,7 +386,7 @@ function storeInChunks(vault: Vault, rows: Checked[], registered: Map<string, Pe
     discardBatch(vault, batch);
     throw err;
   } finally {
-    vault.db.pragma('synchronous = FULL');
+    setSynchronous(vault.db, 'FULL');
     sealer.wipe();
   }
 }

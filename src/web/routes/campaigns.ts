@@ -38,7 +38,7 @@ export function campaignRoutes(deps: WebDeps): Router {
   const { vault } = deps;
   const batches = new SlipBatches(() => vault.clock.now().getTime());
   const chromium = deps.chromiumPath ?? DEFAULT_CHROMIUM;
-  const userId = (res: Response) => res.locals.session!.user.id as string;
+  const userId = (res: Response) => res.locals.session!.user.id;
 
   const indexView = (form: Record<string, unknown>, errors: Record<string, string>) => ({
     campaigns: vault.campaigns.recent(50).map((c) => ({ c, counts: vault.campaigns.counts(c.id, vault.clock.now().toISOString()) })),

@@ -59,7 +59,7 @@ export function disposalRoutes(deps: WebDeps): Router {
   r.post('/:id/approve', requirePermission('disposal.approve'), (req, res) => {
     const id = intParam(req.params.id);
     const form = parseBody(req, ConfirmSchema);
-    vault.retention.disposal(id) ?? notFound();
+    if (!vault.retention.disposal(id)) notFound();
     // Approval destroys numbers at once: it is asked twice.
     if (form.confirm !== '1') {
       const t = M.accounts.confirm.disposal;

@@ -7,7 +7,6 @@ import { requirePermission, type WebDeps } from '../app.js';
 import { clientOf, intParam, parseBody, text } from '../forms.js';
 
 const EnrolSchema = z.object({ _csrf: text(100), userId: text(64), label: text(120) });
-const Empty = z.object({ _csrf: text(100) });
 const ConfirmSchema = z.object({ _csrf: text(100), confirm: text(2) });
 
 /**

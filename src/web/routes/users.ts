@@ -24,7 +24,7 @@ export function userRoutes(deps: WebDeps): Router {
 
   const list = () => vault.users.all().map((u) => ({ ...u, hasPin: vault.slots.pinSlotOf(u.id) !== undefined, pinLockedAt: vault.users.pinLockedAt(u.id) }));
 
-  r.get('/', (req, res) => res.render('users/index', { users: list(), done: M.accounts.done[String(req.query.done ?? '')] ?? null }));
+  r.get('/', (req, res) => res.render('users/index', { users: list(), done: M.accounts.done[typeof req.query.done === 'string' ? req.query.done : ''] ?? null }));
   r.get('/new', (_req, res) => res.render('users/new', { form: { role: 'handler' }, errors: {} }));
 
   r.post('/', async (req, res) => {
