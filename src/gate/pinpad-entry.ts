@@ -2,11 +2,7 @@ import { Secret } from '../domain/secret.js';
 import { isRequestCode } from './requests.js';
 
 export type EntryStep =
-  | { step: 'code' }
-  | { step: 'pin' }
-  | { step: 'pin_again' }
-  | { step: 'submit'; code: string; pin: Secret<string>; again?: Secret<string> }
-  | { step: 'rejected'; reason: 'bad_code' | 'timeout' };
+  { step: 'code' } | { step: 'pin' } | { step: 'pin_again' } | { step: 'submit'; code: string; pin: Secret<string>; again?: Secret<string> } | { step: 'rejected'; reason: 'bad_code' | 'timeout' };
 
 /**
  * The PIN pad dialogue at the appliance: `request code` Enter `PIN` Enter.

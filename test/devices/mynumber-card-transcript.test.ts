@@ -65,7 +65,13 @@ describe('the 券面事項入力補助AP codec against a written transcript', ()
     const files = new Map<number, Uint8Array>([
       [1, encodeMyNumberEf('123456789018')],
       [2, encodeBasicFourEf({ name: '山田 太郎', address: '東京都千代田区', birthDate: '1990-01-02', sex: '1' })],
-      [4, encodeTlv(0xff30, new Uint8Array(600).map((_, i) => i & 0xff))],
+      [
+        4,
+        encodeTlv(
+          0xff30,
+          new Uint8Array(600).map((_, i) => i & 0xff),
+        ),
+      ],
     ]);
     let ef = 0;
     const reads: string[] = [];

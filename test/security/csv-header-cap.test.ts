@@ -19,7 +19,9 @@ describe('CSV import: the header line is capped', () => {
       expect(r.encoding).toBeNull();
       expect(ms).toBeLessThan(2_000);
       // A normal file still imports.
-      expect(importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${syntheticNumber(61, 2)}\n`), { purposes: ALL_PURPOSES, actor: { id: 't', name: 't' } }).committed).toBe(true);
+      expect(
+        importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${syntheticNumber(61, 2)}\n`), { purposes: ALL_PURPOSES, actor: { id: 't', name: 't' } }).committed,
+      ).toBe(true);
     } finally {
       vault.close();
     }
