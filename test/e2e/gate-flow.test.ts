@@ -172,10 +172,11 @@ describe('the physical gate in a real browser with the PIN pad simulator', () =>
       expect(download.suggestedFilename()).toMatch(/^mynumber-withholding_slip-\d{8}\.csv$/u);
       const lines = text.trim().split('\r\n');
       expect(lines[0]).toBe('種別,社員番号,氏名,フリガナ,生年月日,個人番号,続柄,扶養元社員番号');
+      // In the order the persons were stored: an import stores employees, then dependants, each in register order.
       expect(lines.slice(1)).toEqual([
+        `従業員,E2,鈴木 一郎,スズキ イチロウ,1979-11-03,${SUZUKI},,`,
         `従業員,E1,山田 太郎,ヤマダ タロウ,1985-04-01,${YAMADA},,`,
         `扶養親族,,山田 花子,ヤマダ ハナコ,1987-06-15,${HANAKO},配偶者,E1`,
-        `従業員,E2,鈴木 一郎,スズキ イチロウ,1979-11-03,${SUZUKI},,`,
       ]);
       expect(text).not.toContain(PAYEE);
       await expect.poll(() => p.locator('#gate-state').innerText()).toBe('ダウンロード済み・または期限切れ');
