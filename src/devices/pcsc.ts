@@ -111,6 +111,9 @@ export class PcscCardReaders implements CardReaders {
 }
 
 class PcscSession implements CardSession {
+  /** Set once an exchange failed: the card left the reader (or stopped answering). */
+  #gone = false;
+
   constructor(
     readonly reader: string,
     private readonly card: Awaited<ReturnType<ReturnType<Ctx['listReaders']>[number]['connect']>>,
@@ -127,6 +130,7 @@ class PcscSession implements CardSession {
       if (answer.length < 2) throw gone();
       return new Uint8Array(answer);
     } catch (cause) {
+      this.#gone = true;
       if (cause instanceof AppError) throw cause;
       throw gone(cause);
     } finally {
@@ -136,13 +140,17 @@ class PcscSession implements CardSession {
 
   /**
    * Power-cycles the card (which ends its verified PIN state), then lets go of
-   * it. The power cycle goes through the binding's asynchronous reconnect: its
+   * it (a card that left is only let go of). The power cycle goes through the binding's asynchronous reconnect: its
    * disconnect is synchronous, and a card that must answer during it (the
    * virtual card in this process) would never get the chance.
    */
   async close(): Promise<void> {
     try {
-      await this.card.reconnect(load().SCARD_SHARE_SHARED, load().SCARD_PROTOCOL_T0 | load().SCARD_PROTOCOL_T1, load().SCARD_UNPOWER_CARD);
+      // Not on a card that left: pcscd 1.9 then marks the reader empty by itself,
+      // behind its reader thread's back, and that thread, still believing the old
+      // card present, never reports the next card put down within its poll
+      // interval. The reader would look empty until the service restarts.
+      if (!this.#gone) await this.card.reconnect(load().SCARD_SHARE_SHARED, load().SCARD_PROTOCOL_T0 | load().SCARD_PROTOCOL_T1, load().SCARD_UNPOWER_CARD);
     } catch {
       // The card already left the reader: nothing of it stays powered.
     }

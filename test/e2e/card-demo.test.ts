@@ -17,13 +17,16 @@ import { addStaff, HANDLER } from '../helpers/web.js';
 const MAIN = packagePath('dist', 'src', 'cli', 'main.js');
 const missing = privatePcscdProblem();
 
-/** The terminal PIN pad (`mnvault pinpad`), typed into as the README's demo says. */
+/**
+ * The terminal PIN pad (`mnvault pinpad`), typed into as the README's demo says. It gets 30 s to
+ * start: a node process starting on a loaded 2-core machine can take more than 10.
+ */
 async function startPinPad(dataDir: string): Promise<{ child: ChildProcessWithoutNullStreams; output: string[] }> {
   const child = spawn(process.execPath, [MAIN, 'pinpad', '--data', dataDir], { env: { PATH: process.env.PATH ?? '', LANG: 'C.UTF-8' } });
   const output: string[] = [];
   child.stdout.on('data', (d: Buffer) => output.push(d.toString('utf8')));
   child.stderr.on('data', (d: Buffer) => output.push(d.toString('utf8')));
-  await expect.poll(() => output.join(''), { timeout: 10_000 }).toContain('模擬PINパッド');
+  await expect.poll(() => output.join(''), { timeout: 30_000 }).toContain('模擬PINパッド');
   return { child, output };
 }
 

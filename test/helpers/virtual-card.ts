@@ -43,7 +43,11 @@ export function usePcscd() {
         triesLeft: () => card.triesLeft(),
         async remove() {
           await card.remove();
-          for (let i = 0; i < 100 && ctx.readers!.state().readers[slot]?.card === true; i++) await new Promise((r) => setTimeout(r, 20));
+          // A deadline, not a count of polls: on a loaded machine each poll may sleep far longer than asked.
+          for (const deadline = Date.now() + 10_000; ctx.readers!.state().readers[slot]?.card === true; ) {
+            if (Date.now() > deadline) throw new Error(`pcscd still sees a card on slot ${slot} 10 s after it was taken off`);
+            await new Promise((r) => setTimeout(r, 20));
+          }
         },
       };
     },

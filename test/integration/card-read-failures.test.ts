@@ -13,7 +13,8 @@ const pcsc = usePcscd();
 const READER = 'Virtual PCD 00 00';
 
 async function until(desk: CardIntakeDesk, id: string, ok: (v: CardIntakeView) => boolean): Promise<CardIntakeView> {
-  for (let i = 0; i < 200; i++) {
+  // A deadline, not a count of polls: on a loaded machine each poll may sleep far longer than asked.
+  for (const deadline = Date.now() + 20_000; Date.now() < deadline; ) {
     const v = desk.view(id)!;
     if (ok(v)) return v;
     await new Promise((r) => setTimeout(r, 25));
