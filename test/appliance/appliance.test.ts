@@ -10,6 +10,7 @@ import { forms } from '../helpers/canary.js';
 import { validNumber } from '../helpers/numbers.js';
 import { applianceUnavailable, CHECKOUT, ensureImage, Machine } from './machine.js';
 import { secretFromEnrolPage, totpCode } from '../helpers/second-factor.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 /**
  * The appliance as an operator gets it: a Debian 12 machine booted with systemd, scripts/install.sh
@@ -190,7 +191,7 @@ describe.skipIf(unavailable)(`the appliance installed on Debian 12 booted with s
     m().ok('install -d -o root -g mnvault -m 0750 /srv/mnvault-import');
     writeFileSync(join(m().root, 'srv/mnvault-import/persons.csv'), csv, { mode: 0o640 });
     m().ok('chown root:mnvault /srv/mnvault-import/persons.csv');
-    const imported = m().run('sudo mnvault import /srv/mnvault-import/persons.csv');
+    const imported = m().run(`sudo mnvault import --purposes ${ALL_PURPOSES.join(',')} /srv/mnvault-import/persons.csv`);
     expect(imported.status, imported.stdout + imported.stderr).toBe(0);
     m().ok('rm -f /srv/mnvault-import/persons.csv');
 
