@@ -1,12 +1,10 @@
 import type { Actor } from '../domain/audit-events.js';
 import { AppError } from '../domain/errors.js';
-import { looksLikeNumber } from '../domain/digits.js';
-import { edgeSpaceTrimmed, normaliseText, unsafeTextProblem } from '../domain/text-safety.js';
 import type { Secret } from '../domain/secret.js';
 import { writeTransaction } from '../storage/database.js';
 import type { Role, UserRow } from '../storage/users-repo.js';
 import { checkPasswordRules, hashPassword, verifyPassword } from '../vault/password.js';
-import { actorOf, FormError, LOCK_AFTER, ROLE_LABEL, signInLockMs, type FieldErrors } from './accounts.js';
+import { actorOf, checkDisplayName, FormError, LOCK_AFTER, ROLE_LABEL, signInLockMs, type FieldErrors } from './accounts.js';
 import type { Vault } from './vault.js';
 
 /**
@@ -89,11 +87,8 @@ export interface ProfileInput {
 export function updateProfile(vault: Vault, admin: Actor, userId: string, input: ProfileInput, client: string | null): UserRow {
   const user = vault.users.byId(userId) ?? notFound();
   const errors: FieldErrors = {};
-  const unsafe = unsafeTextProblem('氏名', edgeSpaceTrimmed(input.displayName));
-  const displayName = normaliseText(input.displayName).replace(/\s+/gu, ' ').trim();
-  if (unsafe !== null) errors.displayName = unsafe;
-  else if (displayName === '' || displayName.length > 50) errors.displayName = '氏名を1〜50文字で入れてください。';
-  else if (looksLikeNumber(displayName)) errors.displayName = '氏名に12桁の数字は入れられません。';
+  const { displayName, problem } = checkDisplayName(input.displayName);
+  if (problem) errors.displayName = problem;
   if (!Object.hasOwn(ROLE_LABEL, input.role)) errors.role = '役割を選んでください。';
   const role = input.role as Role;
   if (!errors.role && role !== user.role) {

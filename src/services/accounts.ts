@@ -39,17 +39,24 @@ export interface NewUserInput {
   password: Secret<string>;
 }
 
+/** A user's display name as stored (spaces folded), or what is wrong with it: shown on screens and in the trail. */
+export function checkDisplayName(input: string): { displayName: string; problem?: string } {
+  const unsafe = unsafeTextProblem('氏名', edgeSpaceTrimmed(input));
+  const displayName = normaliseText(input).replace(/\s+/gu, ' ').trim();
+  if (unsafe !== null) return { displayName, problem: unsafe };
+  if (displayName === '' || displayName.length > 50) return { displayName, problem: '氏名を1〜50文字で入れてください。' };
+  if (looksLikeNumber(displayName)) return { displayName, problem: '氏名に12桁の数字は入れられません。' };
+  return { displayName };
+}
+
 /** Creates a user (no PIN yet: the PIN is set through the vault, see setUserPin). */
 export async function createUser(vault: Vault, actor: Actor, input: NewUserInput, client: string | null): Promise<UserRow> {
   const errors: FieldErrors = {};
   const login = input.login.normalize('NFKC').trim().toLowerCase();
   if (!LOGIN.test(login)) errors.login = 'ユーザー名は英小文字で始まる2〜32文字（英小文字・数字・. _ -）にしてください。';
   else if (vault.users.byLogin(login)) errors.login = `ユーザー名「${login}」は既に使われています。別の名前にしてください。`;
-  const unsafe = unsafeTextProblem('氏名', edgeSpaceTrimmed(input.displayName));
-  const displayName = normaliseText(input.displayName).replace(/\s+/gu, ' ').trim();
-  if (unsafe !== null) errors.displayName = unsafe;
-  else if (displayName === '' || displayName.length > 50) errors.displayName = '氏名を1〜50文字で入れてください。';
-  else if (looksLikeNumber(displayName)) errors.displayName = '氏名に12桁の数字は入れられません。';
+  const { displayName, problem } = checkDisplayName(input.displayName);
+  if (problem) errors.displayName = problem;
   if (!Object.hasOwn(ROLE_LABEL, input.role)) errors.role = '役割を選んでください。';
   const pw = checkPasswordRules(input.password.expose());
   if (pw) errors.password = pw;

@@ -49,8 +49,13 @@ const BESIDE = `CASE WHEN e.subjects = '[]' THEN NULL ELSE (SELECT json_group_ar
  * A person's history: the rows without their subjects (always '[]'). One import's event names every
  * person it stored, a million at scale, and the person page shows only when, who, what and why.
  */
-const HISTORY = COLUMNS.split(', ').map((c) => (c === 'subjects' ? `'[]' AS subjects` : `e.${c}`)).join(', ');
-export const SHOWN = COLUMNS.split(', ').map((c) => (c === 'subjects' ? `${shownSubjects('e')} AS subjects` : `e.${c}`)).join(', ');
+const HISTORY = columnsWithSubjects(`'[]'`);
+export const SHOWN = columnsWithSubjects(shownSubjects('e'));
+
+/** COLUMNS of alias e, in their order, with subjects read through `expr`. */
+function columnsWithSubjects(expr: string): string {
+  return COLUMNS.split(', ').map((c) => (c === 'subjects' ? `${expr} AS subjects` : `e.${c}`)).join(', ');
+}
 
 export class AuditRepo {
   private readonly insertStmt;

@@ -1,20 +1,10 @@
 import { shownSubjects } from './audit-names-repo.js';
+import type { AuditRow } from './audit-repo.js';
 import type { Db } from './database.js';
 import { VISIBLE } from './register-query.js';
 
 /** One audit event as the reports read it (the hashes stay with the verifier). */
-export interface ReportEventRow {
-  seq: number;
-  at: string;
-  actorId: string;
-  actorName: string;
-  action: string;
-  subjects: string;
-  purpose: string | null;
-  client: string | null;
-  device: string | null;
-  detail: string;
-}
+export type ReportEventRow = Omit<AuditRow, 'prevHash' | 'hash'>;
 
 /** subjects as shown: names resolved, 「削除済」 for an erased person (docs/erasure.md). */
 const COLUMNS = `seq, at, actor_id AS actorId, actor_name AS actorName, action, ${shownSubjects('e')} AS subjects, purpose, client, device, detail`;

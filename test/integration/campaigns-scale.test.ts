@@ -1,10 +1,10 @@
-import type Database from 'better-sqlite3-multiple-ciphers';
 import { describe, expect, it } from 'vitest';
 import { syntheticCsv } from '../../bench/synthetic.js';
 import { fixedClock } from '../../src/domain/ports.js';
 import { createCampaign, campaignProgress, issueCampaignCodes } from '../../src/services/campaigns.js';
 import { importPersons } from '../../src/services/import/import-persons.js';
 import { ALL_PURPOSES } from '../helpers/purposes.js';
+import { recordQueries } from '../helpers/query-log.js';
 import { recordIntake } from '../../src/services/intake.js';
 import type { Vault } from '../../src/services/vault.js';
 import { actorOf } from '../../src/services/accounts.js';
@@ -27,7 +27,7 @@ describe('campaigns and the new register filter at scale', () => {
     const vault = await vaultWith(300);
     const refused = vault.db.prepare("SELECT id FROM persons WHERE kind = 'employee' AND number_state IS NULL LIMIT 3").pluck().all() as number[];
     for (const id of refused) recordIntake(vault, ACTOR, id, { purposes: ['withholding_slip'], refusalReason: '本人が提供を拒否' }, null);
-    const seen = recordQueries(vault.db);
+    const seen = recordQueries(vault.db, { writes: true });
     const ids: number[] = [];
     for (const filter of ['missing', 'unchecked', 'dependants', 'joined_since', 'payees_of_year'] as const) {
       const arg = filter === 'joined_since' ? '2026-01-01' : filter === 'payees_of_year' ? '2026' : undefined;
@@ -79,31 +79,3 @@ describe('campaigns and the new register filter at scale', () => {
   });
 });
 
-/** Records the SQL and arguments of every statement run through db after this call. */
-function recordQueries(db: Database.Database): { sql: string; args: unknown[] }[] {
-  const seen: { sql: string; args: unknown[] }[] = [];
-  const prepare = db.prepare.bind(db);
-  db.prepare = ((sql: string) => {
-    const stmt = prepare(sql);
-    return new Proxy(stmt, {
-      get(target, prop, receiver) {
-        const value = Reflect.get(target, prop, receiver) as unknown;
-        if (typeof value !== 'function') return value;
-        if (prop === 'all' || prop === 'get' || prop === 'iterate' || prop === 'run') {
-          return (...args: unknown[]) => {
-            if (!/^\s*EXPLAIN/u.test(sql)) seen.push({ sql, args });
-            return (value as (...a: unknown[]) => unknown).apply(target, args);
-          };
-        }
-        if (prop === 'pluck' || prop === 'raw') {
-          return (...args: unknown[]) => {
-            (value as (...a: unknown[]) => unknown).apply(target, args);
-            return receiver as Database.Statement;
-          };
-        }
-        return (value as (...a: unknown[]) => unknown).bind(target);
-      },
-    });
-  }) as typeof db.prepare;
-  return seen;
-}

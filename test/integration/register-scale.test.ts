@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3-multiple-ciphers';
 import { describe, expect, it } from 'vitest';
 import { syntheticCsv } from '../../bench/synthetic.js';
 import { importPersons } from '../../src/services/import/import-persons.js';
@@ -10,6 +9,7 @@ import type { PersonSearch } from '../../src/storage/persons-repo.js';
 import { RegisterQuery, type RegisterCursor } from '../../src/storage/register-query.js';
 import { newTestVault } from '../helpers/vault.js';
 import { ALL_PURPOSES } from '../helpers/purposes.js';
+import { recordQueries } from '../helpers/query-log.js';
 
 const ACTOR = { id: 'admin', name: '管理者' };
 
@@ -239,32 +239,3 @@ describe('the register at scale', () => {
   });
 });
 
-/** Records the SQL and arguments of every statement run through db after this call. */
-function recordQueries(db: Database.Database): { sql: string; args: unknown[] }[] {
-  const seen: { sql: string; args: unknown[] }[] = [];
-  const prepare = db.prepare.bind(db);
-  db.prepare = ((sql: string) => {
-    const stmt = prepare(sql);
-    const proxy: Database.Statement = new Proxy(stmt, {
-      get(target, prop, receiver) {
-        const value = Reflect.get(target, prop, receiver) as unknown;
-        if (typeof value !== 'function') return value;
-        if (prop === 'all' || prop === 'get' || prop === 'iterate') {
-          return (...args: unknown[]) => {
-            if (!/^\s*EXPLAIN/u.test(sql)) seen.push({ sql, args });
-            return (value as (...a: unknown[]) => unknown).apply(target, args);
-          };
-        }
-        if (prop === 'pluck' || prop === 'raw') {
-          return (...args: unknown[]) => {
-            (value as (...a: unknown[]) => unknown).apply(target, args);
-            return proxy;
-          };
-        }
-        return (value as (...a: unknown[]) => unknown).bind(target);
-      },
-    });
-    return proxy;
-  }) as typeof db.prepare;
-  return seen;
-}
