@@ -224,6 +224,9 @@ describe('the audit views (/audit)', () => {
     const node = (cmd: string, args: string[] = []) => spawnSync('bash', ['-c', `${cmd} "$@"`, 'bash', ...args], { encoding: 'utf8' });
     const commitment = node(commitmentCmd).stdout.trim();
     expect(commitment).toBe(entry.detail.clientDataHash);
+    // A base64url value may begin with '-': node must not read it as one of its own options.
+    const b64uFn = pre[3]!.split('\n')[0]!;
+    expect(spawnSync('bash', ['-c', `${b64uFn}\nb64u -_8 | od -An -tx1`], { encoding: 'utf8' }).stdout.trim()).toBe('fb ff');
     const verify = node(pre[2]!.replace(/ 公開鍵 authData 手順2のコミットメント signature$/u, ''), [String(enrolled.detail.public_key), String(entry.detail.authData), commitment, String(entry.detail.signature)]);
     expect(verify.stdout.trim()).toBe('署名は正しい');
     const dir = tempDir();
