@@ -1,0 +1,9 @@
+/**
+ * Every filing codec the appliance offers, in the order the upload form lists
+ * them. A kind absent here cannot be merged.
+ */
+import type { FilingCodec, FilingKind } from './filing.js';
+
+export const FILING_CODECS: readonly FilingCodec[] = [];
+
+export const findCodec = (kind: string): FilingCodec | undefined => FILING_CODECS.find((c) => c.kind === (kind as FilingKind));
