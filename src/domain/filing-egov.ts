@@ -105,12 +105,19 @@ function readData(r: FieldReader, layout: EgovLayout): FilingRow {
   const code = r.trimmed(0);
   if (code !== layout.formCode) {
     const other = KNOWN_FORMS[code];
-    if (other) throw new AppError('invalid', `${r.line}行目：この行は「${other}」（様式コード${code}）です。「${layout.label}」のファイルには${layout.formCode}の行だけが入ります。ファイルの種類の選択を確認してください。`);
+    if (other)
+      throw new AppError(
+        'invalid',
+        `${r.line}行目：この行は「${other}」（様式コード${code}）です。「${layout.label}」のファイルには${layout.formCode}の行だけが入ります。ファイルの種類の選択を確認してください。`,
+      );
     r.refuse(0, '様式コード', `「${layout.formCode}」（${layout.label}）が必要です。`);
   }
   const needed = Math.max(layout.event, layout.number, layout.pension6) + 1;
   if (r.record.fields.length < needed) {
-    throw new AppError('invalid', `${r.line}行目：項目が${r.record.fields.length}個しかありません。「${layout.label}」の記録は少なくとも${needed}項目です。仕様の版が違うため、番号欄の位置を確かめられません。`);
+    throw new AppError(
+      'invalid',
+      `${r.line}行目：項目が${r.record.fields.length}個しかありません。「${layout.label}」の記録は少なくとも${needed}項目です。仕様の版が違うため、番号欄の位置を確かめられません。`,
+    );
   }
   const kana = r.trimmed(layout.kana);
   if (kana === '' || !KANA.test(kana)) r.refuse(layout.kana, '被保険者氏名（カナ）', '半角カタカナの氏名が必要です。');
@@ -133,12 +140,12 @@ export function parseEgovFile(bytes: Buffer, kind: FilingKind, layout: EgovLayou
   const fdReader = new FieldReader(bytes, fd, d);
   const last = fd.fields.length - 1;
   if (last < 1 || fdReader.trimmed(last) !== FD_DOC_CODE || !/^\d{8}$/u.test(fdReader.trimmed(last - 1))) {
-    frameError(fd.line, '1行目（FD管理レコード）の最後が「作成年月日（8桁）, 22223」ではありません。');
+    frameError(fd.line, 'FD管理レコードの最後の2項目が「作成年月日（8桁）,22223」ではありません。');
   }
-  if (!records[1] || only(bytes, records[1], d) !== KANRI) frameError(records[1]?.line ?? 2, '2行目が「[kanri]」ではありません。');
+  if (!records[1] || only(bytes, records[1], d) !== KANRI) frameError(records[1]?.line ?? 2, '「[kanri]」の行が必要です。');
   const dataAt = records.findIndex((r, i) => i > 1 && only(bytes, r, d) === DATA);
-  if (dataAt < 0) frameError(records[records.length - 1]!.line, '「[data]」の行がありません。');
-  if (dataAt < 3) frameError(records[dataAt]!.line, '[kanri] と [data] の間に事業所の記録がありません。');
+  if (dataAt < 0) frameError(records[records.length - 1]!.line, 'ファイルの終わりまでに「[data]」の行がありません。');
+  if (dataAt < 3) frameError(records[dataAt]!.line, '「[kanri]」と「[data]」の間に事業所の記録がありません。');
   const rows = records.slice(dataAt + 1).map((record) => {
     if (isBlankRecord(record)) throw new AppError('invalid', `${record.line}行目：空の行があります。届書CSVには空行を入れられません。`);
     return readData(new FieldReader(bytes, record, d), layout);

@@ -14,16 +14,7 @@
  */
 import { AppError } from './errors.js';
 import { isBlankRecord, tokenizeCsv } from './filing-csv.js';
-import {
-  decodeFiling,
-  FieldReader,
-  KANA,
-  looksCorporate,
-  normaliseKana,
-  numberSpan,
-  warekiDate,
-  type FilingEncoding,
-} from './filing-fields.js';
+import { decodeFiling, FieldReader, KANA, looksCorporate, normaliseKana, numberSpan, warekiDate, type FilingEncoding } from './filing-fields.js';
 import type { FilingDependant, FilingKind, FilingRow, ParsedFiling } from './filing.js';
 
 /** One 控除対象配偶者 or 扶養親族 slot: its フリガナ, 氏名, 区分 and 個人番号 items. */
@@ -83,7 +74,10 @@ const NON_RESIDENT = '01';
 function refuseWrongKind(layout: NtaLayout, line: number, code: string): never {
   const other = KNOWN_CODES[code];
   if (other) {
-    throw new AppError('invalid', `${line}行目：この行は「${other}」（法定資料の種類${code}）の記録です。「${layout.label}」のファイルには${layout.code}の行だけが入ります。ファイルの種類の選択を確認してください。`);
+    throw new AppError(
+      'invalid',
+      `${line}行目：この行は「${other}」（法定資料の種類${code}）の記録です。「${layout.label}」のファイルには${layout.code}の行だけが入ります。ファイルの種類の選択を確認してください。`,
+    );
   }
   throw new AppError('invalid', `${line}行目の1項目目「法定資料の種類」：「${layout.code}」が必要です。「${layout.label}」のCSVファイルではないようです。ファイルの種類の選択を確認してください。`);
 }

@@ -2,13 +2,7 @@ import iconv from 'iconv-lite';
 import { eraOf } from '../../src/domain/dates.js';
 import type { FilingKind } from '../../src/domain/filing.js';
 import { ACQUISITION_LAYOUT, LOSS_LAYOUT, type EgovLayout } from '../../src/domain/filing-egov.js';
-import {
-  FEES_LAYOUT,
-  REAL_ESTATE_LAYOUT,
-  RETIREMENT_SLIP_LAYOUT,
-  SALARY_REPORT_LAYOUT,
-  SALARY_SLIP_LAYOUT,
-} from '../../src/domain/filing-nta-layouts.js';
+import { FEES_LAYOUT, REAL_ESTATE_LAYOUT, RETIREMENT_SLIP_LAYOUT, SALARY_REPORT_LAYOUT, SALARY_SLIP_LAYOUT } from '../../src/domain/filing-nta-layouts.js';
 import type { NtaLayout } from '../../src/domain/filing-nta-record.js';
 
 /**
@@ -103,7 +97,11 @@ function ntaRecord(layout: NtaLayout, row: SampleRow, year: number, quoted: bool
   }
   f[layout.number.index] = numberField(row);
   const slots = layout.dependants ?? [];
-  const free = { spouse: slots.filter((s) => s.label.startsWith('控除対象配偶者')), dependant: slots.filter((s) => s.label.startsWith('控除対象扶養')), under16: slots.filter((s) => s.label.startsWith('16歳未満')) };
+  const free = {
+    spouse: slots.filter((s) => s.label.startsWith('控除対象配偶者')),
+    dependant: slots.filter((s) => s.label.startsWith('控除対象扶養')),
+    under16: slots.filter((s) => s.label.startsWith('16歳未満')),
+  };
   for (const dep of row.dependants ?? []) {
     const s = free[dep.slot].shift();
     if (!s) throw new Error(`no free ${dep.slot} slot in ${layout.code}`);
@@ -143,13 +141,7 @@ export function sampleText(kind: FilingKind, rows: SampleRow[], opts: SampleOpti
   if (nta) return rows.map((r) => csvLine(ntaRecord(nta, r, opts.year ?? 2026, quoted), quoted) + eol).join('');
   const egov = EGOV_LAYOUTS[kind];
   if (egov) {
-    const frame = [
-      '13,01,ｱｲｳ,001,20260401,22223',
-      '[kanri]',
-      ',001',
-      '13,01,ｱｲｳ,12345,100,0013,東京都千代田区霞が関３－１－１,株式会社サンプル商事,山田 一郎,03,1234,5678',
-      '[data]',
-    ];
+    const frame = ['13,01,ｱｲｳ,001,20260401,22223', '[kanri]', ',001', '13,01,ｱｲｳ,12345,100,0013,東京都千代田区霞が関３－１－１,株式会社サンプル商事,山田 一郎,03,1234,5678', '[data]'];
     return [...frame, ...rows.map((r, i) => csvLine(egovRecord(egov, r, i + 1), quoted))].map((l) => l + eol).join('');
   }
   throw new Error(`no sample for ${kind}`);
