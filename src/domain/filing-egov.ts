@@ -90,7 +90,7 @@ const frameError = (line: number, what: string): never => {
   throw new AppError('invalid', `${line}行目：${what}日本年金機構の届書CSV（SHFD0006.CSV）の形ではありません。届書作成プログラムや労務ソフトが出力したファイルをそのまま選んでください。`);
 };
 
-const only = (bytes: Buffer, r: CsvRecord, d: TextDecoding): string => (r.fields.length === 1 ? new FieldReader(bytes, r, d).text(0) : '');
+const only = (bytes: Buffer, r: CsvRecord, d: TextDecoding): string => (r.count === 1 ? new FieldReader(bytes, r, d).text(0) : '');
 
 function eraDate(r: FieldReader, eraIndex: number, dateIndex: number, name: string): string {
   const era = ERA_CODES[r.trimmed(eraIndex)];
@@ -113,10 +113,10 @@ function readData(r: FieldReader, layout: EgovLayout): FilingRow {
     r.refuse(0, '様式コード', `「${layout.formCode}」（${layout.label}）が必要です。`);
   }
   const needed = Math.max(layout.event, layout.number, layout.pension6) + 1;
-  if (r.record.fields.length < needed) {
+  if (r.record.count < needed) {
     throw new AppError(
       'invalid',
-      `${r.line}行目：項目が${r.record.fields.length}個しかありません。「${layout.label}」の記録は少なくとも${needed}項目です。仕様の版が違うため、番号欄の位置を確かめられません。`,
+      `${r.line}行目：項目が${r.record.count}個しかありません。「${layout.label}」の記録は少なくとも${needed}項目です。仕様の版が違うため、番号欄の位置を確かめられません。`,
     );
   }
   const kana = r.trimmed(layout.kana);
@@ -138,7 +138,7 @@ export function parseEgovFile(bytes: Buffer, kind: FilingKind, layout: EgovLayou
   const fd = records[0];
   if (!fd) throw new AppError('invalid', '記録が1行もありません。届書CSVファイル（SHFD0006.CSV）を選んでください。');
   const fdReader = new FieldReader(bytes, fd, d);
-  const last = fd.fields.length - 1;
+  const last = fd.count - 1;
   if (last < 1 || fdReader.trimmed(last) !== FD_DOC_CODE || !/^\d{8}$/u.test(fdReader.trimmed(last - 1))) {
     frameError(fd.line, 'FD管理レコードの最後の2項目が「作成年月日（8桁）,22223」ではありません。');
   }

@@ -95,7 +95,7 @@ export class FieldReader {
   }
 
   field(index: number): CsvField {
-    const f = this.record.fields[index];
+    const f = this.record.field(index);
     if (!f) throw new AppError('internal', 'field index outside the checked record');
     return f;
   }

@@ -155,13 +155,15 @@ export function parseNtaFile(bytes: Buffer, kind: FilingKind, layout: NtaLayout,
     const r = new FieldReader(bytes, record, text.decoder);
     const code = r.trimmed(CODE_INDEX);
     if (code !== layout.code) refuseWrongKind(layout, record.line, code);
-    if (record.fields.length !== layout.fieldCount) {
+    if (record.count !== layout.fieldCount) {
       throw new AppError(
         'invalid',
-        `${record.line}行目：項目が${record.fields.length}個あります。「${layout.label}」の記録は${layout.fieldCount}項目です。仕様の版が違うか、別の様式のファイルです。番号欄の位置を確かめられないため、読み込みません。`,
+        `${record.line}行目：項目が${record.count}個あります。「${layout.label}」の記録は${layout.fieldCount}項目です。仕様の版が違うか、別の様式のファイルです。番号欄の位置を確かめられないため、読み込みません。`,
       );
     }
-    r.expect(CORRECTION_INDEX, layout.correction.name, new RegExp(`^(${layout.correction.values.join('|')})$`, 'u'), `${layout.correction.values.join('・')}のいずれかが必要です。`);
+    if (!layout.correction.values.includes(r.text(CORRECTION_INDEX))) {
+      r.refuse(CORRECTION_INDEX, layout.correction.name, `${layout.correction.values.join('・')}のいずれかが必要です。`);
+    }
     const y = Number(r.expect(YEAR_INDEX, '年分', /^(0[1-9]|[1-9]\d)$/u, '支払の年を和暦2桁（例：令和7年分なら07）で記録する必要があります。'));
     // 年分 is a 令和 year: files for 平成 years were filed before 令和 began.
     const western = 2018 + y;

@@ -169,3 +169,16 @@ describe('the official filing codecs', () => {
     }
   });
 });
+
+describe('the size of a filing season', () => {
+  it('reads a 10,000-row 源泉徴収票 file, finding every number field, in well under the merge’s 5-second budget', () => {
+    const rows = Array.from({ length: 10_000 }, (_, i) => SAMPLE_EMPLOYEES[i % SAMPLE_EMPLOYEES.length]!);
+    const bytes = sampleFile('nta_salary_slip', rows);
+    const started = performance.now();
+    const parsed = codec('nta_salary_slip').parse(bytes);
+    const elapsed = performance.now() - started;
+    expect(parsed.rows).toHaveLength(10_000);
+    expect(allSpans(parsed)).toHaveLength(10_000 + Math.ceil(10_000 / 3) * 3);
+    expect(elapsed).toBeLessThan(4_000);
+  });
+});

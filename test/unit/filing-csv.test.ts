@@ -20,14 +20,14 @@ describe('the byte-offset CSV reader of the filing codecs', () => {
     const bytes = Buffer.from('ab,"c""d",,\r\n"",x\n', 'latin1');
     const records = tokenizeCsv(bytes);
     expect(records.map((r) => r.line)).toEqual([1, 2]);
-    expect(records[0]!.fields.map((f) => [f.start, f.end, f.quoted])).toEqual([
+    expect(records[0]!.fields().map((f) => [f.start, f.end, f.quoted])).toEqual([
       [0, 2, false],
       [4, 8, true],
       [10, 10, false],
       [11, 11, false],
     ]);
-    expect(fieldText(bytes, records[0]!.fields[1]!, new TextDecoder())).toBe('c"d');
-    expect(records[1]!.fields.map((f) => [f.start, f.end, f.quoted])).toEqual([
+    expect(fieldText(bytes, records[0]!.field(1)!, new TextDecoder())).toBe('c"d');
+    expect(records[1]!.fields().map((f) => [f.start, f.end, f.quoted])).toEqual([
       [14, 14, true],
       [16, 17, false],
     ]);
@@ -38,14 +38,14 @@ describe('the byte-offset CSV reader of the filing codecs', () => {
     const text = 'ソフト表,"能力,申請",ﾃｽﾄ\r\n';
     const bytes = iconv.encode(text, 'cp932');
     const [record] = tokenizeCsv(bytes);
-    expect(record!.fields.map((f) => fieldText(bytes, f, sjis))).toEqual(['ソフト表', '能力,申請', 'ﾃｽﾄ']);
+    expect(record!.fields().map((f) => fieldText(bytes, f, sjis))).toEqual(['ソフト表', '能力,申請', 'ﾃｽﾄ']);
   });
 
   it('reads a last line without a line end, and leaves one DOS end-of-file byte alone', () => {
     const bytes = Buffer.from('a,b\r\nc,d\x1a', 'latin1');
     const records = tokenizeCsv(bytes);
     expect(records).toHaveLength(2);
-    expect(records[1]!.fields[1]).toEqual({ start: 7, end: 8, quoted: false });
+    expect(records[1]!.field(1)).toEqual({ start: 7, end: 8, quoted: false });
   });
 
   it('refuses an unterminated quote, naming the line where the record starts', () => {
@@ -60,6 +60,6 @@ describe('the byte-offset CSV reader of the filing codecs', () => {
 
   it('starts after a byte order mark when told to', () => {
     const bytes = Buffer.from('\ufeffa,b\n', 'utf8');
-    expect(tokenizeCsv(bytes, 3)[0]!.fields[0]).toEqual({ start: 3, end: 4, quoted: false });
+    expect(tokenizeCsv(bytes, 3)[0]!.field(0)).toEqual({ start: 3, end: 4, quoted: false });
   });
 });
