@@ -79,7 +79,11 @@ function refuseWrongKind(layout: NtaLayout, line: number, code: string): never {
       `${line}行目：この行は「${other}」（法定資料の種類${code}）の記録です。「${layout.label}」のファイルには${layout.code}の行だけが入ります。ファイルの種類の選択を確認してください。`,
     );
   }
-  throw new AppError('invalid', `${line}行目の1項目目「法定資料の種類」：「${layout.code}」が必要です。「${layout.label}」のCSVファイルではないようです。ファイルの種類の選択を確認してください。`);
+  const header = /^\d*$/u.test(code) ? '' : '見出し行は入れられません（仕様では1行目から記録です）。';
+  throw new AppError(
+    'invalid',
+    `${line}行目の1項目目「法定資料の種類」：「${layout.code}」が必要です。${header}「${layout.label}」のCSVファイルではないようです。ファイルの種類の選択を確認してください。`,
+  );
 }
 
 function readBirth(r: FieldReader, b: NonNullable<NtaLayout['birth']>): string | undefined {

@@ -50,6 +50,11 @@ describe('the official filing codecs refuse what they cannot read with certainty
     expect(refusal(() => parse('nta_retirement_slip', sampleFile('egov_loss', SAMPLE_EMPLOYEES))).publicMessage).toMatch(/^1行目の1項目目「法定資料の種類」/u);
   });
 
+  it('refuses a header line, which the 法定調書 CSV does not have', () => {
+    const text = `法定資料の種類,整理番号1\r\n${sampleText('nta_fees', SAMPLE_PAYEES)}`;
+    expect(refusal(() => parse('nta_fees', sjis(text))).publicMessage).toMatch(/^1行目の1項目目「法定資料の種類」：「309」が必要です。見出し行は入れられません/u);
+  });
+
   it('refuses a record with another number of items, naming the line: the number fields could be elsewhere', () => {
     const text = sampleText('nta_salary_slip', SAMPLE_EMPLOYEES).split('\r\n');
     text[1] = `${text[1]},`;
@@ -112,5 +117,21 @@ describe('the official filing codecs refuse what they cannot read with certainty
     const lines = sampleText('egov_loss', SAMPLE_EMPLOYEES).split('\r\n');
     expect(refusal(() => parse('egov_loss', sjis(lines.filter((l) => l !== '[data]').join('\r\n')))).publicMessage).toMatch(/^\d+行目：ファイルの終わりまでに「\[data\]」/u);
     expect(refusal(() => parse('egov_loss', sjis(lines.filter((l) => l !== '[kanri]').join('\r\n')))).publicMessage).toMatch(/^2行目：「\[kanri\]」の行が必要です/u);
+  });
+});
+
+describe('a 届 laid out one item to the left (no 事業所番号 item)', () => {
+  it('is refused at the フリガナ rather than filled in the wrong field', () => {
+    const lines = sampleText('egov_loss', SAMPLE_EMPLOYEES).split('\r\n');
+    const shifted = lines.map((l, i) =>
+      i >= 5 && l !== ''
+        ? l
+            .split(',')
+            .filter((_, j) => j !== 4)
+            .join(',')
+        : l,
+    );
+    const err = refusal(() => parse('egov_loss', sjis(shifted.join('\r\n'))));
+    expect(err.publicMessage).toMatch(/^6行目の7項目目「被保険者氏名（カナ）」/u);
   });
 });
