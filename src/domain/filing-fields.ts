@@ -130,7 +130,7 @@ const isPlaceholder = (t: string, width: number): boolean => t.length === width 
 /**
  * The span of a number field that is empty or holds a placeholder (12 or 13
  * times '*', '0' or a half-width space). A field that already holds other
- * digits is refused as 'conflict' (the merge never overwrites a number); any
+ * digits, half- or full-width, is refused as 'conflict' (the merge never overwrites a number); any
  * other content is refused as 'invalid'.
  */
 export function numberSpan(r: FieldReader, index: number, name: string, digits: 12 | 13, allowOther?: 12 | 13): NumberSpan {
@@ -139,7 +139,7 @@ export function numberSpan(r: FieldReader, index: number, name: string, digits: 
   if (t.length === 0) return { start: f.start, end: f.start, digits };
   if (isPlaceholder(t, digits)) return { start: f.start, end: f.end, digits };
   if (allowOther && isPlaceholder(t, allowOther)) return { start: f.start, end: f.end, digits: allowOther };
-  if (/^[0-9]+$/u.test(t)) {
+  if (/^[0-9０-９]+$/u.test(t)) {
     throw new AppError(
       'conflict',
       `${r.line}行目の${index + 1}項目目「${name}」には、すでに数字が入っています。番号は上書きしないため、この欄を空欄にして（または仮置きの「*」にして）出力し直してください。`,

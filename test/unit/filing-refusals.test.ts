@@ -88,6 +88,8 @@ describe('the official filing codecs refuse what they cannot read with certainty
     expect(err.code).toBe('conflict');
     expect(err.publicMessage).toMatch(/^6行目の11項目目「個人番号」には、すでに数字が入っています/u);
     expect(err.publicMessage).not.toContain(n);
+    const wide = n.replace(/\d/gu, (d) => String.fromCharCode(0xff10 + Number(d)));
+    expect(refusal(() => parse('egov_loss', sampleFile('egov_loss', [{ ...SAMPLE_EMPLOYEES[1]!, number: wide }]))).code).toBe('conflict');
     const dep = refusal(() => parse('nta_salary_slip', withField('nta_salary_slip', 1, 98, n)));
     expect(dep.publicMessage).toMatch(/^1行目の99項目目「控除対象配偶者の個人番号」/u);
     expect(dep.publicMessage).not.toContain(n);
