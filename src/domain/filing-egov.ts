@@ -42,16 +42,21 @@ export interface EgovLayout {
 /** 0 様式コード, 1 都道府県コード, 2 郡市区記号, 3 事業所記号, 4 事業所番号, 5 被保険者整理番号, 6 氏名（カナ）, 7 氏名（漢字）, 8–9 生年月日. */
 const COMMON = { kana: 6, name: 7, birthEra: 8, birth: 9 } as const;
 
-/** 10 種別, 11 取得区分, 12 個人番号, 13–14 基礎年金番号, 15–16 資格取得年月日. */
+/**
+ * 10 種別, 11 取得区分, 12 個人番号, 15–16 基礎年金番号, 17–18 資格取得年月日 (34 items;
+ * 20–22 報酬月額, 28–30 郵便番号・住所カナ). The 自動チェック list for this 届 checks
+ * 取得年月日 at 項番18 and 報酬月額の合計 at 項番23, which places the date two items
+ * after the 基礎年金番号 pair; 13–14 are not read.
+ */
 export const ACQUISITION_LAYOUT: EgovLayout = {
   formCode: '2200700',
   label: '被保険者資格取得届',
   ...COMMON,
   number: 12,
-  pension4: 13,
-  pension6: 14,
-  eventEra: 15,
-  event: 16,
+  pension4: 15,
+  pension6: 16,
+  eventEra: 17,
+  event: 18,
   eventName: '資格取得年月日',
 };
 
@@ -156,7 +161,7 @@ export function parseEgovFile(bytes: Buffer, kind: FilingKind, layout: EgovLayou
 
 const egovSpec = (layout: EgovLayout) => ({
   title: `届書作成仕様書（CSV形式届書）健康保険・厚生年金保険 ${layout.label}（様式コード${layout.formCode}）`,
-  edition: '電子媒体申請・e-Gov電子申請用 CSV形式届書（SHFD0006.CSV、FD管理レコード22223）。データレコード内の位置は未確認（docs/filing-formats.md）',
+  edition: 'CSV形式届書作成仕様書（電子申請）令和8年3月 第16.2版・自動チェック一覧による項番（SHFD0006.CSV、FD管理レコード22223）。docs/filing-formats.md',
   publisher: '日本年金機構',
 });
 
