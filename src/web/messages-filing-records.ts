@@ -62,6 +62,9 @@ export const FILING_RECORD_MESSAGES = {
   nextPage: '次の{n}名',
   firstPage: '最初から',
   count: '{n} 名',
+  badYear: '年分は2016年から{year}年までの西暦4桁で入れてください。',
+  reportHeading: '年分ごとの帳票',
+  reportYear: '年分（西暦）',
   kinds: FILING_KIND_LABEL,
   states: FILING_YEAR_STATE_LABEL,
 } as const;

@@ -8,7 +8,7 @@ import { syntheticNumber } from '../helpers/numbers.js';
 import { ALL_PURPOSES } from '../helpers/purposes.js';
 import { ADMIN, newTestVault } from '../helpers/vault.js';
 import { addStaff, AUDITOR, Browser, HANDLER, testApp } from '../helpers/web.js';
-import { expectNoNumbers } from '../reports/pdf-helpers.js';
+import { expectNoNumbers, pdfPages } from '../reports/pdf-helpers.js';
 
 const NUMBERS = Array.from({ length: 3 }, (_, i) => syntheticNumber(i + 1, 185));
 
@@ -132,4 +132,47 @@ describe('open handovers on the home pages (issue 18 point 4)', () => {
       expectNoNumbers(home, NUMBERS);
     }
   }, 60_000);
+});
+
+describe('the records print (issue 18 point 4)', () => {
+  it('prints submissions and open handovers in the 取扱状況記録 and a 提出記録 of the year, listed on /reports, without a number', async () => {
+    const s = await filingSetUp();
+    const done = addHandover(s.vault, { kind: 'nta_salary_slip', year: 2026, personIds: s.ids, destination: 'tax_office', channel: 'etax', actor: s.actor });
+    const open = addHandover(s.vault, { kind: 'eltax_salary_report', year: 2026, personIds: s.ids.slice(0, 2), destination: 'municipality', channel: 'eltax', actor: s.actor, purpose: 'salary_payment_report' });
+    addHandover(s.vault, { kind: 'nta_salary_slip', year: 2025, personIds: s.ids.slice(0, 1), destination: 'tax_office', channel: 'etax', actor: s.actor });
+    await s.handler.get(`/filing-records/${done}`);
+    await s.handler.post(`/filing-records/${done}/submission`, { destinationName: '麹町税務署', submittedOn: '2027-01-20', receiptNo: '20270120103000123456' });
+    await s.handler.post(`/filing-records/${done}/deleted`, { confirmed: '1' });
+
+    const index = await s.admin.get('/reports');
+    expect(index.text).toContain('提出記録（申告書ファイルの提供・提出）');
+    expect(index.text).toContain('href="/reports/filings.pdf?year=2026"');
+
+    const flat = (t: string) => t.replace(/\s+/gu, '');
+    const activity = await s.admin.getBytes('/reports/activity.pdf?month=2027-01');
+    expect(activity.status).toBe(200);
+    const a = pdfPages(activity.body, 'activity-filings');
+    const at = flat(a.pages.join(''));
+    for (const piece of ['申告書ファイルの提出の記録', '申告書ファイル#1（給与所得の源泉徴収票）', '麹町税務署', '20270120103000123456', '申告書ファイルの削除確認']) expect(at).toContain(piece);
+    const out = at.slice(at.indexOf('7.持出し中の申告書ファイル'));
+    expect(out).toContain('給与支払報告書（個人別明細書）');
+    expect(out).toContain('未提出');
+    expect(out).not.toContain('麹町税務署');
+    expectNoNumbers(a.pages.join('\n'), NUMBERS);
+
+    const filings = await s.admin.getBytes('/reports/filings.pdf?year=2026');
+    expect(filings.status).toBe(200);
+    const f = pdfPages(filings.body, 'filings-2026');
+    const ft = flat(f.pages.join(''));
+    expect(ft).toContain('提出記録（申告書ファイルの提供・提出）');
+    expect(ft).toContain('2026年分');
+    expect(ft).toContain('申告書ファイルの件数2件');
+    expect(ft).toContain('提出の記録がないもの1件');
+    for (const piece of ['給与所得の源泉徴収票', '麹町', 'e-Tax', '3名', '2027/01/20', '20270120103000123456', '確認済', '給与支払報告書（個人別明細書）', '市区町村', 'eLTAX', '2名', '未提出', '未確認']) expect(ft).toContain(piece);
+    expect(ft).not.toContain('2025年分');
+    expectNoNumbers(f.pages.join('\n'), NUMBERS);
+    expect((await s.admin.get('/reports/filings?year=1999')).status).toBe(400);
+    expect(auditEvents(s.vault).filter((e) => e.action === 'report.printed').map((e) => e.detail.kind)).toEqual(['activity', 'filings']);
+    expect(open).toBeGreaterThan(done);
+  }, 90_000);
 });
