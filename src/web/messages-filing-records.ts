@@ -4,6 +4,7 @@ import { FILING_YEAR_STATE_LABEL } from '../domain/filing-year.js';
 
 export const FILING_RECORD_MESSAGES = {
   title: '申告書ファイルの提出と削除の記録',
+  nav: '提出の記録・年間の状況',
   help: '番号を入れた申告書ファイル（源泉徴収票・給与支払報告書・支払調書・資格取得届など）は、管理区域の外への持出しです。提出したら提出先・提出日・受付番号を記録し、手元のファイルを削除したら「削除を確認」を記録してください。両方が済むまで、ホーム画面に残ります。',
   none: '申告書ファイルの引渡しの記録はありません。',
   showTitle: '申告書ファイルの引渡し（{kind}）',
