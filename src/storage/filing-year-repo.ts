@@ -28,9 +28,9 @@ export type FilingYearFilter = { state: FilingYearState } | { filed: boolean };
 /**
  * The year view's reads. Who needs a filing of a kind for a year: the set's
  * persons of that year — an employee or payee who was active during it
- * (leavers and ended payees of the year included), by the primary kind or a
- * further role — as PersonsRepo.exportSet decides, but every such person,
- * with or without a number. Per person the state says whether a number is
+ * (leavers and ended payees of the year included, and one whose last payment
+ * fell in it), by the primary kind or a further role — as PersonsRepo.exportSet
+ * decides, but every such person, with or without a number. Per person the state says whether a number is
  * there for the purpose and why not; `filed` whether a handover of that year
  * and kind named them.
  *
@@ -43,8 +43,11 @@ export class FilingYearRepo {
 
   private population(set: 'employees' | 'payees'): string {
     const kind = set === 'employees' ? 'employee' : 'payee';
-    return `((p.kind = '${kind}' AND (p.status = 'active' OR p.retired_on >= @from))
-      OR EXISTS (SELECT 1 FROM person_roles r WHERE r.person_id = p.id AND r.role = '${kind}' AND r.started_on <= @to AND (r.ended_on IS NULL OR r.ended_on >= @from)))
+    // Paid during the year: still active, ended during or after it, or a last payment (最終支払日: 翌月払いの給与, a final invoice) in it.
+    return `((p.kind = '${kind}' AND (p.status = 'active' OR p.retired_on >= @from
+          OR EXISTS (SELECT 1 FROM person_final_payments f WHERE f.person_id = p.id AND f.paid_on BETWEEN @from AND @to)))
+      OR EXISTS (SELECT 1 FROM person_roles r WHERE r.person_id = p.id AND r.role = '${kind}' AND r.started_on <= @to
+          AND (r.ended_on IS NULL OR r.ended_on >= @from OR r.last_paid_on BETWEEN @from AND @to)))
       AND ${VISIBLE('p')}`;
   }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/domain/ports.js';
 import { importPersons } from '../../src/services/import/import-persons.js';
 import { recordIdentityCheck } from '../../src/services/intake.js';
+import { recordFinalPayment } from '../../src/services/final-payment.js';
 import { addHandover } from '../helpers/filing.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { ALL_PURPOSES } from '../helpers/purposes.js';
@@ -43,6 +44,8 @@ async function setUp() {
   const id = (code: string, kind: 'employee' | 'payee' = 'employee') => vault.persons.codes(kind).get(code)!;
   const checker = { id: vault.users.byLogin(ADMIN.login)!.id, name: 'kanri' };
   for (const code of ['A1', 'A3']) recordIdentityCheck(vault, checker, id(code), { method: 'in_person', numberDocument: 'my_number_card', checkedOn: '2026-12-10' }, null);
+  // A4 left on 31 December 2025, but the December salary was paid in January 2026: the 2026 slip is due.
+  recordFinalPayment(vault, checker, id('A4'), '2026-01-25', null);
   const handler = new Browser(app);
   await handler.signIn(HANDLER.login, HANDLER.password);
   return { vault, clock, app, admin, handler, id, actor: checker };
@@ -60,23 +63,25 @@ describe('the year view of a filing kind (issue 18 point 5)', () => {
     const page = await s.handler.get(base);
     expect(page.status).toBe(200);
     const html = page.text;
-    // A1, A2, A3 (left in 2026), A5, A6, B1; not A4 (left in 2025) nor the payees.
-    expect(count(html, 'total')).toBe('6');
+    // A1, A2, A3 (left in 2026), A4 (left in 2025, paid in 2026), A5, A6, B1; not the payees.
+    expect(count(html, 'total')).toBe('7');
     expect(count(html, 'ready')).toBe('2');
-    expect(count(html, 'not-ready')).toBe('4');
-    expect(count(html, 'unchecked')).toBe('1');
+    expect(count(html, 'not-ready')).toBe('5');
+    expect(count(html, 'unchecked')).toBe('2');
     expect(count(html, 'not_provided')).toBe('1');
     expect(count(html, 'missing')).toBe('1');
     expect(count(html, 'not_notified')).toBe('1');
     expect(count(html, 'filed')).toBe('1');
-    expect(count(html, 'unfiled')).toBe('5');
+    expect(count(html, 'unfiled')).toBe('6');
     // The default list: not yet filed.
-    expect(listed(html)).toEqual(['年間 二郎', '年間 三郎', '年間 五郎', '年間 六郎', '年間 未取']);
+    expect(listed(html)).toEqual(['年間 二郎', '年間 三郎', '年間 四郎', '年間 五郎', '年間 六郎', '年間 未取']);
+    // In 2025, A4 was employed; A3 too; A6 and B1 as well (active): the year before counts its own.
+    expect(count((await s.handler.get('/filing-records/year?year=2025&kind=nta_salary_slip')).text, 'filed')).toBe('1');
     expect(html).toContain('2026年6月30日（令和8年） 退職・終了');
     expect(html).toContain('本人が提供を断った');
     expect(listed((await s.handler.get(`${base}&list=filed`)).text)).toEqual(['年間 一郎']);
     expect(listed((await s.handler.get(`${base}&list=not_notified`)).text)).toEqual(['年間 六郎']);
-    expect(listed((await s.handler.get(`${base}&list=unchecked`)).text)).toEqual(['年間 二郎']);
+    expect(listed((await s.handler.get(`${base}&list=unchecked`)).text)).toEqual(['年間 二郎', '年間 四郎']);
     expect(listed((await s.handler.get(`${base}&list=missing`)).text)).toEqual(['年間 未取']);
     expect(listed((await s.handler.get(`${base}&list=ready`)).text)).toEqual(['年間 一郎', '年間 三郎']);
 
