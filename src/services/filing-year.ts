@@ -1,3 +1,4 @@
+import { japanDate } from '../domain/dates.js';
 import { AppError } from '../domain/errors.js';
 import { checkFilingYear, isFilingKind, YEARLY_FILING_SCOPE } from '../domain/filing-record.js';
 import { FILING_YEAR_STATES, isFilingYearState, READY_STATES, type FilingYearState } from '../domain/filing-year.js';
@@ -31,7 +32,7 @@ export interface YearView {
  */
 export function yearView(vault: Pick<Vault, 'db' | 'clock'>, input: { year?: string; kind?: string; list?: string; after?: string }): YearView {
   const year = checkFilingYear(input.year, vault.clock.now());
-  if (year === undefined) throw new AppError('invalid', `年分は2016年から${vault.clock.now().getUTCFullYear()}年までの西暦4桁で入れてください。`);
+  if (year === undefined) throw new AppError('invalid', `年分は2016年から${japanDate(vault.clock.now()).slice(0, 4)}年までの西暦4桁で入れてください。`);
   const kind = input.kind ?? '';
   const scope = isFilingKind(kind) ? YEARLY_FILING_SCOPE[kind] : undefined;
   if (!isFilingKind(kind) || !scope) throw new AppError('invalid', '書類の種類を一覧から選んでください（年に一度の源泉徴収票・給与支払報告書・支払調書）。');
