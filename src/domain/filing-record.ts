@@ -55,8 +55,7 @@ const NO_RECEIPT_CHANNELS: readonly ProvisionChannel[] = ['media', 'mail', 'in_p
 const ENTRUSTEES: readonly ProvisionDestination[] = ['tax_accountant', 'labour_consultant'];
 
 /** Whether a submission by this channel to this destination must carry a receipt number. */
-export const receiptRequired = (destination: ProvisionDestination, channel: ProvisionChannel): boolean =>
-  !NO_RECEIPT_CHANNELS.includes(channel) && !ENTRUSTEES.includes(destination);
+export const receiptRequired = (destination: ProvisionDestination, channel: ProvisionChannel): boolean => !NO_RECEIPT_CHANNELS.includes(channel) && !ENTRUSTEES.includes(destination);
 
 export const DESTINATION_NAME_MAX = 60;
 export const RECEIPT_NO_MAX = 40;
@@ -107,7 +106,7 @@ export function checkSubmission(input: SubmissionInput, h: HandoverFacts, now: D
   if (unsafeReceipt) errors.receiptNo = unsafeReceipt;
   else if (receipt === '') {
     if (receiptRequired(h.destination, h.channel)) errors.receiptNo = '受付番号を入れてください（e-Tax・eLTAX・e-Govの受付結果（受信通知）や到達番号に表示されます）。';
-  } else if (receipt.length > RECEIPT_NO_MAX || !/^[0-9A-Za-z][0-9A-Za-z\-]*$/u.test(receipt)) {
+  } else if (receipt.length > RECEIPT_NO_MAX || !/^[0-9A-Za-z][0-9A-Za-z-]*$/u.test(receipt)) {
     errors.receiptNo = `受付番号は英数字とハイフンだけで${RECEIPT_NO_MAX}文字以内にしてください。`;
   } else if (looksLikeNumber(receipt)) {
     errors.receiptNo = '受付番号に個人番号のような12桁の数字が含まれています。受付通知に表示された受付番号を、区切りを入れずにそのまま入れてください。';

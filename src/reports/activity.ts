@@ -8,7 +8,7 @@ import { FILING_KIND_LABEL } from '../domain/filing-record.js';
 import type { HandoverRow } from '../storage/filing-records-repo.js';
 import { HANDOVER_COLUMNS, handoverCells } from './filings.js';
 
-const filingKindLabel = (k: unknown): string => FILING_KIND_LABEL[k as keyof typeof FILING_KIND_LABEL] ?? String(k ?? '');
+const filingKindLabel = (k: unknown): string => (typeof k === 'string' ? (FILING_KIND_LABEL[k as keyof typeof FILING_KIND_LABEL] ?? k) : '');
 const filingDestination = (d: Detail): string =>
   [PROVISION_DESTINATION_LABEL[d.destination as ProvisionDestination] ?? String(d.destination ?? ''), typeof d.destination_name === 'string' ? d.destination_name : ''].filter(Boolean).join(' ');
 

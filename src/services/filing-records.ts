@@ -37,7 +37,18 @@ export function recordFilingSubmission(vault: Vault, actor: Actor, id: number, f
       purpose: h.purpose,
       subjects: h.subjects,
       client,
-      detail: { handover_id: id, merged_seq: h.mergedSeq, kind: h.kind, year: h.year, destination: h.destination, destination_name: s.destinationName, channel: h.channel, submitted_on: s.submittedOn, receipt_no: s.receiptNo, persons: h.persons },
+      detail: {
+        handover_id: id,
+        merged_seq: h.mergedSeq,
+        kind: h.kind,
+        year: h.year,
+        destination: h.destination,
+        destination_name: s.destinationName,
+        channel: h.channel,
+        submitted_on: s.submittedOn,
+        receipt_no: s.receiptNo,
+        persons: h.persons,
+      },
     });
   });
 }

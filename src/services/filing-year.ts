@@ -36,7 +36,7 @@ export function yearView(vault: Pick<Vault, 'db' | 'clock'>, input: { year?: str
   const kind = input.kind ?? '';
   const scope = isFilingKind(kind) ? YEARLY_FILING_SCOPE[kind] : undefined;
   if (!isFilingKind(kind) || !scope) throw new AppError('invalid', '書類の種類を一覧から選んでください（年に一度の源泉徴収票・給与支払報告書・支払調書）。');
-  const list: YearViewList = input.list === 'filed' || input.list === 'unfiled' || (input.list !== undefined && isFilingYearState(input.list)) ? (input.list as YearViewList) : 'unfiled';
+  const list: YearViewList = input.list === 'filed' || input.list === 'unfiled' || (input.list !== undefined && isFilingYearState(input.list)) ? input.list : 'unfiled';
   const after = /^[0-9]{1,12}$/u.test(input.after ?? '') ? Number(input.after) : 0;
   const repo = new FilingYearRepo(vault.db);
   const q = { kind, set: scope.set, purpose: scope.purpose, year };

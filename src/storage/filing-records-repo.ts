@@ -69,9 +69,7 @@ export class FilingRecordsRepo {
 
   /** The handovers of a filing year, by kind and merge time (index filing_handovers_year), up to a printed head. */
   ofYear(year: number, maxSeq: number): HandoverRow[] {
-    return this.db
-      .prepare(`SELECT ${COLUMNS} FROM filing_handovers h WHERE h.year = ? AND h.merged_seq <= ? ORDER BY h.kind, h.merged_at, h.id`)
-      .all(year, maxSeq) as HandoverRow[];
+    return this.db.prepare(`SELECT ${COLUMNS} FROM filing_handovers h WHERE h.year = ? AND h.merged_seq <= ? ORDER BY h.kind, h.merged_at, h.id`).all(year, maxSeq) as HandoverRow[];
   }
 
   /** Records the submission once; false when it was already recorded. */

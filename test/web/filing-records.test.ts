@@ -86,7 +86,17 @@ describe('提供・提出の記録 of a filing handover (issue 18 point 4)', () 
     const events = auditEvents(s.vault);
     const submitted = events.filter((e) => e.action === 'filing.submitted');
     expect(submitted).toHaveLength(1);
-    expect(submitted[0]!.detail).toMatchObject({ handover_id: id, kind: 'nta_salary_slip', year: 2026, destination: 'tax_office', destination_name: '麹町税務署', channel: 'etax', submitted_on: '2027-01-20', receipt_no: '20270120103000123456', persons: 3 });
+    expect(submitted[0]!.detail).toMatchObject({
+      handover_id: id,
+      kind: 'nta_salary_slip',
+      year: 2026,
+      destination: 'tax_office',
+      destination_name: '麹町税務署',
+      channel: 'etax',
+      submitted_on: '2027-01-20',
+      receipt_no: '20270120103000123456',
+      persons: 3,
+    });
     expect(submitted[0]!.subjects).toHaveLength(3);
     expect(events.filter((e) => e.action === 'filing.file_deleted').map((e) => e.detail)).toEqual([expect.objectContaining({ handover_id: id, persons: 3 })]);
     const row = s.vault.db.prepare('SELECT destination_name, submitted_on, receipt_no, file_deleted_at FROM filing_handovers WHERE id = ?').get(id);
@@ -98,7 +108,15 @@ describe('提供・提出の記録 of a filing handover (issue 18 point 4)', () 
   it('takes no receipt number for paper or a 委託先, and refuses an auditor', async () => {
     const s = await filingSetUp();
     const paper = addHandover(s.vault, { kind: 'nta_fees', year: 2026, personIds: [s.ids[0]!], destination: 'tax_office', channel: 'mail', actor: s.actor, purpose: 'payment_record_fees' });
-    const entrusted = addHandover(s.vault, { kind: 'eltax_salary_report', year: 2026, personIds: s.ids, destination: 'tax_accountant', channel: 'etax', actor: s.actor, purpose: 'salary_payment_report' });
+    const entrusted = addHandover(s.vault, {
+      kind: 'eltax_salary_report',
+      year: 2026,
+      personIds: s.ids,
+      destination: 'tax_accountant',
+      channel: 'etax',
+      actor: s.actor,
+      purpose: 'salary_payment_report',
+    });
     await s.handler.get(`/filing-records/${paper}`);
     expect((await s.handler.post(`/filing-records/${paper}/submission`, { destinationName: '麹町税務署', submittedOn: '2027-01-20', receiptNo: '' })).status).toBe(303);
     expect((await s.handler.post(`/filing-records/${entrusted}/submission`, { destinationName: '山田税理士事務所', submittedOn: '2027/1/20', receiptNo: '' })).status).toBe(303);
@@ -138,7 +156,15 @@ describe('the records print (issue 18 point 4)', () => {
   it('prints submissions and open handovers in the 取扱状況記録 and a 提出記録 of the year, listed on /reports, without a number', async () => {
     const s = await filingSetUp();
     const done = addHandover(s.vault, { kind: 'nta_salary_slip', year: 2026, personIds: s.ids, destination: 'tax_office', channel: 'etax', actor: s.actor });
-    const open = addHandover(s.vault, { kind: 'eltax_salary_report', year: 2026, personIds: s.ids.slice(0, 2), destination: 'municipality', channel: 'eltax', actor: s.actor, purpose: 'salary_payment_report' });
+    const open = addHandover(s.vault, {
+      kind: 'eltax_salary_report',
+      year: 2026,
+      personIds: s.ids.slice(0, 2),
+      destination: 'municipality',
+      channel: 'eltax',
+      actor: s.actor,
+      purpose: 'salary_payment_report',
+    });
     addHandover(s.vault, { kind: 'nta_salary_slip', year: 2025, personIds: s.ids.slice(0, 1), destination: 'tax_office', channel: 'etax', actor: s.actor });
     await s.handler.get(`/filing-records/${done}`);
     await s.handler.post(`/filing-records/${done}/submission`, { destinationName: '麹町税務署', submittedOn: '2027-01-20', receiptNo: '20270120103000123456' });
@@ -151,7 +177,7 @@ describe('the records print (issue 18 point 4)', () => {
     const flat = (t: string) => t.replace(/\s+/gu, '');
     const activity = await s.admin.getBytes('/reports/activity.pdf?month=2027-01');
     expect(activity.status).toBe(200);
-    const a = pdfPages(activity.body, 'activity-filings');
+    const a = pdfPages(activity.body as Buffer, 'activity-filings');
     const at = flat(a.pages.join(''));
     for (const piece of ['申告書ファイルの提出の記録', '申告書ファイル#1（給与所得の源泉徴収票）', '麹町税務署', '20270120103000123456', '申告書ファイルの削除確認']) expect(at).toContain(piece);
     const out = at.slice(at.indexOf('7.持出し中の申告書ファイル'));
@@ -162,17 +188,36 @@ describe('the records print (issue 18 point 4)', () => {
 
     const filings = await s.admin.getBytes('/reports/filings.pdf?year=2026');
     expect(filings.status).toBe(200);
-    const f = pdfPages(filings.body, 'filings-2026');
+    const f = pdfPages(filings.body as Buffer, 'filings-2026');
     const ft = flat(f.pages.join(''));
     expect(ft).toContain('提出記録（申告書ファイルの提供・提出）');
     expect(ft).toContain('2026年分');
     expect(ft).toContain('申告書ファイルの件数2件');
     expect(ft).toContain('提出の記録がないもの1件');
-    for (const piece of ['給与所得の源泉徴収票', '麹町', 'e-Tax', '3名', '2027/01/20', '20270120103000123456', '確認済', '給与支払報告書（個人別明細書）', '市区町村', 'eLTAX', '2名', '未提出', '未確認']) expect(ft).toContain(piece);
+    for (const piece of [
+      '給与所得の源泉徴収票',
+      '麹町',
+      'e-Tax',
+      '3名',
+      '2027/01/20',
+      '20270120103000123456',
+      '確認済',
+      '給与支払報告書（個人別明細書）',
+      '市区町村',
+      'eLTAX',
+      '2名',
+      '未提出',
+      '未確認',
+    ])
+      expect(ft).toContain(piece);
     expect(ft).not.toContain('2025年分');
     expectNoNumbers(f.pages.join('\n'), NUMBERS);
     expect((await s.admin.get('/reports/filings?year=1999')).status).toBe(400);
-    expect(auditEvents(s.vault).filter((e) => e.action === 'report.printed').map((e) => e.detail.kind)).toEqual(['activity', 'filings']);
+    expect(
+      auditEvents(s.vault)
+        .filter((e) => e.action === 'report.printed')
+        .map((e) => e.detail.kind),
+    ).toEqual(['activity', 'filings']);
     expect(open).toBeGreaterThan(done);
   }, 90_000);
 });

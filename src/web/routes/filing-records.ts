@@ -27,7 +27,9 @@ export function filingRecordRoutes(deps: WebDeps): Router {
   const { vault } = deps;
   const show = (res: Response, id: number, status = 200, form: object = {}, errors: Record<string, string> = {}) => {
     const h = handoverRecord(vault, id);
-    res.status(status).render('filing-records/show', { title: M.filingRecords.showTitle.replace('{kind}', M.filingRecords.kinds[h.kind as keyof typeof M.filingRecords.kinds] ?? h.kind), h, form, errors });
+    res
+      .status(status)
+      .render('filing-records/show', { title: M.filingRecords.showTitle.replace('{kind}', M.filingRecords.kinds[h.kind as keyof typeof M.filingRecords.kinds] ?? h.kind), h, form, errors });
   };
 
   r.get('/', requirePermission('persons.write'), (_req, res) => {
@@ -39,7 +41,8 @@ export function filingRecordRoutes(deps: WebDeps): Router {
     const q = { year: query(req.query.year), kind: query(req.query.kind), list: query(req.query.list), after: query(req.query.after) };
     const thisYear = Number(japanDate(vault.clock.now()).slice(0, 4));
     // Before a year and kind are chosen: the form, set to last year's 源泉徴収票 (the filing of January).
-    if (q.year === undefined && q.kind === undefined) return void res.render('filing-records/year', { title: M.filingRecords.yearPick, kinds, form: { year: String(thisYear - 1), kind: kinds[0] }, view: null, page: YEAR_VIEW_PAGE });
+    if (q.year === undefined && q.kind === undefined)
+      return void res.render('filing-records/year', { title: M.filingRecords.yearPick, kinds, form: { year: String(thisYear - 1), kind: kinds[0] }, view: null, page: YEAR_VIEW_PAGE });
     const view = yearView(vault, q);
     res.render('filing-records/year', {
       title: M.filingRecords.yearTitle.replace('{year}', String(view.year)).replace('{kind}', M.filingRecords.kinds[view.kind]),
@@ -55,19 +58,27 @@ export function filingRecordRoutes(deps: WebDeps): Router {
   r.post('/:id/submission', requirePermission('persons.write'), (req, res) => {
     const id = intParam(req.params.id);
     const form = parseBody(req, SubmissionSchema);
-    withForm(res, () => {
-      recordFilingSubmission(vault, actorOf(res.locals.session!.user), id, form, clientOf(req));
-      res.redirect(303, `/filing-records/${id}`);
-    }, (errors) => show(res, id, 400, scrub(form), errors));
+    withForm(
+      res,
+      () => {
+        recordFilingSubmission(vault, actorOf(res.locals.session!.user), id, form, clientOf(req));
+        res.redirect(303, `/filing-records/${id}`);
+      },
+      (errors) => show(res, id, 400, scrub(form), errors),
+    );
   });
 
   r.post('/:id/deleted', requirePermission('persons.write'), (req, res) => {
     const id = intParam(req.params.id);
     const form = parseBody(req, DeletedSchema);
-    withForm(res, () => {
-      confirmFilingFileDeleted(vault, actorOf(res.locals.session!.user), id, form.confirmed === '1', clientOf(req));
-      res.redirect(303, `/filing-records/${id}`);
-    }, (errors) => show(res, id, 400, {}, errors));
+    withForm(
+      res,
+      () => {
+        confirmFilingFileDeleted(vault, actorOf(res.locals.session!.user), id, form.confirmed === '1', clientOf(req));
+        res.redirect(303, `/filing-records/${id}`);
+      },
+      (errors) => show(res, id, 400, {}, errors),
+    );
   });
   return r;
 }
