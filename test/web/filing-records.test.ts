@@ -49,6 +49,10 @@ describe('提供・提出の記録 of a filing handover (issue 18 point 4)', () 
     expect(page.status).toBe(200);
     expect(page.text).toContain('提出 太郎1');
     expect(page.text).toContain('税務署（e-Tax）');
+    // A right-to-left override in the name is refused by name of the field.
+    const bidi = await s.handler.post(`/filing-records/${id}/submission`, { destinationName: '麹町\u202e署務税', submittedOn: '2027-01-20', receiptNo: '20270120103000123456' });
+    expect(bidi.status).toBe(400);
+    expect(bidi.text).toContain('提出先の名称に使えない文字（文字の向きを変える制御文字）が含まれています。');
 
     // Every field wrong at once: each gets its own message, nothing is stored.
     const empty = await s.handler.post(`/filing-records/${id}/submission`, { destinationName: '', submittedOn: '1月', receiptNo: '' });
@@ -75,6 +79,7 @@ describe('提供・提出の記録 of a filing handover (issue 18 point 4)', () 
     const again = await s.handler.post(`/filing-records/${id}/submission`, { destinationName: '麹町税務署', submittedOn: '2027-01-20', receiptNo: '20270120103000123456' });
     expect(again.status).toBe(409);
     const shown = await s.handler.get(`/filing-records/${id}`);
+    for (const r of [list, page, shown, await s.handler.get('/filing-records')]) expectNoNumbers(r.text, NUMBERS);
     expect(shown.text).toContain('2027年1月20日（令和9年） 提出（麹町税務署）');
     expect(shown.text).toContain('受付番号 20270120103000123456');
     expect(shown.text).not.toContain('action="/filing-records/' + id + '/submission"');
