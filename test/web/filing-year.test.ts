@@ -59,6 +59,11 @@ describe('the year view of a filing kind (issue 18 point 5)', () => {
     addHandover(s.vault, { kind: 'nta_salary_slip', year: 2025, personIds: [s.id('A2')], destination: 'tax_office', channel: 'etax', actor: s.actor });
     addHandover(s.vault, { kind: 'eltax_salary_report', year: 2026, personIds: [s.id('A3')], destination: 'municipality', channel: 'eltax', actor: s.actor, purpose: 'salary_payment_report' });
 
+    // Before a choice: the form, set to last year's 源泉徴収票.
+    const blank = await s.handler.get('/filing-records/year');
+    expect(blank.status).toBe(200);
+    expect(blank.text).toContain('value="2025"');
+    expect(blank.text).toContain('<option value="nta_salary_slip" selected>');
     const base = '/filing-records/year?year=2026&kind=nta_salary_slip';
     const page = await s.handler.get(base);
     expect(page.status).toBe(200);
