@@ -123,7 +123,10 @@ export type AuditAction =
   // PIN enrolment at the appliance: an admin starts it, the handler sets the PIN on the pad.
   | 'pin.enrolment_started'
   | 'pin.enrolled'
-  | 'persons.import_discarded';
+  | 'persons.import_discarded'
+  // A merged filing file's handover: where it was submitted (date, receipt) and its local copy deleted (docs/filing-season.md).
+  | 'filing.submitted'
+  | 'filing.file_deleted';
 
 export interface Actor {
   /** A user id, or 'system' / 'cli' for work without a signed-in person. */

@@ -29,4 +29,17 @@ export class HomeTasksRepo {
         .all(fromIso, untilIso, limit) as { person_id: number; name: string; expires_at: string }[]
     ).map((r) => ({ personId: r.person_id, name: r.name, expiresAt: r.expires_at }));
   }
+
+  /**
+   * Filing handovers not yet closed (提出 or the deletion of the local file not
+   * recorded), oldest first, and how many: the partial index filing_handovers_open.
+   */
+  openFilingHandovers(limit: number): { total: number; rows: { id: number; kind: string; year: number | null; mergedAt: string; submitted: boolean; deleted: boolean }[] } {
+    const open = 'submitted_on IS NULL OR file_deleted_at IS NULL';
+    const total = this.db.prepare(`SELECT count(*) FROM filing_handovers INDEXED BY filing_handovers_open WHERE ${open}`).pluck().get() as number;
+    const rows = this.db
+      .prepare(`SELECT id, kind, year, merged_at, submitted_on IS NOT NULL AS submitted, file_deleted_at IS NOT NULL AS deleted FROM filing_handovers INDEXED BY filing_handovers_open WHERE ${open} ORDER BY merged_at LIMIT ?`)
+      .all(limit) as { id: number; kind: string; year: number | null; merged_at: string; submitted: number; deleted: number }[];
+    return { total, rows: rows.map((r) => ({ id: r.id, kind: r.kind, year: r.year, mergedAt: r.merged_at, submitted: r.submitted === 1, deleted: r.deleted === 1 })) };
+  }
 }

@@ -39,6 +39,7 @@ import { entryRoutes } from './routes/entries.js';
 import { disposalRoutes, holdRoutes, retentionRoutes } from './routes/disposal.js';
 import { erasureRoutes } from './routes/erasure.js';
 import { exportRecordRoutes } from './routes/export-records.js';
+import { filingRecordRoutes } from './routes/filing-records.js';
 import { ledgerRoutes } from './routes/ledger.js';
 import { reportRoutes } from './routes/reports.js';
 import { auditRoutes } from './routes/audit.js';
@@ -203,6 +204,7 @@ export function createApp(deps: WebDeps): express.Express {
   app.use('/admin/retention', retentionRoutes(deps));
   app.use('/admin/ledger', ledgerRoutes(deps));
   app.use('/exports', exportRecordRoutes(deps));
+  app.use('/filing-records', filingRecordRoutes(deps));
   app.use('/persons', holdRoutes(deps));
   app.use(erasureRoutes(deps));
   app.use('/admin/setup', setupRoutes(deps));

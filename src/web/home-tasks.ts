@@ -12,6 +12,9 @@ import { monthOf } from './entry-log.js';
 /** Codes expiring within this many days are listed on the handler's home page. */
 export const CODES_NEAR_EXPIRY_DAYS = 1;
 
+/** Open filing handovers listed on the handler's and admin's home pages (the rest behind the link). */
+export const OPEN_HANDOVERS_SHOWN = 10;
+
 /**
  * The home page as a list of tasks for the role (what needs doing first), each
  * with a link: admins see alarms and locks first, then what waits for them;
@@ -28,6 +31,7 @@ export function adminTasks(vault: Vault) {
     openRequests: repo.openRequests(now.toISOString()),
     disposals: vault.retention.disposals('proposed', 20),
     backup: { last: lastBackup(vault), schedule: backupSchedule(vault) },
+    filings: repo.openFilingHandovers(OPEN_HANDOVERS_SHOWN),
   };
 }
 
@@ -45,6 +49,7 @@ export function handlerTasks(vault: Vault, user: UserRow) {
     missing: counts.missing,
     unchecked: counts.unchecked,
     codes: repo.codesNearExpiry(now.toISOString(), until.toISOString(), 10),
+    filings: repo.openFilingHandovers(OPEN_HANDOVERS_SHOWN),
   };
 }
 

@@ -34,4 +34,9 @@ export const HOME_TASK_MESSAGES = {
   chainBroken: '最後の検証: {at} に不整合が見つかりました。監査記録の画面で確認してください。',
   chainNever: 'まだ検証されていません。',
   chainLink: '監査記録の画面で検証する',
+  filings: '提出または削除の記録がまだの申告書ファイルが {n} 件あります。提出したら記録し、手元のファイルを削除して確認してください。',
+  filingsItem: '{year}{kind}（{at} 作成）',
+  filingsYear: '{year}年分 ',
+  filingsOpen: { both: '未提出・ファイル未削除', submit: '未提出', delete: 'ファイル未削除' } as Record<string, string>,
+  filingsAll: 'すべての申告書ファイルの記録を見る',
 } as const;

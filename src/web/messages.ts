@@ -17,6 +17,7 @@ import { KEY_MESSAGES } from './messages-keys.js';
 import { SECOND_FACTOR_MESSAGES } from './messages-second-factor.js';
 import { ERASURE } from './messages-erasure.js';
 import { CAMPAIGN_MESSAGES } from './messages-campaigns.js';
+import { FILING_RECORD_MESSAGES } from './messages-filing-records.js';
 
 /**
  * Every piece of text the web app shows, in one place. Views read it as `m`;
@@ -81,6 +82,8 @@ export const M = {
   purposes: PURPOSE_MESSAGES,
   ledger: LEDGER_MESSAGES,
   exportRecords: EXPORT_RECORD_MESSAGES,
+  /** Filing handovers: submission, deletion, and the year view. */
+  filingRecords: FILING_RECORD_MESSAGES,
   campaigns: CAMPAIGN_MESSAGES,
   provisionDestination: PROVISION_DESTINATION_LABEL,
   provisionChannel: PROVISION_CHANNEL_LABEL,
