@@ -123,7 +123,9 @@ export type AuditAction =
   // PIN enrolment at the appliance: an admin starts it, the handler sets the PIN on the pad.
   | 'pin.enrolment_started'
   | 'pin.enrolled'
-  | 'persons.import_discarded';
+  | 'persons.import_discarded'
+  // A merged filing file left the appliance (services/filings.ts); its filing_handovers row commits with it.
+  | 'filing.merged';
 
 export interface Actor {
   /** A user id, or 'system' / 'cli' for work without a signed-in person. */
