@@ -5,8 +5,6 @@
 import type { FilingCodec, FilingKind } from './filing.js';
 import { APPLIANCE_CSV_CODEC } from './filing-appliance-csv.js';
 
-export const FILING_CODECS: readonly FilingCodec[] = [
-  APPLIANCE_CSV_CODEC,
-];
+export const FILING_CODECS: readonly FilingCodec[] = [APPLIANCE_CSV_CODEC];
 
 export const findCodec = (kind: string): FilingCodec | undefined => FILING_CODECS.find((c) => c.kind === (kind as FilingKind));

@@ -11,7 +11,7 @@ import { AppError } from '../domain/errors.js';
 import type { FilingKind, ParsedFiling } from '../domain/filing.js';
 import type { FilingMatch } from '../domain/filing-match.js';
 import type { PersonId } from '../domain/persons.js';
-import type { Secret } from '../domain/secret.js';
+import type { HandoverPassword } from '../vault/handover-zip.js';
 
 /** One filing file: the largest 法定調書 CSV of a big employer is a few MB. */
 export const FILING_MAX_BYTES = 16 * 1024 * 1024;
@@ -40,7 +40,7 @@ export interface FilingDraft {
 
 export class FilingDrafts {
   readonly #drafts = new Map<string, FilingDraft>();
-  readonly #passwords = new Map<number, { secret: Secret<string>; monoUntil: number }>();
+  readonly #passwords = new Map<number, { secret: HandoverPassword; monoUntil: number }>();
 
   /** Keeps an uploaded file; refuses one over the caps (nothing is kept). */
   add(d: Omit<FilingDraft, 'id' | 'until' | 'monoUntil' | 'resolutions' | 'requestId' | 'plan'>, now: number): FilingDraft {
@@ -73,13 +73,13 @@ export class FilingDrafts {
   }
 
   /** The ZIP's password, kept until the waiting page shows it once. */
-  putPassword(requestId: number, secret: Secret<string>, ms: number): void {
+  putPassword(requestId: number, secret: HandoverPassword, ms: number): void {
     this.#passwords.get(requestId)?.secret.wipe();
     this.#passwords.set(requestId, { secret, monoUntil: performance.now() + ms });
   }
 
   /** The password, once: gone after this call. */
-  takePassword(requestId: number): Secret<string> | undefined {
+  takePassword(requestId: number): HandoverPassword | undefined {
     const p = this.#passwords.get(requestId);
     this.#passwords.delete(requestId);
     return p && p.monoUntil > performance.now() ? p.secret : undefined;

@@ -22,7 +22,7 @@ import { heldNumberPersonIds } from '../storage/filing-register-repo.js';
 import type { UserRow } from '../storage/users-repo.js';
 import { actorOf } from './accounts.js';
 import type { FilingDraft, FilingDrafts } from './filing-drafts.js';
-import { encryptForHandover } from './filing-zip.js';
+import { encryptForHandover } from '../vault/handover-zip.js';
 import { IDENTITY_UNCHECKED, identityCheckPolicy } from './identity-policy.js';
 import { purposeVerdicts } from './purpose-use.js';
 import type { Vault } from './vault.js';
@@ -121,7 +121,8 @@ export function requestFiling(
   const match = reviewFiling(vault, draft);
   if (match.ambiguous > 0) throw new AppError('invalid', `人物が決まっていない行が${match.ambiguous}行あります。行ごとに人物を選んでください。`);
   if (match.fills.length === 0) throw new AppError('invalid', '番号を入れられる行がありません。ファイルと登録を確認してください。');
-  if (match.unfilled > 0 && !input.leaveUnfilled) throw new AppError('invalid', `番号を入れない行が${match.unfilled}行あります。一覧を確認し、「番号を入れずに作成する」にチェックしてから申請してください。`);
+  if (match.unfilled > 0 && !input.leaveUnfilled)
+    throw new AppError('invalid', `番号を入れない行が${match.unfilled}行あります。一覧を確認し、「番号を入れずに作成する」にチェックしてから申請してください。`);
   const request = open({ kind: 'filing', personIds: [...match.numberPersons], purpose: codec.purpose, note: draft.year === undefined ? null : `${draft.year}年分`, exportEncoding: null });
   draft.requestId = request.id;
   draft.plan = match;

@@ -17,6 +17,7 @@ import { KEY_MESSAGES } from './messages-keys.js';
 import { SECOND_FACTOR_MESSAGES } from './messages-second-factor.js';
 import { ERASURE } from './messages-erasure.js';
 import { CAMPAIGN_MESSAGES } from './messages-campaigns.js';
+import { FILING_MESSAGES } from './messages-filings.js';
 
 /**
  * Every piece of text the web app shows, in one place. Views read it as `m`;
@@ -82,6 +83,8 @@ export const M = {
   ledger: LEDGER_MESSAGES,
   exportRecords: EXPORT_RECORD_MESSAGES,
   campaigns: CAMPAIGN_MESSAGES,
+  /** The filing merge (届出ファイルへの番号の記入). */
+  filings: FILING_MESSAGES,
   provisionDestination: PROVISION_DESTINATION_LABEL,
   provisionChannel: PROVISION_CHANNEL_LABEL,
   /** Backups (バックアップ) and the restore drill. */
