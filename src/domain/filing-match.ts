@@ -9,7 +9,8 @@
  *   the handler; an unknown code falls back to name + birth date, asking.
  * - else name + birth date, both normalised as the register's search is
  *   (searchKey: NFKC, kana folded, no spaces): one person with both is certain;
- *   a row or person without a birth date asks; a name whose birth date differs
+ *   a row or person without a birth date asks (but a company payee, which has
+ *   none, is decided by its name when it is the only one); a name whose birth date differs
  *   is another person (同姓同名) and the row is unmatched.
  * - 配偶者・扶養親族 only within the matched subject's family, by name (+ birth date).
  * A choice the handler made (resolutions) must be one of the row's candidates.
@@ -123,6 +124,8 @@ type Found = { person: MatchPerson } | { ambiguous: string; candidates: MatchPer
 /** By name (+ birth date) among a set of persons. */
 function byNameAndBirth(pool: readonly MatchPerson[], birthDate: string | undefined, none: string): Found {
   if (pool.length === 0) return { unmatched: none };
+  // A company has no birth date: its name alone decides when it is the only one of that name.
+  if (birthDate === undefined && pool.length === 1 && pool[0]!.corporateNumber !== null) return { person: pool[0]! };
   if (birthDate === undefined) return { ambiguous: REASON.noBirth, candidates: [...pool] };
   const exact = pool.filter((p) => p.birthDate === birthDate);
   if (exact.length === 1) return { person: exact[0]! };

@@ -99,7 +99,8 @@ function expectNoNumber(text: string): void {
 describe('filing merge through the gate', () => {
   it('lists unmatched, un-notified and numberless rows by line and name without a number, and asks for the namesakes', async () => {
     const { handler } = await setUp();
-    const review = await handler.get(await upload(handler));
+    const draft = await upload(handler);
+    const review = await handler.get(draft);
     expect(review.status).toBe(200);
     const rows = [...review.text.matchAll(/<tr class="filing-row"[^>]*>([\s\S]*?)<\/tr>/gu)].map((m) =>
       m[1]!
@@ -117,7 +118,6 @@ describe('filing merge through the gate', () => {
     expectNoNumber(review.text);
 
     // Nothing can be asked while a row is undecided, nor with rows left empty unless the handler says so.
-    const draft = (review.req as unknown as { path: string }).path;
     const early = await handler.post(`${draft}/request`, { leaveUnfilled: '1' });
     expect(early.status).toBe(400);
     expect(early.text).toContain('人物が決まっていない行が1行あります');
