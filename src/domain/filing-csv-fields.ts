@@ -6,7 +6,6 @@
  * so the same byte scan serves UTF-8 and Shift_JIS; each field is decoded
  * after it is cut out.
  */
-import iconv from 'iconv-lite';
 import { AppError } from './errors.js';
 
 export interface CsvField {
@@ -41,8 +40,15 @@ export function detectEncoding(bytes: Buffer): { encoding: CsvEncoding; bodyStar
   }
 }
 
+/** The WHATWG Shift_JIS decoder is Windows-31J (cp932, as Excel writes it in Japan); one instance serves every field. */
+const SHIFT_JIS = new TextDecoder('shift_jis');
+
+/** ASCII reads the same in both encodings, and most fields (codes, dates, amounts, empty number fields) are ASCII. */
 function decode(bytes: Buffer, encoding: CsvEncoding): string {
-  return encoding === 'utf8' ? bytes.toString('utf8') : iconv.decode(bytes, 'cp932');
+  if (bytes.length === 0) return '';
+  if (encoding === 'utf8') return bytes.toString('utf8');
+  for (const b of bytes) if (b >= 0x80) return SHIFT_JIS.decode(bytes);
+  return bytes.toString('latin1');
 }
 
 /**

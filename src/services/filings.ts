@@ -186,7 +186,9 @@ export function downloadFiling(
   const bytes = stateAt(r, now) === 'approved' && plan ? take(r.id, now.getTime()) : undefined;
   if (!bytes || !draft || !plan) throw new AppError('forbidden', 'このファイルは既にダウンロードされたか、期限が切れています。もう一度必要なら、届出ファイルをアップロードし直して申請してください。');
   const codec = codecOf(draft.kind);
-  const subjects = plan.persons.map((id) => ({ id, name: vault.persons.byId(id)!.name }));
+  // One read of the register for every name (a file names thousands; a query per person is most of the time).
+  const registered = vault.persons.allById();
+  const subjects = plan.persons.map((id) => ({ id, name: registered.get(id)!.person.name }));
   const rows = plan.outcomes.filter((o) => o.state === 'filled').length;
   const actor: Actor = actorOf(handler);
   try {
