@@ -88,6 +88,12 @@ export function filingRoutes(deps: WebDeps & { reveals: RevealStore }): Router {
   r.get('/requests/:id', (req, res) => {
     const v = viewReveal(vault, reveals, res.locals.session!.user, intParam(req.params.id));
     if (v.request.kind !== 'filing') throw new AppError('not_found', '指定された申請はありません。');
+    if (v.state === 'expired' || v.state === 'cancelled') {
+      // The request ended without a file: its upload goes from memory too.
+      const ended = drafts.forRequest(v.request.id);
+      if (ended) drafts.drop(ended.id);
+      drafts.dropPassword(v.request.id);
+    }
     const password = v.state === 'approved' && v.fileReady ? drafts.takePassword(v.request.id) : undefined;
     try {
       res.render('filings/request', {
