@@ -132,6 +132,19 @@ describe('filing merge through the gate', () => {
     expect((res.body as { error: string }).error).toBe('2行目: 「個人番号」の欄が空ではありません。番号の欄を空にしたファイルを使ってください（番号はこの装置が入れます）。');
   });
 
+  it('answers 413 to a file over the cap and keeps nothing of it', async () => {
+    const { handler, store } = await setUp();
+    const res = await handler.upload('/filings/upload?kind=appliance_csv&name=big.csv', Buffer.alloc(16 * 1024 * 1024 + 1, 0x41));
+    expect(res.status).toBe(413);
+    expect(store.filings.forRequest(1)).toBeUndefined();
+    expect(() =>
+      store.filings.add(
+        { handlerId: 'x', kind: 'appliance_csv', year: undefined, bytes: Buffer.alloc(16 * 1024 * 1024 + 1), filing: { kind: 'appliance_csv', encoding: 'utf8', rows: [] }, extension: 'csv' },
+        Date.now(),
+      ),
+    ).toThrow('ファイルが大きすぎます');
+  });
+
   it('fills only the number fields, hands the file over once as an AES-256 ZIP whose password shows once, and records the handover', async () => {
     const log = captureStderr();
     try {
