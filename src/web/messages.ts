@@ -232,7 +232,7 @@ export const M = {
     page: 'ページ',
     prev: '新しい記録へ',
     next: '古い記録へ',
-    kinds: { entry: '入室申請', reveal: '番号の表示', export: '番号の出力' } as Record<string, string>,
+    kinds: { entry: '入室申請', reveal: '番号の表示', export: '番号の出力', filing: '届出ファイルへの記入' } as Record<string, string>,
     methods: { pin: 'PIN', security_key: 'セキュリティキー' } as Record<string, string>,
     approval: '承認（入室）',
     doorEvents: {

@@ -162,6 +162,10 @@ describe('filing merge through the gate', () => {
       expect(asked.status).toBe(303);
       const waitingPath = asked.headers.location!;
       expect(waitingPath).toMatch(/^\/filings\/requests\/\d+$/u);
+      const requestId = waitingPath.split('/').pop()!;
+      // The handler's list of requests names it; its gate page leads to the filing's own waiting page.
+      expect((await handler.get('/gate')).text).toContain('届出ファイルへの記入');
+      expect((await handler.get(`/gate/${requestId}`)).headers.location).toBe(waitingPath);
       const waiting = await handler.get(waitingPath);
       const code = /class="request-code">(\d{6})</u.exec(waiting.text)![1]!;
       expect(waiting.text).not.toContain('zip-password');
