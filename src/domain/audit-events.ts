@@ -126,7 +126,9 @@ export type AuditAction =
   | 'persons.import_discarded'
   // A merged filing file's handover: where it was submitted (date, receipt) and its local copy deleted (docs/filing-season.md).
   | 'filing.submitted'
-  | 'filing.file_deleted';
+  | 'filing.file_deleted'
+  // A merged filing file left the appliance (services/filings.ts); its filing_handovers row commits with it.
+  | 'filing.merged';
 
 export interface Actor {
   /** A user id, or 'system' / 'cli' for work without a signed-in person. */

@@ -123,6 +123,7 @@ export const AUDIT_ACTION_LABEL: Record<AuditAction, { label: string; group: Aud
   'persons.import_discarded': { label: 'CSV取り込みの取り消し（途中で止まった取り込み）', group: 'numbers' },
   'filing.submitted': { label: '申告書ファイルの提出の記録', group: 'numbers' },
   'filing.file_deleted': { label: '申告書ファイルの削除確認（持出しの終了）', group: 'numbers' },
+  'filing.merged': { label: '届出ファイルへの番号の記入と受け渡し（暗号化ZIP）', group: 'numbers' },
 };
 
 export function isAuditAction(a: string): a is AuditAction {

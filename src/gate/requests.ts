@@ -6,7 +6,8 @@
  *       │ └─cancel──▶ cancelled
  *       └─approval window ends──▶ expired
  */
-export type GateKind = 'reveal' | 'export' | 'entry';
+/** filing: numbers merged into a payroll package's filing file (services/filings.ts). */
+export type GateKind = 'reveal' | 'export' | 'entry' | 'filing';
 export type GateState = 'requested' | 'approved' | 'consumed' | 'expired' | 'cancelled';
 
 export interface GateRequest {

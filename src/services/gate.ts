@@ -20,6 +20,8 @@ import { numberRecordId, NUMBER_FIELD } from './numbers.js';
 import { edgeSpaceTrimmed, normaliseText, unsafeTextProblem } from '../domain/text-safety.js';
 import type { Vault } from './vault.js';
 import { randomCode, type CodeSource } from '../gate/codes.js';
+import { FilingDrafts } from './filing-drafts.js';
+import { sealFiling } from './filings.js';
 
 /** How long the slot's key derivation took (logged, and measured apart by the bench), and work that must commit with the approval. */
 export interface ApprovalTiming {
@@ -36,6 +38,8 @@ export class RevealStore {
   readonly #items = new Map<number, { bytes: Buffer; until: number; monoUntil: number }>();
   readonly #approved: ((r: GateRequest, timing: ApprovalTiming) => void)[] = [];
   readonly #waiters = new Map<number, Set<() => void>>();
+  /** Filing files waiting for review and approval, and merged files' one-time passwords (memory only). */
+  readonly filings = new FilingDrafts();
 
   /** Called after each approval has committed: the door strike and the dashboards listen. */
   onApproved(listener: (r: GateRequest, timing: ApprovalTiming) => void): void {
@@ -132,6 +136,7 @@ export class RevealStore {
   clear(): void {
     for (const item of this.#items.values()) item.bytes.fill(0);
     this.#items.clear();
+    this.filings.clear();
   }
 }
 
@@ -179,7 +184,7 @@ export function requestEntry(vault: Vault, user: UserRow, input: { purpose: stri
   return openRequest(vault, user, { kind: 'entry', personIds: [], purpose: purpose.code, note: note || null, exportEncoding: null }, client, windows, codes, undefined, input.reopenedFrom);
 }
 
-function openRequest(
+export function openRequest(
   vault: Vault,
   handler: UserRow,
   r: Pick<GateRequest, 'kind' | 'personIds' | 'purpose' | 'note' | 'exportEncoding'>,
@@ -318,6 +323,7 @@ export function reopenRequest(vault: Vault, handler: UserRow, requestId: number,
   const note = r.note ?? undefined;
   if (r.kind === 'reveal') return requestReveal(vault, handler, { personId: r.personIds[0]!, purpose: r.purpose, note, reopenedFrom: r.id }, client, windows);
   if (r.kind === 'entry') return requestEntry(vault, handler, { purpose: r.purpose, note, reopenedFrom: r.id }, client, windows);
+  if (r.kind === 'filing') throw new AppError('invalid', '届出ファイルの申請は、届出ファイルの画面からアップロードし直して申請してください。');
   throw new AppError('invalid', '出力の申請は、出力の画面から新しく申請してください。');
 }
 
@@ -421,7 +427,14 @@ export async function completeApproval(
     const approvedAt = vault.clock.now();
     const viewUntil = new Date(approvedAt.getTime() + (r.kind === 'entry' ? 0 : windows.viewMs));
     const subjects = r.personIds.map((id) => ({ id, name: vault.persons.byId(id)!.name }));
-    payload = r.kind === 'export' ? exportCsv(vault, r.personIds, opened, r.exportEncoding ?? 'utf8_bom') : r.kind === 'reveal' ? opened[0]! : undefined;
+    payload =
+      r.kind === 'export'
+        ? exportCsv(vault, r.personIds, opened, r.exportEncoding ?? 'utf8_bom')
+        : r.kind === 'filing'
+          ? await sealFiling(vault, store.filings, r, opened, windows.viewMs)
+          : r.kind === 'reveal'
+            ? opened[0]!
+            : undefined;
     const { kind: how, device, ...assertion } = method;
     writeTransaction(vault.db, () => {
       const current = vault.gate.byId(r.id)!;
@@ -441,6 +454,7 @@ export async function completeApproval(
   } finally {
     // Not approved (a race, the trail could not be written): the export file built for it goes too.
     if (!kept) payload?.fill(0);
+    if (!kept && r.kind === 'filing') store.filings.dropPassword(r.id);
     zeroize(...opened);
     opener.wipe();
     key.wipe();
@@ -460,7 +474,7 @@ export function viewReveal(vault: Vault, store: RevealStore, handler: UserRow, r
     store.drop(r.id);
     return { request: r, state };
   }
-  if (r.kind === 'export') return { request: r, state, fileReady: store.has(r.id, now.getTime()) };
+  if (r.kind === 'export' || r.kind === 'filing') return { request: r, state, fileReady: store.has(r.id, now.getTime()) };
   return { request: r, state, number: store.number(r.id, now.getTime()) };
 }
 

@@ -46,6 +46,7 @@ import { auditRoutes } from './routes/audit.js';
 import type { SyslogStatus } from '../services/syslog-forwarder.js';
 import type { DoorStatus } from '../services/door.js';
 import { RevealStore } from '../services/gate.js';
+import { filingRoutes } from './routes/filings.js';
 import type { GateWindows } from '../gate/requests.js';
 import { checkCsrf, loadSession } from './sessions.js';
 import { setupRoutes } from './routes/setup.js';
@@ -196,7 +197,9 @@ export function createApp(deps: WebDeps): express.Express {
   app.use('/admin/second-factor', secondFactorAdminRoutes(deps));
   app.use('/admin/recovery-code', recoveryCodeRoutes(deps));
   app.use('/admin/security-keys', securityKeyRoutes(deps));
-  app.use('/gate', gateRoutes({ ...deps, reveals: deps.reveals ?? new RevealStore() }));
+  const reveals = deps.reveals ?? new RevealStore();
+  app.use('/gate', gateRoutes({ ...deps, reveals }));
+  app.use('/filings', filingRoutes({ ...deps, reveals }));
   app.use('/entries', entryRoutes(deps));
   app.use('/audit', auditRoutes(deps));
   app.use('/door', doorRoutes(deps));

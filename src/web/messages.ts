@@ -18,6 +18,7 @@ import { SECOND_FACTOR_MESSAGES } from './messages-second-factor.js';
 import { ERASURE } from './messages-erasure.js';
 import { CAMPAIGN_MESSAGES } from './messages-campaigns.js';
 import { FILING_RECORD_MESSAGES } from './messages-filing-records.js';
+import { FILING_MESSAGES } from './messages-filings.js';
 
 /**
  * Every piece of text the web app shows, in one place. Views read it as `m`;
@@ -85,6 +86,8 @@ export const M = {
   /** Filing handovers: submission, deletion, and the year view. */
   filingRecords: FILING_RECORD_MESSAGES,
   campaigns: CAMPAIGN_MESSAGES,
+  /** The filing merge (届出ファイルへの番号の記入). */
+  filings: FILING_MESSAGES,
   provisionDestination: PROVISION_DESTINATION_LABEL,
   provisionChannel: PROVISION_CHANNEL_LABEL,
   /** Backups (バックアップ) and the restore drill. */
@@ -232,7 +235,7 @@ export const M = {
     page: 'ページ',
     prev: '新しい記録へ',
     next: '古い記録へ',
-    kinds: { entry: '入室申請', reveal: '番号の表示', export: '番号の出力' } as Record<string, string>,
+    kinds: { entry: '入室申請', reveal: '番号の表示', export: '番号の出力', filing: '届出ファイルへの記入' } as Record<string, string>,
     methods: { pin: 'PIN', security_key: 'セキュリティキー' } as Record<string, string>,
     approval: '承認（入室）',
     doorEvents: {

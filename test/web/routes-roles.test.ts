@@ -249,7 +249,7 @@ describe('navigation shows only what the role may do', () => {
   const expected: Record<Exclude<Who, 'anonymous'>, string[]> = {
     // Grouped by task: 台帳・取得 / 出力・入室 / 記録・帳票 / 管理.
     admin: ['/persons', '/persons/new', '/imports', '/campaigns', '/entries/new', '/entries', '/audit', '/reports', '/incident', '/disposal', '/filing-records', '/admin/users', '/admin/security-keys', '/admin/status', '/admin/backups', '/settings'],
-    handler: ['/persons', '/persons/new', '/imports', '/campaigns', '/gate/export/new', '/gate', '/entries/new', '/disposal', '/filing-records'],
+    handler: ['/persons', '/persons/new', '/imports', '/campaigns', '/gate/export/new', '/filings', '/gate', '/entries/new', '/disposal', '/filing-records'],
     auditor: ['/persons', '/entries', '/audit', '/reports', '/incident', '/disposal'],
   };
   const forbiddenLinks: Record<Exclude<Who, 'anonymous'>, string[]> = {

@@ -37,7 +37,7 @@ export function gateRoutes(deps: WebDeps & { reveals: RevealStore }): Router {
     const now = vault.clock.now();
     const rows = vault.gate.recentOf(user.id, 50).map((g) => {
       const first = g.personIds[0];
-      return { ...g, state: stateAt(g, now), subject: g.kind === 'reveal' && first !== undefined ? (vault.persons.byId(first)?.name ?? '') : g.kind === 'export' ? M.gateFeedback.list.persons.replace('{n}', String(g.personIds.length)) : '' };
+      return { ...g, state: stateAt(g, now), subject: g.kind === 'reveal' && first !== undefined ? (vault.persons.byId(first)?.name ?? '') : g.kind === 'export' || g.kind === 'filing' ? M.gateFeedback.list.persons.replace('{n}', String(g.personIds.length)) : '' };
     });
     res.render('gate/index', { rows, note: req.query.done === 'cancelled' ? M.gateFeedback.cancelled : null });
   });
@@ -71,6 +71,8 @@ export function gateRoutes(deps: WebDeps & { reveals: RevealStore }): Router {
 
   r.get('/:id', (req, res) => {
     const v = viewReveal(vault, reveals, res.locals.session!.user, intParam(req.params.id));
+    // A filing's waiting page shows the ZIP's password once (routes/filings.ts).
+    if (v.request.kind === 'filing') return res.redirect(303, `/filings/requests/${v.request.id}`);
     const first = v.request.personIds[0];
     const person = first === undefined ? undefined : vault.persons.byId(first);
     const purpose = findPurpose(v.request.purpose)?.name ?? findEntryPurpose(v.request.purpose)?.label ?? v.request.purpose;
