@@ -149,6 +149,45 @@ describe('PINs typed into pages under a burst', () => {
   });
 });
 
+describe('the admin PIN typed into other pages under a burst', () => {
+  const wrongPins = () => Array.from({ length: 23 }, (_, i) => String(100000 + i * 7));
+
+  it('23 wrong PINs and the right one at /admin/recovery-code: locked after five, no new code shown or made after the lock', async () => {
+    const { vault } = await newTestVault(newClock());
+    const b = new Browser(testApp(vault));
+    expect((await b.signIn(ADMIN.login, ADMIN.password)).status).toBe(303);
+    await b.get('/admin/recovery-code');
+    const pins = [...wrongPins(), ADMIN.pin];
+    const results = await Promise.all(pins.map((adminPin) => b.post('/admin/recovery-code', { adminPin })));
+    expect(count(vault, 'slot.unlock_failed')).toBeLessThanOrEqual(2 * PIN_LOCK_AFTER - 1);
+    const locked = firstSeq(vault, 'gate.pin_locked');
+    expect(locked).not.toBeNull();
+    const regenerated = lastSeq(vault, 'slot.recovery_regenerated');
+    if (regenerated !== null) expect(regenerated).toBeLessThan(locked!);
+    // Only a regeneration that came before the lock may show a code.
+    expect(results.filter((r) => r.status === 200).length).toBe(regenerated === null ? 0 : 1);
+    expect(results.at(-1)!.text).toContain('ロックされています');
+  });
+
+  it('23 wrong admin PINs and the right one resetting a handler PIN: locked after five, the handler PIN unchanged after the lock', async () => {
+    const { vault } = await newTestVault(newClock());
+    await addStaff(vault);
+    const handler = vault.users.byLogin(HANDLER.login)!;
+    const slotBefore = vault.slots.pinSlotOf(handler.id)!.id;
+    const b = new Browser(testApp(vault));
+    expect((await b.signIn(ADMIN.login, ADMIN.password)).status).toBe(303);
+    await b.get(`/admin/users/${handler.id}/pin`);
+    const pins = [...wrongPins(), ADMIN.pin];
+    await Promise.all(pins.map((adminPin) => b.post(`/admin/users/${handler.id}/pin`, { adminPin, newPin: '975312' })));
+    expect(count(vault, 'slot.unlock_failed')).toBeLessThanOrEqual(2 * PIN_LOCK_AFTER - 1);
+    const locked = firstSeq(vault, 'gate.pin_locked');
+    expect(locked).not.toBeNull();
+    const replaced = lastSeq(vault, 'slot.revoked');
+    if (replaced !== null) expect(replaced).toBeLessThan(locked!);
+    else expect(vault.slots.pinSlotOf(handler.id)!.id).toBe(slotBefore);
+  });
+});
+
 describe('sessions', () => {
   it('an account holds at most MAX_SESSIONS_PER_USER sessions and expired ones are deleted', async () => {
     const clock = newClock();
