@@ -617,13 +617,15 @@ export async function benchWeb(root: string, persons: number, report: Report): P
     const rss = await inbox.next('rss', CHILD_REPLY_TIMEOUT_MS);
 
     const size = (await latency(ready.port, pagePath, cookie, 1, 0)).bytes;
+    const cpuBefore = await cpu();
     const ours = await throughput(ready.port, pagePath, cookie, CLIENTS, THROUGHPUT_SECONDS);
+    const loadedCpuMs = ((await cpu()) - cpuBefore) / 1000 / Math.max(1, ours.ok + ours.failed);
     const floor = await throughput(ready.floorPort, `/floor/${size}`, '', CLIENTS, THROUGHPUT_SECONDS);
     if (ours.ok === 0 || floor.ok === 0) throw new Error(`web bench: no 200 responses under load (ours ${ours.failed} failed, floor ${floor.failed} failed)`);
     const floorRate = floor.ok / floor.seconds;
     const failed = ours.failed + floor.failed;
     report.row({
-      operation: `register page 50, ${CLIENTS} clients × ${THROUGHPUT_SECONDS} s, ${count} persons (req/s; ratio = ours/floor)${failed ? ` [${ours.failed}+${floor.failed} not 200]` : ''}`,
+      operation: `register page 50, ${CLIENTS} clients × ${THROUGHPUT_SECONDS} s, ${count} persons (req/s; ratio = ours/floor; server CPU ${ms(loadedCpuMs)} per page)${failed ? ` [${ours.failed}+${floor.failed} not 200]` : ''}`,
       n: ours.ok,
       seconds: ours.seconds,
       // The time the floor needs for as many requests: ratio = floor s / our s = our req/s / floor req/s.
