@@ -458,7 +458,7 @@ async function upload(port: number, cookie: string, csv: Buffer): Promise<void> 
     if (!csrf) throw new Error(`web bench: GET /imports gave ${page.status} without a CSRF token`);
     const status = await new Promise<number>((resolve, reject) => {
       const req = http.request(
-        { host: '127.0.0.1', port, path: `/imports?${new URLSearchParams({ purposes: BENCH_PURPOSES.join(',') })}`, method: 'POST', agent, headers: { Cookie: cookie, 'X-CSRF-Token': csrf, 'Content-Type': 'text/csv', 'Content-Length': csv.length } },
+        { host: '127.0.0.1', port, path: `/imports?${new URLSearchParams({ purposes: BENCH_PURPOSES.join(',') }).toString()}`, method: 'POST', agent, headers: { Cookie: cookie, 'X-CSRF-Token': csrf, 'Content-Type': 'text/csv', 'Content-Length': csv.length } },
         (res) => {
           res.resume();
           res.on('end', () => resolve(res.statusCode ?? 0));

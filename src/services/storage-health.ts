@@ -2,7 +2,7 @@ import { SYSTEM_ACTOR } from '../domain/audit-events.js';
 import type { AppError } from '../domain/errors.js';
 import { STORAGE_FAULT_MESSAGE, type StorageFault } from '../domain/storage-faults.js';
 import { logEvent } from '../log.js';
-import { tryWriteNow, writeTransaction } from '../storage/database.js';
+import { probeWriteLock, tryWriteNow, writeTransaction } from '../storage/database.js';
 import { asStorageError, faultOf } from '../storage/storage-errors.js';
 import { probeWrite } from '../storage/write-probe.js';
 import type { Vault } from './vault.js';
@@ -72,11 +72,7 @@ export class StorageHealth {
    */
   #probeDatabase(): void {
     const db = this.vault.db;
-    if (db.inTransaction) return;
-    tryWriteNow(db, () => {
-      db.prepare('BEGIN IMMEDIATE').run();
-      db.prepare('ROLLBACK').run();
-    });
+    if (!db.inTransaction) tryWriteNow(db, () => probeWriteLock(db));
   }
 
   #as(kind: StorageFault): StorageState {

@@ -193,6 +193,12 @@ export function tryWriteNow(db: Db, fn: () => void): boolean {
   }
 }
 
+/** Takes SQLite's write lock and gives it back, writing nothing: throws SQLITE_READONLY when the database takes no write. */
+export function probeWriteLock(db: Db): void {
+  db.prepare('BEGIN IMMEDIATE').run();
+  db.prepare('ROLLBACK').run();
+}
+
 /**
  * Runs fn with a page cache of up to `mb` megabytes (a bulk write into large
  * indexes otherwise reads and decrypts the same pages again and again), then

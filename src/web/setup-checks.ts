@@ -261,7 +261,7 @@ export function systemChecks(deps: WebDeps): Check[] {
   if (unconstrained) out.push({ key: 'ca', title: T.caConstraints, state: 'attention', detail: T.caUnconstrained, todo: T.caUnconstrainedTodo, href: '/ca' });
   const integrity = quickCheck(vault.db);
   // Damage the check found is the service's state too (/health, the trail), not only this page's row.
-  if (!integrity.ok) deps.storage?.noteDamaged(integrity.problem ?? '');
+  if (!integrity.ok && !integrity.problem?.startsWith('SQLITE_BUSY')) deps.storage?.noteDamaged(integrity.problem ?? '');
   const storage = deps.storage?.state();
   if (storage) {
     out.push({ key: 'storage', title: T.storage, state: storage.ok ? 'ok' : 'attention', detail: storage.ok ? T.storageOk : `${storage.since ?? ''}`, todo: storage.message, href: null });

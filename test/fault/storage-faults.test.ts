@@ -293,12 +293,12 @@ describe('storage at run time', () => {
     }
     const health = await request(app).get('/health');
     expect(health.status).toBe(503);
-    expect(health.body.storage).toBe('damaged');
+    expect((health.body as { storage: string }).storage).toBe('damaged');
     const status = await b.get('/admin/status');
     expect(status.status).toBe(200);
     expect(status.text).toMatch(/データベースへの書き込み[\s\S]*?要確認[\s\S]*?データベースのファイルが壊れています/u);
     const audited = vault.db.prepare("SELECT detail FROM audit_events WHERE action = 'storage.fault'").pluck().all() as string[];
-    expect(audited.map((d) => JSON.parse(d).fault)).toEqual(['damaged']);
+    expect(audited.map((d) => (JSON.parse(d) as { fault: string }).fault)).toEqual(['damaged']);
   });
 
   it('damage found by quick_check on the status page is the service state: /health says damaged, audited once', async () => {
@@ -316,7 +316,7 @@ describe('storage at run time', () => {
     expect(status.text).toContain('問題が見つかりました');
     const health = await request(app).get('/health');
     expect(health.status).toBe(503);
-    expect(health.body.storage).toBe('damaged');
+    expect((health.body as { storage: string }).storage).toBe('damaged');
     await b.get('/admin/status');
     expect(vault.db.prepare("SELECT count(*) FROM audit_events WHERE action = 'storage.fault'").pluck().get()).toBe(1);
   });
@@ -338,7 +338,7 @@ describe('storage at run time', () => {
       expect(r.text).toContain('所有者');
       const health = await request(app).get('/health');
       expect(health.status).toBe(503);
-      expect(health.body.storage).toBe('readonly');
+      expect((health.body as { storage: string }).storage).toBe('readonly');
     }
     // A signed-in view still shows data (its session touch is skipped), with the state on the status page.
     clock.advance(60_000);
@@ -348,7 +348,7 @@ describe('storage at run time', () => {
     expect(faults()).toEqual([]);
     vault.db.pragma('query_only = OFF');
     expect((await request(app).get('/health')).status).toBe(200);
-    expect(faults().map((d) => JSON.parse(d).fault)).toEqual(['readonly']);
+    expect(faults().map((d) => (JSON.parse(d) as { fault: string }).fault)).toEqual(['readonly']);
     expect((await b.post('/login', { login: ADMIN.login, password: ADMIN.password })).status).toBe(303);
   });
 
@@ -368,7 +368,7 @@ describe('storage at run time', () => {
       expect(r.text).toContain('データフォルダに書き込めません');
       const health = await request(app).get('/health');
       expect(health.status).toBe(503);
-      expect(health.body.storage).toBe('readonly');
+      expect((health.body as { storage: string }).storage).toBe('readonly');
       clock.advance(60_000);
       const status = await admin.get('/admin/status');
       expect(status.status).toBe(200);
