@@ -3,6 +3,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { UserRow } from '../storage/users-repo.js';
 import type { Vault } from '../services/vault.js';
 import { tryWriteNow, writeTransaction } from '../storage/database.js';
+import { faultOf } from '../storage/storage-errors.js';
 
 export const SESSION_COOKIE = 'mnv_session';
 export const PRE_CSRF_COOKIE = 'mnv_pre';
@@ -61,8 +62,9 @@ export function loadSession(vault: Vault, secure: boolean) {
       const now = vault.clock.now().getTime();
       const user = row && vault.users.byId(row.userId);
       if (row && user && !user.disabledAt && withinLimits(Date.parse(row.createdAt), Date.parse(row.lastSeenAt), now)) {
-        // Skipped (tried again on a later request) while another process holds the write lock.
-        if (now - Date.parse(row.lastSeenAt) > 30_000) tryWriteNow(vault.db, () => vault.sessions.touch(idHash, new Date(now).toISOString()));
+        // Skipped (tried again on a later request) while another process holds the write lock, and while
+        // the storage takes no write (full, read-only): a page that only shows data is still served.
+        if (now - Date.parse(row.lastSeenAt) > 30_000) touchIfWritable(vault, idHash, now);
         res.locals.session = { idHash, user, csrfToken: row.csrfToken };
         res.locals.csrfToken = row.csrfToken;
       } else {
@@ -115,4 +117,14 @@ export function checkCsrf(req: Request, res: Response, next: NextFunction): void
   if (ok) return next();
   res.status(403);
   next(Object.assign(new Error('csrf'), { status: 403, csrf: true }));
+}
+
+/** Records a session's last view; a storage fault skips it (the write that matters reports the fault). */
+function touchIfWritable(vault: Vault, idHash: Buffer, now: number): void {
+  try {
+    tryWriteNow(vault.db, () => vault.sessions.touch(idHash, new Date(now).toISOString()));
+  } catch (err) {
+    const fault = faultOf(err);
+    if (fault !== 'full' && fault !== 'readonly') throw err;
+  }
 }
