@@ -101,7 +101,10 @@ describe('storage at start', () => {
     const dataDir = await closedVault();
     rmSync(databasePath(dataDir));
     mkdirSync(databasePath(dataDir));
-    for (const args of [['serve', '--http', '--port', '0'], ['audit', 'verify']]) {
+    for (const args of [
+      ['serve', '--http', '--port', '0'],
+      ['audit', 'verify'],
+    ]) {
       const r = mnvault([...args, '--data', dataDir]);
       expect(r.stderr).toContain('が通常のファイルではありません（フォルダなど）');
       expect(r.stderr).not.toContain('鍵が一致しません');
@@ -118,10 +121,18 @@ describe('storage at start', () => {
     chmodSync(databasePath(dataDir), 0o000);
     // Root reads any file: the commands run as an ordinary user, as the service's own user would.
     const asNobody = (args: string[]) =>
-      spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, CLI, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', LANG: 'C.UTF-8' }, timeout: 60_000 });
+      spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, CLI, ...args], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '', LANG: 'C.UTF-8' },
+        timeout: 60_000,
+      });
     const backupTo = tempDir();
     execFileSync('chown', ['nobody', backupTo]);
-    for (const args of [['serve', '--http', '--port', '0'], ['audit', 'verify'], ['backup', '--to', backupTo]]) {
+    for (const args of [
+      ['serve', '--http', '--port', '0'],
+      ['audit', 'verify'],
+      ['backup', '--to', backupTo],
+    ]) {
       const r = asNobody([...args, '--data', dataDir]);
       expect(r.stderr).toContain('を読めません（所有者・権限）');
       expect(r.stderr).not.toContain('内部エラー');

@@ -1,4 +1,4 @@
-import type { Actor, AuditAction } from '../../src/domain/audit-events.js';
+import type { Actor } from '../../src/domain/audit-events.js';
 import type { ProvisionChannel, ProvisionDestination } from '../../src/domain/provision.js';
 import type { Vault } from '../../src/services/vault.js';
 import { writeTransaction } from '../../src/storage/database.js';
@@ -25,8 +25,7 @@ export function addHandover(vault: Vault, h: TestHandover): number {
     const requestId = h.requestId ?? 1;
     const e = vault.audit.append({
       actor: h.actor,
-      // The merge's action; the test appends it as the merge would.
-      action: 'filing.merged' as AuditAction,
+      action: 'filing.merged',
       purpose: h.purpose ?? 'withholding_slip',
       subjects,
       detail: { request_id: requestId, kind: h.kind, year: h.year, rows: h.personIds.length, persons: h.personIds.length },

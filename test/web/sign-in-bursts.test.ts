@@ -203,7 +203,9 @@ describe('the PIN pad during a sign-in burst', () => {
       const approvalMs = await approve(code);
       const hashingWhenApproved = signInHashing.load;
       const results = await burst;
-      console.log(`PIN pad approval during the burst: ${approvalMs.toFixed(0)} ms, alone ${quietMs.toFixed(0)} ms (sign-in hashing then: ${hashingWhenApproved.running} running, ${hashingWhenApproved.waiting} waiting; burst answers: ${results.filter((r) => r.status === 401).length} × 401, ${results.filter((r) => r.status === 429).length} × 429)`);
+      console.log(
+        `PIN pad approval during the burst: ${approvalMs.toFixed(0)} ms, alone ${quietMs.toFixed(0)} ms (sign-in hashing then: ${hashingWhenApproved.running} running, ${hashingWhenApproved.waiting} waiting; burst answers: ${results.filter((r) => r.status === 401).length} × 401, ${results.filter((r) => r.status === 429).length} × 429)`,
+      );
       // The burst was still hashing when the approval completed.
       expect(hashingWhenApproved.running + hashingWhenApproved.waiting).toBeGreaterThan(0);
       expect(approvalMs).toBeLessThan(2000);
