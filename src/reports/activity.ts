@@ -38,6 +38,8 @@ import type { Period } from './period.js';
 export const ACTIVITY_ACTIONS = [
   'number.revealed',
   'numbers.exported',
+  // A filing file filled with numbers and handed over (docs/filing-season.md): a use and an output.
+  'filing.merged',
   'number.recorded',
   'number.refused',
   'intake.self_submitted',
@@ -74,6 +76,7 @@ export const ACTIVITY_ACTIONS = [
 const CATEGORY: Record<string, string> = {
   'number.revealed': '利用・出力',
   'numbers.exported': '利用・出力',
+  'filing.merged': '利用・出力',
   'number.recorded': '取得',
   'number.refused': '取得',
   'intake.self_submitted': '取得',
@@ -111,6 +114,8 @@ function remark(r: ReportEventRow, d: Detail): string {
       return `${where}${d.request_id ? `（申請 #${String(d.request_id)}）` : ''}`;
     case 'numbers.exported':
       return `${where}（${num(Number(d.persons ?? 0))} 名）`;
+    case 'filing.merged':
+      return `${filingKindLabel(d.kind)}${d.year === null || d.year === undefined ? '' : ` ${String(d.year)}年分`}（${num(Number(d.rows ?? 0))} 行・${num(Number(d.persons ?? 0))} 名、申請 #${String(d.request_id ?? '')}、暗号化ZIP）`;
     case 'number.recorded':
       return `${d.by === 'handler' ? '担当者が入力' : String(d.by ?? '')} ${where}`.trim();
     case 'intake.self_submitted':
@@ -162,7 +167,13 @@ function purposesOf(r: ReportEventRow, d: Detail): string[] {
  * and handler, every event in seq order, and each export's persons in full.
  * Pure: the events come in (already bounded by the printed head).
  */
-export function buildActivityReport(ctx: ReportContext, period: Period, events: Iterable<ReportEventRow>, openCarryOuts: readonly OpenCarryOut[] = [], openHandovers: readonly HandoverRow[] = []): ReportModel {
+export function buildActivityReport(
+  ctx: ReportContext,
+  period: Period,
+  events: Iterable<ReportEventRow>,
+  openCarryOuts: readonly OpenCarryOut[] = [],
+  openHandovers: readonly HandoverRow[] = [],
+): ReportModel {
   const rows: string[][] = [];
   const provisions: string[][] = [];
   const filings: string[][] = [];
@@ -178,15 +189,34 @@ export function buildActivityReport(ctx: ReportContext, period: Period, events: 
     actions.push(`${CATEGORY[r.action] ?? ''}｜${actionLabel(r.action)}`);
     for (const p of ps) purposes.push(purposeLabel(p));
     if (r.action !== 'auth.sign_in_failed' || r.actorId !== 'anonymous') handlers.push(r.actorName);
-    if (r.action === 'number.revealed' || r.action === 'numbers.exported') for (const s of subjects) leftVault.add(s.id);
+    if (r.action === 'number.revealed' || r.action === 'numbers.exported' || r.action === 'filing.merged') for (const s of subjects) leftVault.add(s.id);
     rows.push([String(r.seq), formatTime(r.at), CATEGORY[r.action] ?? '', actionLabel(r.action), r.actorName, ps.map(purposeLabel).join('、'), personsCell(subjects), remark(r, d)]);
     if (r.action === 'export.provided') {
-      provisions.push([String(r.seq), String(d.provided_on ?? ''), PROVISION_DESTINATION_LABEL[d.destination as ProvisionDestination] ?? String(d.destination ?? ''), PROVISION_CHANNEL_LABEL[d.channel as ProvisionChannel] ?? String(d.channel ?? ''), `seq ${String(d.export_seq ?? '')}`, `${num(subjects.length)} 名`, subjects.map((s) => s.name).join('、')]);
+      provisions.push([
+        String(r.seq),
+        String(d.provided_on ?? ''),
+        PROVISION_DESTINATION_LABEL[d.destination as ProvisionDestination] ?? String(d.destination ?? ''),
+        PROVISION_CHANNEL_LABEL[d.channel as ProvisionChannel] ?? String(d.channel ?? ''),
+        `seq ${String(d.export_seq ?? '')}`,
+        `${num(subjects.length)} 名`,
+        subjects.map((s) => s.name).join('、'),
+      ]);
     }
     if (r.action === 'filing.submitted') {
-      filings.push([String(r.seq), String(d.submitted_on ?? ''), filingKindLabel(d.kind), d.year === null || d.year === undefined ? '—' : `${String(d.year)}年分`, filingDestination(d), PROVISION_CHANNEL_LABEL[d.channel as ProvisionChannel] ?? String(d.channel ?? ''), String(d.receipt_no ?? ''), `${num(subjects.length)} 名`, subjects.map((s) => s.name).join('、')]);
+      filings.push([
+        String(r.seq),
+        String(d.submitted_on ?? ''),
+        filingKindLabel(d.kind),
+        d.year === null || d.year === undefined ? '—' : `${String(d.year)}年分`,
+        filingDestination(d),
+        PROVISION_CHANNEL_LABEL[d.channel as ProvisionChannel] ?? String(d.channel ?? ''),
+        String(d.receipt_no ?? ''),
+        `${num(subjects.length)} 名`,
+        subjects.map((s) => s.name).join('、'),
+      ]);
     }
-    if (r.action === 'numbers.exported') exports.push([String(r.seq), formatTime(r.at), r.actorName, `${num(subjects.length)} 名`, subjects.map((s) => s.name).join('、')]);
+    if (r.action === 'numbers.exported' || r.action === 'filing.merged')
+      exports.push([String(r.seq), formatTime(r.at), r.actorName, `${num(subjects.length)} 名`, subjects.map((s) => s.name).join('、')]);
   }
   const summary = section('1. 概要（件数）', {
     facts: [
@@ -212,7 +242,14 @@ export function buildActivityReport(ctx: ReportContext, period: Period, events: 
   });
   const carryOuts = section('5. 持出し中の出力ファイル（削除の確認がないもの）', {
     paragraphs: ['出力したCSVファイルは管理区域の外への持出しです。担当者がファイルの削除を確認するまでここに残ります（この帳票の印刷時点）。'],
-    tables: [{ columns: ['出力 seq', '出力日時', '担当者', '人数'], rows: openCarryOuts.map((c) => [String(c.seq), formatTime(c.at), c.actorName, `${num(c.persons)} 名`]), empty: NONE, variant: 'carry-outs' }],
+    tables: [
+      {
+        columns: ['出力 seq', '出力日時', '担当者', '人数'],
+        rows: openCarryOuts.map((c) => [String(c.seq), formatTime(c.at), c.actorName, `${num(c.persons)} 名`]),
+        empty: NONE,
+        variant: 'carry-outs',
+      },
+    ],
   });
   const filed = section('6. 申告書ファイルの提出の記録', {
     paragraphs: ['装置で番号を入れた申告書ファイル（源泉徴収票・給与支払報告書・支払調書など）を提出した先、方法、提出日と受付番号。'],

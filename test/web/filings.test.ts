@@ -7,7 +7,8 @@ import type { Vault } from '../../src/services/vault.js';
 import { captureStderr, forms, scanDataDir, windows as digitWindows } from '../helpers/canary.js';
 import { open7z } from '../helpers/filings.js';
 import { syntheticNumber } from '../helpers/numbers.js';
-import { newTestVault } from '../helpers/vault.js';
+import { pdfPages } from '../reports/pdf-helpers.js';
+import { ADMIN, newTestVault } from '../helpers/vault.js';
 import { addStaff, Browser, HANDLER, testApp } from '../helpers/web.js';
 
 const gateWindows = { approvalMs: 5 * 60_000, viewMs: 60_000 };
@@ -83,7 +84,7 @@ async function setUp() {
   const handler = new Browser(app);
   await handler.signIn(HANDLER.login, HANDLER.password);
   await handler.get('/filings');
-  return { vault, dataDir, store, handler, id: (code: string) => vault.persons.codes('employee').get(code)! };
+  return { vault, dataDir, store, app, handler, id: (code: string) => vault.persons.codes('employee').get(code)! };
 }
 
 async function upload(handler: Browser, bytes: Buffer = FILE): Promise<string> {
@@ -148,7 +149,7 @@ describe('filing merge through the gate', () => {
   it('fills only the number fields, hands the file over once as an AES-256 ZIP whose password shows once, and records the handover', async () => {
     const log = captureStderr();
     try {
-      const { vault, dataDir, store, handler, id } = await setUp();
+      const { vault, dataDir, store, app, handler, id } = await setUp();
       const draft = await upload(handler);
       await handler.get(draft);
       // The handler decides the namesake row: E7, not E6.
@@ -221,6 +222,19 @@ describe('filing merge through the gate', () => {
       const persons = (vault.db.prepare('SELECT person_id FROM filing_handover_persons ORDER BY person_id').pluck().all() as number[]).sort((a, b) => a - b);
       const family = vault.persons.dependantsOf(id('E1')).map((d) => d.id);
       expect(persons).toEqual([id('E1'), ...family, id('E2'), id('E3'), id('E7')].sort((a, b) => a - b));
+
+      // The 取扱状況記録 of the month lists the merge as a use and output, with its persons.
+      const admin = new Browser(app);
+      await admin.signIn(ADMIN.login, ADMIN.password);
+      const activity = await admin.getBytes('/reports/activity.pdf?month=2026-01');
+      expect(activity.status).toBe(200);
+      const printed = pdfPages(activity.body as Buffer, 'activity-filing-merged')
+        .pages.join('')
+        .replace(/\s+/gu, '');
+      expect(printed).toContain('届出ファイルへの番号の記入と受け渡し（暗号化ZIP）');
+      expect(printed).toContain('2025年分（5行・5名');
+      expect(printed).toContain('山田花子');
+      for (const num of ALL) expect(printed.includes(num)).toBe(false);
 
       vault.close();
       const scan = scanDataDir(dataDir, ALL);
