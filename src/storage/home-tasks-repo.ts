@@ -29,4 +29,34 @@ export class HomeTasksRepo {
         .all(fromIso, untilIso, limit) as { person_id: number; name: string; expires_at: string }[]
     ).map((r) => ({ personId: r.person_id, name: r.name, expiresAt: r.expires_at }));
   }
+
+  /**
+   * Open campaigns (someone has not submitted), newest first, with their members per
+   * state from the maintained counters (campaign_counts, migration 210, along the
+   * partial index campaign_counts_open); 期限切れ is the range of campaign_members_state
+   * (campaign_id, 'issued', expires_at <= now), split off 発行済.
+   */
+  openCampaigns(nowIso: string, limit: number): OpenCampaign[] {
+    const rows = this.db
+      .prepare(
+        `SELECT c.id, c.name, k.pending, k.issued, k.submitted, k.verified FROM campaign_counts k JOIN campaigns c ON c.id = k.campaign_id
+          WHERE k.pending + k.issued > 0 ORDER BY k.campaign_id DESC LIMIT ?`,
+      )
+      .all(limit) as { id: number; name: string; pending: number; issued: number; submitted: number; verified: number }[];
+    const expired = this.db.prepare("SELECT count(*) FROM campaign_members WHERE campaign_id = ? AND state = 'issued' AND expires_at <= ?").pluck();
+    return rows.map((r) => {
+      const x = expired.get(r.id, nowIso) as number;
+      return { id: r.id, name: r.name, pending: r.pending, issued: r.issued - x, expired: x, submitted: r.submitted, verified: r.verified };
+    });
+  }
+}
+
+export interface OpenCampaign {
+  id: number;
+  name: string;
+  pending: number;
+  issued: number;
+  expired: number;
+  submitted: number;
+  verified: number;
 }

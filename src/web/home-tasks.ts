@@ -2,6 +2,7 @@ import { stateAt, type GateRequest } from '../gate/requests.js';
 import { lastBackup } from '../services/backup.js';
 import { backupSchedule } from '../services/backup-settings.js';
 import type { Vault } from '../services/vault.js';
+import { drillState } from '../services/restore-drills.js';
 import { AuditBrowseRepo } from '../storage/audit-browse-repo.js';
 import { HomeTasksRepo } from '../storage/home-tasks-repo.js';
 import type { UserRow } from '../storage/users-repo.js';
@@ -11,6 +12,9 @@ import { monthOf } from './entry-log.js';
 
 /** Codes expiring within this many days are listed on the handler's home page. */
 export const CODES_NEAR_EXPIRY_DAYS = 1;
+
+/** The admin's home page lists at most this many open campaigns (newest first); the campaigns page has them all. */
+export const OPEN_CAMPAIGNS_SHOWN = 5;
 
 /**
  * The home page as a list of tasks for the role (what needs doing first), each
@@ -28,6 +32,8 @@ export function adminTasks(vault: Vault) {
     openRequests: repo.openRequests(now.toISOString()),
     disposals: vault.retention.disposals('proposed', 20),
     backup: { last: lastBackup(vault), schedule: backupSchedule(vault) },
+    drill: drillState(vault),
+    campaigns: repo.openCampaigns(now.toISOString(), OPEN_CAMPAIGNS_SHOWN),
   };
 }
 
