@@ -17,6 +17,7 @@ import { KEY_MESSAGES } from './messages-keys.js';
 import { SECOND_FACTOR_MESSAGES } from './messages-second-factor.js';
 import { ERASURE } from './messages-erasure.js';
 import { CAMPAIGN_MESSAGES } from './messages-campaigns.js';
+import { DONE_MESSAGES } from './messages-done.js';
 
 /**
  * Every piece of text the web app shows, in one place. Views read it as `m`;
@@ -94,6 +95,8 @@ export const M = {
   gateFeedback: GATE_FEEDBACK_MESSAGES,
   /** The home pages' task lists. */
   homeTasks: HOME_TASK_MESSAGES,
+  /** Success messages after an action that returns to a page (?done=). */
+  done: DONE_MESSAGES,
   login: {
     title: 'サインイン',
     login: 'ユーザー名',
