@@ -33,3 +33,16 @@ describe('success messages after the person page actions', () => {
     expect(created.headers.location).toBe(`/persons/${id}`);
   });
 });
+
+describe('success messages after the ledger actions', () => {
+  it('says 保存しました after a file is added to the 特定個人情報ファイル ledger', async () => {
+    const { vault } = await newTestVault(fixedClock('2026-04-01T00:00:00Z'));
+    await addStaff(vault);
+    const b = new Browser(testApp(vault));
+    expect((await b.signIn(ADMIN.login, ADMIN.password)).status).toBe(303);
+    await b.get('/admin/ledger');
+    const added = await b.post('/admin/ledger/files', { name: '扶養控除等申告書（紙）', content: '申告書の原本', location: '人事課の施錠キャビネット', manager: '人事課長', note: '' });
+    expect(added.status).toBe(303);
+    expect((await b.get(added.headers.location!)).text).toContain('<p class="notice" role="status">保存しました。</p>');
+  });
+});
