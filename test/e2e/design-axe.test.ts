@@ -217,6 +217,11 @@ async function audit(role: string, findings: Finding[], visited: Set<string>): P
           "(async () => { const r = await window.axe.run(document, { resultTypes: ['violations'] }); return r.violations.map((v) => ({ id: v.id, impact: v.impact ?? '', targets: v.nodes.map((n) => JSON.stringify(n.target)).join(' ') })); })()",
         );
         for (const v of violations) if (v.impact === 'serious' || v.impact === 'critical') findings.push({ role, viewport: viewport.name, path, ...v });
+        // No page scrolls sideways at either size: the widest element that sticks out is named.
+        const overflow = await b.page.evaluate<{ by: number; what: string }>(
+          "(() => { const w = document.documentElement.clientWidth; let worst = { by: document.documentElement.scrollWidth - w, what: '' }; for (const e of document.querySelectorAll('body *')) { const r = e.getBoundingClientRect(); if (r.right - w > 0 && !worst.what) worst = { by: Math.round(r.right - w), what: e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : '') }; } return worst; })()",
+        );
+        if (overflow.by > 0) findings.push({ role, viewport: viewport.name, path, id: 'scrolls-sideways', impact: 'serious', targets: `${overflow.by}px ${overflow.what}` });
       }
     }
   } finally {
