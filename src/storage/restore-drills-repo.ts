@@ -18,9 +18,8 @@ export class RestoreDrillsRepo {
 
   insert(d: Omit<RestoreDrillRow, 'id'>): number {
     return Number(
-      this.db
-        .prepare('INSERT INTO restore_drills (drilled_on, result, note, recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?)')
-        .run(d.drilledOn, d.result, d.note, d.recordedBy, d.recordedAt).lastInsertRowid,
+      this.db.prepare('INSERT INTO restore_drills (drilled_on, result, note, recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?)').run(d.drilledOn, d.result, d.note, d.recordedBy, d.recordedAt)
+        .lastInsertRowid,
     );
   }
 

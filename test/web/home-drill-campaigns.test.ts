@@ -7,7 +7,8 @@ import { addStaff, Browser, HANDLER, testApp } from '../helpers/web.js';
 
 const SEED = { id: 'seed', name: 'テスト準備' };
 const tasksOf = (html: string) => /<section class="tasks"[\s\S]*?<\/section>/u.exec(html)?.[0] ?? '';
-const counts = (html: string) => Object.fromEntries([...html.matchAll(/<td data-label="[^"]*" data-state="([a-z]+)">(\d+)<\/td>/gu)].map((m) => [m[1], Number(m[2])]));
+const counts = (html: string): Record<string, number> =>
+  Object.fromEntries([...html.matchAll(/<td data-label="[^"]*" data-state="([a-z]+)">(\d+)<\/td>/gu)].map((m): [string, number] => [m[1]!, Number(m[2])]));
 
 async function setUp() {
   const clock = fixedClock('2026-04-10T00:00:00Z');
@@ -95,7 +96,9 @@ describe('the admin home reads answer from an index or a counter', () => {
     expect(open).toContain('SCAN k USING INDEX campaign_counts_open');
     expect(open).not.toContain('TEMP B-TREE');
     expect(open).not.toMatch(/SCAN c\b|campaign_members/u);
-    expect(plan("SELECT count(*) FROM campaign_members WHERE campaign_id = ? AND state = 'issued' AND expires_at <= ?", 1, 'x')).toContain('USING COVERING INDEX campaign_members_state (campaign_id=? AND state=? AND expires_at<?)');
+    expect(plan("SELECT count(*) FROM campaign_members WHERE campaign_id = ? AND state = 'issued' AND expires_at <= ?", 1, 'x')).toContain(
+      'USING COVERING INDEX campaign_members_state (campaign_id=? AND state=? AND expires_at<?)',
+    );
     const drill = plan('SELECT * FROM restore_drills ORDER BY drilled_on DESC, id DESC LIMIT ?', 1);
     expect(drill).toContain('restore_drills_on');
     expect(drill).not.toContain('TEMP B-TREE');

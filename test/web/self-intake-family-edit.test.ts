@@ -29,9 +29,14 @@ describe('the employee corrects a listed dependant on the self-intake page', () 
     expect(page.text).toContain(`id="changed_${wife}_name"`);
     expect(page.text).toContain(`id="changed_${son}_birthDate"`);
     const form = {
-      code, acknowledged: 'yes', own: syntheticNumber(40, 3),
-      [`changed_${wife}_name`]: '青木 花子', [`changed_${wife}_kana`]: 'アオキ ハナコ', [`changed_${wife}_on`]: '2026-03-20',
-      [`changed_${son}_birthDate`]: '2010-01-02', [`changed_${son}_on`]: '2026-03-01',
+      code,
+      acknowledged: 'yes',
+      own: syntheticNumber(40, 3),
+      [`changed_${wife}_name`]: '青木 花子',
+      [`changed_${wife}_kana`]: 'アオキ ハナコ',
+      [`changed_${wife}_on`]: '2026-03-20',
+      [`changed_${son}_birthDate`]: '2010-01-02',
+      [`changed_${son}_on`]: '2026-03-01',
     };
     // A change without its date, and one dated in the future: nothing is stored, everything typed comes back but the number.
     const bad = await person.post('/intake', { ...form, [`changed_${wife}_on`]: '', [`changed_${son}_on`]: '2026-12-01' });
@@ -52,10 +57,11 @@ describe('the employee corrects a listed dependant on the self-intake page', () 
     expect(ok.status, ok.text.slice(0, 400)).toBe(200);
     expect(vault.persons.byId(wife)).toMatchObject({ name: '青木 花子', kana: 'アオキ ハナコ', birthDate: '1982-05-05', relationship: '配偶者' });
     expect(vault.persons.byId(son)).toMatchObject({ name: '青木 太一', birthDate: '2010-01-02' });
-    const rows = vault.db
-      .prepare("SELECT actor_id, actor_name, detail FROM audit_events WHERE action = 'person.updated' AND actor_id = ? ORDER BY seq")
-      .all(`person:${emp}`) as { actor_name: string; detail: string }[];
-    expect(rows.map((r) => JSON.parse(r.detail))).toEqual([
+    const rows = vault.db.prepare("SELECT actor_id, actor_name, detail FROM audit_events WHERE action = 'person.updated' AND actor_id = ? ORDER BY seq").all(`person:${emp}`) as {
+      actor_name: string;
+      detail: string;
+    }[];
+    expect(rows.map((r) => JSON.parse(r.detail) as unknown)).toEqual([
       { fields: 'name,kana', changed_on: '2026-03-20', via: 'self_intake' },
       { fields: 'birthDate', changed_on: '2026-03-01', via: 'self_intake' },
     ]);
