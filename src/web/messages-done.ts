@@ -19,4 +19,8 @@ export const DONE_MESSAGES = {
   } as Record<string, string>,
   campaignCreated: 'キャンペーンを作りました。「未発行の人に入力コードを発行」で入力コードを発行し、案内文を印刷してください。',
   disposalProposed: '廃棄を提案しました。事務取扱責任者の承認を待っています。',
+  /** A page waiting for the appliance (PIN enrolment, card reading) reloads itself until it is stopped. */
+  autoRefresh: 'この画面は {n} 秒ごとに自動で最新の状態に更新されます。',
+  autoRefreshStop: '自動更新を止める',
+  autoRefreshStopped: '自動更新を止めました。最新の状態はブラウザーの再読み込みで表示されます。',
 } as const;

@@ -69,6 +69,11 @@ const PAGES = [
   '/admin/users/{handler}/pin',
   '/admin/users/{handler}/password',
   '/admin/retention',
+  '/admin/ledger',
+  '/account/second-factor',
+  '/exports',
+  // The 利用目的通知書 handed to employees.
+  '/persons/1/notice',
   // The disposal proposal's page, and the waiting pages of a reveal and an export.
   '/disposal/{disposal}',
   '/gate/{reveal}',
@@ -88,6 +93,8 @@ const POSTED: Posted[] = [
   { name: 'confirm-disposal', from: '/disposal/{disposal}', action: '/disposal/{disposal}/approve', fields: {} },
   // A form answered with its errors.
   { name: 'persons-new-error', from: '/persons/new', action: '/persons', fields: { kind: 'employee', code: '', name: '' } },
+  // The admin starts a handler's PIN enrolment at the appliance: the page with the code and the countdown.
+  { name: 'pin-enrolment', from: '/admin/users/{handler}/pin', action: '/admin/users/{handler}/pin-enrolment', fields: { adminPin: ADMIN.pin } },
   { name: 'backup-drill-error', from: '/admin/backups', action: '/admin/backups/drills', fields: { drilledOn: 'きのう', result: '', note: '' } },
 ];
 /** The employee's self-intake pages (signed out), each viewport with its own code. */
@@ -232,7 +239,7 @@ async function audit(role: string, findings: Finding[], visited: Set<string>): P
 
 const MUST_SEE: Record<string, string[]> = {
   anonymous: ['login', 'intake-code', 'intake-form', 'intake-error', 'intake-done'],
-  admin: ['admin-setup-company', 'admin-setup-finish', 'admin-users-handler-edit', 'admin-users-handler-pin', 'admin-users-handler-password', 'disposal-disposal', 'confirm-disposal', 'confirm-retire', 'persons-1-erase', 'backup-drill-error'],
+  admin: ['admin-setup-company', 'admin-setup-finish', 'admin-users-handler-edit', 'admin-users-handler-pin', 'admin-users-handler-password', 'disposal-disposal', 'confirm-disposal', 'confirm-retire', 'persons-1-erase', 'backup-drill-error', 'pin-enrolment', 'admin-ledger', 'persons-1-notice'],
   handler: ['gate-reveal', 'gate-export', 'persons-2-intake', 'persons-2-identity-check', 'persons-1-edit', 'campaigns-1', 'confirm-retire', 'persons-new-error', 'disposal-disposal'],
   auditor: ['home', 'audit', 'reports'],
 };
