@@ -128,7 +128,9 @@ export type AuditAction =
   | 'filing.submitted'
   | 'filing.file_deleted'
   // A merged filing file left the appliance (services/filings.ts); its filing_handovers row commits with it.
-  | 'filing.merged';
+  | 'filing.merged'
+  // The admin's record of a restore drill done on a second machine (its own rows go into the restored copy).
+  | 'restore.drill_recorded';
 
 export interface Actor {
   /** A user id, or 'system' / 'cli' for work without a signed-in person. */

@@ -2,6 +2,7 @@ import { stateAt, type GateRequest } from '../gate/requests.js';
 import { lastBackup } from '../services/backup.js';
 import { backupSchedule } from '../services/backup-settings.js';
 import type { Vault } from '../services/vault.js';
+import { drillState } from '../services/restore-drills.js';
 import { AuditBrowseRepo } from '../storage/audit-browse-repo.js';
 import { HomeTasksRepo } from '../storage/home-tasks-repo.js';
 import type { UserRow } from '../storage/users-repo.js';
@@ -14,6 +15,8 @@ export const CODES_NEAR_EXPIRY_DAYS = 1;
 
 /** Open filing handovers listed on the handler's and admin's home pages (the rest behind the link). */
 export const OPEN_HANDOVERS_SHOWN = 10;
+/** The admin's home page lists at most this many open campaigns (newest first); the campaigns page has them all. */
+export const OPEN_CAMPAIGNS_SHOWN = 5;
 
 /**
  * The home page as a list of tasks for the role (what needs doing first), each
@@ -32,6 +35,8 @@ export function adminTasks(vault: Vault) {
     disposals: vault.retention.disposals('proposed', 20),
     backup: { last: lastBackup(vault), schedule: backupSchedule(vault) },
     filings: repo.openFilingHandovers(OPEN_HANDOVERS_SHOWN),
+    drill: drillState(vault),
+    campaigns: repo.openCampaigns(now.toISOString(), OPEN_CAMPAIGNS_SHOWN),
   };
 }
 

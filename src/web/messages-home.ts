@@ -39,4 +39,13 @@ export const HOME_TASK_MESSAGES = {
   filingsYear: '{year}年分 ',
   filingsOpen: { both: '未提出・ファイル未削除', submit: '未提出', delete: 'ファイル未削除' } as Record<string, string>,
   filingsAll: 'すべての申告書ファイルの記録を見る',
+  drillNone: '復元訓練の記録がありません。',
+  drillNoneLink: '復元訓練を記録する',
+  drillNext: '次の復元訓練: {date} までに（前回 {last}、{result}）',
+  drillOverdue: '復元訓練の期限 {date} を過ぎています（前回 {last}、{result}）。',
+  drillResults: { ok: '成功', failed: '失敗' } as Record<string, string>,
+  drillLink: '復元訓練の記録へ',
+  campaignsTitle: '番号の収集の進み具合（未提出の人がいるキャンペーン）',
+  campaignsEmpty: '未提出の人がいる収集キャンペーンはありません。まとめて番号を集めるときは、収集キャンペーンを作ってください。',
+  campaignsLink: '収集キャンペーンの画面へ',
 } as const;

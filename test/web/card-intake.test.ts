@@ -45,7 +45,7 @@ describe('「カードで取得」 through the office app and the appliance PIN 
         await new Promise((r) => setTimeout(r, 50));
         page = await handler.get(statusPath);
       }
-      expect(page.text).toContain('http-equiv="refresh"');
+      expect(page.text).toContain('id="auto-refresh" data-seconds="2"');
       const code = /<dd><strong>(\d{6})<\/strong><\/dd>/u.exec(page.text)![1]!;
       expect(page.text).toMatch(/残り回数<\/dt><dd>3</u);
       socket.write(keystrokes(`${code}\n1234\n`));
