@@ -13,7 +13,8 @@ import { Secret, zeroize } from '../domain/secret.js';
 import { codeReserved, DEFAULT_WINDOWS, PIN_LOCK_AFTER, startApprovalWindow, stateAt, type GateRequest, type GateWindows } from '../gate/requests.js';
 import { writeTransaction } from '../storage/database.js';
 import type { UserRow } from '../storage/users-repo.js';
-import { vaultOpener } from './vault-opener.js';
+import { readRotation } from '../storage/rotation-state.js';
+import { vaultOpener } from '../vault/vault-opener.js';
 import { unlockSlot } from '../vault/slots.js';
 import { actorOf } from './accounts.js';
 import { numberRecordId, NUMBER_FIELD } from './numbers.js';
@@ -408,7 +409,7 @@ export async function completeApproval(
   const r = request;
   const handler = vault.users.byId(r.handlerId)!;
   const actor = actorOf(handler);
-  const opener = vaultOpener(vault.meta, key);
+  const opener = vaultOpener(readRotation(vault.meta), key);
   const opened: Buffer[] = [];
   let payload: Buffer | undefined;
   let kept = false;

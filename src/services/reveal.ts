@@ -6,7 +6,8 @@ import { findPurpose } from '../domain/purposes.js';
 import { requirePurposeUse } from './purpose-use.js';
 import { zeroize } from '../domain/secret.js';
 import { writeTransaction } from '../storage/database.js';
-import { vaultOpener } from './vault-opener.js';
+import { readRotation } from '../storage/rotation-state.js';
+import { vaultOpener } from '../vault/vault-opener.js';
 import { unlockSlot, type SlotInput, type SlotRecord } from '../vault/slots.js';
 import { numberRecordId, NUMBER_FIELD } from './numbers.js';
 import type { Vault } from './vault.js';
@@ -57,7 +58,7 @@ export async function revealNumber(vault: Vault, req: RevealRequest): Promise<My
     throw err;
   }
 
-  const opener = vaultOpener(vault.meta, privateKey);
+  const opener = vaultOpener(readRotation(vault.meta), privateKey);
   let plain: Buffer | undefined;
   try {
     plain = opener.open(number.sealed, numberRecordId(person.id), NUMBER_FIELD);
