@@ -17,3 +17,17 @@ export function fixedClock(iso: string): Clock & { advance(ms: number): void } {
     },
   };
 }
+
+/** Modem input lines of a USB-serial adapter (a reed switch is wired to one of them). */
+export interface ModemLines {
+  cts: boolean;
+  dsr: boolean;
+  dcd: boolean;
+}
+
+/** What the door code needs of a serial port: bytes out (relay) and modem lines in (sensor). */
+export interface SerialLine {
+  write(bytes: Uint8Array): Promise<void>;
+  get(): Promise<ModemLines>;
+  close(): Promise<void>;
+}
