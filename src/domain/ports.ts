@@ -31,3 +31,17 @@ export interface SerialLine {
   get(): Promise<ModemLines>;
   close(): Promise<void>;
 }
+
+/**
+ * What the PIN pad's dialogue at the appliance gets from the pad, decoded by
+ * the device adapter (src/devices/keypad-port.ts): `keys` when keys were
+ * pressed (when, never which), each finished `line` (typed digits, on Enter),
+ * `garbled` for a report that could not be read (what was typed is dropped),
+ * `unplugged` when the pad went away.
+ */
+export type PinPadInput = { type: 'keys' } | { type: 'line'; text: string } | { type: 'garbled' } | { type: 'unplugged' };
+
+/** A PIN pad: each report from the device arrives as the inputs it carries, in order. */
+export interface PinPadPort {
+  listen(listener: (inputs: readonly PinPadInput[]) => void): void;
+}
