@@ -11,6 +11,7 @@ import { createApp } from '../web/app.js';
 import { parseNetworks } from '../web/network.js';
 import { RevealStore } from '../services/gate.js';
 import type { GateWindows } from '../gate/requests.js';
+import { keypadPort } from '../devices/keypad-port.js';
 import { attachPinPad } from '../services/pinpad.js';
 import { listenPinPadSocket } from '../devices/pinpad-socket.js';
 import { HidPinPad, nodeHidTransport } from '../devices/hid-pinpad.js';
@@ -118,7 +119,7 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
   if (config.pinPad && !opts.simulateDevices) {
     const id = `pinpad:${config.pinPad.vendorId.toString(16).padStart(4, '0')}:${config.pinPad.productId.toString(16).padStart(4, '0')}`;
     const pad = new HidPinPad(await nodeHidTransport(), config.pinPad);
-    attachPinPad(vault, reveals, pad, id, opts.gateWindows, log(id), keys?.desk, keyPressed, cardDesk, pinEnrolments);
+    attachPinPad(vault, reveals, keypadPort(pad), id, opts.gateWindows, log(id), keys?.desk, keyPressed, cardDesk, pinEnrolments);
     await pad.start();
     pinPad = pad;
     pinPadState = () => (pad.state === 'connected' ? 'connected' : 'searching');
@@ -126,7 +127,7 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
   if (opts.simulateDevices) {
     // The terminal PIN pad (`mnvault pinpad`) sends its reports over this socket.
     const socket = await listenPinPadSocket(pinPadSocketPath(vault.dataDir));
-    attachPinPad(vault, reveals, socket, 'pinpad:simulator', opts.gateWindows, log('pinpad:simulator'), keys?.desk, keyPressed, cardDesk, pinEnrolments);
+    attachPinPad(vault, reveals, keypadPort(socket), 'pinpad:simulator', opts.gateWindows, log('pinpad:simulator'), keys?.desk, keyPressed, cardDesk, pinEnrolments);
     pinPad = socket;
     pinPadState = () => 'simulator';
   }

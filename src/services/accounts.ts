@@ -58,7 +58,7 @@ export async function createUser(vault: Vault, actor: Actor, input: NewUserInput
   const { displayName, problem } = checkDisplayName(input.displayName);
   if (problem) errors.displayName = problem;
   if (!Object.hasOwn(ROLE_LABEL, input.role)) errors.role = '役割を選んでください。';
-  const pw = checkPasswordRules(input.password.expose());
+  const pw = checkPasswordRules(input.password);
   if (pw) errors.password = pw;
   if (Object.keys(errors).length > 0) throw new FormError(errors);
   const passwordHash = await hashPassword(input.password);
@@ -140,11 +140,11 @@ export async function setUserPin(
   pinCost: PinCost = PRODUCTION_PIN_COST,
 ): Promise<void> {
   const user = vault.users.byId(userId) ?? notFound();
-  const rule = checkPinRules(newPin.expose());
+  const rule = checkPinRules(newPin);
   if (rule) throw new FormError({ newPin: rule });
   const key = await unlockOwnPin(vault, admin, adminPin, client, 'pin_reset', 'adminPin');
   try {
-    const slot = await createSlot(vault.vaultId, randomUUID(), newPinParams(pinCost), { kind: 'pin', pin: newPin }, vault.keys.pepper, key.expose());
+    const slot = await createSlot(vault.vaultId, randomUUID(), newPinParams(pinCost), { kind: 'pin', pin: newPin }, vault.keys.pepper, key);
     const now = vault.clock.now();
     writeTransaction(vault.db, () => {
       // An admin reset: the old PIN slot is revoked (and its wrapped key erased) in the same transaction.

@@ -1,4 +1,5 @@
-import { DoorMonitor, pollDoor, pulseRelay, type DoorEvent, type ModemLines, type SerialLine } from '../devices/door.js';
+import { DoorMonitor, pollDoor, pulseRelay, type DoorEvent } from '../devices/door-monitor.js';
+import type { ModemLines, SerialLine } from '../domain/ports.js';
 import type { RelayConfig } from '../devices/relay.js';
 import { SYSTEM_ACTOR, type AuditEventInput } from '../domain/audit-events.js';
 import { AppError, errorCode } from '../domain/errors.js';

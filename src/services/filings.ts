@@ -21,7 +21,7 @@ import { FilingHandoversRepo } from '../storage/filing-handovers-repo.js';
 import { heldNumberPersonIds } from '../storage/filing-register-repo.js';
 import type { UserRow } from '../storage/users-repo.js';
 import { actorOf } from './accounts.js';
-import type { FilingDraft, FilingDrafts } from './filing-drafts.js';
+import type { FilingDraft, FilingDrafts } from '../gate/filing-drafts.js';
 import { encryptForHandover } from '../vault/handover-zip.js';
 import { IDENTITY_UNCHECKED, identityCheckPolicy } from './identity-policy.js';
 import { purposeVerdicts } from './purpose-use.js';

@@ -13,132 +13,18 @@ import { Secret, zeroize } from '../domain/secret.js';
 import { codeReserved, DEFAULT_WINDOWS, PIN_LOCK_AFTER, startApprovalWindow, stateAt, type GateRequest, type GateWindows } from '../gate/requests.js';
 import { writeTransaction } from '../storage/database.js';
 import type { UserRow } from '../storage/users-repo.js';
-import { vaultOpener } from './vault-opener.js';
+import { readRotation } from '../storage/rotation-state.js';
+import { vaultOpener } from '../vault/vault-opener.js';
 import { unlockSlot } from '../vault/slots.js';
 import { actorOf } from './accounts.js';
 import { numberRecordId, NUMBER_FIELD } from './numbers.js';
 import { edgeSpaceTrimmed, normaliseText, unsafeTextProblem } from '../domain/text-safety.js';
 import type { Vault } from './vault.js';
 import { randomCode, type CodeSource } from '../gate/codes.js';
-import { FilingDrafts } from './filing-drafts.js';
 import { sealFiling } from './filings.js';
+import type { ApprovalTiming, RevealStore } from '../gate/reveal-store.js';
 
-/** How long the slot's key derivation took (logged, and measured apart by the bench), and work that must commit with the approval. */
-export interface ApprovalTiming {
-  kdfMs?: number;
-  inTransaction?: () => void;
-}
-
-/**
- * Numbers opened by an approval, held in memory only for the viewing window
- * and handed only to the handler who asked. Wiped when the window ends.
- */
-export class RevealStore {
-  /** until: the wall-clock end; monoUntil: the same end on the monotonic clock, which a clock step cannot move. */
-  readonly #items = new Map<number, { bytes: Buffer; until: number; monoUntil: number }>();
-  readonly #approved: ((r: GateRequest, timing: ApprovalTiming) => void)[] = [];
-  readonly #waiters = new Map<number, Set<() => void>>();
-  /** Filing files waiting for review and approval, and merged files' one-time passwords (memory only). */
-  readonly filings = new FilingDrafts();
-
-  /** Called after each approval has committed: the door strike and the dashboards listen. */
-  onApproved(listener: (r: GateRequest, timing: ApprovalTiming) => void): void {
-    this.#approved.push(listener);
-  }
-
-  /**
-   * Resolves when the request is approved here, or after ms: the waiting page
-   * long-polls with it, so the number shows as soon as the PIN is accepted.
-   */
-  waitForApproval(requestId: number, ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        this.#waiters.get(requestId)?.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal?.addEventListener('abort', done, { once: true });
-      let set = this.#waiters.get(requestId);
-      if (!set) this.#waiters.set(requestId, (set = new Set()));
-      set.add(done);
-    });
-  }
-
-  /** Wakes the waiting page without an approval (a refusal at the appliance), so it shows at once. */
-  notifyChanged(requestId: number): void {
-    const waiting = this.#waiters.get(requestId);
-    this.#waiters.delete(requestId);
-    for (const w of waiting ?? []) w();
-  }
-
-  /** Ends every long poll (the server is stopping). */
-  releaseWaiters(): void {
-    const all = [...this.#waiters.values()];
-    this.#waiters.clear();
-    for (const set of all) for (const w of set) w();
-  }
-
-  notifyApproved(r: GateRequest, timing: ApprovalTiming = {}): void {
-    const waiting = this.#waiters.get(r.id);
-    this.#waiters.delete(r.id);
-    for (const w of waiting ?? []) w();
-    for (const l of this.#approved) {
-      try {
-        l(r, timing);
-      } catch {
-        // A listener (the door) failing must not undo an approval that has committed.
-      }
-    }
-  }
-
-  /** Holds bytes until `until` (wall clock, ms), which is `now` + the window. */
-  put(requestId: number, bytes: Buffer, until: number, now: number = Date.now()): void {
-    this.#items.get(requestId)?.bytes.fill(0);
-    this.#items.set(requestId, { bytes, until, monoUntil: performance.now() + Math.max(0, until - now) });
-  }
-
-  /** A revealed number, as often as asked while its window lasts. */
-  number(requestId: number, now: number): MyNumber | undefined {
-    this.sweep(now);
-    const item = this.#items.get(requestId);
-    return item && MyNumber.parse(item.bytes.toString('latin1'));
-  }
-
-  /** An export file, once: it is gone from memory after this call. */
-  takeFile(requestId: number, now: number): Buffer | undefined {
-    this.sweep(now);
-    const item = this.#items.get(requestId);
-    this.#items.delete(requestId);
-    return item?.bytes;
-  }
-
-  has(requestId: number, now: number): boolean {
-    this.sweep(now);
-    return this.#items.has(requestId);
-  }
-
-  drop(requestId: number): void {
-    this.#items.get(requestId)?.bytes.fill(0);
-    this.#items.delete(requestId);
-  }
-
-  sweep(now: number): void {
-    for (const [id, item] of this.#items) {
-      if (item.until <= now || item.monoUntil <= performance.now()) {
-        item.bytes.fill(0);
-        this.#items.delete(id);
-      }
-    }
-  }
-
-  clear(): void {
-    for (const item of this.#items.values()) item.bytes.fill(0);
-    this.#items.clear();
-    this.filings.clear();
-  }
-}
+export { RevealStore, type ApprovalTiming } from '../gate/reveal-store.js';
 
 /**
  * A handler asks to see one person's number for a legal purpose; returns the
@@ -165,9 +51,18 @@ export function requestReveal(
   }
   const note = checkNote(input.note);
   const at = vault.clock.now().toISOString();
-  return openRequest(vault, handler, { kind: 'reveal', personIds: [person.id], purpose: purpose.code, note: note || null, exportEncoding: null }, client, windows, codes, () => {
-    if (coApprovalId !== null) vault.purposeNotices.useCoApproval(coApprovalId, at);
-  }, input.reopenedFrom);
+  return openRequest(
+    vault,
+    handler,
+    { kind: 'reveal', personIds: [person.id], purpose: purpose.code, note: note || null, exportEncoding: null },
+    client,
+    windows,
+    codes,
+    () => {
+      if (coApprovalId !== null) vault.purposeNotices.useCoApproval(coApprovalId, at);
+    },
+    input.reopenedFrom,
+  );
 }
 
 /**
@@ -176,7 +71,14 @@ export function requestReveal(
  * another reason written in the note. Approved at the appliance like a
  * reveal; the approval opens no number, is logged as the entry and pulses the door.
  */
-export function requestEntry(vault: Vault, user: UserRow, input: { purpose: string; note?: string; reopenedFrom?: number }, client: string | null, windows: GateWindows = DEFAULT_WINDOWS, codes: CodeSource = randomCode): GateRequest {
+export function requestEntry(
+  vault: Vault,
+  user: UserRow,
+  input: { purpose: string; note?: string; reopenedFrom?: number },
+  client: string | null,
+  windows: GateWindows = DEFAULT_WINDOWS,
+  codes: CodeSource = randomCode,
+): GateRequest {
   const purpose = findEntryPurpose(input.purpose);
   if (!purpose) throw new AppError('invalid', '入室の目的を一覧から選んでください。');
   const note = checkNote(input.note);
@@ -204,7 +106,14 @@ export function openRequest(
     startApprovalWindow(id, windows.approvalMs);
     const subjects = r.personIds.map((p) => ({ id: p, name: vault.persons.byId(p)!.name }));
     inTransaction?.(id);
-    vault.audit.append({ actor: actorOf(handler), action: 'gate.requested', subjects, purpose: r.purpose, client, detail: { request_id: id, kind: r.kind, ...(reopenedFrom === undefined ? {} : { reopened_from: reopenedFrom }) } });
+    vault.audit.append({
+      actor: actorOf(handler),
+      action: 'gate.requested',
+      subjects,
+      purpose: r.purpose,
+      client,
+      detail: { request_id: id, kind: r.kind, ...(reopenedFrom === undefined ? {} : { reopened_from: reopenedFrom }) },
+    });
     return vault.gate.byId(id)!;
   });
 }
@@ -273,8 +182,14 @@ export function requestExport(
     const why = leftOut.length > 0 ? `対象の${leftOut.length}名はすべて除外されました（${[...new Set(leftOut.map((l) => l.reason))].join('、')}）。` : '';
     throw new AppError('invalid', `この利用目的で出力できる人物（番号登録済み）がいません。${why}対象と利用目的の組み合わせを確認してください。`);
   }
-  return openRequest(vault, handler, { kind: 'export', personIds: included, purpose: purpose.code, note: year === undefined ? null : `${year}年分`, exportEncoding: input.encoding }, client, windows, codes, (id) =>
-    vault.purposeNotices.insertLeftOut(id, leftOut),
+  return openRequest(
+    vault,
+    handler,
+    { kind: 'export', personIds: included, purpose: purpose.code, note: year === undefined ? null : `${year}年分`, exportEncoding: input.encoding },
+    client,
+    windows,
+    codes,
+    (id) => vault.purposeNotices.insertLeftOut(id, leftOut),
   );
 }
 
@@ -344,20 +259,14 @@ export function cancelRequest(vault: Vault, handler: UserRow, requestId: number,
  * the request's commitment can be checked offline later.
  */
 export type ApprovalMethod =
-  | { kind: 'pin'; device: string }
-  | { kind: 'security_key'; device: string; key_id: number; credentialId: string; authData: string; signature: string; signCount: number; clientDataHash: string };
+  { kind: 'pin'; device: string } | { kind: 'security_key'; device: string; key_id: number; credentialId: string; authData: string; signature: string; signCount: number; clientDataHash: string };
 
 /**
  * Approval at the appliance: request code and PIN from the PIN pad. Only the
  * requesting handler's own PIN slot can open the vault key for it; wrong PINs
  * count against that handler and lock after PIN_LOCK_AFTER.
  */
-export async function approveWithPin(
-  vault: Vault,
-  store: RevealStore,
-  input: { code: string; pin: Secret<string>; device: string },
-  windows: GateWindows = DEFAULT_WINDOWS,
-): Promise<GateRequest> {
+export async function approveWithPin(vault: Vault, store: RevealStore, input: { code: string; pin: Secret<string>; device: string }, windows: GateWindows = DEFAULT_WINDOWS): Promise<GateRequest> {
   const now = vault.clock.now();
   const r = vault.gate.openByCode(input.code);
   if (!r || stateAt(r, now) !== 'requested') throw new AppError('not_found', '申請番号が見つからないか、有効期限が切れています。');
@@ -414,7 +323,7 @@ export async function completeApproval(
   const r = request;
   const handler = vault.users.byId(r.handlerId)!;
   const actor = actorOf(handler);
-  const opener = vaultOpener(vault.meta, key);
+  const opener = vaultOpener(readRotation(vault.meta), key);
   const opened: Buffer[] = [];
   let payload: Buffer | undefined;
   let kept = false;
@@ -442,7 +351,14 @@ export async function completeApproval(
       vault.gate.setState(r.id, 'approved', { approvedAt: approvedAt.toISOString(), viewUntil: viewUntil.toISOString(), device });
       if (how === 'pin') vault.users.pinSucceeded(handler.id);
       timing.inTransaction?.();
-      vault.audit.append({ actor, action: 'gate.entry', device, purpose: r.purpose, subjects, detail: { request_id: r.id, code: r.code, requested_at: r.createdAt, kind: r.kind, method: how, note: r.note, ...assertion } });
+      vault.audit.append({
+        actor,
+        action: 'gate.entry',
+        device,
+        purpose: r.purpose,
+        subjects,
+        detail: { request_id: r.id, code: r.code, requested_at: r.createdAt, kind: r.kind, method: how, note: r.note, ...assertion },
+      });
       if (r.kind === 'reveal') vault.audit.append({ actor, action: 'number.revealed', device, purpose: r.purpose, subjects, detail: { request_id: r.id } });
     });
     if (payload) store.put(r.id, payload, viewUntil.getTime(), approvedAt.getTime());
@@ -493,7 +409,14 @@ export function downloadExport(vault: Vault, store: RevealStore, handler: UserRo
   try {
     writeTransaction(vault.db, () => {
       vault.gate.setState(r.id, 'consumed');
-      vault.audit.append({ actor: actorOf(handler), action: 'numbers.exported', purpose: r.purpose, subjects, client, detail: { request_id: r.id, persons: subjects.length, encoding: r.exportEncoding ?? 'utf8_bom' } });
+      vault.audit.append({
+        actor: actorOf(handler),
+        action: 'numbers.exported',
+        purpose: r.purpose,
+        subjects,
+        client,
+        detail: { request_id: r.id, persons: subjects.length, encoding: r.exportEncoding ?? 'utf8_bom' },
+      });
     });
   } catch (err) {
     bytes.fill(0);

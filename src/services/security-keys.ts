@@ -132,7 +132,7 @@ export async function enrolSecurityKey(
     const checked = checkAssertion({ rpId: RP_ID, authData: a.authData, clientDataHash, signature: a.signature, publicKey, storedCounter: made.signCount });
     if (!checked.ok) throw new AppError('device_unavailable', `セキュリティキーの応答を確認できませんでした（${PROBLEM_LABEL[checked.problem]}）。別のキーで登録してください。`);
     material = Uint8Array.from(hmac);
-    const slot = await createSlot(vault.vaultId, randomUUID(), params, { kind: 'fido2', hmacSecretOutput: new Secret(material) }, vault.keys.pepper, privateKey.expose());
+    const slot = await createSlot(vault.vaultId, randomUUID(), params, { kind: 'fido2', hmacSecretOutput: new Secret(material) }, vault.keys.pepper, privateKey);
     const label = input.label.normalize('NFKC').trim().slice(0, 60) || 'セキュリティキー';
     const at = vault.clock.now();
     const id = writeTransaction(vault.db, () => {

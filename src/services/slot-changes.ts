@@ -3,7 +3,7 @@ import { AppError } from '../domain/errors.js';
 import type { Secret } from '../domain/secret.js';
 import { checkpointTruncate, writeTransaction } from '../storage/database.js';
 import type { UserRow } from '../storage/users-repo.js';
-import { checkPinRules, createSlot, generateRecoveryCode, newPinParams, PRODUCTION_PIN_COST, type PinCost } from '../vault/slots.js';
+import { checkPinRules, createSlot, samePin, generateRecoveryCode, newPinParams, PRODUCTION_PIN_COST, type PinCost } from '../vault/slots.js';
 import { actorOf, FormError, unlockOwnPin } from './accounts.js';
 import type { Vault } from './vault.js';
 
@@ -22,15 +22,15 @@ export interface PinChange {
  */
 export async function changeOwnPin(vault: Vault, user: UserRow, input: PinChange, client: string | null, pinCost: PinCost = PRODUCTION_PIN_COST): Promise<void> {
   const errors: Record<string, string> = {};
-  const rule = checkPinRules(input.newPin.expose());
+  const rule = checkPinRules(input.newPin);
   if (rule) errors.newPin = rule;
-  else if (input.newPin.expose().normalize('NFKC') !== input.confirmPin.expose().normalize('NFKC')) errors.confirmPin = '確認のため入力したPINが一致しません。';
-  else if (input.newPin.expose().normalize('NFKC') === input.currentPin.expose().normalize('NFKC')) errors.newPin = '新しいPINは今のPINと違うものにしてください。';
+  else if (!samePin(input.newPin, input.confirmPin)) errors.confirmPin = '確認のため入力したPINが一致しません。';
+  else if (samePin(input.newPin, input.currentPin)) errors.newPin = '新しいPINは今のPINと違うものにしてください。';
   if (Object.keys(errors).length > 0) throw new FormError(errors);
   const slotId = vault.slots.pinSlotOf(user.id)?.id;
   const key = await unlockOwnPin(vault, user, input.currentPin, client, 'pin_change', 'currentPin');
   try {
-    const next = await createSlot(vault.vaultId, randomUUID(), newPinParams(pinCost), { kind: 'pin', pin: input.newPin }, vault.keys.pepper, key.expose());
+    const next = await createSlot(vault.vaultId, randomUUID(), newPinParams(pinCost), { kind: 'pin', pin: input.newPin }, vault.keys.pepper, key);
     const now = vault.clock.now();
     writeTransaction(vault.db, () => {
       if (vault.slots.pinSlotOf(user.id)?.id !== slotId) throw new AppError('conflict', 'PINは別の操作で変更されました。もう一度やり直してください。');
@@ -56,7 +56,7 @@ export async function regenerateRecoveryCode(vault: Vault, admin: UserRow, admin
   const key = await unlockOwnPin(vault, admin, adminPin, client, 'recovery_regeneration', 'adminPin');
   const code = generateRecoveryCode();
   try {
-    const next = await createSlot(vault.vaultId, randomUUID(), { kind: 'recovery' }, { kind: 'recovery', code }, vault.keys.pepper, key.expose());
+    const next = await createSlot(vault.vaultId, randomUUID(), { kind: 'recovery' }, { kind: 'recovery', code }, vault.keys.pepper, key);
     const now = vault.clock.now();
     writeTransaction(vault.db, () => {
       const previous = vault.slots.recoverySlot();

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { AppError } from '../domain/errors.js';
 import type { Secret } from '../domain/secret.js';
 import { storageFault } from '../domain/storage-faults.js';
+import { applyKeyPragma } from '../vault/database-key.js';
 import { faultOf } from './storage-errors.js';
 
 export type Db = Database.Database;
@@ -49,8 +50,7 @@ export function openDatabase(path: string, key: Secret<Buffer>, options: OpenOpt
   }
   try {
     db.pragma(`cipher='${DB_CIPHER}'`);
-    const hex = key.expose().toString('hex');
-    db.pragma(`key="raw:${hex}"`);
+    applyKeyPragma('key', key, (pragma) => db.pragma(pragma));
     try {
       db.prepare('SELECT count(*) FROM sqlite_master').get();
     } catch (cause) {

@@ -7,7 +7,7 @@ import type { FilingCodec } from '../domain/filing.js';
 import type { FilingMatch } from '../domain/filing-match.js';
 import { PERSON_KIND_LABEL } from '../domain/persons.js';
 import { PROVISION_CHANNEL_LABEL, PROVISION_DESTINATION_LABEL } from '../domain/provision.js';
-import type { FilingDraft } from '../services/filing-drafts.js';
+import type { FilingDraft } from '../gate/filing-drafts.js';
 import { FILING_MESSAGES as T } from './messages-filings.js';
 
 export interface FilingReviewModel {

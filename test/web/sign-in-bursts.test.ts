@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { keypadPort } from '../../src/devices/keypad-port.js';
 import { fixedClock } from '../../src/domain/ports.js';
 import { Secret } from '../../src/domain/secret.js';
 import { LOCK_AFTER, signIn, signInHashing, signInLockMs } from '../../src/services/accounts.js';
@@ -170,7 +171,7 @@ describe('the PIN pad during a sign-in burst', () => {
     const pad = await listenPinPadSocket(join(tempDir(), 'pinpad.sock'));
     const approvedAt: number[] = [];
     const windows = { approvalMs: 5 * 60_000, viewMs: 60_000 };
-    attachPinPad(vault, store, pad, 'pinpad:test', windows, (st) => {
+    attachPinPad(vault, store, keypadPort(pad), 'pinpad:test', windows, (st) => {
       if (st.state === 'approved') approvedAt.push(performance.now());
     });
     const app = testApp(vault, { reveals: store, gateWindows: windows });

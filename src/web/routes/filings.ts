@@ -5,7 +5,7 @@ import { FILING_CODECS } from '../../domain/filing-codecs.js';
 import { findPurpose } from '../../domain/purposes.js';
 import { randomCode } from '../../gate/codes.js';
 import { DEFAULT_WINDOWS } from '../../gate/requests.js';
-import { FILING_MAX_BYTES } from '../../services/filing-drafts.js';
+import { FILING_MAX_BYTES } from '../../gate/filing-drafts.js';
 import { codecOf, downloadFiling, requestFiling, resolveRow, reviewFiling, uploadFiling } from '../../services/filings.js';
 import { openRequest, viewReveal, type RevealStore } from '../../services/gate.js';
 import { requirePermission, type WebDeps } from '../app.js';
