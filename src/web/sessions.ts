@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import type { UserRow } from '../storage/users-repo.js';
+import { userView, type UserView } from '../domain/users.js';
 import type { Vault } from '../services/vault.js';
 import { tryWriteNow, writeTransaction } from '../storage/database.js';
 
@@ -21,7 +21,8 @@ export const MAX_SESSIONS_PER_USER = 5;
 
 export interface SessionState {
   idHash: Buffer;
-  user: UserRow;
+  /** The signed-in account without its password hash: the session is visible to every template. */
+  user: UserView;
   csrfToken: string;
 }
 
@@ -63,7 +64,7 @@ export function loadSession(vault: Vault, secure: boolean) {
       if (row && user && !user.disabledAt && withinLimits(Date.parse(row.createdAt), Date.parse(row.lastSeenAt), now)) {
         // Skipped (tried again on a later request) while another process holds the write lock.
         if (now - Date.parse(row.lastSeenAt) > 30_000) tryWriteNow(vault.db, () => vault.sessions.touch(idHash, new Date(now).toISOString()));
-        res.locals.session = { idHash, user, csrfToken: row.csrfToken };
+        res.locals.session = { idHash, user: userView(user), csrfToken: row.csrfToken };
         res.locals.csrfToken = row.csrfToken;
       } else {
         if (row) vault.sessions.delete(idHash);
@@ -89,7 +90,7 @@ export function loadSession(vault: Vault, secure: boolean) {
  * fixation). Expired sessions of everyone are deleted, and the account keeps
  * at most MAX_SESSIONS_PER_USER (the oldest end).
  */
-export function startSession(vault: Vault, res: Response, user: UserRow, client: string | null, secure: boolean): void {
+export function startSession(vault: Vault, res: Response, user: UserView, client: string | null, secure: boolean): void {
   const id = randomBytes(32).toString('base64url');
   const now = vault.clock.now();
   const at = now.toISOString();
