@@ -1,4 +1,4 @@
-import { japanDate, JAPAN_OFFSET_MS } from '../domain/dates.js';
+import { japanClock, japanDate } from '../domain/dates.js';
 import { SYSTEM_ACTOR, type Actor } from '../domain/audit-events.js';
 import { AppError, publicMessage } from '../domain/errors.js';
 import { writeTransaction } from '../storage/database.js';
@@ -122,7 +122,7 @@ export function parseBackupTime(input: string | undefined): string {
 export function scheduleDue(now: Date, time: string, lastRunOn: string | undefined): boolean {
   const today = japanDate(now);
   if (lastRunOn === today) return false;
-  const jst = new Date(now.getTime() + JAPAN_OFFSET_MS).toISOString().slice(11, 16);
+  const jst = japanClock(now).slice(11, 16);
   return jst >= time;
 }
 

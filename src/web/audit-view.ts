@@ -8,7 +8,7 @@ import { namedAuditRow, type RawAuditRow } from '../storage/audit-repo.js';
 import type { AuditCursor, AuditFilter } from '../storage/audit-browse-repo.js';
 import { AUDIT_MESSAGES as A } from './messages-audit.js';
 import { formatTime } from './view-models.js';
-import { JAPAN_OFFSET_MS as JST_MS } from '../domain/dates.js';
+import { japanDayStart } from '../domain/dates.js';
 
 export const AUDIT_PAGE_SIZE = 50;
 const PERSON_MATCHES = 50;
@@ -44,7 +44,7 @@ function dayStart(v: string, field: string, q: AuditQuery): string {
   const m = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/u.exec(v);
   const t = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : NaN;
   if (!m || Number.isNaN(t) || new Date(t).toISOString().slice(0, 10) !== v || Number(m[1]) < 2000) throw new AuditQueryError(A.errors.date.replace('{field}', field), q);
-  return new Date(t - JST_MS).toISOString();
+  return japanDayStart(v);
 }
 
 function cursorParam(v: unknown, q: AuditQuery): number | undefined {

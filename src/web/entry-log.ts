@@ -7,7 +7,7 @@ import type { DoorAlarm } from '../storage/door-repo.js';
 import type { EntryLogRow } from '../storage/entry-log-repo.js';
 import { M } from './messages.js';
 import { formatTime } from './view-models.js';
-import { JAPAN_OFFSET_MS as JST_MS } from '../domain/dates.js';
+import { japanClock, japanMonthStart } from '../domain/dates.js';
 
 export const ENTRY_LOG_PAGE_SIZE = 50;
 
@@ -19,13 +19,13 @@ export function parseMonth(input: unknown): { month: string; from: string; to: s
   if (!m || y < 2000 || mo < 1 || mo > 12) throw new AppError('invalid', M.entries.badMonth);
   return {
     month: input as string,
-    from: new Date(Date.UTC(y, mo - 1, 1) - JST_MS).toISOString(),
-    to: new Date(Date.UTC(y, mo, 1) - JST_MS).toISOString(),
+    from: japanMonthStart(y, mo),
+    to: japanMonthStart(y, mo + 1),
   };
 }
 
 export function monthOf(at: Date): string {
-  return new Date(at.getTime() + JST_MS).toISOString().slice(0, 7);
+  return japanClock(at).slice(0, 7);
 }
 
 export function parsePage(input: unknown): number {
