@@ -21,6 +21,7 @@ import { BackupRunner, startBackupSchedule } from './services/backup-runner.js';
 import { RevealStore } from './services/gate.js';
 import { GatePages } from './services/gate-pages.js';
 import { UserDirectory } from './services/user-directory.js';
+import { EntryRecords } from './services/entry-records.js';
 import { EnrolmentDesk } from './services/key-enrolment.js';
 import { NetworkDenials } from './services/network-denials.js';
 import { PinEnrolmentDesk } from './services/pin-enrolment.js';
@@ -51,6 +52,7 @@ export interface Core {
   retentionOverviews: RetentionOverviews;
   gatePages: GatePages;
   users: UserDirectory;
+  entryRecords: EntryRecords;
 }
 
 /** Builds the core around an open vault. Tests that drive the web app without devices use it directly. */
@@ -67,6 +69,7 @@ export function composeCore(vault: Vault, opts: { pinCost?: PinCost | undefined 
     retentionOverviews: new RetentionOverviews(vault),
     gatePages: new GatePages(vault),
     users: new UserDirectory(vault),
+    entryRecords: new EntryRecords(vault),
   };
 }
 

@@ -61,6 +61,7 @@ import type { NetworkDenials } from '../services/network-denials.js';
 import type { RetentionOverviews } from '../services/retention.js';
 import type { GatePages } from '../services/gate-pages.js';
 import type { UserDirectory } from '../services/user-directory.js';
+import type { EntryRecords } from '../services/entry-records.js';
 
 export interface WebDeps {
   /** Chromium for PDF reports (default /usr/bin/chromium). */
@@ -108,6 +109,8 @@ export interface WebDeps {
   gatePages: GatePages;
   /** Staff accounts and their keys as pages show them (never the password hash). */
   users: UserDirectory;
+  /** The entry log and door alarms as pages read them. */
+  entryRecords: EntryRecords;
 }
 
 /** Permission check, the one place routes ask: a signed-in user whose role grants it (any one of several). */
@@ -180,7 +183,7 @@ export function createApp(deps: WebDeps): express.Express {
     res.locals.user = res.locals.session?.user;
     res.locals.can = (p: Permission) => can(role, p);
     // Open door alarms, counted in the navigation of those who acknowledge them.
-    res.locals.doorAlarmCount = can(role, 'door.acknowledge') ? deps.vault.doorAlarms.openCount() : 0;
+    res.locals.doorAlarmCount = can(role, 'door.acknowledge') ? deps.entryRecords.openAlarmCount() : 0;
     // A second factor without unused recovery codes: every page says so until codes are issued.
     res.locals.recoveryCodesMissing = res.locals.session ? recoveryCodesMissing(deps.vault, res.locals.session.user.id) : false;
     next();
