@@ -1,4 +1,5 @@
 import { userView, type UserView } from '../domain/users.js';
+import type { WebAuthnCredentialRow } from '../storage/second-factor-repo.js';
 import type { SecurityKeyRow } from '../storage/security-keys-repo.js';
 import type { Vault } from './vault.js';
 
@@ -11,7 +12,7 @@ export type UserListRow = UserView & { hasPin: boolean; pinLockedAt: string | nu
  * through services/accounts.ts, account-changes.ts and security-keys.ts.
  */
 export class UserDirectory {
-  constructor(private readonly repos: Pick<Vault, 'users' | 'slots' | 'securityKeys'>) {}
+  constructor(private readonly repos: Pick<Vault, 'users' | 'slots' | 'securityKeys' | 'secondFactor'>) {}
 
   list(): UserListRow[] {
     const { users, slots } = this.repos;
@@ -39,5 +40,17 @@ export class UserDirectory {
 
   key(id: number): SecurityKeyRow | undefined {
     return this.repos.securityKeys.byId(id);
+  }
+
+  /** A user's second factors: a confirmed authenticator app, the WebAuthn credentials, unused recovery codes. */
+  secondFactorOf(userId: string): { totp: boolean; keys: WebAuthnCredentialRow[]; recoveryLeft: number } {
+    const { secondFactor } = this.repos;
+    return { totp: secondFactor.totpOf(userId)?.confirmedAt != null, keys: secondFactor.credentialsOf(userId), recoveryLeft: secondFactor.unusedRecoveryCodes(userId) };
+  }
+
+  /** Every account with whether it has a confirmed authenticator app and how many WebAuthn credentials. */
+  secondFactorList(): (UserView & { totp: boolean; keys: number })[] {
+    const { users, secondFactor } = this.repos;
+    return users.all().map((u) => ({ ...userView(u), totp: secondFactor.totpOf(u.id)?.confirmedAt != null, keys: secondFactor.credentialsOf(u.id).length }));
   }
 }

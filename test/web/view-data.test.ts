@@ -23,10 +23,20 @@ describe('what templates are given', () => {
     const admin = new Browser(app);
     await admin.signIn(ADMIN.login, ADMIN.password);
     const handler = vault.users.byLogin(HANDLER.login)!;
-    for (const path of ['/', '/admin/users', `/admin/users/${handler.id}/edit`, `/admin/users/${handler.id}/password`, `/admin/users/${handler.id}/pin`, '/account/password', '/admin/security-keys']) {
+    for (const path of [
+      '/',
+      '/admin/users',
+      `/admin/users/${handler.id}/edit`,
+      `/admin/users/${handler.id}/password`,
+      `/admin/users/${handler.id}/pin`,
+      '/account/password',
+      '/admin/security-keys',
+      '/account/second-factor',
+      '/admin/second-factor',
+    ]) {
       expect((await admin.get(path)).status).toBe(200);
     }
-    expect(seen.length).toBeGreaterThanOrEqual(7);
+    expect(seen.length).toBeGreaterThanOrEqual(9);
     const hashes = [ADMIN.login, HANDLER.login].map((login) => vault.users.byLogin(login)!.passwordHash);
     const given = JSON.stringify(seen, (_k, v: unknown) => (typeof v === 'function' ? undefined : v));
     for (const hash of hashes) expect(given).not.toContain(hash);
