@@ -61,8 +61,6 @@ const EXISTING_CROSSINGS = {
   'src/cli/demo.ts': { layers: ['keys'] },
   'src/cli/init.ts': { layers: ['keys'] },
   'src/cli/rotate-vault-key.ts': { layers: ['keys'] },
-  // Server wiring in the CLI: it moves to the one wiring point beside src/web (issue 15, part 1).
-  'src/cli/serve.ts': { layers: ['http'] },
   'src/cli/shutdown.ts': { layers: ['http', 'sql'] },
   // The card reader's PIN handed to the card: a vault-side function takes the Secret (issue 15, part 3).
   'src/devices/mynumber-card.ts': { layers: ['keys'] },
@@ -82,7 +80,6 @@ const EXISTING_CROSSINGS = {
   // The database key copied to the backup worker: a src/vault function hands it over (issue 15, part 3).
   'src/storage/backup-copy.ts': { layers: ['keys'] },
   // Web code that reads a key or a PIN: routes get services, never keys (issue 15, part 2).
-  'src/web/audit-view.ts': { layers: ['keys'] },
   'src/web/routes/account.ts': { layers: ['keys'] },
   'src/web/routes/second-factor-account.ts': { layers: ['keys'] },
 };

@@ -118,7 +118,7 @@ async function serveChild(): Promise<void> {
     const persons = Number(process.env[PERSONS_ENV]);
     if (!dir || !Number.isInteger(persons) || persons < 1) throw new Error(`${DIR_ENV} and ${PERSONS_ENV} are required`);
     // Loaded here, not at the top: every CLI command imports bench.ts, and only this child serves.
-    const [{ default: express }, { createApp }, { DEFAULT_NETWORKS, parseNetworks }, { initDevVault }, { systemClock }, { Secret }, { TEST_PIN_COST }] =
+    const [{ default: express }, { createApp }, { DEFAULT_NETWORKS, parseNetworks }, { initDevVault }, { systemClock }, { Secret }, { TEST_PIN_COST }, { composeCore }] =
       await Promise.all([
         import('express'),
         import('../src/web/app.js'),
@@ -127,6 +127,7 @@ async function serveChild(): Promise<void> {
         import('../src/domain/ports.js'),
         import('../src/domain/secret.js'),
         import('../src/vault/slots.js'),
+        import('../src/main.js'),
       ]);
     collectGarbage();
     const baseMb = mb(process.memoryUsage().rss);
@@ -147,7 +148,7 @@ async function serveChild(): Promise<void> {
 
     const server = http.createServer(
       createApp({
-        vault,
+        ...composeCore(vault, { pinCost: TEST_PIN_COST }),
         mode: 'development',
         simulateDevices: false,
         secure: false,

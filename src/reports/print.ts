@@ -25,7 +25,7 @@ import type { ReportContext, ReportKind, ReportModel } from './model.js';
 import { buildNoticeReport, type NoticeContent } from './notice.js';
 import type { Period } from './period.js';
 import { buildRegisterReport, type RegisterData } from './register.js';
-import { JAPAN_OFFSET_MS as JST_MS } from '../domain/dates.js';
+import { japanDate } from '../domain/dates.js';
 
 export type ReportRequest =
   | { kind: 'activity' | 'entries' | 'disposal'; period: Period }
@@ -36,7 +36,7 @@ export type ReportRequest =
 
 export type ReportFormat = 'html' | 'pdf';
 
-const todayJst = (now: Date) => new Date(now.getTime() + JST_MS).toISOString().slice(0, 10);
+const todayJst = (now: Date) => japanDate(now);
 
 /**
  * Prints a report: appends `report.printed` first, then builds the model with

@@ -2,7 +2,7 @@ import type { Actor } from '../domain/audit-events.js';
 import { AppError } from '../domain/errors.js';
 import type { Secret } from '../domain/secret.js';
 import { writeTransaction } from '../storage/database.js';
-import type { Role, UserRow } from '../storage/users-repo.js';
+import type { Role, UserRow, UserView } from '../domain/users.js';
 import { checkPasswordRules, hashPassword, samePassword, verifyPassword } from '../vault/password.js';
 import { actorOf, checkDisplayName, FormError, LOCK_AFTER, ROLE_LABEL, signInLockMs, type FieldErrors } from './accounts.js';
 import type { Vault } from './vault.js';
@@ -24,8 +24,11 @@ export interface PasswordChange {
  * The signed-in user replaces their password. The current password is counted
  * like a sign-in (a borrowed session cannot guess it: LOCK_AFTER wrong ones
  * lock the account). Other sessions of the user end; the one in use stays.
+ * The account is read here: the signed-in user's view carries no password hash.
  */
-export async function changeOwnPassword(vault: Vault, user: UserRow, change: PasswordChange, sessionIdHash: Buffer, client: string | null): Promise<void> {
+export async function changeOwnPassword(vault: Vault, account: Pick<UserView, 'id'>, change: PasswordChange, sessionIdHash: Buffer, client: string | null): Promise<void> {
+  const user = vault.users.byId(account.id);
+  if (!user) throw new AppError('not_found', 'このアカウントは見つかりません。もう一度サインインしてください。');
   const errors: FieldErrors = {};
   const rule = checkPasswordRules(change.next);
   if (rule) errors.newPassword = rule;

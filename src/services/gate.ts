@@ -12,7 +12,7 @@ import iconv from 'iconv-lite';
 import { Secret, zeroize } from '../domain/secret.js';
 import { codeReserved, DEFAULT_WINDOWS, PIN_LOCK_AFTER, startApprovalWindow, stateAt, type GateRequest, type GateWindows } from '../gate/requests.js';
 import { writeTransaction } from '../storage/database.js';
-import type { UserRow } from '../storage/users-repo.js';
+import type { UserView } from '../domain/users.js';
 import { readRotation } from '../storage/rotation-state.js';
 import { vaultOpener } from '../vault/vault-opener.js';
 import { unlockSlot } from '../vault/slots.js';
@@ -33,7 +33,7 @@ export { RevealStore, type ApprovalTiming } from '../gate/reveal-store.js';
  */
 export function requestReveal(
   vault: Vault,
-  handler: UserRow,
+  handler: UserView,
   input: { personId: number; purpose: string; note?: string; reopenedFrom?: number },
   client: string | null,
   windows: GateWindows = DEFAULT_WINDOWS,
@@ -71,14 +71,7 @@ export function requestReveal(
  * another reason written in the note. Approved at the appliance like a
  * reveal; the approval opens no number, is logged as the entry and pulses the door.
  */
-export function requestEntry(
-  vault: Vault,
-  user: UserRow,
-  input: { purpose: string; note?: string; reopenedFrom?: number },
-  client: string | null,
-  windows: GateWindows = DEFAULT_WINDOWS,
-  codes: CodeSource = randomCode,
-): GateRequest {
+export function requestEntry(vault: Vault, user: UserView, input: { purpose: string; note?: string; reopenedFrom?: number }, client: string | null, windows: GateWindows = DEFAULT_WINDOWS, codes: CodeSource = randomCode): GateRequest {
   const purpose = findEntryPurpose(input.purpose);
   if (!purpose) throw new AppError('invalid', '入室の目的を一覧から選んでください。');
   const note = checkNote(input.note);
@@ -88,7 +81,7 @@ export function requestEntry(
 
 export function openRequest(
   vault: Vault,
-  handler: UserRow,
+  handler: UserView,
   r: Pick<GateRequest, 'kind' | 'personIds' | 'purpose' | 'note' | 'exportEncoding'>,
   client: string | null,
   windows: GateWindows,
@@ -166,7 +159,7 @@ export function exportCandidates(vault: Vault, input: { set: ExportSet; purpose:
  */
 export function requestExport(
   vault: Vault,
-  handler: UserRow,
+  handler: UserView,
   input: { set: string; purpose: string; encoding: string; year?: string },
   client: string | null,
   windows: GateWindows = DEFAULT_WINDOWS,
@@ -230,7 +223,7 @@ function exportCsv(vault: Vault, personIds: readonly number[], digits: readonly 
  * the audit event names the request it repeats. Exports are asked afresh on
  * their form, since the set they cover is decided when asked.
  */
-export function reopenRequest(vault: Vault, handler: UserRow, requestId: number, client: string | null, windows: GateWindows = DEFAULT_WINDOWS): GateRequest {
+export function reopenRequest(vault: Vault, handler: UserView, requestId: number, client: string | null, windows: GateWindows = DEFAULT_WINDOWS): GateRequest {
   const r = vault.gate.byId(requestId);
   if (!r || r.handlerId !== handler.id) throw new AppError('not_found', '指定された申請はありません。');
   const state = stateAt(r, vault.clock.now());
@@ -242,7 +235,7 @@ export function reopenRequest(vault: Vault, handler: UserRow, requestId: number,
   throw new AppError('invalid', '出力の申請は、出力の画面から新しく申請してください。');
 }
 
-export function cancelRequest(vault: Vault, handler: UserRow, requestId: number, client: string | null): void {
+export function cancelRequest(vault: Vault, handler: UserView, requestId: number, client: string | null): void {
   const r = vault.gate.byId(requestId);
   if (!r || r.handlerId !== handler.id) throw new AppError('not_found', '指定された申請はありません。');
   if (stateAt(r, vault.clock.now()) !== 'requested') throw new AppError('conflict', 'この申請は既に承認・失効しています。');
@@ -378,7 +371,7 @@ export async function completeApproval(
 }
 
 /** What the handler's waiting page shows: the state, and the number while the window lasts. */
-export function viewReveal(vault: Vault, store: RevealStore, handler: UserRow, requestId: number): { request: GateRequest; state: GateRequest['state']; number?: MyNumber; fileReady?: boolean } {
+export function viewReveal(vault: Vault, store: RevealStore, handler: UserView, requestId: number): { request: GateRequest; state: GateRequest['state']; number?: MyNumber; fileReady?: boolean } {
   const r = vault.gate.byId(requestId);
   if (!r || r.handlerId !== handler.id) throw new AppError('not_found', '指定された申請はありません。');
   const now = vault.clock.now();
@@ -399,7 +392,7 @@ export function viewReveal(vault: Vault, store: RevealStore, handler: UserRow, r
  * every person in it commits (synchronous=FULL) before the bytes are handed
  * over; if it cannot be written the file is destroyed and nothing leaves.
  */
-export function downloadExport(vault: Vault, store: RevealStore, handler: UserRow, requestId: number, client: string | null): { bytes: Buffer; filename: string; charset: 'UTF-8' | 'Shift_JIS' } {
+export function downloadExport(vault: Vault, store: RevealStore, handler: UserView, requestId: number, client: string | null): { bytes: Buffer; filename: string; charset: 'UTF-8' | 'Shift_JIS' } {
   const r = vault.gate.byId(requestId);
   if (!r || r.handlerId !== handler.id || r.kind !== 'export') throw new AppError('not_found', '指定された申請はありません。');
   const now = vault.clock.now();

@@ -3,7 +3,7 @@ import { AppError } from '../domain/errors.js';
 import type { Secret } from '../domain/secret.js';
 import { codeReserved, releaseCode, reserveCode } from '../gate/requests.js';
 import { checkpointTruncate, writeTransaction } from '../storage/database.js';
-import type { UserRow } from '../storage/users-repo.js';
+import type { UserView } from '../domain/users.js';
 import { checkPinRules, createSlot, samePin, newPinParams, PRODUCTION_PIN_COST, type PinCost } from '../vault/slots.js';
 import { actorOf, unlockOwnPin } from './accounts.js';
 import type { Vault } from './vault.js';
@@ -48,7 +48,7 @@ export class PinEnrolmentDesk {
     private readonly pinCost: PinCost = PRODUCTION_PIN_COST,
   ) {}
 
-  async start(admin: UserRow, userId: string, adminPin: Secret<string>, client: string | null): Promise<PinEnrolment> {
+  async start(admin: UserView, userId: string, adminPin: Secret<string>, client: string | null): Promise<PinEnrolment> {
     const user = this.vault.users.byId(userId);
     if (!user || user.disabledAt || user.role === 'auditor') throw new AppError('invalid', '装置でPINを登録できるのは、有効な事務取扱担当者か管理者です。');
     const key = await unlockOwnPin(this.vault, admin, adminPin, client, 'pin_enrolment', 'adminPin');

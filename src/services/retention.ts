@@ -204,21 +204,26 @@ export interface RetentionOverview {
   held: number;
 }
 
-const overviews = new WeakMap<Vault, { key: string; value: RetentionOverview }>();
-
 /**
  * retentionOverview for the home page, kept while nothing it reads can have
  * changed: every change to persons, roles, rules, holds or disposals appends
  * an audit event (so the head moves), and the day is part of the key. A large
- * register is walked once per change, not once per view.
+ * register is walked once per change, not once per view. The composition
+ * makes one per open vault.
  */
-export function retentionOverviewNow(vault: Vault): RetentionOverview {
-  const key = `${vault.audit.head()?.seq ?? 0}|${japanDate(vault.clock.now())}`;
-  const kept = overviews.get(vault);
-  if (kept?.key === key) return kept.value;
-  const value = retentionOverview(vault);
-  overviews.set(vault, { key, value });
-  return value;
+export class RetentionOverviews {
+  #kept: { key: string; value: RetentionOverview } | undefined;
+
+  constructor(private readonly vault: Vault) {}
+
+  now(): RetentionOverview {
+    const { vault } = this;
+    const key = `${vault.audit.head()?.seq ?? 0}|${japanDate(vault.clock.now())}`;
+    if (this.#kept?.key === key) return this.#kept.value;
+    const value = retentionOverview(vault);
+    this.#kept = { key, value };
+    return value;
+  }
 }
 
 export interface DueBatch {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError } from '../domain/errors.js';
 import type { Secret } from '../domain/secret.js';
 import { checkpointTruncate, writeTransaction } from '../storage/database.js';
-import type { UserRow } from '../storage/users-repo.js';
+import type { UserView } from '../domain/users.js';
 import { checkPinRules, createSlot, samePin, generateRecoveryCode, newPinParams, PRODUCTION_PIN_COST, type PinCost } from '../vault/slots.js';
 import { actorOf, FormError, unlockOwnPin } from './accounts.js';
 import type { Vault } from './vault.js';
@@ -20,7 +20,7 @@ export interface PinChange {
  * A wrong current PIN is audited as 'slot.unlock_failed' and counts towards the
  * PIN lock like a wrong PIN at the gate.
  */
-export async function changeOwnPin(vault: Vault, user: UserRow, input: PinChange, client: string | null, pinCost: PinCost = PRODUCTION_PIN_COST): Promise<void> {
+export async function changeOwnPin(vault: Vault, user: UserView, input: PinChange, client: string | null, pinCost: PinCost = PRODUCTION_PIN_COST): Promise<void> {
   const errors: Record<string, string> = {};
   const rule = checkPinRules(input.newPin);
   if (rule) errors.newPin = rule;
@@ -51,7 +51,7 @@ export async function changeOwnPin(vault: Vault, user: UserRow, input: PinChange
  * slot is revoked with its wrapped key erased, so the old code stops working.
  * The code is returned once for the page that shows it; it is never stored.
  */
-export async function regenerateRecoveryCode(vault: Vault, admin: UserRow, adminPin: Secret<string>, client: string | null): Promise<Secret<string>> {
+export async function regenerateRecoveryCode(vault: Vault, admin: UserView, adminPin: Secret<string>, client: string | null): Promise<Secret<string>> {
   if (admin.role !== 'admin') throw new AppError('forbidden', '回復コードの再発行は管理者（事務取扱責任者）だけが行えます。');
   const key = await unlockOwnPin(vault, admin, adminPin, client, 'recovery_regeneration', 'adminPin');
   const code = generateRecoveryCode();

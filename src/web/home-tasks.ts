@@ -5,7 +5,7 @@ import type { Vault } from '../services/vault.js';
 import { drillState } from '../services/restore-drills.js';
 import { AuditBrowseRepo } from '../storage/audit-browse-repo.js';
 import { HomeTasksRepo } from '../storage/home-tasks-repo.js';
-import type { UserRow } from '../storage/users-repo.js';
+import type { UserView } from '../domain/users.js';
 import { monthPeriod } from '../reports/period.js';
 import { MONTHLY_KINDS, REPORT_TITLES } from '../reports/model.js';
 import { monthOf } from './entry-log.js';
@@ -40,7 +40,7 @@ export function adminTasks(vault: Vault) {
   };
 }
 
-export function handlerTasks(vault: Vault, user: UserRow) {
+export function handlerTasks(vault: Vault, user: UserView) {
   const repo = new HomeTasksRepo(vault.db);
   const now = vault.clock.now();
   const until = new Date(now.getTime() + CODES_NEAR_EXPIRY_DAYS * 86_400_000);

@@ -3,9 +3,8 @@ import { z } from 'zod';
 import { publicMessage } from '../../domain/errors.js';
 import { actorOf, FormError } from '../../services/accounts.js';
 import { lastBackup, listBackups, type ListedBackup } from '../../services/backup.js';
-import { backupRunnerFor } from '../../services/backup-runner.js';
-import { backupSchedule, setBackupSchedule } from '../../services/backup-settings.js';
-import { checkBackupDir, META } from '../../services/setup.js';
+import { backupFolderSetting, backupSchedule, setBackupSchedule } from '../../services/backup-settings.js';
+import { checkBackupDir } from '../../services/setup.js';
 import { drillState, recentDrills, recordDrill } from '../../services/restore-drills.js';
 import { requirePermission, type WebDeps } from '../app.js';
 import { clientOf, parseBody, scrub, text } from '../forms.js';
@@ -25,7 +24,7 @@ export function backupRoutes(deps: WebDeps): Router {
   const manage = requirePermission('backups.manage');
 
   const page = (extra: Record<string, unknown>) => {
-    const folder = vault.meta.get(META.backupDir) ?? null;
+    const folder = backupFolderSetting(vault);
     const check = folder ? checkBackupDir(folder, vault.dataDir) : null;
     let list: ListedBackup[] = [];
     let listError: string | null = null;
@@ -41,7 +40,7 @@ export function backupRoutes(deps: WebDeps): Router {
       check,
       list,
       listError,
-      run: backupRunnerFor(vault).status(),
+      run: deps.backupRunner.status(),
       schedule: backupSchedule(vault),
       last: lastBackup(vault),
       saved: false,
@@ -59,12 +58,12 @@ export function backupRoutes(deps: WebDeps): Router {
 
   r.post('/run', manage, (req, res) => {
     parseBody(req, EmptySchema);
-    backupRunnerFor(vault).start(actorOf(res.locals.session!.user), clientOf(req), 'web');
+    deps.backupRunner.start(actorOf(res.locals.session!.user), clientOf(req), 'web');
     res.redirect(303, '/admin/backups#run');
   });
 
   r.get('/status', manage, (_req, res) => {
-    res.json(backupRunnerFor(vault).status());
+    res.json(deps.backupRunner.status());
   });
 
   r.post('/schedule', manage, (req, res) => {

@@ -4,7 +4,6 @@ import { requirePermission, type WebDeps } from '../app.js';
 import { can } from '../policy.js';
 import { setupBanner } from '../setup-checks.js';
 import { lastBackup } from '../../services/backup.js';
-import { retentionOverviewNow } from '../../services/retention.js';
 import { adminTasks, auditorTasks, CODES_NEAR_EXPIRY_DAYS, handlerTasks } from '../home-tasks.js';
 
 export function homeRoutes(deps: WebDeps): Router {
@@ -34,7 +33,7 @@ export function homeRoutes(deps: WebDeps): Router {
       setup: can(res.locals.session?.user.role, 'users.manage') ? setupBanner(deps) : null,
       backupFailed: can(res.locals.session?.user.role, 'backups.manage') ? failedBackup(deps) : null,
       // Past retention, by the disposal list's own rules (services/retention retentionOverview).
-      retention: can(res.locals.session?.user.role, 'disposal.read') ? retentionOverviewNow(deps.vault) : null,
+      retention: can(res.locals.session?.user.role, 'disposal.read') ? deps.retentionOverviews.now() : null,
     });
   });
   return r;

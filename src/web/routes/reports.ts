@@ -18,7 +18,7 @@ import { requirePermission, type WebDeps } from '../app.js';
 import { monthOf } from '../entry-log.js';
 import { clientOf, intParam, parseBody, text } from '../forms.js';
 import { M } from '../messages.js';
-import { japanDate, JAPAN_OFFSET_MS as JST_MS } from '../../domain/dates.js';
+import { japanDate } from '../../domain/dates.js';
 import { checkFilingYear } from '../../domain/filing-record.js';
 
 const CompanySchema = z.object({ _csrf: text(100), companyName: text(400) }).strict();
@@ -157,7 +157,7 @@ function incidentQuery(req: Request, now: Date, nameOf: (id: string) => string |
   for (const k of ['source', 'key', 'export', 'paper', 'reporter', 'corp', 'occurred', 'category', 'entrusted']) if (str(k)) raw[k] = str(k);
   if (str('improper') === '1') raw.improper = '1';
   if (str('public') === '1') raw.public = '1';
-  const today = new Date(now.getTime() + JST_MS).toISOString().slice(0, 10);
+  const today = japanDate(now);
   const period = raw.from || raw.to ? dayRangePeriod(raw.from, raw.to) : null;
   if (raw.known && !/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/u.test(raw.known)) throw new AppError('invalid', M.incident.badKnown);
   const pick = <T extends string>(labels: Record<T, string>, v: string | undefined): T | undefined => (v && Object.hasOwn(labels, v) ? (v as T) : undefined);
