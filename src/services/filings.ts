@@ -19,7 +19,7 @@ import { stateAt, type GateRequest } from '../gate/requests.js';
 import { writeTransaction } from '../storage/database.js';
 import { FilingHandoversRepo } from '../storage/filing-handovers-repo.js';
 import { heldNumberPersonIds } from '../storage/filing-register-repo.js';
-import type { UserRow } from '../storage/users-repo.js';
+import type { UserView } from '../domain/users.js';
 import { actorOf } from './accounts.js';
 import type { FilingDraft, FilingDrafts } from '../gate/filing-drafts.js';
 import { encryptForHandover } from '../vault/handover-zip.js';
@@ -44,7 +44,7 @@ function filingYear(vault: Vault, input: string | undefined): number | undefined
 }
 
 /** Reads and keeps an uploaded filing file; a file the codec cannot read is refused and not kept. */
-export function uploadFiling(vault: Vault, drafts: FilingDrafts, handler: UserRow, input: { kind: string; year?: string; bytes: Buffer; filename?: string }): FilingDraft {
+export function uploadFiling(vault: Vault, drafts: FilingDrafts, handler: UserView, input: { kind: string; year?: string; bytes: Buffer; filename?: string }): FilingDraft {
   const codec = codecOf(input.kind);
   const chosenYear = filingYear(vault, input.year);
   if (input.bytes.length === 0) throw new AppError('invalid', 'ファイルが空です。給与ソフトが書き出したファイルを選んでください。');
@@ -110,7 +110,7 @@ export function resolveRow(draft: FilingDraft, key: string, personId: PersonId):
 export function requestFiling(
   vault: Vault,
   drafts: FilingDrafts,
-  handler: UserRow,
+  handler: UserView,
   draftId: string,
   input: { leaveUnfilled: boolean },
   open: (r: Pick<GateRequest, 'kind' | 'personIds' | 'purpose' | 'note' | 'exportEncoding'>) => GateRequest,
@@ -174,7 +174,7 @@ export function downloadFiling(
   vault: Vault,
   take: (requestId: number, now: number) => Buffer | undefined,
   drafts: FilingDrafts,
-  handler: UserRow,
+  handler: UserView,
   requestId: number,
   client: string | null,
 ): { bytes: Buffer; filename: string } {
