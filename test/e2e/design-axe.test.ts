@@ -53,6 +53,10 @@ const PAGES = [
   '/persons/1/erase',
   '/campaigns',
   '/campaigns/1',
+  // The filing season: the upload form, the handover records and the year view.
+  '/filings',
+  '/filing-records',
+  '/filing-records/year',
   // The setup wizard.
   '/admin/setup',
   '/admin/setup/company',
