@@ -29,6 +29,7 @@ import { benchBackup } from './backup-bench.js';
 import { benchCard } from './card-bench.js';
 import { BENCH_PURPOSES } from './bench-purposes.js';
 import { benchCampaign } from './campaign-bench.js';
+import { benchFiling } from './filing-bench.js';
 
 /**
  * `npm run bench`: each operation next to a floor measured in the same run on
@@ -261,7 +262,7 @@ function benchCiphers(root: string, n: number): Row[] {
 }
 
 /** The parts, in the order a full run measures them; `--only a,b` picks some. */
-const PARTS = ['import', 'verify', 'seal', 'open', 'web', 'gate', 'reports', 'audit', 'ciphers', 'rotation', 'backup', 'card', 'campaign'] as const;
+const PARTS = ['import', 'verify', 'seal', 'open', 'web', 'gate', 'reports', 'audit', 'ciphers', 'rotation', 'backup', 'card', 'campaign', 'filing'] as const;
 type Part = (typeof PARTS)[number];
 /** Tests only: the named part fails right after its first row (or at its start when it has none yet). */
 const FAULT_ENV = 'MNVAULT_BENCH_FAULT';
@@ -350,5 +351,7 @@ async function runPart(part: Part, c: PartContext): Promise<Row[] | void> {
       return benchCard(c.root, 20);
     case 'campaign':
       return benchCampaign(c.root, 10_000);
+    case 'filing':
+      return benchFiling(c.root, 10_000);
   }
 }

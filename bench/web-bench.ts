@@ -40,6 +40,8 @@ const ADMIN = { login: 'bench', password: 'bench-password-long', pin: '135790' }
 const SEARCH_Q = '佐藤';
 const LATENCY_REQUESTS = 200;
 const WARMUP_REQUESTS = 20;
+/** Sequential requests whose server CPU is divided among them (the per-page CPU rows). */
+const CPU_REQUESTS = 500;
 const MIXED_VIEWS = 1000;
 /** Time limits of the sequential loops: a slow register ends them early and the row says how many ran. */
 const LATENCY_LIMIT_S = 60;
@@ -53,10 +55,11 @@ const CHILD_READY_TIMEOUT_MS = 15 * 60_000;
 const CHILD_REPLY_TIMEOUT_MS = 60_000;
 const CHILD_HARD_LIMIT_MS = 30 * 60_000;
 
-type ToChild = { type: 'rss' } | { type: 'stop' };
+type ToChild = { type: 'rss' } | { type: 'cpu' } | { type: 'stop' };
 type FromChild =
   | { type: 'ready'; port: number; floorPort: number; baseMb: number; importedMb: number }
   | { type: 'rss'; mb: number; heapMb: number }
+  | { type: 'cpu'; micros: number }
   | { type: 'error'; message: string };
 
 const mb = (bytes: number) => bytes / (1024 * 1024);
@@ -119,7 +122,7 @@ async function serveChild(): Promise<void> {
     const persons = Number(process.env[PERSONS_ENV]);
     if (!dir || !Number.isInteger(persons) || persons < 1) throw new Error(`${DIR_ENV} and ${PERSONS_ENV} are required`);
     // Loaded here, not at the top: every CLI command imports bench.ts, and only this child serves.
-    const [{ default: express }, { createApp }, { DEFAULT_NETWORKS, parseNetworks }, { initDevVault }, { systemClock }, { Secret }, { TEST_PIN_COST }] =
+    const [{ default: express }, { createApp }, { DEFAULT_NETWORKS, parseNetworks }, { initDevVault }, { systemClock }, { Secret }, { TEST_PIN_COST }, { composeCore }] =
       await Promise.all([
         import('express'),
         import('../src/web/app.js'),
@@ -128,6 +131,7 @@ async function serveChild(): Promise<void> {
         import('../src/domain/ports.js'),
         import('../src/domain/secret.js'),
         import('../src/vault/slots.js'),
+        import('../src/main.js'),
       ]);
     collectGarbage();
     const baseMb = mb(process.memoryUsage().rss);
@@ -148,7 +152,7 @@ async function serveChild(): Promise<void> {
 
     const server = http.createServer(
       createApp({
-        vault,
+        ...composeCore(vault, { pinCost: TEST_PIN_COST }),
         mode: 'development',
         simulateDevices: false,
         secure: false,
@@ -187,6 +191,10 @@ async function serveChild(): Promise<void> {
     process.on('disconnect', stop);
     process.on('message', (m: ToChild) => {
       if (m.type === 'stop') return stop();
+      if (m.type === 'cpu') {
+        const u = process.cpuUsage();
+        return send({ type: 'cpu', micros: u.user + u.system });
+      }
       if (m.type === 'rss') {
         collectGarbage();
         const u = process.memoryUsage();
@@ -455,7 +463,7 @@ async function upload(port: number, cookie: string, csv: Buffer): Promise<void> 
     if (!csrf) throw new Error(`web bench: GET /imports gave ${page.status} without a CSRF token`);
     const status = await new Promise<number>((resolve, reject) => {
       const req = http.request(
-        { host: '127.0.0.1', port, path: '/imports', method: 'POST', agent, headers: { Cookie: cookie, 'X-CSRF-Token': csrf, 'Content-Type': 'text/csv', 'Content-Length': csv.length } },
+        { host: '127.0.0.1', port, path: `/imports?${new URLSearchParams({ purposes: BENCH_PURPOSES.join(',') }).toString()}`, method: 'POST', agent, headers: { Cookie: cookie, 'X-CSRF-Token': csrf, 'Content-Type': 'text/csv', 'Content-Length': csv.length } },
         (res) => {
           res.resume();
           res.on('end', () => resolve(res.statusCode ?? 0));
@@ -582,18 +590,48 @@ export async function benchWeb(root: string, persons: number, report: Report): P
       });
     }
 
+    // Server CPU per page (user + system of the server process over sequential requests), against the floor.
+    const cpu = async () => {
+      child.send({ type: 'cpu' } satisfies ToChild);
+      return (await inbox.next('cpu', CHILD_REPLY_TIMEOUT_MS)).micros;
+    };
+    for (const [label, path] of [
+      [`register page 1, ${count} persons`, '/persons'],
+      [`register page 50 (49 × 次へ), ${count} persons`, pagePath],
+    ] as const) {
+      const perPage = async (port: number, p: string, cookieHeader: string) => {
+        await latency(port, p, cookieHeader, WARMUP_REQUESTS, 0);
+        const before = await cpu();
+        const run = await latency(port, p, cookieHeader, CPU_REQUESTS, 0);
+        const after = await cpu();
+        return { ms: (after - before) / 1000 / run.n, bytes: run.bytes };
+      };
+      const ours = await perPage(ready.port, path, cookie);
+      const floor = await perPage(ready.floorPort, `/floor/${ours.bytes}`, '');
+      report.row({
+        operation: `${label}: server CPU per page (${ms(ours.ms)}; floor ${ms(floor.ms)})`,
+        n: CPU_REQUESTS,
+        seconds: ours.ms / 1000,
+        floor: `bare express, static ${(ours.bytes / 1024).toFixed(1)} KB page, CPU per page`,
+        floorSeconds: floor.ms / 1000,
+        target: '≤ 3 ms',
+      });
+    }
+
     const views = await mixedViews(ready.port, cookie, MIXED_VIEWS);
     child.send({ type: 'rss' } satisfies ToChild);
     const rss = await inbox.next('rss', CHILD_REPLY_TIMEOUT_MS);
 
     const size = (await latency(ready.port, pagePath, cookie, 1, 0)).bytes;
+    const cpuBefore = await cpu();
     const ours = await throughput(ready.port, pagePath, cookie, CLIENTS, THROUGHPUT_SECONDS);
+    const loadedCpuMs = ((await cpu()) - cpuBefore) / 1000 / Math.max(1, ours.ok + ours.failed);
     const floor = await throughput(ready.floorPort, `/floor/${size}`, '', CLIENTS, THROUGHPUT_SECONDS);
     if (ours.ok === 0 || floor.ok === 0) throw new Error(`web bench: no 200 responses under load (ours ${ours.failed} failed, floor ${floor.failed} failed)`);
     const floorRate = floor.ok / floor.seconds;
     const failed = ours.failed + floor.failed;
     report.row({
-      operation: `register page 50, ${CLIENTS} clients × ${THROUGHPUT_SECONDS} s, ${count} persons (req/s; ratio = ours/floor)${failed ? ` [${ours.failed}+${floor.failed} not 200]` : ''}`,
+      operation: `register page 50, ${CLIENTS} clients × ${THROUGHPUT_SECONDS} s, ${count} persons (req/s; ratio = ours/floor; server CPU ${ms(loadedCpuMs)} per page)${failed ? ` [${ours.failed}+${floor.failed} not 200]` : ''}`,
       n: ours.ok,
       seconds: ours.seconds,
       // The time the floor needs for as many requests: ratio = floor s / our s = our req/s / floor req/s.

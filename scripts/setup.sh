@@ -22,9 +22,12 @@ fi
 # pcscd + libccid: the contactless card reader (マイナンバーカード); libpcsclite-dev: node-gyp builds the
 # PC/SC binding (smartcard) against it; vsmartcard-vpcd: the virtual reader the card tests drive;
 # iproute2 (ip): the virtual reader's private pcscd gets a loopback of its own that acknowledges at once.
+# p7zip-full (7z): the filing tests open the AES-256 ZIP handover as a recipient would.
+# e2fsprogs (mkfs.ext4): the storage fault tests make a small ext4 the kernel remounts read-only under the service;
+# util-linux (setpriv): they run the CLI as another user, for whom a file can be unreadable (root reads anything).
 packages=(socat chromium fonts-noto-cjk libusb-1.0-0 libudev1 python3 make g++ ca-certificates shellcheck poppler-utils
   mmdebstrap systemd-container libreoffice-calc-nogui testssl.sh pcscd libccid libpcsclite-dev vsmartcard-vpcd
-  iproute2)
+  iproute2 p7zip-full e2fsprogs util-linux)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -2,8 +2,9 @@ import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Secret } from '../domain/secret.js';
 import { packagePath } from '../paths.js';
-import type { AuditRepo } from '../storage/audit-repo.js';
-import { GENESIS, verifyRows, type ChainHead, type VerifyResult } from './chain.js';
+import type { AuditRepo, RawAuditRow } from '../storage/audit-repo.js';
+import { canonical, chainHash, GENESIS, verifyRows, type ChainHead, type VerifyResult } from './chain.js';
+import { redactionDigest } from './subject-names.js';
 
 /** Walks the whole chain from seq 1 in this thread and names the first broken entry. */
 export function verifyChain(repo: AuditRepo, auditKey: Secret<Buffer>): VerifyResult {
@@ -100,4 +101,17 @@ function runWorker(opts: ParallelVerifyOptions, fromSeq: number, toSeq: number):
     });
     w.once('error', (cause) => reject(new Error('audit verify worker failed', { cause })));
   });
+}
+
+/**
+ * One event's own links, as the audit page shows them: its prev_hash against
+ * the hash of the event before it (`expectedPrev`), and its HMAC; a version-1
+ * row rewritten by an erasure holds as the chain's person.erased attests it
+ * (docs/erasure.md).
+ */
+export function linkHolds(repo: AuditRepo, auditKey: Secret<Buffer>, row: RawAuditRow, expectedPrev: Buffer): boolean {
+  if (!expectedPrev.equals(row[10])) return false;
+  const form = canonical(row);
+  if (chainHash(auditKey.expose(), row[10], form).equals(row[11])) return true;
+  return repo.names.erased().redactedV1.get(row[0]) === redactionDigest(form);
 }

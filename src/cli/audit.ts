@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { HEAD_FILE } from '../audit/head-witness.js';
 import { AppError, publicMessage } from '../domain/errors.js';
-import { DB_FILE, writeTransaction } from '../storage/database.js';
+import { checkReadable, DB_FILE, writeTransaction } from '../storage/database.js';
 import { asStorageError } from '../storage/storage-errors.js';
 import { openVault, type Vault } from '../services/vault.js';
 import { systemClock } from '../domain/ports.js';
@@ -90,6 +90,8 @@ async function verifyCommand(argv: string[], config: Config, out: NodeJS.Writabl
  * folder and verified there; nothing is written to the original.
  */
 function openForVerify(dataDir: string, config: Config, err: NodeJS.WritableStream): { vault: Vault; copy: boolean; close(): void } {
+  // A file that cannot be read is named as such, not copied (the copy would fail without a name).
+  if (existsSync(join(dataDir, DB_FILE))) checkReadable(join(dataDir, DB_FILE));
   try {
     const vault = openForCommand(dataDir, config, err);
     return { vault, copy: false, close: () => vault.close() };

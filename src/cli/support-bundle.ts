@@ -7,6 +7,7 @@ import { vaultFacts } from '../services/support-facts.js';
 import type { Vault } from '../services/vault.js';
 import { parseNetworks } from '../web/network.js';
 import { setupChecks, systemChecks, type Check } from '../web/setup-checks.js';
+import { composeCore } from '../main.js';
 import type { WebDeps } from '../web/app.js';
 import { dataDirFrom, parse } from './args.js';
 import { openForCommand } from './open.js';
@@ -95,7 +96,7 @@ export async function supportBundleCommand(argv: string[], config: Config, out: 
         bundle.vault = unavailable(e);
       }
       try {
-        const deps: WebDeps = { vault, mode: config.mode, simulateDevices: false, secure: true, allowedNetworks: parseNetworks(config.allowedNetworks) };
+        const deps: WebDeps = { ...composeCore(vault), mode: config.mode, simulateDevices: false, secure: true, allowedNetworks: parseNetworks(config.allowedNetworks) };
         bundle.checks = [...setupChecks(deps), ...systemChecks(deps)].map(bundleCheck);
       } catch (e) {
         bundle.checks = unavailable(e);

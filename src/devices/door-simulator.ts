@@ -4,7 +4,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SerialPort } from 'serialport';
-import type { ModemLines } from './door.js';
+import type { ModemLines } from '../domain/ports.js';
 import { parseLcusCommands, type RelayConfig } from './relay.js';
 
 /**

@@ -123,7 +123,14 @@ export type AuditAction =
   // PIN enrolment at the appliance: an admin starts it, the handler sets the PIN on the pad.
   | 'pin.enrolment_started'
   | 'pin.enrolled'
-  | 'persons.import_discarded';
+  | 'persons.import_discarded'
+  // A merged filing file's handover: where it was submitted (date, receipt) and its local copy deleted (docs/filing-season.md).
+  | 'filing.submitted'
+  | 'filing.file_deleted'
+  // A merged filing file left the appliance (services/filings.ts); its filing_handovers row commits with it.
+  | 'filing.merged'
+  // The admin's record of a restore drill done on a second machine (its own rows go into the restored copy).
+  | 'restore.drill_recorded';
 
 export interface Actor {
   /** A user id, or 'system' / 'cli' for work without a signed-in person. */

@@ -121,6 +121,10 @@ export const AUDIT_ACTION_LABEL: Record<AuditAction, { label: string; group: Aud
   'pin.enrolment_started': { label: '装置でのPIN登録の開始', group: 'users' },
   'pin.enrolled': { label: '装置でのPIN登録', group: 'users' },
   'persons.import_discarded': { label: 'CSV取り込みの取り消し（途中で止まった取り込み）', group: 'numbers' },
+  'filing.submitted': { label: '申告書ファイルの提出の記録', group: 'numbers' },
+  'filing.file_deleted': { label: '申告書ファイルの削除確認（持出しの終了）', group: 'numbers' },
+  'filing.merged': { label: '届出ファイルへの番号の記入と受け渡し（暗号化ZIP）', group: 'numbers' },
+  'restore.drill_recorded': { label: '復元訓練の記録', group: 'vault' },
 };
 
 export function isAuditAction(a: string): a is AuditAction {

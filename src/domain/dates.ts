@@ -76,5 +76,21 @@ export const JAPAN_OFFSET_MS = 9 * 3600_000;
 
 /** Today's date in Japan (JST, UTC+9) as an ISO string. */
 export function japanDate(at: Date): string {
-  return new Date(at.getTime() + JAPAN_OFFSET_MS).toISOString().slice(0, 10);
+  return japanClock(at).slice(0, 10);
+}
+
+/** What a clock in Japan reads at an instant (a Date or an ISO string): "YYYY-MM-DDTHH:MM:SS.mmm", no zone. */
+export function japanClock(at: Date | string): string {
+  const ms = typeof at === 'string' ? Date.parse(at) : at.getTime();
+  return new Date(ms + JAPAN_OFFSET_MS).toISOString().slice(0, 23);
+}
+
+/** The instant (UTC ISO string) a Japan calendar day YYYY-MM-DD begins: 15:00 UTC the day before. */
+export function japanDayStart(date: string): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) - JAPAN_OFFSET_MS).toISOString();
+}
+
+/** The instant (UTC ISO string) a Japan calendar month begins; month 13 is January of the next year. */
+export function japanMonthStart(year: number, month: number): string {
+  return new Date(Date.UTC(year, month - 1, 1) - JAPAN_OFFSET_MS).toISOString();
 }

@@ -46,6 +46,8 @@ export interface NumberSpan {
 
 /** A person named in the file beside the row's subject (配偶者, 扶養親族). */
 export interface FilingDependant {
+  /** 1-based line of the dependant's own record, where the file gives it one; else the subject's line applies. */
+  readonly line?: number;
   readonly name: string;
   readonly kana?: string;
   /** ISO date (YYYY-MM-DD) where the file carries it. */

@@ -1,3 +1,5 @@
+import { AppError } from '../domain/errors.js';
+
 /**
  * Gate requests: a handler asks in the browser, and a person at
  * the appliance approves with the handler's PIN or security key.
@@ -6,7 +8,8 @@
  *       │ └─cancel──▶ cancelled
  *       └─approval window ends──▶ expired
  */
-export type GateKind = 'reveal' | 'export' | 'entry';
+/** filing: numbers merged into a payroll package's filing file (services/filings.ts). */
+export type GateKind = 'reveal' | 'export' | 'entry' | 'filing';
 export type GateState = 'requested' | 'approved' | 'consumed' | 'expired' | 'cancelled';
 
 export interface GateRequest {
@@ -51,6 +54,26 @@ const NEXT: Record<GateState, readonly GateState[]> = {
 
 export function canMove(from: GateState, to: GateState): boolean {
   return NEXT[from].includes(to);
+}
+
+const STATE_WORDS: Record<GateState, string> = {
+  requested: '承認待ち',
+  approved: '承認済み',
+  consumed: '使用済み',
+  expired: '期限切れ',
+  cancelled: '取り消し済み',
+};
+
+/**
+ * The one check every state change of a stored request goes through
+ * (GateRepo.setState calls it inside the write): a move the diagram above does
+ * not draw — consumed→approved, expired→approved, cancelled→approved, a second
+ * approval — is refused as 'conflict' and nothing is written.
+ */
+export function checkMove(from: GateState, to: GateState): void {
+  if (!canMove(from, to)) {
+    throw new AppError('conflict', `この申請は${STATE_WORDS[from]}のため、${STATE_WORDS[to]}にはできません。申請の画面を開き直して、今の状態を確かめてください。`);
+  }
 }
 
 /**

@@ -4,6 +4,20 @@ import { actionLabel, detailOf, identityMethodLabel, num, personsCell, purposeLa
 import { PROVISION_CHANNEL_LABEL, PROVISION_DESTINATION_LABEL, type ProvisionChannel, type ProvisionDestination } from '../domain/provision.js';
 import { provisionRemark } from './provision-labels.js';
 import { cardReadFailureLabel } from '../domain/card-read-failures.js';
+import { FILING_KIND_LABEL } from '../domain/filing-record.js';
+import type { HandoverRow } from '../storage/filing-records-repo.js';
+import { HANDOVER_COLUMNS, handoverCells } from './filings.js';
+
+const filingKindLabel = (k: unknown): string => (typeof k === 'string' ? (FILING_KIND_LABEL[k as keyof typeof FILING_KIND_LABEL] ?? k) : '');
+const filingDestination = (d: Detail): string =>
+  [PROVISION_DESTINATION_LABEL[d.destination as ProvisionDestination] ?? String(d.destination ?? ''), typeof d.destination_name === 'string' ? d.destination_name : ''].filter(Boolean).join(' ');
+
+/** 「申告書ファイル #3（給与所得の源泉徴収票 2026年分）: 税務署 麹町税務署へ e-Tax（2027-01-20、受付番号 …）」 */
+function filingSubmissionRemark(d: Detail): string {
+  const by = PROVISION_CHANNEL_LABEL[d.channel as ProvisionChannel] ?? String(d.channel ?? '');
+  const receipt = typeof d.receipt_no === 'string' ? `、受付番号 ${d.receipt_no}` : '';
+  return `申告書ファイル #${String(d.handover_id ?? '')}（${filingKindLabel(d.kind)}）: ${filingDestination(d)}へ ${by}（${String(d.submitted_on ?? '')}${receipt}）`;
+}
 
 /** An export whose file has not been confirmed deleted when the report is printed. */
 export interface OpenCarryOut {
@@ -24,6 +38,8 @@ import type { Period } from './period.js';
 export const ACTIVITY_ACTIONS = [
   'number.revealed',
   'numbers.exported',
+  // A filing file filled with numbers and handed over (docs/filing-season.md): a use and an output.
+  'filing.merged',
   'number.recorded',
   'number.refused',
   'intake.self_submitted',
@@ -52,11 +68,15 @@ export const ACTIVITY_ACTIONS = [
   // Where an export went (提供・提出) and the exported file deleted (持出しの終了).
   'export.provided',
   'export.file_deleted',
+  // The same for a merged filing file (docs/filing-season.md): its submission and the deletion of its local copy.
+  'filing.submitted',
+  'filing.file_deleted',
 ] as const;
 
 const CATEGORY: Record<string, string> = {
   'number.revealed': '利用・出力',
   'numbers.exported': '利用・出力',
+  'filing.merged': '利用・出力',
   'number.recorded': '取得',
   'number.refused': '取得',
   'intake.self_submitted': '取得',
@@ -81,6 +101,8 @@ const CATEGORY: Record<string, string> = {
   'vault.rekeyed': '鍵の管理',
   'export.provided': '提供・提出',
   'export.file_deleted': '持出し',
+  'filing.submitted': '提供・提出',
+  'filing.file_deleted': '持出し',
 };
 
 const FAILURE_REASON: Record<string, string> = { wrong_password: 'パスワード誤り', unknown_user: '未登録のユーザー名', disabled: '無効な利用者', locked: 'ロック中' };
@@ -92,6 +114,8 @@ function remark(r: ReportEventRow, d: Detail): string {
       return `${where}${d.request_id ? `（申請 #${String(d.request_id)}）` : ''}`;
     case 'numbers.exported':
       return `${where}（${num(Number(d.persons ?? 0))} 名）`;
+    case 'filing.merged':
+      return `${filingKindLabel(d.kind)}${d.year === null || d.year === undefined ? '' : ` ${String(d.year)}年分`}（${num(Number(d.rows ?? 0))} 行・${num(Number(d.persons ?? 0))} 名、申請 #${String(d.request_id ?? '')}、暗号化ZIP）`;
     case 'number.recorded':
       return `${d.by === 'handler' ? '担当者が入力' : String(d.by ?? '')} ${where}`.trim();
     case 'intake.self_submitted':
@@ -123,6 +147,10 @@ function remark(r: ReportEventRow, d: Detail): string {
       return provisionRemark(d);
     case 'export.file_deleted':
       return `出力 seq ${String(d.export_seq ?? '')} のファイルを削除済と確認`;
+    case 'filing.submitted':
+      return filingSubmissionRemark(d);
+    case 'filing.file_deleted':
+      return `申告書ファイル #${String(d.handover_id ?? '')}（${filingKindLabel(d.kind)}）のファイルを削除済と確認`;
     default:
       return where;
   }
@@ -139,9 +167,16 @@ function purposesOf(r: ReportEventRow, d: Detail): string[] {
  * and handler, every event in seq order, and each export's persons in full.
  * Pure: the events come in (already bounded by the printed head).
  */
-export function buildActivityReport(ctx: ReportContext, period: Period, events: Iterable<ReportEventRow>, openCarryOuts: readonly OpenCarryOut[] = []): ReportModel {
+export function buildActivityReport(
+  ctx: ReportContext,
+  period: Period,
+  events: Iterable<ReportEventRow>,
+  openCarryOuts: readonly OpenCarryOut[] = [],
+  openHandovers: readonly HandoverRow[] = [],
+): ReportModel {
   const rows: string[][] = [];
   const provisions: string[][] = [];
+  const filings: string[][] = [];
   const exports: string[][] = [];
   const actions: string[] = [];
   const purposes: string[] = [];
@@ -154,12 +189,34 @@ export function buildActivityReport(ctx: ReportContext, period: Period, events: 
     actions.push(`${CATEGORY[r.action] ?? ''}｜${actionLabel(r.action)}`);
     for (const p of ps) purposes.push(purposeLabel(p));
     if (r.action !== 'auth.sign_in_failed' || r.actorId !== 'anonymous') handlers.push(r.actorName);
-    if (r.action === 'number.revealed' || r.action === 'numbers.exported') for (const s of subjects) leftVault.add(s.id);
+    if (r.action === 'number.revealed' || r.action === 'numbers.exported' || r.action === 'filing.merged') for (const s of subjects) leftVault.add(s.id);
     rows.push([String(r.seq), formatTime(r.at), CATEGORY[r.action] ?? '', actionLabel(r.action), r.actorName, ps.map(purposeLabel).join('、'), personsCell(subjects), remark(r, d)]);
     if (r.action === 'export.provided') {
-      provisions.push([String(r.seq), String(d.provided_on ?? ''), PROVISION_DESTINATION_LABEL[d.destination as ProvisionDestination] ?? String(d.destination ?? ''), PROVISION_CHANNEL_LABEL[d.channel as ProvisionChannel] ?? String(d.channel ?? ''), `seq ${String(d.export_seq ?? '')}`, `${num(subjects.length)} 名`, subjects.map((s) => s.name).join('、')]);
+      provisions.push([
+        String(r.seq),
+        String(d.provided_on ?? ''),
+        PROVISION_DESTINATION_LABEL[d.destination as ProvisionDestination] ?? String(d.destination ?? ''),
+        PROVISION_CHANNEL_LABEL[d.channel as ProvisionChannel] ?? String(d.channel ?? ''),
+        `seq ${String(d.export_seq ?? '')}`,
+        `${num(subjects.length)} 名`,
+        subjects.map((s) => s.name).join('、'),
+      ]);
     }
-    if (r.action === 'numbers.exported') exports.push([String(r.seq), formatTime(r.at), r.actorName, `${num(subjects.length)} 名`, subjects.map((s) => s.name).join('、')]);
+    if (r.action === 'filing.submitted') {
+      filings.push([
+        String(r.seq),
+        String(d.submitted_on ?? ''),
+        filingKindLabel(d.kind),
+        d.year === null || d.year === undefined ? '—' : `${String(d.year)}年分`,
+        filingDestination(d),
+        PROVISION_CHANNEL_LABEL[d.channel as ProvisionChannel] ?? String(d.channel ?? ''),
+        String(d.receipt_no ?? ''),
+        `${num(subjects.length)} 名`,
+        subjects.map((s) => s.name).join('、'),
+      ]);
+    }
+    if (r.action === 'numbers.exported' || r.action === 'filing.merged')
+      exports.push([String(r.seq), formatTime(r.at), r.actorName, `${num(subjects.length)} 名`, subjects.map((s) => s.name).join('、')]);
   }
   const summary = section('1. 概要（件数）', {
     facts: [
@@ -185,7 +242,22 @@ export function buildActivityReport(ctx: ReportContext, period: Period, events: 
   });
   const carryOuts = section('5. 持出し中の出力ファイル（削除の確認がないもの）', {
     paragraphs: ['出力したCSVファイルは管理区域の外への持出しです。担当者がファイルの削除を確認するまでここに残ります（この帳票の印刷時点）。'],
-    tables: [{ columns: ['出力 seq', '出力日時', '担当者', '人数'], rows: openCarryOuts.map((c) => [String(c.seq), formatTime(c.at), c.actorName, `${num(c.persons)} 名`]), empty: NONE, variant: 'carry-outs' }],
+    tables: [
+      {
+        columns: ['出力 seq', '出力日時', '担当者', '人数'],
+        rows: openCarryOuts.map((c) => [String(c.seq), formatTime(c.at), c.actorName, `${num(c.persons)} 名`]),
+        empty: NONE,
+        variant: 'carry-outs',
+      },
+    ],
   });
-  return model('activity', ctx, period.label, [summary, detail, appendix, provided, carryOuts]);
+  const filed = section('6. 申告書ファイルの提出の記録', {
+    paragraphs: ['装置で番号を入れた申告書ファイル（源泉徴収票・給与支払報告書・支払調書など）を提出した先、方法、提出日と受付番号。'],
+    tables: [{ columns: ['seq', '提出日', '書類', '年分', '提出先', '方法', '受付番号', '人数', '対象者（氏名）'], rows: filings, empty: NONE, variant: 'provisions' }],
+  });
+  const handoversOut = section('7. 持出し中の申告書ファイル（提出または削除の確認がないもの）', {
+    paragraphs: ['番号を入れた申告書ファイルは、提出と手元のファイルの削除が記録されるまでここに残ります（この帳票の印刷時点）。'],
+    tables: [{ columns: HANDOVER_COLUMNS, rows: openHandovers.map(handoverCells), empty: NONE, variant: 'filings' }],
+  });
+  return model('activity', ctx, period.label, [summary, detail, appendix, provided, carryOuts, filed, handoversOut]);
 }

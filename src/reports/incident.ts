@@ -17,7 +17,7 @@ import { model, NONE, section, type ReportContext, type ReportModel } from './mo
 import type { Period } from './period.js';
 
 /** The events by which a number leaves the vault. */
-export const LEFT_VAULT_ACTIONS = ['number.revealed', 'numbers.exported'] as const;
+export const LEFT_VAULT_ACTIONS = ['number.revealed', 'numbers.exported', 'filing.merged'] as const;
 
 export interface IncidentFilter {
   actorId?: string | undefined;
@@ -184,7 +184,10 @@ export function buildIncidentReport(ctx: ReportContext, period: Period, f: Incid
       [`確報の期限（${facts.deadlines.finalDays}日以内）`, formatDate(facts.deadlines.final)],
     ],
   });
-  const what = facts.source === 'reveal' ? `${period.label}に、監査記録上 ${num(facts.events)} 件の個人番号の表示・出力があり、${count}の個人番号が装置の外に出ました。` : `${LEAK_SOURCE_LABEL[facts.source]}が漏えい等しました（又はそのおそれ）。本人の数は ${count}です。`;
+  const what =
+    facts.source === 'reveal'
+      ? `${period.label}に、監査記録上 ${num(facts.events)} 件の個人番号の表示・出力があり、${count}の個人番号が装置の外に出ました。`
+      : `${LEAK_SOURCE_LABEL[facts.source]}が漏えい等しました（又はそのおそれ）。本人の数は ${count}です。`;
   const draft = section('3. 速報に記載する事項（案）', {
     facts: [
       ['概要', what],
@@ -211,7 +214,14 @@ export function buildIncidentReport(ctx: ReportContext, period: Period, f: Incid
     tables: [{ columns: ['氏名', '回数'], rows: facts.persons.map((p) => [p.name, `${num(p.times)} 回`]), empty: facts.personCount === null ? '不明（確認中）' : NONE, variant: 'counts' }],
   });
   const how = section('6. 番号が外に出た経緯（監査記録）', {
-    tables: [{ columns: ['seq', '日時', '氏名', '出来事', '操作者', '利用目的', '装置・端末'], rows: facts.lines.map((l) => [String(l.seq), l.at, l.name, l.event, l.actor, l.purpose, l.device]), empty: NONE, variant: 'incident' }],
+    tables: [
+      {
+        columns: ['seq', '日時', '氏名', '出来事', '操作者', '利用目的', '装置・端末'],
+        rows: facts.lines.map((l) => [String(l.seq), l.at, l.name, l.event, l.actor, l.purpose, l.device]),
+        empty: NONE,
+        variant: 'incident',
+      },
+    ],
   });
   return model('incident', ctx, period.label, [header, summary, draft, notice, persons, how]);
 }

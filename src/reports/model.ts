@@ -3,7 +3,7 @@
  * from it): builders turn data into this shape, one set of templates
  * (views/reports/) renders it. A model never holds a My Number.
  */
-export type ReportKind = 'activity' | 'entries' | 'disposal' | 'register' | 'notice' | 'incident';
+export type ReportKind = 'activity' | 'entries' | 'disposal' | 'register' | 'notice' | 'incident' | 'filings';
 
 export const REPORT_TITLES: Record<ReportKind, string> = {
   activity: '特定個人情報等取扱状況記録',
@@ -12,6 +12,7 @@ export const REPORT_TITLES: Record<ReportKind, string> = {
   register: '特定個人情報ファイル管理台帳',
   notice: '利用目的通知書',
   incident: '漏えい等報告（速報）のための事実の整理（案）',
+  filings: '提出記録（申告書ファイルの提供・提出）',
 };
 
 /** Reports printed for a calendar month (the others are of the current state or of one person). */

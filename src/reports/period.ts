@@ -1,6 +1,6 @@
 import { AppError } from '../domain/errors.js';
 import { parseMonth } from '../web/entry-log.js';
-import { JAPAN_OFFSET_MS as JST_MS } from '../domain/dates.js';
+import { japanDate, japanDayStart } from '../domain/dates.js';
 
 /** A period in Japan time as the UTC instants that bound it, with its printed label. */
 export interface Period {
@@ -11,7 +11,7 @@ export interface Period {
   label: string;
 }
 
-const day = (iso: string) => new Date(Date.parse(iso) + JST_MS).toISOString().slice(0, 10).replaceAll('-', '/');
+const day = (iso: string) => japanDate(new Date(iso)).replaceAll('-', '/');
 const lastDay = (to: string) => day(new Date(Date.parse(to) - 1).toISOString());
 
 /** A calendar month (YYYY-MM); a bad one is refused in Japanese. */
@@ -27,8 +27,8 @@ export const BAD_RANGE = '期間は開始日と終了日を YYYY-MM-DD の形式
 export function dayRangePeriod(fromInput: unknown, toInput: unknown): Period {
   const ok = (s: unknown): s is string => typeof s === 'string' && /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/u.test(s) && !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s);
   if (!ok(fromInput) || !ok(toInput) || fromInput < '2000-01-01') throw new AppError('invalid', BAD_RANGE);
-  const from = Date.parse(`${fromInput}T00:00:00Z`) - JST_MS;
-  const to = Date.parse(`${toInput}T00:00:00Z`) - JST_MS + 86_400_000;
+  const from = Date.parse(japanDayStart(fromInput));
+  const to = Date.parse(japanDayStart(toInput)) + 86_400_000;
   if (to <= from || to - from > 366 * 86_400_000) throw new AppError('invalid', BAD_RANGE);
   const f = new Date(from).toISOString();
   const t = new Date(to).toISOString();

@@ -11,29 +11,32 @@ import { META } from '../services/setup.js';
 import { databasePath, type Vault } from '../services/vault.js';
 import { writeTransaction } from '../storage/database.js';
 import { ProvisionRepo } from '../storage/provision-repo.js';
+import { FilingRecordsRepo } from '../storage/filing-records-repo.js';
 import { ReportRepo } from '../storage/report-repo.js';
 import { entryLogLines } from '../web/entry-log.js';
 import { formatTime } from '../web/view-models.js';
 import { ACTIVITY_ACTIONS, buildActivityReport } from './activity.js';
 import { buildDisposalReport, DISPOSAL_ACTION } from './disposal.js';
 import { buildEntriesReport } from './entries.js';
+import { buildFilingsReport } from './filings.js';
 import { incidentSources } from './incident-sources.js';
 import { buildIncidentReport, incidentFacts, LEFT_VAULT_ACTIONS, type IncidentFilter } from './incident.js';
 import type { ReportContext, ReportKind, ReportModel } from './model.js';
 import { buildNoticeReport, type NoticeContent } from './notice.js';
 import type { Period } from './period.js';
 import { buildRegisterReport, type RegisterData } from './register.js';
-import { JAPAN_OFFSET_MS as JST_MS } from '../domain/dates.js';
+import { japanDate } from '../domain/dates.js';
 
 export type ReportRequest =
   | { kind: 'activity' | 'entries' | 'disposal'; period: Period }
   | { kind: 'register' }
   | { kind: 'notice'; personId: PersonId; noticeId?: number }
-  | { kind: 'incident'; period: Period; filter: IncidentFilter; filterLabel: string };
+  | { kind: 'incident'; period: Period; filter: IncidentFilter; filterLabel: string }
+  | { kind: 'filings'; year: number };
 
 export type ReportFormat = 'html' | 'pdf';
 
-const todayJst = (now: Date) => new Date(now.getTime() + JST_MS).toISOString().slice(0, 10);
+const todayJst = (now: Date) => japanDate(now);
 
 /**
  * Prints a report: appends `report.printed` first, then builds the model with
@@ -51,7 +54,7 @@ const todayJst = (now: Date) => new Date(now.getTime() + JST_MS).toISOString().s
  */
 export function printReport(vault: Vault, actor: Actor & { role?: string }, req: ReportRequest, format: ReportFormat, client: string | null, views?: SessionViews): ReportModel {
   const subjects = req.kind === 'notice' ? [noticePerson(vault, req.personId)] : [];
-  const period = 'period' in req ? req.period.key : null;
+  const period = 'period' in req ? req.period.key : req.kind === 'filings' ? String(req.year) : null;
   const viewKey = views && format === 'html' ? reportViewKey(req) : null;
   const seen = viewKey === null ? undefined : views!.get(viewKey);
   // The same report and period viewed again in the session, with nothing but other views appended since:
@@ -88,6 +91,8 @@ function reportViewKey(req: ReportRequest): string {
       return `notice|${req.personId}`;
     case 'incident':
       return `incident|${req.period.key}|${JSON.stringify(req.filter)}`;
+    case 'filings':
+      return `filings|${req.year}`;
     default:
       return `${req.kind}|${req.period.key}`;
   }
@@ -99,7 +104,7 @@ export function buildReport(vault: Vault, ctx: ReportContext, req: ReportRequest
   const maxSeq = ctx.head.seq;
   switch (req.kind) {
     case 'activity':
-      return buildActivityReport(ctx, req.period, repo.events(ACTIVITY_ACTIONS, req.period.from, req.period.to, maxSeq), new ProvisionRepo(vault.db).openCarryOuts(maxSeq));
+      return buildActivityReport(ctx, req.period, repo.events(ACTIVITY_ACTIONS, req.period.from, req.period.to, maxSeq), new ProvisionRepo(vault.db).openCarryOuts(maxSeq), new FilingRecordsRepo(vault.db).open(1000, maxSeq));
     case 'entries': {
       const total = vault.entryLog.count(req.period.from, req.period.to);
       const rows = vault.entryLog.page(req.period.from, req.period.to, Math.max(total, 1), 0).filter((r) => r.seq <= maxSeq).reverse();
@@ -126,6 +131,8 @@ export function buildReport(vault: Vault, ctx: ReportContext, req: ReportRequest
       const facts = incidentFacts(repo.events(LEFT_VAULT_ACTIONS, req.period.from, req.period.to, maxSeq), req.filter, incidentSources(vault.db));
       return buildIncidentReport(ctx, req.period, req.filter, facts, req.filterLabel);
     }
+    case 'filings':
+      return buildFilingsReport(ctx, req.year, new FilingRecordsRepo(vault.db).ofYear(req.year, maxSeq));
   }
 }
 

@@ -2,8 +2,8 @@ import type { Actor } from '../domain/audit-events.js';
 import { AppError } from '../domain/errors.js';
 import type { Secret } from '../domain/secret.js';
 import { writeTransaction } from '../storage/database.js';
-import type { Role, UserRow } from '../storage/users-repo.js';
-import { checkPasswordRules, hashPassword, verifyPassword } from '../vault/password.js';
+import type { Role, UserRow, UserView } from '../domain/users.js';
+import { checkPasswordRules, hashPassword, samePassword, verifyPassword } from '../vault/password.js';
 import { actorOf, checkDisplayName, FormError, LOCK_AFTER, ROLE_LABEL, signInLockMs, type FieldErrors } from './accounts.js';
 import type { Vault } from './vault.js';
 
@@ -24,12 +24,15 @@ export interface PasswordChange {
  * The signed-in user replaces their password. The current password is counted
  * like a sign-in (a borrowed session cannot guess it: LOCK_AFTER wrong ones
  * lock the account). Other sessions of the user end; the one in use stays.
+ * The account is read here: the signed-in user's view carries no password hash.
  */
-export async function changeOwnPassword(vault: Vault, user: UserRow, change: PasswordChange, sessionIdHash: Buffer, client: string | null): Promise<void> {
+export async function changeOwnPassword(vault: Vault, account: Pick<UserView, 'id'>, change: PasswordChange, sessionIdHash: Buffer, client: string | null): Promise<void> {
+  const user = vault.users.byId(account.id);
+  if (!user) throw new AppError('not_found', 'このアカウントは見つかりません。もう一度サインインしてください。');
   const errors: FieldErrors = {};
-  const rule = checkPasswordRules(change.next.expose());
+  const rule = checkPasswordRules(change.next);
   if (rule) errors.newPassword = rule;
-  else if (change.next.expose() !== change.confirm.expose()) errors.confirmPassword = '確認のパスワードが新しいパスワードと一致しません。同じものを2回入れてください。';
+  else if (!samePassword(change.next, change.confirm)) errors.confirmPassword = '確認のパスワードが新しいパスワードと一致しません。同じものを2回入れてください。';
   if (Object.keys(errors).length > 0) throw new FormError(errors);
   const now = vault.clock.now();
   if (writeTransaction(vault.db, () => vault.users.reserveLogin(user.id, LOCK_AFTER, now.toISOString())) === 'locked') {
@@ -63,7 +66,7 @@ export async function changeOwnPassword(vault: Vault, user: UserRow, change: Pas
 export async function resetPassword(vault: Vault, admin: Actor, userId: string, temporary: Secret<string>, client: string | null): Promise<void> {
   const user = vault.users.byId(userId) ?? notFound();
   if (user.id === admin.id) throw new FormError({ password: '自分のパスワードは「パスワードの変更」から変えてください。' });
-  const rule = checkPasswordRules(temporary.expose());
+  const rule = checkPasswordRules(temporary);
   if (rule) throw new FormError({ password: rule });
   const hash = await hashPassword(temporary);
   writeTransaction(vault.db, () => {

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import type { UserView } from '../domain/users.js';
 import type { Actor } from '../domain/audit-events.js';
 import { AppError } from '../domain/errors.js';
+import { FormError, type FieldErrors } from '../domain/form-errors.js';
 import { Secret } from '../domain/secret.js';
 import { looksLikeNumber } from '../domain/digits.js';
 import { PIN_LOCK_AFTER } from '../gate/requests.js';
 import { checkpointTruncate, writeTransaction } from '../storage/database.js';
-import type { Role, UserRow } from '../storage/users-repo.js';
+import type { Role, UserRow } from '../domain/users.js';
 import { checkPasswordRules, hashPassword, verifyPassword } from '../vault/password.js';
 import { checkPinRules, createSlot, newPinParams, PRODUCTION_PIN_COST, unlockSlot, type PinCost } from '../vault/slots.js';
 import { edgeSpaceTrimmed, normaliseText, unsafeTextProblem } from '../domain/text-safety.js';
@@ -23,14 +25,8 @@ export function actorOf(user: Pick<UserRow, 'id' | 'displayName'>): Actor {
   return { id: user.id, name: user.displayName };
 }
 
-export type FieldErrors = Record<string, string>;
-
-/** Raised with every field problem at once, so a form can show each next to its field. */
-export class FormError extends AppError {
-  constructor(readonly fields: FieldErrors) {
-    super('invalid', Object.values(fields).join(' '));
-  }
-}
+// Form errors are the domain's (domain/form-errors.ts); re-exported for the services that import them from here.
+export { FormError, type FieldErrors };
 
 export interface NewUserInput {
   login: string;
@@ -58,7 +54,7 @@ export async function createUser(vault: Vault, actor: Actor, input: NewUserInput
   const { displayName, problem } = checkDisplayName(input.displayName);
   if (problem) errors.displayName = problem;
   if (!Object.hasOwn(ROLE_LABEL, input.role)) errors.role = '役割を選んでください。';
-  const pw = checkPasswordRules(input.password.expose());
+  const pw = checkPasswordRules(input.password);
   if (pw) errors.password = pw;
   if (Object.keys(errors).length > 0) throw new FormError(errors);
   const passwordHash = await hashPassword(input.password);
@@ -100,11 +96,11 @@ export function unlockUser(vault: Vault, actor: Actor, userId: string, client: s
  * PIN audited and counted, the lock after PIN_LOCK_AFTER audited, a success
  * resets the count. So a borrowed browser session cannot guess a PIN.
  */
-export async function unlockOwnPin(vault: Vault, user: UserRow, pin: Secret<string>, client: string | null, during: string, field: string): Promise<Secret<Buffer>> {
+export async function unlockOwnPin(vault: Vault, user: UserView, pin: Secret<string>, client: string | null, during: string, field: string): Promise<Secret<Buffer>> {
   return perAccount.run(`pin:${user.id}`, () => unlockOwnPinSerial(vault, user, pin, client, during, field));
 }
 
-async function unlockOwnPinSerial(vault: Vault, user: UserRow, pin: Secret<string>, client: string | null, during: string, field: string): Promise<Secret<Buffer>> {
+async function unlockOwnPinSerial(vault: Vault, user: UserView, pin: Secret<string>, client: string | null, during: string, field: string): Promise<Secret<Buffer>> {
   const lockedMessage = 'PINの誤りが続いたため、あなたのPINはロックされています。別の管理者に解除を依頼してください。';
   const slot = vault.slots.pinSlotOf(user.id);
   if (!slot) throw new FormError({ [field]: 'あなたにはまだPINがありません。別の管理者に設定してもらってください。' });
@@ -132,7 +128,7 @@ async function unlockOwnPinSerial(vault: Vault, user: UserRow, pin: Secret<strin
 
 export async function setUserPin(
   vault: Vault,
-  admin: UserRow,
+  admin: UserView,
   userId: string,
   adminPin: Secret<string>,
   newPin: Secret<string>,
@@ -140,11 +136,11 @@ export async function setUserPin(
   pinCost: PinCost = PRODUCTION_PIN_COST,
 ): Promise<void> {
   const user = vault.users.byId(userId) ?? notFound();
-  const rule = checkPinRules(newPin.expose());
+  const rule = checkPinRules(newPin);
   if (rule) throw new FormError({ newPin: rule });
   const key = await unlockOwnPin(vault, admin, adminPin, client, 'pin_reset', 'adminPin');
   try {
-    const slot = await createSlot(vault.vaultId, randomUUID(), newPinParams(pinCost), { kind: 'pin', pin: newPin }, vault.keys.pepper, key.expose());
+    const slot = await createSlot(vault.vaultId, randomUUID(), newPinParams(pinCost), { kind: 'pin', pin: newPin }, vault.keys.pepper, key);
     const now = vault.clock.now();
     writeTransaction(vault.db, () => {
       // An admin reset: the old PIN slot is revoked (and its wrapped key erased) in the same transaction.
@@ -236,4 +232,9 @@ const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAA
 
 function notFound(): never {
   throw new AppError('not_found', '指定されたユーザーは存在しません。');
+}
+
+/** A user signs out: recorded as 'auth.signed_out' (the session itself is ended by the web layer). */
+export function recordSignOut(vault: Pick<Vault, 'db' | 'audit'>, user: Pick<UserView, 'id' | 'displayName'>, client: string | null): void {
+  writeTransaction(vault.db, () => vault.audit.append({ actor: actorOf(user), action: 'auth.signed_out', client, detail: {} }));
 }

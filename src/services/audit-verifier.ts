@@ -10,8 +10,8 @@ export type VerifyRun =
   | { state: 'done'; by: string; startedAt: string; seconds: number; ok: boolean; count: number; headSeq: number; headHash: string; badSeq: number | null; reason: string; recordedSeq: number | null };
 
 /**
- * The full verification started from the audit page: one run at a time per
- * vault, every range checked in worker threads (the server keeps answering),
+ * The full verification started from the audit page: one run at a time (the
+ * composition makes one verifier per open vault), every range checked in worker threads (the server keeps answering),
  * and its result appended to the trail as 'audit.verified' by the person who
  * asked, intact or not.
  */
@@ -69,16 +69,4 @@ export class AuditVerifier {
     );
     return { started: true, done };
   }
-}
-
-const verifiers = new WeakMap<Vault, AuditVerifier>();
-
-/** The vault's one verifier. */
-export function verifierFor(vault: Vault): AuditVerifier {
-  let v = verifiers.get(vault);
-  if (!v) {
-    v = new AuditVerifier(vault);
-    verifiers.set(vault, v);
-  }
-  return v;
 }

@@ -1,4 +1,4 @@
-import { japanDate, JAPAN_OFFSET_MS } from '../domain/dates.js';
+import { japanClock, japanDate } from '../domain/dates.js';
 import { SYSTEM_ACTOR, type Actor } from '../domain/audit-events.js';
 import { AppError, publicMessage } from '../domain/errors.js';
 import { writeTransaction } from '../storage/database.js';
@@ -11,7 +11,8 @@ export type BackupRun =
   | { state: 'done'; by: string; trigger: BackupTrigger; startedAt: string; ok: boolean; file: string; seconds: number; size: number; auditSeq: number; removed: number; reason: string };
 
 /**
- * The server's backups, one at a time per vault: from the admin's button and
+ * The server's backups, one at a time (the composition makes one runner per
+ * open vault): from the admin's button and
  * from the daily schedule. The copy runs in a worker thread; its progress
  * (pages written) is read by the backup page while it runs.
  */
@@ -109,18 +110,6 @@ function lastReason(vault: Vault): string {
   }
 }
 
-const runners = new WeakMap<Vault, BackupRunner>();
-
-/** The vault's one runner. */
-export function backupRunnerFor(vault: Vault): BackupRunner {
-  let r = runners.get(vault);
-  if (!r) {
-    r = new BackupRunner(vault);
-    runners.set(vault, r);
-  }
-  return r;
-}
-
 /** "HH:MM" (00:00–23:59), or throws 'invalid'. */
 export function parseBackupTime(input: string | undefined): string {
   const t = (input ?? '').trim().normalize('NFKC');
@@ -133,7 +122,7 @@ export function parseBackupTime(input: string | undefined): string {
 export function scheduleDue(now: Date, time: string, lastRunOn: string | undefined): boolean {
   const today = japanDate(now);
   if (lastRunOn === today) return false;
-  const jst = new Date(now.getTime() + JAPAN_OFFSET_MS).toISOString().slice(11, 16);
+  const jst = japanClock(now).slice(11, 16);
   return jst >= time;
 }
 
@@ -142,14 +131,14 @@ export function scheduleDue(now: Date, time: string, lastRunOn: string | undefin
  * 「システム」). The Japan date is recorded before the run, so a failing run is
  * not repeated every minute: it is audited and shown on the admin's home page.
  */
-export function startBackupSchedule(vault: Vault, everyMs = 60_000): { stop(): void; tick(): Promise<void> } {
+export function startBackupSchedule(vault: Vault, runner: BackupRunner, everyMs = 60_000): { stop(): void; tick(): Promise<void> } {
   const tick = async () => {
     const time = vault.meta.get(BACKUP_META.time);
     if (!time) return;
     const now = vault.clock.now();
     if (!scheduleDue(now, time, vault.meta.get(BACKUP_META.scheduledOn))) return;
     vault.meta.set(BACKUP_META.scheduledOn, japanDate(now));
-    await backupRunnerFor(vault).start(SYSTEM_ACTOR, null, 'schedule').done;
+    await runner.start(SYSTEM_ACTOR, null, 'schedule').done;
   };
   const timer = setInterval(() => {
     tick().catch((cause: unknown) => process.stderr.write(`${JSON.stringify({ level: 'error', event: 'scheduled backup check failed', error: (cause as Error)?.name ?? typeof cause })}\n`));

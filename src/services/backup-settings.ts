@@ -4,6 +4,7 @@ import type { Actor } from '../domain/audit-events.js';
 import { writeTransaction } from '../storage/database.js';
 import { BACKUP_META, keepSetting, parseKeep } from './backup.js';
 import { parseBackupTime } from './backup-runner.js';
+import { META } from './setup.js';
 import type { Vault } from './vault.js';
 
 export interface BackupSchedule {
@@ -14,6 +15,11 @@ export interface BackupSchedule {
 
 export function backupSchedule(vault: Pick<Vault, 'meta'>): BackupSchedule {
   return { time: vault.meta.get(BACKUP_META.time) ?? null, keep: keepSetting(vault) };
+}
+
+/** The folder backups are written to (meta backup_dir), or null when none is set. */
+export function backupFolderSetting(vault: Pick<Vault, 'meta'>): string | null {
+  return vault.meta.get(META.backupDir) ?? null;
 }
 
 /** Sets the daily time (empty = off) and how many backups to keep; each change is audited as settings.updated. */

@@ -1,4 +1,4 @@
-import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Actor } from '../domain/audit-events.js';
@@ -6,6 +6,7 @@ import { AppError } from '../domain/errors.js';
 import type { Secret } from '../domain/secret.js';
 import { writeTransaction } from '../storage/database.js';
 import { ErasureRepo } from '../storage/erasure-repo.js';
+import { auditDerivedMac } from '../vault/audit-derived-mac.js';
 import { fsyncPath, tempName, writeNewFile } from './backup-files.js';
 import type { Vault } from './vault.js';
 
@@ -39,22 +40,13 @@ export interface DisposalLedger {
   erasures: { id: number; personId: number; executedAt: string }[];
 }
 
-function ledgerKey(auditKey: Secret<Buffer>): Buffer {
-  return Buffer.from(hkdfSync('sha256', auditKey.expose(), 'mnvault', 'mnvault/v1/disposal-ledger', 32));
-}
-
 function canonical(l: DisposalLedger, format: string): string {
   const disposals = l.disposals.map((d) => [d.id, d.executedAt, d.personIds]);
   return JSON.stringify(format === FORMAT_V1 ? [FORMAT_V1, l.vaultId, disposals] : [format, l.vaultId, disposals, l.erasures.map((e) => [e.id, e.personId, e.executedAt])]);
 }
 
 function mac(auditKey: Secret<Buffer>, l: DisposalLedger, format = FORMAT): Buffer {
-  const key = ledgerKey(auditKey);
-  try {
-    return createHmac('sha256', key).update(canonical(l, format), 'utf8').digest();
-  } finally {
-    key.fill(0);
-  }
+  return auditDerivedMac(auditKey, 'mnvault/v1/disposal-ledger', canonical(l, format));
 }
 
 /** The ledger of a vault as its disposals table says now. */

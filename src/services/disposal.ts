@@ -5,7 +5,7 @@ import type { PersonId } from '../domain/persons.js';
 import { addDays } from '../domain/retention.js';
 import { checkpointTruncate, writeTransaction } from '../storage/database.js';
 import type { DisposalPersonRow } from '../storage/retention-repo.js';
-import type { UserRow } from '../storage/users-repo.js';
+import type { UserView } from '../domain/users.js';
 import { cleanText, dueEntries, type DueEntry } from './retention.js';
 import { writeLedger } from './disposal-ledger.js';
 import type { Vault } from './vault.js';
@@ -46,7 +46,7 @@ function refuseIfClockBehind(vault: Vault, now: string): void {
   }
 }
 
-export function proposeDisposal(vault: Vault, user: UserRow, input: ProposalInput, client: string | null): number {
+export function proposeDisposal(vault: Vault, user: UserView, input: ProposalInput, client: string | null): number {
   if (user.role !== 'admin' && user.role !== 'handler') throw new AppError('forbidden', '廃棄の提案は事務取扱担当者または事務取扱責任者だけが行えます。');
   const note = cleanText(input.note, 'note', 'メモ', 500, false);
   const wanted = parseSelection(input);
@@ -121,7 +121,7 @@ export interface ApprovalResult {
  * may not approve; a sole admin may, and the record says so (same_person).
  * Each person is checked again: still held, not on hold, still due.
  */
-export function approveDisposal(vault: Vault, user: UserRow, disposalId: number, client: string | null): ApprovalResult {
+export function approveDisposal(vault: Vault, user: UserView, disposalId: number, client: string | null): ApprovalResult {
   if (user.role !== 'admin') throw new AppError('forbidden', '廃棄の承認は事務取扱責任者（管理者）だけが行えます。');
   const actor = actorOf(user);
   const now = vault.clock.now();
@@ -188,7 +188,7 @@ function reasonOf(vault: Vault, persons: readonly DisposalPersonRow[], note: str
 }
 
 /** Withdraws a proposal (by its proposer or an admin). Audited as disposal.cancelled. */
-export function cancelDisposal(vault: Vault, user: UserRow, disposalId: number, client: string | null): void {
+export function cancelDisposal(vault: Vault, user: UserView, disposalId: number, client: string | null): void {
   writeTransaction(vault.db, () => {
     const d = vault.retention.disposal(disposalId) ?? notFound();
     if (d.state !== 'proposed') throw new AppError('conflict', '承認待ちの提案だけを取り消せます。');

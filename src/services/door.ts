@@ -1,11 +1,12 @@
-import { DoorMonitor, pollDoor, pulseRelay, type DoorEvent, type ModemLines, type SerialLine } from '../devices/door.js';
+import { DoorMonitor, pollDoor, pulseRelay, type DoorEvent } from '../devices/door-monitor.js';
+import type { ModemLines, SerialLine } from '../domain/ports.js';
 import type { RelayConfig } from '../devices/relay.js';
 import { SYSTEM_ACTOR, type AuditEventInput } from '../domain/audit-events.js';
 import { AppError, errorCode } from '../domain/errors.js';
 import type { GateRequest } from '../gate/requests.js';
 import { writeTransaction } from '../storage/database.js';
 import type { DoorAlarmKind } from '../storage/door-repo.js';
-import type { UserRow } from '../storage/users-repo.js';
+import type { UserView } from '../domain/users.js';
 import { actorOf } from './accounts.js';
 import { checkNote, type RevealStore } from './gate.js';
 import type { Vault } from './vault.js';
@@ -256,7 +257,7 @@ export class DoorService {
  * An admin acknowledges an alarm with a short note of what was done. The
  * acknowledgement and its audit event commit together, or neither does.
  */
-export function acknowledgeAlarm(vault: Vault, admin: UserRow, alarmId: number, input: { note?: string }, client: string | null): void {
+export function acknowledgeAlarm(vault: Vault, admin: UserView, alarmId: number, input: { note?: string }, client: string | null): void {
   const alarm = vault.doorAlarms.byId(alarmId);
   if (!alarm) throw new AppError('not_found', '指定された警報はありません。');
   const note = checkNote(input.note);

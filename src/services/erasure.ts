@@ -7,7 +7,7 @@ import { erasureVerdict, tombstoneName, type ErasureVerdict, type RoleRetention 
 import { PERSON_KIND_LABEL, type Person, type PersonId } from '../domain/persons.js';
 import { checkpointTruncate, writeTransaction } from '../storage/database.js';
 import { ErasureRepo, type ErasureRow } from '../storage/erasure-repo.js';
-import type { UserRow } from '../storage/users-repo.js';
+import type { UserView } from '../domain/users.js';
 import { actorOf } from './accounts.js';
 import { writeLedgers } from './disposal.js';
 import { retentionFactsOf } from './retention.js';
@@ -67,7 +67,7 @@ function refuseUnlessAllowed(verdict: ErasureVerdict): void {
 }
 
 /** Proposes erasing a person (admins). Audited as 'person.erasure_proposed'. Returns the erasure id. */
-export function proposeErasure(vault: Vault, user: UserRow, personId: PersonId, client: string | null): number {
+export function proposeErasure(vault: Vault, user: UserView, personId: PersonId, client: string | null): number {
   if (user.role !== 'admin') throw new AppError('forbidden', '個人データの削除は事務取扱責任者（管理者）だけが提案・承認できます。');
   const at = vault.clock.now().toISOString();
   return writeTransaction(vault.db, () => {
@@ -86,7 +86,7 @@ export function proposeErasure(vault: Vault, user: UserRow, personId: PersonId, 
  * rule is checked again inside the transaction. Irreversible: the names are
  * overwritten (secure_delete) and the WAL is checkpointed afterwards.
  */
-export function approveErasure(vault: Vault, user: UserRow, erasureId: number, client: string | null): { personId: PersonId; samePerson: boolean; checkpointed: boolean } {
+export function approveErasure(vault: Vault, user: UserView, erasureId: number, client: string | null): { personId: PersonId; samePerson: boolean; checkpointed: boolean } {
   if (user.role !== 'admin') throw new AppError('forbidden', '個人データの削除は事務取扱責任者（管理者）だけが承認できます。');
   const at = vault.clock.now().toISOString();
   const repo = erasureRepo(vault);
@@ -131,7 +131,7 @@ function eraseData(vault: Vault, personId: PersonId, at: string): { trail_names_
 }
 
 /** Withdraws a proposal (its proposer or another admin). Audited as 'person.erasure_cancelled'. */
-export function cancelErasure(vault: Vault, user: UserRow, erasureId: number, client: string | null): void {
+export function cancelErasure(vault: Vault, user: UserView, erasureId: number, client: string | null): void {
   if (user.role !== 'admin') throw new AppError('forbidden', '削除の提案を取り消せるのは事務取扱責任者だけです。');
   writeTransaction(vault.db, () => {
     const repo = erasureRepo(vault);

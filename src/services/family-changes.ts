@@ -18,15 +18,27 @@ export interface NewDependantInput {
   number?: string;
 }
 
+/** A change of a current dependant's 氏名・フリガナ・生年月日 typed by the employee; empty fields stay as they are. */
+export interface DependantChangeInput {
+  name?: string;
+  kana?: string;
+  birthDate?: string;
+  /** The date of the change (異動日), required when anything is changed. */
+  on?: string;
+}
+
 export interface FamilyChanges {
   /** Dependants on the code no longer supported, with the 異動日. */
   ended: Record<string, string | undefined>;
   added: NewDependantInput[];
+  /** Current dependants whose name, kana or birth date changed, by person id. */
+  changed?: Record<string, DependantChangeInput>;
 }
 
 export interface ParsedFamilyChanges {
   ended: { person: Person; until: string }[];
   added: { draft: ReturnType<typeof checkDependantForm>; since: string; row: number }[];
+  changed: { person: Person; draft: ReturnType<typeof checkDependantForm>; fields: string[]; on: string }[];
 }
 
 /**
@@ -34,9 +46,10 @@ export interface ParsedFamilyChanges {
  * rules (the same checks as the handler's dependant form); errors are keyed by the
  * page's field names (ended_<id>, new_<i>_<field>). Empty rows are ignored.
  */
-export function parseFamilyChanges(vault: Vault, employee: Person, listed: readonly Person[], input: FamilyChanges, errors: FieldErrors): ParsedFamilyChanges {
+export function parseFamilyChanges(vault: Vault, employee: Person, listed: readonly Person[], input: FamilyChanges, errors: FieldErrors, family: readonly Person[] = []): ParsedFamilyChanges {
   const today = japanDate(vault.clock.now());
-  const out: ParsedFamilyChanges = { ended: [], added: [] };
+  const out: ParsedFamilyChanges = { ended: [], added: [], changed: [] };
+  for (const d of family) parseChange(vault, employee, d, input.changed?.[String(d.id)] ?? {}, today, errors, out);
   for (const d of listed) {
     const raw = (input.ended[String(d.id)] ?? '').trim();
     if (!raw) continue;
@@ -64,11 +77,50 @@ export function parseFamilyChanges(vault: Vault, employee: Person, listed: reado
   return out;
 }
 
+/**
+ * A listed family member's corrected 氏名・フリガナ・生年月日 (e.g. a marriage), checked by
+ * the register's own dependant rules; the 異動日 is required and not in the future.
+ * Errors are keyed changed_<id>_<field>.
+ */
+function parseChange(vault: Vault, employee: Person, d: Person, row: DependantChangeInput, today: string, errors: FieldErrors, out: ParsedFamilyChanges): void {
+  const typed = (v: string | undefined) => (v ?? '').trim();
+  if (![row.name, row.kana, row.birthDate, row.on].some((v) => typed(v) !== '')) return;
+  const key = (f: string) => `changed_${d.id}_${f}`;
+  const on = parseDate(typed(row.on));
+  if (!typed(row.on)) errors[key('on')] = '変更があった日（異動日）を 2026-04-01 の形で入れてください。';
+  else if (!on) errors[key('on')] = '変更があった日（異動日）を 2026-04-01 の形で入れてください。';
+  else if (on > today) errors[key('on')] = '変更があった日が未来の日付です。';
+  let draft: ReturnType<typeof checkDependantForm> | undefined;
+  try {
+    draft = checkDependantForm(
+      vault,
+      { name: typed(row.name) || d.name, kana: typed(row.kana) || (d.kana ?? ''), birthDate: typed(row.birthDate) || (d.birthDate ?? ''), relationship: d.relationship ?? '' },
+      employee,
+    );
+  } catch (err) {
+    if (!(err instanceof FormError)) throw err;
+    for (const [k, v] of Object.entries(err.fields)) errors[key(k === 'relationship' ? 'name' : k)] ??= v;
+  }
+  if (!draft || !on) return;
+  const fields = (['name', 'kana', 'birthDate'] as const).filter((k) => (d[k] ?? null) !== (draft[k] ?? null));
+  if (fields.length === 0) {
+    errors[key('name')] = '登録されている内容と同じです。変わった項目だけを入れてください（変更がなければ異動日も空欄にしてください）。';
+    return;
+  }
+  out.changed.push({ person: d, draft, fields, on });
+}
+
 /** Writes the changes inside the caller's transaction: each new dependant registered, each 異動 recorded, each audited. */
 export function applyFamilyChanges(vault: Vault, actor: Actor, employee: Person, c: ParsedFamilyChanges, client: string | null, at: string): Person[] {
   for (const e of c.ended) {
     vault.persons.endDependant(e.person.id, e.until, at);
     vault.audit.append({ actor, action: 'person.dependant_ended', subjects: [{ id: e.person.id, name: e.person.name }], client, detail: { until: e.until, via: 'self_intake' } });
+  }
+  for (const ch of c.changed) {
+    const d = ch.person;
+    vault.persons.updatePerson({ id: d.id, code: d.code, name: ch.draft.name, kana: ch.draft.kana, birthDate: ch.draft.birthDate, relationship: d.relationship, corporateNumber: d.corporateNumber }, at);
+    // The handler's person page shows this row in the history (actor 「…（本人入力）」); the fields and date are in the detail.
+    vault.audit.append({ actor, action: 'person.updated', subjects: [{ id: d.id, name: ch.draft.name }], client, detail: { fields: ch.fields.join(','), changed_on: ch.on, via: 'self_intake' } });
   }
   const added: Person[] = [];
   for (const a of c.added) {

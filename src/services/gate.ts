@@ -12,128 +12,19 @@ import iconv from 'iconv-lite';
 import { Secret, zeroize } from '../domain/secret.js';
 import { codeReserved, DEFAULT_WINDOWS, PIN_LOCK_AFTER, startApprovalWindow, stateAt, type GateRequest, type GateWindows } from '../gate/requests.js';
 import { writeTransaction } from '../storage/database.js';
-import type { UserRow } from '../storage/users-repo.js';
-import { vaultOpener } from './vault-opener.js';
+import type { UserView } from '../domain/users.js';
+import { readRotation } from '../storage/rotation-state.js';
+import { vaultOpener } from '../vault/vault-opener.js';
 import { unlockSlot } from '../vault/slots.js';
 import { actorOf } from './accounts.js';
 import { numberRecordId, NUMBER_FIELD } from './numbers.js';
 import { edgeSpaceTrimmed, normaliseText, unsafeTextProblem } from '../domain/text-safety.js';
 import type { Vault } from './vault.js';
 import { randomCode, type CodeSource } from '../gate/codes.js';
+import { sealFiling } from './filings.js';
+import type { ApprovalTiming, RevealStore } from '../gate/reveal-store.js';
 
-/** How long the slot's key derivation took (logged, and measured apart by the bench), and work that must commit with the approval. */
-export interface ApprovalTiming {
-  kdfMs?: number;
-  inTransaction?: () => void;
-}
-
-/**
- * Numbers opened by an approval, held in memory only for the viewing window
- * and handed only to the handler who asked. Wiped when the window ends.
- */
-export class RevealStore {
-  /** until: the wall-clock end; monoUntil: the same end on the monotonic clock, which a clock step cannot move. */
-  readonly #items = new Map<number, { bytes: Buffer; until: number; monoUntil: number }>();
-  readonly #approved: ((r: GateRequest, timing: ApprovalTiming) => void)[] = [];
-  readonly #waiters = new Map<number, Set<() => void>>();
-
-  /** Called after each approval has committed: the door strike and the dashboards listen. */
-  onApproved(listener: (r: GateRequest, timing: ApprovalTiming) => void): void {
-    this.#approved.push(listener);
-  }
-
-  /**
-   * Resolves when the request is approved here, or after ms: the waiting page
-   * long-polls with it, so the number shows as soon as the PIN is accepted.
-   */
-  waitForApproval(requestId: number, ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        this.#waiters.get(requestId)?.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal?.addEventListener('abort', done, { once: true });
-      let set = this.#waiters.get(requestId);
-      if (!set) this.#waiters.set(requestId, (set = new Set()));
-      set.add(done);
-    });
-  }
-
-  /** Wakes the waiting page without an approval (a refusal at the appliance), so it shows at once. */
-  notifyChanged(requestId: number): void {
-    const waiting = this.#waiters.get(requestId);
-    this.#waiters.delete(requestId);
-    for (const w of waiting ?? []) w();
-  }
-
-  /** Ends every long poll (the server is stopping). */
-  releaseWaiters(): void {
-    const all = [...this.#waiters.values()];
-    this.#waiters.clear();
-    for (const set of all) for (const w of set) w();
-  }
-
-  notifyApproved(r: GateRequest, timing: ApprovalTiming = {}): void {
-    const waiting = this.#waiters.get(r.id);
-    this.#waiters.delete(r.id);
-    for (const w of waiting ?? []) w();
-    for (const l of this.#approved) {
-      try {
-        l(r, timing);
-      } catch {
-        // A listener (the door) failing must not undo an approval that has committed.
-      }
-    }
-  }
-
-  /** Holds bytes until `until` (wall clock, ms), which is `now` + the window. */
-  put(requestId: number, bytes: Buffer, until: number, now: number = Date.now()): void {
-    this.#items.get(requestId)?.bytes.fill(0);
-    this.#items.set(requestId, { bytes, until, monoUntil: performance.now() + Math.max(0, until - now) });
-  }
-
-  /** A revealed number, as often as asked while its window lasts. */
-  number(requestId: number, now: number): MyNumber | undefined {
-    this.sweep(now);
-    const item = this.#items.get(requestId);
-    return item && MyNumber.parse(item.bytes.toString('latin1'));
-  }
-
-  /** An export file, once: it is gone from memory after this call. */
-  takeFile(requestId: number, now: number): Buffer | undefined {
-    this.sweep(now);
-    const item = this.#items.get(requestId);
-    this.#items.delete(requestId);
-    return item?.bytes;
-  }
-
-  has(requestId: number, now: number): boolean {
-    this.sweep(now);
-    return this.#items.has(requestId);
-  }
-
-  drop(requestId: number): void {
-    this.#items.get(requestId)?.bytes.fill(0);
-    this.#items.delete(requestId);
-  }
-
-  sweep(now: number): void {
-    for (const [id, item] of this.#items) {
-      if (item.until <= now || item.monoUntil <= performance.now()) {
-        item.bytes.fill(0);
-        this.#items.delete(id);
-      }
-    }
-  }
-
-  clear(): void {
-    for (const item of this.#items.values()) item.bytes.fill(0);
-    this.#items.clear();
-  }
-}
+export { RevealStore, type ApprovalTiming } from '../gate/reveal-store.js';
 
 /**
  * A handler asks to see one person's number for a legal purpose; returns the
@@ -142,7 +33,7 @@ export class RevealStore {
  */
 export function requestReveal(
   vault: Vault,
-  handler: UserRow,
+  handler: UserView,
   input: { personId: number; purpose: string; note?: string; reopenedFrom?: number },
   client: string | null,
   windows: GateWindows = DEFAULT_WINDOWS,
@@ -160,9 +51,18 @@ export function requestReveal(
   }
   const note = checkNote(input.note);
   const at = vault.clock.now().toISOString();
-  return openRequest(vault, handler, { kind: 'reveal', personIds: [person.id], purpose: purpose.code, note: note || null, exportEncoding: null }, client, windows, codes, () => {
-    if (coApprovalId !== null) vault.purposeNotices.useCoApproval(coApprovalId, at);
-  }, input.reopenedFrom);
+  return openRequest(
+    vault,
+    handler,
+    { kind: 'reveal', personIds: [person.id], purpose: purpose.code, note: note || null, exportEncoding: null },
+    client,
+    windows,
+    codes,
+    () => {
+      if (coApprovalId !== null) vault.purposeNotices.useCoApproval(coApprovalId, at);
+    },
+    input.reopenedFrom,
+  );
 }
 
 /**
@@ -171,7 +71,7 @@ export function requestReveal(
  * another reason written in the note. Approved at the appliance like a
  * reveal; the approval opens no number, is logged as the entry and pulses the door.
  */
-export function requestEntry(vault: Vault, user: UserRow, input: { purpose: string; note?: string; reopenedFrom?: number }, client: string | null, windows: GateWindows = DEFAULT_WINDOWS, codes: CodeSource = randomCode): GateRequest {
+export function requestEntry(vault: Vault, user: UserView, input: { purpose: string; note?: string; reopenedFrom?: number }, client: string | null, windows: GateWindows = DEFAULT_WINDOWS, codes: CodeSource = randomCode): GateRequest {
   const purpose = findEntryPurpose(input.purpose);
   if (!purpose) throw new AppError('invalid', '入室の目的を一覧から選んでください。');
   const note = checkNote(input.note);
@@ -179,9 +79,9 @@ export function requestEntry(vault: Vault, user: UserRow, input: { purpose: stri
   return openRequest(vault, user, { kind: 'entry', personIds: [], purpose: purpose.code, note: note || null, exportEncoding: null }, client, windows, codes, undefined, input.reopenedFrom);
 }
 
-function openRequest(
+export function openRequest(
   vault: Vault,
-  handler: UserRow,
+  handler: UserView,
   r: Pick<GateRequest, 'kind' | 'personIds' | 'purpose' | 'note' | 'exportEncoding'>,
   client: string | null,
   windows: GateWindows,
@@ -199,7 +99,14 @@ function openRequest(
     startApprovalWindow(id, windows.approvalMs);
     const subjects = r.personIds.map((p) => ({ id: p, name: vault.persons.byId(p)!.name }));
     inTransaction?.(id);
-    vault.audit.append({ actor: actorOf(handler), action: 'gate.requested', subjects, purpose: r.purpose, client, detail: { request_id: id, kind: r.kind, ...(reopenedFrom === undefined ? {} : { reopened_from: reopenedFrom }) } });
+    vault.audit.append({
+      actor: actorOf(handler),
+      action: 'gate.requested',
+      subjects,
+      purpose: r.purpose,
+      client,
+      detail: { request_id: id, kind: r.kind, ...(reopenedFrom === undefined ? {} : { reopened_from: reopenedFrom }) },
+    });
     return vault.gate.byId(id)!;
   });
 }
@@ -252,7 +159,7 @@ export function exportCandidates(vault: Vault, input: { set: ExportSet; purpose:
  */
 export function requestExport(
   vault: Vault,
-  handler: UserRow,
+  handler: UserView,
   input: { set: string; purpose: string; encoding: string; year?: string },
   client: string | null,
   windows: GateWindows = DEFAULT_WINDOWS,
@@ -268,8 +175,14 @@ export function requestExport(
     const why = leftOut.length > 0 ? `対象の${leftOut.length}名はすべて除外されました（${[...new Set(leftOut.map((l) => l.reason))].join('、')}）。` : '';
     throw new AppError('invalid', `この利用目的で出力できる人物（番号登録済み）がいません。${why}対象と利用目的の組み合わせを確認してください。`);
   }
-  return openRequest(vault, handler, { kind: 'export', personIds: included, purpose: purpose.code, note: year === undefined ? null : `${year}年分`, exportEncoding: input.encoding }, client, windows, codes, (id) =>
-    vault.purposeNotices.insertLeftOut(id, leftOut),
+  return openRequest(
+    vault,
+    handler,
+    { kind: 'export', personIds: included, purpose: purpose.code, note: year === undefined ? null : `${year}年分`, exportEncoding: input.encoding },
+    client,
+    windows,
+    codes,
+    (id) => vault.purposeNotices.insertLeftOut(id, leftOut),
   );
 }
 
@@ -310,7 +223,7 @@ function exportCsv(vault: Vault, personIds: readonly number[], digits: readonly 
  * the audit event names the request it repeats. Exports are asked afresh on
  * their form, since the set they cover is decided when asked.
  */
-export function reopenRequest(vault: Vault, handler: UserRow, requestId: number, client: string | null, windows: GateWindows = DEFAULT_WINDOWS): GateRequest {
+export function reopenRequest(vault: Vault, handler: UserView, requestId: number, client: string | null, windows: GateWindows = DEFAULT_WINDOWS): GateRequest {
   const r = vault.gate.byId(requestId);
   if (!r || r.handlerId !== handler.id) throw new AppError('not_found', '指定された申請はありません。');
   const state = stateAt(r, vault.clock.now());
@@ -318,10 +231,11 @@ export function reopenRequest(vault: Vault, handler: UserRow, requestId: number,
   const note = r.note ?? undefined;
   if (r.kind === 'reveal') return requestReveal(vault, handler, { personId: r.personIds[0]!, purpose: r.purpose, note, reopenedFrom: r.id }, client, windows);
   if (r.kind === 'entry') return requestEntry(vault, handler, { purpose: r.purpose, note, reopenedFrom: r.id }, client, windows);
+  if (r.kind === 'filing') throw new AppError('invalid', '届出ファイルの申請は、届出ファイルの画面からアップロードし直して申請してください。');
   throw new AppError('invalid', '出力の申請は、出力の画面から新しく申請してください。');
 }
 
-export function cancelRequest(vault: Vault, handler: UserRow, requestId: number, client: string | null): void {
+export function cancelRequest(vault: Vault, handler: UserView, requestId: number, client: string | null): void {
   const r = vault.gate.byId(requestId);
   if (!r || r.handlerId !== handler.id) throw new AppError('not_found', '指定された申請はありません。');
   if (stateAt(r, vault.clock.now()) !== 'requested') throw new AppError('conflict', 'この申請は既に承認・失効しています。');
@@ -338,20 +252,14 @@ export function cancelRequest(vault: Vault, handler: UserRow, requestId: number,
  * the request's commitment can be checked offline later.
  */
 export type ApprovalMethod =
-  | { kind: 'pin'; device: string }
-  | { kind: 'security_key'; device: string; key_id: number; credentialId: string; authData: string; signature: string; signCount: number; clientDataHash: string };
+  { kind: 'pin'; device: string } | { kind: 'security_key'; device: string; key_id: number; credentialId: string; authData: string; signature: string; signCount: number; clientDataHash: string };
 
 /**
  * Approval at the appliance: request code and PIN from the PIN pad. Only the
  * requesting handler's own PIN slot can open the vault key for it; wrong PINs
  * count against that handler and lock after PIN_LOCK_AFTER.
  */
-export async function approveWithPin(
-  vault: Vault,
-  store: RevealStore,
-  input: { code: string; pin: Secret<string>; device: string },
-  windows: GateWindows = DEFAULT_WINDOWS,
-): Promise<GateRequest> {
+export async function approveWithPin(vault: Vault, store: RevealStore, input: { code: string; pin: Secret<string>; device: string }, windows: GateWindows = DEFAULT_WINDOWS): Promise<GateRequest> {
   const now = vault.clock.now();
   const r = vault.gate.openByCode(input.code);
   if (!r || stateAt(r, now) !== 'requested') throw new AppError('not_found', '申請番号が見つからないか、有効期限が切れています。');
@@ -408,7 +316,7 @@ export async function completeApproval(
   const r = request;
   const handler = vault.users.byId(r.handlerId)!;
   const actor = actorOf(handler);
-  const opener = vaultOpener(vault.meta, key);
+  const opener = vaultOpener(readRotation(vault.meta), key);
   const opened: Buffer[] = [];
   let payload: Buffer | undefined;
   let kept = false;
@@ -421,7 +329,14 @@ export async function completeApproval(
     const approvedAt = vault.clock.now();
     const viewUntil = new Date(approvedAt.getTime() + (r.kind === 'entry' ? 0 : windows.viewMs));
     const subjects = r.personIds.map((id) => ({ id, name: vault.persons.byId(id)!.name }));
-    payload = r.kind === 'export' ? exportCsv(vault, r.personIds, opened, r.exportEncoding ?? 'utf8_bom') : r.kind === 'reveal' ? opened[0]! : undefined;
+    payload =
+      r.kind === 'export'
+        ? exportCsv(vault, r.personIds, opened, r.exportEncoding ?? 'utf8_bom')
+        : r.kind === 'filing'
+          ? await sealFiling(vault, store.filings, r, opened, windows.viewMs)
+          : r.kind === 'reveal'
+            ? opened[0]!
+            : undefined;
     const { kind: how, device, ...assertion } = method;
     writeTransaction(vault.db, () => {
       const current = vault.gate.byId(r.id)!;
@@ -429,7 +344,14 @@ export async function completeApproval(
       vault.gate.setState(r.id, 'approved', { approvedAt: approvedAt.toISOString(), viewUntil: viewUntil.toISOString(), device });
       if (how === 'pin') vault.users.pinSucceeded(handler.id);
       timing.inTransaction?.();
-      vault.audit.append({ actor, action: 'gate.entry', device, purpose: r.purpose, subjects, detail: { request_id: r.id, code: r.code, requested_at: r.createdAt, kind: r.kind, method: how, note: r.note, ...assertion } });
+      vault.audit.append({
+        actor,
+        action: 'gate.entry',
+        device,
+        purpose: r.purpose,
+        subjects,
+        detail: { request_id: r.id, code: r.code, requested_at: r.createdAt, kind: r.kind, method: how, note: r.note, ...assertion },
+      });
       if (r.kind === 'reveal') vault.audit.append({ actor, action: 'number.revealed', device, purpose: r.purpose, subjects, detail: { request_id: r.id } });
     });
     if (payload) store.put(r.id, payload, viewUntil.getTime(), approvedAt.getTime());
@@ -441,6 +363,7 @@ export async function completeApproval(
   } finally {
     // Not approved (a race, the trail could not be written): the export file built for it goes too.
     if (!kept) payload?.fill(0);
+    if (!kept && r.kind === 'filing') store.filings.dropPassword(r.id);
     zeroize(...opened);
     opener.wipe();
     key.wipe();
@@ -448,7 +371,7 @@ export async function completeApproval(
 }
 
 /** What the handler's waiting page shows: the state, and the number while the window lasts. */
-export function viewReveal(vault: Vault, store: RevealStore, handler: UserRow, requestId: number): { request: GateRequest; state: GateRequest['state']; number?: MyNumber; fileReady?: boolean } {
+export function viewReveal(vault: Vault, store: RevealStore, handler: UserView, requestId: number): { request: GateRequest; state: GateRequest['state']; number?: MyNumber; fileReady?: boolean } {
   const r = vault.gate.byId(requestId);
   if (!r || r.handlerId !== handler.id) throw new AppError('not_found', '指定された申請はありません。');
   const now = vault.clock.now();
@@ -460,7 +383,7 @@ export function viewReveal(vault: Vault, store: RevealStore, handler: UserRow, r
     store.drop(r.id);
     return { request: r, state };
   }
-  if (r.kind === 'export') return { request: r, state, fileReady: store.has(r.id, now.getTime()) };
+  if (r.kind === 'export' || r.kind === 'filing') return { request: r, state, fileReady: store.has(r.id, now.getTime()) };
   return { request: r, state, number: store.number(r.id, now.getTime()) };
 }
 
@@ -469,7 +392,7 @@ export function viewReveal(vault: Vault, store: RevealStore, handler: UserRow, r
  * every person in it commits (synchronous=FULL) before the bytes are handed
  * over; if it cannot be written the file is destroyed and nothing leaves.
  */
-export function downloadExport(vault: Vault, store: RevealStore, handler: UserRow, requestId: number, client: string | null): { bytes: Buffer; filename: string; charset: 'UTF-8' | 'Shift_JIS' } {
+export function downloadExport(vault: Vault, store: RevealStore, handler: UserView, requestId: number, client: string | null): { bytes: Buffer; filename: string; charset: 'UTF-8' | 'Shift_JIS' } {
   const r = vault.gate.byId(requestId);
   if (!r || r.handlerId !== handler.id || r.kind !== 'export') throw new AppError('not_found', '指定された申請はありません。');
   const now = vault.clock.now();
@@ -479,7 +402,14 @@ export function downloadExport(vault: Vault, store: RevealStore, handler: UserRo
   try {
     writeTransaction(vault.db, () => {
       vault.gate.setState(r.id, 'consumed');
-      vault.audit.append({ actor: actorOf(handler), action: 'numbers.exported', purpose: r.purpose, subjects, client, detail: { request_id: r.id, persons: subjects.length, encoding: r.exportEncoding ?? 'utf8_bom' } });
+      vault.audit.append({
+        actor: actorOf(handler),
+        action: 'numbers.exported',
+        purpose: r.purpose,
+        subjects,
+        client,
+        detail: { request_id: r.id, persons: subjects.length, encoding: r.exportEncoding ?? 'utf8_bom' },
+      });
     });
   } catch (err) {
     bytes.fill(0);

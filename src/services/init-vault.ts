@@ -43,9 +43,9 @@ export async function initVault(opts: InitOptions): Promise<InitResult> {
   if (!LOGIN.test(login)) {
     throw new AppError('invalid', '管理者のユーザー名は英小文字で始まる2〜32文字（英小文字・数字・. _ -）にしてください。');
   }
-  const pwProblem = checkPasswordRules(opts.admin.password.expose());
+  const pwProblem = checkPasswordRules(opts.admin.password);
   if (pwProblem) throw new AppError('invalid', `管理者パスワード: ${pwProblem}`);
-  const pinProblem = checkPinRules(opts.admin.pin.expose());
+  const pinProblem = checkPinRules(opts.admin.pin);
   if (pinProblem) throw new AppError('invalid', `管理者PIN: ${pinProblem}`);
 
   const path = databasePath(opts.dataDir);
@@ -53,6 +53,7 @@ export async function initVault(opts: InitOptions): Promise<InitResult> {
   const now = opts.clock.now();
   const vaultId = randomUUID();
   const pair = generateX25519();
+  const vaultKey = new Secret(pair.privateKey);
   const serviceKeys = generateServiceKeys();
   const recoveryCode = generateRecoveryCode();
   const adminId = randomUUID();
@@ -62,8 +63,8 @@ export async function initVault(opts: InitOptions): Promise<InitResult> {
   const dbKey = deriveFromCredential(opts.credential, 'sqlite');
   try {
     const passwordHash = await hashPassword(opts.admin.password);
-    const pinSlot = await createSlot(vaultId, pinSlotId, newPinParams(opts.pinCost ?? PRODUCTION_PIN_COST), { kind: 'pin', pin: opts.admin.pin }, serviceKeys.pepper, pair.privateKey);
-    const recoverySlot = await createSlot(vaultId, recoverySlotId, { kind: 'recovery' }, { kind: 'recovery', code: recoveryCode }, serviceKeys.pepper, pair.privateKey);
+    const pinSlot = await createSlot(vaultId, pinSlotId, newPinParams(opts.pinCost ?? PRODUCTION_PIN_COST), { kind: 'pin', pin: opts.admin.pin }, serviceKeys.pepper, vaultKey);
+    const recoverySlot = await createSlot(vaultId, recoverySlotId, { kind: 'recovery' }, { kind: 'recovery', code: recoveryCode }, serviceKeys.pepper, vaultKey);
 
     db = openDatabase(path, dbKey, { create: true });
     migrate(db, now);

@@ -196,12 +196,16 @@ export type CodePurposes = Record<string, string[]>;
 /** Who a code for this person asks numbers of: the person (unless held) and current dependants without a held number. */
 export function codeTargets(vault: Vault, person: Person): Person[] {
   const own = vault.persons.numberOf(person.id)?.state === 'held' ? [] : [person];
-  const dependants = vault.persons
+  const dependants = currentDependants(vault, person).filter((d) => vault.persons.numberOf(d.id)?.state !== 'held');
+  return [...own, ...dependants];
+}
+
+/** An employee's dependants whose 扶養 has not ended, in register order. */
+function currentDependants(vault: Vault, person: Person): Person[] {
+  return vault.persons
     .dependantsOf(person.id)
     .filter((d) => d.dependantUntil === null)
-    .map((d) => vault.persons.byId(d.id)!)
-    .filter((d) => vault.persons.numberOf(d.id)?.state !== 'held');
-  return [...own, ...dependants];
+    .map((d) => vault.persons.byId(d.id)!);
 }
 
 /**
@@ -251,6 +255,8 @@ export interface SelfIntakeForm {
   /** An employee may add family members (and record that listed ones left): the purposes shown for a new one. */
   canChangeFamily: boolean;
   newDependantPurposes: Purpose[];
+  /** The employee's current dependants (扶養 not ended), whose 氏名・フリガナ・生年月日 the employee may correct. */
+  family: Person[];
   expiresAt: string;
 }
 
@@ -278,6 +284,7 @@ export function openIntakeCode(vault: Vault, code: string): SelfIntakeForm {
   return {
     person, ownHeld, dependants, purposes: carried(person), dependantPurposes: Object.fromEntries(dependants.map((d) => [String(d.id), carried(d)])),
     canChangeFamily: person.kind === 'employee', newDependantPurposes, expiresAt: row.expiresAt,
+    family: person.kind === 'employee' ? currentDependants(vault, person) : [],
   };
 }
 
@@ -289,7 +296,7 @@ export function submitSelfIntake(vault: Vault, code: string, input: { own?: stri
   const form = openIntakeCode(vault, code);
   const errors: FieldErrors = {};
   // 異動 on the page: listed dependants who left (their numbers are no longer asked) and new family members.
-  const family = form.canChangeFamily ? parseFamilyChanges(vault, form.person, form.dependants, input.family ?? { ended: {}, added: [] }, errors) : { ended: [], added: [] };
+  const family = form.canChangeFamily ? parseFamilyChanges(vault, form.person, form.dependants, input.family ?? { ended: {}, added: [] }, errors, form.family) : { ended: [], added: [], changed: [] };
   const endedIds = new Set(family.ended.map((e) => e.person.id));
   if (!input.acknowledged) errors.acknowledged = '利用目的を確認したら、チェックを入れてください。';
   const entries: { person: Person; n: { number: MyNumber; index: Buffer } }[] = [];
@@ -347,6 +354,8 @@ export function submitSelfIntake(vault: Vault, code: string, input: { own?: stri
     if (!vault.intakeCodes.markUsed(hashIntakeCode(code), at)) throw new AppError('forbidden', 'この入力コードは既に使われています。');
     const today = japanDate(vault.clock.now());
     const added = applyFamilyChanges(vault, actor, form.person, family, client, at);
+    // A dependant renamed on the same page is named by the new name in the submission's audit row.
+    for (const ch of family.changed) for (const e of entries) if (e.person.id === ch.person.id) e.person = { ...e.person, name: ch.draft.name };
     for (const nn of newNumbers) {
       const person = added[family.added.findIndex((a) => a.row === nn.row)]!;
       entries.push({ person, n: nn.n });

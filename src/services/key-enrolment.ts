@@ -4,7 +4,7 @@ import { looksLikeNumber } from '../domain/digits.js';
 import { AppError } from '../domain/errors.js';
 import { codeReserved, releaseCode, reserveCode } from '../gate/requests.js';
 import type { Secret } from '../domain/secret.js';
-import type { UserRow } from '../storage/users-repo.js';
+import type { UserView } from '../domain/users.js';
 import type { SecurityKeyStation } from './security-key-station.js';
 import { edgeSpaceTrimmed, normaliseText, unsafeTextProblem } from '../domain/text-safety.js';
 import type { Vault } from './vault.js';
@@ -60,7 +60,7 @@ export class EnrolmentDesk {
     private readonly codes: CodeSource = randomCode,
   ) {}
 
-  start(admin: UserRow, userId: string, label: string, now: number): Enrolment {
+  start(admin: UserView, userId: string, label: string, now: number): Enrolment {
     this.#sweep(now);
     const user = this.vault.users.byId(userId);
     if (!user || user.disabledAt || user.role === 'auditor') throw new AppError('invalid', 'セキュリティキーを登録できるのは、有効な事務取扱担当者か管理者です。');

@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { AppError } from '../domain/errors.js';
 import { zeroize, type Secret } from '../domain/secret.js';
 import { checkpointTruncate, writeTransaction } from '../storage/database.js';
+import { readRotation, ROTATION_META_KEY } from '../storage/rotation-state.js';
 import type { UserRow } from '../storage/users-repo.js';
-import { Opener, Sealer, seal, sealedKeyId, vaultKeyId } from '../vault/sealed-box.js';
+import { newRotation, openSuccessor, vaultPublicKeyOf, type RotationState } from '../vault/rotation-keys.js';
+import { Sealer, sealedKeyId, vaultKeyId } from '../vault/sealed-box.js';
 import { createSlot, generateRecoveryCode, newPinParams, PRODUCTION_PIN_COST, unlockSlot, type PinCost } from '../vault/slots.js';
-import { generateX25519, publicFromPrivate } from '../vault/x25519.js';
+import { vaultOpener } from '../vault/vault-opener.js';
 import { actorOf } from './accounts.js';
 import { NUMBER_FIELD, numberRecordId } from './numbers.js';
-import { readRotation, ROTATION_META_KEY, SUCCESSOR_FIELD, successorRecordId, vaultOpener, type RotationState } from './vault-opener.js';
 import type { Vault } from './vault.js';
 
 export const ROTATION_BATCH = 1000;
@@ -88,35 +89,21 @@ export async function rotateVaultKey(vault: Vault, opts: RotateOptions): Promise
     );
     throw err;
   }
-  let newKey: Buffer | undefined;
+  let newKey: Secret<Buffer> | undefined;
   try {
     if (opts.recoveryCode) {
       const rs = vault.slots.recoverySlot();
       if (!rs) throw new AppError('not_found', '回復スロットがありません。--recovery-code-file を付けずに実行すると新しい回復コードを作成します。');
       (await unlockSlot(rs, { kind: 'recovery', code: opts.recoveryCode }, vault.keys.pepper)).wipe();
     }
-    const oldPublic = publicFromPrivate(oldKey.expose());
+    const oldPublic = vaultPublicKeyOf(oldKey);
     let state = readRotation(vault.meta);
     const resumed = state !== undefined;
     const total = vault.persons.heldNumberCount();
     if (!state) {
       const current = Buffer.from(vault.meta.get('vault_public_key') ?? '', 'base64');
       if (!current.equals(oldPublic)) throw new AppError('tampered', 'PINの鍵スロットが金庫の公開鍵と一致しません。金庫を調べてください。');
-      const pair = generateX25519();
-      const id = randomUUID();
-      try {
-        state = {
-          id,
-          oldPublicKey: oldPublic.toString('base64'),
-          newPublicKey: pair.publicKey.toString('base64'),
-          successor: seal(oldPublic, pair.privateKey, successorRecordId(id), SUCCESSOR_FIELD).toString('base64'),
-          startedAt: vault.clock.now().toISOString(),
-          cursor: 0,
-          resealed: 0,
-        };
-      } finally {
-        zeroize(pair.privateKey);
-      }
+      state = newRotation(oldPublic, randomUUID(), vault.clock.now().toISOString());
       const s = state;
       writeTransaction(vault.db, () => {
         vault.meta.set(ROTATION_META_KEY, JSON.stringify(s));
@@ -125,7 +112,7 @@ export async function rotateVaultKey(vault: Vault, opts: RotateOptions): Promise
           actor,
           action: 'vault.key_rotation_started',
           client,
-          detail: { rotation_id: s.id, old_key_id: vaultKeyId(oldPublic).toString('hex'), new_key_id: vaultKeyId(pair.publicKey).toString('hex'), records: total },
+          detail: { rotation_id: s.id, old_key_id: vaultKeyId(oldPublic).toString('hex'), new_key_id: vaultKeyId(Buffer.from(s.newPublicKey, 'base64')).toString('hex'), records: total },
         });
       });
     } else if (!Buffer.from(state.oldPublicKey, 'base64').equals(oldPublic)) {
@@ -133,8 +120,7 @@ export async function rotateVaultKey(vault: Vault, opts: RotateOptions): Promise
     }
     const newPublic = Buffer.from(state.newPublicKey, 'base64');
     vault.publicKey = newPublic;
-    newKey = new Opener(oldKey.expose(), oldPublic).open(Buffer.from(state.successor, 'base64'), successorRecordId(state.id), SUCCESSOR_FIELD);
-    if (!publicFromPrivate(newKey).equals(newPublic)) throw new AppError('tampered', '鍵の交換の記録が壊れています。');
+    newKey = openSuccessor(oldKey, state);
 
     const finished = resealAll(vault, state, oldKey, total, opts);
     if (!finished) {
@@ -143,7 +129,7 @@ export async function rotateVaultKey(vault: Vault, opts: RotateOptions): Promise
     return { ...(await complete(vault, state, newKey, opts, total)), resumed };
   } finally {
     oldKey.wipe();
-    zeroize(newKey);
+    newKey?.wipe();
   }
 }
 
@@ -151,7 +137,7 @@ export async function rotateVaultKey(vault: Vault, opts: RotateOptions): Promise
 function resealAll(vault: Vault, state: RotationState, oldKey: Secret<Buffer>, total: number, opts: RotateOptions): boolean {
   const newPublic = Buffer.from(state.newPublicKey, 'base64');
   const newId = vaultKeyId(newPublic);
-  const opener = vaultOpener(vault.meta, oldKey);
+  const opener = vaultOpener(readRotation(vault.meta), oldKey);
   const sealer = new Sealer(newPublic);
   const batch = opts.batchSize ?? ROTATION_BATCH;
   let batches = 0;
@@ -199,7 +185,7 @@ function remainingUnderOtherKeys(vault: Vault, keyId: Buffer): number {
   return n;
 }
 
-async function complete(vault: Vault, state: RotationState, newKey: Buffer, opts: RotateOptions, total: number): Promise<Omit<RotateResult, 'resumed'>> {
+async function complete(vault: Vault, state: RotationState, newKey: Secret<Buffer>, opts: RotateOptions, total: number): Promise<Omit<RotateResult, 'resumed'>> {
   const operator = opts.operator;
   const actor = actorOf(operator);
   const client = opts.client ?? null;

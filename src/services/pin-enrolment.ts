@@ -3,8 +3,8 @@ import { AppError } from '../domain/errors.js';
 import type { Secret } from '../domain/secret.js';
 import { codeReserved, releaseCode, reserveCode } from '../gate/requests.js';
 import { checkpointTruncate, writeTransaction } from '../storage/database.js';
-import type { UserRow } from '../storage/users-repo.js';
-import { checkPinRules, createSlot, newPinParams, PRODUCTION_PIN_COST, type PinCost } from '../vault/slots.js';
+import type { UserView } from '../domain/users.js';
+import { checkPinRules, createSlot, samePin, newPinParams, PRODUCTION_PIN_COST, type PinCost } from '../vault/slots.js';
 import { actorOf, unlockOwnPin } from './accounts.js';
 import type { Vault } from './vault.js';
 
@@ -48,7 +48,7 @@ export class PinEnrolmentDesk {
     private readonly pinCost: PinCost = PRODUCTION_PIN_COST,
   ) {}
 
-  async start(admin: UserRow, userId: string, adminPin: Secret<string>, client: string | null): Promise<PinEnrolment> {
+  async start(admin: UserView, userId: string, adminPin: Secret<string>, client: string | null): Promise<PinEnrolment> {
     const user = this.vault.users.byId(userId);
     if (!user || user.disabledAt || user.role === 'auditor') throw new AppError('invalid', '装置でPINを登録できるのは、有効な事務取扱担当者か管理者です。');
     const key = await unlockOwnPin(this.vault, admin, adminPin, client, 'pin_enrolment', 'adminPin');
@@ -90,17 +90,17 @@ export class PinEnrolmentDesk {
     this.#sweep(this.vault.clock.now().getTime());
     const e = this.#byCode(code);
     if (!e?.key) throw new AppError('not_found', '登録番号が見つからないか、有効期限が切れています。');
-    if (pin.expose() !== again.expose()) {
+    if (!samePin(pin, again)) {
       e.message = '2回のPINが一致しませんでした。登録番号からやり直してください。';
       throw new AppError('invalid', e.message);
     }
-    const rule = checkPinRules(pin.expose());
+    const rule = checkPinRules(pin);
     if (rule) {
       e.message = `${rule}登録番号からやり直してください。`;
       throw new AppError('invalid', e.message);
     }
     const key = e.key;
-    const slot = await createSlot(this.vault.vaultId, randomUUID(), newPinParams(this.pinCost), { kind: 'pin', pin }, this.vault.keys.pepper, key.expose());
+    const slot = await createSlot(this.vault.vaultId, randomUUID(), newPinParams(this.pinCost), { kind: 'pin', pin }, this.vault.keys.pepper, key);
     if (e.state !== 'waiting') throw new AppError('not_found', '登録番号が見つからないか、有効期限が切れています。');
     const admin = this.vault.users.byId(e.adminId);
     const user = this.vault.users.byId(e.userId)!;

@@ -1,5 +1,4 @@
-import { KeypadDecoder, KeypadLine } from '../devices/keypad.js';
-import type { ReportSource } from '../devices/pinpad-socket.js';
+import type { PinPadPort } from '../domain/ports.js';
 import { DEFAULT_WINDOWS, type GateWindows } from '../gate/requests.js';
 import { PinPadEntry } from '../gate/pinpad-entry.js';
 import { approveWithPin, type RevealStore } from './gate.js';
@@ -11,13 +10,13 @@ import type { Vault } from './vault.js';
 export type PinPadStatus = { state: 'waiting_code' | 'waiting_pin' | 'approved' | 'refused' | 'disconnected' | 'enrolling'; message: string };
 
 /**
- * Wires a PIN pad's reports to the gate: reports → keys → lines → code and PIN
- * → approval. Approvals run one at a time; an unplugged pad forgets the entry.
+ * Wires a PIN pad to the gate: lines (decoded by the pad's adapter) → code and
+ * PIN → approval. Approvals run one at a time; an unplugged pad forgets the entry.
  */
 export function attachPinPad(
   vault: Vault,
   store: RevealStore,
-  pad: ReportSource,
+  pad: PinPadPort,
   device: string,
   windows: GateWindows = DEFAULT_WINDOWS,
   onStatus: (s: PinPadStatus) => void = () => {},
@@ -29,29 +28,25 @@ export function attachPinPad(
   /** PINの登録: a code naming a PIN enrolment takes the handler's new PIN twice. */
   pins?: Pick<PinEnrolmentDesk, 'has' | 'complete'>,
 ): void {
-  const decoder = new KeypadDecoder();
-  const line = new KeypadLine();
   const entry = new PinPadEntry(30_000, (code) => pins?.has(code, vault.clock.now().getTime()) ?? false);
   let busy: Promise<void> = Promise.resolve();
-  pad.onDisconnect(() => {
-    decoder.reset();
-    entry.reset();
-    onStatus({ state: 'disconnected', message: 'PINパッドが外れました。入力は破棄しました。' });
-  });
-  pad.onReport((report) => {
-    let events;
-    try {
-      events = decoder.feed(report);
-    } catch {
-      // A malformed report from the device: drop what was typed.
-      entry.reset();
-      return;
-    }
-    if (events.some((e) => e.type === 'key')) onActivity(vault.clock.now().getTime());
-    for (const e of events) {
-      const text = line.apply(e);
-      if (text === undefined) continue;
-      const step = entry.line(text, vault.clock.now().getTime());
+  pad.listen((inputs) => {
+    for (const input of inputs) {
+      if (input.type === 'unplugged') {
+        entry.reset();
+        onStatus({ state: 'disconnected', message: 'PINパッドが外れました。入力は破棄しました。' });
+        continue;
+      }
+      if (input.type === 'garbled') {
+        // A malformed report from the device: drop what was typed.
+        entry.reset();
+        continue;
+      }
+      if (input.type === 'keys') {
+        onActivity(vault.clock.now().getTime());
+        continue;
+      }
+      const step = entry.line(input.text, vault.clock.now().getTime());
       if (step.step === 'pin_again') onStatus({ state: 'waiting_pin', message: '確認のため、同じPINをもう一度入力してEnterを押してください。' });
       else if (step.step === 'pin') onStatus({ state: 'waiting_pin', message: 'PINを入力してEnterを押してください。' });
       else if (step.step === 'rejected') onStatus({ state: 'refused', message: step.reason === 'timeout' ? '時間切れです。申請番号からやり直してください。' : '申請番号は6桁です。' });

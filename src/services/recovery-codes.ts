@@ -32,7 +32,7 @@ export function normaliseRecoveryCode(typed: string): string {
  */
 export function newRecoveryCodes(vault: Vault, user: Pick<UserRow, 'id'>): { codes: Secret<string>[]; store: () => void } {
   const codes = Array.from({ length: RECOVERY_CODE_COUNT }, () => new Secret(newCode()));
-  const hmacs = codes.map((c) => recoveryCodeHmac(vault.keys.pepper, user.id, c.expose()));
+  const hmacs = codes.map((c) => recoveryCodeHmac(vault.keys.pepper, user.id, c));
   return { codes, store: () => vault.secondFactor.replaceRecoveryCodes(user.id, hmacs, vault.clock.now().toISOString()) };
 }
 

@@ -4,6 +4,7 @@ import type { Clock } from '../domain/ports.js';
 import type { Secret } from '../domain/secret.js';
 import { AuditRepo } from '../storage/audit-repo.js';
 import { DB_CIPHER, openDatabase, writeTransaction, type Db } from '../storage/database.js';
+import { rekeyDatabase, resumeWal } from '../storage/database-rekey.js';
 import { claimExclusive } from '../storage/exclusive.js';
 import { MetaRepo } from '../storage/meta-repo.js';
 import { deriveFromCredential } from '../vault/credential.js';
@@ -76,13 +77,9 @@ export function rekeyVault(opts: RekeyOptions): RekeyResult {
       }
       prepareNextKeyring(db, meta, vaultId, current, pending);
       step('keyring_prepared');
-      db.pragma('wal_checkpoint(TRUNCATE)');
-      if (db.pragma('journal_mode = DELETE', { simple: true }) !== 'delete') {
-        throw new AppError('conflict', 'データベースの書き込み方式を切り替えられませんでした。ほかの mnvault が動いていないか確認してください。');
-      }
       const newDbKey = deriveFromCredential(pending, 'sqlite');
       try {
-        db.pragma(`rekey="raw:${newDbKey.expose().toString('hex')}"`);
+        rekeyDatabase(db, newDbKey);
       } finally {
         newDbKey.wipe();
       }
@@ -90,7 +87,7 @@ export function rekeyVault(opts: RekeyOptions): RekeyResult {
     }
     auditSeq = promoteNextKeyring(db, meta, vaultId, pending!, opts, resumed);
     step('keyring_promoted');
-    db.pragma('journal_mode = WAL');
+    resumeWal(db);
     db.close();
     db = undefined;
     opts.store.commit();

@@ -9,7 +9,8 @@ import { Secret, zeroize } from '../domain/secret.js';
 import { DB_FILE, openDatabase, writeTransaction, type Db } from '../storage/database.js';
 import { migrate } from '../storage/migrate.js';
 import { CREDENTIAL_NAME, deriveFromCredential, readCredential, type CredentialLocation } from '../vault/credential.js';
-import { vaultOpener } from './vault-opener.js';
+import { readRotation } from '../storage/rotation-state.js';
+import { vaultOpener } from '../vault/vault-opener.js';
 import { LEDGER_FILE, ledgerBeside, readLedger, reapplyDisposals } from './disposal-ledger.js';
 import { reapplyErasures } from './erasure.js';
 import { unlockSlot, type SlotInput } from '../vault/slots.js';
@@ -248,7 +249,7 @@ async function openOneNumber(vault: Vault, unlock: RestoreOptions['unlock']): Pr
     }
     if (!privateKey) throw new AppError('unauthorized', 'PIN が正しくありません（PIN を設定したどの利用者のものとも一致しません）。復元先は削除しました。');
   }
-  const opener = vaultOpener(vault.meta, privateKey);
+  const opener = vaultOpener(readRotation(vault.meta), privateKey);
   let plain: Buffer | undefined;
   try {
     const personId = vault.persons.firstHeldNumber();

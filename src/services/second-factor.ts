@@ -1,4 +1,5 @@
 import type { Actor } from '../domain/audit-events.js';
+import type { UserView } from '../domain/users.js';
 import { AppError } from '../domain/errors.js';
 import type { Secret } from '../domain/secret.js';
 import { checkpointTruncate, writeTransaction } from '../storage/database.js';
@@ -71,7 +72,7 @@ export function webAuthnPassed(vault: Vault, user: UserRow, credential: { id: st
 }
 
 /** Confirms a TOTP enrolment with a code from the new secret; the code's step counts as used. */
-export function confirmTotp(vault: Vault, user: UserRow, code: string, client: string | null): boolean {
+export function confirmTotp(vault: Vault, user: UserView, code: string, client: string | null): boolean {
   const row = vault.secondFactor.totpOf(user.id);
   if (!row || row.confirmedAt) return false;
   const step = matchTotp(vault, user, code);
@@ -85,7 +86,7 @@ export function confirmTotp(vault: Vault, user: UserRow, code: string, client: s
 }
 
 /** Stores a verified new WebAuthn credential with its audit row. */
-export function webAuthnEnrolled(vault: Vault, user: UserRow, c: { id: string; publicKey: Buffer; counter: number; transports: string[] }, client: string | null): void {
+export function webAuthnEnrolled(vault: Vault, user: UserView, c: { id: string; publicKey: Buffer; counter: number; transports: string[] }, client: string | null): void {
   writeTransaction(vault.db, () => {
     if (vault.secondFactor.credential(c.id)) throw new AppError('conflict', 'このセキュリティキー（認証器）は既に登録されています。');
     vault.secondFactor.insertCredential({ ...c, userId: user.id, createdAt: vault.clock.now().toISOString() });
@@ -95,7 +96,7 @@ export function webAuthnEnrolled(vault: Vault, user: UserRow, c: { id: string; p
 }
 
 /** New recovery codes for a user (the old ones stop working); the plaintext is returned to be shown once. */
-export function issueRecoveryCodes(vault: Vault, user: UserRow, client: string | null): Secret<string>[] {
+export function issueRecoveryCodes(vault: Vault, user: UserView, client: string | null): Secret<string>[] {
   const { codes, store } = newRecoveryCodes(vault, user);
   writeTransaction(vault.db, () => {
     store();

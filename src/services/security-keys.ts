@@ -1,4 +1,5 @@
 import { createHash, createPublicKey, randomUUID } from 'node:crypto';
+import type { UserView } from '../domain/users.js';
 import { checkAssertion, requestCommitment } from '../devices/ctap2.js';
 import { AppError } from '../domain/errors.js';
 import { Secret, zeroize } from '../domain/secret.js';
@@ -132,7 +133,7 @@ export async function enrolSecurityKey(
     const checked = checkAssertion({ rpId: RP_ID, authData: a.authData, clientDataHash, signature: a.signature, publicKey, storedCounter: made.signCount });
     if (!checked.ok) throw new AppError('device_unavailable', `セキュリティキーの応答を確認できませんでした（${PROBLEM_LABEL[checked.problem]}）。別のキーで登録してください。`);
     material = Uint8Array.from(hmac);
-    const slot = await createSlot(vault.vaultId, randomUUID(), params, { kind: 'fido2', hmacSecretOutput: new Secret(material) }, vault.keys.pepper, privateKey.expose());
+    const slot = await createSlot(vault.vaultId, randomUUID(), params, { kind: 'fido2', hmacSecretOutput: new Secret(material) }, vault.keys.pepper, privateKey);
     const label = input.label.normalize('NFKC').trim().slice(0, 60) || 'セキュリティキー';
     const at = vault.clock.now();
     const id = writeTransaction(vault.db, () => {
@@ -169,7 +170,7 @@ export async function enrolSecurityKey(
 const PROBLEM_LABEL: Record<string, string> = { rp_id: '利用先IDの不一致', user_presence: 'タッチの確認なし', counter: 'カウンタの逆行', signature: '署名の不一致' };
 
 /** An admin revokes a key (lost, or its holder left): its slot stops opening the vault. */
-export function revokeSecurityKey(vault: Vault, admin: UserRow, keyId: number, client: string | null): void {
+export function revokeSecurityKey(vault: Vault, admin: UserView, keyId: number, client: string | null): void {
   const k = vault.securityKeys.byId(keyId);
   if (!k || k.revokedAt) throw new AppError('not_found', '指定されたセキュリティキーは登録されていません。');
   writeTransaction(vault.db, () => {

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { AppError } from '../domain/errors.js';
 import type { Secret } from '../domain/secret.js';
 import { checkpointTruncate, writeTransaction } from '../storage/database.js';
-import type { UserRow } from '../storage/users-repo.js';
-import { checkPinRules, createSlot, generateRecoveryCode, newPinParams, PRODUCTION_PIN_COST, type PinCost } from '../vault/slots.js';
+import type { UserView } from '../domain/users.js';
+import { checkPinRules, createSlot, samePin, generateRecoveryCode, newPinParams, PRODUCTION_PIN_COST, type PinCost } from '../vault/slots.js';
 import { actorOf, FormError, unlockOwnPin } from './accounts.js';
 import type { Vault } from './vault.js';
 
@@ -20,17 +20,17 @@ export interface PinChange {
  * A wrong current PIN is audited as 'slot.unlock_failed' and counts towards the
  * PIN lock like a wrong PIN at the gate.
  */
-export async function changeOwnPin(vault: Vault, user: UserRow, input: PinChange, client: string | null, pinCost: PinCost = PRODUCTION_PIN_COST): Promise<void> {
+export async function changeOwnPin(vault: Vault, user: UserView, input: PinChange, client: string | null, pinCost: PinCost = PRODUCTION_PIN_COST): Promise<void> {
   const errors: Record<string, string> = {};
-  const rule = checkPinRules(input.newPin.expose());
+  const rule = checkPinRules(input.newPin);
   if (rule) errors.newPin = rule;
-  else if (input.newPin.expose().normalize('NFKC') !== input.confirmPin.expose().normalize('NFKC')) errors.confirmPin = '確認のため入力したPINが一致しません。';
-  else if (input.newPin.expose().normalize('NFKC') === input.currentPin.expose().normalize('NFKC')) errors.newPin = '新しいPINは今のPINと違うものにしてください。';
+  else if (!samePin(input.newPin, input.confirmPin)) errors.confirmPin = '確認のため入力したPINが一致しません。';
+  else if (samePin(input.newPin, input.currentPin)) errors.newPin = '新しいPINは今のPINと違うものにしてください。';
   if (Object.keys(errors).length > 0) throw new FormError(errors);
   const slotId = vault.slots.pinSlotOf(user.id)?.id;
   const key = await unlockOwnPin(vault, user, input.currentPin, client, 'pin_change', 'currentPin');
   try {
-    const next = await createSlot(vault.vaultId, randomUUID(), newPinParams(pinCost), { kind: 'pin', pin: input.newPin }, vault.keys.pepper, key.expose());
+    const next = await createSlot(vault.vaultId, randomUUID(), newPinParams(pinCost), { kind: 'pin', pin: input.newPin }, vault.keys.pepper, key);
     const now = vault.clock.now();
     writeTransaction(vault.db, () => {
       if (vault.slots.pinSlotOf(user.id)?.id !== slotId) throw new AppError('conflict', 'PINは別の操作で変更されました。もう一度やり直してください。');
@@ -51,12 +51,12 @@ export async function changeOwnPin(vault: Vault, user: UserRow, input: PinChange
  * slot is revoked with its wrapped key erased, so the old code stops working.
  * The code is returned once for the page that shows it; it is never stored.
  */
-export async function regenerateRecoveryCode(vault: Vault, admin: UserRow, adminPin: Secret<string>, client: string | null): Promise<Secret<string>> {
+export async function regenerateRecoveryCode(vault: Vault, admin: UserView, adminPin: Secret<string>, client: string | null): Promise<Secret<string>> {
   if (admin.role !== 'admin') throw new AppError('forbidden', '回復コードの再発行は管理者（事務取扱責任者）だけが行えます。');
   const key = await unlockOwnPin(vault, admin, adminPin, client, 'recovery_regeneration', 'adminPin');
   const code = generateRecoveryCode();
   try {
-    const next = await createSlot(vault.vaultId, randomUUID(), { kind: 'recovery' }, { kind: 'recovery', code }, vault.keys.pepper, key.expose());
+    const next = await createSlot(vault.vaultId, randomUUID(), { kind: 'recovery' }, { kind: 'recovery', code }, vault.keys.pepper, key);
     const now = vault.clock.now();
     writeTransaction(vault.db, () => {
       const previous = vault.slots.recoverySlot();

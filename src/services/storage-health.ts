@@ -2,7 +2,7 @@ import { SYSTEM_ACTOR } from '../domain/audit-events.js';
 import type { AppError } from '../domain/errors.js';
 import { STORAGE_FAULT_MESSAGE, type StorageFault } from '../domain/storage-faults.js';
 import { logEvent } from '../log.js';
-import { writeTransaction } from '../storage/database.js';
+import { probeWriteLock, tryWriteNow, writeTransaction } from '../storage/database.js';
 import { asStorageError, faultOf } from '../storage/storage-errors.js';
 import { probeWrite } from '../storage/write-probe.js';
 import type { Vault } from './vault.js';
@@ -19,7 +19,10 @@ export interface StorageState {
  * last fault met at run time (full, damaged, read-only) or a data folder that
  * disappeared. Each kind of fault is audited the first time it is met (once
  * the trail can take it: a full disk is audited when there is room again).
- * A full or read-only state clears when a write probe succeeds again.
+ * A full or read-only state clears when a write probe succeeds again, in the
+ * folder and in the database itself (SQLite may refuse writes to a file the
+ * folder still takes). A damaged file stays damaged until the restart after a
+ * restore; a quick_check that finds damage (the status page) counts as meeting it.
  */
 export class StorageHealth {
   #fault: { kind: StorageFault; since: string } | undefined;
@@ -42,11 +45,17 @@ export class StorageHealth {
     return named;
   }
 
+  /** Notes damage found by a check (PRAGMA quick_check) rather than by a request. */
+  noteDamaged(problem: string): void {
+    this.note(Object.assign(new Error('quick_check'), { code: 'SQLITE_CORRUPT', problem }));
+  }
+
   state(): StorageState {
     if (!this.vault.filePresent()) return this.#as('missing');
     if (this.#fault && (this.#fault.kind === 'full' || this.#fault.kind === 'readonly')) {
       try {
         probeWrite(this.vault.dataDir);
+        this.#probeDatabase();
         this.#fault = undefined;
       } catch {
         // still failing: the state stays
@@ -54,6 +63,16 @@ export class StorageHealth {
     }
     this.#flushAudit();
     return this.#fault ? this.#as(this.#fault.kind) : { ok: true, fault: null, since: null, message: null };
+  }
+
+  /**
+   * Takes and releases SQLite's write lock without waiting: SQLITE_READONLY
+   * (or a full disk) throws; a lock held by other work (busy) means the
+   * database itself takes writes.
+   */
+  #probeDatabase(): void {
+    const db = this.vault.db;
+    if (!db.inTransaction) tryWriteNow(db, () => probeWriteLock(db));
   }
 
   #as(kind: StorageFault): StorageState {

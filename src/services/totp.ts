@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { UserView } from '../domain/users.js';
 import { Secret as OtpSecret, TOTP } from 'otpauth';
 import { Secret } from '../domain/secret.js';
 import type { UserRow } from '../storage/users-repo.js';
@@ -26,7 +27,7 @@ export interface TotpEnrolment {
  * The secret a user is enrolling (kept sealed, unconfirmed, until a code from
  * it is typed back): made once per user and reused while unconfirmed.
  */
-export function totpEnrolment(vault: Vault, user: UserRow): TotpEnrolment {
+export function totpEnrolment(vault: Vault, user: UserView): TotpEnrolment {
   let row = vault.secondFactor.totpOf(user.id);
   // Enrolment pages are reached only by users without a confirmed secret.
   if (row?.confirmedAt) throw new Error('TOTP already confirmed');
@@ -49,7 +50,7 @@ export function totpEnrolment(vault: Vault, user: UserRow): TotpEnrolment {
  * The 30-second step a typed code belongs to (now, or one step either side),
  * or null when it matches none. Only digits count; spaces are dropped.
  */
-export function matchTotp(vault: Vault, user: UserRow, code: string): number | null {
+export function matchTotp(vault: Vault, user: UserView, code: string): number | null {
   const row = vault.secondFactor.totpOf(user.id);
   if (!row) return null;
   const token = code.normalize('NFKC').replace(/\s+/gu, '');

@@ -5,7 +5,7 @@ import { AppError } from '../domain/errors.js';
 import type { Clock } from '../domain/ports.js';
 import type { Secret } from '../domain/secret.js';
 import { AuditRepo } from '../storage/audit-repo.js';
-import { DB_FILE, openDatabase, writeTransaction, type Db } from '../storage/database.js';
+import { checkReadable, DB_FILE, openDatabase, writeTransaction, type Db } from '../storage/database.js';
 import { MetaRepo } from '../storage/meta-repo.js';
 import { migrate } from '../storage/migrate.js';
 import { PersonsRepo } from '../storage/persons-repo.js';
@@ -137,6 +137,7 @@ export function openVault(opts: OpenVaultOptions): Vault {
   if (!existsSync(path)) {
     throw new AppError('no_vault', `データフォルダに金庫がありません（${path}）。--data の指定を確認するか、mnvault init で作成してください。`);
   }
+  checkReadable(path);
   if (!opts.readonly) probeDataDir(opts.dataDir, path);
   const cred = readCredential(credential);
   const dbKey = deriveFromCredential(cred, 'sqlite');

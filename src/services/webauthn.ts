@@ -8,7 +8,7 @@ import {
   type PublicKeyCredentialRequestOptionsJSON,
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
-import type { UserRow } from '../storage/users-repo.js';
+import type { UserRow, UserView } from '../domain/users.js';
 import type { Vault } from './vault.js';
 
 /**
@@ -41,7 +41,7 @@ export function relyingPartyOf(publicUrl: string | undefined): RelyingParty | nu
   return { rpID: host, origin: url.origin };
 }
 
-export async function registrationOptions(vault: Vault, rp: RelyingParty, user: UserRow): Promise<PublicKeyCredentialCreationOptionsJSON> {
+export async function registrationOptions(vault: Vault, rp: RelyingParty, user: UserView): Promise<PublicKeyCredentialCreationOptionsJSON> {
   return generateRegistrationOptions({
     rpName: RP_NAME,
     rpID: rp.rpID,
@@ -57,7 +57,7 @@ export async function registrationOptions(vault: Vault, rp: RelyingParty, user: 
 }
 
 /** Verifies a new credential against the challenge issued; returns it ready to store, or null when it does not verify. */
-export async function verifyRegistration(rp: RelyingParty, user: UserRow, challenge: string, response: unknown): Promise<{ id: string; publicKey: Buffer; counter: number; transports: string[] } | null> {
+export async function verifyRegistration(rp: RelyingParty, user: UserView, challenge: string, response: unknown): Promise<{ id: string; publicKey: Buffer; counter: number; transports: string[] } | null> {
   try {
     const r = await verifyRegistrationResponse({ response: response as RegistrationResponseJSON, expectedChallenge: challenge, expectedOrigin: rp.origin, expectedRPID: rp.rpID, requireUserVerification: false });
     if (!r.verified) return null;

@@ -1,5 +1,6 @@
 import type { CampaignFilter, CampaignPurposes } from '../domain/campaign.js';
 import type { PersonId, PersonKind } from '../domain/persons.js';
+import { japanDayStart } from '../domain/dates.js';
 import { VISIBLE } from './register-query.js';
 import type { Db } from './database.js';
 
@@ -166,9 +167,4 @@ export class CampaignsRepo {
     const raw = this.db.prepare(sql).all(...args) as { person_id: number; state: MemberRow['state']; issued_at: string | null; expires_at: string | null; name: string; code: string | null; kind: PersonKind }[];
     return raw.map((r) => ({ personId: r.person_id, name: r.name, code: r.code, kind: r.kind, state: r.state, issuedAt: r.issued_at, expiresAt: r.expires_at }));
   }
-}
-
-/** created_at is UTC: a Japan date starts at 00:00 JST, 15:00 UTC the day before. */
-function japanDayStart(date: string): string {
-  return new Date(`${date}T00:00:00+09:00`).toISOString();
 }

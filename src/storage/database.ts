@@ -1,9 +1,10 @@
 import Database from 'better-sqlite3-multiple-ciphers';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AppError } from '../domain/errors.js';
 import type { Secret } from '../domain/secret.js';
 import { storageFault } from '../domain/storage-faults.js';
+import { applyKeyPragma } from '../vault/database-key.js';
 import { faultOf } from './storage-errors.js';
 
 export type Db = Database.Database;
@@ -36,6 +37,7 @@ export function openDatabase(path: string, key: Secret<Buffer>, options: OpenOpt
     throw new AppError('no_vault', `データフォルダに金庫がありません（${path}）。--data の指定を確認するか、mnvault init で作成してください。`);
   }
   if (options.create) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (!options.create) checkReadable(path);
   // Before SQLite touches it: an empty file would otherwise become a new empty database.
   if (!options.create && statSync(path).size === 0) {
     throw storageFault('damaged', { detail: `${path} が空（0バイト）です。何も書き込まずに中止しました` });
@@ -48,8 +50,7 @@ export function openDatabase(path: string, key: Secret<Buffer>, options: OpenOpt
   }
   try {
     db.pragma(`cipher='${DB_CIPHER}'`);
-    const hex = key.expose().toString('hex');
-    db.pragma(`key="raw:${hex}"`);
+    applyKeyPragma('key', key, (pragma) => db.pragma(pragma));
     try {
       db.prepare('SELECT count(*) FROM sqlite_master').get();
     } catch (cause) {
@@ -69,6 +70,32 @@ export function openDatabase(path: string, key: Secret<Buffer>, options: OpenOpt
   } catch (err) {
     db.close();
     throw err;
+  }
+}
+
+/**
+ * Refuses, naming it, a vault.db that is not a file (a folder put in its
+ * place) or that this process may not read (owner, mode): SQLite would say
+ * "cannot open" or, through a copy, fail without a name.
+ */
+export function checkReadable(path: string): void {
+  let isFile: boolean;
+  try {
+    isFile = statSync(path).isFile();
+  } catch (cause) {
+    throw new AppError('storage_readonly', `金庫のファイル（${path}）の状態を読めません。データフォルダの所有者・権限（サービスの利用者 mnvault が読み書きできること）を確認してください。`, { cause });
+  }
+  if (!isFile) {
+    throw new AppError('storage_readonly', `金庫のファイル（${path}）が通常のファイルではありません（フォルダなど）。データフォルダの中身を確認し、vault.db をバックアップから戻してください。`);
+  }
+  try {
+    accessSync(path, constants.R_OK);
+  } catch (cause) {
+    throw new AppError(
+      'storage_readonly',
+      `金庫のファイル（${path}）を読めません（所有者・権限）。ファイルの所有者と権限を確認してください（サービスの利用者 mnvault が読み書きできること。例: chown mnvault: と chmod 600）。`,
+      { cause },
+    );
   }
 }
 
@@ -164,6 +191,12 @@ export function tryWriteNow(db: Db, fn: () => void): boolean {
   } finally {
     db.pragma(`busy_timeout = ${timeout}`);
   }
+}
+
+/** Takes SQLite's write lock and gives it back, writing nothing: throws SQLITE_READONLY when the database takes no write. */
+export function probeWriteLock(db: Db): void {
+  db.prepare('BEGIN IMMEDIATE').run();
+  db.prepare('ROLLBACK').run();
 }
 
 /**

@@ -1,4 +1,5 @@
-import type { GateRequest, GateState } from '../gate/requests.js';
+import { AppError } from '../domain/errors.js';
+import { checkMove, type GateRequest, type GateState } from '../gate/requests.js';
 import type { Db } from './database.js';
 
 export type GateRefusal = 'wrong_pin' | 'locked';
@@ -90,7 +91,11 @@ export class GateRepo {
     return (this.db.prepare('SELECT * FROM gate_requests WHERE handler_id = ? ORDER BY id DESC LIMIT ?').all(handlerId, limit) as Raw[]).map(toRequest);
   }
 
+  /** Moves a request to `state`; the move must be one the gate allows from the stored state (checkMove). */
   setState(id: number, state: GateState, fields: { approvedAt?: string; viewUntil?: string; device?: string } = {}): void {
+    const current = this.db.prepare('SELECT state FROM gate_requests WHERE id = ?').get(id) as { state: GateState } | undefined;
+    if (!current) throw new AppError('not_found', '指定された申請はありません。');
+    checkMove(current.state, state);
     this.db
       .prepare('UPDATE gate_requests SET state = ?, approved_at = coalesce(?, approved_at), view_until = coalesce(?, view_until), device = coalesce(?, device) WHERE id = ?')
       .run(state, fields.approvedAt ?? null, fields.viewUntil ?? null, fields.device ?? null, id);

@@ -1,23 +1,8 @@
+import type { Role, UserRow } from '../domain/users.js';
 import type { Db } from './database.js';
 
-export type Role = 'admin' | 'handler' | 'auditor';
-
-export interface UserRow {
-  id: string;
-  login: string;
-  displayName: string;
-  role: Role;
-  passwordHash: string;
-  disabledAt: string | null;
-  createdAt: string;
-  failedLogins: number;
-  lockedAt: string | null;
-  /** When a sign-in lock ends by itself; null with lockedAt set: until unlocked. */
-  lockedUntil: string | null;
-  lastLoginAt: string | null;
-  /** The password was reset by an admin: no page opens until the user picks a new one. */
-  mustChangePassword: boolean;
-}
+// Role and UserRow are the domain's (domain/users.ts); re-exported for the code that imports them from here.
+export type { Role, UserRow };
 
 interface Raw {
   id: string;

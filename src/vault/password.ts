@@ -50,8 +50,14 @@ export async function verifyPassword(password: Secret<string>, stored: string): 
 }
 
 /** At least 12 characters, so a stolen hash costs real work to guess. */
-export function checkPasswordRules(password: string): string | undefined {
+export function checkPasswordRules(input: string | Secret<string>): string | undefined {
+  const password = typeof input === 'string' ? input : input.expose();
   if ([...password].length < 12) return 'パスワードは12文字以上にしてください。';
   if (/^(.)\1+$/u.test(password)) return 'パスワードに同じ文字だけの並びは使えません。';
   return undefined;
+}
+
+/** Whether a new password and its confirmation are the same, read here so the caller never handles the text. */
+export function samePassword(a: Secret<string>, b: Secret<string>): boolean {
+  return a.expose() === b.expose();
 }

@@ -46,10 +46,12 @@ export function openTotpSecret(pepper: Secret<Buffer>, vaultId: string, userId: 
  * A recovery code's keyed hash. The codes are 80 random bits, so a keyed
  * HMAC (not a slow hash) is enough: without the pepper nothing can be tested.
  */
-export function recoveryCodeHmac(pepper: Secret<Buffer>, userId: string, code: string): Buffer {
+export function recoveryCodeHmac(pepper: Secret<Buffer>, userId: string, code: string | Secret<string>): Buffer {
   const key = derive(pepper, 'mnvault/recovery-code/v1');
   try {
-    return createHmac('sha256', key).update(`${userId}\0${code}`, 'utf8').digest();
+    return createHmac('sha256', key)
+      .update(`${userId}\0${typeof code === 'string' ? code : code.expose()}`, 'utf8')
+      .digest();
   } finally {
     key.fill(0);
   }

@@ -97,21 +97,21 @@ function slotAad(vaultId: string, slotId: string, kind: SlotKind): Buffer {
   return Buffer.from(`mnvault/slot/v1\0${vaultId}\0${slotId}\0${kind}`, 'utf8');
 }
 
-/** Wraps the vault private key into a new slot. The caller keeps ownership of privateKey. */
+/** Wraps the vault private key into a new slot. The caller keeps ownership of privateKey (and wipes it). */
 export async function createSlot(
   vaultId: string,
   slotId: string,
   params: SlotParams,
   input: SlotInput,
   pepper: Secret<Buffer>,
-  privateKey: Uint8Array,
+  privateKey: Secret<Uint8Array>,
 ): Promise<SlotRecord> {
   const wrapKey = await wrapKeyFor(slotId, params, input, pepper);
   try {
     const nonce = randomBytes(12);
     const c = createCipheriv('aes-256-gcm', wrapKey, nonce);
     c.setAAD(slotAad(vaultId, slotId, params.kind));
-    const wrapped = Buffer.concat([nonce, c.update(privateKey), c.final(), c.getAuthTag()]);
+    const wrapped = Buffer.concat([nonce, c.update(privateKey.expose()), c.final(), c.getAuthTag()]);
     return { id: slotId, vaultId, params, wrapped };
   } finally {
     zeroize(wrapKey);
@@ -185,12 +185,17 @@ export function decodeRecoveryCode(code: string): Buffer {
 }
 
 /** 6 to 12 digits, not all the same and not a plain run such as 123456. */
-export function checkPinRules(pin: string): string | undefined {
-  const s = pin.normalize('NFKC');
+export function checkPinRules(pin: string | Secret<string>): string | undefined {
+  const s = (typeof pin === 'string' ? pin : pin.expose()).normalize('NFKC');
   if (!/^[0-9]{6,12}$/u.test(s)) return 'PINは6〜12桁の数字で設定してください。';
   if (/^(\d)\1+$/u.test(s)) return 'PINに同じ数字だけの並びは使えません。';
   if ('01234567890123456789'.includes(s) || '98765432109876543210'.includes(s)) {
     return 'PINに連続した数字（123456など）は使えません。';
   }
   return undefined;
+}
+
+/** Whether two PINs are the same once normalised (full-width digits are the digits they show). */
+export function samePin(a: Secret<string>, b: Secret<string>): boolean {
+  return a.expose().normalize('NFKC') === b.expose().normalize('NFKC');
 }

@@ -7,9 +7,8 @@ import { AppError, httpStatusFor } from '../domain/errors.js';
 import { debugMessages, logFailure, pathForLog } from '../failure-log.js';
 import { packagePath } from '../paths.js';
 import { FormError } from '../services/accounts.js';
-import { StorageHealth } from '../services/storage-health.js';
+import type { StorageHealth } from '../services/storage-health.js';
 import type { Vault } from '../services/vault.js';
-import { writeTransaction } from '../storage/database.js';
 import type { PinCost } from '../vault/slots.js';
 import { M } from './messages.js';
 import { formatDate, formatTime } from './view-models.js';
@@ -39,12 +38,14 @@ import { entryRoutes } from './routes/entries.js';
 import { disposalRoutes, holdRoutes, retentionRoutes } from './routes/disposal.js';
 import { erasureRoutes } from './routes/erasure.js';
 import { exportRecordRoutes } from './routes/export-records.js';
+import { filingRecordRoutes } from './routes/filing-records.js';
 import { ledgerRoutes } from './routes/ledger.js';
 import { reportRoutes } from './routes/reports.js';
 import { auditRoutes } from './routes/audit.js';
 import type { SyslogStatus } from '../services/syslog-forwarder.js';
 import type { DoorStatus } from '../services/door.js';
-import { RevealStore } from '../services/gate.js';
+import type { RevealStore } from '../services/gate.js';
+import { filingRoutes } from './routes/filings.js';
 import type { GateWindows } from '../gate/requests.js';
 import { checkCsrf, loadSession } from './sessions.js';
 import { setupRoutes } from './routes/setup.js';
@@ -54,7 +55,14 @@ import { backupRoutes } from './routes/backups.js';
 import { secondFactorRoutes } from './routes/second-factor.js';
 import { secondFactorAccountRoutes, secondFactorAdminRoutes } from './routes/second-factor-account.js';
 import { recoveryCodesMissing } from '../services/second-factor-policy.js';
-import { PinEnrolmentDesk } from '../services/pin-enrolment.js';
+import type { PinEnrolmentDesk } from '../services/pin-enrolment.js';
+import type { AuditVerifier } from '../services/audit-verifier.js';
+import type { BackupRunner } from '../services/backup-runner.js';
+import type { AuditReading } from '../services/audit-reading.js';
+import type { NetworkDenials } from '../services/network-denials.js';
+import type { GatePages } from '../services/gate-pages.js';
+import type { UserDirectory } from '../services/user-directory.js';
+import type { EntryRecords } from '../services/entry-records.js';
 
 export interface WebDeps {
   /** Chromium for PDF reports (default /usr/bin/chromium). */
@@ -70,12 +78,12 @@ export interface WebDeps {
   /** Tests lower the scrypt cost of new PIN slots. */
   pinCost?: PinCost | undefined;
   /** Numbers opened by approvals, held for their viewing window. */
-  reveals?: RevealStore;
+  reveals: RevealStore;
   gateWindows?: GateWindows;
   /** Security keys at the appliance: the station that watches them and pending enrolments. */
   securityKeys?: { station: SecurityKeyStation; desk: EnrolmentDesk } | undefined;
-  /** PINの登録 at the appliance (made by createApp when not given; then no pad completes it). */
-  pinEnrolments?: PinEnrolmentDesk;
+  /** PINの登録 at the appliance (without a PIN pad attached, no pad completes it). */
+  pinEnrolments: PinEnrolmentDesk;
   /** The devices' state for the admin's home page. */
   deviceStatus?: () => { pinPad: 'connected' | 'searching' | 'simulator' | 'none'; /** ms of the last key press on the pad (never the key) */ lastKeyAt?: number | null };
   /** The door of the 管理区域, when one is wired (or simulated); admins may pulse its relay once as a test. */
@@ -86,8 +94,23 @@ export interface WebDeps {
   syslog?: { status(): SyslogStatus } | undefined;
   /** MNVAULT_DEBUG=1 (development only): a 500 page also shows the error's message, number-like runs masked. */
   debug?: boolean | undefined;
-  /** Storage faults met at run time (made by createApp when not given). */
-  storage?: StorageHealth;
+  /** Storage faults met at run time. */
+  storage: StorageHealth;
+  /** The audit page's full verification, one run at a time. */
+  auditVerifier: AuditVerifier;
+  /** Backups from the admin's button and the daily schedule, one at a time. */
+  backupRunner: BackupRunner;
+  /** The audit pages' read model. */
+  auditReading: AuditReading;
+  /** Requests from outside the allowed networks, on the trail. */
+  networkDenials: NetworkDenials;
+  /** The home page's retention counts, kept until the trail moves. */
+  /** The gate pages' read model. */
+  gatePages: GatePages;
+  /** Staff accounts and their keys as pages show them (never the password hash). */
+  users: UserDirectory;
+  /** The entry log and door alarms as pages read them. */
+  entryRecords: EntryRecords;
 }
 
 /** Permission check, the one place routes ask: a signed-in user whose role grants it (any one of several). */
@@ -106,8 +129,7 @@ export function requirePermission(...permissions: [Permission, ...Permission[]])
  * state-changing request, role checks, and an error handler registered last.
  */
 export function createApp(deps: WebDeps): express.Express {
-  const storage = (deps.storage ??= new StorageHealth(deps.vault));
-  deps.pinEnrolments ??= new PinEnrolmentDesk(deps.vault, deps.pinCost);
+  const { storage } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('view engine', 'ejs');
@@ -125,7 +147,7 @@ export function createApp(deps: WebDeps): express.Express {
   app.use((req, res, next) => {
     res.locals.requestId = randomBytes(4).toString('hex');
     if (isAllowed(deps.allowedNetworks, req.socket.remoteAddress)) return next();
-    noteDenied(deps.vault, req.socket.remoteAddress);
+    deps.networkDenials.note(req.socket.remoteAddress);
     res.status(403).type('text/plain; charset=utf-8').send(M.forbiddenNetwork);
   });
   app.use(
@@ -161,7 +183,7 @@ export function createApp(deps: WebDeps): express.Express {
     res.locals.user = res.locals.session?.user;
     res.locals.can = (p: Permission) => can(role, p);
     // Open door alarms, counted in the navigation of those who acknowledge them.
-    res.locals.doorAlarmCount = can(role, 'door.acknowledge') ? deps.vault.doorAlarms.openCount() : 0;
+    res.locals.doorAlarmCount = can(role, 'door.acknowledge') ? deps.entryRecords.openAlarmCount() : 0;
     // A second factor without unused recovery codes: every page says so until codes are issued.
     res.locals.recoveryCodesMissing = res.locals.session ? recoveryCodesMissing(deps.vault, res.locals.session.user.id) : false;
     next();
@@ -174,7 +196,7 @@ export function createApp(deps: WebDeps): express.Express {
 
   app.get('/health', (_req, res) => {
     const st = storage.state();
-    res.status(st.ok ? 200 : 503).json({ status: st.ok ? 'ok' : 'storage_fault', storage: st.fault, auditSeq: st.fault === 'missing' ? null : (deps.vault.audit.head()?.seq ?? 0) });
+    res.status(st.ok ? 200 : 503).json({ status: st.ok ? 'ok' : 'storage_fault', storage: st.fault, auditSeq: st.fault === 'missing' ? null : deps.auditReading.headSeq() });
   });
   // The CSV upload carries its token in a header; its body is not a form.
   app.use('/imports', importRoutes(deps));
@@ -195,7 +217,8 @@ export function createApp(deps: WebDeps): express.Express {
   app.use('/admin/second-factor', secondFactorAdminRoutes(deps));
   app.use('/admin/recovery-code', recoveryCodeRoutes(deps));
   app.use('/admin/security-keys', securityKeyRoutes(deps));
-  app.use('/gate', gateRoutes({ ...deps, reveals: deps.reveals ?? new RevealStore() }));
+  app.use('/gate', gateRoutes(deps));
+  app.use('/filings', filingRoutes(deps));
   app.use('/entries', entryRoutes(deps));
   app.use('/audit', auditRoutes(deps));
   app.use('/door', doorRoutes(deps));
@@ -203,6 +226,7 @@ export function createApp(deps: WebDeps): express.Express {
   app.use('/admin/retention', retentionRoutes(deps));
   app.use('/admin/ledger', ledgerRoutes(deps));
   app.use('/exports', exportRecordRoutes(deps));
+  app.use('/filing-records', filingRecordRoutes(deps));
   app.use('/persons', holdRoutes(deps));
   app.use(erasureRoutes(deps));
   app.use('/admin/setup', setupRoutes(deps));
@@ -233,17 +257,4 @@ export function createApp(deps: WebDeps): express.Express {
   };
   app.use(onError);
   return app;
-}
-
-const lastDenied = new Map<string, number>();
-
-/** One audit event per address per minute, so a scan cannot flood the trail. */
-function noteDenied(vault: Vault, address: string | undefined): void {
-  const key = address ?? 'unknown';
-  const now = vault.clock.now().getTime();
-  if (now - (lastDenied.get(key) ?? 0) < 60_000) return;
-  lastDenied.set(key, now);
-  writeTransaction(vault.db, () =>
-    vault.audit.append({ actor: { id: 'anonymous', name: '不明' }, action: 'network.denied', client: key, detail: {} }),
-  );
 }

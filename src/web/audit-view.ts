@@ -1,29 +1,17 @@
-import { redactionDigest } from '../audit/subject-names.js';
-import { chainHash, canonical } from '../audit/chain.js';
 import { actionsOfGroup, AUDIT_ACTION_LABEL, AUDIT_GROUP_LABEL, auditActionLabel, isAuditAction, isAuditGroup, type AuditActionGroup } from '../domain/audit-labels.js';
 import { looksLikeNumber } from '../domain/digits.js';
 import { ENTRY_PURPOSES, findEntryPurpose } from '../domain/entry-purposes.js';
 import { AppError } from '../domain/errors.js';
 import { findPurpose, PURPOSES } from '../domain/purposes.js';
-import type { Vault } from '../services/vault.js';
-import type { RawAuditRow } from '../storage/audit-repo.js';
-import { AuditBrowseRepo, type AuditCursor, type AuditFilter } from '../storage/audit-browse-repo.js';
+import type { AuditReading } from '../services/audit-reading.js';
+import { namedAuditRow, type RawAuditRow } from '../storage/audit-repo.js';
+import type { AuditCursor, AuditFilter } from '../storage/audit-browse-repo.js';
 import { AUDIT_MESSAGES as A } from './messages-audit.js';
 import { formatTime } from './view-models.js';
-import { JAPAN_OFFSET_MS as JST_MS } from '../domain/dates.js';
+import { japanDayStart } from '../domain/dates.js';
 
 export const AUDIT_PAGE_SIZE = 50;
 const PERSON_MATCHES = 50;
-
-const repos = new WeakMap<Vault, AuditBrowseRepo>();
-export function browseRepo(vault: Vault): AuditBrowseRepo {
-  let r = repos.get(vault);
-  if (!r) {
-    r = new AuditBrowseRepo(vault.db);
-    repos.set(vault, r);
-  }
-  return r;
-}
 
 /** The filter form as typed, normalised for links and for re-rendering (never holding a number). */
 export interface AuditQuery {
@@ -56,7 +44,7 @@ function dayStart(v: string, field: string, q: AuditQuery): string {
   const m = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/u.exec(v);
   const t = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : NaN;
   if (!m || Number.isNaN(t) || new Date(t).toISOString().slice(0, 10) !== v || Number(m[1]) < 2000) throw new AuditQueryError(A.errors.date.replace('{field}', field), q);
-  return new Date(t - JST_MS).toISOString();
+  return japanDayStart(v);
 }
 
 function cursorParam(v: unknown, q: AuditQuery): number | undefined {
@@ -76,7 +64,7 @@ export interface ParsedAuditQuery {
 }
 
 /** Parses /audit's query string into a filter; every problem is an AuditQueryError in Japanese. */
-export function parseAuditQuery(vault: Vault, raw: Record<string, unknown>): ParsedAuditQuery {
+export function parseAuditQuery(reading: AuditReading, raw: Record<string, unknown>): ParsedAuditQuery {
   const q: AuditQuery = { ...EMPTY };
   // A number typed anywhere is refused and never echoed back.
   for (const k of Object.keys(EMPTY) as (keyof AuditQuery)[]) {
@@ -111,12 +99,12 @@ export function parseAuditQuery(vault: Vault, raw: Record<string, unknown>): Par
     const id = /^#?([1-9][0-9]{0,8})$/u.exec(q.person);
     if (id) filter.personIds = [Number(id[1])];
     else {
-      const found = vault.persons.search({ q: q.person, perPage: PERSON_MATCHES });
-      filter.personIds = found.rows.map((r) => r.id);
-      nobody = found.rows.length === 0;
+      const found = reading.searchPersons(q.person, PERSON_MATCHES);
+      filter.personIds = found.ids;
+      nobody = found.ids.length === 0;
       personNote = nobody
         ? A.noPerson.replace('{q}', q.person)
-        : A.personsMatched.replace('{q}', q.person).replace('{n}', String(found.rows.length)) + (found.total > PERSON_MATCHES ? A.personsTruncated.replace('{n}', String(PERSON_MATCHES)) : '');
+        : A.personsMatched.replace('{q}', q.person).replace('{n}', String(found.ids.length)) + (found.total > PERSON_MATCHES ? A.personsTruncated.replace('{n}', String(PERSON_MATCHES)) : '');
     }
   }
   const before = cursorParam(raw.before, q);
@@ -157,37 +145,37 @@ function personsText(subjects: string): string {
   return A.others.replace('{name}', s[0]!.name).replace('{n}', String(s.length - 1));
 }
 
-export function toLine(r: RawAuditRow): AuditLine {
+export function toLine(row: RawAuditRow): AuditLine {
+  const e = namedAuditRow(row);
   return {
-    seq: r[0],
-    at: formatTime(r[1]),
-    actor: r[3],
-    action: auditActionLabel(r[4]),
-    alarm: /（警報）$/u.test(auditActionLabel(r[4])) || r[4] === 'auth.sign_in_failed' || r[4] === 'network.denied',
-    persons: personsText(r[5]),
-    purpose: purposeLabel(r[6]),
-    device: r[8] ?? '',
-    client: r[7] ?? '',
+    seq: e.seq,
+    at: formatTime(e.at),
+    actor: e.actorName,
+    action: auditActionLabel(e.action),
+    alarm: /（警報）$/u.test(auditActionLabel(e.action)) || e.action === 'auth.sign_in_failed' || e.action === 'network.denied',
+    persons: personsText(e.subjects),
+    purpose: purposeLabel(e.purpose),
+    device: e.device ?? '',
+    client: e.client ?? '',
   };
 }
 
 /** The filter's choices: grouped actions, purposes, actors and devices seen in the trail. */
-export function filterChoices(vault: Vault) {
-  const browse = browseRepo(vault);
+export function filterChoices(reading: AuditReading) {
   const groups = (Object.keys(AUDIT_GROUP_LABEL) as AuditActionGroup[]).map((g) => ({
     value: `group:${g}`,
     label: AUDIT_GROUP_LABEL[g],
     actions: actionsOfGroup(g).map((a) => ({ value: a, label: AUDIT_ACTION_LABEL[a].label })),
   }));
-  const actors = browse
-    .distinct('actor_id')
-    .map((id) => ({ value: id, label: vault.users.byId(id)?.displayName ?? browse.actorName(id) ?? id }))
+  const actors = reading
+    .actors()
+    .map((a) => ({ value: a.id, label: a.name }))
     .sort((a, b) => a.label.localeCompare(b.label, 'ja'));
   return {
     groups,
     purposes: [...PURPOSES.map((p) => ({ value: p.code as string, label: p.name as string })), ...ENTRY_PURPOSES.map((p) => ({ value: p.code as string, label: p.label as string }))],
     actors,
-    devices: browse.distinct('device'),
+    devices: reading.devices(),
   };
 }
 
@@ -203,39 +191,26 @@ export interface ChainState {
  * The chain's state from the trail itself: the head, the newest intact
  * verification ('audit.verified'), and a newer failed one if there is.
  */
-export function chainState(vault: Vault): ChainState {
-  const head = vault.auditRepo.head();
-  const browse = browseRepo(vault);
+export function chainState(reading: AuditReading): ChainState {
+  const head = reading.head();
   let verified: ChainState['verified'] = null;
   let broken: ChainState['broken'] = null;
   let cursor: AuditCursor = {};
   for (let i = 0; i < 5 && !verified; i++) {
-    const page = browse.page({ actions: ['audit.verified'] }, cursor, 20);
-    for (const r of page.rows) {
-      const d = JSON.parse(r[9]) as Detail;
+    const page = reading.page({ actions: ['audit.verified'] }, cursor, 20);
+    for (const e of page.rows.map(namedAuditRow)) {
+      const d = JSON.parse(e.detail) as Detail;
       if (d.result === 'broken') {
-        broken ??= { reason: String(d.reason ?? ''), at: formatTime(r[1]), by: r[3], eventSeq: r[0] };
+        broken ??= { reason: String(d.reason ?? ''), at: formatTime(e.at), by: e.actorName, eventSeq: e.seq };
         continue;
       }
-      verified = { seq: Number(d.head_seq ?? 0), at: formatTime(r[1]), by: r[3], count: Number(d.count ?? 0), eventSeq: r[0] };
+      verified = { seq: Number(d.head_seq ?? 0), at: formatTime(e.at), by: e.actorName, count: Number(d.count ?? 0), eventSeq: e.seq };
       break;
     }
     if (!page.older) break;
-    cursor = { before: page.rows.at(-1)![0] };
+    cursor = { before: namedAuditRow(page.rows.at(-1)!).seq };
   }
   return { head: head ? { seq: head.seq, hash: head.hash.toString('hex') } : null, verified, broken: broken && (!verified || broken.eventSeq > verified.eventSeq) ? broken : null };
-}
-
-/** One event's own link checks: its HMAC, and its prev_hash against the event before it. */
-export function checkOne(vault: Vault, shown: RawAuditRow): boolean {
-  const row = browseRepo(vault).rawBySeq(shown[0]);
-  if (!row) return false;
-  const prev = row[0] === 1 ? Buffer.alloc(32) : browseRepo(vault).bySeq(row[0] - 1)?.[11];
-  if (!prev || !prev.equals(row[10])) return false;
-  const form = canonical(row);
-  if (chainHash(vault.keys.audit.expose(), row[10], form).equals(row[11])) return true;
-  // A version-1 row rewritten by an erasure holds as the chain's person.erased attests it (docs/erasure.md).
-  return vault.auditRepo.names.erased().redactedV1.get(row[0]) === redactionDigest(form);
 }
 
 /** The detail as label/value pairs, values as text. */

@@ -2,12 +2,13 @@ import { findEntryPurpose } from '../domain/entry-purposes.js';
 import { cardReadFailureLabel } from '../domain/card-read-failures.js';
 import { AppError } from '../domain/errors.js';
 import { findPurpose } from '../domain/purposes.js';
+import type { EntryRecords } from '../services/entry-records.js';
 import type { Vault } from '../services/vault.js';
 import type { DoorAlarm } from '../storage/door-repo.js';
 import type { EntryLogRow } from '../storage/entry-log-repo.js';
 import { M } from './messages.js';
 import { formatTime } from './view-models.js';
-import { JAPAN_OFFSET_MS as JST_MS } from '../domain/dates.js';
+import { japanClock, japanMonthStart } from '../domain/dates.js';
 
 export const ENTRY_LOG_PAGE_SIZE = 50;
 
@@ -19,13 +20,13 @@ export function parseMonth(input: unknown): { month: string; from: string; to: s
   if (!m || y < 2000 || mo < 1 || mo > 12) throw new AppError('invalid', M.entries.badMonth);
   return {
     month: input as string,
-    from: new Date(Date.UTC(y, mo - 1, 1) - JST_MS).toISOString(),
-    to: new Date(Date.UTC(y, mo, 1) - JST_MS).toISOString(),
+    from: japanMonthStart(y, mo),
+    to: japanMonthStart(y, mo + 1),
   };
 }
 
 export function monthOf(at: Date): string {
-  return new Date(at.getTime() + JST_MS).toISOString().slice(0, 7);
+  return japanClock(at).slice(0, 7);
 }
 
 export function parsePage(input: unknown): number {
@@ -67,14 +68,14 @@ function acknowledgementOf(alarm: DoorAlarm | undefined): string {
 }
 
 /** The entry log for a month, newest first: approvals at the appliance interleaved with door events and alarms. */
-export function entryLogPage(vault: Vault, month: { from: string; to: string }, page: number): { lines: EntryLogLine[]; total: number; pages: number } {
-  const total = vault.entryLog.count(month.from, month.to);
-  const rows = vault.entryLog.page(month.from, month.to, ENTRY_LOG_PAGE_SIZE, (page - 1) * ENTRY_LOG_PAGE_SIZE);
-  return { lines: entryLogLines(vault, rows), total, pages: Math.max(1, Math.ceil(total / ENTRY_LOG_PAGE_SIZE)) };
+export function entryLogPage(records: EntryRecords, month: { from: string; to: string }, page: number): { lines: EntryLogLine[]; total: number; pages: number } {
+  const total = records.count(month.from, month.to);
+  const rows = records.page(month.from, month.to, ENTRY_LOG_PAGE_SIZE, (page - 1) * ENTRY_LOG_PAGE_SIZE);
+  return { lines: entryLogLines({ doorAlarms: { byIds: (ids) => records.alarms(ids) } }, rows), total, pages: Math.max(1, Math.ceil(total / ENTRY_LOG_PAGE_SIZE)) };
 }
 
 /** Rows of the entry log as lines (the page and the printed 入退室記録 say the same thing). */
-export function entryLogLines(vault: Pick<Vault, 'doorAlarms'>, rows: readonly EntryLogRow[]): EntryLogLine[] {
+export function entryLogLines(vault: { doorAlarms: Pick<Vault['doorAlarms'], 'byIds'> }, rows: readonly EntryLogRow[]): EntryLogLine[] {
   const details = rows.map((r) => JSON.parse(r.detail) as Detail);
   const alarmIds = details.map((d) => d.alarm_id).filter((id): id is number => typeof id === 'number');
   const alarms = vault.doorAlarms.byIds(alarmIds);

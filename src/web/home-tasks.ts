@@ -2,15 +2,21 @@ import { stateAt, type GateRequest } from '../gate/requests.js';
 import { lastBackup } from '../services/backup.js';
 import { backupSchedule } from '../services/backup-settings.js';
 import type { Vault } from '../services/vault.js';
+import { drillState } from '../services/restore-drills.js';
 import { AuditBrowseRepo } from '../storage/audit-browse-repo.js';
 import { HomeTasksRepo } from '../storage/home-tasks-repo.js';
-import type { UserRow } from '../storage/users-repo.js';
+import type { UserView } from '../domain/users.js';
 import { monthPeriod } from '../reports/period.js';
 import { MONTHLY_KINDS, REPORT_TITLES } from '../reports/model.js';
 import { monthOf } from './entry-log.js';
 
 /** Codes expiring within this many days are listed on the handler's home page. */
 export const CODES_NEAR_EXPIRY_DAYS = 1;
+
+/** Open filing handovers listed on the handler's and admin's home pages (the rest behind the link). */
+export const OPEN_HANDOVERS_SHOWN = 10;
+/** The admin's home page lists at most this many open campaigns (newest first); the campaigns page has them all. */
+export const OPEN_CAMPAIGNS_SHOWN = 5;
 
 /**
  * The home page as a list of tasks for the role (what needs doing first), each
@@ -28,10 +34,13 @@ export function adminTasks(vault: Vault) {
     openRequests: repo.openRequests(now.toISOString()),
     disposals: vault.retention.disposals('proposed', 20),
     backup: { last: lastBackup(vault), schedule: backupSchedule(vault) },
+    filings: repo.openFilingHandovers(OPEN_HANDOVERS_SHOWN),
+    drill: drillState(vault),
+    campaigns: repo.openCampaigns(now.toISOString(), OPEN_CAMPAIGNS_SHOWN),
   };
 }
 
-export function handlerTasks(vault: Vault, user: UserRow) {
+export function handlerTasks(vault: Vault, user: UserView) {
   const repo = new HomeTasksRepo(vault.db);
   const now = vault.clock.now();
   const until = new Date(now.getTime() + CODES_NEAR_EXPIRY_DAYS * 86_400_000);
@@ -45,6 +54,7 @@ export function handlerTasks(vault: Vault, user: UserRow) {
     missing: counts.missing,
     unchecked: counts.unchecked,
     codes: repo.codesNearExpiry(now.toISOString(), until.toISOString(), 10),
+    filings: repo.openFilingHandovers(OPEN_HANDOVERS_SHOWN),
   };
 }
 

@@ -38,4 +38,13 @@ export const BACKUP_MESSAGES = {
   homeLink: 'バックアップの画面へ',
   disposalList: 'この廃棄より前のバックアップ（保存先のフォルダー内）',
   disposalNone: '保存先のフォルダーに、この廃棄より前のバックアップはありません。',
+  drill: '復元訓練の記録',
+  drillLead: '復元訓練は、バックアップを別の装置に戻して番号を1件開けることを確かめる手順です（半年に1回以上）。別の装置で行うため、この装置には行った日と結果をここで記録します。',
+  drillOn: '訓練を行った日',
+  drillResult: '結果',
+  drillResults: { ok: '成功（番号を1件開けた）', failed: '失敗' } as Record<string, string>,
+  drillChoose: '選んでください',
+  drillNote: 'メモ（使ったバックアップ・気づいた点など、200文字以内）',
+  drillSave: '訓練を記録する',
+  drillSaved: '復元訓練を記録しました。次の訓練の期限をホーム画面に表示します。',
 } as const;

@@ -24,7 +24,7 @@ export const GATE_FEEDBACK_MESSAGES = {
     subject: '対象',
     createdAt: '申請日時',
     state: '状態',
-    kinds: { reveal: '番号の表示', export: '番号の出力', entry: '入室' } as Record<string, string>,
+    kinds: { reveal: '番号の表示', export: '番号の出力', entry: '入室', filing: '届出ファイルへの記入' } as Record<string, string>,
     persons: '{n}名',
     open: '開く',
   },

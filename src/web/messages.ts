@@ -17,6 +17,9 @@ import { KEY_MESSAGES } from './messages-keys.js';
 import { SECOND_FACTOR_MESSAGES } from './messages-second-factor.js';
 import { ERASURE } from './messages-erasure.js';
 import { CAMPAIGN_MESSAGES } from './messages-campaigns.js';
+import { FILING_RECORD_MESSAGES } from './messages-filing-records.js';
+import { FILING_MESSAGES } from './messages-filings.js';
+import { DONE_MESSAGES } from './messages-done.js';
 
 /**
  * Every piece of text the web app shows, in one place. Views read it as `m`;
@@ -81,7 +84,11 @@ export const M = {
   purposes: PURPOSE_MESSAGES,
   ledger: LEDGER_MESSAGES,
   exportRecords: EXPORT_RECORD_MESSAGES,
+  /** Filing handovers: submission, deletion, and the year view. */
+  filingRecords: FILING_RECORD_MESSAGES,
   campaigns: CAMPAIGN_MESSAGES,
+  /** The filing merge (届出ファイルへの番号の記入). */
+  filings: FILING_MESSAGES,
   provisionDestination: PROVISION_DESTINATION_LABEL,
   provisionChannel: PROVISION_CHANNEL_LABEL,
   /** Backups (バックアップ) and the restore drill. */
@@ -94,6 +101,8 @@ export const M = {
   gateFeedback: GATE_FEEDBACK_MESSAGES,
   /** The home pages' task lists. */
   homeTasks: HOME_TASK_MESSAGES,
+  /** Success messages after an action that returns to a page (?done=). */
+  done: DONE_MESSAGES,
   login: {
     title: 'サインイン',
     login: 'ユーザー名',
@@ -229,7 +238,7 @@ export const M = {
     page: 'ページ',
     prev: '新しい記録へ',
     next: '古い記録へ',
-    kinds: { entry: '入室申請', reveal: '番号の表示', export: '番号の出力' } as Record<string, string>,
+    kinds: { entry: '入室申請', reveal: '番号の表示', export: '番号の出力', filing: '届出ファイルへの記入' } as Record<string, string>,
     methods: { pin: 'PIN', security_key: 'セキュリティキー' } as Record<string, string>,
     approval: '承認（入室）',
     doorEvents: {
@@ -382,9 +391,15 @@ export const M = {
     done: 'ご提出ありがとうございました。担当者が本人確認を行います。この画面は閉じて構いません。',
     expires: 'このコードの有効期限',
     backToCode: '入力コードの画面へ戻る',
-    familyTitle: 'ご家族に変更があった方（扶養から外れた・新しく扶養に入った）',
+    familyTitle: 'ご家族に変更があった方（扶養から外れた・新しく扶養に入った・氏名などが変わった）',
     choose: '選んでください',
-    familyHelp: '扶養から外れたご家族がいれば外れた日を、新しく扶養に入ったご家族がいれば氏名などを入れてください。該当がなければ空欄のままで構いません。',
+    familyHelp: '扶養から外れたご家族がいれば外れた日を、氏名・生年月日などが変わったご家族がいれば新しい内容と変更日を、新しく扶養に入ったご家族がいれば氏名などを入れてください。該当がなければ空欄のままで構いません。',
+    changeFamily: '登録内容の変更',
+    changeHelp: '変わった項目と変更があった日だけを入れてください。変わらない項目は空欄のままで構いません。',
+    newName: '新しい氏名',
+    newKana: '新しいフリガナ',
+    newBirthDate: '正しい生年月日',
+    changedOn: '変更があった日（異動日）',
     endedOn: '扶養から外れた日（該当する場合）',
     newFamily: '新しく扶養に入ったご家族',
     newFamilyPurposes: '新しく扶養に入ったご家族の個人番号',
@@ -465,7 +480,7 @@ export const M = {
     modeLegend: '取り込み方',
     modeNew: '新しい人を登録する',
     modeUpdate: '登録済みの従業員を更新する（社員番号で照合）',
-    modeUpdateHelp: '更新では、列 社員番号・氏名・フリガナ・生年月日・退職日 が使えます。空欄の項目は変わりません。1行でも誤りがあれば1件も更新しません。',
+    modeUpdateHelp: '更新では、列 社員番号・氏名・フリガナ・生年月日・退職日 が使えます。扶養親族は 扶養元社員番号 と今の 氏名 で照合し、新しい氏名・フリガナ・生年月日・続柄 を変えられます（社員番号は空欄）。空欄の項目は変わりません。1行でも誤りがあれば1件も更新しません。',
     updated: '更新しました: {n}人（うち退職の記録 {r}人）',
     line: '行',
     reason: '理由',

@@ -1,8 +1,9 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import type { UserRow } from '../storage/users-repo.js';
+import { userView, type UserView } from '../domain/users.js';
 import type { Vault } from '../services/vault.js';
 import { tryWriteNow, writeTransaction } from '../storage/database.js';
+import { faultOf } from '../storage/storage-errors.js';
 
 export const SESSION_COOKIE = 'mnv_session';
 export const PRE_CSRF_COOKIE = 'mnv_pre';
@@ -21,7 +22,8 @@ export const MAX_SESSIONS_PER_USER = 5;
 
 export interface SessionState {
   idHash: Buffer;
-  user: UserRow;
+  /** The signed-in account without its password hash: the session is visible to every template. */
+  user: UserView;
   csrfToken: string;
 }
 
@@ -61,9 +63,10 @@ export function loadSession(vault: Vault, secure: boolean) {
       const now = vault.clock.now().getTime();
       const user = row && vault.users.byId(row.userId);
       if (row && user && !user.disabledAt && withinLimits(Date.parse(row.createdAt), Date.parse(row.lastSeenAt), now)) {
-        // Skipped (tried again on a later request) while another process holds the write lock.
-        if (now - Date.parse(row.lastSeenAt) > 30_000) tryWriteNow(vault.db, () => vault.sessions.touch(idHash, new Date(now).toISOString()));
-        res.locals.session = { idHash, user, csrfToken: row.csrfToken };
+        // Skipped (tried again on a later request) while another process holds the write lock, and while
+        // the storage takes no write (full, read-only): a page that only shows data is still served.
+        if (now - Date.parse(row.lastSeenAt) > 30_000) touchIfWritable(vault, idHash, now);
+        res.locals.session = { idHash, user: userView(user), csrfToken: row.csrfToken };
         res.locals.csrfToken = row.csrfToken;
       } else {
         if (row) vault.sessions.delete(idHash);
@@ -89,7 +92,7 @@ export function loadSession(vault: Vault, secure: boolean) {
  * fixation). Expired sessions of everyone are deleted, and the account keeps
  * at most MAX_SESSIONS_PER_USER (the oldest end).
  */
-export function startSession(vault: Vault, res: Response, user: UserRow, client: string | null, secure: boolean): void {
+export function startSession(vault: Vault, res: Response, user: UserView, client: string | null, secure: boolean): void {
   const id = randomBytes(32).toString('base64url');
   const now = vault.clock.now();
   const at = now.toISOString();
@@ -115,4 +118,14 @@ export function checkCsrf(req: Request, res: Response, next: NextFunction): void
   if (ok) return next();
   res.status(403);
   next(Object.assign(new Error('csrf'), { status: 403, csrf: true }));
+}
+
+/** Records a session's last view; a storage fault skips it (the write that matters reports the fault). */
+function touchIfWritable(vault: Vault, idHash: Buffer, now: number): void {
+  try {
+    tryWriteNow(vault.db, () => vault.sessions.touch(idHash, new Date(now).toISOString()));
+  } catch (err) {
+    const fault = faultOf(err);
+    if (fault !== 'full' && fault !== 'readonly') throw err;
+  }
 }

@@ -259,11 +259,13 @@ export function systemChecks(deps: WebDeps): Check[] {
   out.push(clockCheck(vault.dataDir, vault.clock.now(), vault.auditRepo.latest(1)[0]?.[1] ?? null));
   const unconstrained = localCaUnconstrained(vault.dataDir);
   if (unconstrained) out.push({ key: 'ca', title: T.caConstraints, state: 'attention', detail: T.caUnconstrained, todo: T.caUnconstrainedTodo, href: '/ca' });
+  const integrity = quickCheck(vault.db);
+  // Damage the check found is the service's state too (/health, the trail), not only this page's row.
+  if (!integrity.ok && !integrity.problem?.startsWith('SQLITE_BUSY')) deps.storage?.noteDamaged(integrity.problem ?? '');
   const storage = deps.storage?.state();
   if (storage) {
     out.push({ key: 'storage', title: T.storage, state: storage.ok ? 'ok' : 'attention', detail: storage.ok ? T.storageOk : `${storage.since ?? ''}`, todo: storage.message, href: null });
   }
-  const integrity = quickCheck(vault.db);
   out.push({
     key: 'integrity',
     title: T.integrity,

@@ -1,4 +1,4 @@
-import { eraOf, JAPAN_OFFSET_MS } from '../domain/dates.js';
+import { eraOf, japanClock } from '../domain/dates.js';
 import { findPurpose } from '../domain/purposes.js';
 import type { RawAuditRow } from '../storage/audit-repo.js';
 import { M } from './messages.js';
@@ -15,7 +15,7 @@ export function formatDate(iso: string | null | undefined): string {
 
 /** An instant in Japan time: 2026/04/01 09:30. */
 export function formatTime(iso: string): string {
-  const t = new Date(Date.parse(iso) + JAPAN_OFFSET_MS).toISOString();
+  const t = japanClock(iso);
   return `${t.slice(0, 4)}/${t.slice(5, 7)}/${t.slice(8, 10)} ${t.slice(11, 16)}`;
 }
 

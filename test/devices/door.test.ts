@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { MockBinding } from '@serialport/binding-mock';
 import { SerialPort } from 'serialport';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DoorMonitor, openSerialLine, pollDoor, pulseRelay, type DoorEvent, type ModemLines } from '../../src/devices/door.js';
+import { DoorMonitor, pollDoor, pulseRelay, type DoorEvent } from '../../src/devices/door-monitor.js';
+import { openSerialLine, type ModemLines } from '../../src/devices/door.js';
 import { tempDir } from '../helpers/vault.js';
 
 let socat: ChildProcess | undefined;

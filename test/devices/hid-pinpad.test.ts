@@ -5,6 +5,7 @@ import { HidPinPad, type HidHandle, type HidTransport } from '../../src/devices/
 import { fixedClock } from '../../src/domain/ports.js';
 import { requestReveal, RevealStore, viewReveal } from '../../src/services/gate.js';
 import { importPersons } from '../../src/services/import/import-persons.js';
+import { keypadPort } from '../../src/devices/keypad-port.js';
 import { attachPinPad, type PinPadStatus } from '../../src/services/pinpad.js';
 import { packagePath } from '../../src/paths.js';
 import { syntheticNumber } from '../helpers/numbers.js';
@@ -66,7 +67,7 @@ describe('USB PIN pad through the HID adapter with a fake transport', () => {
     const pad = new HidPinPad(transport, { vendorId: 0x04d9, productId: 0x1203 }, 10);
     const store = new RevealStore();
     const statuses: PinPadStatus['state'][] = [];
-    attachPinPad(vault, store, pad, 'pinpad:04d9:1203', undefined, (s) => statuses.push(s.state));
+    attachPinPad(vault, store, keypadPort(pad), 'pinpad:04d9:1203', undefined, (s) => statuses.push(s.state));
     await pad.start();
     expect(pad.state).toBe('connected');
 

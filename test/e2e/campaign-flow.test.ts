@@ -28,7 +28,7 @@ describe('a collection campaign in a real browser', () => {
     const person = (form: { code: string; name: string; kana: string }, supporter: number | null = null) =>
       registerPerson(vault, SEED, { kind: 'employee', birthDate: '1985-04-01', relationship: supporter ? '配偶者' : '', corporateNumber: '', ...form }, supporter, null);
     const yamada = person({ code: 'E100', name: '山田 太郎', kana: 'ヤマダ タロウ' });
-    person({ code: '', name: '山田 良子', kana: 'ヤマダ ヨシコ' }, yamada);
+    const yoshiko = person({ code: '', name: '山田 良子', kana: 'ヤマダ ヨシコ' }, yamada);
     person({ code: 'E200', name: '鈴木 一郎', kana: 'スズキ イチロウ' });
 
     const shots = new Screenshots(ARTIFACTS);
@@ -117,6 +117,10 @@ describe('a collection campaign in a real browser', () => {
       await q.locator('#new_0_relationship').selectOption('子');
       await q.locator('#new_0_since').fill('2026-01-10');
       await q.locator('#new_0_number').fill(BABY_NO);
+      // His spouse's registered birth date was wrong: corrected on the same page, with the date of the change.
+      await q.locator(`#changed_${yoshiko}_birthDate`).fill('1985-04-02');
+      await q.locator(`#changed_${yoshiko}_on`).fill('2026-01-10');
+      await shots.take(q, 'phone-intake-family-filled', [q.locator('input[inputmode="numeric"]')]);
       await q.getByRole('button', { name: '提出する' }).click();
       await q.waitForLoadState('load');
       expect(await visited(q, 'phone-intake-done')).toContain('ご提出ありがとうございました');
@@ -124,6 +128,7 @@ describe('a collection campaign in a real browser', () => {
       expect(await q.locator('a.brand').getAttribute('href')).toBe('/intake');
 
       expect(vault.persons.dependantsOf(yamada).map((d) => d.name)).toEqual(['山田 良子', '山田 花']);
+      expect(vault.persons.byId(yoshiko)!.birthDate).toBe('1985-04-02');
       expect(vault.persons.count().held).toBe(3);
 
       // ── Progress, then the reminder to who has not submitted ──

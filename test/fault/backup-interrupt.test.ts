@@ -5,7 +5,6 @@ import { describe, expect, it } from 'vitest';
 import { startServer } from '../../src/cli/serve.js';
 import { loadConfig } from '../../src/config.js';
 import { fixedClock } from '../../src/domain/ports.js';
-import { backupRunnerFor } from '../../src/services/backup-runner.js';
 import { setBackupDir } from '../../src/services/setup.js';
 import { openVault } from '../../src/services/vault.js';
 import { requireDist } from '../helpers/crash.js';
@@ -26,7 +25,7 @@ describe('stopping the service during a backup', () => {
     const folder = tempDir();
     setBackupDir(vault, { id: 'cli', name: 'test' }, folder, null);
     const serving = await startServer(vault, loadConfig({}), { port: 0, host: '127.0.0.1', simulateDevices: false, http: true, stopDeadlineMs: 2000 });
-    const runner = backupRunnerFor(vault);
+    const runner = serving.composition.backupRunner;
     const { started } = runner.start({ id: 'cli', name: 'test' }, null, 'cli');
     expect(started).toBe(true);
     for (let i = 0; i < 100 && (runner.status() as { pagesCopied?: number }).pagesCopied === 0; i++) await new Promise((r) => setTimeout(r, 20));

@@ -6,7 +6,7 @@ import { fixedClock } from '../../src/domain/ports.js';
 import { Secret } from '../../src/domain/secret.js';
 import { importPersons } from '../../src/services/import/import-persons.js';
 import { retirePerson } from '../../src/services/persons.js';
-import { readRotation } from '../../src/services/vault-opener.js';
+import { readRotation } from '../../src/storage/rotation-state.js';
 import { databasePath, openVault, type Vault } from '../../src/services/vault.js';
 import { openDatabase } from '../../src/storage/database.js';
 import { deriveFromCredential, devCredentialPath } from '../../src/vault/credential.js';

@@ -1,4 +1,4 @@
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { headPath } from '../../src/audit/head-witness.js';
@@ -16,6 +16,20 @@ import { newTestVault } from '../helpers/vault.js';
 const APPEND = join(import.meta.dirname, 'children', 'append.mjs');
 const clock = fixedClock('2035-04-01T00:00:00Z');
 
+/** A vault whose child appended n events, each acknowledged, and was killed with them still in the WAL. */
+async function crashedWithWal(n: number): Promise<{ dataDir: string; before: number; acked: number }> {
+  requireDist();
+  const { vault, dataDir } = await newTestVault(clock);
+  const before = vault.auditRepo.head()!.seq;
+  vault.close();
+  const run = await runChild(APPEND, [dataDir, String(n)], { from: 'done', killAfterMs: 0 });
+  expect(run.killed, run.stderr).toBe(true);
+  const acked = Math.max(...run.lines.filter((l) => l.startsWith('committed ')).map((l) => Number(l.slice(10))));
+  expect(acked).toBe(before + n);
+  expect(statSync(`${databasePath(dataDir)}-wal`).size).toBeGreaterThan(0);
+  return { dataDir, before, acked };
+}
+
 async function crashedWithoutWal(n: number): Promise<{ dataDir: string; before: number; acked: number }> {
   requireDist();
   const { vault, dataDir } = await newTestVault(clock);
@@ -30,6 +44,40 @@ async function crashedWithoutWal(n: number): Promise<{ dataDir: string; before: 
   rmSync(`${db}-wal`);
   rmSync(`${db}-shm`, { force: true });
   return { dataDir, before, acked };
+}
+
+describe('a damaged WAL after kill -9', () => {
+  // SQLite replays WAL frames up to the first whose checksum fails and drops the rest without a word:
+  // the chain that remains is shorter and still verifies. The head witness names the gap.
+  const damaged: [string, (wal: string) => void][] = [
+    ['bytes overwritten in its last frame', (wal) => overwrite(wal, statSync(wal).size - 200)],
+    ['its header overwritten', (wal) => overwrite(wal, 8)],
+    ['its second half cut off', (wal) => truncateSync(wal, Math.floor(statSync(wal).size / 2))],
+  ];
+  for (const [how, harm] of damaged) {
+    it(`a WAL with ${how}: serve and audit verify refuse, naming the lost range`, async () => {
+      const { dataDir, acked } = await crashedWithWal(20);
+      harm(`${databasePath(dataDir)}-wal`);
+      const serve = mnvault(['serve', '--data', dataDir, '--http', '--port', '0']);
+      expect(serve.status).toBe(1);
+      const gap = new RegExp(`監査記録が seq (\\d+) までしかありません。最後に確定した記録は seq ${acked} です（seq \\d+〜${acked} の \\d+ 件が失われています）`, 'u');
+      expect(serve.stderr).toMatch(gap);
+      expect(serve.stderr).toContain('WAL ファイル（vault.db-wal）が失われたか壊れた');
+      const verify = mnvault(['audit', 'verify', '--data', dataDir]);
+      expect(verify.status).toBe(1);
+      expect(verify.stderr).toMatch(gap);
+      expect(verify.stdout).not.toContain('監査記録は正常です');
+    });
+  }
+});
+
+function overwrite(path: string, offset: number): void {
+  const fd = openSync(path, 'r+');
+  try {
+    writeSync(fd, Buffer.alloc(40, 0x58), 0, 40, offset);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 describe('a lost WAL after kill -9', () => {

@@ -1,6 +1,6 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/domain/ports.js';
 import { Secret } from '../../src/domain/secret.js';
@@ -11,9 +11,13 @@ import { faultOf } from '../../src/storage/storage-errors.js';
 import { PROBE_PREFIX } from '../../src/storage/write-probe.js';
 import { TEST_PIN_COST } from '../../src/vault/slots.js';
 import { mnvault } from '../helpers/cli.js';
-import { canMount, fillDisk, readOnlyView, smallTmpfs } from '../helpers/mounts.js';
+import { CLI, requireDist } from '../helpers/crash.js';
+import { canMount, canMountExt4, failingExt4, fillDisk, readOnlyView, smallTmpfs } from '../helpers/mounts.js';
 import { ADMIN, newTestVault, tempDir } from '../helpers/vault.js';
 import { Browser, testApp } from '../helpers/web.js';
+import { importPersons } from '../../src/services/import/import-persons.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
+import { syntheticNumber } from '../helpers/numbers.js';
 import request from 'supertest';
 
 /**
@@ -23,6 +27,7 @@ import request from 'supertest';
  */
 const clock = fixedClock('2026-04-01T00:00:00Z');
 const root = canMount() ? it : it.skip;
+const ext4 = canMountExt4() ? it : it.skip;
 
 async function closedVault(dataDir?: string): Promise<string> {
   if (dataDir) {
@@ -90,6 +95,50 @@ describe('storage at start', () => {
     expect(r.stderr).toContain('データベースのファイルが壊れています');
     expect(r.status).not.toBe(0);
     expect(readdirSync(folder).filter((f) => f.endsWith('.db'))).toEqual([]);
+  });
+
+  it('a folder in place of vault.db is named as such at start, by serve and audit verify (not a wrong key)', async () => {
+    const dataDir = await closedVault();
+    rmSync(databasePath(dataDir));
+    mkdirSync(databasePath(dataDir));
+    for (const args of [
+      ['serve', '--http', '--port', '0'],
+      ['audit', 'verify'],
+    ]) {
+      const r = mnvault([...args, '--data', dataDir]);
+      expect(r.stderr).toContain('が通常のファイルではありません（フォルダなど）');
+      expect(r.stderr).not.toContain('鍵が一致しません');
+      expect(r.stderr).not.toContain('内部エラー');
+      expect(r.status).toBe(3);
+    }
+  });
+
+  const asOther = canMount() && existsSync('/usr/bin/setpriv') ? it : it.skip;
+  asOther('an unreadable vault.db (mode 000, the service user not root) is named at start, by serve, audit verify and backup', async () => {
+    requireDist();
+    const dataDir = await closedVault();
+    execFileSync('chown', ['-R', 'nobody', dirname(dataDir)]);
+    chmodSync(databasePath(dataDir), 0o000);
+    // Root reads any file: the commands run as an ordinary user, as the service's own user would.
+    const asNobody = (args: string[]) =>
+      spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, CLI, ...args], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '', LANG: 'C.UTF-8' },
+        timeout: 60_000,
+      });
+    const backupTo = tempDir();
+    execFileSync('chown', ['nobody', backupTo]);
+    for (const args of [
+      ['serve', '--http', '--port', '0'],
+      ['audit', 'verify'],
+      ['backup', '--to', backupTo],
+    ]) {
+      const r = asNobody([...args, '--data', dataDir]);
+      expect(r.stderr).toContain('を読めません（所有者・権限）');
+      expect(r.stderr).not.toContain('内部エラー');
+      expect(r.stderr).not.toContain('書き込み禁止');
+      expect(r.status).toBe(3);
+    }
   });
 
   root('a read-only mount: serve says it cannot write; audit verify still checks the forensic copy', async () => {
@@ -229,6 +278,118 @@ describe('storage at run time', () => {
     } finally {
       other.prepare('ROLLBACK').run();
       other.close();
+    }
+  });
+
+  it('a damaged page met while serving: the restore drill in Japanese (503), /health and the status page say damaged, audited once', async () => {
+    const { vault } = await newTestVault(clock);
+    importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${syntheticNumber(31, 2)}\n`), { purposes: ALL_PURPOSES, actor: { id: 't', name: 't' } });
+    const personId = vault.persons.codes('employee').get('E1')!;
+    const app = testApp(vault);
+    const b = new Browser(app);
+    expect((await b.signIn(ADMIN.login, ADMIN.password)).status).toBe(303);
+    expect((await b.get(`/persons/${personId}`)).status).toBe(200);
+    // The persons table's page on disk is overwritten; the connection's cache let go, so the next read meets it.
+    const page = vault.db.prepare("SELECT rootpage FROM sqlite_schema WHERE name = 'persons'").pluck().get() as number;
+    vault.db.pragma('wal_checkpoint(TRUNCATE)');
+    damage(databasePath(vault.dataDir), (page - 1) * 4096 + 200);
+    vault.db.pragma('shrink_memory');
+    for (let i = 0; i < 2; i++) {
+      const r = await b.get(`/persons/${personId}`);
+      expect(r.status).toBe(503);
+      expect(r.text).toContain('データベースのファイルが壊れています');
+      expect(r.text).toContain('mnvault restore');
+      expect(r.text).toContain('復元の訓練');
+      expect(r.text).not.toContain('内部エラー');
+    }
+    const health = await request(app).get('/health');
+    expect(health.status).toBe(503);
+    expect((health.body as { storage: string }).storage).toBe('damaged');
+    const status = await b.get('/admin/status');
+    expect(status.status).toBe(200);
+    expect(status.text).toMatch(/データベースへの書き込み[\s\S]*?要確認[\s\S]*?データベースのファイルが壊れています/u);
+    const audited = vault.db.prepare("SELECT detail FROM audit_events WHERE action = 'storage.fault'").pluck().all() as string[];
+    expect(audited.map((d) => (JSON.parse(d) as { fault: string }).fault)).toEqual(['damaged']);
+  });
+
+  it('damage found by quick_check on the status page is the service state: /health says damaged, audited once', async () => {
+    const { vault } = await newTestVault(clock);
+    const app = testApp(vault);
+    const b = new Browser(app);
+    expect((await b.signIn(ADMIN.login, ADMIN.password)).status).toBe(303);
+    // A page no request of this test reads: only the check meets it.
+    const page = vault.db.prepare("SELECT rootpage FROM sqlite_schema WHERE name = 'persons'").pluck().get() as number;
+    vault.db.pragma('wal_checkpoint(TRUNCATE)');
+    damage(databasePath(vault.dataDir), (page - 1) * 4096 + 200);
+    vault.db.pragma('shrink_memory');
+    expect((await request(app).get('/health')).status).toBe(200);
+    const status = await b.get('/admin/status');
+    expect(status.text).toContain('問題が見つかりました');
+    const health = await request(app).get('/health');
+    expect(health.status).toBe(503);
+    expect((health.body as { storage: string }).storage).toBe('damaged');
+    await b.get('/admin/status');
+    expect(vault.db.prepare("SELECT count(*) FROM audit_events WHERE action = 'storage.fault'").pluck().get()).toBe(1);
+  });
+
+  it('SQLite refuses writes (SQLITE_READONLY): what to check in Japanese (503), /health stays read-only until writes work, then audited once', async () => {
+    const { vault } = await newTestVault(clock);
+    const app = testApp(vault);
+    const admin = new Browser(app);
+    expect((await admin.signIn(ADMIN.login, ADMIN.password)).status).toBe(303);
+    const b = new Browser(app);
+    await b.get('/login');
+    // The storage boundary turns read-only: SQLite itself answers SQLITE_READONLY to every write, while the folder still takes a file.
+    vault.db.pragma('query_only = ON');
+    const faults = () => vault.db.prepare("SELECT detail FROM audit_events WHERE action = 'storage.fault'").pluck().all() as string[];
+    for (let i = 0; i < 2; i++) {
+      const r = await b.post('/login', { login: ADMIN.login, password: ADMIN.password });
+      expect(r.status).toBe(503);
+      expect(r.text).toContain('データフォルダに書き込めません');
+      expect(r.text).toContain('所有者');
+      const health = await request(app).get('/health');
+      expect(health.status).toBe(503);
+      expect((health.body as { storage: string }).storage).toBe('readonly');
+    }
+    // A signed-in view still shows data (its session touch is skipped), with the state on the status page.
+    clock.advance(60_000);
+    const status = await admin.get('/admin/status');
+    expect(status.status).toBe(200);
+    expect(status.text).toMatch(/データベースへの書き込み[\s\S]*?要確認[\s\S]*?データフォルダに書き込めません/u);
+    expect(faults()).toEqual([]);
+    vault.db.pragma('query_only = OFF');
+    expect((await request(app).get('/health')).status).toBe(200);
+    expect(faults().map((d) => (JSON.parse(d) as { fault: string }).fault)).toEqual(['readonly']);
+    expect((await b.post('/login', { login: ADMIN.login, password: ADMIN.password })).status).toBe(303);
+  });
+
+  ext4('a disk the kernel remounts read-only under the running service: 503 naming it, /health and the status page say read-only', async () => {
+    const disk = failingExt4();
+    const dataDir = await closedVault(join(disk.dir, 'data'));
+    const vault = openVault({ dataDir, clock });
+    try {
+      const app = testApp(vault);
+      const admin = new Browser(app);
+      expect((await admin.signIn(ADMIN.login, ADMIN.password)).status).toBe(303);
+      const b = new Browser(app);
+      await b.get('/login');
+      disk.goReadOnly();
+      const r = await b.post('/login', { login: ADMIN.login, password: ADMIN.password });
+      expect(r.status).toBe(503);
+      expect(r.text).toContain('データフォルダに書き込めません');
+      const health = await request(app).get('/health');
+      expect(health.status).toBe(503);
+      expect((health.body as { storage: string }).storage).toBe('readonly');
+      clock.advance(60_000);
+      const status = await admin.get('/admin/status');
+      expect(status.status).toBe(200);
+      expect(status.text).toMatch(/データベースへの書き込み[\s\S]*?要確認[\s\S]*?データフォルダに書き込めません/u);
+    } finally {
+      try {
+        vault.close();
+      } catch {
+        // the file system is read-only: the close cannot checkpoint
+      }
     }
   });
 

@@ -1,6 +1,7 @@
 import { Secret } from '../../src/domain/secret.js';
 import { NUMBER_FIELD, numberRecordId } from '../../src/services/numbers.js';
-import { vaultOpener } from '../../src/services/vault-opener.js';
+import { readRotation } from '../../src/storage/rotation-state.js';
+import { vaultOpener } from '../../src/vault/vault-opener.js';
 import type { Vault } from '../../src/services/vault.js';
 import { unlockSlot, type SlotInput, type SlotRecord } from '../../src/vault/slots.js';
 import { ADMIN } from './vault.js';
@@ -15,7 +16,7 @@ export async function keyFromPin(vault: Vault, login: string = ADMIN.login, pin:
 
 /** Opens every held number with one slot's key; returns person id -> number (tests only). */
 export async function openAllNumbers(vault: Vault, key: Secret<Buffer>): Promise<Map<number, string>> {
-  const opener = vaultOpener(vault.meta, key);
+  const opener = vaultOpener(readRotation(vault.meta), key);
   const out = new Map<number, string>();
   try {
     const rows = vault.db.prepare("SELECT person_id, sealed FROM person_numbers WHERE state = 'held' ORDER BY person_id").all() as { person_id: number; sealed: Buffer }[];

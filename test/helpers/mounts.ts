@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, statfsSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statfsSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import { tempDir } from './vault.js';
@@ -57,4 +57,44 @@ export function fillDisk(path: string): void {
   } finally {
     closeSync(fd);
   }
+}
+
+/** True when a loop-mounted ext4 can be made (root, loop devices, mkfs.ext4 from e2fsprogs). */
+export function canMountExt4(): boolean {
+  if (!canMount() || !existsSync('/dev/loop-control')) return false;
+  try {
+    execFileSync('mkfs.ext4', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A small ext4 file system on a loop device, mounted with errors=remount-ro,
+ * unmounted after the test. goReadOnly() raises an ext4 error through sysfs:
+ * the kernel remounts it read-only under open files, as it does when a disk
+ * fails (writes then end in EROFS), which no chmod or remount can do while
+ * files are open for writing.
+ */
+export function failingExt4(sizeMb = 40): { dir: string; goReadOnly(): void } {
+  const base = tempDir('mnvault-ext4-');
+  const image = join(base, 'disk.img');
+  const dir = join(base, 'mnt');
+  mkdirSync(dir);
+  closeSync(openSync(image, 'w'));
+  execFileSync('truncate', ['-s', `${sizeMb}M`, image]);
+  execFileSync('mkfs.ext4', ['-q', image]);
+  execFileSync('mount', ['-o', 'loop,errors=remount-ro', image, dir]);
+  mounted.push(dir);
+  const device = readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' '))
+    .find((f) => f[1] === dir)?.[0];
+  return {
+    dir,
+    goReadOnly() {
+      writeFileSync(`/sys/fs/ext4/${device!.replace('/dev/', '')}/trigger_fs_error`, '1');
+    },
+  };
 }

@@ -2,6 +2,7 @@ import type { Express } from 'express';
 import request from 'supertest';
 import { parseNetworks, DEFAULT_NETWORKS } from '../../src/web/network.js';
 import { createApp, type WebDeps } from '../../src/web/app.js';
+import { composeCore, type Core } from '../../src/main.js';
 import type { Vault } from '../../src/services/vault.js';
 import { Secret } from '../../src/domain/secret.js';
 import { createUser, setUserPin } from '../../src/services/accounts.js';
@@ -11,19 +12,31 @@ import { forgetUsedTotpStep, rememberTotpSecret, secretFromEnrolPage, totpCode, 
 
 /** The vault behind each test app, so a Browser can compute second-factor codes on the vault's clock. */
 const vaults = new WeakMap<Express, Vault>();
+/** The objects each test app was composed with, for tests that reach past HTTP (coreOf). */
+const cores = new WeakMap<Express, Core>();
 
 export function testApp(vault: Vault, over: Partial<WebDeps> = {}): Express {
-  const app = createApp({
-    vault,
+  const core = composeCore(vault, { pinCost: over.pinCost ?? TEST_PIN_COST });
+  const deps: WebDeps = {
+    ...core,
     mode: 'development',
     simulateDevices: false,
     secure: false,
     allowedNetworks: parseNetworks(DEFAULT_NETWORKS),
     pinCost: TEST_PIN_COST,
     ...over,
-  });
+  };
+  const app = createApp(deps);
   vaults.set(app, vault);
+  cores.set(app, deps);
   return app;
+}
+
+/** The long-lived objects behind an app made by testApp (its audit verifier, backup runner, ...). */
+export function coreOf(app: Express): Core {
+  const core = cores.get(app);
+  if (!core) throw new Error('coreOf needs an app made by testApp');
+  return core;
 }
 
 /**

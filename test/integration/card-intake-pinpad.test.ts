@@ -6,6 +6,7 @@ import { actorOf } from '../../src/services/accounts.js';
 import { CardIntakeDesk, type CardIntakeView } from '../../src/services/card-intake-desk.js';
 import { RevealStore } from '../../src/services/gate.js';
 import { registerPerson } from '../../src/services/persons.js';
+import { keypadPort } from '../../src/devices/keypad-port.js';
 import { attachPinPad } from '../../src/services/pinpad.js';
 import { auditEvents } from '../helpers/audit.js';
 import { keystrokes } from '../helpers/keypad.js';
@@ -32,7 +33,7 @@ describe('「カードで取得」 with the card PIN typed on the appliance PIN 
     const desk = new CardIntakeDesk(vault, pcsc.readers, (m) => statusLines.push(m));
     const pad = await listenPinPadSocket(join(tempDir(), 'pinpad.sock'));
     const padStates: string[] = [];
-    attachPinPad(vault, new RevealStore(), pad, 'pinpad:test', undefined, (s) => padStates.push(s.message), undefined, () => {}, desk);
+    attachPinPad(vault, new RevealStore(), keypadPort(pad), 'pinpad:test', undefined, (s) => padStates.push(s.message), undefined, () => {}, desk);
     const inserted = await pcsc.insert();
     const socket = connect(pad.server.address() as string);
     await new Promise((r) => socket.once('connect', r));

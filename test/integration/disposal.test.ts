@@ -9,7 +9,7 @@ import { approveDisposal, cancelDisposal, proposeDisposal } from '../../src/serv
 import { importPersons } from '../../src/services/import/import-persons.js';
 import { retirePerson } from '../../src/services/persons.js';
 import { clearHold, disposalList, setHold, updateRule, updateSchedule } from '../../src/services/retention.js';
-import { revealNumber } from '../../src/services/reveal.js';
+import { requestReveal } from '../../src/services/gate.js';
 import type { Vault } from '../../src/services/vault.js';
 import { DB_CIPHER } from '../../src/storage/database.js';
 import type { UserRow } from '../../src/storage/users-repo.js';
@@ -84,8 +84,9 @@ function plaintextCopy(vault: Vault, dataDir: string, withWal = true): Buffer {
   return bytes;
 }
 
-function pinRequest(vault: Vault, user: UserRow, personId: number) {
-  return { actor: { id: user.id, name: user.displayName }, personId, purpose: 'withholding_slip', slot: vault.slots.pinSlotOf(user.id)!, input: { kind: 'pin' as const, pin: new Secret(HANDLER.pin) } };
+/** A reveal of a person's number as a handler asks for it; approved at the appliance only if asked. */
+function askReveal(vault: Vault, user: UserRow, personId: number) {
+  return requestReveal(vault, user, { personId, purpose: 'withholding_slip' }, null);
 }
 
 describe('disposal (削除・廃棄)', () => {
@@ -124,7 +125,7 @@ describe('disposal (削除・廃棄)', () => {
       const row = vault.db.prepare('SELECT state, sealed, number_index, disposed_at FROM person_numbers WHERE person_id = ?').get(id);
       expect(row).toEqual({ state: 'disposed', sealed: null, number_index: null, disposed_at: '2035-04-01T00:00:00.000Z' });
       expect(vault.persons.personWithIndex(before[id]!.index)).toBeUndefined();
-      await expect(revealNumber(vault, pinRequest(vault, handler, id))).rejects.toMatchObject({ code: 'not_found' });
+      expect(() => askReveal(vault, handler, id)).toThrow(expect.objectContaining({ code: 'invalid', publicMessage: 'この人物の個人番号は登録されていません。' }));
     }
     expect(vault.persons.numberOf(ids.e2)!.state).toBe('held');
 

@@ -7,7 +7,7 @@ import { createUser, setUserPin } from '../../src/services/accounts.js';
 import { importPersons } from '../../src/services/import/import-persons.js';
 import { rotateVaultKey } from '../../src/services/key-rotation.js';
 import { NUMBER_FIELD, numberRecordId } from '../../src/services/numbers.js';
-import { readRotation } from '../../src/services/vault-opener.js';
+import { readRotation } from '../../src/storage/rotation-state.js';
 import { openVault, type Vault } from '../../src/services/vault.js';
 import { Opener, sealedKeyId, vaultKeyId } from '../../src/vault/sealed-box.js';
 import { TEST_PIN_COST } from '../../src/vault/slots.js';

@@ -97,7 +97,7 @@ describe('revoking a security key', () => {
     const admin = vault.users.byLogin(ADMIN.login)!;
     const key = await keyFromPin(vault);
     const output = randomBytes(32);
-    const slot = await createSlot(vault.vaultId, randomUUID(), newFido2Params('Y3JlZA', 'mnvault.local'), { kind: 'fido2', hmacSecretOutput: new Secret(new Uint8Array(output)) }, vault.keys.pepper, key.expose());
+    const slot = await createSlot(vault.vaultId, randomUUID(), newFido2Params('Y3JlZA', 'mnvault.local'), { kind: 'fido2', hmacSecretOutput: new Secret(new Uint8Array(output)) }, vault.keys.pepper, key);
     const now = vault.clock.now();
     vault.slots.insert(slot, admin.id, now);
     const keyId = vault.securityKeys.insert({ userId: admin.id, slotId: slot.id, credentialId: randomBytes(16), publicKey: randomBytes(65), aaguid: Buffer.alloc(16), signCount: 0, label: '鍵1', enrolledAt: now.toISOString(), enrolledBy: admin.id });

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { JAPAN_OFFSET_MS, japanDate } from '../../src/domain/dates.js';
+import { JAPAN_OFFSET_MS, japanClock, japanDate, japanDayStart, japanMonthStart } from '../../src/domain/dates.js';
 import { packagePath } from '../../src/paths.js';
 import { namedAuditRow, type RawAuditRow } from '../../src/storage/audit-repo.js';
 
@@ -21,6 +21,16 @@ describe('one coding of each concept', () => {
     expect(japanDate(new Date('2026-03-31T15:00:00Z'))).toBe('2026-04-01');
     const offset = /\b9\s*\*\s*(3600_?000|3_600_000|60\s*\*\s*60\s*\*\s*1_?000|36e5)\b|\b32_?400_?000\b/u;
     const elsewhere = sourceFiles().filter((f) => f !== 'src/domain/dates.ts' && offset.test(readFileSync(packagePath(f), 'utf8')));
+    expect(elsewhere).toEqual([]);
+  });
+
+  it('converts between instants and Japan dates and times only in src/domain/dates.ts', () => {
+    expect(japanClock('2026-03-31T15:04:05.678Z')).toBe('2026-04-01T00:04:05.678');
+    expect(japanDayStart('2026-04-01')).toBe('2026-03-31T15:00:00.000Z');
+    expect(japanMonthStart(2026, 13)).toBe('2026-12-31T15:00:00.000Z');
+    // The offset itself, or a zone written into a date string, used anywhere else is a second coding.
+    const conversion = /\bJAPAN_OFFSET_MS\b|\+09:00/u;
+    const elsewhere = sourceFiles().filter((f) => f !== 'src/domain/dates.ts' && conversion.test(readFileSync(packagePath(f), 'utf8')));
     expect(elsewhere).toEqual([]);
   });
 

@@ -39,7 +39,7 @@ const fido2 = (b: Uint8Array) => ({ kind: 'fido2' as const, hmacSecretOutput: ne
 
 describe('key slots', () => {
   it('unlocks a PIN slot with the same PIN and gives back the private key', async () => {
-    const slot = await createSlot(VAULT_ID, 'slot-pin', newPinParams(TEST_PIN_COST), pin('246810'), pepper, vaultKey);
+    const slot = await createSlot(VAULT_ID, 'slot-pin', newPinParams(TEST_PIN_COST), pin('246810'), pepper, new Secret(vaultKey));
     expect(slot.wrapped.length).toBe(12 + 32 + 16);
     expect(slot.wrapped.includes(vaultKey)).toBe(false);
     const key = await unlockSlot(slot, pin('246810'), pepper);
@@ -48,14 +48,14 @@ describe('key slots', () => {
   });
 
   it('unlocks a PIN slot with the PIN typed in full-width digits (NFKC)', async () => {
-    const slot = await createSlot(VAULT_ID, 'slot-pin-fw', newPinParams(TEST_PIN_COST), pin('73915482'), pepper, vaultKey);
+    const slot = await createSlot(VAULT_ID, 'slot-pin-fw', newPinParams(TEST_PIN_COST), pin('73915482'), pepper, new Secret(vaultKey));
     const key = await unlockSlot(slot, pin('７３９１５４８２'), pepper);
     expect(key.expose().equals(vaultKey)).toBe(true);
   });
 
   it('unlocks a recovery slot with its code and gives back the private key', async () => {
     const code = generateRecoveryCode();
-    const slot = await createSlot(VAULT_ID, 'slot-rec', { kind: 'recovery' }, recovery(code.expose()), pepper, vaultKey);
+    const slot = await createSlot(VAULT_ID, 'slot-rec', { kind: 'recovery' }, recovery(code.expose()), pepper, new Secret(vaultKey));
     const key = await unlockSlot(slot, recovery(code.expose()), pepper);
     expect(key.expose().equals(vaultKey)).toBe(true);
   });
@@ -64,7 +64,7 @@ describe('key slots', () => {
     const out = randomBytes(32);
     const params = newFido2Params('cred-1', 'vault.local');
     expect(params).toMatchObject({ kind: 'fido2', credentialId: 'cred-1', rpId: 'vault.local' });
-    const slot = await createSlot(VAULT_ID, 'slot-fido', params, fido2(Buffer.from(out)), pepper, vaultKey);
+    const slot = await createSlot(VAULT_ID, 'slot-fido', params, fido2(Buffer.from(out)), pepper, new Secret(vaultKey));
     const key = await unlockSlot(slot, fido2(Buffer.from(out)), pepper);
     expect(key.expose().equals(vaultKey)).toBe(true);
   });
@@ -89,23 +89,23 @@ describe('key slot refusals', () => {
   const out = randomBytes(32);
 
   it('refuses a wrong PIN as unauthorized', async () => {
-    pinSlot = await createSlot(VAULT_ID, 'slot-a', newPinParams(TEST_PIN_COST), pin('246810'), pepper, vaultKey);
+    pinSlot = await createSlot(VAULT_ID, 'slot-a', newPinParams(TEST_PIN_COST), pin('246810'), pepper, new Secret(vaultKey));
     await expectCode(unlockSlot(pinSlot, pin('246811'), pepper), 'unauthorized');
     await expectCode(unlockSlot(pinSlot, pin(''), pepper), 'unauthorized');
   });
 
   it('refuses a different well-formed recovery code as unauthorized', async () => {
-    recSlot = await createSlot(VAULT_ID, 'slot-b', { kind: 'recovery' }, recovery(code.expose()), pepper, vaultKey);
+    recSlot = await createSlot(VAULT_ID, 'slot-b', { kind: 'recovery' }, recovery(code.expose()), pepper, new Secret(vaultKey));
     await expectCode(unlockSlot(recSlot, recovery(generateRecoveryCode().expose()), pepper), 'unauthorized');
   });
 
   it('refuses a malformed recovery code as invalid', async () => {
-    recSlot ??= await createSlot(VAULT_ID, 'slot-b', { kind: 'recovery' }, recovery(code.expose()), pepper, vaultKey);
+    recSlot ??= await createSlot(VAULT_ID, 'slot-b', { kind: 'recovery' }, recovery(code.expose()), pepper, new Secret(vaultKey));
     await expectCode(unlockSlot(recSlot, recovery('not a code'), pepper), 'invalid');
   });
 
   it('refuses a wrong fido2 output, or one of the wrong length, as unauthorized', async () => {
-    fidoSlot = await createSlot(VAULT_ID, 'slot-c', newFido2Params('cred', 'rp'), fido2(Buffer.from(out)), pepper, vaultKey);
+    fidoSlot = await createSlot(VAULT_ID, 'slot-c', newFido2Params('cred', 'rp'), fido2(Buffer.from(out)), pepper, new Secret(vaultKey));
     const wrong = Buffer.from(out);
     wrong[31]! ^= 1;
     await expectCode(unlockSlot(fidoSlot, fido2(wrong), pepper), 'unauthorized');
@@ -114,26 +114,26 @@ describe('key slot refusals', () => {
 
   it('refuses the right input under a different pepper as unauthorized', async () => {
     const other = new Secret(randomBytes(32));
-    const s = await createSlot(VAULT_ID, 'slot-d', newPinParams(TEST_PIN_COST), pin('246810'), pepper, vaultKey);
+    const s = await createSlot(VAULT_ID, 'slot-d', newPinParams(TEST_PIN_COST), pin('246810'), pepper, new Secret(vaultKey));
     await expectCode(unlockSlot(s, pin('246810'), other), 'unauthorized');
-    const r = await createSlot(VAULT_ID, 'slot-e', { kind: 'recovery' }, recovery(code.expose()), pepper, vaultKey);
+    const r = await createSlot(VAULT_ID, 'slot-e', { kind: 'recovery' }, recovery(code.expose()), pepper, new Secret(vaultKey));
     await expectCode(unlockSlot(r, recovery(code.expose()), other), 'unauthorized');
-    const f = await createSlot(VAULT_ID, 'slot-f', newFido2Params('c', 'r'), fido2(Buffer.from(out)), pepper, vaultKey);
+    const f = await createSlot(VAULT_ID, 'slot-f', newFido2Params('c', 'r'), fido2(Buffer.from(out)), pepper, new Secret(vaultKey));
     await expectCode(unlockSlot(f, fido2(Buffer.from(out)), other), 'unauthorized');
   });
 
   it('refuses a slot whose id or vault id was changed (bound into the key and associated data)', async () => {
-    const s = await createSlot(VAULT_ID, 'slot-g', newFido2Params('c', 'r'), fido2(Buffer.from(out)), pepper, vaultKey);
+    const s = await createSlot(VAULT_ID, 'slot-g', newFido2Params('c', 'r'), fido2(Buffer.from(out)), pepper, new Secret(vaultKey));
     expect((await unlockSlot(s, fido2(Buffer.from(out)), pepper)).expose().equals(vaultKey)).toBe(true);
     await expectCode(unlockSlot({ ...s, id: 'slot-h' }, fido2(Buffer.from(out)), pepper), 'unauthorized');
     await expectCode(unlockSlot({ ...s, vaultId: 'vault-0002' }, fido2(Buffer.from(out)), pepper), 'unauthorized');
-    const p = await createSlot(VAULT_ID, 'slot-i', newPinParams(TEST_PIN_COST), pin('246810'), pepper, vaultKey);
+    const p = await createSlot(VAULT_ID, 'slot-i', newPinParams(TEST_PIN_COST), pin('246810'), pepper, new Secret(vaultKey));
     await expectCode(unlockSlot({ ...p, vaultId: 'vault-0002' }, pin('246810'), pepper), 'unauthorized');
     await expectCode(unlockSlot({ ...p, id: 'slot-j' }, pin('246810'), pepper), 'unauthorized');
   });
 
   it('refuses a slot whose wrapped bytes were altered', async () => {
-    const s = await createSlot(VAULT_ID, 'slot-k', newFido2Params('c', 'r'), fido2(Buffer.from(out)), pepper, vaultKey);
+    const s = await createSlot(VAULT_ID, 'slot-k', newFido2Params('c', 'r'), fido2(Buffer.from(out)), pepper, new Secret(vaultKey));
     for (const pos of [0, 11, 12, 43, 44, 59]) {
       const wrapped = Buffer.from(s.wrapped);
       wrapped[pos]! ^= 0x01;
@@ -142,7 +142,7 @@ describe('key slot refusals', () => {
   });
 
   it('refuses a PIN slot whose scrypt salt was changed', async () => {
-    const s = await createSlot(VAULT_ID, 'slot-l', newPinParams(TEST_PIN_COST), pin('246810'), pepper, vaultKey);
+    const s = await createSlot(VAULT_ID, 'slot-l', newPinParams(TEST_PIN_COST), pin('246810'), pepper, new Secret(vaultKey));
     if (s.params.kind !== 'pin') throw new Error('expected pin params');
     const params = { kind: 'pin' as const, scrypt: { ...s.params.scrypt, salt: randomBytes(16).toString('base64') } };
     await expectCode(unlockSlot({ ...s, params }, pin('246810'), pepper), 'unauthorized');
@@ -195,7 +195,7 @@ describe('recovery codes', () => {
 
   it('unlock a recovery slot when typed sloppily', async () => {
     const code = generateRecoveryCode();
-    const slot = await createSlot(VAULT_ID, 'slot-r', { kind: 'recovery' }, recovery(code.expose()), pepper, vaultKey);
+    const slot = await createSlot(VAULT_ID, 'slot-r', { kind: 'recovery' }, recovery(code.expose()), pepper, new Secret(vaultKey));
     const sloppy = code.expose().toLowerCase().replace(/-/gu, ' ').replace(/0/gu, 'o').replace(/1/gu, 'l');
     expect((await unlockSlot(slot, recovery(sloppy), pepper)).expose().equals(vaultKey)).toBe(true);
   });
@@ -231,7 +231,7 @@ describe('checkPinRules', () => {
 describe('unwrapped key as a Secret', () => {
   it('prints [redacted] and wipes its buffer to zeros', async () => {
     const out = randomBytes(32);
-    const slot = await createSlot(VAULT_ID, 'slot-s', newFido2Params('c', 'r'), fido2(Buffer.from(out)), pepper, vaultKey);
+    const slot = await createSlot(VAULT_ID, 'slot-s', newFido2Params('c', 'r'), fido2(Buffer.from(out)), pepper, new Secret(vaultKey));
     const key = await unlockSlot(slot, fido2(Buffer.from(out)), pepper);
     const hex = vaultKey.toString('hex');
     const b64 = vaultKey.toString('base64');
@@ -264,7 +264,7 @@ describe('PIN cost', () => {
   });
 
   it('creates a slot at production cost within the scrypt memory limit (runs scrypt once)', async () => {
-    const slot = await createSlot(VAULT_ID, 'slot-prod', newPinParams(), pin('73915482'), pepper, vaultKey);
+    const slot = await createSlot(VAULT_ID, 'slot-prod', newPinParams(), pin('73915482'), pepper, new Secret(vaultKey));
     expect(slot.wrapped.length).toBe(60);
     expect(slot.params).toMatchObject({ kind: 'pin', scrypt: { N: 2 ** 17, r: 8, p: 1 } });
   });

@@ -5,7 +5,6 @@ import { describe, expect, it } from 'vitest';
 import { AuditTrail } from '../../src/audit/chain.js';
 import { fixedClock } from '../../src/domain/ports.js';
 import { importPersons } from '../../src/services/import/import-persons.js';
-import { verifierFor } from '../../src/services/audit-verifier.js';
 import { writeTransaction } from '../../src/storage/database.js';
 import type { Vault } from '../../src/services/vault.js';
 import { auditEvents } from '../helpers/audit.js';
@@ -13,7 +12,7 @@ import { scanDataDir, windows } from '../helpers/canary.js';
 import { keyApproval, KEY_APPROVAL_NUMBER } from '../helpers/key-approval.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { ADMIN, newTestVault, tempDir } from '../helpers/vault.js';
-import { addStaff, AUDITOR, Browser, HANDLER, testApp } from '../helpers/web.js';
+import { addStaff, AUDITOR, Browser, coreOf, HANDLER, testApp } from '../helpers/web.js';
 import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 const NUMBERS = [syntheticNumber(7_310_000_001, 1), syntheticNumber(7_310_000_001, 2)];
@@ -171,7 +170,7 @@ describe('the audit views (/audit)', () => {
     const posted = await admin.post('/audit/verify');
     expect(posted.status).toBe(303);
     expect(posted.headers.location).toBe('/audit#chain');
-    for (let i = 0; i < 200 && verifierFor(vault).status().state !== 'done'; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 200 && coreOf(app).auditVerifier.status().state !== 'done'; i++) await new Promise((r) => setTimeout(r, 20));
     const status = await admin.get('/audit/verify/status');
     expect(status.body).toMatchObject({ state: 'done', ok: true, count: headBefore.seq, headSeq: headBefore.seq, by: vault.users.byLogin(ADMIN.login)!.displayName });
     const verified = auditEvents(vault).at(-1)!;
@@ -190,8 +189,8 @@ describe('the audit views (/audit)', () => {
     await auditor.signIn(AUDITOR.login, AUDITOR.password);
     await auditor.get('/audit');
     expect((await auditor.post('/audit/verify')).status).toBe(303);
-    for (let i = 0; i < 200 && verifierFor(vault).status().state !== 'done'; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(verifierFor(vault).status()).toMatchObject({ state: 'done', ok: false, badSeq: 20 });
+    for (let i = 0; i < 200 && coreOf(app).auditVerifier.status().state !== 'done'; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(coreOf(app).auditVerifier.status()).toMatchObject({ state: 'done', ok: false, badSeq: 20 });
     expect(auditEvents(vault).at(-1)).toMatchObject({ action: 'audit.verified', detail: { result: 'broken', bad_seq: 20 } });
     const page = await auditor.get('/audit');
     expect(page.text).toContain('最後の検証で改ざんを検出しました');

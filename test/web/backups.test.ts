@@ -3,11 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/domain/ports.js';
 import { importPersons } from '../../src/services/import/import-persons.js';
 import { readBackups } from '../../src/services/backup-files.js';
-import { backupRunnerFor, startBackupSchedule } from '../../src/services/backup-runner.js';
+import { startBackupSchedule } from '../../src/services/backup-runner.js';
 import { auditEvents } from '../helpers/audit.js';
 import { syntheticCsv } from '../helpers/numbers.js';
 import { ADMIN, newTestVault, tempDir } from '../helpers/vault.js';
-import { addStaff, AUDITOR, Browser, HANDLER, testApp } from '../helpers/web.js';
+import { addStaff, AUDITOR, Browser, coreOf, HANDLER, testApp } from '../helpers/web.js';
 import { ALL_PURPOSES } from '../helpers/purposes.js';
 
 async function setUp(withFolder = true) {
@@ -110,9 +110,10 @@ describe('backup page', () => {
   });
 
   it('runs the daily backup once a Japan day, as システム', async () => {
-    const { vault, folder } = await setUp();
+    const { vault, folder, app } = await setUp();
     vault.meta.set('backup_time', '02:00'); // 2035-04-01T00:00Z is 09:00 in Japan: due
-    const schedule = startBackupSchedule(vault, 3_600_000);
+    const runner = coreOf(app).backupRunner;
+    const schedule = startBackupSchedule(vault, runner, 3_600_000);
     try {
       await schedule.tick();
       await schedule.tick();
@@ -122,6 +123,6 @@ describe('backup page', () => {
     expect(readBackups(folder)).toHaveLength(1);
     const ev = auditEvents(vault).filter((e) => e.action === 'backup.created');
     expect(ev.map((e) => [e.actorId, e.detail.trigger])).toEqual([['system', 'schedule']]);
-    expect(backupRunnerFor(vault).status().state).toBe('done');
+    expect(runner.status().state).toBe('done');
   });
 });

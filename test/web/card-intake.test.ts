@@ -6,6 +6,7 @@ import { actorOf } from '../../src/services/accounts.js';
 import { CardIntakeDesk } from '../../src/services/card-intake-desk.js';
 import { RevealStore } from '../../src/services/gate.js';
 import { registerPerson } from '../../src/services/persons.js';
+import { keypadPort } from '../../src/devices/keypad-port.js';
 import { attachPinPad } from '../../src/services/pinpad.js';
 import { forms } from '../helpers/canary.js';
 import { keystrokes } from '../helpers/keypad.js';
@@ -22,7 +23,7 @@ describe('「カードで取得」 through the office app and the appliance PIN 
     const id = registerPerson(vault, actorOf(vault.users.byLogin(ADMIN.login)!), { kind: 'employee', code: 'E1', name: '山田太郎', birthDate: '1990-01-02' }, null, null);
     const desk = new CardIntakeDesk(vault, pcsc.readers);
     const pad = await listenPinPadSocket(join(tempDir(), 'pinpad.sock'));
-    attachPinPad(vault, new RevealStore(), pad, 'pinpad:test', undefined, () => {}, undefined, () => {}, desk);
+    attachPinPad(vault, new RevealStore(), keypadPort(pad), 'pinpad:test', undefined, () => {}, undefined, () => {}, desk);
     const app = testApp(vault, { cards: desk });
     const inserted = await pcsc.insert();
     const socket = connect(pad.server.address() as string);
@@ -45,7 +46,7 @@ describe('「カードで取得」 through the office app and the appliance PIN 
         await new Promise((r) => setTimeout(r, 50));
         page = await handler.get(statusPath);
       }
-      expect(page.text).toContain('http-equiv="refresh"');
+      expect(page.text).toContain('id="auto-refresh" data-seconds="2"');
       const code = /<dd><strong>(\d{6})<\/strong><\/dd>/u.exec(page.text)![1]!;
       expect(page.text).toMatch(/残り回数<\/dt><dd>3</u);
       socket.write(keystrokes(`${code}\n1234\n`));

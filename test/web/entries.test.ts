@@ -8,6 +8,7 @@ import { Secret } from '../../src/domain/secret.js';
 import { acknowledgeAlarm } from '../../src/services/door.js';
 import { approveWithPin, requestEntry, requestReveal, RevealStore } from '../../src/services/gate.js';
 import { importPersons } from '../../src/services/import/import-persons.js';
+import { keypadPort } from '../../src/devices/keypad-port.js';
 import { attachPinPad } from '../../src/services/pinpad.js';
 import { writeTransaction } from '../../src/storage/database.js';
 import { syntheticNumber } from '../helpers/numbers.js';
@@ -40,7 +41,7 @@ describe('entry requests (入室申請) through the gate', () => {
   it('a handler files a visit over HTTP, approves it with code and PIN on the pad, and the entry log shows it with its purpose', async () => {
     const { vault, store, app } = await setUp();
     const pad = await listenPinPadSocket(join(tempDir(), 'pinpad.sock'));
-    attachPinPad(vault, store, pad, 'pinpad:test');
+    attachPinPad(vault, store, keypadPort(pad), 'pinpad:test');
     try {
       const handler = new Browser(app);
       await handler.signIn(HANDLER.login, HANDLER.password);

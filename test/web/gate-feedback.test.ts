@@ -6,6 +6,7 @@ import { listenPinPadSocket } from '../../src/devices/pinpad-socket.js';
 import { fixedClock } from '../../src/domain/ports.js';
 import { RevealStore } from '../../src/services/gate.js';
 import { importPersons } from '../../src/services/import/import-persons.js';
+import { keypadPort } from '../../src/devices/keypad-port.js';
 import { attachPinPad } from '../../src/services/pinpad.js';
 import { auditEvents } from '../helpers/audit.js';
 import { keystrokes } from '../helpers/keypad.js';
@@ -38,7 +39,7 @@ async function setUp() {
   const personId = vault.persons.codes('employee').get('E1')!;
   const store = new RevealStore();
   const pad = await listenPinPadSocket(join(tempDir(), 'pinpad.sock'));
-  attachPinPad(vault, store, pad, 'pinpad:test', windows);
+  attachPinPad(vault, store, keypadPort(pad), 'pinpad:test', windows);
   const socket = connect(pad.server.address() as string);
   await new Promise((r) => socket.once('connect', r));
   cleanups.push(() => pad.close(), () => store.clear(), () => void socket.destroy());

@@ -5,6 +5,7 @@ import { listenPinPadSocket } from '../../src/devices/pinpad-socket.js';
 import { fixedClock } from '../../src/domain/ports.js';
 import { RevealStore } from '../../src/services/gate.js';
 import { importPersons } from '../../src/services/import/import-persons.js';
+import { keypadPort } from '../../src/devices/keypad-port.js';
 import { attachPinPad } from '../../src/services/pinpad.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { newTestVault, tempDir } from '../helpers/vault.js';
@@ -35,7 +36,7 @@ describe('reveal through the PIN pad (simulated pad, same decoder and gate)', ()
     const store = new RevealStore();
     const pad = await listenPinPadSocket(join(tempDir(), 'pinpad.sock'));
     const statuses: string[] = [];
-    attachPinPad(vault, store, pad, 'pinpad:test', windows, (s) => statuses.push(s.state));
+    attachPinPad(vault, store, keypadPort(pad), 'pinpad:test', windows, (s) => statuses.push(s.state));
     const app = testApp(vault, { reveals: store, gateWindows: windows });
     try {
       const handler = new Browser(app);
@@ -119,7 +120,7 @@ describe('export through the gate', () => {
     );
     const store = new RevealStore();
     const pad = await listenPinPadSocket(join(tempDir(), 'pinpad.sock'));
-    attachPinPad(vault, store, pad, 'pinpad:test', windows);
+    attachPinPad(vault, store, keypadPort(pad), 'pinpad:test', windows);
     const app = testApp(vault, { reveals: store, gateWindows: windows });
     try {
       const handler = new Browser(app);

@@ -6,6 +6,7 @@ import { fixedClock } from '../../src/domain/ports.js';
 import { Secret } from '../../src/domain/secret.js';
 import { RevealStore } from '../../src/services/gate.js';
 import { PinEnrolmentDesk } from '../../src/services/pin-enrolment.js';
+import { keypadPort } from '../../src/devices/keypad-port.js';
 import { attachPinPad, type PinPadStatus } from '../../src/services/pinpad.js';
 import { unlockSlot, TEST_PIN_COST } from '../../src/vault/slots.js';
 import { auditEvents } from '../helpers/audit.js';
@@ -35,7 +36,7 @@ async function setUp() {
   const desk = new PinEnrolmentDesk(vault, TEST_PIN_COST);
   const pad = await listenPinPadSocket(join(tempDir(), 'pinpad.sock'));
   const statuses: PinPadStatus[] = [];
-  attachPinPad(vault, store, pad, 'pinpad:test', undefined, (s) => statuses.push(s), undefined, undefined, undefined, desk);
+  attachPinPad(vault, store, keypadPort(pad), 'pinpad:test', undefined, (s) => statuses.push(s), undefined, undefined, undefined, desk);
   const socket = connect(pad.server.address() as string);
   await new Promise((r) => socket.once('connect', r));
   cleanups.push(() => pad.close(), () => desk.close(), () => store.clear(), () => void socket.destroy());

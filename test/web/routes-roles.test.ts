@@ -248,14 +248,14 @@ function navLinks(html: string): string[] {
 describe('navigation shows only what the role may do', () => {
   const expected: Record<Exclude<Who, 'anonymous'>, string[]> = {
     // Grouped by task: 台帳・取得 / 出力・入室 / 記録・帳票 / 管理.
-    admin: ['/persons', '/persons/new', '/imports', '/campaigns', '/entries/new', '/entries', '/audit', '/reports', '/incident', '/disposal', '/admin/users', '/admin/security-keys', '/admin/status', '/admin/backups', '/settings'],
-    handler: ['/persons', '/persons/new', '/imports', '/campaigns', '/gate/export/new', '/gate', '/entries/new', '/disposal'],
+    admin: ['/persons', '/persons/new', '/imports', '/campaigns', '/entries/new', '/entries', '/audit', '/reports', '/incident', '/disposal', '/filing-records', '/admin/users', '/admin/security-keys', '/admin/status', '/admin/backups', '/settings'],
+    handler: ['/persons', '/persons/new', '/imports', '/campaigns', '/gate/export/new', '/filings', '/gate', '/entries/new', '/disposal', '/filing-records'],
     auditor: ['/persons', '/entries', '/audit', '/reports', '/incident', '/disposal'],
   };
   const forbiddenLinks: Record<Exclude<Who, 'anonymous'>, string[]> = {
     admin: [],
     handler: ['href="/admin/users"', 'href="/entries"'],
-    auditor: ['href="/admin/users"', 'href="/imports"', 'href="/persons/new"', 'href="/entries/new"'],
+    auditor: ['href="/admin/users"', 'href="/imports"', 'href="/persons/new"', 'href="/entries/new"', 'href="/filing-records"'],
   };
 
   for (const who of ['admin', 'handler', 'auditor'] as const) {

@@ -7,6 +7,7 @@ import { systemClock } from '../../src/domain/ports.js';
 import { RevealStore } from '../../src/services/gate.js';
 import { importPersons } from '../../src/services/import/import-persons.js';
 import { EnrolmentDesk } from '../../src/services/key-enrolment.js';
+import { keypadPort } from '../../src/devices/keypad-port.js';
 import { attachPinPad } from '../../src/services/pinpad.js';
 import { hidKeyOpener, SecurityKeyStation } from '../../src/services/security-key-station.js';
 import { auditEvents } from '../helpers/audit.js';
@@ -43,7 +44,7 @@ async function setUp() {
   await station.start();
   const desk = new EnrolmentDesk(vault, station);
   const pad = await listenPinPadSocket(join(tempDir(), 'pinpad.sock'));
-  attachPinPad(vault, store, pad, 'pinpad:test', windows, () => {}, desk);
+  attachPinPad(vault, store, keypadPort(pad), 'pinpad:test', windows, () => {}, desk);
   const socket = connect(pad.server.address() as string);
   await new Promise((r) => socket.once('connect', r));
   cleanups.push(() => pad.close(), () => station.close(), () => store.clear(), () => void socket.destroy());

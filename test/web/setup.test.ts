@@ -8,6 +8,7 @@ import { pulseCommands } from '../../src/devices/relay.js';
 import { fixedClock } from '../../src/domain/ports.js';
 import { DoorService } from '../../src/services/door.js';
 import { RevealStore } from '../../src/services/gate.js';
+import { keypadPort } from '../../src/devices/keypad-port.js';
 import { attachPinPad } from '../../src/services/pinpad.js';
 import type { Vault } from '../../src/services/vault.js';
 import { parseNetworks } from '../../src/web/network.js';
@@ -167,7 +168,7 @@ describe('first-run setup', () => {
     const { vault } = await newTestVault(fixedClock('2026-04-01T00:00:00Z'));
     let lastKeyAt: number | null = null;
     const pad = await listenPinPadSocket(join(tempDir(), 'pinpad.sock'));
-    attachPinPad(vault, new RevealStore(), pad, 'pinpad:test', undefined, () => {}, undefined, (at) => {
+    attachPinPad(vault, new RevealStore(), keypadPort(pad), 'pinpad:test', undefined, () => {}, undefined, (at) => {
       lastKeyAt = at;
     });
     const app = testApp(vault, { deviceStatus: () => ({ pinPad: 'connected', lastKeyAt }) });

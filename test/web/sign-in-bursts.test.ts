@@ -1,9 +1,20 @@
 import { describe, expect, it } from 'vitest';
+import { keypadPort } from '../../src/devices/keypad-port.js';
 import { fixedClock } from '../../src/domain/ports.js';
 import { Secret } from '../../src/domain/secret.js';
-import { LOCK_AFTER, signIn, signInLockMs } from '../../src/services/accounts.js';
+import { LOCK_AFTER, signIn, signInHashing, signInLockMs } from '../../src/services/accounts.js';
 import { openVault, type Vault } from '../../src/services/vault.js';
 import { WorkQueue } from '../../src/services/work-queue.js';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { listenPinPadSocket } from '../../src/devices/pinpad-socket.js';
+import { RevealStore } from '../../src/services/gate.js';
+import { importPersons } from '../../src/services/import/import-persons.js';
+import { attachPinPad } from '../../src/services/pinpad.js';
+import { keystrokes } from '../helpers/keypad.js';
+import { syntheticNumber } from '../helpers/numbers.js';
+import { ALL_PURPOSES } from '../helpers/purposes.js';
+import { tempDir } from '../helpers/vault.js';
 import { PIN_LOCK_AFTER } from '../../src/gate/requests.js';
 import { MAX_SESSIONS_PER_USER } from '../../src/web/sessions.js';
 import { throttleKey } from '../../src/web/throttle.js';
@@ -146,6 +157,104 @@ describe('PINs typed into pages under a burst', () => {
     expect(locked).not.toBeNull();
     const changed = lastSeq(vault, 'slot.pin_changed');
     if (changed !== null) expect(changed).toBeLessThan(locked!);
+  });
+});
+
+describe('the PIN pad during a sign-in burst', () => {
+  it('approves a reveal promptly while 100 sign-ins from one address are hashing (the gate is not queued behind them)', async () => {
+    const clock = newClock();
+    const { vault } = await newTestVault(clock);
+    await addStaff(vault);
+    importPersons(vault, Buffer.from(`種別,社員番号,氏名,個人番号\n従業員,E1,山田 太郎,${syntheticNumber(41, 3)}\n`), { purposes: ALL_PURPOSES, actor: { id: 't', name: 't' } });
+    const personId = vault.persons.codes('employee').get('E1')!;
+    const store = new RevealStore();
+    const pad = await listenPinPadSocket(join(tempDir(), 'pinpad.sock'));
+    const approvedAt: number[] = [];
+    const windows = { approvalMs: 5 * 60_000, viewMs: 60_000 };
+    attachPinPad(vault, store, keypadPort(pad), 'pinpad:test', windows, (st) => {
+      if (st.state === 'approved') approvedAt.push(performance.now());
+    });
+    const app = testApp(vault, { reveals: store, gateWindows: windows });
+    const socket = connect(pad.server.address() as string);
+    try {
+      await new Promise((r) => socket.once('connect', r));
+      const handler = new Browser(app);
+      expect((await handler.signIn(HANDLER.login, HANDLER.password)).status).toBe(303);
+      const ask = async () => {
+        await handler.get(`/persons/${personId}`);
+        const asked = await handler.post('/gate/reveal', { personId: String(personId), purpose: 'withholding_slip', note: '源泉徴収票' });
+        return /class="request-code">(\d{6})</u.exec((await handler.get(asked.headers.location!)).text)![1]!;
+      };
+      const approve = async (code: string) => {
+        const before = approvedAt.length;
+        const typed = performance.now();
+        socket.write(keystrokes(`${code}\n${HANDLER.pin}\n`));
+        while (approvedAt.length === before && performance.now() - typed < 30_000) await new Promise((r) => setTimeout(r, 5));
+        return approvedAt.length > before ? approvedAt[before]! - typed : Number.POSITIVE_INFINITY;
+      };
+      // The same approval with nothing else going on, for comparison.
+      const quietMs = await approve(await ask());
+      const code = await ask();
+
+      // 100 sign-ins from one address at once; unknown logins cost a production-strength scrypt each.
+      const flood = await loginPage(app);
+      const burst = Promise.all(Array.from({ length: 100 }, (_, i) => flood.post('/login', { login: `nobody${i}`, password: 'not the password' })));
+      // Typed once the hashing has begun (two at a time).
+      while (signInHashing.load.running < 2) await new Promise((r) => setTimeout(r, 5));
+      const approvalMs = await approve(code);
+      const hashingWhenApproved = signInHashing.load;
+      const results = await burst;
+      console.log(
+        `PIN pad approval during the burst: ${approvalMs.toFixed(0)} ms, alone ${quietMs.toFixed(0)} ms (sign-in hashing then: ${hashingWhenApproved.running} running, ${hashingWhenApproved.waiting} waiting; burst answers: ${results.filter((r) => r.status === 401).length} × 401, ${results.filter((r) => r.status === 429).length} × 429)`,
+      );
+      // The burst was still hashing when the approval completed.
+      expect(hashingWhenApproved.running + hashingWhenApproved.waiting).toBeGreaterThan(0);
+      expect(approvalMs).toBeLessThan(2000);
+      expect(results.every((r) => r.status === 401 || r.status === 429)).toBe(true);
+    } finally {
+      socket.destroy();
+      await pad.close();
+      store.clear();
+    }
+  });
+});
+
+describe('the admin PIN typed into other pages under a burst', () => {
+  const wrongPins = () => Array.from({ length: 23 }, (_, i) => String(100000 + i * 7));
+
+  it('23 wrong PINs and the right one at /admin/recovery-code: locked after five, no new code shown or made after the lock', async () => {
+    const { vault } = await newTestVault(newClock());
+    const b = new Browser(testApp(vault));
+    expect((await b.signIn(ADMIN.login, ADMIN.password)).status).toBe(303);
+    await b.get('/admin/recovery-code');
+    const pins = [...wrongPins(), ADMIN.pin];
+    const results = await Promise.all(pins.map((adminPin) => b.post('/admin/recovery-code', { adminPin })));
+    expect(count(vault, 'slot.unlock_failed')).toBeLessThanOrEqual(2 * PIN_LOCK_AFTER - 1);
+    const locked = firstSeq(vault, 'gate.pin_locked');
+    expect(locked).not.toBeNull();
+    const regenerated = lastSeq(vault, 'slot.recovery_regenerated');
+    if (regenerated !== null) expect(regenerated).toBeLessThan(locked!);
+    // Only a regeneration that came before the lock may show a code.
+    expect(results.filter((r) => r.status === 200).length).toBe(regenerated === null ? 0 : 1);
+    expect(results.at(-1)!.text).toContain('ロックされています');
+  });
+
+  it('23 wrong admin PINs and the right one resetting a handler PIN: locked after five, the handler PIN unchanged after the lock', async () => {
+    const { vault } = await newTestVault(newClock());
+    await addStaff(vault);
+    const handler = vault.users.byLogin(HANDLER.login)!;
+    const slotBefore = vault.slots.pinSlotOf(handler.id)!.id;
+    const b = new Browser(testApp(vault));
+    expect((await b.signIn(ADMIN.login, ADMIN.password)).status).toBe(303);
+    await b.get(`/admin/users/${handler.id}/pin`);
+    const pins = [...wrongPins(), ADMIN.pin];
+    await Promise.all(pins.map((adminPin) => b.post(`/admin/users/${handler.id}/pin`, { adminPin, newPin: '975312' })));
+    expect(count(vault, 'slot.unlock_failed')).toBeLessThanOrEqual(2 * PIN_LOCK_AFTER - 1);
+    const locked = firstSeq(vault, 'gate.pin_locked');
+    expect(locked).not.toBeNull();
+    const replaced = lastSeq(vault, 'slot.revoked');
+    if (replaced !== null) expect(replaced).toBeLessThan(locked!);
+    else expect(vault.slots.pinSlotOf(handler.id)!.id).toBe(slotBefore);
   });
 });
 

@@ -10,8 +10,16 @@ import { COLUMN_LABEL, mapHeader, type Column } from './columns.js';
 import { decodeCsv, type CsvEncoding } from './decode.js';
 import type { RowError } from './import-persons.js';
 
-/** Columns a bulk update may carry: the key (社員番号) and the fields it changes. Numbers change only through intake. */
-const UPDATABLE: readonly Column[] = ['code', 'name', 'kana', 'birth_date', 'retired_on'];
+/** Columns a bulk update may carry: the keys (社員番号; 扶養元社員番号 + 氏名 for a dependant) and the fields it changes. Numbers change only through intake. */
+const UPDATABLE: readonly Column[] = ['code', 'name', 'kana', 'birth_date', 'retired_on', 'supporter_code', 'relationship'];
+
+/** The update-only column that renames a dependant (whose 氏名 is the key of its row). */
+const NEW_NAME_HEADERS = new Set(['新しい氏名', '新氏名', 'new_name']);
+
+/** Names compared as a person would write them: NFKC, spaces (full- or half-width) ignored. */
+function nameKey(name: string): string {
+  return name.normalize('NFKC').replace(/\s+/gu, '');
+}
 
 export interface UpdateReport {
   encoding: CsvEncoding | null;
@@ -27,7 +35,8 @@ class Rollback extends Error {}
 
 /**
  * Bulk update of existing employees matched by 社員番号 (氏名, フリガナ, 生年月日 and
- * 退職日; an empty cell leaves the field as it is). All or nothing: every row is
+ * 退職日; an empty cell leaves the field as it is), and of their dependants matched
+ * by 扶養元社員番号 + 今の氏名 (新しい氏名, フリガナ, 生年月日, 続柄). All or nothing: every row is
  * applied through the register's own checks inside one transaction, and any bad
  * row rolls all of them back and is listed. Each change is audited as the
  * handler's form would audit it (person.updated, person.retired), plus one
@@ -44,12 +53,15 @@ export function updatePersonsFromCsv(vault: Vault, bytes: Uint8Array, opts: { ac
     report.errors.push({ line: 0, message: 'CSVとして読めません（引用符「"」の閉じ忘れなど）。表計算ソフトでCSV形式として保存し直してください。' });
     return report;
   }
-  const [header, ...rows] = records;
+  const [rawHeader, ...rows] = records;
   report.rows = rows.length;
-  const map = mapHeader(header ?? []);
+  // 新しい氏名 is read here and hidden from the import's header map (it is no column of a new-person file).
+  const newNameAt = (rawHeader ?? []).findIndex((h) => NEW_NAME_HEADERS.has(h.normalize('NFKC').replace(/^\uFEFF/u, '').trim().toLowerCase()));
+  const header = (rawHeader ?? []).map((h, i) => (i === newNameAt ? '' : h));
+  const map = mapHeader(header);
   const problems = map.problems.filter((p) => !p.startsWith('必須の列'));
-  if (!map.columns.includes('code')) problems.push('列「社員番号」がありません。更新する人を社員番号で指定してください。');
-  for (const c of map.columns) if (c && !UPDATABLE.includes(c)) problems.push(`列「${COLUMN_LABEL[c]}」は一括更新では変えられません（使える列: 社員番号・氏名・フリガナ・生年月日・退職日）。${c === 'my_number' ? '個人番号は本人確認とともに取得画面で登録してください。' : ''}`);
+  if (!map.columns.includes('code') && !map.columns.includes('supporter_code')) problems.push('列「社員番号」がありません。更新する人を社員番号で（扶養親族は扶養元社員番号と氏名で）指定してください。');
+  for (const c of map.columns) if (c && !UPDATABLE.includes(c)) problems.push(`列「${COLUMN_LABEL[c]}」は一括更新では変えられません（使える列: 社員番号・氏名・フリガナ・生年月日・退職日、扶養親族は 扶養元社員番号・氏名・新しい氏名・フリガナ・生年月日・続柄）。${c === 'my_number' ? '個人番号は本人確認とともに取得画面で登録してください。' : ''}`);
   if (problems.length) {
     report.errors.push(...problems.map((message) => ({ line: 1, message })));
     return report;
@@ -65,10 +77,23 @@ export function updatePersonsFromCsv(vault: Vault, bytes: Uint8Array, opts: { ac
   };
   const codes = vault.persons.codes('employee');
   const seen = new Set<number>();
+  const newName = (row: string[]) => (newNameAt < 0 ? undefined : (row[newNameAt] ?? '').trim() || undefined);
   try {
     writeTransaction(vault.db, () => {
       for (const [n, row] of rows.entries()) {
         const line = n + 2;
+        if (at(row, 'supporter_code') !== undefined) {
+          updateDependantRow(vault, opts, row, line, { at, newName, codes, seen, report });
+          continue;
+        }
+        if (newName(row) !== undefined) {
+          report.errors.push({ line, message: '列「新しい氏名」は扶養親族の行（扶養元社員番号のある行）で使います。従業員の氏名は列「氏名」で変えてください。' });
+          continue;
+        }
+        if (at(row, 'relationship') !== undefined) {
+          report.errors.push({ line, message: '続柄は扶養親族の行（扶養元社員番号のある行）にだけ入れてください。' });
+          continue;
+        }
         const code = normaliseCode(at(row, 'code') ?? '');
         const id = code === undefined ? undefined : codes.get(code);
         if (id === undefined) {
@@ -108,4 +133,48 @@ export function updatePersonsFromCsv(vault: Vault, bytes: Uint8Array, opts: { ac
     report.retired = 0;
   }
   return report;
+}
+
+interface RowContext {
+  at: (row: string[], c: Column) => string | undefined;
+  newName: (row: string[]) => string | undefined;
+  codes: Map<string, number>;
+  seen: Set<number>;
+  report: UpdateReport;
+}
+
+/**
+ * A dependant's row: its employee by 扶養元社員番号, the dependant by its current 氏名
+ * among that employee's dependants (exactly one must match); 新しい氏名, フリガナ,
+ * 生年月日 and 続柄 change through the register's own check (updatePerson). A
+ * dependant has no 社員番号 and no 退職日 (its 異動 is recorded on the person page).
+ */
+function updateDependantRow(vault: Vault, opts: { actor: Actor; client?: string | null }, row: string[], line: number, c: RowContext): void {
+  const fail = (message: string) => c.report.errors.push({ line, message });
+  if (c.at(row, 'code') !== undefined) return void fail('扶養親族の行では社員番号を空にしてください（扶養元社員番号と氏名で照合します）。');
+  if (c.at(row, 'retired_on') !== undefined) return void fail('扶養親族に退職日は記録できません。扶養から外れた日は人物の画面の「異動」で記録してください。');
+  const supporterCode = normaliseCode(c.at(row, 'supporter_code') ?? '');
+  const supporterId = supporterCode === undefined ? undefined : c.codes.get(supporterCode);
+  if (supporterId === undefined) return void fail('扶養元社員番号が台帳にありません。');
+  const name = c.at(row, 'name');
+  if (name === undefined) return void fail('扶養親族の行には、照合のため今の氏名を列「氏名」に入れてください（変える場合は列「新しい氏名」）。');
+  const matches = vault.persons.dependantsOf(supporterId).filter((d) => nameKey(d.name) === nameKey(name));
+  if (matches.length === 0) return void fail(`社員番号「${supporterCode}」の扶養親族に「${name}」が見つかりません。今登録されている氏名を入れてください。`);
+  if (matches.length > 1) return void fail(`社員番号「${supporterCode}」の扶養親族に「${name}」が2人います。人物の画面で1人ずつ変更してください。`);
+  const id = matches[0]!.id;
+  if (c.seen.has(id)) return void fail(`扶養親族「${name}」が2回あります。1行にまとめてください。`);
+  c.seen.add(id);
+  const before = vault.persons.byId(id)!;
+  try {
+    const form = {
+      code: '', name: c.newName(row) ?? before.name, kana: c.at(row, 'kana') ?? before.kana ?? '', birthDate: c.at(row, 'birth_date') ?? before.birthDate ?? '',
+      relationship: c.at(row, 'relationship') ?? before.relationship ?? '', corporateNumber: '',
+    };
+    const seq = vault.auditRepo.count();
+    updatePerson(vault, opts.actor, id, form, opts.client ?? null);
+    if (vault.auditRepo.count() > seq) c.report.updated++;
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    fail(err instanceof FormError ? Object.values(err.fields).join(' ') : err.publicMessage);
+  }
 }

@@ -28,7 +28,7 @@ export function accountRoutes(deps: WebDeps): Router {
     try {
       await changeOwnPassword(
         vault,
-        vault.users.byId(session.user.id)!,
+        session.user,
         { current: new Secret(form.currentPassword ?? ''), next: new Secret(form.newPassword ?? ''), confirm: new Secret(form.confirmPassword ?? '') },
         session.idHash,
         clientOf(req),
@@ -46,7 +46,7 @@ export function accountRoutes(deps: WebDeps): Router {
     try {
       await changeOwnPin(
         vault,
-        vault.users.byId(res.locals.session!.user.id)!,
+        res.locals.session!.user,
         { currentPin: new Secret(form.currentPin ?? ''), newPin: new Secret(form.newPin ?? ''), confirmPin: new Secret(form.confirmPin ?? '') },
         clientOf(req),
         deps.pinCost,
@@ -70,7 +70,7 @@ export function recoveryCodeRoutes(deps: WebDeps): Router {
     const form = parseBody(req, RecoverySchema);
     let code: Secret<string>;
     try {
-      code = await regenerateRecoveryCode(vault, vault.users.byId(res.locals.session!.user.id)!, new Secret(form.adminPin ?? ''), clientOf(req));
+      code = await regenerateRecoveryCode(vault, res.locals.session!.user, new Secret(form.adminPin ?? ''), clientOf(req));
     } catch (err) {
       if (!(err instanceof FormError)) throw err;
       return res.status(400).render('account/recovery', { errors: err.fields });

@@ -3,14 +3,12 @@ import { AUDIT_ACTION_LABEL, isAuditAction } from '../../domain/audit-labels.js'
 import { AppError } from '../../domain/errors.js';
 import { actorOf } from '../../services/accounts.js';
 import { checkStoredAssertion, isKeyApproval } from '../../services/assertion-check.js';
-import { verifierFor } from '../../services/audit-verifier.js';
 import { RP_ID } from '../../services/security-keys.js';
 import { requirePermission, type WebDeps } from '../app.js';
 import {
-  AUDIT_PAGE_SIZE, AuditQueryError, browseRepo, chainState, checkOne, detailPairs, filterChoices, parseAuditQuery, personLabel, queryString, toLine, type ParsedAuditQuery,
+  AUDIT_PAGE_SIZE, AuditQueryError, chainState, detailPairs, filterChoices, parseAuditQuery, personLabel, queryString, toLine, type ParsedAuditQuery,
 } from '../audit-view.js';
 import { clientOf, intParam } from '../forms.js';
-import { namedAuditRow } from '../../storage/audit-repo.js';
 
 /**
  * The audit views (監査記録) for admins and auditors: the trail newest first
@@ -20,20 +18,20 @@ import { namedAuditRow } from '../../storage/audit-repo.js';
  */
 export function auditRoutes(deps: WebDeps): Router {
   const r = Router();
-  const { vault } = deps;
+  const { auditReading: reading, auditVerifier: verifier } = deps;
   const read = requirePermission('audit.read');
 
   r.get('/', read, (req, res) => {
     let parsed: ParsedAuditQuery;
     let error: string | null = null;
     try {
-      parsed = parseAuditQuery(vault, req.query as Record<string, unknown>);
+      parsed = parseAuditQuery(reading, req.query as Record<string, unknown>);
     } catch (err) {
       if (!(err instanceof AuditQueryError)) throw err;
       error = err.publicMessage;
       parsed = { query: err.query, filter: {}, cursor: {}, personNote: null, nobody: true };
     }
-    const page = parsed.nobody ? { rows: [], newer: false, older: false } : browseRepo(vault).page(parsed.filter, parsed.cursor, AUDIT_PAGE_SIZE);
+    const page = parsed.nobody ? { rows: [], newer: false, older: false } : reading.page(parsed.filter, parsed.cursor, AUDIT_PAGE_SIZE);
     const lines = page.rows.map(toLine);
     const q = parsed.query;
     res.status(error ? 400 : 200).render('audit/index', {
@@ -41,9 +39,9 @@ export function auditRoutes(deps: WebDeps): Router {
       error,
       personNote: parsed.personNote,
       lines,
-      choices: filterChoices(vault),
-      chain: chainState(vault),
-      run: verifierFor(vault).status(),
+      choices: filterChoices(reading),
+      chain: chainState(reading),
+      run: verifier.status(),
       syslog: deps.syslog?.status() ?? null,
       pageSize: AUDIT_PAGE_SIZE,
       newest: parsed.cursor.before !== undefined || parsed.cursor.after !== undefined ? `/audit${queryString(q)}` : null,
@@ -54,12 +52,12 @@ export function auditRoutes(deps: WebDeps): Router {
 
   r.post('/verify', read, (req, res) => {
     const user = res.locals.session!.user;
-    verifierFor(vault).start(actorOf(user), clientOf(req));
+    verifier.start(actorOf(user), clientOf(req));
     res.redirect(303, '/audit#chain');
   });
 
   r.get('/verify/status', read, (_req, res) => {
-    res.json(verifierFor(vault).status());
+    res.json(verifier.status());
   });
 
   r.get('/help/assertion', read, (_req, res) => {
@@ -68,23 +66,22 @@ export function auditRoutes(deps: WebDeps): Router {
 
   r.get('/:seq', read, (req, res) => {
     const seq = intParam(req.params.seq);
-    const browse = browseRepo(vault);
-    const row = browse.bySeq(seq);
-    if (!row) throw new AppError('not_found', `seq ${seq} の監査記録はありません。`);
-    const e = namedAuditRow(row);
+    const found = reading.event(seq);
+    if (!found) throw new AppError('not_found', `seq ${seq} の監査記録はありません。`);
+    const { row, named: e } = found;
     const subjects = JSON.parse(e.subjects) as { id: number; name: string }[];
     let assertion = null;
     if (isKeyApproval(row)) {
-      const check = checkStoredAssertion(row, browse.allOf('security_key.enrolled'), browse.allOf('security_key.revoked'));
+      const check = checkStoredAssertion(row, reading.allOf('security_key.enrolled'), reading.allOf('security_key.revoked'));
       const d = JSON.parse(e.detail) as Record<string, unknown>;
-      const enrolled = check.enrolledSeq ? browse.bySeq(check.enrolledSeq) : undefined;
+      const enrolled = check.enrolledSeq ? reading.event(check.enrolledSeq)?.named : undefined;
       assertion = {
         check,
         fields: ['credentialId', 'authData', 'signature', 'signCount', 'clientDataHash'].map((k) => ({ key: k, value: String(d[k] ?? '') })),
-        publicKey: enrolled ? String((JSON.parse(namedAuditRow(enrolled).detail) as Record<string, unknown>).public_key ?? '') : '',
+        publicKey: enrolled ? String((JSON.parse(enrolled.detail) as Record<string, unknown>).public_key ?? '') : '',
       };
     }
-    const head = vault.auditRepo.head()?.seq ?? seq;
+    const head = reading.headSeq() || seq;
     res.render('audit/show', {
       seq,
       at: e.at,
@@ -99,7 +96,7 @@ export function auditRoutes(deps: WebDeps): Router {
       subjects,
       prevHash: e.prevHash.toString('hex'),
       hash: e.hash.toString('hex'),
-      linked: checkOne(vault, row),
+      linked: reading.linked(seq),
       assertion,
       prev: seq > 1 ? `/audit/${seq - 1}` : null,
       next: seq < head ? `/audit/${seq + 1}` : null,

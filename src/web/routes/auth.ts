@@ -2,8 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { Secret } from '../../domain/secret.js';
 import { looksLikeNumber } from '../../domain/digits.js';
-import { actorOf, signIn } from '../../services/accounts.js';
-import { writeTransaction } from '../../storage/database.js';
+import { recordSignOut, signIn } from '../../services/accounts.js';
 import type { WebDeps } from '../app.js';
 import { clientOf, parseBody, text } from '../forms.js';
 import { M } from '../messages.js';
@@ -67,7 +66,7 @@ export function authRoutes(deps: WebDeps): Router {
   r.post('/logout', (req, res) => {
     const user = res.locals.session?.user;
     if (user) {
-      writeTransaction(deps.vault.db, () => deps.vault.audit.append({ actor: actorOf(user), action: 'auth.signed_out', client: clientOf(req), detail: {} }));
+      recordSignOut(deps.vault, user, clientOf(req));
     }
     endSession(deps.vault, res, deps.secure);
     res.redirect(303, '/login?out=1');

@@ -3,14 +3,15 @@ import { z } from 'zod';
 import { publicMessage } from '../../domain/errors.js';
 import { actorOf, FormError } from '../../services/accounts.js';
 import { lastBackup, listBackups, type ListedBackup } from '../../services/backup.js';
-import { backupRunnerFor } from '../../services/backup-runner.js';
-import { backupSchedule, setBackupSchedule } from '../../services/backup-settings.js';
-import { checkBackupDir, META } from '../../services/setup.js';
+import { backupFolderSetting, backupSchedule, setBackupSchedule } from '../../services/backup-settings.js';
+import { checkBackupDir } from '../../services/setup.js';
+import { drillState, recentDrills, recordDrill } from '../../services/restore-drills.js';
 import { requirePermission, type WebDeps } from '../app.js';
 import { clientOf, parseBody, scrub, text } from '../forms.js';
 
 const EmptySchema = z.object({ _csrf: text(100) }).strict();
 const ScheduleSchema = z.object({ _csrf: text(100), time: text(10), keep: text(10) }).strict();
+const DrillSchema = z.object({ _csrf: text(100), drilledOn: text(30), result: text(10), note: text(400) }).strict();
 
 /**
  * The backup page (/admin/backups), for admins: the folder and its backups
@@ -23,7 +24,7 @@ export function backupRoutes(deps: WebDeps): Router {
   const manage = requirePermission('backups.manage');
 
   const page = (extra: Record<string, unknown>) => {
-    const folder = vault.meta.get(META.backupDir) ?? null;
+    const folder = backupFolderSetting(vault);
     const check = folder ? checkBackupDir(folder, vault.dataDir) : null;
     let list: ListedBackup[] = [];
     let listError: string | null = null;
@@ -39,25 +40,30 @@ export function backupRoutes(deps: WebDeps): Router {
       check,
       list,
       listError,
-      run: backupRunnerFor(vault).status(),
+      run: deps.backupRunner.status(),
       schedule: backupSchedule(vault),
       last: lastBackup(vault),
       saved: false,
+      drillSaved: false,
+      drill: drillState(vault),
+      drills: recentDrills(vault),
       errors: {},
       form: null,
+      drillErrors: {},
+      drillForm: null,
       ...extra,
     };
   };
-  r.get('/', manage, (req, res) => res.render('backups/index', page({ saved: req.query.saved === '1' })));
+  r.get('/', manage, (req, res) => res.render('backups/index', page({ saved: req.query.saved === '1', drillSaved: req.query.saved === 'drill' })));
 
   r.post('/run', manage, (req, res) => {
     parseBody(req, EmptySchema);
-    backupRunnerFor(vault).start(actorOf(res.locals.session!.user), clientOf(req), 'web');
+    deps.backupRunner.start(actorOf(res.locals.session!.user), clientOf(req), 'web');
     res.redirect(303, '/admin/backups#run');
   });
 
   r.get('/status', manage, (_req, res) => {
-    res.json(backupRunnerFor(vault).status());
+    res.json(deps.backupRunner.status());
   });
 
   r.post('/schedule', manage, (req, res) => {
@@ -70,6 +76,18 @@ export function backupRoutes(deps: WebDeps): Router {
       return res.status(400).render('backups/index', page({ errors: err.fields, form: scrub({ time: form.time ?? '', keep: form.keep ?? '' }) }));
     }
     res.redirect(303, '/admin/backups?saved=1#schedule');
+  });
+
+  // The admin records a restore drill done on a second machine (docs/operations.md); the home page shows the next one due.
+  r.post('/drills', manage, (req, res) => {
+    const form = parseBody(req, DrillSchema);
+    try {
+      recordDrill(vault, actorOf(res.locals.session!.user), form, clientOf(req));
+    } catch (err) {
+      if (!(err instanceof FormError)) throw err;
+      return res.status(400).render('backups/index', page({ drillErrors: err.fields, drillForm: scrub({ drilledOn: form.drilledOn ?? '', result: form.result ?? '', note: form.note ?? '' }) }));
+    }
+    res.redirect(303, '/admin/backups?saved=drill#drill');
   });
   return r;
 }

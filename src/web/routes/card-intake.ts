@@ -7,6 +7,7 @@ import { purposesFor } from '../../domain/purposes.js';
 import { actorOf } from '../../services/accounts.js';
 import { personDetail } from '../../services/persons.js';
 import { requirePermission, type WebDeps } from '../app.js';
+import { flashDone } from '../flash.js';
 import { choices, clientOf, intParam, parseBody, text, withForm } from '../forms.js';
 import { MC } from '../messages-card.js';
 
@@ -73,6 +74,7 @@ export function cardIntakeRoutes(deps: WebDeps): Router {
       res,
       () => {
         desk().confirm(actorOf(res.locals.session!.user), cid, form.confirmedDifferences === 'yes', clientOf(req));
+        flashDone(req, res, `/persons/${id}`, 'number');
         res.redirect(303, `/persons/${id}`);
       },
       (errors) => res.status(400).render('intake/card-status', { d: personDetail(vault, id), v: desk().view(cid), errors }),

@@ -8,6 +8,7 @@ import { backupsPredating } from '../../services/backup.js';
 import { recordFinalPayment } from '../../services/final-payment.js';
 import { backupErasureOf, confirmBackupsErased } from '../../services/backup-erasure.js';
 import { requirePermission, type WebDeps } from '../app.js';
+import { flashDone } from '../flash.js';
 import { can } from '../policy.js';
 import { M } from '../messages.js';
 import { choices, clientOf, intParam, parseBody, text } from '../forms.js';
@@ -119,6 +120,7 @@ export function holdRoutes(deps: WebDeps): Router {
     const id = intParam(req.params.id);
     const form = parseBody(req, HoldSchema);
     setHold(vault, actorOf(res.locals.session!.user), id, form.reason, clientOf(req));
+    flashDone(req, res, `/persons/${id}`, 'hold');
     res.redirect(303, `/persons/${id}`);
   });
 
@@ -126,6 +128,7 @@ export function holdRoutes(deps: WebDeps): Router {
     const id = intParam(req.params.id);
     parseBody(req, EmptySchema);
     clearHold(vault, actorOf(res.locals.session!.user), id, clientOf(req));
+    flashDone(req, res, `/persons/${id}`, 'hold_cleared');
     res.redirect(303, `/persons/${id}`);
   });
 
@@ -134,6 +137,7 @@ export function holdRoutes(deps: WebDeps): Router {
     const id = intParam(req.params.id);
     const form = parseBody(req, DateSchema);
     recordFinalPayment(vault, actorOf(res.locals.session!.user), id, form.date, clientOf(req));
+    flashDone(req, res, `/persons/${id}`, 'final_payment');
     res.redirect(303, `/persons/${id}`);
   });
   return r;

@@ -25,7 +25,7 @@ export function entryRoutes(deps: WebDeps): Router {
   r.get('/', requirePermission('entries.read'), (req, res) => {
     const month = parseMonth(req.query.month ?? monthOf(vault.clock.now()));
     const page = parsePage(req.query.page);
-    const log = entryLogPage(vault, month, page);
+    const log = entryLogPage(deps.entryRecords, month, page);
     const link = (p: number) => `/entries?month=${month.month}&page=${p}`;
     res.render('entries/index', {
       month: month.month,

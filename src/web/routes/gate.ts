@@ -6,7 +6,6 @@ import { AppError } from '../../domain/errors.js';
 import { DEFAULT_WINDOWS } from '../../gate/requests.js';
 import { cancelRequest, downloadExport, reopenRequest, requestExport, requestReveal, viewReveal, type RevealStore } from '../../services/gate.js';
 import { gateFeedback } from '../../services/gate-feedback.js';
-import { stateAt } from '../../gate/requests.js';
 import { M } from '../messages.js';
 import { requirePermission, type WebDeps } from '../app.js';
 import { clientOf, intParam, parseBody, text } from '../forms.js';
@@ -25,7 +24,7 @@ const ExportSchema = z.object({ _csrf: text(100), set: text(20), purpose: text(6
  */
 export function gateRoutes(deps: WebDeps & { reveals: RevealStore }): Router {
   const r = Router();
-  const { vault, reveals } = deps;
+  const { vault, reveals, gatePages } = deps;
   const windows = deps.gateWindows ?? DEFAULT_WINDOWS;
   // Waiting pages serve number requests and entry requests (入室申請, admins too); each shows only the user's own.
   r.use(requirePermission('gate.request', 'entry.request'));
@@ -34,11 +33,10 @@ export function gateRoutes(deps: WebDeps & { reveals: RevealStore }): Router {
   // A user's own requests, newest first: each opens its waiting page; open ones cancel, ended ones reopen.
   r.get('/', (req, res) => {
     const user = res.locals.session!.user;
-    const now = vault.clock.now();
-    const rows = vault.gate.recentOf(user.id, 50).map((g) => {
-      const first = g.personIds[0];
-      return { ...g, state: stateAt(g, now), subject: g.kind === 'reveal' && first !== undefined ? (vault.persons.byId(first)?.name ?? '') : g.kind === 'export' ? M.gateFeedback.list.persons.replace('{n}', String(g.personIds.length)) : '' };
-    });
+    const rows = gatePages.recentOf(user.id, 50).map((g) => ({
+      ...g,
+      subject: g.kind === 'reveal' && g.firstPersonName !== null ? g.firstPersonName : g.kind === 'export' || g.kind === 'filing' ? M.gateFeedback.list.persons.replace('{n}', String(g.personIds.length)) : '',
+    }));
     res.render('gate/index', { rows, note: req.query.done === 'cancelled' ? M.gateFeedback.cancelled : null });
   });
 
@@ -71,16 +69,12 @@ export function gateRoutes(deps: WebDeps & { reveals: RevealStore }): Router {
 
   r.get('/:id', (req, res) => {
     const v = viewReveal(vault, reveals, res.locals.session!.user, intParam(req.params.id));
-    const first = v.request.personIds[0];
-    const person = first === undefined ? undefined : vault.persons.byId(first);
+    // A filing's waiting page shows the ZIP's password once (routes/filings.ts).
+    if (v.request.kind === 'filing') return res.redirect(303, `/filings/requests/${v.request.id}`);
     const purpose = findPurpose(v.request.purpose)?.name ?? findEntryPurpose(v.request.purpose)?.label ?? v.request.purpose;
     // A touch approves the holder's oldest pending request: say which one it will be.
-    const hasKey = vault.securityKeys.ofUser(v.request.handlerId).some((k) => !k.revokedAt);
-    const next = hasKey && v.state === 'requested' ? vault.gate.oldestOpenOf(v.request.handlerId, vault.clock.now().toISOString()) : undefined;
-    const leftOut = v.request.kind === 'export' ? vault.purposeNotices.leftOut(v.request.id) : [];
     // 本人確認 not on record: named on the page before the number is used (番号法16条).
-    const checked = vault.identityChecks.checkedPersonIds();
-    const unchecked = v.request.personIds.filter((id) => !checked.has(id)).map((id) => vault.persons.byId(id)!.name);
+    const { person, hasKey, next, leftOut, unchecked } = gatePages.waiting(v.request, v.state);
     const feedback = gateFeedback(vault, v.request, v.state, vault.clock.now());
     res.render('gate/show', { request: v.request, state: v.state, person, count: v.request.personIds.length, purpose, hasKey, touchFirst: next && next.id !== v.request.id ? next.code : null, leftOut, unchecked, feedback, reopened: req.query.reopened === '1' });
   });

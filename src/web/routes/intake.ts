@@ -8,6 +8,7 @@ import { actorOf } from '../../services/accounts.js';
 import { issueIntakeCode, recordIdentityCheck, recordIntake, type CodePurposes } from '../../services/intake.js';
 import { personDetail } from '../../services/persons.js';
 import { requirePermission, type WebDeps } from '../app.js';
+import { flashDone } from '../flash.js';
 import { choices, clientOf, intParam, parseBody, scrub, text, withForm } from '../forms.js';
 import { certificateDnsNames } from '../tls.js';
 import { personPage } from '../person-page.js';
@@ -70,6 +71,7 @@ export function intakeRoutes(deps: WebDeps): Router {
         identity: { method: form.method, route: form.route, numberDocument: form.numberDocument, identityDocuments: form.identityDocuments, otherDocumentName: form.otherDocumentName, authorityDocument: form.authorityDocument, proxyDocuments: form.proxyDocuments, checkedOn: form.checkedOn, note: form.note },
       }, clientOf(req));
       const parsed = form.number ? MyNumber.tryParse(form.number) : undefined;
+      flashDone(req, res, `/persons/${id}`, 'number');
       res.redirect(303, `/persons/${id}${parsed?.ok && parsed.value.placeholderWarning() ? '?warning=placeholder' : ''}`);
     }, (errors) => {
       // The number is never sent back into the page, even after an error.
@@ -87,6 +89,7 @@ export function intakeRoutes(deps: WebDeps): Router {
     const form = parseBody(req, IdentitySchema);
     withForm(res, () => {
       recordIdentityCheck(vault, actorOf(res.locals.session!.user), id, form, clientOf(req));
+      flashDone(req, res, `/persons/${id}`, 'identity');
       res.redirect(303, `/persons/${id}`);
     }, (errors) => res.status(400).render('intake/identity', { d: personDetail(vault, id), form: scrub(form), errors }));
   });

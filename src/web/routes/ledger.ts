@@ -24,7 +24,7 @@ export function ledgerRoutes(deps: WebDeps): Router {
       saved: extra.saved ?? false,
     });
 
-  r.get('/', requirePermission('users.manage'), (_req, res) => page(res, 200, {}));
+  r.get('/', requirePermission('users.manage'), (req, res) => page(res, 200, { saved: req.query.saved === '1' }));
 
   r.post('/owner', requirePermission('users.manage'), (req, res) => {
     const form = parseBody(req, OwnerSchema);
@@ -38,14 +38,14 @@ export function ledgerRoutes(deps: WebDeps): Router {
     const form = parseBody(req, FileSchema);
     withForm(res, () => {
       addLedgerFile(vault, actorOf(res.locals.session!.user), form, clientOf(req));
-      res.redirect(303, '/admin/ledger');
+      res.redirect(303, '/admin/ledger?saved=1');
     }, (errors) => page(res, 400, { file: scrub(form), errors }));
   });
 
   r.post('/files/:id/remove', requirePermission('users.manage'), (req, res) => {
     parseBody(req, CsrfOnly);
     removeLedgerFile(vault, actorOf(res.locals.session!.user), intParam(req.params.id), clientOf(req));
-    res.redirect(303, '/admin/ledger');
+    res.redirect(303, '/admin/ledger?saved=1');
   });
   return r;
 }

@@ -5,6 +5,7 @@ import { endDependant, kindOf, personDetail, registerPerson, retirePerson, updat
 import { requirePermission, type WebDeps } from '../app.js';
 import { clientOf, intParam, parseBody, scrub, text, withForm } from '../forms.js';
 import { M } from '../messages.js';
+import { doneMessage, flashDone, takeDone } from '../flash.js';
 import type { RegisterCursor } from '../../storage/persons-repo.js';
 import { formatDate, toHistory } from '../view-models.js';
 import { japanDate, parseDate } from '../../domain/dates.js';
@@ -84,6 +85,7 @@ export function personRoutes(deps: WebDeps): Router {
     const form = parseBody(req, PersonSchema);
     withForm(res, () => {
       const id = registerPerson(vault, actorOf(res.locals.session!.user), form as PersonForm, null, clientOf(req));
+      flashDone(req, res, `/persons/${id}`, 'registered');
       res.redirect(303, `/persons/${id}`);
     }, (errors) => res.status(400).render('persons/form', { title: M.person.newTitle, action: '/persons', form: scrub(form), errors, supporter: null, isNew: true }));
   });
@@ -94,6 +96,7 @@ export function personRoutes(deps: WebDeps): Router {
       ...personPage(vault, d),
       // Set by the intake route after it stored a number that is surely a placeholder (000000000000).
       placeholderWarning: req.query.warning === 'placeholder' && d.number?.state === 'held',
+      done: doneMessage(M.done.person, takeDone(req, res, `/persons/${d.person.id}`)),
     });
   });
 
@@ -110,6 +113,7 @@ export function personRoutes(deps: WebDeps): Router {
     const form = { ...parseBody(req, PersonSchema), kind: d.person.kind };
     withForm(res, () => {
       updatePerson(vault, actorOf(res.locals.session!.user), id, form as PersonForm, clientOf(req));
+      flashDone(req, res, `/persons/${id}`, 'updated');
       res.redirect(303, `/persons/${id}`);
     }, (errors) => res.status(400).render('persons/form', { title: M.person.editTitle, action: `/persons/${id}`, form: scrub(form), errors, supporter: d.supporter, isNew: false }));
   });
@@ -125,6 +129,7 @@ export function personRoutes(deps: WebDeps): Router {
     const form = { ...parseBody(req, PersonSchema), kind: 'dependant' };
     withForm(res, () => {
       registerPerson(vault, actorOf(res.locals.session!.user), form as PersonForm, supporterId, clientOf(req));
+      flashDone(req, res, `/persons/${supporterId}`, 'dependant');
       res.redirect(303, `/persons/${supporterId}`);
     }, (errors) => res.status(400).render('persons/form', { title: M.person.newDependantTitle, action: `/persons/${supporterId}/dependants`, form: scrub(form), errors, supporter: d.person, isNew: true }));
   });
@@ -148,6 +153,7 @@ export function personRoutes(deps: WebDeps): Router {
       }
       withForm(res, () => {
         run(vault, actorOf(res.locals.session!.user), id, form.date, clientOf(req));
+        flashDone(req, res, `/persons/${id}`, path);
         res.redirect(303, `/persons/${id}`);
       }, (errors) => {
         const d = personDetail(vault, id);

@@ -6,6 +6,7 @@ import { coApproveUse, notifyPurposes } from '../../services/purpose-use.js';
 import { setIdentityCheckPolicy } from '../../services/identity-policy.js';
 import { addRole, endRole, recordRoleFinalPayment } from '../../services/roles.js';
 import { requirePermission, type WebDeps } from '../app.js';
+import { flashDone } from '../flash.js';
 import { choices, clientOf, intParam, parseBody, text, withForm } from '../forms.js';
 import { personPage } from '../person-page.js';
 
@@ -36,6 +37,7 @@ export function purposeRoutes(deps: WebDeps): Router {
     const form = parseBody(req, CoApprovalSchema);
     withForm(res, () => {
       coApproveUse(vault, actorOf(res.locals.session!.user), id, { purpose: form.purpose ?? '', note: form.note ?? '' }, clientOf(req));
+      flashDone(req, res, `/persons/${id}`, 'co_approval');
       res.redirect(303, `/persons/${id}`);
     }, (errors) => res.status(400).render('persons/show', showWith(id, errors)));
   });
@@ -45,6 +47,7 @@ export function purposeRoutes(deps: WebDeps): Router {
     const form = parseBody(req, RoleSchema);
     withForm(res, () => {
       addRole(vault, actorOf(res.locals.session!.user), id, form, clientOf(req));
+      flashDone(req, res, `/persons/${id}`, 'role');
       res.redirect(303, `/persons/${id}`);
     }, (errors) => res.status(400).render('persons/show', showWith(id, errors)));
   });
@@ -54,6 +57,7 @@ export function purposeRoutes(deps: WebDeps): Router {
     const form = parseBody(req, RoleEndSchema);
     withForm(res, () => {
       endRole(vault, actorOf(res.locals.session!.user), id, intParam(req.params.roleId), form.date, clientOf(req), form.lastPaidOn);
+      flashDone(req, res, `/persons/${id}`, 'role');
       res.redirect(303, `/persons/${id}`);
     }, (errors) => res.status(400).render('persons/show', showWith(id, errors)));
   });
@@ -64,6 +68,7 @@ export function purposeRoutes(deps: WebDeps): Router {
     const form = parseBody(req, RolePaidSchema);
     withForm(res, () => {
       recordRoleFinalPayment(vault, actorOf(res.locals.session!.user), id, intParam(req.params.roleId), form.date, clientOf(req));
+      flashDone(req, res, `/persons/${id}`, 'final_payment');
       res.redirect(303, `/persons/${id}`);
     }, (errors) => res.status(400).render('persons/show', showWith(id, errors)));
   });

@@ -18,7 +18,8 @@ import { requirePermission, type WebDeps } from '../app.js';
 import { monthOf } from '../entry-log.js';
 import { clientOf, intParam, parseBody, text } from '../forms.js';
 import { M } from '../messages.js';
-import { JAPAN_OFFSET_MS as JST_MS } from '../../domain/dates.js';
+import { japanDate } from '../../domain/dates.js';
+import { checkFilingYear } from '../../domain/filing-record.js';
 
 const CompanySchema = z.object({ _csrf: text(100), companyName: text(400) }).strict();
 const MAX_SESSIONS_REMEMBERED = 1000;
@@ -56,7 +57,7 @@ export function reportRoutes(deps: WebDeps): Router {
 
   r.get('/reports', requirePermission('reports.read'), (req, res) => {
     const month = monthPeriod(req.query.month ?? monthOf(vault.clock.now()));
-    res.render('reports/index', { title: M.reports.title, month: month.key, titles: REPORT_TITLES, company: companyName(vault) });
+    res.render('reports/index', { title: M.reports.title, month: month.key, titles: REPORT_TITLES, company: companyName(vault), filingYear: Number(japanDate(vault.clock.now()).slice(0, 4)) - 1 });
   });
 
   // The report's own header in the top margin of every printed page (no inline style under the CSP).
@@ -68,6 +69,16 @@ export function reportRoutes(deps: WebDeps): Router {
   r.get('/reports/register{.:ext}', requirePermission('reports.read'), async (req, res) => {
     const format = formatOf(req.params.ext, res);
     await send(req, res, { kind: 'register' }, format, '/reports', can(res, 'reports.pdf') ? '/reports/register.pdf' : null, 'register.pdf');
+  });
+
+  // 提出記録 of a filing year (default: last year, the one filed in January).
+  r.get('/reports/filings{.:ext}', requirePermission('reports.read'), async (req, res) => {
+    const format = formatOf(req.params.ext, res);
+    const now = vault.clock.now();
+    const asked = typeof req.query.year === 'string' ? req.query.year : undefined;
+    const year = asked === undefined ? Number(japanDate(now).slice(0, 4)) - 1 : checkFilingYear(asked, now);
+    if (year === undefined) throw new AppError('invalid', M.filingRecords.badYear.replace('{year}', japanDate(now).slice(0, 4)));
+    await send(req, res, { kind: 'filings', year }, format, '/reports', can(res, 'reports.pdf') ? `/reports/filings.pdf?year=${year}` : null, `filings-${year}.pdf`);
   });
 
   r.get('/reports/:kind{.:ext}', requirePermission('reports.read'), async (req, res) => {
@@ -146,7 +157,7 @@ function incidentQuery(req: Request, now: Date, nameOf: (id: string) => string |
   for (const k of ['source', 'key', 'export', 'paper', 'reporter', 'corp', 'occurred', 'category', 'entrusted']) if (str(k)) raw[k] = str(k);
   if (str('improper') === '1') raw.improper = '1';
   if (str('public') === '1') raw.public = '1';
-  const today = new Date(now.getTime() + JST_MS).toISOString().slice(0, 10);
+  const today = japanDate(now);
   const period = raw.from || raw.to ? dayRangePeriod(raw.from, raw.to) : null;
   if (raw.known && !/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/u.test(raw.known)) throw new AppError('invalid', M.incident.badKnown);
   const pick = <T extends string>(labels: Record<T, string>, v: string | undefined): T | undefined => (v && Object.hasOwn(labels, v) ? (v as T) : undefined);

@@ -32,9 +32,7 @@ export function secondFactorAccountRoutes(deps: WebDeps): Router {
     res.render('account/second-factor', {
       keyAdded: req.query.added === '1',
       totpAdded: req.query.totp === '1',
-      totp: vault.secondFactor.totpOf(user.id)?.confirmedAt != null,
-      keys: vault.secondFactor.credentialsOf(user.id),
-      recoveryLeft: vault.secondFactor.unusedRecoveryCodes(user.id),
+      ...deps.users.secondFactorOf(user.id),
       webauthn: rp !== null,
     });
   });
@@ -57,13 +55,13 @@ export function secondFactorAccountRoutes(deps: WebDeps): Router {
     res.status(status).render('account/totp', { error, qr, base32: e.base32.replace(/(.{4})/gu, '$1 ').trim() });
   };
   r.get('/totp', async (_req, res) => {
-    if (vault.secondFactor.totpOf(res.locals.session!.user.id)?.confirmedAt) return res.redirect(303, '/account/second-factor');
+    if (deps.users.secondFactorOf(res.locals.session!.user.id).totp) return res.redirect(303, '/account/second-factor');
     await totpPage(res);
   });
   r.post('/totp', async (req, res) => {
     const form = parseBody(req, CodeForm);
     const user = res.locals.session!.user;
-    if (vault.secondFactor.totpOf(user.id)?.confirmedAt) return res.redirect(303, '/account/second-factor');
+    if (deps.users.secondFactorOf(user.id).totp) return res.redirect(303, '/account/second-factor');
     if (!confirmTotp(vault, user, form.code ?? '', clientOf(req))) return totpPage(res, 400, M.secondFactor.enrolWrongCode);
     res.redirect(303, '/account/second-factor?totp=1');
   });
@@ -99,11 +97,7 @@ export function secondFactorAdminRoutes(deps: WebDeps): Router {
     res.render('users/second-factor', {
       notice,
       staffRequired: staffRequired(vault),
-      users: vault.users.all().map((u) => ({
-        ...u,
-        totp: vault.secondFactor.totpOf(u.id)?.confirmedAt != null,
-        keys: vault.secondFactor.credentialsOf(u.id).length,
-      })),
+      users: deps.users.secondFactorList(),
     });
 
   r.get('/', (req, res) => page(res, req.query.saved === '1' ? 'saved' : req.query.reset === '1' ? 'reset' : null));

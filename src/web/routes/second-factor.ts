@@ -8,6 +8,7 @@ import { authenticationOptions, registrationOptions, relyingPartyOf, verifyAuthe
 import type { WebDeps } from '../app.js';
 import { parseBody, text } from '../forms.js';
 import { M } from '../messages.js';
+import type { UserView } from '../../domain/users.js';
 import { completeSignIn, dropPending, loadPending, type Pending } from '../second-factor-step.js';
 
 const CodeForm = z.object({ _csrf: text(100), code: text(40) });
@@ -142,7 +143,7 @@ export function secondFactorRoutes(deps: WebDeps): Router {
 
 /** Whose new credential a registration ceremony makes, and where its challenge is kept. */
 export interface Registrant {
-  user: Pending['user'];
+  user: UserView;
   client: string | null;
   challenge: string | null;
   setChallenge(challenge: string | null): void;

@@ -19,14 +19,8 @@ export function securityKeyRoutes(deps: WebDeps): Router {
   const { vault } = deps;
   r.use(requirePermission('users.manage'));
   const now = () => vault.clock.now().getTime();
-  const candidates = () => vault.users.all().filter((u) => !u.disabledAt && u.role !== 'auditor');
-
   const index = (errors: Record<string, string> = {}, form: Record<string, string> = {}) => {
-    const users = new Map(vault.users.all().map((u) => [u.id, u]));
-    const keys = vault.securityKeys
-      .all()
-      .map((k) => ({ ...k, holder: users.get(k.userId)?.displayName ?? '—', enrolledByName: users.get(k.enrolledBy)?.displayName ?? '—' }));
-    return { keys, candidates: candidates(), plugged: deps.securityKeys?.station.statuses() ?? [], available: deps.securityKeys !== undefined, errors, form };
+    return { keys: deps.users.keys(), candidates: deps.users.keyCandidates(), plugged: deps.securityKeys?.station.statuses() ?? [], available: deps.securityKeys !== undefined, errors, form };
   };
 
   r.get('/', (req, res) => res.render('security-keys/index', { ...index(), doneNote: req.query.done === 'revoked' ? M.accounts.doneRevoked : null }));
@@ -51,7 +45,7 @@ export function securityKeyRoutes(deps: WebDeps): Router {
 
   r.get('/enrol/:id', (req, res) => {
     const e = enrolment(String(req.params.id), res.locals.session!.user.id);
-    res.render('security-keys/enrol', { enrolment: e, holder: vault.users.byId(e.userId)?.displayName ?? '—' });
+    res.render('security-keys/enrol', { enrolment: e, holder: deps.users.byId(e.userId)?.displayName ?? '—' });
   });
 
   r.get('/enrol/:id/status', (req, res) => {
@@ -62,7 +56,7 @@ export function securityKeyRoutes(deps: WebDeps): Router {
   r.post('/:id/revoke', (req, res) => {
     const form = parseBody(req, ConfirmSchema);
     const id = intParam(req.params.id);
-    const key = vault.securityKeys.byId(id);
+    const key = deps.users.key(id);
     // Revoking cannot be undone: asked twice (an unknown or revoked key goes on to the service's own answer).
     if (key && !key.revokedAt && form.confirm !== '1') {
       const t = M.accounts.confirm.revoke;

@@ -54,8 +54,12 @@ export function selfIntakeRoutes(deps: WebDeps): Router {
     const f = open(code, clientOf(req) ?? '');
     const dependants: Record<string, string | undefined> = {};
     for (const d of f.dependants) dependants[String(d.id)] = body[`dependant_${d.id}`];
-    const family: FamilyChanges = { ended: {}, added: [] };
+    const family: FamilyChanges = { ended: {}, added: [], changed: {} };
     for (const d of f.dependants) family.ended[String(d.id)] = body[`ended_${d.id}`];
+    for (const d of f.family) {
+      const v = (k: string) => body[`changed_${d.id}_${k}`];
+      family.changed![String(d.id)] = { name: v('name'), kana: v('kana'), birthDate: v('birthDate'), on: v('on') };
+    }
     for (let i = 0; i < MAX_NEW_DEPENDANTS; i++) {
       const v = (k: string) => body[`new_${i}_${k}`];
       family.added.push({ name: v('name'), kana: v('kana'), birthDate: v('birthDate'), relationship: v('relationship'), since: v('since'), number: v('number') });
@@ -66,7 +70,7 @@ export function selfIntakeRoutes(deps: WebDeps): Router {
     }, (errors) => {
       // Everything typed comes back except the numbers, which are never sent into a page.
       const values: Record<string, string | boolean> = { acknowledged: body.acknowledged === 'yes' };
-      for (const [k, v] of Object.entries(body)) if (/^(ended_\d+|new_\d_(name|kana|birthDate|relationship|since))$/u.test(k)) values[k] = v;
+      for (const [k, v] of Object.entries(body)) if (/^(ended_\d+|new_\d_(name|kana|birthDate|relationship|since)|changed_\d+_(name|kana|birthDate|on))$/u.test(k)) values[k] = v;
       res.status(400).render('self-intake/form', { f, code, values, errors, maxNew: MAX_NEW_DEPENDANTS });
     });
   });

@@ -26,7 +26,7 @@ export function statusRoutes(deps: WebDeps): Router {
   const version = appVersion();
   r.get('/', requirePermission('users.manage'), (req, res) => {
     const { vault } = deps;
-    const head = vault.audit.head();
+    const head = deps.auditReading.head();
     const tls = tlsInfo(vault.dataDir, vault.clock.now());
     res.render('status/index', {
       t: T,

@@ -22,7 +22,7 @@ export function userRoutes(deps: WebDeps): Router {
   const { vault } = deps;
   r.use(requirePermission('users.manage'));
 
-  const list = () => vault.users.all().map((u) => ({ ...u, hasPin: vault.slots.pinSlotOf(u.id) !== undefined, pinLockedAt: vault.users.pinLockedAt(u.id) }));
+  const list = () => deps.users.list();
 
   r.get('/', (req, res) => res.render('users/index', { users: list(), done: M.accounts.done[typeof req.query.done === 'string' ? req.query.done : ''] ?? null }));
   r.get('/new', (_req, res) => res.render('users/new', { form: { role: 'handler' }, errors: {} }));
@@ -52,7 +52,7 @@ export function userRoutes(deps: WebDeps): Router {
     });
   }
 
-  const target = (id: string) => vault.users.byId(id);
+  const target = (id: string) => deps.users.byId(id);
   r.get('/:id/pin', (req, res) => {
     const user = target(String(req.params.id));
     if (!user) return res.status(404).render('error', { message: '指定されたユーザーは存在しません。' });
@@ -72,7 +72,7 @@ export function userRoutes(deps: WebDeps): Router {
   });
 
   // PINの登録 at the appliance: the admin's PIN here, the handler's new PIN (twice) on the pad.
-  const desk = deps.pinEnrolments!;
+  const desk = deps.pinEnrolments;
   r.post('/:id/pin-enrolment', async (req, res) => {
     const user = target(String(req.params.id));
     if (!user) return res.status(404).render('error', { message: '指定されたユーザーは存在しません。' });

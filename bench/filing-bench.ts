@@ -1,0 +1,101 @@
+import { join } from 'node:path';
+import iconv from 'iconv-lite';
+import { PERSON_KIND_LABEL } from '../src/domain/persons.js';
+import { systemClock } from '../src/domain/ports.js';
+import { Secret } from '../src/domain/secret.js';
+import { randomCode } from '../src/gate/codes.js';
+import { DEFAULT_WINDOWS } from '../src/gate/requests.js';
+import { createUser, setUserPin } from '../src/services/accounts.js';
+import { downloadFiling, requestFiling, uploadFiling } from '../src/services/filings.js';
+import { completeApproval, downloadExport, openRequest, requestExport, RevealStore } from '../src/services/gate.js';
+import { importPersons } from '../src/services/import/import-persons.js';
+import { initDevVault } from '../src/services/init-vault.js';
+import type { Vault } from '../src/services/vault.js';
+import { TEST_PIN_COST, unlockSlot } from '../src/vault/slots.js';
+import { BENCH_PURPOSES } from './bench-purposes.js';
+import type { Row } from './row.js';
+import { syntheticCsv } from './synthetic.js';
+
+const ADMIN = { login: 'bench', password: 'bench-password-long', pin: '135790' };
+const HANDLER = { login: 'tanto', password: 'handler password 1', pin: '482915' };
+
+async function filingVault(dir: string, persons: number): Promise<Vault> {
+  const { vault, recoveryCode } = await initDevVault({
+    dataDir: dir,
+    admin: { login: ADMIN.login, password: new Secret(ADMIN.password), pin: new Secret(ADMIN.pin) },
+    clock: systemClock,
+    pinCost: TEST_PIN_COST,
+  });
+  recoveryCode.wipe();
+  const admin = vault.users.byLogin(ADMIN.login)!;
+  const h = await createUser(vault, { id: admin.id, name: admin.displayName }, { login: HANDLER.login, displayName: '担当 花子', role: 'handler', password: new Secret(HANDLER.password) }, null);
+  await setUserPin(vault, admin, h.id, new Secret(ADMIN.pin), new Secret(HANDLER.pin), null, TEST_PIN_COST);
+  const report = importPersons(vault, Buffer.from(syntheticCsv(persons)), { actor: { id: 'bench', name: 'bench' }, purposes: BENCH_PURPOSES });
+  if (!report.committed) throw new Error('filing bench: import failed');
+  return vault;
+}
+
+/** The payroll package's file for the export's persons: the appliance CSV (Shift_JIS) with the 個人番号 column empty. */
+function filingFile(vault: Vault, ids: readonly number[]): Buffer {
+  const lines = ['種別,社員番号,氏名,フリガナ,生年月日,個人番号,続柄,扶養元社員番号'];
+  for (const id of ids) {
+    const p = vault.persons.byId(id)!;
+    const supporter = p.supporterId === null ? null : vault.persons.byId(p.supporterId)!;
+    lines.push([PERSON_KIND_LABEL[p.kind], p.code ?? '', p.name, p.kana ?? '', p.birthDate ?? '', '', p.relationship ?? '', supporter?.code ?? ''].join(','));
+  }
+  return iconv.encode(`${lines.join('\r\n')}\r\n`, 'cp932');
+}
+
+/**
+ * The filing merge (issue 18): a file of `rows` rows (employees and their
+ * dependants) read, matched to the register, filled after approval and
+ * wrapped in an AES-256 ZIP, with its audit event and handover row — against
+ * the plain export of the same persons in the same run, each from its request
+ * to its download. Both leave out the PIN slot's key derivation, which is the
+ * same for either.
+ */
+export async function benchFiling(root: string, rows: number): Promise<Row[]> {
+  const vault = await filingVault(join(root, 'filing', 'data'), Math.ceil(rows / 0.9) + 10);
+  const store = new RevealStore();
+  try {
+    const handler = vault.users.byLogin(HANDLER.login)!;
+    const slot = vault.slots.pinSlotOf(handler.id)!;
+    const ids = vault.persons.exportSet('employees');
+    const file = filingFile(vault, ids);
+    let ours = Infinity;
+    let floor = Infinity;
+    let filled = 0;
+    for (let run = 0; run < 3; run++) {
+      let key = await unlockSlot(slot, { kind: 'pin', pin: new Secret(HANDLER.pin) }, vault.keys.pepper);
+      let t = performance.now();
+      const draft = uploadFiling(vault, store.filings, handler, { kind: 'appliance_csv', bytes: Buffer.from(file), filename: 'bench.csv' });
+      const r = requestFiling(vault, store.filings, handler, draft.id, { leaveUnfilled: false }, (g) => openRequest(vault, handler, g, null, DEFAULT_WINDOWS, randomCode));
+      await completeApproval(vault, store, r, key, { kind: 'pin', device: 'bench' });
+      store.filings.takePassword(r.id)?.wipe();
+      const zip = downloadFiling(vault, (id, now) => store.takeFile(id, now), store.filings, handler, r.id, null);
+      ours = Math.min(ours, (performance.now() - t) / 1000);
+      filled = r.personIds.length;
+      zip.bytes.fill(0);
+
+      key = await unlockSlot(slot, { kind: 'pin', pin: new Secret(HANDLER.pin) }, vault.keys.pepper);
+      t = performance.now();
+      const e = requestExport(vault, handler, { set: 'employees', purpose: 'withholding_slip', encoding: 'shift_jis' }, null);
+      await completeApproval(vault, store, e, key, { kind: 'pin', device: 'bench' });
+      downloadExport(vault, store, handler, e.id, null).bytes.fill(0);
+      floor = Math.min(floor, (performance.now() - t) / 1000);
+    }
+    return [
+      {
+        operation: `filing merge of a ${ids.length.toLocaleString('en-US')}-row file: parse, match, request, open and fill ${filled.toLocaleString('en-US')}, AES-256 ZIP, audit + handover`,
+        n: ids.length,
+        seconds: ours,
+        floor: 'plain export of the same persons: request, open, CSV, audit, download',
+        floorSeconds: floor,
+        target: '< 5 s on 2 cores',
+      },
+    ];
+  } finally {
+    store.clear();
+    vault.close();
+  }
+}

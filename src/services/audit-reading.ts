@@ -1,0 +1,72 @@
+import { linkHolds } from '../audit/verify.js';
+import type { Secret } from '../domain/secret.js';
+import type { AuditBrowseRepo, AuditCursor, AuditFilter, AuditPage } from '../storage/audit-browse-repo.js';
+import { namedAuditRow, type AuditRepo, type AuditRow, type RawAuditRow } from '../storage/audit-repo.js';
+import type { PersonsRepo } from '../storage/persons-repo.js';
+import type { UsersRepo } from '../storage/users-repo.js';
+
+export interface AuditReadingDeps {
+  browse: AuditBrowseRepo;
+  trail: AuditRepo;
+  users: UsersRepo;
+  persons: PersonsRepo;
+  auditKey: Secret<Buffer>;
+}
+
+/**
+ * The audit pages' read model: the trail as the browse queries read it, the
+ * names they show, and one event's link check. Made once by the composition;
+ * the pages never see the repositories or the audit key behind it.
+ */
+export class AuditReading {
+  constructor(private readonly deps: AuditReadingDeps) {}
+
+  page(filter: AuditFilter, cursor: AuditCursor, limit: number): AuditPage {
+    return this.deps.browse.page(filter, cursor, limit);
+  }
+
+  /** One event by its seq, with the names of its subjects resolved; undefined when there is none. */
+  event(seq: number): { row: RawAuditRow; named: AuditRow } | undefined {
+    const row = this.deps.browse.bySeq(seq);
+    return row && { row, named: namedAuditRow(row) };
+  }
+
+  /** Every event of one action, oldest first (enrolments and revocations of security keys). */
+  allOf(action: string): RawAuditRow[] {
+    return this.deps.browse.allOf(action);
+  }
+
+  /** The seq of the chain's newest event (0 when empty). */
+  headSeq(): number {
+    return this.deps.trail.head()?.seq ?? 0;
+  }
+
+  head(): { seq: number; hash: Buffer } | undefined {
+    return this.deps.trail.head();
+  }
+
+  /** The persons a filter's name matches (at most `limit`) and how many matched in all. */
+  searchPersons(q: string, limit: number): { ids: number[]; total: number } {
+    const found = this.deps.persons.search({ q, perPage: limit });
+    return { ids: found.rows.map((r) => r.id), total: found.total };
+  }
+
+  /** The actors seen in the trail: their id and the name to show (the account's, else the trail's). */
+  actors(): { id: string; name: string }[] {
+    const { browse, users } = this.deps;
+    return browse.distinct('actor_id').map((id) => ({ id, name: users.byId(id)?.displayName ?? browse.actorName(id) ?? id }));
+  }
+
+  devices(): string[] {
+    return this.deps.browse.distinct('device');
+  }
+
+  /** Whether one shown event's HMAC and prev_hash hold, read as stored (not as shown). */
+  linked(seq: number): boolean {
+    const { browse, trail, auditKey } = this.deps;
+    const row = browse.rawBySeq(seq);
+    if (!row) return false;
+    const prev = row[0] === 1 ? Buffer.alloc(32) : browse.bySeq(row[0] - 1)?.[11];
+    return prev !== undefined && linkHolds(trail, auditKey, row, prev);
+  }
+}

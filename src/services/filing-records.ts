@@ -1,0 +1,68 @@
+import type { Actor, AuditSubject } from '../domain/audit-events.js';
+import { AppError } from '../domain/errors.js';
+import { checkSubmission, type SubmissionInput } from '../domain/filing-record.js';
+import { writeTransaction } from '../storage/database.js';
+import { FilingRecordsRepo, type HandoverRow } from '../storage/filing-records-repo.js';
+import { FormError } from './accounts.js';
+import type { Vault } from './vault.js';
+
+const NOT_FOUND = '指定された申告書ファイルの引渡しの記録はありません。';
+
+export type HandoverRecord = HandoverRow & { subjects: AuditSubject[]; purpose: string | null };
+
+export function handoverRecord(vault: Pick<Vault, 'db'>, id: number): HandoverRecord {
+  const h = new FilingRecordsRepo(vault.db).byId(id);
+  if (!h) throw new AppError('not_found', NOT_FOUND);
+  return { ...h, subjects: JSON.parse(h.subjects) as AuditSubject[] };
+}
+
+/**
+ * Records where a handover's file was submitted: the destination's name, the
+ * day and the receipt number, checked by the domain (filing-record.ts). Once
+ * only. The event names the handover's persons, so each person's history shows
+ * where their number went. Audited as filing.submitted in the same transaction.
+ */
+export function recordFilingSubmission(vault: Vault, actor: Actor, id: number, form: SubmissionInput, client: string | null): void {
+  const repo = new FilingRecordsRepo(vault.db);
+  const h = handoverRecord(vault, id);
+  if (h.submittedOn !== null) throw new AppError('conflict', 'この引渡しの提出は既に記録済みです。');
+  const checked = checkSubmission(form, h, vault.clock.now());
+  if (!checked.ok) throw new FormError(checked.errors);
+  const s = checked.value;
+  writeTransaction(vault.db, () => {
+    if (!repo.recordSubmission(id, s, actor.id, vault.clock.now().toISOString())) throw new AppError('conflict', 'この引渡しの提出は既に記録済みです。');
+    vault.audit.append({
+      actor,
+      action: 'filing.submitted',
+      purpose: h.purpose,
+      subjects: h.subjects,
+      client,
+      detail: {
+        handover_id: id,
+        merged_seq: h.mergedSeq,
+        kind: h.kind,
+        year: h.year,
+        destination: h.destination,
+        destination_name: s.destinationName,
+        channel: h.channel,
+        submitted_on: s.submittedOn,
+        receipt_no: s.receiptNo,
+        persons: h.persons,
+      },
+    });
+  });
+}
+
+/**
+ * Closes the 持出し of a handover: the handler confirms the filled file was
+ * deleted from the PC and any medium. Audited as filing.file_deleted; once only.
+ */
+export function confirmFilingFileDeleted(vault: Vault, actor: Actor, id: number, confirmed: boolean, client: string | null): void {
+  const repo = new FilingRecordsRepo(vault.db);
+  const h = handoverRecord(vault, id);
+  if (!confirmed) throw new FormError({ confirmed: '番号を入れたファイル（ダウンロードしたZIPと、展開したファイル、USBメモリなどに写したもの）をすべて削除してから、確認の欄に印を付けてください。' });
+  writeTransaction(vault.db, () => {
+    if (!repo.confirmDeletion(id, actor.id, vault.clock.now().toISOString())) throw new AppError('conflict', 'この引渡しのファイルは既に削除を確認済みです。');
+    vault.audit.append({ actor, action: 'filing.file_deleted', purpose: h.purpose, client, detail: { handover_id: id, merged_seq: h.mergedSeq, kind: h.kind, year: h.year, persons: h.persons } });
+  });
+}
