@@ -174,7 +174,7 @@ try {
     requests: latencies.length,
     errors,
     requestsPerSecond: Math.round(latencies.length / SECONDS),
-    latencyMs: { p50: Math.round(q(latencies, 0.5)), p95: Math.round(q(latencies, 0.95)), max: Math.round(Math.max(...latencies)) },
+    latencyMs: { p50: Math.round(q(latencies, 0.5)), p95: Math.round(q(latencies, 0.95)), max: Math.round(latencies.reduce((m, x) => (x > m ? x : m), 0)) },
     nodeFlags: flags.join(' '),
     env: values.env ?? UNIT_ENV,
     floorMb: { bareNode: Math.round(bare), serverStarted: Math.round(startedRss) },

@@ -27,7 +27,6 @@ import { NetworkDenials } from './services/network-denials.js';
 import { PinEnrolmentDesk } from './services/pin-enrolment.js';
 import { keypadPort } from './devices/keypad-port.js';
 import { attachPinPad } from './services/pinpad.js';
-import { RetentionOverviews } from './services/retention.js';
 import { hidKeyOpener, SecurityKeyStation, type KeyStatus } from './services/security-key-station.js';
 import { StorageHealth } from './services/storage-health.js';
 import { startSyslog } from './services/syslog-forwarder.js';
@@ -50,7 +49,6 @@ export interface Core {
   backupRunner: BackupRunner;
   auditReading: AuditReading;
   networkDenials: NetworkDenials;
-  retentionOverviews: RetentionOverviews;
   gatePages: GatePages;
   users: UserDirectory;
   entryRecords: EntryRecords;
@@ -67,7 +65,6 @@ export function composeCore(vault: Vault, opts: { pinCost?: PinCost | undefined 
     backupRunner: new BackupRunner(vault),
     auditReading: new AuditReading({ browse: new AuditBrowseRepo(vault.db), trail: vault.auditRepo, users: vault.users, persons: vault.persons, auditKey: vault.keys.audit }),
     networkDenials: new NetworkDenials(vault),
-    retentionOverviews: new RetentionOverviews(vault),
     gatePages: new GatePages(vault),
     users: new UserDirectory(vault),
     entryRecords: new EntryRecords(vault),

@@ -159,12 +159,23 @@ export interface DueEntry {
  */
 function assessed(vault: Vault, ids?: readonly PersonId[]) {
   const rules = vault.retention.rules();
-  const roles = vault.roles.allByPerson();
+  // A few persons (a write's marked persons) read their own roles; a walk reads the table once.
+  const roles = ids && ids.length <= 64 ? new Map(ids.map((id) => [id, vault.roles.forPerson(id)])) : vault.roles.allByPerson();
   const supporters = supporterLookup(vault);
   return vault.retention.candidates(ids).map((c) => {
     const facts: RetentionFacts[] = [c, ...(roles.get(c.id) ?? []).map((r) => roleRetentionFacts(r, supporters))];
     return { candidate: c, facts, result: personRetentionEnd(facts, rules) };
   });
+}
+
+/**
+ * The retention end (personRetentionEnd over every role) of each of `ids`
+ * that holds a number and is visible, or null while a role goes on; ids
+ * absent from the map hold no number or are not visible. The one computation
+ * behind persons.retention_end (services/retention-due.ts).
+ */
+export function retentionEndsOf(vault: Vault, ids: readonly PersonId[]): Map<PersonId, string | null> {
+  return new Map(assessed(vault, ids).map((a) => [a.candidate.id, a.result?.end ?? null]));
 }
 
 /** Persons whose number may be disposed of today (Japan time), held ones included and marked. */
@@ -202,28 +213,6 @@ export interface RetentionOverview {
   ended: number;
   due: number;
   held: number;
-}
-
-/**
- * retentionOverview for the home page, kept while nothing it reads can have
- * changed: every change to persons, roles, rules, holds or disposals appends
- * an audit event (so the head moves), and the day is part of the key. A large
- * register is walked once per change, not once per view. The composition
- * makes one per open vault.
- */
-export class RetentionOverviews {
-  #kept: { key: string; value: RetentionOverview } | undefined;
-
-  constructor(private readonly vault: Vault) {}
-
-  now(): RetentionOverview {
-    const { vault } = this;
-    const key = `${vault.audit.head()?.seq ?? 0}|${japanDate(vault.clock.now())}`;
-    if (this.#kept?.key === key) return this.#kept.value;
-    const value = retentionOverview(vault);
-    this.#kept = { key, value };
-    return value;
-  }
 }
 
 export interface DueBatch {

@@ -2,8 +2,11 @@ import type { PersonId, PersonKind } from '../domain/persons.js';
 import { codeLike, queryGrams, searchKey } from '../domain/search-text.js';
 import type { Db } from './database.js';
 
-/** 未取得 (no number record), 本人確認未了 (a held number without its identity check), 未提供 (a refusal on record). */
-export type RegisterFilter = 'missing' | 'unchecked' | 'not_provided';
+/**
+ * 未取得 (no number record), 本人確認未了 (a held number without its identity check), 未提供 (a refusal on record),
+ * 保存期間経過 (a held number past its retention end: persons.retention_due, migration 190).
+ */
+export type RegisterFilter = 'missing' | 'unchecked' | 'not_provided' | 'retention_due';
 
 /** The register_counts filter key of a filter: 未提供 is the number state's own count. */
 const countKey = (f: RegisterFilter | undefined): string => (f === undefined ? '*' : f === 'not_provided' ? 'n:not_provided' : f);
@@ -108,8 +111,10 @@ export class RegisterQuery {
 
   /** One maintained count: kind (or all), status (or all), and a number filter key ('*', 'missing', 'unchecked', 'n:held', …). */
   count(c: { kind?: PersonKind; status?: 'active' | 'retired'; filterKey: string }): number {
-    const k = `k=${c.kind ?? '*'};s=${c.status ?? '*'};f=${c.filterKey}`;
-    return (this.db.prepare('SELECT n FROM register_counts WHERE key = ?').pluck().get(k) as number | undefined) ?? 0;
+    // 保存期間経過 is counted with the retention ends (retention_counts, migration 190).
+    const due = c.filterKey === 'retention_due';
+    const k = `k=${c.kind ?? '*'};s=${c.status ?? '*'};f=${due ? 'due' : c.filterKey}`;
+    return (this.db.prepare(`SELECT n FROM ${due ? 'retention_counts' : 'register_counts'} WHERE key = ?`).pluck().get(k) as number | undefined) ?? 0;
   }
 
   private registerPage(s: RegisterPageQuery, direction: Direction, cursor: RegisterCursor | undefined): Keyed[] {
@@ -120,7 +125,7 @@ export class RegisterQuery {
     }
     const order = direction === 'forward' ? 'ASC' : 'DESC';
     return this.db
-      .prepare(`SELECT p.register_key AS key, p.id FROM persons p ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      .prepare(`SELECT p.register_key AS key, p.id FROM persons p ${orderIndex(s)} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
                 ORDER BY p.register_key ${order}, p.id ${order} LIMIT ?`)
       .all(...args, s.perPage + 1) as Keyed[];
   }
@@ -187,7 +192,7 @@ export class RegisterQuery {
     const order = direction === 'forward' ? 'ASC' : 'DESC';
     // Stepped lazily: the walk stops at the page's last match, not at the bound.
     const scan = this.db
-      .prepare(`SELECT p.register_key AS key, p.id, instr(p.search_text, ?) > 0 AS hit FROM persons p ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      .prepare(`SELECT p.register_key AS key, p.id, instr(p.search_text, ?) > 0 AS hit FROM persons p ${orderIndex(s)} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
                 ORDER BY p.register_key ${order}, p.id ${order} LIMIT ?`)
       .iterate(key, ...args, this.shortQueryScan) as IterableIterator<Keyed & { hit: number }>;
     const rows: Keyed[] = [];
@@ -321,7 +326,17 @@ function filterClause(s: RegisterPageQuery, p: string): { where: string[]; args:
   if (s.filter === 'unchecked') where.push(`${p}.number_state = 'held' AND ${p}.identity_checked = 0`);
   // Matches the partial index persons_register_not_provided (migration 140).
   if (s.filter === 'not_provided') where.push(`${p}.number_state = 'not_provided'`);
+  // Matches the partial index persons_register_retention_due (migration 190).
+  if (s.filter === 'retention_due') where.push(`${p}.retention_due = 1`);
   return { where, args };
+}
+
+/**
+ * 保存期間経過 walks its own partial index even with a kind or status: due persons are few among a
+ * kind's, and the planner (without statistics) would otherwise walk every person of the kind.
+ */
+function orderIndex(s: RegisterPageQuery): string {
+  return s.filter === 'retention_due' ? 'INDEXED BY persons_register_retention_due' : '';
 }
 
 const cursorOf = (r: Keyed): RegisterCursor => ({ key: r.key, id: r.id });

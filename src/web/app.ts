@@ -60,7 +60,6 @@ import type { AuditVerifier } from '../services/audit-verifier.js';
 import type { BackupRunner } from '../services/backup-runner.js';
 import type { AuditReading } from '../services/audit-reading.js';
 import type { NetworkDenials } from '../services/network-denials.js';
-import type { RetentionOverviews } from '../services/retention.js';
 import type { GatePages } from '../services/gate-pages.js';
 import type { UserDirectory } from '../services/user-directory.js';
 import type { EntryRecords } from '../services/entry-records.js';
@@ -106,7 +105,6 @@ export interface WebDeps {
   /** Requests from outside the allowed networks, on the trail. */
   networkDenials: NetworkDenials;
   /** The home page's retention counts, kept until the trail moves. */
-  retentionOverviews: RetentionOverviews;
   /** The gate pages' read model. */
   gatePages: GatePages;
   /** Staff accounts and their keys as pages show them (never the password hash). */

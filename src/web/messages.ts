@@ -301,7 +301,7 @@ export const M = {
     page: 'ページ',
     ended: '異動',
     allNumbers: 'すべての取得状況',
-    filters: { missing: '未取得', unchecked: '本人確認未了', not_provided: '未提供' },
+    filters: { missing: '未取得', unchecked: '本人確認未了', not_provided: '未提供', retention_due: '保存期間経過' },
     atLeast: '以上',
     shortQuery: '1文字の検索は、台帳の順に10万人ずつ探します。「次へ」で続きを探せます。2文字以上で検索すると全員から一度に探せます。',
   },

@@ -18,7 +18,7 @@ import { Browser, testApp } from '../helpers/web.js';
  * the lock for its whole length.
  */
 const ROWS = 8000;
-/** Generous for a suite running files side by side on 2 cores (a chunk holds the lock for about 80 ms);
+/** Generous for a suite running files side by side on 2 cores (a chunk holds the lock for about 200 ms);
  * still half the 5 s busy timeout that the single-transaction import ran into. */
 const MAX_WAIT_MS = 2500;
 

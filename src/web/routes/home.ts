@@ -4,6 +4,7 @@ import { requirePermission, type WebDeps } from '../app.js';
 import { can } from '../policy.js';
 import { setupBanner } from '../setup-checks.js';
 import { lastBackup } from '../../services/backup.js';
+import { retentionOverviewFromColumn } from '../../services/retention-due.js';
 import { adminTasks, auditorTasks, CODES_NEAR_EXPIRY_DAYS, handlerTasks } from '../home-tasks.js';
 
 export function homeRoutes(deps: WebDeps): Router {
@@ -32,8 +33,8 @@ export function homeRoutes(deps: WebDeps): Router {
       syslog: admin ? (deps.syslog?.status() ?? null) : null,
       setup: can(res.locals.session?.user.role, 'users.manage') ? setupBanner(deps) : null,
       backupFailed: can(res.locals.session?.user.role, 'backups.manage') ? failedBackup(deps) : null,
-      // Past retention, by the disposal list's own rules (services/retention retentionOverview).
-      retention: can(res.locals.session?.user.role, 'disposal.read') ? deps.retentionOverviews.now() : null,
+      // Past retention, from the maintained retention_end (computed by the disposal list's own rule, services/retention-due).
+      retention: can(res.locals.session?.user.role, 'disposal.read') ? retentionOverviewFromColumn(deps.vault) : null,
     });
   });
   return r;

@@ -10,6 +10,7 @@ import type { RegisterCursor } from '../../storage/persons-repo.js';
 import { formatDate, toHistory } from '../view-models.js';
 import { japanDate, parseDate } from '../../domain/dates.js';
 import { personPage } from '../person-page.js';
+import { refreshRetentionDueForRead } from '../../services/retention-due.js';
 
 const PersonSchema = z.object({
   _csrf: text(100),
@@ -51,7 +52,9 @@ export function personRoutes(deps: WebDeps): Router {
     const q = typeof req.query.q === 'string' ? req.query.q.normalize('NFKC').trim().slice(0, 100) : '';
     const kind = kindOf(typeof req.query.kind === 'string' ? req.query.kind : undefined);
     const status = req.query.status === 'active' || req.query.status === 'retired' ? req.query.status : undefined;
-    const filter = req.query.filter === 'missing' || req.query.filter === 'unchecked' || req.query.filter === 'not_provided' ? req.query.filter : undefined;
+    const filter = req.query.filter === 'missing' || req.query.filter === 'unchecked' || req.query.filter === 'not_provided' || req.query.filter === 'retention_due' ? req.query.filter : undefined;
+    // 保存期間経過 reads the maintained retention_due: brought up to the day and to the last writes first.
+    if (filter === 'retention_due') refreshRetentionDueForRead(vault);
     const after = parseCursor(req.query.after);
     const before = req.query.before === 'end' ? 'end' : parseCursor(req.query.before);
     const result = vault.persons.search({ q, kind, status, filter, after, before, perPage: PER_PAGE });
