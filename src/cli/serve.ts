@@ -8,7 +8,7 @@ import type { RevealStore } from '../services/gate.js';
 import type { GateWindows } from '../gate/requests.js';
 import type { EnrolmentDesk } from '../services/key-enrolment.js';
 import type { SecurityKeyStation } from '../services/security-key-station.js';
-import { compose, type Composition } from '../main.js';
+import { compose, type Composition, type Releasable } from '../main.js';
 import { vaultCaKeyStore } from '../services/tls-ca-key.js';
 import { listen, type Server } from '../web/server.js';
 import { defaultHostnames } from '../web/tls.js';
@@ -73,7 +73,15 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
   }
   const composition = await compose(vault, config, opts);
   const { reveals, backupRunner } = composition;
-  const listening = await listen(composition.app, { port: opts.port, host: opts.host, http: opts.http, dataDir: vault.dataDir, now: () => vault.clock.now(), caKey: vaultCaKeyStore(vault) });
+  let listening: Awaited<ReturnType<typeof listen>>;
+  try {
+    listening = await listen(composition.app, { port: opts.port, host: opts.host, http: opts.http, dataDir: vault.dataDir, now: () => vault.clock.now(), caKey: vaultCaKeyStore(vault) });
+  } catch (e) {
+    // A refused start (a clock behind the CA, a port in use) must end the process with its error:
+    // the devices and schedules compose() started would otherwise keep it running, serving nothing.
+    await releaseAll(composition.releasables);
+    throw e;
+  }
   const { server, port, fingerprint } = listening;
   const shownHost = opts.host === '0.0.0.0' || opts.host === '::' ? defaultHostnames().hostnames[0] ?? 'localhost' : opts.host;
   let stopped: Promise<void> | undefined;
@@ -103,6 +111,17 @@ export async function startServer(vault: Vault, config: Config, options: ServeOp
       return stopped;
     },
   };
+}
+
+/** Releases what compose() started, each on its own: one that fails must not keep the others open. */
+async function releaseAll(releasables: Releasable[]): Promise<void> {
+  for (const r of releasables) {
+    try {
+      await r.close();
+    } catch (err) {
+      logEvent('error', 'device_release_failed', { device: r.name, error: (err as Error)?.name ?? 'Error' });
+    }
+  }
 }
 
 export async function serveCommand(argv: string[], config: Config, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
