@@ -30,6 +30,7 @@ const STARTS_PROCESSES = [
   'test/fault/crash-keys.test.ts',
   'test/fault/lost-wal.test.ts',
   'test/fault/storage-faults.test.ts',
+  'test/fault/system-clock.test.ts',
   'test/integration/card-intake-pinpad.test.ts',
   'test/integration/card-intake.test.ts',
   'test/integration/gate.test.ts',

@@ -25,9 +25,10 @@ fi
 # p7zip-full (7z): the filing tests open the AES-256 ZIP handover as a recipient would.
 # e2fsprogs (mkfs.ext4): the storage fault tests make a small ext4 the kernel remounts read-only under the service;
 # util-linux (setpriv): they run the CLI as another user, for whom a file can be unreadable (root reads anything).
+# faketime + libfaketime: the system-clock fault test runs the CLI with its clock set back (LD_PRELOAD).
 packages=(socat chromium fonts-noto-cjk libusb-1.0-0 libudev1 python3 make g++ ca-certificates shellcheck poppler-utils
   mmdebstrap systemd-container libreoffice-calc-nogui testssl.sh pcscd libccid libpcsclite-dev vsmartcard-vpcd
-  iproute2 p7zip-full e2fsprogs util-linux)
+  iproute2 p7zip-full e2fsprogs util-linux faketime libfaketime)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
