@@ -212,7 +212,10 @@ export function matchFiling(input: MatchInput): FilingMatch {
         return;
       }
       const pool = (family.get(subjectId) ?? []).filter((p) => searchKey(p.name) === searchKey(d.name));
-      outcomes.push(settle(dBase, byNameAndBirth(pool, d.birthDate, REASON.noDependant), [d.span], false));
+      // The 源泉徴収票 and 給与支払報告書 carry no birth date for a 配偶者 or 扶養親族: within the matched
+      // subject's own family, a name that only one member bears decides; two of one name are asked.
+      const found: Found = d.birthDate === undefined && pool.length === 1 ? { person: pool[0]! } : byNameAndBirth(pool, d.birthDate, REASON.noDependant);
+      outcomes.push(settle(dBase, found, [d.span], false));
     });
   }
 

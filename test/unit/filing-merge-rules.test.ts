@@ -120,4 +120,24 @@ describe('matching filing rows to persons', () => {
     const chosen = matchFiling({ filing, persons: register, verdict: allowed, resolutions: new Map([['L4', 21]]) });
     expect(chosen.outcomes[2]).toMatchObject({ state: 'filled', personId: 21 });
   });
+
+  it('decides a dependant the file names without a birth date by name within the subject’s own family, and asks when two share it', () => {
+    const text = '種別,社員番号,氏名,生年月日,個人番号,扶養元社員番号\n従業員,E1,山田 太郎,,,\n扶養親族,,山田 花子,,,E1\n従業員,E2,佐藤 一郎,,,\n扶養親族,,佐藤 桜,,,E2\n';
+    const filing = parseApplianceCsv(Buffer.from(text));
+    const register = [
+      person({ id: 10, code: 'E1', name: '山田 太郎' }),
+      person({ id: 11, kind: 'dependant', name: '山田 花子', birthDate: '1982-02-02', supporterId: 10 }),
+      person({ id: 12, kind: 'dependant', name: '山田 花子', birthDate: '2010-01-01', supporterId: 99 }), // another family's
+      person({ id: 20, code: 'E2', name: '佐藤 一郎' }),
+      person({ id: 21, kind: 'dependant', name: '佐藤 桜', birthDate: '2012-04-01', supporterId: 20 }),
+      person({ id: 22, kind: 'dependant', name: '佐藤　桜', birthDate: '1950-04-01', supporterId: 20 }),
+    ];
+    const m = matchFiling({ filing, persons: register, verdict: allowed });
+    expect(m.outcomes.map((o) => [o.key, o.state, 'personId' in o ? o.personId : null])).toEqual([
+      ['L2', 'filled', 10],
+      ['L2-1', 'filled', 11],
+      ['L4', 'filled', 20],
+      ['L4-1', 'ambiguous', null],
+    ]);
+  });
 });
