@@ -1,6 +1,7 @@
 import type { Express } from 'express';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { AppError } from '../domain/errors.js';
 import { logEvent } from '../log.js';
 import { applyServerLimits, serverLimitOptions } from './server-limits.js';
 import { defaultHostnames, ensureTls, serverTlsOptions, type CaKeyStore } from './tls.js';
@@ -67,10 +68,28 @@ export async function listen(app: Express, opts: ListenOptions): Promise<Listeni
   }
   applyServerLimits(server);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      clearInterval(renewal);
+      reject(listenFault(err, opts.host, opts.port));
+    });
     server.listen(opts.port, opts.host, () => resolve());
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
   return { server, port, fingerprint, renewTls: () => renewTls(), stopRenewal: () => clearInterval(renewal) };
+}
+
+/** A listen that fails is named: the port taken by another program, a port this user may not open, an address not on this machine. */
+function listenFault(err: NodeJS.ErrnoException, host: string, port: number): Error {
+  const where = `${host}:${port}`;
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return new AppError('conflict', `${where} は別のプログラム（またはもう一つの mnvault serve）が使っています。そのプログラムを止めるか、--port で別のポートを指定してください。`, { cause: err });
+    case 'EACCES':
+      return new AppError('forbidden', `${where} を開く権限がありません（1024未満のポートには権限が必要です）。サービスとして起動するか、1024以上のポートを指定してください。`, { cause: err });
+    case 'EADDRNOTAVAIL':
+      return new AppError('invalid', `${host} はこの機械のアドレスではありません。--host にこの機械のアドレスを指定してください。`, { cause: err });
+    default:
+      return err;
+  }
 }
