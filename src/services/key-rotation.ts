@@ -5,7 +5,7 @@ import { checkpointTruncate, writeTransaction } from '../storage/database.js';
 import { readRotation, ROTATION_META_KEY } from '../storage/rotation-state.js';
 import type { UserRow } from '../storage/users-repo.js';
 import { newRotation, openSuccessor, vaultPublicKeyOf, type RotationState } from '../vault/rotation-keys.js';
-import { Sealer, sealedKeyId, vaultKeyId } from '../vault/sealed-box.js';
+import { Sealer, sealedKeyId, vaultKeyId, vaultKeyIdText } from '../vault/sealed-box.js';
 import { createSlot, generateRecoveryCode, newPinParams, PRODUCTION_PIN_COST, unlockSlot, type PinCost } from '../vault/slots.js';
 import { vaultOpener } from '../vault/vault-opener.js';
 import { actorOf } from './accounts.js';
@@ -84,9 +84,7 @@ export async function rotateVaultKey(vault: Vault, opts: RotateOptions): Promise
   try {
     oldKey = await unlockSlot(slot, { kind: 'pin', pin: opts.pin }, vault.keys.pepper);
   } catch (err) {
-    writeTransaction(vault.db, () =>
-      vault.audit.append({ actor, action: 'slot.unlock_failed', client, detail: { slot_id: slot.id, kind: 'pin', during: 'key_rotation' } }),
-    );
+    writeTransaction(vault.db, () => vault.audit.append({ actor, action: 'slot.unlock_failed', client, detail: { slot_id: slot.id, kind: 'pin', during: 'key_rotation' } }));
     throw err;
   }
   let newKey: Secret<Buffer> | undefined;
@@ -112,7 +110,7 @@ export async function rotateVaultKey(vault: Vault, opts: RotateOptions): Promise
           actor,
           action: 'vault.key_rotation_started',
           client,
-          detail: { rotation_id: s.id, old_key_id: vaultKeyId(oldPublic).toString('hex'), new_key_id: vaultKeyId(Buffer.from(s.newPublicKey, 'base64')).toString('hex'), records: total },
+          detail: { rotation_id: s.id, old_key_id: vaultKeyIdText(oldPublic), new_key_id: vaultKeyIdText(Buffer.from(s.newPublicKey, 'base64')), records: total },
         });
       });
     } else if (!Buffer.from(state.oldPublicKey, 'base64').equals(oldPublic)) {
@@ -226,8 +224,8 @@ async function complete(vault: Vault, state: RotationState, newKey: Secret<Buffe
       client,
       detail: {
         rotation_id: state.id,
-        old_key_id: vaultKeyId(oldPublic).toString('hex'),
-        new_key_id: vaultKeyId(newPublic).toString('hex'),
+        old_key_id: vaultKeyIdText(oldPublic),
+        new_key_id: vaultKeyIdText(newPublic),
         resealed: state.resealed,
         records: total,
         revoked_slots: slots.length,
@@ -257,4 +255,3 @@ export function rotationInProgress(vault: Vault): { id: string; startedAt: strin
   const s = readRotation(vault.meta);
   return s && { id: s.id, startedAt: s.startedAt, resealed: s.resealed };
 }
-

@@ -45,6 +45,15 @@ export function vaultKeyId(vaultPublicKey: Uint8Array): Buffer {
   return createHash('sha256').update('mnvault key-id v1').update(vaultPublicKey).digest().subarray(0, KEY_ID);
 }
 
+/**
+ * The key id as the audit trail records it: base64url, 11 characters. Hex (16 characters) can hold a
+ * run of exactly twelve digits between two letters, which the trail's guard refuses as a possible
+ * My Number — for one key in a few hundred, whose rotation could then never be recorded.
+ */
+export function vaultKeyIdText(vaultPublicKey: Uint8Array): string {
+  return vaultKeyId(vaultPublicKey).toString('base64url');
+}
+
 /** The key id a box names (version 2), or undefined for version 1, which names none. */
 export function sealedKeyId(sealed: Uint8Array): Buffer | undefined {
   if (sealed[0] !== 2 || sealed.length < HEADER_V2 + TAG) return undefined;
