@@ -44,3 +44,20 @@ export function primaryRole(person: Person, dependantUntil: string | null): Pers
     lastPaidOn: null,
   };
 }
+
+/**
+ * The role a person is written as in a file made for a purpose (an export):
+ * the primary role when the purpose concerns it, else a further role it
+ * concerns — one still running first, else the one that ended last. One
+ * number, one record: a 社長 in a 支払調書 file is there as the payee, under his
+ * 取引先コード, not as an employee under his 社員番号 (番号法19条: the number is
+ * provided for the 事務 of that role only).
+ */
+export function roleForPurpose(primary: PersonRole, others: readonly PersonRole[], appliesTo: readonly PersonKind[]): PersonRole {
+  if (appliesTo.includes(primary.role)) return primary;
+  const concerned = others.filter((r) => appliesTo.includes(r.role));
+  const running = concerned.find((r) => r.endedOn === null);
+  if (running) return running;
+  const latest = [...concerned].sort((a, b) => (b.endedOn ?? '').localeCompare(a.endedOn ?? ''))[0];
+  return latest ?? primary;
+}

@@ -7,6 +7,7 @@ import { identityChecked, identityCheckPolicy, IDENTITY_UNCHECKED } from './iden
 import { kindsOf, purposeVerdicts, requirePurposeUse } from './purpose-use.js';
 import { findEntryPurpose } from '../domain/entry-purposes.js';
 import { PERSON_KIND_LABEL } from '../domain/persons.js';
+import { primaryRole, roleForPurpose } from '../domain/roles.js';
 import { guardSpreadsheetCell } from '../domain/spreadsheet-cell.js';
 import iconv from 'iconv-lite';
 import { Secret, zeroize } from '../domain/secret.js';
@@ -204,13 +205,19 @@ function csvField(value: string | null): string {
   return /[",'\r\n\t]/u.test(v) ? `"${v.replace(/"/gu, '""')}"` : v;
 }
 
-/** The export file in the import's own column format, so it reads back into a vault. */
-function exportCsv(vault: Vault, personIds: readonly number[], digits: readonly Buffer[], encoding: 'utf8_bom' | 'shift_jis'): Buffer {
+/**
+ * The export file in the import's own column format, so it reads back into a
+ * vault. Each person is written in the role the purpose concerns (種別, code,
+ * 続柄 and 扶養元 of that role), so a 社長 in a 支払調書 file is the payee.
+ */
+function exportCsv(vault: Vault, purpose: string, personIds: readonly number[], digits: readonly Buffer[], encoding: 'utf8_bom' | 'shift_jis'): Buffer {
   const lines = [EXPORT_HEADER.join(',')];
+  const appliesTo = findPurpose(purpose)?.appliesTo ?? [];
   personIds.forEach((id, i) => {
     const p = vault.persons.byId(id)!;
-    const supporter = p.supporterId === null ? null : vault.persons.byId(p.supporterId);
-    lines.push([PERSON_KIND_LABEL[p.kind], p.code, p.name, p.kana, p.birthDate, digits[i]!.toString('latin1'), p.relationship, supporter?.code ?? null].map(csvField).join(','));
+    const role = roleForPurpose(primaryRole(p, null), vault.roles.forPerson(id), appliesTo);
+    const supporter = role.supporterId === null ? null : vault.persons.byId(role.supporterId);
+    lines.push([PERSON_KIND_LABEL[role.role], role.code, p.name, p.kana, p.birthDate, digits[i]!.toString('latin1'), role.relationship, supporter?.code ?? null].map(csvField).join(','));
   });
   const text = `${lines.join('\r\n')}\r\n`;
   return encoding === 'shift_jis' ? iconv.encode(text, 'cp932') : Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text, 'utf8')]);
@@ -331,7 +338,7 @@ export async function completeApproval(
     const subjects = r.personIds.map((id) => ({ id, name: vault.persons.byId(id)!.name }));
     payload =
       r.kind === 'export'
-        ? exportCsv(vault, r.personIds, opened, r.exportEncoding ?? 'utf8_bom')
+        ? exportCsv(vault, r.purpose, r.personIds, opened, r.exportEncoding ?? 'utf8_bom')
         : r.kind === 'filing'
           ? await sealFiling(vault, store.filings, r, opened, windows.viewMs)
           : r.kind === 'reveal'
