@@ -459,4 +459,22 @@ describe('5. one number, one record: several roles over one sealed number, purpo
     expect(husband).toBeGreaterThan(0);
     expect(actions(vault, 'person.role_added')).toHaveLength(2);
   });
+
+  it('refuses an import row that gives a registered person\'s number in another role, and says to add the role instead', async () => {
+    const { vault, handler } = await setUp();
+    const boss = await registerEmployee(handler, 'E1', '社長 大家');
+    await takeNumber(handler, boss, n(42), ['withholding_slip']);
+    await handler.get('/imports');
+    const csv = (rows: string[]) => Buffer.from(['種別,社員番号,氏名,個人番号', ...rows].join('\n') + '\n');
+    const again = await handler.upload('/imports?purposes=payment_record_real_estate', csv([`支払先,P9,社長 大家,${n(42)}`]));
+    expect(again.status).toBe(422);
+    expect(again.text).toContain('既に登録済みの人と重複');
+    expect(again.text).toContain('「役割（1人1番号）」から役割を追加');
+    const twice = await handler.upload('/imports?purposes=withholding_slip,payment_record_real_estate', csv([`従業員,E5,兼務 五郎,${n(43)}`, `支払先,P5,兼務 五郎,${n(43)}`]));
+    expect(twice.status).toBe(422);
+    expect(twice.text).toContain('2行目と重複');
+    expect(twice.text).toContain('「役割（1人1番号）」から役割を追加');
+    expectNoNumbers(again.text + twice.text, [n(42), n(43)]);
+    expect(vault.persons.heldNumberCount()).toBe(1);
+  });
 });

@@ -16,6 +16,13 @@ import { decodeCsv, type CsvEncoding } from './decode.js';
 import { dropEndedRetention } from './retention-check.js';
 import { validateRow, type PersonDraft } from './validate.js';
 
+/**
+ * One number, one record (番号法20条: no second copy of a number is kept): a
+ * person who is also a payee or another employee's dependant holds that as a
+ * further role on their one record, added on the person page, never as a second row.
+ */
+const OTHER_ROLE = '同じ人が別の役割（従業員で支払先でもある、別の従業員の扶養親族でもある など）を持つときは、行を分けずに、人物の画面の「役割（1人1番号）」から役割を追加してください。';
+
 export interface RowError {
   /** Line in the file (the header is line 1). */
   line: number;
@@ -241,8 +248,8 @@ function checkAgainstFileAndVault(
     if (d.index !== null) {
       const key = d.index.toString('latin1');
       const earlier = fileNumbers.get(key);
-      if (earlier !== undefined) fail(d, `個人番号が${earlier}行目と重複しています。同じ人を2回入れていないか、番号の転記に誤りがないか確認してください。`);
-      else if (vaultHasNumbers && vault.persons.indexExists(d.index)) fail(d, '個人番号が既に登録済みの人と重複しています。同じ人を二重に登録していないか確認してください。');
+      if (earlier !== undefined) fail(d, `個人番号が${earlier}行目と重複しています。同じ人を2回入れていないか、番号の転記に誤りがないか確認してください。${OTHER_ROLE}`);
+      else if (vaultHasNumbers && vault.persons.indexExists(d.index)) fail(d, `個人番号が既に登録済みの人と重複しています。同じ人を二重に登録していないか確認してください。${OTHER_ROLE}`);
       else fileNumbers.set(key, d.line);
     }
   }
