@@ -6,8 +6,8 @@ import type { Person } from './persons.js';
  * no 個人番号関係事務 for which one could be collected (番号法20条 forbids
  * collecting or keeping a number outside those 事務; 15条 forbids asking for it).
  * Every path that takes a number asks this one rule: handler intake, a
- * self-intake code and its submission, the CSV import, and an edit that would
- * add a 法人番号 to a person whose number is held.
+ * self-intake code and its submission, the card read at the appliance, the CSV
+ * import, and an edit that would add a 法人番号 to a person whose number is held.
  */
 export const CORPORATION_NUMBER_REFUSAL = '法人（法人番号のある支払先）には個人番号を登録しません。個人番号は個人の支払先にだけ登録できます（番号法20条）。';
 

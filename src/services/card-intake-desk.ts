@@ -6,6 +6,7 @@ import type { CardReadFailure } from '../domain/card-read-failures.js';
 import type { CardReaders, CardReaderState } from '../domain/card-reader.js';
 import { AppError, publicMessage } from '../domain/errors.js';
 import type { PersonId } from '../domain/persons.js';
+import { numberCollectionRefusal } from '../domain/number-eligibility.js';
 import { Secret } from '../domain/secret.js';
 import { codeReserved, releaseCode, reserveCode } from '../gate/requests.js';
 import { CardReadFailedError, cardReview, readCardAtAppliance, recordCardReadFailure, sealCardIntake, type CardAtAppliance } from './card-intake.js';
@@ -72,7 +73,8 @@ export class CardIntakeDesk {
     if (busy) busy.read = null;
     const person = this.vault.persons.byId(personId);
     if (!person) throw new AppError('not_found', '指定された人物は存在しません。');
-    if (person.corporateNumber) throw new AppError('invalid', '法人の支払先には個人番号を登録しません。');
+    const corporation = numberCollectionRefusal(person);
+    if (corporation) throw new AppError('invalid', corporation);
     if (this.vault.persons.numberOf(personId)?.state === 'held') {
       throw new AppError('conflict', 'この人物の個人番号は登録済みです。訂正が必要な場合は管理者に相談してください。');
     }

@@ -30,6 +30,7 @@ import { writeTransaction } from '../storage/database.js';
 import { numberIndex } from '../vault/number-index.js';
 import { FormError, type FieldErrors } from './accounts.js';
 import { parsePurposes, storeNumber } from './intake.js';
+import { numberCollectionRefusal } from '../domain/number-eligibility.js';
 import type { Vault } from './vault.js';
 
 export interface CardReadRequest {
@@ -152,7 +153,8 @@ export function sealCardIntake(
 ): void {
   const person = vault.persons.byId(personId) ?? raiseNotFound();
   const holder: CardHolder = input.holder ?? { route: 'direct' };
-  if (person.corporateNumber) throw new AppError('invalid', '法人の支払先には個人番号を登録しません。');
+  const corporation = numberCollectionRefusal(person);
+  if (corporation) throw new AppError('invalid', corporation);
   if (vault.persons.numberOf(person.id)?.state === 'held') throw new AppError('conflict', 'この人物の個人番号は登録済みです。訂正が必要な場合は管理者に相談してください。');
   const signature = read.card.signature;
   if (signature.result === 'invalid') {
@@ -174,6 +176,8 @@ export function sealCardIntake(
   const at = now.toISOString();
   const subjects = [{ id: person.id, name: person.name }];
   writeTransaction(vault.db, () => {
+    // The purposes the handler showed at the appliance, notified today (as handler intake records them).
+    vault.purposeNotices.insert({ personId: person.id, role: person.kind, purposes, notifiedOn: japanDate(now), via: 'handler', actorId: actor.id, createdAt: at });
     storeNumber(vault, person, { number: read.card.myNumber, index }, purposes, at);
     vault.audit.append({ actor, action: 'number.recorded', subjects, client, device: read.reader, detail: { purposes: purposes.join(','), by: 'card' } });
     vault.identityChecks.insert({

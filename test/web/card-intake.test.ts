@@ -35,6 +35,12 @@ describe('「カードで取得」 through the office app and the appliance PIN 
       const handler = new Browser(app);
       await handler.signIn(HANDLER.login, HANDLER.password);
       expect((await handler.get(`/persons/${id}/intake`)).text).toContain(`/persons/${id}/card-intake`);
+      // A corporation has no My Number: the shared collection rule refuses it before any card is read (issue 11 point 1).
+      const corporation = registerPerson(vault, actorOf(vault.users.byLogin(ADMIN.login)!), { kind: 'payee', code: 'C1', name: '株式会社見本', corporateNumber: '7123456789012' }, null, null);
+      await handler.get(`/persons/${corporation}/card-intake`);
+      const refusedCorporation = await handler.post(`/persons/${corporation}/card-intake`, { purposes: ['payment_record_fees'] });
+      expect(refusedCorporation.status).toBe(400);
+      expect(refusedCorporation.text).toContain('番号法20条');
       const form = await handler.get(`/persons/${id}/card-intake`);
       expect(form.status).toBe(200);
       expect(form.text).not.toContain('type="password"');
@@ -64,6 +70,8 @@ describe('「カードで取得」 through the office app and the appliance PIN 
       const done = await handler.post(`${statusPath}/confirm`, { confirmedDifferences: 'yes' });
       expect(done.status).toBe(303);
       expect(vault.persons.numberOf(id)?.state).toBe('held');
+      // The purposes shown at the appliance are recorded as notified that day (issue 11 point 3), as handler intake records them.
+      expect(vault.purposeNotices.forPerson(id)).toMatchObject([{ via: 'handler', role: 'employee', purposes: ['withholding_slip'] }]);
       const person = await handler.get(`/persons/${id}`);
       expect(person.text).toContain('個人番号カード（ICチップ読取）');
       for (const f of forms(TEST_CARD.number)) expect(person.text).not.toContain(f);
