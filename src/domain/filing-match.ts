@@ -135,13 +135,22 @@ function byNameAndBirth(pool: readonly MatchPerson[], birthDate: string | undefi
   return { unmatched: REASON.birthDiffers };
 }
 
+/**
+ * Groups by key. A person listed once per role (employee and payee) is one
+ * candidate under a key: the entry kept is the one that ended last (a running
+ * role first), so the year's check asks whether every role ended before it.
+ */
 function group<K>(persons: readonly MatchPerson[], key: (p: MatchPerson) => K | null): Map<K, MatchPerson[]> {
   const m = new Map<K, MatchPerson[]>();
   for (const p of persons) {
     const k = key(p);
     if (k === null) continue;
     const list = m.get(k);
-    if (list) list.push(p);
+    const same = list?.findIndex((q) => q.id === p.id) ?? -1;
+    if (list && same >= 0) {
+      const kept = list[same]!;
+      if (kept.endedOn !== null && (p.endedOn === null || p.endedOn > kept.endedOn)) list[same] = p;
+    } else if (list) list.push(p);
     else m.set(k, [p]);
   }
   return m;

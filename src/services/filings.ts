@@ -61,16 +61,29 @@ function extensionOf(filename: string | undefined): string {
   return m ? m[1]!.toLowerCase() : 'csv';
 }
 
-/** The register as the matcher sees it: persons, their ends, whether a number is held. */
+/**
+ * The register as the matcher sees it: persons, their ends, whether a number
+ * is held. A person is there once per role (one number, one record): a 社長
+ * who is also a payee is found by his 取引先コード too, and a part-timer who is
+ * another employee's spouse-dependant within that employee's family.
+ */
 function matchPersons(vault: Vault): MatchPerson[] {
   const all = vault.persons.allById();
+  const roles = vault.roles.allByPerson();
   const held = heldNumberPersonIds(vault.db);
+  const supporterEnd = (id: number | null) => {
+    const supporter = id === null ? undefined : all.get(id)?.person;
+    return supporter?.status === 'retired' ? supporter.retiredOn : null;
+  };
+  const earliest = (...dates: (string | null)[]) => dates.filter((d): d is string => d !== null).sort()[0] ?? null;
   const out: MatchPerson[] = [];
   for (const { person: p, dependantUntil } of all.values()) {
-    const supporter = p.supporterId === null ? undefined : all.get(p.supporterId)?.person;
-    const supporterEnd = supporter?.status === 'retired' ? supporter.retiredOn : null;
-    const endedOn = p.kind === 'dependant' ? ([dependantUntil, supporterEnd].filter((d): d is string => d !== null).sort()[0] ?? null) : p.status === 'retired' ? p.retiredOn : null;
-    out.push({ id: p.id, kind: p.kind, code: p.code, name: p.name, birthDate: p.birthDate, supporterId: p.supporterId, corporateNumber: p.corporateNumber, endedOn, hasNumber: held.has(p.id) });
+    const endedOn = p.kind === 'dependant' ? earliest(dependantUntil, supporterEnd(p.supporterId)) : p.status === 'retired' ? p.retiredOn : null;
+    const base = { id: p.id, name: p.name, birthDate: p.birthDate, corporateNumber: p.corporateNumber, hasNumber: held.has(p.id) };
+    out.push({ ...base, kind: p.kind, code: p.code, supporterId: p.supporterId, endedOn });
+    for (const r of roles.get(p.id) ?? []) {
+      out.push({ ...base, kind: r.role, code: r.code, supporterId: r.supporterId, endedOn: r.role === 'dependant' ? earliest(r.endedOn, supporterEnd(r.supporterId)) : r.endedOn });
+    }
   }
   return out;
 }

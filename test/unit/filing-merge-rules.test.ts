@@ -87,6 +87,22 @@ describe('matching filing rows to persons', () => {
     expect(merged.length).toBe(bytes.length);
   });
 
+  it('finds a person listed once per role (issue 11 point 5): a 社長 by his 取引先コード, or by name as one candidate, judged by the role still running', () => {
+    // Id 7: an employee who left in 2024 and still rents property to the company (a payee role under P7).
+    const roles = [
+      ...persons,
+      person({ id: 7, code: 'E7', name: 'BOSS OWNER', birthDate: '1960-01-01', endedOn: '2024-03-31' }),
+      person({ id: 7, kind: 'payee', code: 'P7', name: 'BOSS OWNER', birthDate: '1960-01-01' }),
+    ];
+    const filing = FAKE_CODEC.parse(Buffer.from(`${fakeLine('P7', 'BOSS OWNER', '', false)}\n${fakeLine('', 'BOSS OWNER', '19600101', false)}\n`, 'latin1'));
+    const m = matchFiling({ filing, persons: roles, verdict: allowed, year: 2025 });
+    expect(m.outcomes.map((o) => [o.line, o.state, 'personId' in o ? o.personId : null])).toEqual([
+      [1, 'filled', 7],
+      [2, 'filled', 7],
+    ]);
+    expect(m.numberPersons).toEqual([7]);
+  });
+
   it('refuses a row the file calls a company when the person has no 法人番号, and a use the purpose rule refuses', () => {
     const m = matchFiling({
       filing: FAKE_CODEC.parse(Buffer.from(`${fakeLine('', 'SATO AI', '19900101', true)}\n${fakeLine('P4', 'LEFT LATE', '', false)}\n`, 'latin1')),
