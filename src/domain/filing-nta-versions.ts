@@ -8,8 +8,8 @@
  *
  * 給与所得の源泉徴収票 (375) and 給与支払報告書 (315): the 令和7年度税制改正
  * created the 特定親族特別控除 (所得税法84条の2) and changed the 基礎控除, and
- * the form of the 源泉徴収票 was revised from 令和7年分 (新様式: 特定親族特別
- * 控除の額 is a new box; the 控除対象扶養親族 区分 takes new values). Payroll
+ * the form of the 源泉徴収票 was revised from 令和7年分 (a new box 特定親族特別
+ * 控除の額; by vendors' notes, new 区分 values for the 控除対象扶養親族). Payroll
  * vendors announced a change of the e-Tax・eLTAX CSV layout for 令和7年分 in
  * November–December 2025. Where the revised record puts its items, and
  * whether the 特定親族 are named with a 個人番号 in slots of their own, could
