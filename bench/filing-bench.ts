@@ -74,7 +74,8 @@ function salarySlipFile(vault: Vault, ids: readonly number[]): { bytes: Buffer; 
       .map((d) => ({ name: d.name, kana: halfKana(d.kana ?? ''), slot: d.relationship === '配偶者' ? 'spouse' : 'dependant' }));
     rows.push({ name: p.name, kana: halfKana(p.kana ?? ''), birth: p.birthDate!, code: p.code ?? undefined, dependants });
   }
-  return { bytes: sampleFile('nta_salary_slip', rows, { year: 2026 }), rows: rows.length };
+  // 令和6年分: the codec refuses the revised 令和7年分 record until its number items are confirmed (docs/filing-formats.md).
+  return { bytes: sampleFile('nta_salary_slip', rows, { year: 2024 }), rows: rows.length };
 }
 
 /**

@@ -35,8 +35,13 @@ export interface SampleRow {
 }
 
 export interface SampleOptions {
-  /** 年分 as a Western year (default 2026, 令和8年分). */
+  /**
+   * 年分 as a Western year (default 2024, 令和6年分: the last 年分 whose 源泉徴収票 record the codecs
+   * hold; 令和7年分 and later are refused until the revised record is confirmed).
+   */
   year?: number;
+  /** Empty items appended to each 法定調書 record, as a longer (revised) record of the kind would have. */
+  extraItems?: number;
   encoding?: 'shift_jis' | 'utf8' | 'utf8-bom';
   /** Quote every field, with a quote and a comma inside the payer's address. */
   quoted?: boolean;
@@ -69,8 +74,8 @@ function numberField(row: SampleRow): string {
   return row.placeholder ? row.placeholder.repeat(row.width ?? 12) : '';
 }
 
-function ntaRecord(layout: NtaLayout, row: SampleRow, year: number, quoted: boolean): string[] {
-  const f: string[] = new Array<string>(layout.fieldCount).fill('');
+function ntaRecord(layout: NtaLayout, row: SampleRow, year: number, quoted: boolean, extraItems = 0): string[] {
+  const f: string[] = new Array<string>(layout.fieldCount + extraItems).fill('');
   f[0] = layout.code;
   f[1] = '0123456789';
   f[3] = quoted ? '東京都千代田区霞が関３－１－１ "本館",３階' : '東京都千代田区霞が関３－１－１';
@@ -138,7 +143,7 @@ export function sampleText(kind: FilingKind, rows: SampleRow[], opts: SampleOpti
   const eol = opts.lineEnd ?? '\r\n';
   const quoted = opts.quoted ?? false;
   const nta = NTA_LAYOUTS[kind];
-  if (nta) return rows.map((r) => csvLine(ntaRecord(nta, r, opts.year ?? 2026, quoted), quoted) + eol).join('');
+  if (nta) return rows.map((r) => csvLine(ntaRecord(nta, r, opts.year ?? 2024, quoted, opts.extraItems), quoted) + eol).join('');
   const egov = EGOV_LAYOUTS[kind];
   if (egov) {
     const frame = ['13,01,ｱｲｳ,001,20260401,22223', '[kanri]', ',001', '13,01,ｱｲｳ,12345,100,0013,東京都千代田区霞が関３－１－１,株式会社サンプル商事,山田 一郎,03,1234,5678', '[data]'];

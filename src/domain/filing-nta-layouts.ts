@@ -20,7 +20,8 @@ import type { DependantSlot, NtaLayout } from './filing-nta-record.js';
 const slot = (label: string, base: number): DependantSlot => ({ label, kana: base, name: base + 1, class: base + 2, number: base + 3 });
 
 /**
- * 給与所得の源泉徴収票 / 給与支払報告書（個人別明細書）: 144 items.
+ * 給与所得の源泉徴収票 / 給与支払報告書（個人別明細書）of 令和2年分〜令和6年分
+ * (filing-nta-versions.ts: a later 年分 is not read with this table): 144 items.
  * 14 氏名, 44–47 生年月日（元号・年・月・日）, 94 提出義務者の個人番号又は法人番号,
  * 95 受給者の個人番号, 96–99 控除対象配偶者（フリガナ・氏名・区分・個人番号）,
  * 100–115 控除対象扶養親族1–4, 116–131 16歳未満の扶養親族1–4 (each フリガナ・

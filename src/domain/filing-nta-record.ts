@@ -8,14 +8,16 @@
  * (項番1 法定資料の種類, 2 整理番号1, 3 本支店等区分番号, 4–6 提出義務者の住所・
  * 氏名又は名称・電話番号, 7 整理番号2, 8–9 提出者, 10 訂正表示, 11 年分 as a
  * two-digit 和暦 year). Where each kind puts the rest is the kind's layout
- * (filing-nta-layouts.ts); a record that does not have exactly the layout's
- * number of items, or whose checked items do not hold what the layout says,
- * is refused, never read on a guess.
+ * (filing-nta-layouts.ts) of the edition the line's 年分 falls in
+ * (filing-nta-versions.ts); a record of a 年分 without a confirmed edition, or
+ * that does not have exactly the layout's number of items, or whose checked
+ * items do not hold what the layout says, is refused, never read on a guess.
  */
 import { AppError } from './errors.js';
 import { isBlankRecord, tokenizeCsv } from './filing-csv.js';
 import { decodeFiling, FieldReader, KANA, looksCorporate, normaliseKana, numberSpan, warekiDate, type FilingEncoding } from './filing-fields.js';
 import type { FilingDependant, FilingKind, FilingRow, ParsedFiling } from './filing.js';
+import { isUnconfirmed, readableYears, reiwaYear, versionFor, type NtaKind } from './filing-nta-versions.js';
 
 /** One 控除対象配偶者 or 扶養親族 slot: its フリガナ, 氏名, 区分 and 個人番号 items. */
 export interface DependantSlot {
@@ -71,7 +73,7 @@ const ERA_CODES: Record<string, string> = { '1': '昭和', '2': '大正', '3': '
 const DEPENDANT_CLASSES = ['', '00', '01'];
 const NON_RESIDENT = '01';
 
-function refuseWrongKind(layout: NtaLayout, line: number, code: string): never {
+function refuseWrongKind(layout: NtaKind, line: number, code: string): never {
   const other = KNOWN_CODES[code];
   if (other) {
     throw new AppError(
@@ -148,17 +150,38 @@ function readRow(r: FieldReader, layout: NtaLayout): FilingRow {
   };
 }
 
-/** Reads a file of one 法定調書 kind; refuses, naming the line and item, whatever does not fit its layout. */
-export function parseNtaFile(bytes: Buffer, kind: FilingKind, layout: NtaLayout, encodings: readonly FilingEncoding[]): ParsedFiling {
-  const text = decodeFiling(bytes, encodings, layout.label);
+/** Refuses a line whose 年分 has no edition the appliance can read (another era's layout, or one not confirmed). */
+function refuseEdition(r: FieldReader, kind: NtaKind, year: number): never {
+  const version = versionFor(kind, year);
+  if (version && isUnconfirmed(version.layout)) r.refuse(YEAR_INDEX, '年分', `${reiwaYear(year)}分の「${kind.label}」：${version.layout.unconfirmed}`);
+  return r.refuse(YEAR_INDEX, '年分', `${reiwaYear(year)}分の「${kind.label}」の記録様式には対応していません（読み込めるのは${readableYears(kind)}です）。年分を確かめてください。`);
+}
+
+/**
+ * Reads a file of one 法定調書 kind; refuses, naming the line and item,
+ * whatever does not fit the item table of the edition its 年分 falls in
+ * (filing-nta-versions.ts).
+ */
+export function parseNtaFile(bytes: Buffer, kind: FilingKind, nta: NtaKind, encodings: readonly FilingEncoding[]): ParsedFiling {
+  const text = decodeFiling(bytes, encodings, nta.label);
   const records = tokenizeCsv(bytes, text.from);
-  if (records.length === 0) throw new AppError('invalid', `記録が1行もありません。「${layout.label}」のCSVファイルを選んでください。`);
+  if (records.length === 0) throw new AppError('invalid', `記録が1行もありません。「${nta.label}」のCSVファイルを選んでください。`);
   let year: number | undefined;
   const rows = records.map((record) => {
-    if (isBlankRecord(record)) throw new AppError('invalid', `${record.line}行目：空の行があります。${layout.label}のファイルには空行を入れられません。`);
+    if (isBlankRecord(record)) throw new AppError('invalid', `${record.line}行目：空の行があります。${nta.label}のファイルには空行を入れられません。`);
     const r = new FieldReader(bytes, record, text.decoder);
     const code = r.trimmed(CODE_INDEX);
-    if (code !== layout.code) refuseWrongKind(layout, record.line, code);
+    if (code !== nta.code) refuseWrongKind(nta, record.line, code);
+    if (record.count <= YEAR_INDEX) {
+      throw new AppError('invalid', `${record.line}行目：項目が${record.count}個しかありません。「${nta.label}」の記録ではないようです。給与・労務ソフトから出力し直してください。`);
+    }
+    const y = Number(r.expect(YEAR_INDEX, '年分', /^(0[1-9]|[1-9]\d)$/u, '支払の年を和暦2桁（例：令和7年分なら07）で記録する必要があります。'));
+    // 年分 is a 令和 year: files for 平成 years were filed before 令和 began.
+    const western = 2018 + y;
+    if (year !== undefined && western !== year) r.refuse(YEAR_INDEX, '年分', '1つのファイルの中ではすべての行が同じ年分である必要があります。');
+    year = western;
+    const layout = versionFor(nta, western)?.layout;
+    if (!layout || isUnconfirmed(layout)) return refuseEdition(r, nta, western);
     if (record.count !== layout.fieldCount) {
       throw new AppError(
         'invalid',
@@ -168,11 +191,6 @@ export function parseNtaFile(bytes: Buffer, kind: FilingKind, layout: NtaLayout,
     if (!layout.correction.values.includes(r.text(CORRECTION_INDEX))) {
       r.refuse(CORRECTION_INDEX, layout.correction.name, `${layout.correction.values.join('・')}のいずれかが必要です。`);
     }
-    const y = Number(r.expect(YEAR_INDEX, '年分', /^(0[1-9]|[1-9]\d)$/u, '支払の年を和暦2桁（例：令和7年分なら07）で記録する必要があります。'));
-    // 年分 is a 令和 year: files for 平成 years were filed before 令和 began.
-    const western = 2018 + y;
-    if (year !== undefined && western !== year) r.refuse(YEAR_INDEX, '年分', '1つのファイルの中ではすべての行が同じ年分である必要があります。');
-    year = western;
     return readRow(r, layout);
   });
   return { kind, ...(year !== undefined ? { year } : {}), encoding: text.encoding, rows };

@@ -91,7 +91,7 @@ describe('the official filing codecs', () => {
     expect(parsed.encoding).toBe('shift_jis');
     expect(parsed.rows.map((r) => r.name)).toEqual(rows.map((r) => r.name));
     expect(parsed.rows.map((r) => r.line)).toEqual(kind.startsWith('egov') ? [6, 7, 8] : [1, 2, 3]);
-    if (kind.startsWith('nta') || kind.startsWith('eltax')) expect(parsed.year).toBe(2026);
+    if (kind.startsWith('nta') || kind.startsWith('eltax')) expect(parsed.year).toBe(2024);
     if (kind === 'nta_salary_slip' || kind === 'eltax_salary_report' || kind.startsWith('egov')) {
       expect(parsed.rows.map((r) => r.birthDate)).toEqual(rows.map((r) => r.birth));
       expect(parsed.rows.map((r) => r.kana)).toEqual(rows.map((r) => r.kana.normalize('NFKC')));
