@@ -24,7 +24,7 @@ export type KeyInput = NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (
  * until Ctrl+C or Ctrl+D, the end of input, or `device` closing; the terminal
  * is restored and input paused before the promise resolves.
  */
-export function readKeys(device: Pick<Socket, 'once'>, onKey: (ch: string) => void, stdin: KeyInput = process.stdin): Promise<void> {
+export function readKeys(device: { once(event: 'close', listener: () => void): unknown }, onKey: (ch: string) => void, stdin: KeyInput = process.stdin): Promise<void> {
   if (stdin.isTTY) stdin.setRawMode?.(true);
   stdin.resume();
   return new Promise<void>((resolve) => {
