@@ -1,4 +1,4 @@
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Config } from '../config.js';
 import { openSerialLine, reopeningSerialLine, type SerialLine } from '../devices/door.js';
 import { doorSocketPath, socatAvailable, startDoorSimulator, type DoorSimulatorMessage } from '../devices/door-simulator.js';
@@ -9,6 +9,7 @@ import type { RevealStore } from '../services/gate.js';
 import type { Vault } from '../services/vault.js';
 import { parse } from './args.js';
 import { usageError } from './output.js';
+import { connectSimulator, readKeys } from './simulator-terminal.js';
 import { logEvent } from '../log.js';
 
 /** The door as started by `serve`: its service (status for the dashboard) and how to stop it. */
@@ -96,11 +97,7 @@ export async function doorCommand(argv: string[], config: Config, out: NodeJS.Wr
     throw usageError('使い方: mnvault door [open|close|status] [--data DIR]（引数なしで対話モード）');
   }
   const path = doorSocketPath(values.data ?? config.dataDir ?? packagePath('demo-data'));
-  const socket = connect(path);
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve);
-    socket.once('error', () => reject(new AppError('device_unavailable', `模擬の扉の接続先（${path}）がありません。mnvault serve --simulate-devices（または mnvault demo）を先に起動してください。socat が必要です。`)));
-  });
+  const socket = await connectSimulator(path, `模擬の扉の接続先（${path}）がありません。mnvault serve --simulate-devices（または mnvault demo）を先に起動してください。socat が必要です。`);
   const messages = lines(socket);
   if (action !== undefined) {
     socket.write(`${action}\n`);
@@ -111,27 +108,12 @@ export async function doorCommand(argv: string[], config: Config, out: NodeJS.Wr
   }
   out.write(HELP);
   socket.write('status\n');
-  const stdin = process.stdin;
-  if (stdin.isTTY) stdin.setRawMode(true);
-  stdin.resume();
-  await new Promise<void>((resolve) => {
-    const finish = () => {
-      if (stdin.isTTY) stdin.setRawMode(false);
-      stdin.pause();
-      socket.end();
-      resolve();
-    };
-    messages.each((m) => out.write(m.type === 'relay' ? `リレー: ${m.unlocked ? '解錠' : '施錠'}\n` : `扉: ${m.open ? '開' : '閉'}\n`));
-    socket.once('close', finish);
-    stdin.on('data', (chunk: Buffer) => {
-      for (const ch of chunk.toString('latin1')) {
-        if (ch === '\x03' || ch === '\x04') return finish();
-        if (ch === 'o' || ch === 'O') socket.write('open\n');
-        else if (ch === 'c' || ch === 'C') socket.write('close\n');
-      }
-    });
-    stdin.once('end', finish);
+  messages.each((m) => out.write(m.type === 'relay' ? `リレー: ${m.unlocked ? '解錠' : '施錠'}\n` : `扉: ${m.open ? '開' : '閉'}\n`));
+  await readKeys(socket, (ch) => {
+    if (ch === 'o' || ch === 'O') socket.write('open\n');
+    else if (ch === 'c' || ch === 'C') socket.write('close\n');
   });
+  socket.end();
   out.write('終了しました。\n');
   return 0;
 }

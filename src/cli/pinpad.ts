@@ -5,6 +5,7 @@ import { parse } from './args.js';
 import { packagePath } from '../paths.js';
 import { pinPadSocketPath } from './serve.js';
 import { simulatedKeySocketPath } from '../devices/key-simulator.js';
+import { connectSimulator, readKeys } from './simulator-terminal.js';
 
 // Keys of the terminal mapped to the usages a USB keypad sends (HID page 0x07).
 const USAGE: Record<string, number> = {
@@ -25,11 +26,7 @@ export async function pinpadCommand(argv: string[], config: Config, out: NodeJS.
   // The demo's folder unless told otherwise, like `mnvault demo`.
   const dataDir = values.data ?? config.dataDir ?? packagePath('demo-data');
   const path = pinPadSocketPath(dataDir);
-  const socket = connect(path);
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve);
-    socket.once('error', () => reject(new AppError('device_unavailable', `模擬PINパッドの接続先（${path}）がありません。mnvault serve --simulate-devices（または mnvault demo）を先に起動してください。`)));
-  });
+  const socket = await connectSimulator(path, `模擬PINパッドの接続先（${path}）がありません。mnvault serve --simulate-devices（または mnvault demo）を先に起動してください。`);
   out.write('模擬PINパッド: 申請番号 Enter、PIN Enter。Backspace で1文字消去、Esc で取り消し、t で模擬セキュリティキーにタッチ、Ctrl+C で終了。\n');
   const keySocket = connect(simulatedKeySocketPath(dataDir));
   keySocket.on('error', () => undefined);
@@ -37,33 +34,18 @@ export async function pinpadCommand(argv: string[], config: Config, out: NodeJS.
   keySocket.on('data', (answer: string) => {
     for (const line of answer.split('\n').filter(Boolean)) out.write(line === 'touched' ? '  (キーにタッチしました)\n' : '  (キーはタッチを待っていません)\n');
   });
-  const stdin = process.stdin;
-  if (stdin.isTTY) stdin.setRawMode(true);
-  stdin.resume();
-  await new Promise<void>((resolve) => {
-    const finish = () => {
-      if (stdin.isTTY) stdin.setRawMode(false);
-      stdin.pause();
-      socket.end();
-      keySocket.destroy();
-      resolve();
-    };
-    socket.once('close', finish);
-    stdin.on('data', (chunk: Buffer) => {
-      for (const ch of chunk.toString('latin1')) {
-        if (ch === '\x03' || ch === '\x04') return finish();
-        if (ch === 't' || ch === 'T') {
-          keySocket.write('touch\n');
-          continue;
-        }
-        const usage = USAGE[ch];
-        if (usage === undefined) continue;
-        socket.write(Buffer.concat([report(usage), report(0)]));
-        out.write(/[0-9]/u.test(ch) ? '•' : usage === 0x58 ? '  ⏎\n' : usage === 0x29 ? '  (取消)\n' : '\b \b');
-      }
-    });
-    stdin.once('end', finish);
+  await readKeys(socket, (ch) => {
+    if (ch === 't' || ch === 'T') {
+      keySocket.write('touch\n');
+      return;
+    }
+    const usage = USAGE[ch];
+    if (usage === undefined) return;
+    socket.write(Buffer.concat([report(usage), report(0)]));
+    out.write(/[0-9]/u.test(ch) ? '•' : usage === 0x58 ? '  ⏎\n' : usage === 0x29 ? '  (取消)\n' : '\b \b');
   });
+  socket.end();
+  keySocket.destroy();
   out.write('\n終了しました。\n');
   return 0;
 }

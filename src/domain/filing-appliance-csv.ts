@@ -15,56 +15,17 @@
  * employees and their dependants; payee rows are refused by the purpose rule.
  */
 import { AppError } from './errors.js';
+import { COLUMN_ALIASES, COLUMN_LABEL, type Column as CsvColumn } from './csv-columns.js';
 import { parseDate } from './dates.js';
 import type { FilingCodec, FilingDependant, FilingRow, NumberSpan, ParsedFiling } from './filing.js';
 import { detectEncoding, readCsvRecords, type CsvField, type CsvRecord } from './filing-csv-fields.js';
 import { parsePersonKind } from './persons.js';
 
-type Column = 'kind' | 'code' | 'name' | 'kana' | 'birth_date' | 'my_number' | 'relationship' | 'supporter_code' | 'corporate_number';
-
-/** The header names of the import and the export (docs/csv-format.md); other columns are kept as they are. */
-const HEADER: Record<string, Column> = {
-  種別: 'kind',
-  区分: 'kind',
-  kind: 'kind',
-  社員番号: 'code',
-  従業員番号: 'code',
-  取引先コード: 'code',
-  employee_code: 'code',
-  code: 'code',
-  氏名: 'name',
-  名前: 'name',
-  name: 'name',
-  フリガナ: 'kana',
-  ふりがな: 'kana',
-  カナ: 'kana',
-  kana: 'kana',
-  生年月日: 'birth_date',
-  birth_date: 'birth_date',
-  birthdate: 'birth_date',
-  個人番号: 'my_number',
-  マイナンバー: 'my_number',
-  my_number: 'my_number',
-  mynumber: 'my_number',
-  続柄: 'relationship',
-  relationship: 'relationship',
-  扶養元社員番号: 'supporter_code',
-  supporter_code: 'supporter_code',
-  法人番号: 'corporate_number',
-  corporate_number: 'corporate_number',
-};
-
-const LABEL: Record<Column, string> = {
-  kind: '種別',
-  code: '社員番号',
-  name: '氏名',
-  kana: 'フリガナ',
-  birth_date: '生年月日',
-  my_number: '個人番号',
-  relationship: '続柄',
-  supporter_code: '扶養元社員番号',
-  corporate_number: '法人番号',
-};
+/** The columns a filing file of this format uses; the file's other columns are kept as they are. */
+const READ = ['kind', 'code', 'name', 'kana', 'birth_date', 'my_number', 'relationship', 'supporter_code', 'corporate_number'] as const;
+type Column = (typeof READ)[number];
+const isRead = (c: CsvColumn): c is Column => (READ as readonly CsvColumn[]).includes(c);
+const alias = (key: string) => (Object.hasOwn(COLUMN_ALIASES, key) ? COLUMN_ALIASES[key] : undefined);
 
 const clean = (s: string) => s.normalize('NFKC').trim();
 
@@ -72,13 +33,13 @@ function columnsOf(header: CsvRecord): Map<Column, number> {
   const cols = new Map<Column, number>();
   header.fields.forEach((f, i) => {
     const key = clean(f.text.replace(/^\uFEFF/u, ''));
-    const col = HEADER[key] ?? HEADER[key.toLowerCase()];
-    if (!col) return;
-    if (cols.has(col)) throw new AppError('invalid', `1行目: 「${LABEL[col]}」の列が2つあります。列を1つにしてください。`);
+    const col = alias(key) ?? alias(key.toLowerCase());
+    if (!col || !isRead(col)) return;
+    if (cols.has(col)) throw new AppError('invalid', `1行目: 「${COLUMN_LABEL[col]}」の列が2つあります。列を1つにしてください。`);
     cols.set(col, i);
   });
   for (const need of ['kind', 'name', 'my_number'] as const) {
-    if (!cols.has(need)) throw new AppError('invalid', `1行目: 「${LABEL[need]}」の列がありません。この装置のCSV形式（docs/csv-format.md）の見出しを使ってください。`);
+    if (!cols.has(need)) throw new AppError('invalid', `1行目: 「${COLUMN_LABEL[need]}」の列がありません。この装置のCSV形式（docs/csv-format.md）の見出しを使ってください。`);
   }
   return cols;
 }
@@ -86,7 +47,7 @@ function columnsOf(header: CsvRecord): Map<Column, number> {
 /** An empty number field, as a span of its width; anything in it refuses the file. */
 function numberSpan(field: CsvField | undefined, line: number, col: Column, digits: 12 | 13): NumberSpan | undefined {
   if (!field) return undefined;
-  if (field.start !== field.end) throw new AppError('invalid', `${line}行目: 「${LABEL[col]}」の欄が空ではありません。番号の欄を空にしたファイルを使ってください（番号はこの装置が入れます）。`);
+  if (field.start !== field.end) throw new AppError('invalid', `${line}行目: 「${COLUMN_LABEL[col]}」の欄が空ではありません。番号の欄を空にしたファイルを使ってください（番号はこの装置が入れます）。`);
   return { start: field.start, end: field.end, digits };
 }
 

@@ -18,6 +18,8 @@
 import type { DependantSlot, NtaLayout } from './filing-nta-record.js';
 
 const slot = (label: string, base: number): DependantSlot => ({ label, kana: base, name: base + 1, class: base + 2, number: base + 3 });
+/** `count` slots of four items each from `base`, labelled `label1`, `label2`, … as on the form. */
+const slots = (label: string, count: number, base: number): DependantSlot[] => Array.from({ length: count }, (_, i) => slot(`${label}${i + 1}`, base + 4 * i));
 
 /**
  * 給与所得の源泉徴収票 / 給与支払報告書（個人別明細書）of 令和2年分〜令和6年分
@@ -36,17 +38,7 @@ const salaryItems = {
   employeeCode: 137,
   birth: { era: 43, year: 44, month: 45, day: 46 },
   number: { index: 94, label: '支払を受ける者の個人番号', payee: false },
-  dependants: [
-    slot('控除対象配偶者', 95),
-    slot('控除対象扶養親族1', 99),
-    slot('控除対象扶養親族2', 103),
-    slot('控除対象扶養親族3', 107),
-    slot('控除対象扶養親族4', 111),
-    slot('16歳未満の扶養親族1', 115),
-    slot('16歳未満の扶養親族2', 119),
-    slot('16歳未満の扶養親族3', 123),
-    slot('16歳未満の扶養親族4', 127),
-  ],
+  dependants: [slot('控除対象配偶者', 95), ...slots('控除対象扶養親族', 4, 99), ...slots('16歳未満の扶養親族', 4, 115)],
   overflow: [
     { index: 131, label: '5人目以降の控除対象扶養親族' },
     { index: 132, label: '5人目以降の16歳未満の扶養親族' },

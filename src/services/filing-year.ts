@@ -10,6 +10,18 @@ export const YEAR_VIEW_PAGE = 50;
 
 export type YearViewList = FilingYearState | 'filed' | 'unfiled';
 
+/** A form's 年分 (checkFilingYear: 2016 to this year in Japan); anything else is refused, naming the range. */
+export function requireFilingYear(input: string | undefined, now: Date): number {
+  const year = checkFilingYear(input, now);
+  if (year === undefined) throw new AppError('invalid', `年分は2016年から${japanDate(now).slice(0, 4)}年までの西暦4桁で入れてください。`);
+  return year;
+}
+
+/** A form's optional 年分: empty is none, anything else as requireFilingYear. */
+export function optionalFilingYear(input: string | undefined, now: Date): number | undefined {
+  return (input ?? '').normalize('NFKC').trim() === '' ? undefined : requireFilingYear(input, now);
+}
+
 export interface YearView {
   year: number;
   kind: FilingKind;
@@ -31,8 +43,7 @@ export interface YearView {
  * the list asked for. Never a number: the rows carry names, codes and states.
  */
 export function yearView(vault: Pick<Vault, 'db' | 'clock'>, input: { year?: string; kind?: string; list?: string; after?: string }): YearView {
-  const year = checkFilingYear(input.year, vault.clock.now());
-  if (year === undefined) throw new AppError('invalid', `年分は2016年から${japanDate(vault.clock.now()).slice(0, 4)}年までの西暦4桁で入れてください。`);
+  const year = requireFilingYear(input.year, vault.clock.now());
   const kind = input.kind ?? '';
   const scope = isFilingKind(kind) ? YEARLY_FILING_SCOPE[kind] : undefined;
   if (!isFilingKind(kind) || !scope) throw new AppError('invalid', '書類の種類を一覧から選んでください（年に一度の源泉徴収票・給与支払報告書・支払調書）。');

@@ -21,6 +21,7 @@ import { FilingHandoversRepo } from '../storage/filing-handovers-repo.js';
 import { heldNumberPersonIds } from '../storage/filing-register-repo.js';
 import type { UserView } from '../domain/users.js';
 import { actorOf } from './accounts.js';
+import { optionalFilingYear } from './filing-year.js';
 import type { FilingDraft, FilingDrafts } from '../gate/filing-drafts.js';
 import { encryptForHandover } from '../vault/handover-zip.js';
 import { IDENTITY_UNCHECKED, identityCheckPolicy } from './identity-policy.js';
@@ -33,20 +34,11 @@ export function codecOf(kind: string): FilingCodec {
   return codec;
 }
 
-/** The 対象年: empty (the file's own, if any), else a year from 2016 to this year. */
-function filingYear(vault: Vault, input: string | undefined): number | undefined {
-  const s = (input ?? '').normalize('NFKC').trim();
-  if (s === '') return undefined;
-  const year = /^[0-9]{4}$/u.test(s) ? Number(s) : NaN;
-  const current = Number(vault.clock.now().toISOString().slice(0, 4));
-  if (!(year >= 2016 && year <= current)) throw new AppError('invalid', `年分は2016年から${current}年までの西暦4桁で入れてください。`);
-  return year;
-}
-
 /** Reads and keeps an uploaded filing file; a file the codec cannot read is refused and not kept. */
 export function uploadFiling(vault: Vault, drafts: FilingDrafts, handler: UserView, input: { kind: string; year?: string; bytes: Buffer; filename?: string }): FilingDraft {
   const codec = codecOf(input.kind);
-  const chosenYear = filingYear(vault, input.year);
+  // Empty: the file's own 年分, if it names one.
+  const chosenYear = optionalFilingYear(input.year, vault.clock.now());
   if (input.bytes.length === 0) throw new AppError('invalid', 'ファイルが空です。給与ソフトが書き出したファイルを選んでください。');
   const filing = codec.parse(input.bytes);
   if (filing.year !== undefined && chosenYear !== undefined && filing.year !== chosenYear) {

@@ -18,6 +18,7 @@ import { readRotation } from '../storage/rotation-state.js';
 import { vaultOpener } from '../vault/vault-opener.js';
 import { unlockSlot } from '../vault/slots.js';
 import { actorOf } from './accounts.js';
+import { optionalFilingYear } from './filing-year.js';
 import { numberRecordId, NUMBER_FIELD } from './numbers.js';
 import { edgeSpaceTrimmed, normaliseText, unsafeTextProblem } from '../domain/text-safety.js';
 import type { Vault } from './vault.js';
@@ -170,7 +171,8 @@ export function requestExport(
   if (input.encoding !== 'utf8_bom' && input.encoding !== 'shift_jis') throw new AppError('invalid', '文字コードを選んでください。');
   const purpose = findPurpose(input.purpose);
   if (!purpose) throw new AppError('invalid', '利用目的を一覧から選んでください。');
-  const year = exportYear(vault, input.year);
+  // Empty: the persons current today.
+  const year = optionalFilingYear(input.year, vault.clock.now());
   const { included, leftOut } = exportCandidates(vault, { set: input.set, purpose: purpose.code, year });
   if (included.length === 0) {
     const why = leftOut.length > 0 ? `対象の${leftOut.length}名はすべて除外されました（${[...new Set(leftOut.map((l) => l.reason))].join('、')}）。` : '';
@@ -185,16 +187,6 @@ export function requestExport(
     codes,
     (id) => vault.purposeNotices.insertLeftOut(id, leftOut),
   );
-}
-
-/** The 対象年 of an export: empty for the persons current today, else a year not in the future. */
-function exportYear(vault: Vault, input: string | undefined): number | undefined {
-  const s = (input ?? '').normalize('NFKC').trim();
-  if (s === '') return undefined;
-  const year = /^[0-9]{4}$/u.test(s) ? Number(s) : NaN;
-  const current = Number(vault.clock.now().toISOString().slice(0, 4));
-  if (!(year >= 2016 && year <= current)) throw new AppError('invalid', `年分は2016年から${current}年までの西暦4桁で入れてください。`);
-  return year;
 }
 
 const EXPORT_HEADER = ['種別', '社員番号', '氏名', 'フリガナ', '生年月日', '個人番号', '続柄', '扶養元社員番号'];

@@ -1,20 +1,12 @@
 import type { NumberState, Person, PersonId, PersonKind } from '../domain/persons.js';
 import type { Db } from './database.js';
-import { RegisterQuery, VISIBLE, type RegisterCursor, type RegisterFilter } from './register-query.js';
+import { RegisterQuery, VISIBLE, type RegisterCursor, type RegisterPageQuery } from './register-query.js';
 import { personGrams, searchIndexOf, searchText } from '../domain/search-text.js';
 
 export type { RegisterCursor, RegisterFilter } from './register-query.js';
 
-export interface PersonSearch {
-  q?: string;
-  kind?: PersonKind;
-  status?: 'active' | 'retired';
-  filter?: RegisterFilter;
-  /** Keyset paging: the rows after this one, or before it (the previous page), or the last page. */
-  after?: RegisterCursor;
-  before?: RegisterCursor | 'end';
-  perPage: number;
-}
+/** The register's search and page: the query RegisterQuery answers. */
+export type PersonSearch = RegisterPageQuery;
 
 export interface PersonSearchResult {
   rows: PersonListRow[];

@@ -25,6 +25,7 @@ export interface RegisterPageQuery {
   kind?: PersonKind;
   status?: 'active' | 'retired';
   filter?: RegisterFilter;
+  /** Keyset paging: the rows after this one, or before it (the previous page), or the last page. */
   after?: RegisterCursor;
   before?: RegisterCursor | 'end';
   perPage: number;

@@ -16,7 +16,6 @@ export const HOME_TASK_MESSAGES = {
   backupUnscheduled: '定時バックアップが設定されていません。',
   backupLink: 'バックアップの画面へ',
   drill: '復元訓練（バックアップから別の場所に戻して確かめる手順）は、管理者の手順書に沿って定期的に行ってください。',
-  setup: '初期設定が終わっていません。',
   myRequests: '自分の申請（新しい順）',
   myRequestsEmpty: 'まだ申請はありません。番号を見るには、台帳で人を開いて「番号を表示する」を押してください。',
   myRequestsAll: 'すべての申請を見る',

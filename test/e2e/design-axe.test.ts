@@ -8,6 +8,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { actorOf } from '../../src/services/accounts.js';
 import { proposeDisposal } from '../../src/services/disposal.js';
 import { importPersons } from '../../src/services/import/import-persons.js';
+import { SoftAuthenticator } from '../../src/devices/soft-authenticator.js';
+import { Secret } from '../../src/domain/secret.js';
+import { hidKeyOpener } from '../../src/services/security-key-station.js';
+import { enrolSecurityKey } from '../../src/services/security-keys.js';
 import { issueIntakeCode } from '../../src/services/intake.js';
 import { registerPerson, retirePerson } from '../../src/services/persons.js';
 import type { Page } from 'playwright-core';
@@ -100,6 +104,8 @@ const POSTED: Posted[] = [
   // The admin starts a handler's PIN enrolment at the appliance: the page with the code and the countdown.
   { name: 'pin-enrolment', from: '/admin/users/{handler}/pin', action: '/admin/users/{handler}/pin-enrolment', fields: { adminPin: ADMIN.pin } },
   { name: 'backup-drill-error', from: '/admin/backups', action: '/admin/backups/drills', fields: { drilledOn: 'きのう', result: '', note: '' } },
+  // Revoking a security key asks first (without confirm=1 nothing is revoked, so both sizes see the page).
+  { name: 'confirm-revoke-key', from: '/admin/security-keys', action: '/admin/security-keys/{key}/revoke', fields: {} },
 ];
 /** The employee's self-intake pages (signed out), each viewport with its own code. */
 const SELF_INTAKE: Posted[] = [
@@ -163,8 +169,13 @@ async function serve(): Promise<void> {
   const idOf = (location: string | undefined) => /\/gate\/(\d+)$/u.exec(location ?? '')?.[1] ?? 'none';
   retirePerson(vault, seed, 3, '2010-03-31', null);
   const disposal = proposeDisposal(vault, handlerUser, { personIds: ['3'] }, null);
+  // The handler's key, enrolled with a software key that touches itself (the revoke confirmation needs one).
+  const keys = hidKeyOpener(new SoftAuthenticator({ touch: 'auto' }).transport);
+  const port = await keys.open((await keys.list())[0]!);
+  const key = await enrolSecurityKey(vault, { admin: vault.users.byLogin(ADMIN.login)!, adminPin: new Secret(ADMIN.pin), userId: handlerUser.id, label: '総務の青いキー', key: port }).finally(() => port.close());
   fill = {
     handler: handlerUser.id, reveal: idOf(reveal.headers.location), export: idOf(exported.headers.location), disposal: String(disposal),
+    key: String(key.id),
     // Each viewport's own code: the done page uses it up.
     'code:office': issueIntakeCode(vault, actorOf(handlerUser), 2, null, defaultCodePurposes(vault, 2)).code,
     'code:phone': issueIntakeCode(vault, actorOf(handlerUser), 4, null, defaultCodePurposes(vault, 4)).code,
@@ -243,7 +254,7 @@ async function audit(role: string, findings: Finding[], visited: Set<string>): P
 
 const MUST_SEE: Record<string, string[]> = {
   anonymous: ['login', 'intake-code', 'intake-form', 'intake-error', 'intake-done'],
-  admin: ['admin-setup-company', 'admin-setup-finish', 'admin-users-handler-edit', 'admin-users-handler-pin', 'admin-users-handler-password', 'disposal-disposal', 'confirm-disposal', 'confirm-retire', 'persons-1-erase', 'backup-drill-error', 'pin-enrolment', 'admin-ledger', 'persons-1-notice'],
+  admin: ['admin-setup-company', 'admin-setup-finish', 'admin-users-handler-edit', 'admin-users-handler-pin', 'admin-users-handler-password', 'disposal-disposal', 'confirm-disposal', 'confirm-retire', 'persons-1-erase', 'backup-drill-error', 'pin-enrolment', 'admin-ledger', 'persons-1-notice', 'confirm-revoke-key'],
   handler: ['gate-reveal', 'gate-export', 'persons-2-intake', 'persons-2-identity-check', 'persons-1-edit', 'campaigns-1', 'confirm-retire', 'persons-new-error', 'disposal-disposal'],
   auditor: ['home', 'audit', 'reports'],
 };

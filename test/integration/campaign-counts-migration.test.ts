@@ -1,49 +1,32 @@
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Secret } from '../../src/domain/secret.js';
-import { openDatabase } from '../../src/storage/database.js';
-import { loadMigrations, migrate } from '../../src/storage/migrate.js';
-import { tempDir } from '../helpers/vault.js';
-
-const at = new Date('2026-04-01T00:00:00Z');
+import { databaseAtVersion } from '../helpers/migrations.js';
 
 describe('migration 210: campaign counters', () => {
   it('counts the members of campaigns made before it, then follows every insert, state change and delete', () => {
-    const db = openDatabase(join(tempDir(), 'vault.db'), new Secret(randomBytes(32)), { create: true });
-    try {
-      const all = loadMigrations();
-      migrate(
-        db,
-        at,
-        all.filter((m) => m.version < 210),
-      );
-      // Members point at persons; the counters do not care who they are.
-      db.pragma('foreign_keys = OFF');
-      db.prepare("INSERT INTO campaigns (id, name, filter, purposes, valid_days, created_by, created_at) VALUES (1, 'old', 'missing', '{}', 14, 'u', 'x')").run();
-      const member = db.prepare('INSERT INTO campaign_members (campaign_id, person_id, state) VALUES (?, ?, ?)');
-      for (const [p, s] of [
-        [1, 'pending'],
-        [2, 'issued'],
-        [3, 'issued'],
-        [4, 'submitted'],
-        [5, 'verified'],
-      ] as const)
-        member.run(1, p, s);
+    const { db, migrateAll } = databaseAtVersion(209);
+    // Members point at persons; the counters do not care who they are.
+    db.pragma('foreign_keys = OFF');
+    db.prepare("INSERT INTO campaigns (id, name, filter, purposes, valid_days, created_by, created_at) VALUES (1, 'old', 'missing', '{}', 14, 'u', 'x')").run();
+    const member = db.prepare('INSERT INTO campaign_members (campaign_id, person_id, state) VALUES (?, ?, ?)');
+    for (const [p, s] of [
+      [1, 'pending'],
+      [2, 'issued'],
+      [3, 'issued'],
+      [4, 'submitted'],
+      [5, 'verified'],
+    ] as const)
+      member.run(1, p, s);
 
-      migrate(db, at, all);
-      const counts = (id: number) => db.prepare('SELECT pending, issued, submitted, verified FROM campaign_counts WHERE campaign_id = ?').get(id);
-      expect(counts(1)).toEqual({ pending: 1, issued: 2, submitted: 1, verified: 1 });
-      db.prepare("INSERT INTO campaigns (id, name, filter, purposes, valid_days, created_by, created_at) VALUES (2, 'new', 'missing', '{}', 14, 'u', 'x')").run();
-      member.run(2, 1, 'pending');
-      member.run(2, 2, 'pending');
-      db.prepare("UPDATE campaign_members SET state = 'issued' WHERE campaign_id = 2").run();
-      db.prepare("UPDATE campaign_members SET state = 'submitted' WHERE campaign_id = 2 AND person_id = 2").run();
-      db.prepare('DELETE FROM campaign_members WHERE campaign_id = 1 AND person_id = 2').run();
-      expect(counts(2)).toEqual({ pending: 0, issued: 1, submitted: 1, verified: 0 });
-      expect(counts(1)).toEqual({ pending: 1, issued: 1, submitted: 1, verified: 1 });
-    } finally {
-      db.close();
-    }
+    migrateAll();
+    const counts = (id: number) => db.prepare('SELECT pending, issued, submitted, verified FROM campaign_counts WHERE campaign_id = ?').get(id);
+    expect(counts(1)).toEqual({ pending: 1, issued: 2, submitted: 1, verified: 1 });
+    db.prepare("INSERT INTO campaigns (id, name, filter, purposes, valid_days, created_by, created_at) VALUES (2, 'new', 'missing', '{}', 14, 'u', 'x')").run();
+    member.run(2, 1, 'pending');
+    member.run(2, 2, 'pending');
+    db.prepare("UPDATE campaign_members SET state = 'issued' WHERE campaign_id = 2").run();
+    db.prepare("UPDATE campaign_members SET state = 'submitted' WHERE campaign_id = 2 AND person_id = 2").run();
+    db.prepare('DELETE FROM campaign_members WHERE campaign_id = 1 AND person_id = 2').run();
+    expect(counts(2)).toEqual({ pending: 0, issued: 1, submitted: 1, verified: 0 });
+    expect(counts(1)).toEqual({ pending: 1, issued: 1, submitted: 1, verified: 1 });
   });
 });

@@ -1,43 +1,26 @@
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Secret } from '../../src/domain/secret.js';
-import { openDatabase } from '../../src/storage/database.js';
-import { loadMigrations, migrate } from '../../src/storage/migrate.js';
-import { tempDir } from '../helpers/vault.js';
-
-const at = new Date('2026-04-01T00:00:00Z');
+import { databaseAtVersion } from '../helpers/migrations.js';
 
 describe('migration 181: gate requests of kind filing', () => {
   it('keeps every request and column as it was, and then accepts a filing request', () => {
-    const db = openDatabase(join(tempDir(), 'vault.db'), new Secret(randomBytes(32)), { create: true });
-    try {
-      const all = loadMigrations();
-      migrate(
-        db,
-        at,
-        all.filter((m) => m.version <= 180),
-      );
-      db.prepare("INSERT INTO users (id, login, display_name, role, password_hash, created_at) VALUES ('u1', 'tanto', '担当', 'handler', 'x', '2026-01-01')").run();
-      const insert = (kind: string) =>
-        db
-          .prepare(
-            `INSERT INTO gate_requests (code, kind, handler_id, person_ids, purpose, note, state, created_at, approve_by, export_encoding, wrong_pins, refusal)
-             VALUES ('123456', ?, 'u1', '[1,2]', 'withholding_slip', '2025年分', 'expired', '2026-01-01', '2026-01-01', 'shift_jis', 2, 'wrong_pin')`,
-          )
-          .run(kind);
-      insert('export');
-      expect(() => insert('filing')).toThrow(/CHECK constraint/u);
-      const before = db.prepare('SELECT * FROM gate_requests').all();
+    const { db, migrateAll } = databaseAtVersion(180);
+    db.prepare("INSERT INTO users (id, login, display_name, role, password_hash, created_at) VALUES ('u1', 'tanto', '担当', 'handler', 'x', '2026-01-01')").run();
+    const insert = (kind: string) =>
+      db
+        .prepare(
+          `INSERT INTO gate_requests (code, kind, handler_id, person_ids, purpose, note, state, created_at, approve_by, export_encoding, wrong_pins, refusal)
+           VALUES ('123456', ?, 'u1', '[1,2]', 'withholding_slip', '2025年分', 'expired', '2026-01-01', '2026-01-01', 'shift_jis', 2, 'wrong_pin')`,
+        )
+        .run(kind);
+    insert('export');
+    expect(() => insert('filing')).toThrow(/CHECK constraint/u);
+    const before = db.prepare('SELECT * FROM gate_requests').all();
 
-      migrate(db, at, all);
-      expect(db.prepare('SELECT * FROM gate_requests').all()).toEqual(before);
-      insert('filing');
-      expect(db.prepare('SELECT kind FROM gate_requests ORDER BY id').pluck().all()).toEqual(['export', 'filing']);
-      const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'gate_requests' AND sql IS NOT NULL ORDER BY name").pluck().all();
-      expect(indexes).toEqual(['gate_requests_handler', 'gate_requests_handler_recent', 'gate_requests_open_code']);
-    } finally {
-      db.close();
-    }
+    migrateAll();
+    expect(db.prepare('SELECT * FROM gate_requests').all()).toEqual(before);
+    insert('filing');
+    expect(db.prepare('SELECT kind FROM gate_requests ORDER BY id').pluck().all()).toEqual(['export', 'filing']);
+    const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'gate_requests' AND sql IS NOT NULL ORDER BY name").pluck().all();
+    expect(indexes).toEqual(['gate_requests_handler', 'gate_requests_handler_recent', 'gate_requests_open_code']);
   });
 });

@@ -39,6 +39,13 @@ describe('the appliance CSV as a filing file', () => {
   it('refuses a dependant whose supporter is not in the file, naming the line', () => {
     expect(() => parseApplianceCsv(Buffer.from('種別,氏名,個人番号,扶養元社員番号\n扶養親族,山田 花子,,E9\n'))).toThrow('2行目: 扶養元社員番号「E9」の従業員がこのファイルにありません。');
   });
+
+  it('reads the import’s header names and keeps other columns as they are, even ones named like built-in properties', () => {
+    const text = 'Kind,Employee_Code,氏名,マイナンバー,退職日,退職日,constructor,constructor,toString\n従業員,E1,山田 太郎,,,,a,b,c\n';
+    const parsed = parseApplianceCsv(Buffer.from(text));
+    expect(parsed.rows).toMatchObject([{ line: 2, employeeCode: 'E1', name: '山田 太郎' }]);
+    expect(() => parseApplianceCsv(Buffer.from('種別,氏名,個人番号,名前\n'))).toThrow('1行目: 「氏名」の列が2つあります。');
+  });
 });
 
 describe('matching filing rows to persons', () => {

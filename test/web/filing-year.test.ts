@@ -106,6 +106,23 @@ describe('the year view of a filing kind (issue 18 point 5)', () => {
     expect(badKind.text).toContain('書類の種類を一覧から選んでください');
   }, 60_000);
 
+  it('takes this year as Japan’s on New Year’s morning: the year view and an export request accept it and name the same range', async () => {
+    const s = await setUp();
+    // 1 January 2027, 01:00 in Japan: still 2026 in UTC.
+    s.clock.advance(Date.parse('2026-12-31T16:00:00Z') - s.clock.now().getTime());
+    const handler = new Browser(s.app);
+    await handler.signIn(HANDLER.login, HANDLER.password);
+    expect((await handler.get('/filing-records/year?year=2027&kind=nta_salary_slip')).status).toBe(200);
+    await handler.get('/gate/export/new');
+    const form = { set: 'employees', purpose: 'withholding_slip', encoding: 'utf8_bom' };
+    const late = await handler.post('/gate/export', { ...form, year: '2028' });
+    expect(late.status).toBe(400);
+    expect(late.text).toContain('年分は2016年から2027年までの西暦4桁で入れてください。');
+    const exported = await handler.post('/gate/export', { ...form, year: '2027' });
+    expect(exported.status, exported.text).toBe(303);
+    expect(s.vault.gate.byId(Number(/\/gate\/(\d+)$/u.exec(exported.headers.location!)![1]))!.note).toBe('2027年分');
+  });
+
   it('pages the lists by id with a link to the next page', async () => {
     const s = await setUp();
     const many = ['種別,社員番号,氏名,個人番号,未提供理由', ...Array.from({ length: 60 }, (_, i) => `従業員,M${i + 1},多数 ${String(i + 1).padStart(2, '0')},,未提出`)].join('\n');
