@@ -29,6 +29,7 @@ import { CardProtocolError } from '../devices/mynumber-card-apdu.js';
 import { writeTransaction } from '../storage/database.js';
 import { numberIndex } from '../vault/number-index.js';
 import { FormError, type FieldErrors } from './accounts.js';
+import { countCardIntakeInCampaigns } from './card-campaign.js';
 import { parsePurposes, storeNumber } from './intake.js';
 import type { Vault } from './vault.js';
 
@@ -147,7 +148,7 @@ export function sealCardIntake(
   actor: Actor,
   personId: PersonId,
   read: CardAtAppliance,
-  input: { purposes: string[]; confirmedDifferences: boolean; holder?: CardHolder },
+  input: { purposes: string[]; confirmedDifferences: boolean; holder?: CardHolder; campaignId?: number | null },
   client: string | null,
 ): void {
   const person = vault.persons.byId(personId) ?? raiseNotFound();
@@ -174,8 +175,15 @@ export function sealCardIntake(
   const at = now.toISOString();
   const subjects = [{ id: person.id, name: person.name }];
   writeTransaction(vault.db, () => {
+    // 利用目的の通知: the handler notified these purposes when starting the read (as for a typed number).
+    vault.purposeNotices.insert({ personId: person.id, role: person.kind, purposes, notifiedOn: japanDate(now), via: 'handler', actorId: actor.id, createdAt: at });
     storeNumber(vault, person, { number: read.card.myNumber, index }, purposes, at);
-    vault.audit.append({ actor, action: 'number.recorded', subjects, client, device: read.reader, detail: { purposes: purposes.join(','), by: 'card' } });
+    vault.audit.append({
+      actor, action: 'number.recorded', subjects, client, device: read.reader,
+      detail: { purposes: purposes.join(','), by: 'card', ...(input.campaignId ? { campaign: input.campaignId } : {}) },
+    });
+    // Before the identity-check row, whose trigger then makes the member 本人確認済.
+    countCardIntakeInCampaigns(vault, person, at);
     vault.identityChecks.insert({
       personId: person.id,
       method: 'in_person',
