@@ -4,6 +4,7 @@ import { cardHolderProblem, type CardHolder } from '../domain/card-holder.js';
 import type { CardMatch } from '../domain/card-match.js';
 import type { CardReadFailure } from '../domain/card-read-failures.js';
 import type { CardReaders, CardReaderState } from '../domain/card-reader.js';
+import type { CardProtocolProblem } from '../devices/mynumber-card-apdu.js';
 import { AppError, publicMessage } from '../domain/errors.js';
 import type { PersonId } from '../domain/persons.js';
 import { Secret } from '../domain/secret.js';
@@ -126,7 +127,8 @@ export class CardIntakeDesk {
         const refusal = refusalOf(p.review);
         if (refusal !== undefined) {
           // Refused at once: the number is dropped, the failure audited with the reader.
-          this.#recordFailure(p, { reason: refusal.reason, reader: read.reader });
+          const signatureReason = refusal.reason === 'signature_invalid' ? read.card.signature.reason : undefined;
+          this.#recordFailure(p, { reason: refusal.reason, reader: read.reader, signatureReason });
           p.state = 'failed';
           p.message = refusal.message;
         } else {
@@ -196,7 +198,10 @@ export class CardIntakeDesk {
    * logged (codes only) and the reading stays failed: nothing was stored or
    * shown either way.
    */
-  #recordFailure(p: Pending, failure: { reason: CardReadFailure; reader: string; triesLeft?: number | undefined }): void {
+  #recordFailure(
+    p: Pending,
+    failure: { reason: CardReadFailure; reader: string; triesLeft?: number | undefined; signatureReason?: string | undefined; cardProblem?: CardProtocolProblem | undefined },
+  ): void {
     try {
       recordCardReadFailure(this.vault, p.actor, p.personId, failure, null);
     } catch (err) {

@@ -25,7 +25,7 @@ import { MY_NUMBER_CARD_IC } from '../domain/identity-documents.js';
 import type { PersonId } from '../domain/persons.js';
 import type { Secret } from '../domain/secret.js';
 import { probeCard, readCard, type CardRead } from '../devices/mynumber-card.js';
-import { CardProtocolError } from '../devices/mynumber-card-apdu.js';
+import { CardProtocolError, type CardProtocolProblem } from '../devices/mynumber-card-apdu.js';
 import { writeTransaction } from '../storage/database.js';
 import { numberIndex } from '../vault/number-index.js';
 import { FormError, type FieldErrors } from './accounts.js';
@@ -57,6 +57,9 @@ export interface CardAtAppliance {
  * the tries the card says are left) and never any card data.
  */
 export class CardReadFailedError extends AppError {
+  /** What the card's answers broke (a closed code, never card data) when they could not be used. */
+  readonly cardProblem: CardProtocolProblem | undefined;
+
   constructor(
     readonly reason: CardReadFailure,
     readonly reader: string,
@@ -67,6 +70,7 @@ export class CardReadFailedError extends AppError {
   ) {
     super(code, message, options);
     this.name = 'CardReadFailedError';
+    this.cardProblem = options?.cause instanceof CardProtocolError ? options.cause.problem : undefined;
   }
 }
 
@@ -121,13 +125,17 @@ export function recordCardReadFailure(
   vault: Vault,
   actor: Actor,
   personId: PersonId,
-  failure: { reason: CardReadFailure; reader: string; triesLeft?: number | undefined },
+  failure: { reason: CardReadFailure; reader: string; triesLeft?: number | undefined; signatureReason?: string | undefined; cardProblem?: CardProtocolProblem | undefined },
   client: string | null,
 ): void {
   const person = vault.persons.byId(personId);
   const subjects = person ? [{ id: person.id, name: person.name }] : [];
   const detail: Record<string, string | number> = { reason: failure.reason };
   if (failure.triesLeft !== undefined) detail.tries_left = failure.triesLeft;
+  // Which part of the signature check failed: a fixed English phrase, never card data.
+  if (failure.signatureReason !== undefined) detail.signature_reason = failure.signatureReason;
+  // A card whose answers could not be used: which rule they broke (device/card-readers.md).
+  if (failure.cardProblem !== undefined) detail.card_problem = failure.cardProblem;
   writeTransaction(vault.db, () => vault.audit.append({ actor, action: 'card.read_failed', subjects, client, device: failure.reader, detail }));
 }
 
@@ -212,6 +220,7 @@ export function sealCardIntake(
         number_document: MY_NUMBER_CARD_IC,
         identity_documents: MY_NUMBER_CARD_IC,
         signature: signature.result,
+        signature_reason: signature.reason,
         signature_chain: signature.chain,
         name_match: match.name.same ? 'same' : match.name.difference,
         birth_date_match: match.birthDate,
