@@ -14,9 +14,13 @@ import { decodeCertificateEf, decodeSignatureEf } from './mynumber-card-data.js'
 export type CardSignatureResult =
   /** Hashes match and the signature verifies with the card's certificate. */
   | 'valid'
-  /** The data read does not match its hashes, or the signature does not verify. */
+  /**
+   * The data read does not match its hashes, the signature does not verify, or
+   * the signature file or certificate is there but not in the layout known (or
+   * only one of them is there).
+   */
   | 'invalid'
-  /** The card offers no signature or certificate (or they cannot be decoded). */
+  /** The card offers neither a signature file nor a certificate. */
   | 'unavailable';
 
 export interface CardSignatureCheck {
@@ -33,13 +37,18 @@ export function checkCardSignature(input: {
   certificateEf: Uint8Array | undefined;
 }): CardSignatureCheck {
   const done = (result: CardSignatureResult, reason: string): CardSignatureCheck => ({ result, reason, chain: 'not_checked' });
-  if (input.signatureEf === undefined || input.certificateEf === undefined) return done('unavailable', 'no signature file or certificate on the card');
+  if (input.signatureEf === undefined && input.certificateEf === undefined) return done('unavailable', 'no signature file or certificate on the card');
+  // Fail closed: the layout is from public descriptions, not yet confirmed on a real card
+  // (device/card-readers.md). Files that are there but read otherwise are a mismatch, never "no signature".
+  if (input.signatureEf === undefined || input.certificateEf === undefined) {
+    return done('invalid', 'signature file without certificate, or certificate without signature file');
+  }
   let sig, cert;
   try {
     sig = decodeSignatureEf(input.signatureEf);
     cert = decodeCertificateEf(input.certificateEf);
   } catch {
-    return done('unavailable', 'signature file or certificate not decodable');
+    return done('invalid', 'signature file or certificate not decodable');
   }
   if (!sameHash(sig.myNumberHash, input.myNumberEf)) return done('invalid', 'number file does not match its hash');
   if (!sameHash(sig.basicFourHash, input.basicFourEf)) return done('invalid', 'basic four file does not match its hash');

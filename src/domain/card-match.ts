@@ -3,7 +3,8 @@
  * record, so a handler sees why they differ before a number is taken. Pure.
  *
  * The chip holds the name as on the 住民票: a 旧姓 (former surname) may be
- * written beside it in brackets, characters outside JIS X 0208 (外字) may be
+ * written beside it in brackets (and the record may hold either surname: an
+ * employee may work under the 旧姓), characters outside JIS X 0208 (外字) may be
  * replaced by a substitute (〓 or a private-use character), and spacing differs
  * between systems. None of these means another person, but each is shown; any
  * other difference, or another birth date, is a mismatch the handler must
@@ -29,6 +30,8 @@ export interface CardMatch {
 
 const SPACES = /[\s\u3000]+/gu;
 const FORMER_SURNAME = /[（(［\[【][^）)］\]】]*[）)］\]】]/gu;
+/** 現姓［旧姓］ 名: the current surname, the 旧姓 in brackets, the rest of the name. */
+const FORMER_AS_SURNAME = /^([^（(［[【]*)[（(［[【]([^）)］\]】]+)[）)］\]】](.*)$/u;
 const GAIJI_SUBSTITUTE = /[\u3013\uE000-\uF8FF]/u;
 
 export function compareCardWithRecord(card: { name: string; birthDate: string }, record: { name: string; birthDate: string | null }): CardMatch {
@@ -46,6 +49,9 @@ export function compareNames(cardName: string, recordName: string): CardMatch['n
   if (bare(c) === bare(r)) return { same: false, difference: 'spacing' };
   const withoutFormer = bare(c.replace(FORMER_SURNAME, ''));
   if (withoutFormer !== bare(c) && withoutFormer === bare(r.replace(FORMER_SURNAME, ''))) return { same: false, difference: 'former_surname' };
+  // A record kept under the 旧姓 (旧姓の使用 at work): the bracketed surname in place of the current one.
+  const former = FORMER_AS_SURNAME.exec(c);
+  if (former && bare(`${former[2]}${former[3]}`) === bare(r)) return { same: false, difference: 'former_surname' };
   if (GAIJI_SUBSTITUTE.test(c) && sameBesideSubstitutes(bare(c), bare(r))) return { same: false, difference: 'gaiji' };
   return { same: false, difference: 'different' };
 }

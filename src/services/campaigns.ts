@@ -149,10 +149,19 @@ export function campaignProgress(vault: Vault, campaignId: number, after: Person
   const PAGE = 100;
   const open = vault.campaigns.openPage(campaignId, after, PAGE + 1);
   const unchecked = vault.campaigns.submittedPage(campaignId, 0, 50);
+  // Whose card a handler may read for this member (「カードで取得」): the member unless their number is
+  // held, and their current dependants without a number when the campaign asks dependants.
+  const asksDependants = (campaign.purposes.dependant ?? []).length > 0;
+  const dependantsOf = vault.campaigns.dependantsToAsk();
   return {
     campaign,
     counts: vault.campaigns.counts(campaignId, now),
-    open: open.slice(0, PAGE).map((m) => ({ ...m, expired: m.state === 'issued' && m.expiresAt !== null && m.expiresAt <= now })),
+    open: open.slice(0, PAGE).map((m) => ({
+      ...m,
+      expired: m.state === 'issued' && m.expiresAt !== null && m.expiresAt <= now,
+      ownMissing: vault.persons.numberOf(m.personId)?.state !== 'held',
+      dependants: asksDependants && m.kind === 'employee' ? dependantsOf(m.personId) : [],
+    })),
     next: open.length > PAGE ? open[PAGE - 1]!.personId : null,
     unchecked,
     today: japanDate(vault.clock.now()),

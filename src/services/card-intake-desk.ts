@@ -4,11 +4,13 @@ import { cardHolderProblem, type CardHolder } from '../domain/card-holder.js';
 import type { CardMatch } from '../domain/card-match.js';
 import type { CardReadFailure } from '../domain/card-read-failures.js';
 import type { CardReaders, CardReaderState } from '../domain/card-reader.js';
+import type { CardProtocolProblem } from '../devices/mynumber-card-apdu.js';
 import { AppError, publicMessage } from '../domain/errors.js';
 import type { PersonId } from '../domain/persons.js';
 import { numberCollectionRefusal } from '../domain/number-eligibility.js';
 import { Secret } from '../domain/secret.js';
 import { codeReserved, releaseCode, reserveCode } from '../gate/requests.js';
+import { cardCampaignAsks } from './card-campaign.js';
 import { CardReadFailedError, cardReview, readCardAtAppliance, recordCardReadFailure, sealCardIntake, type CardAtAppliance } from './card-intake.js';
 import { FormError } from './accounts.js';
 import type { Vault } from './vault.js';
@@ -25,6 +27,8 @@ export interface CardIntakeView {
   message: string;
   triesLeft: number | null;
   review: { match: CardMatch; signature: string } | null;
+  /** Started from this campaign's list: the handler's pages lead back to it. */
+  campaignId: number | null;
 }
 
 interface Pending extends CardIntakeView {
@@ -62,8 +66,10 @@ export class CardIntakeDesk {
   /**
    * `holder` says who brings the card and types its PIN: the person, or for a
    * dependant the supporting employee as 代理人 (checked before the card is read).
+   * `campaignId`, when started from a campaign's list, must be a campaign that
+   * asks this person (see cardCampaignProblem); sealing counts for its progress.
    */
-  start(actor: Actor, personId: PersonId, input: { purposes: string[]; confirmLastTry: boolean; holder?: CardHolder }): CardIntakeView {
+  start(actor: Actor, personId: PersonId, input: { purposes: string[]; confirmLastTry: boolean; holder?: CardHolder; campaignId?: number }): CardIntakeView {
     const now = this.vault.clock.now().getTime();
     this.#expire(now);
     const busy = this.#current;
@@ -82,6 +88,9 @@ export class CardIntakeDesk {
     const proxy = holder.route === 'proxy' ? this.vault.persons.byId(holder.proxyPersonId) : undefined;
     const holderProblem = cardHolderProblem(person, proxy, holder, input.purposes);
     if (holderProblem) throw new FormError({ [holderProblem.field]: holderProblem.message });
+    if (input.campaignId !== undefined && !cardCampaignAsks(this.vault, input.campaignId, person)) {
+      throw new AppError('not_found', 'この人物はこの収集キャンペーンの対象ではありません。キャンペーンの一覧から選び直してください。');
+    }
     let code = '';
     do code = String(randomInt(0, 1_000_000)).padStart(6, '0');
     while (this.vault.gate.codeInUse(code) || codeReserved(code));
@@ -94,6 +103,7 @@ export class CardIntakeDesk {
       message: 'カードを装置のリーダーに置いてください。',
       triesLeft: null,
       review: null,
+      campaignId: input.campaignId ?? null,
       actor,
       purposes: input.purposes,
       holder,
@@ -119,7 +129,8 @@ export class CardIntakeDesk {
         const refusal = refusalOf(p.review);
         if (refusal !== undefined) {
           // Refused at once: the number is dropped, the failure audited with the reader.
-          this.#recordFailure(p, { reason: refusal.reason, reader: read.reader });
+          const signatureReason = refusal.reason === 'signature_invalid' ? read.card.signature.reason : undefined;
+          this.#recordFailure(p, { reason: refusal.reason, reader: read.reader, signatureReason });
           p.state = 'failed';
           p.message = refusal.message;
         } else {
@@ -178,7 +189,7 @@ export class CardIntakeDesk {
     const p = this.#current;
     if (!p || p.id !== id || p.state !== 'review' || !p.read) throw new AppError('not_found', '確認待ちのカード読み取りはありません。最初からやり直してください。');
     if (p.actor.id !== actor.id) throw new AppError('forbidden', 'カード読み取りを始めた担当者だけが確定できます。');
-    sealCardIntake(this.vault, actor, p.personId, p.read, { purposes: p.purposes, confirmedDifferences, holder: p.holder }, client);
+    sealCardIntake(this.vault, actor, p.personId, p.read, { purposes: p.purposes, confirmedDifferences, holder: p.holder, campaignId: p.campaignId }, client);
     p.read = null;
     p.state = 'sealed';
     p.message = '個人番号を登録し、本人確認（個人番号カード（ICチップ読取））を記録しました。';
@@ -189,7 +200,10 @@ export class CardIntakeDesk {
    * logged (codes only) and the reading stays failed: nothing was stored or
    * shown either way.
    */
-  #recordFailure(p: Pending, failure: { reason: CardReadFailure; reader: string; triesLeft?: number | undefined }): void {
+  #recordFailure(
+    p: Pending,
+    failure: { reason: CardReadFailure; reader: string; triesLeft?: number | undefined; signatureReason?: string | undefined; cardProblem?: CardProtocolProblem | undefined },
+  ): void {
     try {
       recordCardReadFailure(this.vault, p.actor, p.personId, failure, null);
     } catch (err) {
@@ -226,5 +240,5 @@ function refusalOf(review: { match: CardMatch; signature: string }): { reason: C
 }
 
 function view(p: Pending): CardIntakeView {
-  return { id: p.id, code: p.code, personId: p.personId, state: p.state, message: p.message, triesLeft: p.triesLeft, review: p.review };
+  return { id: p.id, code: p.code, personId: p.personId, state: p.state, message: p.message, triesLeft: p.triesLeft, review: p.review, campaignId: p.campaignId };
 }

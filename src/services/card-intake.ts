@@ -25,10 +25,11 @@ import { MY_NUMBER_CARD_IC } from '../domain/identity-documents.js';
 import type { PersonId } from '../domain/persons.js';
 import type { Secret } from '../domain/secret.js';
 import { probeCard, readCard, type CardRead } from '../devices/mynumber-card.js';
-import { CardProtocolError } from '../devices/mynumber-card-apdu.js';
+import { CardProtocolError, type CardProtocolProblem } from '../devices/mynumber-card-apdu.js';
 import { writeTransaction } from '../storage/database.js';
 import { numberIndex } from '../vault/number-index.js';
 import { FormError, type FieldErrors } from './accounts.js';
+import { countCardIntakeInCampaigns } from './card-campaign.js';
 import { parsePurposes, storeNumber } from './intake.js';
 import { numberCollectionRefusal } from '../domain/number-eligibility.js';
 import type { Vault } from './vault.js';
@@ -57,6 +58,9 @@ export interface CardAtAppliance {
  * the tries the card says are left) and never any card data.
  */
 export class CardReadFailedError extends AppError {
+  /** What the card's answers broke (a closed code, never card data) when they could not be used. */
+  readonly cardProblem: CardProtocolProblem | undefined;
+
   constructor(
     readonly reason: CardReadFailure,
     readonly reader: string,
@@ -67,6 +71,7 @@ export class CardReadFailedError extends AppError {
   ) {
     super(code, message, options);
     this.name = 'CardReadFailedError';
+    this.cardProblem = options?.cause instanceof CardProtocolError ? options.cause.problem : undefined;
   }
 }
 
@@ -121,13 +126,17 @@ export function recordCardReadFailure(
   vault: Vault,
   actor: Actor,
   personId: PersonId,
-  failure: { reason: CardReadFailure; reader: string; triesLeft?: number | undefined },
+  failure: { reason: CardReadFailure; reader: string; triesLeft?: number | undefined; signatureReason?: string | undefined; cardProblem?: CardProtocolProblem | undefined },
   client: string | null,
 ): void {
   const person = vault.persons.byId(personId);
   const subjects = person ? [{ id: person.id, name: person.name }] : [];
   const detail: Record<string, string | number> = { reason: failure.reason };
   if (failure.triesLeft !== undefined) detail.tries_left = failure.triesLeft;
+  // Which part of the signature check failed: a fixed English phrase, never card data.
+  if (failure.signatureReason !== undefined) detail.signature_reason = failure.signatureReason;
+  // A card whose answers could not be used: which rule they broke (device/card-readers.md).
+  if (failure.cardProblem !== undefined) detail.card_problem = failure.cardProblem;
   writeTransaction(vault.db, () => vault.audit.append({ actor, action: 'card.read_failed', subjects, client, device: failure.reader, detail }));
 }
 
@@ -148,7 +157,7 @@ export function sealCardIntake(
   actor: Actor,
   personId: PersonId,
   read: CardAtAppliance,
-  input: { purposes: string[]; confirmedDifferences: boolean; holder?: CardHolder },
+  input: { purposes: string[]; confirmedDifferences: boolean; holder?: CardHolder; campaignId?: number | null },
   client: string | null,
 ): void {
   const person = vault.persons.byId(personId) ?? raiseNotFound();
@@ -179,7 +188,12 @@ export function sealCardIntake(
     // The purposes the handler showed at the appliance, notified today (as handler intake records them).
     vault.purposeNotices.insert({ personId: person.id, role: person.kind, purposes, notifiedOn: japanDate(now), via: 'handler', actorId: actor.id, createdAt: at });
     storeNumber(vault, person, { number: read.card.myNumber, index }, purposes, at);
-    vault.audit.append({ actor, action: 'number.recorded', subjects, client, device: read.reader, detail: { purposes: purposes.join(','), by: 'card' } });
+    vault.audit.append({
+      actor, action: 'number.recorded', subjects, client, device: read.reader,
+      detail: { purposes: purposes.join(','), by: 'card', ...(input.campaignId ? { campaign: input.campaignId } : {}) },
+    });
+    // Before the identity-check row, whose trigger then makes the member 本人確認済.
+    countCardIntakeInCampaigns(vault, person, at);
     vault.identityChecks.insert({
       personId: person.id,
       method: 'in_person',
@@ -208,6 +222,7 @@ export function sealCardIntake(
         number_document: MY_NUMBER_CARD_IC,
         identity_documents: MY_NUMBER_CARD_IC,
         signature: signature.result,
+        signature_reason: signature.reason,
         signature_chain: signature.chain,
         name_match: match.name.same ? 'same' : match.name.difference,
         birth_date_match: match.birthDate,

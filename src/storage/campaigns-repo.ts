@@ -163,6 +163,21 @@ export class CampaignsRepo {
     return (personId, codeHash, issuedAt, expiresAt) => void st.run(codeHash, issuedAt, expiresAt, campaignId, personId);
   }
 
+  /** True when the person is a member of the campaign, whatever its state (a seek on the primary key). */
+  isMember(campaignId: number, personId: PersonId): boolean {
+    return this.db.prepare('SELECT 1 FROM campaign_members WHERE campaign_id = ? AND person_id = ?').pluck().get(campaignId, personId) !== undefined;
+  }
+
+  /**
+   * The person's members still waiting (未発行・発行済・期限切れ), in every
+   * campaign, become 提出済: their number came in by a route other than the
+   * member's code (「カードで取得」). Along campaign_members_person; the
+   * campaign_counts triggers follow.
+   */
+  markSubmitted(personId: PersonId, at: string): void {
+    this.db.prepare("UPDATE campaign_members SET state = 'submitted', submitted_at = ? WHERE person_id = ? AND state IN ('pending', 'issued')").run(at, personId);
+  }
+
   private rows(sql: string, ...args: unknown[]): MemberRow[] {
     const raw = this.db.prepare(sql).all(...args) as { person_id: number; state: MemberRow['state']; issued_at: string | null; expires_at: string | null; name: string; code: string | null; kind: PersonKind }[];
     return raw.map((r) => ({ personId: r.person_id, name: r.name, code: r.code, kind: r.kind, state: r.state, issuedAt: r.issued_at, expiresAt: r.expires_at }));

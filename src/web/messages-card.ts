@@ -33,4 +33,8 @@ export const MC = {
   authorityDocument: '代理権を確認した書類',
   proxyDocuments: '代理人の身元確認',
   choose: '選んでください',
+  notInCampaign: 'この人物はこの収集キャンペーンの対象ではありません。キャンペーンの一覧から選び直してください。',
+  backToCampaign: '収集キャンペーンに戻る',
+  campaignLink: 'カードで取得',
+  campaignDependantLink: 'カードで取得（{name}）',
 } as const;

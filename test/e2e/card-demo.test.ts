@@ -7,6 +7,7 @@ import { privatePcscdProblem } from '../../src/devices/private-pcscd.js';
 import { systemClock } from '../../src/domain/ports.js';
 import { packagePath } from '../../src/paths.js';
 import { actorOf } from '../../src/services/accounts.js';
+import { createCampaign } from '../../src/services/campaigns.js';
 import { registerPerson } from '../../src/services/persons.js';
 import { TEST_PIN_COST } from '../../src/vault/slots.js';
 import { auditEvents } from '../helpers/audit.js';
@@ -31,7 +32,7 @@ async function startPinPad(dataDir: string): Promise<{ child: ChildProcessWithou
 }
 
 describe.skipIf(missing)(`the README's card demo: serve --simulate-devices offers a virtual card${missing ? ` (skipped: ${missing})` : ''}`, () => {
-  it('lets a handler take a number by カードで取得 with the virtual card and the simulated PIN pad, never showing it', async () => {
+  it('lets a handler take a number by カードで取得 with the virtual card and the simulated PIN pad, from the intake page and from a campaign, never showing it', async () => {
     expect(existsSync(MAIN), 'dist is missing: npm test builds it').toBe(true);
     const { vault, dataDir } = await newTestVault(systemClock);
     await addStaff(vault);
@@ -69,6 +70,21 @@ describe.skipIf(missing)(`the README's card demo: serve --simulate-devices offer
       expect(vault.persons.numberOf(id)?.state).toBe('held');
       const checked = auditEvents(vault).find((e) => e.action === 'identity.checked');
       expect(checked).toMatchObject({ device: 'Virtual PCD 00 00', detail: { number_document: 'my_number_card_ic', signature: 'valid' } });
+
+      // From a collection campaign's list: the same flow, back to the campaign, counted as 本人確認済.
+      const second = registerPerson(vault, admin, { kind: 'employee', code: 'E2', name: '伊藤 二郎', birthDate: '1990-07-07' }, null, null);
+      const campaign = createCampaign(vault, admin, { name: '新入社員', filter: 'missing', validDays: '14', purposes: { employee: ['withholding_slip'] } }, null);
+      await p.goto(`${base}/campaigns/${campaign.id}`);
+      await p.locator(`a[href="/persons/${second}/card-intake?campaign=${campaign.id}"]`).click();
+      await p.getByRole('button', { name: '読み取りを始める' }).click();
+      await p.waitForURL(/\/card-intake\/[0-9a-f-]+$/u);
+      await expect.poll(async () => (await p.locator('body').innerText()).includes('残り3回'), { timeout: 20_000 }).toBe(true);
+      pad.child.stdin.write(`${(await p.locator('dd strong').first().innerText()).trim()}\r1234\r`);
+      await expect.poll(async () => (await p.reload(), await p.locator('body').innerText()).includes('カードの内容と登録内容の比較'), { timeout: 20_000 }).toBe(true);
+      await p.getByRole('button', { name: '個人番号を登録する' }).click();
+      await p.waitForURL(`${base}/campaigns/${campaign.id}?notice=card`);
+      expect(await p.locator('td[data-state="verified"]').innerText()).toBe('1');
+      expect(await p.locator('td[data-state="pending"]').innerText()).toBe('0');
     } finally {
       await office?.close();
       if (pad && pad.child.exitCode === null) {
@@ -78,5 +94,5 @@ describe.skipIf(missing)(`the README's card demo: serve --simulate-devices offer
       }
       await serving?.stop();
     }
-  }, 90_000);
+  }, 150_000);
 });

@@ -56,9 +56,17 @@ describe('「カードで取得」: the number from the chip, sealed with the id
         ['number.recorded', 'Virtual PCD 00 00'],
         ['identity.checked', 'Virtual PCD 00 00'],
       ]);
-      expect(events[1]!.detail).toMatchObject({ number_document: 'my_number_card_ic', signature: 'valid', signature_chain: 'not_checked', name_match: 'spacing' });
+      expect(events[1]!.detail).toMatchObject({
+        number_document: 'my_number_card_ic',
+        signature: 'valid',
+        signature_reason: 'hashes match and signature verifies',
+        signature_chain: 'not_checked',
+        name_match: 'spacing',
+      });
       const row = vault.db.prepare('SELECT number_document, note FROM identity_checks WHERE person_id = ?').get(id) as { number_document: string; note: string };
       expect(row).toEqual({ number_document: 'my_number_card_ic', note: '署名検証: 一致' });
+      // The purposes the handler notified when starting are recorded as a notice (利用目的の通知), as for a typed number.
+      expect(vault.purposeNotices.forPerson(id)).toMatchObject([{ role: 'employee', purposes: ['withholding_slip'], via: 'handler', actorId: actor.id }]);
       vault.close();
       expect(scanDataDir(dataDir, [TEST_CARD.number]).hits).toEqual([]);
     } finally {

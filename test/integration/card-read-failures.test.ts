@@ -70,6 +70,9 @@ describe('failed card readings at the appliance are audited and listed in 取扱
       ['signature_invalid', undefined, READER, yamada, actor.id],
       ['name_mismatch', undefined, READER, sato, actor.id],
     ]);
+    // Which part of the signature check failed (device/card-readers.md: what a real card must confirm).
+    expect(failed[3]!.detail.signature_reason).toBe('basic four file does not match its hash');
+    expect(failed.filter((e) => e.detail.signature_reason !== undefined)).toHaveLength(1);
     const trail = JSON.stringify(auditEvents(vault));
     expect(trail).not.toContain(TEST_CARD.number);
     expect(trail).not.toMatch(/"(0000|1234)"/u);

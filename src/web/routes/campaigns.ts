@@ -73,7 +73,7 @@ export function campaignRoutes(deps: WebDeps): Router {
   r.get('/:id', requirePermission('intake.write'), (req, res) => {
     const after = Number(req.query.after ?? 0);
     const p = campaignProgress(vault, intParam(req.params.id), Number.isSafeInteger(after) && after > 0 ? after : 0);
-    res.render('campaigns/show', { p, filterLabel: CAMPAIGN_FILTER_LABEL[p.campaign.filter], stateLabel: MEMBER_STATE_LABEL, purposeName: (c: string) => findPurpose(c)?.name ?? c, notice: typeof req.query.notice === 'string' ? req.query.notice : null });
+    res.render('campaigns/show', { p, filterLabel: CAMPAIGN_FILTER_LABEL[p.campaign.filter], stateLabel: MEMBER_STATE_LABEL, purposeName: (c: string) => findPurpose(c)?.name ?? c, notice: typeof req.query.notice === 'string' ? req.query.notice : null, cardIntake: deps.cards !== undefined });
   });
 
   const issue = (reissue: boolean) => (req: Request, res: Response) => {
