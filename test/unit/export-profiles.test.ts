@@ -45,7 +45,10 @@ describe('export column profiles', () => {
     expect(text).toBe(
       ['種別,社員番号,氏名,フリガナ,生年月日,個人番号,続柄,扶養元社員番号', `従業員,E1,山田 太郎,ヤマダ タロウ,1980-05-06,${n(1)},,`, `扶養親族,,山田 花子,,,${n(2)},配偶者,E1`, ''].join('\r\n'),
     );
-    const rows = text.split('\r\n').slice(1, 3).map((l) => l.split(','));
+    const rows = text
+      .split('\r\n')
+      .slice(1, 3)
+      .map((l) => l.split(','));
     const at = APPLIANCE_PROFILE.columns.indexOf('my_number');
     expect(rows.map((r) => r[at])).toEqual([n(1), n(2)]);
     expect(APPLIANCE_PROFILE.header![at]).toBe('個人番号');

@@ -43,7 +43,12 @@ describe('export written from its column profile (issue 18)', () => {
     const pad = await listenPinPadSocket(join(tempDir(), 'pinpad.sock'));
     try {
       await addStaff(vault);
-      const csv = ['種別,社員番号,氏名,フリガナ,生年月日,個人番号,続柄,扶養元社員番号', `従業員,E1,髙橋 一郎,タカハシ イチロウ,1980-05-06,${n(1)},,`, `従業員,E2,渡邉 二子,,,${n(2)},,`, `扶養親族,,髙橋 花子,,,${n(3)},配偶者,E1`].join('\n');
+      const csv = [
+        '種別,社員番号,氏名,フリガナ,生年月日,個人番号,続柄,扶養元社員番号',
+        `従業員,E1,髙橋 一郎,タカハシ イチロウ,1980-05-06,${n(1)},,`,
+        `従業員,E2,渡邉 二子,,,${n(2)},,`,
+        `扶養親族,,髙橋 花子,,,${n(3)},配偶者,E1`,
+      ].join('\n');
       expect(importPersons(vault, Buffer.from(csv), { purposes: ['withholding_slip'], actor: { id: 't', name: 't' } }).committed).toBe(true);
       attachPinPad(vault, store, keypadPort(pad), 'pinpad:test', windows);
       const handler = new Browser(testApp(vault, { reveals: store, gateWindows: windows }));
