@@ -8,7 +8,7 @@ import { kindsOf, purposeVerdicts, requirePurposeUse } from './purpose-use.js';
 import { findEntryPurpose } from '../domain/entry-purposes.js';
 import { PERSON_KIND_LABEL } from '../domain/persons.js';
 import { primaryRole, roleForPurpose } from '../domain/roles.js';
-import { guardSpreadsheetCell } from '../domain/spreadsheet-cell.js';
+import { APPLIANCE_PROFILE, profileText, type ExportCells } from '../domain/export-profiles.js';
 import iconv from 'iconv-lite';
 import { Secret, zeroize } from '../domain/secret.js';
 import { codeReserved, DEFAULT_WINDOWS, PIN_LOCK_AFTER, startApprovalWindow, stateAt, type GateRequest, type GateWindows } from '../gate/requests.js';
@@ -189,29 +189,30 @@ export function requestExport(
   );
 }
 
-const EXPORT_HEADER = ['種別', '社員番号', '氏名', 'フリガナ', '生年月日', '個人番号', '続柄', '扶養元社員番号'];
-
-/** One CSV cell: guarded against formula evaluation, quoted when it holds a quote, comma, line break or guard. */
-function csvField(value: string | null): string {
-  const v = guardSpreadsheetCell(value ?? '');
-  return /[",'\r\n\t]/u.test(v) ? `"${v.replace(/"/gu, '""')}"` : v;
-}
-
 /**
- * The export file in the import's own column format, so it reads back into a
+ * The export file in a column profile (src/domain/export-profiles.ts); today
+ * the appliance's own format, the import's columns, so it reads back into a
  * vault. Each person is written in the role the purpose concerns (種別, code,
  * 続柄 and 扶養元 of that role), so a 社長 in a 支払調書 file is the payee.
  */
 function exportCsv(vault: Vault, purpose: string, personIds: readonly number[], digits: readonly Buffer[], encoding: 'utf8_bom' | 'shift_jis'): Buffer {
-  const lines = [EXPORT_HEADER.join(',')];
   const appliesTo = findPurpose(purpose)?.appliesTo ?? [];
-  personIds.forEach((id, i) => {
+  const rows: ExportCells[] = personIds.map((id, i) => {
     const p = vault.persons.byId(id)!;
     const role = roleForPurpose(primaryRole(p, null), vault.roles.forPerson(id), appliesTo);
     const supporter = role.supporterId === null ? null : vault.persons.byId(role.supporterId);
-    lines.push([PERSON_KIND_LABEL[role.role], role.code, p.name, p.kana, p.birthDate, digits[i]!.toString('latin1'), role.relationship, supporter?.code ?? null].map(csvField).join(','));
+    return {
+      kind: PERSON_KIND_LABEL[role.role],
+      code: role.code,
+      name: p.name,
+      kana: p.kana,
+      birth_date: p.birthDate,
+      my_number: digits[i]!.toString('latin1'),
+      relationship: role.relationship,
+      supporter_code: supporter?.code ?? null,
+    };
   });
-  const text = `${lines.join('\r\n')}\r\n`;
+  const text = profileText(APPLIANCE_PROFILE, rows);
   return encoding === 'shift_jis' ? iconv.encode(text, 'cp932') : Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text, 'utf8')]);
 }
 
