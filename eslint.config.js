@@ -54,9 +54,6 @@ const LAYERS = {
 const EXISTING_CROSSINGS = {
   // The audit chain's HMAC key: the chain asks src/vault for the MAC instead of reading the key (issue 15, part 3).
   // CLI commands that read a secret to hand it on: they get a service that takes the Secret (issue 15, parts 1 and 3).
-  'src/cli/demo.ts': { layers: ['keys'] },
-  'src/cli/init.ts': { layers: ['keys'] },
-  'src/cli/rotate-vault-key.ts': { layers: ['keys'] },
   'src/cli/shutdown.ts': { layers: ['http', 'sql'] },
   // The card reader's PIN handed to the card: a vault-side function takes the Secret (issue 15, part 3).
   'src/devices/mynumber-card.ts': { layers: ['keys'] },
