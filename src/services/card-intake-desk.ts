@@ -6,12 +6,13 @@ import type { CardReadFailure } from '../domain/card-read-failures.js';
 import type { CardReaders, CardReaderState } from '../domain/card-reader.js';
 import { AppError, publicMessage } from '../domain/errors.js';
 import type { PersonId } from '../domain/persons.js';
-import { Secret } from '../domain/secret.js';
+import type { Secret } from '../domain/secret.js';
 import { codeReserved, releaseCode, reserveCode } from '../gate/requests.js';
 import { CardReadFailedError, cardReview, readCardAtAppliance, recordCardReadFailure, sealCardIntake, type CardAtAppliance } from './card-intake.js';
 import { FormError } from './accounts.js';
 import type { Vault } from './vault.js';
 import { logEvent } from '../log.js';
+import { cardPinDigits } from '../vault/card-pin.js';
 
 export type CardIntakeState = 'waiting_card' | 'waiting_pin' | 'review' | 'sealed' | 'failed';
 
@@ -156,11 +157,11 @@ export class CardIntakeDesk {
     const p = this.#current;
     try {
       if (!p || p.code !== code || p.pin === null) throw new AppError('not_found', 'この番号のカード読み取りはありません。');
-      const digits = pin.expose();
-      if (!/^[0-9]{4}$/u.test(digits)) throw new AppError('invalid', 'カードの暗証番号は4桁の数字です。担当者の画面から、もう一度始めてください。');
+      const digits = cardPinDigits(pin);
+      if (!digits) throw new AppError('invalid', 'カードの暗証番号は4桁の数字です。担当者の画面から、もう一度始めてください。');
       const give = p.pin;
       p.pin = null;
-      give(new Secret(Buffer.from(digits, 'latin1')));
+      give(digits);
     } finally {
       pin.wipe();
     }
