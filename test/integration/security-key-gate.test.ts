@@ -165,7 +165,7 @@ describe('security keys at the gate (software CTAP2 authenticator behind the HID
     await new Promise((r) => setTimeout(r, 100));
     expect(s.vault.gate.byId(r.id)!.state).toBe('requested');
     // The service refuses too, should a touch get through (a lock that lands between the check and the touch).
-    await expect(approveWithSecurityKey(s.vault, s.store, { requestId: r.id, keyId: s.vault.securityKeys.active()[0]!.id, assertion: { credentialId: Buffer.alloc(1), authData: Buffer.alloc(37), signature: Buffer.alloc(8), hmacSecret: Buffer.alloc(32) }, device: 'test' }, windows)).rejects.toMatchObject({ code: 'unauthorized' });
+    await expect(approveWithSecurityKey(s.vault, s.store, { requestId: r.id, keyId: s.vault.securityKeys.active()[0]!.id, assertion: { credentialId: Buffer.alloc(1), authData: Buffer.alloc(37), signature: Buffer.alloc(8), hmacSecret: new Secret(new Uint8Array(32)) }, device: 'test' }, windows)).rejects.toMatchObject({ code: 'unauthorized' });
     expect(auditEvents(s.vault).find((e) => e.action === 'gate.key_refused')!.detail).toMatchObject({ request_id: r.id, reason: 'pin_locked' });
     s.vault.users.unlockPin(s.handler.id);
     await until(() => s.vault.gate.byId(r.id)!.state === 'approved', 'approved after unlock');
