@@ -62,7 +62,6 @@ const EXISTING_CROSSINGS = {
   // Services that still read a Secret themselves (a card PIN, a number to seal, a credential copy, a key's
   // hmac-secret output, the TOTP secret): each moves behind a src/vault function (issue 15, part 3).
   'src/services/import/import-persons.ts': { layers: ['keys'] },
-  'src/services/totp.ts': { layers: ['keys'] },
   // The shared Vault object opens its own statements: it is split up by the composition root (issue 15, parts 1 and 2).
   'src/services/vault.ts': { layers: ['sql'] },
   // The database key copied to the backup worker: a src/vault function hands it over (issue 15, part 3).
