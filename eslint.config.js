@@ -52,19 +52,13 @@ const LAYERS = {
  * a design change to discuss, not a lint exception.
  */
 const EXISTING_CROSSINGS = {
-  // The audit chain's HMAC key: the chain asks src/vault for the MAC instead of reading the key (issue 15, part 3).
-  // CLI commands that read a secret to hand it on: they get a service that takes the Secret (issue 15, parts 1 and 3).
+  // The shutdown command checkpoints and calls the server itself (issue 15, parts 1 and 2).
   'src/cli/shutdown.ts': { layers: ['http', 'sql'] },
-  // The card reader's PIN handed to the card: a vault-side function takes the Secret (issue 15, part 3).
   // Report queries: they become read-model queries in src/storage (issue 15, parts 2 and the reports/web cycle).
   'src/reports/incident-sources.ts': { layers: ['sql'] },
   'src/reports/print.ts': { layers: ['sql'] },
-  // Services that still read a Secret themselves (a card PIN, a number to seal, a credential copy, a key's
-  // hmac-secret output, the TOTP secret): each moves behind a src/vault function (issue 15, part 3).
+  // The import seals numbers itself: it moves to src/vault/number-seal.ts (issue 15, part 3).
   'src/services/import/import-persons.ts': { layers: ['keys'] },
-  // The shared Vault object opens its own statements: it is split up by the composition root (issue 15, parts 1 and 2).
-  'src/services/vault.ts': { layers: ['sql'] },
-  // The database key copied to the backup worker: a src/vault function hands it over (issue 15, part 3).
   // Web code that reads a key or a PIN: routes get services, never keys (issue 15, part 2).
   'src/web/routes/account.ts': { layers: ['keys'] },
   'src/web/routes/second-factor-account.ts': { layers: ['keys'] },
