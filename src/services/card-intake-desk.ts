@@ -7,7 +7,7 @@ import type { CardReaders, CardReaderState } from '../domain/card-reader.js';
 import { AppError, publicMessage } from '../domain/errors.js';
 import type { PersonId } from '../domain/persons.js';
 import type { Secret } from '../domain/secret.js';
-import { codeReserved, releaseCode, reserveCode } from '../gate/requests.js';
+import type { RequestMemory } from '../gate/request-memory.js';
 import { CardReadFailedError, cardReview, readCardAtAppliance, recordCardReadFailure, sealCardIntake, type CardAtAppliance } from './card-intake.js';
 import { FormError } from './accounts.js';
 import type { Vault } from './vault.js';
@@ -53,6 +53,8 @@ export class CardIntakeDesk {
 
   constructor(
     private readonly vault: Vault,
+    /** The gate's memory of codes: a card intake's code is held there while it waits. */
+    private readonly requests: RequestMemory,
     private readonly readers: CardReaders,
     private readonly onStatus: (message: string) => void = () => {},
     /** Development: places a virtual card for the person (serve --simulate-devices). */
@@ -83,8 +85,8 @@ export class CardIntakeDesk {
     if (holderProblem) throw new FormError({ [holderProblem.field]: holderProblem.message });
     let code = '';
     do code = String(randomInt(0, 1_000_000)).padStart(6, '0');
-    while (this.vault.gate.codeInUse(code) || codeReserved(code));
-    reserveCode(code);
+    while (this.vault.gate.codeInUse(code) || this.requests.codeReserved(code));
+    this.requests.reserveCode(code);
     const p: Pending = {
       id: randomUUID(),
       code,
@@ -135,7 +137,7 @@ export class CardIntakeDesk {
         this.onStatus(p.message);
       },
     ).finally(() => {
-      releaseCode(code);
+      this.requests.releaseCode(code);
       p.pin = null;
     });
     return view(p);
@@ -202,7 +204,7 @@ export class CardIntakeDesk {
       p.read = null;
       p.state = 'failed';
       p.message = '時間切れです。最初からやり直してください。';
-      releaseCode(p.code);
+      this.requests.releaseCode(p.code);
     }
   }
 }

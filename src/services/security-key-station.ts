@@ -131,7 +131,7 @@ class KeySession {
         const watch = setInterval(() => {
           const now = this.vault.clock.now();
           const r = this.vault.gate.byId(pending.id);
-          if (!r || stateAt(r, now) !== 'requested' || Date.now() - started > this.opts.touchTimeoutMs) touch.abort();
+          if (!r || stateAt(r, now, this.store.requests) !== 'requested' || Date.now() - started > this.opts.touchTimeoutMs) touch.abort();
         }, 250);
         const stop = () => touch.abort();
         this.#closed.signal.addEventListener('abort', stop, { once: true });

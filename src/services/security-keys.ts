@@ -199,7 +199,7 @@ export async function approveWithSecurityKey(
   const k = vault.securityKeys.byId(input.keyId);
   const r = vault.gate.byId(input.requestId);
   if (!k || k.revokedAt) throw new AppError('forbidden', 'このセキュリティキーは登録されていないか、無効にされています。');
-  if (!r || r.handlerId !== k.userId || stateAt(r, vault.clock.now()) !== 'requested') throw new AppError('not_found', '承認できる申請がありません。');
+  if (!r || r.handlerId !== k.userId || stateAt(r, vault.clock.now(), store.requests) !== 'requested') throw new AppError('not_found', '承認できる申請がありません。');
   const owner = vault.users.byId(k.userId)!;
   const actor = actorOf(owner);
   const refuse = (reason: string, message: string): never => {
