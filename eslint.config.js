@@ -52,33 +52,13 @@ const LAYERS = {
  * a design change to discuss, not a lint exception.
  */
 const EXISTING_CROSSINGS = {
-  // The audit chain's HMAC key: the chain asks src/vault for the MAC instead of reading the key (issue 15, part 3).
-  'src/audit/chain.ts': { layers: ['keys'] },
-  'src/audit/head-witness.ts': { layers: ['keys'] },
-  'src/audit/verify.ts': { layers: ['keys'] },
-  // CLI commands that read a secret to hand it on: they get a service that takes the Secret (issue 15, parts 1 and 3).
-  'src/cli/audit.ts': { layers: ['keys'] },
-  'src/cli/demo.ts': { layers: ['keys'] },
-  'src/cli/init.ts': { layers: ['keys'] },
-  'src/cli/rotate-vault-key.ts': { layers: ['keys'] },
+  // The shutdown command checkpoints and calls the server itself (issue 15, parts 1 and 2).
   'src/cli/shutdown.ts': { layers: ['http', 'sql'] },
-  // The card reader's PIN handed to the card: a vault-side function takes the Secret (issue 15, part 3).
-  'src/devices/mynumber-card.ts': { layers: ['keys'] },
   // Report queries: they become read-model queries in src/storage (issue 15, parts 2 and the reports/web cycle).
   'src/reports/incident-sources.ts': { layers: ['sql'] },
   'src/reports/print.ts': { layers: ['sql'] },
-  // Services that still read a Secret themselves (a card PIN, a number to seal, a credential copy, a key's
-  // hmac-secret output, the TOTP secret): each moves behind a src/vault function (issue 15, part 3).
-  'src/services/card-intake-desk.ts': { layers: ['keys'] },
+  // The import seals numbers itself: it moves to src/vault/number-seal.ts (issue 15, part 3).
   'src/services/import/import-persons.ts': { layers: ['keys'] },
-  'src/services/intake.ts': { layers: ['keys'] },
-  'src/services/restore.ts': { layers: ['keys'] },
-  'src/services/security-key-station.ts': { layers: ['keys'] },
-  'src/services/totp.ts': { layers: ['keys'] },
-  // The shared Vault object opens its own statements: it is split up by the composition root (issue 15, parts 1 and 2).
-  'src/services/vault.ts': { layers: ['sql'] },
-  // The database key copied to the backup worker: a src/vault function hands it over (issue 15, part 3).
-  'src/storage/backup-copy.ts': { layers: ['keys'] },
   // Web code that reads a key or a PIN: routes get services, never keys (issue 15, part 2).
   'src/web/routes/account.ts': { layers: ['keys'] },
   'src/web/routes/second-factor-account.ts': { layers: ['keys'] },

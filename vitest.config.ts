@@ -2,14 +2,29 @@ import { readdirSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
 
 /**
- * Two projects: 'unit', the fast set a developer runs all the time (npm run test:unit: pure and
- * in-process tests on real SQLite, under a minute on two cores), and 'process', the tests that start
- * processes, servers, Chromium, pcscd or a whole appliance. npm test runs both.
+ * Three projects; npm test (and CI) runs all of them:
+ * - 'unit', the fast set a developer runs all the time (npm run test:unit, well under a minute on two
+ *   cores): the pure tests of test/unit and test/devices (domain rules, crypto and its vectors, codecs,
+ *   device protocols against simulated devices, small storage units);
+ * - 'in-process', tests that stay in one process but build whole vaults on real SQLite or drive the
+ *   web app through supertest (npm run test:in-process);
+ * - 'process', the tests that start processes, servers, Chromium, pcscd or a whole appliance.
  */
 
-/** Folders of in-process tests. */
-const IN_PROCESS_FOLDERS = ['unit', 'vectors', 'devices', 'integration', 'web', 'security', 'fault'];
-const IN_PROCESS = IN_PROCESS_FOLDERS.map((d) => `test/${d}/**/*.test.ts`);
+/** Folders of the fast set. */
+const UNIT_FOLDERS = ['unit', 'vectors', 'devices'];
+const UNIT = UNIT_FOLDERS.map((d) => `test/${d}/**/*.test.ts`);
+
+/** Folders of the other in-process tests. */
+const IN_PROCESS_ONLY = ['integration', 'web', 'security', 'fault'];
+const IN_PROCESS_FOLDERS = [...UNIT_FOLDERS, ...IN_PROCESS_ONLY];
+const IN_PROCESS = IN_PROCESS_ONLY.map((d) => `test/${d}/**/*.test.ts`);
+
+/**
+ * Tests in the fast set's folders that stay in one process but are not quick: a vault with its
+ * web app, or the type-checked lint of the fixtures. They run in 'in-process'.
+ */
+const SLOW_IN_PROCESS = ['test/devices/hid-pinpad.test.ts', 'test/unit/lint-boundaries.test.ts'];
 
 /** Every other folder of test/ (cli, e2e, reports, packaging, appliance, and any new one). */
 const OTHER = readdirSync(new URL('test/', import.meta.url), { withFileTypes: true })
@@ -68,7 +83,8 @@ export default defineConfig({
     // The low password-hash cost, honoured only because vitest runs with NODE_ENV=test (src/vault/password.ts).
     env: { MNVAULT_PASSWORD_COST: 'test' },
     projects: [
-      { extends: true, test: { name: 'unit', include: IN_PROCESS, exclude: STARTS_PROCESSES } },
+      { extends: true, test: { name: 'unit', include: UNIT, exclude: [...STARTS_PROCESSES, ...SLOW_IN_PROCESS] } },
+      { extends: true, test: { name: 'in-process', include: [...IN_PROCESS, ...SLOW_IN_PROCESS], exclude: STARTS_PROCESSES } },
       { extends: true, test: { name: 'process', include: [...OTHER, ...STARTS_PROCESSES] } },
     ],
   },

@@ -101,17 +101,17 @@ export async function benchFiling(root: string, rows: number): Promise<Row[]> {
       let key = await unlockSlot(slot, { kind: 'pin', pin: new Secret(HANDLER.pin) }, vault.keys.pepper);
       let t = performance.now();
       const draft = uploadFiling(vault, store.filings, handler, { kind: 'appliance_csv', bytes: Buffer.from(file), filename: 'bench.csv' });
-      const r = requestFiling(vault, store.filings, handler, draft.id, { leaveUnfilled: false }, (g) => openRequest(vault, handler, g, null, DEFAULT_WINDOWS, randomCode));
+      const r = requestFiling(vault, store.filings, handler, draft.id, { leaveUnfilled: false }, (g) => openRequest(vault, store.requests, handler, g, null, DEFAULT_WINDOWS, randomCode));
       await completeApproval(vault, store, r, key, { kind: 'pin', device: 'bench' });
       store.filings.takePassword(r.id)?.wipe();
-      const zip = downloadFiling(vault, (id, now) => store.takeFile(id, now), store.filings, handler, r.id, null);
+      const zip = downloadFiling(vault, store.requests, (id, now) => store.takeFile(id, now), store.filings, handler, r.id, null);
       ours = Math.min(ours, (performance.now() - t) / 1000);
       filled = r.personIds.length;
       zip.bytes.fill(0);
 
       key = await unlockSlot(slot, { kind: 'pin', pin: new Secret(HANDLER.pin) }, vault.keys.pepper);
       t = performance.now();
-      const e = requestExport(vault, handler, { set: 'employees', purpose: 'withholding_slip', encoding: 'shift_jis' }, null);
+      const e = requestExport(vault, store.requests, handler, { set: 'employees', purpose: 'withholding_slip', encoding: 'shift_jis' }, null);
       await completeApproval(vault, store, e, key, { kind: 'pin', device: 'bench' });
       downloadExport(vault, store, handler, e.id, null).bytes.fill(0);
       floor = Math.min(floor, (performance.now() - t) / 1000);
@@ -123,10 +123,10 @@ export async function benchFiling(root: string, rows: number): Promise<Row[]> {
       const key = await unlockSlot(slot, { kind: 'pin', pin: new Secret(HANDLER.pin) }, vault.keys.pepper);
       const t = performance.now();
       const draft = uploadFiling(vault, store.filings, handler, { kind: 'nta_salary_slip', bytes: Buffer.from(slip.bytes), filename: 'gensen.csv' });
-      const r = requestFiling(vault, store.filings, handler, draft.id, { leaveUnfilled: true }, (g) => openRequest(vault, handler, g, null, DEFAULT_WINDOWS, randomCode));
+      const r = requestFiling(vault, store.filings, handler, draft.id, { leaveUnfilled: true }, (g) => openRequest(vault, store.requests, handler, g, null, DEFAULT_WINDOWS, randomCode));
       await completeApproval(vault, store, r, key, { kind: 'pin', device: 'bench' });
       store.filings.takePassword(r.id)?.wipe();
-      const zip = downloadFiling(vault, (id, now) => store.takeFile(id, now), store.filings, handler, r.id, null);
+      const zip = downloadFiling(vault, store.requests, (id, now) => store.takeFile(id, now), store.filings, handler, r.id, null);
       slipSeconds = Math.min(slipSeconds, (performance.now() - t) / 1000);
       slipFilled = r.personIds.length;
       zip.bytes.fill(0);

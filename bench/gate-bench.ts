@@ -172,7 +172,7 @@ async function benchExport(root: string, persons: number): Promise<Row> {
     let ours = Infinity;
     let count = 0;
     for (let run = 0; run < 3; run++) {
-      const r = requestExport(vault, handler, { set: 'employees', purpose: 'withholding_slip', encoding: 'shift_jis' }, null);
+      const r = requestExport(vault, store.requests, handler, { set: 'employees', purpose: 'withholding_slip', encoding: 'shift_jis' }, null);
       count = r.personIds.length;
       const key = await unlockSlot(slot, { kind: 'pin', pin: new Secret(HANDLER.pin) }, vault.keys.pepper);
       const t = performance.now();

@@ -41,7 +41,7 @@ import { join } from 'node:path';
 /** The objects that live as long as the open vault and keep state between requests. */
 export interface Core {
   vault: Vault;
-  /** The gate's in-memory side: opened numbers and approval listeners. */
+  /** The gate's in-memory side: opened numbers, approval listeners, approval deadlines and held codes. */
   reveals: RevealStore;
   storage: StorageHealth;
   pinEnrolments: PinEnrolmentDesk;
@@ -56,16 +56,17 @@ export interface Core {
 
 /** Builds the core around an open vault. Tests that drive the web app without devices use it directly. */
 export function composeCore(vault: Vault, opts: { pinCost?: PinCost | undefined } = {}): Core {
+  const reveals = new RevealStore();
   return {
     vault,
-    reveals: new RevealStore(),
+    reveals,
     storage: new StorageHealth(vault),
-    pinEnrolments: new PinEnrolmentDesk(vault, opts.pinCost),
+    pinEnrolments: new PinEnrolmentDesk(vault, reveals.requests, opts.pinCost),
     auditVerifier: new AuditVerifier(vault),
     backupRunner: new BackupRunner(vault),
     auditReading: new AuditReading({ browse: new AuditBrowseRepo(vault.db), trail: vault.auditRepo, users: vault.users, persons: vault.persons, auditKey: vault.keys.audit }),
     networkDenials: new NetworkDenials(vault),
-    gatePages: new GatePages(vault),
+    gatePages: new GatePages(vault, reveals.requests),
     users: new UserDirectory(vault),
     entryRecords: new EntryRecords(vault),
   };
@@ -122,7 +123,7 @@ export async function compose(vault: Vault, config: Config, opts: ComposeOptions
   // Security keys first: the PIN pad also completes their enrolments (code and the admin's PIN).
   const keys = await startSecurityKeys(vault, reveals, opts, log('fido2'));
   // 「カードで取得」: the card reader through pcscd (or a private pcscd with a virtual reader when simulating).
-  const cards = await startCards(vault, opts.simulateDevices);
+  const cards = await startCards(vault, reveals.requests, opts.simulateDevices);
   let pinPad: { close(): Promise<void> } | undefined;
   let pinPadState: () => 'connected' | 'searching' | 'simulator' | 'none' = () => 'none';
   // When a key was last pressed on the pad (never which): the setup page's keypress test.
@@ -210,7 +211,7 @@ async function startSecurityKeys(
   await station.start();
   return {
     station,
-    desk: new EnrolmentDesk(vault, station),
+    desk: new EnrolmentDesk(vault, reveals.requests, station),
     close: async () => {
       await station.close();
       await simulated?.close();

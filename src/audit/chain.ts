@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { AppError } from '../domain/errors.js';
 import type { AuditEventInput } from '../domain/audit-events.js';
 import type { Clock } from '../domain/ports.js';
@@ -6,6 +6,7 @@ import type { Secret } from '../domain/secret.js';
 import { looksLikeNumber } from '../domain/digits.js';
 import type { AuditFields, AuditRepo, RawAuditRow } from '../storage/audit-repo.js';
 import type { AuditNamesRepo } from '../storage/audit-names-repo.js';
+import { hmacSha256 } from '../vault/keyed-mac.js';
 import { checkSubjectNames, isV2Subjects, nameDigest, redactionDigest, subjectNameKey, type TrailErasures } from './subject-names.js';
 
 /**
@@ -35,8 +36,8 @@ export function canonical(f: AuditFields | RawAuditRow): string {
   return JSON.stringify([isV2Subjects(f[5]) ? 2 : 1, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9]]);
 }
 
-export function chainHash(auditKey: Buffer, prevHash: Buffer, canonicalForm: string): Buffer {
-  return createHmac('sha256', auditKey).update(prevHash).update(canonicalForm, 'utf8').digest();
+export function chainHash(auditKey: Secret<Buffer>, prevHash: Buffer, canonicalForm: string): Buffer {
+  return hmacSha256(auditKey, prevHash, canonicalForm);
 }
 
 
@@ -62,14 +63,14 @@ export interface ChainHead {
  */
 export class AuditTrail {
   private readonly listeners = new Set<(seq: number) => void>();
-  private readonly nameKey: Buffer;
+  private readonly nameKey: Secret<Buffer>;
 
   constructor(
     private readonly repo: AuditRepo,
     private readonly auditKey: Secret<Buffer>,
     private readonly clock: Clock,
   ) {
-    this.nameKey = subjectNameKey(auditKey.expose());
+    this.nameKey = subjectNameKey(auditKey);
   }
 
   /**
@@ -117,7 +118,7 @@ export class AuditTrail {
       detail,
     ];
     assertNoNumber(fields.slice(2) as (string | null)[]);
-    const hash = chainHash(this.auditKey.expose(), prevHash, canonical(fields));
+    const hash = chainHash(this.auditKey, prevHash, canonical(fields));
     try {
       this.repo.insert([...fields, prevHash, hash], named.map((x) => x.id));
       names.insertNames(seq, named);
@@ -167,7 +168,7 @@ export type VerifyResult =
  */
 export function verifyRows(
   rows: Iterable<RawAuditRow>,
-  auditKey: Buffer,
+  auditKey: Secret<Buffer>,
   fromSeq: number,
   expectedPrev: Buffer | undefined,
   /**

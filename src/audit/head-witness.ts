@@ -1,8 +1,9 @@
-import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { AppError } from '../domain/errors.js';
-import { Secret } from '../domain/secret.js';
+import type { Secret } from '../domain/secret.js';
+import { deriveKey, hmacSha256 } from '../vault/keyed-mac.js';
 import type { ChainHead } from './chain.js';
 
 /**
@@ -33,15 +34,15 @@ export interface Witness {
 }
 
 export function deriveHeadKey(auditKey: Secret<Buffer>): Secret<Buffer> {
-  return new Secret(Buffer.from(hkdfSync('sha256', auditKey.expose(), 'mnvault', 'mnvault/v1/head', 32)));
+  return deriveKey(auditKey, 'mnvault/v1/head');
 }
 
 export function headPath(dataDir: string): string {
   return join(dataDir, HEAD_FILE);
 }
 
-function mac(key: Buffer, w: Witness): Buffer {
-  return createHmac('sha256', key).update(`mnvault-head/v1\n${w.vaultId}\n${w.seq}\n${w.hash.toString('hex')}`, 'utf8').digest();
+function mac(key: Secret<Buffer>, w: Witness): Buffer {
+  return hmacSha256(key, `mnvault-head/v1\n${w.vaultId}\n${w.seq}\n${w.hash.toString('hex')}`);
 }
 
 /** Reads the witness: undefined when there is none; throws 'tampered' when it does not authenticate. */
@@ -63,7 +64,7 @@ export function readWitness(dataDir: string, key: Secret<Buffer>): Witness | und
     if (j.v !== 1 || typeof j.vault !== 'string' || !Number.isSafeInteger(j.seq) || typeof j.hash !== 'string' || typeof j.mac !== 'string') throw bad();
     const w: Witness = { vaultId: j.vault, seq: j.seq as number, hash: Buffer.from(j.hash, 'hex') };
     const given = Buffer.from(j.mac, 'hex');
-    const want = mac(key.expose(), w);
+    const want = mac(key, w);
     if (given.length !== want.length || !timingSafeEqual(given, want)) throw bad();
     return w;
   } catch (err) {
@@ -76,7 +77,7 @@ export function readWitness(dataDir: string, key: Secret<Buffer>): Witness | und
 export function writeWitness(dataDir: string, key: Secret<Buffer>, w: Witness): void {
   const path = headPath(dataDir);
   const tmp = `${path}.tmp`;
-  const line = `${JSON.stringify({ v: 1, vault: w.vaultId, seq: w.seq, hash: w.hash.toString('hex'), mac: mac(key.expose(), w).toString('hex') })}\n`;
+  const line = `${JSON.stringify({ v: 1, vault: w.vaultId, seq: w.seq, hash: w.hash.toString('hex'), mac: mac(key, w).toString('hex') })}\n`;
   const fd = openSync(tmp, 'w', 0o600);
   try {
     writeSync(fd, line);

@@ -1,5 +1,7 @@
-import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Secret } from '../domain/secret.js';
 import type { RawAuditRow } from '../storage/audit-repo.js';
+import { deriveKey, hmacSha256 } from '../vault/keyed-mac.js';
 
 /**
  * Person names in the audit trail, kept so that they can be erased (canonical
@@ -23,12 +25,12 @@ export const SUBJECT_NAME_INFO = 'mnvault/v2/audit-subject-name';
 const DIGEST_BYTES = 16;
 const V2 = /^\[\{"id":-?\d+,"d":"/u;
 
-export function subjectNameKey(auditKey: Buffer): Buffer {
-  return Buffer.from(hkdfSync('sha256', auditKey, 'mnvault', SUBJECT_NAME_INFO, 32));
+export function subjectNameKey(auditKey: Secret<Buffer>): Secret<Buffer> {
+  return deriveKey(auditKey, SUBJECT_NAME_INFO);
 }
 
-export function nameDigest(key: Buffer, seq: number, personId: number, salt: Buffer, name: string): string {
-  return createHmac('sha256', key).update(JSON.stringify([seq, personId, salt.toString('base64'), name]), 'utf8').digest().subarray(0, DIGEST_BYTES).toString('base64url');
+export function nameDigest(key: Secret<Buffer>, seq: number, personId: number, salt: Buffer, name: string): string {
+  return hmacSha256(key, JSON.stringify([seq, personId, salt.toString('base64'), name])).subarray(0, DIGEST_BYTES).toString('base64url');
 }
 
 /** True when the stored subjects text is the version-2 form (ids and digests, no names). */
@@ -77,7 +79,7 @@ export function decodeRedactions(text: string, into: Map<number, string>): void 
  * Returns why the row fails, or null. A version-1 row (names inside the
  * chained bytes) has nothing to check here.
  */
-export function checkSubjectNames(row: RawAuditRow, beside: string | null | undefined, key: Buffer, erased: ReadonlySet<number>): string | null {
+export function checkSubjectNames(row: RawAuditRow, beside: string | null | undefined, key: Secret<Buffer>, erased: ReadonlySet<number>): string | null {
   if (!isV2Subjects(row[5])) return null;
   if (!isV2Subjects(row[5])) return null;
   const seq = row[0];

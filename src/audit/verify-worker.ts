@@ -16,7 +16,7 @@ interface Job {
 const PROGRESS_EVERY = 50_000;
 const job = workerData as Job;
 const dbKey = new Secret(Buffer.from(job.dbKey));
-const auditKey = Buffer.from(job.auditKey);
+const auditKey = new Secret(Buffer.from(job.auditKey));
 job.dbKey.fill(0);
 job.auditKey.fill(0);
 const db = openDatabase(job.dbPath, dbKey, { readonly: true });
@@ -42,5 +42,5 @@ try {
   parentPort!.postMessage({ result, firstPrev });
 } finally {
   db.close();
-  auditKey.fill(0);
+  auditKey.wipe();
 }

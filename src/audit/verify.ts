@@ -5,11 +5,12 @@ import { packagePath } from '../paths.js';
 import type { AuditRepo, RawAuditRow } from '../storage/audit-repo.js';
 import { canonical, chainHash, GENESIS, verifyRows, type ChainHead, type VerifyResult } from './chain.js';
 import { redactionDigest } from './subject-names.js';
+import { keyCopyForWorker } from '../vault/worker-key.js';
 
 /** Walks the whole chain from seq 1 in this thread and names the first broken entry. */
 export function verifyChain(repo: AuditRepo, auditKey: Secret<Buffer>): VerifyResult {
   const erased = repo.names.erased();
-  return verifyRows(repo.iterateRaw(1), auditKey.expose(), 1, GENESIS, erased);
+  return verifyRows(repo.iterateRaw(1), auditKey, 1, GENESIS, erased);
 }
 
 export interface ParallelVerifyOptions {
@@ -54,7 +55,7 @@ export async function verifyChainParallel(opts: ParallelVerifyOptions): Promise<
   const ranges = Array.from({ length: threads }, (_, i) => ({ from: i * size + 1, to: i === threads - 1 ? Number.MAX_SAFE_INTEGER : (i + 1) * size }));
   const others = ranges.slice(offThread ? 0 : 1).map((r) => runWorker(opts, r.from, r.to));
   const erased = opts.repo.names.erased();
-  const first = offThread ? undefined : verifyRows(opts.repo.iterateRaw(1, ranges[0]!.to), opts.auditKey.expose(), 1, GENESIS, erased);
+  const first = offThread ? undefined : verifyRows(opts.repo.iterateRaw(1, ranges[0]!.to), opts.auditKey, 1, GENESIS, erased);
   if (first) opts.onProgress?.(first.count);
   const rest = await Promise.all(others);
   let count = 0;
@@ -84,8 +85,8 @@ export async function verifyChainParallel(opts: ParallelVerifyOptions): Promise<
 }
 
 function runWorker(opts: ParallelVerifyOptions, fromSeq: number, toSeq: number): Promise<{ result: VerifyResult; firstPrev?: Buffer }> {
-  const dbKey = new Uint8Array(opts.dbKey.expose());
-  const auditKey = new Uint8Array(opts.auditKey.expose());
+  const dbKey = keyCopyForWorker(opts.dbKey);
+  const auditKey = keyCopyForWorker(opts.auditKey);
   return new Promise((resolve, reject) => {
     const w = new Worker(WORKER, { workerData: { dbPath: opts.dbPath, dbKey, auditKey, fromSeq, toSeq } });
     dbKey.fill(0);
@@ -112,6 +113,6 @@ function runWorker(opts: ParallelVerifyOptions, fromSeq: number, toSeq: number):
 export function linkHolds(repo: AuditRepo, auditKey: Secret<Buffer>, row: RawAuditRow, expectedPrev: Buffer): boolean {
   if (!expectedPrev.equals(row[10])) return false;
   const form = canonical(row);
-  if (chainHash(auditKey.expose(), row[10], form).equals(row[11])) return true;
+  if (chainHash(auditKey, row[10], form).equals(row[11])) return true;
   return repo.names.erased().redactedV1.get(row[0]) === redactionDigest(form);
 }

@@ -141,7 +141,7 @@ async function checkAssertionCommand(argv: string[], config: Config, out: NodeJS
     if (!entry) throw usageError(`seq ${seq} の記録はありません（先頭は seq ${vault.auditRepo.head()?.seq ?? 0}）。`);
     // The event is only evidence if the chain up to it holds.
     const erased = vault.auditRepo.names.erased();
-    const chain = verifyRows(vault.auditRepo.iterateRaw(1, seq), vault.keys.audit.expose(), 1, GENESIS, erased);
+    const chain = verifyRows(vault.auditRepo.iterateRaw(1, seq), vault.keys.audit, 1, GENESIS, erased);
     if (!chain.ok) {
       err.write(`seq ${seq} までの監査記録に改ざんを検出したため、確認できません: ${chain.reason}\n`);
       return 1;

@@ -3,6 +3,7 @@ import { myNumberCheckDigit } from '../domain/my-number.js';
 import { PcscCardReaders } from '../devices/pcsc.js';
 import { privatePcscdProblem, startPrivatePcscd, type PrivatePcscd } from '../devices/private-pcscd.js';
 import { insertVirtualCardThread, type VirtualCardOnReader } from '../devices/virtual-card-host.js';
+import type { RequestMemory } from '../gate/request-memory.js';
 import { CardIntakeDesk } from '../services/card-intake-desk.js';
 import type { Vault } from '../services/vault.js';
 import { logEvent } from '../log.js';
@@ -16,11 +17,11 @@ export const SIMULATED_CARD_PIN = '1234';
  * starts a card intake, a virtual card is placed that carries the person's
  * name and birth date, a fresh synthetic number and PIN 1234 (development only).
  */
-export async function startCards(vault: Vault, simulate: boolean): Promise<{ desk: CardIntakeDesk; close(): Promise<void> }> {
+export async function startCards(vault: Vault, requests: RequestMemory, simulate: boolean): Promise<{ desk: CardIntakeDesk; close(): Promise<void> }> {
   const status = (message: string) => logEvent('info', 'device_state', { device: 'card-reader', state: message });
   if (!simulate) {
     const readers = new PcscCardReaders();
-    return { desk: new CardIntakeDesk(vault, readers, status), close: async () => readers.close() };
+    return { desk: new CardIntakeDesk(vault, requests, readers, status), close: async () => readers.close() };
   }
   let pcscd: PrivatePcscd;
   try {
@@ -31,11 +32,11 @@ export async function startCards(vault: Vault, simulate: boolean): Promise<{ des
     // The rest of the simulated appliance works without it; say why the card intake does not.
     logEvent('warn', 'notice', { message: `模擬カードリーダーを使えません（${err instanceof Error ? err.message : String(err)}）。カードで取得は使えません。` });
     const readers = new PcscCardReaders();
-    return { desk: new CardIntakeDesk(vault, readers, status), close: async () => readers.close() };
+    return { desk: new CardIntakeDesk(vault, requests, readers, status), close: async () => readers.close() };
   }
   const readers = new PcscCardReaders();
   let card: VirtualCardOnReader | undefined;
-  const desk = new CardIntakeDesk(vault, readers, status, async (personId) => {
+  const desk = new CardIntakeDesk(vault, requests, readers, status, async (personId) => {
     if (card) {
       await card.remove().catch(() => {});
       card = undefined;

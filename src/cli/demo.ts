@@ -10,6 +10,7 @@ import { initDevVault } from '../services/init-vault.js';
 import { databasePath } from '../services/vault.js';
 import { parse } from './args.js';
 import { serveCommand } from './serve.js';
+import { recoveryCodeForPaper } from '../vault/recovery-code-text.js';
 
 export const DEMO_ADMIN = { login: 'admin', password: 'demo-password-2026', pin: '246810' } as const;
 
@@ -37,7 +38,7 @@ export async function demoCommand(argv: string[], config: Config, out: NodeJS.Wr
       });
       if (!report.committed) throw new Error('demo CSV did not import');
       writeFileSync(join(dataDir, 'README-DEMO.txt'), 'デモ用の金庫です。開発用の鍵を使っているため、実データを入れないでください。\n', { mode: 0o600 });
-      out.write(`デモ用の金庫を作成しました: ${dataDir}\n（架空の ${report.rows} 名を登録。回復コード: ${recoveryCode.expose()}）\n`);
+      out.write(`デモ用の金庫を作成しました: ${dataDir}\n（架空の ${report.rows} 名を登録。回復コード: ${recoveryCodeForPaper(recoveryCode)}）\n`);
     } finally {
       vault.close();
       recoveryCode.wipe();

@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import { AppError } from '../domain/errors.js';
 import { systemClock } from '../domain/ports.js';
 import { locateCredential, readCredential } from '../vault/credential.js';
+import { recoveryCodeForPaper } from '../vault/recovery-code-text.js';
 import { initDevVault, initVault } from '../services/init-vault.js';
 import { dataDirFrom, parse, readSecretFile } from './args.js';
 import { defaultHostnames, ensureTls } from '../web/tls.js';
@@ -67,7 +68,7 @@ export async function initCommand(argv: string[], config: Config, out: NodeJS.Wr
         '',
         '回復コード（この画面でしか表示しません。印刷するか書き写して金庫に保管してください）:',
         '',
-        `    ${recoveryCode.expose()}`,
+        `    ${recoveryCodeForPaper(recoveryCode)}`,
         '',
         'PINとセキュリティキーをすべて失ったときに、この回復コードで金庫を開けます。',
         '',

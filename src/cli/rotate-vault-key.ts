@@ -5,6 +5,7 @@ import { claimExclusive } from '../storage/exclusive.js';
 import { dataDirFrom, parse, readSecretFile } from './args.js';
 import { openForCommand } from './open.js';
 import { usageError } from './output.js';
+import { recoveryCodeForPaper } from '../vault/recovery-code-text.js';
 
 /**
  * `mnvault rotate-vault-key --data DIR --user LOGIN --pin-file F [--recovery-code-file F]`:
@@ -49,7 +50,7 @@ export async function rotateVaultKeyCommand(argv: string[], config: Config, out:
     if (result.newRecoveryCode) {
       out.write(
         '\n新しい回復コード（今だけ表示します。印刷するか書き写して金庫に保管し、古い回復コードの用紙は破棄してください）:\n' +
-          `  ${result.newRecoveryCode.expose()}\n`,
+          `  ${recoveryCodeForPaper(result.newRecoveryCode)}\n`,
       );
       result.newRecoveryCode.wipe();
     } else {

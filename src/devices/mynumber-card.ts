@@ -31,6 +31,7 @@ import {
 import { concat, decodeBasicFourEf, decodeMyNumberEf, type BasicFour } from './mynumber-card-data.js';
 import { checkCardSignature, type CardSignatureCheck } from './mynumber-card-signature.js';
 import { tlvTotalLength } from './tlv.js';
+import { cardPinCommand } from '../vault/card-pin.js';
 
 export type Transmit = (apdu: Uint8Array) => Promise<Uint8Array>;
 
@@ -61,7 +62,7 @@ export async function readCard(transmit: Transmit, pin: Secret<Uint8Array>): Pro
   let apdu: Uint8Array | undefined;
   let state: PinState;
   try {
-    apdu = verifyPinCommand(pin.expose());
+    apdu = cardPinCommand(pin, verifyPinCommand);
     state = readPinState(parseResponse(await transmit(apdu)).sw);
   } finally {
     apdu?.fill(0);

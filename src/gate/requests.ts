@@ -1,4 +1,5 @@
 import { AppError } from '../domain/errors.js';
+import type { RequestMemory } from './request-memory.js';
 
 /**
  * Gate requests: a handler asks in the browser, and a person at
@@ -77,52 +78,23 @@ export function checkMove(from: GateState, to: GateState): void {
 }
 
 /**
- * Approval windows of requests opened by this process, on the monotonic
- * clock: a wall clock stepped back cannot stretch them.
- */
-const approvalDeadlines = new Map<number, number>();
-
-export function startApprovalWindow(requestId: number, ms: number): void {
-  approvalDeadlines.set(requestId, performance.now() + ms);
-  if (approvalDeadlines.size > 10_000) {
-    const now = performance.now();
-    for (const [id, until] of approvalDeadlines) if (until <= now) approvalDeadlines.delete(id);
-  }
-}
-
-/**
  * The state as time has made it: an unapproved request past its window is
  * expired, a view past its window consumed. A stored time in the future (the
  * clock was stepped back since) ends the window too, and so does the
- * monotonic deadline of a request opened by this process.
+ * monotonic deadline of a request opened by this process (RequestMemory).
  */
-export function stateAt(r: Pick<GateRequest, 'state' | 'approveBy' | 'viewUntil'> & Partial<Pick<GateRequest, 'id' | 'createdAt' | 'approvedAt'>>, now: Date): GateState {
+export function stateAt(
+  r: Pick<GateRequest, 'state' | 'approveBy' | 'viewUntil'> & Partial<Pick<GateRequest, 'id' | 'createdAt' | 'approvedAt'>>,
+  now: Date,
+  deadlines: Pick<RequestMemory, 'approvalLapsed'>,
+): GateState {
   const t = now.toISOString();
   if (r.state === 'requested') {
-    const lapsed = r.id !== undefined && (approvalDeadlines.get(r.id) ?? Infinity) <= performance.now();
+    const lapsed = r.id !== undefined && deadlines.approvalLapsed(r.id);
     if (r.approveBy <= t || (r.createdAt !== undefined && r.createdAt > t) || lapsed) return 'expired';
   }
   if (r.state === 'approved' && ((r.viewUntil !== null && r.viewUntil <= t) || (r.approvedAt != null && r.approvedAt > t))) return 'consumed';
   return r.state;
-}
-
-/**
- * Codes the PIN pad also answers to besides open requests (security-key
- * enrolments, held in memory): a new request never takes one of them, so a
- * handler's code and PIN can never reach an admin's enrolment.
- */
-const reserved = new Set<string>();
-
-export function reserveCode(code: string): void {
-  reserved.add(code);
-}
-
-export function releaseCode(code: string): void {
-  reserved.delete(code);
-}
-
-export function codeReserved(code: string): boolean {
-  return reserved.has(code);
 }
 
 /** Request codes are 6 digits, typed on the PIN pad; only open requests must be unique. */

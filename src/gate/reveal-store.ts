@@ -1,5 +1,6 @@
 import { MyNumber } from '../domain/my-number.js';
 import { FilingDrafts } from './filing-drafts.js';
+import { RequestMemory } from './request-memory.js';
 import type { GateRequest } from './requests.js';
 
 /** How long the slot's key derivation took (logged, and measured apart by the bench), and work that must commit with the approval. */
@@ -19,6 +20,8 @@ export class RevealStore {
   readonly #waiters = new Map<number, Set<() => void>>();
   /** Filing files waiting for review and approval, and merged files' one-time passwords (memory only). */
   readonly filings = new FilingDrafts();
+  /** Approval deadlines on the monotonic clock and the codes held by enrolments and card intakes. */
+  readonly requests = new RequestMemory();
 
   /** Called after each approval has committed: the door strike and the dashboards listen. */
   onApproved(listener: (r: GateRequest, timing: ApprovalTiming) => void): void {

@@ -8,13 +8,14 @@ import type { CardProtocolProblem } from '../devices/mynumber-card-apdu.js';
 import { AppError, publicMessage } from '../domain/errors.js';
 import type { PersonId } from '../domain/persons.js';
 import { numberCollectionRefusal } from '../domain/number-eligibility.js';
-import { Secret } from '../domain/secret.js';
-import { codeReserved, releaseCode, reserveCode } from '../gate/requests.js';
+import type { Secret } from '../domain/secret.js';
+import type { RequestMemory } from '../gate/request-memory.js';
 import { cardCampaignAsks } from './card-campaign.js';
 import { CardReadFailedError, cardReview, readCardAtAppliance, recordCardReadFailure, sealCardIntake, type CardAtAppliance } from './card-intake.js';
 import { FormError } from './accounts.js';
 import type { Vault } from './vault.js';
 import { logEvent } from '../log.js';
+import { cardPinDigits } from '../vault/card-pin.js';
 
 export type CardIntakeState = 'waiting_card' | 'waiting_pin' | 'review' | 'sealed' | 'failed';
 
@@ -57,6 +58,8 @@ export class CardIntakeDesk {
 
   constructor(
     private readonly vault: Vault,
+    /** The gate's memory of codes: a card intake's code is held there while it waits. */
+    private readonly requests: RequestMemory,
     private readonly readers: CardReaders,
     private readonly onStatus: (message: string) => void = () => {},
     /** Development: places a virtual card for the person (serve --simulate-devices). */
@@ -93,8 +96,8 @@ export class CardIntakeDesk {
     }
     let code = '';
     do code = String(randomInt(0, 1_000_000)).padStart(6, '0');
-    while (this.vault.gate.codeInUse(code) || codeReserved(code));
-    reserveCode(code);
+    while (this.vault.gate.codeInUse(code) || this.requests.codeReserved(code));
+    this.requests.reserveCode(code);
     const p: Pending = {
       id: randomUUID(),
       code,
@@ -147,7 +150,7 @@ export class CardIntakeDesk {
         this.onStatus(p.message);
       },
     ).finally(() => {
-      releaseCode(code);
+      this.requests.releaseCode(code);
       p.pin = null;
     });
     return view(p);
@@ -169,11 +172,11 @@ export class CardIntakeDesk {
     const p = this.#current;
     try {
       if (!p || p.code !== code || p.pin === null) throw new AppError('not_found', 'この番号のカード読み取りはありません。');
-      const digits = pin.expose();
-      if (!/^[0-9]{4}$/u.test(digits)) throw new AppError('invalid', 'カードの暗証番号は4桁の数字です。担当者の画面から、もう一度始めてください。');
+      const digits = cardPinDigits(pin);
+      if (!digits) throw new AppError('invalid', 'カードの暗証番号は4桁の数字です。担当者の画面から、もう一度始めてください。');
       const give = p.pin;
       p.pin = null;
-      give(new Secret(Buffer.from(digits, 'latin1')));
+      give(digits);
     } finally {
       pin.wipe();
     }
@@ -217,7 +220,7 @@ export class CardIntakeDesk {
       p.read = null;
       p.state = 'failed';
       p.message = '時間切れです。最初からやり直してください。';
-      releaseCode(p.code);
+      this.requests.releaseCode(p.code);
     }
   }
 }

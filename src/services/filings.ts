@@ -16,6 +16,7 @@ import { matchFiling, type FilingMatch, type MatchPerson } from '../domain/filin
 import type { PersonId } from '../domain/persons.js';
 import { zeroize } from '../domain/secret.js';
 import { stateAt, type GateRequest } from '../gate/requests.js';
+import type { RequestMemory } from '../gate/request-memory.js';
 import { writeTransaction } from '../storage/database.js';
 import { FilingHandoversRepo } from '../storage/filing-handovers-repo.js';
 import { heldNumberPersonIds } from '../storage/filing-register-repo.js';
@@ -177,6 +178,7 @@ function entryName(draft: FilingDraft): string {
  */
 export function downloadFiling(
   vault: Vault,
+  requests: RequestMemory,
   take: (requestId: number, now: number) => Buffer | undefined,
   drafts: FilingDrafts,
   handler: UserView,
@@ -188,7 +190,7 @@ export function downloadFiling(
   const now = vault.clock.now();
   const draft = drafts.forRequest(r.id);
   const plan = draft?.plan;
-  const bytes = stateAt(r, now) === 'approved' && plan ? take(r.id, now.getTime()) : undefined;
+  const bytes = stateAt(r, now, requests) === 'approved' && plan ? take(r.id, now.getTime()) : undefined;
   if (!bytes || !draft || !plan) throw new AppError('forbidden', 'このファイルは既にダウンロードされたか、期限が切れています。もう一度必要なら、届出ファイルをアップロードし直して申請してください。');
   const codec = codecOf(draft.kind);
   // One read of the register for every name (a file names thousands; a query per person is most of the time).

@@ -1,4 +1,5 @@
 import { stateAt, type GateRequest, type GateState } from '../gate/requests.js';
+import type { RequestMemory } from '../gate/request-memory.js';
 import type { Vault } from './vault.js';
 
 /** A request as its owner's list shows it: the state as time has made it, and whose number it names. */
@@ -9,7 +10,10 @@ export type GateListRow = GateRequest & { state: GateState; firstPersonName: str
  * says beside one request. Reads only; every change goes through services/gate.ts.
  */
 export class GatePages {
-  constructor(private readonly repos: Pick<Vault, 'gate' | 'persons' | 'securityKeys' | 'purposeNotices' | 'identityChecks' | 'clock'>) {}
+  constructor(
+    private readonly repos: Pick<Vault, 'gate' | 'persons' | 'securityKeys' | 'purposeNotices' | 'identityChecks' | 'clock'>,
+    private readonly requests: Pick<RequestMemory, 'approvalLapsed'>,
+  ) {}
 
   /** The user's requests, newest first (at most `limit`). */
   recentOf(userId: string, limit: number): GateListRow[] {
@@ -17,7 +21,7 @@ export class GatePages {
     const now = clock.now();
     return gate.recentOf(userId, limit).map((g) => {
       const first = g.personIds[0];
-      return { ...g, state: stateAt(g, now), firstPersonName: first === undefined ? null : (persons.byId(first)?.name ?? '') };
+      return { ...g, state: stateAt(g, now, this.requests), firstPersonName: first === undefined ? null : (persons.byId(first)?.name ?? '') };
     });
   }
 

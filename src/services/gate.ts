@@ -11,7 +11,8 @@ import { primaryRole, roleForPurpose } from '../domain/roles.js';
 import { APPLIANCE_PROFILE, profileText, type ExportCells } from '../domain/export-profiles.js';
 import iconv from 'iconv-lite';
 import { Secret, zeroize } from '../domain/secret.js';
-import { codeReserved, DEFAULT_WINDOWS, PIN_LOCK_AFTER, startApprovalWindow, stateAt, type GateRequest, type GateWindows } from '../gate/requests.js';
+import { DEFAULT_WINDOWS, PIN_LOCK_AFTER, stateAt, type GateRequest, type GateWindows } from '../gate/requests.js';
+import type { RequestMemory } from '../gate/request-memory.js';
 import { writeTransaction } from '../storage/database.js';
 import type { UserView } from '../domain/users.js';
 import { readRotation } from '../storage/rotation-state.js';
@@ -35,6 +36,7 @@ export { RevealStore, type ApprovalTiming } from '../gate/reveal-store.js';
  */
 export function requestReveal(
   vault: Vault,
+  requests: RequestMemory,
   handler: UserView,
   input: { personId: number; purpose: string; note?: string; reopenedFrom?: number },
   client: string | null,
@@ -55,6 +57,7 @@ export function requestReveal(
   const at = vault.clock.now().toISOString();
   return openRequest(
     vault,
+    requests,
     handler,
     { kind: 'reveal', personIds: [person.id], purpose: purpose.code, note: note || null, exportEncoding: null },
     client,
@@ -73,16 +76,17 @@ export function requestReveal(
  * another reason written in the note. Approved at the appliance like a
  * reveal; the approval opens no number, is logged as the entry and pulses the door.
  */
-export function requestEntry(vault: Vault, user: UserView, input: { purpose: string; note?: string; reopenedFrom?: number }, client: string | null, windows: GateWindows = DEFAULT_WINDOWS, codes: CodeSource = randomCode): GateRequest {
+export function requestEntry(vault: Vault, requests: RequestMemory, user: UserView, input: { purpose: string; note?: string; reopenedFrom?: number }, client: string | null, windows: GateWindows = DEFAULT_WINDOWS, codes: CodeSource = randomCode): GateRequest {
   const purpose = findEntryPurpose(input.purpose);
   if (!purpose) throw new AppError('invalid', '入室の目的を一覧から選んでください。');
   const note = checkNote(input.note);
   if (purpose.noteRequired && !note) throw new AppError('invalid', '「その他」を選んだときは、入室の目的をメモに書いてください。');
-  return openRequest(vault, user, { kind: 'entry', personIds: [], purpose: purpose.code, note: note || null, exportEncoding: null }, client, windows, codes, undefined, input.reopenedFrom);
+  return openRequest(vault, requests, user, { kind: 'entry', personIds: [], purpose: purpose.code, note: note || null, exportEncoding: null }, client, windows, codes, undefined, input.reopenedFrom);
 }
 
 export function openRequest(
   vault: Vault,
+  requests: RequestMemory,
   handler: UserView,
   r: Pick<GateRequest, 'kind' | 'personIds' | 'purpose' | 'note' | 'exportEncoding'>,
   client: string | null,
@@ -96,9 +100,9 @@ export function openRequest(
   return writeTransaction(vault.db, () => {
     let code = '';
     do code = codes();
-    while (vault.gate.codeInUse(code) || codeReserved(code));
+    while (vault.gate.codeInUse(code) || requests.codeReserved(code));
     const id = vault.gate.insert({ ...r, code, handlerId: handler.id, createdAt: now.toISOString(), approveBy: new Date(now.getTime() + windows.approvalMs).toISOString() });
-    startApprovalWindow(id, windows.approvalMs);
+    requests.startApprovalWindow(id, windows.approvalMs);
     const subjects = r.personIds.map((p) => ({ id: p, name: vault.persons.byId(p)!.name }));
     inTransaction?.(id);
     vault.audit.append({
@@ -161,6 +165,7 @@ export function exportCandidates(vault: Vault, input: { set: ExportSet; purpose:
  */
 export function requestExport(
   vault: Vault,
+  requests: RequestMemory,
   handler: UserView,
   input: { set: string; purpose: string; encoding: string; year?: string },
   client: string | null,
@@ -180,6 +185,7 @@ export function requestExport(
   }
   return openRequest(
     vault,
+    requests,
     handler,
     { kind: 'export', personIds: included, purpose: purpose.code, note: year === undefined ? null : `${year}年分`, exportEncoding: input.encoding },
     client,
@@ -223,22 +229,22 @@ function exportCsv(vault: Vault, purpose: string, personIds: readonly number[], 
  * the audit event names the request it repeats. Exports are asked afresh on
  * their form, since the set they cover is decided when asked.
  */
-export function reopenRequest(vault: Vault, handler: UserView, requestId: number, client: string | null, windows: GateWindows = DEFAULT_WINDOWS): GateRequest {
+export function reopenRequest(vault: Vault, requests: RequestMemory, handler: UserView, requestId: number, client: string | null, windows: GateWindows = DEFAULT_WINDOWS): GateRequest {
   const r = vault.gate.byId(requestId);
   if (!r || r.handlerId !== handler.id) throw new AppError('not_found', '指定された申請はありません。');
-  const state = stateAt(r, vault.clock.now());
+  const state = stateAt(r, vault.clock.now(), requests);
   if (state === 'requested' || state === 'approved') throw new AppError('conflict', 'この申請はまだ終わっていません。この申請の画面で承認を待ってください。');
   const note = r.note ?? undefined;
-  if (r.kind === 'reveal') return requestReveal(vault, handler, { personId: r.personIds[0]!, purpose: r.purpose, note, reopenedFrom: r.id }, client, windows);
-  if (r.kind === 'entry') return requestEntry(vault, handler, { purpose: r.purpose, note, reopenedFrom: r.id }, client, windows);
+  if (r.kind === 'reveal') return requestReveal(vault, requests, handler, { personId: r.personIds[0]!, purpose: r.purpose, note, reopenedFrom: r.id }, client, windows);
+  if (r.kind === 'entry') return requestEntry(vault, requests, handler, { purpose: r.purpose, note, reopenedFrom: r.id }, client, windows);
   if (r.kind === 'filing') throw new AppError('invalid', '届出ファイルの申請は、届出ファイルの画面からアップロードし直して申請してください。');
   throw new AppError('invalid', '出力の申請は、出力の画面から新しく申請してください。');
 }
 
-export function cancelRequest(vault: Vault, handler: UserView, requestId: number, client: string | null): void {
+export function cancelRequest(vault: Vault, requests: RequestMemory, handler: UserView, requestId: number, client: string | null): void {
   const r = vault.gate.byId(requestId);
   if (!r || r.handlerId !== handler.id) throw new AppError('not_found', '指定された申請はありません。');
-  if (stateAt(r, vault.clock.now()) !== 'requested') throw new AppError('conflict', 'この申請は既に承認・失効しています。');
+  if (stateAt(r, vault.clock.now(), requests) !== 'requested') throw new AppError('conflict', 'この申請は既に承認・失効しています。');
   writeTransaction(vault.db, () => {
     vault.gate.setState(r.id, 'cancelled');
     vault.audit.append({ actor: actorOf(handler), action: 'gate.cancelled', client, purpose: r.purpose, detail: { request_id: r.id } });
@@ -262,7 +268,7 @@ export type ApprovalMethod =
 export async function approveWithPin(vault: Vault, store: RevealStore, input: { code: string; pin: Secret<string>; device: string }, windows: GateWindows = DEFAULT_WINDOWS): Promise<GateRequest> {
   const now = vault.clock.now();
   const r = vault.gate.openByCode(input.code);
-  if (!r || stateAt(r, now) !== 'requested') throw new AppError('not_found', '申請番号が見つからないか、有効期限が切れています。');
+  if (!r || stateAt(r, now, store.requests) !== 'requested') throw new AppError('not_found', '申請番号が見つからないか、有効期限が切れています。');
   const handler = vault.users.byId(r.handlerId)!;
   const actor = actorOf(handler);
   if (vault.users.pinLockedAt(handler.id) || handler.disabledAt) {
@@ -340,7 +346,7 @@ export async function completeApproval(
     const { kind: how, device, ...assertion } = method;
     writeTransaction(vault.db, () => {
       const current = vault.gate.byId(r.id)!;
-      if (stateAt(current, approvedAt) !== 'requested') throw new AppError('conflict', 'この申請は既に承認・失効しています。');
+      if (stateAt(current, approvedAt, store.requests) !== 'requested') throw new AppError('conflict', 'この申請は既に承認・失効しています。');
       vault.gate.setState(r.id, 'approved', { approvedAt: approvedAt.toISOString(), viewUntil: viewUntil.toISOString(), device });
       if (how === 'pin') vault.users.pinSucceeded(handler.id);
       timing.inTransaction?.();
@@ -375,7 +381,7 @@ export function viewReveal(vault: Vault, store: RevealStore, handler: UserView, 
   const r = vault.gate.byId(requestId);
   if (!r || r.handlerId !== handler.id) throw new AppError('not_found', '指定された申請はありません。');
   const now = vault.clock.now();
-  const state = stateAt(r, now);
+  const state = stateAt(r, now, store.requests);
   if (state !== r.state && (state === 'expired' || state === 'consumed')) {
     writeTransaction(vault.db, () => vault.gate.setState(r.id, state));
   }
@@ -396,7 +402,7 @@ export function downloadExport(vault: Vault, store: RevealStore, handler: UserVi
   const r = vault.gate.byId(requestId);
   if (!r || r.handlerId !== handler.id || r.kind !== 'export') throw new AppError('not_found', '指定された申請はありません。');
   const now = vault.clock.now();
-  const bytes = stateAt(r, now) === 'approved' ? store.takeFile(r.id, now.getTime()) : undefined;
+  const bytes = stateAt(r, now, store.requests) === 'approved' ? store.takeFile(r.id, now.getTime()) : undefined;
   if (!bytes) throw new AppError('forbidden', 'このファイルは既にダウンロードされたか、期限が切れています。もう一度必要なら新しく申請してください。');
   const subjects = r.personIds.map((id) => ({ id, name: vault.persons.byId(id)!.name }));
   try {

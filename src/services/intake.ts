@@ -11,7 +11,7 @@ import type { Person, PersonId } from '../domain/persons.js';
 import { defaultNoticePurposes, findPurpose, isPurposeCode, purposesFor, type Purpose } from '../domain/purposes.js';
 import { writeTransaction } from '../storage/database.js';
 import { numberIndex } from '../vault/number-index.js';
-import { seal } from '../vault/sealed-box.js';
+import { sealNumber } from '../vault/number-seal.js';
 import { FormError, type FieldErrors } from './accounts.js';
 import { numberRecordId, NUMBER_FIELD } from './numbers.js';
 import { edgeSpaceTrimmed, normaliseText, unsafeTextProblem } from '../domain/text-safety.js';
@@ -109,13 +109,8 @@ function parseNumber(
 }
 
 export function storeNumber(vault: Vault, person: Person, n: { number: MyNumber; index: Buffer }, purposes: string[], at: string): void {
-  const digits = Buffer.from(n.number.expose(), 'latin1');
-  try {
-    vault.persons.deleteNumber(person.id);
-    vault.persons.insertSealedNumber(person.id, seal(vault.publicKey, digits, numberRecordId(person.id), NUMBER_FIELD), n.index, at, purposes);
-  } finally {
-    digits.fill(0);
-  }
+  vault.persons.deleteNumber(person.id);
+  vault.persons.insertSealedNumber(person.id, sealNumber(vault.publicKey, n.number, numberRecordId(person.id), NUMBER_FIELD), n.index, at, purposes);
 }
 
 /**

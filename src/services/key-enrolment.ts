@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { randomCode, type CodeSource } from '../gate/codes.js';
 import { looksLikeNumber } from '../domain/digits.js';
 import { AppError } from '../domain/errors.js';
-import { codeReserved, releaseCode, reserveCode } from '../gate/requests.js';
+import type { RequestMemory } from '../gate/request-memory.js';
 import type { Secret } from '../domain/secret.js';
 import type { UserView } from '../domain/users.js';
 import type { SecurityKeyStation } from './security-key-station.js';
@@ -56,6 +56,8 @@ export class EnrolmentDesk {
 
   constructor(
     private readonly vault: Vault,
+    /** The gate's memory of codes: an enrolment's code is held there while it waits. */
+    private readonly requests: RequestMemory,
     private readonly station: SecurityKeyStation,
     private readonly codes: CodeSource = randomCode,
   ) {}
@@ -71,8 +73,8 @@ export class EnrolmentDesk {
     if (looksLikeNumber(clean)) throw new AppError('invalid', 'キーの名前に個人番号のような12桁の数字は入れられません。');
     let code = '';
     do code = this.codes();
-    while (this.vault.gate.codeInUse(code) || codeReserved(code));
-    reserveCode(code);
+    while (this.vault.gate.codeInUse(code) || this.requests.codeReserved(code));
+    this.requests.reserveCode(code);
     const e: Enrolment = { id: randomUUID(), code, adminId: admin.id, userId: user.id, label: clean || 'セキュリティキー', state: 'waiting_pin', message: '装置のPINパッドで登録番号とあなたのPINを入力してください。', expiresAt: now + ENROLMENT_WINDOW_MS, keyId: null };
     this.#items.set(e.id, e);
     return e;
@@ -110,10 +112,10 @@ export class EnrolmentDesk {
       const shown = err instanceof AppError ? err : new AppError('device_unavailable', keyFailureMessage(err), { cause: err });
       e.state = wrongPin ? 'waiting_pin' : 'failed';
       e.message = shown.publicMessage;
-      if (!wrongPin) releaseCode(e.code);
+      if (!wrongPin) this.requests.releaseCode(e.code);
       throw shown;
     }
-    releaseCode(e.code);
+    this.requests.releaseCode(e.code);
     return e;
   }
 
@@ -125,7 +127,7 @@ export class EnrolmentDesk {
   #sweep(now: number): void {
     for (const [id, e] of this.#items) {
       if (e.state === 'waiting_pin' && e.expiresAt <= now) {
-        releaseCode(e.code);
+        this.requests.releaseCode(e.code);
         e.state = 'expired';
         e.message = '有効期限が切れました。もう一度登録を始めてください。';
       }

@@ -1,7 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { AppError } from '../domain/errors.js';
 import type { Secret } from '../domain/secret.js';
-import { codeReserved, releaseCode, reserveCode } from '../gate/requests.js';
+import type { RequestMemory } from '../gate/request-memory.js';
 import { checkpointTruncate, writeTransaction } from '../storage/database.js';
 import type { UserView } from '../domain/users.js';
 import { checkPinRules, createSlot, samePin, newPinParams, PRODUCTION_PIN_COST, type PinCost } from '../vault/slots.js';
@@ -45,6 +45,8 @@ export class PinEnrolmentDesk {
 
   constructor(
     private readonly vault: Vault,
+    /** The gate's memory of codes: an enrolment's code is held there while it waits. */
+    private readonly requests: RequestMemory,
     private readonly pinCost: PinCost = PRODUCTION_PIN_COST,
   ) {}
 
@@ -56,8 +58,8 @@ export class PinEnrolmentDesk {
     for (const e of this.#items.values()) if (e.userId === user.id && e.state === 'waiting') this.#end(e, 'expired');
     let code: string;
     do code = String(randomInt(0, 1_000_000)).padStart(6, '0');
-    while (this.vault.gate.codeInUse(code) || codeReserved(code));
-    reserveCode(code);
+    while (this.vault.gate.codeInUse(code) || this.requests.codeReserved(code));
+    this.requests.reserveCode(code);
     const now = this.vault.clock.now().getTime();
     const e: Held = { id: randomUUID(), code, adminId: admin.id, userId: user.id, state: 'waiting', message: null, expiresAt: now + PIN_ENROLMENT_WINDOW_MS, key, timer: null };
     e.timer = setTimeout(() => this.#end(e, 'expired'), PIN_ENROLMENT_WINDOW_MS);
@@ -125,7 +127,7 @@ export class PinEnrolmentDesk {
     e.key?.wipe();
     e.key = null;
     if (e.timer) clearTimeout(e.timer);
-    releaseCode(e.code);
+    this.requests.releaseCode(e.code);
   }
 
   #byCode(code: string): Held | undefined {

@@ -1,4 +1,4 @@
-import { closeSync, constants, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { constants, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { verifyChainParallel } from '../audit/verify.js';
 import type { Actor } from '../domain/audit-events.js';
@@ -8,7 +8,7 @@ import type { Clock } from '../domain/ports.js';
 import { Secret, zeroize } from '../domain/secret.js';
 import { DB_FILE, openDatabase, writeTransaction, type Db } from '../storage/database.js';
 import { migrate } from '../storage/migrate.js';
-import { CREDENTIAL_NAME, deriveFromCredential, readCredential, type CredentialLocation } from '../vault/credential.js';
+import { deriveFromCredential, readCredential, writeCredentialCopy, type CredentialLocation } from '../vault/credential.js';
 import { readRotation } from '../storage/rotation-state.js';
 import { vaultOpener } from '../vault/vault-opener.js';
 import { LEDGER_FILE, ledgerBeside, readLedger, reapplyDisposals } from './disposal-ledger.js';
@@ -212,19 +212,6 @@ function openRestored(opts: RestoreOptions, path: string, manifest: Manifest): V
   } finally {
     cred.wipe();
   }
-}
-
-function writeCredentialCopy(dataDir: string, cred: Secret<Buffer>): CredentialLocation {
-  const dir = join(dataDir, 'credentials');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const path = join(dir, CREDENTIAL_NAME);
-  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-  try {
-    writeSync(fd, cred.expose());
-  } finally {
-    closeSync(fd);
-  }
-  return { path, development: true };
 }
 
 /** Unwraps the vault private key with the PIN (any user's PIN slot) or the recovery code, then opens one held number. */

@@ -131,7 +131,7 @@ class KeySession {
         const watch = setInterval(() => {
           const now = this.vault.clock.now();
           const r = this.vault.gate.byId(pending.id);
-          if (!r || stateAt(r, now) !== 'requested' || Date.now() - started > this.opts.touchTimeoutMs) touch.abort();
+          if (!r || stateAt(r, now, this.store.requests) !== 'requested' || Date.now() - started > this.opts.touchTimeoutMs) touch.abort();
         }, 250);
         const stop = () => touch.abort();
         this.#closed.signal.addEventListener('abort', stop, { once: true });
@@ -165,7 +165,7 @@ class KeySession {
           this.#set('error', err instanceof AppError ? err.publicMessage : '承認できませんでした。', owner.displayName);
           await sleep(this.opts.pollMs, this.#closed.signal);
         } finally {
-          Buffer.from(assertion.hmacSecret.buffer, assertion.hmacSecret.byteOffset, assertion.hmacSecret.byteLength).fill(0);
+          assertion.hmacSecret.wipe();
         }
       } catch (err) {
         if (isGone(err) || this.#closed.signal.aborted) return;
@@ -324,9 +324,7 @@ export function securityKeyPort(key: SecurityKey, path: string): SecurityKeyPort
     async assert(a) {
       const credential = { id: a.credential.id, publicKey: createPublicKey({ key: Buffer.from(a.credential.publicKeySpki), format: 'der', type: 'spki' }), signCount: a.credential.signCount, salt: a.credential.salt };
       const got = await key.assert({ rpId: a.rpId, credentials: [credential], clientDataHash: a.clientDataHash, ...(a.signal ? { signal: a.signal } : {}), ...(a.onTouch ? { onTouch: a.onTouch } : {}) });
-      const hmacSecret = Uint8Array.from(got.hmacSecret.expose());
-      got.hmacSecret.wipe();
-      return { credentialId: got.credentialId, authData: got.authData, signature: got.signature, hmacSecret };
+      return { credentialId: got.credentialId, authData: got.authData, signature: got.signature, hmacSecret: got.hmacSecret };
     },
     close: () => key.close(),
   };

@@ -2,7 +2,7 @@ import { createHash, createPublicKey, randomUUID } from 'node:crypto';
 import type { UserView } from '../domain/users.js';
 import { checkAssertion, requestCommitment } from '../devices/ctap2.js';
 import { AppError } from '../domain/errors.js';
-import { Secret, zeroize } from '../domain/secret.js';
+import type { Secret } from '../domain/secret.js';
 import { DEFAULT_WINDOWS, PIN_LOCK_AFTER, stateAt, type GateRequest, type GateWindows } from '../gate/requests.js';
 import { writeTransaction } from '../storage/database.js';
 import type { SecurityKeyRow } from '../storage/security-keys-repo.js';
@@ -37,7 +37,8 @@ export interface KeyAssertion {
   credentialId: Uint8Array;
   authData: Uint8Array;
   signature: Uint8Array;
-  hmacSecret: Uint8Array;
+  /** Read only by the key slot (src/vault/slots.ts); whoever got the assertion wipes it. */
+  hmacSecret: Secret<Uint8Array>;
 }
 
 /** An enrolled credential as the key is asked for it: its id, what checks it, and its slot's salt. */
@@ -102,8 +103,7 @@ export async function enrolSecurityKey(
     });
     throw new AppError(locked ? 'locked' : 'unauthorized', locked ? 'PINの誤りが続いたため、このPINはロックされました。別の管理者に解除を依頼してください。' : 'PINが正しくありません。');
   }
-  let hmac: Uint8Array | undefined;
-  let material: Uint8Array | undefined;
+  let hmac: Secret<Uint8Array> | undefined;
   try {
     // A key already enrolled (to anyone) would answer for the first holder only: refuse it.
     const active = vault.securityKeys.active();
@@ -132,8 +132,7 @@ export async function enrolSecurityKey(
     const publicKey = createPublicKey({ key: Buffer.from(made.publicKeySpki), format: 'der', type: 'spki' });
     const checked = checkAssertion({ rpId: RP_ID, authData: a.authData, clientDataHash, signature: a.signature, publicKey, storedCounter: made.signCount });
     if (!checked.ok) throw new AppError('device_unavailable', `セキュリティキーの応答を確認できませんでした（${PROBLEM_LABEL[checked.problem]}）。別のキーで登録してください。`);
-    material = Uint8Array.from(hmac);
-    const slot = await createSlot(vault.vaultId, randomUUID(), params, { kind: 'fido2', hmacSecretOutput: new Secret(material) }, vault.keys.pepper, privateKey);
+    const slot = await createSlot(vault.vaultId, randomUUID(), params, { kind: 'fido2', hmacSecretOutput: hmac }, vault.keys.pepper, privateKey);
     const label = input.label.normalize('NFKC').trim().slice(0, 60) || 'セキュリティキー';
     const at = vault.clock.now();
     const id = writeTransaction(vault.db, () => {
@@ -161,8 +160,7 @@ export async function enrolSecurityKey(
     });
     return vault.securityKeys.byId(id)!;
   } finally {
-    if (hmac) zeroize(hmac);
-    if (material) zeroize(material);
+    hmac?.wipe();
     privateKey.wipe();
   }
 }
@@ -201,7 +199,7 @@ export async function approveWithSecurityKey(
   const k = vault.securityKeys.byId(input.keyId);
   const r = vault.gate.byId(input.requestId);
   if (!k || k.revokedAt) throw new AppError('forbidden', 'このセキュリティキーは登録されていないか、無効にされています。');
-  if (!r || r.handlerId !== k.userId || stateAt(r, vault.clock.now()) !== 'requested') throw new AppError('not_found', '承認できる申請がありません。');
+  if (!r || r.handlerId !== k.userId || stateAt(r, vault.clock.now(), store.requests) !== 'requested') throw new AppError('not_found', '承認できる申請がありません。');
   const owner = vault.users.byId(k.userId)!;
   const actor = actorOf(owner);
   const refuse = (reason: string, message: string): never => {
@@ -221,13 +219,10 @@ export async function approveWithSecurityKey(
   if (!slot || slot.params.kind !== 'fido2') refuse('slot', 'このセキュリティキーの鍵スロットがありません。管理者に再登録を依頼してください。');
   const started = performance.now();
   let key: Secret<Buffer>;
-  const material = Uint8Array.from(input.assertion.hmacSecret);
   try {
-    key = await unlockSlot(slot!, { kind: 'fido2', hmacSecretOutput: new Secret(material) }, vault.keys.pepper);
+    key = await unlockSlot(slot!, { kind: 'fido2', hmacSecretOutput: input.assertion.hmacSecret }, vault.keys.pepper);
   } catch {
     return refuse('hmac_secret', 'セキュリティキーで鍵を開けられませんでした。管理者に再登録を依頼してください。');
-  } finally {
-    zeroize(material);
   }
   /** Inside the approval's transaction: the key and its holder are still valid, and the counter only moves forward. */
   const stillValid = () => {

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { UserView } from '../domain/users.js';
-import { Secret as OtpSecret, TOTP } from 'otpauth';
+import type { TOTP } from 'otpauth';
 import { Secret } from '../domain/secret.js';
 import type { UserRow } from '../storage/users-repo.js';
 import { openTotpSecret, sealTotpSecret } from '../vault/second-factor-keys.js';
+import { totpGenerator } from '../vault/totp-key.js';
 import type { Vault } from './vault.js';
 
 /** RFC 6238 as authenticator apps expect it: SHA-1, 6 digits, 30-second steps, one step either side. */
@@ -13,7 +14,7 @@ const WINDOW = 1;
 const ISSUER = 'マイナンバー金庫';
 
 function totpFor(user: Pick<UserRow, 'login'>, secret: Secret<Buffer>): TOTP {
-  return new TOTP({ issuer: ISSUER, label: user.login, algorithm: 'SHA1', digits: DIGITS, period: PERIOD, secret: new OtpSecret({ buffer: new Uint8Array(secret.expose()).buffer }) });
+  return totpGenerator(secret, { issuer: ISSUER, label: user.login, algorithm: 'SHA1', digits: DIGITS, period: PERIOD });
 }
 
 export interface TotpEnrolment {

@@ -5,7 +5,7 @@ import { AppError } from '../domain/errors.js';
 import type { Clock } from '../domain/ports.js';
 import type { Secret } from '../domain/secret.js';
 import { AuditRepo } from '../storage/audit-repo.js';
-import { checkReadable, DB_FILE, openDatabase, writeTransaction, type Db } from '../storage/database.js';
+import { checkpointTruncate, checkReadable, DB_FILE, openDatabase, writeTransaction, type Db } from '../storage/database.js';
 import { MetaRepo } from '../storage/meta-repo.js';
 import { migrate } from '../storage/migrate.js';
 import { PersonsRepo } from '../storage/persons-repo.js';
@@ -244,7 +244,8 @@ export function assemble(db: Db, dbKey: Secret<Buffer>, cred: Secret<Buffer>, da
       try {
         untrack();
         file.stop();
-        if (!db.readonly) db.pragma('wal_checkpoint(TRUNCATE)');
+        // One try: a reader that keeps the WAL busy leaves it for the next open.
+        if (!db.readonly) checkpointTruncate(db, 1);
       } catch (cause) {
         logEvent('warn', 'checkpoint at close failed', { error: (cause as { code?: string })?.code ?? (cause as Error)?.name ?? 'unknown' });
       } finally {

@@ -3,6 +3,7 @@ import { fork } from 'node:child_process';
 import type { Secret } from '../domain/secret.js';
 import { packagePath } from '../paths.js';
 import { openDatabase } from './database.js';
+import { keyCopyForWorker } from '../vault/worker-key.js';
 
 /**
  * The consistent, encrypted copy of a live vault database.
@@ -122,7 +123,7 @@ function runWorker(srcPath: string, key: Secret<Buffer>, target: string, signal?
       reject(new Error(`backup copy failed in worker: ${answer?.error ?? `exit ${code}`}`));
     });
     // A copy of the key, zeroed once sent (advanced serialization carries the bytes, not a string).
-    const dbKey = new Uint8Array(key.expose());
+    const dbKey = keyCopyForWorker(key);
     child.send({ srcPath, dbKey, target }, () => dbKey.fill(0));
   });
 }

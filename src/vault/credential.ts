@@ -84,3 +84,20 @@ export function credentialTooOpen(path: string): boolean {
 export function deriveFromCredential(credential: Secret<Buffer>, label: 'sqlite' | 'keyring'): Secret<Buffer> {
   return new Secret(Buffer.from(hkdfSync('sha256', credential.expose(), 'mnvault', `mnvault/v1/${label}`, 32)));
 }
+
+/**
+ * Writes `credential` as the development credential of `dataDir` (DATA/credentials/db-key, 0600 in a
+ * 0700 folder), as `init --dev` lays a vault out; refuses to replace a file there (O_EXCL).
+ */
+export function writeCredentialCopy(dataDir: string, credential: Secret<Buffer>): CredentialLocation {
+  const dir = join(dataDir, 'credentials');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const path = join(dir, CREDENTIAL_NAME);
+  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+  try {
+    writeSync(fd, credential.expose());
+  } finally {
+    closeSync(fd);
+  }
+  return { path, development: true };
+}

@@ -1,4 +1,5 @@
 import { stateAt, type GateRequest } from '../gate/requests.js';
+import type { RequestMemory } from '../gate/request-memory.js';
 import { lastBackup } from '../services/backup.js';
 import { backupSchedule } from '../services/backup-settings.js';
 import type { Vault } from '../services/vault.js';
@@ -40,13 +41,13 @@ export function adminTasks(vault: Vault) {
   };
 }
 
-export function handlerTasks(vault: Vault, user: UserView) {
+export function handlerTasks(vault: Vault, memory: RequestMemory, user: UserView) {
   const repo = new HomeTasksRepo(vault.db);
   const now = vault.clock.now();
   const until = new Date(now.getTime() + CODES_NEAR_EXPIRY_DAYS * 86_400_000);
   const requests = vault.gate.recentOf(user.id, 10).map((g: GateRequest) => {
     const first = g.personIds[0];
-    return { ...g, state: stateAt(g, now), subject: g.kind === 'reveal' && first !== undefined ? (vault.persons.byId(first)?.name ?? '') : '' };
+    return { ...g, state: stateAt(g, now, memory), subject: g.kind === 'reveal' && first !== undefined ? (vault.persons.byId(first)?.name ?? '') : '' };
   });
   const counts = vault.persons.count();
   return {

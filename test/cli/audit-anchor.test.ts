@@ -43,7 +43,7 @@ function printedHead(stdout: string): string {
  */
 function rewriteWithKey(vault: Vault, seq: number, change: (row: RawAuditRow) => void): void {
   vault.db.exec('DROP TRIGGER IF EXISTS audit_events_no_update');
-  const key = vault.keys.audit.expose();
+  const key = vault.keys.audit;
   const rows = [...vault.auditRepo.iterateRaw(1)];
   let prev: Buffer = GENESIS;
   const update = vault.db.prepare('UPDATE audit_events SET actor_name = ?, detail = ?, prev_hash = ?, hash = ? WHERE seq = ?');

@@ -46,7 +46,7 @@ describe('the simulated security key in serve --simulate-devices', () => {
       }
       await expect.poll(() => vault.securityKeys.active().length, { timeout: 10_000 }).toBe(1);
 
-      const r = requestReveal(vault, handler, { personId: vault.persons.codes('employee').get('E1')!, purpose: 'withholding_slip' }, null);
+      const r = requestReveal(vault, serving.reveals.requests, handler, { personId: vault.persons.codes('employee').get('E1')!, purpose: 'withholding_slip' }, null);
       await expect.poll(() => serving.securityKeys!.station.statuses()[0]?.state, { timeout: 10_000 }).toBe('waiting_touch');
       // The key blinks: a touch approves the request.
       pad.stdin.write('t');

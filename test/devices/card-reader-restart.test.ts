@@ -1,3 +1,4 @@
+import { RequestMemory } from '../../src/gate/request-memory.js';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,7 +39,7 @@ describe('card readers on the admin home page', () => {
   it('says pcscd is unavailable while it is gone and lists the reader again once it is back, with the same running app', async () => {
     const { vault } = await newTestVault();
     const readers = new PcscCardReaders();
-    const admin = new Browser(testApp(vault, { cards: new CardIntakeDesk(vault, readers) }));
+    const admin = new Browser(testApp(vault, { cards: new CardIntakeDesk(vault, new RequestMemory(), readers) }));
     await admin.signIn(ADMIN.login, ADMIN.password);
     const daemon = movableDaemon();
     const start = () => daemon.start();

@@ -85,7 +85,7 @@ describe('the door on approval: the strike relay over a real pty (socat) and ser
     const line = await openSerialLine(relay);
     try {
       const door = startDoor(vault, store, { relay: { line, config: { channel: 2, openState: 0x01 }, pulseMs: 30, device: 'door-relay:test' } });
-      const r = requestEntry(vault, handler, { purpose: 'entry_maintenance' }, null);
+      const r = requestEntry(vault, store.requests, handler, { purpose: 'entry_maintenance' }, null);
       await approveWithPin(vault, store, { code: r.code, pin: new Secret(HANDLER.pin), device: 'pinpad:test' });
       await door.idle();
       await until(() => received.length >= 8, 'eight relay bytes');
@@ -102,7 +102,7 @@ describe('the door on approval: the strike relay over a real pty (socat) and ser
     const { vault, handler, store } = await setUp();
     const line = { write: async () => Promise.reject(Object.assign(new Error('write failed'), { code: 'EIO' })) };
     const door = startDoor(vault, store, { relay: { line, config: { channel: 1, openState: 0x01 }, pulseMs: 10, device: 'door-relay:test' } });
-    const r = requestEntry(vault, handler, { purpose: 'entry_paper_documents' }, null);
+    const r = requestEntry(vault, store.requests, handler, { purpose: 'entry_paper_documents' }, null);
     await approveWithPin(vault, store, { code: r.code, pin: new Secret(HANDLER.pin), device: 'pinpad:test' });
     await door.idle();
     expect(vault.gate.byId(r.id)?.state).toBe('approved');
@@ -119,7 +119,7 @@ describe('the door sensor (a scripted MockBinding port)', () => {
     const { port, door } = await scriptedSensor();
     const service = startDoor(vault, store, { sensor: { source: port, line: 'dcd', closedLevel: true, device: 'door-sensor:test', intervalMs: 5 } });
     await until(() => service.status().sensor === 'closed', 'first sample');
-    const r = requestEntry(vault, handler, { purpose: 'entry_disposal' }, null);
+    const r = requestEntry(vault, store.requests, handler, { purpose: 'entry_disposal' }, null);
     await approveWithPin(vault, store, { code: r.code, pin: new Secret(HANDLER.pin), device: 'pinpad:test' });
     door.open = true;
     await until(() => actions(vault).includes('door.opened'), 'opened');
@@ -142,7 +142,7 @@ describe('the door sensor (a scripted MockBinding port)', () => {
     door.open = false;
     await until(() => actions(vault).includes('door.closed'), 'closed');
 
-    const r = requestEntry(vault, handler, { purpose: 'entry_inspection' }, null);
+    const r = requestEntry(vault, store.requests, handler, { purpose: 'entry_inspection' }, null);
     await approveWithPin(vault, store, { code: r.code, pin: new Secret(HANDLER.pin), device: 'pinpad:test' });
     clock.advance(ENTRY_MS + 1);
     door.open = true;
@@ -158,7 +158,7 @@ describe('the door sensor (a scripted MockBinding port)', () => {
     const { port, door } = await scriptedSensor();
     const service = startDoor(vault, store, { sensor: { source: port, line: 'dcd', closedLevel: true, device: 'door-sensor:test', intervalMs: 5 } });
     await until(() => service.status().sensor === 'closed', 'first sample');
-    const r = requestEntry(vault, handler, { purpose: 'entry_maintenance' }, null);
+    const r = requestEntry(vault, store.requests, handler, { purpose: 'entry_maintenance' }, null);
     await approveWithPin(vault, store, { code: r.code, pin: new Secret(HANDLER.pin), device: 'pinpad:test' });
     door.open = true;
     await until(() => actions(vault).includes('door.opened'), 'opened');
@@ -219,7 +219,7 @@ describe('the door as serve wires it from MNVAULT_DOOR_*', () => {
     const said: string[] = [];
     const door = (await wireDoor(vault, store, config, false, (m) => said.push(m)))!;
     try {
-      const r = requestEntry(vault, handler, { purpose: 'entry_maintenance' }, null);
+      const r = requestEntry(vault, store.requests, handler, { purpose: 'entry_maintenance' }, null);
       await approveWithPin(vault, store, { code: r.code, pin: new Secret(HANDLER.pin), device: 'pinpad:test' });
       await door.service.idle();
       await until(() => received.length >= 8, 'eight relay bytes');
@@ -281,7 +281,7 @@ describe('running for months', () => {
         relay: { line, config: { channel: 1, openState: 0x01 }, pulseMs: 1, device: 'door-relay:test' },
         sensor: { source: port, line: 'dcd', closedLevel: true, device: 'door-sensor:test', intervalMs: 1 },
       });
-      const approved = vault.gate.byId(requestEntry(vault, vault.users.byLogin(HANDLER.login)!, { purpose: 'entry_paper_documents', note: '' }, null).id)!;
+      const approved = vault.gate.byId(requestEntry(vault, store.requests, vault.users.byLogin(HANDLER.login)!, { purpose: 'entry_paper_documents', note: '' }, null).id)!;
       for (let i = 0; i < 30; i++) store.notifyApproved(approved);
       await until(() => reads > 100 && writes >= 60, '30 pulses and 100 polls');
       expect(live).toBeLessThanOrEqual(2);

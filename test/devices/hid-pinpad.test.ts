@@ -59,7 +59,7 @@ describe('USB PIN pad through the HID adapter with a fake transport', () => {
     const handler = vault.users.byLogin(HANDLER.login)!;
     const personId = vault.persons.codes('employee').get('E1')!;
     const ask = () => {
-      const r = requestReveal(vault, handler, { personId, purpose: 'withholding_slip' }, null);
+      const r = requestReveal(vault, store.requests, handler, { personId, purpose: 'withholding_slip' }, null);
       vault.db.prepare("UPDATE gate_requests SET code = '123456' WHERE id = ?").run(r.id); // the code the transcript types
       return r.id;
     };

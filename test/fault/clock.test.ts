@@ -1,7 +1,8 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/domain/ports.js';
-import { stateAt, startApprovalWindow } from '../../src/gate/requests.js';
+import { stateAt } from '../../src/gate/requests.js';
+import { RequestMemory } from '../../src/gate/request-memory.js';
 import { createBackup } from '../../src/services/backup.js';
 import { approveDisposal, proposeDisposal } from '../../src/services/disposal.js';
 import { RevealStore } from '../../src/services/gate.js';
@@ -65,11 +66,12 @@ describe('a clock stepped back', () => {
   it('an approval window ends when its request was made "in the future", and on the monotonic clock', async () => {
     const created = '2026-04-01T12:00:00.000Z';
     const r = { id: 987_654, state: 'requested' as const, createdAt: created, approveBy: '2026-04-01T12:05:00.000Z', viewUntil: null, approvedAt: null };
-    expect(stateAt(r, new Date('2026-04-01T12:01:00Z'))).toBe('requested');
-    expect(stateAt(r, new Date('2026-04-01T11:00:00Z'))).toBe('expired');
-    startApprovalWindow(r.id, 20);
+    const memory = new RequestMemory();
+    expect(stateAt(r, new Date('2026-04-01T12:01:00Z'), memory)).toBe('requested');
+    expect(stateAt(r, new Date('2026-04-01T11:00:00Z'), memory)).toBe('expired');
+    memory.startApprovalWindow(r.id, 20);
     await new Promise((res) => setTimeout(res, 40));
-    expect(stateAt(r, new Date('2026-04-01T12:01:00Z'))).toBe('expired');
+    expect(stateAt(r, new Date('2026-04-01T12:01:00Z'), memory)).toBe('expired');
   });
 
   it('a viewing window ends on the monotonic clock even if the wall clock stands still or goes back', async () => {

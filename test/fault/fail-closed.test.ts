@@ -29,7 +29,7 @@ async function gateVault() {
   await addStaff(vault);
   const handler = vault.users.byLogin(HANDLER.login)!;
   const store = new RevealStore();
-  const ask = (personId: number, purpose = 'withholding_slip') => requestReveal(vault, handler, { personId, purpose }, null, windows);
+  const ask = (personId: number, purpose = 'withholding_slip') => requestReveal(vault, store.requests, handler, { personId, purpose }, null, windows);
   const approve = (code: string, pin: string = HANDLER.pin) => approveWithPin(vault, store, { code, pin: new Secret(pin), device: 'pinpad:test' }, windows);
   const shown = (requestId: number) => viewReveal(vault, store, handler, requestId).number;
   return { vault, store, ask, approve, shown };

@@ -41,7 +41,7 @@ export async function keyApproval(): Promise<{ vault: Vault; dataDir: string; en
   const station = new SecurityKeyStation(vault, store, hidKeyOpener(key.transport), { windows, pollMs: 25, touchTimeoutMs: 5_000 });
   await station.start();
   cleanups.push(() => station.close(), () => store.clear());
-  const desk = new EnrolmentDesk(vault, station);
+  const desk = new EnrolmentDesk(vault, store.requests, station);
   const admin = vault.users.byLogin(ADMIN.login)!;
   const handler = vault.users.byLogin(HANDLER.login)!;
   const e = desk.start(admin, handler.id, '青いキー', Date.now());
@@ -51,7 +51,7 @@ export async function keyApproval(): Promise<{ vault: Vault; dataDir: string; en
   } finally {
     clearInterval(touching);
   }
-  const r = requestReveal(vault, handler, { personId: vault.persons.codes('employee').get('E1')!, purpose: 'withholding_slip' }, null, windows);
+  const r = requestReveal(vault, store.requests, handler, { personId: vault.persons.codes('employee').get('E1')!, purpose: 'withholding_slip' }, null, windows);
   await until(() => key.waitingForTouch, 'the key blinks');
   key.touch();
   await until(() => vault.gate.byId(r.id)!.state === 'approved', 'approved');

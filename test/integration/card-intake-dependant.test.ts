@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { RequestMemory } from '../../src/gate/request-memory.js';
 import { cardHolderProblem } from '../../src/domain/card-holder.js';
 import { Secret } from '../../src/domain/secret.js';
 import { actorOf } from '../../src/services/accounts.js';
@@ -28,7 +29,7 @@ describe('a dependant\'s card read at the appliance, with the employee as 代理
     const actor = actorOf(vault.users.byLogin(ADMIN.login)!);
     const employee = registerPerson(vault, actor, { kind: 'employee', code: 'E1', name: '山田 太郎', birthDate: '1980-01-02' }, null, null);
     const spouse = registerPerson(vault, actor, { kind: 'dependant', name: '山田 花子', birthDate: '1982-03-04', relationship: '配偶者' }, employee, null);
-    const desk = new CardIntakeDesk(vault, pcsc.readers);
+    const desk = new CardIntakeDesk(vault, new RequestMemory(), pcsc.readers);
     const admin = new Browser(testApp(vault, { cards: desk }));
     await admin.signIn(ADMIN.login, ADMIN.password);
 

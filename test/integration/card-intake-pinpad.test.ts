@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { RequestMemory } from '../../src/gate/request-memory.js';
 import { listenPinPadSocket } from '../../src/devices/pinpad-socket.js';
 import { actorOf } from '../../src/services/accounts.js';
 import { CardIntakeDesk, type CardIntakeView } from '../../src/services/card-intake-desk.js';
@@ -30,7 +31,7 @@ describe('「カードで取得」 with the card PIN typed on the appliance PIN 
     const actor = actorOf(vault.users.byLogin(ADMIN.login)!);
     const id = registerPerson(vault, actor, { kind: 'employee', code: 'E1', name: '山田 太郎', birthDate: '1990-01-02' }, null, null);
     const statusLines: string[] = [];
-    const desk = new CardIntakeDesk(vault, pcsc.readers, (m) => statusLines.push(m));
+    const desk = new CardIntakeDesk(vault, new RequestMemory(), pcsc.readers, (m) => statusLines.push(m));
     const pad = await listenPinPadSocket(join(tempDir(), 'pinpad.sock'));
     const padStates: string[] = [];
     attachPinPad(vault, new RevealStore(), keypadPort(pad), 'pinpad:test', undefined, (s) => padStates.push(s.message), undefined, () => {}, desk);

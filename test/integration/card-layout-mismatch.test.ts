@@ -1,3 +1,4 @@
+import { RequestMemory } from '../../src/gate/request-memory.js';
 import { describe, expect, it } from 'vitest';
 import type { CardReaders, CardSession } from '../../src/domain/card-reader.js';
 import { Secret } from '../../src/domain/secret.js';
@@ -37,6 +38,7 @@ describe('a card whose files are laid out otherwise', () => {
     // EF 0002 starting FF 21 instead of FF 20 (its data answer, status 62 82 or 90 00).
     const desk = new CardIntakeDesk(
       vault,
+      new RequestMemory(),
       readerWith(card, (a) => (a[0] === 0xff && a[1] === 0x20 ? Uint8Array.from([0xff, 0x21, ...a.subarray(2)]) : a)),
     );
     const started = desk.start(actor, id, { purposes: ['withholding_slip'], confirmLastTry: false });

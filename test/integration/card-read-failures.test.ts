@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { RequestMemory } from '../../src/gate/request-memory.js';
 import { Secret } from '../../src/domain/secret.js';
 import { actorOf } from '../../src/services/accounts.js';
 import { CardIntakeDesk, type CardIntakeView } from '../../src/services/card-intake-desk.js';
@@ -30,7 +31,7 @@ describe('failed card readings at the appliance are audited and listed in 取扱
     const actor = actorOf(vault.users.byLogin(ADMIN.login)!);
     const yamada = registerPerson(vault, actor, { kind: 'employee', code: 'E1', name: '山田 太郎', birthDate: '1990-01-02' }, null, null);
     const sato = registerPerson(vault, actor, { kind: 'employee', code: 'E2', name: '佐藤 花子', birthDate: '1985-05-05' }, null, null);
-    const desk = new CardIntakeDesk(vault, pcsc.readers);
+    const desk = new CardIntakeDesk(vault, new RequestMemory(), pcsc.readers);
     const attempt = async (personId: number, card: Parameters<typeof pcsc.insert>[0], pin: string | null, removeAfterReads?: number) => {
       const inserted = await pcsc.insert(card, 0, removeAfterReads);
       try {

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3-multiple-ciphers';
 import { copyFileSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { RequestMemory } from '../../src/gate/request-memory.js';
 import { fixedClock } from '../../src/domain/ports.js';
 import { Secret } from '../../src/domain/secret.js';
 import { createUser } from '../../src/services/accounts.js';
@@ -86,7 +87,7 @@ function plaintextCopy(vault: Vault, dataDir: string, withWal = true): Buffer {
 
 /** A reveal of a person's number as a handler asks for it; approved at the appliance only if asked. */
 function askReveal(vault: Vault, user: UserRow, personId: number) {
-  return requestReveal(vault, user, { personId, purpose: 'withholding_slip' }, null);
+  return requestReveal(vault, new RequestMemory(), user, { personId, purpose: 'withholding_slip' }, null);
 }
 
 describe('disposal (削除・廃棄)', () => {

@@ -32,7 +32,7 @@ function appendVersion1(vault: Vault, action: string, subjects: { id: number; na
     const head = vault.auditRepo.head()!;
     const fields: AuditFields = [head.seq + 1, head.at, 'cli', 'mnvault', action, JSON.stringify(subjects), null, null, null, '{}'];
     expect(canonical(fields).startsWith('[1,')).toBe(true);
-    vault.auditRepo.insert([...fields, head.hash, chainHash(vault.keys.audit.expose(), head.hash, canonical(fields))], subjects.map((s) => s.id));
+    vault.auditRepo.insert([...fields, head.hash, chainHash(vault.keys.audit, head.hash, canonical(fields))], subjects.map((s) => s.id));
     return fields[0];
   });
 }

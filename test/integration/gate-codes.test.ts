@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { codeReserved } from '../../src/gate/requests.js';
+import { RequestMemory } from '../../src/gate/request-memory.js';
 import { requestEntry } from '../../src/services/gate.js';
 import { EnrolmentDesk } from '../../src/services/key-enrolment.js';
 import { randomCode } from '../../src/gate/codes.js';
@@ -18,8 +18,10 @@ describe('PIN pad codes', () => {
     const admin = vault.users.byLogin(ADMIN.login)!;
     const handler = vault.users.byLogin(HANDLER.login)!;
     const codes = scripted('123456', '123456', '654321');
+    const requests = new RequestMemory();
     const desk = new EnrolmentDesk(
       vault,
+      requests,
       {
         enrol: async () => {
           throw new Error('not used');
@@ -29,13 +31,13 @@ describe('PIN pad codes', () => {
     );
     const e = desk.start(admin, handler.id, 'キー', Date.now());
     expect(e.code).toBe('123456');
-    expect(codeReserved('123456')).toBe(true);
-    const r = requestEntry(vault, handler, { purpose: 'entry_maintenance' }, null, undefined, codes);
+    expect(requests.codeReserved('123456')).toBe(true);
+    const r = requestEntry(vault, requests, handler, { purpose: 'entry_maintenance' }, null, undefined, codes);
     expect(r.code).toBe('654321');
     expect(desk.has(r.code, Date.now())).toBe(false);
     // The enrolment's code is freed when it expires.
     desk.get(e.id, admin.id, Date.now() + 6 * 60_000);
-    expect(codeReserved('123456')).toBe(false);
+    expect(requests.codeReserved('123456')).toBe(false);
   });
 
   it('draws six decimal digits from the system source', () => {

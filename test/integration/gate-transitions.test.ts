@@ -33,7 +33,7 @@ describe('gate request states: every change goes through the gate’s transition
 
   it('refuses consumed→approved on a stored request and leaves it consumed', async () => {
     const { vault, clock, person, handler, store } = await setUp();
-    const r = requestReveal(vault, handler, { personId: person, purpose: 'withholding_slip' }, null, windows);
+    const r = requestReveal(vault, store.requests, handler, { personId: person, purpose: 'withholding_slip' }, null, windows);
     await approveWithPin(vault, store, { code: r.code, pin: new Secret(HANDLER.pin), device: 'pinpad:sim' }, windows);
     clock.advance(windows.viewMs + 1);
     expect(viewReveal(vault, store, handler, r.id).state).toBe('consumed');
@@ -46,18 +46,18 @@ describe('gate request states: every change goes through the gate’s transition
 
   it('refuses expired→approved and cancelled→approved, and a second approval', async () => {
     const { vault, clock, person, handler, store } = await setUp();
-    const lapsed = requestReveal(vault, handler, { personId: person, purpose: 'withholding_slip' }, null, windows);
+    const lapsed = requestReveal(vault, store.requests, handler, { personId: person, purpose: 'withholding_slip' }, null, windows);
     clock.advance(windows.approvalMs + 1);
     expect(viewReveal(vault, store, handler, lapsed.id).state).toBe('expired');
     expect(() => vault.gate.setState(lapsed.id, 'approved')).toThrow(expect.objectContaining({ code: 'conflict' }));
     expect(vault.gate.byId(lapsed.id)?.state).toBe('expired');
 
-    const cancelled = requestReveal(vault, handler, { personId: person, purpose: 'withholding_slip' }, null, windows);
-    cancelRequest(vault, handler, cancelled.id, null);
+    const cancelled = requestReveal(vault, store.requests, handler, { personId: person, purpose: 'withholding_slip' }, null, windows);
+    cancelRequest(vault, store.requests, handler, cancelled.id, null);
     expect(() => vault.gate.setState(cancelled.id, 'approved')).toThrow(expect.objectContaining({ code: 'conflict' }));
     expect(vault.gate.byId(cancelled.id)?.state).toBe('cancelled');
 
-    const twice = requestReveal(vault, handler, { personId: person, purpose: 'withholding_slip' }, null, windows);
+    const twice = requestReveal(vault, store.requests, handler, { personId: person, purpose: 'withholding_slip' }, null, windows);
     await approveWithPin(vault, store, { code: twice.code, pin: new Secret(HANDLER.pin), device: 'pinpad:sim' }, windows);
     expect(() => vault.gate.setState(twice.id, 'approved')).toThrow(expect.objectContaining({ code: 'conflict' }));
     expect(() => vault.gate.setState(twice.id, 'requested')).toThrow(expect.objectContaining({ code: 'conflict' }));

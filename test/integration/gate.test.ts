@@ -28,7 +28,7 @@ const actions = (vault: Vault, from: number) => [...vault.auditRepo.iterateRaw(f
 describe('the gate: reveal with a PIN at the appliance', () => {
   it('shows the number to the requesting handler for the viewing window, after the entry and reveal are audited', async () => {
     const { vault, clock, person, handler, store } = await setUp();
-    const r = requestReveal(vault, handler, { personId: person, purpose: 'withholding_slip', note: '年末調整' }, '192.168.1.5', windows);
+    const r = requestReveal(vault, store.requests, handler, { personId: person, purpose: 'withholding_slip', note: '年末調整' }, '192.168.1.5', windows);
     expect(r.code).toMatch(/^\d{6}$/);
     expect(viewReveal(vault, store, handler, r.id)).toMatchObject({ state: 'requested' });
     const seq = vault.auditRepo.count();
@@ -47,7 +47,7 @@ describe('the gate: reveal with a PIN at the appliance', () => {
 
   it('is bound to its handler: another person cannot view it, and only the handler’s own PIN approves it', async () => {
     const { vault, person, handler, store } = await setUp();
-    const r = requestReveal(vault, handler, { personId: person, purpose: 'withholding_slip' }, null, windows);
+    const r = requestReveal(vault, store.requests, handler, { personId: person, purpose: 'withholding_slip' }, null, windows);
     const admin = vault.users.byLogin(ADMIN.login)!;
     expect(() => viewReveal(vault, store, admin, r.id)).toThrow(expect.objectContaining({ code: 'not_found' }));
     await expect(approveWithPin(vault, store, { code: r.code, pin: pin(ADMIN.pin), device: 'pinpad:sim' }, windows)).rejects.toMatchObject({ code: 'unauthorized' });
@@ -56,7 +56,7 @@ describe('the gate: reveal with a PIN at the appliance', () => {
 
   it('locks the handler after 5 wrong PINs until an admin unlocks, auditing each step', async () => {
     const { vault, person, handler, store } = await setUp();
-    const r = requestReveal(vault, handler, { personId: person, purpose: 'withholding_slip' }, null, windows);
+    const r = requestReveal(vault, store.requests, handler, { personId: person, purpose: 'withholding_slip' }, null, windows);
     for (let i = 0; i < 4; i++) {
       await expect(approveWithPin(vault, store, { code: r.code, pin: pin('000001'), device: 'pinpad:sim' }, windows)).rejects.toMatchObject({ code: 'unauthorized' });
     }
@@ -74,18 +74,18 @@ describe('the gate: reveal with a PIN at the appliance', () => {
 
   it('expires a request not approved within its window, and cancels on request', async () => {
     const { vault, clock, person, handler, store } = await setUp();
-    const r = requestReveal(vault, handler, { personId: person, purpose: 'withholding_slip' }, null, windows);
+    const r = requestReveal(vault, store.requests, handler, { personId: person, purpose: 'withholding_slip' }, null, windows);
     clock.advance(windows.approvalMs);
     await expect(approveWithPin(vault, store, { code: r.code, pin: pin(HANDLER.pin), device: 'pinpad:sim' }, windows)).rejects.toMatchObject({ code: 'not_found' });
     expect(viewReveal(vault, store, handler, r.id).state).toBe('expired');
-    const again = requestReveal(vault, handler, { personId: person, purpose: 'withholding_slip' }, null, windows);
-    cancelRequest(vault, handler, again.id, null);
+    const again = requestReveal(vault, store.requests, handler, { personId: person, purpose: 'withholding_slip' }, null, windows);
+    cancelRequest(vault, store.requests, handler, again.id, null);
     await expect(approveWithPin(vault, store, { code: again.code, pin: pin(HANDLER.pin), device: 'pinpad:sim' }, windows)).rejects.toMatchObject({ code: 'not_found' });
   });
 
   it('keeps nothing and approves nothing when the audit events cannot be written', async () => {
     const { vault, person, handler, store } = await setUp();
-    const r = requestReveal(vault, handler, { personId: person, purpose: 'withholding_slip' }, null, windows);
+    const r = requestReveal(vault, store.requests, handler, { personId: person, purpose: 'withholding_slip' }, null, windows);
     vault.db.exec(`CREATE TEMP TRIGGER audit_broken BEFORE INSERT ON main.audit_events BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END;`);
     await expect(approveWithPin(vault, store, { code: r.code, pin: pin(HANDLER.pin), device: 'pinpad:sim' }, windows)).rejects.toMatchObject({ code: 'audit_unavailable' });
     vault.db.exec('DROP TRIGGER temp.audit_broken');
@@ -94,9 +94,9 @@ describe('the gate: reveal with a PIN at the appliance', () => {
   });
 
   it('refuses a purpose that does not apply and a person without a number', async () => {
-    const { vault, person, handler } = await setUp();
-    expect(() => requestReveal(vault, handler, { personId: person, purpose: 'payment_record_fees' }, null)).toThrow(expect.objectContaining({ code: 'invalid' }));
-    expect(() => requestReveal(vault, handler, { personId: 999, purpose: 'withholding_slip' }, null)).toThrow(expect.objectContaining({ code: 'not_found' }));
+    const { vault, person, handler, store } = await setUp();
+    expect(() => requestReveal(vault, store.requests, handler, { personId: person, purpose: 'payment_record_fees' }, null)).toThrow(expect.objectContaining({ code: 'invalid' }));
+    expect(() => requestReveal(vault, store.requests, handler, { personId: 999, purpose: 'withholding_slip' }, null)).toThrow(expect.objectContaining({ code: 'not_found' }));
   });
 });
 
@@ -105,7 +105,7 @@ describe('the PIN pad dialogue', () => {
     const { KeypadDecoder, KeypadLine } = await import('../../src/devices/keypad.js');
     const { PinPadEntry } = await import('../../src/gate/pinpad-entry.js');
     const { vault, person, handler, store } = await setUp();
-    const r = requestReveal(vault, handler, { personId: person, purpose: 'withholding_slip' }, null, windows);
+    const r = requestReveal(vault, store.requests, handler, { personId: person, purpose: 'withholding_slip' }, null, windows);
     const usage: Record<string, number> = { '1': 0x59, '2': 0x5a, '3': 0x5b, '4': 0x5c, '5': 0x5d, '6': 0x5e, '7': 0x5f, '8': 0x60, '9': 0x61, '0': 0x62, '\n': 0x58 };
     const report = (u: number) => Uint8Array.of(0, 0, u, 0, 0, 0, 0, 0);
     const transcript = [...`${r.code}\n${HANDLER.pin}\n`].flatMap((c) => [report(usage[c]!), report(0)]);

@@ -55,7 +55,7 @@ async function setUp(touch: 'auto' | 'manual' = 'manual', keyOptions: SoftAuthen
     },
   });
   await station.start();
-  const desk = new EnrolmentDesk(vault, station);
+  const desk = new EnrolmentDesk(vault, store.requests, station);
   cleanups.push(() => station.close(), () => store.clear());
   const admin = vault.users.byLogin(ADMIN.login)!;
   const handler = vault.users.byLogin(HANDLER.login)!;
@@ -93,9 +93,9 @@ describe('security keys at the gate (software CTAP2 authenticator behind the HID
     expect(actions(s.vault)).toEqual(expect.arrayContaining(['slot.added', 'security_key.enrolled']));
 
     // Two requests: the touch approves the older one first.
-    const first = requestReveal(s.vault, s.handler, { personId: s.person, purpose: 'withholding_slip', note: '年末調整' }, null, windows);
+    const first = requestReveal(s.vault, s.store.requests, s.handler, { personId: s.person, purpose: 'withholding_slip', note: '年末調整' }, null, windows);
     s.clock.advance(1000);
-    const second = requestReveal(s.vault, s.handler, { personId: s.vault.persons.codes('employee').get('E2')!, purpose: 'withholding_slip' }, null, windows);
+    const second = requestReveal(s.vault, s.store.requests, s.handler, { personId: s.vault.persons.codes('employee').get('E2')!, purpose: 'withholding_slip' }, null, windows);
     await until(() => s.key.waitingForTouch, 'the key blinks for the pending request');
     expect(s.vault.gate.byId(first.id)!.state).toBe('requested');
     s.key.touch();
@@ -129,7 +129,7 @@ describe('security keys at the gate (software CTAP2 authenticator behind the HID
     const s = await setUp();
     // The key is enrolled to the admin, not to the handler who asks.
     await enrol(s, s.admin.id, '管理者のキー');
-    const r = requestReveal(s.vault, s.handler, { personId: s.person, purpose: 'withholding_slip' }, null, windows);
+    const r = requestReveal(s.vault, s.store.requests, s.handler, { personId: s.person, purpose: 'withholding_slip' }, null, windows);
     await until(() => s.station.statuses()[0]?.state === 'idle' && s.station.statuses()[0]?.owner !== null, 'key recognised as the admin’s');
     await new Promise((r) => setTimeout(r, 200));
     expect(s.key.waitingForTouch).toBe(false);
@@ -160,12 +160,12 @@ describe('security keys at the gate (software CTAP2 authenticator behind the HID
     const s = await setUp('auto');
     await enrol(s);
     s.vault.users.pinFailed(s.handler.id, 1, new Date().toISOString());
-    const r = requestReveal(s.vault, s.handler, { personId: s.person, purpose: 'withholding_slip' }, null, windows);
+    const r = requestReveal(s.vault, s.store.requests, s.handler, { personId: s.person, purpose: 'withholding_slip' }, null, windows);
     await until(() => s.station.statuses()[0]?.message.includes('ロックまたは無効') ?? false, 'the key says the holder is locked');
     await new Promise((r) => setTimeout(r, 100));
     expect(s.vault.gate.byId(r.id)!.state).toBe('requested');
     // The service refuses too, should a touch get through (a lock that lands between the check and the touch).
-    await expect(approveWithSecurityKey(s.vault, s.store, { requestId: r.id, keyId: s.vault.securityKeys.active()[0]!.id, assertion: { credentialId: Buffer.alloc(1), authData: Buffer.alloc(37), signature: Buffer.alloc(8), hmacSecret: Buffer.alloc(32) }, device: 'test' }, windows)).rejects.toMatchObject({ code: 'unauthorized' });
+    await expect(approveWithSecurityKey(s.vault, s.store, { requestId: r.id, keyId: s.vault.securityKeys.active()[0]!.id, assertion: { credentialId: Buffer.alloc(1), authData: Buffer.alloc(37), signature: Buffer.alloc(8), hmacSecret: new Secret(new Uint8Array(32)) }, device: 'test' }, windows)).rejects.toMatchObject({ code: 'unauthorized' });
     expect(auditEvents(s.vault).find((e) => e.action === 'gate.key_refused')!.detail).toMatchObject({ request_id: r.id, reason: 'pin_locked' });
     s.vault.users.unlockPin(s.handler.id);
     await until(() => s.vault.gate.byId(r.id)!.state === 'approved', 'approved after unlock');
@@ -185,7 +185,7 @@ describe('security keys at the gate (software CTAP2 authenticator behind the HID
   it('a key that gives up on the touch with 0x3A (ACTION_TIMEOUT, as other firmware answers) is asked again, keeps its session, and a later touch approves', async () => {
     const s = await setUp('manual', { userPresenceTimeoutMs: 120, userPresenceTimeoutStatus: 0x3a });
     await enrol(s);
-    const r = requestReveal(s.vault, s.handler, { personId: s.person, purpose: 'withholding_slip' }, null, windows);
+    const r = requestReveal(s.vault, s.store.requests, s.handler, { personId: s.person, purpose: 'withholding_slip' }, null, windows);
     // Left untouched, the key blinks, gives up, and is asked again: three blinks mean two timeouts.
     let blinks = 0;
     let was = false;
@@ -206,7 +206,7 @@ describe('security keys at the gate (software CTAP2 authenticator behind the HID
   it('unplugging during the touch leaves the request pending; plugged back, a touch approves it', async () => {
     const s = await setUp();
     await enrol(s);
-    const r = requestReveal(s.vault, s.handler, { personId: s.person, purpose: 'withholding_slip' }, null, windows);
+    const r = requestReveal(s.vault, s.store.requests, s.handler, { personId: s.person, purpose: 'withholding_slip' }, null, windows);
     await until(() => s.key.waitingForTouch, 'blinking');
     s.key.unplug();
     await until(() => s.station.statuses().length === 0, 'session gone');
@@ -222,7 +222,7 @@ describe('security keys at the gate (software CTAP2 authenticator behind the HID
     const s = await setUp();
     await enrol(s);
     const before = s.key.state;
-    const r1 = requestReveal(s.vault, s.handler, { personId: s.person, purpose: 'withholding_slip' }, null, windows);
+    const r1 = requestReveal(s.vault, s.store.requests, s.handler, { personId: s.person, purpose: 'withholding_slip' }, null, windows);
     await until(() => s.key.waitingForTouch, 'blinking');
     s.key.touch();
     await until(() => s.vault.gate.byId(r1.id)!.state === 'approved', 'approved');
@@ -232,7 +232,7 @@ describe('security keys at the gate (software CTAP2 authenticator behind the HID
     const clone = new SoftAuthenticator({ state: before, touch: 'auto', keepaliveMs: 20 });
     const station = new SecurityKeyStation(s.vault, s.store, hidKeyOpener(clone.transport), { windows, pollMs: 25 });
     cleanups.push(() => station.close());
-    const r2 = requestReveal(s.vault, s.handler, { personId: s.person, purpose: 'withholding_slip' }, null, windows);
+    const r2 = requestReveal(s.vault, s.store.requests, s.handler, { personId: s.person, purpose: 'withholding_slip' }, null, windows);
     await station.start();
     await until(() => auditEvents(s.vault).some((e) => e.action === 'gate.key_refused'), 'refusal audited');
     expect(auditEvents(s.vault).find((e) => e.action === 'gate.key_refused')!.detail).toMatchObject({ request_id: r2.id, reason: 'counter' });
@@ -243,7 +243,7 @@ describe('security keys at the gate (software CTAP2 authenticator behind the HID
   it('fails closed: when the audit event cannot be written, the touch approves nothing and nothing is kept', async () => {
     const s = await setUp();
     await enrol(s);
-    const r = requestReveal(s.vault, s.handler, { personId: s.person, purpose: 'withholding_slip' }, null, windows);
+    const r = requestReveal(s.vault, s.store.requests, s.handler, { personId: s.person, purpose: 'withholding_slip' }, null, windows);
     const counter = s.vault.securityKeys.active()[0]!.signCount;
     s.vault.db.exec(`CREATE TEMP TRIGGER audit_broken BEFORE INSERT ON main.audit_events BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END;`);
     await until(() => s.key.waitingForTouch, 'blinking');

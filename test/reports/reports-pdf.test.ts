@@ -87,7 +87,7 @@ describe('printed reports through headless Chromium', () => {
     // What the paper says is an anchor `audit verify --anchor` accepts: the chain verifies whole and passes through it.
     const printedAnchor = /seq(\d+)([0-9a-f]{64})/u.exec(flat)!;
     const anchor = parseAnchor(`${printedAnchor[1]}:${printedAnchor[2]}`);
-    const verified = verifyRows(vault.auditRepo.iterateRaw(), vault.keys.audit.expose(), 1, undefined);
+    const verified = verifyRows(vault.auditRepo.iterateRaw(), vault.keys.audit, 1, undefined);
     expect(verified).toMatchObject({ ok: true, head: { seq: head.seq } });
     expect(checkAnchor(anchor, [...vault.auditRepo.iterateRaw(anchor.seq, anchor.seq)][0], head.seq).ok).toBe(true);
     const printed = auditEvents(vault).at(-1)!;

@@ -34,7 +34,7 @@ async function exportWithHostileNames(): Promise<{ bytes: Buffer; numbers: strin
   expect(r.errors).toEqual([]);
   const handler = vault.users.byLogin(HANDLER.login)!;
   const store = new RevealStore();
-  const req = requestExport(vault, handler, { set: 'employees', purpose: 'withholding_slip', encoding: 'utf8_bom' }, null, windows);
+  const req = requestExport(vault, store.requests, handler, { set: 'employees', purpose: 'withholding_slip', encoding: 'utf8_bom' }, null, windows);
   await approveWithPin(vault, store, { code: req.code, pin: new Secret(HANDLER.pin), device: 'pinpad:sim' }, windows);
   const file = downloadExport(vault, store, handler, req.id, null);
   vault.close();

@@ -1,3 +1,4 @@
+import { RequestMemory } from '../../src/gate/request-memory.js';
 import { describe, expect, it } from 'vitest';
 import { Secret } from '../../src/domain/secret.js';
 import type { Vault } from '../../src/services/vault.js';
@@ -57,7 +58,7 @@ describe('「カードで取得」 from a collection campaign', () => {
     const a = registerPerson(vault, actor, { kind: 'employee', code: 'E1', name: '山田 太郎', birthDate: TEST_CARD.basicFour.birthDate }, null, null);
     const spouse = registerPerson(vault, actor, { kind: 'dependant', name: '山田 花子', birthDate: SPOUSE.basicFour.birthDate, relationship: '配偶者' }, a, null);
     const b = registerPerson(vault, actor, { kind: 'employee', code: 'E2', name: '伊藤 二郎', birthDate: '1985-05-05' }, null, null);
-    const desk = new CardIntakeDesk(vault, pcsc.readers);
+    const desk = new CardIntakeDesk(vault, new RequestMemory(), pcsc.readers);
     const browser = new Browser(testApp(vault, { cards: desk }));
     await browser.signIn(HANDLER.login, HANDLER.password);
     await browser.get('/campaigns');
@@ -142,7 +143,7 @@ describe('「カードで取得」 from a collection campaign', () => {
       null,
     );
     const spouse = registerPerson(vault, actor, { kind: 'dependant', name: '山田 花子', birthDate: SPOUSE.basicFour.birthDate, relationship: '配偶者' }, a, null);
-    const desk = new CardIntakeDesk(vault, pcsc.readers);
+    const desk = new CardIntakeDesk(vault, new RequestMemory(), pcsc.readers);
     const browser = new Browser(testApp(vault, { cards: desk }));
     await browser.signIn(HANDLER.login, HANDLER.password);
     await browser.get('/campaigns');

@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { RequestMemory } from '../../src/gate/request-memory.js';
 import { listenPinPadSocket } from '../../src/devices/pinpad-socket.js';
 import { actorOf } from '../../src/services/accounts.js';
 import { CardIntakeDesk } from '../../src/services/card-intake-desk.js';
@@ -21,7 +22,7 @@ describe('「カードで取得」 through the office app and the appliance PIN 
     const { vault } = await newTestVault();
     await addStaff(vault);
     const id = registerPerson(vault, actorOf(vault.users.byLogin(ADMIN.login)!), { kind: 'employee', code: 'E1', name: '山田太郎', birthDate: '1990-01-02' }, null, null);
-    const desk = new CardIntakeDesk(vault, pcsc.readers);
+    const desk = new CardIntakeDesk(vault, new RequestMemory(), pcsc.readers);
     const pad = await listenPinPadSocket(join(tempDir(), 'pinpad.sock'));
     attachPinPad(vault, new RevealStore(), keypadPort(pad), 'pinpad:test', undefined, () => {}, undefined, () => {}, desk);
     const app = testApp(vault, { cards: desk });

@@ -143,7 +143,7 @@ describe('the entry log (入退室記録)', () => {
     const handler = vault.users.byLogin(HANDLER.login)!;
     const adminRow = vault.users.byLogin(ADMIN.login)!;
     const person = vault.persons.codes('employee').get('E1')!;
-    const reveal = requestReveal(vault, handler, { personId: person, purpose: 'withholding_slip' }, null);
+    const reveal = requestReveal(vault, store.requests, handler, { personId: person, purpose: 'withholding_slip' }, null);
     await approveWithPin(vault, store, { code: reveal.code, pin: new Secret(HANDLER.pin), device: 'pinpad:test' });
     clock.advance(60_000);
     const alarmId = writeTransaction(vault.db, () => {
@@ -155,7 +155,7 @@ describe('the entry log (入退室記録)', () => {
     clock.advance(60_000);
     acknowledgeAlarm(vault, adminRow, alarmId, { note: '警備会社の巡回' }, null);
     clock.advance(60_000);
-    const entry = requestEntry(vault, handler, { purpose: 'entry_paper_documents' }, null);
+    const entry = requestEntry(vault, store.requests, handler, { purpose: 'entry_paper_documents' }, null);
     await approveWithPin(vault, store, { code: entry.code, pin: new Secret(HANDLER.pin), device: 'pinpad:test' });
     store.clear();
 

@@ -33,7 +33,7 @@ async function setUp() {
   const { vault } = await newTestVault(clock);
   await addStaff(vault);
   const store = new RevealStore();
-  const desk = new PinEnrolmentDesk(vault, TEST_PIN_COST);
+  const desk = new PinEnrolmentDesk(vault, store.requests, TEST_PIN_COST);
   const pad = await listenPinPadSocket(join(tempDir(), 'pinpad.sock'));
   const statuses: PinPadStatus[] = [];
   attachPinPad(vault, store, keypadPort(pad), 'pinpad:test', undefined, (s) => statuses.push(s), undefined, undefined, undefined, desk);

@@ -42,7 +42,7 @@ async function setUp() {
   const key = new SoftAuthenticator({ touch: 'manual', keepaliveMs: 20 });
   const station = new SecurityKeyStation(vault, store, hidKeyOpener(key.transport), { windows, pollMs: 25 });
   await station.start();
-  const desk = new EnrolmentDesk(vault, station);
+  const desk = new EnrolmentDesk(vault, store.requests, station);
   const pad = await listenPinPadSocket(join(tempDir(), 'pinpad.sock'));
   attachPinPad(vault, store, keypadPort(pad), 'pinpad:test', windows, () => {}, desk);
   const socket = connect(pad.server.address() as string);

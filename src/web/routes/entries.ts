@@ -43,7 +43,7 @@ export function entryRoutes(deps: WebDeps): Router {
   r.post('/', requirePermission('entry.request'), (req, res) => {
     const form = parseBody(req, EntrySchema);
     try {
-      const request = requestEntry(vault, res.locals.session!.user, { purpose: form.purpose ?? '', note: form.note }, clientOf(req), windows);
+      const request = requestEntry(vault, deps.reveals.requests, res.locals.session!.user, { purpose: form.purpose ?? '', note: form.note }, clientOf(req), windows);
       res.redirect(303, `/gate/${request.id}`);
     } catch (err) {
       if (!(err instanceof AppError) || err.code !== 'invalid') throw err;

@@ -68,7 +68,9 @@ export function filingRoutes(deps: WebDeps & { reveals: RevealStore }): Router {
     const form = parseBody(req, RequestSchema);
     const user = res.locals.session!.user;
     try {
-      const request = requestFiling(vault, drafts, user, req.params.id, { leaveUnfilled: form.leaveUnfilled === '1' }, (g) => openRequest(vault, user, g, clientOf(req), windows, randomCode));
+      const request = requestFiling(vault, drafts, user, req.params.id, { leaveUnfilled: form.leaveUnfilled === '1' }, (g) =>
+        openRequest(vault, reveals.requests, user, g, clientOf(req), windows, randomCode),
+      );
       res.redirect(303, `/filings/requests/${request.id}`);
     } catch (err) {
       if (!(err instanceof AppError) || err.code !== 'invalid') throw err;
@@ -109,7 +111,7 @@ export function filingRoutes(deps: WebDeps & { reveals: RevealStore }): Router {
   });
 
   r.get('/requests/:id/download', (req, res) => {
-    const file = downloadFiling(vault, (id, now) => reveals.takeFile(id, now), drafts, res.locals.session!.user, intParam(req.params.id), clientOf(req));
+    const file = downloadFiling(vault, reveals.requests, (id, now) => reveals.takeFile(id, now), drafts, res.locals.session!.user, intParam(req.params.id), clientOf(req));
     res.set('Content-Type', 'application/zip');
     res.set('Content-Disposition', `attachment; filename="${file.filename}"`);
     res.end(file.bytes, () => file.bytes.fill(0));

@@ -42,7 +42,7 @@ export function gateRoutes(deps: WebDeps & { reveals: RevealStore }): Router {
 
   r.post('/:id/reopen', (req, res) => {
     parseBody(req, Empty);
-    const request = reopenRequest(vault, res.locals.session!.user, intParam(req.params.id), clientOf(req), windows);
+    const request = reopenRequest(vault, reveals.requests, res.locals.session!.user, intParam(req.params.id), clientOf(req), windows);
     res.redirect(303, `/gate/${request.id}?reopened=1`);
   });
 
@@ -53,7 +53,7 @@ export function gateRoutes(deps: WebDeps & { reveals: RevealStore }): Router {
   r.post('/export', numbers, (req, res) => {
     const form = parseBody(req, ExportSchema);
     try {
-      const request = requestExport(vault, res.locals.session!.user, { set: form.set ?? '', purpose: form.purpose ?? '', encoding: form.encoding ?? '', year: form.year }, clientOf(req), windows);
+      const request = requestExport(vault, reveals.requests, res.locals.session!.user, { set: form.set ?? '', purpose: form.purpose ?? '', encoding: form.encoding ?? '', year: form.year }, clientOf(req), windows);
       res.redirect(303, `/gate/${request.id}`);
     } catch (err) {
       if (!(err instanceof AppError) || err.code !== 'invalid') throw err;
@@ -63,7 +63,7 @@ export function gateRoutes(deps: WebDeps & { reveals: RevealStore }): Router {
 
   r.post('/reveal', numbers, (req, res) => {
     const form = parseBody(req, RevealSchema);
-    const request = requestReveal(vault, res.locals.session!.user, { personId: intParam(form.personId), purpose: form.purpose ?? '', note: form.note }, clientOf(req), windows);
+    const request = requestReveal(vault, reveals.requests, res.locals.session!.user, { personId: intParam(form.personId), purpose: form.purpose ?? '', note: form.note }, clientOf(req), windows);
     res.redirect(303, `/gate/${request.id}`);
   });
 
@@ -111,7 +111,7 @@ export function gateRoutes(deps: WebDeps & { reveals: RevealStore }): Router {
 
   r.post('/:id/cancel', (req, res) => {
     parseBody(req, Empty);
-    cancelRequest(vault, res.locals.session!.user, intParam(req.params.id), clientOf(req));
+    cancelRequest(vault, reveals.requests, res.locals.session!.user, intParam(req.params.id), clientOf(req));
     res.redirect(303, req.query.from === 'list' ? '/gate?done=cancelled' : `/gate/${req.params.id}`);
   });
   return r;

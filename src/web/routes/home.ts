@@ -15,7 +15,7 @@ export function homeRoutes(deps: WebDeps): Router {
     res.render('home', {
       tasks: {
         admin: user.role === 'admin' ? adminTasks(deps.vault) : null,
-        handler: user.role === 'handler' ? handlerTasks(deps.vault, user) : null,
+        handler: user.role === 'handler' ? handlerTasks(deps.vault, deps.reveals.requests, user) : null,
         auditor: user.role === 'auditor' ? auditorTasks(deps.vault) : null,
         codeDays: CODES_NEAR_EXPIRY_DAYS,
       },

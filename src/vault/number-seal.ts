@@ -1,0 +1,15 @@
+import type { MyNumber } from '../domain/my-number.js';
+import { seal } from './sealed-box.js';
+
+/**
+ * Seals a My Number (with the vault's public key only) for the record and field it belongs to. The digits
+ * become bytes only here, and those bytes are zeroed once sealed.
+ */
+export function sealNumber(vaultPublicKey: Uint8Array, n: MyNumber, recordId: string, field: string): Buffer {
+  const digits = Buffer.from(n.expose(), 'latin1');
+  try {
+    return seal(vaultPublicKey, digits, recordId, field);
+  } finally {
+    digits.fill(0);
+  }
+}
