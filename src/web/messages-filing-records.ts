@@ -69,4 +69,17 @@ export const FILING_RECORD_MESSAGES = {
   reportYear: '年分（西暦）',
   kinds: FILING_KIND_LABEL,
   states: FILING_YEAR_STATE_LABEL,
+  /** 訂正 of a submission record. */
+  correctedMark: '訂正',
+  correctedCount: '訂正あり（{n}回）。下の履歴に、当初の記録と訂正の理由が残っています。',
+  historyTitle: '提出の記録の履歴（当初の記録と訂正）',
+  firstRecord: '当初の記録',
+  correctionNo: '訂正{n}',
+  inForce: '（現在の記録）',
+  correctionReason: '訂正の理由',
+  correctedBy: '記録・訂正した人（日時）',
+  correctTitle: '提出の記録を訂正する',
+  correctHelp: '提出先の名称・提出日・受付番号を間違えて記録したときに使います。当初の記録は消えずに残り、訂正した人・日時・理由とともに履歴と提出記録（帳票）に載ります。',
+  correctionReasonHelp: '例: 受付番号の写し間違い、提出日を取り違えた',
+  correct: '訂正を記録する',
 } as const;
