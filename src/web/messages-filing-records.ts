@@ -82,4 +82,26 @@ export const FILING_RECORD_MESSAGES = {
   correctHelp: '提出先の名称・提出日・受付番号を間違えて記録したときに使います。当初の記録は消えずに残り、訂正した人・日時・理由とともに履歴と提出記録（帳票）に載ります。',
   correctionReasonHelp: '例: 受付番号の写し間違い、提出日を取り違えた',
   correct: '訂正を記録する',
+  /** The year view per person. */
+  personsLink: '人ごとの状況（誰にどの書類を提出したか、足りないもの）',
+  personsTitle: '人ごとの状況（{year}年分）',
+  personsHelp:
+    'その年に支払った従業員（年の途中の退職者を含む）と支払先ごとに、番号を入れて提出した書類と、まだ足りない書類を示します。扶養親族は、その人を載せた書類とともに従業員の下に示します。資格取得届は年の途中に登録した（入社した）人、資格喪失届は年の途中に退職した人について求めます。番号そのものは表示しません。',
+  personsFilings: {
+    salary_slip: '源泉徴収票',
+    salary_report: '給与支払報告書（市区町村）',
+    payment_record: '支払調書',
+    acquisition: '資格取得届',
+    loss: '資格喪失届',
+  } as Record<string, string>,
+  notDue: '—',
+  missingCell: '未提出',
+  filedCell: '提出済',
+  notYetSubmitted: '作成済・提出未記録',
+  missingCol: '足りないもの',
+  noneMissing: 'なし',
+  dependantsOf: '扶養親族',
+  dependantFiled: '{kinds} に記載',
+  dependantNotFiled: 'この年の書類に記載なし',
+  personsEmpty: 'この年に提出が必要な人はいません。',
 } as const;

@@ -6,6 +6,7 @@ import { actorOf } from '../../services/accounts.js';
 import { confirmFilingFileDeleted, correctFilingSubmission, handoverRecord, recordFilingSubmission } from '../../services/filing-records.js';
 import { FilingCorrectionsRepo } from '../../storage/filing-corrections-repo.js';
 import { yearView, YEAR_VIEW_PAGE } from '../../services/filing-year.js';
+import { yearPersonsView, YEAR_PERSONS_PAGE } from '../../services/filing-year-persons.js';
 import { FilingRecordsRepo } from '../../storage/filing-records-repo.js';
 import { requirePermission, type WebDeps } from '../app.js';
 import { clientOf, intParam, parseBody, scrub, text, withForm } from '../forms.js';
@@ -60,6 +61,14 @@ export function filingRecordRoutes(deps: WebDeps): Router {
       view,
       page: YEAR_VIEW_PAGE,
     });
+  });
+
+  // Per person of the year: which filings carry them, which are missing, their dependants under them.
+  r.get('/year/persons', requirePermission('persons.write'), (req, res) => {
+    const thisYear = Number(japanDate(vault.clock.now()).slice(0, 4));
+    const asked = query(req.query.year);
+    const view = yearPersonsView(vault, { year: asked ?? String(thisYear - 1), after: query(req.query.after) });
+    res.render('filing-records/year-persons', { title: M.filingRecords.personsTitle.replace('{year}', String(view.year)), view, page: YEAR_PERSONS_PAGE });
   });
 
   r.get('/:id', requirePermission('persons.write'), (req, res) => show(res, intParam(req.params.id)));
