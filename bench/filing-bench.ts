@@ -1,40 +1,17 @@
 import { join } from 'node:path';
 import iconv from 'iconv-lite';
 import { PERSON_KIND_LABEL } from '../src/domain/persons.js';
-import { systemClock } from '../src/domain/ports.js';
 import { Secret } from '../src/domain/secret.js';
 import { randomCode } from '../src/gate/codes.js';
 import { DEFAULT_WINDOWS } from '../src/gate/requests.js';
-import { createUser, setUserPin } from '../src/services/accounts.js';
 import { downloadFiling, requestFiling, uploadFiling } from '../src/services/filings.js';
 import { completeApproval, downloadExport, openRequest, requestExport, RevealStore } from '../src/services/gate.js';
-import { importPersons } from '../src/services/import/import-persons.js';
-import { initDevVault } from '../src/services/init-vault.js';
 import type { Vault } from '../src/services/vault.js';
 import { TEST_PIN_COST, unlockSlot } from '../src/vault/slots.js';
-import { BENCH_PURPOSES } from './bench-purposes.js';
+import { gateVault, HANDLER } from './gate-bench.js';
 import { sampleFile, type SampleDependant, type SampleRow } from './filing-samples.js';
 import type { Row } from './row.js';
-import { syntheticCsv } from './synthetic.js';
-
-const ADMIN = { login: 'bench', password: 'bench-password-long', pin: '135790' };
-const HANDLER = { login: 'tanto', password: 'handler password 1', pin: '482915' };
-
-async function filingVault(dir: string, persons: number): Promise<Vault> {
-  const { vault, recoveryCode } = await initDevVault({
-    dataDir: dir,
-    admin: { login: ADMIN.login, password: new Secret(ADMIN.password), pin: new Secret(ADMIN.pin) },
-    clock: systemClock,
-    pinCost: TEST_PIN_COST,
-  });
-  recoveryCode.wipe();
-  const admin = vault.users.byLogin(ADMIN.login)!;
-  const h = await createUser(vault, { id: admin.id, name: admin.displayName }, { login: HANDLER.login, displayName: '担当 花子', role: 'handler', password: new Secret(HANDLER.password) }, null);
-  await setUserPin(vault, admin, h.id, new Secret(ADMIN.pin), new Secret(HANDLER.pin), null, TEST_PIN_COST);
-  const report = importPersons(vault, Buffer.from(syntheticCsv(persons)), { actor: { id: 'bench', name: 'bench' }, purposes: BENCH_PURPOSES });
-  if (!report.committed) throw new Error('filing bench: import failed');
-  return vault;
-}
+import { syntheticRowsFor } from './synthetic.js';
 
 /** The payroll package's file for the export's persons: the appliance CSV (Shift_JIS) with the 個人番号 column empty. */
 function filingFile(vault: Vault, ids: readonly number[]): Buffer {
@@ -79,15 +56,17 @@ function salarySlipFile(vault: Vault, ids: readonly number[]): { bytes: Buffer; 
 }
 
 /**
- * The filing merge (issue 18): a file of `rows` rows (employees and their
- * dependants) read, matched to the register, filled after approval and
+ * The filing merge (issue 18): a 源泉徴収票 file of `rows` rows (one per
+ * employee, the families in its slots), and the appliance's CSV of the same
+ * employees and their dependants (a row each), read, matched to the register, filled after approval and
  * wrapped in an AES-256 ZIP, with its audit event and handover row — against
  * the plain export of the same persons in the same run, each from its request
  * to its download. Both leave out the PIN slot's key derivation, which is the
  * same for either.
  */
 export async function benchFiling(root: string, rows: number): Promise<Row[]> {
-  const vault = await filingVault(join(root, 'filing', 'data'), Math.ceil(rows / 0.9) + 10);
+  // As many persons as make `rows` employees: the 源泉徴収票 file has one row per employee.
+  const vault = await gateVault(join(root, 'filing', 'data'), syntheticRowsFor(rows), TEST_PIN_COST);
   const store = new RevealStore();
   try {
     const handler = vault.users.byLogin(HANDLER.login)!;
@@ -117,6 +96,7 @@ export async function benchFiling(root: string, rows: number): Promise<Row[]> {
       floor = Math.min(floor, (performance.now() - t) / 1000);
     }
     const slip = salarySlipFile(vault, ids);
+    if (slip.rows !== rows) throw new Error(`filing bench: the 源泉徴収票 file has ${slip.rows} rows, not ${rows}`);
     let slipSeconds = Infinity;
     let slipFilled = 0;
     for (let run = 0; run < 3; run++) {

@@ -31,7 +31,8 @@ import { BENCH_PURPOSES } from './bench-purposes.js';
  */
 
 const ADMIN = { login: 'bench', password: 'bench-password-long', pin: '135790' };
-const HANDLER = { login: 'tanto', password: 'handler-password-long', pin: '482915' };
+/** The benches' handler (担当 花子), with a PIN slot; the gate and filing benches sign in and approve as her. */
+export const HANDLER = { login: 'tanto', password: 'handler-password-long', pin: '482915' };
 const USAGE: Record<string, number> = { '0': 0x62, '1': 0x59, '2': 0x5a, '3': 0x5b, '4': 0x5c, '5': 0x5d, '6': 0x5e, '7': 0x5f, '8': 0x60, '9': 0x61, '\n': 0x58 };
 const CHROMIUM = '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -40,7 +41,11 @@ const keys = (text: string) => Buffer.concat([...text].flatMap((c) => [Buffer.fr
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 const ms = (s: number) => `${(s * 1000).toFixed(1)} ms`;
 
-async function gateVault(dir: string, persons: number, handlerCost: typeof PRODUCTION_PIN_COST | typeof TEST_PIN_COST): Promise<Vault> {
+/**
+ * A development vault for the benches: the admin, the handler with her PIN at
+ * `handlerCost`, and `persons` synthetic persons imported with the benches' purposes.
+ */
+export async function gateVault(dir: string, persons: number, handlerCost: typeof PRODUCTION_PIN_COST | typeof TEST_PIN_COST): Promise<Vault> {
   const { vault, recoveryCode } = await initDevVault({
     dataDir: dir,
     admin: { login: ADMIN.login, password: new Secret(ADMIN.password), pin: new Secret(ADMIN.pin) },
@@ -52,7 +57,7 @@ async function gateVault(dir: string, persons: number, handlerCost: typeof PRODU
   const h = await createUser(vault, { id: admin.id, name: admin.displayName }, { login: HANDLER.login, displayName: '担当 花子', role: 'handler', password: new Secret(HANDLER.password) }, null);
   await setUserPin(vault, admin, h.id, new Secret(ADMIN.pin), new Secret(HANDLER.pin), null, handlerCost);
   const report = importPersons(vault, Buffer.from(syntheticCsv(persons)), { actor: { id: 'bench', name: 'bench' }, purposes: BENCH_PURPOSES });
-  if (!report.committed) throw new Error('gate bench: import failed');
+  if (!report.committed) throw new Error('bench vault: import failed');
   return vault;
 }
 

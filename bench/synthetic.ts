@@ -36,6 +36,18 @@ export function syntheticCsv(n: number, seed = 7, opts: { leavers?: boolean } = 
     .join('\r\n');
 }
 
+/** The kind of the i-th row of a synthetic CSV (row 0 is always an employee, so a dependant has a supporter). */
+function syntheticKind(i: number): 'payee' | 'dependant' | 'employee' {
+  return i % 10 === 9 ? 'payee' : i % 4 === 3 && i > 0 ? 'dependant' : 'employee';
+}
+
+/** The fewest rows of a synthetic CSV that hold `employees` employees (its last row being the last of them). */
+export function syntheticRowsFor(employees: number): number {
+  let n = 0;
+  for (let seen = 0; seen < employees; n++) if (syntheticKind(n) === 'employee') seen++;
+  return n;
+}
+
 function plainSyntheticCsv(n: number, seed: number): string {
   const lines = ['種別,社員番号,氏名,フリガナ,生年月日,個人番号,続柄,扶養元社員番号'];
   let employee = '';
@@ -45,9 +57,10 @@ function plainSyntheticCsv(n: number, seed: number): string {
     const name = `${FAMILY[f]} ${GIVEN[g]}`;
     const kana = `${FAMILY_KANA[f]} ${GIVEN_KANA[g]}`;
     const number = syntheticNumber(i, seed);
-    if (i % 10 === 9) {
+    const kind = syntheticKind(i);
+    if (kind === 'payee') {
       lines.push(`支払先,P${i},${name},${kana},1970-05-0${(i % 9) + 1},${number},,`);
-    } else if (i % 4 === 3 && employee) {
+    } else if (kind === 'dependant' && employee) {
       lines.push(`扶養親族,,${name},${kana},1990-01-1${i % 10},${number},配偶者,${employee}`);
     } else {
       employee = `E${String(i).padStart(6, '0')}`;

@@ -20,6 +20,7 @@ import { supportBundleCommand } from './support-bundle.js';
 import { asksForHelp, commandUsage } from './help.js';
 import { acceptHeadCommand } from './accept-head.js';
 import { unlockCommand } from './unlock.js';
+import { filingRecordsCommand } from './filing-records.js';
 
 const USAGE = `mnvault — マイナンバー金庫
 
@@ -29,6 +30,8 @@ const USAGE = `mnvault — マイナンバー金庫
   mnvault audit verify --data DIR [--anchor SEQ:HASH ...]   # 印刷された先頭を通るかも確認
   mnvault report activity|entries|disposal|register [--month YYYY-MM] --data DIR --out FILE.pdf
   mnvault audit check-assertion --data DIR --seq N         # セキュリティキー承認の署名を確認
+  mnvault filing-records list|pdf --year YYYY --data DIR [--out FILE.pdf]
+                                                   # 年分の提出記録（一覧、または pdf で印刷用PDF）
   mnvault demo   [--data DIR] [--port N] [--reset]
   mnvault pinpad [--data DIR]                      # 模擬PINパッド（開発用）
   mnvault door   [open|close|status] [--data DIR]  # 模擬の扉（開発用、socat が必要）
@@ -93,6 +96,8 @@ export async function run(argv: string[], out: NodeJS.WritableStream = process.s
         return acceptHeadCommand(rest, config, out, err);
       case 'rekey':
         return rekeyCommand(rest, config, out);
+      case 'filing-records':
+        return await filingRecordsCommand(rest, config, out, err);
       case 'rotate-vault-key':
         return await rotateVaultKeyCommand(rest, config, out, err);
       case 'help':

@@ -130,7 +130,9 @@ export type AuditAction =
   // A merged filing file left the appliance (services/filings.ts); its filing_handovers row commits with it.
   | 'filing.merged'
   // The admin's record of a restore drill done on a second machine (its own rows go into the restored copy).
-  | 'restore.drill_recorded';
+  | 'restore.drill_recorded'
+  // A correction (訂正) of a handover's submission record; the first record stays as written (migration 255).
+  | 'filing.submission_corrected';
 
 export interface Actor {
   /** A user id, or 'system' / 'cli' for work without a signed-in person. */

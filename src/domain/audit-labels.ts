@@ -125,6 +125,7 @@ export const AUDIT_ACTION_LABEL: Record<AuditAction, { label: string; group: Aud
   'filing.file_deleted': { label: '申告書ファイルの削除確認（持出しの終了）', group: 'numbers' },
   'filing.merged': { label: '届出ファイルへの番号の記入と受け渡し（暗号化ZIP）', group: 'numbers' },
   'restore.drill_recorded': { label: '復元訓練の記録', group: 'vault' },
+  'filing.submission_corrected': { label: '申告書ファイルの提出の記録の訂正', group: 'numbers' },
 };
 
 export function isAuditAction(a: string): a is AuditAction {

@@ -71,6 +71,8 @@ export const ACTIVITY_ACTIONS = [
   // The same for a merged filing file (docs/filing-season.md): its submission and the deletion of its local copy.
   'filing.submitted',
   'filing.file_deleted',
+  // A correction (訂正) of a filing's submission record; the first record stays (migration 255).
+  'filing.submission_corrected',
 ] as const;
 
 const CATEGORY: Record<string, string> = {
@@ -103,6 +105,7 @@ const CATEGORY: Record<string, string> = {
   'export.file_deleted': '持出し',
   'filing.submitted': '提供・提出',
   'filing.file_deleted': '持出し',
+  'filing.submission_corrected': '提供・提出',
 };
 
 const FAILURE_REASON: Record<string, string> = { wrong_password: 'パスワード誤り', unknown_user: '未登録のユーザー名', disabled: '無効な利用者', locked: 'ロック中' };
@@ -151,6 +154,8 @@ function remark(r: ReportEventRow, d: Detail): string {
       return filingSubmissionRemark(d);
     case 'filing.file_deleted':
       return `申告書ファイル #${String(d.handover_id ?? '')}（${filingKindLabel(d.kind)}）のファイルを削除済と確認`;
+    case 'filing.submission_corrected':
+      return `申告書ファイル #${String(d.handover_id ?? '')}（${filingKindLabel(d.kind)}）の提出の記録を訂正: ${String(d.before_destination_name ?? '')} ${String(d.before_submitted_on ?? '')} ${String(d.before_receipt_no ?? '')} → ${String(d.destination_name ?? '')} ${String(d.submitted_on ?? '')} ${String(d.receipt_no ?? '')}（理由: ${String(d.reason ?? '')}）`;
     default:
       return where;
   }

@@ -12,6 +12,7 @@ import { databasePath, type Vault } from '../services/vault.js';
 import { writeTransaction } from '../storage/database.js';
 import { ProvisionRepo } from '../storage/provision-repo.js';
 import { FilingRecordsRepo } from '../storage/filing-records-repo.js';
+import { FilingCorrectionsRepo } from '../storage/filing-corrections-repo.js';
 import { ReportRepo } from '../storage/report-repo.js';
 import { entryLogLines } from '../web/entry-log.js';
 import { formatTime } from '../web/view-models.js';
@@ -132,7 +133,7 @@ export function buildReport(vault: Vault, ctx: ReportContext, req: ReportRequest
       return buildIncidentReport(ctx, req.period, req.filter, facts, req.filterLabel);
     }
     case 'filings':
-      return buildFilingsReport(ctx, req.year, new FilingRecordsRepo(vault.db).ofYear(req.year, maxSeq));
+      return buildFilingsReport(ctx, req.year, new FilingRecordsRepo(vault.db).ofYear(req.year, maxSeq), new FilingCorrectionsRepo(vault.db).correctedOfYear(req.year, maxSeq));
   }
 }
 

@@ -1,7 +1,9 @@
 import type { Actor, AuditSubject } from '../domain/audit-events.js';
 import { AppError } from '../domain/errors.js';
+import { checkCorrection, type CorrectionInput } from '../domain/filing-correction.js';
 import { checkSubmission, type SubmissionInput } from '../domain/filing-record.js';
 import { writeTransaction } from '../storage/database.js';
+import { FilingCorrectionsRepo } from '../storage/filing-corrections-repo.js';
 import { FilingRecordsRepo, type HandoverRow } from '../storage/filing-records-repo.js';
 import { FormError } from './accounts.js';
 import type { Vault } from './vault.js';
@@ -64,5 +66,47 @@ export function confirmFilingFileDeleted(vault: Vault, actor: Actor, id: number,
   writeTransaction(vault.db, () => {
     if (!repo.confirmDeletion(id, actor.id, vault.clock.now().toISOString())) throw new AppError('conflict', 'この引渡しのファイルは既に削除を確認済みです。');
     vault.audit.append({ actor, action: 'filing.file_deleted', purpose: h.purpose, client, detail: { handover_id: id, merged_seq: h.mergedSeq, kind: h.kind, year: h.year, persons: h.persons } });
+  });
+}
+
+/**
+ * Corrects a submission recorded wrongly (訂正): the first record stays as it
+ * was written, the correction is appended with its reason, who and when, and
+ * becomes the record in force. Only after a submission was recorded; the
+ * corrected values obey the first record's rules (filing-correction.ts).
+ * Audited as filing.submission_corrected, naming the handover's persons, with
+ * the values before and after, in the same transaction.
+ */
+export function correctFilingSubmission(vault: Vault, actor: Actor, id: number, form: CorrectionInput, client: string | null): void {
+  const h = handoverRecord(vault, id);
+  if (h.submittedOn === null) throw new AppError('conflict', 'この引渡しの提出はまだ記録されていません。訂正ではなく、提出を記録してください。');
+  const current = { destinationName: h.destinationName!, submittedOn: h.submittedOn, receiptNo: h.receiptNo };
+  const checked = checkCorrection(form, h, current, vault.clock.now());
+  if (!checked.ok) throw new FormError(checked.errors);
+  const c = checked.value;
+  writeTransaction(vault.db, () => {
+    // The record in force may have changed since it was read: correct only the one the handler saw.
+    const now = handoverRecord(vault, id);
+    if (now.corrections !== h.corrections) throw new AppError('conflict', 'この提出の記録は、表示した後に別の人が訂正しました。もう一度開いて確かめてから訂正してください。');
+    const e = vault.audit.append({
+      actor,
+      action: 'filing.submission_corrected',
+      purpose: h.purpose,
+      subjects: h.subjects,
+      client,
+      detail: {
+        handover_id: id,
+        kind: h.kind,
+        year: h.year,
+        before_destination_name: current.destinationName,
+        before_submitted_on: current.submittedOn,
+        before_receipt_no: current.receiptNo,
+        destination_name: c.destinationName,
+        submitted_on: c.submittedOn,
+        receipt_no: c.receiptNo,
+        reason: c.reason,
+      },
+    });
+    new FilingCorrectionsRepo(vault.db).add(id, e.seq, c, actor.id, vault.clock.now().toISOString());
   });
 }

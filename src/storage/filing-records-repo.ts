@@ -22,16 +22,28 @@ export interface HandoverRow {
   submittedAt: string | null;
   fileDeletedByName: string | null;
   fileDeletedAt: string | null;
+  /** How many corrections (訂正) the submission record has; the fields above are the record in force. */
+  corrections: number;
 }
 
 // The handler's name as the merge event recorded it; the recorders' names from the users table (a handful of rows).
+// The submission shown is the record in force: the latest correction (c, migration 255) when there is one, else the first record.
 const COLUMNS = `h.id, h.merged_seq AS mergedSeq, h.request_id AS requestId, h.kind, h.year, h.destination, h.channel, h.rows, h.persons,
   coalesce((SELECT e.actor_name FROM audit_events e WHERE e.seq = h.merged_seq), '') AS handlerName, h.merged_at AS mergedAt,
-  h.destination_name AS destinationName, h.submitted_on AS submittedOn, h.receipt_no AS receiptNo,
+  CASE WHEN c.id IS NULL THEN h.destination_name ELSE c.destination_name END AS destinationName,
+  CASE WHEN c.id IS NULL THEN h.submitted_on ELSE c.submitted_on END AS submittedOn,
+  CASE WHEN c.id IS NULL THEN h.receipt_no ELSE c.receipt_no END AS receiptNo,
   (SELECT u.display_name FROM users u WHERE u.id = h.submitted_by) AS submittedByName, h.submitted_at AS submittedAt,
-  (SELECT u.display_name FROM users u WHERE u.id = h.file_deleted_by) AS fileDeletedByName, h.file_deleted_at AS fileDeletedAt`;
+  (SELECT u.display_name FROM users u WHERE u.id = h.file_deleted_by) AS fileDeletedByName, h.file_deleted_at AS fileDeletedAt,
+  (SELECT count(*) FROM filing_submission_corrections k WHERE k.handover_id = h.id AND k.seq <= @maxSeq) AS corrections`;
 
-/** The open condition, word for word the partial index filing_handovers_open's (migration 180), so the planner uses it. */
+/** The handovers (h, optionally through an index) with their latest correction up to @maxSeq (c); a seek on filing_submission_corrections_handover per handover. */
+const source = (indexed = '') => `filing_handovers h ${indexed} LEFT JOIN filing_submission_corrections c
+  ON c.id = (SELECT max(k.id) FROM filing_submission_corrections k WHERE k.handover_id = h.id AND k.seq <= @maxSeq)`;
+
+const ALL = Number.MAX_SAFE_INTEGER;
+
+/** The open condition, word for word the partial index filing_handovers_open's (migration 180), so the planner uses it (open() writes it with the table's alias). */
 const OPEN = 'submitted_on IS NULL OR file_deleted_at IS NULL';
 
 /**
@@ -46,21 +58,25 @@ export class FilingRecordsRepo {
     return this.db
       .prepare(
         `SELECT ${COLUMNS}, e.purpose, ${shownSubjects('e')} AS subjects
-         FROM filing_handovers h JOIN audit_events e ON e.seq = h.merged_seq WHERE h.id = ?`,
+         FROM ${source()} JOIN audit_events e ON e.seq = h.merged_seq WHERE h.id = @id`,
       )
-      .get(id) as (HandoverRow & { subjects: string; purpose: string | null }) | undefined;
+      .get({ id, maxSeq: ALL }) as (HandoverRow & { subjects: string; purpose: string | null }) | undefined;
   }
 
   /** Handovers, newest first (a page by id). */
   recent(limit: number, beforeId?: number): HandoverRow[] {
-    return this.db.prepare(`SELECT ${COLUMNS} FROM filing_handovers h WHERE h.id < ? ORDER BY h.id DESC LIMIT ?`).all(beforeId ?? Number.MAX_SAFE_INTEGER, limit) as HandoverRow[];
+    return this.db
+      .prepare(`SELECT ${COLUMNS} FROM ${source()} WHERE h.id < @before ORDER BY h.id DESC LIMIT @limit`)
+      .all({ before: beforeId ?? Number.MAX_SAFE_INTEGER, limit, maxSeq: ALL }) as HandoverRow[];
   }
 
   /** Open handovers (not yet submitted or not yet confirmed deleted), oldest first: the partial index filing_handovers_open. */
   open(limit: number, maxSeq = Number.MAX_SAFE_INTEGER): HandoverRow[] {
     return this.db
-      .prepare(`SELECT ${COLUMNS} FROM filing_handovers h INDEXED BY filing_handovers_open WHERE (${OPEN}) AND h.merged_seq <= ? ORDER BY h.merged_at LIMIT ?`)
-      .all(maxSeq, limit) as HandoverRow[];
+      .prepare(
+        `SELECT ${COLUMNS} FROM ${source('INDEXED BY filing_handovers_open')} WHERE (h.submitted_on IS NULL OR h.file_deleted_at IS NULL) AND h.merged_seq <= @maxSeq ORDER BY h.merged_at LIMIT @limit`,
+      )
+      .all({ maxSeq, limit }) as HandoverRow[];
   }
 
   openCount(): number {
@@ -69,7 +85,7 @@ export class FilingRecordsRepo {
 
   /** The handovers of a filing year, by kind and merge time (index filing_handovers_year), up to a printed head. */
   ofYear(year: number, maxSeq: number): HandoverRow[] {
-    return this.db.prepare(`SELECT ${COLUMNS} FROM filing_handovers h WHERE h.year = ? AND h.merged_seq <= ? ORDER BY h.kind, h.merged_at, h.id`).all(year, maxSeq) as HandoverRow[];
+    return this.db.prepare(`SELECT ${COLUMNS} FROM ${source()} WHERE h.year = @year AND h.merged_seq <= @maxSeq ORDER BY h.kind, h.merged_at, h.id`).all({ year, maxSeq }) as HandoverRow[];
   }
 
   /** Records the submission once; false when it was already recorded. */

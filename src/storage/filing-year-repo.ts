@@ -41,7 +41,8 @@ export type FilingYearFilter = { state: FilingYearState } | { filed: boolean };
 export class FilingYearRepo {
   constructor(private readonly db: Db) {}
 
-  private population(set: 'employees' | 'payees'): string {
+  /** The persons of a set paid during the year (@from, @to: the year's first and last day). */
+  static population(set: 'employees' | 'payees'): string {
     const kind = set === 'employees' ? 'employee' : 'payee';
     // Paid during the year: still active, ended during or after it, or a last payment (最終支払日: 翌月払いの給与, a final invoice) in it.
     return `((p.kind = '${kind}' AND (p.status = 'active' OR p.retired_on >= @from
@@ -74,7 +75,7 @@ export class FilingYearRepo {
   /** Persons per state, and how many of them were filed. */
   counts(q: FilingYearQuery): { states: Map<FilingYearState, number>; total: number; filed: number } {
     const rows = this.db
-      .prepare(`SELECT ${FilingYearRepo.STATE} AS state, count(*) AS n, sum(${FilingYearRepo.FILED}) AS filed FROM persons p WHERE ${this.population(q.set)} GROUP BY 1`)
+      .prepare(`SELECT ${FilingYearRepo.STATE} AS state, count(*) AS n, sum(${FilingYearRepo.FILED}) AS filed FROM persons p WHERE ${FilingYearRepo.population(q.set)} GROUP BY 1`)
       .all(this.params(q)) as { state: FilingYearState; n: number; filed: number }[];
     const states = new Map(rows.map((r) => [r.state, r.n]));
     return { states, total: rows.reduce((a, r) => a + r.n, 0), filed: rows.reduce((a, r) => a + r.filed, 0) };
@@ -87,7 +88,7 @@ export class FilingYearRepo {
       .prepare(
         `SELECT p.id, p.name, p.kana, p.code, p.status, p.retired_on AS retiredOn, ${FilingYearRepo.STATE} AS state,
            (SELECT n.refusal_reason FROM person_numbers n WHERE n.person_id = p.id) AS refusalReason, ${FilingYearRepo.FILED} AS filed
-         FROM persons p WHERE p.id > @after AND ${this.population(q.set)} AND ${cond} ORDER BY p.id LIMIT @limit`,
+         FROM persons p WHERE p.id > @after AND ${FilingYearRepo.population(q.set)} AND ${cond} ORDER BY p.id LIMIT @limit`,
       )
       .all({ ...this.params(q), after: afterId, limit: limit + 1, ...('state' in filter ? { state: filter.state } : {}) }) as FilingYearRow[];
   }

@@ -61,6 +61,7 @@ const PAGES = [
   '/filings',
   '/filing-records',
   '/filing-records/year',
+  '/filing-records/year/persons',
   // The setup wizard.
   '/admin/setup',
   '/admin/setup/company',

@@ -3,14 +3,17 @@ import { z } from 'zod';
 import { YEARLY_FILING_KINDS } from '../../domain/filing-record.js';
 import { japanDate } from '../../domain/dates.js';
 import { actorOf } from '../../services/accounts.js';
-import { confirmFilingFileDeleted, handoverRecord, recordFilingSubmission } from '../../services/filing-records.js';
+import { confirmFilingFileDeleted, correctFilingSubmission, handoverRecord, recordFilingSubmission } from '../../services/filing-records.js';
+import { FilingCorrectionsRepo } from '../../storage/filing-corrections-repo.js';
 import { yearView, YEAR_VIEW_PAGE } from '../../services/filing-year.js';
+import { yearPersonsView, YEAR_PERSONS_PAGE } from '../../services/filing-year-persons.js';
 import { FilingRecordsRepo } from '../../storage/filing-records-repo.js';
 import { requirePermission, type WebDeps } from '../app.js';
 import { clientOf, intParam, parseBody, scrub, text, withForm } from '../forms.js';
 import { M } from '../messages.js';
 
 const SubmissionSchema = z.object({ _csrf: text(100), destinationName: text(200), submittedOn: text(40), receiptNo: text(100) }).strict();
+const CorrectionSchema = z.object({ _csrf: text(100), destinationName: text(200), submittedOn: text(40), receiptNo: text(100), reason: text(400) }).strict();
 const DeletedSchema = z.object({ _csrf: text(100), confirmed: text(10) }).strict();
 const LIST_LIMIT = 200;
 
@@ -25,11 +28,18 @@ const query = (v: unknown): string | undefined => (typeof v === 'string' ? v.sli
 export function filingRecordRoutes(deps: WebDeps): Router {
   const r = Router();
   const { vault } = deps;
-  const show = (res: Response, id: number, status = 200, form: object = {}, errors: Record<string, string> = {}) => {
+  // `correcting`: the form that failed was the correction's (its values and errors go there, not to the first record's form).
+  const show = (res: Response, id: number, status = 200, form: object = {}, errors: Record<string, string> = {}, correcting = false) => {
     const h = handoverRecord(vault, id);
-    res
-      .status(status)
-      .render('filing-records/show', { title: M.filingRecords.showTitle.replace('{kind}', M.filingRecords.kinds[h.kind as keyof typeof M.filingRecords.kinds] ?? h.kind), h, form, errors });
+    res.status(status).render('filing-records/show', {
+      title: M.filingRecords.showTitle.replace('{kind}', M.filingRecords.kinds[h.kind as keyof typeof M.filingRecords.kinds] ?? h.kind),
+      h,
+      history: new FilingCorrectionsRepo(vault.db).history(id),
+      form: correcting ? {} : form,
+      errors: correcting ? {} : errors,
+      correction: correcting ? form : { destinationName: h.destinationName, submittedOn: h.submittedOn, receiptNo: h.receiptNo },
+      correctionErrors: correcting ? errors : {},
+    });
   };
 
   r.get('/', requirePermission('persons.write'), (_req, res) => {
@@ -53,6 +63,14 @@ export function filingRecordRoutes(deps: WebDeps): Router {
     });
   });
 
+  // Per person of the year: which filings carry them, which are missing, their dependants under them.
+  r.get('/year/persons', requirePermission('persons.write'), (req, res) => {
+    const thisYear = Number(japanDate(vault.clock.now()).slice(0, 4));
+    const asked = query(req.query.year);
+    const view = yearPersonsView(vault, { year: asked ?? String(thisYear - 1), after: query(req.query.after) });
+    res.render('filing-records/year-persons', { title: M.filingRecords.personsTitle.replace('{year}', String(view.year)), view, page: YEAR_PERSONS_PAGE });
+  });
+
   r.get('/:id', requirePermission('persons.write'), (req, res) => show(res, intParam(req.params.id)));
 
   r.post('/:id/submission', requirePermission('persons.write'), (req, res) => {
@@ -65,6 +83,19 @@ export function filingRecordRoutes(deps: WebDeps): Router {
         res.redirect(303, `/filing-records/${id}`);
       },
       (errors) => show(res, id, 400, scrub(form), errors),
+    );
+  });
+
+  r.post('/:id/correction', requirePermission('persons.write'), (req, res) => {
+    const id = intParam(req.params.id);
+    const form = parseBody(req, CorrectionSchema);
+    withForm(
+      res,
+      () => {
+        correctFilingSubmission(vault, actorOf(res.locals.session!.user), id, form, clientOf(req));
+        res.redirect(303, `/filing-records/${id}`);
+      },
+      (errors) => show(res, id, 400, scrub(form), errors, true),
     );
   });
 
