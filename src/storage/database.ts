@@ -6,6 +6,7 @@ import type { Secret } from '../domain/secret.js';
 import { storageFault } from '../domain/storage-faults.js';
 import { applyKeyPragma } from '../vault/database-key.js';
 import { faultOf } from './storage-errors.js';
+import { cacheStatements } from './statement-cache.js';
 
 export type Db = Database.Database;
 
@@ -66,6 +67,7 @@ export function openDatabase(path: string, key: Secret<Buffer>, options: OpenOpt
     // stay in memory: SQLite's temporary files are not encrypted.
     db.pragma('temp_store = MEMORY');
     db.pragma('busy_timeout = 5000');
+    cacheStatements(db);
     return db;
   } catch (err) {
     db.close();
