@@ -2,6 +2,7 @@ import type { NumberState, Person, PersonId, PersonKind } from '../domain/person
 import type { Db } from './database.js';
 import { RegisterQuery, VISIBLE, type RegisterCursor, type RegisterFilter } from './register-query.js';
 import { personGrams, searchIndexOf, searchText } from '../domain/search-text.js';
+import { MultiRowInsert } from './multi-row-insert.js';
 
 export type { RegisterCursor, RegisterFilter } from './register-query.js';
 
@@ -88,20 +89,18 @@ export class PersonsRepo {
   private readonly deleteGramStmt;
   private readonly searchTextStmt;
   private readonly register: RegisterQuery;
+  private readonly personsInsert: MultiRowInsert;
+  private readonly numbersInsert: MultiRowInsert;
+  private readonly gramsInserts = new Map<string, MultiRowInsert>();
 
   constructor(private readonly db: Db) {
     this.register = new RegisterQuery(db);
+    this.personsInsert = new MultiRowInsert(db, `INSERT INTO persons (${PERSON_COLUMNS})`, 15, ROWS_PER_INSERT);
+    this.numbersInsert = new MultiRowInsert(db, `INSERT INTO person_numbers (${NUMBER_COLUMNS})`, 7, ROWS_PER_INSERT);
     this.deleteGramStmt = db.prepare('DELETE FROM person_grams WHERE gram = ? AND register_key = ? AND person_id = ?');
     this.searchTextStmt = db.prepare('UPDATE persons SET search_text = ? WHERE id = ?');
-    this.insertPersonStmt = db.prepare(
-      `INSERT INTO persons (id, kind, code, name, kana, birth_date, relationship, supporter_id,
-                            corporate_number, status, retired_on, created_at, updated_at, search_text, number_state)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    this.insertNumberStmt = db.prepare(
-      `INSERT INTO person_numbers (person_id, state, sealed, number_index, refusal_reason, acquired_at, purposes)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    );
+    this.insertPersonStmt = db.prepare(`INSERT INTO persons (${PERSON_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.insertNumberStmt = db.prepare(`INSERT INTO person_numbers (${NUMBER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`);
     this.indexExistsStmt = db.prepare('SELECT 1 FROM person_numbers WHERE number_index = ?').pluck();
   }
 
@@ -118,6 +117,43 @@ export class PersonsRepo {
       p.corporateNumber, p.status, p.retiredOn, at, at, index.text, numberState,
     );
     this.insertGramRows(p.id, p.kana, index.grams);
+  }
+
+  /**
+   * Inserts many new persons, with their grams, a few statements for all of
+   * them (a bulk import: see MultiRowInsert); each row as insertPerson would.
+   * A row may name as supporter a person earlier in `rows`.
+   */
+  insertPersons(rows: readonly { person: Person; numberState: NumberState | null }[], at: string): void {
+    const values: unknown[] = [];
+    const grams: unknown[] = [];
+    for (const { person: p, numberState } of rows) {
+      const index = searchIndexOf(p.name, p.kana);
+      values.push(p.id, p.kind, p.code, p.name, p.kana, p.birthDate, p.relationship, p.supporterId, p.corporateNumber, p.status, p.retiredOn, at, at, index.text, numberState);
+      const key = registerKey(p.kana);
+      for (const g of index.grams) grams.push(g, key, p.id);
+    }
+    this.personsInsert.run(values);
+    if (grams.length > 0) this.gramsInsert().run(grams);
+  }
+
+  /** Inserts the number records of persons just inserted (held and sealed, or refused), a few statements for all. */
+  insertNumbers(rows: readonly NewNumberRecord[], at: string): void {
+    const values: unknown[] = [];
+    for (const r of rows) {
+      if (r.state === 'held') values.push(r.personId, 'held', r.sealed, r.index, null, at, JSON.stringify(r.purposes));
+      else values.push(r.personId, 'not_provided', null, null, r.refusalReason, at, JSON.stringify(r.purposes));
+    }
+    this.numbersInsert.run(values);
+  }
+
+  private gramsInsert(): MultiRowInsert {
+    let insert = this.gramsInserts.get(this.gramTarget);
+    if (insert === undefined) {
+      insert = new MultiRowInsert(this.db, `INSERT ${this.gramTarget !== 'temp.bulk_grams' ? 'OR IGNORE ' : ''}INTO ${this.gramTarget} (gram, register_key, person_id)`, 3, GRAMS_PER_INSERT);
+      this.gramsInserts.set(this.gramTarget, insert);
+    }
+    return insert;
   }
 
   /**
@@ -250,6 +286,7 @@ export class PersonsRepo {
       // On a throw the transaction rolls back the dropped indexes and the temporary table with it.
       this.gramTarget = 'person_grams';
       this.gramInserts.clear();
+      this.gramsInserts.clear();
       this.droppedIndexes = [];
     }
   }
@@ -274,6 +311,7 @@ export class PersonsRepo {
       this.db.exec('DROP TABLE temp.bulk_grams');
       this.gramTarget = 'person_grams';
       this.gramInserts.clear();
+      this.gramsInserts.clear();
     }
     for (const i of this.droppedIndexes) this.db.exec(i.sql);
     this.droppedIndexes = [];
@@ -423,11 +461,13 @@ export class PersonsRepo {
     this.db.exec('CREATE TEMP TABLE IF NOT EXISTS batch_grams (gram TEXT NOT NULL, register_key TEXT NOT NULL, person_id INTEGER NOT NULL, PRIMARY KEY (gram, register_key, person_id)) WITHOUT ROWID');
     this.gramTarget = 'temp.batch_grams';
     this.gramInserts.clear();
+    this.gramsInserts.clear();
     try {
       return fn();
     } finally {
       this.gramTarget = 'person_grams';
       this.gramInserts.clear();
+      this.gramsInserts.clear();
       this.db.prepare('DELETE FROM register_counts_paused').run();
     }
   }
@@ -506,6 +546,18 @@ export interface ImportBatch {
   from: PersonId;
   to: PersonId;
 }
+
+/** The columns an inserted person row names, in the order insertPerson binds them. */
+const PERSON_COLUMNS = 'id, kind, code, name, kana, birth_date, relationship, supporter_id, corporate_number, status, retired_on, created_at, updated_at, search_text, number_state';
+const NUMBER_COLUMNS = 'person_id, state, sealed, number_index, refusal_reason, acquired_at, purposes';
+/** Rows per statement of insertPersons / insertNumbers (15 and 7 values a row), and grams per statement. */
+const ROWS_PER_INSERT = 50;
+const GRAMS_PER_INSERT = 100;
+
+/** A number record for insertNumbers: a sealed number held, or the reason none was provided. */
+export type NewNumberRecord =
+  | { personId: PersonId; state: 'held'; sealed: Buffer; index: Buffer; purposes: readonly string[] }
+  | { personId: PersonId; state: 'not_provided'; refusalReason: string; purposes: readonly string[] };
 
 /** A bulk insert this large or larger (and at least a quarter of the register) rebuilds the order indexes once. */
 const BULK_MIN_ROWS = 10_000;

@@ -2,10 +2,10 @@ import { parse } from 'csv-parse/sync';
 import type { Actor, AuditSubject } from '../../domain/audit-events.js';
 import { japanDate } from '../../domain/dates.js';
 import { isPurposeCode, purposeCodesFor, PURPOSES } from '../../domain/purposes.js';
-import { normaliseCode, parsePersonKind, PERSON_KIND_LABEL, type PersonId, type PersonKind } from '../../domain/persons.js';
+import { normaliseCode, parsePersonKind, PERSON_KIND_LABEL, type NumberState, type Person, type PersonId, type PersonKind } from '../../domain/persons.js';
 import { refreshRetentionDue } from '../retention-due.js';
 import { releaseMemory, setSynchronous, withPageCache, writeTransaction } from '../../storage/database.js';
-import { registerKey, type ImportBatch } from '../../storage/persons-repo.js';
+import { registerKey, type ImportBatch, type NewNumberRecord } from '../../storage/persons-repo.js';
 import type { PurposeNoticeRow } from '../../storage/purpose-notices-repo.js';
 import { numberIndex } from '../../vault/number-index.js';
 import { Sealer } from '../../vault/sealed-box.js';
@@ -288,6 +288,8 @@ function notifiedFor(d: PersonDraft, chosen: readonly string[] | undefined): str
  */
 export const CHUNK_MS = 200;
 export const CHUNK_GAP_MS = 20;
+/** Rows stored by one group of multi-row statements; the chunk's clock is read between groups. */
+const ROWS_PER_GROUP = 50;
 /** Grams moved, in order, into the register's index per transaction (a sorted run: well under CHUNK_MS). */
 const GRAMS_PER_FLUSH = 20_000;
 /** Rows deleted per transaction when a batch is discarded. */
@@ -340,41 +342,50 @@ function storeInChunks(vault: Vault, rows: Checked[], registered: Map<string, Pe
         vault.persons.insertHidden(() => {
           const started = performance.now();
           do {
-            const r = ordered[done]!;
-            const supporterId = r.kind === 'dependant' ? (fileEmployeeIds.get(r.supporterCode!) ?? registered.get(r.supporterCode!)!) : null;
-            vault.persons.insertPerson(
-              {
-                id,
-                kind: r.kind,
-                code: r.code,
-                name: r.name,
-                kana: r.kana,
-                birthDate: r.birthDate,
-                relationship: r.relationship,
-                supporterId,
-                corporateNumber: r.corporateNumber,
-                status: r.retiredOn ? 'retired' : 'active',
-                retiredOn: r.retiredOn,
-              },
-              at,
-              r.number !== null && r.index !== null ? 'held' : r.refusalReason !== null ? 'not_provided' : null,
-            );
-            if (r.kind === 'employee' && r.code !== null) fileEmployeeIds.set(r.code, id);
-            if (r.lastPaidOn !== null) lastPaid.push({ personId: id, paidOn: r.lastPaidOn });
-            if (r.number !== null && r.index !== null) {
-              const digits = Buffer.from(r.number.expose(), 'latin1');
-              vault.persons.insertSealedNumber(id, sealer.seal(digits, numberRecordId(id), NUMBER_FIELD), r.index, at, r.purposes!);
-              digits.fill(0);
-            } else if (r.refusalReason !== null) {
-              vault.persons.insertNotProvided(id, r.refusalReason, at, r.purposes!);
-              report.imported.notProvided++;
+            // A group of rows goes in a few multi-row statements (MultiRowInsert): persons, then their numbers.
+            const end = Math.min(ordered.length, done + ROWS_PER_GROUP);
+            const persons: { person: Person; numberState: NumberState | null }[] = [];
+            const numbers: NewNumberRecord[] = [];
+            for (let i = done; i < end; i++, id++) {
+              const r = ordered[i]!;
+              const supporterId = r.kind === 'dependant' ? (fileEmployeeIds.get(r.supporterCode!) ?? registered.get(r.supporterCode!)!) : null;
+              const held = r.number !== null && r.index !== null;
+              persons.push({
+                person: {
+                  id,
+                  kind: r.kind,
+                  code: r.code,
+                  name: r.name,
+                  kana: r.kana,
+                  birthDate: r.birthDate,
+                  relationship: r.relationship,
+                  supporterId,
+                  corporateNumber: r.corporateNumber,
+                  status: r.retiredOn ? 'retired' : 'active',
+                  retiredOn: r.retiredOn,
+                },
+                numberState: held ? 'held' : r.refusalReason !== null ? 'not_provided' : null,
+              });
+              if (r.kind === 'employee' && r.code !== null) fileEmployeeIds.set(r.code, id);
+              if (r.lastPaidOn !== null) lastPaid.push({ personId: id, paidOn: r.lastPaidOn });
+              if (held) {
+                const digits = Buffer.from(r.number!.expose(), 'latin1');
+                numbers.push({ personId: id, state: 'held', sealed: sealer.seal(digits, numberRecordId(id), NUMBER_FIELD), index: r.index!, purposes: r.purposes! });
+                digits.fill(0);
+              } else if (r.refusalReason !== null) {
+                numbers.push({ personId: id, state: 'not_provided', refusalReason: r.refusalReason, purposes: r.purposes! });
+                report.imported.notProvided++;
+              }
+              // The notice the file stands for: dated the day of the import (the handler states what was notified).
+              if (r.number !== null || r.refusalReason !== null) notices.push({ personId: id, role: r.kind, purposes: r.purposes!, notifiedOn: today, via: 'import', actorId: actor.id, createdAt: at });
+              report.imported[r.kind]++;
+              subjects.push({ id, name: r.name });
             }
-            // The notice the file stands for: dated the day of the import (the handler states what was notified).
-            if (r.number !== null || r.refusalReason !== null) notices.push({ personId: id, role: r.kind, purposes: r.purposes!, notifiedOn: today, via: 'import', actorId: actor.id, createdAt: at });
-            report.imported[r.kind]++;
-            subjects.push({ id, name: r.name });
-            id++;
-            if (++done % PROGRESS_EVERY === 0) progress(done);
+            vault.persons.insertPersons(persons, at);
+            if (numbers.length > 0) vault.persons.insertNumbers(numbers, at);
+            const before = done;
+            done = end;
+            if (Math.floor(done / PROGRESS_EVERY) > Math.floor(before / PROGRESS_EVERY)) progress(done);
           } while (done < ordered.length && performance.now() - started < CHUNK_MS);
           flush();
         }),
