@@ -239,3 +239,17 @@ export function checkpointTruncate(db: Db, tries = 5): boolean {
 export function setSynchronous(db: Db, mode: 'NORMAL' | 'FULL'): void {
   db.pragma(`synchronous = ${mode}`);
 }
+
+/** SQLite's default: a commit that leaves more WAL pages than this checkpoints them into the file. */
+export const DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
+
+/**
+ * How many WAL pages (4 KB each, encrypted like the file) a commit may leave
+ * before it checkpoints them into the database. A bulk import that commits in
+ * chunks rewrites the same index pages chunk after chunk: a larger WAL copies
+ * each into the file once per checkpoint instead of once per chunk. Per
+ * connection; set it back to DEFAULT_AUTOCHECKPOINT_PAGES afterwards.
+ */
+export function setAutoCheckpoint(db: Db, pages: number): void {
+  db.pragma(`wal_autocheckpoint = ${pages}`);
+}
