@@ -527,7 +527,7 @@ export class PersonsRepo {
     // Grams by their key (the gram index has no person_id order): those flushed before the failure.
     const persons = this.db.prepare('SELECT id, name, kana FROM persons WHERE id BETWEEN ? AND ?').all(from, batch.to) as { id: PersonId; name: string; kana: string | null }[];
     for (const p of persons) for (const g of personGrams(p.name, p.kana)) this.deleteGramStmt.run(g, registerKey(p.kana), p.id);
-    for (const table of ['person_numbers', 'purpose_notices', 'person_final_payments']) {
+    for (const table of ['person_numbers', 'purpose_notices', 'person_final_payments', 'person_trail_salts']) {
       this.db.prepare(`DELETE FROM ${table} WHERE person_id BETWEEN ? AND ?`).run(from, batch.to);
     }
     this.db.prepare('DELETE FROM persons WHERE id BETWEEN ? AND ?').run(from, batch.to);

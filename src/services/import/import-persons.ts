@@ -389,6 +389,8 @@ function storeInChunks(vault: Vault, rows: Checked[], registered: Map<string, Pe
               subjects.push({ id, name: r.name });
             }
             vault.persons.insertPersons(persons, at);
+            // The salts of the import event's name digests, made now rather than in the publish's transaction.
+            vault.auditRepo.names.createSalts(persons.map((p) => p.person.id));
             if (numbers.length > 0) vault.persons.insertNumbers(numbers, at);
             const before = done;
             done = end;
