@@ -319,13 +319,17 @@ export class PersonsRepo {
   }
 
   /** Adds the counts of the persons with ids from..to (just inserted) and counts per row again. */
-  private resumeCounts(from: PersonId, to: PersonId): void {
+  private resumeCounts(from: PersonId, to: PersonId, groups?: readonly CountGroup[]): void {
+    // The groups as the caller counted them while inserting (a batch: no pass over its rows under the
+    // publish's lock), or one pass over the range into its few (kind, status, number state, checked)
+    // groups; the groups, not the rows, are spread over the count keys.
+    const source =
+      groups === undefined
+        ? 'SELECT kind AS k, status AS s, number_state AS ns, identity_checked AS ic, count(*) AS c FROM persons WHERE id BETWEEN @from AND @to GROUP BY 1, 2, 3, 4'
+        : "SELECT value ->> '$[0]' AS k, value ->> '$[1]' AS s, value ->> '$[2]' AS ns, value ->> '$[3]' AS ic, value ->> '$[4]' AS c FROM json_each(@groups)";
     this.db
       .prepare(
-        // One pass over the range into its few (kind, status, number state, checked) groups; the groups,
-        // not the rows, are spread over the count keys.
-        `WITH g AS (SELECT kind AS k, status AS s, number_state AS ns, identity_checked AS ic, count(*) AS c
-                      FROM persons WHERE id BETWEEN @from AND @to GROUP BY 1, 2, 3, 4)
+        `WITH g AS (${source})
          INSERT INTO register_counts (key, n)
          SELECT 'k=' || (CASE WHEN any_kind THEN '*' ELSE k END) || ';s=' || (CASE WHEN any_status THEN '*' ELSE s END) || ';f=' || f, sum(c)
            FROM (SELECT k, s, '*' AS f, c FROM g
@@ -339,7 +343,7 @@ export class PersonsRepo {
           GROUP BY 1
          ON CONFLICT (key) DO UPDATE SET n = n + excluded.n`,
       )
-      .run({ from, to });
+      .run(groups === undefined ? { from, to } : { groups: JSON.stringify(groups.map((g) => [g.kind, g.status, g.numberState, g.identityChecked ? 1 : 0, g.count])) });
     this.db.prepare('DELETE FROM register_counts_paused').run();
   }
 
@@ -508,9 +512,13 @@ export class PersonsRepo {
     this.db.exec('DROP TABLE IF EXISTS temp.batch_grams');
   }
 
-  /** Makes a batch's persons visible: counted, in the register, found by id. In the transaction of the import's audit event. */
-  publishBatch(batch: ImportBatch): void {
-    this.resumeCounts(batch.from, batch.to);
+  /**
+   * Makes a batch's persons visible: counted, in the register, found by id. In the transaction of the
+   * import's audit event. `groups`, when given, are the batch's persons counted by the caller as it
+   * inserted them (every one, each in one group); otherwise the batch's rows are read and counted here.
+   */
+  publishBatch(batch: ImportBatch, groups?: readonly CountGroup[]): void {
+    this.resumeCounts(batch.from, batch.to, groups);
     this.db.prepare('DELETE FROM import_batches WHERE id = ?').run(batch.id);
   }
 
@@ -566,6 +574,15 @@ const NUMBER_COLUMNS = 'person_id, state, sealed, number_index, refusal_reason, 
 /** Rows per statement of insertPersons / insertNumbers (15 and 7 values a row), and grams per statement. */
 const ROWS_PER_INSERT = 50;
 const GRAMS_PER_INSERT = 100;
+
+/** Persons of one kind, status and number state (and identity check), counted: a batch's counts at its publish. */
+export interface CountGroup {
+  kind: PersonKind;
+  status: 'active' | 'retired';
+  numberState: NumberState | null;
+  identityChecked: boolean;
+  count: number;
+}
 
 /** A number record for insertNumbers: a sealed number held, or the reason none was provided. */
 export type NewNumberRecord =

@@ -5,7 +5,7 @@ import { isPurposeCode, purposeCodesFor, PURPOSES } from '../../domain/purposes.
 import { normaliseCode, parsePersonKind, PERSON_KIND_LABEL, type NumberState, type Person, type PersonId, type PersonKind } from '../../domain/persons.js';
 import { refreshRetentionDue } from '../retention-due.js';
 import { DEFAULT_AUTOCHECKPOINT_PAGES, releaseMemory, setAutoCheckpoint, setSynchronous, withPageCache, writeTransaction } from '../../storage/database.js';
-import { registerKey, type ImportBatch, type NewNumberRecord } from '../../storage/persons-repo.js';
+import { registerKey, type CountGroup, type ImportBatch, type NewNumberRecord } from '../../storage/persons-repo.js';
 import type { PurposeNoticeRow } from '../../storage/purpose-notices-repo.js';
 import { numberIndex } from '../../vault/number-index.js';
 import { Sealer } from '../../vault/sealed-box.js';
@@ -324,6 +324,8 @@ function storeInChunks(vault: Vault, rows: Checked[], registered: Map<string, Pe
   const ordered = [...rows.filter((r) => r.kind !== 'dependant').sort(byKey), ...rows.filter((r) => r.kind === 'dependant').sort(byKey)];
   const fileEmployeeIds = new Map<string, PersonId>();
   const subjects: AuditSubject[] = [];
+  // The batch's persons by kind, status and number state (none has an identity check yet): its counts at the publish.
+  const groups = new Map<string, CountGroup>();
   const today = japanDate(vault.clock.now());
   const sealer = new Sealer(vault.publicKey);
   const batch = writeTransaction(vault.db, () => vault.persons.reserveBatch(ordered.length, at));
@@ -373,6 +375,11 @@ function storeInChunks(vault: Vault, rows: Checked[], registered: Map<string, Pe
                 },
                 numberState: held ? 'held' : r.refusalReason !== null ? 'not_provided' : null,
               });
+              const counted = persons[persons.length - 1]!;
+              const groupKey = `${r.kind}|${counted.person.status}|${counted.numberState}`;
+              const group = groups.get(groupKey);
+              if (group) group.count++;
+              else groups.set(groupKey, { kind: r.kind, status: counted.person.status, numberState: counted.numberState, identityChecked: false, count: 1 });
               if (r.kind === 'employee' && r.code !== null) fileEmployeeIds.set(r.code, id);
               if (r.lastPaidOn !== null) lastPaid.push({ personId: id, paidOn: r.lastPaidOn });
               if (held) {
@@ -406,7 +413,7 @@ function storeInChunks(vault: Vault, rows: Checked[], registered: Map<string, Pe
     while (!writeTransaction(vault.db, () => vault.persons.flushBatchGrams(GRAMS_PER_FLUSH))) pause(CHUNK_GAP_MS);
     setSynchronous(vault.db, 'FULL');
     return writeTransaction(vault.db, () => {
-      vault.persons.publishBatch(batch);
+      vault.persons.publishBatch(batch, [...groups.values()]);
       return publish(subjects);
     });
   } catch (err) {
