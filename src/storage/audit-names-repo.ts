@@ -3,6 +3,7 @@ import { decodeRedactions, redactionDigest, type TrailErasures } from '../audit/
 import { ERASED_NAME, tombstoneName } from '../domain/erasure.js';
 import type { RawAuditRow } from './audit-repo.js';
 import type { Db } from './database.js';
+import { MultiRowInsert } from './multi-row-insert.js';
 
 const RAW_COLUMNS = ['seq', 'at', 'actor_id', 'actor_name', 'action', 'subjects', 'purpose', 'client', 'device', 'detail', 'prev_hash', 'hash'].map((c) => `e.${c}`).join(', ');
 
@@ -14,11 +15,29 @@ export class AuditNamesRepo {
   private readonly saltStmt;
   private readonly insertNameStmt;
   private readonly insertSaltStmt;
+  private readonly namesInsert: MultiRowInsert;
+  private readonly saltsInsert: MultiRowInsert;
 
   constructor(private readonly db: Db) {
     this.saltStmt = db.prepare('SELECT salt FROM person_trail_salts WHERE person_id = ?').pluck();
     this.insertNameStmt = db.prepare('INSERT OR IGNORE INTO audit_subject_names (seq, person_id, name) VALUES (?, ?, ?)');
     this.insertSaltStmt = db.prepare('INSERT INTO person_trail_salts (person_id, salt) VALUES (?, ?)');
+    this.namesInsert = new MultiRowInsert(db, 'INSERT OR IGNORE INTO audit_subject_names (seq, person_id, name)', 3, 300);
+    this.saltsInsert = new MultiRowInsert(db, 'INSERT OR IGNORE INTO person_trail_salts (person_id, salt)', 2, 500);
+  }
+
+  /**
+   * Makes the salts of persons about to be named (a bulk import's, while its
+   * batch is hidden), in the caller's transaction, so the event that names
+   * them finds each salt instead of making it under the write lock. A person
+   * who has a salt keeps it.
+   */
+  createSalts(personIds: readonly number[]): void {
+    if (personIds.length === 0) return;
+    const random = randomBytes(16 * personIds.length);
+    const values: unknown[] = [];
+    personIds.forEach((id, i) => values.push(id, random.subarray(16 * i, 16 * (i + 1))));
+    this.saltsInsert.run(values);
   }
 
   /** The person's salt, made on first use, inside the caller's transaction. Never cached: a rollback would leave a stale one. */
@@ -31,7 +50,8 @@ export class AuditNamesRepo {
   }
 
   insertNames(seq: number, entries: readonly { id: number; name: string }[]): void {
-    for (const e of entries) this.insertNameStmt.run(seq, e.id, e.name);
+    if (entries.length === 1) this.insertNameStmt.run(seq, entries[0]!.id, entries[0]!.name);
+    else if (entries.length > 1) this.namesInsert.run(entries.flatMap((e) => [seq, e.id, e.name]));
   }
 
   /** What the chain's 'person.erased' events say (read before a verifying walk): the persons, the rewritten version-1 rows. */

@@ -1,6 +1,7 @@
 import { AuditNamesRepo, shownSubjects } from './audit-names-repo.js';
 import type { Db } from './database.js';
 import type { AuditAction } from '../domain/audit-events.js';
+import { MultiRowInsert } from './multi-row-insert.js';
 
 /** An audit_events row in column order: the fields the canonical form covers, then prev_hash and hash. */
 export type AuditFields = [
@@ -67,6 +68,7 @@ export class AuditRepo {
   private readonly insertStmt;
   private readonly headStmt;
   private readonly subjectStmt;
+  private readonly subjectsInsert: MultiRowInsert;
   /** The erasable names of version-2 rows (docs/erasure.md). */
   readonly names: AuditNamesRepo;
 
@@ -75,6 +77,7 @@ export class AuditRepo {
     this.insertStmt = db.prepare(`INSERT INTO audit_events (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.headStmt = db.prepare('SELECT seq, hash, at FROM audit_events ORDER BY seq DESC LIMIT 1').raw();
     this.subjectStmt = db.prepare('INSERT OR IGNORE INTO audit_subjects (person_id, seq) VALUES (?, ?)');
+    this.subjectsInsert = new MultiRowInsert(db, 'INSERT OR IGNORE INTO audit_subjects (person_id, seq)', 2, 500);
   }
 
   /** The newest event's seq, hash and time. */
@@ -86,7 +89,8 @@ export class AuditRepo {
   /** Inserts the row and indexes it under each person it names. */
   insert(row: RawAuditRow, personIds: readonly number[]): void {
     this.insertStmt.run(row);
-    for (const id of personIds) this.subjectStmt.run(id, row[0]);
+    if (personIds.length === 1) this.subjectStmt.run(personIds[0], row[0]);
+    else if (personIds.length > 1) this.subjectsInsert.run(personIds.flatMap((id) => [id, row[0]]));
   }
 
   /** The detail (JSON) of the newest event of an action, if any. */

@@ -6,6 +6,7 @@ import type { Secret } from '../domain/secret.js';
 import { storageFault } from '../domain/storage-faults.js';
 import { applyKeyPragma } from '../vault/database-key.js';
 import { faultOf } from './storage-errors.js';
+import { cacheStatements } from './statement-cache.js';
 
 export type Db = Database.Database;
 
@@ -66,6 +67,7 @@ export function openDatabase(path: string, key: Secret<Buffer>, options: OpenOpt
     // stay in memory: SQLite's temporary files are not encrypted.
     db.pragma('temp_store = MEMORY');
     db.pragma('busy_timeout = 5000');
+    cacheStatements(db);
     return db;
   } catch (err) {
     db.close();
@@ -236,4 +238,18 @@ export function checkpointTruncate(db: Db, tries = 5): boolean {
 /** How hard a commit waits for the disk: NORMAL for steps a crash may lose whole, FULL (the default) otherwise. */
 export function setSynchronous(db: Db, mode: 'NORMAL' | 'FULL'): void {
   db.pragma(`synchronous = ${mode}`);
+}
+
+/** SQLite's default: a commit that leaves more WAL pages than this checkpoints them into the file. */
+export const DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
+
+/**
+ * How many WAL pages (4 KB each, encrypted like the file) a commit may leave
+ * before it checkpoints them into the database. A bulk import that commits in
+ * chunks rewrites the same index pages chunk after chunk: a larger WAL copies
+ * each into the file once per checkpoint instead of once per chunk. Per
+ * connection; set it back to DEFAULT_AUTOCHECKPOINT_PAGES afterwards.
+ */
+export function setAutoCheckpoint(db: Db, pages: number): void {
+  db.pragma(`wal_autocheckpoint = ${pages}`);
 }

@@ -2,6 +2,7 @@ import type { NumberState, Person, PersonId, PersonKind } from '../domain/person
 import type { Db } from './database.js';
 import { RegisterQuery, VISIBLE, type RegisterCursor, type RegisterPageQuery } from './register-query.js';
 import { personGrams, searchIndexOf, searchText } from '../domain/search-text.js';
+import { MultiRowInsert } from './multi-row-insert.js';
 
 export type { RegisterCursor, RegisterFilter } from './register-query.js';
 
@@ -80,20 +81,18 @@ export class PersonsRepo {
   private readonly deleteGramStmt;
   private readonly searchTextStmt;
   private readonly register: RegisterQuery;
+  private readonly personsInsert: MultiRowInsert;
+  private readonly numbersInsert: MultiRowInsert;
+  private readonly gramsInserts = new Map<string, MultiRowInsert>();
 
   constructor(private readonly db: Db) {
     this.register = new RegisterQuery(db);
+    this.personsInsert = new MultiRowInsert(db, `INSERT INTO persons (${PERSON_COLUMNS})`, 15, ROWS_PER_INSERT);
+    this.numbersInsert = new MultiRowInsert(db, `INSERT INTO person_numbers (${NUMBER_COLUMNS})`, 7, ROWS_PER_INSERT);
     this.deleteGramStmt = db.prepare('DELETE FROM person_grams WHERE gram = ? AND register_key = ? AND person_id = ?');
     this.searchTextStmt = db.prepare('UPDATE persons SET search_text = ? WHERE id = ?');
-    this.insertPersonStmt = db.prepare(
-      `INSERT INTO persons (id, kind, code, name, kana, birth_date, relationship, supporter_id,
-                            corporate_number, status, retired_on, created_at, updated_at, search_text, number_state)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    this.insertNumberStmt = db.prepare(
-      `INSERT INTO person_numbers (person_id, state, sealed, number_index, refusal_reason, acquired_at, purposes)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    );
+    this.insertPersonStmt = db.prepare(`INSERT INTO persons (${PERSON_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.insertNumberStmt = db.prepare(`INSERT INTO person_numbers (${NUMBER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`);
     this.indexExistsStmt = db.prepare('SELECT 1 FROM person_numbers WHERE number_index = ?').pluck();
   }
 
@@ -110,6 +109,43 @@ export class PersonsRepo {
       p.corporateNumber, p.status, p.retiredOn, at, at, index.text, numberState,
     );
     this.insertGramRows(p.id, p.kana, index.grams);
+  }
+
+  /**
+   * Inserts many new persons, with their grams, a few statements for all of
+   * them (a bulk import: see MultiRowInsert); each row as insertPerson would.
+   * A row may name as supporter a person earlier in `rows`.
+   */
+  insertPersons(rows: readonly { person: Person; numberState: NumberState | null }[], at: string): void {
+    const values: unknown[] = [];
+    const grams: unknown[] = [];
+    for (const { person: p, numberState } of rows) {
+      const index = searchIndexOf(p.name, p.kana);
+      values.push(p.id, p.kind, p.code, p.name, p.kana, p.birthDate, p.relationship, p.supporterId, p.corporateNumber, p.status, p.retiredOn, at, at, index.text, numberState);
+      const key = registerKey(p.kana);
+      for (const g of index.grams) grams.push(g, key, p.id);
+    }
+    this.personsInsert.run(values);
+    if (grams.length > 0) this.gramsInsert().run(grams);
+  }
+
+  /** Inserts the number records of persons just inserted (held and sealed, or refused), a few statements for all. */
+  insertNumbers(rows: readonly NewNumberRecord[], at: string): void {
+    const values: unknown[] = [];
+    for (const r of rows) {
+      if (r.state === 'held') values.push(r.personId, 'held', r.sealed, r.index, null, at, JSON.stringify(r.purposes));
+      else values.push(r.personId, 'not_provided', null, null, r.refusalReason, at, JSON.stringify(r.purposes));
+    }
+    this.numbersInsert.run(values);
+  }
+
+  private gramsInsert(): MultiRowInsert {
+    let insert = this.gramsInserts.get(this.gramTarget);
+    if (insert === undefined) {
+      insert = new MultiRowInsert(this.db, `INSERT ${this.gramTarget !== 'temp.bulk_grams' ? 'OR IGNORE ' : ''}INTO ${this.gramTarget} (gram, register_key, person_id)`, 3, GRAMS_PER_INSERT);
+      this.gramsInserts.set(this.gramTarget, insert);
+    }
+    return insert;
   }
 
   /**
@@ -242,6 +278,7 @@ export class PersonsRepo {
       // On a throw the transaction rolls back the dropped indexes and the temporary table with it.
       this.gramTarget = 'person_grams';
       this.gramInserts.clear();
+      this.gramsInserts.clear();
       this.droppedIndexes = [];
     }
   }
@@ -266,6 +303,7 @@ export class PersonsRepo {
       this.db.exec('DROP TABLE temp.bulk_grams');
       this.gramTarget = 'person_grams';
       this.gramInserts.clear();
+      this.gramsInserts.clear();
     }
     for (const i of this.droppedIndexes) this.db.exec(i.sql);
     this.droppedIndexes = [];
@@ -273,13 +311,17 @@ export class PersonsRepo {
   }
 
   /** Adds the counts of the persons with ids from..to (just inserted) and counts per row again. */
-  private resumeCounts(from: PersonId, to: PersonId): void {
+  private resumeCounts(from: PersonId, to: PersonId, groups?: readonly CountGroup[]): void {
+    // The groups as the caller counted them while inserting (a batch: no pass over its rows under the
+    // publish's lock), or one pass over the range into its few (kind, status, number state, checked)
+    // groups; the groups, not the rows, are spread over the count keys.
+    const source =
+      groups === undefined
+        ? 'SELECT kind AS k, status AS s, number_state AS ns, identity_checked AS ic, count(*) AS c FROM persons WHERE id BETWEEN @from AND @to GROUP BY 1, 2, 3, 4'
+        : "SELECT value ->> '$[0]' AS k, value ->> '$[1]' AS s, value ->> '$[2]' AS ns, value ->> '$[3]' AS ic, value ->> '$[4]' AS c FROM json_each(@groups)";
     this.db
       .prepare(
-        // One pass over the range into its few (kind, status, number state, checked) groups; the groups,
-        // not the rows, are spread over the count keys.
-        `WITH g AS (SELECT kind AS k, status AS s, number_state AS ns, identity_checked AS ic, count(*) AS c
-                      FROM persons WHERE id BETWEEN @from AND @to GROUP BY 1, 2, 3, 4)
+        `WITH g AS (${source})
          INSERT INTO register_counts (key, n)
          SELECT 'k=' || (CASE WHEN any_kind THEN '*' ELSE k END) || ';s=' || (CASE WHEN any_status THEN '*' ELSE s END) || ';f=' || f, sum(c)
            FROM (SELECT k, s, '*' AS f, c FROM g
@@ -293,7 +335,7 @@ export class PersonsRepo {
           GROUP BY 1
          ON CONFLICT (key) DO UPDATE SET n = n + excluded.n`,
       )
-      .run({ from, to });
+      .run(groups === undefined ? { from, to } : { groups: JSON.stringify(groups.map((g) => [g.kind, g.status, g.numberState, g.identityChecked ? 1 : 0, g.count])) });
     this.db.prepare('DELETE FROM register_counts_paused').run();
   }
 
@@ -411,26 +453,41 @@ export class PersonsRepo {
    */
   insertHidden<T>(fn: () => T): T {
     this.db.prepare('INSERT OR IGNORE INTO register_counts_paused (one) VALUES (1)').run();
-    // The grams wait in memory (temp_store = MEMORY, never an unencrypted file) and go in sorted at flushBatchGrams.
-    this.db.exec('CREATE TEMP TABLE IF NOT EXISTS batch_grams (gram TEXT NOT NULL, register_key TEXT NOT NULL, person_id INTEGER NOT NULL, PRIMARY KEY (gram, register_key, person_id)) WITHOUT ROWID');
+    // The grams wait in memory (temp_store = MEMORY, never an unencrypted file), appended in any order, and
+    // are sorted once by sortBatchGrams: inserting each into a sorted b-tree cost several times that sort.
+    this.db.exec('CREATE TEMP TABLE IF NOT EXISTS batch_grams (gram TEXT NOT NULL, register_key TEXT NOT NULL, person_id INTEGER NOT NULL)');
     this.gramTarget = 'temp.batch_grams';
     this.gramInserts.clear();
+    this.gramsInserts.clear();
     try {
       return fn();
     } finally {
       this.gramTarget = 'person_grams';
       this.gramInserts.clear();
+      this.gramsInserts.clear();
       this.db.prepare('DELETE FROM register_counts_paused').run();
     }
   }
 
   /**
+   * Sorts the batch's grams (an index on the temporary table, in memory) for
+   * flushBatchGrams. Call after the last insertHidden and outside any write
+   * transaction: it writes only the temporary database, so it holds no lock
+   * another writer waits for (at a million persons it sorts ten million grams).
+   */
+  sortBatchGrams(): void {
+    if (this.db.prepare("SELECT 1 FROM temp.sqlite_master WHERE name = 'batch_grams'").get() === undefined) return;
+    this.db.exec('CREATE INDEX IF NOT EXISTS temp.batch_grams_order ON batch_grams (gram, register_key, person_id)');
+  }
+
+  /**
    * Moves up to `limit` of the batch's grams, in order, from memory into the
    * register's gram index (a sorted run instead of a random insert per gram);
-   * true when none are left. Call in a write transaction, in a loop, before publishBatch.
+   * true when none are left. Call in a write transaction, in a loop, after sortBatchGrams and before publishBatch.
    */
   flushBatchGrams(limit: number): boolean {
     if (this.db.prepare("SELECT 1 FROM temp.sqlite_master WHERE name = 'batch_grams'").get() === undefined) return true;
+    this.sortBatchGrams();
     const last = this.db.prepare('SELECT gram, register_key, person_id FROM temp.batch_grams ORDER BY 1, 2, 3 LIMIT 1 OFFSET ?').raw().get(limit - 1) as [string, string, number] | undefined;
     if (last === undefined) {
       this.db.exec('INSERT OR IGNORE INTO person_grams (gram, register_key, person_id) SELECT gram, register_key, person_id FROM temp.batch_grams ORDER BY 1, 2, 3');
@@ -447,9 +504,13 @@ export class PersonsRepo {
     this.db.exec('DROP TABLE IF EXISTS temp.batch_grams');
   }
 
-  /** Makes a batch's persons visible: counted, in the register, found by id. In the transaction of the import's audit event. */
-  publishBatch(batch: ImportBatch): void {
-    this.resumeCounts(batch.from, batch.to);
+  /**
+   * Makes a batch's persons visible: counted, in the register, found by id. In the transaction of the
+   * import's audit event. `groups`, when given, are the batch's persons counted by the caller as it
+   * inserted them (every one, each in one group); otherwise the batch's rows are read and counted here.
+   */
+  publishBatch(batch: ImportBatch, groups?: readonly CountGroup[]): void {
+    this.resumeCounts(batch.from, batch.to, groups);
     this.db.prepare('DELETE FROM import_batches WHERE id = ?').run(batch.id);
   }
 
@@ -466,7 +527,7 @@ export class PersonsRepo {
     // Grams by their key (the gram index has no person_id order): those flushed before the failure.
     const persons = this.db.prepare('SELECT id, name, kana FROM persons WHERE id BETWEEN ? AND ?').all(from, batch.to) as { id: PersonId; name: string; kana: string | null }[];
     for (const p of persons) for (const g of personGrams(p.name, p.kana)) this.deleteGramStmt.run(g, registerKey(p.kana), p.id);
-    for (const table of ['person_numbers', 'purpose_notices', 'person_final_payments']) {
+    for (const table of ['person_numbers', 'purpose_notices', 'person_final_payments', 'person_trail_salts']) {
       this.db.prepare(`DELETE FROM ${table} WHERE person_id BETWEEN ? AND ?`).run(from, batch.to);
     }
     this.db.prepare('DELETE FROM persons WHERE id BETWEEN ? AND ?').run(from, batch.to);
@@ -498,6 +559,27 @@ export interface ImportBatch {
   from: PersonId;
   to: PersonId;
 }
+
+/** The columns an inserted person row names, in the order insertPerson binds them. */
+const PERSON_COLUMNS = 'id, kind, code, name, kana, birth_date, relationship, supporter_id, corporate_number, status, retired_on, created_at, updated_at, search_text, number_state';
+const NUMBER_COLUMNS = 'person_id, state, sealed, number_index, refusal_reason, acquired_at, purposes';
+/** Rows per statement of insertPersons / insertNumbers (15 and 7 values a row), and grams per statement. */
+const ROWS_PER_INSERT = 50;
+const GRAMS_PER_INSERT = 100;
+
+/** Persons of one kind, status and number state (and identity check), counted: a batch's counts at its publish. */
+export interface CountGroup {
+  kind: PersonKind;
+  status: 'active' | 'retired';
+  numberState: NumberState | null;
+  identityChecked: boolean;
+  count: number;
+}
+
+/** A number record for insertNumbers: a sealed number held, or the reason none was provided. */
+export type NewNumberRecord =
+  | { personId: PersonId; state: 'held'; sealed: Buffer; index: Buffer; purposes: readonly string[] }
+  | { personId: PersonId; state: 'not_provided'; refusalReason: string; purposes: readonly string[] };
 
 /** A bulk insert this large or larger (and at least a quarter of the register) rebuilds the order indexes once. */
 const BULK_MIN_ROWS = 10_000;

@@ -44,7 +44,7 @@ describe('an import killed between its chunks', () => {
     const again = openVault({ dataDir, clock });
     try {
       expect(again.db.prepare('SELECT count(*) FROM persons').pluck().get()).toBe(0);
-      for (const t of ['person_numbers', 'person_grams', 'purpose_notices', 'import_batches']) expect(again.db.prepare(`SELECT count(*) FROM ${t}`).pluck().get(), t).toBe(0);
+      for (const t of ['person_numbers', 'person_grams', 'purpose_notices', 'person_trail_salts', 'import_batches']) expect(again.db.prepare(`SELECT count(*) FROM ${t}`).pluck().get(), t).toBe(0);
       const last = again.auditRepo.latest(1)[0]!;
       expect(last[4]).toBe('persons.import_discarded');
       expect(JSON.parse(last[9])).toMatchObject({ first_id: 1 });

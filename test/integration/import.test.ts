@@ -1,6 +1,7 @@
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import { Secret } from '../../src/domain/secret.js';
+import { verifyChain } from '../../src/audit/verify.js';
 import { importPersons, type ImportReport } from '../../src/services/import/import-persons.js';
 import { numberRecordId, NUMBER_FIELD } from '../../src/services/numbers.js';
 import type { Vault } from '../../src/services/vault.js';
@@ -165,6 +166,17 @@ describe('import', () => {
     expect(r.errors).toEqual([]);
     expect(vault.persons.count().held).toBe(2000);
     expect(validNumber('12345678901')).toBe('123456789018');
+  });
+
+  it('names each imported person in the trail with a salt made while the batch was stored, and the trail verifies', async () => {
+    const { vault } = await newTestVault();
+    const r = run(vault, syntheticCsv(1200, 5));
+    expect(r.committed).toBe(true);
+    // One salt per person, made in the chunks (bulk), found by the event's digests.
+    expect(vault.db.prepare('SELECT count(*) FROM persons p JOIN person_trail_salts t ON t.person_id = p.id').pluck().get()).toBe(1200);
+    expect(vault.db.prepare('SELECT count(*) FROM audit_subjects WHERE seq = ?').pluck().get(r.auditSeq)).toBe(1200);
+    expect(vault.db.prepare('SELECT count(*) FROM audit_subject_names WHERE seq = ?').pluck().get(r.auditSeq)).toBe(1200);
+    expect(verifyChain(vault.auditRepo, vault.keys.audit)).toMatchObject({ ok: true });
   });
 });
 
