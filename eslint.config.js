@@ -57,8 +57,6 @@ const EXISTING_CROSSINGS = {
   // Report queries: they become read-model queries in src/storage (issue 15, parts 2 and the reports/web cycle).
   'src/reports/incident-sources.ts': { layers: ['sql'] },
   'src/reports/print.ts': { layers: ['sql'] },
-  // The import seals numbers itself: it moves to src/vault/number-seal.ts (issue 15, part 3).
-  'src/services/import/import-persons.ts': { layers: ['keys'] },
   // Web code that reads a key or a PIN: routes get services, never keys (issue 15, part 2).
   'src/web/routes/account.ts': { layers: ['keys'] },
   'src/web/routes/second-factor-account.ts': { layers: ['keys'] },

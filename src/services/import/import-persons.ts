@@ -9,6 +9,7 @@ import { registerKey, type CountGroup, type ImportBatch, type NewNumberRecord } 
 import type { PurposeNoticeRow } from '../../storage/purpose-notices-repo.js';
 import { numberIndex } from '../../vault/number-index.js';
 import { Sealer } from '../../vault/sealed-box.js';
+import { sealNumberInBatch } from '../../vault/number-seal.js';
 import { numberRecordId, NUMBER_FIELD } from '../numbers.js';
 import type { Vault } from '../vault.js';
 import { mapHeader, type Column } from './columns.js';
@@ -390,9 +391,7 @@ function storeInChunks(vault: Vault, rows: Checked[], registered: Map<string, Pe
               if (r.kind === 'employee' && r.code !== null) fileEmployeeIds.set(r.code, id);
               if (r.lastPaidOn !== null) lastPaid.push({ personId: id, paidOn: r.lastPaidOn });
               if (held) {
-                const digits = Buffer.from(r.number!.expose(), 'latin1');
-                numbers.push({ personId: id, state: 'held', sealed: sealer.seal(digits, numberRecordId(id), NUMBER_FIELD), index: r.index!, purposes: r.purposes! });
-                digits.fill(0);
+                numbers.push({ personId: id, state: 'held', sealed: sealNumberInBatch(sealer, r.number!, numberRecordId(id), NUMBER_FIELD), index: r.index!, purposes: r.purposes! });
               } else if (r.refusalReason !== null) {
                 numbers.push({ personId: id, state: 'not_provided', refusalReason: r.refusalReason, purposes: r.purposes! });
                 report.imported.notProvided++;
