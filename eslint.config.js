@@ -61,7 +61,6 @@ const EXISTING_CROSSINGS = {
   'src/cli/demo.ts': { layers: ['keys'] },
   'src/cli/init.ts': { layers: ['keys'] },
   'src/cli/rotate-vault-key.ts': { layers: ['keys'] },
-  'src/cli/shutdown.ts': { layers: ['http', 'sql'] },
   // The card reader's PIN handed to the card: a vault-side function takes the Secret (issue 15, part 3).
   'src/devices/mynumber-card.ts': { layers: ['keys'] },
   // Report queries: they become read-model queries in src/storage (issue 15, parts 2 and the reports/web cycle).
