@@ -63,9 +63,6 @@ const EXISTING_CROSSINGS = {
   'src/cli/rotate-vault-key.ts': { layers: ['keys'] },
   // The card reader's PIN handed to the card: a vault-side function takes the Secret (issue 15, part 3).
   'src/devices/mynumber-card.ts': { layers: ['keys'] },
-  // Report queries: they become read-model queries in src/storage (issue 15, parts 2 and the reports/web cycle).
-  'src/reports/incident-sources.ts': { layers: ['sql'] },
-  'src/reports/print.ts': { layers: ['sql'] },
   // Services that still read a Secret themselves (a card PIN, a number to seal, a credential copy, a key's
   // hmac-secret output, the TOTP secret): each moves behind a src/vault function (issue 15, part 3).
   'src/services/card-intake-desk.ts': { layers: ['keys'] },
