@@ -3,6 +3,10 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** What an open Vault holds that only services and read models may touch: the database, its repositories, keys and trail. */
+const VAULT_INNARDS =
+  '/^(db|dbKey|keys|headKey|publicKey|credential|meta|users|slots|securityKeys|persons|purposeNotices|roles|sessions|secondFactor|identityChecks|intakeCodes|campaigns|gate|doorAlarms|entryLog|retention|auditRepo|audit)$/';
+
 /**
  * The layers of src/ and what each keeps to itself. A rule applies to every file of src/ outside its
  * home folders; `imports` are module names (gitignore-style patterns), `syntax` are AST selectors.
@@ -34,6 +38,23 @@ const LAYERS = {
     imports: [],
     syntax: ["CallExpression[callee.property.name='expose'][arguments.length=0]"],
     message: 'Key bytes (Secret.expose()) are read only in src/vault; pass the Secret to a vault function.',
+  },
+  repositories: {
+    // Not a home-based rule: pages read through read models and change things through services
+    // (docs/composition.md), so src/web imports no value from src/storage (its row types are fine) and
+    // reads no repository, database handle or key off a Vault. A Vault is found by its usual names
+    // (`vault`, `deps.vault`): the check is syntactic, a renamed alias is for review to catch.
+    home: [],
+    only: ['src/web/**'],
+    imports: ['../storage/*', '../../storage/*'],
+    allowTypeImports: true,
+    syntax: [
+      `MemberExpression[object.name='vault'][property.name=${VAULT_INNARDS}]`,
+      `MemberExpression[object.property.name='vault'][property.name=${VAULT_INNARDS}]`,
+      `VariableDeclarator[init.name='vault'] > ObjectPattern > Property[key.name=${VAULT_INNARDS}]`,
+      `VariableDeclarator[init.property.name='vault'] > ObjectPattern > Property[key.name=${VAULT_INNARDS}]`,
+    ],
+    message: 'src/web reads through a read model or a service built in src/main.ts (composeCore), never a repository, the database or a key.',
   },
   domain: {
     // Not a home-based rule: it applies to the domain itself, which imports nothing of ours but itself.
@@ -75,6 +96,23 @@ const EXISTING_CROSSINGS = {
   'src/services/vault.ts': { layers: ['sql'] },
   // The database key copied to the backup worker: a src/vault function hands it over (issue 15, part 3).
   'src/storage/backup-copy.ts': { layers: ['keys'] },
+  // Pages that still read a repository or the database off the Vault: each gets a read model or a service
+  // built in composeCore (issue 15, part 2).
+  'src/web/entry-log.ts': { layers: ['repositories'] },
+  'src/web/home-tasks.ts': { layers: ['repositories'] },
+  'src/web/person-page.ts': { layers: ['repositories'] },
+  'src/web/routes/campaigns.ts': { layers: ['repositories'] },
+  'src/web/routes/disposal.ts': { layers: ['repositories'] },
+  'src/web/routes/erasure.ts': { layers: ['repositories'] },
+  'src/web/routes/filing-records.ts': { layers: ['repositories'] },
+  'src/web/routes/home.ts': { layers: ['repositories'] },
+  'src/web/routes/persons.ts': { layers: ['repositories'] },
+  'src/web/routes/reports.ts': { layers: ['repositories'] },
+  'src/web/routes/second-factor.ts': { layers: ['repositories'] },
+  'src/web/routes/setup.ts': { layers: ['repositories'] },
+  'src/web/second-factor-step.ts': { layers: ['repositories'] },
+  'src/web/sessions.ts': { layers: ['repositories'] },
+  'src/web/setup-checks.ts': { layers: ['repositories'] },
 };
 
 const matches = (file, globs) => globs.some((g) => (g.endsWith('/**') ? file.startsWith(g.slice(0, -2)) : file === g));
@@ -82,7 +120,7 @@ const matches = (file, globs) => globs.some((g) => (g.endsWith('/**') ? file.sta
 /** The rules for files matching `files`, with the layers in `exempt` left out. */
 function boundaryRules(appliesTo, exempt) {
   const active = Object.entries(LAYERS).filter(([name, layer]) => !exempt.includes(name) && appliesTo(layer));
-  const patterns = active.filter(([, l]) => l.imports.length > 0).map(([, l]) => ({ group: l.imports, message: l.message }));
+  const patterns = active.filter(([, l]) => l.imports.length > 0).map(([, l]) => ({ group: l.imports, message: l.message, ...(l.allowTypeImports ? { allowTypeImports: true } : {}) }));
   const syntax = active.flatMap(([, l]) => l.syntax.map((selector) => ({ selector, message: l.message })));
   return {
     'no-restricted-imports': patterns.length > 0 ? ['error', { patterns }] : 'off',

@@ -21,6 +21,7 @@ const LAYER_OF: [RegExp, string][] = [
   [/express and HTTP types/u, 'http'],
   [/Key bytes/u, 'keys'],
   [/src\/domain imports nothing/u, 'domain'],
+  [/src\/web reads through a read model/u, 'repositories'],
 ];
 
 /** The boundary problems of `text` linted as the file `path`, as 'line layer'. */
@@ -47,6 +48,14 @@ describe('the lint config’s layer boundaries', () => {
   it('allows an allow-listed file only the crossing recorded for it', async () => {
     // src/services/vault.ts still opens its own statements (issue 15 splits it up); a device import there fails.
     expect(await crossings('src/services/vault.ts')).toEqual(['4 http', '5 devices', '13 keys']);
+  });
+
+  it('keeps pages off a Vault’s repositories, database and keys: no storage value import, no vault.<repository>', async () => {
+    const page = readFileSync(packagePath('test', 'fixtures', 'lint', 'web-reads-vault.ts.fixture'), 'utf8');
+    // Line 3 (a row type) and line 11's clock and data folder pass; the repository class, the destructured
+    // repository, vault.users and deps.vault.db fail.
+    expect(await crossings('src/web/reads-vault.ts', page)).toEqual(['4 repositories', '8 repositories', '9 repositories', '11 repositories']);
+    expect(await crossings('src/services/reads-vault.ts', page)).toEqual([]);
   });
 
   it('passes a file that stays inside its layer', async () => {
