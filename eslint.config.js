@@ -108,10 +108,7 @@ const EXISTING_CROSSINGS = {
   'src/web/routes/home.ts': { layers: ['repositories'] },
   'src/web/routes/persons.ts': { layers: ['repositories'] },
   'src/web/routes/reports.ts': { layers: ['repositories'] },
-  'src/web/routes/second-factor.ts': { layers: ['repositories'] },
   'src/web/routes/setup.ts': { layers: ['repositories'] },
-  'src/web/second-factor-step.ts': { layers: ['repositories'] },
-  'src/web/sessions.ts': { layers: ['repositories'] },
   'src/web/setup-checks.ts': { layers: ['repositories'] },
 };
 

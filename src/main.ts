@@ -22,6 +22,7 @@ import { RevealStore } from './services/gate.js';
 import { GatePages } from './services/gate-pages.js';
 import { UserDirectory } from './services/user-directory.js';
 import { EntryRecords } from './services/entry-records.js';
+import { SignInSessions } from './services/sign-in-sessions.js';
 import { EnrolmentDesk } from './services/key-enrolment.js';
 import { NetworkDenials } from './services/network-denials.js';
 import { PinEnrolmentDesk } from './services/pin-enrolment.js';
@@ -52,6 +53,7 @@ export interface Core {
   gatePages: GatePages;
   users: UserDirectory;
   entryRecords: EntryRecords;
+  signIns: SignInSessions;
 }
 
 /** Builds the core around an open vault. Tests that drive the web app without devices use it directly. */
@@ -68,6 +70,7 @@ export function composeCore(vault: Vault, opts: { pinCost?: PinCost | undefined 
     gatePages: new GatePages(vault),
     users: new UserDirectory(vault),
     entryRecords: new EntryRecords(vault),
+    signIns: new SignInSessions(vault),
   };
 }
 

@@ -63,6 +63,7 @@ import type { NetworkDenials } from '../services/network-denials.js';
 import type { GatePages } from '../services/gate-pages.js';
 import type { UserDirectory } from '../services/user-directory.js';
 import type { EntryRecords } from '../services/entry-records.js';
+import type { SignInSessions } from '../services/sign-in-sessions.js';
 
 export interface WebDeps {
   /** Chromium for PDF reports (default /usr/bin/chromium). */
@@ -111,6 +112,8 @@ export interface WebDeps {
   users: UserDirectory;
   /** The entry log and door alarms as pages read them. */
   entryRecords: EntryRecords;
+  /** Sessions and pending sign-ins as stored. */
+  signIns: SignInSessions;
 }
 
 /** Permission check, the one place routes ask: a signed-in user whose role grants it (any one of several). */
@@ -177,7 +180,7 @@ export function createApp(deps: WebDeps): express.Express {
   app.use('/static', express.static(packagePath('public'), { fallthrough: false, index: false }));
   app.use(cookieParser());
   app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 }));
-  app.use(loadSession(deps.vault, deps.secure));
+  app.use(loadSession(deps.signIns, deps.secure));
   app.use((_req, res, next) => {
     const role = res.locals.session?.user.role;
     res.locals.user = res.locals.session?.user;
