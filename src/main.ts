@@ -23,6 +23,8 @@ import { GatePages } from './services/gate-pages.js';
 import { UserDirectory } from './services/user-directory.js';
 import { EntryRecords } from './services/entry-records.js';
 import { SignInSessions } from './services/sign-in-sessions.js';
+import { HomeReading } from './services/home-reading.js';
+import { SetupReading } from './services/setup-reading.js';
 import { EnrolmentDesk } from './services/key-enrolment.js';
 import { NetworkDenials } from './services/network-denials.js';
 import { PinEnrolmentDesk } from './services/pin-enrolment.js';
@@ -54,6 +56,8 @@ export interface Core {
   users: UserDirectory;
   entryRecords: EntryRecords;
   signIns: SignInSessions;
+  home: HomeReading;
+  setupReading: SetupReading;
 }
 
 /** Builds the core around an open vault. Tests that drive the web app without devices use it directly. */
@@ -71,6 +75,8 @@ export function composeCore(vault: Vault, opts: { pinCost?: PinCost | undefined 
     users: new UserDirectory(vault),
     entryRecords: new EntryRecords(vault),
     signIns: new SignInSessions(vault),
+    home: new HomeReading(vault),
+    setupReading: new SetupReading(vault),
   };
 }
 

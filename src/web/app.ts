@@ -64,6 +64,8 @@ import type { GatePages } from '../services/gate-pages.js';
 import type { UserDirectory } from '../services/user-directory.js';
 import type { EntryRecords } from '../services/entry-records.js';
 import type { SignInSessions } from '../services/sign-in-sessions.js';
+import type { HomeReading } from '../services/home-reading.js';
+import type { SetupReading } from '../services/setup-reading.js';
 
 export interface WebDeps {
   /** Chromium for PDF reports (default /usr/bin/chromium). */
@@ -114,6 +116,10 @@ export interface WebDeps {
   entryRecords: EntryRecords;
   /** Sessions and pending sign-ins as stored. */
   signIns: SignInSessions;
+  /** The home page's tasks and set-up facts. */
+  home: HomeReading;
+  /** The set-up and status pages' settings and facts. */
+  setupReading: SetupReading;
 }
 
 /** Permission check, the one place routes ask: a signed-in user whose role grants it (any one of several). */
