@@ -98,11 +98,7 @@ const EXISTING_CROSSINGS = {
   'src/storage/backup-copy.ts': { layers: ['keys'] },
   // Pages that still read a repository or the database off the Vault: each gets a read model or a service
   // built in composeCore (issue 15, part 2).
-  'src/web/entry-log.ts': { layers: ['repositories'] },
-  'src/web/person-page.ts': { layers: ['repositories'] },
   'src/web/routes/campaigns.ts': { layers: ['repositories'] },
-  'src/web/routes/disposal.ts': { layers: ['repositories'] },
-  'src/web/routes/erasure.ts': { layers: ['repositories'] },
   'src/web/routes/filing-records.ts': { layers: ['repositories'] },
   'src/web/routes/persons.ts': { layers: ['repositories'] },
   'src/web/routes/reports.ts': { layers: ['repositories'] },

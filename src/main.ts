@@ -25,6 +25,7 @@ import { EntryRecords } from './services/entry-records.js';
 import { SignInSessions } from './services/sign-in-sessions.js';
 import { HomeReading } from './services/home-reading.js';
 import { SetupReading } from './services/setup-reading.js';
+import { DisposalReading } from './services/disposal-reading.js';
 import { EnrolmentDesk } from './services/key-enrolment.js';
 import { NetworkDenials } from './services/network-denials.js';
 import { PinEnrolmentDesk } from './services/pin-enrolment.js';
@@ -58,6 +59,7 @@ export interface Core {
   signIns: SignInSessions;
   home: HomeReading;
   setupReading: SetupReading;
+  disposals: DisposalReading;
 }
 
 /** Builds the core around an open vault. Tests that drive the web app without devices use it directly. */
@@ -77,6 +79,7 @@ export function composeCore(vault: Vault, opts: { pinCost?: PinCost | undefined 
     signIns: new SignInSessions(vault),
     home: new HomeReading(vault),
     setupReading: new SetupReading(vault),
+    disposals: new DisposalReading(vault),
   };
 }
 

@@ -168,6 +168,14 @@ export function personDetail(vault: Vault, id: PersonId): PersonDetail {
   };
 }
 
+/** The purpose notices given to a person and the roles the person holds (with the supporting person), for the person page. */
+export function noticesAndRoles(vault: Vault, id: PersonId) {
+  return {
+    notices: vault.purposeNotices.forPerson(id),
+    roles: vault.roles.forPerson(id).map((r) => ({ ...r, supporter: r.supporterId === null ? undefined : vault.persons.byId(r.supporterId) })),
+  };
+}
+
 export function kindOf(value: string | undefined): PersonKind | undefined {
   return value === 'employee' || value === 'dependant' || value === 'payee' ? value : undefined;
 }

@@ -66,6 +66,7 @@ import type { EntryRecords } from '../services/entry-records.js';
 import type { SignInSessions } from '../services/sign-in-sessions.js';
 import type { HomeReading } from '../services/home-reading.js';
 import type { SetupReading } from '../services/setup-reading.js';
+import type { DisposalReading } from '../services/disposal-reading.js';
 
 export interface WebDeps {
   /** Chromium for PDF reports (default /usr/bin/chromium). */
@@ -120,6 +121,8 @@ export interface WebDeps {
   home: HomeReading;
   /** The set-up and status pages' settings and facts. */
   setupReading: SetupReading;
+  /** Disposals, retention rules and erasures as the pages read them. */
+  disposals: DisposalReading;
 }
 
 /** Permission check, the one place routes ask: a signed-in user whose role grants it (any one of several). */

@@ -75,10 +75,10 @@ export function entryLogPage(records: EntryRecords, month: { from: string; to: s
 }
 
 /** Rows of the entry log as lines (the page and the printed 入退室記録 say the same thing). */
-export function entryLogLines(vault: { doorAlarms: Pick<Vault['doorAlarms'], 'byIds'> }, rows: readonly EntryLogRow[]): EntryLogLine[] {
+export function entryLogLines(source: { doorAlarms: Pick<Vault['doorAlarms'], 'byIds'> }, rows: readonly EntryLogRow[]): EntryLogLine[] {
   const details = rows.map((r) => JSON.parse(r.detail) as Detail);
   const alarmIds = details.map((d) => d.alarm_id).filter((id): id is number => typeof id === 'number');
-  const alarms = vault.doorAlarms.byIds(alarmIds);
+  const alarms = source.doorAlarms.byIds(alarmIds);
   const lines = rows.map((r, i): EntryLogLine => {
     const d = details[i]!;
     const base = { seq: r.seq, at: formatTime(r.at), device: r.device ?? '', kind: '', purpose: '', persons: '', method: '', remark: '', acknowledgement: '' };
