@@ -26,6 +26,7 @@ import { SignInSessions } from './services/sign-in-sessions.js';
 import { HomeReading } from './services/home-reading.js';
 import { SetupReading } from './services/setup-reading.js';
 import { DisposalReading } from './services/disposal-reading.js';
+import { RecordsReading } from './services/records-reading.js';
 import { EnrolmentDesk } from './services/key-enrolment.js';
 import { NetworkDenials } from './services/network-denials.js';
 import { PinEnrolmentDesk } from './services/pin-enrolment.js';
@@ -60,6 +61,7 @@ export interface Core {
   home: HomeReading;
   setupReading: SetupReading;
   disposals: DisposalReading;
+  records: RecordsReading;
 }
 
 /** Builds the core around an open vault. Tests that drive the web app without devices use it directly. */
@@ -80,6 +82,7 @@ export function composeCore(vault: Vault, opts: { pinCost?: PinCost | undefined 
     home: new HomeReading(vault),
     setupReading: new SetupReading(vault),
     disposals: new DisposalReading(vault),
+    records: new RecordsReading(vault),
   };
 }
 

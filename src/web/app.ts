@@ -67,6 +67,7 @@ import type { SignInSessions } from '../services/sign-in-sessions.js';
 import type { HomeReading } from '../services/home-reading.js';
 import type { SetupReading } from '../services/setup-reading.js';
 import type { DisposalReading } from '../services/disposal-reading.js';
+import type { RecordsReading } from '../services/records-reading.js';
 
 export interface WebDeps {
   /** Chromium for PDF reports (default /usr/bin/chromium). */
@@ -123,6 +124,8 @@ export interface WebDeps {
   setupReading: SetupReading;
   /** Disposals, retention rules and erasures as the pages read them. */
   disposals: DisposalReading;
+  /** The person list, campaigns and filing records as the pages read them. */
+  records: RecordsReading;
 }
 
 /** Permission check, the one place routes ask: a signed-in user whose role grants it (any one of several). */

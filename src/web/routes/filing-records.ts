@@ -5,7 +5,6 @@ import { japanDate } from '../../domain/dates.js';
 import { actorOf } from '../../services/accounts.js';
 import { confirmFilingFileDeleted, handoverRecord, recordFilingSubmission } from '../../services/filing-records.js';
 import { yearView, YEAR_VIEW_PAGE } from '../../services/filing-year.js';
-import { FilingRecordsRepo } from '../../storage/filing-records-repo.js';
 import { requirePermission, type WebDeps } from '../app.js';
 import { clientOf, intParam, parseBody, scrub, text, withForm } from '../forms.js';
 import { M } from '../messages.js';
@@ -33,7 +32,7 @@ export function filingRecordRoutes(deps: WebDeps): Router {
   };
 
   r.get('/', requirePermission('persons.write'), (_req, res) => {
-    res.render('filing-records/index', { title: M.filingRecords.title, records: new FilingRecordsRepo(vault.db).recent(LIST_LIMIT), thisYear: Number(japanDate(vault.clock.now()).slice(0, 4)) - 1 });
+    res.render('filing-records/index', { title: M.filingRecords.title, records: deps.records.recentFilingRecords(LIST_LIMIT), thisYear: Number(japanDate(vault.clock.now()).slice(0, 4)) - 1 });
   });
 
   r.get('/year', requirePermission('persons.write'), (req, res) => {
