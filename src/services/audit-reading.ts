@@ -5,6 +5,8 @@ import { namedAuditRow, type AuditRepo, type AuditRow } from '../storage/audit-r
 import type { PersonsRepo } from '../storage/persons-repo.js';
 import type { UsersRepo } from '../storage/users-repo.js';
 
+export type { AuditCursor, AuditFilter, AuditRow };
+
 /** One page of the trail as the audit pages read it: events by name, and whether newer / older ones exist. */
 export interface AuditEventPage {
   rows: AuditRow[];

@@ -1,8 +1,10 @@
 import type { Person, PersonId } from '../domain/persons.js';
 import type { CampaignCounts, CampaignRow } from '../storage/campaigns-repo.js';
 import { FilingRecordsRepo, type HandoverRow } from '../storage/filing-records-repo.js';
-import type { PersonSearch, PersonSearchResult } from '../storage/persons-repo.js';
+import type { PersonSearch, PersonSearchResult, RegisterCursor } from '../storage/persons-repo.js';
 import type { Vault } from './vault.js';
+
+export type { RegisterCursor };
 
 /**
  * The person list, campaign and filing-record pages' read model: the register

@@ -5,6 +5,8 @@ import type { SessionRow } from '../storage/sessions-repo.js';
 import { faultOf } from '../storage/storage-errors.js';
 import type { Vault } from './vault.js';
 
+export type { PendingSignInRow };
+
 /**
  * The stored side of signing in: server-side sessions and the pending sign-ins
  * between a right password and the second factor, both keyed by the SHA-256 of

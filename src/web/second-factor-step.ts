@@ -2,9 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { nextStep } from '../services/second-factor-policy.js';
 import type { UserRow } from '../domain/users.js';
-import type { SignInSessions } from '../services/sign-in-sessions.js';
+import type { PendingSignInRow, SignInSessions } from '../services/sign-in-sessions.js';
 import type { Vault } from '../services/vault.js';
-import type { PendingSignInRow } from '../storage/second-factor-repo.js';
 import { cookieName, endSession, startSession } from './sessions.js';
 
 /**

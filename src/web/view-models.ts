@@ -1,6 +1,6 @@
 import { eraOf, japanClock } from '../domain/dates.js';
 import { findPurpose } from '../domain/purposes.js';
-import type { AuditRow } from '../storage/audit-repo.js';
+import type { AuditRow } from '../services/audit-reading.js';
 import { M } from './messages.js';
 
 /** 西暦 with the 和暦 year beside it, as forms use both: 1990年4月1日（平成2年）. */

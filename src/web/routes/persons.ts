@@ -6,7 +6,7 @@ import { requirePermission, type WebDeps } from '../app.js';
 import { clientOf, intParam, parseBody, scrub, text, withForm } from '../forms.js';
 import { M } from '../messages.js';
 import { doneMessage, flashDone, takeDone } from '../flash.js';
-import type { RegisterCursor } from '../../storage/persons-repo.js';
+import type { RegisterCursor } from '../../services/records-reading.js';
 import { formatDate, toHistory } from '../view-models.js';
 import { japanDate, parseDate } from '../../domain/dates.js';
 import { personPage } from '../person-page.js';
