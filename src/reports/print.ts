@@ -108,7 +108,7 @@ export function buildReport(vault: Vault, ctx: ReportContext, req: ReportRequest
     case 'entries': {
       const total = vault.entryLog.count(req.period.from, req.period.to);
       const rows = vault.entryLog.page(req.period.from, req.period.to, Math.max(total, 1), 0).filter((r) => r.seq <= maxSeq).reverse();
-      return buildEntriesReport(ctx, req.period, entryLogLines(vault, rows));
+      return buildEntriesReport(ctx, req.period, entryLogLines((ids) => vault.doorAlarms.byIds(ids), rows));
     }
     case 'disposal': {
       const names = new Map(vault.users.all().map((u) => [u.id, u.displayName]));
