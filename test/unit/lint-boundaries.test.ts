@@ -56,6 +56,10 @@ describe('the lint config’s layer boundaries', () => {
     // vault.users and deps.vault.db fail.
     expect(await crossings('src/web/reads-vault.ts', page)).toEqual(['3 repositories', '4 repositories', '8 repositories', '9 repositories', '11 repositories']);
     expect(await crossings('src/services/reads-vault.ts', page)).toEqual([]);
+    // No page is on the allow-list for it: the pages that read the Vault's insides until issue 15 get the rule in full.
+    for (const file of ['src/web/sessions.ts', 'src/web/home-tasks.ts', 'src/web/setup-checks.ts', 'src/web/routes/reports.ts', 'src/web/routes/persons.ts']) {
+      expect(await crossings(file, page)).toEqual(['3 repositories', '4 repositories', '8 repositories', '9 repositories', '11 repositories']);
+    }
   });
 
   it('passes a file that stays inside its layer', async () => {
