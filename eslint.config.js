@@ -41,9 +41,10 @@ const LAYERS = {
   },
   repositories: {
     // Not a home-based rule: pages read through read models and change things through services
-    // (docs/composition.md), so src/web imports nothing from src/storage (a read model re-exports the row
-    // types it hands out) and reads no repository, database handle or key off a Vault. A Vault is found by its usual names
-    // (`vault`, `deps.vault`): the check is syntactic, a renamed alias is for review to catch.
+    // (docs/composition.md), so src/web imports nothing from src/storage (a read model re-exports the
+    // row types it hands out) and reads no repository, database handle or key off a Vault. A Vault is
+    // found by its usual names (`vault`, `deps.vault`): the check is syntactic, a renamed alias is for
+    // review to catch.
     home: [],
     only: ['src/web/**'],
     imports: ['../storage/*', '../../storage/*'],
