@@ -10,6 +10,7 @@ import { AuditBrowseRepo, type AuditCursor, type AuditFilter } from '../src/stor
 import { releaseMemory, writeTransaction } from '../src/storage/database.js';
 import { TEST_PIN_COST } from '../src/vault/slots.js';
 import { AUDIT_PAGE_SIZE, toLine } from '../src/web/audit-view.js';
+import { namedAuditRow } from '../src/storage/audit-repo.js';
 import type { Row } from './row.js';
 
 /**
@@ -148,7 +149,7 @@ export async function benchAudit(root: string, n = 1_000_000, runs = 200): Promi
       let shown = 0;
       const r = measure(runs, (i) => {
         const page = repo.page(c.filter(i), c.cursor?.(i) ?? {}, AUDIT_PAGE_SIZE);
-        shown += page.rows.map(toLine).length;
+        shown += page.rows.map((row) => toLine(namedAuditRow(row))).length;
       });
       if (shown === 0) throw new Error(`bench audit browse found nothing: ${c.label}`);
       rows.push({

@@ -22,6 +22,11 @@ import { RevealStore } from './services/gate.js';
 import { GatePages } from './services/gate-pages.js';
 import { UserDirectory } from './services/user-directory.js';
 import { EntryRecords } from './services/entry-records.js';
+import { SignInSessions } from './services/sign-in-sessions.js';
+import { HomeReading } from './services/home-reading.js';
+import { SetupReading } from './services/setup-reading.js';
+import { DisposalReading } from './services/disposal-reading.js';
+import { RecordsReading } from './services/records-reading.js';
 import { EnrolmentDesk } from './services/key-enrolment.js';
 import { NetworkDenials } from './services/network-denials.js';
 import { PinEnrolmentDesk } from './services/pin-enrolment.js';
@@ -52,6 +57,11 @@ export interface Core {
   gatePages: GatePages;
   users: UserDirectory;
   entryRecords: EntryRecords;
+  signIns: SignInSessions;
+  home: HomeReading;
+  setupReading: SetupReading;
+  disposals: DisposalReading;
+  records: RecordsReading;
 }
 
 /** Builds the core around an open vault. Tests that drive the web app without devices use it directly. */
@@ -69,6 +79,11 @@ export function composeCore(vault: Vault, opts: { pinCost?: PinCost | undefined 
     gatePages: new GatePages(vault, reveals.requests),
     users: new UserDirectory(vault),
     entryRecords: new EntryRecords(vault),
+    signIns: new SignInSessions(vault),
+    home: new HomeReading(vault, reveals.requests),
+    setupReading: new SetupReading(vault),
+    disposals: new DisposalReading(vault),
+    records: new RecordsReading(vault),
   };
 }
 

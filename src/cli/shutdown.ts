@@ -1,11 +1,18 @@
-import type { Server } from 'node:http';
 import type { LogEvent } from '../log.js';
 import type { RevealStore } from '../services/gate.js';
 import type { Vault } from '../services/vault.js';
+import { checkpointOnce } from '../storage/database.js';
+
+/** What the stop needs of the listening server (node:http's Server has these). */
+export interface StoppableServer {
+  close(done: () => void): unknown;
+  closeIdleConnections(): void;
+  closeAllConnections(): void;
+}
 
 /** What `serve` holds open, in the order it is let go. */
 export interface Running {
-  server: Server;
+  server: StoppableServer;
   reveals: RevealStore;
   /** Closed one after another; a failing one is logged and the next still closes. */
   devices: ReadonlyArray<{ name: string; close(): Promise<void> }>;
@@ -54,7 +61,7 @@ export async function stopGracefully(r: Running): Promise<void> {
   }
   try {
     if (!vault.db.readonly) {
-      const [result] = vault.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number; log: number; checkpointed: number }>;
+      const result = checkpointOnce(vault.db);
       log(result && result.busy === 0 ? 'info' : 'warn', 'wal_checkpointed', { busy: result?.busy ?? null, frames: result?.log ?? null, checkpointed: result?.checkpointed ?? null });
     }
   } catch (err) {

@@ -43,3 +43,16 @@ export class Secret<T extends string | Uint8Array = Uint8Array> {
 export function zeroize(...buffers: Array<Uint8Array | undefined>): void {
   for (const b of buffers) b?.fill(0);
 }
+
+/**
+ * Hands the values to `show` once and wipes them after, also when `show` throws: for codes shown once
+ * to their owner (recovery codes on the page that issues them). Code outside src/vault never calls
+ * `.expose()`; this is the one way a page puts a secret in front of its owner.
+ */
+export function showOnce<T extends string | Uint8Array, R>(secrets: readonly Secret<T>[], show: (values: T[]) => R): R {
+  try {
+    return show(secrets.map((s) => s.expose()));
+  } finally {
+    for (const s of secrets) s.wipe();
+  }
+}

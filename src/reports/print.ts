@@ -109,7 +109,7 @@ export function buildReport(vault: Vault, ctx: ReportContext, req: ReportRequest
     case 'entries': {
       const total = vault.entryLog.count(req.period.from, req.period.to);
       const rows = vault.entryLog.page(req.period.from, req.period.to, Math.max(total, 1), 0).filter((r) => r.seq <= maxSeq).reverse();
-      return buildEntriesReport(ctx, req.period, entryLogLines(vault, rows));
+      return buildEntriesReport(ctx, req.period, entryLogLines((ids) => vault.doorAlarms.byIds(ids), rows));
     }
     case 'disposal': {
       const names = new Map(vault.users.all().map((u) => [u.id, u.displayName]));
@@ -163,7 +163,7 @@ function noticePerson(vault: Vault, id: PersonId) {
 }
 
 function registerData(vault: Vault, repo: ReportRepo, maxSeq: number, now: Date): RegisterData {
-  const hasRules = vault.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'retention_rules'").pluck().get() !== undefined;
+  const rules = repo.retentionRules();
   const last = repo.lastOf(DISPOSAL_ACTION, maxSeq);
   return {
     counts: repo.registerCounts(),
@@ -181,8 +181,8 @@ function registerData(vault: Vault, repo: ReportRepo, maxSeq: number, now: Date)
       pin: vault.slots.pinSlotOf(u.id) !== undefined,
       keys: vault.securityKeys.ofUser(u.id).filter((k) => !k.revokedAt).length,
     })),
-    rules: hasRules ? (vault.db.prepare('SELECT document, years, start FROM retention_rules ORDER BY sort').all() as RegisterData['rules']) : null,
-    retention: hasRules ? retentionCounts(vault) : { running: 0, due: 0, held: 0 },
+    rules,
+    retention: rules ? retentionCounts(vault) : { running: 0, due: 0, held: 0 },
     disposals: { count: repo.countOf(DISPOSAL_ACTION, maxSeq), lastAt: last?.at ?? null },
     today: todayJst(now),
   };

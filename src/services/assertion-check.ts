@@ -1,7 +1,7 @@
 import { createHash, createPublicKey, verify as verifySignature } from 'node:crypto';
 import { FLAG, parseAuthData, requestCommitment } from '../devices/ctap2.js';
 import { AppError } from '../domain/errors.js';
-import type { RawAuditRow } from '../storage/audit-repo.js';
+import { namedAuditRow, type AuditRow, type RawAuditRow } from '../storage/audit-repo.js';
 import { RP_ID } from './security-keys.js';
 
 /**
@@ -26,20 +26,27 @@ export interface AssertionCheck {
 
 type Detail = Record<string, unknown>;
 
+/** An event as stored: by name, or the chain's tuple (read here by name only). */
+type StoredEvent = AuditRow | RawAuditRow;
+
+const named = (row: StoredEvent): AuditRow => (Array.isArray(row) ? namedAuditRow(row) : row);
+
 const b64u = (v: unknown) => Buffer.from(typeof v === 'string' ? v : '', 'base64url');
 
 /** Whether an event is an approval by security key (what the check applies to). */
-export function isKeyApproval(row: RawAuditRow): boolean {
-  if (row[4] !== 'gate.entry') return false;
-  const d = JSON.parse(row[9]) as Detail;
+export function isKeyApproval(stored: StoredEvent): boolean {
+  const row = named(stored);
+  if (row.action !== 'gate.entry') return false;
+  const d = JSON.parse(row.detail) as Detail;
   return d.method === 'security_key';
 }
 
 /** The commitment record of a gate.entry event, as requestCommitment builds it. */
-export function commitmentRecord(row: RawAuditRow): { record: string; hash: Buffer } {
-  const d = JSON.parse(row[9]) as Detail;
-  const personIds = (JSON.parse(row[5]) as { id: number }[]).map((s) => s.id);
-  const input = { requestId: Number(d.request_id), createdAt: String(d.requested_at ?? ''), code: String(d.code ?? ''), action: String(d.kind ?? ''), personIds, purpose: row[6] ?? '', operatorId: row[2] };
+export function commitmentRecord(stored: StoredEvent): { record: string; hash: Buffer } {
+  const row = named(stored);
+  const d = JSON.parse(row.detail) as Detail;
+  const personIds = (JSON.parse(row.subjects) as { id: number }[]).map((s) => s.id);
+  const input = { requestId: Number(d.request_id), createdAt: String(d.requested_at ?? ''), code: String(d.code ?? ''), action: String(d.kind ?? ''), personIds, purpose: row.purpose ?? '', operatorId: row.actorId };
   const record = JSON.stringify(['mnvault/gate/v2', input.requestId, input.createdAt, input.code, input.action, [...personIds].sort((a, b) => a - b), input.purpose, input.operatorId]);
   return { record, hash: requestCommitment(input) };
 }
@@ -48,11 +55,14 @@ export function commitmentRecord(row: RawAuditRow): { record: string; hash: Buff
  * Checks the approval at `entry` against the enrolment events. `enrolments`
  * and `revocations` are every security_key.enrolled / .revoked event.
  */
-export function checkStoredAssertion(entry: RawAuditRow, enrolments: readonly RawAuditRow[], revocations: readonly RawAuditRow[]): AssertionCheck {
+export function checkStoredAssertion(entryEvent: StoredEvent, storedEnrolments: readonly StoredEvent[], storedRevocations: readonly StoredEvent[]): AssertionCheck {
+  const entry = named(entryEvent);
   if (!isKeyApproval(entry)) {
-    throw new AppError('invalid', `seq ${entry[0]} はセキュリティキーによる承認（gate.entry、method=security_key）の記録ではありません。承認の記録の seq を指定してください。`);
+    throw new AppError('invalid', `seq ${entry.seq} はセキュリティキーによる承認（gate.entry、method=security_key）の記録ではありません。承認の記録の seq を指定してください。`);
   }
-  const d = JSON.parse(entry[9]) as Detail;
+  const enrolments = storedEnrolments.map(named);
+  const revocations = storedRevocations.map(named);
+  const d = JSON.parse(entry.detail) as Detail;
   const steps: AssertionCheck['steps'] = [];
   const step = (label: string, ok: boolean, note = '') => steps.push({ label, ok, note });
   const { record, hash } = commitmentRecord(entry);
@@ -60,12 +70,12 @@ export function checkStoredAssertion(entry: RawAuditRow, enrolments: readonly Ra
   step('コミットメント（承認した内容のハッシュ）が記録の clientDataHash と一致する', stored.equals(hash), hash.toString('base64url'));
 
   const enrolled = enrolments.find((e) => {
-    const ed = JSON.parse(e[9]) as Detail;
-    return e[0] < entry[0] && ed.key_id === d.key_id && ed.credential_id === d.credentialId;
+    const ed = JSON.parse(e.detail) as Detail;
+    return e.seq < entry.seq && ed.key_id === d.key_id && ed.credential_id === d.credentialId;
   });
-  step('同じキー（key_id と credentialId）の登録記録がこの承認より前にある', enrolled !== undefined, enrolled ? `seq ${enrolled[0]}` : '');
-  const revoked = revocations.find((e) => e[0] < entry[0] && (JSON.parse(e[9]) as Detail).key_id === d.key_id);
-  step('承認の時点でキーが無効化されていない', revoked === undefined, revoked ? `seq ${revoked[0]} で無効化` : '');
+  step('同じキー（key_id と credentialId）の登録記録がこの承認より前にある', enrolled !== undefined, enrolled ? `seq ${enrolled.seq}` : '');
+  const revoked = revocations.find((e) => e.seq < entry.seq && (JSON.parse(e.detail) as Detail).key_id === d.key_id);
+  step('承認の時点でキーが無効化されていない', revoked === undefined, revoked ? `seq ${revoked.seq} で無効化` : '');
 
   let parsed: ReturnType<typeof parseAuthData> | undefined;
   try {
@@ -80,12 +90,12 @@ export function checkStoredAssertion(entry: RawAuditRow, enrolments: readonly Ra
   let signed = false;
   if (enrolled) {
     try {
-      const key = createPublicKey({ key: b64u((JSON.parse(enrolled[9]) as Detail).public_key), format: 'der', type: 'spki' });
+      const key = createPublicKey({ key: b64u((JSON.parse(enrolled.detail) as Detail).public_key), format: 'der', type: 'spki' });
       signed = verifySignature('sha256', Buffer.concat([b64u(d.authData), hash]), { key, dsaEncoding: 'der' }, b64u(d.signature));
     } catch {
       signed = false;
     }
   }
   step('署名（ES256）が登録時の公開鍵で authData ‖ コミットメント に対して正しい', signed);
-  return { ok: steps.every((s) => s.ok), entrySeq: entry[0], enrolledSeq: enrolled?.[0] ?? null, commitment: hash.toString('base64url'), commitmentInput: record, steps };
+  return { ok: steps.every((s) => s.ok), entrySeq: entry.seq, enrolledSeq: enrolled?.seq ?? null, commitment: hash.toString('base64url'), commitmentInput: record, steps };
 }

@@ -1,9 +1,18 @@
 import { linkHolds } from '../audit/verify.js';
 import type { Secret } from '../domain/secret.js';
-import type { AuditBrowseRepo, AuditCursor, AuditFilter, AuditPage } from '../storage/audit-browse-repo.js';
-import { namedAuditRow, type AuditRepo, type AuditRow, type RawAuditRow } from '../storage/audit-repo.js';
+import type { AuditBrowseRepo, AuditCursor, AuditFilter } from '../storage/audit-browse-repo.js';
+import { namedAuditRow, type AuditRepo, type AuditRow } from '../storage/audit-repo.js';
 import type { PersonsRepo } from '../storage/persons-repo.js';
 import type { UsersRepo } from '../storage/users-repo.js';
+
+export type { AuditCursor, AuditFilter, AuditRow };
+
+/** One page of the trail as the audit pages read it: events by name, and whether newer / older ones exist. */
+export interface AuditEventPage {
+  rows: AuditRow[];
+  newer: boolean;
+  older: boolean;
+}
 
 export interface AuditReadingDeps {
   browse: AuditBrowseRepo;
@@ -21,19 +30,20 @@ export interface AuditReadingDeps {
 export class AuditReading {
   constructor(private readonly deps: AuditReadingDeps) {}
 
-  page(filter: AuditFilter, cursor: AuditCursor, limit: number): AuditPage {
-    return this.deps.browse.page(filter, cursor, limit);
+  page(filter: AuditFilter, cursor: AuditCursor, limit: number): AuditEventPage {
+    const page = this.deps.browse.page(filter, cursor, limit);
+    return { rows: page.rows.map(namedAuditRow), newer: page.newer, older: page.older };
   }
 
   /** One event by its seq, with the names of its subjects resolved; undefined when there is none. */
-  event(seq: number): { row: RawAuditRow; named: AuditRow } | undefined {
+  event(seq: number): AuditRow | undefined {
     const row = this.deps.browse.bySeq(seq);
-    return row && { row, named: namedAuditRow(row) };
+    return row && namedAuditRow(row);
   }
 
   /** Every event of one action, oldest first (enrolments and revocations of security keys). */
-  allOf(action: string): RawAuditRow[] {
-    return this.deps.browse.allOf(action);
+  allOf(action: string): AuditRow[] {
+    return this.deps.browse.allOf(action).map(namedAuditRow);
   }
 
   /** The seq of the chain's newest event (0 when empty). */

@@ -2,6 +2,8 @@ import type { DoorAlarm } from '../storage/door-repo.js';
 import type { EntryLogRow } from '../storage/entry-log-repo.js';
 import type { Vault } from './vault.js';
 
+export type { DoorAlarm, EntryLogRow };
+
 /**
  * The entry log's read model (入退室記録): approvals at the appliance, door
  * events and alarms as the trail holds them, and the door alarms they name.

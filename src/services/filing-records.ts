@@ -18,6 +18,11 @@ export function handoverRecord(vault: Pick<Vault, 'db'>, id: number): HandoverRe
   return { ...h, subjects: JSON.parse(h.subjects) as AuditSubject[] };
 }
 
+/** A handover's submission record as first made and each 訂正 after it, oldest first. */
+export function submissionHistory(vault: Pick<Vault, 'db'>, id: number) {
+  return new FilingCorrectionsRepo(vault.db).history(id);
+}
+
 /**
  * Records where a handover's file was submitted: the destination's name, the
  * day and the receipt number, checked by the domain (filing-record.ts). Once

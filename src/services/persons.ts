@@ -3,6 +3,7 @@ import { japanDate, parseDate } from '../domain/dates.js';
 import { AppError } from '../domain/errors.js';
 import { CORPORATE_NUMBER_ON_HELD_REFUSAL } from '../domain/number-eligibility.js';
 import type { Person, PersonId, PersonKind } from '../domain/persons.js';
+import { namedAuditRow, type AuditRow } from '../storage/audit-repo.js';
 import { writeTransaction } from '../storage/database.js';
 import type { PersonListRow } from '../storage/persons-repo.js';
 import { FormError, type FieldErrors } from './accounts.js';
@@ -143,7 +144,8 @@ export interface PersonDetail {
   retentionEnd: string | null;
   /** The retention end under the rules, its batch, any legal hold and the disposal that destroyed the number. */
   retention: ReturnType<typeof personRetention>;
-  history: ReturnType<Vault['auditRepo']['forPerson']>;
+  /** The person's events, newest first, by name. */
+  history: AuditRow[];
 }
 
 /** Everything the person page shows. Never the number: only its state. */
@@ -162,7 +164,15 @@ export function personDetail(vault: Vault, id: PersonId): PersonDetail {
     identityChecks: vault.identityChecks.forPerson(id),
     retentionEnd: retention.result?.end ?? null,
     retention,
-    history: vault.auditRepo.forPerson(id),
+    history: vault.auditRepo.forPerson(id).map(namedAuditRow),
+  };
+}
+
+/** The purpose notices given to a person and the roles the person holds (with the supporting person), for the person page. */
+export function noticesAndRoles(vault: Vault, id: PersonId) {
+  return {
+    notices: vault.purposeNotices.forPerson(id),
+    roles: vault.roles.forPerson(id).map((r) => ({ ...r, supporter: r.supporterId === null ? undefined : vault.persons.byId(r.supporterId) })),
   };
 }
 

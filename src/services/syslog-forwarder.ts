@@ -4,6 +4,7 @@ import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { formatSyslog, frame } from '../audit/syslog-format.js';
 import { AppError } from '../domain/errors.js';
+import { namedAuditRow } from '../storage/audit-repo.js';
 import type { Vault } from './vault.js';
 
 export interface SyslogTarget {
@@ -90,8 +91,9 @@ export class SyslogForwarder {
     const ctx = { hostname: this.host, procId: String(process.pid), vaultId: this.vault.vaultId };
     for (const row of this.vault.auditRepo.iterateRaw(this.lastSeq + 1)) {
       this.queue.push(frame(formatSyslog(row, ctx)));
-      this.queueSeqs.push(row[0]);
-      this.lastSeq = row[0];
+      const { seq } = namedAuditRow(row);
+      this.queueSeqs.push(seq);
+      this.lastSeq = seq;
       if (this.queue.length > this.capacity) {
         this.queue.shift();
         this.queueSeqs.shift();

@@ -235,6 +235,12 @@ export function checkpointTruncate(db: Db, tries = 5): boolean {
   return false;
 }
 
+/** One TRUNCATE checkpoint with SQLite's figures, as the graceful stop logs them: `busy` 0 when every frame moved. */
+export function checkpointOnce(db: Db): { busy: number; log: number; checkpointed: number } | undefined {
+  const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number; log: number; checkpointed: number }>;
+  return result;
+}
+
 /** How hard a commit waits for the disk: NORMAL for steps a crash may lose whole, FULL (the default) otherwise. */
 export function setSynchronous(db: Db, mode: 'NORMAL' | 'FULL'): void {
   db.pragma(`synchronous = ${mode}`);

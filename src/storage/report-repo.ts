@@ -60,4 +60,15 @@ export class ReportRepo {
   countOf(action: string, maxSeq: number): number {
     return this.db.prepare('SELECT count(*) FROM audit_events WHERE action = ? AND seq <= ?').pluck().get(action, maxSeq) as number;
   }
+
+  /** The retention rules as the register prints them, or null in a vault from before migration 008 (no rules table). */
+  retentionRules(): { document: string; years: number; start: string }[] | null {
+    const hasRules = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'retention_rules'").pluck().get() !== undefined;
+    return hasRules ? (this.db.prepare('SELECT document, years, start FROM retention_rules ORDER BY sort').all() as { document: string; years: number; start: string }[]) : null;
+  }
+
+  /** Persons whose number is held now, by id: what an encrypted file of the vault holds, for the incident view. */
+  heldPersons(): { id: number; name: string }[] {
+    return this.db.prepare(`SELECT p.id, p.name FROM persons p JOIN person_numbers n ON n.person_id = p.id AND n.state = 'held' ORDER BY p.id`).all() as { id: number; name: string }[];
+  }
 }

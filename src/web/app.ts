@@ -63,6 +63,11 @@ import type { NetworkDenials } from '../services/network-denials.js';
 import type { GatePages } from '../services/gate-pages.js';
 import type { UserDirectory } from '../services/user-directory.js';
 import type { EntryRecords } from '../services/entry-records.js';
+import type { SignInSessions } from '../services/sign-in-sessions.js';
+import type { HomeReading } from '../services/home-reading.js';
+import type { SetupReading } from '../services/setup-reading.js';
+import type { DisposalReading } from '../services/disposal-reading.js';
+import type { RecordsReading } from '../services/records-reading.js';
 
 export interface WebDeps {
   /** Chromium for PDF reports (default /usr/bin/chromium). */
@@ -111,6 +116,16 @@ export interface WebDeps {
   users: UserDirectory;
   /** The entry log and door alarms as pages read them. */
   entryRecords: EntryRecords;
+  /** Sessions and pending sign-ins as stored. */
+  signIns: SignInSessions;
+  /** The home page's tasks and set-up facts. */
+  home: HomeReading;
+  /** The set-up and status pages' settings and facts. */
+  setupReading: SetupReading;
+  /** Disposals, retention rules and erasures as the pages read them. */
+  disposals: DisposalReading;
+  /** The person list, campaigns and filing records as the pages read them. */
+  records: RecordsReading;
 }
 
 /** Permission check, the one place routes ask: a signed-in user whose role grants it (any one of several). */
@@ -177,7 +192,7 @@ export function createApp(deps: WebDeps): express.Express {
   app.use('/static', express.static(packagePath('public'), { fallthrough: false, index: false }));
   app.use(cookieParser());
   app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 }));
-  app.use(loadSession(deps.vault, deps.secure));
+  app.use(loadSession(deps.signIns, deps.secure));
   app.use((_req, res, next) => {
     const role = res.locals.session?.user.role;
     res.locals.user = res.locals.session?.user;

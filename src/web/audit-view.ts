@@ -3,9 +3,7 @@ import { looksLikeNumber } from '../domain/digits.js';
 import { ENTRY_PURPOSES, findEntryPurpose } from '../domain/entry-purposes.js';
 import { AppError } from '../domain/errors.js';
 import { findPurpose, PURPOSES } from '../domain/purposes.js';
-import type { AuditReading } from '../services/audit-reading.js';
-import { namedAuditRow, type RawAuditRow } from '../storage/audit-repo.js';
-import type { AuditCursor, AuditFilter } from '../storage/audit-browse-repo.js';
+import type { AuditCursor, AuditFilter, AuditReading, AuditRow } from '../services/audit-reading.js';
 import { AUDIT_MESSAGES as A } from './messages-audit.js';
 import { formatTime } from './view-models.js';
 import { japanDayStart } from '../domain/dates.js';
@@ -145,8 +143,7 @@ function personsText(subjects: string): string {
   return A.others.replace('{name}', s[0]!.name).replace('{n}', String(s.length - 1));
 }
 
-export function toLine(row: RawAuditRow): AuditLine {
-  const e = namedAuditRow(row);
+export function toLine(e: AuditRow): AuditLine {
   return {
     seq: e.seq,
     at: formatTime(e.at),
@@ -198,7 +195,7 @@ export function chainState(reading: AuditReading): ChainState {
   let cursor: AuditCursor = {};
   for (let i = 0; i < 5 && !verified; i++) {
     const page = reading.page({ actions: ['audit.verified'] }, cursor, 20);
-    for (const e of page.rows.map(namedAuditRow)) {
+    for (const e of page.rows) {
       const d = JSON.parse(e.detail) as Detail;
       if (d.result === 'broken') {
         broken ??= { reason: String(d.reason ?? ''), at: formatTime(e.at), by: e.actorName, eventSeq: e.seq };
@@ -208,7 +205,7 @@ export function chainState(reading: AuditReading): ChainState {
       break;
     }
     if (!page.older) break;
-    cursor = { before: namedAuditRow(page.rows.at(-1)!).seq };
+    cursor = { before: page.rows.at(-1)!.seq };
   }
   return { head: head ? { seq: head.seq, hash: head.hash.toString('hex') } : null, verified, broken: broken && (!verified || broken.eventSeq > verified.eventSeq) ? broken : null };
 }

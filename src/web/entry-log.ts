@@ -3,9 +3,7 @@ import { cardReadFailureLabel } from '../domain/card-read-failures.js';
 import { AppError } from '../domain/errors.js';
 import { findPurpose } from '../domain/purposes.js';
 import type { EntryRecords } from '../services/entry-records.js';
-import type { Vault } from '../services/vault.js';
-import type { DoorAlarm } from '../storage/door-repo.js';
-import type { EntryLogRow } from '../storage/entry-log-repo.js';
+import type { DoorAlarm, EntryLogRow } from '../services/entry-records.js';
 import { M } from './messages.js';
 import { formatTime } from './view-models.js';
 import { japanClock, japanMonthStart } from '../domain/dates.js';
@@ -71,14 +69,14 @@ function acknowledgementOf(alarm: DoorAlarm | undefined): string {
 export function entryLogPage(records: EntryRecords, month: { from: string; to: string }, page: number): { lines: EntryLogLine[]; total: number; pages: number } {
   const total = records.count(month.from, month.to);
   const rows = records.page(month.from, month.to, ENTRY_LOG_PAGE_SIZE, (page - 1) * ENTRY_LOG_PAGE_SIZE);
-  return { lines: entryLogLines({ doorAlarms: { byIds: (ids) => records.alarms(ids) } }, rows), total, pages: Math.max(1, Math.ceil(total / ENTRY_LOG_PAGE_SIZE)) };
+  return { lines: entryLogLines((ids) => records.alarms(ids), rows), total, pages: Math.max(1, Math.ceil(total / ENTRY_LOG_PAGE_SIZE)) };
 }
 
 /** Rows of the entry log as lines (the page and the printed 入退室記録 say the same thing). */
-export function entryLogLines(vault: { doorAlarms: Pick<Vault['doorAlarms'], 'byIds'> }, rows: readonly EntryLogRow[]): EntryLogLine[] {
+export function entryLogLines(alarmsById: (ids: readonly number[]) => Map<number, DoorAlarm>, rows: readonly EntryLogRow[]): EntryLogLine[] {
   const details = rows.map((r) => JSON.parse(r.detail) as Detail);
   const alarmIds = details.map((d) => d.alarm_id).filter((id): id is number => typeof id === 'number');
-  const alarms = vault.doorAlarms.byIds(alarmIds);
+  const alarms = alarmsById(alarmIds);
   const lines = rows.map((r, i): EntryLogLine => {
     const d = details[i]!;
     const base = { seq: r.seq, at: formatTime(r.at), device: r.device ?? '', kind: '', purpose: '', persons: '', method: '', remark: '', acknowledgement: '' };

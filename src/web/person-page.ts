@@ -1,7 +1,7 @@
 import { japanDate } from '../domain/dates.js';
 import { purposesOffered } from '../domain/purpose-use.js';
 import { defaultNoticePurposes, findPurpose, purposesFor } from '../domain/purposes.js';
-import type { PersonDetail } from '../services/persons.js';
+import { noticesAndRoles, type PersonDetail } from '../services/persons.js';
 import { kindsOf, notifiedPurposes, purposeFacts } from '../services/purpose-use.js';
 import type { Vault } from '../services/vault.js';
 import { codeTargets } from '../services/intake.js';
@@ -24,13 +24,14 @@ export function personPage(vault: Vault, d: PersonDetail, extra: Record<string, 
   const offered = purposesOffered(facts, japanDate(vault.clock.now()));
   const offeredCodes = new Set(offered.map((p) => p.code as string));
   const kinds = kindsOf(vault, d.person);
+  const { notices, roles } = noticesAndRoles(vault, d.person.id);
   return {
     d,
     purposes: notified.map((c) => findPurpose(c)?.name ?? c),
-    notices: vault.purposeNotices.forPerson(d.person.id),
+    notices,
     revealPurposes: offered,
     addablePurposes: kinds.flatMap((k) => purposesFor(k)).filter((p, i, all) => all.indexOf(p) === i && !notified.includes(p.code)),
-    roles: vault.roles.forPerson(d.person.id).map((r) => ({ ...r, supporter: r.supporterId === null ? undefined : vault.persons.byId(r.supporterId) })),
+    roles,
     coApprovable: notified.filter((c) => !offeredCodes.has(c)).map((c) => findPurpose(c)!).filter((p) => p !== undefined),
     history: toHistory(d.history),
     codeTargets: codeTargetsOf(vault, d),

@@ -1,4 +1,4 @@
-import type { Role } from '../storage/users-repo.js';
+import type { Role } from '../domain/users.js';
 
 /**
  * Who may do what, in one table. Routes ask for a permission;

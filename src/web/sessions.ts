@@ -1,9 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { userView, type UserView } from '../domain/users.js';
-import type { Vault } from '../services/vault.js';
-import { tryWriteNow, writeTransaction } from '../storage/database.js';
-import { faultOf } from '../storage/storage-errors.js';
+import type { SignInSessions } from '../services/sign-in-sessions.js';
 
 export const SESSION_COOKIE = 'mnv_session';
 export const PRE_CSRF_COOKIE = 'mnv_pre';
@@ -54,22 +52,23 @@ function withinLimits(createdAt: number, lastSeenAt: number, now: number): boole
  * Loads the server-side session named by the cookie. Sessions end after 15
  * minutes idle or 8 hours in all; a disabled user's session ends at once.
  */
-export function loadSession(vault: Vault, secure: boolean) {
+export function loadSession(signIns: SignInSessions, secure: boolean) {
   return (req: Request, res: Response, next: NextFunction) => {
     const id = (req.cookies as Record<string, string> | undefined)?.[cookieName(SESSION_COOKIE, secure)];
     if (typeof id === 'string' && id.length > 0 && id.length <= 64) {
       const idHash = hashId(id);
-      const row = vault.sessions.get(idHash);
-      const now = vault.clock.now().getTime();
-      const user = row && vault.users.byId(row.userId);
+      const found = signIns.session(idHash);
+      const row = found?.row;
+      const now = signIns.now().getTime();
+      const user = found?.user;
       if (row && user && !user.disabledAt && withinLimits(Date.parse(row.createdAt), Date.parse(row.lastSeenAt), now)) {
         // Skipped (tried again on a later request) while another process holds the write lock, and while
         // the storage takes no write (full, read-only): a page that only shows data is still served.
-        if (now - Date.parse(row.lastSeenAt) > 30_000) touchIfWritable(vault, idHash, now);
+        if (now - Date.parse(row.lastSeenAt) > 30_000) signIns.touch(idHash, new Date(now));
         res.locals.session = { idHash, user: userView(user), csrfToken: row.csrfToken };
         res.locals.csrfToken = row.csrfToken;
       } else {
-        if (row) vault.sessions.delete(idHash);
+        if (row) signIns.end(idHash);
         res.locals.sessionExpired = true;
         res.clearCookie(cookieName(SESSION_COOKIE, secure), cookieOptions(secure));
       }
@@ -92,20 +91,19 @@ export function loadSession(vault: Vault, secure: boolean) {
  * fixation). Expired sessions of everyone are deleted, and the account keeps
  * at most MAX_SESSIONS_PER_USER (the oldest end).
  */
-export function startSession(vault: Vault, res: Response, user: UserView, client: string | null, secure: boolean): void {
+export function startSession(signIns: SignInSessions, res: Response, user: UserView, client: string | null, secure: boolean): void {
   const id = randomBytes(32).toString('base64url');
-  const now = vault.clock.now();
+  const now = signIns.now();
   const at = now.toISOString();
-  writeTransaction(vault.db, () => {
-    vault.sessions.deleteOlderThan(new Date(now.getTime() - IDLE_MS).toISOString(), new Date(now.getTime() - ABSOLUTE_MS).toISOString());
-    vault.sessions.insert({ idHash: hashId(id), userId: user.id, csrfToken: randomBytes(32).toString('base64url'), client, createdAt: at, lastSeenAt: at });
-    vault.sessions.keepNewest(user.id, MAX_SESSIONS_PER_USER);
-  });
+  signIns.start(
+    { idHash: hashId(id), userId: user.id, csrfToken: randomBytes(32).toString('base64url'), client, createdAt: at, lastSeenAt: at },
+    { idleBefore: new Date(now.getTime() - IDLE_MS).toISOString(), createdBefore: new Date(now.getTime() - ABSOLUTE_MS).toISOString(), keep: MAX_SESSIONS_PER_USER },
+  );
   res.cookie(cookieName(SESSION_COOKIE, secure), id, cookieOptions(secure));
 }
 
-export function endSession(vault: Vault, res: Response, secure: boolean): void {
-  if (res.locals.session) vault.sessions.delete(res.locals.session.idHash);
+export function endSession(signIns: SignInSessions, res: Response, secure: boolean): void {
+  if (res.locals.session) signIns.end(res.locals.session.idHash);
   res.clearCookie(cookieName(SESSION_COOKIE, secure), cookieOptions(secure));
 }
 
@@ -118,14 +116,4 @@ export function checkCsrf(req: Request, res: Response, next: NextFunction): void
   if (ok) return next();
   res.status(403);
   next(Object.assign(new Error('csrf'), { status: 403, csrf: true }));
-}
-
-/** Records a session's last view; a storage fault skips it (the write that matters reports the fault). */
-function touchIfWritable(vault: Vault, idHash: Buffer, now: number): void {
-  try {
-    tryWriteNow(vault.db, () => vault.sessions.touch(idHash, new Date(now).toISOString()));
-  } catch (err) {
-    const fault = faultOf(err);
-    if (fault !== 'full' && fault !== 'readonly') throw err;
-  }
 }

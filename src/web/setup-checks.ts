@@ -2,11 +2,10 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BlockList } from 'node:net';
-import { companyName, COMPANY_NAME_KEY } from '../services/settings.js';
-import { checkBackupDir, META, reviewedSteps, SETUP_STEPS, setupCompletedAt, type BackupDirCheck, type SetupStep } from '../services/setup.js';
+import { companyName } from '../services/settings.js';
+import { checkBackupDir, reviewedSteps, SETUP_STEPS, setupCompletedAt, type BackupDirCheck, type SetupStep } from '../services/setup.js';
 import type { WebDeps } from './app.js';
 import { STORAGE_FAULT_MESSAGE } from '../domain/storage-faults.js';
-import { quickCheck } from '../storage/integrity.js';
 import { SETUP_MESSAGES as S, STATUS_MESSAGES as T } from './messages-setup.js';
 import { isAllowed, parseNetworks } from './network.js';
 
@@ -80,15 +79,11 @@ export function tryNetworks(value: string, address: string): TryResult {
 }
 
 export function handlersWithPins(deps: WebDeps): { id: string; login: string; displayName: string; hasPin: boolean }[] {
-  const { vault } = deps;
-  return vault.users
-    .all()
-    .filter((u) => u.role === 'handler' && !u.disabledAt)
-    .map((u) => ({ id: u.id, login: u.login, displayName: u.displayName, hasPin: vault.slots.pinSlotOf(u.id) !== undefined }));
+  return deps.setupReading.handlersWithPins();
 }
 
 export function backupCheck(deps: WebDeps): BackupDirCheck | null {
-  const path = deps.vault.meta.get(META.backupDir);
+  const path = deps.setupReading.backupDirSetting();
   return path ? checkBackupDir(path, deps.vault.dataDir) : null;
 }
 
@@ -98,7 +93,7 @@ const href = (step: SetupStep) => `/admin/setup/${step}`;
 export function setupChecks(deps: WebDeps): Check[] {
   const { vault } = deps;
   const out: Check[] = [];
-  const name = vault.meta.get(COMPANY_NAME_KEY);
+  const name = deps.setupReading.companyNameSetting();
   out.push({ key: 'company', title: S.steps.company!, state: name ? 'ok' : 'attention', detail: name ? companyName(vault) : S.company.unset, todo: name ? null : S.company.help, href: href('company') });
 
   const nets = networkList(deps.allowedNetworks);
@@ -116,7 +111,7 @@ export function setupChecks(deps: WebDeps): Check[] {
     href: href('pinpad'),
   });
 
-  const enrolled = vault.securityKeys.active().length;
+  const enrolled = deps.setupReading.activeKeyCount();
   out.push({
     key: 'security-key',
     title: S.steps['security-key']!,
@@ -127,7 +122,7 @@ export function setupChecks(deps: WebDeps): Check[] {
   });
 
   const door = deps.door?.status() ?? { relay: 'none', sensor: 'none', simulated: false, recordFailed: false };
-  const alarms = vault.doorAlarms.openCount();
+  const alarms = deps.entryRecords.openAlarmCount();
   const doorUnused = door.relay === 'none' && door.sensor === 'none';
   const doorBad = door.relay === 'failed' || door.sensor === 'failed' || door.recordFailed || alarms > 0;
   const relayText = { ready: '設定済み', failed: '失敗', none: 'なし' }[door.relay];
@@ -244,7 +239,7 @@ export function formatUptime(seconds: number): string {
 export function systemChecks(deps: WebDeps): Check[] {
   const { vault } = deps;
   const out: Check[] = [];
-  const dev = vault.credential.development;
+  const dev = deps.setupReading.developmentKey();
   out.push({ key: 'credential', title: T.credential, state: dev ? 'attention' : 'ok', detail: dev ? T.credentialDev : T.credentialProduction, todo: dev ? T.credentialDevTodo : null, href: null });
   if (deps.simulateDevices) out.push({ key: 'simulated', title: T.simulated, state: 'attention', detail: '--simulate-devices', todo: T.simulatedTodo, href: null });
   const tls = tlsInfo(vault.dataDir, vault.clock.now());
@@ -256,10 +251,10 @@ export function systemChecks(deps: WebDeps): Check[] {
     const todo = days < 0 ? T.tlsExpired : days < 30 ? (tls.kind === 'operator' ? T.tlsOperator : T.tlsSoon) : null;
     out.push({ key: 'tls', title: T.tls, state, detail: T.tlsExpires.replace('{date}', tls.notAfter!.toISOString().slice(0, 10)).replace('{days}', String(days)), todo, href: tls.kind === 'local-ca' ? '/ca' : null });
   }
-  out.push(clockCheck(vault.dataDir, vault.clock.now(), vault.auditRepo.latest(1)[0]?.[1] ?? null));
+  out.push(clockCheck(vault.dataDir, vault.clock.now(), deps.setupReading.newestEventAt()));
   const unconstrained = localCaUnconstrained(vault.dataDir);
   if (unconstrained) out.push({ key: 'ca', title: T.caConstraints, state: 'attention', detail: T.caUnconstrained, todo: T.caUnconstrainedTodo, href: '/ca' });
-  const integrity = quickCheck(vault.db);
+  const integrity = deps.setupReading.integrity();
   // Damage the check found is the service's state too (/health, the trail), not only this page's row.
   if (!integrity.ok && !integrity.problem?.startsWith('SQLITE_BUSY')) deps.storage?.noteDamaged(integrity.problem ?? '');
   const storage = deps.storage?.state();

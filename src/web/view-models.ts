@@ -1,6 +1,6 @@
 import { eraOf, japanClock } from '../domain/dates.js';
 import { findPurpose } from '../domain/purposes.js';
-import type { RawAuditRow } from '../storage/audit-repo.js';
+import type { AuditRow } from '../services/audit-reading.js';
 import { M } from './messages.js';
 
 /** 西暦 with the 和暦 year beside it, as forms use both: 1990年4月1日（平成2年）. */
@@ -27,12 +27,12 @@ export interface HistoryRow {
   purpose: string;
 }
 
-export function toHistory(rows: readonly RawAuditRow[]): HistoryRow[] {
+export function toHistory(rows: readonly AuditRow[]): HistoryRow[] {
   return rows.map((r) => ({
-    seq: r[0],
-    at: formatTime(r[1]),
-    actor: r[3],
-    action: M.actions[r[4]] ?? r[4],
-    purpose: r[6] ? (findPurpose(r[6])?.name ?? r[6]) : '',
+    seq: r.seq,
+    at: formatTime(r.at),
+    actor: r.actorName,
+    action: M.actions[r.action] ?? r.action,
+    purpose: r.purpose ? (findPurpose(r.purpose)?.name ?? r.purpose) : '',
   }));
 }

@@ -1,6 +1,6 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { Secret } from '../../domain/secret.js';
+import { Secret, showOnce } from '../../domain/secret.js';
 import { FormError } from '../../services/accounts.js';
 import { changeOwnPin, regenerateRecoveryCode } from '../../services/slot-changes.js';
 import { changeOwnPassword } from '../../services/account-changes.js';
@@ -75,12 +75,8 @@ export function recoveryCodeRoutes(deps: WebDeps): Router {
       if (!(err instanceof FormError)) throw err;
       return res.status(400).render('account/recovery', { errors: err.fields });
     }
-    try {
-      res.set('Cache-Control', 'no-store');
-      res.render('account/recovery-code', { code: code.expose() });
-    } finally {
-      code.wipe();
-    }
+    res.set('Cache-Control', 'no-store');
+    showOnce([code], ([shown]) => res.render('account/recovery-code', { code: shown }));
   });
   return r;
 }

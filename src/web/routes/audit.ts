@@ -66,15 +66,14 @@ export function auditRoutes(deps: WebDeps): Router {
 
   r.get('/:seq', read, (req, res) => {
     const seq = intParam(req.params.seq);
-    const found = reading.event(seq);
-    if (!found) throw new AppError('not_found', `seq ${seq} の監査記録はありません。`);
-    const { row, named: e } = found;
+    const e = reading.event(seq);
+    if (!e) throw new AppError('not_found', `seq ${seq} の監査記録はありません。`);
     const subjects = JSON.parse(e.subjects) as { id: number; name: string }[];
     let assertion = null;
-    if (isKeyApproval(row)) {
-      const check = checkStoredAssertion(row, reading.allOf('security_key.enrolled'), reading.allOf('security_key.revoked'));
+    if (isKeyApproval(e)) {
+      const check = checkStoredAssertion(e, reading.allOf('security_key.enrolled'), reading.allOf('security_key.revoked'));
       const d = JSON.parse(e.detail) as Record<string, unknown>;
-      const enrolled = check.enrolledSeq ? reading.event(check.enrolledSeq)?.named : undefined;
+      const enrolled = check.enrolledSeq ? reading.event(check.enrolledSeq) : undefined;
       assertion = {
         check,
         fields: ['credentialId', 'authData', 'signature', 'signCount', 'clientDataHash'].map((k) => ({ key: k, value: String(d[k] ?? '') })),

@@ -60,7 +60,7 @@ export function authRoutes(deps: WebDeps): Router {
     if (!result.ok) return res.status(401).render('login', { error: result.message, notice: null, login });
     attempt.release();
     // The second step (second factor or its enrolment) decides when the session starts.
-    afterPassword(deps.vault, req, res, result.user, client, deps.secure);
+    afterPassword(deps.vault, deps.signIns, req, res, result.user, client, deps.secure);
   });
 
   r.post('/logout', (req, res) => {
@@ -68,7 +68,7 @@ export function authRoutes(deps: WebDeps): Router {
     if (user) {
       recordSignOut(deps.vault, user, clientOf(req));
     }
-    endSession(deps.vault, res, deps.secure);
+    endSession(deps.signIns, res, deps.secure);
     res.redirect(303, '/login?out=1');
   });
   return r;

@@ -41,7 +41,7 @@ export function campaignRoutes(deps: WebDeps): Router {
   const userId = (res: Response) => res.locals.session!.user.id;
 
   const indexView = (form: Record<string, unknown>, errors: Record<string, string>) => ({
-    campaigns: vault.campaigns.recent(50).map((c) => ({ c, counts: vault.campaigns.counts(c.id, vault.clock.now().toISOString()) })),
+    campaigns: deps.records.recentCampaigns(50, vault.clock.now()),
     filters: CAMPAIGN_FILTERS.map((f) => ({ code: f, label: CAMPAIGN_FILTER_LABEL[f] })),
     purposes: { employee: purposesFor('employee'), dependant: purposesFor('dependant'), payee: purposesFor('payee') },
     contact: intakeContact(vault),
@@ -103,7 +103,7 @@ export function campaignRoutes(deps: WebDeps): Router {
   r.get('/:id/slips/:batch', requirePermission('intake.write'), async (req, res) => {
     const id = intParam(req.params.id);
     const b = batchOf(req, res);
-    if (!b) return void res.status(410).render('campaigns/slips-gone', { campaign: vault.campaigns.byId(id) ?? null, id });
+    if (!b) return void res.status(410).render('campaigns/slips-gone', { campaign: deps.records.campaign(id) ?? null, id });
     const pg = pageOf(req, b);
     res.render('campaigns/slips', {
       b, id, layout: layoutOf(req), ...pg, slips: await slipModels(req, pg.slips), company: companyName(vault), contact: intakeContact(vault), base: baseUrl(deps, req),

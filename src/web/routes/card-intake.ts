@@ -38,7 +38,7 @@ export function cardIntakeRoutes(deps: WebDeps): Router {
   /** The campaign a card read is started from (a query or form field), checked to ask this person; undefined when none. */
   const campaignOf = (raw: unknown, d: ReturnType<typeof personDetail>) => {
     if (raw === undefined || raw === '') return undefined;
-    const campaign = vault.campaigns.byId(intParam(raw));
+    const campaign = deps.records.campaign(intParam(raw));
     if (!campaign || !cardCampaignAsks(vault, campaign.id, d.person)) throw new AppError('not_found', MC.notInCampaign);
     return campaign;
   };
@@ -116,7 +116,7 @@ export function cardIntakeRoutes(deps: WebDeps): Router {
 
   /** The campaign a card read was started from, for the link back (its name as it is now). */
   function campaignLink(campaignId: number | null) {
-    const c = campaignId === null ? undefined : vault.campaigns.byId(campaignId);
+    const c = campaignId === null ? undefined : deps.records.campaign(campaignId);
     return c ? { id: c.id, name: c.name } : null;
   }
 }

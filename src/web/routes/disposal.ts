@@ -29,7 +29,7 @@ export function disposalRoutes(deps: WebDeps): Router {
   const { vault } = deps;
 
   r.get('/', requirePermission('disposal.read'), (_req, res) => {
-    res.render('disposal/index', { list: disposalList(vault), open: vault.retention.disposals('proposed'), done: vault.retention.disposals('executed', 20) });
+    res.render('disposal/index', { list: disposalList(vault), open: deps.disposals.disposals('proposed'), done: deps.disposals.disposals('executed', 20) });
   });
 
   r.post('/', requirePermission('disposal.propose'), (req, res) => {
@@ -40,13 +40,13 @@ export function disposalRoutes(deps: WebDeps): Router {
 
   r.get('/:id', requirePermission('disposal.read'), (req, res) => {
     const id = intParam(req.params.id);
-    const d = vault.retention.disposal(id) ?? notFound();
+    const d = deps.disposals.disposal(id) ?? notFound();
     const user = res.locals.session!.user;
-    const ownBlocked = d.proposedBy === user.id && vault.retention.activeAdminCount() > 1;
+    const ownBlocked = d.proposedBy === user.id && deps.disposals.activeAdminCount() > 1;
     res.render('disposal/show', {
       d,
-      persons: vault.retention.disposalPersons(id),
-      ruleNames: Object.fromEntries(vault.retention.rules().map((x) => [x.code, x.name])) as Record<string, string>,
+      persons: deps.disposals.disposalPersons(id),
+      ruleNames: deps.disposals.ruleNames(),
       backupDays: schedule(vault).backupRetentionDays,
       backups: d.state === 'executed' && can(res.locals.session!.user.role, 'backups.manage') ? backupsPredating(vault, id) : null,
       ownBlocked,
@@ -60,7 +60,7 @@ export function disposalRoutes(deps: WebDeps): Router {
   r.post('/:id/approve', requirePermission('disposal.approve'), (req, res) => {
     const id = intParam(req.params.id);
     const form = parseBody(req, ConfirmSchema);
-    if (!vault.retention.disposal(id)) notFound();
+    if (!deps.disposals.disposal(id)) notFound();
     // Approval destroys numbers at once: it is asked twice.
     if (form.confirm !== '1') {
       const t = M.accounts.confirm.disposal;
@@ -93,7 +93,7 @@ export function retentionRoutes(deps: WebDeps): Router {
   const { vault } = deps;
 
   r.get('/', requirePermission('disposal.read'), (req, res) => {
-    res.render('retention/index', { rules: vault.retention.rules(), schedule: schedule(vault), saved: req.query.saved === '1' });
+    res.render('retention/index', { rules: deps.disposals.rules(), schedule: schedule(vault), saved: req.query.saved === '1' });
   });
 
   r.post('/rules/:code', requirePermission('retention.manage'), (req, res) => {

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { AppError } from '../../domain/errors.js';
 import { FormError } from '../../services/accounts.js';
-import { approveErasure, cancelErasure, erasureCheck, erasureRepo, proposeErasure } from '../../services/erasure.js';
+import { approveErasure, cancelErasure, erasureCheck, proposeErasure } from '../../services/erasure.js';
 import { requirePermission, type WebDeps } from '../app.js';
 import { clientOf, intParam, parseBody, text } from '../forms.js';
 import { ERASURE } from '../messages-erasure.js';
@@ -33,12 +33,12 @@ export function erasureRoutes(deps: WebDeps): Router {
   });
 
   r.get('/erasures/:id', admin, (req, res) => {
-    const e = erasureRepo(vault).byId(intParam(req.params.id)) ?? notFound();
+    const e = deps.disposals.erasure(intParam(req.params.id)) ?? notFound();
     const user = res.locals.session!.user;
     res.render('erasure/show', {
       e,
       c: erasureCheck(vault, e.personId),
-      ownBlocked: e.proposedBy === user.id && vault.retention.activeAdminCount() > 1,
+      ownBlocked: e.proposedBy === user.id && deps.disposals.activeAdminCount() > 1,
       done: req.query.done === '1',
     });
   });

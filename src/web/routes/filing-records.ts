@@ -3,11 +3,9 @@ import { z } from 'zod';
 import { YEARLY_FILING_KINDS } from '../../domain/filing-record.js';
 import { japanDate } from '../../domain/dates.js';
 import { actorOf } from '../../services/accounts.js';
-import { confirmFilingFileDeleted, correctFilingSubmission, handoverRecord, recordFilingSubmission } from '../../services/filing-records.js';
-import { FilingCorrectionsRepo } from '../../storage/filing-corrections-repo.js';
+import { confirmFilingFileDeleted, correctFilingSubmission, handoverRecord, recordFilingSubmission, submissionHistory } from '../../services/filing-records.js';
 import { yearView, YEAR_VIEW_PAGE } from '../../services/filing-year.js';
 import { yearPersonsView, YEAR_PERSONS_PAGE } from '../../services/filing-year-persons.js';
-import { FilingRecordsRepo } from '../../storage/filing-records-repo.js';
 import { requirePermission, type WebDeps } from '../app.js';
 import { clientOf, intParam, parseBody, scrub, text, withForm } from '../forms.js';
 import { M } from '../messages.js';
@@ -34,7 +32,7 @@ export function filingRecordRoutes(deps: WebDeps): Router {
     res.status(status).render('filing-records/show', {
       title: M.filingRecords.showTitle.replace('{kind}', M.filingRecords.kinds[h.kind as keyof typeof M.filingRecords.kinds] ?? h.kind),
       h,
-      history: new FilingCorrectionsRepo(vault.db).history(id),
+      history: submissionHistory(vault, id),
       form: correcting ? {} : form,
       errors: correcting ? {} : errors,
       correction: correcting ? form : { destinationName: h.destinationName, submittedOn: h.submittedOn, receiptNo: h.receiptNo },
@@ -43,7 +41,7 @@ export function filingRecordRoutes(deps: WebDeps): Router {
   };
 
   r.get('/', requirePermission('persons.write'), (_req, res) => {
-    res.render('filing-records/index', { title: M.filingRecords.title, records: new FilingRecordsRepo(vault.db).recent(LIST_LIMIT), thisYear: Number(japanDate(vault.clock.now()).slice(0, 4)) - 1 });
+    res.render('filing-records/index', { title: M.filingRecords.title, records: deps.records.recentFilingRecords(LIST_LIMIT), thisYear: Number(japanDate(vault.clock.now()).slice(0, 4)) - 1 });
   });
 
   r.get('/year', requirePermission('persons.write'), (req, res) => {

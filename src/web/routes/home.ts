@@ -3,7 +3,6 @@ import { PURPOSES } from '../../domain/purposes.js';
 import { requirePermission, type WebDeps } from '../app.js';
 import { can } from '../policy.js';
 import { setupBanner } from '../setup-checks.js';
-import { lastBackup } from '../../services/backup.js';
 import { retentionOverviewFromColumn } from '../../services/retention-due.js';
 import { adminTasks, auditorTasks, CODES_NEAR_EXPIRY_DAYS, handlerTasks } from '../home-tasks.js';
 
@@ -14,34 +13,28 @@ export function homeRoutes(deps: WebDeps): Router {
     const user = res.locals.session!.user;
     res.render('home', {
       tasks: {
-        admin: user.role === 'admin' ? adminTasks(deps.vault) : null,
-        handler: user.role === 'handler' ? handlerTasks(deps.vault, deps.reveals.requests, user) : null,
-        auditor: user.role === 'auditor' ? auditorTasks(deps.vault) : null,
+        admin: user.role === 'admin' ? adminTasks(deps.home) : null,
+        handler: user.role === 'handler' ? handlerTasks(deps.home, user) : null,
+        auditor: user.role === 'auditor' ? auditorTasks(deps.home) : null,
         codeDays: CODES_NEAR_EXPIRY_DAYS,
       },
-      counts: deps.vault.persons.count(),
+      counts: deps.home.personCounts(),
       // Set-up facts for the admin; an HR person reading the home page gets tasks, not machine words.
-      developmentKey: admin && deps.vault.credential.development,
+      developmentKey: admin && deps.home.developmentKey(),
       simulateDevices: admin && deps.simulateDevices,
       purposes: PURPOSES,
       devices: deps.deviceStatus?.() ?? { pinPad: 'none' },
-      keys: deps.securityKeys ? { plugged: deps.securityKeys.station.statuses(), enrolled: deps.vault.securityKeys.active().length } : null,
+      keys: deps.securityKeys ? { plugged: deps.securityKeys.station.statuses(), enrolled: deps.home.activeKeyCount() } : null,
       cardReaders: deps.cards?.readerState() ?? null,
       door: deps.door?.status() ?? { relay: 'none', sensor: 'none', simulated: false, recordFailed: false },
-      alarms: admin ? deps.vault.doorAlarms.open() : [],
+      alarms: admin ? deps.home.openAlarms() : [],
       acknowledged: req.query.acknowledged === '1',
       syslog: admin ? (deps.syslog?.status() ?? null) : null,
       setup: can(res.locals.session?.user.role, 'users.manage') ? setupBanner(deps) : null,
-      backupFailed: can(res.locals.session?.user.role, 'backups.manage') ? failedBackup(deps) : null,
+      backupFailed: can(res.locals.session?.user.role, 'backups.manage') ? deps.home.failedBackup() : null,
       // Past retention, from the maintained retention_end (computed by the disposal list's own rule, services/retention-due).
       retention: can(res.locals.session?.user.role, 'disposal.read') ? retentionOverviewFromColumn(deps.vault) : null,
     });
   });
   return r;
-}
-
-/** The last backup, when it failed (a later success clears it): shown to admins until fixed. */
-function failedBackup(deps: WebDeps) {
-  const last = lastBackup(deps.vault);
-  return last?.state === 'failed' ? last : null;
 }

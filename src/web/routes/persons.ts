@@ -6,7 +6,7 @@ import { requirePermission, type WebDeps } from '../app.js';
 import { clientOf, intParam, parseBody, scrub, text, withForm } from '../forms.js';
 import { M } from '../messages.js';
 import { doneMessage, flashDone, takeDone } from '../flash.js';
-import type { RegisterCursor } from '../../storage/persons-repo.js';
+import type { RegisterCursor } from '../../services/records-reading.js';
 import { formatDate, toHistory } from '../view-models.js';
 import { japanDate, parseDate } from '../../domain/dates.js';
 import { personPage } from '../person-page.js';
@@ -57,7 +57,7 @@ export function personRoutes(deps: WebDeps): Router {
     if (filter === 'retention_due') refreshRetentionDueForRead(vault);
     const after = parseCursor(req.query.after);
     const before = req.query.before === 'end' ? 'end' : parseCursor(req.query.before);
-    const result = vault.persons.search({ q, kind, status, filter, after, before, perPage: PER_PAGE });
+    const result = deps.records.searchPersons({ q, kind, status, filter, after, before, perPage: PER_PAGE });
     const base = { ...(q && { q }), ...(kind && { kind }), ...(status && { status }), ...(filter && { filter }) };
     const link = (extra: Record<string, string>) => `/persons?${new URLSearchParams({ ...base, ...extra })}`;
     const { rows } = result;
@@ -143,7 +143,7 @@ export function personRoutes(deps: WebDeps): Router {
       const form = parseBody(req, DateSchema);
       // 退職 (or 取引終了) dated before today starts the retention count in the past: asked twice.
       const date = path === 'retire' ? parseDate(form.date ?? '') : undefined;
-      const person = vault.persons.byId(id);
+      const person = deps.records.person(id);
       if (date !== undefined && person && person.kind !== 'dependant' && date < japanDate(vault.clock.now()) && form.confirm !== '1') {
         const t = M.accounts.confirm.retire;
         const label = person.kind === 'payee' ? M.retention.person.payeeEnd : M.person.retiredOn;

@@ -5,14 +5,13 @@ import { AppError } from '../../domain/errors.js';
 import { companyName, setCompanyName } from '../../services/settings.js';
 import { ENTRUSTMENT_LABEL, INCIDENT_CATEGORY_LABEL, KEY_EXPOSURE_LABEL, LEAK_SOURCE_LABEL, type Entrustment, type IncidentCategory, type KeyExposure, type LeakSource } from '../../domain/incident.js';
 import { looksLikeNumber } from '../../domain/digits.js';
-import { incidentFacts, LEFT_VAULT_ACTIONS, type IncidentFilter } from '../../reports/incident.js';
-import { incidentSources } from '../../reports/incident-sources.js';
+import type { IncidentFilter } from '../../reports/incident.js';
+import { incidentFactsOf } from '../../reports/incident-sources.js';
 import { isMonthlyKind, REPORT_TITLES, type ReportModel } from '../../reports/model.js';
 import { DEFAULT_CHROMIUM, htmlToPdf } from '../../reports/pdf.js';
 import { dayRangePeriod, monthPeriod, type Period } from '../../reports/period.js';
 import { printReport, type ReportFormat, type ReportRequest, type SessionViews } from '../../reports/print.js';
 import { pageHeaderCss, renderReportHtml } from '../../reports/render.js';
-import { ReportRepo } from '../../storage/report-repo.js';
 import { identityCheckPolicy } from '../../services/identity-policy.js';
 import { requirePermission, type WebDeps } from '../app.js';
 import { monthOf } from '../entry-log.js';
@@ -99,24 +98,24 @@ export function reportRoutes(deps: WebDeps): Router {
   });
 
   r.get('/incident', requirePermission('reports.read'), (req, res) => {
-    const q = incidentQuery(req, vault.clock.now(), (id) => vault.users.byId(id)?.displayName);
-    const users = vault.users.all();
+    const q = incidentQuery(req, vault.clock.now(), (id) => deps.users.byId(id)?.displayName);
+    const users = deps.users.list();
     let facts = null;
-    if (q.period) facts = incidentFacts(new ReportRepo(vault.db).events(LEFT_VAULT_ACTIONS, q.period.from, q.period.to, vault.audit.head()?.seq ?? 0), q.filter, incidentSources(vault.db));
+    if (q.period) facts = incidentFactsOf(vault, q.period, q.filter);
     const search = new URLSearchParams(q.raw).toString();
     res.render('incident/index', { title: M.incident.title, q: q.raw, users, facts, period: q.period, printHref: q.period ? `/incident/print?${search}` : null, pdfHref: q.period && can(res, 'reports.pdf') ? `/incident/print.pdf?${search}` : null });
   });
 
   r.get('/incident/print{.:ext}', requirePermission('reports.read'), async (req, res) => {
     const format = formatOf(req.params.ext, res);
-    const q = incidentQuery(req, vault.clock.now(), (id) => vault.users.byId(id)?.displayName);
+    const q = incidentQuery(req, vault.clock.now(), (id) => deps.users.byId(id)?.displayName);
     if (!q.period) throw new AppError('invalid', M.incident.needPeriod);
     const search = new URLSearchParams(q.raw).toString();
     await send(req, res, { kind: 'incident', period: q.period, filter: q.filter, filterLabel: q.label }, format, `/incident?${search}`, can(res, 'reports.pdf') ? `/incident/print.pdf?${search}` : null, 'incident.pdf');
   });
 
   r.get('/settings', requirePermission('users.manage'), (_req, res) => {
-    res.render('settings/index', { title: M.settings.title, form: { companyName: vault.meta.get('company_name') ?? '' }, errors: {}, saved: false, identityPolicy: identityCheckPolicy(vault) });
+    res.render('settings/index', { title: M.settings.title, form: { companyName: deps.setupReading.companyNameSetting() ?? '' }, errors: {}, saved: false, identityPolicy: identityCheckPolicy(vault) });
   });
 
   r.post('/settings', requirePermission('users.manage'), (req, res) => {

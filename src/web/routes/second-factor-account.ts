@@ -1,6 +1,7 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import QRCode from 'qrcode';
 import { z } from 'zod';
+import { showOnce } from '../../domain/secret.js';
 import { actorOf } from '../../services/accounts.js';
 import { setStaffRequired, staffRequired } from '../../services/second-factor-policy.js';
 import { confirmTotp, issueRecoveryCodes, resetSecondFactor } from '../../services/second-factor.js';
@@ -40,12 +41,8 @@ export function secondFactorAccountRoutes(deps: WebDeps): Router {
   r.post('/recovery-codes', (req, res) => {
     parseBody(req, Empty);
     const codes = issueRecoveryCodes(vault, res.locals.session!.user, clientOf(req));
-    try {
-      res.set('Cache-Control', 'no-store');
-      res.render('account/recovery-codes', { codes: codes.map((c) => c.expose()) });
-    } finally {
-      for (const c of codes) c.wipe();
-    }
+    res.set('Cache-Control', 'no-store');
+    showOnce(codes, (shown) => res.render('account/recovery-codes', { codes: shown }));
   });
 
   // An authenticator app added by a signed-in user (who may already have a key, or no second factor yet).

@@ -25,7 +25,7 @@ export const WEBAUTHN_BROWSER_SCRIPT = packagePath('node_modules', '@simplewebau
  */
 export function secondFactorRoutes(deps: WebDeps): Router {
   const r = Router();
-  const { vault } = deps;
+  const { vault, signIns } = deps;
   const rp = relyingPartyOf(deps.publicUrl);
   const json = express.json({ limit: '32kb' });
 
@@ -35,9 +35,9 @@ export function secondFactorRoutes(deps: WebDeps): Router {
 
   /** The pending sign-in of the given purpose, or a redirect to the password page. */
   const pendingFor = (purpose: 'verify' | 'enrol', req: Request, res: Response): Pending | null => {
-    const p = loadPending(vault, req, deps.secure);
+    const p = loadPending(signIns, req, deps.secure);
     if (p && p.row.purpose === purpose) return p;
-    dropPending(vault, req, res, deps.secure);
+    dropPending(signIns, req, res, deps.secure);
     if (req.is('application/json')) res.status(401).json({ ok: false, message: S.expired });
     else res.redirect(303, '/login?expired=1');
     return null;
@@ -46,14 +46,16 @@ export function secondFactorRoutes(deps: WebDeps): Router {
   /** Development with simulated devices only: the code a simulated authenticator app shows now. */
   const simulated = (p: Pending) => (deps.simulateDevices && deps.mode !== 'production' ? simulatedAppCode(vault, p.user) : null);
 
-  const verifyPage = (res: Response, p: Pending, status = 200, error: string | null = null) =>
-    res.status(status).render('login/second-factor', { error, webauthn: rp !== null && vault.secondFactor.credentialsOf(p.user.id).length > 0, totp: vault.secondFactor.totpOf(p.user.id)?.confirmedAt != null, simulatedCode: simulated(p) });
+  const verifyPage = (res: Response, p: Pending, status = 200, error: string | null = null) => {
+    const factors = deps.users.secondFactorOf(p.user.id);
+    res.status(status).render('login/second-factor', { error, webauthn: rp !== null && factors.keys.length > 0, totp: factors.totp, simulatedCode: simulated(p) });
+  };
 
   /** A failed factor: the page again with what went wrong, or the password page when the account locked. */
   const refused = (req: Request, res: Response, p: Pending, result: FactorResult, message: string) => {
     if (result.ok) return;
     if (result.locked) {
-      dropPending(vault, req, res, deps.secure);
+      dropPending(signIns, req, res, deps.secure);
       return res.status(423).render('login', { error: S.locked, notice: null, login: p.user.login });
     }
     verifyPage(res, p, 401, message);
@@ -70,7 +72,7 @@ export function secondFactorRoutes(deps: WebDeps): Router {
     const form = parseBody(req, CodeForm);
     const result = checkTotp(vault, p.user, form.code ?? '', p.row.client);
     if (!result.ok) return refused(req, res, p, result, S.wrongCode);
-    completeSignIn(vault, req, res, p, deps.secure);
+    completeSignIn(signIns, req, res, p, deps.secure);
     res.redirect(303, '/');
   });
 
@@ -80,7 +82,7 @@ export function secondFactorRoutes(deps: WebDeps): Router {
     const form = parseBody(req, RecoveryForm);
     const result = checkRecoveryCode(vault, p.user, form.recoveryCode ?? '', p.row.client);
     if (!result.ok) return refused(req, res, p, result, S.wrongRecovery);
-    completeSignIn(vault, req, res, p, deps.secure);
+    completeSignIn(signIns, req, res, p, deps.secure);
     res.redirect(303, '/account/second-factor');
   });
 
@@ -89,7 +91,7 @@ export function secondFactorRoutes(deps: WebDeps): Router {
     if (!p) return;
     if (!rp) return void res.status(409).json({ ok: false, message: S.webauthnUnavailable });
     const options = await authenticationOptions(vault, rp, p.user);
-    vault.secondFactor.setChallenge(p.row.idHash, options.challenge);
+    signIns.setChallenge(p.row.idHash, options.challenge);
     res.json(options);
   });
 
@@ -98,15 +100,15 @@ export function secondFactorRoutes(deps: WebDeps): Router {
     if (!p) return;
     const challenge = p.row.challenge;
     // A challenge answers once, right or wrong.
-    vault.secondFactor.setChallenge(p.row.idHash, null);
+    signIns.setChallenge(p.row.idHash, null);
     const ok = rp && challenge ? await verifyAuthentication(vault, rp, p.user, challenge, (req.body as { response?: unknown } | undefined)?.response) : null;
     if (!ok) {
       const f = factorFailed(vault, p.user, 'webauthn', p.row.client);
-      if (!f.ok && f.locked) dropPending(vault, req, res, deps.secure);
+      if (!f.ok && f.locked) dropPending(signIns, req, res, deps.secure);
       return void res.status(f.ok ? 200 : f.locked ? 423 : 401).json({ ok: false, message: !f.ok && f.locked ? S.locked : S.webauthnFailed });
     }
     webAuthnPassed(vault, p.user, ok, p.row.client);
-    completeSignIn(vault, req, res, p, deps.secure);
+    completeSignIn(signIns, req, res, p, deps.secure);
     res.json({ ok: true, redirect: '/' });
   });
 
@@ -126,14 +128,14 @@ export function secondFactorRoutes(deps: WebDeps): Router {
     if (!p) return;
     const form = parseBody(req, CodeForm);
     if (!confirmTotp(vault, p.user, form.code ?? '', p.row.client)) return enrolPage(res, p, 400, S.enrolWrongCode);
-    completeSignIn(vault, req, res, p, deps.secure);
+    completeSignIn(signIns, req, res, p, deps.secure);
     res.redirect(303, '/');
   });
 
   registrationEndpoints(r, '/login/enrol/webauthn', rp, json, {
     who: (req, res) => {
       const p = pendingFor('enrol', req, res);
-      return p && { user: p.user, client: p.row.client, challenge: p.row.challenge, setChallenge: (c) => vault.secondFactor.setChallenge(p.row.idHash, c), done: (rq, rs) => completeSignIn(vault, rq, rs, p, deps.secure) };
+      return p && { user: p.user, client: p.row.client, challenge: p.row.challenge, setChallenge: (c) => signIns.setChallenge(p.row.idHash, c), done: (rq, rs) => completeSignIn(signIns, rq, rs, p, deps.secure) };
     },
     deps,
     redirect: '/',

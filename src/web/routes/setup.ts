@@ -2,8 +2,8 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { AppError } from '../../domain/errors.js';
 import { actorOf, FormError } from '../../services/accounts.js';
-import { COMPANY_NAME_KEY, setCompanyName } from '../../services/settings.js';
-import { completeSetup, isSetupStep, markReviewed, META, recordTestPulse, SETUP_STEPS, setBackupDir, setupCompletedAt, type SetupStep } from '../../services/setup.js';
+import { setCompanyName } from '../../services/settings.js';
+import { completeSetup, isSetupStep, markReviewed, recordTestPulse, SETUP_STEPS, setBackupDir, setupCompletedAt, type SetupStep } from '../../services/setup.js';
 import { requirePermission, type WebDeps } from '../app.js';
 import { clientOf, parseBody, scrub, text } from '../forms.js';
 import { SETUP_MESSAGES as S } from '../messages-setup.js';
@@ -71,7 +71,7 @@ export function setupRoutes(deps: WebDeps): Router {
     res.redirect(303, next === 'finish' ? '/admin/setup/finish' : `/admin/setup/${next}`);
   });
 
-  r.get('/company', (req, res) => page(res, 'company', { form: { companyName: vault.meta.get(COMPANY_NAME_KEY) ?? '' }, notice: req.query.saved ? S.saved : null }));
+  r.get('/company', (req, res) => page(res, 'company', { form: { companyName: deps.setupReading.companyNameSetting() ?? '' }, notice: req.query.saved ? S.saved : null }));
   r.post('/company', (req, res) => {
     const form = parseBody(req, CompanySchema);
     try {
@@ -104,7 +104,7 @@ export function setupRoutes(deps: WebDeps): Router {
   });
 
   r.get('/security-key', (_req, res) =>
-    page(res, 'security-key', { available: deps.securityKeys !== undefined, plugged: deps.securityKeys?.station.statuses() ?? [], enrolled: vault.securityKeys.active().length }),
+    page(res, 'security-key', { available: deps.securityKeys !== undefined, plugged: deps.securityKeys?.station.statuses() ?? [], enrolled: deps.setupReading.activeKeyCount() }),
   );
 
   r.get('/door', (req, res) => {
@@ -125,7 +125,7 @@ export function setupRoutes(deps: WebDeps): Router {
 
   const backupPage = (res: Response, extra: Record<string, unknown>, status = 200) => {
     const check = backupCheck(deps);
-    page(res, 'backup', { current: check, free: check?.freeBytes != null ? formatBytes(check.freeBytes) : null, form: { backupDir: vault.meta.get(META.backupDir) ?? '' }, ...extra }, status);
+    page(res, 'backup', { current: check, free: check?.freeBytes != null ? formatBytes(check.freeBytes) : null, form: { backupDir: deps.setupReading.backupDirSetting() ?? '' }, ...extra }, status);
   };
   r.get('/backup', (req, res) => backupPage(res, { notice: req.query.saved ? S.saved : null }));
   r.post('/backup', (req, res) => {
