@@ -7,6 +7,9 @@ import { checkPasswordRules, hashPassword, samePassword, verifyPassword } from '
 import { actorOf, checkDisplayName, FormError, LOCK_AFTER, ROLE_LABEL, signInLockMs, type FieldErrors } from './accounts.js';
 import type { Vault } from './vault.js';
 
+/** The part of the vault `resetPassword` and `updateProfile` use. */
+export type AccountChangeStore = Pick<Vault, 'db' | 'users' | 'sessions' | 'audit'>;
+
 /**
  * Account changes after creation (利用者の変更): a user's own password change,
  * an admin's password reset (a temporary password the user must replace at the
@@ -26,7 +29,7 @@ export interface PasswordChange {
  * lock the account). Other sessions of the user end; the one in use stays.
  * The account is read here: the signed-in user's view carries no password hash.
  */
-export async function changeOwnPassword(vault: Vault, account: Pick<UserView, 'id'>, change: PasswordChange, sessionIdHash: Buffer, client: string | null): Promise<void> {
+export async function changeOwnPassword(vault: Pick<Vault, 'db' | 'users' | 'sessions' | 'audit' | 'clock'>, account: Pick<UserView, 'id'>, change: PasswordChange, sessionIdHash: Buffer, client: string | null): Promise<void> {
   const user = vault.users.byId(account.id);
   if (!user) throw new AppError('not_found', 'このアカウントは見つかりません。もう一度サインインしてください。');
   const errors: FieldErrors = {};
@@ -63,7 +66,7 @@ export async function changeOwnPassword(vault: Vault, account: Pick<UserView, 'i
  * An admin gives a user a temporary password: the user's sessions end, a
  * sign-in lock is lifted, and the next sign-in opens only the password page.
  */
-export async function resetPassword(vault: Vault, admin: Actor, userId: string, temporary: Secret<string>, client: string | null): Promise<void> {
+export async function resetPassword(vault: AccountChangeStore, admin: Actor, userId: string, temporary: Secret<string>, client: string | null): Promise<void> {
   const user = vault.users.byId(userId) ?? notFound();
   if (user.id === admin.id) throw new FormError({ password: '自分のパスワードは「パスワードの変更」から変えてください。' });
   const rule = checkPasswordRules(temporary);
@@ -87,7 +90,7 @@ export interface ProfileInput {
  * own role, and the last enabled admin stays one (someone must manage accounts).
  * The user's sessions end when the role changes, so no page keeps the old rights.
  */
-export function updateProfile(vault: Vault, admin: Actor, userId: string, input: ProfileInput, client: string | null): UserRow {
+export function updateProfile(vault: AccountChangeStore, admin: Actor, userId: string, input: ProfileInput, client: string | null): UserRow {
   const user = vault.users.byId(userId) ?? notFound();
   const errors: FieldErrors = {};
   const { displayName, problem } = checkDisplayName(input.displayName);

@@ -15,6 +15,12 @@ import { KeyedLock } from './keyed-lock.js';
 import type { Vault } from './vault.js';
 import { WorkQueue } from './work-queue.js';
 
+/** The part of the vault `createUser`, `signIn` and `signInSerial` use. */
+export type AccountStore = Pick<Vault, 'db' | 'users' | 'audit' | 'clock'>;
+
+/** The part of the vault `unlockOwnPin` and `unlockOwnPinSerial` use. */
+export type PinUnlockStore = Pick<Vault, 'db' | 'keys' | 'users' | 'slots' | 'audit' | 'clock'>;
+
 /** Failed sign-ins in a row that lock an account (for signInLockMs, or until unlocked). */
 export const LOCK_AFTER = 5;
 
@@ -46,7 +52,7 @@ export function checkDisplayName(input: string): { displayName: string; problem?
 }
 
 /** Creates a user (no PIN yet: the PIN is set through the vault, see setUserPin). */
-export async function createUser(vault: Vault, actor: Actor, input: NewUserInput, client: string | null): Promise<UserRow> {
+export async function createUser(vault: AccountStore, actor: Actor, input: NewUserInput, client: string | null): Promise<UserRow> {
   const errors: FieldErrors = {};
   const login = input.login.normalize('NFKC').trim().toLowerCase();
   if (!LOGIN.test(login)) errors.login = 'ユーザー名は英小文字で始まる2〜32文字（英小文字・数字・. _ -）にしてください。';
@@ -67,7 +73,7 @@ export async function createUser(vault: Vault, actor: Actor, input: NewUserInput
   return vault.users.byId(id)!;
 }
 
-export function setUserDisabled(vault: Vault, actor: Actor, userId: string, disabled: boolean, client: string | null): void {
+export function setUserDisabled(vault: Pick<Vault, 'db' | 'users' | 'sessions' | 'audit' | 'clock'>, actor: Actor, userId: string, disabled: boolean, client: string | null): void {
   const user = vault.users.byId(userId) ?? notFound();
   if (disabled && user.id === actor.id) throw new AppError('forbidden', '自分自身は無効にできません。');
   writeTransaction(vault.db, () => {
@@ -77,7 +83,7 @@ export function setUserDisabled(vault: Vault, actor: Actor, userId: string, disa
   });
 }
 
-export function unlockUser(vault: Vault, actor: Actor, userId: string, client: string | null): void {
+export function unlockUser(vault: Pick<Vault, 'db' | 'users' | 'audit'>, actor: Actor, userId: string, client: string | null): void {
   const user = vault.users.byId(userId) ?? notFound();
   writeTransaction(vault.db, () => {
     vault.users.unlock(user.id);
@@ -96,11 +102,11 @@ export function unlockUser(vault: Vault, actor: Actor, userId: string, client: s
  * PIN audited and counted, the lock after PIN_LOCK_AFTER audited, a success
  * resets the count. So a borrowed browser session cannot guess a PIN.
  */
-export async function unlockOwnPin(vault: Vault, user: UserView, pin: Secret<string>, client: string | null, during: string, field: string): Promise<Secret<Buffer>> {
+export async function unlockOwnPin(vault: PinUnlockStore, user: UserView, pin: Secret<string>, client: string | null, during: string, field: string): Promise<Secret<Buffer>> {
   return perAccount.run(`pin:${user.id}`, () => unlockOwnPinSerial(vault, user, pin, client, during, field));
 }
 
-async function unlockOwnPinSerial(vault: Vault, user: UserView, pin: Secret<string>, client: string | null, during: string, field: string): Promise<Secret<Buffer>> {
+async function unlockOwnPinSerial(vault: PinUnlockStore, user: UserView, pin: Secret<string>, client: string | null, during: string, field: string): Promise<Secret<Buffer>> {
   const lockedMessage = 'PINの誤りが続いたため、あなたのPINはロックされています。別の管理者に解除を依頼してください。';
   const slot = vault.slots.pinSlotOf(user.id);
   if (!slot) throw new FormError({ [field]: 'あなたにはまだPINがありません。別の管理者に設定してもらってください。' });
@@ -127,7 +133,7 @@ async function unlockOwnPinSerial(vault: Vault, user: UserView, pin: Secret<stri
 }
 
 export async function setUserPin(
-  vault: Vault,
+  vault: Pick<Vault, 'db' | 'vaultId' | 'keys' | 'users' | 'slots' | 'audit' | 'clock'>,
   admin: UserView,
   userId: string,
   adminPin: Secret<string>,
@@ -182,12 +188,12 @@ export const signInHashing = new WorkQueue(2, 8, 'サインインが混み合っ
  * scrypt work and get the same answer as a locked or disabled account.
  * Throws 'overloaded' when the hashing queue is full (nothing counted).
  */
-export async function signIn(vault: Vault, login: string, password: Secret<string>, client: string | null, hashing: WorkQueue = signInHashing): Promise<SignInResult> {
+export async function signIn(vault: AccountStore, login: string, password: Secret<string>, client: string | null, hashing: WorkQueue = signInHashing): Promise<SignInResult> {
   const name = login.normalize('NFKC').trim().toLowerCase().slice(0, 64);
   return hashing.run(() => perAccount.run(`login:${name}`, () => signInSerial(vault, name, password, client)));
 }
 
-async function signInSerial(vault: Vault, name: string, password: Secret<string>, client: string | null): Promise<SignInResult> {
+async function signInSerial(vault: AccountStore, name: string, password: Secret<string>, client: string | null): Promise<SignInResult> {
   const denied: SignInResult = { ok: false, message: SIGN_IN_DENIED };
   const user = vault.users.byLogin(name);
   const state = user ? writeTransaction(vault.db, () => vault.users.reserveLogin(user.id, LOCK_AFTER, vault.clock.now().toISOString())) : 'open';

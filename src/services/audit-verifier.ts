@@ -18,7 +18,7 @@ export type VerifyRun =
 export class AuditVerifier {
   private run: VerifyRun = { state: 'idle' };
 
-  constructor(private readonly vault: Vault) {}
+  constructor(private readonly vault: Pick<Vault, 'dataDir' | 'db' | 'dbKey' | 'keys' | 'auditRepo' | 'audit' | 'clock'>) {}
 
   status(): VerifyRun {
     return { ...this.run };

@@ -18,7 +18,13 @@ export function backupErasureOf(vault: Pick<Vault, 'retention'>, disposalId: num
  * executed. The admin's statement covers copies kept elsewhere. Audited as
  * disposal.backups_erased.
  */
-export function confirmBackupsErased(vault: Vault, actor: Actor, disposalId: number, confirmedOffsite: boolean, client: string | null): void {
+export function confirmBackupsErased(
+  vault: Pick<Vault, 'db' | 'vaultId' | 'meta' | 'retention' | 'audit' | 'clock'>,
+  actor: Actor,
+  disposalId: number,
+  confirmedOffsite: boolean,
+  client: string | null,
+): void {
   const d = vault.retention.disposal(disposalId);
   if (!d) throw new AppError('not_found', '指定された廃棄の記録はありません。');
   if (d.state !== 'executed') throw new AppError('conflict', 'まだ実行されていない廃棄です。');

@@ -20,7 +20,7 @@ export class BackupRunner {
   private run: BackupRun = { state: 'idle' };
   private current: { abort: AbortController; done: Promise<void> } | undefined;
 
-  constructor(private readonly vault: Vault) {}
+  constructor(private readonly vault: Pick<Vault, 'dataDir' | 'db' | 'dbKey' | 'vaultId' | 'keys' | 'meta' | 'retention' | 'audit' | 'clock'>) {}
 
   status(): BackupRun {
     return { ...this.run };
@@ -101,7 +101,7 @@ export class BackupRunner {
   }
 }
 
-function lastReason(vault: Vault): string {
+function lastReason(vault: Pick<Vault, 'meta'>): string {
   try {
     const raw = vault.meta.get(BACKUP_META.last);
     return raw ? ((JSON.parse(raw) as { reason?: string }).reason ?? '') : '';
@@ -131,7 +131,7 @@ export function scheduleDue(now: Date, time: string, lastRunOn: string | undefin
  * 「システム」). The Japan date is recorded before the run, so a failing run is
  * not repeated every minute: it is audited and shown on the admin's home page.
  */
-export function startBackupSchedule(vault: Vault, runner: BackupRunner, everyMs = 60_000): { stop(): void; tick(): Promise<void> } {
+export function startBackupSchedule(vault: Pick<Vault, 'meta' | 'clock'>, runner: BackupRunner, everyMs = 60_000): { stop(): void; tick(): Promise<void> } {
   const tick = async () => {
     const time = vault.meta.get(BACKUP_META.time);
     if (!time) return;

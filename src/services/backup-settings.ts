@@ -23,7 +23,7 @@ export function backupFolderSetting(vault: Pick<Vault, 'meta'>): string | null {
 }
 
 /** Sets the daily time (empty = off) and how many backups to keep; each change is audited as settings.updated. */
-export function setBackupSchedule(vault: Vault, actor: Actor, input: { time?: string | undefined; keep?: string | undefined }, client: string | null): BackupSchedule {
+export function setBackupSchedule(vault: Pick<Vault, 'db' | 'meta' | 'audit'>, actor: Actor, input: { time?: string | undefined; keep?: string | undefined }, client: string | null): BackupSchedule {
   const rawTime = (input.time ?? '').trim();
   // Both fields are checked before either is refused, so the form can show each problem beside its field.
   const errors: FieldErrors = {};

@@ -112,7 +112,7 @@ export function lastBackup(vault: Pick<Vault, 'meta'>): LastBackup | null {
  * (the commit), fsync the folder; then rotate and audit. Failures are audited
  * as backup.failed (best effort) and rethrown.
  */
-export async function createBackup(vault: Vault, opts: BackupOptions): Promise<BackupResult> {
+export async function createBackup(vault: Pick<Vault, 'dataDir' | 'db' | 'dbKey' | 'vaultId' | 'keys' | 'meta' | 'retention' | 'audit' | 'clock'>, opts: BackupOptions): Promise<BackupResult> {
   const t0 = performance.now();
   const startedAt = vault.clock.now();
   try {
@@ -189,12 +189,12 @@ export async function createBackup(vault: Vault, opts: BackupOptions): Promise<B
   }
 }
 
-function setLast(vault: Vault, last: LastBackup): void {
+function setLast(vault: Pick<Vault, 'meta'>, last: LastBackup): void {
   vault.meta.set(BACKUP_META.last, JSON.stringify(last));
 }
 
 /** backup.failed with the public reason (an unexpected error: its reference id, logged with its frames). */
-function noteFailure(vault: Vault, opts: BackupOptions, err: unknown): void {
+function noteFailure(vault: Pick<Vault, 'db' | 'meta' | 'audit' | 'clock'>, opts: BackupOptions, err: unknown): void {
   const ref = err instanceof AppError ? undefined : logFailure('backup_failed', err);
   const reason = err instanceof AppError ? err.publicMessage : `内部エラー（参照ID: ${ref}、${(err as Error)?.name ?? typeof err}）`;
   try {
@@ -208,7 +208,7 @@ function noteFailure(vault: Vault, opts: BackupOptions, err: unknown): void {
 }
 
 /** What the copy itself holds: its vault id, audit head, schema version and executed disposals. */
-function describeCopy(vault: Vault, path: string): { vaultId: string; auditSeq: number; auditHead: string; schemaVersion: number; disposalsIncluded: number[] } {
+function describeCopy(vault: Pick<Vault, 'dbKey'>, path: string): { vaultId: string; auditSeq: number; auditHead: string; schemaVersion: number; disposalsIncluded: number[] } {
   const db = openDatabase(path, vault.dbKey, { readonly: true });
   try {
     const head = new AuditRepo(db).head();
@@ -236,7 +236,7 @@ export function missingDisposals(included: readonly number[], executed: readonly
  * backup made while the clock is behind is still the newest, and the one just
  * written is never among those removed.
  */
-function rotate(vault: Vault, folder: string, keep: number, justWritten: string): string[] {
+function rotate(vault: Pick<Vault, 'vaultId'>, folder: string, keep: number, justWritten: string): string[] {
   const mine = readBackups(folder)
     .filter((b) => b.manifest.vaultId === vault.vaultId)
     .sort((a, b) => b.manifest.auditSeq - a.manifest.auditSeq || b.manifest.createdAt.localeCompare(a.manifest.createdAt));
@@ -262,7 +262,7 @@ export interface ListedBackup extends StoredBackup {
 }
 
 /** The folder's backups, newest first, each flagged against the vault's current disposals. */
-export function listBackups(vault: Vault, folder: string): ListedBackup[] {
+export function listBackups(vault: Pick<Vault, 'vaultId' | 'retention'>, folder: string): ListedBackup[] {
   const executed = vault.retention.disposals('executed', 10_000);
   return readBackups(folder).map((b) => {
     const missing = missingDisposals(b.manifest.disposalsIncluded, executed);
@@ -278,7 +278,7 @@ export function listBackups(vault: Vault, folder: string): ListedBackup[] {
 }
 
 /** Backups in the configured folder that predate one disposal (for its record page); empty when none or unreadable. */
-export function backupsPredating(vault: Vault, disposalId: number): ListedBackup[] {
+export function backupsPredating(vault: Pick<Vault, 'vaultId' | 'meta' | 'retention'>, disposalId: number): ListedBackup[] {
   const folder = vault.meta.get(META.backupDir);
   if (!folder) return [];
   try {

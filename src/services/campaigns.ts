@@ -39,7 +39,7 @@ export const DEFAULT_VALID_DAYS = 14;
  * tracks persons whose number is already in: they start 提出済 and are done at
  * their identity check. The campaign and its audit row commit together.
  */
-export function createCampaign(vault: Vault, actor: Actor, input: CampaignInput, client: string | null): { id: number; members: number } {
+export function createCampaign(vault: Pick<Vault, 'db' | 'campaigns' | 'audit' | 'clock'>, actor: Actor, input: CampaignInput, client: string | null): { id: number; members: number } {
   const errors: FieldErrors = {};
   const name = normaliseText(input.name ?? '').trim();
   if (name === '' || name.length > 60) errors.name = 'キャンペーンの名前を60文字以内で入れてください（例: 2026年度 新入社員）。';
@@ -89,7 +89,7 @@ export interface IssueResult {
  * audit row naming every person. The plaintext codes are returned once and
  * never stored.
  */
-export function issueCampaignCodes(vault: Vault, actor: Actor, campaignId: number, opts: { reissue: boolean }, client: string | null): IssueResult {
+export function issueCampaignCodes(vault: Pick<Vault, 'db' | 'intakeCodes' | 'campaigns' | 'audit' | 'clock'>, actor: Actor, campaignId: number, opts: { reissue: boolean }, client: string | null): IssueResult {
   const campaign = vault.campaigns.byId(campaignId) ?? notFound();
   const now = vault.clock.now();
   const at = now.toISOString();
@@ -143,7 +143,7 @@ export function issueCampaignCodes(vault: Vault, actor: Actor, campaignId: numbe
 }
 
 /** The progress page's facts: counts per state and a page of who has not submitted. */
-export function campaignProgress(vault: Vault, campaignId: number, after: PersonId = 0) {
+export function campaignProgress(vault: Pick<Vault, 'persons' | 'campaigns' | 'clock'>, campaignId: number, after: PersonId = 0) {
   const campaign = vault.campaigns.byId(campaignId) ?? notFound();
   const now = vault.clock.now().toISOString();
   const PAGE = 100;

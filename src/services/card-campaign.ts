@@ -22,8 +22,11 @@ import type { Person } from '../domain/persons.js';
 import { codeTargets } from './intake.js';
 import type { Vault } from './vault.js';
 
+/** The part of the vault `cardCampaignAsks` and `countCardIntakeInCampaigns` use. */
+export type CardCampaignReader = Pick<Vault, 'persons' | 'campaigns'>;
+
 /** True when the campaign asks this person's number (a member, or a member's current dependant with dependant purposes). */
-export function cardCampaignAsks(vault: Vault, campaignId: number, person: Person): boolean {
+export function cardCampaignAsks(vault: CardCampaignReader, campaignId: number, person: Person): boolean {
   const campaign = vault.campaigns.byId(campaignId);
   if (!campaign) return false;
   if (vault.campaigns.isMember(campaignId, person.id)) return true;
@@ -43,7 +46,7 @@ export function cardCampaignAsks(vault: Vault, campaignId: number, person: Perso
  * for this person (or, for a dependant, for the supporting member once
  * nothing is left to ask of them).
  */
-export function countCardIntakeInCampaigns(vault: Vault, person: Person, at: string): void {
+export function countCardIntakeInCampaigns(vault: CardCampaignReader, person: Person, at: string): void {
   vault.campaigns.markSubmitted(person.id, at);
   if (person.kind !== 'dependant' || person.supporterId === null) return;
   const supporter = vault.persons.byId(person.supporterId);

@@ -57,7 +57,7 @@ export class CardIntakeDesk {
   #current: Pending | undefined;
 
   constructor(
-    private readonly vault: Vault,
+    private readonly vault: Pick<Vault, 'db' | 'publicKey' | 'keys' | 'persons' | 'purposeNotices' | 'identityChecks' | 'campaigns' | 'gate' | 'audit' | 'clock'>,
     /** The gate's memory of codes: a card intake's code is held there while it waits. */
     private readonly requests: RequestMemory,
     private readonly readers: CardReaders,

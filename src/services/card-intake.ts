@@ -123,7 +123,7 @@ const LOCKED_MESSAGE =
  * the tries left. Never the number, the PIN or card data.
  */
 export function recordCardReadFailure(
-  vault: Vault,
+  vault: Pick<Vault, 'db' | 'persons' | 'audit'>,
   actor: Actor,
   personId: PersonId,
   failure: { reason: CardReadFailure; reader: string; triesLeft?: number | undefined; signatureReason?: string | undefined; cardProblem?: CardProtocolProblem | undefined },
@@ -141,7 +141,7 @@ export function recordCardReadFailure(
 }
 
 /** What the handler is shown before confirming: never the number. */
-export function cardReview(vault: Vault, personId: PersonId, read: CardAtAppliance): { match: CardMatch; signature: CardRead['signature']['result'] } {
+export function cardReview(vault: Pick<Vault, 'persons'>, personId: PersonId, read: CardAtAppliance): { match: CardMatch; signature: CardRead['signature']['result'] } {
   const person = vault.persons.byId(personId) ?? raiseNotFound();
   return { match: compareCardWithRecord(read.card.basicFour, person), signature: read.card.signature.result };
 }
@@ -153,7 +153,7 @@ export function cardReview(vault: Vault, personId: PersonId, read: CardAtApplian
  * the handler has confirmed the difference, and a number held for someone else.
  */
 export function sealCardIntake(
-  vault: Vault,
+  vault: Pick<Vault, 'db' | 'publicKey' | 'keys' | 'persons' | 'purposeNotices' | 'identityChecks' | 'campaigns' | 'audit' | 'clock'>,
   actor: Actor,
   personId: PersonId,
   read: CardAtAppliance,

@@ -109,7 +109,7 @@ export function ledgerBeside(backupPath: string): string | undefined {
  * the disposal is recorded as re-applied (its id, date and persons), with one
  * 'disposal.reapplied' event each. Returns the ids re-applied.
  */
-export function reapplyDisposals(vault: Vault, ledger: DisposalLedger, actor: Actor): number[] {
+export function reapplyDisposals(vault: Pick<Vault, 'db' | 'persons' | 'retention' | 'audit' | 'clock'>, ledger: DisposalLedger, actor: Actor): number[] {
   const have = new Set([...vault.retention.disposals('executed', 1_000_000).map((d) => d.id), ...vault.retention.reappliedDisposals().map((d) => d.id)]);
   const missing = ledger.disposals.filter((d) => !have.has(d.id));
   if (missing.length === 0) return [];

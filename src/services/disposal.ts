@@ -36,7 +36,7 @@ function refuse(code: 'invalid' | 'conflict', lead: string, names: readonly stri
  * clock behind the newest audit event (stepped back, or a dead RTC battery)
  * could make numbers due early, so nothing is proposed or approved then.
  */
-function refuseIfClockBehind(vault: Vault, now: string): void {
+function refuseIfClockBehind(vault: Pick<Vault, 'audit'>, now: string): void {
   const last = vault.audit.lastAt();
   if (last && now < last) {
     throw new AppError(
@@ -46,7 +46,7 @@ function refuseIfClockBehind(vault: Vault, now: string): void {
   }
 }
 
-export function proposeDisposal(vault: Vault, user: UserView, input: ProposalInput, client: string | null): number {
+export function proposeDisposal(vault: Pick<Vault, 'db' | 'persons' | 'roles' | 'retention' | 'audit' | 'clock'>, user: UserView, input: ProposalInput, client: string | null): number {
   if (user.role !== 'admin' && user.role !== 'handler') throw new AppError('forbidden', '廃棄の提案は事務取扱担当者または事務取扱責任者だけが行えます。');
   const note = cleanText(input.note, 'note', 'メモ', 500, false);
   const wanted = parseSelection(input);
@@ -121,7 +121,7 @@ export interface ApprovalResult {
  * may not approve; a sole admin may, and the record says so (same_person).
  * Each person is checked again: still held, not on hold, still due.
  */
-export function approveDisposal(vault: Vault, user: UserView, disposalId: number, client: string | null): ApprovalResult {
+export function approveDisposal(vault: Pick<Vault, 'dataDir' | 'db' | 'vaultId' | 'keys' | 'meta' | 'persons' | 'roles' | 'retention' | 'audit' | 'clock'>, user: UserView, disposalId: number, client: string | null): ApprovalResult {
   if (user.role !== 'admin') throw new AppError('forbidden', '廃棄の承認は事務取扱責任者（管理者）だけが行えます。');
   const actor = actorOf(user);
   const now = vault.clock.now();
@@ -165,7 +165,7 @@ export function approveDisposal(vault: Vault, user: UserView, disposalId: number
  * (services/disposal-ledger.ts), after a disposal or an erasure. The change has committed already; a
  * failure is logged and reported, and the next backup writes the ledger again.
  */
-export function writeLedgers(vault: Vault): boolean {
+export function writeLedgers(vault: Pick<Vault, 'dataDir' | 'db' | 'vaultId' | 'keys' | 'meta' | 'retention'>): boolean {
   const folders = [vault.dataDir, vault.meta.get('backup_dir')].filter((f): f is string => !!f);
   let ok = true;
   for (const f of folders) {
@@ -180,7 +180,7 @@ export function writeLedgers(vault: Vault): boolean {
 }
 
 /** The reason written into number.disposed: the rules that ended, and the proposal's note. */
-function reasonOf(vault: Vault, persons: readonly DisposalPersonRow[], note: string | null): string {
+function reasonOf(vault: Pick<Vault, 'retention'>, persons: readonly DisposalPersonRow[], note: string | null): string {
   const rules = new Map(vault.retention.rules().map((r) => [r.code, r]));
   const used = [...new Set(persons.flatMap((p) => p.rules))].map((c) => rules.get(c)).filter((r) => r !== undefined);
   const names = used.map((r) => `${r.name} ${r.years}年`).join('、');
@@ -188,7 +188,7 @@ function reasonOf(vault: Vault, persons: readonly DisposalPersonRow[], note: str
 }
 
 /** Withdraws a proposal (by its proposer or an admin). Audited as disposal.cancelled. */
-export function cancelDisposal(vault: Vault, user: UserView, disposalId: number, client: string | null): void {
+export function cancelDisposal(vault: Pick<Vault, 'db' | 'retention' | 'audit' | 'clock'>, user: UserView, disposalId: number, client: string | null): void {
   writeTransaction(vault.db, () => {
     const d = vault.retention.disposal(disposalId) ?? notFound();
     if (d.state !== 'proposed') throw new AppError('conflict', '承認待ちの提案だけを取り消せます。');

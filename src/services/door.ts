@@ -11,6 +11,9 @@ import { actorOf } from './accounts.js';
 import { checkNote, type RevealStore } from './gate.js';
 import type { Vault } from './vault.js';
 
+/** The part of the vault `the constructor` and `acknowledgeAlarm` use. */
+export type DoorStore = Pick<Vault, 'db' | 'doorAlarms' | 'audit' | 'clock'>;
+
 /** The door's devices as the wiring point made them (real serial ports, or the simulator). */
 export interface DoorDevices {
   relay?: { line: Pick<SerialLine, 'write'>; config: RelayConfig; pulseMs: number; device: string } | undefined;
@@ -63,7 +66,7 @@ export class DoorService {
   #lastApproval: { requestId: number; until: number } | undefined;
 
   constructor(
-    private readonly vault: Vault,
+    private readonly vault: DoorStore,
     private readonly devices: DoorDevices,
     private readonly log: DoorLog = defaultLog,
   ) {
@@ -257,7 +260,7 @@ export class DoorService {
  * An admin acknowledges an alarm with a short note of what was done. The
  * acknowledgement and its audit event commit together, or neither does.
  */
-export function acknowledgeAlarm(vault: Vault, admin: UserView, alarmId: number, input: { note?: string }, client: string | null): void {
+export function acknowledgeAlarm(vault: DoorStore, admin: UserView, alarmId: number, input: { note?: string }, client: string | null): void {
   const alarm = vault.doorAlarms.byId(alarmId);
   if (!alarm) throw new AppError('not_found', '指定された警報はありません。');
   const note = checkNote(input.note);

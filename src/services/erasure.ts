@@ -27,7 +27,7 @@ export function erasureRepo(vault: Pick<Vault, 'db'>): ErasureRepo {
 }
 
 /** Each role's retention inputs: the primary role (persons row) and every further role. */
-function roleRetentions(vault: Vault, p: Person): RoleRetention[] {
+function roleRetentions(vault: Pick<Vault, 'persons' | 'roles' | 'retention'>, p: Person): RoleRetention[] {
   const supporterOf = (id: PersonId | null) => (id === null ? undefined : vault.persons.byId(id));
   const out: RoleRetention[] = [{ role: p.kind, label: PERSON_KIND_LABEL[p.kind], facts: retentionFactsOf(vault, p, supporterOf(p.supporterId)) }];
   for (const r of vault.roles.forPerson(p.id)) {
@@ -51,7 +51,7 @@ function roleRetentions(vault: Vault, p: Person): RoleRetention[] {
 }
 
 /** Whether the person may be erased today, and from when (the person page and the confirmation show it). */
-export function erasureCheck(vault: Vault, personId: PersonId): { person: Person; verdict: ErasureVerdict; erasure: ErasureRow | null; legacyRows: number } {
+export function erasureCheck(vault: Pick<Vault, 'db' | 'persons' | 'roles' | 'retention' | 'auditRepo' | 'clock'>, personId: PersonId): { person: Person; verdict: ErasureVerdict; erasure: ErasureRow | null; legacyRows: number } {
   const p = vault.persons.byId(personId) ?? notFound();
   const repo = erasureRepo(vault);
   const verdict = erasureVerdict(
@@ -67,7 +67,7 @@ function refuseUnlessAllowed(verdict: ErasureVerdict): void {
 }
 
 /** Proposes erasing a person (admins). Audited as 'person.erasure_proposed'. Returns the erasure id. */
-export function proposeErasure(vault: Vault, user: UserView, personId: PersonId, client: string | null): number {
+export function proposeErasure(vault: Pick<Vault, 'db' | 'persons' | 'roles' | 'retention' | 'auditRepo' | 'audit' | 'clock'>, user: UserView, personId: PersonId, client: string | null): number {
   if (user.role !== 'admin') throw new AppError('forbidden', '個人データの削除は事務取扱責任者（管理者）だけが提案・承認できます。');
   const at = vault.clock.now().toISOString();
   return writeTransaction(vault.db, () => {
@@ -86,7 +86,7 @@ export function proposeErasure(vault: Vault, user: UserView, personId: PersonId,
  * rule is checked again inside the transaction. Irreversible: the names are
  * overwritten (secure_delete) and the WAL is checkpointed afterwards.
  */
-export function approveErasure(vault: Vault, user: UserView, erasureId: number, client: string | null): { personId: PersonId; samePerson: boolean; checkpointed: boolean } {
+export function approveErasure(vault: Pick<Vault, 'dataDir' | 'db' | 'vaultId' | 'keys' | 'meta' | 'persons' | 'roles' | 'retention' | 'auditRepo' | 'audit' | 'clock'>, user: UserView, erasureId: number, client: string | null): { personId: PersonId; samePerson: boolean; checkpointed: boolean } {
   if (user.role !== 'admin') throw new AppError('forbidden', '個人データの削除は事務取扱責任者（管理者）だけが承認できます。');
   const at = vault.clock.now().toISOString();
   const repo = erasureRepo(vault);
@@ -120,7 +120,7 @@ export function approveErasure(vault: Vault, user: UserView, erasureId: number, 
  * names and salt beside the chain, and rewrites the version-1 rows that hold
  * their name. Returns what the 'person.erased' event records and attests.
  */
-function eraseData(vault: Vault, personId: PersonId, at: string): { trail_names_erased: number; legacy_rows: number; redacted_v1: string } {
+function eraseData(vault: Pick<Vault, 'db' | 'persons' | 'auditRepo'>, personId: PersonId, at: string): { trail_names_erased: number; legacy_rows: number; redacted_v1: string } {
   if (vault.persons.byId(personId)) {
     vault.persons.updatePerson({ id: personId, code: null, name: tombstoneName(personId), kana: null, birthDate: null, relationship: null, corporateNumber: null }, at);
   }
@@ -131,7 +131,7 @@ function eraseData(vault: Vault, personId: PersonId, at: string): { trail_names_
 }
 
 /** Withdraws a proposal (its proposer or another admin). Audited as 'person.erasure_cancelled'. */
-export function cancelErasure(vault: Vault, user: UserView, erasureId: number, client: string | null): void {
+export function cancelErasure(vault: Pick<Vault, 'db' | 'persons' | 'audit' | 'clock'>, user: UserView, erasureId: number, client: string | null): void {
   if (user.role !== 'admin') throw new AppError('forbidden', '削除の提案を取り消せるのは事務取扱責任者だけです。');
   writeTransaction(vault.db, () => {
     const repo = erasureRepo(vault);
@@ -148,7 +148,7 @@ export function cancelErasure(vault: Vault, user: UserView, erasureId: number, c
  * not include ('person.erased' by the restoring actor, detail reapplied).
  * Returns the erasure ids re-applied.
  */
-export function reapplyErasures(vault: Vault, erasures: readonly { id: number; personId: number; executedAt: string }[], actor: Actor): number[] {
+export function reapplyErasures(vault: Pick<Vault, 'db' | 'persons' | 'auditRepo' | 'audit' | 'clock'>, erasures: readonly { id: number; personId: number; executedAt: string }[], actor: Actor): number[] {
   const repo = erasureRepo(vault);
   const have = new Set([...repo.executed().map((e) => e.id), ...repo.reapplied().map((e) => e.id)]);
   const missing = erasures.filter((e) => !have.has(e.id));

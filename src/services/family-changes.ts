@@ -111,7 +111,7 @@ function parseChange(vault: Vault, employee: Person, d: Person, row: DependantCh
 }
 
 /** Writes the changes inside the caller's transaction: each new dependant registered, each 異動 recorded, each audited. */
-export function applyFamilyChanges(vault: Vault, actor: Actor, employee: Person, c: ParsedFamilyChanges, client: string | null, at: string): Person[] {
+export function applyFamilyChanges(vault: Pick<Vault, 'persons' | 'audit'>, actor: Actor, employee: Person, c: ParsedFamilyChanges, client: string | null, at: string): Person[] {
   for (const e of c.ended) {
     vault.persons.endDependant(e.person.id, e.until, at);
     vault.audit.append({ actor, action: 'person.dependant_ended', subjects: [{ id: e.person.id, name: e.person.name }], client, detail: { until: e.until, via: 'self_intake' } });

@@ -10,7 +10,7 @@ import type { Vault } from './vault.js';
  * a final invoice). Retention then counts from the later of it and the end date
  * (domain/retention.ts endEventOf). Audited as person.final_payment_recorded.
  */
-export function recordFinalPayment(vault: Vault, actor: Actor, id: PersonId, input: string | undefined, client: string | null): string {
+export function recordFinalPayment(vault: Pick<Vault, 'db' | 'persons' | 'retention' | 'audit' | 'clock'>, actor: Actor, id: PersonId, input: string | undefined, client: string | null): string {
   const p = vault.persons.byId(id);
   if (!p) throw new AppError('not_found', '指定された人物は登録されていません。');
   if (p.kind === 'dependant') throw new AppError('invalid', '最終支払日は従業員と支払先にだけ記録できます。扶養親族は扶養する従業員の最終支払日で数えます。');

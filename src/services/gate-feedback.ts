@@ -21,7 +21,7 @@ export interface GateFeedback {
   ended: 'expired' | 'consumed' | 'cancelled' | null;
 }
 
-export function gateFeedback(vault: Vault, request: GateRequest, state: GateState, now: Date): GateFeedback {
+export function gateFeedback(vault: Pick<Vault, 'users' | 'gate'>, request: GateRequest, state: GateState, now: Date): GateFeedback {
   const { wrongPins, refusal } = vault.gate.refusals(request.id);
   const locked = vault.users.pinLockedAt(request.handlerId) !== null;
   const failures = vault.users.pinFailures(request.handlerId);

@@ -82,7 +82,7 @@ export function checkSyslogHead(vault: Pick<Vault, 'db' | 'vaultId' | 'auditRepo
  * head file (made before there was one, or restored into a fresh folder)
  * gets one now.
  */
-export function guardHead(vault: Vault, key: Secret<Buffer>, syslogPath?: string): void {
+export function guardHead(vault: Pick<Vault, 'dataDir' | 'db' | 'vaultId' | 'auditRepo'>, key: Secret<Buffer>, syslogPath?: string): void {
   const check = checkHead(vault, key);
   if (!check.ok) throw new AppError('tampered', gapMessage(vault.dataDir, check.reason));
   if (syslogPath !== undefined) {
@@ -97,7 +97,7 @@ export function guardHead(vault: Vault, key: Secret<Buffer>, syslogPath?: string
  * records what the witness said against what the chain holds
  * ('audit.head_accepted'), then sets the witness to the new head.
  */
-export function acceptHead(vault: Vault, key: Secret<Buffer>, actor: Actor, syslogPath?: string): { before: WitnessCheck; seq: number } {
+export function acceptHead(vault: Pick<Vault, 'dataDir' | 'db' | 'vaultId' | 'auditRepo' | 'audit'>, key: Secret<Buffer>, actor: Actor, syslogPath?: string): { before: WitnessCheck; seq: number } {
   let before: WitnessCheck;
   try {
     before = checkHead(vault, key);

@@ -13,11 +13,11 @@ export type IdentityCheckPolicy = 'warn' | 'block';
 
 export const IDENTITY_POLICY_KEY = 'identity_check_policy';
 
-export function identityCheckPolicy(vault: Vault): IdentityCheckPolicy {
+export function identityCheckPolicy(vault: Pick<Vault, 'meta'>): IdentityCheckPolicy {
   return vault.meta.get(IDENTITY_POLICY_KEY) === 'block' ? 'block' : 'warn';
 }
 
-export function setIdentityCheckPolicy(vault: Vault, admin: Actor, policy: string, client: string | null): void {
+export function setIdentityCheckPolicy(vault: Pick<Vault, 'db' | 'meta' | 'audit'>, admin: Actor, policy: string, client: string | null): void {
   if (policy !== 'warn' && policy !== 'block') throw new AppError('invalid', '本人確認が未了の番号の扱いを「警告」か「利用しない」から選んでください。');
   writeTransaction(vault.db, () => {
     vault.meta.set(IDENTITY_POLICY_KEY, policy);
@@ -26,7 +26,7 @@ export function setIdentityCheckPolicy(vault: Vault, admin: Actor, policy: strin
 }
 
 /** True when the person's held number has a 本人確認 on record. */
-export function identityChecked(vault: Vault, person: Pick<Person, 'id'>): boolean {
+export function identityChecked(vault: Pick<Vault, 'identityChecks'>, person: Pick<Person, 'id'>): boolean {
   return vault.identityChecks.forPerson(person.id).length > 0;
 }
 

@@ -14,7 +14,7 @@ export function intakeContact(vault: Pick<Vault, 'meta'>): string | null {
 }
 
 /** Sets the contact printed on slips and shown on the self-intake page; audited as a settings change. */
-export function setIntakeContact(vault: Vault, actor: Actor, input: string, client: string | null): string {
+export function setIntakeContact(vault: Pick<Vault, 'db' | 'meta' | 'audit'>, actor: Actor, input: string, client: string | null): string {
   const unsafe = unsafeTextProblem('問い合わせ先', edgeSpaceTrimmed(input));
   if (unsafe !== null) throw new AppError('invalid', unsafe);
   const contact = normaliseText(input).replace(/\s+/gu, ' ').trim();

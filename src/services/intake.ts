@@ -58,7 +58,7 @@ type ParsedIdentity = ReturnType<typeof parseIdentity>;
  * the method and route, the notified purposes, and the history (an earlier
  * check on record for this same number, by its keyed index).
  */
-function parseIdentity(vault: Vault, person: Person, input: IdentityCheckInput | undefined, purposes: readonly string[], index: Buffer | undefined, errors: FieldErrors) {
+function parseIdentity(vault: Pick<Vault, 'identityChecks' | 'clock'>, person: Person, input: IdentityCheckInput | undefined, purposes: readonly string[], index: Buffer | undefined, errors: FieldErrors) {
   const method = input?.method as IdentityMethod | undefined;
   if (method !== 'in_person' && method !== 'mail' && method !== 'online') errors.method = '本人確認の方法（対面・郵送・オンライン）を選んでください。';
   const route = (input?.route || 'direct') as IdentityRoute;
@@ -86,7 +86,7 @@ function parseIdentity(vault: Vault, person: Person, input: IdentityCheckInput |
 }
 
 function parseNumber(
-  vault: Vault,
+  vault: Pick<Vault, 'keys' | 'persons'>,
   personId: PersonId,
   input: string | undefined,
   field: string,
@@ -108,7 +108,7 @@ function parseNumber(
   return { number: r.value, index };
 }
 
-export function storeNumber(vault: Vault, person: Person, n: { number: MyNumber; index: Buffer }, purposes: string[], at: string): void {
+export function storeNumber(vault: Pick<Vault, 'publicKey' | 'persons'>, person: Person, n: { number: MyNumber; index: Buffer }, purposes: string[], at: string): void {
   vault.persons.deleteNumber(person.id);
   vault.persons.insertSealedNumber(person.id, sealNumber(vault.publicKey, n.number, numberRecordId(person.id), NUMBER_FIELD), n.index, at, purposes);
 }
@@ -118,7 +118,7 @@ export function storeNumber(vault: Vault, person: Person, n: { number: MyNumber;
  * public key only) or a refusal reason, then the identity check. All of it,
  * and its audit events, commit together or not at all.
  */
-export function recordIntake(vault: Vault, actor: Actor, personId: PersonId, input: IntakeInput, client: string | null): void {
+export function recordIntake(vault: Pick<Vault, 'db' | 'publicKey' | 'keys' | 'persons' | 'purposeNotices' | 'identityChecks' | 'audit' | 'clock'>, actor: Actor, personId: PersonId, input: IntakeInput, client: string | null): void {
   const person = vault.persons.byId(personId) ?? notFound();
   refuseCorporation(person);
   const current = vault.persons.numberOf(person.id);
@@ -154,7 +154,7 @@ export function recordIntake(vault: Vault, actor: Actor, personId: PersonId, inp
   });
 }
 
-function insertIdentityCheck(vault: Vault, actor: Actor, person: Person, c: ParsedIdentity, client: string | null, at: string): void {
+function insertIdentityCheck(vault: Pick<Vault, 'identityChecks' | 'audit'>, actor: Actor, person: Person, c: ParsedIdentity, client: string | null, at: string): void {
   vault.identityChecks.insert({ personId: person.id, method: c.method, numberDocument: c.numberDocument, identityDocuments: c.identityDocuments, checkedOn: c.checkedOn, checkerId: actor.id, note: c.note, createdAt: at, route: c.route, detail: c.detail, numberIndex: c.index });
   vault.audit.append({
     actor, action: 'identity.checked', subjects: [{ id: person.id, name: person.name }], client,
@@ -163,7 +163,7 @@ function insertIdentityCheck(vault: Vault, actor: Actor, person: Person, c: Pars
 }
 
 /** Completes 本人確認 for a number taken earlier (after self-intake, or on a later visit). */
-export function recordIdentityCheck(vault: Vault, actor: Actor, personId: PersonId, input: IdentityCheckInput, client: string | null): void {
+export function recordIdentityCheck(vault: Pick<Vault, 'db' | 'persons' | 'purposeNotices' | 'identityChecks' | 'audit' | 'clock'>, actor: Actor, personId: PersonId, input: IdentityCheckInput, client: string | null): void {
   const person = vault.persons.byId(personId) ?? notFound();
   if (vault.persons.numberOf(person.id)?.state !== 'held') throw new AppError('invalid', '個人番号が登録されていない人物の本人確認は記録できません。');
   const errors: FieldErrors = {};
@@ -189,14 +189,14 @@ export function hashIntakeCode(code: string): Buffer {
 export type CodePurposes = Record<string, string[]>;
 
 /** Who a code for this person asks numbers of: the person (unless held) and current dependants without a held number. */
-export function codeTargets(vault: Vault, person: Person): Person[] {
+export function codeTargets(vault: Pick<Vault, 'persons'>, person: Person): Person[] {
   const own = vault.persons.numberOf(person.id)?.state === 'held' ? [] : [person];
   const dependants = currentDependants(vault, person).filter((d) => vault.persons.numberOf(d.id)?.state !== 'held');
   return [...own, ...dependants];
 }
 
 /** An employee's dependants whose 扶養 has not ended, in register order. */
-function currentDependants(vault: Vault, person: Person): Person[] {
+function currentDependants(vault: Pick<Vault, 'persons'>, person: Person): Person[] {
   return vault.persons
     .dependantsOf(person.id)
     .filter((d) => d.dependantUntil === null)
@@ -211,7 +211,7 @@ function currentDependants(vault: Vault, person: Person): Person[] {
  * shown is recorded as notified). A person with no purpose is not asked for a
  * number by it.
  */
-export function issueIntakeCode(vault: Vault, actor: Actor, personId: PersonId, client: string | null, chosen?: CodePurposes): { code: string; expiresAt: string } {
+export function issueIntakeCode(vault: Pick<Vault, 'db' | 'persons' | 'intakeCodes' | 'audit' | 'clock'>, actor: Actor, personId: PersonId, client: string | null, chosen?: CodePurposes): { code: string; expiresAt: string } {
   const person = vault.persons.byId(personId) ?? notFound();
   if (person.kind === 'dependant') throw new AppError('invalid', '入力コードは従業員・支払先本人に発行します（扶養親族の番号は本人の画面から入力します）。');
   refuseCorporation(person);
@@ -259,7 +259,7 @@ export interface SelfIntakeForm {
 export const NEW_DEPENDANT_KEY = 'new_dependant';
 
 /** What the person sees for a valid code: only their own name, dependants' names and the purposes the code carries for each. */
-export function openIntakeCode(vault: Vault, code: string): SelfIntakeForm {
+export function openIntakeCode(vault: Pick<Vault, 'persons' | 'intakeCodes' | 'clock'>, code: string): SelfIntakeForm {
   const row = vault.intakeCodes.get(hashIntakeCode(code));
   const now = vault.clock.now().toISOString();
   if (!row) throw new AppError('not_found', '入力コードが正しくありません。担当者から受け取ったコードを確認してください。');

@@ -55,7 +55,7 @@ export class EnrolmentDesk {
   readonly #items = new Map<string, Enrolment>();
 
   constructor(
-    private readonly vault: Vault,
+    private readonly vault: Pick<Vault, 'users' | 'gate'>,
     /** The gate's memory of codes: an enrolment's code is held there while it waits. */
     private readonly requests: RequestMemory,
     private readonly station: SecurityKeyStation,

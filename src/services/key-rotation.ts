@@ -73,7 +73,7 @@ export interface RotateResult {
  * Other users' PINs and security keys cannot be re-wrapped without their
  * secrets; they are listed for an admin to set a new PIN and re-enrol keys.
  */
-export async function rotateVaultKey(vault: Vault, opts: RotateOptions): Promise<RotateResult> {
+export async function rotateVaultKey(vault: Pick<Vault, 'db' | 'vaultId' | 'publicKey' | 'keys' | 'meta' | 'users' | 'slots' | 'securityKeys' | 'persons' | 'audit' | 'clock'>, opts: RotateOptions): Promise<RotateResult> {
   const operator = opts.operator;
   if (operator.role !== 'admin' || operator.disabledAt) throw new AppError('forbidden', '金庫の鍵の交換は有効な管理者（事務取扱責任者）だけが行えます。');
   const slot = vault.slots.pinSlotOf(operator.id);
@@ -132,7 +132,7 @@ export async function rotateVaultKey(vault: Vault, opts: RotateOptions): Promise
 }
 
 /** Re-seals from the cursor on; returns false when stopped early by maxBatches. */
-function resealAll(vault: Vault, state: RotationState, oldKey: Secret<Buffer>, total: number, opts: RotateOptions): boolean {
+function resealAll(vault: Pick<Vault, 'db' | 'meta' | 'persons'>, state: RotationState, oldKey: Secret<Buffer>, total: number, opts: RotateOptions): boolean {
   const newPublic = Buffer.from(state.newPublicKey, 'base64');
   const newId = vaultKeyId(newPublic);
   const opener = vaultOpener(readRotation(vault.meta), oldKey);
@@ -175,7 +175,7 @@ function resealAll(vault: Vault, state: RotationState, oldKey: Secret<Buffer>, t
   }
 }
 
-function remainingUnderOtherKeys(vault: Vault, keyId: Buffer): number {
+function remainingUnderOtherKeys(vault: Pick<Vault, 'persons'>, keyId: Buffer): number {
   let n = 0;
   for (const sealed of vault.persons.iterateHeldSealed()) {
     if (!sealedKeyId(sealed)?.equals(keyId)) n++;
@@ -183,7 +183,7 @@ function remainingUnderOtherKeys(vault: Vault, keyId: Buffer): number {
   return n;
 }
 
-async function complete(vault: Vault, state: RotationState, newKey: Secret<Buffer>, opts: RotateOptions, total: number): Promise<Omit<RotateResult, 'resumed'>> {
+async function complete(vault: Pick<Vault, 'db' | 'vaultId' | 'keys' | 'meta' | 'users' | 'slots' | 'securityKeys' | 'audit' | 'clock'>, state: RotationState, newKey: Secret<Buffer>, opts: RotateOptions, total: number): Promise<Omit<RotateResult, 'resumed'>> {
   const operator = opts.operator;
   const actor = actorOf(operator);
   const client = opts.client ?? null;
@@ -251,7 +251,7 @@ async function complete(vault: Vault, state: RotationState, newKey: Secret<Buffe
 }
 
 /** The rotation in progress, if any, for status displays and the CLI. */
-export function rotationInProgress(vault: Vault): { id: string; startedAt: string; resealed: number } | undefined {
+export function rotationInProgress(vault: Pick<Vault, 'meta'>): { id: string; startedAt: string; resealed: number } | undefined {
   const s = readRotation(vault.meta);
   return s && { id: s.id, startedAt: s.startedAt, resealed: s.resealed };
 }

@@ -6,6 +6,9 @@ import { FormError, type FieldErrors } from './accounts.js';
 import { cleanText } from './retention.js';
 import type { Vault } from './vault.js';
 
+/** The part of the vault `addLedgerFile` and `removeLedgerFile` use. */
+export type LedgerStore = Pick<Vault, 'db' | 'audit' | 'clock'>;
+
 /**
  * The 特定個人情報ファイル管理台帳's own settings and manual rows. The guideline's
  * ledger names, per file, its 責任者 and 取扱部署 (取扱状況を確認する手段, domain
@@ -27,7 +30,12 @@ export function ledgerSettings(vault: Pick<Vault, 'meta'>): LedgerSettings {
 }
 
 /** Sets 責任者 and 取扱部署 (empty clears); each changed one is audited as settings.updated. */
-export function setLedgerSettings(vault: Vault, actor: Actor, form: { manager?: string | undefined; department?: string | undefined }, client: string | null): LedgerSettings {
+export function setLedgerSettings(
+  vault: Pick<Vault, 'db' | 'meta' | 'audit'>,
+  actor: Actor,
+  form: { manager?: string | undefined; department?: string | undefined },
+  client: string | null,
+): LedgerSettings {
   const errors: FieldErrors = {};
   const take = (field: 'manager' | 'department', label: string): string | null => {
     try {
@@ -61,7 +69,7 @@ export interface LedgerFileForm {
 }
 
 /** Adds a manual ledger row. Audited as ledger.file_added with its name. */
-export function addLedgerFile(vault: Vault, actor: Actor, form: LedgerFileForm, client: string | null): number {
+export function addLedgerFile(vault: LedgerStore, actor: Actor, form: LedgerFileForm, client: string | null): number {
   const errors: FieldErrors = {};
   const take = (field: keyof LedgerFileForm, label: string, max: number, required: boolean): string | null => {
     try {
@@ -89,7 +97,7 @@ export function addLedgerFile(vault: Vault, actor: Actor, form: LedgerFileForm, 
 }
 
 /** Removes a manual ledger row (kept, marked removed). Audited as ledger.file_removed. */
-export function removeLedgerFile(vault: Vault, actor: Actor, id: number, client: string | null): void {
+export function removeLedgerFile(vault: LedgerStore, actor: Actor, id: number, client: string | null): void {
   const repo = new LedgerRepo(vault.db);
   writeTransaction(vault.db, () => {
     const f = repo.byId(id);

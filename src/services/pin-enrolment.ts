@@ -44,7 +44,7 @@ export class PinEnrolmentDesk {
   readonly #items = new Map<string, Held>();
 
   constructor(
-    private readonly vault: Vault,
+    private readonly vault: Pick<Vault, 'db' | 'vaultId' | 'keys' | 'users' | 'slots' | 'gate' | 'audit' | 'clock'>,
     /** The gate's memory of codes: an enrolment's code is held there while it waits. */
     private readonly requests: RequestMemory,
     private readonly pinCost: PinCost = PRODUCTION_PIN_COST,

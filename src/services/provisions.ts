@@ -7,6 +7,9 @@ import { ProvisionRepo, type ExportRow, type ProvisionRow } from '../storage/pro
 import { FormError, type FieldErrors } from './accounts.js';
 import type { Vault } from './vault.js';
 
+/** The part of the vault `recordProvision` and `confirmFileDeleted` use. */
+export type ProvisionStore = Pick<Vault, 'db' | 'audit' | 'clock'>;
+
 export interface ExportRecord extends ExportRow {
   provisions: ProvisionRow[];
   deletion: { confirmedBy: string; confirmedAt: string } | null;
@@ -36,7 +39,7 @@ export interface ProvisionForm {
  * event names the export's persons, so each person's history shows where
  * their number went. Audited as export.provided.
  */
-export function recordProvision(vault: Vault, actor: Actor, exportSeq: number, form: ProvisionForm, client: string | null): number {
+export function recordProvision(vault: ProvisionStore, actor: Actor, exportSeq: number, form: ProvisionForm, client: string | null): number {
   const repo = new ProvisionRepo(vault.db);
   const e = repo.exportBySeq(exportSeq);
   if (!e) throw new AppError('not_found', '指定された出力の記録はありません。');
@@ -69,7 +72,7 @@ export function recordProvision(vault: Vault, actor: Actor, exportSeq: number, f
  * Closes the 持出し of an export: the handler confirms the exported file was
  * deleted from the PC and any medium. Audited as export.file_deleted; once only.
  */
-export function confirmFileDeleted(vault: Vault, actor: Actor, exportSeq: number, confirmed: boolean, client: string | null): void {
+export function confirmFileDeleted(vault: ProvisionStore, actor: Actor, exportSeq: number, confirmed: boolean, client: string | null): void {
   const repo = new ProvisionRepo(vault.db);
   const e = repo.exportBySeq(exportSeq);
   if (!e) throw new AppError('not_found', '指定された出力の記録はありません。');

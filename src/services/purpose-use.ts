@@ -10,6 +10,12 @@ import { writeTransaction } from '../storage/database.js';
 import { FormError } from './accounts.js';
 import type { Vault } from './vault.js';
 
+/** The part of the vault `purposeVerdicts`, `purposeVerdict` and `requirePurposeUse` use. */
+export type PurposeReader = Pick<Vault, 'persons' | 'purposeNotices' | 'roles' | 'clock'>;
+
+/** The part of the vault `notifyPurposes` and `coApproveUse` use. */
+export type PurposeStore = Pick<Vault, 'db' | 'persons' | 'purposeNotices' | 'roles' | 'audit' | 'clock'>;
+
 /** How long an admin's co-approval of a later use stays usable. */
 export const CO_APPROVAL_DAYS = 7;
 
@@ -41,13 +47,13 @@ function factsOf(person: Person, dependantUntil: string | null, notified: Iterab
 }
 
 /** Every purpose notified to the person: at intake and by later 追加通知. */
-export function notifiedPurposes(vault: Vault, personId: PersonId): string[] {
+export function notifiedPurposes(vault: Pick<Vault, 'persons' | 'purposeNotices'>, personId: PersonId): string[] {
   const set = new Set(vault.persons.numberOf(personId)?.purposes ?? []);
   for (const n of vault.purposeNotices.forPerson(personId)) for (const c of n.purposes) set.add(c);
   return [...set];
 }
 
-export function purposeFacts(vault: Vault, person: Person): PurposeUseFacts {
+export function purposeFacts(vault: Pick<Vault, 'persons' | 'purposeNotices' | 'roles'>, person: Person): PurposeUseFacts {
   return factsOf(person, vault.persons.dependantUntil(person.id), notifiedPurposes(vault, person.id), vault.roles.forPerson(person.id), (id) => vault.persons.byId(id));
 }
 
@@ -55,7 +61,7 @@ export function purposeFacts(vault: Vault, person: Person): PurposeUseFacts {
  * The same decision for many persons at once (an export set): persons,
  * notices and roles are read once, so a set of thousands takes a few queries.
  */
-export function purposeVerdicts(vault: Vault): (personId: PersonId, code: string) => { person: Person; verdict: PurposeVerdict } {
+export function purposeVerdicts(vault: PurposeReader): (personId: PersonId, code: string) => { person: Person; verdict: PurposeVerdict } {
   const persons = vault.persons.allById();
   const notified = vault.purposeNotices.notifiedAll();
   const roles = vault.roles.allByPerson();
@@ -68,11 +74,11 @@ export function purposeVerdicts(vault: Vault): (personId: PersonId, code: string
 }
 
 /** Every kind the person holds: the primary one first, then other roles. */
-export function kindsOf(vault: Vault, person: Person): Person['kind'][] {
+export function kindsOf(vault: Pick<Vault, 'roles'>, person: Person): Person['kind'][] {
   return [...new Set([person.kind, ...vault.roles.forPerson(person.id).map((r) => r.role)])];
 }
 
-export function purposeVerdict(vault: Vault, person: Person, code: string): PurposeVerdict {
+export function purposeVerdict(vault: PurposeReader, person: Person, code: string): PurposeVerdict {
   return purposeUse(purposeFacts(vault, person), code, japanDate(vault.clock.now()));
 }
 
@@ -82,7 +88,7 @@ export function purposeVerdict(vault: Vault, person: Person, code: string): Purp
  * open admin co-approval, whose id is returned so the caller can use it up in
  * its own transaction.
  */
-export function requirePurposeUse(vault: Vault, person: Person, code: string): { purpose: Purpose; coApprovalId: number | null } {
+export function requirePurposeUse(vault: PurposeReader, person: Person, code: string): { purpose: Purpose; coApprovalId: number | null } {
   const v = purposeVerdict(vault, person, code);
   if (v.allowed) return { purpose: v.purpose, coApprovalId: null };
   if (v.coApprovable) {
@@ -109,7 +115,7 @@ function purposeList(kinds: readonly Person['kind'][], codes: readonly string[])
  * purposes not yet notified. Records the notice with its 通知日 and
  * 'purpose.notified' together; returns the notice id (the notice prints from it).
  */
-export function notifyPurposes(vault: Vault, actor: Actor, personId: PersonId, input: { purposes: string[]; notifiedOn?: string }, client: string | null): number {
+export function notifyPurposes(vault: PurposeStore, actor: Actor, personId: PersonId, input: { purposes: string[]; notifiedOn?: string }, client: string | null): number {
   const person = vault.persons.byId(personId) ?? notFound();
   const kinds = kindsOf(vault, person);
   const purposes = purposeList(kinds, input.purposes);
@@ -142,7 +148,7 @@ export function notifyPurposes(vault: Vault, actor: Actor, personId: PersonId, i
  * An admin approves one later use (after 退職・取引終了・異動) for a purpose the
  * person was notified of, with a note saying why the 事務 still arises.
  */
-export function coApproveUse(vault: Vault, admin: Actor, personId: PersonId, input: { purpose: string; note: string }, client: string | null): void {
+export function coApproveUse(vault: PurposeStore, admin: Actor, personId: PersonId, input: { purpose: string; note: string }, client: string | null): void {
   const person = vault.persons.byId(personId) ?? notFound();
   const v = purposeVerdict(vault, person, input.purpose);
   if (v.allowed) throw new AppError('invalid', 'この利用目的は承認なしで使えます。');

@@ -4,6 +4,9 @@ import type { UserRow } from '../storage/users-repo.js';
 import { recoveryCodeHmac } from '../vault/second-factor-keys.js';
 import type { Vault } from './vault.js';
 
+/** The part of the vault `newRecoveryCodes` and `useRecoveryCode` use. */
+export type RecoveryCodeStore = Pick<Vault, 'keys' | 'secondFactor' | 'clock'>;
+
 /** Ten codes of 16 characters (80 bits) from an alphabet without look-alikes (no 0/O, 1/I/L). */
 export const RECOVERY_CODE_COUNT = 10;
 const ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
@@ -30,14 +33,14 @@ export function normaliseRecoveryCode(typed: string): string {
  * transaction, with the audit row) through the returned `store` and shows the
  * plaintext once; only HMACs are kept.
  */
-export function newRecoveryCodes(vault: Vault, user: Pick<UserRow, 'id'>): { codes: Secret<string>[]; store: () => void } {
+export function newRecoveryCodes(vault: RecoveryCodeStore, user: Pick<UserRow, 'id'>): { codes: Secret<string>[]; store: () => void } {
   const codes = Array.from({ length: RECOVERY_CODE_COUNT }, () => new Secret(newCode()));
   const hmacs = codes.map((c) => recoveryCodeHmac(vault.keys.pepper, user.id, c));
   return { codes, store: () => vault.secondFactor.replaceRecoveryCodes(user.id, hmacs, vault.clock.now().toISOString()) };
 }
 
 /** Marks the code used if it is one of the user's unused codes; call inside a transaction. */
-export function useRecoveryCode(vault: Vault, user: Pick<UserRow, 'id'>, typed: string): boolean {
+export function useRecoveryCode(vault: RecoveryCodeStore, user: Pick<UserRow, 'id'>, typed: string): boolean {
   const code = normaliseRecoveryCode(typed);
   if (!/^[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}$/u.test(code)) return false;
   return vault.secondFactor.useRecoveryCode(user.id, recoveryCodeHmac(vault.keys.pepper, user.id, code), vault.clock.now().toISOString());

@@ -22,19 +22,19 @@ export interface DrillState {
 }
 
 /** The latest drill and the next one due (one row read along restore_drills_on). */
-export function drillState(vault: Vault): DrillState {
+export function drillState(vault: Pick<Vault, 'db' | 'clock'>): DrillState {
   const [last] = new RestoreDrillsRepo(vault.db).latest(1);
   if (!last) return { last: null, due: null, overdue: false };
   const due = last.result === 'ok' ? addMonths(last.drilledOn, DRILL_INTERVAL_MONTHS) : last.drilledOn;
   return { last, due, overdue: due <= japanDate(vault.clock.now()) };
 }
 
-export function recentDrills(vault: Vault, limit = 5): RestoreDrillRow[] {
+export function recentDrills(vault: Pick<Vault, 'db'>, limit = 5): RestoreDrillRow[] {
   return new RestoreDrillsRepo(vault.db).latest(limit);
 }
 
 /** Records a drill done on a second machine: its day (not in the future), result and a short note; audited. */
-export function recordDrill(vault: Vault, actor: Actor, input: { drilledOn?: string; result?: string; note?: string }, client: string | null): RestoreDrillRow {
+export function recordDrill(vault: Pick<Vault, 'db' | 'audit' | 'clock'>, actor: Actor, input: { drilledOn?: string; result?: string; note?: string }, client: string | null): RestoreDrillRow {
   const errors: FieldErrors = {};
   const today = japanDate(vault.clock.now());
   const drilledOn = parseDate((input.drilledOn ?? '').trim());

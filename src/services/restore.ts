@@ -215,7 +215,7 @@ function openRestored(opts: RestoreOptions, path: string, manifest: Manifest): V
 }
 
 /** Unwraps the vault private key with the PIN (any user's PIN slot) or the recovery code, then opens one held number. */
-async function openOneNumber(vault: Vault, unlock: RestoreOptions['unlock']): Promise<{ person: { id: number; name: string } | null; userId: string | null }> {
+async function openOneNumber(vault: Pick<Vault, 'keys' | 'meta' | 'slots' | 'persons'>, unlock: RestoreOptions['unlock']): Promise<{ person: { id: number; name: string } | null; userId: string | null }> {
   let privateKey: Secret<Buffer> | undefined;
   let userId: string | null = null;
   if (unlock.kind === 'recovery') {

@@ -5,6 +5,9 @@ import { RetentionDueRepo } from '../storage/retention-due-repo.js';
 import { retentionEndsOf, type RetentionOverview } from './retention.js';
 import type { Vault } from './vault.js';
 
+/** The part of the vault `refreshRetentionDue`, `refreshRetentionDueForRead` and `retentionOverviewFromColumn` use. */
+export type RetentionDueStore = Pick<Vault, 'db' | 'persons' | 'roles' | 'retention' | 'clock'>;
+
 /** Marked persons recomputed per batch (one candidates query and one roles read each). */
 const BATCH = 5_000;
 
@@ -17,7 +20,7 @@ const BATCH = 5_000;
  * when nothing is marked and the day is the same. Returns how many marked
  * persons it recomputed.
  */
-export function refreshRetentionDue(vault: Vault): number {
+export function refreshRetentionDue(vault: RetentionDueStore): number {
   const repo = new RetentionDueRepo(vault.db);
   const today = japanDate(vault.clock.now());
   let done = 0;
@@ -31,7 +34,7 @@ export function refreshRetentionDue(vault: Vault): number {
  * values are served as they are rather than waiting for the lock; the next
  * reader, or the import itself when it ends, brings them up to date.
  */
-export function refreshRetentionDueForRead(vault: Vault): void {
+export function refreshRetentionDueForRead(vault: RetentionDueStore): void {
   const repo = new RetentionDueRepo(vault.db);
   const today = japanDate(vault.clock.now());
   if (!repo.stale(today)) return;
@@ -39,13 +42,13 @@ export function refreshRetentionDueForRead(vault: Vault): void {
 }
 
 /** The home page's retention counts, from the maintained counts (no walk of the register). */
-export function retentionOverviewFromColumn(vault: Vault): RetentionOverview {
+export function retentionOverviewFromColumn(vault: RetentionDueStore): RetentionOverview {
   refreshRetentionDueForRead(vault);
   const repo = new RetentionDueRepo(vault.db);
   return { ended: repo.count('ended'), due: repo.count('due'), held: repo.heldDue() };
 }
 
-function refreshIn(vault: Vault, repo: RetentionDueRepo, today: string, batches: number): number {
+function refreshIn(vault: Pick<Vault, 'persons' | 'roles' | 'retention'>, repo: RetentionDueRepo, today: string, batches: number): number {
   let done = 0;
   let after = 0;
   for (let b = 0; b < batches; b++) {

@@ -11,6 +11,18 @@ import { FormError, type FieldErrors } from './accounts.js';
 import { edgeSpaceTrimmed, normaliseText, unsafeTextProblem } from '../domain/text-safety.js';
 import type { Vault } from './vault.js';
 
+/** The part of the vault `updateRule` and `updateSchedule` use. */
+export type RetentionRuleStore = Pick<Vault, 'db' | 'retention' | 'audit' | 'clock'>;
+
+/** The part of the vault `setHold` and `clearHold` use. */
+export type HoldStore = Pick<Vault, 'db' | 'persons' | 'retention' | 'audit' | 'clock'>;
+
+/** The part of the vault `assessed`, `retentionEndsOf` and `personRetention` use. */
+export type RetentionReader = Pick<Vault, 'persons' | 'roles' | 'retention'>;
+
+/** The part of the vault `dueEntries`, `retentionOverview` and `disposalList` use. */
+export type RetentionDueReader = Pick<Vault, 'persons' | 'roles' | 'retention' | 'clock'>;
+
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 
 /** A free text (reason, source, note): trimmed, bounded, no control characters, never a number. */
@@ -42,7 +54,7 @@ export interface RuleForm {
 }
 
 /** Changes a rule's years, start or source note. Audited as retention.rule_changed; no change, no event. */
-export function updateRule(vault: Vault, actor: Actor, code: string, form: RuleForm, client: string | null): void {
+export function updateRule(vault: RetentionRuleStore, actor: Actor, code: string, form: RuleForm, client: string | null): void {
   const before = vault.retention.rules().find((r) => r.code === code) ?? raise('not_found', '指定された保管期間のルールはありません。');
   const errors: FieldErrors = {};
   const take = <T>(f: () => T): T | undefined => {
@@ -79,7 +91,7 @@ export interface ScheduleForm {
 }
 
 /** The batch month (事業年度末, 1-12) and the backup retention in days. Audited as retention.schedule_changed. */
-export function updateSchedule(vault: Vault, actor: Actor, form: ScheduleForm, client: string | null): void {
+export function updateSchedule(vault: RetentionRuleStore, actor: Actor, form: ScheduleForm, client: string | null): void {
   const errors: FieldErrors = {};
   let month = 0;
   let days = 0;
@@ -111,12 +123,12 @@ export function updateSchedule(vault: Vault, actor: Actor, form: ScheduleForm, c
   });
 }
 
-export function schedule(vault: Vault): { batchMonth: number; backupRetentionDays: number } {
+export function schedule(vault: Pick<Vault, 'retention'>): { batchMonth: number; backupRetentionDays: number } {
   return { batchMonth: vault.retention.setting('batch_month'), backupRetentionDays: vault.retention.setting('backup_retention_days') };
 }
 
 /** Marks a person as still needed (an ongoing procedure): disposal skips them. Audited as retention.hold_set. */
-export function setHold(vault: Vault, actor: Actor, personId: PersonId, reasonInput: string | undefined, client: string | null): void {
+export function setHold(vault: HoldStore, actor: Actor, personId: PersonId, reasonInput: string | undefined, client: string | null): void {
   const person = vault.persons.byId(personId) ?? raise('not_found', '指定された人物は登録されていません。');
   const reason = cleanText(reasonInput, 'reason', '保留の理由', 200, true)!;
   writeTransaction(vault.db, () => {
@@ -127,7 +139,7 @@ export function setHold(vault: Vault, actor: Actor, personId: PersonId, reasonIn
 }
 
 /** Ends a hold. Audited as retention.hold_cleared with the reason it had. */
-export function clearHold(vault: Vault, actor: Actor, personId: PersonId, client: string | null): void {
+export function clearHold(vault: HoldStore, actor: Actor, personId: PersonId, client: string | null): void {
   const person = vault.persons.byId(personId) ?? raise('not_found', '指定された人物は登録されていません。');
   writeTransaction(vault.db, () => {
     const hold = vault.retention.holdOf(personId) ?? raise('conflict', 'この人物は廃棄の保留中ではありません。');
@@ -157,7 +169,7 @@ export interface DueEntry {
  * role goes on). The one walk behind the disposal list, the home page's
  * counts and the 管理台帳's retention rows, so they never disagree.
  */
-function assessed(vault: Vault, ids?: readonly PersonId[]) {
+function assessed(vault: RetentionReader, ids?: readonly PersonId[]) {
   const rules = vault.retention.rules();
   // A few persons (a write's marked persons) read their own roles; a walk reads the table once.
   const roles = ids && ids.length <= 64 ? new Map(ids.map((id) => [id, vault.roles.forPerson(id)])) : vault.roles.allByPerson();
@@ -174,16 +186,16 @@ function assessed(vault: Vault, ids?: readonly PersonId[]) {
  * absent from the map hold no number or are not visible. The one computation
  * behind persons.retention_end (services/retention-due.ts).
  */
-export function retentionEndsOf(vault: Vault, ids: readonly PersonId[]): Map<PersonId, string | null> {
+export function retentionEndsOf(vault: RetentionReader, ids: readonly PersonId[]): Map<PersonId, string | null> {
   return new Map(assessed(vault, ids).map((a) => [a.candidate.id, a.result?.end ?? null]));
 }
 
 /** Persons whose number may be disposed of today (Japan time), held ones included and marked. */
-export function dueEntries(vault: Vault, ids?: readonly PersonId[]): DueEntry[] {
+export function dueEntries(vault: RetentionDueReader, ids?: readonly PersonId[]): DueEntry[] {
   return dueOf(vault, assessed(vault, ids));
 }
 
-function dueOf(vault: Vault, all: ReturnType<typeof assessed>): DueEntry[] {
+function dueOf(vault: Pick<Vault, 'retention' | 'clock'>, all: ReturnType<typeof assessed>): DueEntry[] {
   const today = japanDate(vault.clock.now());
   const month = vault.retention.setting('batch_month');
   const holds = vault.retention.activeHolds();
@@ -203,7 +215,7 @@ function dueOf(vault: Vault, all: ReturnType<typeof assessed>): DueEntry[] {
  * The counts the home page and the 管理台帳 print: persons holding a number
  * whose every role has ended, those of them past retention and those held.
  */
-export function retentionOverview(vault: Vault): RetentionOverview {
+export function retentionOverview(vault: RetentionDueReader): RetentionOverview {
   const all = assessed(vault);
   const due = dueOf(vault, all);
   return { ended: all.filter((a) => a.result !== null).length, due: due.length, held: due.filter((e) => e.hold).length };
@@ -224,7 +236,7 @@ export interface DueBatch {
 }
 
 /** The disposal list: due persons grouped by batch (oldest first), and the held ones apart. */
-export function disposalList(vault: Vault): { today: string; batchMonth: number; batches: DueBatch[]; held: DueEntry[] } {
+export function disposalList(vault: RetentionDueReader): { today: string; batchMonth: number; batches: DueBatch[]; held: DueEntry[] } {
   const today = japanDate(vault.clock.now());
   const all = dueEntries(vault);
   const byBatch = new Map<string, DueBatch>();
@@ -242,7 +254,7 @@ export function disposalList(vault: Vault): { today: string; batchMonth: number;
 }
 
 /** What the person page shows about retention: the end from the rules, the batch, the hold, the disposal. */
-export function personRetention(vault: Vault, personId: PersonId): {
+export function personRetention(vault: RetentionReader, personId: PersonId): {
   result: RetentionResult | null;
   /** A December leaver with no 最終支払日 recorded: the end may be a year early (warned on the page). */
   finalPaymentMissing: boolean;

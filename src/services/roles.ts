@@ -7,6 +7,9 @@ import { writeTransaction } from '../storage/database.js';
 import { FormError } from './accounts.js';
 import type { Vault } from './vault.js';
 
+/** The part of the vault `addRole` and `endRole` use. */
+export type RoleStore = Pick<Vault, 'db' | 'persons' | 'roles' | 'audit' | 'clock'>;
+
 export interface RoleForm {
   role?: string;
   /** 取引先コード / 社員番号 for the new role. */
@@ -17,7 +20,7 @@ export interface RoleForm {
 }
 
 /** Every role of a person: the primary one (persons.kind) first, then the others. */
-export function rolesOf(vault: Vault, personId: PersonId) {
+export function rolesOf(vault: Pick<Vault, 'persons' | 'roles'>, personId: PersonId) {
   const person = vault.persons.byId(personId) ?? notFound();
   return [primaryRole(person, vault.persons.dependantUntil(person.id)), ...vault.roles.forPerson(person.id)];
 }
@@ -28,7 +31,7 @@ export function rolesOf(vault: Vault, personId: PersonId) {
  * employee. The number stays the one sealed record; purposes for the role are
  * notified afterwards (利用目的の追加通知). Audited as person.role_added.
  */
-export function addRole(vault: Vault, actor: Actor, personId: PersonId, form: RoleForm, client: string | null): void {
+export function addRole(vault: RoleStore, actor: Actor, personId: PersonId, form: RoleForm, client: string | null): void {
   const person = vault.persons.byId(personId) ?? notFound();
   const role = form.role as PersonKind;
   if (role !== 'employee' && role !== 'payee' && role !== 'dependant') throw new FormError({ role: '追加する役割を選んでください。' });
@@ -61,7 +64,7 @@ export function addRole(vault: Vault, actor: Actor, personId: PersonId, form: Ro
  * before. Retention counts each role from the later of the two
  * (services/retention roleRetentionFacts). Audited as person.role_ended.
  */
-export function endRole(vault: Vault, actor: Actor, personId: PersonId, roleId: number, date: string | undefined, client: string | null, lastPaid?: string): void {
+export function endRole(vault: RoleStore, actor: Actor, personId: PersonId, roleId: number, date: string | undefined, client: string | null, lastPaid?: string): void {
   const person = vault.persons.byId(personId) ?? notFound();
   const role = vault.roles.forPerson(person.id).find((r) => r.id === roleId);
   if (!role) throw new AppError('not_found', '指定された役割はありません。');
@@ -81,7 +84,7 @@ export function endRole(vault: Vault, actor: Actor, personId: PersonId, roleId: 
  * Records 最終支払日 of an ended employee or payee role (翌月払いの給与, 退職金, a
  * final invoice paid later). Audited as person.final_payment_recorded with the role.
  */
-export function recordRoleFinalPayment(vault: Vault, actor: Actor, personId: PersonId, roleId: number, input: string | undefined, client: string | null): void {
+export function recordRoleFinalPayment(vault: Pick<Vault, 'db' | 'persons' | 'roles' | 'audit'>, actor: Actor, personId: PersonId, roleId: number, input: string | undefined, client: string | null): void {
   const person = vault.persons.byId(personId) ?? notFound();
   const role = vault.roles.forPerson(person.id).find((r) => r.id === roleId);
   if (!role) throw new AppError('not_found', '指定された役割はありません。');

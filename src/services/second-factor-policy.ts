@@ -38,7 +38,7 @@ export function nextStep(vault: Pick<Vault, 'meta' | 'secondFactor'>, user: Pick
 }
 
 /** The admin's setting for handlers and auditors; the change and its audit row commit together. */
-export function setStaffRequired(vault: Vault, actor: Actor, required: boolean, client: string | null): void {
+export function setStaffRequired(vault: Pick<Vault, 'db' | 'meta' | 'users' | 'sessions' | 'secondFactor' | 'audit'>, actor: Actor, required: boolean, client: string | null): void {
   const before = staffRequired(vault);
   if (before === required) return;
   writeTransaction(vault.db, () => {

@@ -9,6 +9,15 @@ import { newRecoveryCodes, useRecoveryCode } from './recovery-codes.js';
 import { matchTotp } from './totp.js';
 import type { Vault } from './vault.js';
 
+/** The part of the vault `factorFailed`, `webAuthnPassed` and `webAuthnEnrolled` use. */
+export type SecondFactorStore = Pick<Vault, 'db' | 'secondFactor' | 'audit' | 'clock'>;
+
+/** The part of the vault `checkTotp` and `confirmTotp` use. */
+export type TotpCheckStore = Pick<Vault, 'db' | 'vaultId' | 'keys' | 'secondFactor' | 'audit' | 'clock'>;
+
+/** The part of the vault `checkRecoveryCode` and `issueRecoveryCodes` use. */
+export type RecoveryCheckStore = Pick<Vault, 'db' | 'keys' | 'secondFactor' | 'audit' | 'clock'>;
+
 /** Wrong second-factor codes in a row that lock the account (as wrong passwords do) until an admin unlocks it. */
 export const SECOND_FACTOR_LOCK_AFTER = 5;
 
@@ -21,7 +30,7 @@ export type FactorResult = { ok: true } | { ok: false; locked: boolean };
  * does not reset it) and audited; at SECOND_FACTOR_LOCK_AFTER the account
  * locks, which is audited too.
  */
-export function factorFailed(vault: Vault, user: UserRow, method: FactorMethod, client: string | null): FactorResult {
+export function factorFailed(vault: SecondFactorStore, user: UserRow, method: FactorMethod, client: string | null): FactorResult {
   const at = vault.clock.now().toISOString();
   return writeTransaction(vault.db, () => {
     const f = vault.secondFactor.recordFailure(user.id, SECOND_FACTOR_LOCK_AFTER, at);
@@ -34,13 +43,13 @@ export function factorFailed(vault: Vault, user: UserRow, method: FactorMethod, 
   });
 }
 
-function passed(vault: Vault, user: UserRow, method: FactorMethod, client: string | null, extra: Record<string, string | number> = {}): void {
+function passed(vault: Pick<Vault, 'secondFactor' | 'audit'>, user: UserRow, method: FactorMethod, client: string | null, extra: Record<string, string | number> = {}): void {
   vault.secondFactor.recordSuccess(user.id);
   vault.audit.append({ actor: actorOf(user), action: 'auth.second_factor_verified', client, detail: { user_id: user.id, method, ...extra } });
 }
 
 /** A TOTP code at sign-in: right, and of a 30-second step not used before (each code works once). */
-export function checkTotp(vault: Vault, user: UserRow, code: string, client: string | null): FactorResult {
+export function checkTotp(vault: TotpCheckStore, user: UserRow, code: string, client: string | null): FactorResult {
   const step = vault.secondFactor.totpOf(user.id)?.confirmedAt ? matchTotp(vault, user, code) : null;
   if (step !== null) {
     const ok = writeTransaction(vault.db, () => {
@@ -54,7 +63,7 @@ export function checkTotp(vault: Vault, user: UserRow, code: string, client: str
 }
 
 /** A recovery code at sign-in: one of the user's unused codes, then used up. */
-export function checkRecoveryCode(vault: Vault, user: UserRow, code: string, client: string | null): FactorResult {
+export function checkRecoveryCode(vault: RecoveryCheckStore, user: UserRow, code: string, client: string | null): FactorResult {
   const ok = writeTransaction(vault.db, () => {
     if (!useRecoveryCode(vault, user, code)) return false;
     passed(vault, user, 'recovery_code', client, { recovery_codes_left: vault.secondFactor.unusedRecoveryCodes(user.id) });
@@ -64,7 +73,7 @@ export function checkRecoveryCode(vault: Vault, user: UserRow, code: string, cli
 }
 
 /** A verified WebAuthn assertion: its counter stored, the pass audited. */
-export function webAuthnPassed(vault: Vault, user: UserRow, credential: { id: string; counter: number }, client: string | null): void {
+export function webAuthnPassed(vault: SecondFactorStore, user: UserRow, credential: { id: string; counter: number }, client: string | null): void {
   writeTransaction(vault.db, () => {
     vault.secondFactor.credentialUsed(credential.id, credential.counter, vault.clock.now().toISOString());
     passed(vault, user, 'webauthn', client, { credential: credential.id.slice(0, 16) });
@@ -72,7 +81,7 @@ export function webAuthnPassed(vault: Vault, user: UserRow, credential: { id: st
 }
 
 /** Confirms a TOTP enrolment with a code from the new secret; the code's step counts as used. */
-export function confirmTotp(vault: Vault, user: UserView, code: string, client: string | null): boolean {
+export function confirmTotp(vault: TotpCheckStore, user: UserView, code: string, client: string | null): boolean {
   const row = vault.secondFactor.totpOf(user.id);
   if (!row || row.confirmedAt) return false;
   const step = matchTotp(vault, user, code);
@@ -86,7 +95,7 @@ export function confirmTotp(vault: Vault, user: UserView, code: string, client: 
 }
 
 /** Stores a verified new WebAuthn credential with its audit row. */
-export function webAuthnEnrolled(vault: Vault, user: UserView, c: { id: string; publicKey: Buffer; counter: number; transports: string[] }, client: string | null): void {
+export function webAuthnEnrolled(vault: SecondFactorStore, user: UserView, c: { id: string; publicKey: Buffer; counter: number; transports: string[] }, client: string | null): void {
   writeTransaction(vault.db, () => {
     if (vault.secondFactor.credential(c.id)) throw new AppError('conflict', 'このセキュリティキー（認証器）は既に登録されています。');
     vault.secondFactor.insertCredential({ ...c, userId: user.id, createdAt: vault.clock.now().toISOString() });
@@ -96,7 +105,7 @@ export function webAuthnEnrolled(vault: Vault, user: UserView, c: { id: string; 
 }
 
 /** New recovery codes for a user (the old ones stop working); the plaintext is returned to be shown once. */
-export function issueRecoveryCodes(vault: Vault, user: UserView, client: string | null): Secret<string>[] {
+export function issueRecoveryCodes(vault: RecoveryCheckStore, user: UserView, client: string | null): Secret<string>[] {
   const { codes, store } = newRecoveryCodes(vault, user);
   writeTransaction(vault.db, () => {
     store();
@@ -110,7 +119,7 @@ export function issueRecoveryCodes(vault: Vault, user: UserView, client: string 
  * WebAuthn credentials, recovery codes, pending sign-ins and sessions, with
  * one audit row. The user enrols again at the next sign-in (if required).
  */
-export function resetSecondFactor(vault: Vault, admin: Actor, userId: string, client: string | null): void {
+export function resetSecondFactor(vault: Pick<Vault, 'db' | 'users' | 'sessions' | 'secondFactor' | 'audit'>, admin: Actor, userId: string, client: string | null): void {
   const user = vault.users.byId(userId);
   if (!user) throw new AppError('not_found', '指定されたユーザーは存在しません。');
   if (user.id === admin.id) throw new AppError('forbidden', '自分自身の二要素認証はリセットできません。別の管理者（事務取扱責任者）に依頼してください。');

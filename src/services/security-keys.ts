@@ -79,7 +79,7 @@ export function commitmentFor(r: GateRequest): Buffer {
  * step fails.
  */
 export async function enrolSecurityKey(
-  vault: Vault,
+  vault: Pick<Vault, 'db' | 'vaultId' | 'keys' | 'users' | 'slots' | 'securityKeys' | 'audit' | 'clock'>,
   input: { admin: UserRow; adminPin: Secret<string>; userId: string; label: string; key: SecurityKeyPort; onTouch?: () => void; signal?: AbortSignal },
 ): Promise<SecurityKeyRow> {
   const { admin, key } = input;
@@ -168,7 +168,7 @@ export async function enrolSecurityKey(
 const PROBLEM_LABEL: Record<string, string> = { rp_id: '利用先IDの不一致', user_presence: 'タッチの確認なし', counter: 'カウンタの逆行', signature: '署名の不一致' };
 
 /** An admin revokes a key (lost, or its holder left): its slot stops opening the vault. */
-export function revokeSecurityKey(vault: Vault, admin: UserView, keyId: number, client: string | null): void {
+export function revokeSecurityKey(vault: Pick<Vault, 'db' | 'securityKeys' | 'audit' | 'clock'>, admin: UserView, keyId: number, client: string | null): void {
   const k = vault.securityKeys.byId(keyId);
   if (!k || k.revokedAt) throw new AppError('not_found', '指定されたセキュリティキーは登録されていません。');
   writeTransaction(vault.db, () => {
@@ -178,7 +178,7 @@ export function revokeSecurityKey(vault: Vault, admin: UserView, keyId: number, 
 }
 
 /** An assertion the key returned but that failed a check: audited, nothing approved. */
-export function refuseAssertion(vault: Vault, r: GateRequest, k: SecurityKeyRow, reason: string, device: string): void {
+export function refuseAssertion(vault: Pick<Vault, 'db' | 'users' | 'audit'>, r: GateRequest, k: SecurityKeyRow, reason: string, device: string): void {
   const owner = vault.users.byId(k.userId)!;
   writeTransaction(vault.db, () => vault.audit.append({ actor: actorOf(owner), action: 'gate.key_refused', device, purpose: r.purpose, detail: { request_id: r.id, key_id: k.id, reason } }));
 }

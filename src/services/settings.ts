@@ -15,7 +15,7 @@ export function companyName(vault: Pick<Vault, 'meta'>): string {
 }
 
 /** Sets the company name (an admin's setting); the change and its audit event commit together. */
-export function setCompanyName(vault: Vault, actor: Actor, input: string, client: string | null): string {
+export function setCompanyName(vault: Pick<Vault, 'db' | 'meta' | 'audit'>, actor: Actor, input: string, client: string | null): string {
   const unsafe = unsafeTextProblem('会社名', edgeSpaceTrimmed(input));
   if (unsafe !== null) throw new AppError('invalid', unsafe);
   const name = normaliseText(input).replace(/\s+/gu, ' ').trim();

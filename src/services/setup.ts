@@ -100,7 +100,7 @@ export function checkBackupDir(path: string, dataDir: string): BackupDirCheck {
 }
 
 /** Sets the backup folder after checking that the service can write there; refuses (400) otherwise. */
-export function setBackupDir(vault: Vault, actor: Actor, input: string | undefined, client: string | null): BackupDirCheck {
+export function setBackupDir(vault: Pick<Vault, 'dataDir' | 'db' | 'meta' | 'audit'>, actor: Actor, input: string | undefined, client: string | null): BackupDirCheck {
   const path = parseBackupPath(input);
   const check = checkBackupDir(path, vault.dataDir);
   if (!check.ok) throw new FormError({ backupDir: check.problem! });
@@ -113,19 +113,19 @@ export function setBackupDir(vault: Vault, actor: Actor, input: string | undefin
 }
 
 /** Steps the admin has gone through (pressed 次へ on); only guides the banner and the progress bar. */
-export function reviewedSteps(vault: Vault): Set<SetupStep> {
+export function reviewedSteps(vault: Pick<Vault, 'meta'>): Set<SetupStep> {
   const raw = vault.meta.get(META.reviewed) ?? '';
   return new Set(raw.split(',').filter(isSetupStep));
 }
 
-export function markReviewed(vault: Vault, step: SetupStep): void {
+export function markReviewed(vault: Pick<Vault, 'meta'>, step: SetupStep): void {
   const done = reviewedSteps(vault);
   if (done.has(step)) return;
   done.add(step);
   vault.meta.set(META.reviewed, SETUP_STEPS.filter((s) => done.has(s)).join(','));
 }
 
-export function setupCompletedAt(vault: Vault): string | null {
+export function setupCompletedAt(vault: Pick<Vault, 'meta'>): string | null {
   return vault.meta.get(META.completedAt) ?? null;
 }
 
@@ -134,7 +134,7 @@ export function setupCompletedAt(vault: Vault): string | null {
  * with a PIN (without them nobody can use the appliance); the steps still
  * needing attention are named in the audit event. A second call does nothing.
  */
-export function completeSetup(vault: Vault, actor: Actor, facts: { blocking: string[]; attention: string[] }, client: string | null): boolean {
+export function completeSetup(vault: Pick<Vault, 'db' | 'meta' | 'audit' | 'clock'>, actor: Actor, facts: { blocking: string[]; attention: string[] }, client: string | null): boolean {
   if (setupCompletedAt(vault)) return false;
   if (facts.blocking.length > 0) {
     throw new AppError('invalid', `初期設定を完了できません。先に次の手順を済ませてください: ${facts.blocking.join('、')}`);
@@ -152,6 +152,6 @@ export function completeSetup(vault: Vault, actor: Actor, facts: { blocking: str
  * pulsed if it cannot be), then the relay is pulsed once. The pulse itself
  * reports a failing relay as the door service does (alarm and audit).
  */
-export function recordTestPulse(vault: Vault, actor: Actor, device: string, client: string | null): void {
+export function recordTestPulse(vault: Pick<Vault, 'db' | 'audit'>, actor: Actor, device: string, client: string | null): void {
   writeTransaction(vault.db, () => vault.audit.append({ actor, action: 'door.test_pulse', client, device, detail: {} }));
 }

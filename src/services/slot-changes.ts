@@ -7,6 +7,9 @@ import { checkPinRules, createSlot, samePin, generateRecoveryCode, newPinParams,
 import { actorOf, FormError, unlockOwnPin } from './accounts.js';
 import type { Vault } from './vault.js';
 
+/** The part of the vault `changeOwnPin` and `regenerateRecoveryCode` use. */
+export type SlotChangeStore = Pick<Vault, 'db' | 'vaultId' | 'keys' | 'users' | 'slots' | 'audit' | 'clock'>;
+
 export interface PinChange {
   currentPin: Secret<string>;
   newPin: Secret<string>;
@@ -20,7 +23,7 @@ export interface PinChange {
  * A wrong current PIN is audited as 'slot.unlock_failed' and counts towards the
  * PIN lock like a wrong PIN at the gate.
  */
-export async function changeOwnPin(vault: Vault, user: UserView, input: PinChange, client: string | null, pinCost: PinCost = PRODUCTION_PIN_COST): Promise<void> {
+export async function changeOwnPin(vault: SlotChangeStore, user: UserView, input: PinChange, client: string | null, pinCost: PinCost = PRODUCTION_PIN_COST): Promise<void> {
   const errors: Record<string, string> = {};
   const rule = checkPinRules(input.newPin);
   if (rule) errors.newPin = rule;
@@ -51,7 +54,7 @@ export async function changeOwnPin(vault: Vault, user: UserView, input: PinChang
  * slot is revoked with its wrapped key erased, so the old code stops working.
  * The code is returned once for the page that shows it; it is never stored.
  */
-export async function regenerateRecoveryCode(vault: Vault, admin: UserView, adminPin: Secret<string>, client: string | null): Promise<Secret<string>> {
+export async function regenerateRecoveryCode(vault: SlotChangeStore, admin: UserView, adminPin: Secret<string>, client: string | null): Promise<Secret<string>> {
   if (admin.role !== 'admin') throw new AppError('forbidden', '回復コードの再発行は管理者（事務取扱責任者）だけが行えます。');
   const key = await unlockOwnPin(vault, admin, adminPin, client, 'recovery_regeneration', 'adminPin');
   const code = generateRecoveryCode();

@@ -21,7 +21,7 @@ function lastBackup(raw: string | undefined): unknown {
   }
 }
 
-export function vaultFacts(vault: Vault, fullCheck: boolean): Record<string, unknown> {
+export function vaultFacts(vault: Pick<Vault, 'db' | 'meta' | 'users' | 'slots' | 'audit' | 'credential'>, fullCheck: boolean): Record<string, unknown> {
   const repo = new SupportRepo(vault.db);
   const started = performance.now();
   const integrity = repo.integrity(fullCheck);

@@ -12,7 +12,7 @@ const META_KEY = 'tls_ca_key';
  * can open the vault can issue server certificates for the appliance's names;
  * the name constraints keep that from reaching any other site.
  */
-export function vaultCaKeyStore(vault: Vault): CaKeyStore {
+export function vaultCaKeyStore(vault: Pick<Vault, 'db' | 'meta' | 'audit'>): CaKeyStore {
   return {
     read: () => vault.meta.get(META_KEY) ?? null,
     write: (pem) =>

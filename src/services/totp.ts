@@ -7,6 +7,9 @@ import { openTotpSecret, sealTotpSecret } from '../vault/second-factor-keys.js';
 import { totpGenerator } from '../vault/totp-key.js';
 import type { Vault } from './vault.js';
 
+/** The part of the vault `totpEnrolment`, `matchTotp` and `simulatedAppCode` use. */
+export type TotpStore = Pick<Vault, 'vaultId' | 'keys' | 'secondFactor' | 'clock'>;
+
 /** RFC 6238 as authenticator apps expect it: SHA-1, 6 digits, 30-second steps, one step either side. */
 const PERIOD = 30;
 const DIGITS = 6;
@@ -28,7 +31,7 @@ export interface TotpEnrolment {
  * The secret a user is enrolling (kept sealed, unconfirmed, until a code from
  * it is typed back): made once per user and reused while unconfirmed.
  */
-export function totpEnrolment(vault: Vault, user: UserView): TotpEnrolment {
+export function totpEnrolment(vault: TotpStore, user: UserView): TotpEnrolment {
   let row = vault.secondFactor.totpOf(user.id);
   // Enrolment pages are reached only by users without a confirmed secret.
   if (row?.confirmedAt) throw new Error('TOTP already confirmed');
@@ -51,7 +54,7 @@ export function totpEnrolment(vault: Vault, user: UserView): TotpEnrolment {
  * The 30-second step a typed code belongs to (now, or one step either side),
  * or null when it matches none. Only digits count; spaces are dropped.
  */
-export function matchTotp(vault: Vault, user: UserView, code: string): number | null {
+export function matchTotp(vault: TotpStore, user: UserView, code: string): number | null {
   const row = vault.secondFactor.totpOf(user.id);
   if (!row) return null;
   const token = code.normalize('NFKC').replace(/\s+/gu, '');
@@ -72,7 +75,7 @@ export function matchTotp(vault: Vault, user: UserView, code: string): number | 
  * development (`serve --simulate-devices`, which production refuses): the demo
  * shows it on the page, as the simulated PIN pad stands in for the real one.
  */
-export function simulatedAppCode(vault: Vault, user: UserRow): string | null {
+export function simulatedAppCode(vault: TotpStore, user: UserRow): string | null {
   const row = vault.secondFactor.totpOf(user.id);
   if (!row) return null;
   const secret = openTotpSecret(vault.keys.pepper, vault.vaultId, user.id, row.sealedSecret);

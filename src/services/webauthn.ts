@@ -41,7 +41,7 @@ export function relyingPartyOf(publicUrl: string | undefined): RelyingParty | nu
   return { rpID: host, origin: url.origin };
 }
 
-export async function registrationOptions(vault: Vault, rp: RelyingParty, user: UserView): Promise<PublicKeyCredentialCreationOptionsJSON> {
+export async function registrationOptions(vault: Pick<Vault, 'secondFactor'>, rp: RelyingParty, user: UserView): Promise<PublicKeyCredentialCreationOptionsJSON> {
   return generateRegistrationOptions({
     rpName: RP_NAME,
     rpID: rp.rpID,
@@ -69,7 +69,7 @@ export async function verifyRegistration(rp: RelyingParty, user: UserView, chall
   }
 }
 
-export async function authenticationOptions(vault: Vault, rp: RelyingParty, user: UserRow): Promise<PublicKeyCredentialRequestOptionsJSON> {
+export async function authenticationOptions(vault: Pick<Vault, 'secondFactor'>, rp: RelyingParty, user: UserRow): Promise<PublicKeyCredentialRequestOptionsJSON> {
   return generateAuthenticationOptions({
     rpID: rp.rpID,
     timeout: TIMEOUT_MS,
@@ -84,7 +84,7 @@ export async function authenticationOptions(vault: Vault, rp: RelyingParty, user
  * (unknown or another user's credential, wrong challenge or origin, bad
  * signature, a counter that went backwards).
  */
-export async function verifyAuthentication(vault: Vault, rp: RelyingParty, user: UserRow, challenge: string, response: unknown): Promise<{ id: string; counter: number } | null> {
+export async function verifyAuthentication(vault: Pick<Vault, 'secondFactor'>, rp: RelyingParty, user: UserRow, challenge: string, response: unknown): Promise<{ id: string; counter: number } | null> {
   const id = (response as { id?: unknown } | null)?.id;
   if (typeof id !== 'string') return null;
   const stored = vault.secondFactor.credential(id);
