@@ -72,8 +72,7 @@ const LAYERS = {
  * key bytes stay in vault/), which removes it from this list. Do not add to it: a new crossing is
  * a design change to discuss, not a lint exception.
  */
-const EXISTING_CROSSINGS = {
-};
+const EXISTING_CROSSINGS = {};
 
 const matches = (file, globs) => globs.some((g) => (g.endsWith('/**') ? file.startsWith(g.slice(0, -2)) : file === g));
 
