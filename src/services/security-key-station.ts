@@ -9,7 +9,7 @@ import type { SecurityKeyRow } from '../storage/security-keys-repo.js';
 import type { UserRow } from '../storage/users-repo.js';
 import type { RevealStore } from './gate.js';
 import { keyFailureMessage } from './key-enrolment.js';
-import { approveWithSecurityKey, commitmentFor, enrolSecurityKey, refuseAssertion, RP_ID, type SecurityKeyPort } from './security-keys.js';
+import { approveWithSecurityKey, commitmentFor, enrolSecurityKey, refuseAssertion, RP_ID, type KeyApprovalStore, type SecurityKeyPort } from './security-keys.js';
 import type { Vault } from './vault.js';
 
 /** How the station finds and opens keys: node-hid in production, the software authenticator in development. */
@@ -64,7 +64,7 @@ class KeySession {
 
   constructor(
     readonly port: SecurityKeyPort,
-    private readonly vault: Vault,
+    private readonly vault: KeyApprovalStore,
     private readonly store: RevealStore,
     private readonly opts: Required<Omit<StationOptions, 'onStatus'>> & Pick<StationOptions, 'onStatus'>,
   ) {
@@ -227,7 +227,7 @@ export class SecurityKeyStation {
   #scanning: Promise<void> | undefined;
 
   constructor(
-    private readonly vault: Vault,
+    private readonly vault: KeyApprovalStore & Pick<Vault, 'vaultId'>,
     private readonly store: RevealStore,
     private readonly opener: SecurityKeyOpener,
     opts: StationOptions = {},

@@ -12,6 +12,9 @@ import { actorOf } from './accounts.js';
 import { completeApproval, type RevealStore } from './gate.js';
 import type { Vault } from './vault.js';
 
+/** What approving a request with a touch of a security key reads and writes (the key station passes it on). */
+export type KeyApprovalStore = Pick<Vault, 'db' | 'keys' | 'meta' | 'users' | 'slots' | 'securityKeys' | 'persons' | 'roles' | 'gate' | 'audit' | 'clock'>;
+
 /**
  * Security keys at the appliance: an admin enrols a key to a
  * person in the 管理区域, which adds a fido2 key slot wrapping the vault key
@@ -191,7 +194,7 @@ export function refuseAssertion(vault: Pick<Vault, 'db' | 'users' | 'audit'>, r:
  * the audit event and the counter moved forward in the same transaction.
  */
 export async function approveWithSecurityKey(
-  vault: Vault,
+  vault: KeyApprovalStore,
   store: RevealStore,
   input: { requestId: number; keyId: number; assertion: KeyAssertion; device: string },
   windows: GateWindows = DEFAULT_WINDOWS,
