@@ -29,7 +29,10 @@ describe('the key station’s rules', () => {
   });
 
   it('never asks a disabled or PIN-locked holder for a touch', () => {
-    for (const o of [{ ...owner, disabledAt: '2026-03-01T00:00:00.000Z' }, { ...owner, pinLockedAt: '2026-03-01T00:00:00.000Z' }]) {
+    for (const o of [
+      { ...owner, disabledAt: '2026-03-01T00:00:00.000Z' },
+      { ...owner, pinLockedAt: '2026-03-01T00:00:00.000Z' },
+    ]) {
       expect(nextKeyStep(o, open)).toMatchObject({ kind: 'wait', state: 'error' });
     }
   });

@@ -38,7 +38,12 @@ describe('formatSyslog (an audit row by name)', () => {
     expect(m).not.toContain('purpose=');
     expect(m).not.toContain('device=');
     expect(m).toContain(`subject_count="${MAX_SUBJECT_IDS + 5}"`);
-    expect(m).toContain(`subjects="${ids.slice(0, MAX_SUBJECT_IDS).map((s) => s.id).join(',')}"`);
+    expect(m).toContain(
+      `subjects="${ids
+        .slice(0, MAX_SUBJECT_IDS)
+        .map((s) => s.id)
+        .join(',')}"`,
+    );
   });
 
   it('is a warning for alarms and a broken verification, informational otherwise', () => {
