@@ -1,5 +1,5 @@
 import { AppError } from '../domain/errors.js';
-import type { RawAuditRow } from '../storage/audit-repo.js';
+import type { AuditRow } from '../storage/audit-repo.js';
 
 /** A chain head printed earlier (on a report, or by `audit verify`): the paper witness. */
 export interface Anchor {
@@ -30,12 +30,12 @@ export type AnchorResult = { anchor: Anchor; ok: true } | { anchor: Anchor; ok: 
  * event verified, everything before it leads to the printed hash; a history
  * rewritten before it (even with every HMAC recomputed) ends in another hash.
  */
-export function checkAnchor(anchor: Anchor, row: RawAuditRow | undefined, headSeq: number): AnchorResult {
+export function checkAnchor(anchor: Anchor, row: Pick<AuditRow, 'hash'> | undefined, headSeq: number): AnchorResult {
   if (!row) {
     return { anchor, ok: false, reason: `seq ${anchor.seq} の記録がありません（現在の先頭は seq ${headSeq}）。記録が切り詰められた疑いがあります` };
   }
-  if (!row[11].equals(anchor.hash)) {
-    return { anchor, ok: false, reason: `seq ${anchor.seq} のハッシュが印刷された値と一致しません（記録上: ${row[11].toString('hex')}）。この時点より前の記録が書き換えられた疑いがあります` };
+  if (!row.hash.equals(anchor.hash)) {
+    return { anchor, ok: false, reason: `seq ${anchor.seq} のハッシュが印刷された値と一致しません（記録上: ${row.hash.toString('hex')}）。この時点より前の記録が書き換えられた疑いがあります` };
   }
   return { anchor, ok: true };
 }

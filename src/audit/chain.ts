@@ -8,6 +8,7 @@ import type { AuditFields, AuditRepo, RawAuditRow } from '../storage/audit-repo.
 import type { AuditNamesRepo } from '../storage/audit-names-repo.js';
 import { hmacSha256 } from '../vault/keyed-mac.js';
 import { checkSubjectNames, isV2Subjects, nameDigest, redactionDigest, subjectNameKey, type TrailErasures } from './subject-names.js';
+import { logEvent } from '../log.js';
 
 /**
  * The hash chain:
@@ -130,7 +131,7 @@ export class AuditTrail {
         l(seq);
       } catch (cause) {
         // A listener (the syslog copy) never fails the append; its failure is logged by class only.
-        process.stderr.write(`${JSON.stringify({ level: 'error', event: 'audit listener failed', error: (cause as Error)?.name ?? typeof cause })}\n`);
+        logEvent('error', 'audit listener failed', { error: (cause as Error)?.name ?? typeof cause });
       }
     }
     return { seq, hash };

@@ -1,4 +1,4 @@
-import type { RawAuditRow } from '../storage/audit-repo.js';
+import type { AuditRow } from '../storage/audit-repo.js';
 
 /**
  * One audit event as an RFC 5424 syslog message, for the remote witness.
@@ -34,31 +34,31 @@ export function escapeParam(v: string): string {
   return v.replace(/["\\\]]/gu, (c) => `\\${c}`);
 }
 
-export function severityOf(row: RawAuditRow): number {
-  if (WARNING_ACTIONS.has(row[4])) return 4;
-  if (row[4] === 'audit.verified' && row[9].includes('"result":"broken"')) return 4;
+export function severityOf(row: Pick<AuditRow, 'action' | 'detail'>): number {
+  if (WARNING_ACTIONS.has(row.action)) return 4;
+  if (row.action === 'audit.verified' && row.detail.includes('"result":"broken"')) return 4;
   return 6;
 }
 
-/** The message for one stored event. */
-export function formatSyslog(row: RawAuditRow, ctx: { hostname: string; procId: string; vaultId: string }): string {
-  const ids = (JSON.parse(row[5]) as { id: number }[]).map((s) => s.id);
+/** The message for one stored event, read by name (`namedAuditRow`). */
+export function formatSyslog(row: AuditRow, ctx: { hostname: string; procId: string; vaultId: string }): string {
+  const ids = (JSON.parse(row.subjects) as { id: number }[]).map((s) => s.id);
   const params: [string, string][] = [
     ['vault', ctx.vaultId],
-    ['seq', String(row[0])],
-    ['at', row[1]],
-    ['action', row[4]],
-    ['actor', row[2]],
+    ['seq', String(row.seq)],
+    ['at', row.at],
+    ['action', row.action],
+    ['actor', row.actorId],
   ];
   if (ids.length) {
     params.push(['subject_count', String(ids.length)], ['subjects', ids.slice(0, MAX_SUBJECT_IDS).join(',')]);
   }
-  if (row[6]) params.push(['purpose', row[6]]);
-  if (row[8]) params.push(['device', row[8]]);
-  params.push(['hash', row[11].toString('hex')], ['prev', row[10].toString('hex')]);
+  if (row.purpose) params.push(['purpose', row.purpose]);
+  if (row.device) params.push(['device', row.device]);
+  params.push(['hash', row.hash.toString('hex')], ['prev', row.prevHash.toString('hex')]);
   const sd = `[${SD_ID} ${params.map(([k, v]) => `${k}="${escapeParam(v)}"`).join(' ')}]`;
   const pri = FACILITY_LOG_AUDIT * 8 + severityOf(row);
-  return `<${pri}>1 ${row[1]} ${headerField(ctx.hostname, 255)} mnvault ${headerField(ctx.procId, 128)} ${headerField(row[4], 32)} ${sd}`;
+  return `<${pri}>1 ${row.at} ${headerField(ctx.hostname, 255)} mnvault ${headerField(ctx.procId, 128)} ${headerField(row.action, 32)} ${sd}`;
 }
 
 /** RFC 6587 octet-counting framing (also RFC 5425 over TLS): the byte length, a space, the message. */

@@ -50,7 +50,7 @@ async function verifyCommand(argv: string[], config: Config, out: NodeJS.Writabl
     }
     const head = result.head;
     const browse = new AuditBrowseRepo(vault.db);
-    const failed = anchors.map((a) => checkAnchor(a, browse.bySeq(a.seq), head?.seq ?? 0)).filter((r) => !r.ok);
+    const failed = anchors.map((a) => checkAnchor(a, browse.namedBySeq(a.seq), head?.seq ?? 0)).filter((r) => !r.ok);
     if (failed.length) {
       for (const f of failed) err.write(`印刷された先頭（--anchor ${f.anchor.text}）を監査記録が通っていません: ${f.reason}。\n`);
       err.write(`監査記録はそれ自体としては整合していますが、印刷時点の記録と異なります。鍵を使った書き換えの疑いがあるため、印刷物と突き合わせて調査してください。\n`);

@@ -17,7 +17,11 @@ export const SIMULATED_CARD_PIN = '1234';
  * starts a card intake, a virtual card is placed that carries the person's
  * name and birth date, a fresh synthetic number and PIN 1234 (development only).
  */
-export async function startCards(vault: Vault, requests: RequestMemory, simulate: boolean): Promise<{ desk: CardIntakeDesk; close(): Promise<void> }> {
+export async function startCards(
+  vault: Pick<Vault, 'db' | 'publicKey' | 'keys' | 'persons' | 'purposeNotices' | 'identityChecks' | 'campaigns' | 'gate' | 'audit' | 'clock'>,
+  requests: RequestMemory,
+  simulate: boolean,
+): Promise<{ desk: CardIntakeDesk; close(): Promise<void> }> {
   const status = (message: string) => logEvent('info', 'device_state', { device: 'card-reader', state: message });
   if (!simulate) {
     const readers = new PcscCardReaders();

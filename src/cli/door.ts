@@ -25,7 +25,7 @@ export interface RunningDoor {
  * simulated door is left out, with a message saying so. No door configured:
  * undefined.
  */
-export async function startDoor(vault: Vault, reveals: RevealStore, config: Config, simulate: boolean, say: (message: string) => void): Promise<RunningDoor | undefined> {
+export async function startDoor(vault: Pick<Vault, 'dataDir' | 'db' | 'doorAlarms' | 'audit' | 'clock'>, reveals: RevealStore, config: Config, simulate: boolean, say: (message: string) => void): Promise<RunningDoor | undefined> {
   const d = config.door;
   const info = (device: string) => (message: string) => logEvent('info', 'simulator', { device, message });
   if (simulate) {

@@ -1,3 +1,5 @@
+import type { Secret } from './secret.js';
+
 /**
  * What the domain and services need from the outside world. Adapters live in
  * storage/, vault/ and devices/; tests pass fixed clocks and fake devices.
@@ -44,4 +46,39 @@ export type PinPadInput = { type: 'keys' } | { type: 'line'; text: string } | { 
 /** A PIN pad: each report from the device arrives as the inputs it carries, in order. */
 export interface PinPadPort {
   listen(listener: (inputs: readonly PinPadInput[]) => void): void;
+}
+
+/** What an enrolment yields: the credential and its public key (SubjectPublicKeyInfo DER). */
+export interface KeyEnrolment {
+  credentialId: Uint8Array;
+  publicKeySpki: Uint8Array;
+  aaguid: Uint8Array;
+  signCount: number;
+}
+
+/** One assertion with the hmac-secret output for the slot's salt. */
+export interface KeyAssertion {
+  credentialId: Uint8Array;
+  authData: Uint8Array;
+  signature: Uint8Array;
+  /** Read only by the key slot (src/vault/slots.ts); whoever got the assertion wipes it. */
+  hmacSecret: Secret<Uint8Array>;
+}
+
+/** An enrolled credential as the key is asked for it: its id, what checks it, and its slot's salt. */
+export interface KeyCredential {
+  id: Uint8Array;
+  publicKeySpki: Uint8Array;
+  signCount: number;
+  salt: Uint8Array;
+}
+
+/** What the gate needs of a plugged-in security key; devices/ provides it over CTAPHID (adapted in services/security-key-station.ts). */
+export interface SecurityKeyPort {
+  readonly path: string;
+  enrol(a: { rpId: string; rpName: string; userId: Uint8Array; userName: string; clientDataHash: Uint8Array; signal?: AbortSignal; onTouch?: () => void }): Promise<KeyEnrolment>;
+  /** Which of these credentials the key holds, without a touch. */
+  probe(a: { rpId: string; credentialIds: Uint8Array[]; signal?: AbortSignal }): Promise<Uint8Array | undefined>;
+  assert(a: { rpId: string; credential: KeyCredential; clientDataHash: Uint8Array; signal?: AbortSignal; onTouch?: () => void }): Promise<KeyAssertion>;
+  close(): Promise<void>;
 }

@@ -28,6 +28,9 @@ import type { Period } from './period.js';
 import { buildRegisterReport, type RegisterData } from './register.js';
 import { japanDate } from '../domain/dates.js';
 
+/** What the reports read: the registers they print, the files they describe and the clock. */
+export type ReportSource = Pick<Vault, 'dataDir' | 'db' | 'vaultId' | 'meta' | 'users' | 'slots' | 'securityKeys' | 'persons' | 'purposeNotices' | 'roles' | 'doorAlarms' | 'entryLog' | 'retention' | 'clock'>;
+
 export type ReportRequest =
   | { kind: 'activity' | 'entries' | 'disposal'; period: Period }
   | { kind: 'register' }
@@ -53,7 +56,7 @@ const todayJst = (now: Date) => japanDate(now);
  * nothing is printed (fail closed); a render that fails afterwards leaves the
  * attempt on the trail.
  */
-export function printReport(vault: Vault, actor: Actor & { role?: string }, req: ReportRequest, format: ReportFormat, client: string | null, views?: SessionViews): ReportModel {
+export function printReport(vault: ReportSource & Pick<Vault, 'audit'>, actor: Actor & { role?: string }, req: ReportRequest, format: ReportFormat, client: string | null, views?: SessionViews): ReportModel {
   const subjects = req.kind === 'notice' ? [noticePerson(vault, req.personId)] : [];
   const period = 'period' in req ? req.period.key : req.kind === 'filings' ? String(req.year) : null;
   const viewKey = views && format === 'html' ? reportViewKey(req) : null;
@@ -100,7 +103,7 @@ function reportViewKey(req: ReportRequest): string {
 }
 
 /** Builds a report's model from the vault, reading nothing past ctx.head.seq. */
-export function buildReport(vault: Vault, ctx: ReportContext, req: ReportRequest, now: Date): ReportModel {
+export function buildReport(vault: ReportSource, ctx: ReportContext, req: ReportRequest, now: Date): ReportModel {
   const repo = new ReportRepo(vault.db);
   const maxSeq = ctx.head.seq;
   switch (req.kind) {
@@ -142,7 +145,7 @@ export function buildReport(vault: Vault, ctx: ReportContext, req: ReportRequest
  * taken before notices were recorded prints its purposes and intake date;
  * nothing recorded prints a blank to hand over.
  */
-function noticeContent(vault: Vault, personId: PersonId, noticeId: number | undefined): NoticeContent {
+function noticeContent(vault: Pick<Vault, 'persons' | 'purposeNotices'>, personId: PersonId, noticeId: number | undefined): NoticeContent {
   const notices = vault.purposeNotices.forPerson(personId);
   const i = noticeId === undefined ? notices.length - 1 : notices.findIndex((n) => n.id === noticeId);
   if (noticeId !== undefined && i < 0) throw new AppError('not_found', '指定された利用目的の通知はありません。');
@@ -156,13 +159,13 @@ function noticeContent(vault: Vault, personId: PersonId, noticeId: number | unde
   return { purposes: [], notifiedOn: null, earlier: [] };
 }
 
-function noticePerson(vault: Vault, id: PersonId) {
+function noticePerson(vault: Pick<Vault, 'persons'>, id: PersonId) {
   const p = vault.persons.byId(id);
   if (!p) throw new AppError('not_found', '指定された人物は登録されていません。');
   return p;
 }
 
-function registerData(vault: Vault, repo: ReportRepo, maxSeq: number, now: Date): RegisterData {
+function registerData(vault: Pick<Vault, 'dataDir' | 'db' | 'vaultId' | 'meta' | 'users' | 'slots' | 'securityKeys' | 'persons' | 'roles' | 'retention' | 'clock'>, repo: ReportRepo, maxSeq: number, now: Date): RegisterData {
   const rules = repo.retentionRules();
   const last = repo.lastOf(DISPOSAL_ACTION, maxSeq);
   return {
@@ -189,7 +192,7 @@ function registerData(vault: Vault, repo: ReportRepo, maxSeq: number, now: Date)
 }
 
 /** The backup folder's state now: the setting, the schedule, the copies of this vault there and the last run. */
-function backupData(vault: Vault): RegisterData['backup'] {
+function backupData(vault: Pick<Vault, 'vaultId' | 'meta' | 'retention'>): RegisterData['backup'] {
   const folder = vault.meta.get(META.backupDir) ?? null;
   const schedule = backupSchedule(vault);
   const last = lastBackup(vault);
@@ -205,7 +208,7 @@ function backupData(vault: Vault): RegisterData['backup'] {
 }
 
 /** Counted by the disposal list's own rules (one function: retentionOverview), so the ledger and the list never disagree. */
-function retentionCounts(vault: Vault): RegisterData['retention'] {
+function retentionCounts(vault: Pick<Vault, 'persons' | 'roles' | 'retention' | 'clock'>): RegisterData['retention'] {
   const o = retentionOverview(vault);
   return { running: o.ended, due: o.due, held: o.held };
 }

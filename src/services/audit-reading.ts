@@ -76,7 +76,7 @@ export class AuditReading {
     const { browse, trail, auditKey } = this.deps;
     const row = browse.rawBySeq(seq);
     if (!row) return false;
-    const prev = row[0] === 1 ? Buffer.alloc(32) : browse.bySeq(row[0] - 1)?.[11];
+    const prev = seq === 1 ? Buffer.alloc(32) : browse.namedBySeq(seq - 1)?.hash;
     return prev !== undefined && linkHolds(trail, auditKey, row, prev);
   }
 }

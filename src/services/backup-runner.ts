@@ -4,6 +4,7 @@ import { AppError, publicMessage } from '../domain/errors.js';
 import { writeTransaction } from '../storage/database.js';
 import { BACKUP_META, backupFolder, createBackup, type BackupTrigger } from './backup.js';
 import type { Vault } from './vault.js';
+import { logEvent } from '../log.js';
 
 export type BackupRun =
   | { state: 'idle' }
@@ -95,7 +96,7 @@ export class BackupRunner {
         vault.meta.set(BACKUP_META.last, JSON.stringify({ state: 'failed', at: vault.clock.now().toISOString(), trigger, reason }));
       });
     } catch (cause) {
-      process.stderr.write(`${JSON.stringify({ level: 'error', event: 'backup.failed not recorded', error: (cause as Error)?.name ?? typeof cause })}\n`);
+      logEvent('error', 'backup.failed not recorded', { error: (cause as Error)?.name ?? typeof cause });
     }
     return undefined;
   }
@@ -141,7 +142,7 @@ export function startBackupSchedule(vault: Pick<Vault, 'meta' | 'clock'>, runner
     await runner.start(SYSTEM_ACTOR, null, 'schedule').done;
   };
   const timer = setInterval(() => {
-    tick().catch((cause: unknown) => process.stderr.write(`${JSON.stringify({ level: 'error', event: 'scheduled backup check failed', error: (cause as Error)?.name ?? typeof cause })}\n`));
+    tick().catch((cause: unknown) => logEvent('error', 'scheduled backup check failed', { error: (cause as Error)?.name ?? typeof cause }));
   }, everyMs);
   timer.unref();
   return { stop: () => clearInterval(timer), tick };

@@ -1,4 +1,4 @@
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Actor } from '../domain/audit-events.js';
 import { cardHolderProblem, type CardHolder } from '../domain/card-holder.js';
 import type { CardMatch } from '../domain/card-match.js';
@@ -9,6 +9,7 @@ import { AppError, publicMessage } from '../domain/errors.js';
 import type { PersonId } from '../domain/persons.js';
 import { numberCollectionRefusal } from '../domain/number-eligibility.js';
 import type { Secret } from '../domain/secret.js';
+import { randomCode, type CodeSource } from '../gate/codes.js';
 import type { RequestMemory } from '../gate/request-memory.js';
 import { cardCampaignAsks } from './card-campaign.js';
 import { CardReadFailedError, cardReview, readCardAtAppliance, recordCardReadFailure, sealCardIntake, type CardAtAppliance } from './card-intake.js';
@@ -64,6 +65,8 @@ export class CardIntakeDesk {
     private readonly onStatus: (message: string) => void = () => {},
     /** Development: places a virtual card for the person (serve --simulate-devices). */
     private readonly onStart?: (personId: PersonId) => Promise<void>,
+    /** Draws the PIN-pad codes (tests pass a scripted source). */
+    private readonly codes: CodeSource = randomCode,
   ) {}
 
   /**
@@ -95,7 +98,7 @@ export class CardIntakeDesk {
       throw new AppError('not_found', 'この人物はこの収集キャンペーンの対象ではありません。キャンペーンの一覧から選び直してください。');
     }
     let code = '';
-    do code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+    do code = this.codes();
     while (this.vault.gate.codeInUse(code) || this.requests.codeReserved(code));
     this.requests.reserveCode(code);
     const p: Pending = {

@@ -9,6 +9,7 @@ import type { UserView } from '../domain/users.js';
 import { cleanText, dueEntries, type DueEntry } from './retention.js';
 import { writeLedger } from './disposal-ledger.js';
 import type { Vault } from './vault.js';
+import { logEvent } from '../log.js';
 
 /**
  * Disposal (削除・廃棄) in two steps with two people where the company has them:
@@ -173,7 +174,7 @@ export function writeLedgers(vault: Pick<Vault, 'dataDir' | 'db' | 'vaultId' | '
       writeLedger(vault, f);
     } catch (cause) {
       ok = false;
-      process.stderr.write(`${JSON.stringify({ level: 'error', event: 'disposal ledger not written', error: (cause as Error)?.name ?? typeof cause })}\n`);
+      logEvent('error', 'disposal ledger not written', { error: (cause as Error)?.name ?? typeof cause });
     }
   }
   return ok;

@@ -46,7 +46,7 @@ export interface ParsedFamilyChanges {
  * rules (the same checks as the handler's dependant form); errors are keyed by the
  * page's field names (ended_<id>, new_<i>_<field>). Empty rows are ignored.
  */
-export function parseFamilyChanges(vault: Vault, employee: Person, listed: readonly Person[], input: FamilyChanges, errors: FieldErrors, family: readonly Person[] = []): ParsedFamilyChanges {
+export function parseFamilyChanges(vault: Pick<Vault, 'clock'>, employee: Person, listed: readonly Person[], input: FamilyChanges, errors: FieldErrors, family: readonly Person[] = []): ParsedFamilyChanges {
   const today = japanDate(vault.clock.now());
   const out: ParsedFamilyChanges = { ended: [], added: [], changed: [] };
   for (const d of family) parseChange(vault, employee, d, input.changed?.[String(d.id)] ?? {}, today, errors, out);
@@ -82,7 +82,7 @@ export function parseFamilyChanges(vault: Vault, employee: Person, listed: reado
  * the register's own dependant rules; the 異動日 is required and not in the future.
  * Errors are keyed changed_<id>_<field>.
  */
-function parseChange(vault: Vault, employee: Person, d: Person, row: DependantChangeInput, today: string, errors: FieldErrors, out: ParsedFamilyChanges): void {
+function parseChange(vault: Pick<Vault, 'clock'>, employee: Person, d: Person, row: DependantChangeInput, today: string, errors: FieldErrors, out: ParsedFamilyChanges): void {
   const typed = (v: string | undefined) => (v ?? '').trim();
   if (![row.name, row.kana, row.birthDate, row.on].some((v) => typed(v) !== '')) return;
   const key = (f: string) => `changed_${d.id}_${f}`;

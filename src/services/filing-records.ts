@@ -8,6 +8,9 @@ import { FilingRecordsRepo, type HandoverRow } from '../storage/filing-records-r
 import { FormError } from './accounts.js';
 import type { Vault } from './vault.js';
 
+/** What recording a filing submission, its correction or the file's deletion writes. */
+export type FilingRecordStore = Pick<Vault, 'db' | 'audit' | 'clock'>;
+
 const NOT_FOUND = '指定された申告書ファイルの引渡しの記録はありません。';
 
 export type HandoverRecord = HandoverRow & { subjects: AuditSubject[]; purpose: string | null };
@@ -29,7 +32,7 @@ export function submissionHistory(vault: Pick<Vault, 'db'>, id: number) {
  * only. The event names the handover's persons, so each person's history shows
  * where their number went. Audited as filing.submitted in the same transaction.
  */
-export function recordFilingSubmission(vault: Vault, actor: Actor, id: number, form: SubmissionInput, client: string | null): void {
+export function recordFilingSubmission(vault: FilingRecordStore, actor: Actor, id: number, form: SubmissionInput, client: string | null): void {
   const repo = new FilingRecordsRepo(vault.db);
   const h = handoverRecord(vault, id);
   if (h.submittedOn !== null) throw new AppError('conflict', 'この引渡しの提出は既に記録済みです。');
@@ -64,7 +67,7 @@ export function recordFilingSubmission(vault: Vault, actor: Actor, id: number, f
  * Closes the 持出し of a handover: the handler confirms the filled file was
  * deleted from the PC and any medium. Audited as filing.file_deleted; once only.
  */
-export function confirmFilingFileDeleted(vault: Vault, actor: Actor, id: number, confirmed: boolean, client: string | null): void {
+export function confirmFilingFileDeleted(vault: FilingRecordStore, actor: Actor, id: number, confirmed: boolean, client: string | null): void {
   const repo = new FilingRecordsRepo(vault.db);
   const h = handoverRecord(vault, id);
   if (!confirmed) throw new FormError({ confirmed: '番号を入れたファイル（ダウンロードしたZIPと、展開したファイル、USBメモリなどに写したもの）をすべて削除してから、確認の欄に印を付けてください。' });
@@ -82,7 +85,7 @@ export function confirmFilingFileDeleted(vault: Vault, actor: Actor, id: number,
  * Audited as filing.submission_corrected, naming the handover's persons, with
  * the values before and after, in the same transaction.
  */
-export function correctFilingSubmission(vault: Vault, actor: Actor, id: number, form: CorrectionInput, client: string | null): void {
+export function correctFilingSubmission(vault: FilingRecordStore, actor: Actor, id: number, form: CorrectionInput, client: string | null): void {
   const h = handoverRecord(vault, id);
   if (h.submittedOn === null) throw new AppError('conflict', 'この引渡しの提出はまだ記録されていません。訂正ではなく、提出を記録してください。');
   const current = { destinationName: h.destinationName!, submittedOn: h.submittedOn, receiptNo: h.receiptNo };

@@ -29,6 +29,9 @@ import { IDENTITY_UNCHECKED, identityCheckPolicy } from './identity-policy.js';
 import { purposeVerdicts } from './purpose-use.js';
 import type { Vault } from './vault.js';
 
+/** What matching an uploaded filing to persons, and asking to merge it, reads. */
+export type FilingReviewStore = Pick<Vault, 'db' | 'meta' | 'persons' | 'purposeNotices' | 'roles' | 'identityChecks' | 'clock'>;
+
 export function codecOf(kind: string): FilingCodec {
   const codec = findCodec(kind);
   if (!codec) throw new AppError('invalid', '届出の種類を一覧から選んでください。');
@@ -36,7 +39,7 @@ export function codecOf(kind: string): FilingCodec {
 }
 
 /** Reads and keeps an uploaded filing file; a file the codec cannot read is refused and not kept. */
-export function uploadFiling(vault: Vault, drafts: FilingDrafts, handler: UserView, input: { kind: string; year?: string; bytes: Buffer; filename?: string }): FilingDraft {
+export function uploadFiling(vault: Pick<Vault, 'clock'>, drafts: FilingDrafts, handler: UserView, input: { kind: string; year?: string; bytes: Buffer; filename?: string }): FilingDraft {
   const codec = codecOf(input.kind);
   // Empty: the file's own 年分, if it names one.
   const chosenYear = optionalFilingYear(input.year, vault.clock.now());
@@ -60,7 +63,7 @@ function extensionOf(filename: string | undefined): string {
  * who is also a payee is found by his 取引先コード too, and a part-timer who is
  * another employee's spouse-dependant within that employee's family.
  */
-function matchPersons(vault: Vault): MatchPerson[] {
+function matchPersons(vault: Pick<Vault, 'db' | 'persons' | 'roles'>): MatchPerson[] {
   const all = vault.persons.allById();
   const roles = vault.roles.allByPerson();
   const held = heldNumberPersonIds(vault.db);
@@ -82,7 +85,7 @@ function matchPersons(vault: Vault): MatchPerson[] {
 }
 
 /** Matches the draft's rows with the handler's choices so far. */
-export function reviewFiling(vault: Vault, draft: FilingDraft): FilingMatch {
+export function reviewFiling(vault: FilingReviewStore, draft: FilingDraft): FilingMatch {
   const codec = codecOf(draft.kind);
   const verdictOf = purposeVerdicts(vault);
   const checked = identityCheckPolicy(vault) === 'block' ? vault.identityChecks.checkedPersonIds() : undefined;
@@ -114,7 +117,7 @@ export function resolveRow(draft: FilingDraft, key: string, personId: PersonId):
  * numbers will be opened; the purpose is the codec's.
  */
 export function requestFiling(
-  vault: Vault,
+  vault: FilingReviewStore,
   drafts: FilingDrafts,
   handler: UserView,
   draftId: string,
@@ -141,7 +144,7 @@ export function requestFiling(
  * the password for the waiting page. The plain merged file and the upload are
  * zeroed before this returns; the caller zeroes `opened`.
  */
-export async function sealFiling(vault: Vault, drafts: FilingDrafts, r: GateRequest, opened: readonly Buffer[], viewMs: number): Promise<Buffer> {
+export async function sealFiling(vault: Pick<Vault, 'persons'>, drafts: FilingDrafts, r: GateRequest, opened: readonly Buffer[], viewMs: number): Promise<Buffer> {
   const draft = drafts.forRequest(r.id);
   const plan = draft?.plan;
   if (!draft || !plan) throw new AppError('not_found', '届出ファイルがこの装置のメモリにありません（期限切れか再起動）。もう一度アップロードして申請してください。');
@@ -177,7 +180,7 @@ function entryName(draft: FilingDraft): string {
  * file is destroyed and nothing leaves.
  */
 export function downloadFiling(
-  vault: Vault,
+  vault: Pick<Vault, 'db' | 'persons' | 'gate' | 'audit' | 'clock'>,
   requests: RequestMemory,
   take: (requestId: number, now: number) => Buffer | undefined,
   drafts: FilingDrafts,

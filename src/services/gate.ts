@@ -29,13 +29,19 @@ import type { ApprovalTiming, RevealStore } from '../gate/reveal-store.js';
 
 export { RevealStore, type ApprovalTiming } from '../gate/reveal-store.js';
 
+/** What approving a request with a PIN at the appliance reads and writes (the PIN pad passes it on). */
+export type PinApprovalStore = Pick<Vault, 'db' | 'keys' | 'meta' | 'users' | 'slots' | 'persons' | 'roles' | 'gate' | 'audit' | 'clock'>;
+
+/** What asking for a reveal or an export, or asking again, reads and writes. */
+export type GateRequestStore = Pick<Vault, 'db' | 'meta' | 'persons' | 'purposeNotices' | 'roles' | 'identityChecks' | 'gate' | 'audit' | 'clock'>;
+
 /**
  * A handler asks to see one person's number for a legal purpose; returns the
  * request and its code. The domain decides the use (kind, notified purposes,
  * the person's state); an admin's co-approval of a later use is used up here.
  */
 export function requestReveal(
-  vault: Vault,
+  vault: GateRequestStore,
   requests: RequestMemory,
   handler: UserView,
   input: { personId: number; purpose: string; note?: string; reopenedFrom?: number },
@@ -76,7 +82,7 @@ export function requestReveal(
  * another reason written in the note. Approved at the appliance like a
  * reveal; the approval opens no number, is logged as the entry and pulses the door.
  */
-export function requestEntry(vault: Vault, requests: RequestMemory, user: UserView, input: { purpose: string; note?: string; reopenedFrom?: number }, client: string | null, windows: GateWindows = DEFAULT_WINDOWS, codes: CodeSource = randomCode): GateRequest {
+export function requestEntry(vault: Pick<Vault, 'db' | 'persons' | 'gate' | 'audit' | 'clock'>, requests: RequestMemory, user: UserView, input: { purpose: string; note?: string; reopenedFrom?: number }, client: string | null, windows: GateWindows = DEFAULT_WINDOWS, codes: CodeSource = randomCode): GateRequest {
   const purpose = findEntryPurpose(input.purpose);
   if (!purpose) throw new AppError('invalid', '入室の目的を一覧から選んでください。');
   const note = checkNote(input.note);
@@ -85,7 +91,7 @@ export function requestEntry(vault: Vault, requests: RequestMemory, user: UserVi
 }
 
 export function openRequest(
-  vault: Vault,
+  vault: Pick<Vault, 'db' | 'persons' | 'gate' | 'audit' | 'clock'>,
   requests: RequestMemory,
   handler: UserView,
   r: Pick<GateRequest, 'kind' | 'personIds' | 'purpose' | 'note' | 'exportEncoding'>,
@@ -143,7 +149,7 @@ export interface ExportCandidates {
  * else they are left out with the reason. Under the 'block' identity policy a
  * number without 本人確認 is left out too. No co-approval applies to a batch.
  */
-export function exportCandidates(vault: Vault, input: { set: ExportSet; purpose: string; year?: number }): ExportCandidates {
+export function exportCandidates(vault: Pick<Vault, 'meta' | 'persons' | 'purposeNotices' | 'roles' | 'identityChecks' | 'clock'>, input: { set: ExportSet; purpose: string; year?: number }): ExportCandidates {
   const result: ExportCandidates = { included: [], leftOut: [] };
   const checked = identityCheckPolicy(vault) === 'block' ? vault.identityChecks.checkedPersonIds() : undefined;
   const verdictOf = purposeVerdicts(vault);
@@ -164,7 +170,7 @@ export function exportCandidates(vault: Vault, input: { set: ExportSet; purpose:
  * are kept with the request so its page lists them with the reason.
  */
 export function requestExport(
-  vault: Vault,
+  vault: GateRequestStore,
   requests: RequestMemory,
   handler: UserView,
   input: { set: string; purpose: string; encoding: string; year?: string },
@@ -201,7 +207,7 @@ export function requestExport(
  * vault. Each person is written in the role the purpose concerns (種別, code,
  * 続柄 and 扶養元 of that role), so a 社長 in a 支払調書 file is the payee.
  */
-function exportCsv(vault: Vault, purpose: string, personIds: readonly number[], digits: readonly Buffer[], encoding: 'utf8_bom' | 'shift_jis'): Buffer {
+function exportCsv(vault: Pick<Vault, 'persons' | 'roles'>, purpose: string, personIds: readonly number[], digits: readonly Buffer[], encoding: 'utf8_bom' | 'shift_jis'): Buffer {
   const appliesTo = findPurpose(purpose)?.appliesTo ?? [];
   const rows: ExportCells[] = personIds.map((id, i) => {
     const p = vault.persons.byId(id)!;
@@ -229,7 +235,7 @@ function exportCsv(vault: Vault, purpose: string, personIds: readonly number[], 
  * the audit event names the request it repeats. Exports are asked afresh on
  * their form, since the set they cover is decided when asked.
  */
-export function reopenRequest(vault: Vault, requests: RequestMemory, handler: UserView, requestId: number, client: string | null, windows: GateWindows = DEFAULT_WINDOWS): GateRequest {
+export function reopenRequest(vault: GateRequestStore, requests: RequestMemory, handler: UserView, requestId: number, client: string | null, windows: GateWindows = DEFAULT_WINDOWS): GateRequest {
   const r = vault.gate.byId(requestId);
   if (!r || r.handlerId !== handler.id) throw new AppError('not_found', '指定された申請はありません。');
   const state = stateAt(r, vault.clock.now(), requests);
@@ -241,7 +247,7 @@ export function reopenRequest(vault: Vault, requests: RequestMemory, handler: Us
   throw new AppError('invalid', '出力の申請は、出力の画面から新しく申請してください。');
 }
 
-export function cancelRequest(vault: Vault, requests: RequestMemory, handler: UserView, requestId: number, client: string | null): void {
+export function cancelRequest(vault: Pick<Vault, 'db' | 'gate' | 'audit' | 'clock'>, requests: RequestMemory, handler: UserView, requestId: number, client: string | null): void {
   const r = vault.gate.byId(requestId);
   if (!r || r.handlerId !== handler.id) throw new AppError('not_found', '指定された申請はありません。');
   if (stateAt(r, vault.clock.now(), requests) !== 'requested') throw new AppError('conflict', 'この申請は既に承認・失効しています。');
@@ -265,7 +271,7 @@ export type ApprovalMethod =
  * requesting handler's own PIN slot can open the vault key for it; wrong PINs
  * count against that handler and lock after PIN_LOCK_AFTER.
  */
-export async function approveWithPin(vault: Vault, store: RevealStore, input: { code: string; pin: Secret<string>; device: string }, windows: GateWindows = DEFAULT_WINDOWS): Promise<GateRequest> {
+export async function approveWithPin(vault: PinApprovalStore, store: RevealStore, input: { code: string; pin: Secret<string>; device: string }, windows: GateWindows = DEFAULT_WINDOWS): Promise<GateRequest> {
   const now = vault.clock.now();
   const r = vault.gate.openByCode(input.code);
   if (!r || stateAt(r, now, store.requests) !== 'requested') throw new AppError('not_found', '申請番号が見つからないか、有効期限が切れています。');
@@ -311,7 +317,7 @@ export async function approveWithPin(vault: Vault, store: RevealStore, input: { 
  * the transaction.
  */
 export async function completeApproval(
-  vault: Vault,
+  vault: Pick<Vault, 'db' | 'meta' | 'users' | 'persons' | 'roles' | 'gate' | 'audit' | 'clock'>,
   store: RevealStore,
   request: GateRequest,
   key: Secret<Buffer>,
@@ -377,7 +383,7 @@ export async function completeApproval(
 }
 
 /** What the handler's waiting page shows: the state, and the number while the window lasts. */
-export function viewReveal(vault: Vault, store: RevealStore, handler: UserView, requestId: number): { request: GateRequest; state: GateRequest['state']; number?: MyNumber; fileReady?: boolean } {
+export function viewReveal(vault: Pick<Vault, 'db' | 'gate' | 'clock'>, store: RevealStore, handler: UserView, requestId: number): { request: GateRequest; state: GateRequest['state']; number?: MyNumber; fileReady?: boolean } {
   const r = vault.gate.byId(requestId);
   if (!r || r.handlerId !== handler.id) throw new AppError('not_found', '指定された申請はありません。');
   const now = vault.clock.now();
@@ -398,7 +404,7 @@ export function viewReveal(vault: Vault, store: RevealStore, handler: UserView, 
  * every person in it commits (synchronous=FULL) before the bytes are handed
  * over; if it cannot be written the file is destroyed and nothing leaves.
  */
-export function downloadExport(vault: Vault, store: RevealStore, handler: UserView, requestId: number, client: string | null): { bytes: Buffer; filename: string; charset: 'UTF-8' | 'Shift_JIS' } {
+export function downloadExport(vault: Pick<Vault, 'db' | 'persons' | 'gate' | 'audit' | 'clock'>, store: RevealStore, handler: UserView, requestId: number, client: string | null): { bytes: Buffer; filename: string; charset: 'UTF-8' | 'Shift_JIS' } {
   const r = vault.gate.byId(requestId);
   if (!r || r.handlerId !== handler.id || r.kind !== 'export') throw new AppError('not_found', '指定された申請はありません。');
   const now = vault.clock.now();
@@ -426,7 +432,7 @@ export function downloadExport(vault: Vault, store: RevealStore, handler: UserVi
 }
 
 /** An admin lifts a handler's PIN lock. */
-export function unlockHandlerPin(vault: Vault, admin: Actor, userId: string, client: string | null): void {
+export function unlockHandlerPin(vault: Pick<Vault, 'db' | 'users' | 'audit'>, admin: Actor, userId: string, client: string | null): void {
   const user = vault.users.byId(userId);
   if (!user) throw new AppError('not_found', '指定されたユーザーは存在しません。');
   writeTransaction(vault.db, () => {

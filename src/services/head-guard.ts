@@ -49,7 +49,7 @@ export function raiseWitness(vault: Pick<Vault, 'dataDir' | 'vaultId' | 'auditRe
 
 export function checkHead(vault: Pick<Vault, 'db' | 'dataDir' | 'vaultId' | 'auditRepo'>, key: Secret<Buffer>): WitnessCheck {
   const browse = new AuditBrowseRepo(vault.db);
-  return checkAgainstWitness(vault.vaultId, vault.auditRepo.head(), (seq) => browse.bySeq(seq)?.[11], readWitness(vault.dataDir, key));
+  return checkAgainstWitness(vault.vaultId, vault.auditRepo.head(), (seq) => browse.namedBySeq(seq)?.hash, readWitness(vault.dataDir, key));
 }
 
 /**
@@ -67,7 +67,7 @@ export function checkSyslogHead(vault: Pick<Vault, 'db' | 'vaultId' | 'auditRepo
   }
   if (read.state === 'none') return { ok: true, witness: undefined };
   const browse = new AuditBrowseRepo(vault.db);
-  const check = checkAgainstWitness(vault.vaultId, vault.auditRepo.head(), (seq) => browse.bySeq(seq)?.[11], read.witness);
+  const check = checkAgainstWitness(vault.vaultId, vault.auditRepo.head(), (seq) => browse.namedBySeq(seq)?.hash, read.witness);
   if (check.ok) return check;
   const accepted = vault.auditRepo.lastDetailOf('audit.head_accepted');
   const d = accepted ? (JSON.parse(accepted) as { syslog_seq?: unknown; syslog_hash?: unknown }) : {};

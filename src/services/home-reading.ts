@@ -19,7 +19,7 @@ export class HomeReading {
   private readonly browse: AuditBrowseRepo;
 
   constructor(
-    private readonly vault: Vault,
+    private readonly vault: Pick<Vault, 'db' | 'meta' | 'securityKeys' | 'persons' | 'gate' | 'doorAlarms' | 'retention' | 'audit' | 'clock' | 'credential'>,
     private readonly requests: RequestMemory,
   ) {
     this.tasks = new HomeTasksRepo(vault.db);

@@ -287,7 +287,7 @@ export function openIntakeCode(vault: Pick<Vault, 'persons' | 'intakeCodes' | 'c
  * The person's own submission: their number and their dependants'. The code is
  * used up in the same transaction; the handler completes 本人確認 afterwards.
  */
-export function submitSelfIntake(vault: Vault, code: string, input: { own?: string; dependants: Record<string, string | undefined>; acknowledged: boolean; family?: FamilyChanges }, client: string | null): void {
+export function submitSelfIntake(vault: Pick<Vault, 'db' | 'publicKey' | 'keys' | 'persons' | 'purposeNotices' | 'intakeCodes' | 'audit' | 'clock'>, code: string, input: { own?: string; dependants: Record<string, string | undefined>; acknowledged: boolean; family?: FamilyChanges }, client: string | null): void {
   const form = openIntakeCode(vault, code);
   const errors: FieldErrors = {};
   // 異動 on the page: listed dependants who left (their numbers are no longer asked) and new family members.

@@ -12,6 +12,9 @@ import { validatePersonFields } from './import/validate.js';
 import { personRetention } from './retention.js';
 import type { Vault } from './vault.js';
 
+/** What registering, changing, retiring or ending a person writes. */
+export type PersonStore = Pick<Vault, 'db' | 'persons' | 'audit' | 'clock'>;
+
 /** The fields of the register forms, as typed. */
 export interface PersonForm {
   kind?: string;
@@ -34,7 +37,7 @@ const FORM_FIELD: Partial<Record<Column, keyof PersonForm>> = {
   supporter_code: 'kind',
 };
 
-function check(vault: Vault, form: PersonForm, supporter: Person | null) {
+function check(vault: Pick<Vault, 'clock'>, form: PersonForm, supporter: Person | null) {
   const r = validatePersonFields(
     {
       kind: form.kind,
@@ -59,7 +62,7 @@ function check(vault: Vault, form: PersonForm, supporter: Person | null) {
 }
 
 /** Checks a new dependant's fields as the register form does (FormError keyed name, kana, birthDate, relationship). */
-export function checkDependantForm(vault: Vault, form: PersonForm, supporter: Person): ReturnType<typeof check> {
+export function checkDependantForm(vault: Pick<Vault, 'clock'>, form: PersonForm, supporter: Person): ReturnType<typeof check> {
   return check(vault, { ...form, kind: 'dependant' }, supporter);
 }
 
@@ -68,7 +71,7 @@ function subject(p: Pick<Person, 'id' | 'name'>) {
 }
 
 /** Registers a person (a dependant under its supporting employee). Audited as person.registered. */
-export function registerPerson(vault: Vault, actor: Actor, form: PersonForm, supporterId: PersonId | null, client: string | null): PersonId {
+export function registerPerson(vault: PersonStore, actor: Actor, form: PersonForm, supporterId: PersonId | null, client: string | null): PersonId {
   const supporter = supporterId === null ? null : (vault.persons.byId(supporterId) ?? notFound());
   if (supporter && supporter.kind !== 'employee') throw new AppError('invalid', '扶養親族は従業員の下にだけ登録できます。');
   const d = check(vault, supporter ? { ...form, kind: 'dependant' } : form, supporter);
@@ -90,7 +93,7 @@ export function registerPerson(vault: Vault, actor: Actor, form: PersonForm, sup
 }
 
 /** Edits name, kana, birth date, code, 続柄 or 法人番号. The kind and supporter stay. */
-export function updatePerson(vault: Vault, actor: Actor, id: PersonId, form: PersonForm, client: string | null): void {
+export function updatePerson(vault: PersonStore, actor: Actor, id: PersonId, form: PersonForm, client: string | null): void {
   const before = vault.persons.byId(id) ?? notFound();
   const supporter = before.supporterId === null ? null : vault.persons.byId(before.supporterId)!;
   const d = check(vault, { ...form, kind: before.kind }, supporter);
@@ -113,7 +116,7 @@ function dateField(input: string | undefined, field: string, label: string): str
 }
 
 /** Records 退職 of an employee, or 取引終了 of a payee, with its date; the retention clock starts from it. */
-export function retirePerson(vault: Vault, actor: Actor, id: PersonId, retiredOn: string | undefined, client: string | null): void {
+export function retirePerson(vault: PersonStore, actor: Actor, id: PersonId, retiredOn: string | undefined, client: string | null): void {
   const p = vault.persons.byId(id) ?? notFound();
   if (p.kind === 'dependant') throw new AppError('invalid', '退職は従業員にだけ、取引終了は支払先にだけ記録できます。扶養親族は異動を記録してください。');
   const date = dateField(retiredOn, 'retiredOn', p.kind === 'payee' ? '取引終了日' : '退職日');
@@ -124,7 +127,7 @@ export function retirePerson(vault: Vault, actor: Actor, id: PersonId, retiredOn
 }
 
 /** 異動: a dependant is no longer supported from this date. */
-export function endDependant(vault: Vault, actor: Actor, id: PersonId, until: string | undefined, client: string | null): void {
+export function endDependant(vault: PersonStore, actor: Actor, id: PersonId, until: string | undefined, client: string | null): void {
   const p = vault.persons.byId(id) ?? notFound();
   if (p.kind !== 'dependant') throw new AppError('invalid', '異動は扶養親族にだけ記録できます。');
   const date = dateField(until, 'until', '異動日');
@@ -149,7 +152,7 @@ export interface PersonDetail {
 }
 
 /** Everything the person page shows. Never the number: only its state. */
-export function personDetail(vault: Vault, id: PersonId): PersonDetail {
+export function personDetail(vault: Pick<Vault, 'persons' | 'roles' | 'identityChecks' | 'retention' | 'auditRepo'>, id: PersonId): PersonDetail {
   const person = vault.persons.byId(id) ?? notFound();
   const supporter = person.supporterId === null ? null : (vault.persons.byId(person.supporterId) ?? null);
   const dependantUntil = vault.persons.dependantUntil(id);
@@ -169,7 +172,7 @@ export function personDetail(vault: Vault, id: PersonId): PersonDetail {
 }
 
 /** The purpose notices given to a person and the roles the person holds (with the supporting person), for the person page. */
-export function noticesAndRoles(vault: Vault, id: PersonId) {
+export function noticesAndRoles(vault: Pick<Vault, 'persons' | 'purposeNotices' | 'roles'>, id: PersonId) {
   return {
     notices: vault.purposeNotices.forPerson(id),
     roles: vault.roles.forPerson(id).map((r) => ({ ...r, supporter: r.supporterId === null ? undefined : vault.persons.byId(r.supporterId) })),

@@ -1,6 +1,7 @@
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { AppError } from '../domain/errors.js';
 import type { Secret } from '../domain/secret.js';
+import { randomCode, type CodeSource } from '../gate/codes.js';
 import type { RequestMemory } from '../gate/request-memory.js';
 import { checkpointTruncate, writeTransaction } from '../storage/database.js';
 import type { UserView } from '../domain/users.js';
@@ -48,6 +49,8 @@ export class PinEnrolmentDesk {
     /** The gate's memory of codes: an enrolment's code is held there while it waits. */
     private readonly requests: RequestMemory,
     private readonly pinCost: PinCost = PRODUCTION_PIN_COST,
+    /** Draws the PIN-pad codes (tests pass a scripted source). */
+    private readonly codes: CodeSource = randomCode,
   ) {}
 
   async start(admin: UserView, userId: string, adminPin: Secret<string>, client: string | null): Promise<PinEnrolment> {
@@ -57,7 +60,7 @@ export class PinEnrolmentDesk {
     // One waiting enrolment per user: a new start replaces the old one.
     for (const e of this.#items.values()) if (e.userId === user.id && e.state === 'waiting') this.#end(e, 'expired');
     let code: string;
-    do code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+    do code = this.codes();
     while (this.vault.gate.codeInUse(code) || this.requests.codeReserved(code));
     this.requests.reserveCode(code);
     const now = this.vault.clock.now().getTime();

@@ -1,11 +1,10 @@
 import type { PinPadPort } from '../domain/ports.js';
 import { DEFAULT_WINDOWS, type GateWindows } from '../gate/requests.js';
 import { PinPadEntry } from '../gate/pinpad-entry.js';
-import { approveWithPin, type RevealStore } from './gate.js';
+import { approveWithPin, type PinApprovalStore, type RevealStore } from './gate.js';
 import type { CardIntakeDesk } from './card-intake-desk.js';
 import type { EnrolmentDesk } from './key-enrolment.js';
 import type { PinEnrolmentDesk } from './pin-enrolment.js';
-import type { Vault } from './vault.js';
 
 export type PinPadStatus = { state: 'waiting_code' | 'waiting_pin' | 'approved' | 'refused' | 'disconnected' | 'enrolling'; message: string };
 
@@ -14,7 +13,7 @@ export type PinPadStatus = { state: 'waiting_code' | 'waiting_pin' | 'approved' 
  * PIN → approval. Approvals run one at a time; an unplugged pad forgets the entry.
  */
 export function attachPinPad(
-  vault: Vault,
+  vault: PinApprovalStore,
   store: RevealStore,
   pad: PinPadPort,
   device: string,

@@ -17,6 +17,7 @@ import { unlockSlot, type SlotInput } from '../vault/slots.js';
 import { fsyncPath, isBackupName, manifestPathOf, parseManifest, sha256File, type Manifest } from './backup-files.js';
 import { numberRecordId, NUMBER_FIELD } from './numbers.js';
 import { assemble, databasePath, type Vault } from './vault.js';
+import { logEvent } from '../log.js';
 
 /**
  * Restore (復元) of a backup onto a fresh folder, as a drill that proves the
@@ -174,7 +175,7 @@ function undoTarget(dir: string, created: boolean): void {
     if (created) return rmSync(dir, { recursive: true, force: true });
     for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true, force: true });
   } catch (cause) {
-    process.stderr.write(`${JSON.stringify({ level: 'error', event: 'restore cleanup failed', error: (cause as Error)?.name ?? typeof cause })}\n`);
+    logEvent('error', 'restore cleanup failed', { error: (cause as Error)?.name ?? typeof cause });
   }
 }
 

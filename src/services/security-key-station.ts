@@ -4,12 +4,13 @@ import type { HidBus } from '../devices/hid.js';
 import { openSecurityKey, type SecurityKey } from '../devices/security-key.js';
 import { AppError } from '../domain/errors.js';
 import type { Secret } from '../domain/secret.js';
-import { DEFAULT_WINDOWS, stateAt, type GateWindows } from '../gate/requests.js';
+import { nextKeyStep, stillAsking } from '../gate/key-station-rules.js';
+import { DEFAULT_WINDOWS, type GateWindows } from '../gate/requests.js';
 import type { SecurityKeyRow } from '../storage/security-keys-repo.js';
 import type { UserRow } from '../storage/users-repo.js';
 import type { RevealStore } from './gate.js';
 import { keyFailureMessage } from './key-enrolment.js';
-import { approveWithSecurityKey, commitmentFor, enrolSecurityKey, refuseAssertion, RP_ID, type SecurityKeyPort } from './security-keys.js';
+import { approveWithSecurityKey, commitmentFor, enrolSecurityKey, refuseAssertion, RP_ID, type KeyApprovalStore, type SecurityKeyPort } from './security-keys.js';
 import type { Vault } from './vault.js';
 
 /** How the station finds and opens keys: node-hid in production, the software authenticator in development. */
@@ -64,7 +65,7 @@ class KeySession {
 
   constructor(
     readonly port: SecurityKeyPort,
-    private readonly vault: Vault,
+    private readonly vault: KeyApprovalStore,
     private readonly store: RevealStore,
     private readonly opts: Required<Omit<StationOptions, 'onStatus'>> & Pick<StationOptions, 'onStatus'>,
   ) {
@@ -106,18 +107,14 @@ class KeySession {
           continue;
         }
         const owner = this.vault.users.byId(row.userId)!;
-        const pending = this.vault.gate.oldestOpenOf(row.userId, this.vault.clock.now().toISOString());
-        if (!pending) {
-          this.#set('idle', `${owner.displayName} さんのキーです。承認待ちの申請はありません。`, owner.displayName);
+        const open = this.vault.gate.oldestOpenOf(row.userId, this.vault.clock.now().toISOString());
+        const step = nextKeyStep({ displayName: owner.displayName, disabledAt: owner.disabledAt, pinLockedAt: open ? this.vault.users.pinLockedAt(owner.id) : null }, open);
+        if (step.kind === 'wait') {
+          this.#set(step.state, step.message, owner.displayName);
           await sleep(this.opts.pollMs, this.#closed.signal);
           continue;
         }
-        if (owner.disabledAt || this.vault.users.pinLockedAt(owner.id)) {
-          // Not asked for a touch at all: a locked holder approves nothing until an admin has looked.
-          this.#set('error', `${owner.displayName} さんはロックまたは無効にされています。管理者に解除を依頼してください。`, owner.displayName);
-          await sleep(this.opts.pollMs, this.#closed.signal);
-          continue;
-        }
+        const pending = step.request;
         const askTouch = () => this.#set('waiting_touch', `申請番号 ${pending.code} を承認するには、キーにタッチしてください。`, owner.displayName);
         const touch = new AbortController();
         this.#current = touch;
@@ -129,9 +126,7 @@ class KeySession {
         // Stop asking when the request is approved elsewhere, cancelled or expired, or after the touch timeout.
         const started = Date.now();
         const watch = setInterval(() => {
-          const now = this.vault.clock.now();
-          const r = this.vault.gate.byId(pending.id);
-          if (!r || stateAt(r, now, this.store.requests) !== 'requested' || Date.now() - started > this.opts.touchTimeoutMs) touch.abort();
+          if (!stillAsking(this.vault.gate.byId(pending.id), this.vault.clock.now(), this.store.requests, Date.now() - started, this.opts.touchTimeoutMs)) touch.abort();
         }, 250);
         const stop = () => touch.abort();
         this.#closed.signal.addEventListener('abort', stop, { once: true });
@@ -227,7 +222,7 @@ export class SecurityKeyStation {
   #scanning: Promise<void> | undefined;
 
   constructor(
-    private readonly vault: Vault,
+    private readonly vault: KeyApprovalStore & Pick<Vault, 'vaultId'>,
     private readonly store: RevealStore,
     private readonly opener: SecurityKeyOpener,
     opts: StationOptions = {},

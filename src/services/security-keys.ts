@@ -2,6 +2,7 @@ import { createHash, createPublicKey, randomUUID } from 'node:crypto';
 import type { UserView } from '../domain/users.js';
 import { checkAssertion, requestCommitment } from '../devices/ctap2.js';
 import { AppError } from '../domain/errors.js';
+import type { KeyAssertion, SecurityKeyPort } from '../domain/ports.js';
 import type { Secret } from '../domain/secret.js';
 import { DEFAULT_WINDOWS, PIN_LOCK_AFTER, stateAt, type GateRequest, type GateWindows } from '../gate/requests.js';
 import { writeTransaction } from '../storage/database.js';
@@ -11,6 +12,9 @@ import { createSlot, newFido2Params, unlockSlot } from '../vault/slots.js';
 import { actorOf } from './accounts.js';
 import { completeApproval, type RevealStore } from './gate.js';
 import type { Vault } from './vault.js';
+
+/** What approving a request with a touch of a security key reads and writes (the key station passes it on). */
+export type KeyApprovalStore = Pick<Vault, 'db' | 'keys' | 'meta' | 'users' | 'slots' | 'securityKeys' | 'persons' | 'roles' | 'gate' | 'audit' | 'clock'>;
 
 /**
  * Security keys at the appliance: an admin enrols a key to a
@@ -24,40 +28,7 @@ import type { Vault } from './vault.js';
 export const RP_ID = 'mnvault.appliance';
 export const RP_NAME = 'マイナンバー金庫';
 
-/** What an enrolment yields: the credential and its public key (SubjectPublicKeyInfo DER). */
-export interface KeyEnrolment {
-  credentialId: Uint8Array;
-  publicKeySpki: Uint8Array;
-  aaguid: Uint8Array;
-  signCount: number;
-}
-
-/** One assertion with the hmac-secret output for the slot's salt. */
-export interface KeyAssertion {
-  credentialId: Uint8Array;
-  authData: Uint8Array;
-  signature: Uint8Array;
-  /** Read only by the key slot (src/vault/slots.ts); whoever got the assertion wipes it. */
-  hmacSecret: Secret<Uint8Array>;
-}
-
-/** An enrolled credential as the key is asked for it: its id, what checks it, and its slot's salt. */
-export interface KeyCredential {
-  id: Uint8Array;
-  publicKeySpki: Uint8Array;
-  signCount: number;
-  salt: Uint8Array;
-}
-
-/** What the gate needs of a plugged-in security key; devices/ provides it over CTAPHID. */
-export interface SecurityKeyPort {
-  readonly path: string;
-  enrol(a: { rpId: string; rpName: string; userId: Uint8Array; userName: string; clientDataHash: Uint8Array; signal?: AbortSignal; onTouch?: () => void }): Promise<KeyEnrolment>;
-  /** Which of these credentials the key holds, without a touch. */
-  probe(a: { rpId: string; credentialIds: Uint8Array[]; signal?: AbortSignal }): Promise<Uint8Array | undefined>;
-  assert(a: { rpId: string; credential: KeyCredential; clientDataHash: Uint8Array; signal?: AbortSignal; onTouch?: () => void }): Promise<KeyAssertion>;
-  close(): Promise<void>;
-}
+export type { KeyAssertion, KeyCredential, KeyEnrolment, SecurityKeyPort } from '../domain/ports.js';
 
 const b64u = (b: Uint8Array) => Buffer.from(b).toString('base64url');
 
@@ -191,7 +162,7 @@ export function refuseAssertion(vault: Pick<Vault, 'db' | 'users' | 'audit'>, r:
  * the audit event and the counter moved forward in the same transaction.
  */
 export async function approveWithSecurityKey(
-  vault: Vault,
+  vault: KeyApprovalStore,
   store: RevealStore,
   input: { requestId: number; keyId: number; assertion: KeyAssertion; device: string },
   windows: GateWindows = DEFAULT_WINDOWS,

@@ -89,9 +89,10 @@ export class SyslogForwarder {
     if (this.state === 'stopped' || !this.vault.db.open) return;
     if (this.vault.db.inTransaction) return this.scheduleDrain();
     const ctx = { hostname: this.host, procId: String(process.pid), vaultId: this.vault.vaultId };
-    for (const row of this.vault.auditRepo.iterateRaw(this.lastSeq + 1)) {
+    for (const raw of this.vault.auditRepo.iterateRaw(this.lastSeq + 1)) {
+      const row = namedAuditRow(raw);
       this.queue.push(frame(formatSyslog(row, ctx)));
-      const { seq } = namedAuditRow(row);
+      const { seq } = row;
       this.queueSeqs.push(seq);
       this.lastSeq = seq;
       if (this.queue.length > this.capacity) {

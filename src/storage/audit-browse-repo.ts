@@ -1,5 +1,5 @@
 import type { Db } from './database.js';
-import { SHOWN, type RawAuditRow } from './audit-repo.js';
+import { namedAuditRow, SHOWN, type AuditRow, type RawAuditRow } from './audit-repo.js';
 
 const COLUMNS = 'seq, at, actor_id, actor_name, action, subjects, purpose, client, device, detail, prev_hash, hash';
 
@@ -148,6 +148,12 @@ export class AuditBrowseRepo {
   /** One row, names as shown. Its subjects may differ from the stored text: check hashes on rawBySeq. */
   bySeq(seq: number): RawAuditRow | undefined {
     return this.stmt(`SELECT ${SHOWN} FROM audit_events e WHERE seq = ?`).raw().get(seq) as RawAuditRow | undefined;
+  }
+
+  /** bySeq, read by name. */
+  namedBySeq(seq: number): AuditRow | undefined {
+    const row = this.bySeq(seq);
+    return row && namedAuditRow(row);
   }
 
   /** One row as stored, the fields its hash covers. */

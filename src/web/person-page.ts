@@ -8,7 +8,7 @@ import { codeTargets } from '../services/intake.js';
 import { toHistory } from './view-models.js';
 
 /** Each person a self-intake code would ask (the person, dependants), with the purposes to choose from and the defaults ticked. */
-function codeTargetsOf(vault: Vault, d: PersonDetail) {
+function codeTargetsOf(vault: Pick<Vault, 'persons'>, d: PersonDetail) {
   if (d.person.kind === 'dependant' || d.person.corporateNumber) return [];
   return codeTargets(vault, d.person).map((t) => ({ person: t, choices: purposesFor(t.kind), defaults: defaultNoticePurposes(t.kind) as string[] }));
 }
@@ -18,7 +18,7 @@ function codeTargetsOf(vault: Vault, d: PersonDetail) {
  * the purposes the person's state still offers for a reveal, those a
  * 追加通知 could add, and those only an admin's co-approval can open.
  */
-export function personPage(vault: Vault, d: PersonDetail, extra: Record<string, unknown> = {}) {
+export function personPage(vault: Pick<Vault, 'persons' | 'purposeNotices' | 'roles' | 'clock'>, d: PersonDetail, extra: Record<string, unknown> = {}) {
   const facts = purposeFacts(vault, d.person);
   const notified = notifiedPurposes(vault, d.person.id);
   const offered = purposesOffered(facts, japanDate(vault.clock.now()));

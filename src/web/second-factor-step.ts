@@ -20,7 +20,7 @@ const hashId = (id: string) => createHash('sha256').update(id).digest();
 const cookieOptions = (secure: boolean) => ({ httpOnly: true, secure, sameSite: 'strict' as const, path: '/' });
 
 /** After the password: a session at once when no second factor applies, otherwise the second-factor page. */
-export function afterPassword(vault: Vault, signIns: SignInSessions, req: Request, res: Response, user: UserRow, client: string | null, secure: boolean): void {
+export function afterPassword(vault: Pick<Vault, 'meta' | 'secondFactor'>, signIns: SignInSessions, req: Request, res: Response, user: UserRow, client: string | null, secure: boolean): void {
   const step = nextStep(vault, user);
   endSession(signIns, res, secure);
   dropPending(signIns, req, res, secure);

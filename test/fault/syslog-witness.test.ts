@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { formatSyslog } from '../../src/audit/syslog-format.js';
 import { fixedClock } from '../../src/domain/ports.js';
 import { openVault } from '../../src/services/vault.js';
+import { namedAuditRow } from '../../src/storage/audit-repo.js';
 import { writeTransaction } from '../../src/storage/database.js';
 import { mnvault } from '../helpers/cli.js';
 import { requireDist } from '../helpers/crash.js';
@@ -28,7 +29,7 @@ async function olderCopyWithSyslog(lost: number): Promise<{ dataDir: string; sys
   const v = openVault({ dataDir, clock });
   for (let i = 0; i < lost; i++) writeTransaction(v.db, () => v.audit.append({ actor: { id: 'cli', name: 'test' }, action: 'audit.verified', detail: { result: 'ok' } }));
   // What the forwarder sent, as the syslog daemon wrote it (a traditional prefix before the RFC 5424 message).
-  const lines = v.auditRepo.latest(1000).reverse().map((row) => `Apr  1 09:00:00 ${hostname()} ${formatSyslog(row, { hostname: 'vault', procId: '1', vaultId: v.vaultId })}`);
+  const lines = v.auditRepo.latest(1000).reverse().map((row) => `Apr  1 09:00:00 ${hostname()} ${formatSyslog(namedAuditRow(row), { hostname: 'vault', procId: '1', vaultId: v.vaultId })}`);
   const sent = v.auditRepo.head()!.seq;
   v.close();
   const syslog = join(tempDir('mnvault-syslog-'), 'mnvault.log');
@@ -59,9 +60,9 @@ describe('the syslog witness at start', () => {
     expect(accept.status, accept.stderr).toBe(0);
     const vault = openVault({ dataDir, clock, syslogWitness: syslog });
     try {
-      const head = vault.auditRepo.latest(1)[0]!;
-      expect(head[4]).toBe('audit.head_accepted');
-      expect(JSON.parse(head[9])).toMatchObject({ chain_seq: before, syslog_seq: sent });
+      const head = namedAuditRow(vault.auditRepo.latest(1)[0]!);
+      expect(head.action).toBe('audit.head_accepted');
+      expect(JSON.parse(head.detail)).toMatchObject({ chain_seq: before, syslog_seq: sent });
     } finally {
       vault.close();
     }
@@ -72,7 +73,7 @@ describe('the syslog witness at start', () => {
     const { vault, dataDir } = await newTestVault(clock);
     const row = vault.auditRepo.latest(1)[0]!;
     vault.close();
-    const forged = formatSyslog(row, { hostname: 'vault', procId: '1', vaultId: vault.vaultId }).replace(/hash="[0-9a-f]{64}"/u, `hash="${'ab'.repeat(32)}"`);
+    const forged = formatSyslog(namedAuditRow(row), { hostname: 'vault', procId: '1', vaultId: vault.vaultId }).replace(/hash="[0-9a-f]{64}"/u, `hash="${'ab'.repeat(32)}"`);
     const syslog = join(tempDir('mnvault-syslog-'), 'mnvault.log');
     writeFileSync(syslog, `${forged}\n`);
     expect(() => openVault({ dataDir, clock, syslogWitness: syslog })).toThrow(/記録の差し替えの疑い/u);

@@ -7,6 +7,7 @@ import { fixedClock } from '../../src/domain/ports.js';
 import { importPersons } from '../../src/services/import/import-persons.js';
 import { setCompanyName } from '../../src/services/settings.js';
 import type { Vault } from '../../src/services/vault.js';
+import { namedAuditRow } from '../../src/storage/audit-repo.js';
 import { writeTransaction } from '../../src/storage/database.js';
 import { htmlToPdf } from '../../src/reports/pdf.js';
 import { monthPeriod } from '../../src/reports/period.js';
@@ -89,7 +90,7 @@ describe('printed reports through headless Chromium', () => {
     const anchor = parseAnchor(`${printedAnchor[1]}:${printedAnchor[2]}`);
     const verified = verifyRows(vault.auditRepo.iterateRaw(), vault.keys.audit, 1, undefined);
     expect(verified).toMatchObject({ ok: true, head: { seq: head.seq } });
-    expect(checkAnchor(anchor, [...vault.auditRepo.iterateRaw(anchor.seq, anchor.seq)][0], head.seq).ok).toBe(true);
+    expect(checkAnchor(anchor, [...vault.auditRepo.iterateRaw(anchor.seq, anchor.seq)].map(namedAuditRow)[0], head.seq).ok).toBe(true);
     const printed = auditEvents(vault).at(-1)!;
     expect(printed).toMatchObject({ action: 'report.printed', detail: { kind: 'activity', period: '2026-04', format: 'pdf', covers_through_seq: head.seq - 1 } });
     expect(flat).toContain('事務取扱責任者');

@@ -34,6 +34,13 @@ describe('one coding of each concept', () => {
     expect(elsewhere).toEqual([]);
   });
 
+  it('reads audit rows by position only in storage and the chain’s hash code', () => {
+    // The chain hashes the tuple in column order (its canonical form); everyone else reads AuditRow by name.
+    const positional = new Set(['src/audit/chain.ts', 'src/audit/verify.ts', 'src/audit/subject-names.ts', 'src/services/assertion-check.ts']);
+    const raw = sourceFiles().filter((f) => !f.startsWith('src/storage/') && /\bRawAuditRow\b/u.test(readFileSync(packagePath(f), 'utf8')));
+    expect(raw.filter((f) => !positional.has(f))).toEqual([]);
+  });
+
   it('names an audit row’s fields in column order', () => {
     const row: RawAuditRow = [
       7,

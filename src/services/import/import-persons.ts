@@ -17,6 +17,9 @@ import { decodeCsv, type CsvEncoding } from './decode.js';
 import { dropEndedRetention } from './retention-check.js';
 import { validateRow, type PersonDraft } from './validate.js';
 
+/** What an import reads and writes: the persons, their numbers sealed with the public key, the audit trail. */
+export type ImportStore = Pick<Vault, 'db' | 'publicKey' | 'keys' | 'persons' | 'purposeNotices' | 'roles' | 'retention' | 'auditRepo' | 'audit' | 'clock'>;
+
 /**
  * One number, one record (番号法20条: no second copy of a number is kept): a
  * person who is also a payee or another employee's dependant holds that as a
@@ -81,7 +84,7 @@ interface Checked extends PersonDraft {
  * stored unless skipInvalid. Numbers are sealed with the vault public key only.
  * The rows and one 'persons.imported' event naming the persons commit together.
  */
-export function importPersons(vault: Vault, bytes: Uint8Array, opts: ImportOptions): ImportReport {
+export function importPersons(vault: ImportStore, bytes: Uint8Array, opts: ImportOptions): ImportReport {
   const progress = opts.onProgress ?? (() => {});
   const report: ImportReport = {
     encoding: null,
@@ -218,7 +221,7 @@ function startLine(record: readonly string[], endLine: number): number {
 
 /** Duplicates in the file and in the vault, and supporters; returns the rows that may be stored. */
 function checkAgainstFileAndVault(
-  vault: Vault,
+  vault: Pick<Vault, 'persons'>,
   drafts: Checked[],
   registeredEmployees: Map<string, PersonId>,
   badEmployees: Map<string, number>,
@@ -324,7 +327,7 @@ function pause(ms: number): void {
  * On any failure the chunks are deleted again, also in short transactions;
  * after a crash the next open does it (discardPendingImports), audited.
  */
-function storeInChunks(vault: Vault, rows: Checked[], registered: Map<string, PersonId>, report: ImportReport, actor: Actor, progress: (done: number) => void, publish: (subjects: AuditSubject[]) => number): number {
+function storeInChunks(vault: Pick<Vault, 'db' | 'publicKey' | 'persons' | 'purposeNotices' | 'retention' | 'auditRepo' | 'clock'>, rows: Checked[], registered: Map<string, PersonId>, report: ImportReport, actor: Actor, progress: (done: number) => void, publish: (subjects: AuditSubject[]) => number): number {
   const at = vault.clock.now().toISOString();
   // In register order within each group: a chunk's rows then land side by side in the register's order
   // indexes, so each commit writes a few pages of them instead of one page per row.
@@ -435,7 +438,7 @@ function storeInChunks(vault: Vault, rows: Checked[], registered: Map<string, Pe
 }
 
 /** Deletes an unpublished batch in short transactions; a failure here is left to the next open. */
-function discardBatch(vault: Vault, batch: ImportBatch): void {
+function discardBatch(vault: Pick<Vault, 'db' | 'persons'>, batch: ImportBatch): void {
   try {
     while (!writeTransaction(vault.db, () => vault.persons.discardBatchStep(batch, DISCARD_ROWS))) pause(CHUNK_GAP_MS);
   } catch {
@@ -449,7 +452,7 @@ function discardBatch(vault: Vault, batch: ImportBatch): void {
  * step commits with its audit event. An import whose process still runs
  * (the CLI next to the server) is left alone.
  */
-export function discardPendingImports(vault: Vault): number {
+export function discardPendingImports(vault: Pick<Vault, 'db' | 'persons' | 'audit'>): number {
   const crashed = vault.persons.pendingBatches().filter((b) => !processAlive(b.pid));
   for (const batch of crashed) {
     const range = { first_id: batch.from, last_id: batch.to };

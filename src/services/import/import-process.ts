@@ -13,7 +13,7 @@ type Reply = { ok: true; report: ImportReport } | { ok: false; code: ErrorCode; 
  * vault with the service's own credential; the rows, their audit event and
  * the report are the same as in-process. The server's memory stays flat.
  */
-export function importInChildProcess(vault: Vault, bytes: Uint8Array, opts: Pick<ImportOptions, 'actor' | 'client' | 'skipInvalid' | 'purposes'>): Promise<ImportReport> {
+export function importInChildProcess(vault: Pick<Vault, 'dataDir'>, bytes: Uint8Array, opts: Pick<ImportOptions, 'actor' | 'client' | 'skipInvalid' | 'purposes'>): Promise<ImportReport> {
   return new Promise((resolve, reject) => {
     const child = fork(CHILD, [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     let reply: Reply | undefined;

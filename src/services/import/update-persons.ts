@@ -10,6 +10,9 @@ import { COLUMN_LABEL, mapHeader, type Column } from './columns.js';
 import { decodeCsv, type CsvEncoding } from './decode.js';
 import type { RowError } from './import-persons.js';
 
+/** What an update import reads and writes. */
+export type PersonUpdateStore = Pick<Vault, 'db' | 'persons' | 'auditRepo' | 'audit' | 'clock'>;
+
 /** Columns a bulk update may carry: the keys (社員番号; 扶養元社員番号 + 氏名 for a dependant) and the fields it changes. Numbers change only through intake. */
 const UPDATABLE: readonly Column[] = ['code', 'name', 'kana', 'birth_date', 'retired_on', 'supporter_code', 'relationship'];
 
@@ -42,7 +45,7 @@ class Rollback extends Error {}
  * handler's form would audit it (person.updated, person.retired), plus one
  * persons.bulk_updated row for the file.
  */
-export function updatePersonsFromCsv(vault: Vault, bytes: Uint8Array, opts: { actor: Actor; client?: string | null }): UpdateReport {
+export function updatePersonsFromCsv(vault: PersonUpdateStore, bytes: Uint8Array, opts: { actor: Actor; client?: string | null }): UpdateReport {
   const report: UpdateReport = { encoding: null, rows: 0, committed: false, updated: 0, retired: 0, errors: [] };
   const { text, encoding } = decodeCsv(bytes);
   report.encoding = encoding;
@@ -149,7 +152,7 @@ interface RowContext {
  * 生年月日 and 続柄 change through the register's own check (updatePerson). A
  * dependant has no 社員番号 and no 退職日 (its 異動 is recorded on the person page).
  */
-function updateDependantRow(vault: Vault, opts: { actor: Actor; client?: string | null }, row: string[], line: number, c: RowContext): void {
+function updateDependantRow(vault: PersonUpdateStore, opts: { actor: Actor; client?: string | null }, row: string[], line: number, c: RowContext): void {
   const fail = (message: string) => c.report.errors.push({ line, message });
   if (c.at(row, 'code') !== undefined) return void fail('扶養親族の行では社員番号を空にしてください（扶養元社員番号と氏名で照合します）。');
   if (c.at(row, 'retired_on') !== undefined) return void fail('扶養親族に退職日は記録できません。扶養から外れた日は人物の画面の「異動」で記録してください。');
