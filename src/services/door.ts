@@ -1,4 +1,5 @@
 import { DoorMonitor, pollDoor, pulseRelay, type DoorEvent } from '../devices/door-monitor.js';
+import { logEvent, type LogLevel } from '../log.js';
 import type { ModemLines, SerialLine } from '../domain/ports.js';
 import type { RelayConfig } from '../devices/relay.js';
 import { SYSTEM_ACTOR, type AuditEventInput } from '../domain/audit-events.js';
@@ -36,7 +37,8 @@ export interface DoorStatus {
 
 export type DoorLog = (entry: Record<string, string | number | boolean | null>) => void;
 
-const defaultLog: DoorLog = (entry) => process.stderr.write(`${JSON.stringify(entry)}\n`);
+/** The service log (src/log.ts): one JSON line on stderr, as every other log line. */
+const defaultLog: DoorLog = ({ level, event, ...fields }) => logEvent(level as LogLevel, String(event), fields);
 
 /** A device error as a short reason for the trail: its code, never a long message or a digit run. */
 function reasonOf(err: unknown): string {
@@ -209,20 +211,23 @@ export class DoorService {
     const forced = events.some((e) => e.type === 'forced');
     const approval = this.#lastApproval && this.#lastApproval.until >= now.getTime() ? this.#lastApproval.requestId : null;
     const at = now.toISOString();
-    this.#write(() => {
-      for (const e of events) {
-        if (e.type === 'opened') this.vault.audit.append({ actor: SYSTEM_ACTOR, action: 'door.opened', device, detail: { authorised: !forced, request_id: forced ? null : approval } });
-        else if (e.type === 'closed') this.vault.audit.append({ actor: SYSTEM_ACTOR, action: 'door.closed', device });
-        else if (e.type === 'forced') {
-          const alarmId = this.vault.doorAlarms.insert('forced', at);
-          this.vault.audit.append({ actor: SYSTEM_ACTOR, action: 'door.forced', device, detail: { alarm_id: alarmId } });
-        } else {
-          const openSeconds = Math.round(e.openMs / 1000);
-          const alarmId = this.vault.doorAlarms.insert('held', at, { open_seconds: openSeconds });
-          this.vault.audit.append({ actor: SYSTEM_ACTOR, action: 'door.held', device, detail: { alarm_id: alarmId, open_seconds: openSeconds } });
+    this.#write(
+      () => {
+        for (const e of events) {
+          if (e.type === 'opened') this.vault.audit.append({ actor: SYSTEM_ACTOR, action: 'door.opened', device, detail: { authorised: !forced, request_id: forced ? null : approval } });
+          else if (e.type === 'closed') this.vault.audit.append({ actor: SYSTEM_ACTOR, action: 'door.closed', device });
+          else if (e.type === 'forced') {
+            const alarmId = this.vault.doorAlarms.insert('forced', at);
+            this.vault.audit.append({ actor: SYSTEM_ACTOR, action: 'door.forced', device, detail: { alarm_id: alarmId } });
+          } else {
+            const openSeconds = Math.round(e.openMs / 1000);
+            const alarmId = this.vault.doorAlarms.insert('held', at, { open_seconds: openSeconds });
+            this.vault.audit.append({ actor: SYSTEM_ACTOR, action: 'door.held', device, detail: { alarm_id: alarmId, open_seconds: openSeconds } });
+          }
         }
-      }
-    }, events.map((e) => e.type).join(','));
+      },
+      events.map((e) => e.type).join(','),
+    );
   }
 
   /** An alarm and its audit event, together. */
@@ -235,9 +240,12 @@ export class DoorService {
   }
 
   #record(events: Omit<AuditEventInput, 'actor'>[]): void {
-    this.#write(() => {
-      for (const e of events) this.vault.audit.append({ ...e, actor: SYSTEM_ACTOR });
-    }, events.map((e) => e.action).join(','));
+    this.#write(
+      () => {
+        for (const e of events) this.vault.audit.append({ ...e, actor: SYSTEM_ACTOR });
+      },
+      events.map((e) => e.action).join(','),
+    );
   }
 
   /** Door facts go to the trail; if that fails the dashboard says so and the log keeps what was lost. */
