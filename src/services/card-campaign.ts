@@ -13,6 +13,9 @@
  * 本人確認済. A card read is both at once: the member's number is in and its
  * identity check is the card itself, so the member becomes 提出済 before the
  * identity-check row is inserted, and that row's trigger makes it 本人確認済.
+ * While a campaign that asks dependants' numbers still lacks one of this
+ * member's, the member's own card leaves them waiting there (as self-intake,
+ * which cannot finish without every dependant's number).
  * A dependant's card makes the supporting member 提出済 once the member's code
  * has nothing left to ask (own number and every current dependant's held),
  * as the member's own submission would; 本人確認済 then waits for the member's
@@ -47,8 +50,14 @@ export function cardCampaignAsks(vault: CardCampaignReader, campaignId: number, 
  * nothing is left to ask of them).
  */
 export function countCardIntakeInCampaigns(vault: CardCampaignReader, person: Person, at: string): void {
-  vault.campaigns.markSubmitted(person.id, at);
-  if (person.kind !== 'dependant' || person.supporterId === null) return;
+  if (person.kind !== 'dependant' || person.supporterId === null) {
+    // The member's own card: done where nothing more is owed (a dependant's number still missing keeps the
+    // member waiting, with the dependants' 「カードで取得」 links, in the campaigns that ask for them).
+    if (codeTargets(vault, person).length === 0) vault.campaigns.markSubmitted(person.id, at);
+    else vault.campaigns.markSubmittedWhereNoDependantsAsked(person.id, at);
+    return;
+  }
   const supporter = vault.persons.byId(person.supporterId);
-  if (supporter && codeTargets(vault, supporter).length === 0) vault.campaigns.markSubmitted(supporter.id, at);
+  if (!supporter || codeTargets(vault, supporter).length > 0) return;
+  vault.campaigns.markSubmitted(supporter.id, at);
 }

@@ -178,6 +178,19 @@ export class CampaignsRepo {
     this.db.prepare("UPDATE campaign_members SET state = 'submitted', submitted_at = ? WHERE person_id = ? AND state IN ('pending', 'issued')").run(at, personId);
   }
 
+  /**
+   * As markSubmitted, only in the campaigns that ask no dependant's number
+   * (their purposes name none for dependants): a member's own card read while
+   * a dependant's number is still owed closes only those.
+   */
+  markSubmittedWhereNoDependantsAsked(personId: PersonId, at: string): void {
+    const waiting = this.db
+      .prepare("SELECT c.id AS id, c.purposes AS purposes FROM campaign_members m JOIN campaigns c ON c.id = m.campaign_id WHERE m.person_id = ? AND m.state IN ('pending', 'issued')")
+      .all(personId) as { id: number; purposes: string }[];
+    const update = this.db.prepare("UPDATE campaign_members SET state = 'submitted', submitted_at = ? WHERE campaign_id = ? AND person_id = ? AND state IN ('pending', 'issued')");
+    for (const c of waiting) if (((JSON.parse(c.purposes) as CampaignPurposes).dependant ?? []).length === 0) update.run(at, c.id, personId);
+  }
+
   private rows(sql: string, ...args: unknown[]): MemberRow[] {
     const raw = this.db.prepare(sql).all(...args) as { person_id: number; state: MemberRow['state']; issued_at: string | null; expires_at: string | null; name: string; code: string | null; kind: PersonKind }[];
     return raw.map((r) => ({ personId: r.person_id, name: r.name, code: r.code, kind: r.kind, state: r.state, issuedAt: r.issued_at, expiresAt: r.expires_at }));

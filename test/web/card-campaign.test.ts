@@ -166,4 +166,37 @@ describe('「カードで取得」 from a collection campaign', () => {
     expect(counts(page.text)).toMatchObject({ pending: 0, submitted: 1, verified: 0 });
     expect(page.text).toContain(`/persons/${a}/identity-check`);
   }, 60_000);
+
+  it('keeps a member waiting after their own card while the campaign still asks a dependant’s number, with the dependant’s link', async () => {
+    const { vault } = await newTestVault();
+    await addStaff(vault);
+    const actor = actorOf(vault.users.byLogin(ADMIN.login)!);
+    const a = registerPerson(vault, actor, { kind: 'employee', code: 'E1', name: '山田 太郎', birthDate: TEST_CARD.basicFour.birthDate }, null, null);
+    const spouse = registerPerson(vault, actor, { kind: 'dependant', name: '山田 花子', birthDate: SPOUSE.basicFour.birthDate, relationship: '配偶者' }, a, null);
+    const desk = new CardIntakeDesk(vault, new RequestMemory(), pcsc.readers);
+    const browser = new Browser(testApp(vault, { cards: desk }));
+    await browser.signIn(HANDLER.login, HANDLER.password);
+    await browser.get('/campaigns');
+    const created = await browser.post('/campaigns', { name: '番号収集', filter: 'missing', validDays: '14', purposes_employee: ['withholding_slip'], purposes_dependant: ['withholding_slip'] });
+    expect(created.status).toBe(303);
+    const id = Number(created.headers.location!.split('/').pop());
+    const card = await pcsc.insert();
+    try {
+      await cardIntakeFrom(vault, browser, desk, `/persons/${a}/card-intake?campaign=${id}`, TEST_CARD.pin);
+    } finally {
+      await card.remove();
+    }
+    let page = await browser.get(`/campaigns/${id}`);
+    // The spouse's number is still owed: the member stays waiting, and the way in to the spouse's card stays on the list.
+    expect(counts(page.text)).toMatchObject({ pending: 1, submitted: 0, verified: 0 });
+    expect(page.text).toContain(`href="/persons/${spouse}/card-intake?campaign=${id}"`);
+    const spouseCard = await pcsc.insert(SPOUSE);
+    try {
+      await cardIntakeFrom(vault, browser, desk, `/persons/${spouse}/card-intake?campaign=${id}`, SPOUSE.pin, { holder: 'self' });
+    } finally {
+      await spouseCard.remove();
+    }
+    page = await browser.get(`/campaigns/${id}`);
+    expect(counts(page.text)).toMatchObject({ pending: 0, submitted: 1 });
+  }, 90_000);
 });
