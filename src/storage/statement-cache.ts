@@ -35,6 +35,8 @@ export function cacheStatements(db: Db, size = STATEMENT_CACHE_SIZE): void {
       // Most recently used last: Map keeps insertion order.
       cache.delete(source);
       cache.set(source, hit);
+      // Every mode a caller may have set goes back to the default (no code sets defaultSafeIntegers).
+      hit.safeIntegers(false);
       if (hit.reader) hit.pluck(false).expand(false).raw(false);
       return hit;
     }

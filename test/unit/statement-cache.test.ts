@@ -29,6 +29,14 @@ describe('statement cache (db.prepare reused per SQL text)', () => {
     expect(d.prepare(sql).get(1)).toEqual({ v: 'a' });
   });
 
+  it('resets safe integers too: a caller that asked for BigInt does not hand them to the next', () => {
+    const d = db();
+    const sql = 'SELECT id FROM t WHERE id = ?';
+    d.prepare(sql);
+    expect(d.prepare(sql).safeIntegers().get(1)).toEqual({ id: 1n });
+    expect(d.prepare(sql).get(1)).toEqual({ id: 1 });
+  });
+
   it('never disturbs the first prepare, which a repository may keep with its mode', () => {
     const d = db();
     const sql = 'SELECT v FROM t WHERE id = ?';
