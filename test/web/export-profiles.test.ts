@@ -14,6 +14,7 @@ import { keystrokes } from '../helpers/keypad.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { newTestVault, tempDir } from '../helpers/vault.js';
 import { addStaff, Browser, HANDLER, testApp } from '../helpers/web.js';
+import { until } from '../helpers/until.js';
 
 /**
  * Issue 18 (formats, last point): the file a handler takes away from an export
@@ -25,15 +26,6 @@ import { addStaff, Browser, HANDLER, testApp } from '../helpers/web.js';
 const n = (i: number) => syntheticNumber(i, 63);
 const NUMBERS = [n(1), n(2), n(3)];
 const windows = { approvalMs: 5 * 60_000, viewMs: 60_000 };
-
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
-  for (let i = 0; i < 100; i++) {
-    const v = await fn();
-    if (ok(v)) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('condition not reached');
-}
 
 describe('export written from its column profile (issue 18)', () => {
   it('writes the appliance profile in UTF-8 with BOM and in Shift_JIS, numbers in the 個人番号 cell of their rows, and nowhere else', async () => {

@@ -11,6 +11,7 @@ import { keystrokes } from '../helpers/keypad.js';
 import { syntheticNumber } from '../helpers/numbers.js';
 import { newTestVault, tempDir } from '../helpers/vault.js';
 import { addStaff, Browser, HANDLER, testApp } from '../helpers/web.js';
+import { until } from '../helpers/until.js';
 
 /**
  * Issue 11 point 5 (one number, one record): an export writes each person in
@@ -21,15 +22,6 @@ import { addStaff, Browser, HANDLER, testApp } from '../helpers/web.js';
  */
 const n = (i: number) => syntheticNumber(i, 57);
 const windows = { approvalMs: 5 * 60_000, viewMs: 60_000 };
-
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
-  for (let i = 0; i < 100; i++) {
-    const v = await fn();
-    if (ok(v)) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('condition not reached');
-}
 
 describe('export rows in the role the purpose concerns (issue 11 point 5)', () => {
   it('writes a 社長 as the payee with his 取引先コード, and a part-timer as the dependant of her supporter', async () => {

@@ -12,19 +12,10 @@ import { newTestVault, tempDir } from '../helpers/vault.js';
 import { addStaff, AUDITOR, Browser, HANDLER, testApp } from '../helpers/web.js';
 import { keystrokes } from '../helpers/keypad.js';
 import { ALL_PURPOSES } from '../helpers/purposes.js';
+import { until } from '../helpers/until.js';
 
 const NUMBER = syntheticNumber(21, 6);
 const windows = { approvalMs: 5 * 60_000, viewMs: 60_000 };
-
-
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
-  for (let i = 0; i < 100; i++) {
-    const v = await fn();
-    if (ok(v)) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('condition not reached');
-}
 
 describe('reveal through the PIN pad (simulated pad, same decoder and gate)', () => {
   it('shows the number after code and PIN on the pad, then masks it; the auditor cannot ask', async () => {
@@ -54,7 +45,10 @@ describe('reveal through the PIN pad (simulated pad, same decoder and gate)', ()
       const socket = connect(pad.server.address() as string);
       await new Promise((r) => socket.once('connect', r));
       socket.write(keystrokes(`${code}\n${HANDLER.pin}\n`));
-      const shown = await until(() => handler.get(statusPath), (r) => r.body.state === 'approved');
+      const shown = await until(
+        () => handler.get(statusPath),
+        (r) => r.body.state === 'approved',
+      );
       expect(shown.body.number).toBe(`${NUMBER.slice(0, 4)} ${NUMBER.slice(4, 8)} ${NUMBER.slice(8)}`);
       expect(shown.headers['cache-control']).toBe('no-store');
       expect(statuses).toContain('approved');
@@ -134,7 +128,10 @@ describe('export through the gate', () => {
       const socket = connect(pad.server.address() as string);
       await new Promise((r) => socket.once('connect', r));
       socket.write(keystrokes(`${code}\n${HANDLER.pin}\n`));
-      const ready = await until(() => handler.get(`${asked.headers.location}/status`), (r) => r.body.state === 'approved');
+      const ready = await until(
+        () => handler.get(`${asked.headers.location}/status`),
+        (r) => r.body.state === 'approved',
+      );
       socket.destroy();
       expect(ready.body.number).toBeNull();
       const file = await handler.getBytes(ready.body.download);
@@ -148,7 +145,11 @@ describe('export through the gate', () => {
       expect((await handler.getBytes(ready.body.download)).status).toBe(403);
       const exported = vault.auditRepo.latest(1)[0]!;
       expect(exported[4]).toBe('numbers.exported');
-      expect(JSON.parse(exported[5]).map((s: { name: string }) => s.name).sort()).toEqual(['佐藤 一郎', '山田 太郎', '山田 花子']);
+      expect(
+        JSON.parse(exported[5])
+          .map((s: { name: string }) => s.name)
+          .sort(),
+      ).toEqual(['佐藤 一郎', '山田 太郎', '山田 花子']);
 
       // The file reads back into a vault as it is.
       const other = await newTestVault();
