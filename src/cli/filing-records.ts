@@ -1,17 +1,13 @@
-import { writeFileSync } from 'node:fs';
 import type { Config } from '../config.js';
 import { japanDate } from '../domain/dates.js';
-import { AppError } from '../domain/errors.js';
 import { checkFilingYear } from '../domain/filing-record.js';
 import { systemClock } from '../domain/ports.js';
 import { correctionRows, CORRECTION_COLUMNS, HANDOVER_COLUMNS, handoverCells } from '../reports/filings.js';
-import { assertChromium, DEFAULT_CHROMIUM, htmlToPdf } from '../reports/pdf.js';
-import { printReport } from '../reports/print.js';
-import { renderReportHtml } from '../reports/render.js';
 import { FilingCorrectionsRepo } from '../storage/filing-corrections-repo.js';
 import { FilingRecordsRepo } from '../storage/filing-records-repo.js';
 import { dataDirFrom, parse } from './args.js';
 import { openForCommand } from './open.js';
+import { printReportPdf } from './report.js';
 import { usageError } from './output.js';
 
 const ACTIONS = ['list', 'pdf'] as const;
@@ -70,21 +66,5 @@ export async function filingRecordsCommand(argv: string[], config: Config, out: 
     }
   }
   if (!values.out || !/\.pdf$/iu.test(values.out)) throw usageError('--out に書き出すPDFファイル（.pdf）を指定してください。');
-  const chromium = config.chromiumPath ?? DEFAULT_CHROMIUM;
-  try {
-    assertChromium(chromium);
-  } catch (e) {
-    err.write(`${(e as AppError).publicMessage}\n`);
-    return 2;
-  }
-  const vault = openForCommand(dataDir, config, err);
-  try {
-    const model = printReport(vault, { id: 'cli', name: 'mnvault filing-records' }, { kind: 'filings', year }, 'pdf', null);
-    const pdf = await htmlToPdf(await renderReportHtml(model, { mode: 'pdf' }), chromium);
-    writeFileSync(values.out, pdf, { mode: 0o600 });
-    out.write(`${model.title}（${model.period ?? ''}）を ${values.out} に書き出しました。監査記録の先頭: seq ${model.head.seq} ${model.head.hash}\n`);
-    return 0;
-  } finally {
-    vault.close();
-  }
+  return printReportPdf(dataDir, config, { kind: 'filings', year }, 'mnvault filing-records', values.out, out, err);
 }

@@ -36,6 +36,23 @@ export async function reportCommand(argv: string[], config: Config, out: NodeJS.
   } else {
     request = { kind: 'register' };
   }
+  return printReportPdf(dataDirFrom(values.data, config), config, request, 'mnvault report', values.out, out, err);
+}
+
+/**
+ * Prints one report to `outPath` as PDF with Chromium, audited as a print by
+ * `actorName` (also the 提出記録 of mnvault filing-records): 2 when Chromium is
+ * missing, else 0 once written (mode 600).
+ */
+export async function printReportPdf(
+  dataDir: string,
+  config: Config,
+  request: ReportRequest,
+  actorName: string,
+  outPath: string,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): Promise<number> {
   const chromium = config.chromiumPath ?? DEFAULT_CHROMIUM;
   try {
     assertChromium(chromium);
@@ -43,13 +60,12 @@ export async function reportCommand(argv: string[], config: Config, out: NodeJS.
     err.write(`${(e as AppError).publicMessage}\n`);
     return 2;
   }
-  const dataDir = dataDirFrom(values.data, config);
   const vault = openForCommand(dataDir, config, err);
   try {
-    const model = printReport(vault, { id: 'cli', name: 'mnvault report' }, request, 'pdf', null);
+    const model = printReport(vault, { id: 'cli', name: actorName }, request, 'pdf', null);
     const pdf = await htmlToPdf(await renderReportHtml(model, { mode: 'pdf' }), chromium);
-    writeFileSync(values.out, pdf, { mode: 0o600 });
-    out.write(`${model.title}（${model.period ?? ''}）を ${values.out} に書き出しました。監査記録の先頭: seq ${model.head.seq} ${model.head.hash}\n`);
+    writeFileSync(outPath, pdf, { mode: 0o600 });
+    out.write(`${model.title}（${model.period ?? ''}）を ${outPath} に書き出しました。監査記録の先頭: seq ${model.head.seq} ${model.head.hash}\n`);
     return 0;
   } finally {
     vault.close();
