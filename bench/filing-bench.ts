@@ -73,23 +73,29 @@ export async function benchFiling(root: string, rows: number): Promise<Row[]> {
     const slot = vault.slots.pinSlotOf(handler.id)!;
     const ids = vault.persons.exportSet('employees');
     const file = filingFile(vault, ids);
+    /** One merge from upload to download (the slot's key derivation left out): its seconds and the persons filled. */
+    const mergeOnce = async (upload: Parameters<typeof uploadFiling>[3], leaveUnfilled: boolean): Promise<{ seconds: number; filled: number }> => {
+      const key = await unlockSlot(slot, { kind: 'pin', pin: new Secret(HANDLER.pin) }, vault.keys.pepper);
+      const t = performance.now();
+      const draft = uploadFiling(vault, store.filings, handler, upload);
+      const r = requestFiling(vault, store.filings, handler, draft.id, { leaveUnfilled }, (g) => openRequest(vault, store.requests, handler, g, null, DEFAULT_WINDOWS, randomCode));
+      await completeApproval(vault, store, r, key, { kind: 'pin', device: 'bench' });
+      store.filings.takePassword(r.id)?.wipe();
+      const zip = downloadFiling(vault, store.requests, (id, now) => store.takeFile(id, now), store.filings, handler, r.id, null);
+      const seconds = (performance.now() - t) / 1000;
+      zip.bytes.fill(0);
+      return { seconds, filled: r.personIds.length };
+    };
     let ours = Infinity;
     let floor = Infinity;
     let filled = 0;
     for (let run = 0; run < 3; run++) {
-      let key = await unlockSlot(slot, { kind: 'pin', pin: new Secret(HANDLER.pin) }, vault.keys.pepper);
-      let t = performance.now();
-      const draft = uploadFiling(vault, store.filings, handler, { kind: 'appliance_csv', bytes: Buffer.from(file), filename: 'bench.csv' });
-      const r = requestFiling(vault, store.filings, handler, draft.id, { leaveUnfilled: false }, (g) => openRequest(vault, store.requests, handler, g, null, DEFAULT_WINDOWS, randomCode));
-      await completeApproval(vault, store, r, key, { kind: 'pin', device: 'bench' });
-      store.filings.takePassword(r.id)?.wipe();
-      const zip = downloadFiling(vault, store.requests, (id, now) => store.takeFile(id, now), store.filings, handler, r.id, null);
-      ours = Math.min(ours, (performance.now() - t) / 1000);
-      filled = r.personIds.length;
-      zip.bytes.fill(0);
+      const merged = await mergeOnce({ kind: 'appliance_csv', bytes: Buffer.from(file), filename: 'bench.csv' }, false);
+      ours = Math.min(ours, merged.seconds);
+      filled = merged.filled;
 
-      key = await unlockSlot(slot, { kind: 'pin', pin: new Secret(HANDLER.pin) }, vault.keys.pepper);
-      t = performance.now();
+      const key = await unlockSlot(slot, { kind: 'pin', pin: new Secret(HANDLER.pin) }, vault.keys.pepper);
+      const t = performance.now();
       const e = requestExport(vault, store.requests, handler, { set: 'employees', purpose: 'withholding_slip', encoding: 'shift_jis' }, null);
       await completeApproval(vault, store, e, key, { kind: 'pin', device: 'bench' });
       downloadExport(vault, store, handler, e.id, null).bytes.fill(0);
@@ -100,16 +106,9 @@ export async function benchFiling(root: string, rows: number): Promise<Row[]> {
     let slipSeconds = Infinity;
     let slipFilled = 0;
     for (let run = 0; run < 3; run++) {
-      const key = await unlockSlot(slot, { kind: 'pin', pin: new Secret(HANDLER.pin) }, vault.keys.pepper);
-      const t = performance.now();
-      const draft = uploadFiling(vault, store.filings, handler, { kind: 'nta_salary_slip', bytes: Buffer.from(slip.bytes), filename: 'gensen.csv' });
-      const r = requestFiling(vault, store.filings, handler, draft.id, { leaveUnfilled: true }, (g) => openRequest(vault, store.requests, handler, g, null, DEFAULT_WINDOWS, randomCode));
-      await completeApproval(vault, store, r, key, { kind: 'pin', device: 'bench' });
-      store.filings.takePassword(r.id)?.wipe();
-      const zip = downloadFiling(vault, store.requests, (id, now) => store.takeFile(id, now), store.filings, handler, r.id, null);
-      slipSeconds = Math.min(slipSeconds, (performance.now() - t) / 1000);
-      slipFilled = r.personIds.length;
-      zip.bytes.fill(0);
+      const merged = await mergeOnce({ kind: 'nta_salary_slip', bytes: Buffer.from(slip.bytes), filename: 'gensen.csv' }, true);
+      slipSeconds = Math.min(slipSeconds, merged.seconds);
+      slipFilled = merged.filled;
     }
     return [
       {
