@@ -7,6 +7,7 @@ import { storageFault } from '../domain/storage-faults.js';
 import { applyKeyPragma } from '../vault/database-key.js';
 import { faultOf } from './storage-errors.js';
 import { cacheStatements } from './statement-cache.js';
+import { takeTurn } from './write-turns.js';
 
 export type Db = Database.Database;
 
@@ -169,8 +170,10 @@ function firstReadFault(cause: unknown, path: string): AppError {
 
 /** BEGIN IMMEDIATE: writers take the lock up front, so the audit head they read stays theirs. */
 export function writeTransaction<T>(db: Db, fn: () => T): T {
-  if (!db.inTransaction) for (const guard of writeGuards.get(db) ?? []) guard();
-  const result = db.transaction(fn).immediate();
+  if (db.inTransaction) return db.transaction(fn).immediate();
+  for (const guard of writeGuards.get(db) ?? []) guard();
+  // Marked waiting while a long import of another process holds its turns (write-turns.ts).
+  const result = takeTurn(db, () => db.transaction(fn).immediate());
   if (!db.inTransaction) for (const hook of commitHooks.get(db) ?? []) hook();
   return result;
 }

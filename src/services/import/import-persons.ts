@@ -7,6 +7,7 @@ import { refreshRetentionDue } from '../retention-due.js';
 import { DEFAULT_AUTOCHECKPOINT_PAGES, releaseMemory, setAutoCheckpoint, setSynchronous, withPageCache, writeTransaction } from '../../storage/database.js';
 import { registerKey, type CountGroup, type ImportBatch, type NewNumberRecord } from '../../storage/persons-repo.js';
 import type { PurposeNoticeRow } from '../../storage/purpose-notices-repo.js';
+import { LongWriter } from '../../storage/write-turns.js';
 import { numberIndex } from '../../vault/number-index.js';
 import { Sealer } from '../../vault/sealed-box.js';
 import { sealNumberInBatch } from '../../vault/number-seal.js';
@@ -60,6 +61,8 @@ export interface ImportReport {
   /** Rows imported (or importable) that the handler should look at again (a placeholder number). */
   warnings: RowError[];
   auditSeq: number | null;
+  /** Milliseconds the store gave way to other writers between its chunks (write-turns.ts). */
+  gaveWayMs: number;
 }
 
 const PROGRESS_EVERY = 5000;
@@ -94,22 +97,21 @@ export function importPersons(vault: ImportStore, bytes: Uint8Array, opts: Impor
     errors: [],
     warnings: [],
     auditSeq: null,
+    gaveWayMs: 0,
   };
   if (headerTooLong(bytes)) {
     report.errors.push({ line: 1, message: `1行目（列名の行）が長すぎます（${MAX_HEADER_BYTES.toLocaleString('en-US')}バイトまで）。1行目には列名だけを入れ、2行目から1人1行で入れてください。` });
     return report;
   }
-  const { text, encoding } = decodeCsv(bytes);
+  // Decoded and parsed in a function of its own, so the decoded text (160 MB at a million rows) is garbage once parsed.
+  const parsed = decodeAndParse(bytes);
+  const encoding = parsed.encoding;
   report.encoding = encoding;
-
-  let records: { record: string[]; info: { lines: number } }[];
-  try {
-    records = parse(text, { info: true, skip_empty_lines: true, relax_column_count: true, relax_quotes: false, bom: true }) as unknown as typeof records;
-  } catch (cause) {
-    const line = (cause as { lines?: number }).lines ?? 0;
-    report.errors.push({ line, message: 'CSVとして読めません（引用符「"」の閉じ忘れなど）。表計算ソフトでCSV形式として保存し直してください。' });
+  if (parsed.records === null) {
+    report.errors.push({ line: parsed.line, message: 'CSVとして読めません（引用符「"」の閉じ忘れなど）。表計算ソフトでCSV形式として保存し直してください。' });
     return report;
   }
+  const records = parsed.records;
   const header = records[0];
   if (header === undefined) {
     report.errors.push({ line: 1, message: 'ファイルが空です。1行目に列名、2行目から1人1行で入れてください。' });
@@ -166,6 +168,9 @@ export function importPersons(vault: ImportStore, bytes: Uint8Array, opts: Impor
     }
     if (i % PROGRESS_EVERY === 0) progress('parse', i, total);
   }
+  // The parsed file is not needed any more: at a million rows it is most of the heap, and every
+  // collection during the store would walk it again.
+  records.length = 0;
   progress('parse', total, total);
 
   // 2. Across rows and against the vault (reads only: a write racing in is caught by the unique indexes).
@@ -202,6 +207,18 @@ export function importPersons(vault: ImportStore, bytes: Uint8Array, opts: Impor
   releaseMemory(vault.db);
   report.errors.sort((a, b) => a.line - b.line);
   return report;
+}
+
+type ParsedRecord = { record: string[]; info: { lines: number } };
+
+function decodeAndParse(bytes: Uint8Array): { encoding: CsvEncoding; records: ParsedRecord[] | null; line: number } {
+  const { text, encoding } = decodeCsv(bytes);
+  try {
+    const records = parse(text, { info: true, skip_empty_lines: true, relax_column_count: true, relax_quotes: false, bom: true }) as unknown as ParsedRecord[];
+    return { encoding, records, line: 0 };
+  } catch (cause) {
+    return { encoding, records: null, line: (cause as { lines?: number }).lines ?? 0 };
+  }
 }
 
 /** The 社員番号 of a row that failed its own checks, if it is an employee's: its dependants fail with it. */
@@ -292,13 +309,12 @@ function notifiedFor(d: PersonDraft, chosen: readonly string[] | undefined): str
 }
 
 /**
- * How long one chunk may hold the write lock, and the pause after it in which other writers take their turn.
- * 200 ms, not 80: each pause and each commit (which rewrites the order indexes' hot pages) is a fixed cost
- * per chunk; at 80 ms a profile of a 200,000-row import spent a tenth of its time in the pauses and a fifth
- * in the commits. A web write during an import waits for at most one chunk.
+ * How long one chunk may hold the write lock; after it, the writers waiting take their turn (LongWriter).
+ * 200 ms, not 80: each commit (which rewrites the order indexes' hot pages) is a fixed cost per chunk; at
+ * 80 ms a profile of a 200,000-row import spent a fifth of its time in the commits. A web write during an
+ * import waits for at most one chunk.
  */
 export const CHUNK_MS = 200;
-export const CHUNK_GAP_MS = 20;
 /**
  * WAL pages (64 MB) the chunks may leave before a checkpoint: each chunk rewrites the hot pages of the
  * order and number indexes, and with SQLite's default (1,000 pages) nearly every commit checkpointed them
@@ -312,15 +328,11 @@ const GRAMS_PER_FLUSH = 20_000;
 /** Rows deleted per transaction when a batch is discarded. */
 const DISCARD_ROWS = 2000;
 
-function pause(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
 /**
  * Stores the rows in committed chunks so that no transaction holds the
  * write lock for more than about CHUNK_MS: the web server's writes (which
- * wait for the lock synchronously, on its event loop) get their turn in
- * each CHUNK_GAP_MS pause. All or nothing is kept by the batch: the ids are
+ * wait for the lock synchronously, on its event loop) get their turn
+ * between two chunks (write-turns.ts). All or nothing is kept by the batch: the ids are
  * reserved first (import_batches), every chunk's persons stay out of the
  * register, its counts and byId, and one last short transaction publishes
  * the batch together with the import's audit event (`publish` appends it).
@@ -339,6 +351,8 @@ function storeInChunks(vault: Pick<Vault, 'db' | 'publicKey' | 'persons' | 'purp
   const groups = new Map<string, CountGroup>();
   const today = japanDate(vault.clock.now());
   const sealer = new Sealer(vault.publicKey);
+  // Between chunks the store gives way to the writers waiting for the lock, and pauses for nobody else.
+  const turns = new LongWriter(vault.db);
   const batch = writeTransaction(vault.db, () => vault.persons.reserveBatch(ordered.length, at));
   // The chunks need not be durable one by one (a crash discards the batch at the next open): no fsync per
   // chunk. The publish runs with synchronous = FULL again, and its fsync makes every chunk durable with it.
@@ -415,11 +429,11 @@ function storeInChunks(vault: Pick<Vault, 'db' | 'publicKey' | 'persons' | 'purp
           flush();
         }),
       );
-      if (done < ordered.length) pause(CHUNK_GAP_MS);
+      if (done < ordered.length) turns.giveWay();
     }
     progress(done);
     vault.persons.sortBatchGrams();
-    while (!writeTransaction(vault.db, () => vault.persons.flushBatchGrams(GRAMS_PER_FLUSH))) pause(CHUNK_GAP_MS);
+    while (!writeTransaction(vault.db, () => vault.persons.flushBatchGrams(GRAMS_PER_FLUSH))) turns.giveWay();
     setSynchronous(vault.db, 'FULL');
     return writeTransaction(vault.db, () => {
       vault.persons.publishBatch(batch, [...groups.values()]);
@@ -428,9 +442,11 @@ function storeInChunks(vault: Pick<Vault, 'db' | 'publicKey' | 'persons' | 'purp
   } catch (err) {
     report.imported = { employee: 0, dependant: 0, payee: 0, notProvided: 0 };
     vault.persons.dropBatchGrams();
-    discardBatch(vault, batch);
+    discardBatch(vault, batch, turns);
     throw err;
   } finally {
+    turns.end();
+    report.gaveWayMs = Math.round(turns.pausedMs);
     setSynchronous(vault.db, 'FULL');
     setAutoCheckpoint(vault.db, DEFAULT_AUTOCHECKPOINT_PAGES);
     sealer.wipe();
@@ -438,9 +454,9 @@ function storeInChunks(vault: Pick<Vault, 'db' | 'publicKey' | 'persons' | 'purp
 }
 
 /** Deletes an unpublished batch in short transactions; a failure here is left to the next open. */
-function discardBatch(vault: Pick<Vault, 'db' | 'persons'>, batch: ImportBatch): void {
+function discardBatch(vault: Pick<Vault, 'db' | 'persons'>, batch: ImportBatch, turns: LongWriter): void {
   try {
-    while (!writeTransaction(vault.db, () => vault.persons.discardBatchStep(batch, DISCARD_ROWS))) pause(CHUNK_GAP_MS);
+    while (!writeTransaction(vault.db, () => vault.persons.discardBatchStep(batch, DISCARD_ROWS))) turns.giveWay();
   } catch {
     // The batch stays hidden; discardPendingImports deletes it at the next open.
   }

@@ -6,6 +6,16 @@ import type { ImportOptions, ImportReport } from './import-persons.js';
 
 const CHILD = packagePath('dist', 'src', 'cli', 'import-child.js');
 
+/**
+ * The child's node options: the server's, without its small-heap settings (the unit's
+ * --max-semi-space-size=1 --optimize-for-size keep a long-running server small; an
+ * import is a short process whose memory goes back when it ends, and with them its
+ * young objects are collected again and again).
+ */
+export function importExecArgv(serverArgv: readonly string[]): string[] {
+  return serverArgv.filter((a) => !/^--(max-semi-space-size|optimize-for-size)(=|$)/u.test(a));
+}
+
 type Reply = { ok: true; report: ImportReport } | { ok: false; code: ErrorCode; message: string };
 
 /**
@@ -15,7 +25,7 @@ type Reply = { ok: true; report: ImportReport } | { ok: false; code: ErrorCode; 
  */
 export function importInChildProcess(vault: Pick<Vault, 'dataDir'>, bytes: Uint8Array, opts: Pick<ImportOptions, 'actor' | 'client' | 'skipInvalid' | 'purposes'>): Promise<ImportReport> {
   return new Promise((resolve, reject) => {
-    const child = fork(CHILD, [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const child = fork(CHILD, [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: importExecArgv(process.execArgv) });
     let reply: Reply | undefined;
     child.once('message', (m: Reply) => {
       reply = m;
