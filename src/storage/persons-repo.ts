@@ -76,7 +76,11 @@ export class PersonsRepo {
   private readonly indexExistsStmt;
   private readonly gramInserts = new Map<number, ReturnType<Db['prepare']>>();
   /** Where grams go: the index itself, or during a large bulk insert a heap sorted into it at the end. */
-  private gramTarget: 'person_grams' | 'temp.bulk_grams' | 'temp.batch_grams' = 'person_grams';
+  private gramTarget: 'person_grams' | 'temp.bulk_grams' = 'person_grams';
+  /** An import's grams waiting in memory until its persons are all stored (insertHidden, flushBatchGrams). */
+  private batchGrams: BatchGrams | null = null;
+  private gramsHidden = false;
+  private readonly gramsFlush: MultiRowInsert;
   private droppedIndexes: { name: string; sql: string }[] = [];
   private readonly deleteGramStmt;
   private readonly searchTextStmt;
@@ -89,6 +93,7 @@ export class PersonsRepo {
     this.register = new RegisterQuery(db);
     this.personsInsert = new MultiRowInsert(db, `INSERT INTO persons (${PERSON_COLUMNS})`, 15, ROWS_PER_INSERT);
     this.numbersInsert = new MultiRowInsert(db, `INSERT INTO person_numbers (${NUMBER_COLUMNS})`, 7, ROWS_PER_INSERT);
+    this.gramsFlush = new MultiRowInsert(db, 'INSERT OR IGNORE INTO person_grams (gram, register_key, person_id)', 3, GRAMS_PER_FLUSH_INSERT);
     this.deleteGramStmt = db.prepare('DELETE FROM person_grams WHERE gram = ? AND register_key = ? AND person_id = ?');
     this.searchTextStmt = db.prepare('UPDATE persons SET search_text = ? WHERE id = ?');
     this.insertPersonStmt = db.prepare(`INSERT INTO persons (${PERSON_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
@@ -119,11 +124,13 @@ export class PersonsRepo {
   insertPersons(rows: readonly { person: Person; numberState: NumberState | null }[], at: string): void {
     const values: unknown[] = [];
     const grams: unknown[] = [];
+    const batch = this.gramsHidden ? this.batchGrams : null;
     for (const { person: p, numberState } of rows) {
       const index = searchIndexOf(p.name, p.kana);
       values.push(p.id, p.kind, p.code, p.name, p.kana, p.birthDate, p.relationship, p.supporterId, p.corporateNumber, p.status, p.retiredOn, at, at, index.text, numberState);
       const key = registerKey(p.kana);
-      for (const g of index.grams) grams.push(g, key, p.id);
+      if (batch !== null) batch.add(index.grams, key, p.id);
+      else for (const g of index.grams) grams.push(g, key, p.id);
     }
     this.personsInsert.run(values);
     if (grams.length > 0) this.gramsInsert().run(grams);
@@ -453,31 +460,25 @@ export class PersonsRepo {
    */
   insertHidden<T>(fn: () => T): T {
     this.db.prepare('INSERT OR IGNORE INTO register_counts_paused (one) VALUES (1)').run();
-    // The grams wait in memory (temp_store = MEMORY, never an unencrypted file), appended in any order, and
-    // are sorted once by sortBatchGrams: inserting each into a sorted b-tree cost several times that sort.
-    this.db.exec('CREATE TEMP TABLE IF NOT EXISTS batch_grams (gram TEXT NOT NULL, register_key TEXT NOT NULL, person_id INTEGER NOT NULL)');
-    this.gramTarget = 'temp.batch_grams';
-    this.gramInserts.clear();
-    this.gramsInserts.clear();
+    // The grams wait in this process's memory (never a file), gathered by gram as the persons come, and go
+    // into the register's gram index in order at the end (flushBatchGrams).
+    this.batchGrams ??= new BatchGrams();
+    this.gramsHidden = true;
     try {
       return fn();
     } finally {
-      this.gramTarget = 'person_grams';
-      this.gramInserts.clear();
-      this.gramsInserts.clear();
+      this.gramsHidden = false;
       this.db.prepare('DELETE FROM register_counts_paused').run();
     }
   }
 
   /**
-   * Sorts the batch's grams (an index on the temporary table, in memory) for
-   * flushBatchGrams. Call after the last insertHidden and outside any write
-   * transaction: it writes only the temporary database, so it holds no lock
-   * another writer waits for (at a million persons it sorts ten million grams).
+   * Puts the batch's grams in order for flushBatchGrams. Call after the last
+   * insertHidden and outside any write transaction (at a million persons it
+   * orders ten million grams; another writer need not wait for it).
    */
   sortBatchGrams(): void {
-    if (this.db.prepare("SELECT 1 FROM temp.sqlite_master WHERE name = 'batch_grams'").get() === undefined) return;
-    this.db.exec('CREATE INDEX IF NOT EXISTS temp.batch_grams_order ON batch_grams (gram, register_key, person_id)');
+    this.batchGrams?.sort();
   }
 
   /**
@@ -486,22 +487,17 @@ export class PersonsRepo {
    * true when none are left. Call in a write transaction, in a loop, after sortBatchGrams and before publishBatch.
    */
   flushBatchGrams(limit: number): boolean {
-    if (this.db.prepare("SELECT 1 FROM temp.sqlite_master WHERE name = 'batch_grams'").get() === undefined) return true;
-    this.sortBatchGrams();
-    const last = this.db.prepare('SELECT gram, register_key, person_id FROM temp.batch_grams ORDER BY 1, 2, 3 LIMIT 1 OFFSET ?').raw().get(limit - 1) as [string, string, number] | undefined;
-    if (last === undefined) {
-      this.db.exec('INSERT OR IGNORE INTO person_grams (gram, register_key, person_id) SELECT gram, register_key, person_id FROM temp.batch_grams ORDER BY 1, 2, 3');
-      this.dropBatchGrams();
-      return true;
-    }
-    this.db.prepare('INSERT OR IGNORE INTO person_grams (gram, register_key, person_id) SELECT gram, register_key, person_id FROM temp.batch_grams WHERE (gram, register_key, person_id) <= (?, ?, ?) ORDER BY 1, 2, 3').run(...last);
-    this.db.prepare('DELETE FROM temp.batch_grams WHERE (gram, register_key, person_id) <= (?, ?, ?)').run(...last);
-    return false;
+    if (this.batchGrams === null) return true;
+    const values = this.batchGrams.take(limit);
+    if (values.length > 0) this.gramsFlush.run(values);
+    if (this.batchGrams.left() > 0) return false;
+    this.batchGrams = null;
+    return true;
   }
 
   /** Forgets the grams of a batch not flushed (a failed import). */
   dropBatchGrams(): void {
-    this.db.exec('DROP TABLE IF EXISTS temp.batch_grams');
+    this.batchGrams = null;
   }
 
   /**
@@ -566,6 +562,83 @@ const NUMBER_COLUMNS = 'person_id, state, sealed, number_index, refusal_reason, 
 /** Rows per statement of insertPersons / insertNumbers (15 and 7 values a row), and grams per statement. */
 const ROWS_PER_INSERT = 50;
 const GRAMS_PER_INSERT = 100;
+/** Grams per statement when an import's sorted grams go into the index. */
+const GRAMS_PER_FLUSH_INSERT = 250;
+
+/**
+ * An import's grams (gram, register key, person id) gathered in memory by
+ * gram, in the order its persons are stored, then read out in the order of
+ * the gram index, so they go into it as sorted runs. Each gram's persons come
+ * in register order already (the import stores its rows so), apart from where
+ * the import's groups meet; a gram's list is sorted only when it is out of order.
+ * Keys are the persons' own register-key strings, shared by their grams: about
+ * 16 bytes a gram (a million persons, ten million grams: about 160 MB).
+ */
+class BatchGrams {
+  private readonly byGram = new Map<string, { keys: string[]; ids: number[] }>();
+  private grams: string[] = [];
+  private count = 0;
+  private sorted = false;
+  private at = { gram: 0, entry: 0 };
+
+  add(grams: readonly string[], key: string, id: number): void {
+    for (const g of grams) {
+      let list = this.byGram.get(g);
+      if (list === undefined) this.byGram.set(g, (list = { keys: [], ids: [] }));
+      list.keys.push(key);
+      list.ids.push(id);
+    }
+    this.count += grams.length;
+    this.sorted = false;
+  }
+
+  sort(): void {
+    this.grams = [...this.byGram.keys()].sort(byCodeUnits);
+    for (const list of this.byGram.values()) sortEntries(list);
+    this.at = { gram: 0, entry: 0 };
+    this.sorted = true;
+  }
+
+  /** Up to `limit` grams, in order, as flat (gram, key, id) values. */
+  take(limit: number): unknown[] {
+    if (!this.sorted) this.sort();
+    const values: unknown[] = [];
+    let n = 0;
+    while (n < limit && this.at.gram < this.grams.length) {
+      const gram = this.grams[this.at.gram]!;
+      const list = this.byGram.get(gram)!;
+      const end = Math.min(list.ids.length, this.at.entry + (limit - n));
+      for (let i = this.at.entry; i < end; i++) values.push(gram, list.keys[i], list.ids[i]);
+      n += end - this.at.entry;
+      this.count -= end - this.at.entry;
+      if (end === list.ids.length) {
+        this.byGram.delete(gram);
+        this.at = { gram: this.at.gram + 1, entry: 0 };
+        this.grams[this.at.gram - 1] = '';
+      } else this.at.entry = end;
+    }
+    return values;
+  }
+
+  left(): number {
+    return this.count;
+  }
+}
+
+function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Sorts one gram's (key, id) pairs, unless they are in order already (the common case). */
+function sortEntries(list: { keys: string[]; ids: number[] }): void {
+  const { keys, ids } = list;
+  let sorted = true;
+  for (let i = 1; i < ids.length && sorted; i++) sorted = keys[i - 1]! < keys[i]! || (keys[i - 1] === keys[i] && ids[i - 1]! < ids[i]!);
+  if (sorted) return;
+  const order = ids.map((_, i) => i).sort((a, b) => byCodeUnits(keys[a]!, keys[b]!) || ids[a]! - ids[b]!);
+  list.keys = order.map((i) => keys[i]!);
+  list.ids = order.map((i) => ids[i]!);
+}
 
 /** Persons of one kind, status and number state (and identity check), counted: a batch's counts at its publish. */
 export interface CountGroup {
