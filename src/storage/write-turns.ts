@@ -35,6 +35,20 @@ export const BLIND_GAP_MS = 20;
  */
 export const BLIND_EVERY_MS = 1500;
 const POLL_MS = 2;
+/**
+ * How long one transaction of the long writer may hold the lock: while
+ * nobody waits, up to LONG_HOLD_MS (each commit rewrites every index page
+ * its rows touched, and an import's number and code indexes take its rows at
+ * random places: at a million persons a 200 ms chunk's commit wrote about
+ * 30 MB, a commit per 5,000 rows); once a writer marks itself waiting, it
+ * ends after YIELD_AFTER_MS (so the import still moves on under a stream of
+ * writes). Without its mark it holds BLIND_HOLD_MS, as before the marks.
+ */
+export const LONG_HOLD_MS = 2000;
+export const YIELD_AFTER_MS = 50;
+export const BLIND_HOLD_MS = 200;
+/** How often a transaction looks for waiting marks (a directory read, about 15 µs). */
+const LOOK_EVERY_MS = 5;
 
 function turnsFolder(db: Db): string | null {
   return db.memory || db.name === '' ? null : `${db.name}-turns`;
@@ -52,7 +66,7 @@ export function takeTurn<T>(db: Db, begin: () => T): T {
   if (folder === null || !existsSync(folder)) return begin();
   let mark: string | null = null;
   try {
-    if (readdirSync(folder).some((name) => name.startsWith('long.') && name !== `long.${process.pid}`)) {
+    if (readdirSync(folder).some((name) => isOthersLongMark(folder, name))) {
       mark = join(folder, `wait.${process.pid}.${++waits}`);
       writeFileSync(mark, '');
     }
@@ -65,6 +79,16 @@ export function takeTurn<T>(db: Db, begin: () => T): T {
   } finally {
     if (mark !== null) rmSync(mark, { force: true });
   }
+}
+
+/** A long writer's mark of another process that still runs; the mark of a killed one is removed. */
+function isOthersLongMark(folder: string, name: string): boolean {
+  if (!name.startsWith('long.')) return false;
+  const pid = Number(name.slice('long.'.length));
+  if (pid === process.pid) return false;
+  if (pid > 0 && alive(pid)) return true;
+  rmSync(join(folder, name), { force: true });
+  return false;
 }
 
 /** Removes the marks of processes that are gone (a crashed import or server). */
@@ -94,6 +118,8 @@ export class LongWriter {
   /** Milliseconds spent giving way, for the import's report and the tests. */
   pausedMs = 0;
   private lastBlind = performance.now();
+  private lastLook = 0;
+  private waiting = false;
 
   constructor(private readonly db: Db) {
     const folder = turnsFolder(db);
@@ -119,6 +145,23 @@ export class LongWriter {
       this.lastBlind = performance.now();
     } else while (this.othersWaiting() && performance.now() - started < MAX_GIVE_WAY_MS) pause(POLL_MS);
     this.pausedMs += performance.now() - started;
+  }
+
+  /**
+   * Whether a transaction of the long writer begun at `started` (performance.now())
+   * may take more rows: its time is not up and nobody is waiting for the lock.
+   */
+  mayHold(started: number): boolean {
+    const now = performance.now();
+    const held = now - started;
+    if (this.mark === null) return held < BLIND_HOLD_MS;
+    if (held >= LONG_HOLD_MS) return false;
+    if (held < YIELD_AFTER_MS) return true;
+    if (now - this.lastLook >= LOOK_EVERY_MS) {
+      this.lastLook = now;
+      this.waiting = this.othersWaiting();
+    }
+    return !this.waiting;
   }
 
   private othersWaiting(): boolean {

@@ -1,6 +1,6 @@
 import { ALL_PURPOSES } from '../helpers/purposes.js';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { syntheticCsv } from '../../bench/synthetic.js';
@@ -17,7 +17,7 @@ import { newTestVault, tempDir } from '../helpers/vault.js';
  * partial is stored, as with the single transaction before.
  */
 const clock = fixedClock('2026-04-01T00:00:00Z');
-// Rows enough for many chunks: the import stores a chunk in about 200 ms, and with multi-row statements 6,000 rows fitted in one.
+// Rows enough for many chunks: with a writer waiting (below) a chunk holds the lock about 50 ms.
 const ROWS = 60_000;
 
 describe('an import killed between its chunks', () => {
@@ -26,12 +26,19 @@ describe('an import killed between its chunks', () => {
     const { vault, dataDir } = await newTestVault(clock);
     const file = join(tempDir(), 'big.csv');
     writeFileSync(file, syntheticCsv(ROWS, 5));
+    // This process marks itself waiting for the write lock, as the server does while an import runs
+    // (write-turns.ts): the import then commits short chunks and the kill falls between two of them.
+    // Nobody waiting, a chunk holds the lock up to 2 s, and these rows would fit in one.
+    mkdirSync(`${join(dataDir, 'vault.db')}-turns`);
+    const waiting = join(`${join(dataDir, 'vault.db')}-turns`, `wait.${process.pid}.1`);
+    writeFileSync(waiting, '');
     const child = spawn(process.execPath, [packagePath('dist', 'src', 'cli', 'main.js'), 'import', '--data', dataDir, '--purposes', ALL_PURPOSES.join(','), file], { env: { PATH: process.env.PATH ?? '', LANG: 'C.UTF-8' }, stdio: 'ignore' });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     const stored = vault.db.prepare('SELECT count(*) FROM persons').pluck();
     for (let i = 0; i < 6000 && (stored.get() as number) < 500; i++) await new Promise((r) => setTimeout(r, 10));
     child.kill('SIGKILL');
     await exited;
+    rmSync(waiting);
     const left = stored.get() as number;
     expect(left).toBeGreaterThanOrEqual(500);
     expect(left).toBeLessThan(ROWS);

@@ -100,6 +100,9 @@ describe('turns at the write lock between an import and other writers', () => {
     writeFileSync(join(`${db.name}-turns`, `wait.${gone.pid}.3`), '');
     writeFileSync(join(`${db.name}-turns`, `long.${gone.pid}`), '');
     writeFileSync(join(`${db.name}-turns`, `wait.${OTHER}.1`), '');
+    // A writer does not wait on a killed import's mark, and takes it away.
+    writeTransaction(db, () => expect(readdirSync(`${db.name}-turns`).filter((n) => n.startsWith(`wait.${process.pid}.`))).toEqual([]));
+    expect(readdirSync(`${db.name}-turns`)).not.toContain(`long.${gone.pid}`);
     const turns = new LongWriter(db);
     expect(readdirSync(`${db.name}-turns`).sort()).toEqual([`long.${process.pid}`, `wait.${OTHER}.1`]);
     turns.end();
