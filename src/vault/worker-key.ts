@@ -1,3 +1,4 @@
+import type { MyNumber } from '../domain/my-number.js';
 import type { Secret } from '../domain/secret.js';
 
 /**
@@ -8,4 +9,13 @@ import type { Secret } from '../domain/secret.js';
  */
 export function keyCopyForWorker(key: Secret<Buffer>): Uint8Array {
   return new Uint8Array(key.expose());
+}
+
+/**
+ * A number's digits to post to a worker thread of this process (an import file's second part is
+ * checked on a second core): the receiving thread makes a MyNumber of them again at once. They
+ * stay in this process's memory.
+ */
+export function numberCopyForThread(n: MyNumber): string {
+  return n.expose();
 }

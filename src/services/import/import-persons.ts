@@ -1,22 +1,21 @@
-import { parse } from 'csv-parse/sync';
 import type { Actor, AuditSubject } from '../../domain/audit-events.js';
 import { japanDate } from '../../domain/dates.js';
-import { isPurposeCode, purposeCodesFor, PURPOSES } from '../../domain/purposes.js';
-import { normaliseCode, parsePersonKind, PERSON_KIND_LABEL, type NumberState, type Person, type PersonId, type PersonKind } from '../../domain/persons.js';
+import { isPurposeCode, PURPOSES } from '../../domain/purposes.js';
+import { type NumberState, type Person, type PersonId, type PersonKind } from '../../domain/persons.js';
 import { refreshRetentionDue } from '../retention-due.js';
 import { DEFAULT_AUTOCHECKPOINT_PAGES, releaseMemory, setAutoCheckpoint, setSynchronous, withPageCache, writeTransaction } from '../../storage/database.js';
 import { registerKey, type CountGroup, type ImportBatch, type NewNumberRecord } from '../../storage/persons-repo.js';
 import type { PurposeNoticeRow } from '../../storage/purpose-notices-repo.js';
 import { LongWriter } from '../../storage/write-turns.js';
-import { numberIndex } from '../../vault/number-index.js';
 import { Sealer } from '../../vault/sealed-box.js';
 import { sealNumberInBatch } from '../../vault/number-seal.js';
 import { numberRecordId, NUMBER_FIELD } from '../numbers.js';
 import type { Vault } from '../vault.js';
-import { mapHeader, type Column } from './columns.js';
-import { decodeCsv, type CsvEncoding } from './decode.js';
+import { mapHeader } from './columns.js';
+import { detectEncoding, type CsvEncoding } from './decode.js';
+import { checkRecords, decodeAndParse, type CheckContext, type Checked, type RowError } from './check-rows.js';
+import { fromWire, splitPoint, startSecondPart, toWire, type PartReply } from './check-parallel.js';
 import { dropEndedRetention } from './retention-check.js';
-import { validateRow, type PersonDraft } from './validate.js';
 
 /** What an import reads and writes: the persons, their numbers sealed with the public key, the audit trail. */
 export type ImportStore = Pick<Vault, 'db' | 'publicKey' | 'keys' | 'persons' | 'purposeNotices' | 'roles' | 'retention' | 'auditRepo' | 'audit' | 'clock'>;
@@ -28,11 +27,7 @@ export type ImportStore = Pick<Vault, 'db' | 'publicKey' | 'keys' | 'persons' | 
  */
 const OTHER_ROLE = '同じ人が別の役割（従業員で支払先でもある、別の従業員の扶養親族でもある など）を持つときは、行を分けずに、人物の画面の「役割（1人1番号）」から役割を追加してください。';
 
-export interface RowError {
-  /** Line in the file (the header is line 1). */
-  line: number;
-  message: string;
-}
+export type { RowError };
 
 export type ImportPhase = 'parse' | 'check' | 'store';
 
@@ -49,6 +44,8 @@ export interface ImportOptions {
    */
   purposes?: string[];
   onProgress?: (phase: ImportPhase, done: number, total: number) => void;
+  /** A file this large or larger is checked on two cores (check-parallel.ts); tests lower it. */
+  parallelFromBytes?: number;
 }
 
 export interface ImportReport {
@@ -63,6 +60,8 @@ export interface ImportReport {
   auditSeq: number | null;
   /** Milliseconds the store gave way to other writers between its chunks (write-turns.ts). */
   gaveWayMs: number;
+  /** Threads that checked the rows: 2 when a worker took the second part of a large file (check-parallel.ts). */
+  checkThreads: number;
 }
 
 const PROGRESS_EVERY = 5000;
@@ -75,10 +74,6 @@ function headerTooLong(bytes: Uint8Array): boolean {
   if (bytes.length <= MAX_HEADER_BYTES) return false;
   const head = bytes.subarray(0, MAX_HEADER_BYTES + 1);
   return head.indexOf(0x0a) < 0 && head.indexOf(0x0d) < 0;
-}
-
-interface Checked extends PersonDraft {
-  index: Buffer | null;
 }
 
 /**
@@ -98,17 +93,19 @@ export function importPersons(vault: ImportStore, bytes: Uint8Array, opts: Impor
     warnings: [],
     auditSeq: null,
     gaveWayMs: 0,
+    checkThreads: 1,
   };
   if (headerTooLong(bytes)) {
     report.errors.push({ line: 1, message: `1行目（列名の行）が長すぎます（${MAX_HEADER_BYTES.toLocaleString('en-US')}バイトまで）。1行目には列名だけを入れ、2行目から1人1行で入れてください。` });
     return report;
   }
-  // Decoded and parsed in a function of its own, so the decoded text (160 MB at a million rows) is garbage once parsed.
-  const parsed = decodeAndParse(bytes);
-  const encoding = parsed.encoding;
+  const encoding = detectEncoding(bytes);
   report.encoding = encoding;
+  // A large file is checked on both cores: this thread takes the first part, a worker the rest (check-parallel.ts).
+  const split = splitPoint(bytes, opts.parallelFromBytes);
+  const parsed = decodeAndParse(split === null ? bytes : bytes.subarray(0, split.at), encoding);
   if (parsed.records === null) {
-    report.errors.push({ line: parsed.line, message: 'CSVとして読めません（引用符「"」の閉じ忘れなど）。表計算ソフトでCSV形式として保存し直してください。' });
+    report.errors.push({ line: parsed.line, message: UNREADABLE });
     return report;
   }
   const records = parsed.records;
@@ -133,44 +130,47 @@ export function importPersons(vault: ImportStore, bytes: Uint8Array, opts: Impor
     report.errors.push({ line: 1, message: `選ばれた利用目的に、ない利用目的（${unknown.length}件）が含まれています。利用目的のコード（${PURPOSES.map((p) => p.code).join(', ')}）から選んでください。` });
     return report;
   }
-  const total = records.length - 1;
-  report.rows = total;
-  if (total === 0) {
+  if (records.length === 1 && split === null) {
     report.errors.push({ line: 2, message: 'データ行がありません。2行目から1人1行で入れてください。' });
     return report;
   }
 
   // 1. Each row on its own.
   const today = japanDate(vault.clock.now());
-  const drafts: Checked[] = [];
-  const badEmployees = new Map<string, number>();
-  for (let i = 1; i < records.length; i++) {
-    const { record, info } = records[i]!;
-    const line = startLine(record, info.lines);
-    if (record.length !== header.record.length) {
-      report.errors.push({ line, message: `列の数（${record.length}）が見出し（${header.record.length}）と違います。区切りのカンマや引用符を確認してください。` });
-      continue;
-    }
-    const r = validateRow(record, columns, line, today);
-    if (!r.ok) {
-      for (const message of r.problems) report.errors.push({ line, message });
-      const code = employeeCodeOf(record, columns);
-      if (code !== undefined && !badEmployees.has(code)) badEmployees.set(code, line);
-    } else {
-      const notified = notifiedFor(r.draft, opts.purposes);
-      if (notified.length === 0 && (r.draft.number !== null || r.draft.refusalReason !== null)) {
-        report.errors.push({ line, message: `この行の人（${PERSON_KIND_LABEL[r.draft.kind]}）に通知した利用目的がありません。利用目的の列に入れるか、取り込むときに通知した利用目的を選んでください。` });
-        continue;
-      }
-      drafts.push({ ...r.draft, purposes: notified, index: r.draft.number ? numberIndex(vault.keys.index, r.draft.number) : null });
-      const warning = r.draft.number?.placeholderWarning();
-      if (warning) report.warnings.push({ line, message: warning });
-    }
-    if (i % PROGRESS_EVERY === 0) progress('parse', i, total);
-  }
+  const ctx: CheckContext = { columns, headerLength: header.record.length, today, purposes: opts.purposes, indexKey: vault.keys.index };
+  const second = split === null ? null : startSecondPart(bytes, split, encoding, ctx);
+  const started = performance.now();
+  const firstRows = records.length - 1;
+  const checks = checkRecords(records, 1, 0, ctx, (i) => {
+    if (i % PROGRESS_EVERY === 0) progress('parse', i, firstRows);
+  });
   // The parsed file is not needed any more: at a million rows it is most of the heap, and every
   // collection during the store would walk it again.
   records.length = 0;
+  let total = firstRows;
+  if (split !== null) {
+    const answer: PartReply = second === null ? { kind: 'failed', reason: 'no worker' } : second(performance.now() - started);
+    // Without a worker (run from sources) or when it failed, this thread checks the second part too.
+    const reply = answer.kind === 'failed' ? checkHere(bytes.subarray(split.at), split.lineOffset, encoding, ctx) : answer;
+    if (answer.kind !== 'failed') report.checkThreads = 2;
+    if (reply.kind === 'unreadable') {
+      report.errors = [{ line: reply.line, message: UNREADABLE }];
+      return report;
+    }
+    total += reply.rows;
+    for (const d of reply.drafts) checks.drafts.push(fromWire(d));
+    checks.errors.push(...reply.errors);
+    checks.warnings.push(...reply.warnings);
+    for (const [code, line] of reply.badEmployees) if (!checks.badEmployees.has(code)) checks.badEmployees.set(code, line);
+  }
+  report.rows = total;
+  report.errors.push(...checks.errors);
+  report.warnings.push(...checks.warnings);
+  const { drafts, badEmployees } = checks;
+  if (total === 0) {
+    report.errors.push({ line: 2, message: 'データ行がありません。2行目から1人1行で入れてください。' });
+    return report;
+  }
   progress('parse', total, total);
 
   // 2. Across rows and against the vault (reads only: a write racing in is caught by the unique indexes).
@@ -209,32 +209,8 @@ export function importPersons(vault: ImportStore, bytes: Uint8Array, opts: Impor
   return report;
 }
 
-type ParsedRecord = { record: string[]; info: { lines: number } };
 
-function decodeAndParse(bytes: Uint8Array): { encoding: CsvEncoding; records: ParsedRecord[] | null; line: number } {
-  const { text, encoding } = decodeCsv(bytes);
-  try {
-    const records = parse(text, { info: true, skip_empty_lines: true, relax_column_count: true, relax_quotes: false, bom: true }) as unknown as ParsedRecord[];
-    return { encoding, records, line: 0 };
-  } catch (cause) {
-    return { encoding, records: null, line: (cause as { lines?: number }).lines ?? 0 };
-  }
-}
 
-/** The 社員番号 of a row that failed its own checks, if it is an employee's: its dependants fail with it. */
-function employeeCodeOf(record: readonly string[], columns: readonly (Column | undefined)[]): string | undefined {
-  const kind = record[columns.indexOf('kind')];
-  const code = record[columns.indexOf('code')];
-  if (kind === undefined || code === undefined || parsePersonKind(kind) !== 'employee') return undefined;
-  return normaliseCode(code);
-}
-
-/** csv-parse gives the line a record ends on; quoted line breaks move its start back. */
-function startLine(record: readonly string[], endLine: number): number {
-  let breaks = 0;
-  for (const cell of record) for (let i = cell.indexOf('\n'); i !== -1; i = cell.indexOf('\n', i + 1)) breaks++;
-  return endLine - breaks;
-}
 
 /** Duplicates in the file and in the vault, and supporters; returns the rows that may be stored. */
 function checkAgainstFileAndVault(
@@ -297,24 +273,21 @@ function checkAgainstFileAndVault(
   return ok;
 }
 
+const UNREADABLE = 'CSVとして読めません（引用符「"」の閉じ忘れなど）。表計算ソフトでCSV形式として保存し直してください。';
+
+/** The second part of a split file checked in this thread (no worker, or it failed), as the worker would. */
+function checkHere(bytes: Uint8Array, lineOffset: number, encoding: CsvEncoding, ctx: CheckContext): Exclude<PartReply, { kind: 'failed' }> {
+  const parsed = decodeAndParse(bytes, encoding);
+  if (parsed.records === null) return { kind: 'unreadable', line: lineOffset + parsed.line };
+  const checks = checkRecords(parsed.records, 0, lineOffset, ctx);
+  return { kind: 'checked', rows: parsed.records.length, drafts: checks.drafts.map(toWire), errors: checks.errors, warnings: checks.warnings, badEmployees: [...checks.badEmployees] };
+}
+
 /** Refused before any row is read: nothing in the file or the upload says what was notified. */
 export const NO_PURPOSE_CHOICE =
   'このファイルには「利用目的」の列がなく、取り込みのときに利用目的も選ばれていません。この人たちに通知した利用目的を選んでから取り込んでください（画面ではチェックを入れる、コマンドでは --purposes withholding_slip,payment_record_fees のようにコードをカンマ区切りで付ける）。「利用目的」の列を加えて行ごとに指定することもできます。';
 
-/** The purposes notified to a row's person: its 利用目的 cell, else the upload's choice for its kind (never a default). */
-function notifiedFor(d: PersonDraft, chosen: readonly string[] | undefined): string[] {
-  if (d.purposes !== null) return d.purposes;
-  const ofKind = purposeCodesFor(d.kind) as string[];
-  return ofKind.filter((c) => (chosen ?? []).includes(c));
-}
 
-/**
- * How long one chunk may hold the write lock; after it, the writers waiting take their turn (LongWriter).
- * 200 ms, not 80: each commit (which rewrites the order indexes' hot pages) is a fixed cost per chunk; at
- * 80 ms a profile of a 200,000-row import spent a fifth of its time in the commits. A web write during an
- * import waits for at most one chunk.
- */
-export const CHUNK_MS = 200;
 /**
  * WAL pages (64 MB) the chunks may leave before a checkpoint: each chunk rewrites the hot pages of the
  * order and number indexes, and with SQLite's default (1,000 pages) nearly every commit checkpointed them
@@ -323,16 +296,16 @@ export const CHUNK_MS = 200;
 const IMPORT_AUTOCHECKPOINT_PAGES = 16_000;
 /** Rows stored by one group of multi-row statements; the chunk's clock is read between groups. */
 const ROWS_PER_GROUP = 50;
-/** Grams moved, in order, into the register's index per transaction (a sorted run: well under CHUNK_MS). */
-const GRAMS_PER_FLUSH = 20_000;
+/** Grams moved, in order, into the register's index per step (a sorted run, a few tens of ms); a transaction takes steps while LongWriter.mayHold. */
+const GRAMS_PER_FLUSH = 5_000;
 /** Rows deleted per transaction when a batch is discarded. */
 const DISCARD_ROWS = 2000;
 
 /**
- * Stores the rows in committed chunks so that no transaction holds the
- * write lock for more than about CHUNK_MS: the web server's writes (which
- * wait for the lock synchronously, on its event loop) get their turn
- * between two chunks (write-turns.ts). All or nothing is kept by the batch: the ids are
+ * Stores the rows in committed chunks, each holding the write lock only
+ * while nobody waits for it (up to 2 s) or briefly once somebody does: the
+ * web server's writes (which wait for the lock synchronously, on its event
+ * loop) get their turn between two chunks (write-turns.ts). All or nothing is kept by the batch: the ids are
  * reserved first (import_batches), every chunk's persons stay out of the
  * register, its counts and byId, and one last short transaction publishes
  * the batch together with the import's audit event (`publish` appends it).
@@ -425,7 +398,7 @@ function storeInChunks(vault: Pick<Vault, 'db' | 'publicKey' | 'persons' | 'purp
             const before = done;
             done = end;
             if (Math.floor(done / PROGRESS_EVERY) > Math.floor(before / PROGRESS_EVERY)) progress(done);
-          } while (done < ordered.length && performance.now() - started < CHUNK_MS);
+          } while (done < ordered.length && turns.mayHold(started));
           flush();
         }),
       );
@@ -433,7 +406,14 @@ function storeInChunks(vault: Pick<Vault, 'db' | 'publicKey' | 'persons' | 'purp
     }
     progress(done);
     vault.persons.sortBatchGrams();
-    while (!writeTransaction(vault.db, () => vault.persons.flushBatchGrams(GRAMS_PER_FLUSH))) turns.giveWay();
+    const flushGrams = () => {
+      const started = performance.now();
+      for (;;) {
+        const flushed = vault.persons.flushBatchGrams(GRAMS_PER_FLUSH);
+        if (flushed || !turns.mayHold(started)) return flushed;
+      }
+    };
+    while (!writeTransaction(vault.db, flushGrams)) turns.giveWay();
     setSynchronous(vault.db, 'FULL');
     return writeTransaction(vault.db, () => {
       vault.persons.publishBatch(batch, [...groups.values()]);
